@@ -1,0 +1,48 @@
+"""Configuration from the environment (and an optional ``.env``), per DESIGN.md's contract."""
+
+from __future__ import annotations
+
+from datetime import time
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+class Settings(BaseSettings):
+    """Everything monev-bot reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+    )
+
+    telegram_bot_token: str = Field(default="", alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org/bot", alias="TELEGRAM_API_BASE_URL"
+    )
+    telegram_api_base_file_url: str = Field(
+        default="https://api.telegram.org/file/bot", alias="TELEGRAM_API_BASE_FILE_URL"
+    )
+    database_url: str = Field(default="", alias="DATABASE_URL")
+    data_dir: Path = Field(default=Path("data"), alias="MONEV_DATA_DIR")
+    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="MONEV_ADMIN_IDS")
+    demo_data: bool = Field(default=True, alias="MONEV_DEMO_DATA")
+    reminder_time: time = Field(default=time(8, 0), alias="MONEV_REMINDER_TIME")
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        # "123, 456" in an env file; pydantic-settings would otherwise want JSON.
+        if isinstance(value, str):
+            return [int(v) for v in value.replace(";", ",").split(",") if v.strip()]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'monev.db'}"

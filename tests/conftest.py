@@ -1,0 +1,94 @@
+"""Shared fixtures: every storage test runs on SQLite and, when TEST_DATABASE_URL is set,
+on PostgreSQL too (each test in a schema of its own)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from storage import db
+from storage.demo import SEED_FILE
+from storage.importer import import_file
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if PG_URL:
+        return f"PostgreSQL tests: on ({db.normalise_url(PG_URL).split('@')[-1]})"
+    return "PostgreSQL tests: skipped (TEST_DATABASE_URL is not set)"
+
+
+def _pg_engine(schema: str) -> Engine:
+    url = db.normalise_url(PG_URL)
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    # Every connection of this engine works inside the test's own schema.
+    return create_engine(
+        url, connect_args={"options": f"-csearch_path={schema}"}, pool_pre_ping=True
+    )
+
+
+def _drop_pg_schema(schema: str) -> None:
+    admin = create_engine(db.normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def make_backend_engine(backend: str, tmp_path: Path) -> tuple[Engine, str | None]:
+    if backend == "sqlite":
+        return db.make_engine(f"sqlite:///{tmp_path / 'monev.db'}"), None
+    if not PG_URL:
+        pytest.skip("PostgreSQL case skipped: TEST_DATABASE_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        return _pg_engine(schema), schema
+    except Exception as exc:
+        pytest.skip(f"PostgreSQL case skipped: cannot connect to TEST_DATABASE_URL ({exc})")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """An empty, migrated database."""
+    eng, schema = make_backend_engine(backend, tmp_path)
+    db.upgrade(eng)
+    yield eng
+    eng.dispose()
+    if schema:
+        _drop_pg_schema(schema)
+
+
+@pytest.fixture
+def seeded(engine: Engine) -> Engine:
+    """A migrated database holding the three 2022 demo reports."""
+    import_file(engine, SEED_FILE, actor="test")
+    return engine
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def seeded_ro(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    """The demo database shared by tests that only read."""
+    eng, schema = make_backend_engine(request.param, tmp_path_factory.mktemp("ro"))
+    db.upgrade(eng)
+    import_file(eng, SEED_FILE, actor="test")
+    yield eng
+    eng.dispose()
+    if schema:
+        _drop_pg_schema(schema)

@@ -1,0 +1,119 @@
+"""The ``monev`` command line, run as a user would on a fresh data folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from storage.demo import SEED_FILE
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> Path:
+    """A fresh folder; the database is SQLite under it or a fresh PostgreSQL schema."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    if backend == "postgresql":
+        from tests.conftest import PG_URL, _drop_pg_schema
+
+        if not PG_URL:
+            pytest.skip("PostgreSQL case skipped: TEST_DATABASE_URL is not set")
+        import uuid
+
+        from sqlalchemy import create_engine, text
+
+        from storage.db import normalise_url
+
+        schema = f"c_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(normalise_url(PG_URL))
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
+        sep = "&" if "?" in PG_URL else "?"
+        monkeypatch.setenv("DATABASE_URL", f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+        yield tmp_path
+        _drop_pg_schema(schema)
+        return
+    yield tmp_path
+
+
+def test_summary_on_a_fresh_database_fills_demo_data(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["summary", "--tahun", "2022", "--tw", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "data contoh 2022" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert "Rp 4.737.119.557" in lines["Sekretariat"] and "Rp 3.064.862.971" in lines["Sekretariat"]
+    assert lines["Sekretariat"].rstrip().endswith("64,70%")
+    assert lines["Koperasi"].rstrip().endswith("74,81%") and "Rp 144.901.250" in lines["Koperasi"]
+    assert lines["UMKM"].rstrip().endswith("14,20%")
+    assert lines["Perdagangan"].rstrip().endswith("17,69%")
+    assert lines["Perindustrian"].rstrip().endswith("33,48%")
+    assert "Rp 9.610.718.634" in lines["Total"] and lines["Total"].rstrip().endswith("45,22%")
+    assert "TW III 2022" in out
+
+
+def test_findings_lists_the_four_mistakes(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["findings", "--tahun", "2022"]) == 0
+    out = capsys.readouterr().out
+    assert "120,43%" in out and "1.349,06%" in out
+    assert "Rp 636.000" in out and "Rp 635.000" in out
+    assert "Rp 67.533.400" in out and "Rp 38.878.500" in out
+    assert "15,64%" in out and "15,46%" in out
+
+
+def test_import_and_bad_file(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["import", str(SEED_FILE)]) == 0
+    out = capsys.readouterr().out
+    assert "3 laporan" in out and "dianggap sama" in out
+    assert main(["import", str(SEED_FILE)]) == 0
+    assert out.count("baru") >= 3 and "tidak berubah" in capsys.readouterr().out
+    bad = workdir / "laporan.xlsx"
+    bad.write_bytes(b"%PDF-1.5")
+    assert main(["import", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "PDF" in err and "tidak berubah" in err and "Traceback" not in err
+
+
+def test_user_commands(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    main(["db", "upgrade"])
+    main(["summary"])  # fills demo data: bidang exist
+    capsys.readouterr()
+    assert (
+        main(["user", "add", "--telegram-id", "111", "--role", "operator", "--bidang", "kop"]) == 0
+    )
+    assert main(["user", "add", "--telegram-id", "222", "--role", "kepala"]) == 0
+    assert main(["user", "add", "--telegram-id", "333", "--role", "operator"]) == 1
+    assert "harus punya bidang" in capsys.readouterr().err
+    assert main(["user", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "111" in out and "operator" in out and "222" in out and "kepala" in out
+    assert main(["user", "remove", "--telegram-id", "111"]) == 0
+    assert main(["user", "remove", "--telegram-id", "999"]) == 1
+    assert main(["db", "current"]) == 0
+    assert "terbaru" in capsys.readouterr().out
+
+
+def test_run_without_token_points_to_botfather_and_console(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN", "DATABASE_URL"}}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "@BotFather" in proc.stderr and "monev console" in proc.stderr
