@@ -321,3 +321,98 @@ class Pelaporan(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = None
     alasan: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class DraftStatus(StrEnum):
+    AKTIF = "aktif"
+    DIKIRIM = "dikirim"
+    DIBATALKAN = "dibatalkan"
+
+
+class Draft(SQLModel, table=True):
+    """A quarterly submission being filled in through the bot.
+
+    The draft is the conversation's state: what was entered and where the operator is, so
+    a restart of the bot or days of silence lose nothing. ``base`` holds the version of
+    every figure when the draft began, to stop a submission that would overwrite a figure
+    someone else changed since (no lost update).
+    """
+
+    __tablename__ = "draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    bidang_id: int = Field(foreign_key="bidang.id", index=True)
+    tahun: int
+    triwulan: int
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    status: DraftStatus = Field(default=DraftStatus.AKTIF, sa_type=String(16))
+    step: str = ""  # where the conversation stands, e.g. "anggaran:3"
+    data: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    base: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- deadlines and reminders --------------------------------------------------------------
+
+# Appended after the original imports on purpose: this section was added by a later change
+# and the top of the module is not ours to rewrite.
+from datetime import date  # noqa: E402
+
+
+class Jadwal(SQLModel, table=True):
+    """The reporting window of one quarter when an admin set it; without a row the default
+    applies (opens the day after the quarter ends, closes on the 10th of the next month)."""
+
+    __tablename__ = "jadwal"
+    __table_args__ = (
+        UniqueConstraint("opd_id", "tahun", "triwulan", name="uq_jadwal_opd_tahun_triwulan"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    opd_id: int = Field(foreign_key="perangkat_daerah.id", index=True)
+    tahun: int
+    triwulan: int
+    buka: date
+    tenggat: date
+    updated_by: str = ""  # "user:<telegram id>", "cli"
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReminderStatus(StrEnum):
+    MENGIRIM = "mengirim"  # claimed, being sent; stays so if the process died mid-send
+    TERKIRIM = "terkirim"
+    GAGAL = "gagal"
+    DIBLOKIR = "diblokir"
+
+
+class SentReminder(SQLModel, table=True):
+    """A reminder claimed for one chat. The unique key is what makes every reminder
+    at-most-once, across restarts and across processes sharing the database."""
+
+    __tablename__ = "sent_reminder"
+    __table_args__ = (
+        UniqueConstraint("kind", "tahun", "triwulan", "chat_id", name="uq_sent_reminder_once"),
+        Index("ix_sent_reminder_period", "tahun", "triwulan"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(80))  # "H-7", "telat:2026-10-13", "grup-H", ...
+    tahun: int
+    triwulan: int
+    telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sent_at: datetime = Field(default_factory=utcnow)
+    status: ReminderStatus = Field(default=ReminderStatus.MENGIRIM, sa_type=String(16))
+
+
+class UserPref(SQLModel, table=True):
+    """Per-person reminder preferences, kept apart from AppUser."""
+
+    __tablename__ = "user_pref"
+
+    id: int | None = Field(default=None, primary_key=True)
+    app_user_id: int = Field(foreign_key="app_user.id", unique=True)
+    muted: bool = False
+    blocked: bool = False  # Telegram answered 403: the person blocked the bot
+    blocked_at: datetime | None = None

@@ -257,8 +257,9 @@ def _find_money_anchor(cells: list[str]) -> int | None:
     for i in range(17, len(cells)):
         if not looks_like_rupiah(cells[i]):
             continue
-        nxt = cells[i + 1].strip() if i + 1 < len(cells) else ""
-        if looks_like_rupiah(nxt) or _clean(nxt) in {"", "-"}:
+        nxt = _clean(cells[i + 1]) if i + 1 < len(cells) else ""
+        # A workbook amount below 1000 (a realisation of 0) is read without grouping.
+        if looks_like_rupiah(nxt) or nxt in {"", "-"} or re.fullmatch(r"\d{1,3}", nxt):
             return i
     return None
 

@@ -1,0 +1,187 @@
+"""Composition root: builds the Application and registers every handler, in order."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
+
+from bot import texts
+from bot.concurrency import PerUserUpdateProcessor
+from bot.context import MonevContext
+from bot.handlers import common, questions, registration
+from bot.settings import WIB, Settings
+from storage.db import session_scope
+from storage.models import Role
+from storage.queries import get_opd, list_bidang
+from storage.users import get_user, set_user
+
+log = logging.getLogger(__name__)
+
+# Our conversations key on the user, not on each message; PTB's per_message hint is moot.
+warnings.filterwarnings("ignore", message=r".*per_message=False.*", category=PTBUserWarning)
+
+# A token that looks real enough for PTB; only used with an offline request (console, tests).
+OFFLINE_TOKEN = "123456:OFFLINE-monev-bot-console-token"
+
+
+def _registration() -> ConversationHandler:
+    return ConversationHandler(
+        entry_points=[CommandHandler("daftar", registration.daftar)],
+        states={
+            registration.NAMA: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, registration.got_name)
+            ],
+            registration.NIP: [
+                CallbackQueryHandler(registration.skip_nip, pattern=f"^{registration.SKIP}$"),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, registration.got_nip),
+            ],
+            registration.BIDANG: [
+                CallbackQueryHandler(registration.got_bidang, pattern=r"^reg:bidang:\d+$"),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, registration.use_buttons),
+            ],
+            registration.KONFIRMASI: [
+                CallbackQueryHandler(
+                    registration.confirm,
+                    pattern=f"^({registration.CONFIRM_YES}|{registration.CONFIRM_NO})$",
+                ),
+                MessageHandler(filters.TEXT & ~filters.COMMAND, registration.use_buttons),
+            ],
+        },
+        fallbacks=[CommandHandler("batal", registration.cancel)],
+        name="daftar",
+        # Registration is short and private: one conversation per user, wherever they type.
+        per_chat=False,
+        conversation_timeout=60 * 60,
+    )
+
+
+def register_handlers(app: Application) -> None:
+    """Every handler of the bot, in the order they are tried."""
+    # -1: who is this? Every later handler relies on context.actor.
+    app.add_handler(TypeHandler(Update, common.identify), group=-1)
+
+    # Conversations first, so their states win over the general handlers below.
+    app.add_handler(_registration())
+
+    # Commands.
+    app.add_handler(CommandHandler("start", common.start))
+    app.add_handler(CommandHandler("bantuan", common.bantuan))
+    app.add_handler(CommandHandler("help", common.bantuan))
+    app.add_handler(CommandHandler("batal", common.batal))
+
+    # Buttons.
+    app.add_handler(CallbackQueryHandler(registration.decide, pattern=r"^reg:(ok|no):"))
+    app.add_handler(CallbackQueryHandler(questions.ask_button, pattern=r"^ask:"))
+
+    # Free text: questions in plain Indonesian.
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, questions.question))
+
+    # Catch-alls: unknown commands, non-text messages, buttons of finished conversations.
+    app.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
+    app.add_handler(MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, common.non_text))
+    app.add_handler(CallbackQueryHandler(common.stale_button))
+
+    app.add_error_handler(common.on_error)
+
+
+def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
+    """Admins from MONEV_ADMIN_IDS, and the office the bot serves."""
+    with session_scope(engine) as session:
+        for tgid in admin_ids:
+            user = get_user(session, telegram_id=tgid)
+            if user is None or user.role != Role.ADMIN or user.status != "active":
+                set_user(session, telegram_id=tgid, role=Role.ADMIN, actor="MONEV_ADMIN_IDS")
+        opd = get_opd(session)
+        if opd is None:
+            raise RuntimeError(
+                "Basis data belum berisi perangkat daerah. Impor laporan (monev import FILE) "
+                "atau aktifkan data contoh (MONEV_DEMO_DATA=true)."
+            )
+        return {
+            "opd_id": opd.id,
+            "bidang_names": {b.id: b.nama for b in list_bidang(session, opd.id)},  # type: ignore[arg-type]
+        }
+
+
+async def post_init(app: Application) -> None:
+    """Lifecycle: sync admins, load the office, register the command menu."""
+    import asyncio
+
+    settings: Settings = app.bot_data["settings"]
+    engine: Engine = app.bot_data["engine"]
+    app.bot_data.update(await asyncio.to_thread(_startup_sync, engine, settings.admin_ids))
+    await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+
+
+async def post_shutdown(app: Application) -> None:
+    """Lifecycle: release database connections."""
+    engine: Engine | None = app.bot_data.get("engine")
+    if engine is not None:
+        engine.dispose()
+
+
+def build_application(
+    settings: Settings,
+    engine: Engine,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+    rate_limiter: bool = True,
+) -> Application:
+    """The bot, ready to run (polling, webhook, console or tests)."""
+    defaults = Defaults(
+        parse_mode=ParseMode.HTML,
+        tzinfo=WIB,
+        link_preview_options=LinkPreviewOptions(is_disabled=True),
+    )
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token or OFFLINE_TOKEN)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_base_file_url)
+        .defaults(defaults)
+        .context_types(ContextTypes(context=MonevContext))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .concurrent_updates(PerUserUpdateProcessor())
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    app = builder.build()
+    app.bot_data["settings"] = settings
+    app.bot_data["engine"] = engine
+    register_handlers(app)
+    return app
+
+
+def run_polling(settings: Settings, engine: Engine) -> None:
+    """``monev run``: long polling until interrupted."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s", level=logging.INFO)
+    # httpx logs every request URL, and the URL carries the token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app = build_application(settings, engine)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -1,0 +1,188 @@
+"""``monev console``: chat with the real bot in a terminal, with no Telegram and no token.
+
+The same Application and handlers run against an offline Bot API. What the bot sends is
+printed; buttons become numbered choices to type; photos and documents are saved to
+files whose paths are printed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import re
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import Update
+from telegram.ext import Application
+
+from bot.app import build_application, post_init
+from bot.offline import Call, OfflineBotAPI
+from bot.settings import Settings
+from storage.db import session_scope
+from storage.models import Role
+from storage.users import UserError, find_bidang, set_user
+
+CONSOLE_USER_ID = 700_000_001
+OUT_DIR = Path("out")
+
+
+def html_to_text(text: str) -> str:
+    text = re.sub(r"</?(b|i|u|s|code|pre|a)[^>]*>", "", text)
+    return html.unescape(text)
+
+
+class ConsoleSession:
+    """One console user talking to the bot; usable from tests with custom I/O."""
+
+    def __init__(
+        self,
+        app: Application,
+        api: OfflineBotAPI,
+        *,
+        user_id: int = CONSOLE_USER_ID,
+        first_name: str = "Pengguna Konsol",
+        write: Callable[[str], Any] = print,
+        out_dir: Path = OUT_DIR,
+    ) -> None:
+        self.app, self.api, self.user_id, self.first_name = app, api, user_id, first_name
+        self.write = write
+        self.out_dir = out_dir
+        self.buttons: list[tuple[str, str, dict]] = []  # (label, data, message json)
+        self._update_id = 0
+        api.on_send = self._show
+
+    async def _show(self, call: Call) -> None:
+        params = call.params
+        if str(params.get("chat_id")) != str(self.user_id):
+            return
+        body = params.get("text") or params.get("caption") or ""
+        if call.method in {"sendPhoto", "sendDocument"}:
+            for _field, (filename, data) in call.files.items():
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+                path = self.out_dir / f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{filename}"
+                path.write_bytes(data)
+                self.write(f"[berkas disimpan: {path}]")
+        if body:
+            self.write(html_to_text(str(body)))
+        rows = self.api.buttons(call)
+        if call.method.startswith("edit") and not rows and not body:
+            self.buttons = []
+            return
+        if rows or call.method in {"sendMessage", "sendPhoto", "sendDocument", "editMessageText"}:
+            message = call.result if isinstance(call.result, dict) else {}
+            self.buttons = [(label, data or "", message) for row in rows for label, data in row]
+            for i, (label, _data, _m) in enumerate(self.buttons, 1):
+                self.write(f"  [{i}] {label}")
+        self.write("")
+
+    def _next_ids(self) -> tuple[int, int]:
+        self._update_id += 1
+        return self._update_id, self.api.allocate_message_id(self.user_id)
+
+    def _user(self) -> dict:
+        return {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
+
+    async def send(self, line: str) -> None:
+        """What the user typed: a number picks a button, anything else is a message."""
+        line = line.strip()
+        if line.isdigit() and self.buttons and 1 <= int(line) <= len(self.buttons):
+            _label, data, message = self.buttons[int(line) - 1]
+            update_id, _ = self._next_ids()
+            payload = {
+                "update_id": update_id,
+                "callback_query": {
+                    "id": str(update_id),
+                    "from": self._user(),
+                    "chat_instance": str(self.user_id),
+                    "data": data,
+                    "message": message,
+                },
+            }
+        else:
+            update_id, message_id = self._next_ids()
+            msg: dict[str, Any] = {
+                "message_id": message_id,
+                "date": int(datetime.now(UTC).timestamp()),
+                "chat": {"id": self.user_id, "type": "private", "first_name": self.first_name},
+                "from": self._user(),
+                "text": line,
+            }
+            if line.startswith("/"):
+                cmd = line.split()[0]
+                msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(cmd)}]
+            payload = {"update_id": update_id, "message": msg}
+        await self.app.process_update(Update.de_json(payload, self.app.bot))
+
+
+def _prepare_user(engine: Engine, role: str, bidang: str | None) -> str | None:
+    with session_scope(engine) as session:
+        bidang_id = None
+        if bidang:
+            b = find_bidang(session, text=bidang)
+            if b is None:
+                return f"Bidang '{bidang}' tidak dikenal."
+            bidang_id = b.id
+        try:
+            set_user(
+                session,
+                telegram_id=CONSOLE_USER_ID,
+                role=Role(role),
+                bidang_id=bidang_id,
+                nama="Pengguna Konsol",
+                actor="console",
+            )
+        except UserError as exc:
+            return str(exc)
+    return None
+
+
+async def open_offline(settings: Settings, engine: Engine) -> tuple[Application, OfflineBotAPI]:
+    """An initialised Application on an offline Bot API (console and tests)."""
+    api = OfflineBotAPI()
+    app = build_application(
+        settings, engine, request=api, get_updates_request=api, rate_limiter=False
+    )
+    await app.initialize()
+    # run_polling/run_webhook call post_init; an Application driven by hand must too.
+    await post_init(app)
+    await app.start()
+    return app, api
+
+
+async def _console(settings: Settings, engine: Engine) -> None:
+    app, api = await open_offline(settings, engine)
+    session = ConsoleSession(app, api)
+    print("monev-bot mode konsol. Ketik pertanyaan, perintah (/bantuan), atau nomor tombol.")
+    print("Keluar: Ctrl+D atau /keluar.\n")
+    await session.send("/start")
+    try:
+        while True:
+            try:
+                line = await asyncio.to_thread(input, "> ")
+            except EOFError:
+                break
+            if line.strip() in {"/keluar", "/exit", "/quit"}:
+                break
+            if line.strip():
+                # process_update returns once every handler of the update has finished.
+                await session.send(line)
+    finally:
+        await app.stop()
+        await app.shutdown()
+
+
+def run_console(settings: Settings, engine: Engine, *, role: str, bidang: str | None) -> int:
+    problem = _prepare_user(engine, role, bidang)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_console(settings, engine))
+    print("Sampai jumpa.")
+    return 0

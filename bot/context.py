@@ -1,0 +1,79 @@
+"""The callback context every handler receives: the database engine and the current actor."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from telegram.ext import Application, CallbackContext, ExtBot
+
+from storage.db import read_scope, session_scope
+from storage.models import Role
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who sent the update, as far as the database knows (None fields for a stranger)."""
+
+    telegram_id: int
+    user_id: int | None
+    nama: str
+    role: Role | None
+    bidang_id: int | None
+    status: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.role is not None and self.status == "active"
+
+    def has(self, *roles: Role) -> bool:
+        return self.active and self.role in roles
+
+
+class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """PTB creates one context per update and reuses it across handler groups, so the actor
+    loaded in group -1 is seen by every handler of that update."""
+
+    def __init__(
+        self, application: Application, chat_id: int | None = None, user_id: int | None = None
+    ):
+        super().__init__(application=application, chat_id=chat_id, user_id=user_id)
+        self.actor: Actor | None = None
+
+    @property
+    def engine(self) -> Engine:
+        return self.bot_data["engine"]
+
+    @property
+    def opd_id(self) -> int:
+        return self.bot_data["opd_id"]
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(session, ...)`` in a worker thread on a read-only session."""
+        return await asyncio.to_thread(_run, self.engine, False, fn, args, kwargs)
+
+    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run ``fn(session, ...)`` in a worker thread in one write transaction."""
+        return await asyncio.to_thread(_run, self.engine, True, fn, args, kwargs)
+
+
+def _run(engine: Engine, write: bool, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    scope = session_scope if write else read_scope
+    with scope(engine) as session:
+        return fn(session, *args, **kwargs)
+
+
+def load_actor(session: Session, telegram_id: int) -> Actor:
+    from storage.users import get_user
+
+    u = get_user(session, telegram_id=telegram_id)
+    if u is None:
+        return Actor(telegram_id, None, "", None, None, None)
+    role = Role(u.role) if u.role else None
+    return Actor(telegram_id, u.id, u.nama, role, u.bidang_id, str(u.status))

@@ -1,0 +1,105 @@
+"""Handlers every user meets: who they are, /start, /bantuan, and the catch-alls."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from sqlalchemy.exc import OperationalError
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot import texts
+from bot.context import MonevContext, load_actor
+from storage.models import Role
+
+log = logging.getLogger(__name__)
+
+
+async def identify(update: Update, context: MonevContext) -> None:
+    """Load the sender's role from the database before any other handler runs."""
+    user = update.effective_user
+    if user is None:
+        return
+    context.actor = await context.read(load_actor, user.id)
+
+
+def _bidang_name(context: MonevContext, bidang_id: int | None) -> str:
+    names: dict[int, str] = context.bot_data.get("bidang_names", {})
+    return names.get(bidang_id or -1, "")
+
+
+async def start(update: Update, context: MonevContext) -> None:
+    """Greet the user according to their role."""
+    actor = context.actor
+    assert update.effective_message is not None
+    if actor is None or actor.status is None:
+        text = texts.START_STRANGER
+    elif actor.status == "pending":
+        text = texts.START_PENDING
+    elif not actor.active:
+        text = texts.START_REJECTED
+    else:
+        bidang = _bidang_name(context, actor.bidang_id)
+        text = texts.START_ACTIVE.format(
+            nama=escape(
+                actor.nama or (update.effective_user.first_name if update.effective_user else "")
+            ),
+            role=texts.ROLE_NAMES[actor.role],  # type: ignore[index]
+            bidang=f" bidang {escape(bidang)}" if actor.role == Role.OPERATOR and bidang else "",
+            examples="\n".join(f"• <code>{e}</code>" for e in texts.EXAMPLES[:3]),
+        )
+    await update.effective_message.reply_text(text)
+
+
+async def bantuan(update: Update, context: MonevContext) -> None:
+    """Show what can be asked (strangers only learn how to ask for access)."""
+    assert update.effective_message is not None
+    active = context.actor is not None and context.actor.active
+    await update.effective_message.reply_text(texts.HELP if active else texts.HELP_STRANGER)
+
+
+async def batal(update: Update, context: MonevContext) -> None:
+    """/batal outside any conversation."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
+
+
+async def unknown_command(update: Update, context: MonevContext) -> None:
+    """Any command the bot does not know."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.UNKNOWN_COMMAND)
+
+
+async def non_text(update: Update, context: MonevContext) -> None:
+    """Stickers, photos, voice notes: say what the bot can read."""
+    assert update.effective_message is not None
+    if context.actor is None or not context.actor.active:
+        await update.effective_message.reply_text(texts.NOT_REGISTERED)
+        return
+    await update.effective_message.reply_text(texts.NON_TEXT.format(example=texts.EXAMPLES[0]))
+
+
+async def stale_button(update: Update, context: MonevContext) -> None:
+    """A button whose conversation or purpose is gone."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(texts.STALE_BUTTON, show_alert=True)
+
+
+async def on_error(update: object, context: MonevContext) -> None:
+    """Log the error and tell the user something went wrong — never a traceback."""
+    err = context.error
+    if isinstance(err, BadRequest) and "message is not modified" in str(err).lower():
+        return  # a double tap re-sending the same content; nothing to tell anyone
+    log.error("update failed: %s", type(err).__name__, exc_info=err)
+    if not isinstance(update, Update):
+        return
+    text = texts.DB_DOWN if isinstance(err, OperationalError) else texts.ERROR
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(text)
+    except Exception:
+        log.warning("could not tell the user about the error")

@@ -1,0 +1,80 @@
+"""Questions in plain Indonesian, and the buttons that refine them."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot import texts
+from bot.context import MonevContext
+from bot.render import Keyboard, Reply, render
+from storage.ask import answer, run_query
+from storage.questions import MAX_TEXT, Metric
+
+MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
+
+
+def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
+    if not keyboard:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+            for row in keyboard
+        ]
+    )
+
+
+def answer_text(session, opd_id: int, text: str) -> Reply:  # type: ignore[no-untyped-def]
+    return render(answer(session, opd_id, text))
+
+
+async def question(update: Update, context: MonevContext) -> None:
+    """Answer a free-text question about the figures."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    if context.actor is None or not context.actor.active:
+        await message.reply_text(texts.NOT_REGISTERED)
+        return
+    if len(message.text) > MAX_QUESTION:
+        await message.reply_text(texts.TOO_LONG.format(example=texts.EXAMPLES[0]))
+        return
+    reply = await context.read(answer_text, context.opd_id, message.text[: MAX_TEXT * 2])
+    await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))
+
+
+def _run_button(session, opd_id: int, parts: list[str]) -> Reply:  # type: ignore[no-untyped-def]
+    _, kind, scope_id, metric, tw, tahun = parts
+    return render(
+        run_query(
+            session,
+            opd_id,
+            metric=Metric(metric),
+            scope_kind=kind,
+            scope_id=int(scope_id),
+            triwulan=int(tw) or None,
+            tahun=int(tahun) or None,
+        )
+    )
+
+
+async def ask_button(update: Update, context: MonevContext) -> None:
+    """A choice from a clarification: run the query it carries."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    if context.actor is None or not context.actor.active:
+        await query.edit_message_text(texts.NOT_REGISTERED)
+        return
+    parts = query.data.split(":")
+    valid_kinds = {"opd", "bidang", "program", "kegiatan", "sub_kegiatan"}
+    if (
+        len(parts) != 6
+        or parts[1] not in valid_kinds
+        or not all(p.isdigit() for p in parts[2:3] + parts[4:])
+        or parts[3] not in {m.value for m in Metric}
+        or not 0 <= int(parts[4]) <= 4
+    ):
+        await query.edit_message_text(texts.STALE_BUTTON)
+        return
+    reply = await context.read(_run_button, context.opd_id, parts)
+    await query.edit_message_text(reply.text, reply_markup=markup(reply.keyboard))

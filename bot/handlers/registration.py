@@ -1,0 +1,290 @@
+"""/daftar: a stranger asks for access; every admin decides with one tap."""
+
+from __future__ import annotations
+
+import logging
+import re
+from html import escape
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ConversationHandler
+
+from bot import texts
+from bot.context import MonevContext
+from storage.models import AppUser, Role, UserStatus
+from storage.queries import list_bidang
+from storage.users import admins, get_user, reject_user, request_access, set_user
+
+log = logging.getLogger(__name__)
+
+NAMA, NIP, BIDANG, KONFIRMASI = range(4)
+SKIP = "reg:skip"
+CONFIRM_YES, CONFIRM_NO = "reg:send", "reg:cancel"
+
+
+def _bidang_rows(session, opd_id: int) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
+    return [(b.id, b.nama) for b in list_bidang(session, opd_id)]  # type: ignore[misc]
+
+
+async def daftar(update: Update, context: MonevContext) -> int:
+    """Start a registration (or say there is no need)."""
+    assert update.effective_message is not None
+    actor = context.actor
+    if actor is not None and actor.active:
+        await update.effective_message.reply_text(
+            texts.REG_ALREADY.format(role=texts.ROLE_NAMES[actor.role])  # type: ignore[index]
+        )
+        return ConversationHandler.END
+    context.user_data["reg"] = {}
+    await update.effective_message.reply_text(texts.REG_ASK_NAME)
+    return NAMA
+
+
+async def got_name(update: Update, context: MonevContext) -> int:
+    """Take the full name."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    nama = " ".join(message.text.split())
+    if not 3 <= len(nama) <= 80 or not re.search(r"[A-Za-z]", nama):
+        await message.reply_text(texts.REG_BAD_NAME)
+        return NAMA
+    context.user_data.setdefault("reg", {})["nama"] = nama
+    await message.reply_text(
+        texts.REG_ASK_NIP,
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Lewati", callback_data=SKIP)]]),
+    )
+    return NIP
+
+
+async def _ask_bidang(update: Update, context: MonevContext) -> int:
+    rows = await context.read(_bidang_rows, context.opd_id)
+    kb = [[InlineKeyboardButton(nama, callback_data=f"reg:bidang:{bid}")] for bid, nama in rows]
+    kb.append([InlineKeyboardButton(texts.REG_NO_BIDANG, callback_data="reg:bidang:0")])
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id, texts.REG_ASK_BIDANG, reply_markup=InlineKeyboardMarkup(kb)
+    )
+    return BIDANG
+
+
+async def got_nip(update: Update, context: MonevContext) -> int:
+    """Take the NIP (18 digits; spaces allowed)."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    nip = re.sub(r"\s+", "", message.text)
+    if not re.fullmatch(r"\d{18}", nip):
+        await message.reply_text(texts.REG_BAD_NIP)
+        return NIP
+    context.user_data.setdefault("reg", {})["nip"] = nip
+    return await _ask_bidang(update, context)
+
+
+async def skip_nip(update: Update, context: MonevContext) -> int:
+    """No NIP."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    context.user_data.setdefault("reg", {})["nip"] = ""
+    return await _ask_bidang(update, context)
+
+
+async def got_bidang(update: Update, context: MonevContext) -> int:
+    """Take the bidang and ask for confirmation."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    reg = context.user_data.setdefault("reg", {})
+    bid = int(query.data.rsplit(":", 1)[1]) if query.data.rsplit(":", 1)[1].isdigit() else 0
+    rows = dict(await context.read(_bidang_rows, context.opd_id))
+    if bid and bid not in rows:
+        await query.edit_message_text(texts.STALE_BUTTON)
+        return BIDANG
+    reg["bidang_id"] = bid or None
+    reg["bidang"] = rows.get(bid, "-")
+    await query.edit_message_text(
+        texts.REG_CONFIRM.format(
+            nama=escape(reg.get("nama", "")),
+            nip=reg.get("nip") or "-",
+            bidang=escape(reg["bidang"]),
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton("Kirim", callback_data=CONFIRM_YES),
+                    InlineKeyboardButton("Batal", callback_data=CONFIRM_NO),
+                ]
+            ]
+        ),
+    )
+    return KONFIRMASI
+
+
+def _save_request(session, telegram_id: int, reg: dict) -> tuple[AppUser, list[int]]:  # type: ignore[no-untyped-def]
+    user = request_access(
+        session,
+        telegram_id=telegram_id,
+        nama=reg["nama"],
+        nip=reg.get("nip", ""),
+        bidang_id=reg.get("bidang_id"),
+    )
+    return user, [a.telegram_id for a in admins(session)]
+
+
+def _approval_keyboard(
+    telegram_id: int, bidang: list[tuple[int, str]], asked: int | None
+) -> InlineKeyboardMarkup:
+    rows: list[list[InlineKeyboardButton]] = []
+    ordered = sorted(bidang, key=lambda b: b[0] != asked)
+    for bid, nama in ordered:
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    f"Operator {nama}", callback_data=f"reg:ok:{telegram_id}:operator:{bid}"
+                )
+            ]
+        )
+    rows.append(
+        [
+            InlineKeyboardButton(
+                "Verifikator", callback_data=f"reg:ok:{telegram_id}:verifikator:0"
+            ),
+            InlineKeyboardButton("Kepala", callback_data=f"reg:ok:{telegram_id}:kepala:0"),
+        ]
+    )
+    rows.append(
+        [
+            InlineKeyboardButton("Admin", callback_data=f"reg:ok:{telegram_id}:admin:0"),
+            InlineKeyboardButton("Tolak", callback_data=f"reg:no:{telegram_id}"),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+async def confirm(update: Update, context: MonevContext) -> int:
+    """Send the request to every admin."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    await query.answer()
+    reg = context.user_data.pop("reg", {})
+    if query.data == CONFIRM_NO or "nama" not in reg:
+        await query.edit_message_text(texts.REG_CANCELLED)
+        return ConversationHandler.END
+    tgid = update.effective_user.id
+    _, admin_ids = await context.write(_save_request, tgid, reg)
+    bidang = await context.read(_bidang_rows, context.opd_id)
+    text = texts.REG_ADMIN_REQUEST.format(
+        nama=escape(reg["nama"]),
+        nip=reg.get("nip") or "-",
+        bidang=escape(reg.get("bidang", "-")),
+        tgid=tgid,
+    )
+    sent = 0
+    for admin_id in admin_ids:
+        try:
+            await context.bot.send_message(
+                admin_id, text, reply_markup=_approval_keyboard(tgid, bidang, reg.get("bidang_id"))
+            )
+            sent += 1
+        except (Forbidden, TelegramError) as exc:
+            log.warning("could not notify an admin: %s", type(exc).__name__)
+    await query.edit_message_text(texts.REG_SENT if sent else texts.REG_NO_ADMIN)
+    return ConversationHandler.END
+
+
+async def use_buttons(update: Update, context: MonevContext) -> int | None:
+    """Text where a button was expected."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.REG_USE_BUTTONS)
+    return None
+
+
+async def cancel(update: Update, context: MonevContext) -> int:
+    """/batal during registration."""
+    context.user_data.pop("reg", None)
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(texts.REG_CANCELLED)
+    return ConversationHandler.END
+
+
+# --- the admin's decision ------------------------------------------------------------------------
+
+
+def _decide(session, admin_tg: int, data: str, opd_id: int) -> tuple[str, AppUser | None, str]:  # type: ignore[no-untyped-def]
+    """Apply an approval button; returns (outcome text, user, role text) or raises ValueError."""
+    parts = data.split(":")
+    tgid = int(parts[2])
+    user = get_user(session, telegram_id=tgid)
+    if user is None:
+        raise ValueError("unknown")
+    if user.status != UserStatus.PENDING:
+        outcome = (
+            f"disetujui sebagai {texts.ROLE_NAMES.get(str(user.role), user.role)}"
+            if user.status == UserStatus.ACTIVE
+            else "ditolak"
+        )
+        return "already:" + outcome, user, ""
+    actor = f"user:{admin_tg}"
+    if parts[1] == "no":
+        reject_user(session, telegram_id=tgid, actor=actor)
+        return "ditolak", user, ""
+    role = Role(parts[3])
+    bid = int(parts[4]) or None
+    bidang_name = ""
+    if role == Role.OPERATOR:
+        match = [nama for b, nama in _bidang_rows(session, opd_id) if b == bid]
+        if not match:
+            raise ValueError("bidang")
+        bidang_name = match[0]
+    set_user(session, telegram_id=tgid, role=role, bidang_id=bid, actor=actor)
+    role_text = texts.ROLE_NAMES[role] + (f" bidang {bidang_name}" if bidang_name else "")
+    return f"disetujui sebagai {role_text}", user, bidang_name
+
+
+async def decide(update: Update, context: MonevContext) -> None:
+    """An admin pressed approve/reject on a request."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    actor = context.actor
+    if actor is None or not actor.has(Role.ADMIN):
+        await query.answer(texts.NOT_ALLOWED, show_alert=True)
+        return
+    if not re.fullmatch(r"reg:(ok:\d+:(admin|kepala|verifikator|operator):\d+|no:\d+)", query.data):
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    try:
+        outcome, user, bidang_name = await context.write(
+            _decide, actor.telegram_id, query.data, context.opd_id
+        )
+    except ValueError:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return
+    if outcome.startswith("already:"):
+        await query.answer(
+            texts.REG_ALREADY_DECIDED.format(outcome=outcome.split(":", 1)[1]), show_alert=True
+        )
+        await query.edit_message_reply_markup(None)
+        return
+    await query.answer()
+    original = query.message.text_html if query.message and query.message.text else ""
+    await query.edit_message_text(
+        texts.REG_ADMIN_DONE.format(
+            request=original.split("\n\n")[0],
+            outcome=outcome,
+            admin=escape(actor.nama or str(actor.telegram_id)),
+        )
+    )
+    assert user is not None
+    if outcome == "ditolak":
+        text = texts.REG_REJECTED_USER
+    else:
+        role = Role(query.data.split(":")[3])
+        text = texts.REG_APPROVED_USER.format(
+            role=texts.ROLE_NAMES[role],
+            bidang=f" bidang {escape(bidang_name)}" if bidang_name else "",
+        )
+    try:
+        await context.bot.send_message(user.telegram_id, text)
+    except TelegramError as exc:
+        log.warning("could not tell the user the outcome: %s", type(exc).__name__)

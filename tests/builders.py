@@ -1,0 +1,282 @@
+"""Builders for the updates Telegram would send, bound to a ``Bot`` so shortcuts work.
+
+Everything goes through ``Update.de_json(data, bot)``: that is the path real updates take, so
+nested objects get the bot set (``update.message.reply_text()`` calls the offline API) and the
+data shapes are validated by PTB itself.
+
+When the bot's request is an :class:`bot.offline.OfflineBotAPI`, user messages take their ids
+from the same per-chat sequence as the bot's messages, documents are stored so ``get_file()`` and
+downloads return their bytes, and a callback query finds the bot message carrying its button.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import time
+from typing import Any
+
+from telegram import Bot, Chat, Message, MessageEntity, Update, User
+
+from bot.offline import Call, OfflineBotAPI
+
+__all__ = [
+    "group_chat",
+    "make_callback_update",
+    "make_document_update",
+    "make_message",
+    "make_message_update",
+    "message_from_call",
+    "next_update_id",
+    "private_chat",
+    "user",
+]
+
+JSONDict = dict[str, Any]
+
+# Global so updates built in any test keep increasing, as getUpdates offsets require.
+_update_ids = itertools.count(1)
+_message_ids = itertools.count(1)
+_callback_ids = itertools.count(1)
+_COMMAND = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@\w{1,32})?")
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def next_update_id() -> int:
+    return next(_update_ids)
+
+
+def user(id: int, first_name: str = "Tester", username: str | None = None) -> User:
+    return User(id=id, first_name=first_name, is_bot=False, username=username, language_code="id")
+
+
+def private_chat(id: int, first_name: str = "Tester") -> Chat:
+    return Chat(id=id, type=Chat.PRIVATE, first_name=first_name)
+
+
+def group_chat(id: int, title: str = "Grup Monev") -> Chat:
+    return Chat(id=id, type=Chat.GROUP, title=title)
+
+
+def _offline_api(bot: Bot) -> OfflineBotAPI | None:
+    request = bot.request
+    return request if isinstance(request, OfflineBotAPI) else None
+
+
+def _user_dict(user_id: int) -> JSONDict:
+    return {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": f"User {user_id}",
+        "language_code": "id",
+    }
+
+
+def _chat_dict(chat_id: int, chat_type: str, user_id: int) -> JSONDict:
+    if chat_type == Chat.PRIVATE:
+        return {"id": chat_id, "type": chat_type, "first_name": f"User {user_id}"}
+    return {"id": chat_id, "type": chat_type, "title": f"Chat {chat_id}"}
+
+
+def _resolve_chat(user_id: int, chat_id: int | None, chat_type: str) -> int:
+    if chat_id is not None:
+        return chat_id
+    # A private chat's id is the user's id; group ids are negative.
+    return user_id if chat_type == Chat.PRIVATE else -abs(user_id)
+
+
+def _command_entities(text: str) -> list[JSONDict]:
+    # Telegram marks a leading "/command" (optionally "@botname") as bot_command at offset 0;
+    # CommandHandler only matches when that entity is there.
+    match = _COMMAND.match(text)
+    if not match:
+        return []
+    return [{"type": MessageEntity.BOT_COMMAND, "offset": 0, "length": len(match.group(0))}]
+
+
+def _message_dict(
+    bot: Bot,
+    *,
+    user_id: int,
+    chat_id: int | None,
+    message_id: int | None,
+    chat_type: str,
+    content: JSONDict,
+) -> JSONDict:
+    cid = _resolve_chat(user_id, chat_id, chat_type)
+    api = _offline_api(bot)
+    if message_id is None:
+        message_id = api.allocate_message_id(cid) if api else next(_message_ids)
+    return {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": _chat_dict(cid, chat_type, user_id),
+        "from": _user_dict(user_id),
+        **content,
+    }
+
+
+def make_message(
+    bot: Bot,
+    text: str,
+    *,
+    user_id: int,
+    chat_id: int | None = None,
+    message_id: int | None = None,
+    chat_type: str = Chat.PRIVATE,
+) -> Message:
+    """A user's text message (commands carry their bot_command entity)."""
+    content: JSONDict = {"text": text}
+    if entities := _command_entities(text):
+        content["entities"] = entities
+    data = _message_dict(
+        bot,
+        user_id=user_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        chat_type=chat_type,
+        content=content,
+    )
+    message = Message.de_json(data, bot)
+    return message
+
+
+def make_message_update(
+    bot: Bot,
+    text: str,
+    *,
+    user_id: int,
+    chat_id: int | None = None,
+    message_id: int | None = None,
+    update_id: int | None = None,
+    chat_type: str = Chat.PRIVATE,
+) -> Update:
+    """An update with a user's text message; ``/start`` etc. match ``CommandHandler``."""
+    message = make_message(
+        bot, text, user_id=user_id, chat_id=chat_id, message_id=message_id, chat_type=chat_type
+    )
+    return Update.de_json(
+        {"update_id": update_id or next_update_id(), "message": message.to_dict()}, bot
+    )
+
+
+def message_from_call(bot: Bot, call: Call) -> Message:
+    """The bot message an OfflineBotAPI call produced, bound to ``bot``."""
+    if not isinstance(call.result, dict) or "message_id" not in call.result:
+        raise ValueError(f"{call.method} did not produce a message (result={call.result!r})")
+    return Message.de_json(call.result, bot)
+
+
+def _has_button(message: JSONDict, data: str) -> bool:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return any(button.get("callback_data") == data for row in rows for button in row)
+
+
+def _find_button_message(api: OfflineBotAPI, chat_id: int, data: str) -> JSONDict | None:
+    """The newest bot message in the chat (in its current, edited state) with this button."""
+    for call in reversed(api.sent(chat_id)):
+        result = call.result
+        if not isinstance(result, dict) or "message_id" not in result:
+            continue
+        current = api.message(chat_id, result["message_id"]) or result
+        if _has_button(current, data):
+            return current
+    return None
+
+
+def make_callback_update(
+    bot: Bot,
+    data: str,
+    *,
+    user_id: int,
+    message: Message | Call | None = None,
+    chat_id: int | None = None,
+    update_id: int | None = None,
+    chat_type: str = Chat.PRIVATE,
+) -> Update:
+    """A button press. ``message`` is the bot message that carried the button, as in a real
+    update; by default it is looked up among the OfflineBotAPI's sent messages (the newest one in
+    the chat whose keyboard has ``data``), else a plain bot message is made up."""
+    cid = _resolve_chat(user_id, chat_id, chat_type)
+    api = _offline_api(bot)
+    message_data: JSONDict | None
+    if isinstance(message, Message):
+        message_data = message.to_dict()
+    elif isinstance(message, Call):
+        message_data = message_from_call(bot, message).to_dict()
+    else:
+        message_data = _find_button_message(api, cid, data) if api else None
+    if message_data is None:
+        message_data = {
+            "message_id": api.allocate_message_id(cid) if api else next(_message_ids),
+            "date": int(time.time()),
+            "chat": _chat_dict(cid, chat_type, user_id),
+            "from": {"id": bot.id, "is_bot": True, "first_name": "Bot", "username": bot.username}
+            if _bot_ready(bot)
+            else {"id": 1, "is_bot": True, "first_name": "Bot"},
+            "text": "…",
+        }
+    query = {
+        "id": str(next(_callback_ids)),
+        "from": _user_dict(user_id),
+        "chat_instance": str(message_data["chat"]["id"]),
+        "data": data,
+        "message": message_data,
+    }
+    return Update.de_json(
+        {"update_id": update_id or next_update_id(), "callback_query": query}, bot
+    )
+
+
+def _bot_ready(bot: Bot) -> bool:
+    # Bot.id / Bot.username raise before initialize() (they come from getMe).
+    try:
+        bot.id  # noqa: B018
+    except RuntimeError:
+        return False
+    return True
+
+
+def make_document_update(
+    bot: Bot,
+    content: bytes = b"",
+    *,
+    user_id: int,
+    file_name: str = "laporan.xlsx",
+    mime_type: str | None = XLSX_MIME,
+    caption: str | None = None,
+    chat_id: int | None = None,
+    message_id: int | None = None,
+    update_id: int | None = None,
+    chat_type: str = Chat.PRIVATE,
+) -> Update:
+    """A user's message with a document. With an OfflineBotAPI the bytes are stored, so
+    ``await update.message.document.get_file()`` and ``download_as_bytearray()`` return them."""
+    api = _offline_api(bot)
+    if api is not None:
+        document = api.add_file(content, file_name=file_name, mime_type=mime_type)
+    else:
+        seq = next(_message_ids)
+        document = {
+            "file_id": f"DOC-{seq}",
+            "file_unique_id": f"udoc{seq}",
+            "file_name": file_name,
+            "file_size": len(content),
+        }
+        if mime_type:
+            document["mime_type"] = mime_type
+    payload: JSONDict = {"document": document}
+    if caption is not None:
+        payload["caption"] = caption
+        if entities := _command_entities(caption):
+            payload["caption_entities"] = entities
+    data = _message_dict(
+        bot,
+        user_id=user_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        chat_type=chat_type,
+        content=payload,
+    )
+    return Update.de_json({"update_id": update_id or next_update_id(), "message": data}, bot)

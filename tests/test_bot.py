@@ -1,0 +1,338 @@
+"""The bot through the real Application, with Telegram's Bot API answered offline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+from telegram.ext import Application
+
+from bot.console import html_to_text, open_offline
+from bot.offline import OfflineBotAPI
+from bot.settings import Settings
+from storage.db import read_scope, session_scope
+from storage.models import AppUser, Role, UserStatus
+from storage.users import find_bidang, set_user
+from tests.builders import make_callback_update, make_message_update
+
+ADMIN = 9001
+KEPALA = 9002
+OPERATOR_KOP = 9003
+STRANGER = 9100
+
+
+@dataclass
+class Bot:
+    app: Application
+    api: OfflineBotAPI
+    engine: Engine
+
+    async def say(self, user_id: int, text: str) -> str:
+        """Send a message as ``user_id``; return everything the bot showed that user."""
+        before = len(self.api.sent(user_id))
+        await self.app.process_update(make_message_update(self.app.bot, text, user_id=user_id))
+        return html_to_text("\n".join(c.text or "" for c in self.api.sent(user_id)[before:]))
+
+    async def press(self, user_id: int, data: str, *, chat_id: int | None = None) -> str:
+        before = len(self.api.calls)
+        await self.app.process_update(
+            make_callback_update(self.app.bot, data, user_id=user_id, chat_id=chat_id)
+        )
+        new = self.api.calls[before:]
+        shown = [c.text or "" for c in new if c.method != "answerCallbackQuery"]
+        alerts = [str(c.params.get("text", "")) for c in new if c.method == "answerCallbackQuery"]
+        return html_to_text("\n".join(shown + alerts))
+
+    def buttons(self, user_id: int) -> list[tuple[str, str]]:
+        for call in reversed(self.api.sent(user_id)):
+            rows = self.api.buttons(call)
+            if rows:
+                return [(label, data or "") for row in rows for label, data in row]
+        return []
+
+
+def _add_users(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        kop = find_bidang(s, text="koperasi")
+        assert kop is not None
+        set_user(s, telegram_id=KEPALA, role=Role.KEPALA, nama="Kepala Dinas", actor="test")
+        set_user(
+            s,
+            telegram_id=OPERATOR_KOP,
+            role=Role.OPERATOR,
+            bidang_id=kop.id,
+            nama="Op Kop",
+            actor="test",
+        )
+
+
+@pytest.fixture
+async def bot(seeded: Engine) -> AsyncIterator[Bot]:
+    _add_users(seeded)
+    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
+    app, api = await open_offline(settings, seeded)
+    try:
+        yield Bot(app, api, seeded)
+    finally:
+        await app.stop()
+        await app.shutdown()
+
+
+async def test_commands_registered_in_indonesian(bot: Bot) -> None:
+    [call] = bot.api.calls_of("setMyCommands")
+    names = [c["command"] for c in _json(call.params["commands"])]
+    assert names == ["start", "bantuan", "daftar", "batal"]
+    assert all(c["description"][0].isupper() for c in _json(call.params["commands"]))
+
+
+def _json(value):  # type: ignore[no-untyped-def]
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def test_admin_ids_are_admins_at_start(bot: Bot) -> None:
+    with read_scope(bot.engine) as s:
+        u = s.exec(select(AppUser).where(AppUser.telegram_id == ADMIN)).one()
+        assert u.role == Role.ADMIN and u.status == UserStatus.ACTIVE
+
+
+async def test_start_greets_by_role(bot: Bot) -> None:
+    assert "belum terdaftar" in await bot.say(STRANGER, "/start")
+    assert "kepala dinas" in await bot.say(KEPALA, "/start")
+    out = await bot.say(OPERATOR_KOP, "/start")
+    assert "operator bidang" in out and "Koperasi" in out
+    assert "admin" in await bot.say(ADMIN, "/start")
+
+
+STRANGER_PROBES = [
+    "serapan anggaran Q2 koperasi",
+    "program apa saja di perindustrian?",
+    "siapa yang belum lapor triwulan 3?",
+    "hambatan umkm",
+    "/bantuan",
+    "/riwayat gaji",
+    "/lapor",
+    "halo",
+]
+
+
+@pytest.mark.parametrize("text", STRANGER_PROBES)
+async def test_strangers_learn_nothing(bot: Bot, text: str) -> None:
+    out = await bot.say(STRANGER, text)
+    assert out, "the bot must never go silent"
+    assert (
+        "Rp" not in out and "%" not in out and "PROGRAM" not in out.upper().replace("/DAFTAR", "")
+    )
+    assert "Kepala Dinas" not in out and "Op Kop" not in out
+
+
+async def test_stranger_cannot_press_data_buttons(bot: Bot) -> None:
+    out = await bot.press(STRANGER, "ask:bidang:2:serapan:2:2022")
+    assert "Rp" not in out and "belum terdaftar" in out
+
+
+async def test_registration_and_approval(bot: Bot) -> None:
+    new_user = 9200
+    assert "nama lengkap" in await bot.say(new_user, "/daftar")
+    assert "3–80" in await bot.say(new_user, "x")  # too short: told what to type
+    assert "NIP" in await bot.say(new_user, "Rina Marlina, S.E.")
+    assert "18 angka" in await bot.say(new_user, "12345")
+    out = await bot.say(new_user, "19800414 199810 2 001")
+    assert "bidang" in out
+    labels = [label for label, _ in bot.buttons(new_user)]
+    assert "Koperasi" in labels
+    kop = next(data for label, data in bot.buttons(new_user) if label == "Koperasi")
+    assert "Periksa kembali" in await bot.press(new_user, kop)
+    assert "dikirim ke admin" in await bot.press(new_user, "reg:send")
+    # the admin received the request with buttons
+    request = bot.api.last(ADMIN)
+    assert "Rina Marlina" in (request.text or "") and "Koperasi" in (request.text or "")
+    admin_buttons = [d for row in bot.api.buttons(request) for _, d in row]
+    approve = next(d for d in admin_buttons if d and d.endswith(":operator:2"))
+    # nobody but an admin may press it, even with the right data
+    assert "tidak diizinkan" in await bot.press(KEPALA, approve, chat_id=ADMIN)
+    with read_scope(bot.engine) as s:
+        assert (
+            s.exec(select(AppUser).where(AppUser.telegram_id == new_user)).one().status == "pending"
+        )
+    before = len(bot.api.sent(new_user))
+    out = await bot.press(ADMIN, approve)
+    assert "disetujui sebagai operator bidang bidang Koperasi" in out or "disetujui" in out
+    told = bot.api.sent(new_user)[before:]
+    assert any("disetujui" in (c.text or "") for c in told)
+    # a second tap (or another admin) gets a clear answer, not a second approval
+    assert "sudah diputuskan" in await bot.press(ADMIN, approve)
+    # now the user can ask
+    assert "Rp 79.265.450" in await bot.say(new_user, "serapan anggaran Q2 koperasi")
+
+
+async def test_registration_rejected_and_cancelled(bot: Bot) -> None:
+    u = 9300
+    await bot.say(u, "/daftar")
+    await bot.say(u, "Budi Santoso")
+    await bot.press(u, "reg:skip")
+    await bot.press(u, "reg:bidang:0")
+    await bot.press(u, "reg:send")
+    reject = f"reg:no:{u}"
+    before = len(bot.api.sent(u))
+    await bot.press(ADMIN, reject)
+    assert any("tidak disetujui" in (c.text or "") for c in bot.api.sent(u)[before:])
+    assert "belum terdaftar" in await bot.say(u, "serapan dinas")
+    # /batal in the middle keeps nothing
+    v = 9301
+    await bot.say(v, "/daftar")
+    assert "dibatalkan" in await bot.say(v, "/batal")
+    with read_scope(bot.engine) as s:
+        assert s.exec(select(AppUser).where(AppUser.telegram_id == v)).first() is None
+
+
+async def test_crafted_admin_callback_is_rejected(bot: Bot) -> None:
+    out = await bot.press(OPERATOR_KOP, f"reg:ok:{OPERATOR_KOP}:admin:0")
+    assert "tidak diizinkan" in out
+    with read_scope(bot.engine) as s:
+        assert (
+            s.exec(select(AppUser).where(AppUser.telegram_id == OPERATOR_KOP)).one().role
+            == "operator"
+        )
+
+
+# --- questions -------------------------------------------------------------------------------
+
+EXAMPLES = {
+    "serapan anggaran Q2 koperasi": [
+        "Bidang Koperasi",
+        "TW II 2022",
+        "Rp 79.265.450",
+        "Rp 193.690.000",
+        "40,92%",
+        "PROGRAM PENGAWASAN DAN PEMERIKSAAN KOPERASI",
+        "PROGRAM PENILAIAN KESEHATAN KSP/USP KOPERASI",
+        "PROGRAM PEMBERDAYAAN DAN PELINDUNGAN KOPERASI",
+    ],
+    "realisasi fisik tw 3 perdagangan": [
+        "Realisasi fisik",
+        "Bidang Perdagangan",
+        "TW III 2022",
+        "17,70%",
+        "11,74%",
+    ],
+    "bidang mana serapannya paling rendah?": [
+        "Peringkat",
+        "TW III 2022",
+        "1. UMKM: 14,20%",
+        "5. Koperasi: 74,81%",
+        "Terendah: UMKM",
+    ],
+    "siapa yang belum lapor triwulan 3?": [
+        "Status pelaporan TW III 2022",
+        "Semua bidang sudah melapor",
+    ],
+    "hambatan umkm": ["Hambatan", "Bidang UMKM", "TW III 2022", "Adanya perubahan SK Pengelola"],
+    "serapan dinas tw1 2022": [
+        "Seluruh dinas",
+        "TW I 2022",
+        "Rp 853.415.987",
+        "Rp 13.211.277.228",
+        "6,46%",
+    ],
+    "program apa saja di perindustrian?": [
+        "Daftar program",
+        "Bidang Perindustrian",
+        "PROGRAM PERENCANAAN DAN PEMBANGUNAN INDUSTRI",
+        "PROGRAM PENGENDALIAN IZIN USAHA INDUSTRI",
+        "Rp 1.965.123.950",
+    ],
+}
+
+
+@pytest.mark.parametrize("question", list(EXAMPLES))
+async def test_example_questions_with_exact_figures(bot: Bot, question: str) -> None:
+    out = await bot.say(KEPALA, question)
+    for expected in EXAMPLES[question]:
+        assert expected in out, (expected, out)
+    assert len(out) < 4096
+
+
+async def test_operator_may_read_other_bidang(bot: Bot) -> None:
+    out = await bot.say(OPERATOR_KOP, "serapan perdagangan tw3")
+    assert "Bidang Perdagangan" in out and "17,69%" in out
+
+
+async def test_quarter_without_data_is_incomplete_not_zero(bot: Bot) -> None:
+    out = await bot.say(KEPALA, "serapan koperasi tw4")
+    assert "TW IV 2022" in out and "belum lengkap" in out and "Rp 193.690.000" in out
+    assert "0,00%" not in out
+    st = await bot.say(KEPALA, "siapa yang belum lapor tw4")
+    assert "Belum melapor" in st and "Koperasi" in st
+
+
+async def test_behind_benchmark_is_flagged(bot: Bot) -> None:
+    out = await bot.say(KEPALA, "serapan umkm tw3")
+    assert "⚠️ di bawah target nasional 60%" in out and "14,20%" in out
+    out = await bot.say(KEPALA, "serapan dinas tw3")
+    assert "UMKM: 14,20%" in out and "⚠️" in out
+
+
+async def test_ambiguous_question_offers_buttons(bot: Bot) -> None:
+    out = await bot.say(KEPALA, "serapan metrologi tw2")
+    assert "yang mana" in out
+    choices = bot.buttons(KEPALA)
+    assert len(choices) >= 2
+    _label, data = choices[0]
+    assert data.startswith("ask:")
+    picked = await bot.press(KEPALA, data)
+    assert "TW II 2022" in picked and "Rp" in picked
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "ask:bidang:999:serapan:2:2022",
+        "ask:x",
+        "ask:bidang:2:nonsense:2:2022",
+        "ask:bidang:2:serapan:9:2022",
+        "ask:program:99999:serapan:1:2022",
+        "zzz",
+        "lp:1:2:x",
+    ],
+)
+async def test_crafted_or_stale_buttons_get_a_clear_answer(bot: Bot, data: str) -> None:
+    out = await bot.press(KEPALA, data)
+    assert out.strip()
+    assert "Traceback" not in out
+
+
+GARBAGE = [
+    "",
+    " ",
+    "🙂🙂🙂",
+    "x" * 4000,
+    "'; DROP TABLE app_user; --",
+    "SELECT * FROM realisasi",
+    "what is the budget absorption",
+    "<b>halo</b>",
+    "\u0000\u0001",
+    "?" * 50,
+]
+
+
+@pytest.mark.parametrize("text", GARBAGE)
+async def test_garbage_gets_a_clear_message(bot: Bot, text: str) -> None:
+    out = await bot.say(KEPALA, text or "?")
+    assert out.strip() and "Traceback" not in out
+    # Either a clear "not understood" with examples, or an answer that says what it answered
+    # ("SELECT * FROM realisasi" does say "realisasi").
+    assert any(w in out for w in ("belum memahami", "terlalu panjang", "Maaf", "contoh")) or (
+        "TW " in out and "Seluruh dinas" in out
+    )
+    with read_scope(bot.engine) as s:
+        assert s.exec(select(AppUser)).first() is not None  # nothing dropped
+
+
+async def test_unknown_command_and_non_text(bot: Bot) -> None:
+    assert "tidak dikenal" in await bot.say(KEPALA, "/abrakadabra")
+    assert "Tidak ada langkah" in await bot.say(KEPALA, "/batal")
