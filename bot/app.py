@@ -123,13 +123,18 @@ def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
         }
 
 
+def prepare(app: Application) -> None:
+    """The database part of start-up (blocking): admins and the office the bot serves."""
+    settings: Settings = app.bot_data["settings"]
+    engine: Engine = app.bot_data["engine"]
+    app.bot_data.update(_startup_sync(engine, settings.admin_ids))
+
+
 async def post_init(app: Application) -> None:
     """Lifecycle: sync admins, load the office, register the command menu."""
     import asyncio
 
-    settings: Settings = app.bot_data["settings"]
-    engine: Engine = app.bot_data["engine"]
-    app.bot_data.update(await asyncio.to_thread(_startup_sync, engine, settings.admin_ids))
+    await asyncio.to_thread(prepare, app)
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
 
 

@@ -21,9 +21,10 @@ from storage.queries import (
     NarasiRow,
     ScopeResult,
     StatusRow,
-    YearData,
     bidang_sasaran_ids,
+    cache_key,
     capaian_kinerja,
+    data_version,
     get_opd,
     latest_quarter,
     list_bidang,
@@ -31,6 +32,7 @@ from storage.queries import (
     ranking,
     reporting_status,
     scope_result,
+    year_data,
     years_with_data,
 )
 from storage.questions import Catalog, Metric, ParsedQuestion, ScopeEntry, parse_question
@@ -90,6 +92,22 @@ class Answer:
     message: str = ""
 
 
+_CATALOGS: dict[tuple[int, int], tuple[object, int, Catalog]] = {}
+
+
+def cached_catalog(session: Session, opd_id: int) -> Catalog:
+    """The catalogue, rebuilt only when the data changed (the parser indexes it once)."""
+    pool_id, pool = cache_key(session)
+    version = data_version(session)
+    hit = _CATALOGS.get((pool_id, opd_id))
+    if hit is None or hit[0] is not pool or hit[1] != version:
+        if len(_CATALOGS) >= 16:
+            _CATALOGS.pop(next(iter(_CATALOGS)))
+        hit = (pool, version, build_catalog(session, opd_id))
+        _CATALOGS[(pool_id, opd_id)] = hit
+    return hit[2]
+
+
 def build_catalog(session: Session, opd_id: int, tahun: int | None = None) -> Catalog:
     """Scopes a question may name: the office, its bidang, and the nodes of one year."""
     opd = get_opd(session, opd_id)
@@ -102,7 +120,7 @@ def build_catalog(session: Session, opd_id: int, tahun: int | None = None) -> Ca
     bidang = list_bidang(session, opd_id)
     entries += [ScopeEntry("bidang", b.id, b.nama, tuple(b.alias_list()), b.id) for b in bidang]  # type: ignore[arg-type]
     if tahun is not None:
-        data = YearData(session, opd_id, tahun)
+        data = year_data(session, opd_id, tahun)
         owner = {sid: s.bidang_id for sid, s in data.sasaran.items()}
         entries += [
             ScopeEntry(str(n.level), n.id, n.nama, (), owner.get(n.sasaran_id))  # type: ignore[arg-type]
@@ -136,7 +154,7 @@ def answer(
     bidang_hint: int | None = None,
 ) -> Answer:
     """Answer a free-text question about the office's figures."""
-    catalog = catalog or build_catalog(session, opd_id)
+    catalog = catalog or cached_catalog(session, opd_id)
     parsed = parse_question(text, catalog)
     years = list(catalog.years)
     if parsed.is_garbage or (
@@ -284,7 +302,7 @@ def _daftar(
     bidang_id: int | None,
     node_id: int | None,
 ) -> list[DaftarRow]:
-    data = YearData(session, opd_id, tahun)
+    data = year_data(session, opd_id, tahun)
     rows: list[DaftarRow] = []
 
     def add(n: Node, depth: int, max_depth: int) -> None:

@@ -7,6 +7,7 @@ that begin IMMEDIATE, so two writers queue instead of failing with "database is 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,6 +77,12 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+@event.listens_for(Session, "after_flush")
+def _forget_data_version(session: Session, _flush_context: object) -> None:
+    # storage.queries memoises the data version per session; a write makes it stale.
+    session.info.pop("data_version", None)
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
@@ -88,10 +95,17 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+# One option-engine per engine: creating it per session costs more than the query it serves.
+_read_binds: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
 @contextmanager
 def read_scope(engine: Engine) -> Iterator[Session]:
     """A read-only unit of work; never takes SQLite's write lock."""
-    bind = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
+    bind = _read_binds.get(engine)
+    if bind is None:
+        bind = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
+        _read_binds[engine] = bind
     # close() (not rollback()) ends the transaction without expiring what was loaded,
     # so results stay readable after the block.
     with Session(bind, expire_on_commit=False) as session:

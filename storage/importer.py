@@ -261,6 +261,8 @@ class _ReportWriter:
         s.add(report)
         s.flush()
         self.report = report
+        # One entry per import that changes anything: also the version stamp query caches use.
+        self._log("report", report.id, "impor", self.rs.status, self.file_name)
 
         self.bidang_by_sasaran = {
             n: b.id

@@ -15,6 +15,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from storage.models import (
+    AuditLog,
     Bidang,
     CapaianSasaran,
     IndikatorSasaran,
@@ -38,6 +39,10 @@ BENCHMARK_SETTING = "benchmark_serapan"  # value "15,40,60,90"
 
 def benchmarks(session: Session) -> dict[int, float]:
     """National cumulative absorption targets per quarter, from settings."""
+    return dict(cached(session, "benchmarks", (), lambda: _benchmarks(session)))
+
+
+def _benchmarks(session: Session) -> dict[int, float]:
     row = session.get(Setting, BENCHMARK_SETTING)
     if row is None or not row.value.strip():
         return dict(DEFAULT_BENCHMARKS)
@@ -204,6 +209,59 @@ class YearData:
         return sorted({tw for (_, tw), r in self.real.items() if r.anggaran is not None})
 
 
+# Figures change only through writes that leave an audit trail, so the newest audit id is a
+# cheap version stamp: one indexed query instead of reloading a year per question.
+_YEAR_CACHE: dict[tuple[int, int, int], tuple[object, int, YearData]] = {}
+_YEAR_CACHE_MAX = 16
+
+
+def data_version(session: Session) -> int:
+    """Newest audit id, asked once per session (a read session sees one snapshot anyway)."""
+    if "data_version" not in session.info:
+        session.info["data_version"] = session.exec(select(func.max(AuditLog.id))).one() or 0
+    return session.info["data_version"]
+
+
+_SMALL_CACHE: dict[tuple[int, str, tuple], tuple[object, int, object]] = {}
+
+
+def cached(session: Session, name: str, args: tuple, build):  # type: ignore[no-untyped-def]
+    """``build()`` once per data version: for the small lookups every answer makes."""
+    pool_id, pool = cache_key(session)
+    key = (pool_id, name, args)
+    version = data_version(session)
+    hit = _SMALL_CACHE.get(key)
+    if hit is not None and hit[0] is pool and hit[1] == version:
+        return hit[2]
+    value = build()
+    if len(_SMALL_CACHE) >= 256:
+        _SMALL_CACHE.clear()
+    _SMALL_CACHE[key] = (pool, version, value)
+    return value
+
+
+def cache_key(session: Session) -> tuple[int, object]:
+    """Identifies the database behind a session: its connection pool (shared by an engine
+    and its option-engines; the URL alone can't tell two PostgreSQL schemas apart)."""
+    pool = session.get_bind().pool  # type: ignore[union-attr]
+    return id(pool), pool
+
+
+def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
+    """The office-year, reused while no figure has changed (treat it as read-only)."""
+    pool_id, pool = cache_key(session)
+    key = (pool_id, opd_id, tahun)
+    version = data_version(session)
+    hit = _YEAR_CACHE.get(key)
+    if hit is not None and hit[0] is pool and hit[1] == version:
+        return hit[2]
+    data = YearData(session, opd_id, tahun)
+    if len(_YEAR_CACHE) >= _YEAR_CACHE_MAX:
+        _YEAR_CACHE.pop(next(iter(_YEAR_CACHE)))
+    _YEAR_CACHE[key] = (pool, version, data)
+    return data
+
+
 def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
     """Sum of parts; incomplete when any part is. Fisik is weighted by pagu."""
     figs = list(figures)
@@ -223,11 +281,15 @@ def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
 
 def get_opd(session: Session, opd_id: int | None = None) -> PerangkatDaerah | None:
     if opd_id is not None:
-        return session.get(PerangkatDaerah, opd_id)
+        return cached(session, "opd", (opd_id,), lambda: session.get(PerangkatDaerah, opd_id))
     return session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).first()
 
 
 def list_bidang(session: Session, opd_id: int) -> list[Bidang]:
+    return cached(session, "bidang", (opd_id,), lambda: _list_bidang(session, opd_id))
+
+
+def _list_bidang(session: Session, opd_id: int) -> list[Bidang]:
     return list(
         session.exec(
             select(Bidang).where(Bidang.opd_id == opd_id).order_by(Bidang.urutan, Bidang.id)
@@ -236,8 +298,11 @@ def list_bidang(session: Session, opd_id: int) -> list[Bidang]:
 
 
 def years_with_data(session: Session, opd_id: int) -> list[int]:
-    rows = session.exec(select(Node.tahun).where(Node.opd_id == opd_id).distinct()).all()
-    return sorted(rows)
+    def build() -> list[int]:
+        rows = session.exec(select(Node.tahun).where(Node.opd_id == opd_id).distinct()).all()
+        return sorted(rows)
+
+    return list(cached(session, "years", (opd_id,), build))
 
 
 def latest_period(session: Session, opd_id: int) -> tuple[int, int] | None:
@@ -255,6 +320,12 @@ def latest_period(session: Session, opd_id: int) -> tuple[int, int] | None:
 
 
 def latest_quarter(session: Session, opd_id: int, tahun: int) -> int:
+    return cached(
+        session, "latest_tw", (opd_id, tahun), lambda: _latest_quarter(session, opd_id, tahun)
+    )
+
+
+def _latest_quarter(session: Session, opd_id: int, tahun: int) -> int:
     tw = session.exec(
         select(func.max(Realisasi.triwulan))
         .join(Node, Node.id == Realisasi.node_id)  # type: ignore[arg-type]
@@ -282,9 +353,9 @@ def scope_result(
     data: YearData | None = None,
 ) -> ScopeResult:
     """Serapan and fisik of the office, a bidang or a node, with the level below it."""
-    opd = session.get(PerangkatDaerah, opd_id)
+    opd = get_opd(session, opd_id)
     assert opd is not None
-    data = data or YearData(session, opd_id, tahun)
+    data = data or year_data(session, opd_id, tahun)
     bench = benchmarks(session).get(tw, 0.0)
     if node_id is not None:
         node = data.nodes[node_id]
@@ -294,7 +365,7 @@ def scope_result(
             for k in data.children(node_id, tw)
         ]
     elif bidang_id is not None:
-        b = session.get(Bidang, bidang_id)
+        b = next((x for x in list_bidang(session, opd_id) if x.id == bidang_id), None)
         assert b is not None
         sids = bidang_sasaran_ids(data, bidang_id)
         item = Item("bidang", bidang_id, b.nama, data.scope_figure(sids, tw))
@@ -333,7 +404,7 @@ def trend(
     node_id: int | None = None,
 ) -> list[tuple[int, Figure]]:
     """Cumulative figures of a scope for TW I..IV of a year."""
-    data = YearData(session, opd_id, tahun)
+    data = year_data(session, opd_id, tahun)
     out = []
     for tw in range(1, 5):
         out.append(
