@@ -88,7 +88,8 @@ def report(c: Comparison, label: str = "question") -> list[str]:
     b, q = c.baseline, c.candidate
     return [
         f"echo     median {b.median:.2f} ms  p95 {b.p95:.2f} ms  (n={b.n})",
-        f"{label:<8} median {q.median:.2f} ms  p95 {q.p95:.2f} ms  (n={q.n}, timeouts={q.timeouts})",
+        f"{label:<8} median {q.median:.2f} ms  p95 {q.p95:.2f} ms  "
+        f"(n={q.n}, timeouts={q.timeouts})",
         f"ratio    median {c.median_ratio:.2f}x  p95 {c.p95_ratio:.2f}x",
     ]
 
