@@ -28,7 +28,7 @@ from telegram.warnings import PTBUserWarning
 from bot import texts
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import MonevContext
-from bot.handlers import common, questions, registration
+from bot.handlers import common, lapor, questions, registration
 from bot.settings import WIB, Settings
 from storage.db import session_scope
 from storage.models import Role
@@ -87,14 +87,26 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("start", common.start))
     app.add_handler(CommandHandler("bantuan", common.bantuan))
     app.add_handler(CommandHandler("help", common.bantuan))
-    app.add_handler(CommandHandler("batal", common.batal))
+    app.add_handler(CommandHandler("lapor", lapor.lapor))
+    app.add_handler(CommandHandler("batal", lapor.batal))
+    app.add_handler(CommandHandler("riwayat", lapor.riwayat))
+    app.add_handler(CommandHandler("bukakembali", lapor.bukakembali))
 
     # Buttons.
     app.add_handler(CallbackQueryHandler(registration.decide, pattern=r"^reg:(ok|no):"))
     app.add_handler(CallbackQueryHandler(questions.ask_button, pattern=r"^ask:"))
+    app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
+    app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
+
+    # Typed answers: a reason for returning a report, the current question of a draft.
+    text = filters.TEXT & ~filters.COMMAND
+    app.add_handler(
+        MessageHandler(text & lapor.InSet(app.bot_data, "awaiting_reason"), lapor.on_reason)
+    )
+    app.add_handler(MessageHandler(text & lapor.InSet(app.bot_data, "drafting"), lapor.on_text))
 
     # Free text: questions in plain Indonesian.
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, questions.question))
+    app.add_handler(MessageHandler(text, questions.question))
 
     # Catch-alls: unknown commands, non-text messages, buttons of finished conversations.
     app.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
@@ -120,6 +132,7 @@ def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
         return {
             "opd_id": opd.id,
             "bidang_names": {b.id: b.nama for b in list_bidang(session, opd.id)},  # type: ignore[arg-type]
+            **lapor.restore_state(session),
         }
 
 

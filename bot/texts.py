@@ -15,8 +15,10 @@ ROLE_NAMES: dict[str, str] = {
 COMMANDS: list[tuple[str, str]] = [
     ("start", "Mulai dan lihat peran Anda"),
     ("bantuan", "Apa saja yang bisa ditanyakan"),
+    ("lapor", "Isi laporan triwulan bidang Anda"),
+    ("riwayat", "Riwayat perubahan angka sebuah sub kegiatan"),
     ("daftar", "Minta akses ke monev-bot"),
-    ("batal", "Batalkan langkah yang sedang berjalan"),
+    ("batal", "Hentikan langkah yang sedang berjalan"),
 ]
 
 EXAMPLES = [
@@ -74,7 +76,9 @@ HELP = (
     "• Deviasi dari target: <i>bidang mana yang di bawah target tw2?</i>\n\n"
     "Triwulan boleh ditulis Q2, TW II, tw2, triwulan 2 atau kuartal kedua. Tanpa tahun, "
     "dipakai tahun terakhir yang ada datanya; tanpa triwulan, triwulan terakhir.\n\n"
-    "Perintah: /start, /bantuan, /batal."
+    "Operator bidang: /lapor untuk mengisi laporan triwulan. Semua: /riwayat nama sub "
+    "kegiatan untuk melihat perubahan angkanya. Admin: /bukakembali bidang tw tahun.\n\n"
+    "Perintah: /start, /bantuan, /lapor, /riwayat, /batal."
 )
 HELP_STRANGER = (
     "monev-bot hanya dapat dipakai oleh pegawai yang terdaftar. Ketik /daftar untuk meminta "
@@ -124,3 +128,78 @@ UNKNOWN_QUESTION = (
 )
 CLARIFY = "Yang Anda maksud yang mana? Pilih salah satu:"
 TOO_LONG = "Pertanyaan terlalu panjang. Tulis singkat saja, misalnya: <i>{example}</i>"
+
+# --- /lapor -----------------------------------------------------------------------------------
+LAPOR_ONLY_OPERATOR = (
+    "Pengisian laporan dilakukan oleh operator bidang. Bila Anda operator, minta admin "
+    "menetapkan bidang Anda."
+)
+LAPOR_NO_PLAN = (
+    "Belum ada tahun yang memiliki rencana (program dan pagu). Minta admin menyiapkan "
+    "rencana lebih dulu."
+)
+LAPOR_PROPOSE = (
+    "<b>Laporan triwulan bidang {bidang}</b>\n\nLaporan yang diusulkan: <b>TW {tw} {tahun}</b>."
+    "{returned}\n\nLanjutkan dengan triwulan ini, atau pilih yang lain."
+)
+LAPOR_RETURNED = (
+    "\n\n↩️ Laporan ini <b>dikembalikan</b> oleh verifikator dengan alasan: <i>{alasan}</i>"
+)
+LAPOR_PICK = "Pilih tahun dan triwulan:"
+LAPOR_RESUME = (
+    "Anda punya draf laporan <b>TW {tw} {tahun}</b> bidang {bidang} ({done} dari {total} "
+    "angka terisi, terakhir diubah {when}).\n\nLanjutkan draf itu atau mulai ulang?"
+)
+LAPOR_STARTED = (
+    "Mulai mengisi laporan <b>TW {tw} {tahun}</b> bidang <b>{bidang}</b>: {subs} sub kegiatan, "
+    "lalu indikator sasaran dan catatan. Setiap isian langsung tersimpan; bila terputus, "
+    "ketik /lapor untuk melanjutkan."
+)
+LAPOR_STOPPED = (
+    "Pengisian dihentikan. Draf TW {tw} {tahun} tetap tersimpan ({done} dari {total} angka "
+    "terisi). Ketik /lapor untuk melanjutkan atau memulai ulang."
+)
+LAPOR_NOT_YOURS = "Tombol ini milik pengguna lain atau draf yang sudah tidak aktif."
+LAPOR_OLD_STEP = "Tombol ini untuk langkah yang sudah lewat. Ini pertanyaan yang sedang aktif:"
+LAPOR_USE_BUTTONS = "Silakan gunakan tombol pada ringkasan di atas (Ubah atau Kirim), atau /batal."
+LAPOR_SENT = (
+    "✅ Laporan TW {tw} {tahun} bidang {bidang} <b>terkirim</b> dan menunggu verifikasi. "
+    "Anda akan diberi tahu hasilnya."
+)
+LAPOR_CONFLICT = (
+    "⚠️ Laporan belum dikirim: angka berikut sudah diubah orang lain sejak draf Anda dimulai.\n"
+    "{rows}\n\nPeriksa angka itu lalu tekan <b>Ubah</b> pada item tersebut, atau Kirim ulang "
+    "setelah menyesuaikan."
+)
+LAPOR_CANCELLED_DRAFT = "Draf lama dibuang. Mulai dari awal."
+VERIF_REQUEST = (
+    "<b>Laporan masuk untuk diverifikasi</b>\nBidang {bidang} · TW {tw} {tahun}\n"
+    "Diajukan oleh {oleh}\n\n{summary}"
+)
+VERIF_ASK_REASON = (
+    "Ketik <b>alasan pengembalian</b> untuk laporan bidang {bidang} TW {tw} {tahun}. "
+    "Alasan ini akan dibaca operator."
+)
+VERIF_DONE = "{original}\n\n<b>Keputusan:</b> {outcome} oleh {oleh}."
+VERIF_APPROVED_OP = "✅ Laporan TW {tw} {tahun} bidang {bidang} <b>disetujui</b> dan dikunci."
+VERIF_RETURNED_OP = (
+    "↩️ Laporan TW {tw} {tahun} bidang {bidang} <b>dikembalikan</b>.\nAlasan: <i>{alasan}</i>\n\n"
+    "Ketik /lapor untuk memperbaikinya; angka yang sudah ada tetap terisi."
+)
+REOPEN_USAGE = (
+    "Cara pakai: <code>/bukakembali bidang tw [tahun]</code>, misalnya "
+    "<code>/bukakembali koperasi 3 2022</code>."
+)
+REOPEN_DONE = (
+    "Laporan TW {tw} {tahun} bidang {bidang} dibuka kembali; operator dapat mengubahnya lewat "
+    "/lapor."
+)
+RIWAYAT_FORBIDDEN = (
+    "Riwayat perubahan hanya dapat dilihat oleh pimpinan, verifikator, admin, dan operator "
+    "bidang pemiliknya."
+)
+RIWAYAT_USAGE = (
+    "Cara pakai: <code>/riwayat nama sub kegiatan</code>, misalnya <code>/riwayat gaji</code>."
+)
+RIWAYAT_NONE = "Tidak ditemukan program, kegiatan atau sub kegiatan yang cocok dengan '{q}'."
+RIWAYAT_EMPTY = "Belum ada perubahan tercatat untuk {nama}."

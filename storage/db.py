@@ -79,8 +79,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
 @event.listens_for(Session, "after_flush")
 def _forget_data_version(session: Session, _flush_context: object) -> None:
-    # storage.queries memoises the data version per session; a write makes it stale.
+    # storage.queries memoises the data version per session and serves cached rows; once a
+    # session has written, both could be stale for it, so it reads fresh from then on.
     session.info.pop("data_version", None)
+    session.info["no_cache"] = True
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
 from storage.models import (
     AuditLog,
@@ -227,6 +227,8 @@ _SMALL_CACHE: dict[tuple[int, str, tuple], tuple[object, int, object]] = {}
 
 def cached(session: Session, name: str, args: tuple, build):  # type: ignore[no-untyped-def]
     """``build()`` once per data version: for the small lookups every answer makes."""
+    if session.info.get("no_cache"):
+        return build()
     pool_id, pool = cache_key(session)
     key = (pool_id, name, args)
     version = data_version(session)
@@ -234,6 +236,7 @@ def cached(session: Session, name: str, args: tuple, build):  # type: ignore[no-
     if hit is not None and hit[0] is pool and hit[1] == version:
         return hit[2]
     value = build()
+    _detach(session, value)
     if len(_SMALL_CACHE) >= 256:
         _SMALL_CACHE.clear()
     _SMALL_CACHE[key] = (pool, version, value)
@@ -247,8 +250,19 @@ def cache_key(session: Session) -> tuple[int, object]:
     return id(pool), pool
 
 
+def _detach(session: Session, value: object) -> None:
+    """Cached rows must outlive the session that loaded them (a rollback would expire them)."""
+    items = value if isinstance(value, list | tuple) else [value]
+    items = [getattr(v, "bidang", v) for v in items]  # a DraftPlan carries its Bidang
+    for obj in items:
+        if isinstance(obj, SQLModel) and obj in session:
+            session.expunge(obj)
+
+
 def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
     """The office-year, reused while no figure has changed (treat it as read-only)."""
+    if session.info.get("no_cache"):
+        return YearData(session, opd_id, tahun)
     pool_id, pool = cache_key(session)
     key = (pool_id, opd_id, tahun)
     version = data_version(session)
@@ -256,6 +270,8 @@ def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
     if hit is not None and hit[0] is pool and hit[1] == version:
         return hit[2]
     data = YearData(session, opd_id, tahun)
+    _detach(session, [*data.nodes.values(), *data.real.values(), *data.sasaran.values()])
+    _detach(session, [p for rows in data.plans.values() for p in rows])
     if len(_YEAR_CACHE) >= _YEAR_CACHE_MAX:
         _YEAR_CACHE.pop(next(iter(_YEAR_CACHE)))
     _YEAR_CACHE[key] = (pool, version, data)

@@ -59,12 +59,6 @@ async def bantuan(update: Update, context: MonevContext) -> None:
     await update.effective_message.reply_text(texts.HELP if active else texts.HELP_STRANGER)
 
 
-async def batal(update: Update, context: MonevContext) -> None:
-    """/batal outside any conversation."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.NOTHING_TO_CANCEL)
-
-
 async def unknown_command(update: Update, context: MonevContext) -> None:
     """Any command the bot does not know."""
     assert update.effective_message is not None
