@@ -235,6 +235,13 @@ class _ReportWriter:
             self.rs.status = "tidak berubah"
             self.rs.nodes = len(self.p.nodes())
             return self.rs
+        has_figures = any(n.realisasi is not None or n.fisik is not None for n in self.p.nodes())
+        if report is not None and not has_figures:
+            raise BadFileError(
+                f"Berkas ini hanya berisi rencana (tanpa realisasi) untuk TW {roman(self.tw)} "
+                f"{self.tahun}, padahal triwulan itu sudah punya laporan. Mengimpornya akan "
+                "menghapus realisasi yang ada. Untuk mengubah pagu gunakan: monev pagu …"
+            )
         old_real: dict[int, Realisasi] = {}
         old_plan: dict[int, NodePlan] = {}
         if report is not None:
@@ -331,7 +338,11 @@ class _ReportWriter:
         node_ids: dict[int, int] = {}  # id(ParsedNode) -> Node.id
         for i, prog in enumerate(ps.programs):
             self._node(sas.id, None, prog, i, node_ids, old_real, old_plan)
-        if sas.bidang_id is not None and ps.programs:
+        reported = any(
+            n.realisasi is not None or n.fisik is not None for p in ps.programs for n in p.walk()
+        )
+        if sas.bidang_id is not None and reported:
+            # A plan without figures (a filled-in template) is not a report of the bidang.
             self._pelaporan(sas.bidang_id)
 
         indikators = s.exec(
