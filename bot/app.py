@@ -28,7 +28,7 @@ from telegram.warnings import PTBUserWarning
 from bot import texts
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import MonevContext
-from bot.handlers import common, lapor, questions, registration
+from bot.handlers import common, files, lapor, questions, registration
 from bot.settings import WIB, Settings
 from storage.db import session_scope
 from storage.models import Role
@@ -90,6 +90,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("lapor", lapor.lapor))
     app.add_handler(CommandHandler("batal", lapor.batal))
     app.add_handler(CommandHandler("riwayat", lapor.riwayat))
+    app.add_handler(CommandHandler("laporan", files.laporan))
     app.add_handler(CommandHandler("bukakembali", lapor.bukakembali))
 
     # Buttons.

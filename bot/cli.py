@@ -140,6 +140,24 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.export import export_bytes
+
+    engine = prepare_database(settings)
+    tahun, tw = _period(engine, args.tahun, args.tw)
+    try:
+        with db.read_scope(engine) as s:
+            name, data = export_bytes(s, _opd_id(engine), tahun, tw, fmt=args.format)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    out = Path(args.output or name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"Laporan TW {tw} {tahun} ditulis ke {out} ({len(data):,} bita).".replace(",", "."))
+    return 0
+
+
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from storage.users import UserError, find_bidang, list_users, remove_user, set_user
 
@@ -228,6 +246,13 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--tahun", type=int)
     f.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
     f.set_defaults(func=cmd_findings)
+
+    e = sub.add_parser("export", help="tulis Laporan Kinerja Triwulan (XLSX 22 kolom atau CSV)")
+    e.add_argument("--tahun", type=int)
+    e.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
+    e.add_argument("-o", "--output")
+    e.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    e.set_defaults(func=cmd_export)
 
     u = sub.add_parser("user", help="kelola pengguna")
     u.add_argument("action", choices=["add", "list", "remove"])

@@ -17,6 +17,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("bantuan", "Apa saja yang bisa ditanyakan"),
     ("lapor", "Isi laporan triwulan bidang Anda"),
     ("riwayat", "Riwayat perubahan angka sebuah sub kegiatan"),
+    ("laporan", "Unduh Laporan Kinerja Triwulan (XLSX)"),
     ("daftar", "Minta akses ke monev-bot"),
     ("batal", "Hentikan langkah yang sedang berjalan"),
 ]
@@ -203,3 +204,12 @@ RIWAYAT_USAGE = (
 )
 RIWAYAT_NONE = "Tidak ditemukan program, kegiatan atau sub kegiatan yang cocok dengan '{q}'."
 RIWAYAT_EMPTY = "Belum ada perubahan tercatat untuk {nama}."
+
+# --- files ------------------------------------------------------------------------------------
+LAPORAN_USAGE = (
+    "Cara pakai: <code>/laporan</code> (triwulan terakhir), <code>/laporan 3 2022</code>, "
+    "atau <code>/laporan tw3 2022 csv</code> untuk angka mentah."
+)
+LAPORAN_CAPTION = (
+    "Laporan Kinerja Triwulan TW {tw} {tahun} ({fmt}), siap cetak di kertas F4/A4 mendatar."
+)

@@ -84,7 +84,7 @@ async def bot(seeded: Engine) -> AsyncIterator[Bot]:
 async def test_commands_registered_in_indonesian(bot: Bot) -> None:
     [call] = bot.api.calls_of("setMyCommands")
     names = [c["command"] for c in _json(call.params["commands"])]
-    assert names == ["start", "bantuan", "lapor", "riwayat", "daftar", "batal"]
+    assert names == ["start", "bantuan", "lapor", "riwayat", "laporan", "daftar", "batal"]
     assert all(c["description"][0].isupper() for c in _json(call.params["commands"]))
 
 
@@ -336,3 +336,28 @@ async def test_garbage_gets_a_clear_message(bot: Bot, text: str) -> None:
 async def test_unknown_command_and_non_text(bot: Bot) -> None:
     assert "tidak dikenal" in await bot.say(KEPALA, "/abrakadabra")
     assert "Tidak ada langkah" in await bot.say(KEPALA, "/batal")
+
+
+async def test_laporan_sends_the_report_file(bot: Bot) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    await bot.say(KEPALA, "/laporan 3 2022")
+    doc = bot.api.calls_of("sendDocument")[-1]
+    [(filename, data)] = doc.files.values()
+    assert filename == "laporan-kinerja-2022-tw3.xlsx"
+    assert "TW III 2022" in (doc.text or "")
+    assert any(
+        c.params.get("action") == "upload_document" for c in bot.api.calls_of("sendChatAction")
+    )
+    ws = load_workbook(BytesIO(data)).active
+    assert ws["A2"].value == "LAPORAN KINERJA TRIWULAN III TAHUN 2022"
+    await bot.say(KEPALA, "/laporan tw2 csv")
+    name, csv = next(iter(bot.api.calls_of("sendDocument")[-1].files.values()))
+    assert name.endswith("tw2.csv") and b"79265450" not in csv.split(b"\n")[0]
+    assert "Cara pakai" in await bot.say(KEPALA, "/laporan kemarin")
+    # strangers get nothing
+    before = len(bot.api.calls_of("sendDocument"))
+    assert "belum terdaftar" in await bot.say(STRANGER, "/laporan 3 2022")
+    assert len(bot.api.calls_of("sendDocument")) == before

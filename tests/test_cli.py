@@ -117,3 +117,19 @@ def test_run_without_token_points_to_botfather_and_console(tmp_path: Path) -> No
     )
     assert proc.returncode == 2
     assert "@BotFather" in proc.stderr and "monev console" in proc.stderr
+
+
+def test_export_writes_the_xlsx(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import load_workbook
+
+    out = workdir / "tw3.xlsx"
+    assert main(["export", "--tahun", "2022", "--tw", "3", "-o", str(out)]) == 0
+    assert "ditulis ke" in capsys.readouterr().out
+    ws = load_workbook(out).active
+    assert ws["A2"].value == "LAPORAN KINERJA TRIWULAN III TAHUN 2022"
+    values = [c.value for row in ws.iter_rows() for c in row]
+    assert 3_064_862_971 in values and 4_737_119_557 in values
+    assert main(["export", "--tahun", "2022", "--tw", "3", "--format", "csv", "-o", "x.csv"]) == 0
+    assert (workdir / "x.csv").read_text(encoding="utf-8").startswith("tahun,triwulan")
+    assert main(["export", "--tahun", "2030", "--tw", "1"]) == 1
+    assert "2030" in capsys.readouterr().err

@@ -1,0 +1,61 @@
+"""/laporan: the office's 22-column report file, straight out of the bot."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatAction
+
+from bot import texts
+from bot.context import MonevContext
+from storage.export import export_bytes
+from storage.numbers import parse_roman_or_int, roman
+from storage.queries import latest_quarter, years_with_data
+
+
+def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
+    tw = tahun = None
+    for a in args:
+        t = a.lower().removeprefix("tw").removeprefix("q").strip()
+        if t.isdigit() and len(t) == 4:
+            tahun = int(t)
+        elif (v := parse_roman_or_int(t)) is not None and 1 <= v <= 4:
+            tw = v
+        else:
+            return None
+    return tw, tahun
+
+
+def _export(session, opd_id: int, tw: int | None, tahun: int | None, fmt: str):  # type: ignore[no-untyped-def]
+    years = years_with_data(session, opd_id)
+    if not years:
+        raise ValueError("Belum ada data.")
+    tahun = tahun or years[-1]
+    tw = tw or latest_quarter(session, opd_id, tahun)
+    name, data = export_bytes(session, opd_id, tahun, tw, fmt=fmt)
+    return name, data, tahun, tw
+
+
+async def laporan(update: Update, context: MonevContext) -> None:
+    """Send the Laporan Kinerja Triwulan as XLSX (add 'csv' for raw figures)."""
+    message = update.effective_message
+    assert message is not None and update.effective_chat is not None
+    if context.actor is None or not context.actor.active:
+        await message.reply_text(texts.NOT_REGISTERED)
+        return
+    args = list(context.args or [])
+    fmt = "csv" if any(a.lower() == "csv" for a in args) else "xlsx"
+    parsed = _parse_args([a for a in args if a.lower() != "csv"])
+    if parsed is None:
+        await message.reply_text(texts.LAPORAN_USAGE)
+        return
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
+    try:
+        name, data, tahun, tw = await context.read(_export, context.opd_id, *parsed, fmt)
+    except ValueError as exc:
+        await message.reply_text(f"{exc}\n\n{texts.LAPORAN_USAGE}")
+        return
+    await message.reply_document(
+        data,
+        filename=name,
+        caption=texts.LAPORAN_CAPTION.format(tw=roman(tw), tahun=tahun, fmt=fmt.upper()),
+    )
