@@ -28,7 +28,7 @@ from telegram.warnings import PTBUserWarning
 from bot import texts
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import MonevContext
-from bot.handlers import common, files, lapor, questions, registration
+from bot.handlers import charts, common, files, lapor, questions, registration
 from bot.settings import WIB, Settings
 from storage.db import session_scope
 from storage.models import Role
@@ -91,6 +91,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("batal", lapor.batal))
     app.add_handler(CommandHandler("riwayat", lapor.riwayat))
     app.add_handler(CommandHandler("laporan", files.laporan))
+    app.add_handler(CommandHandler("grafik", charts.grafik))
     app.add_handler(CommandHandler("bukakembali", lapor.bukakembali))
 
     # Buttons.
@@ -98,6 +99,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(questions.ask_button, pattern=r"^ask:"))
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
     app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
+    app.add_handler(CallbackQueryHandler(charts.chart_button, pattern=r"^gr:"))
 
     # Typed answers: a reason for returning a report, the current question of a draft.
     text = filters.TEXT & ~filters.COMMAND

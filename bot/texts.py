@@ -18,6 +18,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("lapor", "Isi laporan triwulan bidang Anda"),
     ("riwayat", "Riwayat perubahan angka sebuah sub kegiatan"),
     ("laporan", "Unduh Laporan Kinerja Triwulan (XLSX)"),
+    ("grafik", "Grafik serapan, tren dan status pelaporan"),
     ("daftar", "Minta akses ke monev-bot"),
     ("batal", "Hentikan langkah yang sedang berjalan"),
 ]
@@ -213,3 +214,11 @@ LAPORAN_USAGE = (
 LAPORAN_CAPTION = (
     "Laporan Kinerja Triwulan TW {tw} {tahun} ({fmt}), siap cetak di kertas F4/A4 mendatar."
 )
+
+# --- charts -----------------------------------------------------------------------------------
+CHART_MENU = (
+    "Pilih grafik (triwulan terakhir yang ada datanya; untuk triwulan lain ketik misalnya "
+    "<i>grafik serapan tw2 2022</i>):"
+)
+CHART_BUTTON = "📊 Lihat grafik"
+CHART_NODATA_HINT = "Coba triwulan lain, misalnya <i>grafik serapan tw3 2022</i>."

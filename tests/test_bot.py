@@ -84,7 +84,7 @@ async def bot(seeded: Engine) -> AsyncIterator[Bot]:
 async def test_commands_registered_in_indonesian(bot: Bot) -> None:
     [call] = bot.api.calls_of("setMyCommands")
     names = [c["command"] for c in _json(call.params["commands"])]
-    assert names == ["start", "bantuan", "lapor", "riwayat", "laporan", "daftar", "batal"]
+    assert names == ["start", "bantuan", "lapor", "riwayat", "laporan", "grafik", "daftar", "batal"]
     assert all(c["description"][0].isupper() for c in _json(call.params["commands"]))
 
 

@@ -7,6 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from bot import texts
 from bot.context import MonevContext
 from bot.render import Keyboard, Reply, render
+from charts.answers import ChartRequest, encode, request_for
 from storage.ask import answer, run_query
 from storage.questions import MAX_TEXT, Metric
 
@@ -24,8 +25,14 @@ def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
     )
 
 
-def answer_text(session, opd_id: int, text: str) -> Reply:  # type: ignore[no-untyped-def]
-    return render(answer(session, opd_id, text))
+def answer_text(session, opd_id: int, text: str) -> tuple[Reply, ChartRequest | None, bool]:  # type: ignore[no-untyped-def]
+    """The reply, the chart that goes with it, and whether the question asked for the chart."""
+    a = answer(session, opd_id, text)
+    reply = render(a)
+    chart = request_for(a)
+    if chart is not None:
+        reply.keyboard.append([(texts.CHART_BUTTON, encode(chart))])
+    return reply, chart, bool(a.parsed and a.parsed.chart)
 
 
 async def question(update: Update, context: MonevContext) -> None:
@@ -38,23 +45,33 @@ async def question(update: Update, context: MonevContext) -> None:
     if len(message.text) > MAX_QUESTION:
         await message.reply_text(texts.TOO_LONG.format(example=texts.EXAMPLES[0]))
         return
-    reply = await context.read(answer_text, context.opd_id, message.text[: MAX_TEXT * 2])
+    reply, chart, wants_chart = await context.read(
+        answer_text, context.opd_id, message.text[: MAX_TEXT * 2]
+    )
+    if wants_chart and chart is not None:
+        from bot.handlers.charts import send_chart
+
+        await send_chart(update, context, chart)
+        return
     await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))
 
 
 def _run_button(session, opd_id: int, parts: list[str]) -> Reply:  # type: ignore[no-untyped-def]
     _, kind, scope_id, metric, tw, tahun = parts
-    return render(
-        run_query(
-            session,
-            opd_id,
-            metric=Metric(metric),
-            scope_kind=kind,
-            scope_id=int(scope_id),
-            triwulan=int(tw) or None,
-            tahun=int(tahun) or None,
-        )
+    a = run_query(
+        session,
+        opd_id,
+        metric=Metric(metric),
+        scope_kind=kind,
+        scope_id=int(scope_id),
+        triwulan=int(tw) or None,
+        tahun=int(tahun) or None,
     )
+    reply = render(a)
+    chart = request_for(a)
+    if chart is not None:
+        reply.keyboard.append([(texts.CHART_BUTTON, encode(chart))])
+    return reply
 
 
 async def ask_button(update: Update, context: MonevContext) -> None:

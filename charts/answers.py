@@ -1,0 +1,199 @@
+"""Which chart answers a question, its data from the database, and a caption with the numbers.
+
+The bot, the console and the benchmarks ask here; rendering itself is ``charts.render``.
+Every figure drawn is also in the caption, so no number lives only in pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from charts import render
+from storage.numbers import format_percent, format_rupiah, roman
+from storage.queries import (
+    benchmarks,
+    get_opd,
+    latest_quarter,
+    list_bidang,
+    reporting_status,
+    scope_result,
+    trend,
+    years_with_data,
+)
+
+CAPTION_MAX = 1000  # Telegram allows 1024 characters in a photo caption
+
+
+class ChartKind(StrEnum):
+    BIDANG = "bidang"  # (a) serapan per bidang with the benchmark line
+    TREN = "tren"  # (b) cumulative serapan per quarter against 15/40/60/90
+    PROGRAM = "program"  # (c) pagu vs realisasi per program of a bidang (or per bidang)
+    FISIK = "fisik"  # (d) realisasi fisik vs keuangan per program
+    STATUS = "status"  # (e) reporting status per bidang
+
+
+@dataclass(frozen=True)
+class ChartRequest:
+    kind: ChartKind
+    tahun: int | None = None
+    triwulan: int | None = None
+    bidang_id: int | None = None  # None: the whole office
+
+
+@dataclass
+class Chart:
+    png: bytes
+    caption: str  # plain text with the key numbers
+    filename: str
+
+
+def _short_opd(nama: str) -> str:
+    """'DINAS KOPERASI, … KABUPATEN SOLOK' -> 'Dinas Koperasi, … Kabupaten Solok'."""
+    small = {"dan", "di", "ke"}
+    words = nama.split()
+    out = [w.capitalize() if w.lower() not in small else w.lower() for w in words]
+    for abbr in ("Ukm", "Umkm", "Opd"):
+        out = [abbr.upper() if w.rstrip(",") == abbr else w for w in out]
+    return " ".join(out)
+
+
+def resolve(session: Session, opd_id: int, req: ChartRequest) -> ChartRequest:
+    """Fill in the year (latest with data) and quarter (latest with data)."""
+    years = years_with_data(session, opd_id)
+    if not years:
+        raise render.NoData("Belum ada data untuk digambar.")
+    tahun = req.tahun or years[-1]
+    if tahun not in years:
+        raise render.NoData(
+            f"Belum ada data tahun {tahun}. Data tersedia: {', '.join(map(str, years))}."
+        )
+    tw = req.triwulan or latest_quarter(session, opd_id, tahun)
+    return ChartRequest(req.kind, tahun, tw, req.bidang_id)
+
+
+def build_chart(session: Session, opd_id: int, req: ChartRequest) -> Chart:
+    """Data and PNG of one chart (blocking: call it from a worker thread)."""
+    req = resolve(session, opd_id, req)
+    tahun, tw = req.tahun, req.triwulan
+    assert tahun is not None and tw is not None
+    opd = get_opd(session, opd_id)
+    assert opd is not None
+    bidang = {b.id: b.nama for b in list_bidang(session, opd_id)}
+    scope = f"Bidang {bidang[req.bidang_id]}" if req.bidang_id in bidang else "Seluruh dinas"
+    period = f"TW {roman(tw)} {tahun}"
+    sub = f"{period} · {_short_opd(opd.nama)}"
+    lines: list[str] = []
+
+    if req.kind == ChartKind.BIDANG:
+        res = scope_result(session, opd_id, tahun, tw)
+        bars = [render.Bar(it.nama, it.figure.serapan) for it in res.breakdown]
+        png = render.serapan_per_bidang(
+            bars, res.benchmark, render.ChartMeta("Serapan anggaran per bidang", sub)
+        )
+        lines.append(
+            f"Serapan anggaran per bidang, {period} "
+            f"(target nasional {format_percent(res.benchmark, 0)}):"
+        )
+        lines += [f"• {it.nama}: {_pct(it.figure.serapan)}" for it in res.breakdown]
+        lines.append(f"Total dinas: {_pct(res.item.figure.serapan)}")
+    elif req.kind == ChartKind.TREN:
+        points = [(q, f.serapan) for q, f in trend(session, opd_id, tahun, bidang_id=req.bidang_id)]
+        bench = benchmarks(session)
+        meta = render.ChartMeta(
+            f"Tren serapan anggaran · {scope}", f"{tahun} · {_short_opd(opd.nama)}"
+        )
+        png = render.tren_serapan(points, bench, meta)
+        lines.append(f"Serapan kumulatif {scope.lower()} {tahun} (target 15/40/60/90%):")
+        lines += [
+            f"• TW {roman(q)}: {_pct(v)} (target {format_percent(bench.get(q, 0), 0)})"
+            for q, v in points
+        ]
+        period = str(tahun)
+    elif req.kind in (ChartKind.PROGRAM, ChartKind.FISIK):
+        res = scope_result(session, opd_id, tahun, tw, bidang_id=req.bidang_id)
+        items = res.breakdown
+        if req.kind == ChartKind.PROGRAM:
+            title = f"Pagu dan realisasi · {scope}"
+            bars_m = [
+                render.MoneyBar(it.nama, it.figure.pagu or 0, it.figure.realisasi) for it in items
+            ]
+            png = render.program_pagu_realisasi(bars_m, render.ChartMeta(title, sub))
+            lines.append(f"Pagu dan realisasi {scope.lower()}, {period}:")
+            lines += [
+                f"• {_short(it.nama)}: {format_rupiah(it.figure.realisasi)} dari "
+                f"{format_rupiah(it.figure.pagu)} ({_pct(it.figure.serapan)})"
+                for it in items
+            ]
+        else:
+            title = f"Realisasi fisik dan keuangan · {scope}"
+            bars_p = [render.PairBar(it.nama, it.figure.serapan, it.figure.fisik) for it in items]
+            png = render.fisik_vs_keuangan(bars_p, render.ChartMeta(title, sub))
+            lines.append(f"Realisasi fisik dan keuangan {scope.lower()}, {period}:")
+            lines += [
+                f"• {_short(it.nama)}: fisik {_pct(it.figure.fisik)}, "
+                f"keuangan {_pct(it.figure.serapan)}"
+                for it in items
+            ]
+    else:
+        rows = reporting_status(session, opd_id, tahun, tw)
+        bars_s = [
+            render.StatusBar(r.bidang.nama, str(r.status) if r.status else None) for r in rows
+        ]
+        png = render.status_pelaporan(bars_s, render.ChartMeta("Status pelaporan per bidang", sub))
+        lines.append(f"Status pelaporan {period}:")
+        lines += [f"• {r.bidang.nama}: {r.status or 'belum lapor'}" for r in rows]
+    caption = "\n".join(lines)
+    if len(caption) > CAPTION_MAX:
+        caption = caption[: CAPTION_MAX - 1].rsplit("\n", 1)[0] + "\n…"
+    name = f"grafik-{req.kind}-{tahun}-tw{tw}.png"
+    return Chart(png, caption, name)
+
+
+def _pct(value: float | None) -> str:
+    return format_percent(value) if value is not None else "belum lengkap"
+
+
+def _short(name: str, limit: int = 60) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def request_for(answer) -> ChartRequest | None:  # type: ignore[no-untyped-def]
+    """The chart that shows an answer best, if there is one."""
+    from storage.ask import Kind
+    from storage.questions import Metric
+
+    q = answer.query
+    if q is None:
+        return None
+    bidang_id = q.scope_id if q.scope_kind == "bidang" else None
+    if q.trend and q.scope_kind in ("opd", "bidang"):
+        return ChartRequest(ChartKind.TREN, q.tahun, q.triwulan, bidang_id)
+    if answer.kind == Kind.RANKING:
+        return ChartRequest(ChartKind.BIDANG, q.tahun, q.triwulan)
+    if answer.kind == Kind.STATUS:
+        return ChartRequest(ChartKind.STATUS, q.tahun, q.triwulan)
+    if answer.kind != Kind.SCOPE or q.scope_kind not in ("opd", "bidang"):
+        return None
+    if q.metric == Metric.FISIK:
+        return ChartRequest(ChartKind.FISIK, q.tahun, q.triwulan, bidang_id)
+    if q.scope_kind == "opd":
+        return ChartRequest(ChartKind.BIDANG, q.tahun, q.triwulan)
+    return ChartRequest(ChartKind.PROGRAM, q.tahun, q.triwulan, bidang_id)
+
+
+def encode(req: ChartRequest) -> str:
+    """Callback data for a 'Lihat grafik' button (well under Telegram's 64 bytes)."""
+    return f"gr:{req.kind}:{req.bidang_id or 0}:{req.triwulan or 0}:{req.tahun or 0}"
+
+
+def decode(data: str) -> ChartRequest | None:
+    parts = data.split(":")
+    if len(parts) != 5 or parts[0] != "gr" or parts[1] not in {k.value for k in ChartKind}:
+        return None
+    if not all(p.isdigit() for p in parts[2:]) or int(parts[3]) > 4:
+        return None
+    b, tw, tahun = (int(p) or None for p in parts[2:])
+    return ChartRequest(ChartKind(parts[1]), tahun, tw, b)
