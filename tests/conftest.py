@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -15,6 +16,9 @@ from sqlalchemy.engine import Engine
 from storage import db
 from storage.demo import SEED_FILE
 from storage.importer import import_file
+
+if TYPE_CHECKING:
+    from tests.bot_harness import Bot
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 BACKENDS = ["sqlite", "postgresql"]
@@ -92,3 +96,20 @@ def seeded_ro(
     eng.dispose()
     if schema:
         _drop_pg_schema(schema)
+
+
+@pytest.fixture
+async def bot(seeded: Engine) -> AsyncIterator[Bot]:
+    """The real bot on the demo data, with a kepala and a Koperasi operator registered."""
+    from bot.console import open_offline
+    from bot.settings import Settings
+    from tests.bot_harness import ADMIN, Bot, add_users
+
+    add_users(seeded)
+    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
+    app, api = await open_offline(settings, seeded)
+    try:
+        yield Bot(app, api, seeded)
+    finally:
+        await app.stop()
+        await app.shutdown()

@@ -2,83 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import select
-from telegram.ext import Application
 
-from bot.console import html_to_text, open_offline
-from bot.offline import OfflineBotAPI
-from bot.settings import Settings
-from storage.db import read_scope, session_scope
+from storage.db import read_scope
 from storage.models import AppUser, Role, UserStatus
-from storage.users import find_bidang, set_user
-from tests.builders import make_callback_update, make_message_update
-
-ADMIN = 9001
-KEPALA = 9002
-OPERATOR_KOP = 9003
-STRANGER = 9100
-
-
-@dataclass
-class Bot:
-    app: Application
-    api: OfflineBotAPI
-    engine: Engine
-
-    async def say(self, user_id: int, text: str) -> str:
-        """Send a message as ``user_id``; return everything the bot showed that user."""
-        before = len(self.api.sent(user_id))
-        await self.app.process_update(make_message_update(self.app.bot, text, user_id=user_id))
-        return html_to_text("\n".join(c.text or "" for c in self.api.sent(user_id)[before:]))
-
-    async def press(self, user_id: int, data: str, *, chat_id: int | None = None) -> str:
-        before = len(self.api.calls)
-        await self.app.process_update(
-            make_callback_update(self.app.bot, data, user_id=user_id, chat_id=chat_id)
-        )
-        new = self.api.calls[before:]
-        shown = [c.text or "" for c in new if c.method != "answerCallbackQuery"]
-        alerts = [str(c.params.get("text", "")) for c in new if c.method == "answerCallbackQuery"]
-        return html_to_text("\n".join(shown + alerts))
-
-    def buttons(self, user_id: int) -> list[tuple[str, str]]:
-        for call in reversed(self.api.sent(user_id)):
-            rows = self.api.buttons(call)
-            if rows:
-                return [(label, data or "") for row in rows for label, data in row]
-        return []
-
-
-def _add_users(engine: Engine) -> None:
-    with session_scope(engine) as s:
-        kop = find_bidang(s, text="koperasi")
-        assert kop is not None
-        set_user(s, telegram_id=KEPALA, role=Role.KEPALA, nama="Kepala Dinas", actor="test")
-        set_user(
-            s,
-            telegram_id=OPERATOR_KOP,
-            role=Role.OPERATOR,
-            bidang_id=kop.id,
-            nama="Op Kop",
-            actor="test",
-        )
-
-
-@pytest.fixture
-async def bot(seeded: Engine) -> AsyncIterator[Bot]:
-    _add_users(seeded)
-    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
-    app, api = await open_offline(settings, seeded)
-    try:
-        yield Bot(app, api, seeded)
-    finally:
-        await app.stop()
-        await app.shutdown()
+from tests.bot_harness import ADMIN, KEPALA, OPERATOR_KOP, STRANGER, Bot
 
 
 async def test_commands_registered_in_indonesian(bot: Bot) -> None:

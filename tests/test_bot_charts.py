@@ -7,7 +7,7 @@ from io import BytesIO
 import pytest
 from PIL import Image
 
-from tests.test_bot import KEPALA, STRANGER, Bot, bot  # noqa: F401  (fixture)
+from tests.bot_harness import KEPALA, STRANGER, Bot
 
 
 def _photo(b: Bot) -> tuple[bytes, str]:
@@ -39,7 +39,7 @@ def _photo(b: Bot) -> tuple[bytes, str]:
 )
 async def test_chart_questions_send_a_photo_with_the_numbers(
     bot: Bot, question: str, in_caption: list[str]
-) -> None:  # noqa: F811
+) -> None:
     before = len(bot.api.calls_of("sendPhoto"))
     await bot.say(KEPALA, question)
     assert len(bot.api.calls_of("sendPhoto")) == before + 1
@@ -51,7 +51,7 @@ async def test_chart_questions_send_a_photo_with_the_numbers(
     assert any(c.params.get("action") == "upload_photo" for c in bot.api.calls_of("sendChatAction"))
 
 
-async def test_answer_carries_a_chart_button(bot: Bot) -> None:  # noqa: F811
+async def test_answer_carries_a_chart_button(bot: Bot) -> None:
     await bot.say(KEPALA, "serapan anggaran Q2 koperasi")
     data = dict(bot.buttons(KEPALA))["📊 Lihat grafik"]
     await bot.press(KEPALA, data)
@@ -59,7 +59,7 @@ async def test_answer_carries_a_chart_button(bot: Bot) -> None:  # noqa: F811
     assert "TW II 2022" in caption and "Rp 635.000 dari Rp 22.499.800" in caption
 
 
-async def test_grafik_menu_and_status_chart(bot: Bot) -> None:  # noqa: F811
+async def test_grafik_menu_and_status_chart(bot: Bot) -> None:
     await bot.say(KEPALA, "/grafik")
     labels = dict(bot.buttons(KEPALA))
     assert "Status pelaporan" in labels and "Program Koperasi" in labels
@@ -68,7 +68,7 @@ async def test_grafik_menu_and_status_chart(bot: Bot) -> None:  # noqa: F811
     assert "Status pelaporan TW III 2022" in caption and "Koperasi: disetujui" in caption
 
 
-async def test_empty_quarter_is_a_clear_answer_not_a_crash(bot: Bot) -> None:  # noqa: F811
+async def test_empty_quarter_is_a_clear_answer_not_a_crash(bot: Bot) -> None:
     before = len(bot.api.calls_of("sendPhoto"))
     out = await bot.press(KEPALA, "gr:program:2:4:2022")
     assert len(bot.api.calls_of("sendPhoto")) == before
@@ -80,13 +80,13 @@ async def test_empty_quarter_is_a_clear_answer_not_a_crash(bot: Bot) -> None:  #
 @pytest.mark.parametrize(
     "data", ["gr:bidang:999:3:2022", "gr:nope:0:0:0", "gr:bidang:x:3:2022", "gr:status:0:7:2022"]
 )
-async def test_crafted_chart_buttons(bot: Bot, data: str) -> None:  # noqa: F811
+async def test_crafted_chart_buttons(bot: Bot, data: str) -> None:
     before = len(bot.api.calls_of("sendPhoto"))
     assert "tidak berlaku" in await bot.press(KEPALA, data)
     assert len(bot.api.calls_of("sendPhoto")) == before
 
 
-async def test_strangers_get_no_chart(bot: Bot) -> None:  # noqa: F811
+async def test_strangers_get_no_chart(bot: Bot) -> None:
     before = len(bot.api.calls_of("sendPhoto"))
     await bot.say(STRANGER, "grafik serapan tw3")
     await bot.press(STRANGER, "gr:bidang:0:3:2022")

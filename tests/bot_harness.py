@@ -1,0 +1,66 @@
+"""Driving the real bot in tests: a seeded database, the real Application, an offline
+Bot API, and helpers that send what a user sends and return what the user sees."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from telegram.ext import Application
+
+from bot.console import html_to_text
+from bot.offline import OfflineBotAPI
+from storage.db import session_scope
+from storage.models import Role
+from storage.users import find_bidang, set_user
+from tests.builders import make_callback_update, make_message_update
+
+ADMIN = 9001
+KEPALA = 9002
+OPERATOR_KOP = 9003
+STRANGER = 9100
+
+
+@dataclass
+class Bot:
+    app: Application
+    api: OfflineBotAPI
+    engine: Engine
+
+    async def say(self, user_id: int, text: str) -> str:
+        """Send a message as ``user_id``; return everything the bot showed that user."""
+        before = len(self.api.sent(user_id))
+        await self.app.process_update(make_message_update(self.app.bot, text, user_id=user_id))
+        return html_to_text("\n".join(c.text or "" for c in self.api.sent(user_id)[before:]))
+
+    async def press(self, user_id: int, data: str, *, chat_id: int | None = None) -> str:
+        before = len(self.api.calls)
+        await self.app.process_update(
+            make_callback_update(self.app.bot, data, user_id=user_id, chat_id=chat_id)
+        )
+        new = self.api.calls[before:]
+        shown = [c.text or "" for c in new if c.method != "answerCallbackQuery"]
+        alerts = [str(c.params.get("text", "")) for c in new if c.method == "answerCallbackQuery"]
+        return html_to_text("\n".join(shown + alerts))
+
+    def buttons(self, user_id: int) -> list[tuple[str, str]]:
+        for call in reversed(self.api.sent(user_id)):
+            rows = self.api.buttons(call)
+            if rows:
+                return [(label, data or "") for row in rows for label, data in row]
+        return []
+
+
+def add_users(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        kop = find_bidang(s, text="koperasi")
+        assert kop is not None
+        set_user(s, telegram_id=KEPALA, role=Role.KEPALA, nama="Kepala Dinas", actor="test")
+        set_user(
+            s,
+            telegram_id=OPERATOR_KOP,
+            role=Role.OPERATOR,
+            bidang_id=kop.id,
+            nama="Op Kop",
+            actor="test",
+        )
