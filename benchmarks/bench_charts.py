@@ -1,0 +1,104 @@
+"""Chart replies: latency against rendering the same chart alone, and memory over many charts.
+
+Run: .venv/bin/python -m benchmarks.bench_charts [-n 30] [--memory 500]
+Targets (issue #5): a chart reply's median within 1.5x the bare render's median (same run);
+resident memory after 500 chart requests within 10% of the memory after 10.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.bench_questions import FIRST_USER_ID, monev_factory, seeded_engine
+from benchmarks.fake_bot_api import FakeBotAPI
+from bot.settings import Settings
+from charts import render
+from storage import db
+from storage.queries import scope_result
+
+QUESTION = "grafik serapan tw3 2022"
+
+
+def rss_mib() -> float:
+    with open(f"/proc/{os.getpid()}/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+
+
+def bare_render_ms(engine, n: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """The same chart drawn directly from data already in hand."""
+    with db.read_scope(engine) as s:
+        res = scope_result(s, 1, 2022, 3)
+    bars = [render.Bar(it.nama, it.figure.serapan) for it in res.breakdown]
+    meta = render.ChartMeta("Serapan anggaran per bidang", "TW III 2022 · Dinas Koperasi …")
+    out = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        render.serapan_per_bidang(bars, res.benchmark, meta)
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+async def replies(fake: FakeBotAPI, n: int, first_user: int) -> list[float]:
+    out = []
+    for i in range(n):
+        update_id = fake.push_text(first_user + i, QUESTION)
+        out.append(await fake.wait_reply(update_id, timeout=30) * 1000)
+    return out
+
+
+async def run(n: int = 30, memory: int = 500) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as d:
+        engine = seeded_engine(Path(d), users=n + memory + 20)
+        settings = Settings(TELEGRAM_BOT_TOKEN="123456:TEST", DATABASE_URL="")
+        result: dict[str, float] = {}
+        async with FakeBotAPI() as fake:
+            app = monev_factory(engine, settings)(fake.base_url)
+            await app.initialize()
+            assert app.updater is not None
+            await app.updater.start_polling(poll_interval=0, timeout=10)
+            await app.start()
+            try:
+                await replies(fake, 3, FIRST_USER_ID)  # warm-up: fonts, caches
+                bare = bare_render_ms(engine, n)
+                reply = await replies(fake, n, FIRST_USER_ID + 3)
+                result["bare_median_ms"] = statistics.median(bare)
+                result["reply_median_ms"] = statistics.median(reply)
+                result["ratio"] = result["reply_median_ms"] / result["bare_median_ms"]
+                if memory:
+                    base = FIRST_USER_ID + 3 + n
+                    await replies(fake, 10, base)
+                    gc.collect()
+                    result["rss_after_10_mib"] = rss_mib()
+                    await replies(fake, memory - 10, base + 10)
+                    gc.collect()
+                    result[f"rss_after_{memory}_mib"] = rss_mib()
+                    result["rss_growth_pct"] = 100 * (
+                        result[f"rss_after_{memory}_mib"] / result["rss_after_10_mib"] - 1
+                    )
+            finally:
+                await app.updater.stop()
+                await app.stop()
+                await app.shutdown()
+        engine.dispose()
+        return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("-n", type=int, default=30)
+    ap.add_argument("--memory", type=int, default=500)
+    args = ap.parse_args()
+    for k, v in asyncio.run(run(args.n, args.memory)).items():
+        print(f"{k}: {v:.2f}")
+
+
+if __name__ == "__main__":
+    main()
