@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import pytest_asyncio
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
@@ -113,3 +114,28 @@ async def bot(seeded: Engine) -> AsyncIterator[Bot]:
     finally:
         await app.stop()
         await app.shutdown()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
+async def shared_bot(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Bot]:
+    """One bot per module for tests that only ask (cheaper than a fresh database each)."""
+    from bot.console import open_offline
+    from bot.settings import Settings
+    from tests.bot_harness import ADMIN, Bot, add_users
+
+    eng, schema = make_backend_engine(request.param, tmp_path_factory.mktemp("bot"))
+    db.upgrade(eng)
+    import_file(eng, SEED_FILE, actor="test")
+    add_users(eng)
+    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
+    app, api = await open_offline(settings, eng)
+    try:
+        yield Bot(app, api, eng)
+    finally:
+        await app.stop()
+        await app.shutdown()
+        eng.dispose()
+        if schema:
+            _drop_pg_schema(schema)
