@@ -10,7 +10,6 @@ from sqlalchemy.engine import Engine
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -29,6 +28,7 @@ from bot import texts
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import MonevContext
 from bot.handlers import charts, common, files, lapor, questions, registration
+from bot.ratelimit import RetryingRateLimiter
 from bot.settings import WIB, Settings
 from storage.db import session_scope
 from storage.models import Role
@@ -187,7 +187,7 @@ def build_application(
         .concurrent_updates(PerUserUpdateProcessor())
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
     if request is not None:
         builder = builder.request(request)
     if get_updates_request is not None:

@@ -64,6 +64,11 @@ ERROR = (
     "silakan coba lagi sebentar lagi."
 )
 DB_DOWN = "Maaf, basis data sedang tidak dapat dihubungi. Silakan coba lagi dalam beberapa saat."
+DB_READONLY = (
+    "Maaf, basis data sedang tidak bisa ditulis (penyimpanan penuh atau hanya-baca), sehingga "
+    "isian terakhir belum tersimpan. Isian sebelumnya aman. Mohon beri tahu admin, lalu coba "
+    "lagi nanti."
+)
 NOTHING_TO_CANCEL = "Tidak ada langkah yang sedang berjalan."
 
 HELP = (

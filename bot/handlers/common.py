@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from html import escape
 
 from sqlalchemy.exc import OperationalError
 from telegram import Update
 from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop
 
 from bot import texts
 from bot.context import MonevContext, load_actor
@@ -16,12 +18,31 @@ from storage.models import Role
 log = logging.getLogger(__name__)
 
 
+SEEN_MAX = 10_000
+
+
 async def identify(update: Update, context: MonevContext) -> None:
-    """Load the sender's role from the database before any other handler runs."""
+    """Load the sender's role before any other handler runs; drop a repeated update."""
+    seen: OrderedDict[int, None] = context.bot_data.setdefault("seen_updates", OrderedDict())
+    if update.update_id in seen:
+        # Telegram (a webhook retry, or a replay after a crash) delivered it again.
+        raise ApplicationHandlerStop
+    seen[update.update_id] = None
+    if len(seen) > SEEN_MAX:
+        seen.popitem(last=False)
     user = update.effective_user
     if user is None:
         return
-    context.actor = await context.read(load_actor, user.id)
+    try:
+        context.actor = await context.read(load_actor, user.id)
+    except OperationalError:
+        # Without knowing who this is, no later handler may run: say so, and stop here.
+        log.warning("database unreachable while identifying a user")
+        if update.callback_query is not None:
+            await update.callback_query.answer(texts.DB_DOWN, show_alert=True)
+        elif update.effective_message is not None:
+            await update.effective_message.reply_text(texts.DB_DOWN)
+        raise ApplicationHandlerStop from None
 
 
 def _bidang_name(context: MonevContext, bidang_id: int | None) -> str:
@@ -89,7 +110,11 @@ async def on_error(update: object, context: MonevContext) -> None:
     log.error("update failed: %s", type(err).__name__, exc_info=err)
     if not isinstance(update, Update):
         return
-    text = texts.DB_DOWN if isinstance(err, OperationalError) else texts.ERROR
+    text = texts.ERROR
+    if isinstance(err, OperationalError):
+        detail = str(err.orig).lower() if err.orig is not None else ""
+        readonly = any(w in detail for w in ("readonly", "read-only", "disk", "full"))
+        text = texts.DB_READONLY if readonly else texts.DB_DOWN
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
