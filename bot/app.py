@@ -29,6 +29,7 @@ from bot.concurrency import PerUserUpdateProcessor
 from bot.context import MonevContext
 from bot.handlers import charts, common, files, lapor, questions, registration
 from bot.ratelimit import RetryingRateLimiter
+from bot.reminders import register_reminder_handlers, schedule_jobs
 from bot.settings import WIB, Settings
 from storage.db import session_scope
 from storage.models import Role
@@ -82,6 +83,9 @@ def register_handlers(app: Application) -> None:
 
     # Conversations first, so their states win over the general handlers below.
     app.add_handler(_registration())
+
+    # Deadlines and reminders: /jadwal (with its typed date), /pengingat, /grupkantor.
+    register_reminder_handlers(app)
 
     # Commands.
     app.add_handler(CommandHandler("start", common.start))
@@ -152,6 +156,7 @@ async def post_init(app: Application) -> None:
 
     await asyncio.to_thread(prepare, app)
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+    schedule_jobs(app)
 
 
 async def post_shutdown(app: Application) -> None:

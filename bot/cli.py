@@ -265,9 +265,11 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="jalankan bot (long polling)")
     r.set_defaults(func=cmd_run)
 
+    from bot.cli_schedule import add_schedule_commands
     from bot.cli_setup import add_setup_commands
 
     add_setup_commands(sub)
+    add_schedule_commands(sub)
 
     c = sub.add_parser("console", help="coba bot di terminal tanpa Telegram")
     c.add_argument("--role", choices=[r.value for r in Role], default="kepala")

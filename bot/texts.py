@@ -19,6 +19,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("riwayat", "Riwayat perubahan angka sebuah sub kegiatan"),
     ("laporan", "Unduh Laporan Kinerja Triwulan (XLSX)"),
     ("grafik", "Grafik serapan, tren dan status pelaporan"),
+    ("pengingat", "Pengingat tenggat laporan Anda"),
+    ("jadwal", "Tenggat pelaporan tiap triwulan"),
     ("daftar", "Minta akses ke monev-bot"),
     ("batal", "Hentikan langkah yang sedang berjalan"),
 ]
