@@ -364,7 +364,7 @@ HEADER_TOP = 4  # rows 1-2 title, 3 blank, 4-5 header, 6 column numbers
 FIRST_DATA_ROW = HEADER_TOP + 3
 
 # (first column, header text); each TRIWULAN header spans its T and R columns.
-_HEADERS: list[tuple[int, str]] = [
+HEADERS: list[tuple[int, str]] = [
     (1, "NO"),
     (2, "SASARAN STRATEGI"),
     (3, "INDIKATOR KINERJA"),
@@ -485,7 +485,7 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
                 c.fill = _HEADER_FILL
         ws.cell(row=sub + 1, column=col, value=col)
     header_lines = 1
-    for col, text in _HEADERS:
+    for col, text in HEADERS:
         ws.cell(row=top, column=col, value=text)
         letter = get_column_letter(col)
         if 4 <= col <= 11:

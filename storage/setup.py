@@ -21,9 +21,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, select
 
+from storage.audit import record
+from storage.export import HEADERS
 from storage.importer import normalise_name
 from storage.models import (
-    AuditLog,
     Bidang,
     IndikatorSasaran,
     Level,
@@ -51,27 +52,6 @@ DEFAULT_BIDANG: BidangSpec = (
 
 class SetupError(ValueError):
     """A setup request that cannot be carried out; ``str()`` is an Indonesian message."""
-
-
-def _audit(
-    session: Session,
-    actor: str,
-    entity: str,
-    entity_id: int | None,
-    field: str,
-    old: object,
-    new: object,
-) -> None:
-    session.add(
-        AuditLog(
-            actor=actor,
-            entity=entity,
-            entity_id=entity_id,
-            field=field,
-            old=None if old is None else str(old),
-            new=None if new is None else str(new),
-        )
-    )
 
 
 # storage.queries keeps ORM objects and year lists in caches shared across sessions and
@@ -189,7 +169,15 @@ def init_office(
                 urutan=i,
             )
         )
-    _audit(session, actor, "perangkat_daerah", opd.id, "nama", None, nama)
+    record(
+        session,
+        actor=actor,
+        entity="perangkat_daerah",
+        entity_id=opd.id,
+        field="nama",
+        old=None,
+        new=nama,
+    )
     session.flush()
     return opd
 
@@ -202,28 +190,7 @@ NCOLS = 22
 MONEY_FORMAT = "#,##0"
 EXAMPLE_MARK = "CONTOH"
 
-# (column, header text) of the office's report; each TRIWULAN header spans T and R. The
-# importer recognises the header row by SASARAN, PROGRAM and ANGGARAN in it.
-_HEADERS: list[tuple[int, str]] = [
-    (1, "NO"),
-    (2, "SASARAN STRATEGI"),
-    (3, "INDIKATOR KINERJA"),
-    (4, "TRIWULAN I"),
-    (6, "TRIWULAN II"),
-    (8, "TRIWULAN III"),
-    (10, "TRIWULAN IV"),
-    (12, "% CAPAIAN"),
-    (13, "AKSI YANG TELAH DILAKUKAN UNTUK MENCAPAI TARGET KINERJA"),
-    (14, "HAMBATAN/ PERMASALAHAN DALAM PENCAPAIAN TARGET KINERJA"),
-    (15, "TINDAK LANJUT YANG TELAH/ HARUS DILAKUKAN"),
-    (16, "PROGRAM/ KEGIATAN/ SUB KEGIATAN"),
-    (17, "INDIKATOR PROGRAM/ KEGIATAN/ SUB KEGIATAN"),
-    (18, "TARGET"),
-    (19, "REALISASI"),
-    (20, "ANGGARAN (Rp)"),
-    (21, "REALISASI ANGGARAN (Rp)"),
-    (22, "KET"),
-]
+# The importer recognises the header row by SASARAN, PROGRAM and ANGGARAN in it.
 _WIDTHS: dict[int, float] = {
     1: 5,
     2: 30,
@@ -475,7 +442,7 @@ def _write_plan_sheet(
                 c.font = bold
                 c.fill = _HEADER_FILL
         ws.cell(row=numbers, column=col, value=col)
-    for col, text in _HEADERS:
+    for col, text in HEADERS:
         ws.cell(row=top, column=col, value=text)
         if 4 <= col <= 11:
             ws.cell(row=sub, column=col, value="T")
@@ -696,14 +663,14 @@ def copy_year(session: Session, *, opd_id: int, dari: int, ke: int, actor: str) 
                     urutan=ind.urutan,
                 )
             )
-    _audit(
+    record(
         session,
-        actor,
-        "perangkat_daerah",
-        opd_id,
-        f"salin rencana {dari} ke {ke}",
-        None,
-        f"{len(node_map)} program/kegiatan/sub kegiatan; pagu TW I {format_rupiah(total)}",
+        actor=actor,
+        entity="perangkat_daerah",
+        entity_id=opd_id,
+        field=f"salin rencana {dari} ke {ke}",
+        old=None,
+        new=f"{len(node_map)} program/kegiatan/sub kegiatan; pagu TW I {format_rupiah(total)}",
     )
     session.flush()
     return len(node_map)
@@ -798,14 +765,14 @@ def revise_pagu(
         # The pagu of this row no longer comes from a report.
         row.source, row.report_id = Source.ADMIN, None
         session.add(row)
-        _audit(
+        record(
             session,
-            actor,
-            "node_plan",
-            target_node.id,
-            f"pagu TW {roman(dari_tw)} {target_node.tahun}{why}",
-            old_value,
-            new_value,
+            actor=actor,
+            entity="node_plan",
+            entity_id=target_node.id,
+            field=f"pagu TW {roman(dari_tw)} {target_node.tahun}{why}",
+            old=old_value,
+            new=new_value,
         )
         if changes is not None:
             changes.append(PaguChange(target_node, old_value, new_value))

@@ -14,6 +14,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from storage.audit import record
 from storage.models import (
     AppUser,
     AuditLog,
@@ -443,27 +444,6 @@ class Conflict:
     mine: int | None
 
 
-def _audit(
-    session: Session,
-    actor: str,
-    entity: str,
-    entity_id: int | None,
-    fld: str,
-    old: object,
-    new: object,
-) -> None:
-    session.add(
-        AuditLog(
-            actor=actor,
-            entity=entity,
-            entity_id=entity_id,
-            field=fld,
-            old=None if old is None else str(old),
-            new=None if new is None else str(new),
-        )
-    )
-
-
 def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
     """Write the draft's figures; returns conflicts (and writes nothing) if any."""
     from storage.validator import validate_year
@@ -508,24 +488,24 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
         cur = current.get(s.node_id)
         if cur is None:
             cur = Realisasi(node_id=s.node_id, triwulan=tw, version=0)
-        _audit(
+        record(
             session,
-            actor,
-            "realisasi",
-            s.node_id,
-            f"anggaran TW {roman(tw)} {draft.tahun}",
-            cur.anggaran,
-            it["anggaran"],
+            actor=actor,
+            entity="realisasi",
+            entity_id=s.node_id,
+            field=f"anggaran TW {roman(tw)} {draft.tahun}",
+            old=cur.anggaran,
+            new=it["anggaran"],
         )
         if cur.fisik != it.get("fisik"):
-            _audit(
+            record(
                 session,
-                actor,
-                "realisasi",
-                s.node_id,
-                f"fisik TW {roman(tw)} {draft.tahun}",
-                cur.fisik,
-                it.get("fisik"),
+                actor=actor,
+                entity="realisasi",
+                entity_id=s.node_id,
+                field=f"fisik TW {roman(tw)} {draft.tahun}",
+                old=cur.fisik,
+                new=it.get("fisik"),
             )
         cur.anggaran, cur.fisik, cur.ket = it["anggaran"], it.get("fisik"), it.get("ket") or ""
         cur.source, cur.report_id, cur.row_no = Source.ENTRY, None, None
@@ -546,14 +526,14 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
         for r in session.exec(
             select(Realisasi).where(Realisasi.triwulan == tw, Realisasi.node_id.in_(upper))  # type: ignore[union-attr]
         ).all():
-            _audit(
+            record(
                 session,
-                actor,
-                "realisasi",
-                r.node_id,
-                f"anggaran TW {roman(tw)} {draft.tahun}",
-                r.anggaran,
-                None,
+                actor=actor,
+                entity="realisasi",
+                entity_id=r.node_id,
+                field=f"anggaran TW {roman(tw)} {draft.tahun}",
+                old=r.anggaran,
+                new=None,
             )
             session.delete(r)
     for ind in rv.plan.indikator:
@@ -573,14 +553,14 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
             ),
             None,
         ) or CapaianSasaran(indikator_id=ind.indikator_id, triwulan=tw, source=Source.ENTRY)
-        _audit(
+        record(
             session,
-            actor,
-            "capaian_sasaran",
-            ind.indikator_id,
-            f"R TW {roman(tw)}",
-            row.realisasi,
-            val,
+            actor=actor,
+            entity="capaian_sasaran",
+            entity_id=ind.indikator_id,
+            field=f"R TW {roman(tw)}",
+            old=row.realisasi,
+            new=val,
         )
         row.realisasi, row.target = val, ind.target
         session.add(row)
@@ -610,14 +590,14 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
     p.submitted_by, p.submitted_at, p.alasan = user.id, utcnow(), ""
     p.decided_by = p.decided_at = None
     session.add(p)
-    _audit(
+    record(
         session,
-        actor,
-        "pelaporan",
-        p.id,
-        f"status TW {roman(tw)} {draft.tahun}",
-        old_status,
-        p.status,
+        actor=actor,
+        entity="pelaporan",
+        entity_id=p.id,
+        field=f"status TW {roman(tw)} {draft.tahun}",
+        old=old_status,
+        new=p.status,
     )
     draft.status, draft.updated_at = DraftStatus.DIKIRIM, utcnow()
     session.add(draft)
@@ -660,7 +640,15 @@ def decide(
     p.status = StatusLaporan.DISETUJUI if approve else StatusLaporan.DIKEMBALIKAN
     p.decided_by, p.decided_at, p.alasan = user.id, utcnow(), alasan.strip()[:MAX_TEXT]
     session.add(p)
-    _audit(session, f"user:{user.telegram_id}", "pelaporan", p.id, "status", old, p.status)
+    record(
+        session,
+        actor=f"user:{user.telegram_id}",
+        entity="pelaporan",
+        entity_id=p.id,
+        field="status",
+        old=old,
+        new=p.status,
+    )
     session.flush()
     return p
 
@@ -676,7 +664,15 @@ def reopen(session: Session, *, bidang_id: int, tahun: int, tw: int, user: AppUs
     p.status, p.decided_by, p.decided_at = StatusLaporan.DIKEMBALIKAN, user.id, utcnow()
     p.alasan = "Dibuka kembali oleh admin"
     session.add(p)
-    _audit(session, f"user:{user.telegram_id}", "pelaporan", p.id, "buka kembali", old, p.status)
+    record(
+        session,
+        actor=f"user:{user.telegram_id}",
+        entity="pelaporan",
+        entity_id=p.id,
+        field="buka kembali",
+        old=old,
+        new=p.status,
+    )
     session.flush()
     return p
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from storage.audit import record
 from storage.importer import normalise_name
-from storage.models import AppUser, AuditLog, Bidang, Role, UserStatus
+from storage.models import AppUser, Bidang, Role, UserStatus
 
 
 class UserError(ValueError):
@@ -42,15 +43,8 @@ def find_bidang(session: Session, *, text: str, opd_id: int | None = None) -> Bi
 def _audit(
     session: Session, actor: str, user: AppUser, field: str, old: object, new: object
 ) -> None:
-    session.add(
-        AuditLog(
-            actor=actor,
-            entity="app_user",
-            entity_id=user.id,
-            field=field,
-            old=None if old is None else str(old),
-            new=None if new is None else str(new),
-        )
+    record(
+        session, actor=actor, entity="app_user", entity_id=user.id, field=field, old=old, new=new
     )
 
 

@@ -139,3 +139,26 @@ async def shared_bot(
         eng.dispose()
         if schema:
             _drop_pg_schema(schema)
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> Iterator[Path]:
+    """A fresh folder for the ``monev`` command: its database is SQLite under the folder, or a
+    fresh PostgreSQL schema reached through DATABASE_URL."""
+    monkeypatch.chdir(tmp_path)
+    for var in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN", "MONEV_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    if backend != "postgresql":
+        yield tmp_path
+        return
+    if not PG_URL:
+        pytest.skip("PostgreSQL case skipped: TEST_DATABASE_URL is not set")
+    schema = f"c_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(db.normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in PG_URL else "?"
+    monkeypatch.setenv("DATABASE_URL", f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    yield tmp_path
+    _drop_pg_schema(schema)

@@ -15,36 +15,6 @@ from storage.demo import SEED_FILE
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> Path:
-    """A fresh folder; the database is SQLite under it or a fresh PostgreSQL schema."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
-    if backend == "postgresql":
-        from tests.conftest import PG_URL, _drop_pg_schema
-
-        if not PG_URL:
-            pytest.skip("PostgreSQL case skipped: TEST_DATABASE_URL is not set")
-        import uuid
-
-        from sqlalchemy import create_engine, text
-
-        from storage.db import normalise_url
-
-        schema = f"c_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(normalise_url(PG_URL))
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        sep = "&" if "?" in PG_URL else "?"
-        monkeypatch.setenv("DATABASE_URL", f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
-        yield tmp_path
-        _drop_pg_schema(schema)
-        return
-    yield tmp_path
-
-
 def test_summary_on_a_fresh_database_fills_demo_data(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import uuid
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import create_engine, func, text
+from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -39,7 +38,7 @@ from storage.setup import (
     revise_pagu,
     write_template,
 )
-from tests.conftest import PG_URL, _drop_pg_schema, make_backend_engine
+from tests.conftest import _drop_pg_schema, make_backend_engine
 
 DEMO_OPD = "DINAS KOPERASI, USAHA KECIL MENENGAH, PERINDUSTRIAN DAN PERDAGANGAN KABUPATEN SOLOK"
 NEW_OPD = "DINAS PERTANIAN KABUPATEN CONTOH"
@@ -469,28 +468,6 @@ def test_pagu_revision_of_a_node_outside_the_plan_is_refused(seeded: Engine) -> 
 
 
 # --- the command line --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, backend: str) -> Iterator[Path]:
-    """A fresh folder; the database is SQLite under it or a fresh PostgreSQL schema."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv("MONEV_DATA_DIR", raising=False)
-    if backend == "postgresql":
-        if not PG_URL:
-            pytest.skip("PostgreSQL case skipped: TEST_DATABASE_URL is not set")
-        schema = f"s_{uuid.uuid4().hex[:10]}"
-        admin = create_engine(db.normalise_url(PG_URL))
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        sep = "&" if "?" in PG_URL else "?"
-        monkeypatch.setenv("DATABASE_URL", f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
-        yield tmp_path
-        _drop_pg_schema(schema)
-        return
-    yield tmp_path
 
 
 @pytest.fixture
