@@ -205,9 +205,6 @@ def build_application(
 
 
 def run_polling(settings: Settings, engine: Engine) -> None:
-    """``monev run``: long polling until interrupted."""
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s", level=logging.INFO)
-    # httpx logs every request URL, and the URL carries the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    """``monev run``: long polling until interrupted (logging is set up by the caller)."""
     app = build_application(settings, engine)
     app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -210,8 +210,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         )
         return EXIT_USAGE
     from bot.app import run_polling
+    from bot.cli_ops import maybe_run_webhook
+    from bot.logging_setup import setup_logging_from_env
 
+    setup_logging_from_env()
     engine = prepare_database(settings)
+    if maybe_run_webhook(settings, engine):
+        return 0
     run_polling(settings, engine)
     return 0
 
@@ -265,11 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="jalankan bot (long polling)")
     r.set_defaults(func=cmd_run)
 
+    from bot.cli_ops import add_ops_commands
     from bot.cli_schedule import add_schedule_commands
     from bot.cli_setup import add_setup_commands
 
     add_setup_commands(sub)
     add_schedule_commands(sub)
+    add_ops_commands(sub)
 
     c = sub.add_parser("console", help="coba bot di terminal tanpa Telegram")
     c.add_argument("--role", choices=[r.value for r in Role], default="kepala")

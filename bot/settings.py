@@ -17,7 +17,12 @@ class Settings(BaseSettings):
     """Everything monev-bot reads from its environment."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        # "TELEGRAM_API_BASE_URL=" in an env file means "not set", not "an empty URL".
+        env_ignore_empty=True,
     )
 
     telegram_bot_token: str = Field(default="", alias="TELEGRAM_BOT_TOKEN")

@@ -1,0 +1,342 @@
+"""``monev check``: what it reports for a good installation and for each way to break one."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.settings import Settings
+from storage import db
+from storage.health import CheckResult, check
+
+TOKEN = "123456789:AAH-fake_token_for_tests_0123456789ab"
+
+
+class FakeBotApi:
+    """A Bot API on 127.0.0.1 that answers every method and remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.overrides: dict[str, tuple[int, dict[str, Any]]] = {}
+        self.webhook_url = ""
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                parts = urlsplit(self.path).path.rstrip("/").split("/")
+                method = parts[-1]
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                params = api.parse(self.headers.get("Content-Type", ""), body)
+                api.calls.append((method, params))
+                status, payload = api.overrides.get(method) or (200, api.result(method, params))
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = _answer
+            do_POST = _answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # the request line carries the token
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @staticmethod
+    def parse(content_type: str, body: bytes) -> dict[str, Any]:
+        if not body:
+            return {}
+        if content_type.startswith("application/json"):
+            return json.loads(body)
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            out: dict[str, Any] = {}
+            for key, values in parse_qs(body.decode()).items():
+                try:
+                    out[key] = json.loads(values[-1])
+                except ValueError:
+                    out[key] = values[-1]
+            return out
+        return {}
+
+    def result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "getMe":
+            me = {
+                "id": 123456789,
+                "is_bot": True,
+                "first_name": "Monev",
+                "username": "monev_uji_bot",
+            }
+            return {"ok": True, "result": me}
+        if method == "setWebhook":
+            self.webhook_url = str(params.get("url", ""))
+        if method == "getWebhookInfo":
+            info = {"url": self.webhook_url, "has_custom_certificate": False}
+            return {"ok": True, "result": {**info, "pending_update_count": 0}}
+        if method in {"sendMessage", "editMessageText"}:
+            chat = {"id": int(params.get("chat_id", 0)), "type": "private"}
+            message = {"message_id": len(self.calls), "date": int(time.time()), "chat": chat}
+            return {"ok": True, "result": {**message, "text": params.get("text", "")}}
+        return {"ok": True, "result": True}
+
+    def methods(self) -> list[str]:
+        return [m for m, _ in self.calls]
+
+    def start(self) -> FakeBotApi:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_api() -> Iterator[FakeBotApi]:
+    api = FakeBotApi().start()
+    yield api
+    api.stop()
+
+
+def _settings(tmp_path: Path, api: FakeBotApi | None, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_bot_token": TOKEN,
+        "telegram_api_base_url": f"{api.url}/bot" if api else "http://127.0.0.1:9/bot",
+        "database_url": f"sqlite:///{tmp_path / 'data' / 'monev.db'}",
+        "data_dir": tmp_path / "data",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+def _by_name(results: list[CheckResult]) -> dict[str, CheckResult]:
+    return {r.name: r for r in results}
+
+
+def _no_token(results: list[CheckResult]) -> None:
+    for r in results:
+        assert TOKEN not in r.detail
+        assert TOKEN.split(":")[1] not in r.detail
+
+
+def _sqlite_engine(tmp_path: Path) -> Engine:
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'data' / 'monev.db'}")
+    db.upgrade(engine)
+    return engine
+
+
+def test_good_configuration_passes_every_check(tmp_path: Path, fake_api: FakeBotApi) -> None:
+    engine = _sqlite_engine(tmp_path)
+    results = check(_settings(tmp_path, fake_api), engine)
+    engine.dispose()
+    assert all(r.ok for r in results), results
+    names = _by_name(results)
+    assert set(names) == {
+        "Token bot",
+        "DATABASE_URL",
+        "Folder data",
+        "Basis data",
+        "Migrasi",
+        "Bot API",
+    }
+    assert "@monev_uji_bot" in names["Bot API"].detail
+    assert "bot id 123456789" in names["Token bot"].detail
+    assert fake_api.methods() == ["getMe"]
+    _no_token(results)
+
+
+def test_without_an_engine_the_check_builds_its_own(tmp_path: Path, fake_api: FakeBotApi) -> None:
+    _sqlite_engine(tmp_path).dispose()
+    results = check(_settings(tmp_path, fake_api), None)
+    assert all(r.ok for r in results), results
+
+
+def test_quick_stays_off_the_network(tmp_path: Path, fake_api: FakeBotApi) -> None:
+    engine = _sqlite_engine(tmp_path)
+    results = check(_settings(tmp_path, fake_api), engine, bot_api=False)
+    engine.dispose()
+    assert all(r.ok for r in results)
+    assert "Bot API" not in _by_name(results)
+    assert fake_api.calls == []
+
+
+@pytest.mark.parametrize(
+    "token", ["", "123456789", "abc:AAH-fake_token_for_tests_0123456789ab", f"{TOKEN} ", "1:short"]
+)
+def test_bad_token_shape(tmp_path: Path, fake_api: FakeBotApi, token: str) -> None:
+    engine = _sqlite_engine(tmp_path)
+    results = _by_name(check(_settings(tmp_path, fake_api, telegram_bot_token=token), engine))
+    engine.dispose()
+    assert not results["Token bot"].ok
+    assert "TELEGRAM_BOT_TOKEN" in results["Token bot"].detail
+    assert not results["Bot API"].ok and "tidak diperiksa" in results["Bot API"].detail
+    assert fake_api.calls == []  # a malformed token is never sent anywhere
+    assert results["Basis data"].ok
+
+
+def test_token_refused_by_telegram(tmp_path: Path, fake_api: FakeBotApi) -> None:
+    fake_api.overrides["getMe"] = (
+        401,
+        {"ok": False, "error_code": 401, "description": "Unauthorized"},
+    )
+    engine = _sqlite_engine(tmp_path)
+    results = check(_settings(tmp_path, fake_api), engine)
+    engine.dispose()
+    api = _by_name(results)["Bot API"]
+    assert not api.ok
+    assert "Unauthorized" in api.detail and "@BotFather" in api.detail
+    _no_token(results)
+
+
+def test_bot_api_unreachable(tmp_path: Path) -> None:
+    engine = _sqlite_engine(tmp_path)
+    # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+    results = check(_settings(tmp_path, None), engine)
+    engine.dispose()
+    api = _by_name(results)["Bot API"]
+    assert not api.ok and "tidak bisa dihubungi" in api.detail
+    _no_token(results)
+
+
+def test_unreachable_database(tmp_path: Path, fake_api: FakeBotApi) -> None:
+    settings = _settings(
+        tmp_path, fake_api, database_url="postgresql://monev:rahasia@127.0.0.1:1/monev"
+    )
+    started = time.monotonic()
+    results = _by_name(check(settings, None, bot_api=False))
+    assert time.monotonic() - started < 10
+    assert results["DATABASE_URL"].ok
+    assert "rahasia" not in results["DATABASE_URL"].detail  # password hidden
+    assert not results["Basis data"].ok and "tidak bisa dihubungi" in results["Basis data"].detail
+    assert not results["Migrasi"].ok and "tidak diperiksa" in results["Migrasi"].detail
+
+
+def test_unparseable_database_url(tmp_path: Path) -> None:
+    results = _by_name(
+        check(_settings(tmp_path, None, database_url="ini bukan url"), bot_api=False)
+    )
+    assert not results["DATABASE_URL"].ok
+    assert not results["Basis data"].ok
+
+
+def test_unwritable_data_dir(tmp_path: Path) -> None:
+    # A file where the folder should be: fails for root too, unlike a chmod.
+    blocker = tmp_path / "blocker"
+    blocker.write_text("bukan folder")
+    settings = _settings(tmp_path, None, database_url="", data_dir=blocker / "data")
+    results = _by_name(check(settings, None, bot_api=False))
+    assert not results["Folder data"].ok
+    assert "MONEV_DATA_DIR" in results["Folder data"].detail
+    assert not results["Basis data"].ok
+
+
+def test_read_only_data_dir(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root may write into a read-only folder; covered by test_unwritable_data_dir")
+    data = tmp_path / "data"
+    data.mkdir()
+    data.chmod(0o500)
+    try:
+        results = _by_name(check(_settings(tmp_path, None, database_url=""), bot_api=False))
+    finally:
+        data.chmod(0o700)
+    assert not results["Folder data"].ok
+
+
+def test_missing_sqlite_file_is_reported_not_created(tmp_path: Path) -> None:
+    results = _by_name(check(_settings(tmp_path, None), None, bot_api=False))
+    assert results["Folder data"].ok
+    assert not results["Basis data"].ok and "monev db upgrade" in results["Basis data"].detail
+    assert not (tmp_path / "data" / "monev.db").exists()
+
+
+def test_migrations_behind(engine: Engine, tmp_path: Path) -> None:
+    db.downgrade(engine, "base")
+    url = engine.url.render_as_string(hide_password=False)
+    results = _by_name(check(_settings(tmp_path, None, database_url=url), engine, bot_api=False))
+    assert results["Basis data"].ok
+    assert not results["Migrasi"].ok
+    assert "monev db upgrade" in results["Migrasi"].detail
+    db.upgrade(engine)
+    results = _by_name(check(_settings(tmp_path, None, database_url=url), engine, bot_api=False))
+    assert results["Migrasi"].ok
+
+
+def test_webhook_info_is_checked_when_webhook_url_is_set(
+    tmp_path: Path, fake_api: FakeBotApi
+) -> None:
+    engine = _sqlite_engine(tmp_path)
+    settings = _settings(tmp_path, fake_api)
+    url = "https://bot.example.go.id/telegram"
+    results = _by_name(check(settings, engine, webhook_url=url))
+    assert not results["Webhook"].ok and "belum terdaftar" in results["Webhook"].detail
+    fake_api.webhook_url = url
+    results = _by_name(check(settings, engine, webhook_url=url))
+    engine.dispose()
+    assert results["Webhook"].ok
+
+
+# --- the command ----------------------------------------------------------------------------
+
+
+def _run_cli(argv: list[str]) -> int:
+    from bot.cli_ops import add_ops_commands
+
+    parser = argparse.ArgumentParser(prog="monev")
+    add_ops_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args, Settings())
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_api: FakeBotApi) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "WEBHOOK_URL", "MONEV_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"{fake_api.url}/bot")
+    return tmp_path
+
+
+def test_monev_check_prints_marks_and_exit_code(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run_cli(["check"]) == 1  # no database yet
+    out = capsys.readouterr()
+    assert "✘ Basis data" in out.out and "✔ Token bot" in out.out
+    assert TOKEN not in out.out + out.err
+
+    _sqlite_engine(env).dispose()
+    assert _run_cli(["check"]) == 0
+    out = capsys.readouterr()
+    assert "✘" not in out.out and "✔ Bot API" in out.out
+    assert TOKEN not in out.out + out.err
+
+
+def test_monev_check_quick(
+    env: Path, fake_api: FakeBotApi, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _sqlite_engine(env).dispose()
+    assert _run_cli(["check", "--quick"]) == 0
+    assert "Bot API" not in capsys.readouterr().out
+    assert fake_api.calls == []
