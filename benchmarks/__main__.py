@@ -1,0 +1,266 @@
+"""Every benchmark of the project in one run, written as a Markdown table.
+
+Run: .venv/bin/python -m benchmarks [--quick] [--pg postgresql://postgres@127.0.0.1:5432/test]
+       [-o benchmarks/RESULTS.md]
+
+All traffic stays on the loopback interface: the bots poll a local fake HTTP Bot API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import statistics
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from benchmarks import bench_charts, bench_import, bench_lapor, bench_questions, bench_reminders
+from benchmarks.bench_questions import FIRST_USER_ID, QUESTIONS, monev_factory, seeded_engine
+from benchmarks.fake_bot_api import FakeBotAPI
+from benchmarks.latency import Stats, echo_app_factory, measure
+from bot.settings import Settings
+from storage import db
+from storage.export import export_bytes
+
+CHART_QUESTION = "grafik serapan tw3 2022"
+
+
+def _row(
+    rows: list[tuple[str, str, str, str]], what: str, figure: str, target: str, ok: bool | None
+) -> None:
+    verdict = "" if ok is None else ("✅" if ok else "❌")
+    rows.append((what, figure, target, verdict))
+
+
+def export_ms(runs: int = 10) -> float:
+    with tempfile.TemporaryDirectory() as d:
+        engine = seeded_engine(Path(d), users=1)
+        samples = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            with db.read_scope(engine) as s:
+                export_bytes(s, 1, 2022, 3, fmt="xlsx")
+            samples.append((time.perf_counter() - t0) * 1000)
+        engine.dispose()
+    return statistics.median(samples)
+
+
+async def _serve(engine, fake: FakeBotAPI):  # type: ignore[no-untyped-def]
+    settings = Settings(TELEGRAM_BOT_TOKEN="123456:TEST", DATABASE_URL="")
+    app = monev_factory(engine, settings)(fake.base_url)
+    await app.initialize()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=10)
+    await app.start()
+    return app
+
+
+async def _stop(app) -> None:  # type: ignore[no-untyped-def]
+    await app.updater.stop()
+    await app.stop()
+    await app.shutdown()
+
+
+async def load_tests(burst: int, together: int, mixed: int) -> dict[str, float]:
+    """The burst of users at once, a question beside a chart, and memory after mixed traffic."""
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as d:
+        users = burst + 2 * together + mixed + 50
+        engine = seeded_engine(Path(d), users=users)
+        async with FakeBotAPI() as fake:
+            echo = await measure(echo_app_factory, QUESTIONS, n=100, fake=fake)
+            out["echo_median_ms"] = echo.median
+            app = await _serve(engine, fake)
+            try:
+                uid = FIRST_USER_ID
+                # warm-up (fonts, caches)
+                for q in (*QUESTIONS, CHART_QUESTION):
+                    await fake.wait_reply(fake.push_text(uid, q), timeout=30)
+                    uid += 1
+                # a burst: every user asks at the same moment
+                ids = []
+                for i in range(burst):
+                    ids.append(fake.push_text(uid, QUESTIONS[i % len(QUESTIONS)]))
+                    uid += 1
+                lat = await asyncio.gather(*(fake.wait_reply(i, timeout=60) for i in ids))
+                burst_stats = Stats.from_ms([x * 1000 for x in lat], 0)
+                out["burst_answered"] = burst_stats.n
+                out["burst_p50_ms"] = burst_stats.median
+                out["burst_p95_ms"] = burst_stats.p95
+                # questions alone, then each beside a chart requested at the same moment
+                alone = []
+                for i in range(together):
+                    alone.append(
+                        await fake.wait_reply(fake.push_text(uid, QUESTIONS[i % 7])) * 1000
+                    )
+                    uid += 1
+                beside = []
+                for i in range(together):
+                    fake.push_text(uid, CHART_QUESTION)
+                    q_id = fake.push_text(uid + 1, QUESTIONS[i % 7])
+                    beside.append(await fake.wait_reply(q_id, timeout=30) * 1000)
+                    await asyncio.sleep(0.3)  # let the chart finish before the next pair
+                    uid += 2
+                alone_stats = Stats.from_ms(alone, 0)
+                out["question_alone_p95_ms"] = alone_stats.p95
+                out["question_beside_chart_median_ms"] = statistics.median(beside)
+                # memory after mixed traffic (one chart in ten)
+                rng = random.Random(7)
+                for i in range(mixed):
+                    text = CHART_QUESTION if i % 10 == 0 else rng.choice(QUESTIONS)
+                    await fake.wait_reply(fake.push_text(uid, text), timeout=30)
+                    uid += 1
+                    if i == 99:
+                        out["rss_after_100_mixed_mib"] = bench_charts.rss_mib()
+                out[f"rss_after_{mixed}_mixed_mib"] = bench_charts.rss_mib()
+            finally:
+                await _stop(app)
+        engine.dispose()
+    return out
+
+
+def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
+    rows: list[tuple[str, str, str, str]] = []
+    n = 60 if quick else 200
+
+    imp = bench_import.run(3 if quick else 7, pg)
+    _row(
+        rows,
+        "Impor data contoh (3 laporan), SQLite",
+        f"{imp['import_sqlite_median_s']:.2f} s",
+        "< 2 s",
+        imp["import_sqlite_median_s"] < 2,
+    )
+    if "import_pg_median_s" in imp:
+        _row(
+            rows,
+            "Impor data contoh, PostgreSQL",
+            f"{imp['import_pg_median_s']:.2f} s",
+            "< 2 s",
+            imp["import_pg_median_s"] < 2,
+        )
+    _row(rows, "Ekspor XLSX TW III 2022", f"{export_ms():.0f} ms", "", None)
+
+    q = asyncio.run(bench_questions.run(n))
+    _row(
+        rows,
+        "Pertanyaan: median vs bot gema",
+        f"{q.candidate.median:.2f} / {q.baseline.median:.2f} ms = {q.median_ratio:.2f}×",
+        "≤ 3×",
+        q.median_ratio <= 3,
+    )
+    _row(
+        rows,
+        "Pertanyaan: p95 vs p95 bot gema",
+        f"{q.candidate.p95:.2f} / {q.baseline.p95:.2f} ms = {q.p95_ratio:.2f}×",
+        "≤ 5×",
+        q.p95_ratio <= 5,
+    )
+
+    lp = asyncio.run(bench_lapor.run(15 if quick else 40))
+    echo = lp.pop("echo")
+    for step, st in lp.items():
+        r = st.median / echo.median
+        _row(
+            rows,
+            f"Langkah /lapor ({step}) vs bot gema",
+            f"{st.median:.2f} / {echo.median:.2f} ms = {r:.2f}×",
+            "≤ 3×",
+            r <= 3,
+        )
+
+    ch = asyncio.run(bench_charts.run(15 if quick else 30, 100 if quick else 500))
+    _row(
+        rows,
+        "Balasan grafik vs menggambar saja",
+        f"{ch['reply_median_ms']:.0f} / {ch['bare_median_ms']:.0f} ms = {ch['ratio']:.2f}×",
+        "≤ 1,5×",
+        ch["ratio"] <= 1.5,
+    )
+    mem_key = next(k for k in ch if k.startswith("rss_after_") and k != "rss_after_10_mib")
+    _row(
+        rows,
+        f"Memori setelah {mem_key.split('_')[2]} grafik vs setelah 10",
+        f"{ch[mem_key]:.0f} / {ch['rss_after_10_mib']:.0f} MiB ({ch['rss_growth_pct']:+.1f}%)",
+        "≤ +10%",
+        ch["rss_growth_pct"] <= 10,
+    )
+
+    rem = bench_reminders.run(300 if quick else 1000)
+    _row(
+        rows,
+        f"Pengingat ke {rem['recipients']} penerima (fake 30/detik)",
+        f"{rem['messages_per_s']} pesan/detik, {rem['http_429']}× 429",
+        "≥ 25/detik, 0× 429",
+        rem["messages_per_s"] >= 25 and rem["http_429"] == 0,
+    )
+
+    lt = asyncio.run(load_tests(100, 10 if quick else 20, 300 if quick else 1000))
+    ratio = lt["burst_p95_ms"] / lt["echo_median_ms"]
+    _row(
+        rows,
+        f"Serbuan {int(lt['burst_answered'])} pengguna sekaligus: p50 / p95",
+        f"{lt['burst_p50_ms']:.0f} / {lt['burst_p95_ms']:.0f} ms; p95 = {ratio:.1f}× median gema",
+        "semua terjawab; p95 ≤ 10×",
+        lt["burst_answered"] == 100 and ratio <= 10,
+    )
+    _row(
+        rows,
+        "Pertanyaan bersamaan dengan grafik (median) vs p95 pertanyaan sendiri",
+        f"{lt['question_beside_chart_median_ms']:.1f} / {lt['question_alone_p95_ms']:.1f} ms",
+        "≤ p95 sendiri",
+        lt["question_beside_chart_median_ms"] <= lt["question_alone_p95_ms"],
+    )
+    mixed_key = next(k for k in lt if k.endswith("_mixed_mib") and "100_" not in k)
+    _row(
+        rows,
+        f"Memori setelah {mixed_key.split('_')[2]} permintaan campuran",
+        f"{lt[mixed_key]:.0f} MiB (setelah 100: {lt['rss_after_100_mixed_mib']:.0f} MiB)",
+        "",
+        None,
+    )
+    return rows
+
+
+def markdown(rows: list[tuple[str, str, str, str]], command: str) -> str:
+    now = datetime.now(ZoneInfo("Asia/Jakarta"))
+    head = [
+        "# Hasil tolok ukur monev-bot",
+        "",
+        f"- Perintah: `{command}`",
+        f"- Tanggal: {now:%Y-%m-%d %H:%M} WIB",
+        f"- Mesin: {platform.machine()}, {os.cpu_count()} inti, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
+        "- Semua lalu lintas lewat loopback ke fake Bot API HTTP lokal "
+        "(`benchmarks/fake_bot_api.py`).",
+        "",
+        "| ukuran | hasil | target | |",
+        "|---|---|---|---|",
+    ]
+    return "\n".join(head + [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="smaller counts, for a smoke run")
+    ap.add_argument("--pg", help="PostgreSQL URL to include PostgreSQL figures")
+    ap.add_argument("-o", "--output", default="benchmarks/RESULTS.md")
+    args = ap.parse_args()
+    command = (
+        "python -m benchmarks"
+        + (" --quick" if args.quick else "")
+        + (f" --pg {args.pg}" if args.pg else "")
+    )
+    text = markdown(run(args.quick, args.pg), command)
+    Path(args.output).write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
