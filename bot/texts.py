@@ -164,6 +164,7 @@ LAPOR_STARTED = (
     "lalu indikator sasaran dan catatan. Setiap isian langsung tersimpan; bila terputus, "
     "ketik /lapor untuk melanjutkan."
 )
+LAPOR_CONTINUED = "Melanjutkan draf laporan <b>TW {tw} {tahun}</b> yang sudah ada."
 LAPOR_STOPPED = (
     "Pengisian dihentikan. Draf TW {tw} {tahun} tetap tersimpan ({done} dari {total} angka "
     "terisi). Ketik /lapor untuk melanjutkan atau memulai ulang."

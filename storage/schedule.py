@@ -532,7 +532,7 @@ class Reminder:
     chat_id: int
     telegram_id: int | None  # None for the office group
     text: str
-    button_data: str | None = None  # "Lapor sekarang" → lapor:start:<tahun>:<tw>
+    button_data: str | None = None  # "Lapor sekarang" → lp:new:<tahun>.<tw>:go (bot/handlers/lapor)
     audience: str = "operator"  # operator | kepala | verifikator | grup
 
     @property
@@ -819,7 +819,7 @@ class _Texts:
         else:
             lines.append(f"Bidang {bidang} belum mengajukan laporan {w.label}.")
         lines += ["", closing]
-        return "\n".join(lines), f"lapor:start:{w.tahun}:{w.triwulan}"
+        return "\n".join(lines), f"lp:new:{w.tahun}.{w.triwulan}:go"
 
     def digest(self, p: Person, w: Window, statuses: Sequence[StatusRow]) -> tuple[str, str | None]:
         late = [s for s in statuses if not s.reported]

@@ -287,3 +287,16 @@ async def test_return_resubmit_approve_lock_reopen(bot: Bot) -> None:
     assert "Riwayat" in hist and "Rp 21.000.000" in hist and "Operator Satu" in hist
     # an operator of another bidang may not see that history
     assert "hanya dapat dilihat" in await bot.say(OP_DAG, "/riwayat pengawasan kekuatan")
+
+
+async def test_lapor_sekarang_button_resumes_instead_of_discarding(bot: Bot) -> None:
+    """The reminders' 'Lapor sekarang' button (lp:new:<tahun>.<tw>:go) never throws work away."""
+    out = await bot.press(OP1, "lp:new:2022.4:go")
+    assert "Mulai mengisi laporan TW IV 2022" in out
+    await bot.say(OP1, "21.000.000")
+    again = await bot.press(OP1, "lp:new:2022.4:go")
+    assert "Melanjutkan draf laporan TW IV 2022" in again
+    assert "realisasi fisik" in (bot.api.last(OP1).text or "").lower()
+    with read_scope(bot.engine) as s:
+        d = s.exec(select(Draft).where(Draft.status == DraftStatus.AKTIF)).one()
+        assert '"anggaran": 21000000' in d.data

@@ -297,7 +297,7 @@ async def test_whole_quarter_h7_h3_h1_h_then_working_days(bot: Bot) -> None:
     assert "telah lewat" in days[4][1]
     # Every operator reminder carries the "Lapor sekarang" button.
     first = sent_reminders(bot.api, OP["umkm"])[0]
-    assert bot.api.buttons(first) == [[("Lapor sekarang", "lapor:start:2022:4")]]
+    assert bot.api.buttons(first) == [[("Lapor sekarang", "lp:new:2022.4:go")]]
 
 
 async def test_a_bidang_that_submits_stops_being_reminded(bot: Bot) -> None:

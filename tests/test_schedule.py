@@ -261,7 +261,7 @@ def test_max_overdue_and_holidays(office: Engine) -> None:
 
 def test_reminder_text_names_quarter_deadline_and_whats_missing(office: Engine) -> None:
     [r] = [r for r in due(office, wib(2023, 1, 3)) if r.chat_id == OP_KOP]
-    assert r.kind == "H-7" and r.button_data == "lapor:start:2022:4"
+    assert r.kind == "H-7" and r.button_data == "lp:new:2022.4:go"
     assert r.button_label == "Lapor sekarang"
     assert "TW IV 2022" in r.text and "10 Januari 2023" in r.text and "7 hari lagi" in r.text
     assert "Yth. Bapak/Ibu Ani" in r.text and "<b>Koperasi</b>" in r.text

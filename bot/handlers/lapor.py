@@ -153,10 +153,18 @@ def _opening(session: Session, telegram_id: int, opd_id: int, today) -> dict:  #
     return {"kind": "propose", "bidang": bidang.nama, "period": period, "alasan": ""}
 
 
-def _start(session: Session, telegram_id: int, tahun: int, tw: int) -> tuple[Draft, Reply, str]:
+def _start(
+    session: Session, telegram_id: int, tahun: int, tw: int, *, fresh: bool = False
+) -> tuple[Draft, Reply, str]:
     user = _user(session, telegram_id)
     if user is None:
         raise SubmissionError(texts.LAPOR_ONLY_OPERATOR)
+    current = active_draft(session, user.id)  # type: ignore[arg-type]
+    if not fresh and current is not None and (current.tahun, current.triwulan) == (tahun, tw):
+        # "Lapor sekarang" on a reminder, or a second tap: carry on, never throw work away.
+        plan = draft_plan(session, current.bidang_id, tahun, tw)
+        intro = texts.LAPOR_CONTINUED.format(tw=roman(tw), tahun=tahun)
+        return current, _screen(session, current, plan), intro
     draft = start_draft(session, user=user, tahun=tahun, tw=tw)
     plan = draft_plan(session, draft.bidang_id, tahun, tw)
     intro = texts.LAPOR_STARTED.format(
@@ -515,7 +523,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
                 return
             try:
                 _draft, screen, intro = await context.write(
-                    _start, tgid, draft.tahun, draft.triwulan
+                    _start, tgid, draft.tahun, draft.triwulan, fresh=True
                 )
             except SubmissionError as exc:
                 await query.edit_message_text(escape(str(exc)))
