@@ -209,15 +209,42 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return EXIT_USAGE
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import run_polling
     from bot.cli_ops import maybe_run_webhook
     from bot.logging_setup import setup_logging_from_env
+    from storage.health import check_data_dir, check_database_url, check_token
 
+    # Fail fast, before anything runs, on what a configuration can get wrong.
+    url_check, url = check_database_url(settings)
+    problems = [c for c in (check_token(settings.telegram_bot_token), url_check) if not c.ok]
+    data_check = check_data_dir(settings, url) if url is not None else None
+    if data_check is not None and not data_check.ok:
+        problems.append(data_check)
+    if problems:
+        for c in problems:
+            print(f"✘ {c.name}: {c.detail}", file=sys.stderr)
+        print("Perbaiki konfigurasi (.env), lalu periksa dengan: monev check", file=sys.stderr)
+        return EXIT_USAGE
     setup_logging_from_env()
     engine = prepare_database(settings)
-    if maybe_run_webhook(settings, engine):
-        return 0
-    run_polling(settings, engine)
+    try:
+        if maybe_run_webhook(settings, engine):
+            return 0
+        run_polling(settings, engine)
+    except InvalidToken:
+        print(
+            "Token ditolak oleh Telegram. Periksa TELEGRAM_BOT_TOKEN (@BotFather).", file=sys.stderr
+        )
+        return 1
+    except NetworkError as exc:
+        print(
+            f"Bot API tidak dapat dihubungi ({exc.message}). Periksa jaringan server atau "
+            "TELEGRAM_API_BASE_URL, lalu jalankan: monev check",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -33,7 +33,7 @@ WIB = ZoneInfo("Asia/Jakarta")
 
 # Loggers that put a request URL (and with it the token) into their INFO lines, or that
 # chatter at INFO about every scheduled job.
-QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "uvicorn.access")
+QUIET_LOGGERS = ("httpx", "httpcore", "apscheduler", "uvicorn.access", "alembic")
 
 # Attributes every LogRecord has; anything else came in through ``extra=`` and is printed.
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {

@@ -103,3 +103,32 @@ def test_export_writes_the_xlsx(workdir: Path, capsys: pytest.CaptureFixture[str
     assert (workdir / "x.csv").read_text(encoding="utf-8").startswith("tahun,triwulan")
     assert main(["export", "--tahun", "2030", "--tw", "1"]) == 1
     assert "2030" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"TELEGRAM_BOT_TOKEN": "bad"}, "tidak berbentuk token"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35, "MONEV_DATA_DIR": "/proc/monev"},
+            "Folder data",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35, "DATABASE_URL": "mysql://x"},
+            "DATABASE_URL",
+        ),
+    ],
+)
+def test_run_fails_fast_on_bad_configuration(tmp_path: Path, env: dict, message: str) -> None:
+    base = {k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN", "DATABASE_URL"}}
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        cwd=tmp_path,
+        env={**base, **env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and "monev check" in proc.stderr
+    assert "Traceback" not in proc.stderr
