@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import warnings
 from typing import Any
@@ -31,6 +32,7 @@ from bot.handlers import charts, common, files, lapor, questions, registration
 from bot.ratelimit import RetryingRateLimiter
 from bot.reminders import register_reminder_handlers, schedule_jobs
 from bot.settings import WIB, Settings
+from charts.pool import RenderPool
 from storage.db import session_scope
 from storage.models import Role
 from storage.queries import get_opd, list_bidang
@@ -151,16 +153,22 @@ def prepare(app: Application) -> None:
 
 
 async def post_init(app: Application) -> None:
-    """Lifecycle: sync admins, load the office, register the command menu."""
-    import asyncio
-
+    """Lifecycle: sync admins, load the office, register the command menu, start charts."""
     await asyncio.to_thread(prepare, app)
+    pool = app.bot_data.setdefault("render_pool", RenderPool())
+    if app.bot_data.get("serving"):
+        # Loading matplotlib takes a second or two: a serving bot does it now, not on
+        # somebody's first chart (the console and tests start the worker when first needed).
+        app.bot_data["render_pool_warm_up"] = asyncio.create_task(pool.start())
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
     schedule_jobs(app)
 
 
 async def post_shutdown(app: Application) -> None:
-    """Lifecycle: release database connections."""
+    """Lifecycle: stop the chart process, release database connections."""
+    pool = app.bot_data.pop("render_pool", None)
+    if pool is not None:
+        await pool.aclose()
     engine: Engine | None = app.bot_data.get("engine")
     if engine is not None:
         engine.dispose()
@@ -190,6 +198,10 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(PerUserUpdateProcessor())
+        # A few connections suffice within Telegram's ~30 messages/s; a large pool only costs
+        # httpcore time scanning it, and waiting for a connection must not time out a reply.
+        .connection_pool_size(16)
+        .pool_timeout(10.0)
     )
     if rate_limiter:
         builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
@@ -207,4 +219,5 @@ def build_application(
 def run_polling(settings: Settings, engine: Engine) -> None:
     """``monev run``: long polling until interrupted (logging is set up by the caller)."""
     app = build_application(settings, engine)
+    app.bot_data["serving"] = True
     app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

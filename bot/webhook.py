@@ -246,6 +246,7 @@ async def run_webhook(
     secret = webhook_secret(settings.telegram_bot_token, ws.webhook_secret)
 
     application = build_application(settings, engine)
+    application.bot_data["serving"] = True
     web = create_webhook_app(application, secret=secret, engine=engine, path=ws.path)
     server = _Server(
         uvicorn.Config(

@@ -50,6 +50,21 @@ class Chart:
     filename: str
 
 
+@dataclass(frozen=True)
+class ChartPlan:
+    """Everything needed to draw a chart, as plain picklable data (see charts.pool)."""
+
+    function: str  # a drawing function of charts.render
+    args: tuple
+    caption: str
+    filename: str
+
+
+def draw(plan: ChartPlan) -> bytes:
+    """Render a planned chart to PNG bytes (CPU-bound: run it in charts.pool)."""
+    return getattr(render, plan.function)(*plan.args)
+
+
 def _short_opd(nama: str) -> str:
     """'DINAS KOPERASI, … KABUPATEN SOLOK' -> 'Dinas Koperasi, … Kabupaten Solok'."""
     small = {"dan", "di", "ke"}
@@ -75,7 +90,13 @@ def resolve(session: Session, opd_id: int, req: ChartRequest) -> ChartRequest:
 
 
 def build_chart(session: Session, opd_id: int, req: ChartRequest) -> Chart:
-    """Data and PNG of one chart (blocking: call it from a worker thread)."""
+    """Data and PNG of one chart, in the calling thread (CLI, tests, benchmarks)."""
+    plan = plan_chart(session, opd_id, req)
+    return Chart(draw(plan), plan.caption, plan.filename)
+
+
+def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
+    """The data of one chart and its caption, from the database (no drawing yet)."""
     req = resolve(session, opd_id, req)
     tahun, tw = req.tahun, req.triwulan
     assert tahun is not None and tw is not None
@@ -90,9 +111,8 @@ def build_chart(session: Session, opd_id: int, req: ChartRequest) -> Chart:
     if req.kind == ChartKind.BIDANG:
         res = scope_result(session, opd_id, tahun, tw)
         bars = [render.Bar(it.nama, it.figure.serapan) for it in res.breakdown]
-        png = render.serapan_per_bidang(
-            bars, res.benchmark, render.ChartMeta("Serapan anggaran per bidang", sub)
-        )
+        meta = render.ChartMeta("Serapan anggaran per bidang", sub)
+        call = ("serapan_per_bidang", (bars, res.benchmark, meta))
         lines.append(
             f"Serapan anggaran per bidang, {period} "
             f"(target nasional {format_percent(res.benchmark, 0)}):"
@@ -105,7 +125,7 @@ def build_chart(session: Session, opd_id: int, req: ChartRequest) -> Chart:
         meta = render.ChartMeta(
             f"Tren serapan anggaran · {scope}", f"{tahun} · {_short_opd(opd.nama)}"
         )
-        png = render.tren_serapan(points, bench, meta)
+        call = ("tren_serapan", (points, bench, meta))
         lines.append(f"Serapan kumulatif {scope.lower()} {tahun} (target 15/40/60/90%):")
         lines += [
             f"• TW {roman(q)}: {_pct(v)} (target {format_percent(bench.get(q, 0), 0)})"
@@ -120,7 +140,7 @@ def build_chart(session: Session, opd_id: int, req: ChartRequest) -> Chart:
             bars_m = [
                 render.MoneyBar(it.nama, it.figure.pagu or 0, it.figure.realisasi) for it in items
             ]
-            png = render.program_pagu_realisasi(bars_m, render.ChartMeta(title, sub))
+            call = ("program_pagu_realisasi", (bars_m, render.ChartMeta(title, sub)))
             lines.append(f"Pagu dan realisasi {scope.lower()}, {period}:")
             lines += [
                 f"• {_short(it.nama)}: {format_rupiah(it.figure.realisasi)} dari "
@@ -130,7 +150,7 @@ def build_chart(session: Session, opd_id: int, req: ChartRequest) -> Chart:
         else:
             title = f"Realisasi fisik dan keuangan · {scope}"
             bars_p = [render.PairBar(it.nama, it.figure.serapan, it.figure.fisik) for it in items]
-            png = render.fisik_vs_keuangan(bars_p, render.ChartMeta(title, sub))
+            call = ("fisik_vs_keuangan", (bars_p, render.ChartMeta(title, sub)))
             lines.append(f"Realisasi fisik dan keuangan {scope.lower()}, {period}:")
             lines += [
                 f"• {_short(it.nama)}: fisik {_pct(it.figure.fisik)}, "
@@ -142,14 +162,15 @@ def build_chart(session: Session, opd_id: int, req: ChartRequest) -> Chart:
         bars_s = [
             render.StatusBar(r.bidang.nama, str(r.status) if r.status else None) for r in rows
         ]
-        png = render.status_pelaporan(bars_s, render.ChartMeta("Status pelaporan per bidang", sub))
+        meta = render.ChartMeta("Status pelaporan per bidang", sub)
+        call = ("status_pelaporan", (bars_s, meta))
         lines.append(f"Status pelaporan {period}:")
         lines += [f"• {r.bidang.nama}: {r.status or 'belum lapor'}" for r in rows]
     caption = "\n".join(lines)
     if len(caption) > CAPTION_MAX:
         caption = caption[: CAPTION_MAX - 1].rsplit("\n", 1)[0] + "\n…"
     name = f"grafik-{req.kind}-{tahun}-tw{tw}.png"
-    return Chart(png, caption, name)
+    return ChartPlan(call[0], call[1], caption, name)
 
 
 def _pct(value: float | None) -> str:

@@ -10,31 +10,40 @@ from telegram.constants import ChatAction
 
 from bot import texts
 from bot.context import MonevContext
-from bot.handlers.questions import markup
-from charts.answers import Chart, ChartKind, ChartRequest, build_chart, decode, encode
+from bot.handlers.questions import after_quick_work, markup
+from charts.answers import ChartKind, ChartPlan, ChartRequest, decode, encode, plan_chart
+from charts.pool import RenderPool
 from charts.render import NoData
 from storage.queries import list_bidang
 
 
-def _build(session: Session, opd_id: int, req: ChartRequest) -> Chart | str:
+def _plan(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan | str:
     try:
-        return build_chart(session, opd_id, req)
+        return plan_chart(session, opd_id, req)
     except NoData as exc:
         return str(exc)
 
 
+def render_pool(context: MonevContext) -> RenderPool:
+    return context.bot_data.setdefault("render_pool", RenderPool())
+
+
 async def send_chart(update: Update, context: MonevContext, req: ChartRequest) -> None:
-    """Render off the event loop while the chat shows 'sending photo…', then send it."""
+    """Draw in the render process while the chat shows 'sending photo…', then send it."""
     chat = update.effective_chat
     assert chat is not None
+    await after_quick_work(context)
     await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
-    result = await context.read(_build, context.opd_id, req)
-    if isinstance(result, str):
-        await context.bot.send_message(chat.id, escape(result) + "\n\n" + texts.CHART_NODATA_HINT)
+    plan = await context.read(_plan, context.opd_id, req)
+    if isinstance(plan, str):
+        await context.bot.send_message(chat.id, escape(plan) + "\n\n" + texts.CHART_NODATA_HINT)
         return
-    await context.bot.send_photo(
-        chat.id, result.png, caption=escape(result.caption), filename=result.filename
-    )
+    try:
+        png = await render_pool(context).draw(plan)
+    except NoData as exc:
+        await context.bot.send_message(chat.id, escape(str(exc)) + "\n\n" + texts.CHART_NODATA_HINT)
+        return
+    await context.bot.send_photo(chat.id, png, caption=escape(plan.caption), filename=plan.filename)
 
 
 def _menu(session: Session, opd_id: int) -> list[list[tuple[str, str]]]:

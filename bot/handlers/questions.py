@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot import texts
@@ -12,6 +16,26 @@ from storage.ask import answer, run_query
 from storage.questions import MAX_TEXT, Metric
 
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
+
+
+@contextmanager
+def quick_work(context: MonevContext) -> Iterator[None]:
+    """Mark a question being answered, so that slow work (charts) lets it go first."""
+    counter = context.bot_data.setdefault("quick_in_flight", [0])
+    counter[0] += 1
+    try:
+        yield
+    finally:
+        counter[0] -= 1
+
+
+async def after_quick_work(context: MonevContext, *, limit: float = 0.25) -> None:
+    """Wait (briefly) until no question is being answered: a chart can spare a few ms."""
+    counter = context.bot_data.setdefault("quick_in_flight", [0])
+    waited = 0.0
+    while counter[0] > 0 and waited < limit:
+        await asyncio.sleep(0.002)
+        waited += 0.002
 
 
 def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
@@ -45,15 +69,16 @@ async def question(update: Update, context: MonevContext) -> None:
     if len(message.text) > MAX_QUESTION:
         await message.reply_text(texts.TOO_LONG.format(example=texts.EXAMPLES[0]))
         return
-    reply, chart, wants_chart = await context.read(
-        answer_text, context.opd_id, message.text[: MAX_TEXT * 2]
-    )
-    if wants_chart and chart is not None:
-        from bot.handlers.charts import send_chart
+    with quick_work(context):
+        reply, chart, wants_chart = await context.read(
+            answer_text, context.opd_id, message.text[: MAX_TEXT * 2]
+        )
+        if not (wants_chart and chart is not None):
+            await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))
+            return
+    from bot.handlers.charts import send_chart
 
-        await send_chart(update, context, chart)
-        return
-    await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))
+    await send_chart(update, context, chart)
 
 
 def _run_button(session, opd_id: int, parts: list[str]) -> Reply:  # type: ignore[no-untyped-def]

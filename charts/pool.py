@@ -1,0 +1,113 @@
+"""Drawing charts in a process of their own.
+
+matplotlib's Agg renderer holds the GIL through long C calls, so a chart drawn in a thread
+would stall every other user's reply for its whole duration. The bot hands chart plans to
+one long-lived worker process (``python -m charts.worker``, run at a lower CPU priority)
+and awaits the PNG without blocking the event loop. A crashed worker is started again on
+the next chart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pickle
+import sys
+from pathlib import Path
+
+from charts.answers import ChartPlan
+from charts.render import NoData
+from charts.worker import HEADER
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT = 60.0
+DRAW_TIMEOUT = 60.0
+
+
+class ChartWorkerError(RuntimeError):
+    """The worker failed to draw (other than 'no data'); the bot answers with its error text."""
+
+
+class RenderPool:
+    def __init__(self) -> None:
+        self._proc: asyncio.subprocess.Process | None = None
+        self._lock = asyncio.Lock()  # one chart at a time through the one worker
+
+    async def _spawn(self) -> asyncio.subprocess.Process:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "charts.worker",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            cwd=ROOT,
+        )
+        assert proc.stdout is not None
+        await asyncio.wait_for(proc.stdout.readexactly(HEADER.size), START_TIMEOUT)
+        return proc
+
+    async def _worker(self) -> asyncio.subprocess.Process:
+        if self._proc is None or self._proc.returncode is not None:
+            self._proc = await self._spawn()
+        return self._proc
+
+    async def start(self) -> None:
+        """Start the worker (and load matplotlib in it) before the first chart needs it."""
+        async with self._lock:
+            await self._worker()
+
+    async def draw(self, plan: ChartPlan) -> bytes:
+        body = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
+        async with self._lock:
+            for attempt in (1, 2):
+                # A worker found dead is replaced and the chart asked again: drawing twice
+                # does no harm, a chart lost to a crash would.
+                try:
+                    reply = await self._exchange(body)
+                    break
+                except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                    self._discard()
+                    if attempt == 2:
+                        raise ChartWorkerError(
+                            f"proses grafik berhenti ({type(exc).__name__})"
+                        ) from exc
+                    log.warning("chart worker lost (%s); starting a new one", type(exc).__name__)
+        ok, value = pickle.loads(reply)
+        if ok:
+            return value
+        kind, message = value
+        if kind == "NoData":
+            raise NoData(message)
+        raise ChartWorkerError(f"{kind}: {message}")
+
+    async def _exchange(self, body: bytes) -> bytes:
+        proc = await self._worker()
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(HEADER.pack(len(body)) + body)
+        await proc.stdin.drain()
+        head = await asyncio.wait_for(proc.stdout.readexactly(HEADER.size), DRAW_TIMEOUT)
+        size = HEADER.unpack(head)[0]
+        return await asyncio.wait_for(proc.stdout.readexactly(size), DRAW_TIMEOUT)
+
+    def _discard(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+
+    def worker_pids(self) -> list[int]:
+        return [self._proc.pid] if self._proc is not None and self._proc.returncode is None else []
+
+    async def aclose(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.returncode is not None:
+            return
+        assert proc.stdin is not None
+        proc.stdin.close()
+        try:
+            await asyncio.wait_for(proc.wait(), 5)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()

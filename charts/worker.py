@@ -1,0 +1,55 @@
+"""The chart-drawing process: reads chart plans on stdin, writes PNG bytes on stdout.
+
+Run by charts.pool as ``python -m charts.worker``. Frames are a 4-byte big-endian length
+followed by a pickle; a reply is ``(ok, png_bytes | (exception class name, message))``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+
+HEADER = struct.Struct(">I")
+
+
+def _read_exact(stream, n: int) -> bytes | None:  # type: ignore[no-untyped-def]
+    data = b""
+    while len(data) < n:
+        chunk = stream.read(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def serve() -> None:
+    # Drawing is background work: the bot's own process must win the CPU when both want it.
+    os.nice(10)
+    from charts.answers import draw
+    from charts.render import NoData
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(HEADER.pack(0))  # ready: matplotlib is loaded
+    stdout.flush()
+    while True:
+        head = _read_exact(stdin, HEADER.size)
+        if head is None:
+            return
+        body = _read_exact(stdin, HEADER.unpack(head)[0])
+        if body is None:
+            return
+        try:
+            reply: tuple = (True, draw(pickle.loads(body)))
+        except NoData as exc:
+            reply = (False, ("NoData", str(exc)))
+        except Exception as exc:  # reported to the bot, which logs it
+            reply = (False, (type(exc).__name__, str(exc)))
+        out = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        stdout.write(HEADER.pack(len(out)) + out)
+        stdout.flush()
+
+
+if __name__ == "__main__":
+    serve()
