@@ -198,15 +198,15 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(PerUserUpdateProcessor())
-        # A few connections suffice within Telegram's ~30 messages/s; a large pool only costs
-        # httpcore time scanning it, and waiting for a connection must not time out a reply.
-        .connection_pool_size(16)
-        .pool_timeout(10.0)
     )
     if rate_limiter:
         builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
     if request is not None:
         builder = builder.request(request)
+    else:
+        # A few connections suffice within Telegram's ~30 messages/s; a large pool only costs
+        # httpcore time scanning it, and waiting for a connection must not time out a reply.
+        builder = builder.connection_pool_size(16).pool_timeout(10.0)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
