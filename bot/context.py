@@ -70,10 +70,18 @@ def _run(engine: Engine, write: bool, fn: Callable[..., T], args: tuple, kwargs:
 
 
 def load_actor(session: Session, telegram_id: int) -> Actor:
-    from storage.users import get_user
+    """Who this is; runs for every update, so a plain row query, not ORM objects."""
+    from sqlalchemy import select
 
-    u = get_user(session, telegram_id=telegram_id)
-    if u is None:
+    from storage.models import AppUser
+
+    t = AppUser.__table__
+    row = session.connection().execute(
+        select(t.c.id, t.c.nama, t.c.role, t.c.bidang_id, t.c.status).where(
+            t.c.telegram_id == telegram_id
+        )
+    ).first()
+    if row is None:
         return Actor(telegram_id, None, "", None, None, None)
-    role = Role(u.role) if u.role else None
-    return Actor(telegram_id, u.id, u.nama, role, u.bidang_id, str(u.status))
+    role = Role(row.role) if row.role else None
+    return Actor(telegram_id, row.id, row.nama, role, row.bidang_id, str(row.status))
