@@ -202,15 +202,17 @@ def _owned(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
 
 def _answer(
     session: Session,
-    telegram_id: int,
+    user_id: int | None,
     draft_id: int | None,
     step: str | None,
     action: str,
     text: str = "",
 ) -> dict:
-    """Apply one answer (typed text or a quick button) to the user's draft."""
-    user = _user(session, telegram_id)
-    draft = active_draft(session, user.id) if user else None  # type: ignore[arg-type]
+    """Apply one answer (typed text or a quick button) to the user's draft.
+
+    ``user_id`` is the active user identified for this very update (None: nobody active).
+    """
+    draft = active_draft(session, user_id) if user_id is not None else None
     if draft is None or (draft_id is not None and draft.id != draft_id):
         return {"kind": "notyours"}
     if step is not None and step != draft.step:
@@ -551,7 +553,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
         else:
             result = {"kind": "notyours"}
     else:
-        result = await context.write(_answer, tgid, draft_id, step, action)
+        result = await context.write(_answer, actor.user_id, draft_id, step, action)
     await _after(update, context, result, edited=True)
 
 
@@ -601,7 +603,7 @@ async def on_text(update: Update, context: MonevContext) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None and update.effective_user is not None
     result = await context.write(
-        _answer, update.effective_user.id, None, None, "text", message.text
+        _answer, _active_user_id(context), None, None, "text", message.text
     )
     if result["kind"] == "notyours":
         # No active draft any more (sent or cancelled elsewhere): it is a question after all.
@@ -609,6 +611,11 @@ async def on_text(update: Update, context: MonevContext) -> None:
         await question(update, context)
         return
     await _after(update, context, result)
+
+
+def _active_user_id(context: MonevContext) -> int | None:
+    actor = context.actor
+    return actor.user_id if actor is not None and actor.active else None
 
 
 def _progress(session: Session, telegram_id: int) -> dict | None:
