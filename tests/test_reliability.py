@@ -181,3 +181,40 @@ async def test_database_unreachable_then_back_without_restart(tmp_path: Path) ->
         with admin.begin() as c:
             c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
+
+
+class _TimingOutAPI(OfflineBotAPI):
+    """Times out the next ``n`` sendMessage calls after they reached 'Telegram'."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.timeouts = 0
+
+    async def do_request(self, url, method, request_data=None, **kwargs):  # type: ignore[no-untyped-def, override]
+        from telegram.error import TimedOut
+
+        result = await super().do_request(url, method, request_data, **kwargs)
+        if url.endswith("/sendMessage") and self.timeouts:
+            self.timeouts -= 1
+            raise TimedOut("Timed out")  # the message was delivered, the answer got lost
+        return result
+
+
+async def test_a_reply_that_times_out_is_not_sent_twice(seeded: Engine) -> None:
+    add_users(seeded)
+    api = _TimingOutAPI()
+    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
+    app = build_application(settings, seeded, request=api, get_updates_request=api)
+    await app.initialize()
+    await post_init(app)
+    await app.start()
+    b = Bot(app, api, seeded)
+    try:
+        api.timeouts = 1
+        await b.say(KEPALA, "serapan koperasi tw2")
+        answers = [t for t in api.texts(KEPALA) if "Rp 79.265.450" in t]
+        assert len(answers) == 1  # delivered once; a retry could have duplicated it
+        # the bot carries on
+        assert "14,20%" in await b.say(KEPALA, "serapan umkm tw3")
+    finally:
+        await _close(b)
