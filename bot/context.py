@@ -76,11 +76,15 @@ def load_actor(session: Session, telegram_id: int) -> Actor:
     from storage.models import AppUser
 
     t = AppUser.__table__
-    row = session.connection().execute(
-        select(t.c.id, t.c.nama, t.c.role, t.c.bidang_id, t.c.status).where(
-            t.c.telegram_id == telegram_id
+    row = (
+        session.connection()
+        .execute(
+            select(t.c.id, t.c.nama, t.c.role, t.c.bidang_id, t.c.status).where(
+                t.c.telegram_id == telegram_id
+            )
         )
-    ).first()
+        .first()
+    )
     if row is None:
         return Actor(telegram_id, None, "", None, None, None)
     role = Role(row.role) if row.role else None

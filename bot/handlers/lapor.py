@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from html import escape
 
 from sqlmodel import Session, select
@@ -37,6 +40,7 @@ from storage.numbers import format_percent, format_rupiah, format_waktu, roman
 from storage.queries import list_bidang, years_with_data
 from storage.submission import (
     NARASI_FIELDS,
+    Check,
     DraftPlan,
     SubmissionError,
     active_draft,
@@ -200,6 +204,34 @@ def _owned(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
     return draft
 
 
+@dataclass
+class _Slot:
+    """Where one question's answer goes, what 'same as last quarter' means, how it's checked."""
+
+    store: dict
+    key: str
+    previous: object
+    check: Callable[[str], Check]
+    skippable: bool = False
+
+
+def _slot(plan: DraftPlan, data: dict, kind: str, i: int) -> _Slot:
+    if kind in ("anggaran", "fisik", "ket"):
+        s = plan.subs[i]
+        item = data.setdefault("items", {}).setdefault(str(s.node_id), {})
+        if kind == "anggaran":
+            return _Slot(item, kind, s.prev_anggaran, partial(check_anggaran, s))
+        if kind == "fisik":
+            return _Slot(item, kind, s.prev_fisik, check_fisik)
+        return _Slot(item, kind, None, clean_text, skippable=True)
+    if kind == "ind":
+        ind = plan.indikator[i]
+        return _Slot(data.setdefault("ind", {}), str(ind.indikator_id), ind.prev_r, check_fisik)
+    sas = plan.sasaran[i]
+    nar = data.setdefault("narasi", {}).setdefault(str(sas.sasaran_id), {})
+    return _Slot(nar, kind, sas.prev.get(kind, ""), clean_text, skippable=True)
+
+
 def _answer(
     session: Session,
     user_id: int | None,
@@ -223,95 +255,41 @@ def _answer(
     if kind == "review":
         return {"kind": "use_buttons"}
     i = int(idx)
-    error = ""
-    confirm = ""
-    if kind in {"anggaran", "fisik", "ket"}:
-        s = plan.subs[i]
-        item = data.setdefault("items", {}).setdefault(str(s.node_id), {})
-        if kind == "anggaran":
-            if action == "same" and s.prev_anggaran is not None:
-                item["anggaran"] = s.prev_anggaran
-            elif action == "keep" and item.get("anggaran") is not None:
-                pass
-            elif action == "yes" and data.get("pending") is not None:
-                item["anggaran"] = data.pop("pending")
-                if s.node_id not in data.setdefault("turun", []):
-                    data["turun"].append(s.node_id)
-            elif action == "no":
-                data.pop("pending", None)
-                save(session, draft, data)
-                return {
-                    "kind": "screen",
-                    "screen": _screen(session, draft),
-                    "note": "Silakan ketik ulang.",
-                }
-            elif action == "text":
-                chk = check_anggaran(s, text)
-                if chk.error:
-                    error = chk.error
-                elif chk.confirm:
-                    data["pending"] = chk.value
-                    confirm = chk.confirm
-                else:
-                    item["anggaran"] = chk.value
-                    if s.node_id in data.get("turun", []):
-                        data["turun"].remove(s.node_id)
-            else:
-                return {"kind": "old", "screen": _screen(session, draft)}
-        elif kind == "fisik":
-            if action == "same" and s.prev_fisik is not None:
-                item["fisik"] = s.prev_fisik
-            elif action == "keep" and item.get("fisik") is not None:
-                pass
-            elif action == "text":
-                chk = check_fisik(text)
-                error = chk.error
-                if not error:
-                    item["fisik"] = chk.value
-            else:
-                return {"kind": "old", "screen": _screen(session, draft)}
-        else:
-            if action == "skip":
-                item["ket"] = ""
-            elif action == "keep":
-                pass
-            elif action == "text":
-                chk = clean_text(text)
-                error = chk.error
-                if not error:
-                    item["ket"] = chk.value
-            else:
-                return {"kind": "old", "screen": _screen(session, draft)}
-    elif kind == "ind":
-        ind = plan.indikator[i]
-        vals = data.setdefault("ind", {})
-        if action == "same" and ind.prev_r is not None:
-            vals[str(ind.indikator_id)] = ind.prev_r
-        elif action == "keep" and vals.get(str(ind.indikator_id)) is not None:
+    if kind == "anggaran" and action in ("yes", "no"):
+        # The answer to "a cumulative figure went down: keep it?"
+        item = data.setdefault("items", {}).setdefault(str(plan.subs[i].node_id), {})
+        pending = data.pop("pending", None)
+        if action == "no" or pending is None:
+            save(session, draft, data)
+            return {
+                "kind": "screen",
+                "screen": _screen(session, draft, plan),
+                "note": "Silakan ketik ulang.",
+            }
+        item["anggaran"] = pending
+        if plan.subs[i].node_id not in data.setdefault("turun", []):
+            data["turun"].append(plan.subs[i].node_id)
+        error = confirm = ""
+    else:
+        slot = _slot(plan, data, kind, i)
+        error = confirm = ""
+        if action == "same" and slot.previous is not None:
+            slot.store[slot.key] = slot.previous
+        elif action == "keep" and slot.store.get(slot.key) is not None:
             pass
+        elif action == "skip" and slot.skippable:
+            slot.store[slot.key] = ""
         elif action == "text":
-            chk = check_fisik(text)
-            error = chk.error
-            if not error:
-                vals[str(ind.indikator_id)] = chk.value
+            chk = slot.check(text)
+            error, confirm = chk.error, chk.confirm
+            if confirm:
+                data["pending"] = chk.value
+            elif not error:
+                slot.store[slot.key] = chk.value
+                if kind == "anggaran" and plan.subs[i].node_id in data.get("turun", []):
+                    data["turun"].remove(plan.subs[i].node_id)
         else:
-            return {"kind": "old", "screen": _screen(session, draft)}
-    elif kind in NARASI_FIELDS:
-        sas = plan.sasaran[i]
-        nar = data.setdefault("narasi", {}).setdefault(str(sas.sasaran_id), {})
-        if action == "same":
-            nar[kind] = sas.prev.get(kind, "")
-        elif action == "skip":
-            nar[kind] = ""
-        elif action == "keep":
-            pass
-        elif action == "text":
-            chk = clean_text(text)
-            error = chk.error
-            if not error:
-                nar[kind] = chk.value
-        else:
-            return {"kind": "old", "screen": _screen(session, draft)}
+            return {"kind": "old", "screen": _screen(session, draft, plan)}
     if error:
         save(session, draft, data)
         return {"kind": "error", "error": error}
