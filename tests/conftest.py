@@ -3,6 +3,7 @@ on PostgreSQL too (each test in a schema of its own)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -99,21 +100,28 @@ def seeded_ro(
         _drop_pg_schema(schema)
 
 
-@pytest.fixture
-async def bot(seeded: Engine) -> AsyncIterator[Bot]:
-    """The real bot on the demo data, with a kepala and a Koperasi operator registered."""
+@contextlib.asynccontextmanager
+async def running_bot(engine: Engine) -> AsyncIterator[Bot]:
+    """The real Application on ``engine`` with an offline Bot API, started and stopped."""
     from bot.console import open_offline
     from bot.settings import Settings
     from tests.bot_harness import ADMIN, Bot, add_users
 
-    add_users(seeded)
+    add_users(engine)
     settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
-    app, api = await open_offline(settings, seeded)
+    app, api = await open_offline(settings, engine)
     try:
-        yield Bot(app, api, seeded)
+        yield Bot(app, api, engine)
     finally:
         await app.stop()
         await app.shutdown()
+
+
+@pytest.fixture
+async def bot(seeded: Engine) -> AsyncIterator[Bot]:
+    """The real bot on the demo data, with a kepala and a Koperasi operator registered."""
+    async with running_bot(seeded) as b:
+        yield b
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
@@ -121,21 +129,13 @@ async def shared_bot(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Bot]:
     """One bot per module for tests that only ask (cheaper than a fresh database each)."""
-    from bot.console import open_offline
-    from bot.settings import Settings
-    from tests.bot_harness import ADMIN, Bot, add_users
-
     eng, schema = make_backend_engine(request.param, tmp_path_factory.mktemp("bot"))
     db.upgrade(eng)
     import_file(eng, SEED_FILE, actor="test")
-    add_users(eng)
-    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
-    app, api = await open_offline(settings, eng)
     try:
-        yield Bot(app, api, eng)
+        async with running_bot(eng) as b:
+            yield b
     finally:
-        await app.stop()
-        await app.shutdown()
         eng.dispose()
         if schema:
             _drop_pg_schema(schema)
