@@ -293,3 +293,15 @@ async def test_laporan_sends_the_report_file(bot: Bot) -> None:
     before = len(bot.api.calls_of("sendDocument"))
     assert "belum terdaftar" in await bot.say(STRANGER, "/laporan 3 2022")
     assert len(bot.api.calls_of("sendDocument")) == before
+
+
+async def test_capaian_deviasi_and_status_figures(bot: Bot) -> None:
+    out = await bot.say(KEPALA, "capaian kinerja sekretariat tw1 2022")
+    # TW I's own report: T 25,00%, R 15,64% -> capaian 62,56% (not the restated 15,46%)
+    assert "Capaian kinerja" in out and "TW I 2022" in out
+    assert "T 25,00%, R 15,64%, capaian 62,56%" in out
+    out = await bot.say(KEPALA, "deviasi dari target tw2")
+    assert "Deviasi serapan dari target" in out and "TW II 2022" in out
+    assert "27,11%" in out and "di bawah target nasional 40%" in out and "12,89 poin" in out
+    out = await bot.say(KEPALA, "hambatan koperasi tw3")
+    assert "Kurangnya SDM bidang Koperasi" in out and "Tindak lanjut:" in out
