@@ -25,8 +25,8 @@ from benchmarks.bench_questions import FIRST_USER_ID, QUESTIONS, monev_factory, 
 from benchmarks.fake_bot_api import FakeBotAPI
 from benchmarks.latency import Stats, echo_app_factory, measure
 from bot.settings import Settings
-from storage import db
-from storage.export import export_bytes
+from storage.data import db
+from storage.files.export import export_bytes
 
 CHART_QUESTION = "grafik serapan tw3 2022"
 

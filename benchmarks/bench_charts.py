@@ -21,8 +21,8 @@ from benchmarks.bench_questions import FIRST_USER_ID, monev_factory, seeded_engi
 from benchmarks.fake_bot_api import FakeBotAPI
 from bot.settings import Settings
 from charts import render
-from storage import db
-from storage.queries import scope_result
+from storage.data import db
+from storage.services.queries import scope_result
 
 QUESTION = "grafik serapan tw3 2022"
 

@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from storage import db
-from storage.demo import SEED_FILE
-from storage.importer import import_file
+from storage.data import db
+from storage.files.demo import SEED_FILE
+from storage.files.importer import import_file
 
 
 def time_import(url: str) -> float:

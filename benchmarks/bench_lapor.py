@@ -18,12 +18,12 @@ from benchmarks.bench_questions import monev_factory
 from benchmarks.fake_bot_api import FakeBotAPI
 from benchmarks.latency import Stats, echo_app_factory, measure
 from bot.settings import Settings
-from storage import db
-from storage.demo import SEED_FILE
-from storage.importer import import_file
-from storage.models import AppUser, Bidang, Role
-from storage.submission import start_draft
-from storage.users import set_user
+from storage.data import db
+from storage.data.models import AppUser, Bidang, Role
+from storage.files.demo import SEED_FILE
+from storage.files.importer import import_file
+from storage.services.submission import start_draft
+from storage.services.users import set_user
 
 FIRST_OPERATOR = 800_000
 STEPS = [("anggaran", "21.000.000"), ("fisik", "93"), ("ket", "Sesuai jadwal")]

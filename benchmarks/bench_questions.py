@@ -17,10 +17,10 @@ from sqlalchemy import insert
 from benchmarks.latency import Comparison, compare, file_url_for
 from bot.app import build_application, prepare
 from bot.settings import Settings
-from storage import db
-from storage.demo import SEED_FILE
-from storage.importer import import_file
-from storage.models import AppUser, Role, UserStatus
+from storage.data import db
+from storage.data.models import AppUser, Role, UserStatus
+from storage.files.demo import SEED_FILE
+from storage.files.importer import import_file
 
 QUESTIONS = [
     "serapan anggaran Q2 koperasi",

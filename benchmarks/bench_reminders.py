@@ -24,14 +24,14 @@ from telegram.ext import CallbackContext
 
 from benchmarks.fake_bot_api import FakeBotAPI
 from bot.app import build_application, post_init
-from bot.offline import TEST_TOKEN
-from bot.reminders import CLOCK, LAST_REPORT, RATE, DeliveryReport, send_due
+from bot.jobs.reminders import CLOCK, LAST_REPORT, RATE, DeliveryReport, send_due
+from bot.offline.api import TEST_TOKEN
 from bot.settings import WIB, Settings
-from storage import db
-from storage.demo import SEED_FILE
-from storage.importer import import_file
-from storage.models import Role
-from storage.users import find_bidang, set_user
+from storage.data import db
+from storage.data.models import Role
+from storage.files.demo import SEED_FILE
+from storage.files.importer import import_file
+from storage.services.users import find_bidang, set_user
 
 MAX_RECIPIENTS = 5_000  # keeps a run bounded (~3 minutes at 28/s)
 TIMEOUT_S = 300.0

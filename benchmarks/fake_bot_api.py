@@ -1,6 +1,6 @@
 """A local HTTP fake of the Telegram Bot API for latency benchmarks (stdlib asyncio only).
 
-Unlike :class:`bot.offline.OfflineBotAPI` (which replaces PTB's request object), this fake sits
+Unlike :class:`bot.offline.api.OfflineBotAPI` (which replaces PTB's request object), this fake sits
 behind a real socket, so a bot runs with its normal ``HTTPXRequest`` stack – connection pool,
 form encoding, long polling – and the benchmark measures what production would pay locally.
 The Bot API semantics come from the offline engine; this module adds HTTP/1.1 framing,
@@ -30,7 +30,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from bot.offline import BOT_ID, BOT_USERNAME, OfflineBotAPI
+from bot.offline.api import BOT_ID, BOT_USERNAME, OfflineBotAPI
 
 __all__ = ["FakeBotAPI", "Reply"]
 

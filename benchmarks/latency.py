@@ -26,7 +26,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from benchmarks.fake_bot_api import FakeBotAPI
-from bot.offline import TEST_TOKEN
+from bot.offline.api import TEST_TOKEN
 
 __all__ = [
     "AppFactory",

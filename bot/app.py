@@ -25,18 +25,18 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from bot import texts
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import MonevContext
 from bot.handlers import charts, common, files, lapor, questions, registration
+from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
 from bot.ratelimit import RetryingRateLimiter
-from bot.reminders import register_reminder_handlers, schedule_jobs
 from bot.settings import WIB, Settings
+from bot.views import texts
 from charts.pool import RenderPool
-from storage.db import session_scope
-from storage.models import Role
-from storage.queries import get_opd, list_bidang
-from storage.users import get_user, set_user
+from storage.data.db import session_scope
+from storage.data.models import Role
+from storage.services.queries import get_opd, list_bidang
+from storage.services.users import get_user, set_user
 
 log = logging.getLogger(__name__)
 

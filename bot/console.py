@@ -22,11 +22,11 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, post_init
-from bot.offline import Call, OfflineBotAPI
+from bot.offline.api import Call, OfflineBotAPI
 from bot.settings import Settings
-from storage.db import session_scope
-from storage.models import Role
-from storage.users import UserError, find_bidang, set_user
+from storage.data.db import session_scope
+from storage.data.models import Role
+from storage.services.users import UserError, find_bidang, set_user
 
 CONSOLE_USER_ID = 700_000_001
 OUT_DIR = Path("out")
@@ -91,7 +91,7 @@ class ConsoleSession:
     async def send(self, line: str) -> None:
         """What the user typed: a number picks a button, anything else is a message."""
         line = line.strip()
-        if line.isdigit() and self.buttons and 1 <= int(line) <= len(self.buttons):
+        if line.isdecimal() and self.buttons and 1 <= int(line) <= len(self.buttons):
             _label, data, message = self.buttons[int(line) - 1]
             update_id, _ = self._next_ids()
             payload = {

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ExtBot
 
-from storage.db import read_scope, session_scope
-from storage.models import Role
+from storage.data.db import read_scope, session_scope
+from storage.data.models import Role
 
 T = TypeVar("T")
 
@@ -73,7 +73,7 @@ def load_actor(session: Session, telegram_id: int) -> Actor:
     """Who this is; runs for every update, so a plain row query, not ORM objects."""
     from sqlalchemy import select
 
-    from storage.models import AppUser
+    from storage.data.models import AppUser
 
     t = AppUser.__table__
     row = (

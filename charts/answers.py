@@ -12,8 +12,8 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from charts import render
-from storage.numbers import format_percent, format_rupiah, roman
-from storage.queries import (
+from storage.domain.numbers import format_percent, format_rupiah, roman
+from storage.services.queries import (
     benchmarks,
     get_opd,
     latest_quarter,
@@ -183,8 +183,8 @@ def _short(name: str, limit: int = 60) -> str:
 
 def request_for(answer) -> ChartRequest | None:  # type: ignore[no-untyped-def]
     """The chart that shows an answer best, if there is one."""
-    from storage.ask import Kind
-    from storage.questions import Metric
+    from storage.domain.question_parser import Metric
+    from storage.services.ask import Kind
 
     q = answer.query
     if q is None:
@@ -214,7 +214,7 @@ def decode(data: str) -> ChartRequest | None:
     parts = data.split(":")
     if len(parts) != 5 or parts[0] != "gr" or parts[1] not in {k.value for k in ChartKind}:
         return None
-    if not all(p.isdigit() for p in parts[2:]) or int(parts[3]) > 4:
+    if not all(p.isdecimal() for p in parts[2:]) or int(parts[3]) > 4:
         return None
     b, tw, tahun = (int(p) or None for p in parts[2:])
     return ChartRequest(ChartKind(parts[1]), tahun, tw, b)

@@ -1,7 +1,7 @@
 """Short Indonesian texts for charts: rupiah amounts, percentages, wrapped labels.
 
 Pure string functions (no matplotlib) so they can be tested and reused in captions.
-Digits always go through ``storage.numbers`` (babel, ``id_ID``): comma decimals,
+Digits always go through ``storage.domain.numbers`` (babel, ``id_ID``): comma decimals,
 dot thousands.
 """
 
@@ -12,7 +12,7 @@ import re
 import textwrap
 from decimal import ROUND_HALF_UP, Decimal
 
-from storage.numbers import format_number, format_percent
+from storage.domain.numbers import format_number, format_percent
 
 # Largest unit first. "M" (miliar) and "jt" are what the office writes in its own
 # documents; "rb" keeps small amounts short too.

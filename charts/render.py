@@ -1,7 +1,7 @@
 """Charts for monev-bot, as PNG bytes ready to send as a Telegram photo.
 
 Pure functions of plain data: no database, no Telegram. Every public function takes
-dataclasses the caller fills from ``storage.queries`` and returns PNG bytes, or raises
+dataclasses the caller fills from ``storage.services.queries`` and returns PNG bytes, or raises
 ``NoData`` (an Indonesian message the bot can show as is) when there is nothing to draw.
 
 Why the code looks the way it does:
@@ -47,7 +47,7 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from charts.format import clean_label, percent_short, points_signed, rupiah_short, wrap_label
-from storage.numbers import format_percent, ratio_percent, roman
+from storage.domain.numbers import format_percent, ratio_percent, roman
 
 log = logging.getLogger(__name__)
 

@@ -9,10 +9,10 @@ from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
 from bot.console import html_to_text
-from bot.offline import OfflineBotAPI
-from storage.db import session_scope
-from storage.models import Role
-from storage.users import find_bidang, set_user
+from bot.offline.api import OfflineBotAPI
+from storage.data.db import session_scope
+from storage.data.models import Role
+from storage.services.users import find_bidang, set_user
 from tests.builders import make_callback_update, make_message_update
 
 ADMIN = 9001

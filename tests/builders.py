@@ -4,7 +4,7 @@ Everything goes through ``Update.de_json(data, bot)``: that is the path real upd
 nested objects get the bot set (``update.message.reply_text()`` calls the offline API) and the
 data shapes are validated by PTB itself.
 
-When the bot's request is an :class:`bot.offline.OfflineBotAPI`, user messages take their ids
+When the bot's request is an :class:`bot.offline.api.OfflineBotAPI`, user messages take their ids
 from the same per-chat sequence as the bot's messages, documents are stored so ``get_file()`` and
 downloads return their bytes, and a callback query finds the bot message carrying its button.
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from telegram import Bot, Chat, Message, MessageEntity, Update, User
 
-from bot.offline import Call, OfflineBotAPI
+from bot.offline.api import Call, OfflineBotAPI
 
 __all__ = [
     "group_chat",

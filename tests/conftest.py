@@ -15,9 +15,9 @@ import pytest_asyncio
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
-from storage import db
-from storage.demo import SEED_FILE
-from storage.importer import import_file
+from storage.data import db
+from storage.files.demo import SEED_FILE
+from storage.files.importer import import_file
 
 if TYPE_CHECKING:
     from tests.bot_harness import Bot

@@ -16,10 +16,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.settings import Settings
-from storage import db
-from storage.backup import backup, default_backup_path, is_empty, restore
-from storage.demo import SEED_FILE
-from storage.importer import import_file
+from storage.data import db
+from storage.files.demo import SEED_FILE
+from storage.files.importer import import_file
+from storage.ops.backup import backup, default_backup_path, is_empty, restore
 from tests.conftest import PG_URL, _drop_pg_schema, make_backend_engine
 
 
@@ -45,7 +45,7 @@ def summary_output(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> str:
     """What ``monev summary --tahun 2022 --tw 3`` prints for this database."""
-    from bot.cli import main
+    from bot.cli.main import main
 
     monkeypatch.setenv("DATABASE_URL", _url(engine))
     monkeypatch.setenv("MONEV_DEMO_DATA", "false")
@@ -246,7 +246,7 @@ def test_postgresql_whole_database_round_trip(
 
 
 def _run_cli(argv: list[str]) -> int:
-    from bot.cli_ops import add_ops_commands
+    from bot.cli.ops import add_ops_commands
 
     parser = argparse.ArgumentParser(prog="monev")
     add_ops_commands(parser.add_subparsers(dest="command", required=True))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from storage.db import read_scope
-from storage.models import AppUser, Role, UserStatus
+from storage.data.db import read_scope
+from storage.data.models import AppUser, Role, UserStatus
 from tests.bot_harness import ADMIN, KEPALA, OPERATOR_KOP, STRANGER, Bot
 
 

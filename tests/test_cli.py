@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
-from storage.demo import SEED_FILE
+from bot.cli.main import main
+from storage.files.demo import SEED_FILE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -78,7 +78,7 @@ def test_user_commands(workdir: Path, capsys: pytest.CaptureFixture[str]) -> Non
 def test_run_without_token_points_to_botfather_and_console(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN", "DATABASE_URL"}}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.cli.main", "run"],
         cwd=tmp_path,
         env={**env, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -122,7 +122,7 @@ def test_export_writes_the_xlsx(workdir: Path, capsys: pytest.CaptureFixture[str
 def test_run_fails_fast_on_bad_configuration(tmp_path: Path, env: dict, message: str) -> None:
     base = {k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN", "DATABASE_URL"}}
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.cli.main", "run"],
         cwd=tmp_path,
         env={**base, **env, "PYTHONPATH": str(ROOT)},
         capture_output=True,

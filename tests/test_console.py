@@ -14,7 +14,7 @@ def _console(tmp_path: Path, lines: list[str], *args: str) -> subprocess.Complet
     env = {k: v for k, v in os.environ.items() if k not in {"TELEGRAM_BOT_TOKEN", "DATABASE_URL"}}
     env["PYTHONPATH"] = str(ROOT)
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "console", *args],
+        [sys.executable, "-m", "bot.cli.main", "console", *args],
         cwd=tmp_path,
         env=env,
         input="\n".join(lines) + "\n",

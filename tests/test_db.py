@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 
-from storage import db
-from storage.models import Setting
+from storage.data import db
+from storage.data.models import Setting
 
 
 def test_sqlite_pragmas(tmp_path: Path) -> None:

@@ -12,8 +12,9 @@ from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.engine import Engine
 
-from storage.db import read_scope
-from storage.export import (
+from storage.data.db import read_scope
+from storage.data.models import Level
+from storage.files.export import (
     CSV_COLUMNS,
     FIRST_DATA_ROW,
     build_report,
@@ -22,9 +23,8 @@ from storage.export import (
     write_csv,
     write_xlsx,
 )
-from storage.importer import import_file
-from storage.models import Level
-from storage.queries import YearData, capaian_kinerja, get_opd, narasi, summary
+from storage.files.importer import import_file
+from storage.services.queries import YearData, capaian_kinerja, get_opd, narasi, summary
 
 OPD = "DINAS KOPERASI, USAHA KECIL MENENGAH, PERINDUSTRIAN DAN PERDAGANGAN KABUPATEN SOLOK"
 SEKRETARIAT = "PROGRAM PENUNJANG URUSAN PEMERINTAH DAERAH"

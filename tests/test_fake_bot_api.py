@@ -8,7 +8,7 @@ import httpx
 
 from benchmarks.fake_bot_api import FakeBotAPI
 from benchmarks.latency import echo_app_factory, measure
-from bot.offline import TEST_TOKEN
+from bot.offline.api import TEST_TOKEN
 
 
 async def test_echo_bot_answers_through_the_fake_server() -> None:

@@ -16,8 +16,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.settings import Settings
-from storage import db
-from storage.health import CheckResult, check
+from storage.data import db
+from storage.ops.health import CheckResult, check
 
 TOKEN = "123456789:AAH-fake_token_for_tests_0123456789ab"
 
@@ -300,7 +300,7 @@ def test_webhook_info_is_checked_when_webhook_url_is_set(
 
 
 def _run_cli(argv: list[str]) -> int:
-    from bot.cli_ops import add_ops_commands
+    from bot.cli.ops import add_ops_commands
 
     parser = argparse.ArgumentParser(prog="monev")
     add_ops_commands(parser.add_subparsers(dest="command", required=True))

@@ -11,10 +11,8 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from storage.db import read_scope
-from storage.demo import SEED_FILE
-from storage.importer import import_file
-from storage.models import (
+from storage.data.db import read_scope
+from storage.data.models import (
     AuditLog,
     CapaianSasaran,
     Level,
@@ -25,7 +23,9 @@ from storage.models import (
     Report,
     Sasaran,
 )
-from storage.report_parser import BadFileError, parse_lines, read_lines
+from storage.files.demo import SEED_FILE
+from storage.files.importer import import_file
+from storage.files.report_parser import BadFileError, parse_lines, read_lines
 
 SHARED_SEED = Path(__file__).resolve().parents[2] / "shared" / "seeds" / SEED_FILE.name
 
@@ -233,7 +233,7 @@ def test_later_report_touches_only_its_quarter(engine: Engine, tmp_path: Path) -
 
 def _xlsx_from_tsv(src: Path, dest: Path, *, typed: bool) -> Path:
     """The seed as a workbook with the same columns (text cells, or numbers and percents)."""
-    from storage.numbers import ParseError, looks_like_rupiah, parse_percent, parse_rupiah
+    from storage.domain.numbers import ParseError, looks_like_rupiah, parse_percent, parse_rupiah
 
     wb = Workbook()
     ws = wb.active
@@ -345,12 +345,12 @@ def test_a_broken_report_in_the_middle_rolls_everything_back(
 def test_a_failure_while_writing_rolls_everything_back(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import storage.validator
+    import storage.services.validator
 
     def boom(*_a, **_k):  # type: ignore[no-untyped-def]
         raise RuntimeError("disk penuh")
 
-    monkeypatch.setattr(storage.validator, "validate_year", boom)
+    monkeypatch.setattr(storage.services.validator, "validate_year", boom)
     with pytest.raises(RuntimeError):
         import_file(engine, SEED_FILE)
     with read_scope(engine) as s:

@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from bot.console import open_offline
 from bot.settings import Settings
-from storage.db import read_scope, session_scope
-from storage.models import Draft, DraftStatus, Pelaporan, Realisasi, Role, StatusLaporan
-from storage.users import find_bidang, set_user
+from storage.data.db import read_scope, session_scope
+from storage.data.models import Draft, DraftStatus, Pelaporan, Realisasi, Role, StatusLaporan
+from storage.services.users import find_bidang, set_user
 from tests.bot_harness import ADMIN, KEPALA, Bot
 
 OP1, OP2, OP_DAG, VERIF = 9401, 9402, 9403, 9404

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from storage.numbers import (
+from storage.domain.numbers import (
     ParseError,
     format_percent,
     format_rupiah,

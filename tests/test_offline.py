@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.offline import BOT_ID, BOT_USERNAME, TEST_TOKEN, Call, OfflineBotAPI
+from bot.offline.api import BOT_ID, BOT_USERNAME, TEST_TOKEN, Call, OfflineBotAPI
 from tests.builders import (
     make_callback_update,
     make_document_update,

@@ -6,8 +6,14 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storage.questions import Catalog, ParsedQuestion, ScopeEntry, parse_question, parse_triwulan
-from storage.report_parser import BadFileError, Line, parse_lines, read_bytes
+from storage.domain.question_parser import (
+    Catalog,
+    ParsedQuestion,
+    ScopeEntry,
+    parse_question,
+    parse_triwulan,
+)
+from storage.files.report_parser import BadFileError, Line, parse_lines, read_bytes
 
 CATALOG = Catalog(
     (

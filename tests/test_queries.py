@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from storage.db import read_scope, session_scope
-from storage.models import Bidang, Node, Realisasi, StatusLaporan
-from storage.queries import (
+from storage.data.db import read_scope, session_scope
+from storage.data.models import Bidang, Node, Realisasi, StatusLaporan
+from storage.services.queries import (
     YearData,
     capaian_kinerja,
     latest_period,

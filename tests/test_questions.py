@@ -1,11 +1,11 @@
-"""Tests for storage.questions: the free-text question parser."""
+"""Tests for storage.domain.question_parser: the free-text question parser."""
 
 import random
 import time
 
 import pytest
 
-from storage.questions import (
+from storage.domain.question_parser import (
     Catalog,
     Metric,
     ParsedQuestion,

@@ -22,10 +22,9 @@ from telegram.error import TimedOut
 from telegram.ext import Application, CallbackContext, CommandHandler
 
 from bot.app import build_application, post_init
-from bot.cli_schedule import add_schedule_commands
+from bot.cli.schedule import add_schedule_commands
 from bot.console import html_to_text
-from bot.offline import Call, OfflineBotAPI
-from bot.reminders import (
+from bot.jobs.reminders import (
     CLOCK,
     DELAYS,
     JOB_NAME,
@@ -35,9 +34,10 @@ from bot.reminders import (
     schedule_jobs,
     send_due,
 )
+from bot.offline.api import Call, OfflineBotAPI
 from bot.settings import WIB, Settings
-from storage.db import read_scope, session_scope
-from storage.models import (
+from storage.data.db import read_scope, session_scope
+from storage.data.models import (
     AppUser,
     AuditLog,
     Pelaporan,
@@ -49,7 +49,7 @@ from storage.models import (
     StatusLaporan,
     UserPref,
 )
-from storage.schedule import GROUP_SETTING, get_jadwal
+from storage.services.schedule import GROUP_SETTING, get_jadwal
 from tests.builders import make_callback_update, make_message_update
 
 ADMIN = 8001
@@ -208,7 +208,7 @@ async def close(bot: Bot) -> None:
 
 
 def _add_people(engine: Engine, extra_operators: int = 0) -> None:
-    from storage.users import find_bidang, set_user
+    from storage.services.users import find_bidang, set_user
 
     with session_scope(engine) as s:
         for bidang, tg in OP.items():
@@ -240,7 +240,7 @@ def _add_people(engine: Engine, extra_operators: int = 0) -> None:
 
 
 def submit(engine: Engine, bidang: str, at: datetime) -> int:
-    from storage.users import find_bidang
+    from storage.services.users import find_bidang
 
     with session_scope(engine) as s:
         b = find_bidang(s, text=bidang)
@@ -584,9 +584,9 @@ def test_cli_lists_and_sets_deadlines(
 ) -> None:
     import argparse
 
-    import bot.cli
+    import bot.cli.main
 
-    monkeypatch.setattr(bot.cli, "_engine", lambda settings: seeded)
+    monkeypatch.setattr(bot.cli.main, "_engine", lambda settings: seeded)
     parser = argparse.ArgumentParser(prog="monev")
     add_schedule_commands(parser.add_subparsers(dest="command", required=True))
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.fake_bot_api import FakeBotAPI
-from bot.cli import main
+from bot.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef012345"
@@ -35,7 +35,7 @@ def _env(fake: FakeBotAPI) -> dict[str, str]:
 
 async def _start(workdir: Path, fake: FakeBotAPI) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run"],
+        [sys.executable, "-m", "bot.cli.main", "run"],
         cwd=workdir,
         env=_env(fake),
         stdout=subprocess.DEVNULL,
@@ -108,8 +108,8 @@ async def test_kill_minus_nine_mid_submission_loses_nothing(workdir: Path) -> No
     from sqlmodel import select
 
     from bot.settings import Settings
-    from storage.db import make_engine, read_scope
-    from storage.models import Draft, DraftStatus, Realisasi
+    from storage.data.db import make_engine, read_scope
+    from storage.data.models import Draft, DraftStatus, Realisasi
 
     engine = make_engine(Settings().effective_database_url)
     with read_scope(engine) as s:
@@ -156,7 +156,7 @@ def test_backup_then_restore_gives_the_same_summary(
     if os.environ.get("DATABASE_URL"):
         from sqlalchemy import create_engine, text
 
-        from storage.db import normalise_url
+        from storage.data.db import normalise_url
         from tests.conftest import PG_URL
 
         schema = os.environ["DATABASE_URL"].rsplit("%3D", 1)[1]

@@ -1,4 +1,5 @@
-"""Deadlines and the decision of which reminders are due (storage.schedule), with a fake clock.
+"""Deadlines and the decision of which reminders are due (storage.services.schedule),
+with a fake clock.
 
 The seed holds 2022 TW I–III, all approved; TW IV 2022 is the quarter being reported:
 its window opens Sunday 1 January 2023 and its default deadline is Tuesday 10 January 2023.
@@ -14,8 +15,8 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from storage.db import read_scope, session_scope
-from storage.models import (
+from storage.data.db import read_scope, session_scope
+from storage.data.models import (
     AuditLog,
     Pelaporan,
     ReminderStatus,
@@ -25,9 +26,9 @@ from storage.models import (
     Source,
     StatusLaporan,
 )
-from storage.numbers import ParseError, format_tanggal
-from storage.queries import get_opd
-from storage.schedule import (
+from storage.domain.numbers import ParseError, format_tanggal
+from storage.services.queries import get_opd
+from storage.services.schedule import (
     GROUP_SETTING,
     HOLIDAY_SETTING,
     WIB,
@@ -47,7 +48,7 @@ from storage.schedule import (
     set_deadline,
     set_muted,
 )
-from storage.users import find_bidang, set_user
+from storage.services.users import find_bidang, set_user
 
 AT = time(8, 0)
 OP_KOP, OP_UMKM, OP_KOP2 = 5001, 5002, 5003

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from bot import texts
-from storage.db import read_scope, session_scope
-from storage.models import AppUser, Draft, DraftStatus, Pelaporan, Role, StatusLaporan
-from storage.users import find_bidang, set_user
+from bot.views import texts
+from storage.data.db import read_scope, session_scope
+from storage.data.models import AppUser, Draft, DraftStatus, Pelaporan, Role, StatusLaporan
+from storage.services.users import find_bidang, set_user
 from tests.bot_harness import OPERATOR_KOP, STRANGER, Bot
 
 OP_DAG = 9500

@@ -12,12 +12,11 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot import cli
-from bot.cli_setup import add_setup_commands, parse_bidang
+from bot.cli import main as cli
+from bot.cli.office import add_setup_commands, parse_bidang
 from bot.settings import Settings
-from storage import db
-from storage.importer import import_file, normalise_name
-from storage.models import (
+from storage.data import db
+from storage.data.models import (
     AuditLog,
     Bidang,
     Level,
@@ -28,9 +27,9 @@ from storage.models import (
     Sasaran,
     Source,
 )
-from storage.queries import YearData, reporting_status, scope_result, summary
-from storage.report_parser import BadFileError, parse_lines, read_lines
-from storage.setup import (
+from storage.files.importer import import_file, normalise_name
+from storage.files.report_parser import BadFileError, parse_lines, read_lines
+from storage.services.office import (
     EXAMPLE_MARK,
     SetupError,
     copy_year,
@@ -38,6 +37,7 @@ from storage.setup import (
     revise_pagu,
     write_template,
 )
+from storage.services.queries import YearData, reporting_status, scope_result, summary
 from tests.conftest import _drop_pg_schema, make_backend_engine
 
 DEMO_OPD = "DINAS KOPERASI, USAHA KECIL MENENGAH, PERINDUSTRIAN DAN PERDAGANGAN KABUPATEN SOLOK"
@@ -472,7 +472,7 @@ def test_pagu_revision_of_a_node_outside_the_plan_is_refused(seeded: Engine) -> 
 
 @pytest.fixture
 def monev() -> Callable[[Sequence[str]], int]:
-    """``bot.cli.main``, the real command line."""
+    """``bot.cli.main.main``, the real command line."""
     return cli.main
 
 

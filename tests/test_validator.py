@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from storage.db import session_scope
-from storage.models import Finding, FindingKind, Node, Realisasi, Source
-from storage.validator import validate_year
+from storage.data.db import session_scope
+from storage.data.models import Finding, FindingKind, Node, Realisasi, Source
+from storage.services.validator import validate_year
 
 
 def _findings(engine: Engine) -> list[Finding]:

@@ -25,7 +25,7 @@ from bot.webhook import (
     run_webhook,
     webhook_secret,
 )
-from storage import db
+from storage.data import db
 from tests.test_health import TOKEN, FakeBotApi
 
 SECRET = "rahasia_webhook-UJI_123"
@@ -290,7 +290,7 @@ def test_webhook_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_
 def test_maybe_run_webhook_returns_false_without_url(
     monkeypatch: pytest.MonkeyPatch, engine: Engine, tmp_path: Any
 ) -> None:
-    from bot.cli_ops import maybe_run_webhook
+    from bot.cli.ops import maybe_run_webhook
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("WEBHOOK_URL", raising=False)

@@ -8,13 +8,13 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.constants import ChatAction
 
-from bot import texts
 from bot.context import MonevContext
 from bot.handlers.questions import after_quick_work, markup
+from bot.views import texts
 from charts.answers import ChartKind, ChartPlan, ChartRequest, decode, encode, plan_chart
 from charts.pool import RenderPool
 from charts.render import NoData
-from storage.queries import list_bidang
+from storage.services.queries import list_bidang
 
 
 def _plan(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan | str:

@@ -11,9 +11,9 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
-from bot import texts
 from bot.context import MonevContext, load_actor
-from storage.models import Role
+from bot.views import texts
+from storage.data.models import Role
 
 log = logging.getLogger(__name__)
 

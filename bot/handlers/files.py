@@ -5,18 +5,18 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatAction
 
-from bot import texts
 from bot.context import MonevContext
-from storage.export import export_bytes
-from storage.numbers import parse_roman_or_int, roman
-from storage.queries import latest_quarter, years_with_data
+from bot.views import texts
+from storage.domain.numbers import parse_roman_or_int, roman
+from storage.files.export import export_bytes
+from storage.services.queries import latest_quarter, years_with_data
 
 
 def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
     tw = tahun = None
     for a in args:
         t = a.lower().removeprefix("tw").removeprefix("q").strip()
-        if t.isdigit() and len(t) == 4:
+        if t.isdecimal() and len(t) == 4:
             tahun = int(t)
         elif (v := parse_roman_or_int(t)) is not None and 1 <= v <= 4:
             tw = v

@@ -20,13 +20,13 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import filters
 
-from bot import texts
 from bot.context import MonevContext
 from bot.handlers.questions import markup, question
-from bot.lapor_view import cb, prompt, review, review_text
-from bot.render import Reply
 from bot.settings import WIB
-from storage.models import (
+from bot.views import texts
+from bot.views.answers import Reply
+from bot.views.lapor import cb, prompt, review, review_text
+from storage.data.models import (
     AppUser,
     Draft,
     DraftStatus,
@@ -36,9 +36,9 @@ from storage.models import (
     StatusLaporan,
     UserStatus,
 )
-from storage.numbers import format_percent, format_rupiah, format_waktu, roman
-from storage.queries import list_bidang, years_with_data
-from storage.submission import (
+from storage.domain.numbers import format_percent, format_rupiah, format_waktu, roman
+from storage.services.queries import list_bidang, years_with_data
+from storage.services.submission import (
     NARASI_FIELDS,
     Check,
     DraftPlan,
@@ -60,7 +60,7 @@ from storage.submission import (
     submit,
     verifiers,
 )
-from storage.submission import review as build_review
+from storage.services.submission import review as build_review
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +317,7 @@ def _edit(session: Session, telegram_id: int, draft_id: int, target: str) -> dic
     plan = draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
     kind, _, idx = target.partition(":")
     data = load(draft)
-    if kind == "anggaran" and idx.isdigit() and int(idx) < len(plan.subs):
+    if kind == "anggaran" and idx.isdecimal() and int(idx) < len(plan.subs):
         data["editing"] = f"ket:{idx}"
     elif kind == "ind" and plan.indikator:
         idx, data["editing"] = "0", f"ind:{len(plan.indikator) - 1}"
@@ -491,7 +491,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
         await query.edit_message_text(intro)
         await _show(update, context, screen)
         return
-    if not draft_token.isdigit():
+    if not draft_token.isdecimal():
         await query.edit_message_text(texts.STALE_BUTTON)
         return
     draft_id = int(draft_token)
@@ -646,7 +646,7 @@ def _pelaporan_info(session: Session, pid: int) -> tuple[Pelaporan, str, int | N
 
 
 def _opd_of(session: Session, p: Pelaporan) -> int:
-    from storage.models import Bidang
+    from storage.data.models import Bidang
 
     b = session.get(Bidang, p.bidang_id)
     return b.opd_id if b else 0
@@ -700,7 +700,7 @@ def _clear_reason(session: Session, telegram_id: int) -> None:
 
 def _reason_target(session: Session, telegram_id: int) -> int | None:
     row = session.get(Setting, REASON_KEY.format(tgid=telegram_id))
-    return int(row.value) if row is not None and row.value.isdigit() else None
+    return int(row.value) if row is not None and row.value.isdecimal() else None
 
 
 async def _tell_operator(context: MonevContext, result: dict) -> None:
@@ -795,16 +795,16 @@ async def on_reason(update: Update, context: MonevContext) -> None:
 
 
 def _reopen(session: Session, telegram_id: int, opd_id: int, args: list[str]) -> str:
-    from storage.users import find_bidang
+    from storage.services.users import find_bidang
 
     user = _user(session, telegram_id)
-    if user is None or len(args) < 2 or not args[1].isdigit() or not 1 <= int(args[1]) <= 4:
+    if user is None or len(args) < 2 or not args[1].isdecimal() or not 1 <= int(args[1]) <= 4:
         return texts.REOPEN_USAGE
     b = find_bidang(session, text=args[0], opd_id=opd_id)
     if b is None:
         return f"Bidang '{escape(args[0])}' tidak dikenal. " + texts.REOPEN_USAGE
     years = years_with_data(session, opd_id)
-    tahun = int(args[2]) if len(args) > 2 and args[2].isdigit() else (years[-1] if years else 0)
+    tahun = int(args[2]) if len(args) > 2 and args[2].isdecimal() else (years[-1] if years else 0)
     try:
         reopen(session, bidang_id=b.id, tahun=tahun, tw=int(args[1]), user=user)  # type: ignore[arg-type]
     except SubmissionError as exc:
@@ -830,8 +830,8 @@ async def bukakembali(update: Update, context: MonevContext) -> None:
 def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
     from rapidfuzz import fuzz
 
-    from storage.importer import normalise_name
-    from storage.models import Node
+    from storage.data.models import Node
+    from storage.files.importer import normalise_name
 
     user = _user(session, telegram_id)
     if user is None:

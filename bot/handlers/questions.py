@@ -8,12 +8,12 @@ from contextlib import contextmanager
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot import texts
 from bot.context import MonevContext
-from bot.render import Keyboard, Reply, render
+from bot.views import texts
+from bot.views.answers import Keyboard, Reply, render
 from charts.answers import ChartRequest, encode, request_for
-from storage.ask import answer, run_query
-from storage.questions import MAX_TEXT, Metric
+from storage.domain.question_parser import MAX_TEXT, Metric
+from storage.services.ask import answer, run_query
 
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
 
@@ -112,7 +112,7 @@ async def ask_button(update: Update, context: MonevContext) -> None:
     if (
         len(parts) != 6
         or parts[1] not in valid_kinds
-        or not all(p.isdigit() for p in parts[2:3] + parts[4:])
+        or not all(p.isdecimal() for p in parts[2:3] + parts[4:])
         or parts[3] not in {m.value for m in Metric}
         or not 0 <= int(parts[4]) <= 4
     ):

@@ -10,11 +10,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ConversationHandler
 
-from bot import texts
 from bot.context import MonevContext
-from storage.models import AppUser, Role, UserStatus
-from storage.queries import list_bidang
-from storage.users import admins, get_user, reject_user, request_access, set_user
+from bot.views import texts
+from storage.data.models import AppUser, Role, UserStatus
+from storage.services.queries import list_bidang
+from storage.services.users import admins, get_user, reject_user, request_access, set_user
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ async def got_bidang(update: Update, context: MonevContext) -> int:
     assert query is not None and query.data is not None
     await query.answer()
     reg = context.user_data.setdefault("reg", {})
-    bid = int(query.data.rsplit(":", 1)[1]) if query.data.rsplit(":", 1)[1].isdigit() else 0
+    bid = int(query.data.rsplit(":", 1)[1]) if query.data.rsplit(":", 1)[1].isdecimal() else 0
     rows = dict(await context.read(_bidang_rows, context.opd_id))
     if bid and bid not in rows:
         await query.edit_message_text(texts.STALE_BUTTON)

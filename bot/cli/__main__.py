@@ -1,0 +1,5 @@
+"""``python -m bot.cli.main``."""
+
+from bot.cli.main.main import main
+
+main()

@@ -1,0 +1,337 @@
+"""The ``monev`` command: the operator's interface to the database and the bot."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from bot.settings import Settings
+from storage.data import db
+from storage.data.models import Role
+
+EXIT_USAGE = 2
+
+
+def _engine(settings: Settings) -> Engine:
+    return db.make_engine(settings.effective_database_url)
+
+
+def prepare_database(settings: Settings) -> Engine:
+    """Migrate, then fill an empty database with the demo data unless turned off."""
+    from storage.files.demo import ensure_demo_data
+
+    engine = _engine(settings)
+    db.upgrade(engine)
+    if settings.demo_data:
+        summary = ensure_demo_data(engine)
+        if summary is not None:
+            print("Basis data baru diisi data contoh 2022 (tiga laporan triwulan).")
+    return engine
+
+
+def _opd_id(engine: Engine) -> int:
+    from storage.services.queries import get_opd
+
+    with db.read_scope(engine) as s:
+        opd = get_opd(s)
+        if opd is None:
+            raise SystemExit(
+                "Basis data belum berisi perangkat daerah. Impor laporan dulu: monev import FILE"
+            )
+        return opd.id  # type: ignore[return-value]
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    engine = _engine(settings)
+    if args.action == "upgrade":
+        db.upgrade(engine)
+        print(f"Basis data pada revisi {db.current_revision(engine)} (terbaru).")
+    elif args.action == "current":
+        cur, head = db.current_revision(engine), db.head_revision(engine)
+        state = "terbaru" if cur == head else f"perlu 'monev db upgrade' ke {head}"
+        print(f"Revisi: {cur or '(kosong)'} — {state}.")
+    elif args.action == "downgrade":
+        db.downgrade(engine, args.revision)
+        print(f"Basis data pada revisi {db.current_revision(engine) or '(kosong)'}.")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.files.importer import import_file
+    from storage.files.report_parser import BadFileError
+
+    engine = _engine(settings)
+    db.upgrade(engine)
+    try:
+        summary = import_file(engine, Path(args.file), tahun=args.tahun)
+    except BadFileError as exc:
+        print(f"Gagal mengimpor: {exc}", file=sys.stderr)
+        print("Basis data tidak berubah.", file=sys.stderr)
+        return 1
+    print("\n".join(summary.lines()))
+    return 0
+
+
+def _period(engine: Engine, tahun: int | None, tw: int | None) -> tuple[int, int]:
+    from storage.services.queries import latest_period, latest_quarter
+
+    with db.read_scope(engine) as s:
+        if tahun is None:
+            period = latest_period(s, _opd_id(engine))
+            if period is None:
+                raise SystemExit("Belum ada data.")
+            tahun = period[0]
+        return tahun, tw or latest_quarter(s, _opd_id(engine), tahun)
+
+
+def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.domain.numbers import format_percent, format_rupiah, roman
+    from storage.services.queries import summary
+
+    engine = prepare_database(settings)
+    tahun, tw = _period(engine, args.tahun, args.tw)
+    with db.read_scope(engine) as s:
+        sm = summary(s, _opd_id(engine), tahun, tw)
+    print(f"{sm.opd.nama}")
+    print(
+        f"Serapan anggaran TW {roman(tw)} {tahun} "
+        f"(target nasional {format_percent(sm.benchmark, 0)})"
+    )
+    header = f"{'Bidang':<16}{'Pagu':>22}{'Realisasi':>22}{'Serapan':>10}"
+    print(header)
+    print("-" * len(header))
+    for r in [*sm.rows, None]:
+        if r is None:
+            print("-" * len(header))
+            nama, f = "Total dinas", sm.total
+        else:
+            nama, f = r.nama, r.figure
+        serapan = format_percent(f.serapan) if f.complete else "belum lengkap"
+        real = format_rupiah(f.realisasi) if f.complete else "-"
+        print(f"{nama:<16}{format_rupiah(f.pagu):>22}{real:>22}{serapan:>10}")
+    return 0
+
+
+def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.domain.numbers import roman
+    from storage.services.validator import validate_year
+
+    engine = prepare_database(settings)
+    tahun, _ = _period(engine, args.tahun, 1)
+    with db.session_scope(engine) as s:
+        findings = validate_year(s, _opd_id(engine), tahun)
+        if args.tw:
+            findings = [f for f in findings if f.triwulan == args.tw]
+        if not findings:
+            print(f"Tidak ada temuan untuk tahun {tahun}.")
+            return 0
+        print(f"{len(findings)} temuan tahun {tahun}:")
+        for i, f in enumerate(findings, 1):
+            tw = f"TW {roman(f.triwulan)}" if f.triwulan else "-"
+            print(f"{i:>3}. [{tw}] {f.message}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.files.export import export_bytes
+
+    engine = prepare_database(settings)
+    tahun, tw = _period(engine, args.tahun, args.tw)
+    try:
+        with db.read_scope(engine) as s:
+            name, data = export_bytes(s, _opd_id(engine), tahun, tw, fmt=args.format)
+    except ValueError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    out = Path(args.output or name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"Laporan TW {tw} {tahun} ditulis ke {out} ({len(data):,} bita).".replace(",", "."))
+    return 0
+
+
+def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.services.users import UserError, find_bidang, list_users, remove_user, set_user
+
+    engine = _engine(settings)
+    db.upgrade(engine)
+    try:
+        with db.session_scope(engine) as s:
+            if args.action == "add":
+                bidang_id = None
+                if args.bidang:
+                    b = find_bidang(s, text=args.bidang)
+                    if b is None:
+                        raise UserError(f"Bidang '{args.bidang}' tidak dikenal.")
+                    bidang_id = b.id
+                u = set_user(
+                    s,
+                    telegram_id=args.telegram_id,
+                    role=Role(args.role),
+                    bidang_id=bidang_id,
+                    nama=args.nama,
+                    actor="cli",
+                )
+                print(f"Pengguna {u.telegram_id} aktif sebagai {u.role}.")
+            elif args.action == "remove":
+                u = remove_user(s, telegram_id=args.telegram_id, actor="cli")
+                print(f"Akses pengguna {u.telegram_id} dicabut.")
+            else:
+                users = list_users(s)
+                if not users:
+                    print("Belum ada pengguna.")
+                for u in users:
+                    print(
+                        f"{u.telegram_id:>14}  {u.status:<9} {u.role or '-':<12} "
+                        f"bidang={u.bidang_id or '-'}  {u.nama}"
+                    )
+    except UserError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.telegram_bot_token:
+        print(
+            "TELEGRAM_BOT_TOKEN belum diisi.\n"
+            "Buat bot lewat @BotFather di Telegram (/newbot), salin tokennya, lalu jalankan:\n"
+            "  TELEGRAM_BOT_TOKEN=123456:ABC... monev run\n"
+            "atau tulis di berkas .env. Untuk mencoba tanpa Telegram: monev console",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    from telegram.error import InvalidToken, NetworkError
+
+    from bot.app import run_polling
+    from bot.cli.ops import maybe_run_webhook
+    from bot.logging_setup import setup_logging_from_env
+    from storage.ops.health import check_data_dir, check_database_url, check_token
+
+    # Fail fast, before anything runs, on what a configuration can get wrong.
+    url_check, url = check_database_url(settings)
+    problems = [c for c in (check_token(settings.telegram_bot_token), url_check) if not c.ok]
+    data_check = check_data_dir(settings, url) if url is not None else None
+    if data_check is not None and not data_check.ok:
+        problems.append(data_check)
+    if problems:
+        for c in problems:
+            print(f"✘ {c.name}: {c.detail}", file=sys.stderr)
+        print("Perbaiki konfigurasi (.env), lalu periksa dengan: monev check", file=sys.stderr)
+        return EXIT_USAGE
+    setup_logging_from_env()
+    engine = prepare_database(settings)
+    try:
+        if maybe_run_webhook(settings, engine):
+            return 0
+        run_polling(settings, engine)
+    except InvalidToken:
+        print(
+            "Token ditolak oleh Telegram. Periksa TELEGRAM_BOT_TOKEN (@BotFather).", file=sys.stderr
+        )
+        return 1
+    except NetworkError as exc:
+        print(
+            f"Bot API tidak dapat dihubungi ({exc.message}). Periksa jaringan server atau "
+            "TELEGRAM_API_BASE_URL, lalu jalankan: monev check",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.console import run_console
+
+    engine = prepare_database(settings)
+    return run_console(settings, engine, role=args.role, bidang=args.bidang)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="monev", description="monev-bot: laporan kinerja triwulan")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("db", help="migrasi basis data")
+    d.add_argument("action", choices=["upgrade", "current", "downgrade"])
+    d.add_argument("revision", nargs="?", default="-1")
+    d.set_defaults(func=cmd_db)
+
+    i = sub.add_parser("import", help="impor laporan (TSV atau XLSX 22 kolom)")
+    i.add_argument("file")
+    i.add_argument("--tahun", type=int)
+    i.set_defaults(func=cmd_import)
+
+    s = sub.add_parser("summary", help="ringkasan serapan per bidang")
+    s.add_argument("--tahun", type=int)
+    s.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
+    s.set_defaults(func=cmd_summary)
+
+    f = sub.add_parser("findings", help="temuan validasi")
+    f.add_argument("--tahun", type=int)
+    f.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
+    f.set_defaults(func=cmd_findings)
+
+    e = sub.add_parser("export", help="tulis Laporan Kinerja Triwulan (XLSX 22 kolom atau CSV)")
+    e.add_argument("--tahun", type=int)
+    e.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
+    e.add_argument("-o", "--output")
+    e.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    e.set_defaults(func=cmd_export)
+
+    u = sub.add_parser("user", help="kelola pengguna")
+    u.add_argument("action", choices=["add", "list", "remove"])
+    u.add_argument("--telegram-id", type=int)
+    u.add_argument("--role", choices=[r.value for r in Role])
+    u.add_argument("--bidang")
+    u.add_argument("--nama")
+    u.set_defaults(func=cmd_user)
+
+    r = sub.add_parser("run", help="jalankan bot (long polling)")
+    r.set_defaults(func=cmd_run)
+
+    from bot.cli.office import add_setup_commands
+    from bot.cli.ops import add_ops_commands
+    from bot.cli.schedule import add_schedule_commands
+
+    add_setup_commands(sub)
+    add_schedule_commands(sub)
+    add_ops_commands(sub)
+
+    c = sub.add_parser("console", help="coba bot di terminal tanpa Telegram")
+    c.add_argument("--role", choices=[r.value for r in Role], default="kepala")
+    c.add_argument("--bidang")
+    c.set_defaults(func=cmd_console)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "user":
+        if args.action in {"add", "remove"} and args.telegram_id is None:
+            parser.error("--telegram-id wajib diisi")
+        if args.action == "add" and args.role is None:
+            parser.error("--role wajib diisi (admin, kepala, verifikator, operator)")
+    settings = Settings()
+    try:
+        return args.func(args, settings)
+    except OperationalError as exc:
+        print(
+            f"Basis data tidak bisa dihubungi ({type(exc.orig).__name__}). Periksa DATABASE_URL.",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

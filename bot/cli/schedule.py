@@ -1,0 +1,101 @@
+"""``monev jadwal``: list and set the reporting deadlines from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+from typing import Any
+
+from bot.settings import WIB, Settings
+from storage.data import db
+from storage.domain.numbers import ParseError, format_tanggal, format_waktu
+from storage.services.queries import get_opd
+from storage.services.schedule import (
+    ScheduleError,
+    get_jadwal,
+    list_jadwal,
+    parse_tanggal,
+    set_deadline,
+)
+
+
+def add_schedule_commands(sub: Any) -> None:
+    """Register ``monev jadwal`` on the ``monev`` sub-command parser."""
+    j = sub.add_parser(
+        "jadwal",
+        help="lihat atau ubah batas akhir pelaporan per triwulan",
+        description=(
+            "Tanpa --tenggat: tampilkan jadwal pelaporan setahun. Dengan --tw dan --tenggat: "
+            'ubah batas akhir, misalnya: monev jadwal --tahun 2022 --tw 3 --tenggat "10 Oktober '
+            '2022".'
+        ),
+    )
+    j.add_argument("--tahun", type=int, help="tahun laporan (bawaan: tahun berjalan)")
+    j.add_argument("--tw", type=int, choices=[1, 2, 3, 4], help="triwulan (1–4)")
+    j.add_argument(
+        "--tenggat",
+        help='batas akhir baru: "10 Oktober 2022", "10/10/2022" atau 2022-10-10',
+    )
+    j.set_defaults(func=cmd_jadwal)
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 1
+
+
+def cmd_jadwal(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.cli.main import _engine
+
+    if args.tenggat is not None and args.tw is None:
+        return _fail("--tw wajib diisi bersama --tenggat, misalnya --tw 3.")
+    tahun = args.tahun or datetime.now(WIB).year
+    if not 2000 <= tahun <= 2100:
+        return _fail(f"Tahun {tahun} di luar rentang yang wajar.")
+    engine = _engine(settings)
+    db.upgrade(engine)
+    with db.read_scope(engine) as s:
+        opd = get_opd(s)
+    if opd is None or opd.id is None:
+        return _fail(
+            "Basis data belum berisi perangkat daerah. Impor laporan dulu: monev import FILE"
+        )
+
+    if args.tenggat is not None:
+        try:
+            tenggat = parse_tanggal(args.tenggat)
+            with db.session_scope(engine) as s:
+                old = get_jadwal(s, opd_id=opd.id, tahun=tahun, triwulan=args.tw)
+                new = set_deadline(
+                    s, opd_id=opd.id, tahun=tahun, triwulan=args.tw, tenggat=tenggat, actor="cli"
+                )
+        except (ParseError, ScheduleError) as exc:
+            return _fail(f"Batas akhir tidak diubah: {exc}")
+        if old.tenggat == new.tenggat:
+            print(f"Batas akhir {new.label} tetap {format_tanggal(new.tenggat)}.")
+        else:
+            print(
+                f"Batas akhir {new.label} diubah dari {format_tanggal(old.tenggat)} "
+                f"menjadi {format_tanggal(new.tenggat)}."
+            )
+        return 0
+
+    with db.read_scope(engine) as s:
+        windows = list_jadwal(s, opd_id=opd.id, tahun=tahun)
+    if args.tw is not None:
+        windows = [w for w in windows if w.triwulan == args.tw]
+    print(f"Jadwal pelaporan tahun {tahun} — {opd.nama}")
+    header = f"{'Triwulan':<10}{'Dibuka':<20}{'Batas akhir':<20}Keterangan"
+    print(header)
+    print("-" * (len(header) + 30))
+    for w in windows:
+        note = "bawaan"
+        if w.custom:
+            when = format_waktu(w.updated_at.astimezone(WIB)) if w.updated_at else ""
+            note = f"diubah oleh {w.updated_by or '-'} {when}".rstrip()
+        print(
+            f"{'TW ' + w.label.split()[1]:<10}{format_tanggal(w.buka):<20}"
+            f"{format_tanggal(w.tenggat):<20}{note}"
+        )
+    return 0

@@ -1,0 +1,1 @@
+"""An offline Bot API for the console, tests and benchmarks (never used by ``monev run``)."""

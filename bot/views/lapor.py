@@ -1,0 +1,207 @@
+"""Screens of the /lapor conversation: one question at a time, and the review before sending."""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.views.answers import Keyboard, Reply, short
+from storage.domain.numbers import format_percent, format_rupiah, roman
+from storage.services.submission import NARASI_FIELDS, NARASI_LABEL, DraftPlan, Review
+
+
+def cb(draft_id: int, step: str, action: str) -> str:
+    """Callback data of a draft button; carries the step so a stale tap is recognised."""
+    return f"lp:{draft_id}:{step.replace(':', '.')}:{action.replace(':', '.')}"
+
+
+def _head(plan: DraftPlan, counter: str) -> str:
+    period = f"TW {roman(plan.triwulan)} {plan.tahun}"
+    return f"<b>Laporan {period} — {escape(plan.bidang.nama)}</b> {counter}"
+
+
+def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
+    """The question for ``step``, with its quick-answer buttons."""
+    kind, _, idx = step.partition(":")
+    items = data.get("items", {})
+    if kind in {"anggaran", "fisik", "ket"}:
+        i = int(idx)
+        s = plan.subs[i]
+        cur = items.get(str(s.node_id), {})
+        lines = [
+            _head(plan, f"({i + 1}/{len(plan.subs)})"),
+            f"Program: {escape(short(s.program, 90))}",
+        ]
+        if s.kegiatan and s.kegiatan != s.nama:
+            lines.append(f"Kegiatan: {escape(short(s.kegiatan, 90))}")
+        lines.append(f"Sub kegiatan: <b>{escape(short(s.nama, 120))}</b>")
+        lines.append(f"Pagu: {format_rupiah(s.pagu)} · Target: {escape(s.target or '-')}")
+        prev = (
+            f"TW lalu: realisasi {format_rupiah(s.prev_anggaran)}, "
+            f"fisik {format_percent(s.prev_fisik)}"
+            if s.prev_anggaran is not None or s.prev_fisik is not None
+            else "TW lalu: belum ada angka"
+        )
+        lines += [prev, ""]
+        kb: Keyboard = []
+        if kind == "anggaran":
+            lines.append(
+                "Ketik <b>realisasi anggaran kumulatif</b> sampai akhir "
+                f"TW {roman(plan.triwulan)}, "
+                "misalnya <code>21.000.000</code> atau <code>21 jt</code>."
+            )
+            if cur.get("anggaran") is not None:
+                kb.append(
+                    [(f"Tetap: {format_rupiah(cur['anggaran'])}", cb(draft_id, step, "keep"))]
+                )
+            if s.prev_anggaran is not None:
+                kb.append(
+                    [
+                        (
+                            f"Sama dengan TW lalu ({format_rupiah(s.prev_anggaran)})",
+                            cb(draft_id, step, "same"),
+                        )
+                    ]
+                )
+        elif kind == "fisik":
+            lines.append(
+                f"Realisasi anggaran: {format_rupiah(cur.get('anggaran'))}.\n"
+                "Ketik <b>realisasi fisik kumulatif</b> dalam persen (0–100), "
+                "misalnya <code>45</code> "
+                "atau <code>45,5</code>."
+            )
+            if cur.get("fisik") is not None:
+                kb.append([(f"Tetap: {format_percent(cur['fisik'])}", cb(draft_id, step, "keep"))])
+            if s.prev_fisik is not None:
+                kb.append(
+                    [
+                        (
+                            f"Sama dengan TW lalu ({format_percent(s.prev_fisik)})",
+                            cb(draft_id, step, "same"),
+                        )
+                    ]
+                )
+        else:
+            lines.append("Ketik <b>keterangan</b> (opsional), atau tekan Lewati.")
+            if cur.get("ket"):
+                kb.append([(f"Tetap: {short(cur['ket'], 30)}", cb(draft_id, step, "keep"))])
+            kb.append([("Lewati", cb(draft_id, step, "skip"))])
+        return Reply("\n".join(lines), kb)
+    if kind == "ind":
+        j = int(idx)
+        ind = plan.indikator[j]
+        cur = data.get("ind", {}).get(str(ind.indikator_id))
+        lines = [
+            _head(plan, f"— indikator {j + 1}/{len(plan.indikator)}"),
+            f"Sasaran {ind.sasaran_nomor}: {escape(short(ind.nama, 110))}",
+            f"Target (T): {format_percent(ind.target)} · R TW lalu: {format_percent(ind.prev_r)}",
+            "",
+            f"Ketik <b>realisasi (R) indikator</b> TW {roman(plan.triwulan)} dalam persen, "
+            "misalnya <code>12,5</code>.",
+        ]
+        kb = []
+        if cur is not None:
+            kb.append([(f"Tetap: {format_percent(cur)}", cb(draft_id, step, "keep"))])
+        elif ind.prev_r is not None:
+            kb.append(
+                [
+                    (
+                        f"Tetap seperti TW lalu ({format_percent(ind.prev_r)})",
+                        cb(draft_id, step, "same"),
+                    )
+                ]
+            )
+        return Reply("\n".join(lines), kb)
+    if kind in NARASI_FIELDS:
+        k = int(idx)
+        sas = plan.sasaran[k]
+        cur = data.get("narasi", {}).get(str(sas.sasaran_id), {}).get(kind)
+        prev = sas.prev.get(kind, "")
+        lines = [
+            _head(plan, f"— sasaran {sas.nomor}"),
+            f"Sasaran {sas.nomor}: {escape(short(sas.teks, 110))}",
+            "",
+            f"Ketik <b>{NARASI_LABEL[kind]}</b> triwulan ini (singkat, paling banyak 500 huruf).",
+        ]
+        kb = []
+        if cur:
+            lines.append(f"Isian sekarang: <i>{escape(short(cur, 200))}</i>")
+            kb.append([("Tetap", cb(draft_id, step, "keep"))])
+        elif prev:
+            lines.append(f"Triwulan lalu: <i>{escape(short(prev, 200))}</i>")
+            kb.append([("Tetap seperti triwulan lalu", cb(draft_id, step, "same"))])
+        kb.append([("Kosongkan", cb(draft_id, step, "skip"))])
+        return Reply("\n".join(lines), kb)
+    raise ValueError(step)
+
+
+def review_text(rv: Review, *, for_verifier: bool = False) -> str:
+    """Every figure, the serapan they yield per program and for the bidang, and the notes."""
+    plan, data = rv.plan, rv.data
+    items = data.get("items", {})
+    lines = []
+    if not for_verifier:
+        lines += [_head(plan, "— periksa sebelum mengirim"), ""]
+    lines.append("<b>Realisasi per sub kegiatan</b>")
+    for i, s in enumerate(plan.subs, 1):
+        it = items.get(str(s.node_id), {})
+        ang = (
+            format_rupiah(it.get("anggaran"))
+            if it.get("anggaran") is not None
+            else "<b>belum diisi</b>"
+        )
+        fis = format_percent(it.get("fisik")) if it.get("fisik") is not None else "-"
+        lines.append(f"{i}. {escape(short(s.nama, 60))}: {ang}; fisik {fis}")
+    lines += ["", "<b>Serapan yang dihasilkan</b>"]
+    for nama, f in rv.programs:
+        val = format_percent(f.serapan) if f.complete else "belum lengkap"
+        lines.append(
+            f"• {escape(short(nama, 60))}: {val} "
+            f"({format_rupiah(f.realisasi)} / {format_rupiah(f.pagu)})"
+        )
+    b = rv.bidang
+    lines.append(
+        f"Bidang {escape(plan.bidang.nama)}: "
+        f"<b>{format_percent(b.serapan) if b.complete else 'belum lengkap'}</b>"
+        f" ({format_rupiah(b.realisasi)} / {format_rupiah(b.pagu)})"
+    )
+    if plan.indikator:
+        lines += ["", "<b>Indikator sasaran (R)</b>"]
+        for ind in plan.indikator:
+            v = data.get("ind", {}).get(str(ind.indikator_id))
+            lines.append(
+                f"• Sasaran {ind.sasaran_nomor} — {escape(short(ind.nama, 50))}: "
+                f"{format_percent(v)}"
+            )
+    for sas in plan.sasaran:
+        nar = data.get("narasi", {}).get(str(sas.sasaran_id), {})
+        if any(nar.get(f) for f in NARASI_FIELDS):
+            lines += ["", f"<b>Catatan sasaran {sas.nomor}</b>"]
+            for f in NARASI_FIELDS:
+                if nar.get(f):
+                    lines.append(f"{NARASI_LABEL[f].capitalize()}: {escape(short(nar[f], 150))}")
+    if rv.notes:
+        lines += ["", "<b>Temuan</b>"] + [f"⚠️ {escape(n)}" for n in rv.notes]
+    if rv.missing and not for_verifier:
+        lines += ["", f"Belum diisi: {len(rv.missing)} sub kegiatan. Lengkapi lewat tombol Ubah."]
+    return "\n".join(lines)
+
+
+def review(rv: Review, draft_id: int) -> Reply:
+    kb: Keyboard = []
+    row: list[tuple[str, str]] = []
+    for i in range(len(rv.plan.subs)):
+        row.append((f"Ubah {i + 1}", cb(draft_id, "review", f"edit-anggaran:{i}")))
+        if len(row) == 4:
+            kb.append(row)
+            row = []
+    if row:
+        kb.append(row)
+    extra = []
+    if rv.plan.indikator:
+        extra.append(("Ubah indikator", cb(draft_id, "review", "edit-ind:0")))
+    if rv.plan.sasaran:
+        extra.append(("Ubah catatan", cb(draft_id, "review", f"edit-{NARASI_FIELDS[0]}:0")))
+    if extra:
+        kb.append(extra)
+    kb.append([("📨 Kirim", cb(draft_id, "review", "send"))])
+    return Reply(review_text(rv), kb)

@@ -1,0 +1,232 @@
+"""Everything the bot says, in one place (Bahasa Indonesia, the register of an office)."""
+
+from __future__ import annotations
+
+from storage.data.models import Role
+
+ROLE_NAMES: dict[str, str] = {
+    Role.ADMIN: "admin",
+    Role.KEPALA: "kepala dinas",
+    Role.VERIFIKATOR: "verifikator",
+    Role.OPERATOR: "operator bidang",
+}
+
+# (command, description) as registered with setMyCommands
+COMMANDS: list[tuple[str, str]] = [
+    ("start", "Mulai dan lihat peran Anda"),
+    ("bantuan", "Apa saja yang bisa ditanyakan"),
+    ("lapor", "Isi laporan triwulan bidang Anda"),
+    ("riwayat", "Riwayat perubahan angka sebuah sub kegiatan"),
+    ("laporan", "Unduh Laporan Kinerja Triwulan (XLSX)"),
+    ("grafik", "Grafik serapan, tren dan status pelaporan"),
+    ("pengingat", "Pengingat tenggat laporan Anda"),
+    ("jadwal", "Tenggat pelaporan tiap triwulan"),
+    ("daftar", "Minta akses ke monev-bot"),
+    ("batal", "Hentikan langkah yang sedang berjalan"),
+]
+
+EXAMPLES = [
+    "serapan anggaran Q2 koperasi",
+    "realisasi fisik tw 3 perdagangan",
+    "bidang mana serapannya paling rendah?",
+    "siapa yang belum lapor triwulan 3?",
+    "hambatan umkm",
+    "serapan dinas tw1 2022",
+    "program apa saja di perindustrian?",
+]
+
+START_STRANGER = (
+    "Selamat datang di <b>monev-bot</b>, layanan monitoring dan evaluasi Laporan Kinerja "
+    "Triwulan.\n\nAnda belum terdaftar. Ketik /daftar untuk meminta akses; admin akan "
+    "memeriksa permintaan Anda."
+)
+START_PENDING = (
+    "Permintaan akses Anda sedang menunggu persetujuan admin. Anda akan diberi tahu "
+    "begitu diputuskan."
+)
+START_REJECTED = (
+    "Anda belum memiliki akses ke monev-bot. Bila ini keliru, ketik /daftar untuk "
+    "mengajukan permintaan lagi."
+)
+START_ACTIVE = (
+    "Selamat datang, {nama}.\nAnda terdaftar sebagai <b>{role}</b>{bidang}.\n\n"
+    "Tanyakan apa saja tentang anggaran dan kinerja dengan bahasa sehari-hari, misalnya:\n"
+    "{examples}\n\nKetik /bantuan untuk contoh lainnya."
+)
+NOT_REGISTERED = (
+    "Maaf, Anda belum terdaftar sehingga belum bisa melihat data. Ketik /daftar untuk "
+    "meminta akses."
+)
+NOT_ALLOWED = "Maaf, peran Anda tidak diizinkan untuk tindakan ini."
+STALE_BUTTON = "Tombol ini sudah tidak berlaku. Silakan ulangi dari awal."
+UNKNOWN_COMMAND = "Perintah itu tidak dikenal. Ketik /bantuan untuk melihat yang bisa dilakukan."
+NON_TEXT = "Maaf, saya hanya bisa membaca pesan teks. Ketik pertanyaan Anda, misalnya: {example}"
+ERROR = (
+    "Maaf, terjadi gangguan saat memproses permintaan Anda. Isian Anda tidak hilang; "
+    "silakan coba lagi sebentar lagi."
+)
+DB_DOWN = "Maaf, basis data sedang tidak dapat dihubungi. Silakan coba lagi dalam beberapa saat."
+DB_READONLY = (
+    "Maaf, basis data sedang tidak bisa ditulis (penyimpanan penuh atau hanya-baca), sehingga "
+    "isian terakhir belum tersimpan. Isian sebelumnya aman. Mohon beri tahu admin, lalu coba "
+    "lagi nanti."
+)
+NOTHING_TO_CANCEL = "Tidak ada langkah yang sedang berjalan."
+
+HELP = (
+    "<b>Yang bisa ditanyakan</b>\n"
+    "• Serapan anggaran: <i>serapan anggaran Q2 koperasi</i>, <i>serapan dinas tw1 2022</i>\n"
+    "• Realisasi fisik: <i>realisasi fisik tw 3 perdagangan</i>\n"
+    "• Peringkat bidang: <i>bidang mana serapannya paling rendah?</i>\n"
+    "• Status pelaporan: <i>siapa yang belum lapor triwulan 3?</i>\n"
+    "• Capaian kinerja: <i>capaian kinerja koperasi tw3</i>\n"
+    "• Hambatan dan tindak lanjut: <i>hambatan umkm</i>\n"
+    "• Daftar program: <i>program apa saja di perindustrian?</i>\n"
+    "• Deviasi dari target: <i>bidang mana yang di bawah target tw2?</i>\n\n"
+    "Triwulan boleh ditulis Q2, TW II, tw2, triwulan 2 atau kuartal kedua. Tanpa tahun, "
+    "dipakai tahun terakhir yang ada datanya; tanpa triwulan, triwulan terakhir.\n\n"
+    "Operator bidang: /lapor untuk mengisi laporan triwulan. Semua: /riwayat nama sub "
+    "kegiatan untuk melihat perubahan angkanya. Admin: /bukakembali bidang tw tahun.\n\n"
+    "Perintah: /start, /bantuan, /lapor, /riwayat, /batal."
+)
+HELP_STRANGER = (
+    "monev-bot hanya dapat dipakai oleh pegawai yang terdaftar. Ketik /daftar untuk meminta "
+    "akses, lalu tunggu persetujuan admin."
+)
+
+# --- registration ---------------------------------------------------------------------------
+REG_ASK_NAME = "Pendaftaran akses monev-bot.\n\nSilakan ketik <b>nama lengkap</b> Anda."
+REG_BAD_NAME = "Nama harus 3–80 huruf. Ketik nama lengkap Anda, misalnya: <i>Rina Marlina, S.E.</i>"
+REG_ASK_NIP = "Ketik <b>NIP</b> Anda (18 angka), atau tekan <b>Lewati</b> bila tidak ada."
+REG_BAD_NIP = (
+    "NIP harus 18 angka (spasi boleh), misalnya <i>19800414 199810 2 001</i>. Ketik lagi, "
+    "atau tekan Lewati."
+)
+REG_ASK_BIDANG = "Pilih <b>bidang</b> tempat Anda bertugas:"
+REG_NO_BIDANG = "Bukan bidang (pimpinan/sekretariat umum)"
+REG_CONFIRM = (
+    "Periksa kembali:\nNama: <b>{nama}</b>\nNIP: {nip}\nBidang: {bidang}\n\nKirim permintaan?"
+)
+REG_SENT = "Permintaan akses sudah dikirim ke admin. Anda akan diberi tahu setelah diputuskan."
+REG_NO_ADMIN = (
+    "Permintaan Anda tersimpan, tetapi belum ada admin yang terdaftar. Hubungi pengelola "
+    "monev-bot di kantor agar permintaan Anda diproses."
+)
+REG_ALREADY = "Anda sudah terdaftar sebagai {role}. Tidak perlu mendaftar lagi."
+REG_CANCELLED = "Pendaftaran dibatalkan. Tidak ada yang dikirim ke admin."
+REG_USE_BUTTONS = "Silakan pilih dengan menekan salah satu tombol di atas, atau ketik /batal."
+REG_ADMIN_REQUEST = (
+    "<b>Permintaan akses baru</b>\nNama: {nama}\nNIP: {nip}\nBidang: {bidang}\n"
+    "ID Telegram: <code>{tgid}</code>\n\nBerikan peran:"
+)
+REG_ADMIN_DONE = "{request}\n\n<b>Diputuskan:</b> {outcome} (oleh {admin})."
+REG_ALREADY_DECIDED = "Permintaan ini sudah diputuskan sebelumnya: {outcome}."
+REG_APPROVED_USER = (
+    "Permintaan akses Anda <b>disetujui</b>. Anda terdaftar sebagai <b>{role}</b>{bidang}.\n"
+    "Ketik /bantuan untuk melihat yang bisa ditanyakan."
+)
+REG_REJECTED_USER = (
+    "Mohon maaf, permintaan akses Anda <b>tidak disetujui</b>. Hubungi admin kantor bila "
+    "ada pertanyaan."
+)
+
+# --- answers ----------------------------------------------------------------------------------
+UNKNOWN_QUESTION = (
+    "Maaf, saya belum memahami pertanyaan itu. Coba salah satu contoh berikut (ketuk untuk "
+    "menyalin), atau ketik /bantuan:\n{examples}"
+)
+CLARIFY = "Yang Anda maksud yang mana? Pilih salah satu:"
+TOO_LONG = "Pertanyaan terlalu panjang. Tulis singkat saja, misalnya: <i>{example}</i>"
+
+# --- /lapor -----------------------------------------------------------------------------------
+LAPOR_ONLY_OPERATOR = (
+    "Pengisian laporan dilakukan oleh operator bidang. Bila Anda operator, minta admin "
+    "menetapkan bidang Anda."
+)
+LAPOR_NO_PLAN = (
+    "Belum ada tahun yang memiliki rencana (program dan pagu). Minta admin menyiapkan "
+    "rencana lebih dulu."
+)
+LAPOR_PROPOSE = (
+    "<b>Laporan triwulan bidang {bidang}</b>\n\nLaporan yang diusulkan: <b>TW {tw} {tahun}</b>."
+    "{returned}\n\nLanjutkan dengan triwulan ini, atau pilih yang lain."
+)
+LAPOR_RETURNED = (
+    "\n\n↩️ Laporan ini <b>dikembalikan</b> oleh verifikator dengan alasan: <i>{alasan}</i>"
+)
+LAPOR_PICK = "Pilih tahun dan triwulan:"
+LAPOR_RESUME = (
+    "Anda punya draf laporan <b>TW {tw} {tahun}</b> bidang {bidang} ({done} dari {total} "
+    "angka terisi, terakhir diubah {when}).\n\nLanjutkan draf itu atau mulai ulang?"
+)
+LAPOR_STARTED = (
+    "Mulai mengisi laporan <b>TW {tw} {tahun}</b> bidang <b>{bidang}</b>: {subs} sub kegiatan, "
+    "lalu indikator sasaran dan catatan. Setiap isian langsung tersimpan; bila terputus, "
+    "ketik /lapor untuk melanjutkan."
+)
+LAPOR_CONTINUED = "Melanjutkan draf laporan <b>TW {tw} {tahun}</b> yang sudah ada."
+LAPOR_STOPPED = (
+    "Pengisian dihentikan. Draf TW {tw} {tahun} tetap tersimpan ({done} dari {total} angka "
+    "terisi). Ketik /lapor untuk melanjutkan atau memulai ulang."
+)
+LAPOR_NOT_YOURS = "Tombol ini milik pengguna lain atau draf yang sudah tidak aktif."
+LAPOR_OLD_STEP = "Tombol ini untuk langkah yang sudah lewat. Ini pertanyaan yang sedang aktif:"
+LAPOR_USE_BUTTONS = "Silakan gunakan tombol pada ringkasan di atas (Ubah atau Kirim), atau /batal."
+LAPOR_SENT = (
+    "✅ Laporan TW {tw} {tahun} bidang {bidang} <b>terkirim</b> dan menunggu verifikasi. "
+    "Anda akan diberi tahu hasilnya."
+)
+LAPOR_CONFLICT = (
+    "⚠️ Laporan belum dikirim: angka berikut sudah diubah orang lain sejak draf Anda dimulai.\n"
+    "{rows}\n\nPeriksa angka itu lalu tekan <b>Ubah</b> pada item tersebut, atau Kirim ulang "
+    "setelah menyesuaikan."
+)
+LAPOR_CANCELLED_DRAFT = "Draf lama dibuang. Mulai dari awal."
+VERIF_REQUEST = (
+    "<b>Laporan masuk untuk diverifikasi</b>\nBidang {bidang} · TW {tw} {tahun}\n"
+    "Diajukan oleh {oleh}\n\n{summary}"
+)
+VERIF_ASK_REASON = (
+    "Ketik <b>alasan pengembalian</b> untuk laporan bidang {bidang} TW {tw} {tahun}. "
+    "Alasan ini akan dibaca operator."
+)
+VERIF_DONE = "{original}\n\n<b>Keputusan:</b> {outcome} oleh {oleh}."
+VERIF_APPROVED_OP = "✅ Laporan TW {tw} {tahun} bidang {bidang} <b>disetujui</b> dan dikunci."
+VERIF_RETURNED_OP = (
+    "↩️ Laporan TW {tw} {tahun} bidang {bidang} <b>dikembalikan</b>.\nAlasan: <i>{alasan}</i>\n\n"
+    "Ketik /lapor untuk memperbaikinya; angka yang sudah ada tetap terisi."
+)
+REOPEN_USAGE = (
+    "Cara pakai: <code>/bukakembali bidang tw [tahun]</code>, misalnya "
+    "<code>/bukakembali koperasi 3 2022</code>."
+)
+REOPEN_DONE = (
+    "Laporan TW {tw} {tahun} bidang {bidang} dibuka kembali; operator dapat mengubahnya lewat "
+    "/lapor."
+)
+RIWAYAT_FORBIDDEN = (
+    "Riwayat perubahan hanya dapat dilihat oleh pimpinan, verifikator, admin, dan operator "
+    "bidang pemiliknya."
+)
+RIWAYAT_USAGE = (
+    "Cara pakai: <code>/riwayat nama sub kegiatan</code>, misalnya <code>/riwayat gaji</code>."
+)
+RIWAYAT_NONE = "Tidak ditemukan program, kegiatan atau sub kegiatan yang cocok dengan '{q}'."
+RIWAYAT_EMPTY = "Belum ada perubahan tercatat untuk {nama}."
+
+# --- files ------------------------------------------------------------------------------------
+LAPORAN_USAGE = (
+    "Cara pakai: <code>/laporan</code> (triwulan terakhir), <code>/laporan 3 2022</code>, "
+    "atau <code>/laporan tw3 2022 csv</code> untuk angka mentah."
+)
+LAPORAN_CAPTION = (
+    "Laporan Kinerja Triwulan TW {tw} {tahun} ({fmt}), siap cetak di kertas F4/A4 mendatar."
+)
+
+# --- charts -----------------------------------------------------------------------------------
+CHART_MENU = (
+    "Pilih grafik (triwulan terakhir yang ada datanya; untuk triwulan lain ketik misalnya "
+    "<i>grafik serapan tw2 2022</i>):"
+)
+CHART_BUTTON = "📊 Lihat grafik"
+CHART_NODATA_HINT = "Coba triwulan lain, misalnya <i>grafik serapan tw3 2022</i>."

@@ -1,0 +1,1 @@
+"""Data access: models, the engine factory, migrations and the audit trail."""

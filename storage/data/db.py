@@ -1,0 +1,159 @@
+"""Engine factory, sessions and migrations.
+
+SQLite is the embedded default (``data/monev.db``); PostgreSQL comes in through
+``DATABASE_URL``. SQLite gets WAL, foreign keys, a busy timeout and write transactions
+that begin IMMEDIATE, so two writers queue instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, create_engine
+
+DEFAULT_SQLITE_PATH = Path("data") / "monev.db"
+BUSY_TIMEOUT_MS = 30_000
+
+
+def default_url(data_dir: Path | None = None) -> str:
+    path = (data_dir / "monev.db") if data_dir else DEFAULT_SQLITE_PATH
+    return f"sqlite:///{path}"
+
+
+def normalise_url(url: str) -> str:
+    """Let people write ``postgresql://`` and still get psycopg 3."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
+    return url.get_backend_name() == "sqlite"
+
+
+def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+    """Create an engine for ``url`` (default: the SQLite file under ``data/``)."""
+    url = normalise_url(url or default_url())
+    if is_sqlite(url):
+        db_path = make_url(url).database
+        if db_path and db_path != ":memory:":
+            Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            # Errors and logs then show the SQL without values: no user's text in a log line.
+            hide_parameters=True,
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True
+    )
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        # IMMEDIATE takes the write lock up front: a read-then-write transaction can then
+        # never fail half way with SQLITE_BUSY when another writer got there first.
+        # Read-only sessions (read_scope) ask for DEFERRED so WAL readers run in parallel.
+        mode = conn.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_data_version(session: Session, _flush_context: object) -> None:
+    # storage.services.queries memoises the data version per session and serves cached rows; once a
+    # session has written, both could be stale for it, so it reads fresh from then on.
+    session.info.pop("data_version", None)
+    session.info["no_cache"] = True
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any error."""
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# One option-engine per engine: creating it per session costs more than the query it serves.
+_read_binds: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """A read-only unit of work; never takes SQLite's write lock."""
+    bind = _read_binds.get(engine)
+    if bind is None:
+        bind = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
+        _read_binds[engine] = bind
+    # close() (not rollback()) ends the transaction without expiring what was loaded,
+    # so results stay readable after the block.
+    with Session(bind, expire_on_commit=False) as session:
+        yield session
+
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # configparser treats '%' as interpolation; URL-encoded passwords carry it.
+    url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
+    cfg.set_main_option("sqlalchemy.url", url)
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Migrate the database to ``revision``."""
+    from alembic import command
+
+    command.upgrade(alembic_config(engine), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    command.downgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()

@@ -1,0 +1,418 @@
+"""Database schema: the office's plan, its quarterly realisations, people and the audit trail.
+
+Families follow the SQLModel convention (``XBase`` for shared fields, the table class
+for storage). Money is whole rupiah (``int``); percentages are ``float`` percent points
+(``64.7`` means 64,70%).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware 'now'; stored as UTC and shown in WIB."""
+    return datetime.now(UTC)
+
+
+class Level(StrEnum):
+    """Level of a node in the budget hierarchy."""
+
+    PROGRAM = "program"
+    KEGIATAN = "kegiatan"
+    SUB_KEGIATAN = "sub_kegiatan"
+
+
+class Role(StrEnum):
+    """What a registered user may do."""
+
+    ADMIN = "admin"
+    KEPALA = "kepala"
+    VERIFIKATOR = "verifikator"
+    OPERATOR = "operator"
+
+
+class UserStatus(StrEnum):
+    PENDING = "pending"
+    ACTIVE = "active"
+    REJECTED = "rejected"
+
+
+class Source(StrEnum):
+    """Where a figure came from."""
+
+    IMPORT = "import"
+    ENTRY = "entry"
+    ADMIN = "admin"
+
+
+# --- organisation --------------------------------------------------------------------------
+
+
+class PerangkatDaerah(SQLModel, table=True):
+    """An office (OPD). One database may hold several."""
+
+    __tablename__ = "perangkat_daerah"
+
+    id: int | None = Field(default=None, primary_key=True)
+    nama: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    nama_kepala: str = ""
+    nip_kepala: str = ""
+    tempat: str = ""  # place printed above the signature, e.g. "Koto Baru"
+
+
+class Bidang(SQLModel, table=True):
+    """A division of an office; owns the sasaran whose numbers are listed in ``sasaran``."""
+
+    __tablename__ = "bidang"
+    __table_args__ = (UniqueConstraint("opd_id", "kode"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opd_id: int = Field(foreign_key="perangkat_daerah.id", index=True)
+    kode: str
+    nama: str
+    aliases: str = ""  # comma-separated spellings people type ("kop", "koperasi")
+    sasaran: str = ""  # comma-separated sasaran numbers this bidang reports ("2")
+    urutan: int = 0
+
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.split(",") if a.strip()]
+
+    def sasaran_numbers(self) -> list[int]:
+        return [int(s) for s in self.sasaran.split(",") if s.strip().isdecimal()]
+
+
+# --- plan -------------------------------------------------------------------------------------
+
+
+class Sasaran(SQLModel, table=True):
+    """A strategic goal of one year."""
+
+    __tablename__ = "sasaran"
+    __table_args__ = (UniqueConstraint("opd_id", "tahun", "nomor"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opd_id: int = Field(foreign_key="perangkat_daerah.id", index=True)
+    bidang_id: int | None = Field(default=None, foreign_key="bidang.id", index=True)
+    tahun: int = Field(index=True)
+    nomor: int
+    teks: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    indikator: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class Node(SQLModel, table=True):
+    """A program, kegiatan or sub kegiatan of one year."""
+
+    __tablename__ = "node"
+    __table_args__ = (Index("ix_node_parent", "parent_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opd_id: int = Field(foreign_key="perangkat_daerah.id", index=True)
+    tahun: int = Field(index=True)
+    sasaran_id: int = Field(foreign_key="sasaran.id", index=True)
+    parent_id: int | None = Field(default=None, foreign_key="node.id")
+    level: Level = Field(sa_type=String(16))
+    nama: str = Field(sa_column=Column(Text, nullable=False))
+    indikator: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    urutan: int = 0
+
+
+class NodePlan(SQLModel, table=True):
+    """The plan of a node in force from ``triwulan`` on: target text and pagu.
+
+    ``aktif = False`` records that the node is not part of that quarter's plan (a program
+    absent from that quarter's report). Quarters without a row inherit the latest earlier row.
+    """
+
+    __tablename__ = "node_plan"
+    __table_args__ = (UniqueConstraint("node_id", "triwulan"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    node_id: int = Field(foreign_key="node.id", index=True)
+    triwulan: int
+    aktif: bool = True
+    target: str = ""
+    pagu: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    source: Source = Field(default=Source.IMPORT, sa_type=String(16))
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+
+
+class Realisasi(SQLModel, table=True):
+    """A node's cumulative realisation at the end of a quarter, as reported or entered."""
+
+    __tablename__ = "realisasi"
+    __table_args__ = (UniqueConstraint("node_id", "triwulan"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    node_id: int = Field(foreign_key="node.id", index=True)
+    triwulan: int
+    anggaran: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    fisik: float | None = None
+    ket: str = ""
+    source: Source = Field(default=Source.IMPORT, sa_type=String(16))
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+    row_no: int | None = None  # line of the report the figure came from
+    entered_by: int | None = Field(default=None, foreign_key="app_user.id")
+    updated_at: datetime = Field(default_factory=utcnow)
+    version: int = 1  # bumped on every change; guards against lost updates
+
+
+class IndikatorSasaran(SQLModel, table=True):
+    """One indicator row of a sasaran (the reports give one per program of the sasaran)."""
+
+    __tablename__ = "indikator_sasaran"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sasaran_id: int = Field(foreign_key="sasaran.id", index=True)
+    program_id: int | None = Field(default=None, foreign_key="node.id")
+    nama: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    urutan: int = 0
+
+
+class CapaianSasaran(SQLModel, table=True):
+    """Target and realisation (percent) of an indikator for one quarter, as one report gave it."""
+
+    __tablename__ = "capaian_sasaran"
+    __table_args__ = (UniqueConstraint("indikator_id", "triwulan", "report_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    indikator_id: int = Field(foreign_key="indikator_sasaran.id", index=True)
+    triwulan: int
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+    target: float | None = None
+    realisasi: float | None = None
+    capaian_dilaporkan: float | None = None  # column 12 as printed, kept to flag it
+    source: Source = Field(default=Source.IMPORT, sa_type=String(16))
+
+
+class Narasi(SQLModel, table=True):
+    """Aksi, hambatan and tindak lanjut of a sasaran (per program row) for one quarter."""
+
+    __tablename__ = "narasi"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sasaran_id: int = Field(foreign_key="sasaran.id", index=True)
+    program_id: int | None = Field(default=None, foreign_key="node.id")
+    triwulan: int
+    urutan: int = 0
+    aksi: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    hambatan: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    tindak_lanjut: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    source: Source = Field(default=Source.IMPORT, sa_type=String(16))
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+
+
+# --- provenance and control ------------------------------------------------------------------
+
+
+class Report(SQLModel, table=True):
+    """One imported Laporan Kinerja Triwulan."""
+
+    __tablename__ = "report"
+    __table_args__ = (UniqueConstraint("opd_id", "tahun", "triwulan"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    opd_id: int = Field(foreign_key="perangkat_daerah.id", index=True)
+    tahun: int
+    triwulan: int
+    source_file: str = ""
+    sha256: str = ""
+    first_line: int = 0
+    tempat_tanggal: str = ""
+    nama_kepala: str = ""
+    nip_kepala: str = ""
+    imported_at: datetime = Field(default_factory=utcnow)
+
+
+class AppUser(SQLModel, table=True):
+    """A person known to the bot."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_column=Column(BigInteger, nullable=False, unique=True))
+    nama: str = ""
+    nip: str = ""
+    role: Role | None = Field(default=None, sa_type=String(16))
+    bidang_id: int | None = Field(default=None, foreign_key="bidang.id")
+    status: UserStatus = Field(default=UserStatus.PENDING, sa_type=String(16))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditLog(SQLModel, table=True):
+    """Every change to a figure, a plan or a person: who, when, what, old -> new."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor: str  # "import:<file>", "user:<telegram id>", "cli"
+    entity: str
+    entity_id: int | None = None
+    field: str = ""
+    old: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    new: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class FindingKind(StrEnum):
+    CAPAIAN_SUM = "capaian_dijumlah"
+    CAPAIAN_RANGE = "persen_di_luar_rentang"
+    CUMULATIVE_DOWN = "kumulatif_turun"
+    PARENT_MISMATCH = "induk_tidak_sama_anak"
+    ABOVE_PAGU = "realisasi_melebihi_pagu"
+    REPORTS_DIFFER = "laporan_berbeda"
+    FUTURE_QUARTER = "nilai_triwulan_mendatang"
+    FUZZY_MATCH = "nama_berbeda"
+
+
+class Finding(SQLModel, table=True):
+    """A mistake found in the figures; reported, never repaired silently."""
+
+    __tablename__ = "finding"
+
+    id: int | None = Field(default=None, primary_key=True)
+    opd_id: int = Field(foreign_key="perangkat_daerah.id", index=True)
+    tahun: int = Field(index=True)
+    triwulan: int | None = None
+    kind: FindingKind = Field(sa_type=String(32))
+    node_id: int | None = Field(default=None, foreign_key="node.id")
+    sasaran_id: int | None = Field(default=None, foreign_key="sasaran.id")
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+    row_no: int | None = None
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Setting(SQLModel, table=True):
+    """Key-value settings kept in the database (benchmarks, demo flag)."""
+
+    __tablename__ = "setting"
+
+    key: str = Field(primary_key=True)
+    value: str = ""
+
+
+class StatusLaporan(StrEnum):
+    DRAFT = "draft"
+    DIAJUKAN = "diajukan"
+    DIKEMBALIKAN = "dikembalikan"
+    DISETUJUI = "disetujui"
+
+
+class Pelaporan(SQLModel, table=True):
+    """Whether a bidang has reported a quarter, and where its report stands."""
+
+    __tablename__ = "pelaporan"
+    __table_args__ = (UniqueConstraint("bidang_id", "tahun", "triwulan"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    bidang_id: int = Field(foreign_key="bidang.id", index=True)
+    tahun: int
+    triwulan: int
+    status: StatusLaporan = Field(default=StatusLaporan.DRAFT, sa_type=String(16))
+    source: Source = Field(default=Source.IMPORT, sa_type=String(16))
+    report_id: int | None = Field(default=None, foreign_key="report.id")
+    submitted_by: int | None = Field(default=None, foreign_key="app_user.id")
+    submitted_at: datetime | None = None
+    decided_by: int | None = Field(default=None, foreign_key="app_user.id")
+    decided_at: datetime | None = None
+    alasan: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+
+
+class DraftStatus(StrEnum):
+    AKTIF = "aktif"
+    DIKIRIM = "dikirim"
+    DIBATALKAN = "dibatalkan"
+
+
+class Draft(SQLModel, table=True):
+    """A quarterly submission being filled in through the bot.
+
+    The draft is the conversation's state: what was entered and where the operator is, so
+    a restart of the bot or days of silence lose nothing. ``base`` holds the version of
+    every figure when the draft began, to stop a submission that would overwrite a figure
+    someone else changed since (no lost update).
+    """
+
+    __tablename__ = "draft"
+
+    id: int | None = Field(default=None, primary_key=True)
+    bidang_id: int = Field(foreign_key="bidang.id", index=True)
+    tahun: int
+    triwulan: int
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    status: DraftStatus = Field(default=DraftStatus.AKTIF, sa_type=String(16))
+    step: str = ""  # where the conversation stands, e.g. "anggaran:3"
+    data: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    base: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- deadlines and reminders --------------------------------------------------------------
+
+# Appended after the original imports on purpose: this section was added by a later change
+# and the top of the module is not ours to rewrite.
+from datetime import date  # noqa: E402
+
+
+class Jadwal(SQLModel, table=True):
+    """The reporting window of one quarter when an admin set it; without a row the default
+    applies (opens the day after the quarter ends, closes on the 10th of the next month)."""
+
+    __tablename__ = "jadwal"
+    __table_args__ = (
+        UniqueConstraint("opd_id", "tahun", "triwulan", name="uq_jadwal_opd_tahun_triwulan"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    opd_id: int = Field(foreign_key="perangkat_daerah.id", index=True)
+    tahun: int
+    triwulan: int
+    buka: date
+    tenggat: date
+    updated_by: str = ""  # "user:<telegram id>", "cli"
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ReminderStatus(StrEnum):
+    MENGIRIM = "mengirim"  # claimed, being sent; stays so if the process died mid-send
+    TERKIRIM = "terkirim"
+    GAGAL = "gagal"
+    DIBLOKIR = "diblokir"
+
+
+class SentReminder(SQLModel, table=True):
+    """A reminder claimed for one chat. The unique key is what makes every reminder
+    at-most-once, across restarts and across processes sharing the database."""
+
+    __tablename__ = "sent_reminder"
+    __table_args__ = (
+        UniqueConstraint("kind", "tahun", "triwulan", "chat_id", name="uq_sent_reminder_once"),
+        Index("ix_sent_reminder_period", "tahun", "triwulan"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(80))  # "H-7", "telat:2026-10-13", "grup-H", ...
+    tahun: int
+    triwulan: int
+    telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    sent_at: datetime = Field(default_factory=utcnow)
+    status: ReminderStatus = Field(default=ReminderStatus.MENGIRIM, sa_type=String(16))
+
+
+class UserPref(SQLModel, table=True):
+    """Per-person reminder preferences, kept apart from AppUser."""
+
+    __tablename__ = "user_pref"
+
+    id: int | None = Field(default=None, primary_key=True)
+    app_user_id: int = Field(foreign_key="app_user.id", unique=True)
+    muted: bool = False
+    blocked: bool = False  # Telegram answered 403: the person blocked the bot
+    blocked_at: datetime | None = None

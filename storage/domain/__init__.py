@@ -1,0 +1,1 @@
+"""Pure domain: numbers, periods, figures and policy. Imports no SQL and no Telegram."""

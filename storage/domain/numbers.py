@@ -1,0 +1,193 @@
+"""Indonesian money, percent and date formats, in and out.
+
+Input arrives in every shape people type (``1.234.567``, ``1,234,567.00``,
+``Rp. 228.520.610``, ``1,5 jt``, ``2 M``, ``Rp -``); output is always the office's
+format (``Rp 1.234.567``, ``40,92%``, ``27 November 2026``) through babel.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+LOCALE = "id_ID"
+
+
+class ParseError(ValueError):
+    """Input that is not a number of the expected kind; ``str()`` is an Indonesian message."""
+
+
+_UNITS: dict[str, int] = {
+    "rb": 1_000,
+    "ribu": 1_000,
+    "k": 1_000,
+    "jt": 1_000_000,
+    "juta": 1_000_000,
+    "m": 1_000_000_000,
+    "miliar": 1_000_000_000,
+    "milyar": 1_000_000_000,
+    "mlyr": 1_000_000_000,
+    "t": 1_000_000_000_000,
+    "triliun": 1_000_000_000_000,
+}
+_ZERO_WORDS = {"", "-", "–", "—", "nihil", "nol", "kosong"}
+_MONEY_RE = re.compile(
+    r"^(?P<sign>-)?\s*(?P<num>\d[\d.,\s]*)\s*(?P<unit>[a-z]+)?\.?$",
+)
+_MAX_RUPIAH = 10**15  # no regional budget line comes near a thousand trillion
+
+
+def _decimal_from_grouped(num: str, *, has_unit: bool) -> Decimal:
+    """Read ``num`` whose separators may be Indonesian or English; decide by their shape."""
+    num = num.replace(" ", "")
+    dots, commas = num.count("."), num.count(",")
+    if dots and commas:
+        # The separator that comes last is the decimal one: 1.234.567,50 or 1,234,567.50.
+        dec = "," if num.rfind(",") > num.rfind(".") else "."
+        grp = "." if dec == "," else ","
+        int_part, _, frac = num.rpartition(dec)
+        if not re.fullmatch(rf"\d{{1,3}}(\{grp}\d{{3}})*", int_part):
+            raise ParseError("pemisah ribuan tidak teratur")
+        return Decimal(int_part.replace(grp, "") + "." + frac)
+    sep = "." if dots else "," if commas else ""
+    if not sep:
+        return Decimal(num)
+    parts = num.split(sep)
+    if len(parts) > 2 or (len(parts[-1]) == 3 and not has_unit):
+        # 1.234.567 or 1.234: thousands groups.
+        if not re.fullmatch(rf"\d{{1,3}}(\{sep}\d{{3}})+", num):
+            raise ParseError("pemisah ribuan tidak teratur")
+        return Decimal(num.replace(sep, ""))
+    return Decimal(parts[0] + "." + parts[1])
+
+
+def parse_rupiah(text: str) -> int:
+    """Parse a rupiah amount in any common shape to whole rupiah.
+
+    Raises ``ParseError`` with an Indonesian explanation when it is not an amount.
+    """
+    raw = (text or "").strip().lower()
+    raw = re.sub(r"</?b>", "", raw)
+    raw = re.sub(r"^(idr|rp)\.?\s*", "", raw).strip()
+    raw = raw.rstrip(",").strip()
+    if raw in _ZERO_WORDS:
+        return 0
+    m = _MONEY_RE.match(raw)
+    if not m:
+        raise ParseError(
+            f"'{text.strip()[:40]}' bukan jumlah rupiah. Contoh yang benar: 1.234.567, "
+            "Rp 22.499.800, 1,5 jt atau 2 M."
+        )
+    unit = m.group("unit")
+    if unit is not None and unit not in _UNITS:
+        raise ParseError(
+            f"Satuan '{unit}' tidak dikenal. Gunakan rb, jt/juta, M/miliar, atau tulis angka penuh."
+        )
+    try:
+        value = _decimal_from_grouped(m.group("num").strip(), has_unit=unit is not None)
+    except (ParseError, InvalidOperation) as exc:
+        raise ParseError(
+            f"'{text.strip()[:40]}' tidak terbaca sebagai rupiah ({exc}). "
+            "Tulis misalnya 1.234.567 atau 1,5 jt."
+        ) from None
+    if unit:
+        value *= _UNITS[unit]
+    if value != value.to_integral_value():
+        raise ParseError("Rupiah harus bilangan bulat (tanpa sen). Contoh: 1.234.567.")
+    result = int(value)
+    if m.group("sign"):
+        raise ParseError("Realisasi tidak boleh negatif.")
+    if result >= _MAX_RUPIAH:
+        raise ParseError("Jumlah terlalu besar. Periksa kembali angka yang diketik.")
+    return result
+
+
+def parse_percent(text: str) -> float:
+    """Parse ``40,92%``, ``15.64%``, ``13.36`` or ``5 persen`` to percent points (40.92)."""
+    raw = re.sub(r"</?b>", "", (text or "")).strip().lower()
+    raw = re.sub(r"\s*(%|persen|pct)\s*$", "", raw).strip()
+    if raw in {"-", ""}:
+        raise ParseError("Persentase kosong. Tulis angka seperti 45 atau 45,5%.")
+    sign = -1 if raw.startswith("-") else 1
+    num = raw.lstrip("-").strip()
+    try:
+        if not re.fullmatch(r"\d[\d.,]*", num) or len(num) > 16:
+            raise ParseError("bukan angka")
+        # A lone separator is the decimal one (13.36, 40,92); repeated ones group thousands.
+        value = _decimal_from_grouped(num, has_unit=True)
+    except (ParseError, InvalidOperation):
+        raise ParseError(
+            f"'{text.strip()[:40]}' bukan persentase. Tulis angka seperti 45 atau 45,5%."
+        ) from None
+    return float(sign * value)
+
+
+def looks_like_rupiah(text: str) -> bool:
+    """A cell that reads as an amount written with grouping or an Rp sign (not a bare '100')."""
+    t = re.sub(r"</?b>", "", text or "").strip()
+    if not t:
+        return False
+    if re.match(r"(?i)^rp\.?\s*[-\d]", t) or re.fullmatch(r"(?i)rp\.?", t):
+        return True
+    return bool(re.fullmatch(r"\d{1,3}([.,]\d{3})+([.,]\d{2})?", t))
+
+
+# --- output ------------------------------------------------------------------------------
+
+
+def format_rupiah(value: int | None) -> str:
+    """``Rp 1.234.567``; ``-`` when unknown."""
+    if value is None:
+        return "-"
+    return "Rp " + format_decimal(value, format="#,##0", locale=LOCALE)
+
+
+def format_number(value: float | int, digits: int = 0) -> str:
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale=LOCALE)
+
+
+def format_percent(value: float | None, digits: int = 2) -> str:
+    """``40,92%``; ``-`` when unknown."""
+    if value is None:
+        return "-"
+    q = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return format_decimal(q, format="#,##0." + "0" * digits, locale=LOCALE) + "%"
+
+
+def format_tanggal(value: date | datetime) -> str:
+    """``27 November 2026``."""
+    return format_date(value, format="d MMMM y", locale=LOCALE)
+
+
+def format_waktu(value: datetime) -> str:
+    """``27 November 2026 08.00 WIB`` (the caller passes a WIB-aware datetime)."""
+    return format_datetime(value, format="d MMMM y HH.mm", locale=LOCALE) + " WIB"
+
+
+def ratio_percent(numerator: int | None, denominator: int | None) -> float | None:
+    """numerator / denominator in percent points, rounded to 2 decimals the office's way."""
+    if numerator is None or not denominator:
+        return None
+    q = (Decimal(numerator) * 100 / Decimal(denominator)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+    return float(q)
+
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+
+
+def roman(tw: int) -> str:
+    return {1: "I", 2: "II", 3: "III", 4: "IV"}[tw]
+
+
+def parse_roman_or_int(text: str) -> int | None:
+    t = text.strip().lower()
+    if t.isdecimal():
+        return int(t)
+    return _ROMAN.get(t)

@@ -1,0 +1,454 @@
+"""Turn a free-text Indonesian question into a structured monev query.
+
+"serapan anggaran Q2 koperasi" becomes ParsedQuestion(metric=SERAPAN,
+scope=<bidang Koperasi>, triwulan=2). The parser is pure: no Telegram, no
+database. The caller passes a Catalog of scopes (the office, its bidang and
+the program/kegiatan/sub kegiatan nodes); the search index built from it is
+cached per Catalog object, so a question costs a few dictionary look-ups plus
+rapidfuzz only for words that are not spelled as expected.
+"""
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+ScopeKind = Literal["opd", "bidang", "program", "kegiatan", "sub_kegiatan"]
+MAX_TEXT = 500
+
+
+@dataclass(frozen=True)
+class ScopeEntry:
+    kind: ScopeKind
+    id: int
+    name: str  # canonical name as stored
+    aliases: tuple[str, ...] = ()  # extra spellings, e.g. ("kop", "koperasi") for a bidang
+    bidang_id: int | None = None  # owning bidang; the bidang's own id for kind="bidang"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    entries: tuple[ScopeEntry, ...]  # one "opd" entry plus bidang and nodes
+    years: tuple[int, ...] = ()  # years that have data, ascending
+
+
+class Metric(StrEnum):
+    SERAPAN = "serapan"
+    FISIK = "fisik"
+    CAPAIAN = "capaian"
+    STATUS = "status"
+    HAMBATAN = "hambatan"
+    RANKING = "ranking"
+    DEVIASI = "deviasi"
+    DAFTAR = "daftar"
+
+
+@dataclass(frozen=True)
+class ParsedQuestion:
+    text: str  # the input, whitespace-normalised, truncated to MAX_TEXT chars
+    metric: Metric | None  # None when no metric word was found
+    ranking_metric: Metric = Metric.SERAPAN  # what RANKING/DEVIASI rank by
+    order: Literal["asc", "desc"] | None = None  # "terendah" -> asc, "tertinggi" -> desc
+    scope: ScopeEntry | None = None  # best confident match
+    scope_candidates: tuple[ScopeEntry, ...] = ()  # when ambiguous: up to 5, best first
+    triwulan: int | None = None  # 1..4
+    tahun: int | None = None  # 4-digit year mentioned
+    chart: bool = False  # "grafik", "chart", "diagram", "gambar", "tren"
+    trend: bool = False  # "tren", "perkembangan", "per triwulan", two quarters named
+    is_garbage: bool = False  # nothing recognisable at all
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_S, _F, _C, _H = Metric.SERAPAN, Metric.FISIK, Metric.CAPAIAN, Metric.HAMBATAN
+# metric -> (strong words, weak words). Strong words name the metric outright; weak ones
+# decide only when nothing stronger is present, so "realisasi fisik" is FISIK.
+_METRIC_WORDS: dict[Metric, tuple[str, str]] = {
+    _S: ("serapan penyerapan terserap diserap menyerap keuangan belanja",
+         "realisasi anggaran pagu dana uang"),
+    _F: ("fisik", "progres progress kemajuan"),
+    _C: ("capaian pencapaian indikator", "kinerja tercapai"),
+    _H: ("hambatan kendala masalah permasalahan tindak tindaklanjut aksi solusi problem "
+         "terhambat hambat kesulitan", ""),
+}  # fmt: skip
+_STRONG = {w: m for m, (strong, _) in _METRIC_WORDS.items() for w in strong.split()}
+_WEAK = {w: m for m, (_, weak) in _METRIC_WORDS.items() for w in weak.split()}
+_RANKABLE = (_S, _F, _C)
+_RANK = _words(
+    "ranking rangking rank peringkat urutan urut urutkan klasemen perbandingan bandingkan"
+)
+_SUPERLATIVE: dict[str, Literal["asc", "desc"]] = {
+    **dict.fromkeys(
+        _words("terendah terkecil tersedikit terburuk terjelek terbawah terlemah"), "asc"
+    ),
+    **dict.fromkeys(
+        _words("tertinggi terbesar terbanyak terbaik teratas terbagus tercepat top"), "desc"
+    ),
+}
+_ADJECTIVE: dict[str, Literal["asc", "desc"]] = {
+    **dict.fromkeys(_words("rendah kecil sedikit buruk jelek lambat"), "asc"),
+    **dict.fromkeys(_words("tinggi besar banyak baik bagus cepat"), "desc"),
+}
+_INTENSIFIER = _words("paling plg ter")
+_DEVIASI = _words("deviasi selisih tertinggal ketinggalan gap meleset ontrack offtrack track")
+_TARGET = _words("target jadwal")
+_TARGET_CONTEXT = _words(
+    "bawah dibawah kurang belum blm tidak tak gak jauh sesuai melebihi atas diatas melampaui "
+    "lampaui banding dibanding dibandingkan vs versus capai mencapai tercapai"
+)
+_NEGATION = _words("belum blm tidak tdk tak gak ga nggak")
+_REACHED = _words("capai mencapai tercapai")
+_LAPOR = _words(
+    "lapor laporan melapor melaporkan dilaporkan pelaporan kirim mengirim dikirim submit input "
+    "setor menyetor isi mengisi diisi upload unggah"
+)
+_STATUS_MARK = _words("belum blm sudah udah udh sdh telah siapa status terlambat telat")
+_LIST = _words("daftar list sebutkan rincian")
+_LIST_TAIL = _words("saja aja sj aj apa")
+_KIND: dict[str, ScopeKind] = {
+    **dict.fromkeys(_words("program progam prog prg"), "program"),
+    **dict.fromkeys(_words("kegiatan keg kgt giat"), "kegiatan"),
+    **dict.fromkeys(_words("subkegiatan subkeg"), "sub_kegiatan"),
+}
+_CHART = _words("grafik chart diagram gambar visual visualisasi plot bagan grafis infografis")
+_CHART_TREND = _words("tren trend")
+_TREND = _words("perkembangan historis riwayat pertriwulan waktu")
+_PER = _words("per tiap setiap masing")
+_PERMIT = _words("izin ijin")
+_POLITE = _words("mohon minta bertanya tanya pak bu bapak ibu ya kak")
+_OPD = _words("dinas total kantor opd keseluruhan seluruh seluruhnya skpd")
+_ALL = _words("semua seluruh")
+_QUARTER = _words("q qtr tw trw twl kw triwulan kuartal kwartal quartal kuarter quarter")
+_QUARTER_NUM = {
+    **{str(n): n for n in range(1, 5)},
+    **{r: n for n, r in enumerate(("i", "ii", "iii", "iv"), 1)},
+    **{w: n for n, ws in enumerate(("pertama kesatu satu", "kedua dua", "ketiga tiga",
+                                    "keempat empat"), 1) for w in ws.split()},
+}  # fmt: skip
+_FILLER = _words(
+    "apa saja aja sj aj yang yg di ke dari bidang bid berapa brp dong pak bu ibu bapak tolong tlg "
+    "mohon minta sekarang skrg untuk utk pada dan mana siapa ya yaa info informasi kah nya lihat "
+    "liat tampilkan tunjukkan kasih tau tahu gimana bagaimana bgmn gmn berapakah itu ini ada sudah "
+    "belum udah blm sdh kita kami saya aku per persen seperti sampai hingga sd s saat terakhir "
+    "terbaru terkini data nilai jumlah dalam bagi atau serta oleh adalah semua hasil mau tanya "
+    "bisa apakah tentang mengenai soal terkait punya milik kan deh sih lah nih kak mas mbak "
+    "selamat pagi siang sore malam terima makasih thanks halo hai assalamualaikum wr wb the what "
+    "is of how much tahun thn th ta thun bagian seksi divisi paling plg ter lebih lbh sangat dgn "
+    "dengan posisi angka rupiah rp masuk yth kepala kadis bos ga gak nggak tdk tak hanya cuma "
+    "semester caturwulan catur lanjut on bertanya satu bulan melalui berupa para terhadap tiap "
+    "setiap masing sebagai secara agar karena"
+)
+_KEYWORDS = (
+    set(_STRONG) | set(_WEAK) | _RANK | set(_SUPERLATIVE) | _DEVIASI | _TARGET | _LAPOR
+    | _STATUS_MARK | _LIST | set(_KIND) | {"sub"} | _CHART | _CHART_TREND | _TREND | _QUARTER
+    | set(_QUARTER_NUM)
+)  # fmt: skip
+_FUZZY_KEYWORDS = sorted(w for w in _KEYWORDS if len(w) >= 5)
+_SUFFIXES = ("nya", "kah", "lah", "pun")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_DIGIT_EDGE = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_LEVEL = {"program": 3.0, "kegiatan": 2.0, "sub_kegiatan": 1.0}
+
+
+def normalise(text: str) -> str:
+    """Lowercase, fold accents, drop emoji and punctuation, collapse spaces."""
+    folded = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    return " ".join(_NON_ALNUM.sub(" ", folded).split())
+
+
+def _tokens(text: str) -> list[str]:
+    # "tw2", "Q3", "th2022" are written glued; split letters from digits.
+    return _DIGIT_EDGE.sub(" ", normalise(text)).split()
+
+
+def _content_tokens(name: str) -> list[str]:
+    return [
+        t
+        for t in _tokens(name)
+        if len(t) > 1 and not t.isdecimal() and t not in _FILLER and t not in _KIND and t != "sub"
+    ]
+
+
+class _Index:
+    """Search structures for one Catalog; built once, reused for every question."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        entries = catalog.entries
+        self.entries = entries
+        self.opd: ScopeEntry | None = next((e for e in entries if e.kind == "opd"), None)
+        # Bidang aliases: one-word aliases hit alone, multi-word ones need every word.
+        self.alias_single: dict[str, set[int]] = {}
+        self.alias_multi: list[tuple[frozenset[str], int]] = []
+        bidang_words: set[str] = set()
+        for i, e in enumerate(entries):
+            if e.kind != "bidang":
+                continue
+            for alias in (e.name, *e.aliases):
+                toks = _content_tokens(alias)
+                bidang_words.update(toks)
+                if len(toks) == 1:
+                    self.alias_single.setdefault(toks[0], set()).add(i)
+                elif toks:
+                    self.alias_multi.append((frozenset(toks), i))
+        opd_name = _content_tokens(self.opd.name) if self.opd else []
+        opd_alias = [t for a in (self.opd.aliases if self.opd else ()) for t in _content_tokens(a)]
+        self.opd_lead = tuple(opd_name[:2]) if len(opd_name) >= 2 else None
+        self.opd_name = frozenset(opd_name)
+        self.opd_words = _OPD | set(opd_alias) | (self.opd_name - bidang_words)
+        # Generic words say which bidang or office, never which node.
+        self.generic = frozenset(bidang_words | self.opd_words | self.opd_name)
+        self.nodes = [i for i, e in enumerate(entries) if e.kind not in ("opd", "bidang")]
+        self.node_tokens: dict[int, frozenset[str]] = {}
+        self.postings: dict[str, list[int]] = {}
+        for i in self.nodes:
+            toks = frozenset(t for a in (entries[i].name, *entries[i].aliases)
+                             for t in _content_tokens(a))  # fmt: skip
+            self.node_tokens[i] = toks
+            for t in toks:
+                self.postings.setdefault(t, []).append(i)
+        n = max(len(self.nodes), 1)
+        self.idf = {t: math.log(1 + n / len(p)) for t, p in self.postings.items()}
+        self.vocab = frozenset(self.postings) | self.generic
+        self.known = self.vocab | _KEYWORDS | _FILLER | _OPD | set(_ADJECTIVE) | _TARGET_CONTEXT
+        self.vocab_pool = sorted(self.vocab - _KEYWORDS)
+        self.short_pool = sorted(set(self.alias_single) | self.opd_words)
+        self._cache: dict[str, tuple[str, bool]] = {}
+
+    def canon(self, tok: str) -> tuple[str, bool]:
+        """Map a token to a known word; the flag says whether it was spelled exactly."""
+        hit = self._cache.get(tok)
+        if hit is None:
+            hit = self._lookup(tok)
+            if len(self._cache) > 4096:  # random input must not grow memory without bound
+                self._cache.clear()
+            self._cache[tok] = hit
+        return hit
+
+    def _lookup(self, tok: str) -> tuple[str, bool]:
+        if tok.isdecimal() or tok in self.known:
+            return tok, True
+        stem = tok
+        for suf in _SUFFIXES:
+            if tok.endswith(suf) and len(tok) > len(suf) + 2:
+                stem = tok[: -len(suf)]
+                if stem in self.known:
+                    return stem, True
+                break
+        if len(stem) < 3:
+            return tok, False
+        best: tuple[str, float] = (tok, 0.0)
+        if len(stem) >= 4:
+            m = process.extractOne(stem, _FUZZY_KEYWORDS, scorer=fuzz.ratio, score_cutoff=85)
+            if m:
+                best = (m[0], m[1])
+        # Three-letter words are too easy to confuse with node words; only short aliases
+        # ("umk" -> "umkm") are worth guessing.
+        pool = self.short_pool if len(stem) == 3 else self.vocab_pool
+        cutoff = 80 if len(stem) >= 8 else 85
+        m = process.extractOne(stem, pool, scorer=fuzz.ratio, score_cutoff=cutoff)
+        if m and m[1] > best[1]:
+            best = (m[0], m[1])
+        return best[0], False
+
+    def resolve(
+        self, content: dict[str, bool], secondary: set[str], kind: ScopeKind | None, opd_hit: bool
+    ) -> tuple[ScopeEntry | None, tuple[ScopeEntry, ...]]:
+        """Pick the scope; return (scope, ()) when sure, (None, candidates) when not."""
+        entries = self.entries
+        bidang: dict[int, bool] = {}
+        for w, exact in content.items():
+            for i in self.alias_single.get(w, ()):
+                bidang[i] = bidang.get(i, False) or exact
+        for toks, i in self.alias_multi:
+            if toks <= content.keys():
+                bidang[i] = bidang.get(i, False) or all(content[t] for t in toks)
+        bidang_ids = {entries[i].bidang_id or entries[i].id for i in bidang}
+        scores: dict[int, list[float]] = {}
+        for w, exact in content.items():
+            if w in self.generic:
+                continue
+            for i in self.postings.get(w, ()):
+                s = scores.setdefault(i, [0.0, 0.0])
+                s[0] += self.idf[w] * (1.0 if exact else 0.8)
+                s[1] += exact
+        if scores:
+            extra = {w for w in content if w in self.generic} | secondary
+            for i, s in scores.items():
+                e, toks = entries[i], self.node_tokens[i]
+                s[0] += sum(0.5 * self.idf.get(w, 1.0) for w in extra & toks)
+                s[0] += 1.5 * (e.kind == kind) + 0.5 * (e.bidang_id in bidang_ids)
+                # Tie-break only (never decides ambiguity): the umbrella node first, then
+                # the name the query covers best.
+                s.append(_LEVEL.get(e.kind, 0) + len(content.keys() & toks) / len(toks))
+            ranked = sorted(scores, key=lambda i: (-scores[i][0], -scores[i][2]))
+            best = ranked[0]
+            # An exact bidang word beats a node reached only through a guessed spelling.
+            if scores[best][1] or not any(bidang.values()):
+                close = [i for i in ranked if scores[i][0] >= 0.9 * scores[best][0]]
+                if len(close) == 1:
+                    return entries[best], ()
+                return None, tuple(entries[i] for i in close[:5])
+        if bidang:
+            sure = [i for i, exact in bidang.items() if exact] or list(bidang)
+            if len(sure) == 1:
+                return entries[sure[0]], ()
+            return None, tuple(entries[i] for i in sorted(sure)[:5])
+        if opd_hit and self.opd:
+            return self.opd, ()
+        return None, ()
+
+
+_INDEXES: dict[int, tuple[Catalog, _Index]] = {}
+_EMPTY_INDEX = _Index(Catalog(()))
+
+
+def _index(catalog: Catalog) -> _Index:
+    # Keyed by identity: hashing a frozen catalogue of ~80 entries per question
+    # would cost more than the parse itself. The stored reference keeps the id valid.
+    hit = _INDEXES.get(id(catalog))
+    if hit is None or hit[0] is not catalog:
+        if len(_INDEXES) >= 8:
+            _INDEXES.pop(next(iter(_INDEXES)))
+        hit = (catalog, _Index(catalog))
+        _INDEXES[id(catalog)] = hit
+    return hit[1]
+
+
+def _clean(text: object) -> str:
+    if not isinstance(text, str):
+        return ""
+    return " ".join(text[: MAX_TEXT * 8].split())[:MAX_TEXT]
+
+
+def _quarters(ws: list[str], used: list[bool]) -> tuple[list[int], bool]:
+    """Find "tw 2", "triwulan ke-2", "kuartal kedua"...; also report "per triwulan"."""
+    found: list[int] = []
+    per = False
+    for i, w in enumerate(ws):
+        if w not in _QUARTER:
+            continue
+        j = i + 1 + (i + 1 < len(ws) and ws[i + 1] == "ke")
+        if j < len(ws) and ws[j] in _QUARTER_NUM:
+            found.append(_QUARTER_NUM[ws[j]])
+            used[i : j + 1] = [True] * (j + 1 - i)
+        else:
+            used[i] = True
+            per = per or (i > 0 and ws[i - 1] in _PER)
+    return found, per
+
+
+def parse_triwulan(text: str) -> int | None:
+    """Quarter named in the text (1..4); a range "tw1 s/d tw3" gives the later one."""
+    ws = [_EMPTY_INDEX.canon(t)[0] for t in _tokens(_clean(text))]
+    found, _ = _quarters(ws, [False] * len(ws))
+    return found[-1] if found else None
+
+
+def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
+    """Parse one question; never raises, whatever the input."""
+    clean = _clean(text)
+    idx = _index(catalog)
+    tokens = _tokens(clean)
+    canon = [idx.canon(t) for t in tokens]
+    ws = [w for w, _ in canon]
+    n = len(ws)
+    used = [False] * n
+    quarters, per_quarter = _quarters(ws, used)
+    tahun = None
+    for i, t in enumerate(tokens):
+        if not used[i] and len(t) == 4 and t.isdecimal() and 2000 <= int(t) <= 2099:
+            used[i] = True
+            tahun = tahun or int(t)
+    has = set(ws)
+    nxt = [*ws[1:], ""]
+    opd_hit = False
+    for i in range(n - 1):
+        if idx.opd_lead and (ws[i], ws[i + 1]) == idx.opd_lead:
+            # "Dinas Koperasi ..." is how people name the whole office.
+            j = i
+            while j < n and (ws[j] in idx.opd_name or ws[j] in _FILLER):
+                used[j], j = True, j + 1
+            opd_hit = True
+        elif ws[i] in _ALL and ws[i + 1] == "bidang":
+            opd_hit = True
+    order: Literal["asc", "desc"] | None = None
+    strong: Metric | None = None
+    weak: Metric | None = None
+    rank = bool(has & _RANK) or any(
+        ws[i] in _PER and nxt[i] == "bidang" for i in range(n)
+    )  # "serapan per bidang" compares the bidang
+    kind: ScopeKind | None = None
+    listing = bool(has & _LIST)
+    content: dict[str, bool] = {}
+    secondary: set[str] = set()
+    for i, (w, exact) in enumerate(canon):
+        if used[i]:
+            continue
+        prev = ws[i - 1] if i else ""
+        if w in _PERMIT and (prev in _POLITE or nxt[i] in _POLITE):
+            continue  # "mohon izin bertanya" is courtesy, not the izin usaha program
+        if w in _SUPERLATIVE:
+            order, rank = order or _SUPERLATIVE[w], True
+        elif w in _ADJECTIVE and (
+            prev in _INTENSIFIER or (bool(has & {"mana", "siapa"}) and w in ("rendah", "tinggi"))
+        ):
+            order, rank = order or _ADJECTIVE[w], True
+            continue
+        if strong is None and w in _STRONG:
+            strong = _STRONG[w]
+        if weak is None and w in _WEAK:
+            weak = _WEAK[w]
+        if w == "sub" and nxt[i] in _KIND:
+            kind = "sub_kegiatan"
+            used[i + 1] = True
+        elif w in _KIND:
+            kind = _KIND[w]
+            listing = listing or nxt[i] == "apa"
+        elif w in ("apa", "mana") and nxt[i] in _LIST_TAIL:
+            listing = True
+        if w in _KEYWORDS:
+            if w in idx.vocab:
+                secondary.add(w)
+        elif w in idx.vocab and w not in _FILLER:
+            content[w] = content.get(w, False) or exact
+    opd_hit = opd_hit or any(w in idx.opd_words for w in content)
+    scope, candidates = idx.resolve(content, secondary, kind, opd_hit)
+    base = strong or weak
+    status = bool(has & _LAPOR and has & _STATUS_MARK) or ("status" in has and base is None)
+    deviasi = bool(has & _DEVIASI) or bool(has & _TARGET and has & _TARGET_CONTEXT)
+    deviasi = deviasi or bool(has & _NEGATION and has & _REACHED)
+    metric: Metric | None
+    if status:
+        metric = Metric.STATUS
+    elif deviasi:
+        metric = Metric.DEVIASI
+    elif rank and base != _H:
+        metric = Metric.RANKING
+    elif strong:
+        metric = strong
+    elif listing or (kind and base is None and scope and scope.kind in ("opd", "bidang")):
+        metric = Metric.DAFTAR
+    else:
+        metric = weak
+    chart = bool(has & (_CHART | _CHART_TREND))
+    trend = bool(has & (_CHART_TREND | _TREND)) or per_quarter or len(set(quarters)) > 1
+    garbage = not (metric or scope or candidates or quarters or tahun or chart or trend)
+    return ParsedQuestion(
+        text=clean,
+        metric=metric,
+        ranking_metric=base if base in _RANKABLE else _S,
+        order=order,
+        scope=scope,
+        scope_candidates=candidates,
+        triwulan=quarters[-1] if quarters else None,
+        tahun=tahun,
+        chart=chart,
+        trend=trend,
+        is_garbage=garbage,
+    )

@@ -1,0 +1,1 @@
+"""Files: the report parser, importer, export, plan template and demo data."""

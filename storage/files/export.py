@@ -1,0 +1,648 @@
+"""Exporting one quarter as the office's Laporan Kinerja Triwulan (XLSX) or as raw CSV.
+
+No Telegram here. ``build_report`` gathers plain data; the writers only lay it out. The
+XLSX follows the 22-column layout of the paper report closely enough that
+``storage.files.importer`` reads it back to the same figures: title and signature lines are
+single cells in column A, names sit in column P, amounts are whole numbers and percents
+are fractions formatted as percent.
+
+Rules (DESIGN.md): T/R of each quarter come from that quarter's own report; % capaian is
+R ÷ T of the quarter reported (never the sum of cumulative values); a node's realisation
+is its own figure, else the complete sum of its children, else empty (incomplete, not 0).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import IO, Any
+
+from babel.dates import format_date
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
+from sqlmodel import Session, select
+
+from storage.data.models import (
+    CapaianSasaran,
+    IndikatorSasaran,
+    Level,
+    Narasi,
+    Node,
+    PerangkatDaerah,
+    Report,
+    Sasaran,
+)
+from storage.domain.numbers import LOCALE, ratio_percent, roman
+from storage.services.queries import YearData, years_with_data
+
+NCOLS = 22
+FORMATS = ("xlsx", "csv")
+MONEY_FORMAT = "#,##0"
+PERCENT_FORMAT = "0.00%"
+
+# --- plain data ------------------------------------------------------------------------------
+
+
+@dataclass
+class NodeRow:
+    """A program, kegiatan or sub kegiatan as the quarter shows it (columns 16-22)."""
+
+    node_id: int
+    level: Level
+    nama: str
+    indikator: str
+    target: str
+    fisik: float | None  # percent points (64.7 = 64,70%)
+    pagu: int | None
+    realisasi: int | None  # None: incomplete, shown empty (never 0)
+    ket: str = ""
+
+    @property
+    def serapan(self) -> float | None:
+        return ratio_percent(self.realisasi, self.pagu)
+
+
+@dataclass
+class IndicatorCells:
+    """T/R of one sasaran indicator per quarter (columns 4-12), in percent points."""
+
+    nama: str
+    program_id: int | None
+    values: dict[int, tuple[float | None, float | None]]  # tw -> (T, R), only tw <= reported
+    capaian: float | None  # R ÷ T of the reported quarter × 100
+
+
+@dataclass
+class TableRow:
+    """One line of the table; any part may be empty."""
+
+    sasaran_nomor: int | None = None  # set on the first line of a sasaran only
+    sasaran_teks: str = ""
+    sasaran_indikator: str = ""
+    indicator: IndicatorCells | None = None
+    aksi: str = ""
+    hambatan: str = ""
+    tindak_lanjut: str = ""
+    node: NodeRow | None = None
+
+
+@dataclass
+class SasaranBlock:
+    nomor: int
+    teks: str
+    indikator: str
+    rows: list[TableRow] = field(default_factory=list)
+
+
+@dataclass
+class Signature:
+    tempat_tanggal: str  # "Koto Baru, Oktober 2022"
+    jabatan: str  # "KEPALA,"
+    nama: str
+    nip: str  # "NIP. 19800414 199810 2 001"
+
+
+@dataclass
+class ReportTable:
+    opd_nama: str
+    tahun: int
+    triwulan: int
+    title_rows: list[str]
+    sasaran: list[SasaranBlock]
+    signature: Signature
+
+    @property
+    def title(self) -> str:
+        return self.title_rows[-1]
+
+    def rows(self) -> Iterator[TableRow]:
+        for block in self.sasaran:
+            yield from block.rows
+
+    def node_rows(self) -> Iterator[tuple[int, NodeRow]]:
+        """(sasaran nomor, node) for every node line, in table order."""
+        for block in self.sasaran:
+            for row in block.rows:
+                if row.node is not None:
+                    yield block.nomor, row.node
+
+
+# --- building --------------------------------------------------------------------------------
+
+
+def report_title(tahun: int, tw: int) -> str:
+    return f"LAPORAN KINERJA TRIWULAN {roman(tw)} TAHUN {tahun}"
+
+
+def signing_month(tahun: int, tw: int) -> str:
+    """Reports are signed in the month after the quarter: TW III 2022 -> 'Oktober 2022'."""
+    month = tw * 3 + 1
+    year = tahun + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return format_date(date(year, month, 1), format="LLLL y", locale=LOCALE)
+
+
+def format_nip(nip: str) -> str:
+    """An 18-digit NIP is printed in its groups: birth date, appointment, sex, sequence."""
+    digits = "".join(ch for ch in nip if ch.isdecimal())
+    if len(digits) == 18:
+        return f"{digits[:8]} {digits[8:14]} {digits[14]} {digits[15:]}"
+    return nip.strip()
+
+
+def build_report(session: Session, opd_id: int, tahun: int, tw: int) -> ReportTable:
+    """Everything one quarter's report shows, as plain data.
+
+    Raises ``ValueError`` with an Indonesian message when the quarter, the office or the
+    year's data does not exist.
+    """
+    if tw not in (1, 2, 3, 4):
+        raise ValueError(f"Triwulan harus 1 sampai 4 (TW I–IV), bukan {tw}.")
+    opd = session.get(PerangkatDaerah, opd_id)
+    if opd is None:
+        raise ValueError(f"Perangkat daerah dengan id {opd_id} tidak ditemukan.")
+    data = YearData(session, opd_id, tahun)
+    if not data.nodes and not data.sasaran:
+        years = years_with_data(session, opd_id)
+        hint = (
+            f" Data yang tersedia: tahun {', '.join(str(y) for y in years)}."
+            if years
+            else " Belum ada laporan yang diimpor."
+        )
+        raise ValueError(
+            f"Tidak ada data Laporan Kinerja tahun {tahun} untuk {opd.nama}, "
+            f"sehingga laporan TW {roman(tw)} {tahun} tidak dapat dibuat.{hint}"
+        )
+
+    indicators = _indicators(session, data, tahun, tw)
+    narasi = _narasi(session, data, tw)
+    blocks: list[SasaranBlock] = []
+    for sas in sorted(data.sasaran.values(), key=lambda s: s.nomor):
+        assert sas.id is not None
+        blocks.append(
+            _sasaran_block(data, sas, tw, indicators.get(sas.id, []), narasi.get(sas.id, []))
+        )
+    signature = Signature(
+        tempat_tanggal=", ".join(p for p in (opd.tempat.strip(), signing_month(tahun, tw)) if p),
+        jabatan="KEPALA,",
+        nama=opd.nama_kepala,
+        nip=f"NIP. {format_nip(opd.nip_kepala)}" if opd.nip_kepala else "NIP.",
+    )
+    return ReportTable(
+        opd_nama=opd.nama,
+        tahun=tahun,
+        triwulan=tw,
+        title_rows=[opd.nama, report_title(tahun, tw)],
+        sasaran=blocks,
+        signature=signature,
+    )
+
+
+def _indicators(
+    session: Session, data: YearData, tahun: int, tw: int
+) -> dict[int, list[IndicatorCells]]:
+    """Per sasaran id: its indicators with T/R of TW I..tw.
+
+    Each quarter's values are the ones its own report gave, as ``capaian_kinerja`` picks
+    them, so a later report's restatement does not overwrite what was reported then.
+    """
+    if not data.sasaran:
+        return {}
+    inds = session.exec(
+        select(IndikatorSasaran)
+        .where(IndikatorSasaran.sasaran_id.in_(list(data.sasaran)))  # type: ignore[attr-defined]
+        .order_by(IndikatorSasaran.urutan, IndikatorSasaran.id)
+    ).all()
+    own_report: dict[int, int | None] = {
+        q: rid
+        for q, rid in session.exec(
+            select(Report.triwulan, Report.id).where(
+                Report.opd_id == data.opd_id, Report.tahun == tahun
+            )
+        ).all()
+    }
+    by_key: dict[tuple[int, int], list[CapaianSasaran]] = {}
+    if inds:
+        for v in session.exec(
+            select(CapaianSasaran).where(
+                CapaianSasaran.indikator_id.in_([i.id for i in inds]),  # type: ignore[attr-defined]
+                CapaianSasaran.triwulan <= tw,
+            )
+        ).all():
+            by_key.setdefault((v.indikator_id, v.triwulan), []).append(v)
+
+    out: dict[int, list[IndicatorCells]] = {}
+    for ind in inds:
+        if ind.program_id is not None and not data.in_plan(ind.program_id, tw):
+            # The program is not part of this quarter's report, so neither is its indicator.
+            continue
+        values: dict[int, tuple[float | None, float | None]] = {}
+        for q in range(1, tw + 1):
+            vals = by_key.get((ind.id, q), [])  # type: ignore[arg-type]
+            if not vals:
+                continue
+            own = own_report.get(q)
+            chosen = next((v for v in vals if v.report_id == own), None) or max(
+                vals, key=lambda v: v.report_id or 0
+            )
+            values[q] = (chosen.target, chosen.realisasi)
+        if ind.program_id is None and not values:
+            continue
+        t, r = values.get(tw, (None, None))
+        capaian = None if t is None or r is None or not t else round(r / t * 100, 2)
+        out.setdefault(ind.sasaran_id, []).append(
+            IndicatorCells(ind.nama, ind.program_id, values, capaian)
+        )
+    return out
+
+
+def _narasi(session: Session, data: YearData, tw: int) -> dict[int, list[Narasi]]:
+    """Per sasaran id: aksi/hambatan/tindak lanjut of TW ``tw`` (what ``narasi`` returns),
+    kept with their program ids so each lands on its program's lines."""
+    if not data.sasaran:
+        return {}
+    out: dict[int, list[Narasi]] = {}
+    for n in session.exec(
+        select(Narasi)
+        .where(Narasi.sasaran_id.in_(list(data.sasaran)), Narasi.triwulan == tw)  # type: ignore[attr-defined]
+        .order_by(Narasi.urutan, Narasi.id)
+    ).all():
+        out.setdefault(n.sasaran_id, []).append(n)
+    return out
+
+
+def _node_row(data: YearData, node: Node, tw: int) -> NodeRow:
+    assert node.id is not None
+    fig = data.node_figure(node.id, tw)
+    plan = data.plan(node.id, tw)
+    real = data.real.get((node.id, tw))
+    return NodeRow(
+        node_id=node.id,
+        level=Level(node.level),
+        nama=node.nama,
+        indikator=node.indikator,
+        target=plan.target if plan else "",
+        fisik=fig.fisik,
+        pagu=fig.pagu,
+        realisasi=fig.realisasi,
+        ket=real.ket if real else "",
+    )
+
+
+def _subtree(data: YearData, node: Node, tw: int) -> list[NodeRow]:
+    """The node and everything under it in the plan at ``tw``, depth first."""
+    out = [_node_row(data, node, tw)]
+    for child in data.children(node.id, tw):
+        out.extend(_subtree(data, child, tw))
+    return out
+
+
+def _sasaran_block(
+    data: YearData,
+    sas: Sasaran,
+    tw: int,
+    indicators: list[IndicatorCells],
+    narasi: list[Narasi],
+) -> SasaranBlock:
+    block = SasaranBlock(sas.nomor, sas.teks, sas.indikator)
+    assert sas.id is not None
+    programs = data.programs(tw, {sas.id})
+    program_ids = {p.id for p in programs}
+
+    def key(program_id: int | None) -> int | None:
+        return program_id if program_id in program_ids else None
+
+    inds_by: dict[int | None, list[IndicatorCells]] = {}
+    for ind in indicators:
+        inds_by.setdefault(key(ind.program_id), []).append(ind)
+    nar_by: dict[int | None, list[Narasi]] = {}
+    for n in narasi:
+        nar_by.setdefault(key(n.program_id), []).append(n)
+
+    def lay_out(nodes: list[NodeRow], inds: list[IndicatorCells], nars: list[Narasi]) -> None:
+        # The i-th indicator and the i-th narasi of a program go on the i-th line of its
+        # block, as the paper report does; the importer attributes them to that program.
+        for i in range(max(len(nodes), len(inds), len(nars))):
+            n = nars[i] if i < len(nars) else None
+            block.rows.append(
+                TableRow(
+                    indicator=inds[i] if i < len(inds) else None,
+                    aksi=n.aksi if n else "",
+                    hambatan=n.hambatan if n else "",
+                    tindak_lanjut=n.tindak_lanjut if n else "",
+                    node=nodes[i] if i < len(nodes) else None,
+                )
+            )
+
+    # Indicators and narasi of no program in this quarter's plan come first, on lines of
+    # their own, so they are not read back as belonging to the first program.
+    lay_out([], inds_by.get(None, []), nar_by.get(None, []))
+    for prog in programs:
+        lay_out(_subtree(data, prog, tw), inds_by.get(prog.id, []), nar_by.get(prog.id, []))
+    if not block.rows:
+        block.rows.append(TableRow())
+    first = block.rows[0]
+    first.sasaran_nomor, first.sasaran_teks, first.sasaran_indikator = (
+        sas.nomor,
+        sas.teks,
+        sas.indikator,
+    )
+    return block
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+HEADER_TOP = 4  # rows 1-2 title, 3 blank, 4-5 header, 6 column numbers
+FIRST_DATA_ROW = HEADER_TOP + 3
+
+# (first column, header text); each TRIWULAN header spans its T and R columns.
+HEADERS: list[tuple[int, str]] = [
+    (1, "NO"),
+    (2, "SASARAN STRATEGI"),
+    (3, "INDIKATOR KINERJA"),
+    (4, "TRIWULAN I"),
+    (6, "TRIWULAN II"),
+    (8, "TRIWULAN III"),
+    (10, "TRIWULAN IV"),
+    (12, "% CAPAIAN"),
+    (13, "AKSI YANG TELAH DILAKUKAN UNTUK MENCAPAI TARGET KINERJA"),
+    (14, "HAMBATAN/ PERMASALAHAN DALAM PENCAPAIAN TARGET KINERJA"),
+    (15, "TINDAK LANJUT YANG TELAH/ HARUS DILAKUKAN"),
+    (16, "PROGRAM/ KEGIATAN/ SUB KEGIATAN"),
+    (17, "INDIKATOR PROGRAM/ KEGIATAN/ SUB KEGIATAN"),
+    (18, "TARGET"),
+    (19, "REALISASI"),
+    (20, "ANGGARAN (Rp)"),
+    (21, "REALISASI ANGGARAN (Rp)"),
+    (22, "KET"),
+]
+_WIDTHS: dict[int, float] = {
+    1: 5,
+    2: 18,
+    3: 22,
+    **{c: 7.5 for c in range(4, 12)},
+    12: 9,
+    13: 22,
+    14: 20,
+    15: 20,
+    16: 36,
+    17: 28,
+    18: 11,
+    19: 10,
+    20: 15,
+    21: 15,
+    22: 8,
+}
+_FONT_SIZE = 9
+_LINE_HEIGHT = 12.0  # points per wrapped line at 9 pt
+_THIN = Side(style="thin")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+_INDENT = {Level.PROGRAM: 0, Level.KEGIATAN: 1, Level.SUB_KEGIATAN: 2}
+
+
+def _fraction(percent: float | None) -> float | None:
+    # Rounded so 40.27 is stored as 0.4027, not 0.40270000000000006.
+    return None if percent is None else round(percent / 100, 8)
+
+
+def _lines_needed(text: str, width: float) -> int:
+    """Wrapped lines of ``text`` in a column ``width`` characters wide (estimate).
+
+    Row heights are set explicitly because spreadsheet programs do not all re-fit the
+    heights of wrapped rows on opening, and a cut-off row prints cut off.
+    """
+    per_line = max(1.0, width * 1.2)  # a 9 pt font fits a little more than the width
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text).split("\n"))
+
+
+def _table_values(row: TableRow) -> dict[int, Any]:
+    v: dict[int, Any] = {}
+    if row.sasaran_nomor is not None:
+        v[1] = row.sasaran_nomor
+        v[2] = row.sasaran_teks or None
+        v[3] = row.sasaran_indikator or None
+    if row.indicator is not None:
+        for q, (t, r) in row.indicator.values.items():
+            v[2 + 2 * q] = _fraction(t)
+            v[3 + 2 * q] = _fraction(r)
+        v[12] = _fraction(row.indicator.capaian)
+    v[13] = row.aksi or None
+    v[14] = row.hambatan or None
+    v[15] = row.tindak_lanjut or None
+    if row.node is not None:
+        n = row.node
+        v[16] = n.nama
+        v[17] = n.indikator or None
+        v[18] = n.target or None
+        v[19] = _fraction(n.fisik)
+        v[20] = n.pagu
+        v[21] = n.realisasi
+        v[22] = n.ket or None
+    return v
+
+
+def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[bytes]) -> None:
+    """Lay ``table`` out as the office's 22-column report, ready to print landscape."""
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = f"TW {roman(table.triwulan)} {table.tahun}"
+    last_col = get_column_letter(NCOLS)
+    base = Font(size=_FONT_SIZE)
+    bold = Font(size=_FONT_SIZE, bold=True)
+    wrap_top = Alignment(wrap_text=True, vertical="top")
+
+    for col, width in _WIDTHS.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+    # Title: single cells in column A (merged across for centring) — the importer
+    # recognises a report by exactly this shape.
+    for r, text in enumerate(table.title_rows, start=1):
+        cell = ws.cell(row=r, column=1, value=text)
+        cell.font = Font(size=12, bold=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center")
+        ws.merge_cells(f"A{r}:{last_col}{r}")
+        ws.row_dimensions[r].height = 18
+
+    top, sub = HEADER_TOP, HEADER_TOP + 1
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for col in range(1, NCOLS + 1):
+        for r in (top, sub, sub + 1):
+            c = ws.cell(row=r, column=col)
+            c.border = _BORDER
+            c.alignment = center
+            c.font = bold if r != sub + 1 else base
+            if r != sub + 1:
+                c.fill = _HEADER_FILL
+        ws.cell(row=sub + 1, column=col, value=col)
+    header_lines = 1
+    for col, text in HEADERS:
+        ws.cell(row=top, column=col, value=text)
+        letter = get_column_letter(col)
+        if 4 <= col <= 11:
+            ws.merge_cells(f"{letter}{top}:{get_column_letter(col + 1)}{top}")
+            ws.cell(row=sub, column=col, value="T")
+            ws.cell(row=sub, column=col + 1, value="R")
+        else:
+            ws.merge_cells(f"{letter}{top}:{letter}{sub}")
+            header_lines = max(header_lines, _lines_needed(text, _WIDTHS[col] * 0.9) - 1)
+    ws.row_dimensions[top].height = max(15.0, header_lines * _LINE_HEIGHT + 4)
+    ws.row_dimensions[sub].height = 15
+
+    r = FIRST_DATA_ROW
+    for row in table.rows():
+        values = _table_values(row)
+        node_bold = row.node is not None and row.node.level in (Level.PROGRAM, Level.KEGIATAN)
+        lines = 1
+        for col in range(1, NCOLS + 1):
+            value = values.get(col)
+            c = ws.cell(row=r, column=col, value=value)
+            c.border = _BORDER
+            c.font = bold if node_bold and col >= 16 else base
+            if col == 1:
+                c.alignment = Alignment(horizontal="center", vertical="top")
+            elif 4 <= col <= 12 or col == 19:
+                c.alignment = Alignment(horizontal="center", vertical="top")
+                c.number_format = PERCENT_FORMAT
+            elif col in (20, 21):
+                c.alignment = Alignment(horizontal="right", vertical="top")
+                c.number_format = MONEY_FORMAT
+            elif col == 16 and row.node is not None:
+                c.alignment = Alignment(
+                    wrap_text=True, vertical="top", indent=_INDENT[row.node.level]
+                )
+            else:
+                c.alignment = wrap_top
+            if isinstance(value, str):
+                width = _WIDTHS[col] - (
+                    2 * _INDENT[row.node.level] if col == 16 and row.node else 0
+                )
+                lines = max(lines, _lines_needed(value, width))
+        ws.row_dimensions[r].height = lines * _LINE_HEIGHT + 3
+        r += 1
+
+    # Signature: single cells in column A, merged across and right-aligned so the block
+    # stands at the right as on the paper report, and the importer still reads it.
+    r += 1
+    sig = table.signature
+    sig_lines: list[tuple[str, bool]] = [
+        (sig.tempat_tanggal, False),
+        (sig.jabatan, True),
+        ("", False),
+        ("", False),
+        ("", False),
+        (sig.nama, True),
+        (sig.nip, False),
+    ]
+    for text, is_bold in sig_lines:
+        if text:
+            c = ws.cell(row=r, column=1, value=text)
+            c.font = Font(size=10, bold=is_bold)
+            c.alignment = Alignment(horizontal="right", vertical="center")
+            ws.merge_cells(f"A{r}:{last_col}{r}")
+        r += 1
+
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1)
+    ws.print_title_rows = f"{top}:{sub + 1}"
+    ws.print_area = f"A1:{last_col}{r - 1}"
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    # F4 (215 × 330 mm) has no code in the spreadsheet format; A4 scaled to the page
+    # width prints on both.
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_margins = PageMargins(
+        left=0.25, right=0.25, top=0.4, bottom=0.4, header=0.2, footer=0.2
+    )
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "Halaman &P dari &N"
+    ws.oddFooter.center.size = 8
+    ws.sheet_view.zoomScale = 90
+    wb.save(path_or_buffer)  # type: ignore[arg-type]
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "tahun",
+    "triwulan",
+    "sasaran",
+    "level",
+    "nama",
+    "indikator",
+    "target",
+    "pagu",
+    "realisasi_anggaran",
+    "realisasi_fisik",
+    "serapan",
+    "ket",
+]
+
+
+def _raw(value: object) -> object:
+    return "" if value is None else value
+
+
+def write_csv(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[Any]) -> None:
+    """One line per node with raw figures: rupiah as integers, percents as percent points."""
+    text = io.StringIO(newline="")
+    w = csv.writer(text, lineterminator="\n")
+    w.writerow(CSV_COLUMNS)
+    for nomor, n in table.node_rows():
+        w.writerow(
+            [
+                table.tahun,
+                table.triwulan,
+                nomor,
+                str(n.level),
+                n.nama,
+                n.indikator,
+                n.target,
+                _raw(n.pagu),
+                _raw(n.realisasi),
+                _raw(n.fisik),
+                _raw(n.serapan),
+                n.ket,
+            ]
+        )
+    content = text.getvalue()
+    if isinstance(path_or_buffer, str | os.PathLike):
+        with open(path_or_buffer, "w", encoding="utf-8", newline="") as f:
+            f.write(content)
+    elif isinstance(path_or_buffer, io.TextIOBase):
+        path_or_buffer.write(content)
+    else:
+        path_or_buffer.write(content.encode("utf-8"))
+
+
+# --- for the bot -----------------------------------------------------------------------------
+
+
+def export_filename(tahun: int, tw: int, fmt: str) -> str:
+    return f"laporan-kinerja-{tahun}-tw{tw}.{fmt}"
+
+
+def export_bytes(
+    session: Session, opd_id: int, tahun: int, tw: int, fmt: str = "xlsx"
+) -> tuple[str, bytes]:
+    """(file name, content) of one quarter's report, ready to send as a document."""
+    fmt = fmt.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"Format '{fmt}' tidak tersedia. Pilih xlsx atau csv.")
+    table = build_report(session, opd_id, tahun, tw)
+    buf = io.BytesIO()
+    if fmt == "xlsx":
+        write_xlsx(table, buf)
+    else:
+        write_csv(table, buf)
+    return export_filename(tahun, tw, fmt), buf.getvalue()

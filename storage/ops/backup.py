@@ -1,0 +1,281 @@
+"""Backup and restore of the whole database (``monev backup`` / ``monev restore``).
+
+SQLite goes through sqlite3's online backup API, which copies a consistent snapshot while
+the bot keeps running (WAL readers and writers are not blocked). PostgreSQL goes through
+``pg_dump``/``pg_restore`` in the custom format, which also survives a major-version
+upgrade of the server.
+
+A PostgreSQL engine whose search_path starts with a schema other than ``public`` is backed
+up as that schema alone (the test suite gives every test a schema of its own). Such a dump
+restores into a schema of the same name, in the same or another database.
+
+Backups hold names and NIPs of people, so files are written readable by the owner only,
+and under a temporary name first: a failed backup never leaves a file that looks good.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import inspect, select, table, text
+from sqlalchemy.engine import Engine
+
+from storage.data import db
+
+WIB = ZoneInfo("Asia/Jakarta")
+SQLITE_SUFFIX = ".sqlite"
+PG_SUFFIX = ".dump"
+# Tables that exist in a freshly migrated, still empty database.
+BOOKKEEPING_TABLES = frozenset({"alembic_version"})
+
+
+class BackupError(RuntimeError):
+    """A backup or restore that could not be done; the message is for the operator."""
+
+
+def default_backup_path(engine: Engine, folder: Path, now: datetime | None = None) -> Path:
+    """``folder/monev-YYYYmmdd-HHMMSS.sqlite`` (or ``.dump``), stamped in WIB."""
+    stamp = (now or datetime.now(WIB)).strftime("%Y%m%d-%H%M%S")
+    suffix = SQLITE_SUFFIX if db.is_sqlite(engine) else PG_SUFFIX
+    return Path(folder) / f"monev-{stamp}{suffix}"
+
+
+# --- PostgreSQL connection for the client tools -------------------------------------------
+
+
+def _conninfo(engine: Engine) -> tuple[str, dict[str, str]]:
+    """A libpq keyword/value conninfo for pg_dump/pg_restore, and the environment to run
+    them in. The password travels in PGPASSWORD, never on the command line (``ps``)."""
+    url = engine.url
+    params: dict[str, str] = {}
+    if url.host:
+        params["host"] = url.host
+    if url.port:
+        params["port"] = str(url.port)
+    if url.username:
+        params["user"] = url.username
+    if url.database:
+        params["dbname"] = url.database
+    for key, value in url.query.items():
+        # Everything else in the URL (sslmode, options, ...) is a libpq parameter too.
+        params[key] = value if isinstance(value, str) else value[-1]
+
+    def quote(value: str) -> str:
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    conninfo = " ".join(f"{k}={quote(v)}" for k, v in params.items())
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    return conninfo, env
+
+
+def _pg_schema(engine: Engine) -> str | None:
+    """The schema this engine works in, when it is not the default ``public``.
+
+    Asked from the server rather than read from the URL, so a search_path given through
+    ``connect_args`` counts as well as one in ``?options=-csearch_path=``.
+    """
+    with engine.connect() as conn:
+        path = conn.execute(text("SHOW search_path")).scalar_one()
+    for part in str(path).split(","):
+        name = part.strip().strip('"')
+        if name and name != "$user":
+            return None if name == "public" else name
+    return None
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(
+            f"Program {name} tidak ditemukan. Pasang klien PostgreSQL "
+            "(Debian: apt install postgresql-client) dengan versi yang sama atau lebih baru "
+            "dari server basis data."
+        )
+    return found
+
+
+def _run(cmd: list[str], env: dict[str, str], what: str) -> None:
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        message = (proc.stderr or proc.stdout).strip()
+        raise BackupError(f"{what} gagal (kode {proc.returncode}):\n{message}")
+
+
+# --- emptiness ----------------------------------------------------------------------------
+
+
+def is_empty(engine: Engine) -> bool:
+    """True when no table holds a row. A freshly migrated database counts as empty."""
+    with engine.connect() as conn:
+        names = inspect(conn).get_table_names()
+        for name in names:
+            if name in BOOKKEEPING_TABLES:
+                continue
+            if conn.execute(select(text("1")).select_from(table(name)).limit(1)).first():
+                return False
+    return True
+
+
+# --- backup ---------------------------------------------------------------------------------
+
+
+def backup(engine: Engine, dest: Path) -> Path:
+    """Copy the whole database to ``dest`` (a file, or a folder for the default name)."""
+    dest = Path(dest)
+    if dest.is_dir():
+        dest = default_backup_path(engine, dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(f".{dest.name}.partial")
+    partial.unlink(missing_ok=True)
+    try:
+        # Owner-only from the first byte on.
+        partial.touch(mode=0o600)
+        if db.is_sqlite(engine):
+            _backup_sqlite(engine, partial)
+        else:
+            _backup_pg(engine, partial)
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)
+    return dest
+
+
+def _backup_sqlite(engine: Engine, dest: Path) -> None:
+    raw = engine.raw_connection()
+    try:
+        source = raw.driver_connection
+        assert isinstance(source, sqlite3.Connection)
+        target = sqlite3.connect(dest)
+        try:
+            source.backup(target)
+            # One self-contained file: no -wal/-shm companions to forget when copying it.
+            target.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            target.close()
+    finally:
+        raw.close()
+
+
+def _backup_pg(engine: Engine, dest: Path) -> None:
+    conninfo, env = _conninfo(engine)
+    cmd = [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={dest}"]
+    schema = _pg_schema(engine)
+    if schema:
+        cmd.append(f"--schema={schema}")
+    cmd.append(f"--dbname={conninfo}")
+    _run(cmd, env, "pg_dump")
+
+
+# --- restore ----------------------------------------------------------------------------------
+
+
+def restore(engine: Engine, src: Path, *, force: bool = False) -> None:
+    """Replace the database's content with the backup ``src``.
+
+    Refuses a database that already holds data unless ``force``: a restore into the wrong
+    DATABASE_URL would otherwise silently wipe a live installation.
+    """
+    src = Path(src)
+    if not src.is_file():
+        raise ValueError(f"Berkas cadangan {src} tidak ditemukan.")
+    sqlite = db.is_sqlite(engine)
+    _check_kind(src, sqlite)
+    if not force and not is_empty(engine):
+        raise ValueError(
+            "Basis data tujuan sudah berisi data. Pemulihan akan menimpa seluruh isinya; "
+            "bila memang itu maksudnya, ulangi dengan --force (hentikan bot lebih dulu)."
+        )
+    if sqlite:
+        _restore_sqlite(engine, src)
+    else:
+        _restore_pg(engine, src)
+    # Pooled connections may hold pages or catalogue entries of the old content.
+    engine.dispose()
+
+
+def _check_kind(src: Path, sqlite: bool) -> None:
+    with src.open("rb") as fh:
+        magic = fh.read(16)
+    is_sqlite_file = magic.startswith(b"SQLite format 3")
+    is_pg_dump = magic.startswith(b"PGDMP")
+    if sqlite and not is_sqlite_file:
+        raise ValueError(
+            f"{src} bukan cadangan SQLite; basis data tujuan (DATABASE_URL) adalah SQLite."
+        )
+    if not sqlite and not is_pg_dump:
+        raise ValueError(
+            f"{src} bukan cadangan pg_dump (format custom); basis data tujuan adalah PostgreSQL."
+        )
+
+
+def _restore_sqlite(engine: Engine, src: Path) -> None:
+    source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    try:
+        try:
+            source.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{src} rusak atau bukan basis data SQLite ({exc}).") from exc
+        raw = engine.raw_connection()
+        try:
+            target = raw.driver_connection
+            assert isinstance(target, sqlite3.Connection)
+            # The backup API writes every page under one lock: other connections see the old
+            # database or the new one, never a mixture.
+            source.backup(target)
+        finally:
+            raw.close()
+    finally:
+        source.close()
+
+
+def _restore_pg(engine: Engine, src: Path) -> None:
+    conninfo, env = _conninfo(engine)
+    schema = _pg_schema(engine)
+    dumped = _dump_schemas(src, env)
+    if dumped != ({schema} if schema else set()):
+        inside = f"skema {', '.join(sorted(dumped))}" if dumped else "seluruh basis data"
+        raise ValueError(
+            f"Cadangan {src} berisi {inside}, sedangkan basis data tujuan memakai skema "
+            f"{schema or 'public'}. Pulihkan ke tempat yang sejenis dengan asal cadangan."
+        )
+    cmd = [
+        _tool("pg_restore"),
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        # All or nothing: a failed restore leaves the database as it was.
+        "--single-transaction",
+        f"--dbname={conninfo}",
+        str(src),
+    ]
+    _run(cmd, env, "pg_restore")
+
+
+def _dump_schemas(src: Path, env: dict[str, str]) -> set[str]:
+    """Schemas created by a dump made with ``--schema`` (empty for a whole-database dump)."""
+    proc = subprocess.run(
+        [_tool("pg_restore"), "--list", str(src)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise ValueError(f"{src} tidak bisa dibaca pg_restore: {proc.stderr.strip()}")
+    schemas = set()
+    for line in proc.stdout.splitlines():
+        # "; 5 2615 12345 SCHEMA - t_abc postgres" / "5; 2615 12345 SCHEMA - t_abc postgres"
+        fields = line.split()
+        if "SCHEMA" in fields and not line.startswith(";"):
+            i = fields.index("SCHEMA")
+            if len(fields) > i + 2 and fields[i + 2] != "public":
+                schemas.add(fields[i + 2])
+    return schemas

@@ -1,0 +1,831 @@
+"""Setting up a real office: the office and its bidang, the year's plan, a new year, pagu revisions.
+
+No Telegram here. The demo profile is one office's structure; every other office starts
+empty with ``init_office``, describes its plan in the XLSX template of ``write_template``
+(read back by ``storage.files.importer``), carries its structure into the next year with
+``copy_year`` and records budget shifts (pergeseran, APBD Perubahan) with ``revise_pagu``.
+Errors are ``SetupError`` whose ``str()`` is an Indonesian message for the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session, select
+
+from storage.data.audit import record
+from storage.data.models import (
+    Bidang,
+    IndikatorSasaran,
+    Level,
+    Node,
+    NodePlan,
+    PerangkatDaerah,
+    Sasaran,
+    Source,
+)
+from storage.domain.numbers import format_rupiah, roman
+from storage.files.export import HEADERS
+from storage.files.importer import normalise_name
+from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
+from storage.services.queries import YearData
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+BidangSpec = tuple[str, str, list[str], list[int]]  # kode, nama, aliases, sasaran numbers
+
+DEFAULT_BIDANG: BidangSpec = (
+    "sekretariat",
+    "Sekretariat",
+    ["sekretariat", "sekre", "sekretaris", "kesekretariatan", "umum"],
+    [1],
+)
+
+
+class SetupError(ValueError):
+    """A setup request that cannot be carried out; ``str()`` is an Indonesian message."""
+
+
+# storage.services.queries keeps ORM objects and year lists in caches shared across sessions and
+# keyed on the newest audit id; the writes here need the rows of their own session, so
+# they use these plain queries instead.
+
+
+def _get_opd(session: Session, opd_id: int | None) -> PerangkatDaerah | None:
+    if opd_id is not None:
+        return session.get(PerangkatDaerah, opd_id)
+    return session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).first()
+
+
+def list_bidang(session: Session, opd_id: int) -> list[Bidang]:
+    return list(
+        session.exec(
+            select(Bidang).where(Bidang.opd_id == opd_id).order_by(Bidang.urutan, Bidang.id)
+        ).all()
+    )
+
+
+def years_with_data(session: Session, opd_id: int) -> list[int]:
+    return sorted(session.exec(select(Node.tahun).where(Node.opd_id == opd_id).distinct()).all())
+
+
+def _require_opd(session: Session, opd_id: int | None) -> PerangkatDaerah:
+    opd = _get_opd(session, opd_id)
+    if opd is None:
+        if opd_id is not None:
+            raise SetupError(f"Perangkat daerah dengan id {opd_id} tidak ada.")
+        raise SetupError(
+            "Basis data belum berisi perangkat daerah. Buat dulu dengan: "
+            'monev init --opd "NAMA DINAS" --kepala "NAMA" --nip "NIP"'
+        )
+    return opd
+
+
+# --- the office ------------------------------------------------------------------------------
+
+
+def _is_sekretariat(kode: str, nama: str) -> bool:
+    return "sekretariat" in {normalise_name(kode), normalise_name(nama)}
+
+
+def init_office(
+    session: Session,
+    *,
+    nama: str,
+    kepala: str,
+    nip: str,
+    tempat: str = "",
+    bidang: list[BidangSpec] | None = None,
+    actor: str,
+) -> PerangkatDaerah:
+    """Create an empty office with its bidang.
+
+    Every dinas has a Sekretariat, so it is always there: ``bidang=None`` gives Sekretariat
+    (sasaran 1) alone, and a list of bidang is added to it unless the list names its own
+    Sekretariat. In that case Sekretariat keeps sasaran 1 only when no listed bidang
+    claims it. A sasaran number belongs to one bidang only.
+    """
+    nama = " ".join(nama.split())
+    if not nama:
+        raise SetupError("Nama perangkat daerah wajib diisi.")
+    key = normalise_name(nama)
+    for other in session.exec(select(PerangkatDaerah)).all():
+        if normalise_name(other.nama) == key:
+            raise SetupError(
+                f"Perangkat daerah '{other.nama}' sudah ada (id {other.id}). "
+                "Gunakan nama lain atau kelola yang sudah ada."
+            )
+    nip_digits = "".join(nip.split())
+    if nip_digits and not nip_digits.isdecimal():
+        raise SetupError(f"NIP '{nip}' tidak sah: NIP hanya berisi angka (biasanya 18 digit).")
+
+    specs = list(bidang or [])
+    if not any(_is_sekretariat(k, n) for k, n, _, _ in specs):
+        claimed = {s for _, _, _, nums in specs for s in nums}
+        kode, bnama, aliases, nums = DEFAULT_BIDANG
+        specs.insert(0, (kode, bnama, aliases, [s for s in nums if s not in claimed]))
+
+    seen_kode: dict[str, str] = {}
+    owner: dict[int, str] = {}
+    for kode, bnama, _, nums in specs:
+        k = kode.strip().lower()
+        if not k or not bnama.strip():
+            raise SetupError("Setiap bidang perlu kode dan nama, misalnya kop:Koperasi:2.")
+        if k in seen_kode:
+            raise SetupError(f"Kode bidang '{k}' dipakai dua kali ({seen_kode[k]}, {bnama}).")
+        seen_kode[k] = bnama.strip()
+        for n in nums:
+            if n < 1:
+                raise SetupError(f"Nomor sasaran bidang {bnama} harus 1 atau lebih, bukan {n}.")
+            if n in owner:
+                raise SetupError(
+                    f"Sasaran {n} dipegang dua bidang ({owner[n]} dan {bnama}); "
+                    "satu sasaran hanya milik satu bidang."
+                )
+            owner[n] = bnama.strip()
+
+    opd = PerangkatDaerah(
+        nama=nama, nama_kepala=" ".join(kepala.split()), nip_kepala=nip_digits, tempat=tempat
+    )
+    session.add(opd)
+    session.flush()
+    for i, (kode, bnama, aliases, nums) in enumerate(specs):
+        alias_list = list(dict.fromkeys(a.strip().lower() for a in [kode, bnama, *aliases]))
+        session.add(
+            Bidang(
+                opd_id=opd.id,  # type: ignore[arg-type]
+                kode=kode.strip().lower(),
+                nama=bnama.strip(),
+                aliases=",".join(a for a in alias_list if a),
+                sasaran=",".join(str(n) for n in sorted(nums)),
+                urutan=i,
+            )
+        )
+    record(
+        session,
+        actor=actor,
+        entity="perangkat_daerah",
+        entity_id=opd.id,
+        field="nama",
+        old=None,
+        new=nama,
+    )
+    session.flush()
+    return opd
+
+
+# --- the plan template -----------------------------------------------------------------------
+
+SHEET_PLAN = "Rencana"
+SHEET_HELP = "Petunjuk"
+NCOLS = 22
+MONEY_FORMAT = "#,##0"
+EXAMPLE_MARK = "CONTOH"
+
+# The importer recognises the header row by SASARAN, PROGRAM and ANGGARAN in it.
+_WIDTHS: dict[int, float] = {
+    1: 5,
+    2: 30,
+    3: 28,
+    **{c: 5 for c in range(4, 16)},
+    16: 55,
+    17: 35,
+    18: 14,
+    19: 11,
+    20: 18,
+    21: 15,
+    22: 12,
+}
+_THIN = Side(style="thin")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+_EXAMPLE_FILL = PatternFill("solid", fgColor="FFF2CC")
+_INDENT = {Level.PROGRAM: 0, Level.KEGIATAN: 1, Level.SUB_KEGIATAN: 2}
+_PREFIX = {Level.PROGRAM: "PROGRAM", Level.KEGIATAN: "Kegiatan", Level.SUB_KEGIATAN: "Sub Kegiatan"}
+_FIRST_DATA_ROW = 7  # 1 office, 2 title, 3 blank, 4 header, 5 T/R, 6 column numbers
+
+
+@dataclass
+class _PlanRow:
+    level: Level
+    nama: str
+    indikator: str
+    target: str
+    pagu: int | None
+    example: bool = False
+
+
+@dataclass
+class _SasaranRow:
+    nomor: int
+    teks: str
+    indikator: str
+    nodes: list[_PlanRow]
+    example: bool = False
+
+
+def current_year() -> int:
+    return datetime.now(WIB).year
+
+
+def template_year(session: Session, opd_id: int) -> int:
+    """The year a template is written for by default: the latest with a plan, else this year."""
+    years = years_with_data(session, opd_id)
+    return years[-1] if years else current_year()
+
+
+def with_prefix(level: Level, nama: str) -> str:
+    """The name as the importer needs it: the level prefix decides the level of a row.
+
+    Real reports leave prefixes out in places (DESIGN.md); the importer matches names
+    without their prefix, so adding one does not make a node new.
+    """
+    nama = " ".join(nama.split())
+    if level is Level.SUB_KEGIATAN:
+        ok = bool(_SUB_RE.match(nama))
+    elif level is Level.KEGIATAN:
+        ok = bool(_KEGIATAN_RE.match(nama))
+    else:
+        ok = bool(_PROGRAM_RE.match(nama))
+    return nama if ok else f"{_PREFIX[level]} {nama}"
+
+
+def _subtree_rows(data: YearData, node: Node, tw: int) -> list[_PlanRow]:
+    """The node and everything under it in the plan at ``tw``, depth first."""
+    assert node.id is not None
+    plan = data.plan(node.id, tw)
+    assert plan is not None
+    level = Level(node.level)
+    out = [_PlanRow(level, with_prefix(level, node.nama), node.indikator, plan.target, plan.pagu)]
+    for child in data.children(node.id, tw):
+        out.extend(_subtree_rows(data, child, tw))
+    return out
+
+
+def _plan_rows(data: YearData, tw: int) -> list[_SasaranRow]:
+    """The plan in force at ``tw``: every sasaran with its tree."""
+    out: list[_SasaranRow] = []
+    for sas in sorted(data.sasaran.values(), key=lambda s: s.nomor):
+        assert sas.id is not None
+        rows = [r for p in data.programs(tw, {sas.id}) for r in _subtree_rows(data, p, tw)]
+        out.append(_SasaranRow(sas.nomor, sas.teks, sas.indikator, rows))
+    return out
+
+
+def _example_rows(bidang: list[Bidang], sasaran: list[_SasaranRow]) -> list[_SasaranRow]:
+    """A few rows that show the shape of a plan; marked so nobody imports them unawares.
+
+    Sasaran the year has already are kept; example sasaran stand for the bidang's numbers.
+    """
+    known = {s.nomor: s for s in sasaran}
+    numbers = sorted({n for b in bidang for n in b.sasaran_numbers()} | set(known)) or [1]
+    owner = {n: b.nama for b in bidang for n in b.sasaran_numbers()}
+    out: list[_SasaranRow] = []
+    for i, n in enumerate(numbers):
+        nodes: list[_PlanRow] = []
+        if i == 0:
+            nodes = [
+                _PlanRow(
+                    Level.PROGRAM,
+                    "PROGRAM CONTOH PENUNJANG URUSAN PEMERINTAHAN DAERAH",
+                    "Persentase terlaksananya penunjang urusan pemerintahan",
+                    "100%",
+                    150_000_000,
+                    True,
+                ),
+                _PlanRow(
+                    Level.KEGIATAN,
+                    "Kegiatan Contoh Perencanaan, Penganggaran dan Evaluasi Kinerja",
+                    "Persentase terlaksananya perencanaan dan evaluasi kinerja",
+                    "100%",
+                    150_000_000,
+                    True,
+                ),
+                _PlanRow(
+                    Level.SUB_KEGIATAN,
+                    "Sub Kegiatan Contoh Penyusunan Dokumen Perencanaan Perangkat Daerah",
+                    "Jumlah dokumen perencanaan yang tersusun",
+                    "1 Dokumen",
+                    100_000_000,
+                    True,
+                ),
+                _PlanRow(
+                    Level.SUB_KEGIATAN,
+                    "Sub Kegiatan Contoh Evaluasi Kinerja Perangkat Daerah",
+                    "Jumlah laporan evaluasi kinerja",
+                    "4 Laporan",
+                    50_000_000,
+                    True,
+                ),
+            ]
+        if n in known:
+            out.append(_SasaranRow(n, known[n].teks, known[n].indikator, nodes))
+            continue
+        bidang_nama = owner.get(n, "")
+        out.append(
+            _SasaranRow(
+                n,
+                f"Contoh: sasaran strategis {('bidang ' + bidang_nama) if bidang_nama else n}",
+                "Contoh: indikator kinerja sasaran",
+                nodes,
+                True,
+            )
+        )
+    return out
+
+
+def _help_lines(
+    opd: PerangkatDaerah, tahun: int, bidang: list[Bidang], examples: bool
+) -> list[str]:
+    """The Petunjuk sheet, one line a row in column A.
+
+    The importer reads every sheet of a workbook; a row with a single cell is harmless to it,
+    but a line must not contain the report title phrase, or it would start a new report.
+    """
+    mapping = (
+        "; ".join(
+            f"{b.nama}: sasaran {', '.join(str(n) for n in b.sasaran_numbers()) or '(belum ada)'}"
+            for b in bidang
+        )
+        or "(belum ada bidang)"
+    )
+    lines = [
+        f"PETUNJUK PENGISIAN RENCANA TAHUN {tahun}",
+        opd.nama,
+        "",
+        f"Lembar '{SHEET_PLAN}' memuat rencana tahun {tahun}: sasaran, program, kegiatan, "
+        "sub kegiatan, indikator, target dan pagu anggaran.",
+        "",
+        "1. Jangan mengubah baris nama perangkat daerah dan baris judul di atas tabel, "
+        "baris judul kolom, baris T/R, dan baris nomor kolom 1 sampai 22. "
+        "Dari baris-baris itulah berkas ini dikenali saat diimpor.",
+        "2. Setiap sasaran menempati satu baris: nomor sasaran di kolom 1 (A), uraian sasaran "
+        "di kolom 2 (B), indikator kinerja sasaran di kolom 3 (C).",
+        f"3. Nomor sasaran menentukan bidang yang melaporkannya. Pembagian saat ini: {mapping}.",
+        "4. Di bawah baris sasaran, tulis program, kegiatan dan sub kegiatannya, satu per baris, "
+        "di kolom 16 (P): program dahulu, lalu setiap kegiatannya diikuti sub kegiatannya.",
+        "5. Awali nama dengan kata PROGRAM, Kegiatan, atau Sub Kegiatan. Awalan itulah yang "
+        "menentukan tingkat baris, jadi jangan dihapus.",
+        "6. Kolom 17 (Q) berisi indikator, kolom 18 (R) target "
+        "(misalnya 100%, 1 Dokumen, 12 Bulan).",
+        "7. Kolom 20 (T) berisi pagu anggaran dalam rupiah penuh tanpa Rp dan tanpa sen, "
+        "misalnya 1500000000. Pagu kegiatan sama dengan jumlah pagu sub kegiatannya, "
+        "dan pagu program sama dengan jumlah pagu kegiatannya.",
+        "8. Biarkan kosong kolom 4 sampai 15, kolom 19 (realisasi fisik) dan kolom 21 "
+        "(realisasi anggaran). Realisasi diisi setiap triwulan melalui bot.",
+    ]
+    if examples:
+        lines.append(
+            f"9. Baris berwarna kuning bertanda {EXAMPLE_MARK} di kolom 22 (KET) hanya contoh. "
+            "Ganti dengan rencana sebenarnya atau hapus sebelum berkas diimpor."
+        )
+    else:
+        lines.append(
+            f"9. Isian lembar ini diambil dari rencana tahun {tahun} yang sudah tersimpan "
+            "(rencana yang berlaku pada awal tahun)."
+        )
+    lines += [
+        "",
+        "Setelah selesai, simpan sebagai XLSX lalu impor, misalnya:",
+        f"    monev import rencana-{tahun}.xlsx",
+        "",
+        "PERHATIAN",
+        "- Berkas ini diimpor sebagai rencana triwulan pertama. Jangan mengimpornya untuk tahun "
+        "yang sudah berisi laporan triwulan pertama: angka realisasi triwulan itu akan "
+        "terhapus karena berkas ini tidak memuatnya.",
+        "- Perubahan pagu di tengah tahun (pergeseran anggaran, APBD Perubahan) dicatat dengan:",
+        '    monev pagu --node "nama sub kegiatan" --dari-tw 3 --pagu "1.500.000.000" '
+        '--alasan "APBD Perubahan"',
+        "- Untuk tahun berikutnya, salin struktur tahun ini tanpa realisasi dengan:",
+        f"    monev tahun-baru --dari {tahun} --ke {tahun + 1}",
+    ]
+    return lines
+
+
+def _money_cell(value: int | None) -> int | str | None:
+    # The importer finds the pagu column by an amount written with digit grouping; a
+    # workbook integer below 1000 is read back without grouping, so it is spelt with Rp.
+    if value is None or value >= 1000:
+        return value
+    return f"Rp {value}"
+
+
+def _write_plan_sheet(
+    ws: Worksheet, opd: PerangkatDaerah, tahun: int, rows: list[_SasaranRow]
+) -> None:
+    ws.title = SHEET_PLAN
+    for col, width in _WIDTHS.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+    title_font = Font(size=12, bold=True)
+    # Single cells in column A: the importer takes the office from the line right above
+    # the title, and the quarter and year from the title.
+    ws.cell(row=1, column=1, value=opd.nama).font = title_font
+    ws.cell(row=2, column=1, value=f"LAPORAN KINERJA TRIWULAN I TAHUN {tahun}").font = title_font
+
+    top, sub, numbers = 4, 5, 6
+    bold = Font(bold=True)
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    for col in range(1, NCOLS + 1):
+        for r in (top, sub, numbers):
+            c = ws.cell(row=r, column=col)
+            c.border = _BORDER
+            c.alignment = center
+            if r != numbers:
+                c.font = bold
+                c.fill = _HEADER_FILL
+        ws.cell(row=numbers, column=col, value=col)
+    for col, text in HEADERS:
+        ws.cell(row=top, column=col, value=text)
+        if 4 <= col <= 11:
+            ws.cell(row=sub, column=col, value="T")
+            ws.cell(row=sub, column=col + 1, value="R")
+    ws.row_dimensions[top].height = 60
+
+    r = _FIRST_DATA_ROW
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for sas in rows:
+        values: dict[int, object] = {1: sas.nomor, 2: sas.teks or "-", 3: sas.indikator or None}
+        if sas.example:
+            values[22] = EXAMPLE_MARK
+        _write_row(ws, r, values, sas.example, wrap, bold_from=1)
+        r += 1
+        for node in sas.nodes:
+            values = {
+                16: node.nama,
+                17: node.indikator or None,
+                18: node.target or None,
+                20: _money_cell(node.pagu),
+            }
+            if node.example:
+                values[22] = EXAMPLE_MARK
+            _write_row(
+                ws,
+                r,
+                values,
+                node.example,
+                Alignment(wrap_text=True, vertical="top", indent=_INDENT[node.level]),
+                bold_from=16 if node.level is not Level.SUB_KEGIATAN else None,
+            )
+            r += 1
+
+    last = max(r - 1, _FIRST_DATA_ROW + 200)
+    money = DataValidation(
+        type="whole",
+        operator="greaterThanOrEqual",
+        formula1="0",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Pagu tidak sah",
+        error="Tulis pagu dalam rupiah penuh tanpa sen, misalnya 1500000000.",
+    )
+    money.add(f"T{_FIRST_DATA_ROW}:T{last}")
+    ws.add_data_validation(money)
+    for row in range(r, last + 1):
+        ws.cell(row=row, column=20).number_format = MONEY_FORMAT
+    ws.freeze_panes = ws.cell(row=_FIRST_DATA_ROW, column=1)
+    ws.sheet_view.zoomScale = 90
+
+
+def _write_row(
+    ws: Worksheet,
+    r: int,
+    values: dict[int, object],
+    example: bool,
+    name_alignment: Alignment,
+    *,
+    bold_from: int | None,
+) -> None:
+    for col in range(1, NCOLS + 1):
+        c = ws.cell(row=r, column=col, value=values.get(col))
+        c.border = _BORDER
+        c.alignment = name_alignment if col == 16 else Alignment(wrap_text=True, vertical="top")
+        if col == 20:
+            c.number_format = MONEY_FORMAT
+            c.alignment = Alignment(horizontal="right", vertical="top")
+        if bold_from is not None and col >= bold_from and col in (1, 2, 3, 16, 17, 18, 20):
+            c.font = Font(bold=True)
+        if example:
+            c.fill = _EXAMPLE_FILL
+
+
+def write_template(
+    session: Session, path: Path, *, opd_id: int | None = None, tahun: int | None = None
+) -> Path:
+    """Write the XLSX plan template of an office's year to ``path`` and return the path.
+
+    Sheet "Rencana" is the office's 22-column report for TW I with the plan in force at
+    TW I of ``tahun`` (the latest year with a plan, else this year), or example rows when
+    that year has no plan; ``monev import`` reads it back as the plan with no realisation.
+    Sheet "Petunjuk" explains how to fill it.
+    """
+    opd = _require_opd(session, opd_id)
+    assert opd.id is not None
+    if tahun is None:
+        tahun = template_year(session, opd.id)
+    if not 2000 <= tahun <= 2100:
+        raise SetupError(f"Tahun {tahun} tidak masuk akal; tulis tahun empat angka, misalnya 2025.")
+    bidang = list_bidang(session, opd.id)
+    data = YearData(session, opd.id, tahun)
+    rows = _plan_rows(data, 1)
+    examples = not any(s.nodes for s in rows)
+    if examples:
+        rows = _example_rows(bidang, rows)
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    _write_plan_sheet(ws, opd, tahun, rows)
+
+    help_ws = wb.create_sheet(SHEET_HELP)
+    help_ws.column_dimensions["A"].width = 120
+    for i, line in enumerate(_help_lines(opd, tahun, bidang, examples), start=1):
+        c = help_ws.cell(row=i, column=1, value=line or None)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        if i == 1 or line == "PERHATIAN":
+            c.font = Font(bold=True, size=12 if i == 1 else 11)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+# --- a new year ------------------------------------------------------------------------------
+
+
+def copy_year(session: Session, *, opd_id: int, dari: int, ke: int, actor: str) -> int:
+    """Copy the structure of year ``dari`` into year ``ke`` and return the number of nodes.
+
+    Sasaran keep their bidang; nodes keep their parents and order; each node's latest
+    active plan row becomes its TW I plan of the new year (source ADMIN). Realisation,
+    reports and capaian values are not copied: the new year starts with a plan only.
+    """
+    opd = _require_opd(session, opd_id)
+    if dari == ke:
+        raise SetupError("Tahun asal dan tahun tujuan sama; tidak ada yang disalin.")
+    src = YearData(session, opd_id, dari)
+    if not src.nodes:
+        years = years_with_data(session, opd_id)
+        hint = f" Tahun yang berisi rencana: {', '.join(map(str, years))}." if years else ""
+        raise SetupError(f"Tahun {dari} belum berisi rencana untuk {opd.nama}.{hint}")
+    existing = session.exec(select(Node.id).where(Node.opd_id == opd_id, Node.tahun == ke)).all()
+    if existing:
+        raise SetupError(
+            f"Tahun {ke} sudah berisi {len(existing)} program/kegiatan/sub kegiatan; "
+            "penyalinan dibatalkan agar rencana yang ada tidak tertimpa."
+        )
+
+    bidang_by_nomor = {n: b.id for b in list_bidang(session, opd_id) for n in b.sasaran_numbers()}
+    target_sasaran = {
+        s.nomor: s
+        for s in session.exec(
+            select(Sasaran).where(Sasaran.opd_id == opd_id, Sasaran.tahun == ke)
+        ).all()
+    }
+    sasaran_map: dict[int, int] = {}
+    for old in sorted(src.sasaran.values(), key=lambda s: s.nomor):
+        new = target_sasaran.get(old.nomor)
+        if new is None:
+            # Sasaran of the target year that exist already (an imported template without
+            # nodes) are kept as they are.
+            new = Sasaran(
+                opd_id=opd_id,
+                tahun=ke,
+                nomor=old.nomor,
+                teks=old.teks,
+                indikator=old.indikator,
+                bidang_id=old.bidang_id or bidang_by_nomor.get(old.nomor),
+            )
+            session.add(new)
+            session.flush()
+        assert old.id is not None and new.id is not None
+        sasaran_map[old.id] = new.id
+
+    node_map: dict[int, int] = {}
+    total = 0
+
+    def copy(node: Node, parent_id: int | None) -> None:
+        nonlocal total
+        assert node.id is not None
+        new = Node(
+            opd_id=opd_id,
+            tahun=ke,
+            sasaran_id=sasaran_map[node.sasaran_id],
+            parent_id=parent_id,
+            level=node.level,
+            nama=node.nama,
+            indikator=node.indikator,
+            urutan=node.urutan,
+        )
+        session.add(new)
+        session.flush()
+        assert new.id is not None
+        node_map[node.id] = new.id
+        active = [p for p in src.plans.get(node.id, []) if p.aktif]
+        latest = active[-1] if active else None
+        session.add(
+            NodePlan(
+                node_id=new.id,
+                triwulan=1,
+                aktif=latest is not None,
+                target=latest.target if latest else "",
+                pagu=latest.pagu if latest else None,
+                source=Source.ADMIN,
+            )
+        )
+        if latest is not None and latest.pagu is not None and node.parent_id is None:
+            total += latest.pagu
+        for child in src.kids.get(node.id, []):
+            copy(child, new.id)
+
+    for root in src.kids.get(None, []):
+        copy(root, None)
+
+    # The indicator list of each sasaran is structure too; its T/R values are not.
+    if src.sasaran:
+        for ind in session.exec(
+            select(IndikatorSasaran)
+            .where(IndikatorSasaran.sasaran_id.in_(list(src.sasaran)))  # type: ignore[attr-defined]
+            .order_by(IndikatorSasaran.id)
+        ).all():
+            session.add(
+                IndikatorSasaran(
+                    sasaran_id=sasaran_map[ind.sasaran_id],
+                    program_id=node_map.get(ind.program_id) if ind.program_id else None,
+                    nama=ind.nama,
+                    urutan=ind.urutan,
+                )
+            )
+    record(
+        session,
+        actor=actor,
+        entity="perangkat_daerah",
+        entity_id=opd_id,
+        field=f"salin rencana {dari} ke {ke}",
+        old=None,
+        new=f"{len(node_map)} program/kegiatan/sub kegiatan; pagu TW I {format_rupiah(total)}",
+    )
+    session.flush()
+    return len(node_map)
+
+
+# --- pagu revisions --------------------------------------------------------------------------
+
+
+@dataclass
+class PaguChange:
+    """One plan row changed by a revision: the node itself or one of its ancestors."""
+
+    node: Node
+    old: int | None
+    new: int
+
+
+def revise_pagu(
+    session: Session,
+    *,
+    node_id: int,
+    dari_tw: int,
+    pagu: int,
+    actor: str,
+    alasan: str = "",
+    ancestors: bool = True,
+    changes: list[PaguChange] | None = None,
+) -> NodePlan:
+    """Set a node's pagu in force from quarter ``dari_tw`` on (pergeseran, APBD Perubahan).
+
+    The plan row at ``dari_tw`` is created (copying target and aktif from the plan in
+    force) or updated; earlier quarters keep their rows, so their figures do not change.
+    A later quarter that has a plan row of its own (from a later report) keeps it.
+
+    Kegiatan and program rows carry their own reported pagu, which the roll-up prefers
+    over the sum of their children; with ``ancestors`` (the default) the same difference
+    is applied to each ancestor that has a pagu of its own, so bidang and office totals
+    follow. ``changes``, when given, receives every row changed, the node first.
+    """
+    if dari_tw not in (1, 2, 3, 4):
+        raise SetupError(f"Triwulan harus 1 sampai 4 (TW I–IV), bukan {dari_tw}.")
+    if pagu < 0:
+        raise SetupError("Pagu tidak boleh negatif.")
+    node = session.get(Node, node_id)
+    if node is None:
+        raise SetupError(f"Program/kegiatan/sub kegiatan dengan id {node_id} tidak ada.")
+    data = YearData(session, node.opd_id, node.tahun)
+    in_force = data.plan(node_id, dari_tw)
+    if in_force is None:
+        raise SetupError(
+            f"'{node.nama}' tidak termasuk rencana TW {roman(dari_tw)} {node.tahun}, "
+            "sehingga pagunya tidak dapat direvisi mulai triwulan itu."
+        )
+    old = in_force.pagu
+    if old == pagu:
+        return in_force
+    delta = pagu - old if old is not None else None
+
+    plan_changes: list[tuple[Node, NodePlan, int]] = [(node, in_force, pagu)]
+    if ancestors and delta is not None:
+        parent_id = node.parent_id
+        while parent_id is not None:
+            parent = data.nodes[parent_id]
+            p_plan = data.plan(parent_id, dari_tw)
+            if p_plan is not None and p_plan.pagu is not None:
+                new_value = p_plan.pagu + delta
+                if new_value < 0:
+                    raise SetupError(
+                        f"Pagu '{parent.nama}' akan menjadi negatif "
+                        f"({format_rupiah(p_plan.pagu)} dikurangi {format_rupiah(-delta)}). "
+                        "Periksa kembali angka yang diketik."
+                    )
+                plan_changes.append((parent, p_plan, new_value))
+            parent_id = parent.parent_id
+
+    why = f" — {alasan.strip()}" if alasan.strip() else ""
+    result: NodePlan | None = None
+    for target_node, current, new_value in plan_changes:
+        assert target_node.id is not None
+        row = session.exec(
+            select(NodePlan).where(NodePlan.node_id == target_node.id, NodePlan.triwulan == dari_tw)
+        ).first()
+        if row is None:
+            row = NodePlan(
+                node_id=target_node.id,
+                triwulan=dari_tw,
+                aktif=current.aktif,
+                target=current.target,
+            )
+        old_value = current.pagu
+        row.pagu = new_value
+        # The pagu of this row no longer comes from a report.
+        row.source, row.report_id = Source.ADMIN, None
+        session.add(row)
+        record(
+            session,
+            actor=actor,
+            entity="node_plan",
+            entity_id=target_node.id,
+            field=f"pagu TW {roman(dari_tw)} {target_node.tahun}{why}",
+            old=old_value,
+            new=new_value,
+        )
+        if changes is not None:
+            changes.append(PaguChange(target_node, old_value, new_value))
+        if result is None:
+            result = row
+    session.flush()
+    assert result is not None
+    return result
+
+
+def later_plans(session: Session, *, node_id: int, tw: int) -> list[NodePlan]:
+    """Plan rows of a node after quarter ``tw``: they outrank a revision made from ``tw``."""
+    return list(
+        session.exec(
+            select(NodePlan)
+            .where(NodePlan.node_id == node_id, NodePlan.triwulan > tw)
+            .order_by(NodePlan.triwulan)
+        ).all()
+    )
+
+
+def find_nodes(
+    session: Session, *, text: str, opd_id: int | None = None, tahun: int | None = None
+) -> list[Node]:
+    """Nodes a person means by ``text``: an id, else the exact name, else names that begin
+    with it, else names that contain it (names compared without level prefix or case).
+
+    Without ``tahun`` the latest year with a plan is searched.
+    """
+    text = text.strip()
+    if text.isdecimal():
+        node = session.get(Node, int(text))
+        return [node] if node is not None else []
+    opd = _require_opd(session, opd_id)
+    assert opd.id is not None
+    if tahun is None:
+        years = years_with_data(session, opd.id)
+        if not years:
+            return []
+        tahun = years[-1]
+    nodes = session.exec(
+        select(Node).where(Node.opd_id == opd.id, Node.tahun == tahun).order_by(Node.id)
+    ).all()
+    key = normalise_name(text)
+    if not key:
+        return []
+    names = [(n, normalise_name(n.nama)) for n in nodes]
+    for matches in (
+        lambda name: name == key,
+        lambda name: name.startswith(key),
+        lambda name: key in name,
+    ):
+        found = [n for n, name in names if matches(name)]
+        if found:
+            return found
+    return []

@@ -1,0 +1,578 @@
+"""Domain queries: serapan, realisasi fisik, capaian, ranking and reporting status.
+
+No Telegram here. Rules (DESIGN.md): a quarter uses the plan (pagu) in force at that
+quarter; a node's figure is its own reported figure, else the sum of its children when
+every child has one, else *incomplete* — never 0. Realisasi fisik of a roll-up is the
+pagu-weighted mean of its children's fisik.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, select
+
+from storage.data.models import (
+    AuditLog,
+    Bidang,
+    CapaianSasaran,
+    IndikatorSasaran,
+    Level,
+    Narasi,
+    Node,
+    NodePlan,
+    Pelaporan,
+    PerangkatDaerah,
+    Realisasi,
+    Report,
+    Sasaran,
+    Setting,
+    StatusLaporan,
+)
+from storage.domain.numbers import ratio_percent
+
+DEFAULT_BENCHMARKS: dict[int, float] = {1: 15.0, 2: 40.0, 3: 60.0, 4: 90.0}
+BENCHMARK_SETTING = "benchmark_serapan"  # value "15,40,60,90"
+
+
+def benchmarks(session: Session) -> dict[int, float]:
+    """National cumulative absorption targets per quarter, from settings."""
+    return dict(cached(session, "benchmarks", (), lambda: _benchmarks(session)))
+
+
+def _benchmarks(session: Session) -> dict[int, float]:
+    row = session.get(Setting, BENCHMARK_SETTING)
+    if row is None or not row.value.strip():
+        return dict(DEFAULT_BENCHMARKS)
+    parts = [float(p) for p in row.value.split(",")]
+    return {i + 1: v for i, v in enumerate(parts[:4])}
+
+
+@dataclass
+class Figure:
+    """Pagu and realisation of a node, bidang or office at one quarter."""
+
+    pagu: int | None
+    realisasi: int | None  # None: incomplete (some part has no figure)
+    fisik: float | None
+    reported: bool = False  # the figure was reported for this node itself, not rolled up
+    missing: list[str] = field(default_factory=list)  # parts without a figure
+
+    @property
+    def complete(self) -> bool:
+        return self.realisasi is not None
+
+    @property
+    def serapan(self) -> float | None:
+        return ratio_percent(self.realisasi, self.pagu)
+
+
+@dataclass
+class Item:
+    """A named thing with its figure: a bidang, program, kegiatan or sub kegiatan."""
+
+    kind: str  # "opd", "bidang", "program", "kegiatan", "sub_kegiatan"
+    id: int
+    nama: str
+    figure: Figure
+
+
+@dataclass
+class ScopeResult:
+    """The answer to 'how far is X at TW q of year y'."""
+
+    opd: PerangkatDaerah
+    tahun: int
+    triwulan: int
+    item: Item
+    breakdown: list[Item]
+    benchmark: float
+
+    @property
+    def deviasi(self) -> float | None:
+        s = self.item.figure.serapan
+        return None if s is None else round(s - self.benchmark, 2)
+
+    @property
+    def behind(self) -> bool:
+        d = self.deviasi
+        return d is not None and d < 0
+
+
+class YearData:
+    """One office-year loaded once; every figure is then computed in memory."""
+
+    def __init__(self, session: Session, opd_id: int, tahun: int) -> None:
+        self.opd_id, self.tahun = opd_id, tahun
+        self.nodes: dict[int, Node] = {
+            n.id: n  # type: ignore[misc]
+            for n in session.exec(
+                select(Node).where(Node.opd_id == opd_id, Node.tahun == tahun)
+            ).all()
+        }
+        ids = list(self.nodes)
+        self.plans: dict[int, list[NodePlan]] = {}
+        self.real: dict[tuple[int, int], Realisasi] = {}
+        if ids:
+            for p in session.exec(
+                select(NodePlan).where(NodePlan.node_id.in_(ids)).order_by(NodePlan.triwulan)  # type: ignore[union-attr]
+            ).all():
+                self.plans.setdefault(p.node_id, []).append(p)
+            for r in session.exec(select(Realisasi).where(Realisasi.node_id.in_(ids))).all():  # type: ignore[union-attr]
+                self.real[(r.node_id, r.triwulan)] = r
+        self.sasaran: dict[int, Sasaran] = {
+            s.id: s  # type: ignore[misc]
+            for s in session.exec(
+                select(Sasaran).where(Sasaran.opd_id == opd_id, Sasaran.tahun == tahun)
+            ).all()
+        }
+        self.kids: dict[int | None, list[Node]] = {}
+        for n in sorted(self.nodes.values(), key=lambda n: (n.urutan, n.id)):
+            self.kids.setdefault(n.parent_id, []).append(n)
+        self._memo: dict[tuple[int, int], Figure] = {}
+
+    # --- plan -------------------------------------------------------------------------------
+
+    def plan(self, node_id: int, tw: int) -> NodePlan | None:
+        """The plan row in force at ``tw`` (latest at or before it), if the node is active."""
+        rows = [p for p in self.plans.get(node_id, []) if p.triwulan <= tw]
+        if not rows or not rows[-1].aktif:
+            return None
+        node = self.nodes[node_id]
+        if node.parent_id is not None and self.plan(node.parent_id, tw) is None:
+            return None
+        return rows[-1]
+
+    def in_plan(self, node_id: int, tw: int) -> bool:
+        return self.plan(node_id, tw) is not None
+
+    def children(self, node_id: int | None, tw: int) -> list[Node]:
+        return [n for n in self.kids.get(node_id, []) if self.in_plan(n.id, tw)]  # type: ignore[arg-type]
+
+    def programs(self, tw: int, sasaran_ids: set[int] | None = None) -> list[Node]:
+        out = [
+            n
+            for n in self.kids.get(None, [])
+            if n.level == Level.PROGRAM and self.in_plan(n.id, tw)  # type: ignore[arg-type]
+        ]
+        if sasaran_ids is not None:
+            out = [n for n in out if n.sasaran_id in sasaran_ids]
+        return sorted(out, key=lambda n: (self.sasaran[n.sasaran_id].nomor, n.urutan, n.id))
+
+    def sub_kegiatan(self, tw: int, sasaran_ids: set[int] | None = None) -> list[Node]:
+        """Leaves of the plan at ``tw``: the level data entry happens at."""
+        out: list[Node] = []
+
+        def walk(n: Node) -> None:
+            kids = self.children(n.id, tw)
+            if not kids:
+                out.append(n)
+            for k in kids:
+                walk(k)
+
+        for p in self.programs(tw, sasaran_ids):
+            walk(p)
+        return out
+
+    # --- figures ----------------------------------------------------------------------------
+
+    def node_figure(self, node_id: int, tw: int) -> Figure:
+        key = (node_id, tw)
+        if key not in self._memo:
+            self._memo[key] = self._compute(node_id, tw)
+        return self._memo[key]
+
+    def _compute(self, node_id: int, tw: int) -> Figure:
+        node = self.nodes[node_id]
+        plan = self.plan(node_id, tw)
+        pagu = plan.pagu if plan else None
+        kids = self.children(node_id, tw)
+        real = self.real.get((node_id, tw))
+        if real is not None and real.anggaran is not None:
+            fisik = real.fisik
+            if fisik is None and kids:
+                fisik = rollup(self.node_figure(k.id, tw) for k in kids).fisik  # type: ignore[arg-type]
+            return Figure(pagu, real.anggaran, fisik, reported=True)
+        if not kids:
+            return Figure(pagu, None, real.fisik if real else None, missing=[node.nama])
+        fig = rollup(self.node_figure(k.id, tw) for k in kids)  # type: ignore[arg-type]
+        if pagu is None:
+            pagu = fig.pagu
+        return Figure(pagu, fig.realisasi, fig.fisik, missing=fig.missing)
+
+    def scope_figure(self, sasaran_ids: set[int] | None, tw: int) -> Figure:
+        return rollup(self.node_figure(p.id, tw) for p in self.programs(tw, sasaran_ids))  # type: ignore[arg-type]
+
+    def quarters_with_data(self) -> list[int]:
+        return sorted({tw for (_, tw), r in self.real.items() if r.anggaran is not None})
+
+
+# Figures change only through writes that leave an audit trail, so the newest audit id is a
+# cheap version stamp: one indexed query instead of reloading a year per question.
+_YEAR_CACHE: dict[tuple[int, int, int], tuple[object, int, YearData]] = {}
+_YEAR_CACHE_MAX = 16
+
+
+def data_version(session: Session) -> int:
+    """Newest audit id, asked once per session (a read session sees one snapshot anyway)."""
+    if "data_version" not in session.info:
+        session.info["data_version"] = session.exec(select(func.max(AuditLog.id))).one() or 0
+    return session.info["data_version"]
+
+
+_SMALL_CACHE: dict[tuple[int, str, tuple], tuple[object, int, object]] = {}
+
+
+def cached(session: Session, name: str, args: tuple, build):  # type: ignore[no-untyped-def]
+    """``build()`` once per data version: for the small lookups every answer makes."""
+    if session.info.get("no_cache"):
+        return build()
+    pool_id, pool = cache_key(session)
+    key = (pool_id, name, args)
+    version = data_version(session)
+    hit = _SMALL_CACHE.get(key)
+    if hit is not None and hit[0] is pool and hit[1] == version:
+        return hit[2]
+    value = build()
+    _detach(session, value)
+    if len(_SMALL_CACHE) >= 256:
+        _SMALL_CACHE.clear()
+    _SMALL_CACHE[key] = (pool, version, value)
+    return value
+
+
+def cache_key(session: Session) -> tuple[int, object]:
+    """Identifies the database behind a session: its connection pool (shared by an engine
+    and its option-engines; the URL alone can't tell two PostgreSQL schemas apart)."""
+    pool = session.get_bind().pool  # type: ignore[union-attr]
+    return id(pool), pool
+
+
+def _detach(session: Session, value: object) -> None:
+    """Cached rows must outlive the session that loaded them (a rollback would expire them)."""
+    items = value if isinstance(value, list | tuple) else [value]
+    items = [getattr(v, "bidang", v) for v in items]  # a DraftPlan carries its Bidang
+    for obj in items:
+        if isinstance(obj, SQLModel) and obj in session:
+            session.expunge(obj)
+
+
+def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
+    """The office-year, reused while no figure has changed (treat it as read-only)."""
+    if session.info.get("no_cache"):
+        return YearData(session, opd_id, tahun)
+    pool_id, pool = cache_key(session)
+    key = (pool_id, opd_id, tahun)
+    version = data_version(session)
+    hit = _YEAR_CACHE.get(key)
+    if hit is not None and hit[0] is pool and hit[1] == version:
+        return hit[2]
+    data = YearData(session, opd_id, tahun)
+    _detach(session, [*data.nodes.values(), *data.real.values(), *data.sasaran.values()])
+    _detach(session, [p for rows in data.plans.values() for p in rows])
+    if len(_YEAR_CACHE) >= _YEAR_CACHE_MAX:
+        _YEAR_CACHE.pop(next(iter(_YEAR_CACHE)))
+    _YEAR_CACHE[key] = (pool, version, data)
+    return data
+
+
+def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
+    """Sum of parts; incomplete when any part is. Fisik is weighted by pagu."""
+    figs = list(figures)
+    pagu = sum(f.pagu or 0 for f in figs) if figs else None
+    missing = [m for f in figs for m in f.missing]
+    realisasi = None if missing or not figs else sum(f.realisasi for f in figs)
+    fisik = None
+    weights = [(f.fisik, f.pagu or 0) for f in figs]
+    total_w = sum(w for _, w in weights)
+    if figs and all(v is not None for v, _ in weights) and total_w:
+        fisik = round(sum(v * w for v, w in weights) / total_w, 2)  # type: ignore[operator]
+    return Figure(pagu, realisasi, fisik, missing=missing)
+
+
+# --- queries on the database ------------------------------------------------------------------
+
+
+def get_opd(session: Session, opd_id: int | None = None) -> PerangkatDaerah | None:
+    if opd_id is not None:
+        return cached(session, "opd", (opd_id,), lambda: session.get(PerangkatDaerah, opd_id))
+    return session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).first()
+
+
+def list_bidang(session: Session, opd_id: int) -> list[Bidang]:
+    return cached(session, "bidang", (opd_id,), lambda: _list_bidang(session, opd_id))
+
+
+def _list_bidang(session: Session, opd_id: int) -> list[Bidang]:
+    return list(
+        session.exec(
+            select(Bidang).where(Bidang.opd_id == opd_id).order_by(Bidang.urutan, Bidang.id)
+        ).all()
+    )
+
+
+def years_with_data(session: Session, opd_id: int) -> list[int]:
+    def build() -> list[int]:
+        rows = session.exec(select(Node.tahun).where(Node.opd_id == opd_id).distinct()).all()
+        return sorted(rows)
+
+    return list(cached(session, "years", (opd_id,), build))
+
+
+def latest_period(session: Session, opd_id: int) -> tuple[int, int] | None:
+    """Latest year with a plan and its latest quarter with realisation (else TW I)."""
+    years = years_with_data(session, opd_id)
+    if not years:
+        return None
+    tahun = years[-1]
+    tw = session.exec(
+        select(func.max(Realisasi.triwulan))
+        .join(Node, Node.id == Realisasi.node_id)  # type: ignore[arg-type]
+        .where(Node.opd_id == opd_id, Node.tahun == tahun)
+    ).first()
+    return tahun, int(tw or 1)
+
+
+def latest_quarter(session: Session, opd_id: int, tahun: int) -> int:
+    return cached(
+        session, "latest_tw", (opd_id, tahun), lambda: _latest_quarter(session, opd_id, tahun)
+    )
+
+
+def _latest_quarter(session: Session, opd_id: int, tahun: int) -> int:
+    tw = session.exec(
+        select(func.max(Realisasi.triwulan))
+        .join(Node, Node.id == Realisasi.node_id)  # type: ignore[arg-type]
+        .where(Node.opd_id == opd_id, Node.tahun == tahun)
+    ).first()
+    return int(tw or 1)
+
+
+def bidang_sasaran_ids(data: YearData, bidang_id: int) -> set[int]:
+    return {s.id for s in data.sasaran.values() if s.bidang_id == bidang_id}  # type: ignore[misc]
+
+
+def _node_kind(node: Node) -> str:
+    return str(node.level)
+
+
+def scope_result(
+    session: Session,
+    opd_id: int,
+    tahun: int,
+    tw: int,
+    *,
+    bidang_id: int | None = None,
+    node_id: int | None = None,
+    data: YearData | None = None,
+) -> ScopeResult:
+    """Serapan and fisik of the office, a bidang or a node, with the level below it."""
+    opd = get_opd(session, opd_id)
+    assert opd is not None
+    data = data or year_data(session, opd_id, tahun)
+    bench = benchmarks(session).get(tw, 0.0)
+    if node_id is not None:
+        node = data.nodes[node_id]
+        item = Item(_node_kind(node), node_id, node.nama, data.node_figure(node_id, tw))
+        breakdown = [
+            Item(_node_kind(k), k.id, k.nama, data.node_figure(k.id, tw))  # type: ignore[arg-type]
+            for k in data.children(node_id, tw)
+        ]
+    elif bidang_id is not None:
+        b = next((x for x in list_bidang(session, opd_id) if x.id == bidang_id), None)
+        assert b is not None
+        sids = bidang_sasaran_ids(data, bidang_id)
+        item = Item("bidang", bidang_id, b.nama, data.scope_figure(sids, tw))
+        breakdown = [
+            Item("program", p.id, p.nama, data.node_figure(p.id, tw))  # type: ignore[arg-type]
+            for p in data.programs(tw, sids)
+        ]
+    else:
+        item = Item("opd", opd_id, opd.nama, data.scope_figure(None, tw))
+        breakdown = [
+            Item("bidang", b.id, b.nama, data.scope_figure(bidang_sasaran_ids(data, b.id), tw))  # type: ignore[arg-type]
+            for b in list_bidang(session, opd_id)
+        ]
+    return ScopeResult(opd, tahun, tw, item, breakdown, bench)
+
+
+def ranking(
+    session: Session, opd_id: int, tahun: int, tw: int, *, by: str = "serapan"
+) -> list[Item]:
+    """Bidang ordered from highest to lowest serapan (or fisik); incomplete ones last."""
+    res = scope_result(session, opd_id, tahun, tw)
+
+    def key(it: Item) -> tuple[int, float]:
+        v = it.figure.fisik if by == "fisik" else it.figure.serapan
+        return (0, -v) if v is not None else (1, 0.0)
+
+    return sorted(res.breakdown, key=key)
+
+
+def trend(
+    session: Session,
+    opd_id: int,
+    tahun: int,
+    *,
+    bidang_id: int | None = None,
+    node_id: int | None = None,
+) -> list[tuple[int, Figure]]:
+    """Cumulative figures of a scope for TW I..IV of a year."""
+    data = year_data(session, opd_id, tahun)
+    out = []
+    for tw in range(1, 5):
+        out.append(
+            (
+                tw,
+                scope_result(
+                    session, opd_id, tahun, tw, bidang_id=bidang_id, node_id=node_id, data=data
+                ).item.figure,
+            )
+        )
+    return out
+
+
+@dataclass
+class StatusRow:
+    bidang: Bidang
+    status: StatusLaporan | None  # None: nothing submitted yet
+
+    @property
+    def reported(self) -> bool:
+        return self.status in (StatusLaporan.DIAJUKAN, StatusLaporan.DISETUJUI)
+
+
+def reporting_status(session: Session, opd_id: int, tahun: int, tw: int) -> list[StatusRow]:
+    """For each bidang: has it reported TW ``tw``, and where does its report stand."""
+    rows = {
+        p.bidang_id: p
+        for p in session.exec(
+            select(Pelaporan).where(Pelaporan.tahun == tahun, Pelaporan.triwulan == tw)
+        ).all()
+    }
+    return [
+        StatusRow(b, StatusLaporan(rows[b.id].status) if b.id in rows else None)
+        for b in list_bidang(session, opd_id)
+    ]
+
+
+@dataclass
+class CapaianRow:
+    sasaran_nomor: int
+    indikator: str
+    program: str | None
+    target: float | None
+    realisasi: float | None
+
+    @property
+    def capaian(self) -> float | None:
+        """Capaian = realisasi ÷ target of the same period."""
+        if self.target is None or self.realisasi is None or not self.target:
+            return None
+        return round(self.realisasi / self.target * 100, 2)
+
+
+def capaian_kinerja(
+    session: Session, opd_id: int, tahun: int, tw: int, *, bidang_id: int | None = None
+) -> list[CapaianRow]:
+    """Indicator T/R of each sasaran at ``tw``; the quarter's own report wins over restatements."""
+    sasaran = session.exec(
+        select(Sasaran)
+        .where(Sasaran.opd_id == opd_id, Sasaran.tahun == tahun)
+        .order_by(Sasaran.nomor)
+    ).all()
+    if bidang_id is not None:
+        sasaran = [s for s in sasaran if s.bidang_id == bidang_id]
+    own_report = session.exec(
+        select(Report.id).where(
+            Report.opd_id == opd_id, Report.tahun == tahun, Report.triwulan == tw
+        )
+    ).first()
+    out: list[CapaianRow] = []
+    for s in sasaran:
+        inds = session.exec(
+            select(IndikatorSasaran)
+            .where(IndikatorSasaran.sasaran_id == s.id)
+            .order_by(IndikatorSasaran.urutan)
+        ).all()
+        for ind in inds:
+            vals = session.exec(
+                select(CapaianSasaran).where(
+                    CapaianSasaran.indikator_id == ind.id, CapaianSasaran.triwulan == tw
+                )
+            ).all()
+            if not vals:
+                continue
+            chosen = next((v for v in vals if v.report_id == own_report), None) or max(
+                vals, key=lambda v: v.report_id or 0
+            )
+            prog = session.get(Node, ind.program_id) if ind.program_id else None
+            out.append(
+                CapaianRow(
+                    s.nomor, ind.nama, prog.nama if prog else None, chosen.target, chosen.realisasi
+                )
+            )
+    return out
+
+
+@dataclass
+class NarasiRow:
+    sasaran_nomor: int
+    program: str | None
+    aksi: str
+    hambatan: str
+    tindak_lanjut: str
+
+
+def narasi(
+    session: Session, opd_id: int, tahun: int, tw: int, *, bidang_id: int | None = None
+) -> list[NarasiRow]:
+    """Aksi, hambatan and tindak lanjut reported for TW ``tw``."""
+    q = (
+        select(Narasi, Sasaran)
+        .join(Sasaran, Sasaran.id == Narasi.sasaran_id)  # type: ignore[arg-type]
+        .where(Sasaran.opd_id == opd_id, Sasaran.tahun == tahun, Narasi.triwulan == tw)
+        .order_by(Sasaran.nomor, Narasi.urutan)
+    )
+    if bidang_id is not None:
+        q = q.where(Sasaran.bidang_id == bidang_id)
+    out = []
+    for n, s in session.exec(q).all():
+        prog = session.get(Node, n.program_id) if n.program_id else None
+        out.append(
+            NarasiRow(s.nomor, prog.nama if prog else None, n.aksi, n.hambatan, n.tindak_lanjut)
+        )
+    return out
+
+
+@dataclass
+class SummaryRow:
+    nama: str
+    figure: Figure
+
+
+@dataclass
+class Summary:
+    opd: PerangkatDaerah
+    tahun: int
+    triwulan: int
+    rows: list[SummaryRow]
+    total: Figure
+    benchmark: float
+
+    @cached_property
+    def behind(self) -> list[str]:
+        return [
+            r.nama
+            for r in self.rows
+            if r.figure.serapan is not None and r.figure.serapan < self.benchmark
+        ]
+
+
+def summary(session: Session, opd_id: int, tahun: int, tw: int) -> Summary:
+    """Pagu, realisasi and serapan for each bidang and the office total."""
+    res = scope_result(session, opd_id, tahun, tw)
+    rows = [SummaryRow(it.nama, it.figure) for it in res.breakdown]
+    return Summary(res.opd, tahun, tw, rows, res.item.figure, res.benchmark)

@@ -1,0 +1,1058 @@
+"""Reporting deadlines, and the decision of which reminders are due at a given moment.
+
+No Telegram here: :func:`due_reminders` is a pure function of the database and ``now``,
+so the bot, the tests and a second process all reach the same answer.
+
+Rules (DESIGN.md and the reminders issue):
+
+- A quarter's window opens the day after the quarter ends; the default deadline (``H``) is
+  the 10th of the following month (TW IV: 10 January of the next year). Admins may move it.
+- Operators of a bidang that has not submitted (status not diajukan/disetujui) are reminded
+  at the reminder time (WIB) on H-7, H-3, H-1 and H, then every working day (Mon–Fri, minus
+  the holidays in the ``hari_libur`` setting) after H, at most ``max_overdue`` times.
+- Kepala get a digest of the late bidang, and the office group a notice, on the first working
+  day after H ("H+1"); the group also gets a notice on H.
+- Verifikator are reminded of a submission that has waited more than two working days.
+- Nothing is sent before the day's reminder time. After downtime only the latest due
+  reminder of each recipient goes out (catch-up once, not once per missed day).
+- Quarters of a year without a plan are skipped: the submission flow cannot accept a report
+  for them, so a reminder would only lead to a refusal.
+
+Delivery is at-most-once: :func:`record_sent` claims a reminder (unique on kind, period and
+chat) in its own transaction *before* the message is sent and the status is updated after.
+A crash between the two leaves the row in ``mengirim``: that reminder is never re-sent. We
+prefer a rare lost reminder to a duplicate in someone's chat; the next slot (the following
+working day at the latest) reminds them again anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from storage.data.models import (
+    AppUser,
+    AuditLog,
+    Bidang,
+    Jadwal,
+    Pelaporan,
+    ReminderStatus,
+    Role,
+    SentReminder,
+    Setting,
+    StatusLaporan,
+    UserPref,
+    UserStatus,
+    utcnow,
+)
+from storage.domain.numbers import ParseError, format_tanggal, format_waktu, roman
+from storage.services.queries import (
+    StatusRow,
+    YearData,
+    bidang_sasaran_ids,
+    reporting_status,
+    years_with_data,
+)
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+DEADLINE_DAY = 10  # the 10th of the month after the quarter
+GROUP_SETTING = "grup_kantor_chat_id"
+HOLIDAY_SETTING = "hari_libur"  # "2026-12-25, 2026-12-26": days that are not working days
+DEFAULT_MAX_OVERDUE = 10
+VERIFY_AFTER_WORKING_DAYS = 2
+MAX_LISTED = 8  # sub kegiatan listed in a reminder before "dan N lainnya"
+BUTTON_LABEL = "Lapor sekarang"
+
+PRE_DEADLINE = (("H-7", 7), ("H-3", 3), ("H-1", 1), ("H", 0))
+OVERDUE_PREFIX = "telat:"
+DIGEST_KIND = "digest-H+1"
+GROUP_H, GROUP_H1 = "grup-H", "grup-H+1"
+VERIFY_PREFIX = "verifikasi:"
+
+
+class ScheduleError(ValueError):
+    """A deadline that cannot be set; ``str()`` is Indonesian."""
+
+
+# --- calendar ---------------------------------------------------------------------------------
+
+
+def label(tahun: int, tw: int) -> str:
+    """``TW III 2022``."""
+    return f"TW {roman(tw)} {tahun}"
+
+
+def quarter_end(tahun: int, tw: int) -> date:
+    if tw == 4:
+        return date(tahun, 12, 31)
+    return date(tahun, 3 * tw + 1, 1) - timedelta(days=1)
+
+
+def default_window(tahun: int, tw: int) -> tuple[date, date]:
+    """(opens, deadline): the day after the quarter ends, and the 10th of that month."""
+    buka = quarter_end(tahun, tw) + timedelta(days=1)
+    return buka, buka.replace(day=DEADLINE_DAY)
+
+
+def is_working_day(day: date, holidays: frozenset[date] = frozenset()) -> bool:
+    return day.weekday() < 5 and day not in holidays
+
+
+def next_working_day(day: date, holidays: frozenset[date] = frozenset()) -> date:
+    """The first working day strictly after ``day``."""
+    day += timedelta(days=1)
+    while not is_working_day(day, holidays):
+        day += timedelta(days=1)
+    return day
+
+
+def add_working_days(day: date, n: int, holidays: frozenset[date] = frozenset()) -> date:
+    for _ in range(n):
+        day = next_working_day(day, holidays)
+    return day
+
+
+def working_days_between(start: date, end: date, holidays: frozenset[date] = frozenset()) -> int:
+    """Working days in (start, end]."""
+    n, day = 0, start
+    while day < end:
+        day += timedelta(days=1)
+        n += is_working_day(day, holidays)
+    return n
+
+
+def holidays(session: Session) -> frozenset[date]:
+    row = session.get(Setting, HOLIDAY_SETTING)
+    out: set[date] = set()
+    for part in re.split(r"[,\s;]+", row.value if row else ""):
+        try:
+            out.add(date.fromisoformat(part))
+        except ValueError:
+            continue  # a typo in one entry must not stop reminders
+    return frozenset(out)
+
+
+# --- parsing dates people type ------------------------------------------------------------------
+
+_MONTHS: dict[str, int] = {}
+for _num, _names in enumerate(
+    (
+        ("januari", "jan", "january"),
+        ("februari", "feb", "pebruari", "peb", "february"),
+        ("maret", "mar", "march"),
+        ("april", "apr"),
+        ("mei", "may"),
+        ("juni", "jun", "june"),
+        ("juli", "jul", "july"),
+        ("agustus", "agu", "agt", "ags", "agust", "aug", "august"),
+        ("september", "sep", "sept"),
+        ("oktober", "okt", "oct", "october"),
+        ("november", "nov", "nop", "nopember"),
+        ("desember", "des", "dec", "december"),
+    ),
+    start=1,
+):
+    for _name in _names:
+        _MONTHS[_name] = _num
+
+_WEEKDAY_RE = re.compile(r"^(senin|selasa|rabu|kamis|jumat|jum'at|sabtu|minggu|ahad)\b[\s,]*")
+_ISO_RE = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+_NUMERIC_RE = re.compile(r"([0-9]{1,2}) ?([/.-]) ?([0-9]{1,2}) ?\2 ?([0-9]{4}|[0-9]{2})")
+_NAMED_RE = re.compile(r"([0-9]{1,2})[ .-]*([a-z]+)\.?[ .,-]*([0-9]{4})")
+_EXAMPLES = "Tulis misalnya 10 Januari 2027, 10 Jan 2027, 10/1/2027 atau 2027-01-10."
+MAX_DATE_TEXT = 60
+
+
+def parse_tanggal(text: str) -> date:
+    """A date as people type it in Indonesia (day first), or ISO.
+
+    Raises :class:`storage.domain.numbers.ParseError` (a ``ValueError``) with an Indonesian message,
+    and nothing else, for any other input.
+    """
+    if not isinstance(text, str):
+        raise ParseError(f"Tanggal tidak terbaca. {_EXAMPLES}")
+    raw = " ".join(text.split()).lower()
+    if not raw:
+        raise ParseError(f"Tanggal masih kosong. {_EXAMPLES}")
+    if len(raw) > MAX_DATE_TEXT:
+        raise ParseError(f"Teks terlalu panjang untuk sebuah tanggal. {_EXAMPLES}")
+    raw = _WEEKDAY_RE.sub("", raw)
+    if m := _ISO_RE.fullmatch(raw):
+        return _build(int(m[1]), int(m[2]), int(m[3]))
+    if m := _NUMERIC_RE.fullmatch(raw):
+        year = int(m[4])
+        return _build(year + 2000 if len(m[4]) == 2 else year, int(m[3]), int(m[1]))
+    if m := _NAMED_RE.fullmatch(raw):
+        month = _MONTHS.get(m[2])
+        if month is None:
+            raise ParseError(f"Nama bulan '{m[2][:20]}' tidak dikenal. {_EXAMPLES}")
+        return _build(int(m[3]), month, int(m[1]))
+    if re.fullmatch(r"[0-9]{1,2} ?[a-z]+", raw):
+        raise ParseError(f"Tahunnya belum ditulis. {_EXAMPLES}")
+    raise ParseError(f"'{text.strip()[:30]}' tidak terbaca sebagai tanggal. {_EXAMPLES}")
+
+
+def _build(year: int, month: int, day: int) -> date:
+    if not 1 <= month <= 12:
+        raise ParseError(f"Bulan {month} tidak ada (1–12). {_EXAMPLES}")
+    if not 2000 <= year <= 2100:
+        raise ParseError(f"Tahun {year} di luar rentang yang wajar. {_EXAMPLES}")
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ParseError(
+            f"Tanggal {day} pada bulan {month} tahun {year} tidak ada. {_EXAMPLES}"
+        ) from None
+
+
+# --- deadlines --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """A quarter's reporting window, as set by an admin or by default."""
+
+    tahun: int
+    triwulan: int
+    buka: date
+    tenggat: date
+    custom: bool = False
+    updated_by: str = ""
+    updated_at: datetime | None = None
+
+    @property
+    def label(self) -> str:
+        return label(self.tahun, self.triwulan)
+
+    @property
+    def period(self) -> tuple[int, int]:
+        return self.tahun, self.triwulan
+
+
+def _window(tahun: int, tw: int, row: Jadwal | None) -> Window:
+    if row is None:
+        buka, tenggat = default_window(tahun, tw)
+        return Window(tahun, tw, buka, tenggat)
+    return Window(tahun, tw, row.buka, row.tenggat, True, row.updated_by, row.updated_at)
+
+
+def _check_period(tahun: int, triwulan: int) -> None:
+    if triwulan not in (1, 2, 3, 4):
+        raise ScheduleError("Triwulan harus 1, 2, 3 atau 4.")
+    if not 2000 <= tahun <= 2100:
+        raise ScheduleError(f"Tahun {tahun} di luar rentang yang wajar.")
+
+
+def _jadwal_row(session: Session, opd_id: int, tahun: int, tw: int) -> Jadwal | None:
+    return session.exec(
+        select(Jadwal).where(Jadwal.opd_id == opd_id, Jadwal.tahun == tahun, Jadwal.triwulan == tw)
+    ).first()
+
+
+def get_jadwal(session: Session, *, opd_id: int, tahun: int, triwulan: int) -> Window:
+    """The window of one quarter (the default when no admin changed it)."""
+    _check_period(tahun, triwulan)
+    return _window(tahun, triwulan, _jadwal_row(session, opd_id, tahun, triwulan))
+
+
+def list_jadwal(session: Session, *, opd_id: int, tahun: int) -> list[Window]:
+    """The four quarters of a year."""
+    rows = {
+        j.triwulan: j
+        for j in session.exec(
+            select(Jadwal).where(Jadwal.opd_id == opd_id, Jadwal.tahun == tahun)
+        ).all()
+    }
+    return [_window(tahun, tw, rows.get(tw)) for tw in (1, 2, 3, 4)]
+
+
+def set_deadline(
+    session: Session, *, opd_id: int, tahun: int, triwulan: int, tenggat: date, actor: str
+) -> Window:
+    """Move a quarter's deadline (audit-logged).
+
+    Reminders already sent for the old deadline are kept but renamed (``H-7@<audit id>``), so
+    the new deadline gets its own H-7/H-3/H-1/H cycle while the history stays complete.
+    """
+    _check_period(tahun, triwulan)
+    buka, _ = default_window(tahun, triwulan)
+    row = _jadwal_row(session, opd_id, tahun, triwulan)
+    if row is not None:
+        buka = row.buka
+    if tenggat < buka:
+        raise ScheduleError(
+            f"Tenggat {label(tahun, triwulan)} tidak boleh sebelum {format_tanggal(buka)}, "
+            "hari pertama pelaporan triwulan itu."
+        )
+    if tenggat > buka + timedelta(days=365):
+        raise ScheduleError(
+            f"Tenggat {format_tanggal(tenggat)} terlalu jauh dari akhir {label(tahun, triwulan)}. "
+            "Periksa kembali tahunnya."
+        )
+    old = row.tenggat if row is not None else default_window(tahun, triwulan)[1]
+    if row is not None and row.tenggat == tenggat:
+        return _window(tahun, triwulan, row)
+    if row is None:
+        row = Jadwal(opd_id=opd_id, tahun=tahun, triwulan=triwulan, buka=buka, tenggat=tenggat)
+    row.tenggat, row.updated_by, row.updated_at = tenggat, actor, utcnow()
+    session.add(row)
+    session.flush()
+    audit = AuditLog(
+        actor=actor,
+        entity="jadwal",
+        entity_id=row.id,
+        field=f"tenggat {label(tahun, triwulan)}",
+        old=old.isoformat(),
+        new=tenggat.isoformat(),
+    )
+    session.add(audit)
+    session.flush()
+    if old != tenggat:
+        _archive_cycle(session, tahun, triwulan, f"@{audit.id}")
+    return _window(tahun, triwulan, row)
+
+
+def _archive_cycle(session: Session, tahun: int, tw: int, suffix: str) -> None:
+    rows = session.exec(
+        select(SentReminder).where(SentReminder.tahun == tahun, SentReminder.triwulan == tw)
+    ).all()
+    for r in rows:
+        if "@" in r.kind or r.kind.startswith(VERIFY_PREFIX):
+            continue
+        r.kind = f"{r.kind}{suffix}"
+        session.add(r)
+    session.flush()
+
+
+def windows_around(session: Session, *, opd_id: int, today: date) -> list[Window]:
+    """Every quarter that may be open or coming up around ``today``, by deadline."""
+    years = [today.year - 1, today.year]
+    rows = session.exec(
+        select(Jadwal).where(
+            Jadwal.opd_id == opd_id,
+            or_(
+                Jadwal.tahun.in_(years),  # type: ignore[attr-defined]
+                Jadwal.tenggat >= today - timedelta(days=60),
+            ),
+        )
+    ).all()
+    custom = {(j.tahun, j.triwulan): j for j in rows}
+    periods = {(y, tw) for y in years for tw in (1, 2, 3, 4)} | set(custom)
+    out = [_window(y, tw, custom.get((y, tw))) for y, tw in periods]
+    return sorted(out, key=lambda w: (w.tenggat, w.tahun, w.triwulan))
+
+
+# --- the reminder schedule of a window -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    kind: str
+    day: date
+
+
+def operator_slots(w: Window, max_overdue: int, hol: frozenset[date]) -> list[Slot]:
+    """H-7, H-3, H-1, H (calendar days, not before the window opens) and the working days
+    after H."""
+    out = [Slot(k, w.tenggat - timedelta(days=d)) for k, d in PRE_DEADLINE]
+    out = [s for s in out if s.day >= w.buka]
+    day = w.tenggat
+    for _ in range(max(0, max_overdue)):
+        day = next_working_day(day, hol)
+        out.append(Slot(f"{OVERDUE_PREFIX}{day.isoformat()}", day))
+    return out
+
+
+def digest_day(w: Window, hol: frozenset[date]) -> date:
+    """'H+1': the first working day after the deadline."""
+    return next_working_day(w.tenggat, hol)
+
+
+def window_end(w: Window, max_overdue: int, hol: frozenset[date]) -> date:
+    last = add_working_days(w.tenggat, max(0, max_overdue), hol)
+    return max(last, digest_day(w, hol))
+
+
+def _latest(slots: Iterable[Slot], today: date) -> Slot | None:
+    due = [s for s in slots if s.day <= today]
+    return max(due, key=lambda s: s.day) if due else None
+
+
+# --- people -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    user_id: int
+    telegram_id: int
+    nama: str
+    role: Role
+    bidang_id: int | None
+    muted: bool
+    blocked: bool
+
+    @property
+    def reachable(self) -> bool:
+        return not self.muted and not self.blocked
+
+
+def _people(session: Session, opd_id: int) -> list[Person]:
+    bidang_ids = set(session.exec(select(Bidang.id).where(Bidang.opd_id == opd_id)).all())
+    rows = session.exec(
+        select(AppUser, UserPref)
+        .join(UserPref, UserPref.app_user_id == AppUser.id, isouter=True)  # type: ignore[arg-type]
+        .where(
+            AppUser.status == UserStatus.ACTIVE,
+            AppUser.role.in_([r.value for r in Role]),  # type: ignore[union-attr]
+        )
+        .order_by(AppUser.id)  # type: ignore[arg-type]
+    ).all()
+    out = []
+    for u, pref in rows:
+        role = Role(u.role)
+        if role == Role.OPERATOR and u.bidang_id not in bidang_ids:
+            continue
+        out.append(
+            Person(
+                u.id,  # type: ignore[arg-type]
+                u.telegram_id,
+                u.nama,
+                role,
+                u.bidang_id,
+                bool(pref and pref.muted),
+                bool(pref and pref.blocked),
+            )
+        )
+    return out
+
+
+def group_chat_id(session: Session) -> int | None:
+    row = session.get(Setting, GROUP_SETTING)
+    if row is None or not row.value.strip().lstrip("-").isdecimal():
+        return None
+    return int(row.value.strip())
+
+
+def set_group_chat(session: Session, *, chat_id: int | None, actor: str) -> None:
+    """Register (or with ``None`` forget) the office group for the H and H+1 notices."""
+    row = session.get(Setting, GROUP_SETTING) or Setting(key=GROUP_SETTING)
+    old = row.value or None
+    row.value = "" if chat_id is None else str(chat_id)
+    session.add(row)
+    session.add(
+        AuditLog(
+            actor=actor,
+            entity="setting",
+            field=GROUP_SETTING,
+            old=old,
+            new=row.value or None,
+        )
+    )
+    session.flush()
+
+
+def _pref(session: Session, user_id: int) -> UserPref:
+    pref = session.exec(select(UserPref).where(UserPref.app_user_id == user_id)).first()
+    return pref or UserPref(app_user_id=user_id)
+
+
+def set_muted(session: Session, *, telegram_id: int, muted: bool) -> bool:
+    """Mute or unmute one person's reminders; returns the new state."""
+    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    if user is None:
+        raise ScheduleError("Anda belum terdaftar.")
+    pref = _pref(session, user.id)  # type: ignore[arg-type]
+    pref.muted = muted
+    session.add(pref)
+    session.flush()
+    return muted
+
+
+def is_muted(session: Session, *, telegram_id: int) -> bool:
+    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    if user is None:
+        return False
+    return _pref(session, user.id).muted  # type: ignore[arg-type]
+
+
+def mark_blocked(session: Session, *, telegram_id: int, at: datetime | None = None) -> None:
+    """Telegram said 403: stop sending to this person until they write to the bot again."""
+    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    if user is None:
+        return
+    pref = _pref(session, user.id)  # type: ignore[arg-type]
+    if not pref.blocked:
+        pref.blocked, pref.blocked_at = True, at or utcnow()
+        session.add(pref)
+        session.flush()
+
+
+def clear_blocked(session: Session, *, telegram_id: int) -> bool:
+    """The person wrote to the bot, so they no longer block it; returns whether it changed."""
+    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    if user is None:
+        return False
+    pref = session.exec(select(UserPref).where(UserPref.app_user_id == user.id)).first()
+    if pref is None or not pref.blocked:
+        return False
+    pref.blocked, pref.blocked_at = False, None
+    session.add(pref)
+    session.flush()
+    return True
+
+
+def blocked_telegram_ids(session: Session) -> set[int]:
+    rows = session.exec(
+        select(AppUser.telegram_id)
+        .join(UserPref, UserPref.app_user_id == AppUser.id)  # type: ignore[arg-type]
+        .where(UserPref.blocked == True)  # noqa: E712
+    ).all()
+    return set(rows)
+
+
+# --- what is due --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One message to send: to whom, what, and under which key it is recorded."""
+
+    kind: str
+    tahun: int
+    triwulan: int
+    chat_id: int
+    telegram_id: int | None  # None for the office group
+    text: str
+    button_data: str | None = None  # "Lapor sekarang" → lp:new:<tahun>.<tw>:go (bot/handlers/lapor)
+    audience: str = "operator"  # operator | kepala | verifikator | grup
+
+    @property
+    def key(self) -> tuple[str, int, int, int]:
+        return self.kind, self.tahun, self.triwulan, self.chat_id
+
+    @property
+    def button_label(self) -> str | None:
+        return BUTTON_LABEL if self.button_data else None
+
+
+@dataclass
+class _Candidate:
+    kind: str
+    tahun: int
+    triwulan: int
+    chat_id: int
+    telegram_id: int | None
+    audience: str
+    # Deferred: a text may need a year's plan loaded, so only reminders still due build one.
+    build: Callable[[], tuple[str, str | None]] = field(repr=False)
+
+    @property
+    def key(self) -> tuple[str, int, int, int]:
+        return self.kind, self.tahun, self.triwulan, self.chat_id
+
+
+def _as_wib(now: datetime) -> datetime:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be timezone-aware")
+    return now.astimezone(WIB)
+
+
+def due_reminders(
+    session: Session,
+    *,
+    opd_id: int,
+    now: datetime,
+    reminder_time: time,
+    max_overdue: int = DEFAULT_MAX_OVERDUE,
+) -> list[Reminder]:
+    """Every reminder that should be sent at ``now`` and has not been sent yet."""
+    now_wib = _as_wib(now)
+    today = now_wib.date()
+    if now_wib.time() < reminder_time:
+        return []  # nothing before the day's reminder time, catch-ups included
+    hol = holidays(session)
+    working = is_working_day(today, hol)
+    people = _people(session, opd_id)
+    reachable = [p for p in people if p.reachable]
+    planned_years = set(years_with_data(session, opd_id))
+    group = group_chat_id(session)
+    texts = _Texts(session, opd_id, now_wib)
+    cands: list[_Candidate] = []
+
+    for w in windows_around(session, opd_id=opd_id, today=today):
+        if not (w.buka <= today <= window_end(w, max_overdue, hol)):
+            continue
+        if w.tahun not in planned_years:
+            continue
+        statuses = reporting_status(session, opd_id, w.tahun, w.triwulan)
+        late = [s for s in statuses if not s.reported]
+        late_ids = {s.bidang.id for s in late}
+        by_id = {s.bidang.id: s for s in statuses}
+        h1 = digest_day(w, hol)
+
+        slot = _latest(operator_slots(w, max_overdue, hol), today)
+        if slot is not None and (working or not slot.kind.startswith(OVERDUE_PREFIX)):
+            for p in reachable:
+                if p.role == Role.OPERATOR and p.bidang_id in late_ids:
+                    cands.append(
+                        _Candidate(
+                            slot.kind,
+                            w.tahun,
+                            w.triwulan,
+                            p.telegram_id,
+                            p.telegram_id,
+                            "operator",
+                            lambda p=p, w=w, s=by_id[p.bidang_id]: texts.operator(p, w, s, hol),
+                        )
+                    )
+
+        if today >= h1 and working:
+            for p in reachable:
+                if p.role == Role.KEPALA:
+                    cands.append(
+                        _Candidate(
+                            DIGEST_KIND,
+                            w.tahun,
+                            w.triwulan,
+                            p.telegram_id,
+                            p.telegram_id,
+                            "kepala",
+                            lambda p=p, w=w, st=statuses: texts.digest(p, w, st),
+                        )
+                    )
+
+        if group is not None:
+            gslot = _latest([Slot(GROUP_H, w.tenggat), Slot(GROUP_H1, h1)], today)
+            if gslot is not None and (working or gslot.kind == GROUP_H):
+                cands.append(
+                    _Candidate(
+                        gslot.kind,
+                        w.tahun,
+                        w.triwulan,
+                        group,
+                        None,
+                        "grup",
+                        lambda w=w, st=statuses: texts.group(w, st),
+                    )
+                )
+
+    if working:
+        cands.extend(_verification_candidates(session, opd_id, today, reachable, hol, texts))
+
+    if not cands:
+        return []
+    sent = _already_sent(session, {c.kind for c in cands})
+    out = []
+    for c in cands:
+        if c.key in sent:
+            continue
+        text, button = c.build()
+        out.append(
+            Reminder(
+                c.kind, c.tahun, c.triwulan, c.chat_id, c.telegram_id, text, button, c.audience
+            )
+        )
+    return out
+
+
+def _verification_candidates(
+    session: Session,
+    opd_id: int,
+    today: date,
+    reachable: Sequence[Person],
+    hol: frozenset[date],
+    texts: _Texts,
+) -> list[_Candidate]:
+    verifiers = [p for p in reachable if p.role == Role.VERIFIKATOR]
+    if not verifiers:
+        # An office without a verifikator has its kepala verify (see storage.services.submission).
+        verifiers = [p for p in reachable if p.role == Role.KEPALA]
+    if not verifiers:
+        return []
+    rows = session.exec(
+        select(Pelaporan, Bidang)
+        .join(Bidang, Bidang.id == Pelaporan.bidang_id)  # type: ignore[arg-type]
+        .where(
+            Bidang.opd_id == opd_id,
+            Pelaporan.status == StatusLaporan.DIAJUKAN,
+            Pelaporan.submitted_at != None,  # noqa: E711
+        )
+        .order_by(Pelaporan.submitted_at)  # type: ignore[arg-type]
+    ).all()
+    out: list[_Candidate] = []
+    for p, b in rows:
+        submitted = p.submitted_at.astimezone(WIB)  # type: ignore[union-attr]
+        # Due on the working day after two full working days without a decision.
+        if today < add_working_days(submitted.date(), VERIFY_AFTER_WORKING_DAYS + 1, hol):
+            continue
+        kind = f"{VERIFY_PREFIX}{p.id}:{submitted.date().isoformat()}"
+        for v in verifiers:
+            out.append(
+                _Candidate(
+                    kind,
+                    p.tahun,
+                    p.triwulan,
+                    v.telegram_id,
+                    v.telegram_id,
+                    "verifikator",
+                    lambda v=v, p=p, b=b, s=submitted: texts.verify(v, p, b, s),
+                )
+            )
+    return out
+
+
+def _already_sent(session: Session, kinds: set[str]) -> set[tuple[str, int, int, int]]:
+    rows = session.exec(
+        select(
+            SentReminder.kind, SentReminder.tahun, SentReminder.triwulan, SentReminder.chat_id
+        ).where(SentReminder.kind.in_(sorted(kinds)))  # type: ignore[attr-defined]
+    ).all()
+    return {(k, y, t, c) for k, y, t, c in rows}
+
+
+# --- texts ------------------------------------------------------------------------------------
+
+
+def _short(name: str, width: int = 90) -> str:
+    name = " ".join(name.split())
+    if len(name) <= width:
+        return name
+    return name[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _bullets(items: Sequence[str], limit: int = MAX_LISTED) -> str:
+    lines = [f"• {escape(_short(i))}" for i in items[:limit]]
+    if len(items) > limit:
+        lines.append(f"• … dan {len(items) - limit} lainnya")
+    return "\n".join(lines)
+
+
+def _salam(nama: str, fallback: str) -> str:
+    return f"Yth. Bapak/Ibu {escape(nama) if nama.strip() else fallback},"
+
+
+_STATUS_WORDS = {
+    None: "belum mengajukan laporan",
+    StatusLaporan.DRAFT: "belum mengajukan laporan (masih draf)",
+    StatusLaporan.DIKEMBALIKAN: "laporan dikembalikan, belum diajukan ulang",
+}
+
+
+class _Texts:
+    """Reminder texts; loads a year's plan at most once, and only when a text needs it."""
+
+    def __init__(self, session: Session, opd_id: int, now_wib: datetime) -> None:
+        self.session, self.opd_id, self.now = session, opd_id, now_wib
+        self.today = now_wib.date()
+        self._years: dict[int, YearData] = {}
+
+    def missing(self, bidang_id: int, tahun: int, tw: int) -> tuple[list[str], int]:
+        """Sub kegiatan of the bidang without a realisation for the quarter, and how many
+        sub kegiatan the bidang has."""
+        data = self._years.get(tahun)
+        if data is None:
+            data = self._years[tahun] = YearData(self.session, self.opd_id, tahun)
+        leaves = data.sub_kegiatan(tw, bidang_sasaran_ids(data, bidang_id))
+        out = []
+        for n in leaves:
+            r = data.real.get((n.id, tw))  # type: ignore[arg-type]
+            if r is None or r.anggaran is None:
+                out.append(n.nama)
+        return out, len(leaves)
+
+    def operator(
+        self, p: Person, w: Window, s: StatusRow, hol: frozenset[date]
+    ) -> tuple[str, str | None]:
+        bidang = escape(s.bidang.nama)
+        tenggat = format_tanggal(w.tenggat)
+        days = (w.tenggat - self.today).days
+        lines = [f"<b>Pengingat pelaporan {w.label}</b>", ""]
+        salam = _salam(p.nama, f"operator bidang {bidang}")
+        if days > 0:
+            sisa = "besok" if days == 1 else f"{days} hari lagi"
+            lines.append(
+                f"{salam}\nbatas akhir pelaporan bidang <b>{bidang}</b> untuk <b>{w.label}</b> "
+                f"adalah <b>{tenggat}</b> ({sisa})."
+            )
+            closing = "Mohon laporan diajukan sebelum batas waktu tersebut. Terima kasih."
+        elif days == 0:
+            lines.append(
+                f"{salam}\nhari ini, <b>{tenggat}</b>, adalah batas akhir pelaporan bidang "
+                f"<b>{bidang}</b> untuk <b>{w.label}</b>."
+            )
+            closing = "Mohon laporan diajukan hari ini. Terima kasih."
+        else:
+            late = working_days_between(w.tenggat, self.today, hol)
+            ago = f"{late} hari kerja yang lalu" if late else "baru saja"
+            lines.append(
+                f"{salam}\nbatas akhir pelaporan bidang <b>{bidang}</b> untuk <b>{w.label}</b> "
+                f"telah lewat pada <b>{tenggat}</b> ({ago}), dan laporannya belum kami terima."
+            )
+            closing = (
+                "Mohon laporan segera diajukan. Bila ada kendala, silakan hubungi Sekretariat. "
+                "Terima kasih."
+            )
+        lines.append("")
+        if s.status == StatusLaporan.DIKEMBALIKAN:
+            lines.append(
+                "Laporan yang diajukan sebelumnya <b>dikembalikan</b> oleh verifikator. Mohon "
+                "diperbaiki lalu diajukan kembali."
+            )
+        missing, total = self.missing(s.bidang.id, w.tahun, w.triwulan)  # type: ignore[arg-type]
+        if missing:
+            lines.append(f"Sub kegiatan yang belum berisi realisasi {w.label} ({len(missing)}):")
+            lines.append(_bullets(missing))
+        elif total:
+            lines.append(
+                "Semua sub kegiatan sudah berisi angka, tetapi bidang ini "
+                f"belum mengajukan laporan {w.label}."
+            )
+        else:
+            lines.append(f"Bidang {bidang} belum mengajukan laporan {w.label}.")
+        lines += ["", closing]
+        return "\n".join(lines), f"lp:new:{w.tahun}.{w.triwulan}:go"
+
+    def digest(self, p: Person, w: Window, statuses: Sequence[StatusRow]) -> tuple[str, str | None]:
+        late = [s for s in statuses if not s.reported]
+        done = [escape(s.bidang.nama) for s in statuses if s.reported]
+        lines = [f"<b>Rekap pelaporan {w.label}</b>", "", _salam(p.nama, "Kepala Dinas")]
+        if late:
+            lines.append(
+                f"batas akhir pelaporan {w.label} jatuh pada {format_tanggal(w.tenggat)}. Hingga "
+                f"{format_waktu(self.now)}, {len(late)} dari {len(statuses)} bidang belum "
+                "mengajukan laporan:"
+            )
+            lines += [
+                f"• {escape(s.bidang.nama)} — {_STATUS_WORDS.get(s.status, 'belum mengajukan')}"
+                for s in late
+            ]
+            if done:
+                lines.append(f"\nSudah mengajukan: {', '.join(done)}.")
+            lines.append("\nOperator bidang yang terlambat menerima pengingat setiap hari kerja.")
+        else:
+            lines.append(
+                f"seluruh {len(statuses)} bidang telah mengajukan laporan {w.label} hingga batas "
+                f"akhir {format_tanggal(w.tenggat)}. Terima kasih."
+            )
+        return "\n".join(lines), None
+
+    def group(self, w: Window, statuses: Sequence[StatusRow]) -> tuple[str, str | None]:
+        late = [escape(s.bidang.nama) for s in statuses if not s.reported]
+        tenggat = format_tanggal(w.tenggat)
+        if w.tenggat == self.today:
+            head = f"Hari ini, <b>{tenggat}</b>, adalah batas akhir pelaporan <b>{w.label}</b>."
+        elif w.tenggat > self.today:
+            head = f"Batas akhir pelaporan <b>{w.label}</b> adalah <b>{tenggat}</b>."
+        else:
+            head = f"Batas akhir pelaporan <b>{w.label}</b> ({tenggat}) telah lewat."
+        if late:
+            body = (
+                f"Bidang yang belum mengajukan laporan: {', '.join(late)}.\n"
+                "Mohon operator bidang tersebut segera mengajukan laporan melalui bot ini. "
+                "Terima kasih."
+            )
+        else:
+            body = "Seluruh bidang telah mengajukan laporan. Terima kasih atas kerja samanya."
+        return f"<b>Pelaporan {w.label}</b>\n\n{head}\n{body}", None
+
+    def verify(
+        self, v: Person, p: Pelaporan, b: Bidang, submitted: datetime
+    ) -> tuple[str, str | None]:
+        text = (
+            "<b>Laporan menunggu pemeriksaan</b>\n\n"
+            f"{_salam(v.nama, 'verifikator')}\n"
+            f"laporan <b>{label(p.tahun, p.triwulan)}</b> bidang <b>{escape(b.nama)}</b> "
+            f"diajukan pada {format_waktu(submitted)} dan sudah lebih dari "
+            f"{VERIFY_AFTER_WORKING_DAYS} hari kerja menunggu pemeriksaan. Mohon laporan "
+            "tersebut segera diperiksa. Terima kasih."
+        )
+        return text, None
+
+
+# --- recording what was sent ------------------------------------------------------------------
+
+
+def record_sent(
+    session: Session,
+    *,
+    reminder: Reminder,
+    at: datetime | None = None,
+    status: ReminderStatus = ReminderStatus.MENGIRIM,
+) -> int | None:
+    """Claim ``reminder`` before sending it; returns the row id, or ``None`` when it was
+    claimed already (earlier, or just now by another process): then it must not be sent.
+
+    Call it in a transaction of its own and commit before sending (see the module docstring:
+    at-most-once delivery).
+    """
+    row = SentReminder(
+        kind=reminder.kind,
+        tahun=reminder.tahun,
+        triwulan=reminder.triwulan,
+        telegram_id=reminder.telegram_id,
+        chat_id=reminder.chat_id,
+        sent_at=at or utcnow(),
+        status=status,
+    )
+    try:
+        # A savepoint keeps the caller's transaction usable after a unique violation
+        # (PostgreSQL aborts the whole transaction otherwise).
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row.id
+
+
+def finish_sent(
+    session: Session, *, sent_id: int, status: ReminderStatus, at: datetime | None = None
+) -> None:
+    """The outcome of a claimed reminder: terkirim, gagal or diblokir."""
+    row = session.get(SentReminder, sent_id)
+    if row is None:
+        return
+    row.status, row.sent_at = status, at or utcnow()
+    session.add(row)
+    session.flush()
+
+
+# --- what a person will be reminded of (for /pengingat) -------------------------------------------
+
+
+def describe_reminders(
+    session: Session,
+    *,
+    opd_id: int,
+    telegram_id: int,
+    now: datetime,
+    reminder_time: time,
+    max_overdue: int = DEFAULT_MAX_OVERDUE,
+) -> tuple[str, bool]:
+    """What ``telegram_id`` will be reminded of, in Indonesian, and whether they muted it."""
+    now_wib = _as_wib(now)
+    today = now_wib.date()
+    person = next((p for p in _people(session, opd_id) if p.telegram_id == telegram_id), None)
+    if person is None:
+        return "Anda belum terdaftar sebagai pengguna aktif.", False
+    hol = holidays(session)
+    jam = reminder_time.strftime("%H.%M")
+    lines = ["<b>Pengingat pelaporan</b>", ""]
+    if person.role == Role.ADMIN:
+        group = group_chat_id(session)
+        lines.append(
+            "Sebagai admin, Anda tidak menerima pengingat pribadi. Batas akhir pelaporan dapat "
+            "diubah dengan /jadwal."
+        )
+        lines.append(
+            "Grup kantor sudah terdaftar untuk pengumuman hari H dan H+1."
+            if group is not None
+            else "Grup kantor belum terdaftar: kirim /grupkantor di grup kantor untuk "
+            "menerima pengumuman hari H dan H+1."
+        )
+        return "\n".join(lines), person.muted
+    if person.muted:
+        lines.append(
+            "Pengingat untuk Anda sedang <b>dimatikan</b>: tidak ada pengingat yang dikirim "
+            "kepada Anda sampai dinyalakan kembali."
+        )
+    else:
+        lines.append(f"Pengingat untuk Anda <b>aktif</b>; dikirim pukul {jam} WIB.")
+    lines.append("")
+    if person.role == Role.VERIFIKATOR:
+        waiting = session.exec(
+            select(Pelaporan.id)
+            .join(Bidang, Bidang.id == Pelaporan.bidang_id)  # type: ignore[arg-type]
+            .where(Bidang.opd_id == opd_id, Pelaporan.status == StatusLaporan.DIAJUKAN)
+        ).all()
+        lines.append(
+            "Anda diingatkan bila sebuah laporan menunggu pemeriksaan lebih dari "
+            f"{VERIFY_AFTER_WORKING_DAYS} hari kerja. Saat ini {len(waiting)} laporan "
+            "menunggu pemeriksaan."
+        )
+        return "\n".join(lines), person.muted
+    planned = set(years_with_data(session, opd_id))
+    shown = [
+        w
+        for w in windows_around(session, opd_id=opd_id, today=today)
+        if window_end(w, max_overdue, hol) >= today
+    ][:2]
+    for w in shown:
+        lines.append(
+            f"<b>{w.label}</b>: dibuka {format_tanggal(w.buka)}, batas akhir "
+            f"<b>{format_tanggal(w.tenggat)}</b>."
+        )
+        if w.tahun not in planned:
+            lines.append(
+                f"Tahun {w.tahun} belum memiliki rencana (program dan pagu); pengingat baru "
+                "dikirim setelah admin menyiapkannya."
+            )
+        elif person.role == Role.KEPALA:
+            lines.append(
+                "Rekap bidang yang belum melapor dikirim pada "
+                f"{format_tanggal(digest_day(w, hol))} pukul {jam} WIB."
+            )
+        else:
+            lines += _operator_outlook(
+                session, opd_id, person, w, now_wib, reminder_time, hol, max_overdue
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip(), person.muted
+
+
+def _operator_outlook(
+    session: Session,
+    opd_id: int,
+    person: Person,
+    w: Window,
+    now_wib: datetime,
+    reminder_time: time,
+    hol: frozenset[date],
+    max_overdue: int,
+) -> list[str]:
+    row = next(
+        (
+            s
+            for s in reporting_status(session, opd_id, w.tahun, w.triwulan)
+            if s.bidang.id == person.bidang_id
+        ),
+        None,
+    )
+    if row is not None and row.reported:
+        return [
+            f"Laporan bidang {escape(row.bidang.nama)} sudah diajukan; tidak ada pengingat "
+            "untuk triwulan ini."
+        ]
+    words = {
+        "H-7": "7 hari sebelum batas akhir",
+        "H-3": "3 hari sebelum batas akhir",
+        "H-1": "sehari sebelum batas akhir",
+    }
+    upcoming = [
+        s
+        for s in operator_slots(w, 0, hol)
+        if datetime.combine(s.day, reminder_time, WIB) > now_wib
+    ]
+    jam = reminder_time.strftime("%H.%M")
+    overdue = (
+        f"Setelah batas akhir: setiap hari kerja pukul {jam} WIB, paling banyak {max_overdue} "
+        "kali, selama laporan belum diajukan."
+    )
+    if not upcoming:
+        return [overdue]
+    return [
+        "Pengingat berikutnya:",
+        *(
+            f"• {format_tanggal(s.day)} pukul {jam} WIB ({words.get(s.kind, 'hari batas akhir')})"
+            for s in upcoming
+        ),
+        overdue,
+    ]

@@ -1,0 +1,220 @@
+"""Validator: finds the mistakes in a year's figures and records them as findings.
+
+Nothing is repaired: the reported figure stands and the finding says where and what.
+Findings derived from stored figures are recomputed on every run; those only an import
+can see (values for quarters that had not ended) stay with their report.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from storage.data.models import (
+    CapaianSasaran,
+    Finding,
+    FindingKind,
+    IndikatorSasaran,
+    Node,
+    Report,
+    Sasaran,
+)
+from storage.domain.numbers import format_percent, format_rupiah, roman
+from storage.services.queries import YearData
+
+DERIVED = (
+    FindingKind.CAPAIAN_SUM,
+    FindingKind.CAPAIAN_RANGE,
+    FindingKind.CUMULATIVE_DOWN,
+    FindingKind.PARENT_MISMATCH,
+    FindingKind.ABOVE_PAGU,
+    FindingKind.REPORTS_DIFFER,
+)
+CAPAIAN_MAX = 1000.0  # above this a capaian is not an achievement but a typing slip
+
+
+def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
+    """Recompute the findings of one office-year; returns all of them (derived and import)."""
+    session.exec(
+        delete(Finding).where(
+            Finding.opd_id == opd_id,
+            Finding.tahun == tahun,
+            Finding.kind.in_([k.value for k in DERIVED]),  # type: ignore[attr-defined]
+        )
+    )
+    data = YearData(session, opd_id, tahun)
+    reports = {
+        r.id: r
+        for r in session.exec(
+            select(Report).where(Report.opd_id == opd_id, Report.tahun == tahun)
+        ).all()
+    }
+    found: list[Finding] = []
+
+    def add(kind: FindingKind, tw: int | None, message: str, **kw: object) -> None:
+        found.append(
+            Finding(opd_id=opd_id, tahun=tahun, triwulan=tw, kind=kind, message=message, **kw)  # type: ignore[arg-type]
+        )
+
+    def where(node: Node, tw: int) -> str:
+        r = data.real.get((node.id, tw))  # type: ignore[arg-type]
+        rep = reports.get(r.report_id) if r and r.report_id else None
+        src = f"laporan TW {roman(tw)} {tahun}" if rep else f"isian TW {roman(tw)} {tahun}"
+        row = f", baris {r.row_no}" if r and r.row_no and rep else ""
+        return f"{src}{row}, {node.level.replace('_', ' ')} '{node.nama}'"
+
+    for node in data.nodes.values():
+        nid: int = node.id  # type: ignore[assignment]
+        prev_tw: int | None = None
+        for tw in range(1, 5):
+            real = data.real.get((nid, tw))
+            if real is None:
+                continue
+            plan = data.plan(nid, tw)
+            if (
+                real.anggaran is not None
+                and plan
+                and plan.pagu is not None
+                and real.anggaran > plan.pagu
+            ):
+                add(
+                    FindingKind.ABOVE_PAGU,
+                    tw,
+                    f"{where(node, tw)}: realisasi {format_rupiah(real.anggaran)} melebihi pagu "
+                    f"{format_rupiah(plan.pagu)}.",
+                    node_id=nid,
+                    report_id=real.report_id,
+                    row_no=real.row_no,
+                )
+            if real.fisik is not None and not 0 <= real.fisik <= 100:
+                add(
+                    FindingKind.CAPAIAN_RANGE,
+                    tw,
+                    f"{where(node, tw)}: realisasi fisik {format_percent(real.fisik)} "
+                    "di luar 0–100%.",
+                    node_id=nid,
+                    report_id=real.report_id,
+                    row_no=real.row_no,
+                )
+            if prev_tw is not None:
+                prev = data.real[(nid, prev_tw)]
+                if (
+                    prev.anggaran is not None
+                    and real.anggaran is not None
+                    and real.anggaran < prev.anggaran
+                ):
+                    add(
+                        FindingKind.CUMULATIVE_DOWN,
+                        tw,
+                        f"{where(node, tw)}: realisasi kumulatif turun dari "
+                        f"{format_rupiah(prev.anggaran)} (TW {roman(prev_tw)}) menjadi "
+                        f"{format_rupiah(real.anggaran)} (TW {roman(tw)}); angka kumulatif "
+                        "tidak boleh turun.",
+                        node_id=nid,
+                        report_id=real.report_id,
+                        row_no=real.row_no,
+                    )
+            prev_tw = tw
+            kids = data.children(nid, tw)
+            if real.anggaran is not None and kids:
+                figs = [data.node_figure(k.id, tw) for k in kids]  # type: ignore[arg-type]
+                if all(f.complete for f in figs):
+                    total = sum(f.realisasi for f in figs)  # type: ignore[misc]
+                    if total != real.anggaran:
+                        names = "; ".join(
+                            f"'{k.nama}' {format_rupiah(f.realisasi)}"
+                            for k, f in zip(kids, figs, strict=True)
+                        )
+                        add(
+                            FindingKind.PARENT_MISMATCH,
+                            tw,
+                            f"{where(node, tw)}: melaporkan realisasi "
+                            f"{format_rupiah(real.anggaran)}, "
+                            f"sedangkan jumlah rinciannya {format_rupiah(total)} ({names}). "
+                            "Angka yang dilaporkan tetap dipakai.",
+                            node_id=nid,
+                            report_id=real.report_id,
+                            row_no=real.row_no,
+                        )
+
+    _capaian_findings(session, data, reports, tahun, add)
+    session.add_all(found)
+    session.flush()
+    return list(
+        session.exec(
+            select(Finding)
+            .where(Finding.opd_id == opd_id, Finding.tahun == tahun)
+            .order_by(Finding.triwulan, Finding.row_no, Finding.id)
+        ).all()
+    )
+
+
+def _capaian_findings(session, data: YearData, reports, tahun, add) -> None:  # type: ignore[no-untyped-def]
+    sasaran = {s.id: s for s in data.sasaran.values()}
+    inds = session.exec(
+        select(IndikatorSasaran).where(IndikatorSasaran.sasaran_id.in_(list(sasaran)))  # type: ignore[union-attr]
+    ).all()
+    for ind in inds:
+        s: Sasaran = sasaran[ind.sasaran_id]
+        prog = data.nodes.get(ind.program_id) if ind.program_id else None
+        label = f"sasaran {s.nomor}" + (f" ({prog.nama})" if prog else "")
+        vals = session.exec(
+            select(CapaianSasaran).where(CapaianSasaran.indikator_id == ind.id)
+        ).all()
+        by_report: dict[int | None, dict[int, CapaianSasaran]] = {}
+        for v in vals:
+            by_report.setdefault(v.report_id, {})[v.triwulan] = v
+        for rid, per_tw in by_report.items():
+            rep = reports.get(rid)
+            if rep is None:
+                continue
+            own = per_tw.get(rep.triwulan)
+            if own is None or own.capaian_dilaporkan is None:
+                continue
+            c = own.capaian_dilaporkan
+            rs = [per_tw[t].realisasi for t in sorted(per_tw) if per_tw[t].realisasi is not None]
+            where = f"laporan TW {roman(rep.triwulan)} {tahun}, {label}"
+            if len(rs) >= 2 and abs(sum(rs) - c) <= 0.02 + 0.0001:
+                parts = " + ".join(format_percent(r) for r in rs)
+                add(
+                    FindingKind.CAPAIAN_SUM,
+                    rep.triwulan,
+                    f"{where}: % capaian {format_percent(c)} adalah jumlah realisasi kumulatif "
+                    f"({parts}); untuk angka kumulatif jumlah itu tidak bermakna. Capaian "
+                    f"TW {roman(rep.triwulan)} = R ÷ T triwulan itu.",
+                    sasaran_id=s.id,
+                    node_id=ind.program_id,
+                    report_id=rid,
+                )
+            if not 0 <= c <= CAPAIAN_MAX:
+                add(
+                    FindingKind.CAPAIAN_RANGE,
+                    rep.triwulan,
+                    f"{where}: % capaian {format_percent(c)} tidak masuk akal (di luar 0–"
+                    f"{format_percent(CAPAIAN_MAX, 0)}).",
+                    sasaran_id=s.id,
+                    node_id=ind.program_id,
+                    report_id=rid,
+                )
+        # The same quarter's figure as two reports give it.
+        per_tw_all: dict[int, list[CapaianSasaran]] = {}
+        for v in vals:
+            per_tw_all.setdefault(v.triwulan, []).append(v)
+        for tw, vs in sorted(per_tw_all.items()):
+            distinct = {(v.target, v.realisasi) for v in vs}
+            if len(distinct) < 2:
+                continue
+            said = "; ".join(
+                f"laporan TW {roman(reports[v.report_id].triwulan)}: T {format_percent(v.target)}, "
+                f"R {format_percent(v.realisasi)}"
+                for v in sorted(vs, key=lambda v: reports[v.report_id].triwulan)
+                if v.report_id in reports
+            )
+            add(
+                FindingKind.REPORTS_DIFFER,
+                tw,
+                f"{label}: angka TW {roman(tw)} {tahun} berbeda antar laporan ({said}). "
+                f"Yang dipakai: laporan TW {roman(tw)} sendiri.",
+                sasaran_id=s.id,
+                node_id=ind.program_id,
+            )
