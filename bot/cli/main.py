@@ -61,6 +61,21 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     elif args.action == "downgrade":
         db.downgrade(engine, args.revision)
         print(f"Basis data pada revisi {db.current_revision(engine) or '(kosong)'}.")
+    elif args.action == "check":
+        cur, head = db.current_revision(engine), db.head_revision(engine)
+        if cur != head:
+            print(
+                f"Revisi {cur or '(kosong)'} bukan yang terbaru ({head}): "
+                "jalankan 'monev db upgrade'."
+            )
+            return 1
+        diff = db.schema_diff(engine)
+        if diff:
+            print("Model dan migrasi tidak sama; buat migrasi baru untuk perbedaan ini:")
+            for d in diff:
+                print(f"  - {d}")
+            return 1
+        print(f"Model dan migrasi sama (revisi {head}).")
     return 0
 
 
@@ -260,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     d = sub.add_parser("db", help="migrasi basis data")
-    d.add_argument("action", choices=["upgrade", "current", "downgrade"])
+    d.add_argument("action", choices=["upgrade", "current", "downgrade", "check"])
     d.add_argument("revision", nargs="?", default="-1")
     d.set_defaults(func=cmd_db)
 

@@ -157,3 +157,20 @@ def head_revision(engine: Engine) -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def schema_diff(engine: Engine) -> list[str]:
+    """Differences between the models and the database's schema (empty when they agree).
+
+    Run on a database migrated to head, it proves that the migrations build exactly the
+    tables the models describe: a model changed without a migration shows up here.
+    """
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    from storage.data import models  # noqa: F401  (registers every table on the metadata)
+
+    with engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        return [str(d) for d in compare_metadata(ctx, SQLModel.metadata)]
