@@ -31,6 +31,7 @@ import math
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
@@ -243,7 +244,7 @@ class _Frame:
     def __init__(self, meta: ChartMeta, legend: Sequence[tuple[Artist, str]] = ()) -> None:
         self.fig = fig = Figure(figsize=(WIDTH_IN, 2.0), dpi=DPI, facecolor="white")
         FigureCanvasAgg(fig)  # attaches itself as fig.canvas
-        self.r = r = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        self.r = r = _agg(fig).get_renderer()
         max_px = (WIDTH_IN - 2 * PAD_IN) * DPI
 
         # Header artists are created and measured now, placed once the height is known.
@@ -456,7 +457,14 @@ def _empty_bar(ax: Axes, y: float, height: float, x_end: float, text: str) -> An
 def _layout_pass(fig: Figure) -> RendererBase:
     """Run the layout engine without rasterising, so positions and extents are final."""
     fig.draw_without_rendering()
-    return fig.canvas.get_renderer()  # type: ignore[attr-defined,no-any-return]
+    return _agg(fig).get_renderer()
+
+
+def _agg(fig: Figure) -> FigureCanvasAgg:
+    """The Agg canvas every figure here is given (typed as such, unlike ``fig.canvas``)."""
+    canvas = fig.canvas
+    assert isinstance(canvas, FigureCanvasAgg)
+    return canvas
 
 
 def _fit_xmax(fig: Figure, ax: Axes, labels: Sequence[Annotation]) -> None:
@@ -552,8 +560,13 @@ def _build_tren(
             raise ValueError(f"triwulan must be 1..4, got {tw}")
         by_tw[tw] = _num(v)
     bench = {tw: float(v) for tw, v in benchmarks.items() if tw in (1, 2, 3, 4)}
-    serapan_style = {"color": BLUE, "marker": "o", "linewidth": 2.6, "markersize": 8}
-    target_style = {
+    serapan_style: dict[str, Any] = {
+        "color": BLUE,
+        "marker": "o",
+        "linewidth": 2.6,
+        "markersize": 8,
+    }
+    target_style: dict[str, Any] = {
         "color": BLACK,
         "linestyle": (0, (5, 3)),
         "marker": "o",
@@ -937,7 +950,7 @@ def _build_status(bars: list[StatusBar], meta: ChartMeta) -> Figure:
 
 def _render(fig: Figure) -> bytes:
     """Draw once, check the layout, encode PNG, and drop the pixel buffer right away."""
-    canvas = fig.canvas
+    canvas = _agg(fig)
     try:
         canvas.draw()
         problems = _check_layout(fig, draw=False)
@@ -951,8 +964,8 @@ def _render(fig: Figure) -> bytes:
     finally:
         # Figures are reference cycles; freeing the multi-megabyte Agg buffer now instead
         # of whenever the cyclic GC runs keeps RSS flat under a burst of requests.
-        canvas.renderer = None  # type: ignore[attr-defined]
-        canvas._lastKey = None  # type: ignore[attr-defined]
+        canvas.renderer = None  # type: ignore[assignment]  # stubs say never None; it may be
+        canvas._lastKey = None
         fig.clear()
 
 
@@ -969,7 +982,8 @@ def _drawn_texts(fig: Figure) -> list[Text]:
             for tick in [*axis.majorTicks, *axis.minorTicks]:
                 tick_labels.update((id(tick.label1), id(tick.label2)))
             if ax.axison and axis.get_visible():
-                for tick in axis._update_ticks():
+                # Private, and absent from the stubs, but it is how Axis.draw picks ticks.
+                for tick in axis._update_ticks():  # type: ignore[union-attr]
                     drawn.update((id(tick.label1), id(tick.label2)))
     out: list[Text] = []
     for t in fig.findobj(Text):
@@ -988,10 +1002,10 @@ def _check_layout(fig: Figure, *, draw: bool = True) -> list[str]:
     Checks every drawn text: inside the image, at least 12 pt, not overlapping another
     text. ``draw=False`` when the caller has just drawn the figure (saves a draw).
     """
-    canvas = fig.canvas
+    canvas = _agg(fig)
     if draw:
         canvas.draw()
-    r = canvas.get_renderer()  # type: ignore[attr-defined]
+    r = canvas.get_renderer()
     box = fig.bbox
     tol = 1.0  # px: antialiasing rounds extents
     items = [(t, t.get_window_extent(r)) for t in _drawn_texts(fig)]
@@ -1005,7 +1019,7 @@ def _check_layout(fig: Figure, *, draw: bool = True) -> list[str]:
             or bb.y1 > box.y1 + tol
         ):
             problems.append(f"text {name} is cut off ({bb.bounds} outside {box.bounds})")
-        if t.get_fontsize() < MIN_FONT_PT:
+        if float(t.get_fontsize()) < MIN_FONT_PT:
             problems.append(f"text {name} is {t.get_fontsize()} pt")
     for i, (a, ba) in enumerate(items):
         for b, bb in items[i + 1 :]:

@@ -10,11 +10,12 @@ import os
 import pickle
 import struct
 import sys
+from typing import BinaryIO
 
 HEADER = struct.Struct(">I")
 
 
-def _read_exact(stream, n: int) -> bytes | None:  # type: ignore[no-untyped-def]
+def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
     data = b""
     while len(data) < n:
         chunk = stream.read(n - len(data))

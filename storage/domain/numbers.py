@@ -146,7 +146,7 @@ def format_rupiah(value: int | None) -> str:
     return "Rp " + format_decimal(value, format="#,##0", locale=LOCALE)
 
 
-def format_number(value: float | int, digits: int = 0) -> str:
+def format_number(value: float | int | Decimal, digits: int = 0) -> str:
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern, locale=LOCALE)
 
