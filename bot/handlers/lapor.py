@@ -1,8 +1,10 @@
 """/lapor: an operator reports the bidang's quarter, one question at a time; verification.
 
-The conversation's state lives in the draft table, not in memory: every answer is saved
-as it is given, so a restart of the bot, a dropped connection or days of silence lose
-nothing. Who may do what is checked here, on every update, whatever the buttons say.
+The conversation's state lives in the database, not in memory: every answer is saved in the
+draft as it is given, and whether typed text answers the draft (or gives a reason for
+returning a report) is the person's ``chat_state`` row, written in the same transaction. So a
+restart of the bot, a dropped connection or days of silence lose nothing. Who may do what is
+checked here, on every update, whatever the buttons say.
 """
 
 from __future__ import annotations
@@ -11,14 +13,13 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from html import escape
 
 from sqlmodel import Session, select
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import filters
 
 from bot.context import MonevContext
 from bot.handlers.questions import markup, question
@@ -32,11 +33,12 @@ from storage.data.models import (
     DraftStatus,
     Pelaporan,
     Role,
-    Setting,
     StatusLaporan,
     UserStatus,
 )
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu, roman
+from storage.services import conversation
+from storage.services.conversation import Flow, State
 from storage.services.queries import list_bidang, years_with_data
 from storage.services.submission import (
     NARASI_FIELDS,
@@ -63,52 +65,6 @@ from storage.services.submission import (
 from storage.services.submission import review as build_review
 
 log = logging.getLogger(__name__)
-
-ATTACH_HOURS = 24  # after a restart, drafts touched this recently keep taking typed answers
-REASON_KEY = "alasan:{tgid}"
-
-
-# --- who is typing into what ---------------------------------------------------------------------
-
-
-def attached(context: MonevContext) -> set[int]:
-    return context.bot_data.setdefault("drafting", set())
-
-
-def awaiting_reason(context: MonevContext) -> set[int]:
-    return context.bot_data.setdefault("awaiting_reason", set())
-
-
-class InSet(filters.MessageFilter):
-    """Messages from users in one of the application's bot_data sets: a filter can't await
-    the database, so the sets mirror it (rebuilt from it at start, see restore_state)."""
-
-    def __init__(self, bot_data: dict, key: str) -> None:
-        super().__init__(name=f"in:{key}")
-        self.bot_data, self.key = bot_data, key
-
-    def filter(self, message) -> bool:  # type: ignore[no-untyped-def]
-        if message.from_user is None:
-            return False
-        return message.from_user.id in self.bot_data.get(self.key, set())
-
-
-def restore_state(session: Session) -> dict:
-    """At start: who was mid-draft or mid-reason before the restart."""
-    since = datetime.now(UTC) - timedelta(hours=ATTACH_HOURS)
-    rows = session.exec(
-        select(AppUser.telegram_id, Draft.updated_at)
-        .join(Draft, Draft.user_id == AppUser.id)  # type: ignore[arg-type]
-        .where(Draft.status == DraftStatus.AKTIF)
-    ).all()
-    keys = session.exec(select(Setting.key).where(Setting.key.startswith("alasan:"))).all()  # type: ignore[attr-defined]
-    return {
-        "drafting": {
-            tg for tg, at in rows if (at if at.tzinfo else at.replace(tzinfo=UTC)) >= since
-        },
-        "awaiting_reason": {int(k.split(":")[1]) for k in keys},
-    }
-
 
 # --- database steps (run in worker threads) -----------------------------------------------------
 
@@ -166,15 +122,33 @@ def _start(
     current = active_draft(session, user.id)  # type: ignore[arg-type]
     if not fresh and current is not None and (current.tahun, current.triwulan) == (tahun, tw):
         # "Lapor sekarang" on a reminder, or a second tap: carry on, never throw work away.
+        _attach(session, telegram_id, current)
         plan = draft_plan(session, current.bidang_id, tahun, tw)
         intro = texts.LAPOR_CONTINUED.format(tw=roman(tw), tahun=tahun)
         return current, _screen(session, current, plan), intro
     draft = start_draft(session, user=user, tahun=tahun, tw=tw)
+    _attach(session, telegram_id, draft)
     plan = draft_plan(session, draft.bidang_id, tahun, tw)
     intro = texts.LAPOR_STARTED.format(
         tw=roman(tw), tahun=tahun, bidang=escape(plan.bidang.nama), subs=len(plan.subs)
     )
     return draft, prompt(plan, load(draft), draft.step, draft.id), intro  # type: ignore[arg-type]
+
+
+def _attach(session: Session, telegram_id: int, draft: Draft) -> None:
+    """From now on the person's typed text answers ``draft`` (until sent or /batal)."""
+    conversation.start(
+        session, telegram_id=telegram_id, flow=Flow.LAPOR, payload={"draft_id": draft.id}
+    )
+
+
+def _resume(session: Session, telegram_id: int, draft_id: int) -> tuple[Draft, Reply] | None:
+    """'Lanjutkan': the current screen of the person's draft ``draft_id``, typing attached."""
+    current = _current(session, telegram_id)
+    if current is None or current[0].id != draft_id:
+        return None
+    _attach(session, telegram_id, current[0])
+    return current
 
 
 def _current(session: Session, telegram_id: int) -> tuple[Draft, Reply] | None:
@@ -341,6 +315,8 @@ def _send(session: Session, telegram_id: int, draft_id: int) -> dict:
         conflicts = submit(session, draft, user=user)
     except SubmissionError as exc:
         return {"kind": "error", "error": str(exc)}
+    if not conflicts:
+        conversation.clear(session, telegram_id=telegram_id, flow=Flow.LAPOR)
     if conflicts:
         rows = "\n".join(
             f"• {escape(c.nama)}: sekarang {format_rupiah(c.theirs)}, "
@@ -487,7 +463,6 @@ async def on_button(update: Update, context: MonevContext) -> None:
         except SubmissionError as exc:
             await query.edit_message_text(escape(str(exc)))
             return
-        attached(context).add(tgid)
         await query.edit_message_text(intro)
         await _show(update, context, screen)
         return
@@ -508,15 +483,13 @@ async def on_button(update: Update, context: MonevContext) -> None:
             except SubmissionError as exc:
                 await query.edit_message_text(escape(str(exc)))
                 return
-            attached(context).add(tgid)
             await query.edit_message_text(f"{texts.LAPOR_CANCELLED_DRAFT}\n\n{intro}")
             await _show(update, context, screen)
             return
-        current = await context.read(_current, tgid)
-        if current is None or current[0].id != draft_id:
+        current = await context.write(_resume, tgid, draft_id)
+        if current is None:
             await _say(update, context, texts.LAPOR_NOT_YOURS)
             return
-        attached(context).add(tgid)
         await query.edit_message_reply_markup(None)
         await _show(update, context, current[1])
         return
@@ -564,7 +537,6 @@ async def _after(
         if current:
             await _show(update, context, current[1])
     elif kind == "sent":
-        attached(context).discard(tgid)
         assert update.effective_chat is not None
         await context.bot.send_message(update.effective_chat.id, result["text"])
         pid = result["pelaporan_id"]
@@ -576,8 +548,8 @@ async def _after(
                 log.warning("could not reach a verifier: %s", type(exc).__name__)
 
 
-async def on_text(update: Update, context: MonevContext) -> None:
-    """A typed answer to the draft's current question."""
+async def on_text(update: Update, context: MonevContext, state: State) -> None:
+    """A typed answer to the draft's current question (the sender is in the /lapor flow)."""
     message = update.effective_message
     assert message is not None and message.text is not None and update.effective_user is not None
     result = await context.write(
@@ -585,7 +557,7 @@ async def on_text(update: Update, context: MonevContext) -> None:
     )
     if result["kind"] == "notyours":
         # No active draft any more (sent or cancelled elsewhere): it is a question after all.
-        attached(context).discard(update.effective_user.id)
+        await context.write(conversation.clear, telegram_id=state.telegram_id, flow=Flow.LAPOR)
         await question(update, context)
         return
     await _after(update, context, result)
@@ -611,24 +583,24 @@ def _progress(session: Session, telegram_id: int) -> dict | None:
     }
 
 
-async def batal(update: Update, context: MonevContext) -> None:
-    """/batal: stop typing into the draft (it stays saved) or stop giving a reason."""
+async def stop_drafting(update: Update, context: MonevContext) -> None:
+    """/batal outside any other flow: stop typing into the draft (it stays saved)."""
     message = update.effective_message
     assert message is not None and update.effective_user is not None
     tgid = update.effective_user.id
-    if tgid in awaiting_reason(context):
-        awaiting_reason(context).discard(tgid)
-        await context.write(_clear_reason, tgid)
-        await message.reply_text(
-            "Pengembalian laporan dibatalkan; laporan tetap menunggu keputusan."
-        )
-        return
     info = await context.read(_progress, tgid) if context.actor and context.actor.active else None
     if info is None:
         await message.reply_text(texts.NOTHING_TO_CANCEL)
         return
-    attached(context).discard(tgid)
     await message.reply_text(texts.LAPOR_STOPPED.format(**info))
+
+
+async def stop_reason(update: Update, context: MonevContext) -> None:
+    """/batal while a reason for returning a report was awaited (the flow is already ended)."""
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        "Pengembalian laporan dibatalkan; laporan tetap menunggu keputusan."
+    )
 
 
 # --- verification ---------------------------------------------------------------------------------
@@ -663,9 +635,8 @@ def _decide(session: Session, telegram_id: int, pid: int, approve: bool, alasan:
     info = _pelaporan_info(session, pid)
     assert info is not None
     _, bidang, op = info
-    row = session.get(Setting, REASON_KEY.format(tgid=telegram_id))
-    if row is not None:
-        session.delete(row)
+    # The decision and the end of a pending reason commit together.
+    conversation.clear(session, telegram_id=telegram_id, flow=Flow.REASON)
     return {"p": p, "bidang": bidang, "operator": op, "by": user.nama or str(user.telegram_id)}
 
 
@@ -681,26 +652,14 @@ def _ask_reason(session: Session, telegram_id: int, pid: int) -> dict:
         return {"error": f"Laporan ini sudah {p.status}; tidak ada yang perlu diputuskan."}
     if p.submitted_by == user.id:
         return {"error": "Anda tidak dapat memverifikasi laporan yang Anda ajukan sendiri."}
-    key = REASON_KEY.format(tgid=telegram_id)
-    row = session.get(Setting, key) or Setting(key=key)
-    row.value = str(pid)
-    session.add(row)
+    conversation.start(
+        session, telegram_id=telegram_id, flow=Flow.REASON, payload={"pelaporan_id": pid}
+    )
     return {
         "text": texts.VERIF_ASK_REASON.format(
             bidang=escape(bidang), tw=roman(p.triwulan), tahun=p.tahun
         )
     }
-
-
-def _clear_reason(session: Session, telegram_id: int) -> None:
-    row = session.get(Setting, REASON_KEY.format(tgid=telegram_id))
-    if row is not None:
-        session.delete(row)
-
-
-def _reason_target(session: Session, telegram_id: int) -> int | None:
-    row = session.get(Setting, REASON_KEY.format(tgid=telegram_id))
-    return int(row.value) if row is not None and row.value.isdecimal() else None
 
 
 async def _tell_operator(context: MonevContext, result: dict) -> None:
@@ -745,7 +704,6 @@ async def on_verify(update: Update, context: MonevContext) -> None:
         if "error" in res:
             await _say(update, context, escape(res["error"]))
             return
-        awaiting_reason(context).add(actor.telegram_id)
         assert update.effective_chat is not None
         await context.bot.send_message(update.effective_chat.id, res["text"])
         return
@@ -764,25 +722,26 @@ async def on_verify(update: Update, context: MonevContext) -> None:
     await _tell_operator(context, result)
 
 
-async def on_reason(update: Update, context: MonevContext) -> None:
-    """The reason typed after 'Kembalikan'."""
+async def on_reason(update: Update, context: MonevContext, state: State) -> None:
+    """The reason typed after 'Kembalikan' (the sender is in the reason flow)."""
     message = update.effective_message
-    assert message is not None and message.text is not None and update.effective_user is not None
-    tgid = update.effective_user.id
-    pid = await context.read(_reason_target, tgid)
-    awaiting_reason(context).discard(tgid)
-    if pid is None:
+    assert message is not None and message.text is not None
+    tgid = state.telegram_id
+    pid = state.payload.get("pelaporan_id")
+    if not isinstance(pid, int):
+        await context.write(conversation.clear, telegram_id=tgid, flow=Flow.REASON)
         await question(update, context)
         return
     alasan = " ".join(message.text.split())
     if len(alasan) < 5:
-        awaiting_reason(context).add(tgid)
         await message.reply_text(
             "Alasan terlalu singkat. Tulis apa yang perlu diperbaiki, minimal 5 huruf, atau /batal."
         )
         return
     result = await context.write(_decide, tgid, pid, False, alasan)
     if "error" in result:
+        # Decided meanwhile, or no longer allowed: the reason has nothing left to return.
+        await context.write(conversation.clear, telegram_id=tgid, flow=Flow.REASON)
         await message.reply_text(escape(result["error"]))
         return
     await message.reply_text(
