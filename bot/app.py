@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -16,18 +15,16 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    ConversationHandler,
     Defaults,
     MessageHandler,
     TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest
-from telegram.warnings import PTBUserWarning
 
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import MonevContext
-from bot.handlers import charts, common, files, lapor, questions, registration
+from bot.handlers import charts, common, files, lapor, questions, registration, routing
 from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
 from bot.ratelimit import RetryingRateLimiter
 from bot.settings import WIB, Settings
@@ -40,42 +37,8 @@ from storage.services.users import get_user, set_user
 
 log = logging.getLogger(__name__)
 
-# Our conversations key on the user, not on each message; PTB's per_message hint is moot.
-warnings.filterwarnings("ignore", message=r".*per_message=False.*", category=PTBUserWarning)
-
 # A token that looks real enough for PTB; only used with an offline request (console, tests).
 OFFLINE_TOKEN = "123456:OFFLINE-monev-bot-console-token"
-
-
-def _registration() -> ConversationHandler:
-    return ConversationHandler(
-        entry_points=[CommandHandler("daftar", registration.daftar)],
-        states={
-            registration.NAMA: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, registration.got_name)
-            ],
-            registration.NIP: [
-                CallbackQueryHandler(registration.skip_nip, pattern=f"^{registration.SKIP}$"),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, registration.got_nip),
-            ],
-            registration.BIDANG: [
-                CallbackQueryHandler(registration.got_bidang, pattern=r"^reg:bidang:\d+$"),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, registration.use_buttons),
-            ],
-            registration.KONFIRMASI: [
-                CallbackQueryHandler(
-                    registration.confirm,
-                    pattern=f"^({registration.CONFIRM_YES}|{registration.CONFIRM_NO})$",
-                ),
-                MessageHandler(filters.TEXT & ~filters.COMMAND, registration.use_buttons),
-            ],
-        },
-        fallbacks=[CommandHandler("batal", registration.cancel)],
-        name="daftar",
-        # Registration is short and private: one conversation per user, wherever they type.
-        per_chat=False,
-        conversation_timeout=60 * 60,
-    )
 
 
 def register_handlers(app: Application) -> None:
@@ -83,39 +46,39 @@ def register_handlers(app: Application) -> None:
     # -1: who is this? Every later handler relies on context.actor.
     app.add_handler(TypeHandler(Update, common.identify), group=-1)
 
-    # Conversations first, so their states win over the general handlers below.
-    app.add_handler(_registration())
-
     # Deadlines and reminders: /jadwal (with its typed date), /pengingat, /grupkantor.
     register_reminder_handlers(app)
 
     # Commands.
     app.add_handler(CommandHandler("start", common.start))
+    app.add_handler(CommandHandler("daftar", registration.daftar))
     app.add_handler(CommandHandler("bantuan", common.bantuan))
     app.add_handler(CommandHandler("help", common.bantuan))
     app.add_handler(CommandHandler("lapor", lapor.lapor))
-    app.add_handler(CommandHandler("batal", lapor.batal))
+    app.add_handler(CommandHandler("batal", routing.batal))
     app.add_handler(CommandHandler("riwayat", lapor.riwayat))
     app.add_handler(CommandHandler("laporan", files.laporan))
     app.add_handler(CommandHandler("grafik", charts.grafik))
     app.add_handler(CommandHandler("bukakembali", lapor.bukakembali))
 
-    # Buttons.
+    # Buttons. Those of a flow check the sender's state themselves (stale otherwise).
+    app.add_handler(CallbackQueryHandler(registration.skip_nip, pattern=f"^{registration.SKIP}$"))
+    app.add_handler(CallbackQueryHandler(registration.got_bidang, pattern=r"^reg:bidang:\d+$"))
+    app.add_handler(
+        CallbackQueryHandler(
+            registration.confirm,
+            pattern=f"^({registration.CONFIRM_YES}|{registration.CONFIRM_NO})$",
+        )
+    )
     app.add_handler(CallbackQueryHandler(registration.decide, pattern=r"^reg:(ok|no):"))
     app.add_handler(CallbackQueryHandler(questions.ask_button, pattern=r"^ask:"))
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
     app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
     app.add_handler(CallbackQueryHandler(charts.chart_button, pattern=r"^gr:"))
 
-    # Typed answers: a reason for returning a report, the current question of a draft.
-    text = filters.TEXT & ~filters.COMMAND
-    app.add_handler(
-        MessageHandler(text & lapor.InSet(app.bot_data, "awaiting_reason"), lapor.on_reason)
-    )
-    app.add_handler(MessageHandler(text & lapor.InSet(app.bot_data, "drafting"), lapor.on_text))
-
-    # Free text: questions in plain Indonesian.
-    app.add_handler(MessageHandler(text, questions.question))
+    # Typed text: the answer to the step of the flow the sender is in (registration, /lapor,
+    # a reason for returning a report, /jadwal's date), otherwise a question in plain Indonesian.
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, routing.on_text))
 
     # Catch-alls: unknown commands, non-text messages, buttons of finished conversations.
     app.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))
@@ -141,7 +104,6 @@ def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
         return {
             "opd_id": opd.id,
             "bidang_names": {b.id: b.nama for b in list_bidang(session, opd.id)},  # type: ignore[arg-type]
-            **lapor.restore_state(session),
         }
 
 

@@ -6,58 +6,96 @@ import logging
 import re
 from html import escape
 
+from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ConversationHandler
 
 from bot.context import MonevContext
 from bot.views import texts
 from storage.data.models import AppUser, Role, UserStatus
+from storage.services import conversation
+from storage.services.conversation import Flow, State
 from storage.services.queries import list_bidang
 from storage.services.users import admins, get_user, reject_user, request_access, set_user
 
 log = logging.getLogger(__name__)
 
-NAMA, NIP, BIDANG, KONFIRMASI = range(4)
 SKIP = "reg:skip"
 CONFIRM_YES, CONFIRM_NO = "reg:send", "reg:cancel"
+# Steps of the registration flow (kept in chat_state, see storage.services.conversation).
+NAMA, NIP, BIDANG, KONFIRMASI = "nama", "nip", "bidang", "konfirmasi"
 
 
 def _bidang_rows(session, opd_id: int) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
     return [(b.id, b.nama) for b in list_bidang(session, opd_id)]  # type: ignore[misc]
 
 
-async def daftar(update: Update, context: MonevContext) -> int:
+def _advance(session: Session, state: State, step: str, payload: dict) -> State:
+    return conversation.advance(
+        session,
+        telegram_id=state.telegram_id,
+        expected_version=state.version,
+        step=step,
+        payload=payload,
+    )
+
+
+async def _registration_at(update: Update, context: MonevContext, *steps: str) -> State | None:
+    """The sender's registration state when it is at one of ``steps`` (a button of that step
+    was pressed); otherwise the button is stale and is answered as such."""
+    query = update.callback_query
+    assert query is not None and update.effective_user is not None
+    state = await context.read(conversation.get, telegram_id=update.effective_user.id)
+    if state is None or state.flow != Flow.REGISTRATION or state.step not in steps:
+        await query.answer(texts.STALE_BUTTON, show_alert=True)
+        return None
+    return state
+
+
+async def daftar(update: Update, context: MonevContext) -> None:
     """Start a registration (or say there is no need)."""
-    assert update.effective_message is not None
+    assert update.effective_message is not None and update.effective_user is not None
     actor = context.actor
     if actor is not None and actor.active:
         await update.effective_message.reply_text(
             texts.REG_ALREADY.format(role=texts.ROLE_NAMES[actor.role])  # type: ignore[index]
         )
-        return ConversationHandler.END
-    context.user_data["reg"] = {}
+        return
+    await context.write(
+        conversation.start,
+        telegram_id=update.effective_user.id,
+        flow=Flow.REGISTRATION,
+        step=NAMA,
+    )
     await update.effective_message.reply_text(texts.REG_ASK_NAME)
-    return NAMA
 
 
-async def got_name(update: Update, context: MonevContext) -> int:
+async def on_text(update: Update, context: MonevContext, state: State) -> None:
+    """Typed text while registering: the name, the NIP, or text where a button is expected."""
+    if state.step == NAMA:
+        await got_name(update, context, state)
+    elif state.step == NIP:
+        await got_nip(update, context, state)
+    else:
+        await use_buttons(update, context)
+
+
+async def got_name(update: Update, context: MonevContext, state: State) -> None:
     """Take the full name."""
     message = update.effective_message
     assert message is not None and message.text is not None
     nama = " ".join(message.text.split())
     if not 3 <= len(nama) <= 80 or not re.search(r"[A-Za-z]", nama):
         await message.reply_text(texts.REG_BAD_NAME)
-        return NAMA
-    context.user_data.setdefault("reg", {})["nama"] = nama
+        return
+    await context.write(_advance, state, NIP, {**state.payload, "nama": nama})
     await message.reply_text(
         texts.REG_ASK_NIP,
         reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Lewati", callback_data=SKIP)]]),
     )
-    return NIP
 
 
-async def _ask_bidang(update: Update, context: MonevContext) -> int:
+async def _ask_bidang(update: Update, context: MonevContext) -> None:
     rows = await context.read(_bidang_rows, context.opd_id)
     kb = [[InlineKeyboardButton(nama, callback_data=f"reg:bidang:{bid}")] for bid, nama in rows]
     kb.append([InlineKeyboardButton(texts.REG_NO_BIDANG, callback_data="reg:bidang:0")])
@@ -65,44 +103,48 @@ async def _ask_bidang(update: Update, context: MonevContext) -> int:
     await context.bot.send_message(
         update.effective_chat.id, texts.REG_ASK_BIDANG, reply_markup=InlineKeyboardMarkup(kb)
     )
-    return BIDANG
 
 
-async def got_nip(update: Update, context: MonevContext) -> int:
+async def got_nip(update: Update, context: MonevContext, state: State) -> None:
     """Take the NIP (18 digits; spaces allowed)."""
     message = update.effective_message
     assert message is not None and message.text is not None
     nip = re.sub(r"\s+", "", message.text)
     if not re.fullmatch(r"\d{18}", nip):
         await message.reply_text(texts.REG_BAD_NIP)
-        return NIP
-    context.user_data.setdefault("reg", {})["nip"] = nip
-    return await _ask_bidang(update, context)
+        return
+    await context.write(_advance, state, BIDANG, {**state.payload, "nip": nip})
+    await _ask_bidang(update, context)
 
 
-async def skip_nip(update: Update, context: MonevContext) -> int:
+async def skip_nip(update: Update, context: MonevContext) -> None:
     """No NIP."""
+    state = await _registration_at(update, context, NIP)
+    if state is None:
+        return
     query = update.callback_query
     assert query is not None
+    await context.write(_advance, state, BIDANG, {**state.payload, "nip": ""})
     await query.answer()
     await query.edit_message_reply_markup(None)
-    context.user_data.setdefault("reg", {})["nip"] = ""
-    return await _ask_bidang(update, context)
+    await _ask_bidang(update, context)
 
 
-async def got_bidang(update: Update, context: MonevContext) -> int:
+async def got_bidang(update: Update, context: MonevContext) -> None:
     """Take the bidang and ask for confirmation."""
+    state = await _registration_at(update, context, BIDANG)
+    if state is None:
+        return
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
-    reg = context.user_data.setdefault("reg", {})
     bid = int(query.data.rsplit(":", 1)[1]) if query.data.rsplit(":", 1)[1].isdecimal() else 0
     rows = dict(await context.read(_bidang_rows, context.opd_id))
     if bid and bid not in rows:
         await query.edit_message_text(texts.STALE_BUTTON)
-        return BIDANG
-    reg["bidang_id"] = bid or None
-    reg["bidang"] = rows.get(bid, "-")
+        return
+    reg = {**state.payload, "bidang_id": bid or None, "bidang": rows.get(bid, "-")}
+    await context.write(_advance, state, KONFIRMASI, reg)
     await query.edit_message_text(
         texts.REG_CONFIRM.format(
             nama=escape(reg.get("nama", "")),
@@ -118,10 +160,11 @@ async def got_bidang(update: Update, context: MonevContext) -> int:
             ]
         ),
     )
-    return KONFIRMASI
 
 
 def _save_request(session, telegram_id: int, reg: dict) -> tuple[AppUser, list[int]]:  # type: ignore[no-untyped-def]
+    # The request and the end of the flow commit together: a crash cannot send it twice.
+    conversation.clear(session, telegram_id=telegram_id, flow=Flow.REGISTRATION)
     user = request_access(
         session,
         telegram_id=telegram_id,
@@ -162,15 +205,21 @@ def _approval_keyboard(
     return InlineKeyboardMarkup(rows)
 
 
-async def confirm(update: Update, context: MonevContext) -> int:
+async def confirm(update: Update, context: MonevContext) -> None:
     """Send the request to every admin."""
+    state = await _registration_at(update, context, KONFIRMASI)
+    if state is None:
+        return
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     await query.answer()
-    reg = context.user_data.pop("reg", {})
+    reg = state.payload
     if query.data == CONFIRM_NO or "nama" not in reg:
+        await context.write(
+            conversation.clear, telegram_id=state.telegram_id, flow=Flow.REGISTRATION
+        )
         await query.edit_message_text(texts.REG_CANCELLED)
-        return ConversationHandler.END
+        return
     tgid = update.effective_user.id
     _, admin_ids = await context.write(_save_request, tgid, reg)
     bidang = await context.read(_bidang_rows, context.opd_id)
@@ -190,22 +239,12 @@ async def confirm(update: Update, context: MonevContext) -> int:
         except (Forbidden, TelegramError) as exc:
             log.warning("could not notify an admin: %s", type(exc).__name__)
     await query.edit_message_text(texts.REG_SENT if sent else texts.REG_NO_ADMIN)
-    return ConversationHandler.END
 
 
-async def use_buttons(update: Update, context: MonevContext) -> int | None:
+async def use_buttons(update: Update, context: MonevContext) -> None:
     """Text where a button was expected."""
     assert update.effective_message is not None
     await update.effective_message.reply_text(texts.REG_USE_BUTTONS)
-    return None
-
-
-async def cancel(update: Update, context: MonevContext) -> int:
-    """/batal during registration."""
-    context.user_data.pop("reg", None)
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.REG_CANCELLED)
-    return ConversationHandler.END
 
 
 # --- the admin's decision ------------------------------------------------------------------------

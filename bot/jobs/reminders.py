@@ -37,10 +37,7 @@ from telegram.ext import (
     CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
-    ConversationHandler,
-    MessageHandler,
     TypeHandler,
-    filters,
 )
 
 from bot.context import MonevContext
@@ -48,6 +45,8 @@ from bot.settings import WIB
 from storage.data.db import read_scope, session_scope
 from storage.data.models import ReminderStatus, Role
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
+from storage.services import conversation
+from storage.services.conversation import Flow, State
 from storage.services.schedule import (
     DEFAULT_MAX_OVERDUE,
     GROUP_SETTING,
@@ -94,7 +93,7 @@ _PACER = "_reminder_pacer"
 _BLOCKED = "_reminder_blocked_ids"
 LAST_REPORT = "reminder_last_report"
 
-JADWAL_PICK, JADWAL_DATE = range(2)
+JADWAL_PICK, JADWAL_DATE = "pilih", "tanggal"  # steps of the /jadwal flow
 
 TEXTS: dict[str, str] = {
     "not_admin_jadwal": (
@@ -477,35 +476,53 @@ def _jadwal_view(windows: list[Window], tahun_label: str) -> tuple[str, InlineKe
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-async def jadwal(update: Update, context: MonevContext) -> int:
+def _jadwal_chat(update: Update) -> int | None:
+    return update.effective_chat.id if update.effective_chat is not None else None
+
+
+async def jadwal(update: Update, context: MonevContext) -> None:
     """/jadwal [tahun]: admins see the deadlines of a year and pick one to change."""
     message = update.effective_message
     assert message is not None
     if not _is_admin(context):
         await message.reply_text(TEXTS["not_admin_jadwal"])
-        return ConversationHandler.END
+        return
     today = _now(context.bot_data).astimezone(WIB).date()
     args = context.args or []
     tahun = int(args[0]) if args and args[0].isdecimal() and 2000 <= int(args[0]) <= 2100 else None
     windows = await context.read(_jadwal_windows, context.opd_id, today, tahun)
     years = sorted({w.tahun for w in windows})
     text, markup = _jadwal_view(windows, " dan ".join(str(y) for y in years))
+    # Showing the deadlines opens the flow, so that /batal answers for it.
+    await context.write(
+        conversation.start,
+        telegram_id=context.actor.telegram_id,  # type: ignore[union-attr]
+        flow=Flow.JADWAL,
+        step=JADWAL_PICK,
+        payload={"chat_id": _jadwal_chat(update)},
+    )
     await message.reply_text(text, reply_markup=markup)
-    return JADWAL_PICK
 
 
-async def jadwal_pick(update: Update, context: MonevContext) -> int:
-    """A quarter was picked: ask for the new deadline."""
+async def jadwal_pick(update: Update, context: MonevContext) -> None:
+    """A quarter was picked (on the latest /jadwal message or an older one): ask for the new
+    deadline."""
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
     if not _is_admin(context):
         await query.edit_message_text(TEXTS["not_admin_jadwal"])
-        return ConversationHandler.END
+        return
     _, _, tahun_s, tw_s = query.data.split(":")
     tahun, tw = int(tahun_s), int(tw_s)
     w = await context.read(lambda s: get_jadwal(s, opd_id=context.opd_id, tahun=tahun, triwulan=tw))
-    context.user_data["jadwal_edit"] = (tahun, tw)
+    await context.write(
+        conversation.start,
+        telegram_id=context.actor.telegram_id,  # type: ignore[union-attr]
+        flow=Flow.JADWAL,
+        step=JADWAL_DATE,
+        payload={"tahun": tahun, "triwulan": tw, "chat_id": _jadwal_chat(update)},
+    )
     contoh = w.tenggat
     await query.edit_message_text(
         TEXTS["jadwal_ask"].format(
@@ -519,23 +536,32 @@ async def jadwal_pick(update: Update, context: MonevContext) -> int:
             [[InlineKeyboardButton(TEXTS["btn_cancel"], callback_data="jadwal:batal")]]
         ),
     )
-    return JADWAL_DATE
 
 
-async def jadwal_date(update: Update, context: MonevContext) -> int:
+def jadwal_takes_text(state: State, update: Update) -> bool:
+    """Whether typed text is the date the /jadwal flow waits for: only at that step and in
+    the chat where the quarter was picked (elsewhere it is a question, as before)."""
+    return (
+        state.flow == Flow.JADWAL
+        and state.step == JADWAL_DATE
+        and state.payload.get("chat_id") == _jadwal_chat(update)
+    )
+
+
+async def jadwal_date(update: Update, context: MonevContext, state: State) -> None:
     """The new deadline, as typed."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    edit = context.user_data.get("jadwal_edit")
-    if not _is_admin(context) or edit is None:
+    tahun, tw = state.payload.get("tahun"), state.payload.get("triwulan")
+    if not _is_admin(context) or not isinstance(tahun, int) or not isinstance(tw, int):
+        await context.write(conversation.clear, telegram_id=state.telegram_id, flow=Flow.JADWAL)
         await message.reply_text(TEXTS["not_admin_jadwal"])
-        return ConversationHandler.END
-    tahun, tw = edit
+        return
     try:
         tenggat = parse_tanggal(message.text)
     except ParseError as exc:
         await message.reply_text(TEXTS["jadwal_bad"].format(error=escape(str(exc))))
-        return JADWAL_DATE
+        return
     actor = f"user:{context.actor.telegram_id}"  # type: ignore[union-attr]
 
     def change(session: Any) -> tuple[Window, Window]:
@@ -543,14 +569,15 @@ async def jadwal_date(update: Update, context: MonevContext) -> int:
         new = set_deadline(
             session, opd_id=context.opd_id, tahun=tahun, triwulan=tw, tenggat=tenggat, actor=actor
         )
+        # The new deadline and the end of the flow commit together.
+        conversation.clear(session, telegram_id=state.telegram_id, flow=Flow.JADWAL)
         return old, new
 
     try:
         old, new = await context.write(change)
     except ScheduleError as exc:
         await message.reply_text(TEXTS["jadwal_bad"].format(error=escape(str(exc))))
-        return JADWAL_DATE
-    context.user_data.pop("jadwal_edit", None)
+        return
     key = "jadwal_same" if old.tenggat == new.tenggat else "jadwal_done"
     text = TEXTS[key].format(
         label=label(tahun, tw), lama=format_tanggal(old.tenggat), baru=format_tanggal(new.tenggat)
@@ -558,20 +585,19 @@ async def jadwal_date(update: Update, context: MonevContext) -> int:
     if new.tenggat < _now(context.bot_data).astimezone(WIB).date():
         text += TEXTS["jadwal_past"]
     await message.reply_text(text)
-    return ConversationHandler.END
 
 
-async def jadwal_close(update: Update, context: MonevContext) -> int:
-    """Close the deadline view, or cancel a change in progress."""
+async def jadwal_close(update: Update, context: MonevContext) -> None:
+    """Close the deadline view, or cancel a change in progress (its buttons)."""
     query = update.callback_query
-    context.user_data.pop("jadwal_edit", None)
-    if query is not None:
-        await query.answer()
-        key = "jadwal_cancel" if query.data == "jadwal:batal" else "jadwal_closed"
-        await query.edit_message_text(TEXTS[key])
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(TEXTS["jadwal_cancel"])
-    return ConversationHandler.END
+    assert query is not None
+    if update.effective_user is not None:
+        await context.write(
+            conversation.clear, telegram_id=update.effective_user.id, flow=Flow.JADWAL
+        )
+    await query.answer()
+    key = "jadwal_cancel" if query.data == "jadwal:batal" else "jadwal_closed"
+    await query.edit_message_text(TEXTS[key])
 
 
 def _pengingat_view(
@@ -658,39 +684,15 @@ async def grupkantor(update: Update, context: MonevContext) -> None:
     await message.reply_text(TEXTS["grup_done"])
 
 
-def _jadwal_conversation() -> ConversationHandler:
-    return ConversationHandler(
-        # The buttons are entry points too: after a restart (conversations live in memory) a
-        # button of an earlier /jadwal message still works instead of going stale.
-        entry_points=[
-            CommandHandler("jadwal", jadwal),
-            CallbackQueryHandler(jadwal_pick, pattern=r"^jadwal:ubah:\d{4}:[1-4]$"),
-            CallbackQueryHandler(jadwal_close, pattern=r"^jadwal:(selesai|batal)$"),
-        ],
-        states={
-            JADWAL_PICK: [
-                CallbackQueryHandler(jadwal_pick, pattern=r"^jadwal:ubah:\d{4}:[1-4]$"),
-                CallbackQueryHandler(jadwal_close, pattern=r"^jadwal:(selesai|batal)$"),
-            ],
-            JADWAL_DATE: [
-                MessageHandler(filters.TEXT & ~filters.COMMAND, jadwal_date),
-                CallbackQueryHandler(jadwal_close, pattern=r"^jadwal:(selesai|batal)$"),
-            ],
-        },
-        fallbacks=[
-            CommandHandler("batal", jadwal_close),
-            CommandHandler("jadwal", jadwal),
-        ],
-        name="jadwal",
-        conversation_timeout=15 * 60,
-    )
-
-
 def register_reminder_handlers(app: Application) -> None:
     """/jadwal, /pengingat, /grupkantor and their buttons. Register before the free-text and
-    catch-all handlers of group 0 (the /jadwal conversation reads a typed date)."""
+    catch-all handlers of group 0. The typed date of /jadwal reaches :func:`jadwal_date`
+    through the application's one text router (bot/handlers/routing.py)."""
     app.add_handler(TypeHandler(Update, unblock_on_contact), group=UNBLOCK_GROUP)
-    app.add_handler(_jadwal_conversation())
+    app.add_handler(CommandHandler("jadwal", jadwal))
+    # The buttons work whether or not the flow is still open (an older /jadwal message).
+    app.add_handler(CallbackQueryHandler(jadwal_pick, pattern=r"^jadwal:ubah:\d{4}:[1-4]$"))
+    app.add_handler(CallbackQueryHandler(jadwal_close, pattern=r"^jadwal:(selesai|batal)$"))
     app.add_handler(CommandHandler("pengingat", pengingat))
     app.add_handler(CommandHandler("grupkantor", grupkantor))
     app.add_handler(CallbackQueryHandler(pengingat_toggle, pattern=r"^pengingat:(mati|nyala)$"))

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.settings import WIB
+from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
-from storage.domain.numbers import format_percent, format_rupiah, roman
+from storage.domain.numbers import format_percent, format_rupiah, format_waktu, roman
+from storage.services.lapor_flow import (
+    ConfirmDrop,
+    Conflicts,
+    Progress,
+    Propose,
+    Question,
+    Resume,
+    Screen,
+    Sent,
+    Started,
+)
 from storage.services.submission import NARASI_FIELDS, NARASI_LABEL, DraftPlan, Review
 
 
@@ -205,3 +218,115 @@ def review(rv: Review, draft_id: int) -> Reply:
         kb.append(extra)
     kb.append([("📨 Kirim", cb(draft_id, "review", "send"))])
     return Reply(review_text(rv), kb)
+
+
+# --- the results of a /lapor step (storage.services.lapor_flow) ---------------------------------
+
+
+def screen(s: Screen) -> Reply:
+    """The question of a step, or the review."""
+    if isinstance(s, Question):
+        return prompt(s.plan, s.data, s.step, s.draft_id)
+    return review(s.review, s.draft_id)
+
+
+def resume_offer(o: Resume) -> Reply:
+    """/lapor with a draft in progress: continue it or start over."""
+    return Reply(
+        texts.LAPOR_RESUME.format(
+            tw=roman(o.triwulan),
+            tahun=o.tahun,
+            bidang=escape(o.bidang),
+            done=o.done,
+            total=o.total,
+            when=format_waktu(o.updated_at.astimezone(WIB)),
+        ),
+        [
+            [
+                ("Lanjutkan", f"lp:{o.draft_id}:resume:go"),
+                ("Mulai ulang", f"lp:{o.draft_id}:resume:restart"),
+            ]
+        ],
+    )
+
+
+def proposal(o: Propose) -> Reply:
+    """/lapor without a draft: the quarter to report (with the reason it was returned)."""
+    returned = texts.LAPOR_RETURNED.format(alasan=escape(o.alasan)) if o.alasan else ""
+    tw = roman(o.triwulan)
+    return Reply(
+        texts.LAPOR_PROPOSE.format(
+            bidang=escape(o.bidang), tw=tw, tahun=o.tahun, returned=returned
+        ),
+        [
+            [(f"Isi TW {tw} {o.tahun}", f"lp:new:{o.tahun}.{o.triwulan}:go")],
+            [("Pilih triwulan lain", "lp:new:pick:go")],
+        ],
+    )
+
+
+def period_picker(years: list[int]) -> Reply:
+    """'Pilih triwulan lain': the quarters of the last three years with data."""
+    kb: Keyboard = [
+        [(f"TW {roman(tw)} {y}", f"lp:new:{y}.{tw}:go") for tw in range(1, 5)] for y in years[-3:]
+    ]
+    return Reply(texts.LAPOR_PICK, kb)
+
+
+def started_intro(st: Started) -> str:
+    """The line above the first question of a draft begun or continued."""
+    if st.continued:
+        return texts.LAPOR_CONTINUED.format(tw=roman(st.triwulan), tahun=st.tahun)
+    return texts.LAPOR_STARTED.format(
+        tw=roman(st.triwulan), tahun=st.tahun, bidang=escape(st.bidang), subs=st.subs
+    )
+
+
+def confirm_drop(r: ConfirmDrop) -> Reply:
+    """A cumulative figure went down: keep it or type again."""
+    return Reply(
+        r.question,
+        [
+            [
+                ("Ya, benar", cb(r.draft_id, r.step, "yes")),
+                ("Ketik ulang", cb(r.draft_id, r.step, "no")),
+            ]
+        ],
+    )
+
+
+RETYPE = "Silakan ketik ulang."
+
+
+def conflict_text(r: Conflicts) -> str:
+    rows = "\n".join(
+        f"• {escape(c.nama)}: sekarang {format_rupiah(c.theirs)}, draf Anda {format_rupiah(c.mine)}"
+        for c in r.conflicts
+    )
+    return texts.LAPOR_CONFLICT.format(rows=rows)
+
+
+def sent_text(r: Sent) -> str:
+    return texts.LAPOR_SENT.format(tw=roman(r.triwulan), tahun=r.tahun, bidang=escape(r.bidang))
+
+
+def verifier_request(r: Sent) -> Reply:
+    """What every verifier receives, with the decision buttons."""
+    text = texts.VERIF_REQUEST.format(
+        bidang=escape(r.bidang),
+        tw=roman(r.triwulan),
+        tahun=r.tahun,
+        oleh=escape(r.oleh),
+        summary=review_text(r.review, for_verifier=True),
+    )
+    pid = r.pelaporan_id
+    return Reply(
+        text[:4000], [[("✅ Setujui", f"vf:ok:{pid}"), ("↩️ Kembalikan", f"vf:back:{pid}")]]
+    )
+
+
+def stopped(p: Progress) -> str:
+    """/batal during /lapor: the draft stays."""
+    return texts.LAPOR_STOPPED.format(
+        tw=roman(p.triwulan), tahun=p.tahun, done=p.done, total=p.total
+    )

@@ -416,3 +416,22 @@ class UserPref(SQLModel, table=True):
     muted: bool = False
     blocked: bool = False  # Telegram answered 403: the person blocked the bot
     blocked_at: datetime | None = None
+
+
+# --- conversation state -------------------------------------------------------------------
+
+
+class ChatState(SQLModel, table=True):
+    """Where one person stands in a multi-step conversation (registration, /lapor, a return
+    reason, /jadwal): one row per person, so starting a flow ends any other. It lives here and
+    not in the process, so a restart or a second process continues the conversation; ``version``
+    lets a step refuse to overwrite a step that another update applied meanwhile."""
+
+    __tablename__ = "chat_state"
+
+    telegram_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    flow: str = Field(sa_type=String(16))
+    step: str = Field(default="", sa_type=String(40))
+    payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    version: int = 1
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,544 @@
+"""The /lapor conversation as a state machine: plain values in, typed results out.
+
+An operator reports the bidang's quarter one question at a time. Every function here runs in
+the caller's write (or read) transaction and takes what the transport parsed from an update
+(telegram id, draft id, the typed text or a button's step and action); it returns a result
+dataclass that a view turns into a message. The draft holds the answers and the current step;
+``chat_state`` (see :mod:`storage.services.conversation`) says that the person's typed text
+answers it, and both are written in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import partial
+
+from sqlmodel import Session, select
+
+from storage.data.models import (
+    AppUser,
+    Draft,
+    DraftStatus,
+    Pelaporan,
+    Role,
+    StatusLaporan,
+    UserStatus,
+)
+from storage.services import conversation
+from storage.services.conversation import Flow
+from storage.services.queries import list_bidang
+from storage.services.submission import (
+    NARASI_FIELDS,
+    Check,
+    Conflict,
+    DraftPlan,
+    Review,
+    SubmissionError,
+    active_draft,
+    check_anggaran,
+    check_fisik,
+    clean_text,
+    draft_plan,
+    load,
+    next_step,
+    propose_period,
+    save,
+    start_draft,
+    submit,
+    verifiers,
+)
+from storage.services.submission import review as build_review
+
+# --- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """The question of one step, with what is needed to show it."""
+
+    draft_id: int
+    step: str
+    plan: DraftPlan
+    data: dict
+
+
+@dataclass(frozen=True)
+class ReviewScreen:
+    """Every answer and the serapan it yields, before sending."""
+
+    draft_id: int
+    review: Review
+
+
+Screen = Question | ReviewScreen
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """The sender is not an active operator of a bidang of this office."""
+
+
+@dataclass(frozen=True)
+class NoPlan:
+    """No quarter to propose: the office has no plan yet."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    """An active draft exists: offer to continue or to start over."""
+
+    draft_id: int
+    tahun: int
+    triwulan: int
+    bidang: str
+    done: int
+    total: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Propose:
+    """No draft: propose a quarter (a returned one first, with the verifier's reason)."""
+
+    bidang: str
+    tahun: int
+    triwulan: int
+    alasan: str
+
+
+Opening = Refuse | NoPlan | Resume | Propose
+
+
+@dataclass(frozen=True)
+class Started:
+    """A draft begun (or, for the same quarter, continued) and the typing attached to it."""
+
+    draft_id: int
+    tahun: int
+    triwulan: int
+    bidang: str
+    subs: int
+    continued: bool
+    screen: Screen
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The screen that follows an answer (``retype``: the operator chose to type again)."""
+
+    screen: Screen
+    retype: bool = False
+
+
+@dataclass(frozen=True)
+class OldStep:
+    """A button of a step already left (a double tap, an old message): the current screen."""
+
+    screen: Screen
+
+
+@dataclass(frozen=True)
+class NotYours:
+    """No active draft of the sender's matches (sent, cancelled, or somebody else's)."""
+
+
+@dataclass(frozen=True)
+class UseButtons:
+    """Text typed on the review, where only buttons act."""
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The answer is not accepted; ``error`` says what to type (from the submission rules)."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class ConfirmDrop:
+    """A cumulative figure lower than last quarter's: ask before keeping it."""
+
+    draft_id: int
+    step: str
+    question: str
+
+
+@dataclass(frozen=True)
+class Conflicts:
+    """Not sent: figures changed by someone else since the draft began."""
+
+    conflicts: list[Conflict]
+    current: Screen | None
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Submitted: who should verify it, and what they are shown."""
+
+    pelaporan_id: int
+    tahun: int
+    triwulan: int
+    bidang: str
+    oleh: str
+    review: Review
+    verifiers: list[int]
+
+
+Step = Shown | OldStep | NotYours | UseButtons | Refused | ConfirmDrop | Conflicts | Sent
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far the active draft is, for /batal."""
+
+    tahun: int
+    triwulan: int
+    done: int
+    total: int
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _user(session: Session, telegram_id: int) -> AppUser | None:
+    u = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    return u if u is not None and u.status == UserStatus.ACTIVE else None
+
+
+def _plan(session: Session, draft: Draft) -> DraftPlan:
+    return draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
+
+
+def _done(draft: Draft) -> int:
+    return sum(1 for v in load(draft).get("items", {}).values() if v.get("anggaran") is not None)
+
+
+def _screen(session: Session, draft: Draft, plan: DraftPlan | None = None) -> Screen:
+    assert draft.id is not None
+    if draft.step == "review":
+        return ReviewScreen(draft.id, build_review(session, draft))
+    return Question(draft.id, draft.step, plan or _plan(session, draft), load(draft))
+
+
+def _owned(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
+    user = _user(session, telegram_id)
+    if user is None:
+        return None
+    draft = session.get(Draft, draft_id)
+    if draft is None or draft.user_id != user.id or draft.status != DraftStatus.AKTIF:
+        return None
+    return draft
+
+
+def _attach(session: Session, telegram_id: int, draft: Draft) -> None:
+    """From now on the person's typed text answers ``draft`` (until sent or /batal)."""
+    conversation.start(
+        session, telegram_id=telegram_id, flow=Flow.LAPOR, payload={"draft_id": draft.id}
+    )
+
+
+@dataclass
+class _Slot:
+    """Where one question's answer goes, what 'same as last quarter' means, how it's checked."""
+
+    store: dict
+    key: str
+    previous: object
+    check: Callable[[str], Check]
+    skippable: bool = False
+
+
+def _slot(plan: DraftPlan, data: dict, kind: str, i: int) -> _Slot:
+    if kind in ("anggaran", "fisik", "ket"):
+        s = plan.subs[i]
+        item = data.setdefault("items", {}).setdefault(str(s.node_id), {})
+        if kind == "anggaran":
+            return _Slot(item, kind, s.prev_anggaran, partial(check_anggaran, s))
+        if kind == "fisik":
+            return _Slot(item, kind, s.prev_fisik, check_fisik)
+        return _Slot(item, kind, None, clean_text, skippable=True)
+    if kind == "ind":
+        ind = plan.indikator[i]
+        return _Slot(data.setdefault("ind", {}), str(ind.indikator_id), ind.prev_r, check_fisik)
+    sas = plan.sasaran[i]
+    nar = data.setdefault("narasi", {}).setdefault(str(sas.sasaran_id), {})
+    return _Slot(nar, kind, sas.prev.get(kind, ""), clean_text, skippable=True)
+
+
+# --- the flow --------------------------------------------------------------------------------
+
+
+def opening(session: Session, *, telegram_id: int, opd_id: int, today: date) -> Opening:
+    """What /lapor shows first."""
+    user = _user(session, telegram_id)
+    if user is None or user.role != Role.OPERATOR or user.bidang_id is None:
+        return Refuse()
+    bidang = next((b for b in list_bidang(session, opd_id) if b.id == user.bidang_id), None)
+    if bidang is None:
+        return Refuse()
+    assert user.id is not None
+    draft = active_draft(session, user.id)
+    if draft is not None:
+        assert draft.id is not None
+        at = draft.updated_at
+        return Resume(
+            draft_id=draft.id,
+            tahun=draft.tahun,
+            triwulan=draft.triwulan,
+            bidang=bidang.nama,
+            done=_done(draft),
+            total=len(_plan(session, draft).subs),
+            updated_at=at if at.tzinfo else at.replace(tzinfo=UTC),
+        )
+    returned = session.exec(
+        select(Pelaporan)
+        .where(Pelaporan.bidang_id == bidang.id, Pelaporan.status == StatusLaporan.DIKEMBALIKAN)
+        .order_by(Pelaporan.tahun.desc(), Pelaporan.triwulan.desc())  # type: ignore[attr-defined]
+    ).first()
+    if returned is not None:
+        return Propose(bidang.nama, returned.tahun, returned.triwulan, returned.alasan)
+    period = propose_period(session, opd_id, today)
+    if period is None:
+        return NoPlan()
+    return Propose(bidang.nama, period[0], period[1], "")
+
+
+def begin(
+    session: Session, *, telegram_id: int, tahun: int, triwulan: int, fresh: bool = False
+) -> Started | Refuse:
+    """Start the quarter's draft (``fresh``: throwing the active one away) and attach typing
+    to it; a draft of the same quarter is continued instead. Raises :class:`SubmissionError`
+    when the quarter cannot be reported (locked, no plan)."""
+    user = _user(session, telegram_id)
+    if user is None:
+        return Refuse()
+    assert user.id is not None
+    current = active_draft(session, user.id)
+    if not fresh and current is not None and (current.tahun, current.triwulan) == (tahun, triwulan):
+        # "Lapor sekarang" on a reminder, or a second tap: carry on, never throw work away.
+        draft, continued = current, True
+    else:
+        draft, continued = start_draft(session, user=user, tahun=tahun, tw=triwulan), False
+    assert draft.id is not None
+    _attach(session, telegram_id, draft)
+    plan = _plan(session, draft)
+    return Started(
+        draft_id=draft.id,
+        tahun=tahun,
+        triwulan=triwulan,
+        bidang=plan.bidang.nama,
+        subs=len(plan.subs),
+        continued=continued,
+        screen=_screen(session, draft, plan),
+    )
+
+
+def restart(session: Session, *, telegram_id: int, draft_id: int) -> Started | NotYours | Refuse:
+    """'Mulai ulang': throw the draft away and begin its quarter again."""
+    draft = _owned(session, telegram_id, draft_id)
+    if draft is None:
+        return NotYours()
+    return begin(
+        session, telegram_id=telegram_id, tahun=draft.tahun, triwulan=draft.triwulan, fresh=True
+    )
+
+
+def resume(session: Session, *, telegram_id: int, draft_id: int) -> Shown | NotYours:
+    """'Lanjutkan': the current screen of the person's draft ``draft_id``, typing attached."""
+    user = _user(session, telegram_id)
+    draft = active_draft(session, user.id) if user is not None and user.id is not None else None
+    if draft is None or draft.id != draft_id:
+        return NotYours()
+    _attach(session, telegram_id, draft)
+    return Shown(_screen(session, draft))
+
+
+def _answer(
+    session: Session,
+    user_id: int | None,
+    draft_id: int | None,
+    step: str | None,
+    action: str,
+    text: str = "",
+) -> Step:
+    draft = active_draft(session, user_id) if user_id is not None else None
+    if draft is None or (draft_id is not None and draft.id != draft_id):
+        return NotYours()
+    assert draft.id is not None
+    if step is not None and step != draft.step:
+        return OldStep(_screen(session, draft))
+    plan = _plan(session, draft)
+    data = load(draft)
+    kind, _, idx = draft.step.partition(":")
+    if kind == "review":
+        return UseButtons()
+    i = int(idx)
+    error = confirm = ""
+    if kind == "anggaran" and action in ("yes", "no"):
+        # The answer to "a cumulative figure went down: keep it?"
+        item = data.setdefault("items", {}).setdefault(str(plan.subs[i].node_id), {})
+        pending = data.pop("pending", None)
+        if action == "no" or pending is None:
+            save(session, draft, data)
+            return Shown(_screen(session, draft, plan), retype=True)
+        item["anggaran"] = pending
+        if plan.subs[i].node_id not in data.setdefault("turun", []):
+            data["turun"].append(plan.subs[i].node_id)
+    else:
+        slot = _slot(plan, data, kind, i)
+        if action == "same" and slot.previous is not None:
+            slot.store[slot.key] = slot.previous
+        elif action == "keep" and slot.store.get(slot.key) is not None:
+            pass
+        elif action == "skip" and slot.skippable:
+            slot.store[slot.key] = ""
+        elif action == "text":
+            chk = slot.check(text)
+            error, confirm = chk.error, chk.confirm
+            if confirm:
+                data["pending"] = chk.value
+            elif not error:
+                slot.store[slot.key] = chk.value
+                if kind == "anggaran" and plan.subs[i].node_id in data.get("turun", []):
+                    data["turun"].remove(plan.subs[i].node_id)
+        else:
+            return OldStep(_screen(session, draft, plan))
+    if error:
+        save(session, draft, data)
+        return Refused(error)
+    if confirm:
+        save(session, draft, data)
+        return ConfirmDrop(draft.id, draft.step, confirm)
+    save(session, draft, data, next_step(plan, draft.step, data))
+    return Shown(_screen(session, draft, plan))
+
+
+def type_text(session: Session, *, telegram_id: int, user_id: int | None, text: str) -> Step:
+    """Typed text answers the current question of the active draft.
+
+    ``user_id`` is the active user identified for this very update (None: nobody active).
+    Without an active draft the typing is detached (the text is then a question)."""
+    result = _answer(session, user_id, None, None, "text", text)
+    if isinstance(result, NotYours):
+        conversation.clear(session, telegram_id=telegram_id, flow=Flow.LAPOR)
+    return result
+
+
+def _edit(session: Session, telegram_id: int, draft_id: int, target: str) -> Step:
+    """'Ubah' on the review: go to one item, and come back to the review after it."""
+    draft = _owned(session, telegram_id, draft_id)
+    if draft is None:
+        return NotYours()
+    if draft.step != "review":
+        return OldStep(_screen(session, draft))
+    plan = _plan(session, draft)
+    kind, _, idx = target.partition(":")
+    data = load(draft)
+    if kind == "anggaran" and idx.isdecimal() and int(idx) < len(plan.subs):
+        data["editing"] = f"ket:{idx}"
+    elif kind == "ind" and plan.indikator:
+        idx, data["editing"] = "0", f"ind:{len(plan.indikator) - 1}"
+    elif kind == NARASI_FIELDS[0] and plan.sasaran:
+        idx, data["editing"] = "0", f"{NARASI_FIELDS[-1]}:{len(plan.sasaran) - 1}"
+    else:
+        return OldStep(_screen(session, draft))
+    save(session, draft, data, f"{kind}:{idx}")
+    return Shown(_screen(session, draft))
+
+
+def _send(session: Session, telegram_id: int, draft_id: int) -> Step:
+    draft = _owned(session, telegram_id, draft_id)
+    user = _user(session, telegram_id)
+    if draft is None or user is None:
+        return NotYours()
+    if draft.step != "review":
+        return OldStep(_screen(session, draft))
+    rv = build_review(session, draft)
+    try:
+        conflicts = submit(session, draft, user=user)
+    except SubmissionError as exc:
+        return Refused(str(exc))
+    if conflicts:
+        current = active_draft(session, user.id) if user.id is not None else None
+        return Conflicts(conflicts, _screen(session, current) if current is not None else None)
+    # The submission and the end of the typing commit together.
+    conversation.clear(session, telegram_id=telegram_id, flow=Flow.LAPOR)
+    p = session.exec(
+        select(Pelaporan).where(
+            Pelaporan.bidang_id == draft.bidang_id,
+            Pelaporan.tahun == draft.tahun,
+            Pelaporan.triwulan == draft.triwulan,
+        )
+    ).one()
+    assert p.id is not None
+    return Sent(
+        pelaporan_id=p.id,
+        tahun=draft.tahun,
+        triwulan=draft.triwulan,
+        bidang=rv.plan.bidang.nama,
+        oleh=user.nama or str(user.telegram_id),
+        review=rv,
+        verifiers=[v.telegram_id for v in verifiers(session) if v.id != user.id],
+    )
+
+
+def press(
+    session: Session,
+    *,
+    telegram_id: int,
+    user_id: int | None,
+    draft_id: int,
+    step: str,
+    action: str,
+) -> Step:
+    """A button of a draft's screen: a quick answer, or 'Ubah'/'Kirim' on the review.
+
+    ``step`` is the step the button was shown for (a stale tap is recognised by it)."""
+    if step == "review":
+        if action == "send":
+            return _send(session, telegram_id, draft_id)
+        if action.startswith("edit-"):
+            return _edit(session, telegram_id, draft_id, action[len("edit-") :])
+        return NotYours()
+    return _answer(session, user_id, draft_id, step, action)
+
+
+def progress(session: Session, *, telegram_id: int) -> Progress | None:
+    """How far the person's active draft is; None without one."""
+    user = _user(session, telegram_id)
+    draft = active_draft(session, user.id) if user is not None and user.id is not None else None
+    if draft is None:
+        return None
+    return Progress(draft.tahun, draft.triwulan, _done(draft), len(_plan(session, draft).subs))
+
+
+__all__ = [
+    "ConfirmDrop",
+    "Conflicts",
+    "NoPlan",
+    "NotYours",
+    "OldStep",
+    "Opening",
+    "Progress",
+    "Propose",
+    "Question",
+    "Refuse",
+    "Refused",
+    "Resume",
+    "ReviewScreen",
+    "Screen",
+    "Sent",
+    "Shown",
+    "Started",
+    "Step",
+    "UseButtons",
+    "begin",
+    "opening",
+    "press",
+    "progress",
+    "restart",
+    "resume",
+    "type_text",
+]
