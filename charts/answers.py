@@ -12,7 +12,8 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from charts import render
-from storage.domain.numbers import format_percent, format_rupiah, roman
+from storage.domain.numbers import format_percent, format_rupiah
+from storage.domain.periods import roman
 from storage.services.queries import (
     benchmarks,
     get_opd,

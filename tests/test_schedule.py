@@ -27,6 +27,7 @@ from storage.data.models import (
     StatusLaporan,
 )
 from storage.domain.numbers import ParseError, format_tanggal
+from storage.domain.periods import quarter_end
 from storage.services.queries import get_opd
 from storage.services.schedule import (
     GROUP_SETTING,
@@ -43,7 +44,6 @@ from storage.services.schedule import (
     list_jadwal,
     mark_blocked,
     parse_tanggal,
-    quarter_end,
     record_sent,
     set_deadline,
     set_muted,

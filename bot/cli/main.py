@@ -93,7 +93,8 @@ def _period(engine: Engine, tahun: int | None, tw: int | None) -> tuple[int, int
 
 
 def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.domain.numbers import format_percent, format_rupiah, roman
+    from storage.domain.numbers import format_percent, format_rupiah
+    from storage.domain.periods import roman
     from storage.services.queries import summary
 
     engine = prepare_database(settings)
@@ -121,7 +122,7 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.domain.numbers import roman
+    from storage.domain.periods import roman
     from storage.services.validator import validate_year
 
     engine = prepare_database(settings)

@@ -20,7 +20,8 @@ from sqlmodel import Session, select
 from bot.settings import Settings
 from storage.data import db
 from storage.data.models import PerangkatDaerah
-from storage.domain.numbers import ParseError, format_rupiah, parse_rupiah, roman
+from storage.domain.numbers import ParseError, format_rupiah, parse_rupiah
+from storage.domain.periods import roman
 
 Command = Callable[[argparse.Namespace, Settings], int]
 

@@ -7,7 +7,7 @@ from telegram.constants import ChatAction
 
 from bot.context import MonevContext
 from bot.views import texts
-from storage.domain.numbers import parse_roman_or_int, roman
+from storage.domain.periods import parse_quarter, roman
 from storage.files.export import export_bytes
 from storage.services.queries import latest_quarter, years_with_data
 
@@ -15,10 +15,9 @@ from storage.services.queries import latest_quarter, years_with_data
 def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
     tw = tahun = None
     for a in args:
-        t = a.lower().removeprefix("tw").removeprefix("q").strip()
-        if t.isdecimal() and len(t) == 4:
-            tahun = int(t)
-        elif (v := parse_roman_or_int(t)) is not None and 1 <= v <= 4:
+        if a.isdecimal() and len(a) == 4:
+            tahun = int(a)
+        elif (v := parse_quarter(a)) is not None:
             tw = v
         else:
             return None

@@ -36,7 +36,8 @@ from storage.data.models import (
     StatusLaporan,
     UserStatus,
 )
-from storage.domain.numbers import format_percent, format_rupiah, format_waktu, roman
+from storage.domain.numbers import format_percent, format_rupiah, format_waktu
+from storage.domain.periods import parse_quarter, roman
 from storage.services.queries import list_bidang, years_with_data
 from storage.services.submission import (
     NARASI_FIELDS,
@@ -798,7 +799,8 @@ def _reopen(session: Session, telegram_id: int, opd_id: int, args: list[str]) ->
     from storage.services.users import find_bidang
 
     user = _user(session, telegram_id)
-    if user is None or len(args) < 2 or not args[1].isdecimal() or not 1 <= int(args[1]) <= 4:
+    tw = parse_quarter(args[1]) if len(args) >= 2 else None
+    if user is None or tw is None:
         return texts.REOPEN_USAGE
     b = find_bidang(session, text=args[0], opd_id=opd_id)
     if b is None:
@@ -806,10 +808,10 @@ def _reopen(session: Session, telegram_id: int, opd_id: int, args: list[str]) ->
     years = years_with_data(session, opd_id)
     tahun = int(args[2]) if len(args) > 2 and args[2].isdecimal() else (years[-1] if years else 0)
     try:
-        reopen(session, bidang_id=b.id, tahun=tahun, tw=int(args[1]), user=user)  # type: ignore[arg-type]
+        reopen(session, bidang_id=b.id, tahun=tahun, tw=tw, user=user)  # type: ignore[arg-type]
     except SubmissionError as exc:
         return escape(str(exc))
-    return texts.REOPEN_DONE.format(tw=roman(int(args[1])), tahun=tahun, bidang=escape(b.nama))
+    return texts.REOPEN_DONE.format(tw=roman(tw), tahun=tahun, bidang=escape(b.nama))
 
 
 async def bukakembali(update: Update, context: MonevContext) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import escape
 
 from bot.views.answers import Keyboard, Reply, short
-from storage.domain.numbers import format_percent, format_rupiah, roman
+from storage.domain.numbers import format_percent, format_rupiah
+from storage.domain.periods import roman
 from storage.services.submission import NARASI_FIELDS, NARASI_LABEL, DraftPlan, Review
 
 

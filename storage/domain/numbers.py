@@ -177,17 +177,3 @@ def ratio_percent(numerator: int | None, denominator: int | None) -> float | Non
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
     return float(q)
-
-
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-
-
-def roman(tw: int) -> str:
-    return {1: "I", 2: "II", 3: "III", 4: "IV"}[tw]
-
-
-def parse_roman_or_int(text: str) -> int | None:
-    t = text.strip().lower()
-    if t.isdecimal():
-        return int(t)
-    return _ROMAN.get(t)

@@ -19,7 +19,6 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import IO, Any
 
 from babel.dates import format_date
@@ -40,7 +39,8 @@ from storage.data.models import (
     Report,
     Sasaran,
 )
-from storage.domain.numbers import LOCALE, ratio_percent, roman
+from storage.domain.numbers import LOCALE, ratio_percent
+from storage.domain.periods import day_after_quarter, roman
 from storage.services.queries import YearData, years_with_data
 
 NCOLS = 22
@@ -144,10 +144,7 @@ def report_title(tahun: int, tw: int) -> str:
 
 def signing_month(tahun: int, tw: int) -> str:
     """Reports are signed in the month after the quarter: TW III 2022 -> 'Oktober 2022'."""
-    month = tw * 3 + 1
-    year = tahun + (month - 1) // 12
-    month = (month - 1) % 12 + 1
-    return format_date(date(year, month, 1), format="LLLL y", locale=LOCALE)
+    return format_date(day_after_quarter(tahun, tw), format="LLLL y", locale=LOCALE)
 
 
 def format_nip(nip: str) -> str:

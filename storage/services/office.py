@@ -32,7 +32,8 @@ from storage.data.models import (
     Sasaran,
     Source,
 )
-from storage.domain.numbers import format_rupiah, roman
+from storage.domain.numbers import format_rupiah
+from storage.domain.periods import roman
 from storage.files.export import HEADERS
 from storage.files.importer import normalise_name
 from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own

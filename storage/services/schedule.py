@@ -53,7 +53,8 @@ from storage.data.models import (
     UserStatus,
     utcnow,
 )
-from storage.domain.numbers import ParseError, format_tanggal, format_waktu, roman
+from storage.domain.numbers import ParseError, format_tanggal, format_waktu
+from storage.domain.periods import day_after_quarter, roman
 from storage.services.queries import (
     StatusRow,
     YearData,
@@ -91,15 +92,9 @@ def label(tahun: int, tw: int) -> str:
     return f"TW {roman(tw)} {tahun}"
 
 
-def quarter_end(tahun: int, tw: int) -> date:
-    if tw == 4:
-        return date(tahun, 12, 31)
-    return date(tahun, 3 * tw + 1, 1) - timedelta(days=1)
-
-
 def default_window(tahun: int, tw: int) -> tuple[date, date]:
     """(opens, deadline): the day after the quarter ends, and the 10th of that month."""
-    buka = quarter_end(tahun, tw) + timedelta(days=1)
+    buka = day_after_quarter(tahun, tw)
     return buka, buka.replace(day=DEADLINE_DAY)
 
 

@@ -40,8 +40,8 @@ from storage.domain.numbers import (
     format_rupiah,
     parse_percent,
     parse_rupiah,
-    roman,
 )
+from storage.domain.periods import latest_ended_quarter, roman
 from storage.services.queries import (
     Figure,
     YearData,
@@ -208,11 +208,6 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
 
 
 # --- periods --------------------------------------------------------------------------------------
-
-
-def latest_ended_quarter(today: date) -> tuple[int, int]:
-    tw_now = (today.month - 1) // 3 + 1
-    return (today.year, tw_now - 1) if tw_now > 1 else (today.year - 1, 4)
 
 
 def propose_period(session: Session, opd_id: int, today: date) -> tuple[int, int] | None:
