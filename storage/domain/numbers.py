@@ -177,3 +177,14 @@ def ratio_percent(numerator: int | None, denominator: int | None) -> float | Non
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
     return float(q)
+
+
+def capaian_percent(realisasi: float | None, target: float | None) -> float | None:
+    """Capaian = realisasi ÷ target of the same period, in percent points, 2 decimals
+    rounded half-up like serapan (1 of 8 is 12,50, never a binary-float 12,49)."""
+    if realisasi is None or not target:
+        return None
+    q = (Decimal(str(realisasi)) * 100 / Decimal(str(target))).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+    return float(q)

@@ -31,7 +31,8 @@ from storage.data.models import (
     Setting,
     StatusLaporan,
 )
-from storage.domain.numbers import ratio_percent
+from storage.domain.numbers import capaian_percent, ratio_percent
+from storage.domain.reported import quarter_value
 
 DEFAULT_BENCHMARKS: dict[int, float] = {1: 15.0, 2: 40.0, 3: 60.0, 4: 90.0}
 BENCHMARK_SETTING = "benchmark_serapan"  # value "15,40,60,90"
@@ -469,9 +470,7 @@ class CapaianRow:
     @property
     def capaian(self) -> float | None:
         """Capaian = realisasi ÷ target of the same period."""
-        if self.target is None or self.realisasi is None or not self.target:
-            return None
-        return round(self.realisasi / self.target * 100, 2)
+        return capaian_percent(self.realisasi, self.target)
 
 
 def capaian_kinerja(
@@ -503,11 +502,9 @@ def capaian_kinerja(
                     CapaianSasaran.indikator_id == ind.id, CapaianSasaran.triwulan == tw
                 )
             ).all()
-            if not vals:
+            chosen = quarter_value(((v.report_id, v) for v in vals), own_report)
+            if chosen is None:
                 continue
-            chosen = next((v for v in vals if v.report_id == own_report), None) or max(
-                vals, key=lambda v: v.report_id or 0
-            )
             prog = session.get(Node, ind.program_id) if ind.program_id else None
             out.append(
                 CapaianRow(

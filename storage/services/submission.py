@@ -27,6 +27,7 @@ from storage.data.models import (
     Node,
     Pelaporan,
     Realisasi,
+    Report,
     Role,
     Sasaran,
     Source,
@@ -42,6 +43,7 @@ from storage.domain.numbers import (
     parse_rupiah,
 )
 from storage.domain.periods import latest_ended_quarter, roman
+from storage.domain.reported import quarter_value
 from storage.services.queries import (
     Figure,
     YearData,
@@ -129,16 +131,15 @@ def _prev_narasi(session: Session, sasaran_id: int, tw: int) -> dict[str, str]:
     }
 
 
-def _indicator_value(session: Session, indikator_id: int, tw: int) -> CapaianSasaran | None:
+def _indicator_value(
+    session: Session, indikator_id: int, tw: int, own_report: dict[int, int]
+) -> CapaianSasaran | None:
     vals = session.exec(
         select(CapaianSasaran).where(
             CapaianSasaran.indikator_id == indikator_id, CapaianSasaran.triwulan == tw
         )
     ).all()
-    entry = [v for v in vals if v.source == Source.ENTRY]
-    if entry:
-        return entry[0]
-    return max(vals, key=lambda v: v.report_id or 0) if vals else None
+    return quarter_value(((v.report_id, v) for v in vals), own_report.get(tw))
 
 
 def draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftPlan:
@@ -182,6 +183,14 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
             )
         )
     sasaran = sorted((data.sasaran[s] for s in sids), key=lambda s: s.nomor)
+    own_report: dict[int, int] = {
+        q: rid  # type: ignore[misc]
+        for q, rid in session.exec(
+            select(Report.triwulan, Report.id).where(
+                Report.opd_id == bidang.opd_id, Report.tahun == tahun
+            )
+        ).all()
+    }
     inds: list[IndItem] = []
     sas_items: list[SasaranItem] = []
     for s in sasaran:
@@ -192,8 +201,8 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
         ).all():
             if ind.program_id is not None and not data.in_plan(ind.program_id, tw):
                 continue
-            cur_v = _indicator_value(session, ind.id, tw)  # type: ignore[arg-type]
-            prev_v = _indicator_value(session, ind.id, tw - 1) if tw > 1 else None  # type: ignore[arg-type]
+            cur_v = _indicator_value(session, ind.id, tw, own_report)  # type: ignore[arg-type]
+            prev_v = _indicator_value(session, ind.id, tw - 1, own_report) if tw > 1 else None  # type: ignore[arg-type]
             target = (
                 cur_v.target
                 if cur_v and cur_v.target is not None
