@@ -38,6 +38,7 @@ from storage.data.models import (
 )
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
 from storage.domain.periods import parse_quarter, roman
+from storage.domain.policy import may_decide, may_decide_as, may_see_history
 from storage.services.queries import list_bidang, years_with_data
 from storage.services.submission import (
     NARASI_FIELDS,
@@ -341,7 +342,7 @@ def _send(session: Session, telegram_id: int, draft_id: int) -> dict:
     try:
         conflicts = submit(session, draft, user=user)
     except SubmissionError as exc:
-        return {"kind": "error", "error": str(exc)}
+        return {"kind": "error", "error": texts.submission_error(exc)}
     if conflicts:
         rows = "\n".join(
             f"• {escape(c.nama)}: sekarang {format_rupiah(c.theirs)}, "
@@ -368,7 +369,7 @@ def _send(session: Session, telegram_id: int, draft_id: int) -> dict:
         "text": texts.LAPOR_SENT.format(
             tw=roman(draft.triwulan), tahun=draft.tahun, bidang=escape(rv.plan.bidang.nama)
         ),
-        "verifiers": [v.telegram_id for v in verifiers(session) if v.id != user.id],
+        "verifiers": [v.telegram_id for v in verifiers(session, submitted_by=user.id)],
         "summary": summary,
         "pelaporan_id": p.id,
     }
@@ -486,7 +487,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
                 _start, tgid, int(m.group(1)), int(m.group(2))
             )
         except SubmissionError as exc:
-            await query.edit_message_text(escape(str(exc)))
+            await query.edit_message_text(escape(texts.submission_error(exc)))
             return
         attached(context).add(tgid)
         await query.edit_message_text(intro)
@@ -507,7 +508,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
                     _start, tgid, draft.tahun, draft.triwulan, fresh=True
                 )
             except SubmissionError as exc:
-                await query.edit_message_text(escape(str(exc)))
+                await query.edit_message_text(escape(texts.submission_error(exc)))
                 return
             attached(context).add(tgid)
             await query.edit_message_text(f"{texts.LAPOR_CANCELLED_DRAFT}\n\n{intro}")
@@ -660,7 +661,7 @@ def _decide(session: Session, telegram_id: int, pid: int, approve: bool, alasan:
     try:
         p = decide(session, pelaporan_id=pid, user=user, approve=approve, alasan=alasan)
     except SubmissionError as exc:
-        return {"error": str(exc)}
+        return {"error": texts.submission_error(exc)}
     info = _pelaporan_info(session, pid)
     assert info is not None
     _, bidang, op = info
@@ -676,12 +677,15 @@ def _ask_reason(session: Session, telegram_id: int, pid: int) -> dict:
     if user is None or info is None:
         return {"error": texts.STALE_BUTTON}
     p, bidang, _ = info
-    if user.role not in (Role.VERIFIKATOR, Role.KEPALA, Role.ADMIN):
-        return {"error": texts.NOT_ALLOWED}
-    if p.status != StatusLaporan.DIAJUKAN:
-        return {"error": f"Laporan ini sudah {p.status}; tidak ada yang perlu diputuskan."}
-    if p.submitted_by == user.id:
-        return {"error": "Anda tidak dapat memverifikasi laporan yang Anda ajukan sendiri."}
+    denied = may_decide(
+        role=user.role,
+        status=user.status,
+        user_id=user.id,
+        submitted_by=p.submitted_by,
+        report_status=p.status,
+    )
+    if denied is not None:
+        return {"error": texts.denied(denied, status=p.status)}
     key = REASON_KEY.format(tgid=telegram_id)
     row = session.get(Setting, key) or Setting(key=key)
     row.value = str(pid)
@@ -731,7 +735,7 @@ async def on_verify(update: Update, context: MonevContext) -> None:
     assert query is not None and query.data is not None
     await query.answer()
     actor = context.actor
-    if actor is None or not actor.has(Role.VERIFIKATOR, Role.KEPALA, Role.ADMIN):
+    if actor is None or may_decide_as(role=actor.role, status=actor.status) is not None:
         await _say(
             update, context, texts.NOT_ALLOWED if actor and actor.active else texts.NOT_REGISTERED
         )
@@ -810,7 +814,7 @@ def _reopen(session: Session, telegram_id: int, opd_id: int, args: list[str]) ->
     try:
         reopen(session, bidang_id=b.id, tahun=tahun, tw=tw, user=user)  # type: ignore[arg-type]
     except SubmissionError as exc:
-        return escape(str(exc))
+        return escape(texts.submission_error(exc))
     return texts.REOPEN_DONE.format(tw=roman(tw), tahun=tahun, bidang=escape(b.nama))
 
 
@@ -850,11 +854,11 @@ def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
         return texts.RIWAYAT_NONE.format(q=escape(q))
     node = scored[0][1]
     bidang_id = bidang_of(session, node.id)  # type: ignore[arg-type]
-    allowed = user.role in (Role.ADMIN, Role.KEPALA, Role.VERIFIKATOR) or (
-        user.role == Role.OPERATOR and user.bidang_id == bidang_id
+    denied = may_see_history(
+        role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=bidang_id
     )
-    if not allowed:
-        return texts.RIWAYAT_FORBIDDEN
+    if denied is not None:
+        return texts.denied(denied)
     rows = history(session, node.id)  # type: ignore[arg-type]
     if not rows:
         return texts.RIWAYAT_EMPTY.format(nama=escape(node.nama))

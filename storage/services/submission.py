@@ -28,11 +28,9 @@ from storage.data.models import (
     Pelaporan,
     Realisasi,
     Report,
-    Role,
     Sasaran,
     Source,
     StatusLaporan,
-    UserStatus,
     utcnow,
 )
 from storage.domain.numbers import (
@@ -43,6 +41,14 @@ from storage.domain.numbers import (
     parse_rupiah,
 )
 from storage.domain.periods import latest_ended_quarter, roman
+from storage.domain.policy import (
+    VERIFYING_ROLES,
+    Denied,
+    is_asked_to_verify,
+    may_decide,
+    may_reopen,
+    may_submit,
+)
 from storage.domain.reported import quarter_value
 from storage.services.queries import (
     Figure,
@@ -61,6 +67,15 @@ NARASI_LABEL = {"aksi": "aksi", "hambatan": "hambatan", "tindak_lanjut": "tindak
 
 class SubmissionError(ValueError):
     """Something the operator must be told; ``str()`` is Indonesian."""
+
+
+class NotPermitted(SubmissionError):
+    """A permission rule (``storage.domain.policy``) refused; the caller words ``reason``."""
+
+    def __init__(self, reason: Denied, *, status: str = "") -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.status = status  # the report's status, for NOT_SUBMITTED
 
 
 # --- the plan a draft walks through -----------------------------------------------------------
@@ -274,8 +289,11 @@ def load(draft: Draft) -> dict:
 
 def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draft:
     """A fresh draft for the user's bidang (an existing active one is cancelled)."""
-    if user.role != Role.OPERATOR or user.bidang_id is None or user.status != UserStatus.ACTIVE:
-        raise SubmissionError("Hanya operator bidang yang dapat mengisi laporan.")
+    denied = may_submit(
+        role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=None
+    )
+    if denied is not None or user.bidang_id is None:
+        raise NotPermitted(denied or Denied.NOT_OPERATOR)
     reason = can_start(session, user.bidang_id, tahun, tw)
     if reason:
         raise SubmissionError(reason)
@@ -610,16 +628,18 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
     return []
 
 
-def verifiers(session: Session) -> list[AppUser]:
-    """Who receives a submission for verification: verifikator and kepala."""
-    return list(
-        session.exec(
-            select(AppUser).where(
-                AppUser.status == UserStatus.ACTIVE,
-                AppUser.role.in_([Role.VERIFIKATOR.value, Role.KEPALA.value]),  # type: ignore[union-attr]
-            )
-        ).all()
-    )
+def verifiers(session: Session, *, submitted_by: int | None = None) -> list[AppUser]:
+    """Who is asked to verify a submission (``policy.is_asked_to_verify``)."""
+    candidates = session.exec(
+        select(AppUser)
+        .where(AppUser.role.in_([r.value for r in VERIFYING_ROLES]))  # type: ignore[union-attr]
+        .order_by(AppUser.id)
+    ).all()
+    return [
+        u
+        for u in candidates
+        if is_asked_to_verify(role=u.role, status=u.status, user_id=u.id, submitted_by=submitted_by)
+    ]
 
 
 def decide(
@@ -629,15 +649,15 @@ def decide(
     p = session.get(Pelaporan, pelaporan_id)
     if p is None:
         raise SubmissionError("Laporan tidak ditemukan.")
-    if (
-        user.role not in (Role.VERIFIKATOR, Role.KEPALA, Role.ADMIN)
-        or user.status != UserStatus.ACTIVE
-    ):
-        raise SubmissionError("Hanya verifikator atau kepala yang dapat memverifikasi laporan.")
-    if p.status != StatusLaporan.DIAJUKAN:
-        raise SubmissionError(f"Laporan ini sudah {p.status}; tidak ada yang perlu diputuskan.")
-    if p.submitted_by == user.id:
-        raise SubmissionError("Anda tidak dapat memverifikasi laporan yang Anda ajukan sendiri.")
+    denied = may_decide(
+        role=user.role,
+        status=user.status,
+        user_id=user.id,
+        submitted_by=p.submitted_by,
+        report_status=p.status,
+    )
+    if denied is not None:
+        raise NotPermitted(denied, status=p.status)
     if not approve and not alasan.strip():
         raise SubmissionError("Alasan pengembalian wajib diisi.")
     old = p.status
@@ -659,11 +679,10 @@ def decide(
 
 def reopen(session: Session, *, bidang_id: int, tahun: int, tw: int, user: AppUser) -> Pelaporan:
     """Admin: unlock an approved quarter so its bidang can change it ("buka kembali")."""
-    if user.role != Role.ADMIN or user.status != UserStatus.ACTIVE:
-        raise SubmissionError("Hanya admin yang dapat membuka kembali laporan.")
     p = pelaporan(session, bidang_id, tahun, tw)
-    if p is None or p.status != StatusLaporan.DISETUJUI:
-        raise SubmissionError("Laporan itu belum disetujui, jadi tidak perlu dibuka kembali.")
+    denied = may_reopen(role=user.role, status=user.status, report_status=p.status if p else None)
+    if denied is not None or p is None:
+        raise NotPermitted(denied or Denied.NOT_APPROVED)
     old = p.status
     p.status, p.decided_by, p.decided_at = StatusLaporan.DIKEMBALIKAN, user.id, utcnow()
     p.alasan = "Dibuka kembali oleh admin"
