@@ -188,3 +188,23 @@ def test_capaian_and_narasi(seeded_ro: Engine) -> None:
         n = narasi(s, 1, 2022, 3, bidang_id=kop.id)
         assert any("Kurangnya SDM bidang Koperasi" in r.hambatan for r in n)
         assert all(r.sasaran_nomor == 2 for r in n)
+
+
+def test_with_realisasi_is_a_new_view_that_leaves_the_year_alone(seeded_ro: Engine) -> None:
+    with read_scope(seeded_ro) as s:
+        year = YearData(s, 1, 2022)
+    leaf = next(n for n in year.nodes.values() if not year.children(n.id, 3))  # type: ignore[arg-type]
+    parent = leaf.parent_id
+    assert parent is not None
+    before_leaf = year.node_figure(leaf.id, 3)  # type: ignore[arg-type]
+    before_parent = year.node_figure(parent, 3)
+    real_before = dict(year.real)
+    new = Realisasi(node_id=leaf.id, triwulan=3, anggaran=1, fisik=None)  # type: ignore[arg-type]
+    view = year.with_realisasi({(leaf.id, 3): new, (parent, 3): None})  # type: ignore[dict-item]
+    assert view.node_figure(leaf.id, 3).realisasi == 1  # type: ignore[arg-type]
+    assert not view.node_figure(parent, 3).reported  # a roll-up now
+    # the original keeps its rows and its memoised figures
+    assert year.real == real_before
+    assert year.node_figure(leaf.id, 3) == before_leaf  # type: ignore[arg-type]
+    assert year.node_figure(parent, 3) == before_parent
+    assert view.nodes is year.nodes and view.plans is year.plans

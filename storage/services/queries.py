@@ -8,6 +8,8 @@ pagu-weighted mean of its children's fisik.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -133,6 +135,19 @@ class YearData:
         for n in sorted(self.nodes.values(), key=lambda n: (n.urutan, n.id)):
             self.kids.setdefault(n.parent_id, []).append(n)
         self._memo: dict[tuple[int, int], Figure] = {}
+
+    def with_realisasi(self, overrides: Mapping[tuple[int, int], Realisasi | None]) -> YearData:
+        """A view of the same year with some figures replaced (None: removed), e.g. to preview
+        a submission. Shares the loaded plan rows; leaves this one, and any cache, untouched."""
+        view = copy.copy(self)
+        view.real = dict(self.real)
+        for key, row in overrides.items():
+            if row is None:
+                view.real.pop(key, None)
+            else:
+                view.real[key] = row
+        view._memo = {}
+        return view
 
     # --- plan -------------------------------------------------------------------------------
 

@@ -52,7 +52,6 @@ from storage.domain.policy import (
 from storage.domain.reported import quarter_value
 from storage.services.queries import (
     Figure,
-    YearData,
     bidang_sasaran_ids,
     cached,
     rollup,
@@ -424,23 +423,24 @@ def review(session: Session, draft: Draft) -> Review:
     plan = draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
     data = load(draft)
     bidang = plan.bidang
-    year = YearData(session, bidang.opd_id, draft.tahun)
+    stored = year_data(session, bidang.opd_id, draft.tahun)
     tw = draft.triwulan
     items = data.get("items", {})
+    overrides: dict[tuple[int, int], Realisasi | None] = {}
     for s in plan.subs:
         it = items.get(str(s.node_id), {})
         if it.get("anggaran") is not None:
-            year.real[(s.node_id, tw)] = Realisasi(
+            overrides[(s.node_id, tw)] = Realisasi(
                 node_id=s.node_id, triwulan=tw, anggaran=it["anggaran"], fisik=it.get("fisik")
             )
-    sids = bidang_sasaran_ids(year, bidang.id)  # type: ignore[arg-type]
+    sids = bidang_sasaran_ids(stored, bidang.id)  # type: ignore[arg-type]
     # Submitting leaves programs and kegiatan of the bidang without figures of their own
     # for the quarter, so that they roll up from what was entered; preview the same.
     leaf_ids = {s.node_id for s in plan.subs}
-    for nid, node in year.nodes.items():
+    for nid, node in stored.nodes.items():
         if node.sasaran_id in sids and nid not in leaf_ids:
-            year.real.pop((nid, tw), None)
-    year._memo.clear()
+            overrides[(nid, tw)] = None
+    year = stored.with_realisasi(overrides)
     programs = [(p.nama, year.node_figure(p.id, tw)) for p in year.programs(tw, sids)]  # type: ignore[arg-type]
     fig = rollup(f for _, f in programs)
     notes = []
