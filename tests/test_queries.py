@@ -9,12 +9,13 @@ from sqlmodel import select
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Bidang, Node, Realisasi, StatusLaporan
 from storage.services.queries import (
+    NoData,
     YearData,
     capaian_kinerja,
-    latest_period,
     narasi,
     ranking,
     reporting_status,
+    resolve_period,
     scope_result,
     summary,
     trend,
@@ -166,7 +167,9 @@ def test_ranking_and_trend(seeded_ro: Engine) -> None:
 
 def test_latest_period_and_status(seeded_ro: Engine) -> None:
     with read_scope(seeded_ro) as s:
-        assert latest_period(s, 1) == (2022, 3)
+        p = resolve_period(s, opd_id=1)
+        assert (p.tahun, p.triwulan) == (2022, 3)
+        assert p.tahun_defaulted and p.triwulan_defaulted and p.has_data
         st3 = reporting_status(s, 1, 2022, 3)
         assert [(row.bidang.nama, row.status) for row in st3] == [
             (n, StatusLaporan.DISETUJUI)
@@ -208,3 +211,26 @@ def test_with_realisasi_is_a_new_view_that_leaves_the_year_alone(seeded_ro: Engi
     assert year.node_figure(leaf.id, 3) == before_leaf  # type: ignore[arg-type]
     assert year.node_figure(parent, 3) == before_parent
     assert view.nodes is year.nodes and view.plans is year.plans
+
+
+def test_resolve_period_fills_in_only_what_was_not_said(seeded_ro: Engine) -> None:
+    with read_scope(seeded_ro) as s:
+        p = resolve_period(s, opd_id=1, tw=2)
+        assert (p.tahun, p.triwulan, p.tahun_defaulted, p.triwulan_defaulted) == (
+            2022,
+            2,
+            True,
+            False,
+        )
+        p = resolve_period(s, opd_id=1, tahun=2022)
+        assert (p.tahun, p.triwulan, p.tahun_defaulted, p.triwulan_defaulted) == (
+            2022,
+            3,
+            False,
+            True,
+        )
+        # a year without a plan is kept, and says so; its quarter defaults to TW I
+        p = resolve_period(s, opd_id=1, tahun=2030)
+        assert (p.tahun, p.triwulan, p.has_data, p.years) == (2030, 1, False, (2022,))
+        with pytest.raises(NoData):
+            resolve_period(s, opd_id=999)

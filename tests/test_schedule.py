@@ -28,7 +28,7 @@ from storage.data.models import (
 )
 from storage.domain.numbers import ParseError, format_tanggal
 from storage.domain.periods import quarter_end
-from storage.services.queries import get_opd
+from storage.services.office import the_only_office
 from storage.services.schedule import (
     GROUP_SETTING,
     HOLIDAY_SETTING,
@@ -74,7 +74,7 @@ def office(seeded: Engine) -> Engine:
 
 def opd(engine: Engine) -> int:
     with read_scope(engine) as s:
-        o = get_opd(s)
+        o = the_only_office(s)
         assert o is not None and o.id is not None
         return o.id
 

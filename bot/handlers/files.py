@@ -9,7 +9,7 @@ from bot.context import MonevContext
 from bot.views import texts
 from storage.domain.periods import parse_quarter, roman
 from storage.files.export import export_bytes
-from storage.services.queries import latest_quarter, years_with_data
+from storage.services.queries import NoData, resolve_period
 
 
 def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
@@ -25,13 +25,12 @@ def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
 
 
 def _export(session, opd_id: int, tw: int | None, tahun: int | None, fmt: str):  # type: ignore[no-untyped-def]
-    years = years_with_data(session, opd_id)
-    if not years:
-        raise ValueError("Belum ada data.")
-    tahun = tahun or years[-1]
-    tw = tw or latest_quarter(session, opd_id, tahun)
-    name, data = export_bytes(session, opd_id, tahun, tw, fmt=fmt)
-    return name, data, tahun, tw
+    try:
+        period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=tw)
+    except NoData:
+        raise ValueError("Belum ada data.") from None
+    name, data = export_bytes(session, opd_id, period.tahun, period.triwulan, fmt=fmt)
+    return name, data, period.tahun, period.triwulan
 
 
 async def laporan(update: Update, context: MonevContext) -> None:

@@ -60,10 +60,8 @@ class SetupError(ValueError):
 # they use these plain queries instead.
 
 
-def _get_opd(session: Session, opd_id: int | None) -> PerangkatDaerah | None:
-    if opd_id is not None:
-        return session.get(PerangkatDaerah, opd_id)
-    return session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).first()
+def _get_opd(session: Session, opd_id: int) -> PerangkatDaerah | None:
+    return session.get(PerangkatDaerah, opd_id)
 
 
 def list_bidang(session: Session, opd_id: int) -> list[Bidang]:
@@ -79,15 +77,43 @@ def years_with_data(session: Session, opd_id: int) -> list[int]:
 
 
 def _require_opd(session: Session, opd_id: int | None) -> PerangkatDaerah:
+    if opd_id is None:
+        return the_only_office(session)
     opd = _get_opd(session, opd_id)
     if opd is None:
-        if opd_id is not None:
-            raise SetupError(f"Perangkat daerah dengan id {opd_id} tidak ada.")
-        raise SetupError(
+        raise SetupError(f"Perangkat daerah dengan id {opd_id} tidak ada.")
+    return opd
+
+
+class NoOffice(SetupError):
+    """The database holds no office yet."""
+
+
+class SeveralOffices(SetupError):
+    """A one-office command met a database serving several offices."""
+
+    def __init__(self, offices: list[PerangkatDaerah]) -> None:
+        names = "; ".join(f"{o.id}: {o.nama}" for o in offices)
+        super().__init__(f"Ada {len(offices)} perangkat daerah ({names}). Pilih dengan --opd ID.")
+        self.offices = offices
+
+
+def the_only_office(session: Session) -> PerangkatDaerah:
+    """The office of a one-office deployment, for the edges (bot start-up, CLI commands)
+    that serve "the" office; services themselves always take ``opd_id``.
+
+    Raises ``NoOffice`` when there is none and ``SeveralOffices`` when there are more,
+    rather than silently picking the first.
+    """
+    offices = list(session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).all())
+    if not offices:
+        raise NoOffice(
             "Basis data belum berisi perangkat daerah. Buat dulu dengan: "
             'monev init --opd "NAMA DINAS" --kepala "NAMA" --nip "NIP"'
         )
-    return opd
+    if len(offices) > 1:
+        raise SeveralOffices(offices)
+    return offices[0]
 
 
 # --- the office ------------------------------------------------------------------------------

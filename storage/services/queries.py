@@ -311,10 +311,8 @@ def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
 # --- queries on the database ------------------------------------------------------------------
 
 
-def get_opd(session: Session, opd_id: int | None = None) -> PerangkatDaerah | None:
-    if opd_id is not None:
-        return cached(session, "opd", (opd_id,), lambda: session.get(PerangkatDaerah, opd_id))
-    return session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).first()
+def get_opd(session: Session, opd_id: int) -> PerangkatDaerah | None:
+    return cached(session, "opd", (opd_id,), lambda: session.get(PerangkatDaerah, opd_id))
 
 
 def list_bidang(session: Session, opd_id: int) -> list[Bidang]:
@@ -337,18 +335,41 @@ def years_with_data(session: Session, opd_id: int) -> list[int]:
     return list(cached(session, "years", (opd_id,), build))
 
 
-def latest_period(session: Session, opd_id: int) -> tuple[int, int] | None:
-    """Latest year with a plan and its latest quarter with realisation (else TW I)."""
-    years = years_with_data(session, opd_id)
+class NoData(LookupError):
+    """The office has no plan in any year yet."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """The year and quarter a question, chart, report or command is about."""
+
+    tahun: int
+    triwulan: int
+    years: tuple[int, ...]  # years with a plan, oldest first
+    tahun_defaulted: bool = False
+    triwulan_defaulted: bool = False
+
+    @property
+    def has_data(self) -> bool:
+        """Whether ``tahun`` has a plan (a year asked for explicitly may have none)."""
+        return self.tahun in self.years
+
+
+def resolve_period(
+    session: Session, *, opd_id: int, tahun: int | None = None, tw: int | None = None
+) -> Period:
+    """Fill in what was not said (DESIGN.md): no year -> the latest year with a plan; no
+    quarter -> the latest quarter of that year with realisation, else TW I.
+
+    Raises ``NoData`` when the office has no plan at all; a year given explicitly is kept
+    even without data (``Period.has_data`` tells), so each caller words that case.
+    """
+    years = tuple(years_with_data(session, opd_id))
     if not years:
-        return None
-    tahun = years[-1]
-    tw = session.exec(
-        select(func.max(Realisasi.triwulan))
-        .join(Node, Node.id == Realisasi.node_id)  # type: ignore[arg-type]
-        .where(Node.opd_id == opd_id, Node.tahun == tahun)
-    ).first()
-    return tahun, int(tw or 1)
+        raise NoData(opd_id)
+    year = tahun or years[-1]
+    quarter = tw or latest_quarter(session, opd_id, year)
+    return Period(year, quarter, years, tahun is None, tw is None)
 
 
 def latest_quarter(session: Session, opd_id: int, tahun: int) -> int:
