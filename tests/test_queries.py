@@ -234,3 +234,26 @@ def test_resolve_period_fills_in_only_what_was_not_said(seeded_ro: Engine) -> No
         assert (p.tahun, p.triwulan, p.has_data, p.years) == (2030, 1, False, (2022,))
         with pytest.raises(NoData):
             resolve_period(s, opd_id=999)
+
+
+def test_find_node_matching_order(seeded_ro: Engine) -> None:
+    from storage.services.nodes import find_node
+
+    with read_scope(seeded_ro) as s:
+        full = "PROGRAM STABILITASI HARGA BARANG KEBUTUHAN POKOK DAN BARANG PENTING"
+        exact = find_node(s, opd_id=1, text=full.lower())
+        assert exact.how == "exact" and exact.unique
+        node = exact.best
+        assert node is not None and node.nama == full
+        assert find_node(s, opd_id=1, text=str(node.id)).how == "id"
+        assert find_node(s, opd_id=2, text=str(node.id)).how == "none"  # another office's id
+        prefix = find_node(s, opd_id=1, text="Stabilitasi Harga")
+        assert (prefix.how, prefix.best) == ("prefix", node)
+        contains = find_node(s, opd_id=1, text="kebutuhan pokok dan barang")
+        assert contains.how == "contains" and node in contains.nodes
+        typo = find_node(s, opd_id=1, text="stabilisasi harga barang kebutuhan")
+        assert (typo.how, typo.best) == ("fuzzy", node)
+        several = find_node(s, opd_id=1, text="koordinasi")
+        assert several.ambiguous and several.how in ("prefix", "contains")
+        assert find_node(s, opd_id=1, text="zzzz qqqq").how == "none"
+        assert find_node(s, opd_id=1, text="  ").how == "none"

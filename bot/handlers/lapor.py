@@ -834,25 +834,14 @@ async def bukakembali(update: Update, context: MonevContext) -> None:
 
 
 def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
-    from rapidfuzz import fuzz
-
-    from storage.data.models import Node
-    from storage.files.importer import normalise_name
+    from storage.services.nodes import find_node
 
     user = _user(session, telegram_id)
     if user is None:
         return texts.NOT_REGISTERED
-    years = years_with_data(session, opd_id)
-    if not years:
+    node = find_node(session, opd_id=opd_id, text=q).best
+    if node is None:
         return texts.RIWAYAT_NONE.format(q=escape(q))
-    nodes = session.exec(select(Node).where(Node.opd_id == opd_id, Node.tahun == years[-1])).all()
-    key = normalise_name(q)
-    scored = sorted(
-        ((fuzz.partial_ratio(key, normalise_name(n.nama)), n) for n in nodes), key=lambda x: -x[0]
-    )
-    if not scored or scored[0][0] < 80:
-        return texts.RIWAYAT_NONE.format(q=escape(q))
-    node = scored[0][1]
     bidang_id = bidang_of(session, node.id)  # type: ignore[arg-type]
     denied = may_see_history(
         role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=bidang_id

@@ -37,6 +37,7 @@ from storage.domain.periods import roman
 from storage.files.export import HEADERS
 from storage.files.importer import normalise_name
 from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
+from storage.services.nodes import find_node
 from storage.services.queries import YearData
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -824,35 +825,11 @@ def later_plans(session: Session, *, node_id: int, tw: int) -> list[NodePlan]:
 def find_nodes(
     session: Session, *, text: str, opd_id: int | None = None, tahun: int | None = None
 ) -> list[Node]:
-    """Nodes a person means by ``text``: an id, else the exact name, else names that begin
-    with it, else names that contain it (names compared without level prefix or case).
+    """Nodes a person means by ``text``, best first, by the one matching order of
+    ``storage.services.nodes.find_node`` (id, exact name, prefix, contains, fuzzy).
 
     Without ``tahun`` the latest year with a plan is searched.
     """
-    text = text.strip()
-    if text.isdecimal():
-        node = session.get(Node, int(text))
-        return [node] if node is not None else []
-    opd = _require_opd(session, opd_id)
-    assert opd.id is not None
-    if tahun is None:
-        years = years_with_data(session, opd.id)
-        if not years:
-            return []
-        tahun = years[-1]
-    nodes = session.exec(
-        select(Node).where(Node.opd_id == opd.id, Node.tahun == tahun).order_by(Node.id)
-    ).all()
-    key = normalise_name(text)
-    if not key:
-        return []
-    names = [(n, normalise_name(n.nama)) for n in nodes]
-    for matches in (
-        lambda name: name == key,
-        lambda name: name.startswith(key),
-        lambda name: key in name,
-    ):
-        found = [n for n, name in names if matches(name)]
-        if found:
-            return found
-    return []
+    # An id names one node of whichever office; only a name needs the office.
+    office_id = opd_id if text.strip().isdecimal() else _require_opd(session, opd_id).id
+    return find_node(session, opd_id=office_id, text=text, tahun=tahun).nodes
