@@ -32,7 +32,8 @@ from bot.views import texts
 from charts.pool import RenderPool
 from storage.data.db import session_scope
 from storage.data.models import Role
-from storage.services.queries import get_opd, list_bidang
+from storage.services.office import NoOffice, SeveralOffices, the_only_office
+from storage.services.queries import list_bidang
 from storage.services.users import get_user, set_user
 
 log = logging.getLogger(__name__)
@@ -95,12 +96,16 @@ def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
             user = get_user(session, telegram_id=tgid)
             if user is None or user.role != Role.ADMIN or user.status != "active":
                 set_user(session, telegram_id=tgid, role=Role.ADMIN, actor="MONEV_ADMIN_IDS")
-        opd = get_opd(session)
-        if opd is None:
+        # One office per deployment today: resolved once here, then passed explicitly.
+        try:
+            opd = the_only_office(session)
+        except NoOffice:
             raise RuntimeError(
                 "Basis data belum berisi perangkat daerah. Impor laporan (monev import FILE) "
                 "atau aktifkan data contoh (MONEV_DEMO_DATA=true)."
-            )
+            ) from None
+        except SeveralOffices as exc:
+            raise RuntimeError(str(exc)) from None
         return {
             "opd_id": opd.id,
             "bidang_names": {b.id: b.nama for b in list_bidang(session, opd.id)},  # type: ignore[arg-type]

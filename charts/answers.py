@@ -12,16 +12,19 @@ from enum import StrEnum
 from sqlmodel import Session
 
 from charts import render
-from storage.domain.numbers import format_percent, format_rupiah, roman
+from storage.domain.numbers import format_percent, format_rupiah
+from storage.domain.periods import roman
+from storage.services.queries import (
+    NoData as NoYearData,
+)
 from storage.services.queries import (
     benchmarks,
     get_opd,
-    latest_quarter,
     list_bidang,
     reporting_status,
+    resolve_period,
     scope_result,
     trend,
-    years_with_data,
 )
 
 CAPTION_MAX = 1000  # Telegram allows 1024 characters in a photo caption
@@ -77,16 +80,16 @@ def _short_opd(nama: str) -> str:
 
 def resolve(session: Session, opd_id: int, req: ChartRequest) -> ChartRequest:
     """Fill in the year (latest with data) and quarter (latest with data)."""
-    years = years_with_data(session, opd_id)
-    if not years:
-        raise render.NoData("Belum ada data untuk digambar.")
-    tahun = req.tahun or years[-1]
-    if tahun not in years:
+    try:
+        period = resolve_period(session, opd_id=opd_id, tahun=req.tahun, tw=req.triwulan)
+    except NoYearData:
+        raise render.NoData("Belum ada data untuk digambar.") from None
+    if not period.has_data:
         raise render.NoData(
-            f"Belum ada data tahun {tahun}. Data tersedia: {', '.join(map(str, years))}."
+            f"Belum ada data tahun {period.tahun}. Data tersedia: "
+            f"{', '.join(map(str, period.years))}."
         )
-    tw = req.triwulan or latest_quarter(session, opd_id, tahun)
-    return ChartRequest(req.kind, tahun, tw, req.bidang_id)
+    return ChartRequest(req.kind, period.tahun, period.triwulan, req.bidang_id)
 
 
 def build_chart(session: Session, opd_id: int, req: ChartRequest) -> Chart:

@@ -48,7 +48,8 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from charts.format import clean_label, percent_short, points_signed, rupiah_short, wrap_label
-from storage.domain.numbers import format_percent, ratio_percent, roman
+from storage.domain.numbers import format_percent, ratio_percent
+from storage.domain.periods import roman
 
 log = logging.getLogger(__name__)
 

@@ -288,7 +288,13 @@ async def test_laporan_sends_the_report_file(bot: Bot) -> None:
     await bot.say(KEPALA, "/laporan tw2 csv")
     name, csv = next(iter(bot.api.calls_of("sendDocument")[-1].files.values()))
     assert name.endswith("tw2.csv") and b"79265450" not in csv.split(b"\n")[0]
+    # the quarter is written any way the one quarter parser accepts
+    for arg in ("q1", "I", "tw1"):
+        await bot.say(KEPALA, f"/laporan {arg} 2022")
+        name, _ = next(iter(bot.api.calls_of("sendDocument")[-1].files.values()))
+        assert name == "laporan-kinerja-2022-tw1.xlsx", arg
     assert "Cara pakai" in await bot.say(KEPALA, "/laporan kemarin")
+    assert "Cara pakai" in await bot.say(KEPALA, "/laporan tw5 2022")
     # strangers get nothing
     before = len(bot.api.calls_of("sendDocument"))
     assert "belum terdaftar" in await bot.say(STRANGER, "/laporan 3 2022")

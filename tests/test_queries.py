@@ -9,12 +9,13 @@ from sqlmodel import select
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Bidang, Node, Realisasi, StatusLaporan
 from storage.services.queries import (
+    NoData,
     YearData,
     capaian_kinerja,
-    latest_period,
     narasi,
     ranking,
     reporting_status,
+    resolve_period,
     scope_result,
     summary,
     trend,
@@ -166,7 +167,9 @@ def test_ranking_and_trend(seeded_ro: Engine) -> None:
 
 def test_latest_period_and_status(seeded_ro: Engine) -> None:
     with read_scope(seeded_ro) as s:
-        assert latest_period(s, 1) == (2022, 3)
+        p = resolve_period(s, opd_id=1)
+        assert (p.tahun, p.triwulan) == (2022, 3)
+        assert p.tahun_defaulted and p.triwulan_defaulted and p.has_data
         st3 = reporting_status(s, 1, 2022, 3)
         assert [(row.bidang.nama, row.status) for row in st3] == [
             (n, StatusLaporan.DISETUJUI)
@@ -188,3 +191,69 @@ def test_capaian_and_narasi(seeded_ro: Engine) -> None:
         n = narasi(s, 1, 2022, 3, bidang_id=kop.id)
         assert any("Kurangnya SDM bidang Koperasi" in r.hambatan for r in n)
         assert all(r.sasaran_nomor == 2 for r in n)
+
+
+def test_with_realisasi_is_a_new_view_that_leaves_the_year_alone(seeded_ro: Engine) -> None:
+    with read_scope(seeded_ro) as s:
+        year = YearData(s, 1, 2022)
+    leaf = next(n for n in year.nodes.values() if not year.children(n.id, 3))  # type: ignore[arg-type]
+    parent = leaf.parent_id
+    assert parent is not None
+    before_leaf = year.node_figure(leaf.id, 3)  # type: ignore[arg-type]
+    before_parent = year.node_figure(parent, 3)
+    real_before = dict(year.real)
+    new = Realisasi(node_id=leaf.id, triwulan=3, anggaran=1, fisik=None)  # type: ignore[arg-type]
+    view = year.with_realisasi({(leaf.id, 3): new, (parent, 3): None})  # type: ignore[dict-item]
+    assert view.node_figure(leaf.id, 3).realisasi == 1  # type: ignore[arg-type]
+    assert not view.node_figure(parent, 3).reported  # a roll-up now
+    # the original keeps its rows and its memoised figures
+    assert year.real == real_before
+    assert year.node_figure(leaf.id, 3) == before_leaf  # type: ignore[arg-type]
+    assert year.node_figure(parent, 3) == before_parent
+    assert view.nodes is year.nodes and view.plans is year.plans
+
+
+def test_resolve_period_fills_in_only_what_was_not_said(seeded_ro: Engine) -> None:
+    with read_scope(seeded_ro) as s:
+        p = resolve_period(s, opd_id=1, tw=2)
+        assert (p.tahun, p.triwulan, p.tahun_defaulted, p.triwulan_defaulted) == (
+            2022,
+            2,
+            True,
+            False,
+        )
+        p = resolve_period(s, opd_id=1, tahun=2022)
+        assert (p.tahun, p.triwulan, p.tahun_defaulted, p.triwulan_defaulted) == (
+            2022,
+            3,
+            False,
+            True,
+        )
+        # a year without a plan is kept, and says so; its quarter defaults to TW I
+        p = resolve_period(s, opd_id=1, tahun=2030)
+        assert (p.tahun, p.triwulan, p.has_data, p.years) == (2030, 1, False, (2022,))
+        with pytest.raises(NoData):
+            resolve_period(s, opd_id=999)
+
+
+def test_find_node_matching_order(seeded_ro: Engine) -> None:
+    from storage.services.nodes import find_node
+
+    with read_scope(seeded_ro) as s:
+        full = "PROGRAM STABILITASI HARGA BARANG KEBUTUHAN POKOK DAN BARANG PENTING"
+        exact = find_node(s, opd_id=1, text=full.lower())
+        assert exact.how == "exact" and exact.unique
+        node = exact.best
+        assert node is not None and node.nama == full
+        assert find_node(s, opd_id=1, text=str(node.id)).how == "id"
+        assert find_node(s, opd_id=2, text=str(node.id)).how == "none"  # another office's id
+        prefix = find_node(s, opd_id=1, text="Stabilitasi Harga")
+        assert (prefix.how, prefix.best) == ("prefix", node)
+        contains = find_node(s, opd_id=1, text="kebutuhan pokok dan barang")
+        assert contains.how == "contains" and node in contains.nodes
+        typo = find_node(s, opd_id=1, text="stabilisasi harga barang kebutuhan")
+        assert (typo.how, typo.best) == ("fuzzy", node)
+        several = find_node(s, opd_id=1, text="koordinasi")
+        assert several.ambiguous and several.how in ("prefix", "contains")
+        assert find_node(s, opd_id=1, text="zzzz qqqq").how == "none"
+        assert find_node(s, opd_id=1, text="  ").how == "none"

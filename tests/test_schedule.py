@@ -27,7 +27,8 @@ from storage.data.models import (
     StatusLaporan,
 )
 from storage.domain.numbers import ParseError, format_tanggal
-from storage.services.queries import get_opd
+from storage.domain.periods import quarter_end
+from storage.services.office import the_only_office
 from storage.services.schedule import (
     GROUP_SETTING,
     HOLIDAY_SETTING,
@@ -43,7 +44,6 @@ from storage.services.schedule import (
     list_jadwal,
     mark_blocked,
     parse_tanggal,
-    quarter_end,
     record_sent,
     set_deadline,
     set_muted,
@@ -74,7 +74,7 @@ def office(seeded: Engine) -> Engine:
 
 def opd(engine: Engine) -> int:
     with read_scope(engine) as s:
-        o = get_opd(s)
+        o = the_only_office(s)
         assert o is not None and o.id is not None
         return o.id
 
@@ -309,22 +309,29 @@ def test_muted_and_blocked_people_are_skipped(office: Engine) -> None:
 
 
 def test_kepala_digest_on_h_plus_1(office: Engine) -> None:
-    submit(office, "koperasi", at=wib(2023, 1, 9, 10))
+    d_pid = submit(office, "koperasi", at=wib(2023, 1, 9, 10))
     assert [r for r in send(office, wib(2023, 1, 10)) if r.chat_id == KEPALA] == []
     [d] = [r for r in send(office, wib(2023, 1, 11, 9)) if r.chat_id == KEPALA]
     assert d.kind == "digest-H+1" and d.audience == "kepala" and d.button_data is None
     assert "4 dari 5 bidang belum" in d.text and "• UMKM" in d.text
     assert "Sudah mengajukan: Koperasi" in d.text
-    assert [r for r in send(office, wib(2023, 1, 12)) if r.chat_id == KEPALA] == []
+    # the digest comes once; what the kepala gets next day is the verification reminder
+    # (the kepala is asked to verify too: policy.is_asked_to_verify)
+    later = [r for r in send(office, wib(2023, 1, 12)) if r.chat_id == KEPALA]
+    assert [r.kind for r in later] == [f"verifikasi:{d_pid}:2023-01-09"]
 
 
 def test_verifikator_reminded_after_two_working_days(office: Engine) -> None:
     pid = submit(office, "umkm", at=wib(2023, 1, 6, 10))  # Friday
     for d in (6, 9, 10):  # Fri, Mon, Tue: not yet
         assert [r for r in send(office, wib(2023, 1, d, 9)) if r.chat_id == VERIF] == []
-    [r] = [r for r in send(office, wib(2023, 1, 11, 9)) if r.chat_id == VERIF]
+    due_now = send(office, wib(2023, 1, 11, 9))
+    [r] = [r for r in due_now if r.chat_id == VERIF]
     assert r.kind == f"verifikasi:{pid}:2023-01-06" and r.audience == "verifikator"
     assert "UMKM" in r.text and "6 Januari 2023 10.00 WIB" in r.text
+    # the same people who were sent the submission are reminded: verifikator and kepala
+    [k] = [r for r in due_now if r.chat_id == KEPALA and r.kind.startswith("verifikasi:")]
+    assert k.kind == r.kind
     assert [r for r in send(office, wib(2023, 1, 12, 9)) if r.chat_id == VERIF] == []
 
 

@@ -595,3 +595,21 @@ def test_cli_pagu_on_demo_data(
     assert "Pilih dengan --node ID" in capsys.readouterr().err
     assert _run(["pagu", "--node", "misi dagang", "--dari-tw", "2", "--pagu", "2 jt"]) == 0
     assert "tidak ada perubahan" in capsys.readouterr().out
+
+
+def test_the_only_office_refuses_to_guess(tmp_path: Path) -> None:
+    from storage.data.models import PerangkatDaerah
+    from storage.services.office import NoOffice, SeveralOffices, the_only_office
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'o.db'}")
+    db.upgrade(engine)
+    with db.session_scope(engine) as s:
+        with pytest.raises(NoOffice):
+            the_only_office(s)
+        s.add(PerangkatDaerah(nama="DINAS A"))
+        s.flush()
+        assert the_only_office(s).nama == "DINAS A"
+        s.add(PerangkatDaerah(nama="DINAS B"))
+        s.flush()
+        with pytest.raises(SeveralOffices, match="Ada 2 perangkat daerah"):
+            the_only_office(s)

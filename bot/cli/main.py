@@ -35,15 +35,18 @@ def prepare_database(settings: Settings) -> Engine:
 
 
 def _opd_id(engine: Engine) -> int:
-    from storage.services.queries import get_opd
+    """The office the command is about: the only one in the database."""
+    from storage.services.office import NoOffice, SeveralOffices, the_only_office
 
     with db.read_scope(engine) as s:
-        opd = get_opd(s)
-        if opd is None:
+        try:
+            return the_only_office(s).id  # type: ignore[return-value]
+        except NoOffice:
             raise SystemExit(
                 "Basis data belum berisi perangkat daerah. Impor laporan dulu: monev import FILE"
-            )
-        return opd.id  # type: ignore[return-value]
+            ) from None
+        except SeveralOffices as exc:
+            raise SystemExit(str(exc)) from None
 
 
 # --- commands ----------------------------------------------------------------------------
@@ -95,26 +98,27 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _period(engine: Engine, tahun: int | None, tw: int | None) -> tuple[int, int]:
-    from storage.services.queries import latest_period, latest_quarter
+def _period(engine: Engine, opd_id: int, tahun: int | None, tw: int | None) -> tuple[int, int]:
+    from storage.services.queries import NoData, resolve_period
 
     with db.read_scope(engine) as s:
-        if tahun is None:
-            period = latest_period(s, _opd_id(engine))
-            if period is None:
-                raise SystemExit("Belum ada data.")
-            tahun = period[0]
-        return tahun, tw or latest_quarter(s, _opd_id(engine), tahun)
+        try:
+            period = resolve_period(s, opd_id=opd_id, tahun=tahun, tw=tw)
+        except NoData:
+            raise SystemExit("Belum ada data.") from None
+        return period.tahun, period.triwulan
 
 
 def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.domain.numbers import format_percent, format_rupiah, roman
+    from storage.domain.numbers import format_percent, format_rupiah
+    from storage.domain.periods import roman
     from storage.services.queries import summary
 
     engine = prepare_database(settings)
-    tahun, tw = _period(engine, args.tahun, args.tw)
+    opd_id = _opd_id(engine)
+    tahun, tw = _period(engine, opd_id, args.tahun, args.tw)
     with db.read_scope(engine) as s:
-        sm = summary(s, _opd_id(engine), tahun, tw)
+        sm = summary(s, opd_id, tahun, tw)
     print(f"{sm.opd.nama}")
     print(
         f"Serapan anggaran TW {roman(tw)} {tahun} "
@@ -136,13 +140,14 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.domain.numbers import roman
+    from storage.domain.periods import roman
     from storage.services.validator import validate_year
 
     engine = prepare_database(settings)
-    tahun, _ = _period(engine, args.tahun, 1)
+    opd_id = _opd_id(engine)
+    tahun, _ = _period(engine, opd_id, args.tahun, 1)
     with db.session_scope(engine) as s:
-        findings = validate_year(s, _opd_id(engine), tahun)
+        findings = validate_year(s, opd_id, tahun)
         if args.tw:
             findings = [f for f in findings if f.triwulan == args.tw]
         if not findings:
@@ -159,10 +164,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from storage.files.export import export_bytes
 
     engine = prepare_database(settings)
-    tahun, tw = _period(engine, args.tahun, args.tw)
+    opd_id = _opd_id(engine)
+    tahun, tw = _period(engine, opd_id, args.tahun, args.tw)
     try:
         with db.read_scope(engine) as s:
-            name, data = export_bytes(s, _opd_id(engine), tahun, tw, fmt=args.format)
+            name, data = export_bytes(s, opd_id, tahun, tw, fmt=args.format)
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -20,11 +20,10 @@ from sqlmodel import Session, select
 from bot.settings import Settings
 from storage.data import db
 from storage.data.models import PerangkatDaerah
-from storage.domain.numbers import ParseError, format_rupiah, parse_rupiah, roman
+from storage.domain.numbers import ParseError, format_rupiah, parse_rupiah
+from storage.domain.periods import parse_quarter, roman
 
 Command = Callable[[argparse.Namespace, Settings], int]
-
-_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4}
 
 
 def _fail(message: str) -> int:
@@ -122,11 +121,12 @@ def parse_tw(text: str) -> int:
     """``3``, ``III``, ``TW III``, ``tw3``, ``Q3`` → 3; anything else is refused in Indonesian."""
     from storage.services.office import SetupError
 
-    t = re.sub(r"^(triwulan|tw|q)\s*", "", text.strip(), flags=re.IGNORECASE).upper()
+    t = text.strip()
     if t.isdecimal():
         return int(t)  # the range is checked where the revision is made
-    if t in _ROMAN:
-        return _ROMAN[t]
+    tw = parse_quarter(t)
+    if tw is not None:
+        return tw
     raise SetupError(f"Triwulan '{text}' tidak dikenal. Tulis 1 sampai 4, misalnya --dari-tw 3.")
 
 

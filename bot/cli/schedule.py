@@ -10,7 +10,7 @@ from typing import Any
 from bot.settings import WIB, Settings
 from storage.data import db
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
-from storage.services.queries import get_opd
+from storage.services.office import NoOffice, SeveralOffices, the_only_office
 from storage.services.schedule import (
     ScheduleError,
     get_jadwal,
@@ -55,12 +55,16 @@ def cmd_jadwal(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"Tahun {tahun} di luar rentang yang wajar.")
     engine = _engine(settings)
     db.upgrade(engine)
-    with db.read_scope(engine) as s:
-        opd = get_opd(s)
-    if opd is None or opd.id is None:
+    try:
+        with db.read_scope(engine) as s:
+            opd = the_only_office(s)
+    except NoOffice:
         return _fail(
             "Basis data belum berisi perangkat daerah. Impor laporan dulu: monev import FILE"
         )
+    except SeveralOffices as exc:
+        return _fail(str(exc))
+    assert opd.id is not None
 
     if args.tenggat is not None:
         try:

@@ -7,18 +7,17 @@ from telegram.constants import ChatAction
 
 from bot.context import MonevContext
 from bot.views import texts
-from storage.domain.numbers import parse_roman_or_int, roman
+from storage.domain.periods import parse_quarter, roman
 from storage.files.export import export_bytes
-from storage.services.queries import latest_quarter, years_with_data
+from storage.services.queries import NoData, resolve_period
 
 
 def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
     tw = tahun = None
     for a in args:
-        t = a.lower().removeprefix("tw").removeprefix("q").strip()
-        if t.isdecimal() and len(t) == 4:
-            tahun = int(t)
-        elif (v := parse_roman_or_int(t)) is not None and 1 <= v <= 4:
+        if a.isdecimal() and len(a) == 4:
+            tahun = int(a)
+        elif (v := parse_quarter(a)) is not None:
             tw = v
         else:
             return None
@@ -26,13 +25,12 @@ def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
 
 
 def _export(session, opd_id: int, tw: int | None, tahun: int | None, fmt: str):  # type: ignore[no-untyped-def]
-    years = years_with_data(session, opd_id)
-    if not years:
-        raise ValueError("Belum ada data.")
-    tahun = tahun or years[-1]
-    tw = tw or latest_quarter(session, opd_id, tahun)
-    name, data = export_bytes(session, opd_id, tahun, tw, fmt=fmt)
-    return name, data, tahun, tw
+    try:
+        period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=tw)
+    except NoData:
+        raise ValueError("Belum ada data.") from None
+    name, data = export_bytes(session, opd_id, period.tahun, period.triwulan, fmt=fmt)
+    return name, data, period.tahun, period.triwulan
 
 
 async def laporan(update: Update, context: MonevContext) -> None:

@@ -31,7 +31,9 @@ from storage.data.models import (
     StatusLaporan,
     UserStatus,
 )
-from storage.domain.numbers import format_percent, format_rupiah, format_waktu, roman
+from storage.domain.numbers import format_percent, format_rupiah, format_waktu
+from storage.domain.periods import parse_quarter, roman
+from storage.domain.policy import may_decide, may_decide_as, may_see_history
 from storage.services import conversation
 from storage.services import lapor_flow as flow
 from storage.services.conversation import Flow, State
@@ -152,7 +154,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
                 flow.begin, telegram_id=tgid, tahun=int(m.group(1)), triwulan=int(m.group(2))
             )
         except SubmissionError as exc:
-            await query.edit_message_text(escape(str(exc)))
+            await query.edit_message_text(escape(texts.submission_error(exc)))
             return
         await _started(update, context, started)
         return
@@ -165,7 +167,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
             try:
                 restarted = await context.write(flow.restart, telegram_id=tgid, draft_id=draft_id)
             except SubmissionError as exc:
-                await query.edit_message_text(escape(str(exc)))
+                await query.edit_message_text(escape(texts.submission_error(exc)))
                 return
             await _started(update, context, restarted, prefix=f"{texts.LAPOR_CANCELLED_DRAFT}\n\n")
             return
@@ -201,7 +203,8 @@ async def _after(
     if isinstance(result, flow.OldStep):
         await _show(update, context, views.screen(result.screen), note=texts.LAPOR_OLD_STEP)
     elif isinstance(result, flow.Refused):
-        await _say(update, context, "❗ " + escape(result.error))
+        error = texts.denied(result.denied, status=result.status) if result.denied else result.error
+        await _say(update, context, "❗ " + escape(error))
     elif isinstance(result, flow.UseButtons):
         assert update.effective_message is not None
         await update.effective_message.reply_text(texts.LAPOR_USE_BUTTONS)
@@ -294,7 +297,7 @@ def _decide(session: Session, telegram_id: int, pid: int, approve: bool, alasan:
     try:
         p = decide(session, pelaporan_id=pid, user=user, approve=approve, alasan=alasan)
     except SubmissionError as exc:
-        return {"error": str(exc)}
+        return {"error": texts.submission_error(exc)}
     info = _pelaporan_info(session, pid)
     assert info is not None
     _, bidang, op = info
@@ -309,12 +312,15 @@ def _ask_reason(session: Session, telegram_id: int, pid: int) -> dict:
     if user is None or info is None:
         return {"error": texts.STALE_BUTTON}
     p, bidang, _ = info
-    if user.role not in (Role.VERIFIKATOR, Role.KEPALA, Role.ADMIN):
-        return {"error": texts.NOT_ALLOWED}
-    if p.status != StatusLaporan.DIAJUKAN:
-        return {"error": f"Laporan ini sudah {p.status}; tidak ada yang perlu diputuskan."}
-    if p.submitted_by == user.id:
-        return {"error": "Anda tidak dapat memverifikasi laporan yang Anda ajukan sendiri."}
+    denied = may_decide(
+        role=user.role,
+        status=user.status,
+        user_id=user.id,
+        submitted_by=p.submitted_by,
+        report_status=p.status,
+    )
+    if denied is not None:
+        return {"error": texts.denied(denied, status=p.status)}
     conversation.start(
         session, telegram_id=telegram_id, flow=Flow.REASON, payload={"pelaporan_id": pid}
     )
@@ -352,7 +358,7 @@ async def on_verify(update: Update, context: MonevContext) -> None:
     assert query is not None and query.data is not None
     await query.answer()
     actor = context.actor
-    if actor is None or not actor.has(Role.VERIFIKATOR, Role.KEPALA, Role.ADMIN):
+    if actor is None or may_decide_as(role=actor.role, status=actor.status) is not None:
         await _say(
             update, context, texts.NOT_ALLOWED if actor and actor.active else texts.NOT_REGISTERED
         )
@@ -420,7 +426,8 @@ def _reopen(session: Session, telegram_id: int, opd_id: int, args: list[str]) ->
     from storage.services.users import find_bidang
 
     user = _user(session, telegram_id)
-    if user is None or len(args) < 2 or not args[1].isdecimal() or not 1 <= int(args[1]) <= 4:
+    tw = parse_quarter(args[1]) if len(args) >= 2 else None
+    if user is None or tw is None:
         return texts.REOPEN_USAGE
     b = find_bidang(session, text=args[0], opd_id=opd_id)
     if b is None:
@@ -428,10 +435,10 @@ def _reopen(session: Session, telegram_id: int, opd_id: int, args: list[str]) ->
     years = years_with_data(session, opd_id)
     tahun = int(args[2]) if len(args) > 2 and args[2].isdecimal() else (years[-1] if years else 0)
     try:
-        reopen(session, bidang_id=b.id, tahun=tahun, tw=int(args[1]), user=user)  # type: ignore[arg-type]
+        reopen(session, bidang_id=b.id, tahun=tahun, tw=tw, user=user)  # type: ignore[arg-type]
     except SubmissionError as exc:
-        return escape(str(exc))
-    return texts.REOPEN_DONE.format(tw=roman(int(args[1])), tahun=tahun, bidang=escape(b.nama))
+        return escape(texts.submission_error(exc))
+    return texts.REOPEN_DONE.format(tw=roman(tw), tahun=tahun, bidang=escape(b.nama))
 
 
 async def bukakembali(update: Update, context: MonevContext) -> None:
@@ -450,31 +457,20 @@ async def bukakembali(update: Update, context: MonevContext) -> None:
 
 
 def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
-    from rapidfuzz import fuzz
-
-    from storage.data.models import Node
-    from storage.files.importer import normalise_name
+    from storage.services.nodes import find_node
 
     user = _user(session, telegram_id)
     if user is None:
         return texts.NOT_REGISTERED
-    years = years_with_data(session, opd_id)
-    if not years:
+    node = find_node(session, opd_id=opd_id, text=q).best
+    if node is None:
         return texts.RIWAYAT_NONE.format(q=escape(q))
-    nodes = session.exec(select(Node).where(Node.opd_id == opd_id, Node.tahun == years[-1])).all()
-    key = normalise_name(q)
-    scored = sorted(
-        ((fuzz.partial_ratio(key, normalise_name(n.nama)), n) for n in nodes), key=lambda x: -x[0]
-    )
-    if not scored or scored[0][0] < 80:
-        return texts.RIWAYAT_NONE.format(q=escape(q))
-    node = scored[0][1]
     bidang_id = bidang_of(session, node.id)  # type: ignore[arg-type]
-    allowed = user.role in (Role.ADMIN, Role.KEPALA, Role.VERIFIKATOR) or (
-        user.role == Role.OPERATOR and user.bidang_id == bidang_id
+    denied = may_see_history(
+        role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=bidang_id
     )
-    if not allowed:
-        return texts.RIWAYAT_FORBIDDEN
+    if denied is not None:
+        return texts.denied(denied)
     rows = history(session, node.id)  # type: ignore[arg-type]
     if not rows:
         return texts.RIWAYAT_EMPTY.format(nama=escape(node.nama))

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from html import escape
 
 from bot.views import texts
-from storage.domain.numbers import format_percent, format_rupiah, roman
+from storage.domain.numbers import format_percent, format_rupiah
+from storage.domain.periods import roman
 from storage.domain.question_parser import Metric
 from storage.services.ask import Answer, Kind, Query
 from storage.services.queries import Figure

@@ -7,7 +7,8 @@ from html import escape
 from bot.settings import WIB
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
-from storage.domain.numbers import format_percent, format_rupiah, format_waktu, roman
+from storage.domain.numbers import format_percent, format_rupiah, format_waktu
+from storage.domain.periods import roman
 from storage.services.lapor_flow import (
     ConfirmDrop,
     Conflicts,

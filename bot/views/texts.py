@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from storage.data.models import Role
+from storage.domain.policy import Denied
+from storage.services.submission import NotPermitted, SubmissionError
 
 ROLE_NAMES: dict[str, str] = {
     Role.ADMIN: "admin",
@@ -230,3 +232,25 @@ CHART_MENU = (
 )
 CHART_BUTTON = "📊 Lihat grafik"
 CHART_NODATA_HINT = "Coba triwulan lain, misalnya <i>grafik serapan tw3 2022</i>."
+
+# Why a permission rule (storage.domain.policy) refused; {status} is the report's status.
+DENIED: dict[Denied, str] = {
+    Denied.NOT_OPERATOR: "Hanya operator bidang yang dapat mengisi laporan.",
+    Denied.NOT_VERIFIER: "Hanya verifikator atau kepala yang dapat memverifikasi laporan.",
+    Denied.NOT_ADMIN: "Hanya admin yang dapat membuka kembali laporan.",
+    Denied.NOT_SUBMITTED: "Laporan ini sudah {status}; tidak ada yang perlu diputuskan.",
+    Denied.OWN_SUBMISSION: "Anda tidak dapat memverifikasi laporan yang Anda ajukan sendiri.",
+    Denied.NOT_APPROVED: "Laporan itu belum disetujui, jadi tidak perlu dibuka kembali.",
+    Denied.NOT_THEIR_BIDANG: RIWAYAT_FORBIDDEN,
+}
+
+
+def denied(reason: Denied, *, status: str = "") -> str:
+    return DENIED[reason].format(status=status)
+
+
+def submission_error(exc: SubmissionError) -> str:
+    """What to tell the person about a refused /lapor step (plain text, not yet escaped)."""
+    if isinstance(exc, NotPermitted):
+        return denied(exc.reason, status=exc.status)
+    return str(exc)

@@ -13,6 +13,11 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# The permission rules own these enums; the tables store their values.
+from storage.domain.policy import Role as Role
+from storage.domain.policy import StatusLaporan as StatusLaporan
+from storage.domain.policy import UserStatus as UserStatus
+
 
 def utcnow() -> datetime:
     """Timezone-aware 'now'; stored as UTC and shown in WIB."""
@@ -25,21 +30,6 @@ class Level(StrEnum):
     PROGRAM = "program"
     KEGIATAN = "kegiatan"
     SUB_KEGIATAN = "sub_kegiatan"
-
-
-class Role(StrEnum):
-    """What a registered user may do."""
-
-    ADMIN = "admin"
-    KEPALA = "kepala"
-    VERIFIKATOR = "verifikator"
-    OPERATOR = "operator"
-
-
-class UserStatus(StrEnum):
-    PENDING = "pending"
-    ACTIVE = "active"
-    REJECTED = "rejected"
 
 
 class Source(StrEnum):
@@ -294,13 +284,6 @@ class Setting(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     value: str = ""
-
-
-class StatusLaporan(StrEnum):
-    DRAFT = "draft"
-    DIAJUKAN = "diajukan"
-    DIKEMBALIKAN = "dikembalikan"
-    DISETUJUI = "disetujui"
 
 
 class Pelaporan(SQLModel, table=True):

@@ -179,15 +179,12 @@ def ratio_percent(numerator: int | None, denominator: int | None) -> float | Non
     return float(q)
 
 
-_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
-
-
-def roman(tw: int) -> str:
-    return {1: "I", 2: "II", 3: "III", 4: "IV"}[tw]
-
-
-def parse_roman_or_int(text: str) -> int | None:
-    t = text.strip().lower()
-    if t.isdecimal():
-        return int(t)
-    return _ROMAN.get(t)
+def capaian_percent(realisasi: float | None, target: float | None) -> float | None:
+    """Capaian = realisasi ÷ target of the same period, in percent points, 2 decimals
+    rounded half-up like serapan (1 of 8 is 12,50, never a binary-float 12,49)."""
+    if realisasi is None or not target:
+        return None
+    q = (Decimal(str(realisasi)) * 100 / Decimal(str(target))).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+    return float(q)

@@ -17,6 +17,8 @@ from typing import Literal
 
 from rapidfuzz import fuzz, process
 
+from storage.domain.periods import QUARTER_NUMBERS, QUARTER_WORDS
+
 ScopeKind = Literal["opd", "bidang", "program", "kegiatan", "sub_kegiatan"]
 MAX_TEXT = 500
 
@@ -124,13 +126,8 @@ _PERMIT = _words("izin ijin")
 _POLITE = _words("mohon minta bertanya tanya pak bu bapak ibu ya kak")
 _OPD = _words("dinas total kantor opd keseluruhan seluruh seluruhnya skpd")
 _ALL = _words("semua seluruh")
-_QUARTER = _words("q qtr tw trw twl kw triwulan kuartal kwartal quartal kuarter quarter")
-_QUARTER_NUM = {
-    **{str(n): n for n in range(1, 5)},
-    **{r: n for n, r in enumerate(("i", "ii", "iii", "iv"), 1)},
-    **{w: n for n, ws in enumerate(("pertama kesatu satu", "kedua dua", "ketiga tiga",
-                                    "keempat empat"), 1) for w in ws.split()},
-}  # fmt: skip
+_QUARTER = QUARTER_WORDS
+_QUARTER_NUM = QUARTER_NUMBERS
 _FILLER = _words(
     "apa saja aja sj aj yang yg di ke dari bidang bid berapa brp dong pak bu ibu bapak tolong tlg "
     "mohon minta sekarang skrg untuk utk pada dan mana siapa ya yaa info informasi kah nya lihat "

@@ -19,7 +19,6 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from typing import IO, Any
 
 from babel.dates import format_date
@@ -40,7 +39,9 @@ from storage.data.models import (
     Report,
     Sasaran,
 )
-from storage.domain.numbers import LOCALE, ratio_percent, roman
+from storage.domain.numbers import LOCALE, capaian_percent, ratio_percent
+from storage.domain.periods import day_after_quarter, roman
+from storage.domain.reported import quarter_value
 from storage.services.queries import YearData, years_with_data
 
 NCOLS = 22
@@ -144,10 +145,7 @@ def report_title(tahun: int, tw: int) -> str:
 
 def signing_month(tahun: int, tw: int) -> str:
     """Reports are signed in the month after the quarter: TW III 2022 -> 'Oktober 2022'."""
-    month = tw * 3 + 1
-    year = tahun + (month - 1) // 12
-    month = (month - 1) % 12 + 1
-    return format_date(date(year, month, 1), format="LLLL y", locale=LOCALE)
+    return format_date(day_after_quarter(tahun, tw), format="LLLL y", locale=LOCALE)
 
 
 def format_nip(nip: str) -> str:
@@ -247,17 +245,13 @@ def _indicators(
         values: dict[int, tuple[float | None, float | None]] = {}
         for q in range(1, tw + 1):
             vals = by_key.get((ind.id, q), [])  # type: ignore[arg-type]
-            if not vals:
-                continue
-            own = own_report.get(q)
-            chosen = next((v for v in vals if v.report_id == own), None) or max(
-                vals, key=lambda v: v.report_id or 0
-            )
-            values[q] = (chosen.target, chosen.realisasi)
+            chosen = quarter_value(((v.report_id, v) for v in vals), own_report.get(q))
+            if chosen is not None:
+                values[q] = (chosen.target, chosen.realisasi)
         if ind.program_id is None and not values:
             continue
         t, r = values.get(tw, (None, None))
-        capaian = None if t is None or r is None or not t else round(r / t * 100, 2)
+        capaian = capaian_percent(r, t)
         out.setdefault(ind.sasaran_id, []).append(
             IndicatorCells(ind.nama, ind.program_id, values, capaian)
         )

@@ -38,7 +38,8 @@ from storage.data.models import (
     StatusLaporan,
     utcnow,
 )
-from storage.domain.numbers import format_percent, roman
+from storage.domain.numbers import format_percent
+from storage.domain.periods import roman
 from storage.files.report_parser import (
     BadFileError,
     ParsedNode,

@@ -18,13 +18,14 @@ from pathlib import Path
 
 from storage.data.models import Level
 from storage.domain.numbers import ParseError, looks_like_rupiah, parse_percent, parse_rupiah
+from storage.domain.periods import QUARTER_NUMBER_PATTERN, parse_quarter
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 NCOLS = 22
 
-_ROMAN_TW = {"1": 1, "2": 2, "3": 3, "4": 4, "I": 1, "II": 2, "III": 3, "IV": 4}
 _TITLE_RE = re.compile(
-    r"LAPORAN\s+KINERJA\s+TRIWULAN\s+(?P<tw>IV|III|II|I|[1-4])\b(?:\s+TAHUN\s+(?P<tahun>\d{4}))?",
+    rf"LAPORAN\s+KINERJA\s+TRIWULAN\s+(?P<tw>{QUARTER_NUMBER_PATTERN})\b"
+    r"(?:\s+TAHUN\s+(?P<tahun>\d{4}))?",
     re.IGNORECASE,
 )
 _PROGRAM_RE = re.compile(r"^PRO[A-Z]{1,4}M\b", re.IGNORECASE)
@@ -312,9 +313,11 @@ def parse_lines(lines: list[Line], *, name: str = "berkas") -> list[ParsedReport
                 if current is not None:
                     reports.append(current.finish())
                 tahun = int(m.group("tahun")) if m.group("tahun") else None
+                tw = parse_quarter(m.group("tw"))
+                assert tw is not None  # the title pattern matches quarter numbers only
                 current = _ReportBuilder(
                     ParsedReport(
-                        triwulan=_ROMAN_TW[m.group("tw").upper()],
+                        triwulan=tw,
                         tahun=tahun,
                         opd_nama=opd_line,
                         first_line=line.no,

@@ -26,6 +26,7 @@ from storage.services.queries import (
     CapaianRow,
     Item,
     NarasiRow,
+    NoData,
     ScopeResult,
     StatusRow,
     bidang_sasaran_ids,
@@ -33,11 +34,11 @@ from storage.services.queries import (
     capaian_kinerja,
     data_version,
     get_opd,
-    latest_quarter,
     list_bidang,
     narasi,
     ranking,
     reporting_status,
+    resolve_period,
     scope_result,
     year_data,
     years_with_data,
@@ -205,20 +206,21 @@ def run_query(
     parsed: ParsedQuestion | None = None,
 ) -> Answer:
     """Run an understood query (from text, or from a button that carries one)."""
-    years = years_with_data(session, opd_id)
-    if not years:
+    try:
+        period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=triwulan)
+    except NoData:
         return Answer(Kind.NODATA, parsed=parsed, message="Belum ada data sama sekali.")
-    year_defaulted = tahun is None
-    tahun = tahun or years[-1]
-    if tahun not in years:
+    years = list(period.years)
+    if not period.has_data:
         return Answer(
             Kind.NODATA,
             parsed=parsed,
             years=years,
-            message=f"Belum ada data tahun {tahun}. Data tersedia: {', '.join(map(str, years))}.",
+            message=f"Belum ada data tahun {period.tahun}. Data tersedia: "
+            f"{', '.join(map(str, years))}.",
         )
-    tw_defaulted = triwulan is None
-    tw = triwulan or latest_quarter(session, opd_id, tahun)
+    tahun, tw = period.tahun, period.triwulan
+    year_defaulted, tw_defaulted = period.tahun_defaulted, period.triwulan_defaulted
 
     scope_name = ""
     bidang_id: int | None = None

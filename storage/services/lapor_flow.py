@@ -22,10 +22,10 @@ from storage.data.models import (
     Draft,
     DraftStatus,
     Pelaporan,
-    Role,
     StatusLaporan,
     UserStatus,
 )
+from storage.domain.policy import Denied, may_submit
 from storage.services import conversation
 from storage.services.conversation import Flow
 from storage.services.queries import list_bidang
@@ -34,6 +34,7 @@ from storage.services.submission import (
     Check,
     Conflict,
     DraftPlan,
+    NotPermitted,
     Review,
     SubmissionError,
     active_draft,
@@ -154,6 +155,8 @@ class Refused:
     """The answer is not accepted; ``error`` says what to type (from the submission rules)."""
 
     error: str
+    denied: Denied | None = None  # a permission rule refused: the view words the reason
+    status: str = ""  # the report's status, for Denied.NOT_SUBMITTED
 
 
 @dataclass(frozen=True)
@@ -273,7 +276,9 @@ def _slot(plan: DraftPlan, data: dict, kind: str, i: int) -> _Slot:
 def opening(session: Session, *, telegram_id: int, opd_id: int, today: date) -> Opening:
     """What /lapor shows first."""
     user = _user(session, telegram_id)
-    if user is None or user.role != Role.OPERATOR or user.bidang_id is None:
+    if user is None or may_submit(
+        role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=None
+    ):
         return Refuse()
     bidang = next((b for b in list_bidang(session, opd_id) if b.id == user.bidang_id), None)
     if bidang is None:
@@ -458,6 +463,8 @@ def _send(session: Session, telegram_id: int, draft_id: int) -> Step:
     rv = build_review(session, draft)
     try:
         conflicts = submit(session, draft, user=user)
+    except NotPermitted as exc:
+        return Refused(str(exc), denied=exc.reason, status=exc.status)
     except SubmissionError as exc:
         return Refused(str(exc))
     if conflicts:
@@ -480,7 +487,7 @@ def _send(session: Session, telegram_id: int, draft_id: int) -> Step:
         bidang=rv.plan.bidang.nama,
         oleh=user.nama or str(user.telegram_id),
         review=rv,
-        verifiers=[v.telegram_id for v in verifiers(session) if v.id != user.id],
+        verifiers=[v.telegram_id for v in verifiers(session, submitted_by=user.id)],
     )
 
 

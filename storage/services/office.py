@@ -32,10 +32,12 @@ from storage.data.models import (
     Sasaran,
     Source,
 )
-from storage.domain.numbers import format_rupiah, roman
+from storage.domain.numbers import format_rupiah
+from storage.domain.periods import roman
 from storage.files.export import HEADERS
 from storage.files.importer import normalise_name
 from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
+from storage.services.nodes import find_node
 from storage.services.queries import YearData
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -59,10 +61,8 @@ class SetupError(ValueError):
 # they use these plain queries instead.
 
 
-def _get_opd(session: Session, opd_id: int | None) -> PerangkatDaerah | None:
-    if opd_id is not None:
-        return session.get(PerangkatDaerah, opd_id)
-    return session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).first()
+def _get_opd(session: Session, opd_id: int) -> PerangkatDaerah | None:
+    return session.get(PerangkatDaerah, opd_id)
 
 
 def list_bidang(session: Session, opd_id: int) -> list[Bidang]:
@@ -78,15 +78,43 @@ def years_with_data(session: Session, opd_id: int) -> list[int]:
 
 
 def _require_opd(session: Session, opd_id: int | None) -> PerangkatDaerah:
+    if opd_id is None:
+        return the_only_office(session)
     opd = _get_opd(session, opd_id)
     if opd is None:
-        if opd_id is not None:
-            raise SetupError(f"Perangkat daerah dengan id {opd_id} tidak ada.")
-        raise SetupError(
+        raise SetupError(f"Perangkat daerah dengan id {opd_id} tidak ada.")
+    return opd
+
+
+class NoOffice(SetupError):
+    """The database holds no office yet."""
+
+
+class SeveralOffices(SetupError):
+    """A one-office command met a database serving several offices."""
+
+    def __init__(self, offices: list[PerangkatDaerah]) -> None:
+        names = "; ".join(f"{o.id}: {o.nama}" for o in offices)
+        super().__init__(f"Ada {len(offices)} perangkat daerah ({names}). Pilih dengan --opd ID.")
+        self.offices = offices
+
+
+def the_only_office(session: Session) -> PerangkatDaerah:
+    """The office of a one-office deployment, for the edges (bot start-up, CLI commands)
+    that serve "the" office; services themselves always take ``opd_id``.
+
+    Raises ``NoOffice`` when there is none and ``SeveralOffices`` when there are more,
+    rather than silently picking the first.
+    """
+    offices = list(session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).all())
+    if not offices:
+        raise NoOffice(
             "Basis data belum berisi perangkat daerah. Buat dulu dengan: "
             'monev init --opd "NAMA DINAS" --kepala "NAMA" --nip "NIP"'
         )
-    return opd
+    if len(offices) > 1:
+        raise SeveralOffices(offices)
+    return offices[0]
 
 
 # --- the office ------------------------------------------------------------------------------
@@ -797,35 +825,11 @@ def later_plans(session: Session, *, node_id: int, tw: int) -> list[NodePlan]:
 def find_nodes(
     session: Session, *, text: str, opd_id: int | None = None, tahun: int | None = None
 ) -> list[Node]:
-    """Nodes a person means by ``text``: an id, else the exact name, else names that begin
-    with it, else names that contain it (names compared without level prefix or case).
+    """Nodes a person means by ``text``, best first, by the one matching order of
+    ``storage.services.nodes.find_node`` (id, exact name, prefix, contains, fuzzy).
 
     Without ``tahun`` the latest year with a plan is searched.
     """
-    text = text.strip()
-    if text.isdecimal():
-        node = session.get(Node, int(text))
-        return [node] if node is not None else []
-    opd = _require_opd(session, opd_id)
-    assert opd.id is not None
-    if tahun is None:
-        years = years_with_data(session, opd.id)
-        if not years:
-            return []
-        tahun = years[-1]
-    nodes = session.exec(
-        select(Node).where(Node.opd_id == opd.id, Node.tahun == tahun).order_by(Node.id)
-    ).all()
-    key = normalise_name(text)
-    if not key:
-        return []
-    names = [(n, normalise_name(n.nama)) for n in nodes]
-    for matches in (
-        lambda name: name == key,
-        lambda name: name.startswith(key),
-        lambda name: key in name,
-    ):
-        found = [n for n, name in names if matches(name)]
-        if found:
-            return found
-    return []
+    # An id names one node of whichever office; only a name needs the office.
+    office_id = opd_id if text.strip().isdecimal() else _require_opd(session, opd_id).id
+    return find_node(session, opd_id=office_id, text=text, tahun=tahun).nodes

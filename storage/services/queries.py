@@ -8,6 +8,8 @@ pagu-weighted mean of its children's fisik.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -31,7 +33,8 @@ from storage.data.models import (
     Setting,
     StatusLaporan,
 )
-from storage.domain.numbers import ratio_percent
+from storage.domain.numbers import capaian_percent, ratio_percent
+from storage.domain.reported import quarter_value
 
 DEFAULT_BENCHMARKS: dict[int, float] = {1: 15.0, 2: 40.0, 3: 60.0, 4: 90.0}
 BENCHMARK_SETTING = "benchmark_serapan"  # value "15,40,60,90"
@@ -132,6 +135,19 @@ class YearData:
         for n in sorted(self.nodes.values(), key=lambda n: (n.urutan, n.id)):
             self.kids.setdefault(n.parent_id, []).append(n)
         self._memo: dict[tuple[int, int], Figure] = {}
+
+    def with_realisasi(self, overrides: Mapping[tuple[int, int], Realisasi | None]) -> YearData:
+        """A view of the same year with some figures replaced (None: removed), e.g. to preview
+        a submission. Shares the loaded plan rows; leaves this one, and any cache, untouched."""
+        view = copy.copy(self)
+        view.real = dict(self.real)
+        for key, row in overrides.items():
+            if row is None:
+                view.real.pop(key, None)
+            else:
+                view.real[key] = row
+        view._memo = {}
+        return view
 
     # --- plan -------------------------------------------------------------------------------
 
@@ -295,10 +311,8 @@ def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
 # --- queries on the database ------------------------------------------------------------------
 
 
-def get_opd(session: Session, opd_id: int | None = None) -> PerangkatDaerah | None:
-    if opd_id is not None:
-        return cached(session, "opd", (opd_id,), lambda: session.get(PerangkatDaerah, opd_id))
-    return session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).first()
+def get_opd(session: Session, opd_id: int) -> PerangkatDaerah | None:
+    return cached(session, "opd", (opd_id,), lambda: session.get(PerangkatDaerah, opd_id))
 
 
 def list_bidang(session: Session, opd_id: int) -> list[Bidang]:
@@ -321,18 +335,41 @@ def years_with_data(session: Session, opd_id: int) -> list[int]:
     return list(cached(session, "years", (opd_id,), build))
 
 
-def latest_period(session: Session, opd_id: int) -> tuple[int, int] | None:
-    """Latest year with a plan and its latest quarter with realisation (else TW I)."""
-    years = years_with_data(session, opd_id)
+class NoData(LookupError):
+    """The office has no plan in any year yet."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """The year and quarter a question, chart, report or command is about."""
+
+    tahun: int
+    triwulan: int
+    years: tuple[int, ...]  # years with a plan, oldest first
+    tahun_defaulted: bool = False
+    triwulan_defaulted: bool = False
+
+    @property
+    def has_data(self) -> bool:
+        """Whether ``tahun`` has a plan (a year asked for explicitly may have none)."""
+        return self.tahun in self.years
+
+
+def resolve_period(
+    session: Session, *, opd_id: int, tahun: int | None = None, tw: int | None = None
+) -> Period:
+    """Fill in what was not said (DESIGN.md): no year -> the latest year with a plan; no
+    quarter -> the latest quarter of that year with realisation, else TW I.
+
+    Raises ``NoData`` when the office has no plan at all; a year given explicitly is kept
+    even without data (``Period.has_data`` tells), so each caller words that case.
+    """
+    years = tuple(years_with_data(session, opd_id))
     if not years:
-        return None
-    tahun = years[-1]
-    tw = session.exec(
-        select(func.max(Realisasi.triwulan))
-        .join(Node, Node.id == Realisasi.node_id)  # type: ignore[arg-type]
-        .where(Node.opd_id == opd_id, Node.tahun == tahun)
-    ).first()
-    return tahun, int(tw or 1)
+        raise NoData(opd_id)
+    year = tahun or years[-1]
+    quarter = tw or latest_quarter(session, opd_id, year)
+    return Period(year, quarter, years, tahun is None, tw is None)
 
 
 def latest_quarter(session: Session, opd_id: int, tahun: int) -> int:
@@ -469,9 +506,7 @@ class CapaianRow:
     @property
     def capaian(self) -> float | None:
         """Capaian = realisasi ÷ target of the same period."""
-        if self.target is None or self.realisasi is None or not self.target:
-            return None
-        return round(self.realisasi / self.target * 100, 2)
+        return capaian_percent(self.realisasi, self.target)
 
 
 def capaian_kinerja(
@@ -503,11 +538,9 @@ def capaian_kinerja(
                     CapaianSasaran.indikator_id == ind.id, CapaianSasaran.triwulan == tw
                 )
             ).all()
-            if not vals:
+            chosen = quarter_value(((v.report_id, v) for v in vals), own_report)
+            if chosen is None:
                 continue
-            chosen = next((v for v in vals if v.report_id == own_report), None) or max(
-                vals, key=lambda v: v.report_id or 0
-            )
             prog = session.get(Node, ind.program_id) if ind.program_id else None
             out.append(
                 CapaianRow(

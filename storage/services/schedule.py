@@ -53,7 +53,9 @@ from storage.data.models import (
     UserStatus,
     utcnow,
 )
-from storage.domain.numbers import ParseError, format_tanggal, format_waktu, roman
+from storage.domain.numbers import ParseError, format_tanggal, format_waktu
+from storage.domain.periods import day_after_quarter, roman
+from storage.domain.policy import is_asked_to_verify
 from storage.services.queries import (
     StatusRow,
     YearData,
@@ -91,15 +93,9 @@ def label(tahun: int, tw: int) -> str:
     return f"TW {roman(tw)} {tahun}"
 
 
-def quarter_end(tahun: int, tw: int) -> date:
-    if tw == 4:
-        return date(tahun, 12, 31)
-    return date(tahun, 3 * tw + 1, 1) - timedelta(days=1)
-
-
 def default_window(tahun: int, tw: int) -> tuple[date, date]:
     """(opens, deadline): the day after the quarter ends, and the 10th of that month."""
-    buka = quarter_end(tahun, tw) + timedelta(days=1)
+    buka = day_after_quarter(tahun, tw)
     return buka, buka.replace(day=DEADLINE_DAY)
 
 
@@ -672,11 +668,13 @@ def _verification_candidates(
     hol: frozenset[date],
     texts: _Texts,
 ) -> list[_Candidate]:
-    verifiers = [p for p in reachable if p.role == Role.VERIFIKATOR]
-    if not verifiers:
-        # An office without a verifikator has its kepala verify (see storage.services.submission).
-        verifiers = [p for p in reachable if p.role == Role.KEPALA]
-    if not verifiers:
+    # Reminded are those who were asked to verify (policy.is_asked_to_verify, as
+    # submission.verifiers): every reachable verifikator and kepala but the submitter.
+    # _people holds active users only.
+    if not any(
+        is_asked_to_verify(role=p.role, status=UserStatus.ACTIVE, user_id=p.user_id)
+        for p in reachable
+    ):
         return []
     rows = session.exec(
         select(Pelaporan, Bidang)
@@ -695,6 +693,16 @@ def _verification_candidates(
         if today < add_working_days(submitted.date(), VERIFY_AFTER_WORKING_DAYS + 1, hol):
             continue
         kind = f"{VERIFY_PREFIX}{p.id}:{submitted.date().isoformat()}"
+        verifiers = [
+            v
+            for v in reachable
+            if is_asked_to_verify(
+                role=v.role,
+                status=UserStatus.ACTIVE,
+                user_id=v.user_id,
+                submitted_by=p.submitted_by,
+            )
+        ]
         for v in verifiers:
             out.append(
                 _Candidate(

@@ -27,11 +27,10 @@ from storage.data.models import (
     Node,
     Pelaporan,
     Realisasi,
-    Role,
+    Report,
     Sasaran,
     Source,
     StatusLaporan,
-    UserStatus,
     utcnow,
 )
 from storage.domain.numbers import (
@@ -40,11 +39,19 @@ from storage.domain.numbers import (
     format_rupiah,
     parse_percent,
     parse_rupiah,
-    roman,
 )
+from storage.domain.periods import latest_ended_quarter, roman
+from storage.domain.policy import (
+    VERIFYING_ROLES,
+    Denied,
+    is_asked_to_verify,
+    may_decide,
+    may_reopen,
+    may_submit,
+)
+from storage.domain.reported import quarter_value
 from storage.services.queries import (
     Figure,
-    YearData,
     bidang_sasaran_ids,
     cached,
     rollup,
@@ -59,6 +66,15 @@ NARASI_LABEL = {"aksi": "aksi", "hambatan": "hambatan", "tindak_lanjut": "tindak
 
 class SubmissionError(ValueError):
     """Something the operator must be told; ``str()`` is Indonesian."""
+
+
+class NotPermitted(SubmissionError):
+    """A permission rule (``storage.domain.policy``) refused; the caller words ``reason``."""
+
+    def __init__(self, reason: Denied, *, status: str = "") -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.status = status  # the report's status, for NOT_SUBMITTED
 
 
 # --- the plan a draft walks through -----------------------------------------------------------
@@ -129,16 +145,15 @@ def _prev_narasi(session: Session, sasaran_id: int, tw: int) -> dict[str, str]:
     }
 
 
-def _indicator_value(session: Session, indikator_id: int, tw: int) -> CapaianSasaran | None:
+def _indicator_value(
+    session: Session, indikator_id: int, tw: int, own_report: dict[int, int]
+) -> CapaianSasaran | None:
     vals = session.exec(
         select(CapaianSasaran).where(
             CapaianSasaran.indikator_id == indikator_id, CapaianSasaran.triwulan == tw
         )
     ).all()
-    entry = [v for v in vals if v.source == Source.ENTRY]
-    if entry:
-        return entry[0]
-    return max(vals, key=lambda v: v.report_id or 0) if vals else None
+    return quarter_value(((v.report_id, v) for v in vals), own_report.get(tw))
 
 
 def draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftPlan:
@@ -182,6 +197,14 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
             )
         )
     sasaran = sorted((data.sasaran[s] for s in sids), key=lambda s: s.nomor)
+    own_report: dict[int, int] = {
+        q: rid  # type: ignore[misc]
+        for q, rid in session.exec(
+            select(Report.triwulan, Report.id).where(
+                Report.opd_id == bidang.opd_id, Report.tahun == tahun
+            )
+        ).all()
+    }
     inds: list[IndItem] = []
     sas_items: list[SasaranItem] = []
     for s in sasaran:
@@ -192,8 +215,8 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
         ).all():
             if ind.program_id is not None and not data.in_plan(ind.program_id, tw):
                 continue
-            cur_v = _indicator_value(session, ind.id, tw)  # type: ignore[arg-type]
-            prev_v = _indicator_value(session, ind.id, tw - 1) if tw > 1 else None  # type: ignore[arg-type]
+            cur_v = _indicator_value(session, ind.id, tw, own_report)  # type: ignore[arg-type]
+            prev_v = _indicator_value(session, ind.id, tw - 1, own_report) if tw > 1 else None  # type: ignore[arg-type]
             target = (
                 cur_v.target
                 if cur_v and cur_v.target is not None
@@ -208,11 +231,6 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
 
 
 # --- periods --------------------------------------------------------------------------------------
-
-
-def latest_ended_quarter(today: date) -> tuple[int, int]:
-    tw_now = (today.month - 1) // 3 + 1
-    return (today.year, tw_now - 1) if tw_now > 1 else (today.year - 1, 4)
 
 
 def propose_period(session: Session, opd_id: int, today: date) -> tuple[int, int] | None:
@@ -270,8 +288,11 @@ def load(draft: Draft) -> dict:
 
 def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draft:
     """A fresh draft for the user's bidang (an existing active one is cancelled)."""
-    if user.role != Role.OPERATOR or user.bidang_id is None or user.status != UserStatus.ACTIVE:
-        raise SubmissionError("Hanya operator bidang yang dapat mengisi laporan.")
+    denied = may_submit(
+        role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=None
+    )
+    if denied is not None or user.bidang_id is None:
+        raise NotPermitted(denied or Denied.NOT_OPERATOR)
     reason = can_start(session, user.bidang_id, tahun, tw)
     if reason:
         raise SubmissionError(reason)
@@ -402,23 +423,24 @@ def review(session: Session, draft: Draft) -> Review:
     plan = draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
     data = load(draft)
     bidang = plan.bidang
-    year = YearData(session, bidang.opd_id, draft.tahun)
+    stored = year_data(session, bidang.opd_id, draft.tahun)
     tw = draft.triwulan
     items = data.get("items", {})
+    overrides: dict[tuple[int, int], Realisasi | None] = {}
     for s in plan.subs:
         it = items.get(str(s.node_id), {})
         if it.get("anggaran") is not None:
-            year.real[(s.node_id, tw)] = Realisasi(
+            overrides[(s.node_id, tw)] = Realisasi(
                 node_id=s.node_id, triwulan=tw, anggaran=it["anggaran"], fisik=it.get("fisik")
             )
-    sids = bidang_sasaran_ids(year, bidang.id)  # type: ignore[arg-type]
+    sids = bidang_sasaran_ids(stored, bidang.id)  # type: ignore[arg-type]
     # Submitting leaves programs and kegiatan of the bidang without figures of their own
     # for the quarter, so that they roll up from what was entered; preview the same.
     leaf_ids = {s.node_id for s in plan.subs}
-    for nid, node in year.nodes.items():
+    for nid, node in stored.nodes.items():
         if node.sasaran_id in sids and nid not in leaf_ids:
-            year.real.pop((nid, tw), None)
-    year._memo.clear()
+            overrides[(nid, tw)] = None
+    year = stored.with_realisasi(overrides)
     programs = [(p.nama, year.node_figure(p.id, tw)) for p in year.programs(tw, sids)]  # type: ignore[arg-type]
     fig = rollup(f for _, f in programs)
     notes = []
@@ -606,16 +628,18 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
     return []
 
 
-def verifiers(session: Session) -> list[AppUser]:
-    """Who receives a submission for verification: verifikator and kepala."""
-    return list(
-        session.exec(
-            select(AppUser).where(
-                AppUser.status == UserStatus.ACTIVE,
-                AppUser.role.in_([Role.VERIFIKATOR.value, Role.KEPALA.value]),  # type: ignore[union-attr]
-            )
-        ).all()
-    )
+def verifiers(session: Session, *, submitted_by: int | None = None) -> list[AppUser]:
+    """Who is asked to verify a submission (``policy.is_asked_to_verify``)."""
+    candidates = session.exec(
+        select(AppUser)
+        .where(AppUser.role.in_([r.value for r in VERIFYING_ROLES]))  # type: ignore[union-attr]
+        .order_by(AppUser.id)
+    ).all()
+    return [
+        u
+        for u in candidates
+        if is_asked_to_verify(role=u.role, status=u.status, user_id=u.id, submitted_by=submitted_by)
+    ]
 
 
 def decide(
@@ -625,15 +649,15 @@ def decide(
     p = session.get(Pelaporan, pelaporan_id)
     if p is None:
         raise SubmissionError("Laporan tidak ditemukan.")
-    if (
-        user.role not in (Role.VERIFIKATOR, Role.KEPALA, Role.ADMIN)
-        or user.status != UserStatus.ACTIVE
-    ):
-        raise SubmissionError("Hanya verifikator atau kepala yang dapat memverifikasi laporan.")
-    if p.status != StatusLaporan.DIAJUKAN:
-        raise SubmissionError(f"Laporan ini sudah {p.status}; tidak ada yang perlu diputuskan.")
-    if p.submitted_by == user.id:
-        raise SubmissionError("Anda tidak dapat memverifikasi laporan yang Anda ajukan sendiri.")
+    denied = may_decide(
+        role=user.role,
+        status=user.status,
+        user_id=user.id,
+        submitted_by=p.submitted_by,
+        report_status=p.status,
+    )
+    if denied is not None:
+        raise NotPermitted(denied, status=p.status)
     if not approve and not alasan.strip():
         raise SubmissionError("Alasan pengembalian wajib diisi.")
     old = p.status
@@ -655,11 +679,10 @@ def decide(
 
 def reopen(session: Session, *, bidang_id: int, tahun: int, tw: int, user: AppUser) -> Pelaporan:
     """Admin: unlock an approved quarter so its bidang can change it ("buka kembali")."""
-    if user.role != Role.ADMIN or user.status != UserStatus.ACTIVE:
-        raise SubmissionError("Hanya admin yang dapat membuka kembali laporan.")
     p = pelaporan(session, bidang_id, tahun, tw)
-    if p is None or p.status != StatusLaporan.DISETUJUI:
-        raise SubmissionError("Laporan itu belum disetujui, jadi tidak perlu dibuka kembali.")
+    denied = may_reopen(role=user.role, status=user.status, report_status=p.status if p else None)
+    if denied is not None or p is None:
+        raise NotPermitted(denied or Denied.NOT_APPROVED)
     old = p.status
     p.status, p.decided_by, p.decided_at = StatusLaporan.DIKEMBALIKAN, user.id, utcnow()
     p.alasan = "Dibuka kembali oleh admin"

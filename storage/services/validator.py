@@ -19,7 +19,8 @@ from storage.data.models import (
     Report,
     Sasaran,
 )
-from storage.domain.numbers import format_percent, format_rupiah, roman
+from storage.domain.numbers import format_percent, format_rupiah
+from storage.domain.periods import roman
 from storage.services.queries import YearData
 
 DERIVED = (

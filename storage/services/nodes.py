@@ -1,0 +1,87 @@
+"""Finding the node (program, kegiatan, sub kegiatan) a person means by a name.
+
+One matching order for every place that looks a node up by what someone typed (the CLI's
+``--node``, ``/riwayat``):
+
+1. an id (digits only);
+2. the exact name, compared normalised (``importer.normalise_name``: no level prefix,
+   case or punctuation);
+3. names that begin with the text, else names that contain it;
+4. names whose rapidfuzz ``partial_ratio`` with the text is at least ``FUZZY_MIN``, best
+   first (typos: "Koodinasi", "PROGAM").
+
+The first stage that finds anything decides; ``NodeMatch`` says whether the result is
+unique, ambiguous or empty. The question parser scores names inside free-text questions
+its own way, but normalises with the same function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rapidfuzz import fuzz
+from sqlmodel import Session, select
+
+from storage.data.models import Node
+from storage.files.importer import normalise_name
+from storage.services.queries import years_with_data
+
+FUZZY_MIN = 80
+
+How = Literal["id", "exact", "prefix", "contains", "fuzzy", "none"]
+
+
+@dataclass(frozen=True)
+class NodeMatch:
+    how: How
+    nodes: list[Node] = field(default_factory=list)  # best first
+
+    @property
+    def unique(self) -> bool:
+        return len(self.nodes) == 1
+
+    @property
+    def ambiguous(self) -> bool:
+        return len(self.nodes) > 1
+
+    @property
+    def best(self) -> Node | None:
+        return self.nodes[0] if self.nodes else None
+
+
+def find_node(
+    session: Session, *, opd_id: int | None, text: str, tahun: int | None = None
+) -> NodeMatch:
+    """The nodes of the office's year ``tahun`` (default: the latest with a plan) that
+    ``text`` names, by the matching order above. ``opd_id`` None: only an id is looked up
+    (ids are unique across offices; names are not)."""
+    text = text.strip()
+    if text.isdecimal():
+        node = session.get(Node, int(text))
+        ok = node is not None and opd_id in (None, node.opd_id)
+        return NodeMatch("id", [node]) if ok else NodeMatch("none")  # type: ignore[list-item]
+    key = normalise_name(text)
+    if not key or opd_id is None:
+        return NodeMatch("none")
+    if tahun is None:
+        years = years_with_data(session, opd_id)
+        if not years:
+            return NodeMatch("none")
+        tahun = years[-1]
+    nodes = session.exec(
+        select(Node).where(Node.opd_id == opd_id, Node.tahun == tahun).order_by(Node.id)  # type: ignore[arg-type]
+    ).all()
+    names = [(n, normalise_name(n.nama)) for n in nodes]
+    stages: tuple[tuple[How, object], ...] = (
+        ("exact", lambda name: name == key),
+        ("prefix", lambda name: name.startswith(key)),
+        ("contains", lambda name: key in name),
+    )
+    for how, matches in stages:
+        found = [n for n, name in names if matches(name)]  # type: ignore[operator]
+        if found:
+            return NodeMatch(how, found)
+    scored = [(fuzz.partial_ratio(key, name), n) for n, name in names]
+    fuzzy = [n for score, n in sorted(scored, key=lambda x: -x[0]) if score >= FUZZY_MIN]
+    return NodeMatch("fuzzy", fuzzy) if fuzzy else NodeMatch("none")
