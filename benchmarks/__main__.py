@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 from benchmarks import bench_charts, bench_import, bench_lapor, bench_questions, bench_reminders
 from benchmarks.bench_questions import FIRST_USER_ID, QUESTIONS, monev_factory, seeded_engine
-from benchmarks.fake_bot_api import FakeBotAPI
 from benchmarks.latency import Stats, echo_app_factory, measure
+from bot.offline.http import FakeBotAPI
 from bot.settings import Settings
 from storage.data import db
 from storage.files.export import export_bytes
@@ -300,8 +300,7 @@ def markdown(rows: list[tuple[str, str, str, str]], command: str) -> str:
         f"- Tanggal: {now:%Y-%m-%d %H:%M} WIB",
         f"- Mesin: {platform.machine()}, {os.cpu_count()} inti, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
-        "- Semua lalu lintas lewat loopback ke fake Bot API HTTP lokal "
-        "(`benchmarks/fake_bot_api.py`).",
+        "- Semua lalu lintas lewat loopback ke fake Bot API HTTP lokal (`bot/offline/http.py`).",
         "",
         "| ukuran | hasil | target | |",
         "|---|---|---|---|",

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from benchmarks.bench_questions import FIRST_USER_ID, monev_factory, seeded_engine
-from benchmarks.fake_bot_api import FakeBotAPI
+from bot.offline.http import FakeBotAPI
 from bot.settings import Settings
 from charts import render
 from charts.answers import ChartKind, ChartRequest, draw, plan_chart

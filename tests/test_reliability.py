@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 
 from bot.app import build_application, post_init
 from bot.offline.api import OfflineBotAPI
+from bot.offline.updates import make_message_update
 from bot.settings import Settings
 from storage.data import db
 from storage.files.demo import SEED_FILE
 from storage.files.importer import import_file
 from tests.bot_harness import ADMIN, KEPALA, OPERATOR_KOP, Bot, add_users
-from tests.builders import make_message_update
 from tests.conftest import PG_URL
 
 

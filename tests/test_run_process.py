@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.fake_bot_api import FakeBotAPI
 from bot.cli.main import main
+from bot.offline.http import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef012345"

@@ -1,10 +1,10 @@
-"""A local HTTP fake of the Telegram Bot API for latency benchmarks (stdlib asyncio only).
+"""The offline Bot API served over local HTTP (stdlib asyncio only).
 
-Unlike :class:`bot.offline.api.OfflineBotAPI` (which replaces PTB's request object), this fake sits
-behind a real socket, so a bot runs with its normal ``HTTPXRequest`` stack – connection pool,
-form encoding, long polling – and the benchmark measures what production would pay locally.
-The Bot API semantics come from the offline engine; this module adds HTTP/1.1 framing,
-push-to-reply latency tracking and an optional flood limit.
+Unlike :class:`bot.offline.api.OfflineBotAPI` used as PTB's request object, this server sits
+behind a real socket, so a bot runs with its normal ``HTTPXRequest`` stack (connection pool,
+form encoding, long polling): benchmarks measure what production would pay locally, and tests
+run ``monev run`` as a process against it. The Bot API semantics are the OfflineBotAPI's; this
+module adds HTTP/1.1 framing, push-to-reply latency tracking and an optional flood limit.
 
 Usage::
 
@@ -24,6 +24,7 @@ import json
 import re
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
@@ -31,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bot.offline.api import BOT_ID, BOT_USERNAME, OfflineBotAPI
+from bot.offline.updates import message_dict
 
 __all__ = ["FakeBotAPI", "Reply"]
 
@@ -45,7 +47,6 @@ _TEXT_FIELDS = frozenset(
     {"text", "caption", "query", "callback_query_id", "inline_message_id", "url", "action"}
 )
 _INT_RE = re.compile(r"-?\d+")
-_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@\w{1,32})?")
 _MAX_HEADER = 64 * 1024
 _MAX_BODY = 64 * 1024 * 1024
 
@@ -155,7 +156,8 @@ class FakeBotAPI:
 
     ``rate_limit_per_s`` enables a flood limit over all ``send*`` calls (sliding one-second
     window); calls above it get ``429`` with ``retry_after: 1`` and are counted in
-    :attr:`rate_limited`.
+    :attr:`rate_limited`. ``clock`` reads that window's time (seconds); a test may pass a
+    frozen one so the limit does not depend on how fast the machine is.
     """
 
     def __init__(
@@ -164,12 +166,14 @@ class FakeBotAPI:
         rate_limit_per_s: int | None = None,
         api: OfflineBotAPI | None = None,
         host: str = "127.0.0.1",
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             # A fake that hands out updates must never be reachable from the network.
             raise ValueError("FakeBotAPI binds to loopback only")
         self.api = api or OfflineBotAPI(bot_id=BOT_ID, bot_username=BOT_USERNAME)
         self.rate_limit_per_s = rate_limit_per_s
+        self.clock = clock
         self.rate_limited = 0
         self.requests = 0
         self.replies: list[Reply] = []
@@ -247,15 +251,7 @@ class FakeBotAPI:
 
     def push_text(self, user_id: int, text: str) -> int:
         """A private text message from ``user_id``; returns its update_id."""
-        message: JSONDict = {
-            "message_id": self.api.allocate_message_id(user_id),
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": f"User {user_id}"},
-            "from": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"},
-            "text": text,
-        }
-        if command := _COMMAND_RE.match(text):
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
+        message = message_dict(text, user_id=user_id, api=self.api)
         return self.push_update({"message": message}, chat_id=user_id)
 
     async def wait_reply(
@@ -406,7 +402,7 @@ class FakeBotAPI:
         params, files = _parse_body(body, headers.get("content-type", ""), parts.query)
 
         if self.rate_limit_per_s is not None and method.startswith("send"):
-            now = time.perf_counter()
+            now = self.clock()
             window = self._send_window
             while window and now - window[0] >= 1.0:
                 window.popleft()
