@@ -22,9 +22,10 @@ import asyncio
 import contextlib
 import json
 import re
+import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
@@ -34,7 +35,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from bot.offline.api import BOT_ID, BOT_USERNAME, OfflineBotAPI
 from bot.offline.updates import message_dict
 
-__all__ = ["FakeBotAPI", "Reply"]
+__all__ = ["FakeBotAPI", "Reply", "serve_in_thread"]
 
 JSONDict = dict[str, Any]
 
@@ -421,3 +422,22 @@ class FakeBotAPI:
         if status == HTTPStatus.OK and method in REPLY_METHODS:
             self._record_reply(method, params, arrived)
         return status, response
+
+
+@contextlib.contextmanager
+def serve_in_thread(**kwargs: Any) -> Iterator[FakeBotAPI]:
+    """A started :class:`FakeBotAPI` (``kwargs`` as for it) whose event loop runs in a thread
+    of its own, for code that calls the Bot API synchronously (``monev check``). Set up what
+    it should answer before the code under test calls it; read ``fake.api.calls`` after."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-bot-api", daemon=True)
+    thread.start()
+    fake = FakeBotAPI(**kwargs)
+    try:
+        asyncio.run_coroutine_threadsafe(fake.start(), loop).result(timeout=30)
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()
