@@ -146,23 +146,31 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+def clone_database(
+    backend: str, folder: Path, templates: Templates, *, seeded: bool
+) -> tuple[Engine, str | None]:
+    """A migrated database of its own (holding the demo reports when ``seeded``), cloned from
+    the session's templates; the schema to drop afterwards on PostgreSQL."""
+    if backend == "sqlite":
+        path = folder / "monev.db"
+        shutil.copyfile(templates.sqlite_file(seeded=seeded), path)
+        return db.make_engine(f"sqlite:///{path}"), None
+    eng, schema = make_backend_engine(backend, folder)
+    db.upgrade(eng)
+    if seeded:
+        _copy_pg_rows(templates.pg_seeded_schema(), eng)
+    return eng, schema
+
+
 @pytest.fixture
 def engine(
     backend: str, tmp_path: Path, templates: Templates, request: pytest.FixtureRequest
 ) -> Iterator[Engine]:
     """An empty, migrated database (already holding the demo reports when the test asks for
     ``seeded``: cloning them is much cheaper than importing them again)."""
-    want_seed = "seeded" in request.fixturenames
-    schema = None
-    if backend == "sqlite":
-        path = tmp_path / "monev.db"
-        shutil.copyfile(templates.sqlite_file(seeded=want_seed), path)
-        eng = db.make_engine(f"sqlite:///{path}")
-    else:
-        eng, schema = make_backend_engine(backend, tmp_path)
-        db.upgrade(eng)
-        if want_seed:
-            _copy_pg_rows(templates.pg_seeded_schema(), eng)
+    eng, schema = clone_database(
+        backend, tmp_path, templates, seeded="seeded" in request.fixturenames
+    )
     yield eng
     eng.dispose()
     if schema:
@@ -177,12 +185,14 @@ def seeded(engine: Engine) -> Engine:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def seeded_ro(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    templates: Templates,
 ) -> Iterator[Engine]:
     """The demo database shared by tests that only read."""
-    eng, schema = make_backend_engine(request.param, tmp_path_factory.mktemp("ro"))
-    db.upgrade(eng)
-    import_file(eng, SEED_FILE, actor="test")
+    eng, schema = clone_database(
+        request.param, tmp_path_factory.mktemp("ro"), templates, seeded=True
+    )
     yield eng
     eng.dispose()
     if schema:
@@ -215,12 +225,14 @@ async def bot(seeded: Engine) -> AsyncIterator[Bot]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
 async def shared_bot(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    templates: Templates,
 ) -> AsyncIterator[Bot]:
     """One bot per module for tests that only ask (cheaper than a fresh database each)."""
-    eng, schema = make_backend_engine(request.param, tmp_path_factory.mktemp("bot"))
-    db.upgrade(eng)
-    import_file(eng, SEED_FILE, actor="test")
+    eng, schema = clone_database(
+        request.param, tmp_path_factory.mktemp("bot"), templates, seeded=True
+    )
     try:
         async with running_bot(eng) as b:
             yield b
