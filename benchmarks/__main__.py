@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 
 from benchmarks import bench_charts, bench_import, bench_lapor, bench_questions, bench_reminders
 from benchmarks.bench_questions import FIRST_USER_ID, QUESTIONS, monev_factory, seeded_engine
-from benchmarks.fake_bot_api import FakeBotAPI
 from benchmarks.latency import Stats, echo_app_factory, measure
+from bot.offline.http import FakeBotAPI
 from bot.settings import Settings
 from storage.data import db
 from storage.files.export import export_bytes
@@ -49,6 +49,14 @@ def export_ms(runs: int = 10) -> float:
             samples.append((time.perf_counter() - t0) * 1000)
         engine.dispose()
     return statistics.median(samples)
+
+
+def parse_timings() -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as d:
+        engine = seeded_engine(Path(d), users=1)
+        out = bench_questions.parse_ms(engine)
+        engine.dispose()
+    return out
 
 
 async def _serve(engine, fake: FakeBotAPI):  # type: ignore[no-untyped-def]
@@ -188,6 +196,22 @@ def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
         q.p95_ratio <= 5,
     )
 
+    pq = parse_timings()
+    _row(
+        rows,
+        "Pengurai pertanyaan saja (median per pertanyaan)",
+        f"{pq['parse_question_median_ms']:.2f} ms",
+        "< 2 ms",
+        pq["parse_question_median_ms"] < 2,
+    )
+    _row(
+        rows,
+        "Pengurai pada teks acak 4000 karakter (median)",
+        f"{pq['parse_4000_chars_median_ms']:.1f} ms",
+        "< 50 ms",
+        pq["parse_4000_chars_median_ms"] < 50,
+    )
+
     lp = asyncio.run(bench_lapor.run(15 if quick else 40))
     echo = lp.pop("echo")
     for step, st in lp.items():
@@ -208,6 +232,15 @@ def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
         "≤ 1,5×",
         ch["ratio"] <= 1.5,
     )
+    for key in sorted(k for k in ch if k.startswith("render_")):
+        kind = key.removeprefix("render_").removesuffix("_median_ms")
+        _row(
+            rows,
+            f"Menggambar grafik {kind} (median)",
+            f"{ch[key]:.0f} ms",
+            "< 300 ms",
+            ch[key] < 300,
+        )
     mem_key = next(k for k in ch if k.startswith("rss_after_") and k != "rss_after_10_mib")
     _row(
         rows,
@@ -267,8 +300,7 @@ def markdown(rows: list[tuple[str, str, str, str]], command: str) -> str:
         f"- Tanggal: {now:%Y-%m-%d %H:%M} WIB",
         f"- Mesin: {platform.machine()}, {os.cpu_count()} inti, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
-        "- Semua lalu lintas lewat loopback ke fake Bot API HTTP lokal "
-        "(`benchmarks/fake_bot_api.py`).",
+        "- Semua lalu lintas lewat loopback ke fake Bot API HTTP lokal (`bot/offline/http.py`).",
         "",
         "| ukuran | hasil | target | |",
         "|---|---|---|---|",

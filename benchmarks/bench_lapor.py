@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlmodel import select
 
 from benchmarks.bench_questions import monev_factory
-from benchmarks.fake_bot_api import FakeBotAPI
 from benchmarks.latency import Stats, echo_app_factory, measure
+from bot.offline.http import FakeBotAPI
 from bot.settings import Settings
 from storage.data import db
 from storage.data.models import AppUser, Bidang, Role

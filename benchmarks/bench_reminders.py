@@ -1,7 +1,7 @@
 """Reminders to many recipients through the local fake Bot API, which enforces 30 msg/s.
 
 The real Application (AIORateLimiter included, as in production) sends one H-7 reminder to
-each of N operators over HTTP to ``benchmarks/fake_bot_api.py`` on 127.0.0.1; the fake answers
+each of N operators over HTTP to ``bot/offline/http.py`` on 127.0.0.1; the fake answers
 429 to any send above 30 in a sliding second. Prints messages/s and the number of 429s.
 
 Run: .venv/bin/python -m benchmarks.bench_reminders [--recipients 1000] [--pg URL]
@@ -22,10 +22,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from telegram.ext import CallbackContext
 
-from benchmarks.fake_bot_api import FakeBotAPI
 from bot.app import build_application, post_init
 from bot.jobs.reminders import CLOCK, LAST_REPORT, RATE, DeliveryReport, send_due
 from bot.offline.api import TEST_TOKEN
+from bot.offline.http import FakeBotAPI
 from bot.settings import WIB, Settings
 from storage.data import db
 from storage.data.models import Role

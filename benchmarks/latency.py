@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from benchmarks.fake_bot_api import FakeBotAPI
 from bot.offline.api import TEST_TOKEN
+from bot.offline.http import FakeBotAPI
 
 __all__ = [
     "AppFactory",

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application, post_init
 from bot.offline.api import Call, OfflineBotAPI
+from bot.offline.updates import make_callback_update, make_message_update
 from bot.settings import Settings
 from storage.data.db import session_scope
 from storage.data.models import Role
@@ -54,7 +54,6 @@ class ConsoleSession:
         self.write = write
         self.out_dir = out_dir
         self.buttons: list[tuple[str, str, dict]] = []  # (label, data, message json)
-        self._update_id = 0
         api.on_send = self._show
 
     async def _show(self, call: Call) -> None:
@@ -81,43 +80,20 @@ class ConsoleSession:
                 self.write(f"  [{i}] {label}")
         self.write("")
 
-    def _next_ids(self) -> tuple[int, int]:
-        self._update_id += 1
-        return self._update_id, self.api.allocate_message_id(self.user_id)
-
-    def _user(self) -> dict:
-        return {"id": self.user_id, "is_bot": False, "first_name": self.first_name}
-
     async def send(self, line: str) -> None:
         """What the user typed: a number picks a button, anything else is a message."""
         line = line.strip()
+        bot = self.app.bot
         if line.isdecimal() and self.buttons and 1 <= int(line) <= len(self.buttons):
             _label, data, message = self.buttons[int(line) - 1]
-            update_id, _ = self._next_ids()
-            payload = {
-                "update_id": update_id,
-                "callback_query": {
-                    "id": str(update_id),
-                    "from": self._user(),
-                    "chat_instance": str(self.user_id),
-                    "data": data,
-                    "message": message,
-                },
-            }
+            update = make_callback_update(
+                bot, data, user_id=self.user_id, message=message or None, first_name=self.first_name
+            )
         else:
-            update_id, message_id = self._next_ids()
-            msg: dict[str, Any] = {
-                "message_id": message_id,
-                "date": int(datetime.now(UTC).timestamp()),
-                "chat": {"id": self.user_id, "type": "private", "first_name": self.first_name},
-                "from": self._user(),
-                "text": line,
-            }
-            if line.startswith("/"):
-                cmd = line.split()[0]
-                msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(cmd)}]
-            payload = {"update_id": update_id, "message": msg}
-        await self.app.process_update(Update.de_json(payload, self.app.bot))
+            update = make_message_update(
+                bot, line, user_id=self.user_id, first_name=self.first_name
+            )
+        await self.app.process_update(update)
 
 
 def _prepare_user(engine: Engine, role: str, bidang: str | None) -> str | None:

@@ -10,10 +10,10 @@ from telegram.ext import Application
 
 from bot.console import html_to_text
 from bot.offline.api import OfflineBotAPI
+from bot.offline.updates import make_callback_update, make_message_update
 from storage.data.db import session_scope
 from storage.data.models import Role
 from storage.services.users import find_bidang, set_user
-from tests.builders import make_callback_update, make_message_update
 
 ADMIN = 9001
 KEPALA = 9002

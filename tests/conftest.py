@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -63,16 +65,112 @@ def make_backend_engine(backend: str, tmp_path: Path) -> tuple[Engine, str | Non
         pytest.skip(f"PostgreSQL case skipped: cannot connect to TEST_DATABASE_URL ({exc})")
 
 
+class Templates:
+    """Databases built once per test session (per xdist worker) and cloned for each test:
+    migrating and importing the demo reports take about half a second, a clone a few
+    milliseconds. The importer itself is tested on fresh databases in test_importer.py."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._pg_seeded: str | None = None
+
+    def sqlite_file(self, *, seeded: bool) -> Path:
+        path = self.folder / ("seeded.db" if seeded else "empty.db")
+        if not path.exists():
+            eng = db.make_engine(f"sqlite:///{path}")
+            db.upgrade(eng)
+            if seeded:
+                import_file(eng, SEED_FILE, actor="test")
+            eng.dispose()
+            # Everything into the main file, so copying that one file copies the database.
+            with contextlib.closing(sqlite3.connect(path)) as conn:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return path
+
+    def pg_seeded_schema(self) -> str:
+        if self._pg_seeded is None:
+            eng, schema = make_backend_engine("postgresql", self.folder)
+            assert schema is not None
+            db.upgrade(eng)
+            import_file(eng, SEED_FILE, actor="test")
+            eng.dispose()
+            self._pg_seeded = schema
+        return self._pg_seeded
+
+    def close(self) -> None:
+        if self._pg_seeded:
+            _drop_pg_schema(self._pg_seeded)
+
+
+def _copy_pg_rows(source: str, eng: Engine) -> None:
+    """Fill the freshly migrated schema of ``eng`` with the rows of schema ``source`` (same
+    migrations, so the same tables and column order), sequences included."""
+    with eng.begin() as conn:
+        target = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
+        tables = conn.execute(
+            text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = :s "
+                "AND tablename <> 'alembic_version'"
+            ),
+            {"s": source},
+        ).scalars()
+        # Foreign keys are checked by triggers; replica mode skips them while tables are
+        # copied in whatever order (the rows come from a consistent database).
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        for table in tables:
+            conn.exec_driver_sql(
+                f'INSERT INTO "{target}"."{table}" SELECT * FROM "{source}"."{table}"'
+            )
+        sequences = conn.execute(
+            text(
+                "SELECT sequencename, last_value FROM pg_sequences "
+                "WHERE schemaname = :s AND last_value IS NOT NULL"
+            ),
+            {"s": source},
+        ).all()
+        for name, last_value in sequences:
+            conn.execute(
+                text("SELECT setval(:seq, :v)"), {"seq": f'"{target}"."{name}"', "v": last_value}
+            )
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Templates]:
+    t = Templates(tmp_path_factory.mktemp("templates"))
+    yield t
+    t.close()
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture
-def engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
-    """An empty, migrated database."""
-    eng, schema = make_backend_engine(backend, tmp_path)
+def clone_database(
+    backend: str, folder: Path, templates: Templates, *, seeded: bool
+) -> tuple[Engine, str | None]:
+    """A migrated database of its own (holding the demo reports when ``seeded``), cloned from
+    the session's templates; the schema to drop afterwards on PostgreSQL."""
+    if backend == "sqlite":
+        path = folder / "monev.db"
+        shutil.copyfile(templates.sqlite_file(seeded=seeded), path)
+        return db.make_engine(f"sqlite:///{path}"), None
+    eng, schema = make_backend_engine(backend, folder)
     db.upgrade(eng)
+    if seeded:
+        _copy_pg_rows(templates.pg_seeded_schema(), eng)
+    return eng, schema
+
+
+@pytest.fixture
+def engine(
+    backend: str, tmp_path: Path, templates: Templates, request: pytest.FixtureRequest
+) -> Iterator[Engine]:
+    """An empty, migrated database (already holding the demo reports when the test asks for
+    ``seeded``: cloning them is much cheaper than importing them again)."""
+    eng, schema = clone_database(
+        backend, tmp_path, templates, seeded="seeded" in request.fixturenames
+    )
     yield eng
     eng.dispose()
     if schema:
@@ -81,19 +179,20 @@ def engine(backend: str, tmp_path: Path) -> Iterator[Engine]:
 
 @pytest.fixture
 def seeded(engine: Engine) -> Engine:
-    """A migrated database holding the three 2022 demo reports."""
-    import_file(engine, SEED_FILE, actor="test")
+    """A migrated database holding the three 2022 demo reports, as ``import_file`` left them."""
     return engine
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def seeded_ro(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    templates: Templates,
 ) -> Iterator[Engine]:
     """The demo database shared by tests that only read."""
-    eng, schema = make_backend_engine(request.param, tmp_path_factory.mktemp("ro"))
-    db.upgrade(eng)
-    import_file(eng, SEED_FILE, actor="test")
+    eng, schema = clone_database(
+        request.param, tmp_path_factory.mktemp("ro"), templates, seeded=True
+    )
     yield eng
     eng.dispose()
     if schema:
@@ -126,12 +225,14 @@ async def bot(seeded: Engine) -> AsyncIterator[Bot]:
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module", params=BACKENDS)
 async def shared_bot(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    templates: Templates,
 ) -> AsyncIterator[Bot]:
     """One bot per module for tests that only ask (cheaper than a fresh database each)."""
-    eng, schema = make_backend_engine(request.param, tmp_path_factory.mktemp("bot"))
-    db.upgrade(eng)
-    import_file(eng, SEED_FILE, actor="test")
+    eng, schema = clone_database(
+        request.param, tmp_path_factory.mktemp("bot"), templates, seeded=True
+    )
     try:
         async with running_bot(eng) as b:
             yield b

@@ -9,6 +9,7 @@ import sqlite3
 import stat
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,30 @@ def target(backend: str, tmp_path: Path) -> Iterator[Engine]:
     yield from _pg_database(schema=None)
 
 
+# DROP DATABASE forces a PostgreSQL checkpoint, seconds to a minute on a busy server: the
+# databases are dropped by a thread while the next tests run; the session waits for it at its
+# end.
+_dropper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="drop-database")
+_drops: list[Future[None]] = []
+
+
+def _drop_database(name: str) -> None:
+    admin = create_engine(db.normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _databases_dropped() -> Iterator[None]:
+    yield
+    for future in _drops:
+        future.result()  # a failed drop fails here rather than going unnoticed
+    _drops.clear()
+
+
 def _pg_database(schema: str | None) -> Iterator[Engine]:
     if not PG_URL:
         pytest.skip("PostgreSQL case skipped: TEST_DATABASE_URL is not set")
@@ -89,13 +114,12 @@ def _pg_database(schema: str | None) -> Iterator[Engine]:
     url = make_url(db.normalise_url(PG_URL)).set(database=name)
     args = {"options": f"-csearch_path={schema}"} if schema else {}
     eng = create_engine(url, connect_args=args)
+    admin.dispose()
     try:
         yield eng
     finally:
         eng.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        _drops.append(_dropper.submit(_drop_database, name))
 
 
 def _point_at_schema(target: Engine, source: Engine) -> Engine:

@@ -9,6 +9,9 @@ from storage.data.db import read_scope
 from storage.data.models import AppUser, Role, UserStatus
 from tests.bot_harness import ADMIN, KEPALA, OPERATOR_KOP, STRANGER, Bot
 
+# Tests that only ask and read share one bot per backend (``shared_bot``, in the module's event
+# loop); tests that register users or look at the bot's start-up get a fresh one (``bot``).
+
 
 async def test_commands_registered_in_indonesian(bot: Bot) -> None:
     [call] = bot.api.calls_of("setMyCommands")
@@ -52,9 +55,10 @@ STRANGER_PROBES = [
 ]
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("text", STRANGER_PROBES)
-async def test_strangers_learn_nothing(bot: Bot, text: str) -> None:
-    out = await bot.say(STRANGER, text)
+async def test_strangers_learn_nothing(shared_bot: Bot, text: str) -> None:
+    out = await shared_bot.say(STRANGER, text)
     assert out, "the bot must never go silent"
     assert (
         "Rp" not in out and "%" not in out and "PROGRAM" not in out.upper().replace("/DAFTAR", "")
@@ -62,8 +66,9 @@ async def test_strangers_learn_nothing(bot: Bot, text: str) -> None:
     assert "Kepala Dinas" not in out and "Op Kop" not in out
 
 
-async def test_stranger_cannot_press_data_buttons(bot: Bot) -> None:
-    out = await bot.press(STRANGER, "ask:bidang:2:serapan:2:2022")
+@pytest.mark.asyncio(loop_scope="module")
+async def test_stranger_cannot_press_data_buttons(shared_bot: Bot) -> None:
+    out = await shared_bot.press(STRANGER, "ask:bidang:2:serapan:2:2022")
     assert "Rp" not in out and "belum terdaftar" in out
 
 
@@ -181,45 +186,51 @@ EXAMPLES = {
 }
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("question", list(EXAMPLES))
-async def test_example_questions_with_exact_figures(bot: Bot, question: str) -> None:
-    out = await bot.say(KEPALA, question)
+async def test_example_questions_with_exact_figures(shared_bot: Bot, question: str) -> None:
+    out = await shared_bot.say(KEPALA, question)
     for expected in EXAMPLES[question]:
         assert expected in out, (expected, out)
     assert len(out) < 4096
 
 
-async def test_operator_may_read_other_bidang(bot: Bot) -> None:
-    out = await bot.say(OPERATOR_KOP, "serapan perdagangan tw3")
+@pytest.mark.asyncio(loop_scope="module")
+async def test_operator_may_read_other_bidang(shared_bot: Bot) -> None:
+    out = await shared_bot.say(OPERATOR_KOP, "serapan perdagangan tw3")
     assert "Bidang Perdagangan" in out and "17,69%" in out
 
 
-async def test_quarter_without_data_is_incomplete_not_zero(bot: Bot) -> None:
-    out = await bot.say(KEPALA, "serapan koperasi tw4")
+@pytest.mark.asyncio(loop_scope="module")
+async def test_quarter_without_data_is_incomplete_not_zero(shared_bot: Bot) -> None:
+    out = await shared_bot.say(KEPALA, "serapan koperasi tw4")
     assert "TW IV 2022" in out and "belum lengkap" in out and "Rp 193.690.000" in out
     assert "0,00%" not in out
-    st = await bot.say(KEPALA, "siapa yang belum lapor tw4")
+    st = await shared_bot.say(KEPALA, "siapa yang belum lapor tw4")
     assert "Belum melapor" in st and "Koperasi" in st
 
 
-async def test_behind_benchmark_is_flagged(bot: Bot) -> None:
-    out = await bot.say(KEPALA, "serapan umkm tw3")
+@pytest.mark.asyncio(loop_scope="module")
+async def test_behind_benchmark_is_flagged(shared_bot: Bot) -> None:
+    out = await shared_bot.say(KEPALA, "serapan umkm tw3")
     assert "⚠️ di bawah target nasional 60%" in out and "14,20%" in out
-    out = await bot.say(KEPALA, "serapan dinas tw3")
+    out = await shared_bot.say(KEPALA, "serapan dinas tw3")
     assert "UMKM: 14,20%" in out and "⚠️" in out
 
 
-async def test_ambiguous_question_offers_buttons(bot: Bot) -> None:
-    out = await bot.say(KEPALA, "serapan metrologi tw2")
+@pytest.mark.asyncio(loop_scope="module")
+async def test_ambiguous_question_offers_buttons(shared_bot: Bot) -> None:
+    out = await shared_bot.say(KEPALA, "serapan metrologi tw2")
     assert "yang mana" in out
-    choices = bot.buttons(KEPALA)
+    choices = shared_bot.buttons(KEPALA)
     assert len(choices) >= 2
     _label, data = choices[0]
     assert data.startswith("ask:")
-    picked = await bot.press(KEPALA, data)
+    picked = await shared_bot.press(KEPALA, data)
     assert "TW II 2022" in picked and "Rp" in picked
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize(
     "data",
     [
@@ -232,8 +243,8 @@ async def test_ambiguous_question_offers_buttons(bot: Bot) -> None:
         "lp:1:2:x",
     ],
 )
-async def test_crafted_or_stale_buttons_get_a_clear_answer(bot: Bot, data: str) -> None:
-    out = await bot.press(KEPALA, data)
+async def test_crafted_or_stale_buttons_get_a_clear_answer(shared_bot: Bot, data: str) -> None:
+    out = await shared_bot.press(KEPALA, data)
     assert out.strip()
     assert "Traceback" not in out
 
@@ -252,22 +263,24 @@ GARBAGE = [
 ]
 
 
+@pytest.mark.asyncio(loop_scope="module")
 @pytest.mark.parametrize("text", GARBAGE)
-async def test_garbage_gets_a_clear_message(bot: Bot, text: str) -> None:
-    out = await bot.say(KEPALA, text or "?")
+async def test_garbage_gets_a_clear_message(shared_bot: Bot, text: str) -> None:
+    out = await shared_bot.say(KEPALA, text or "?")
     assert out.strip() and "Traceback" not in out
     # Either a clear "not understood" with examples, or an answer that says what it answered
     # ("SELECT * FROM realisasi" does say "realisasi").
     assert any(w in out for w in ("belum memahami", "terlalu panjang", "Maaf", "contoh")) or (
         "TW " in out and "Seluruh dinas" in out
     )
-    with read_scope(bot.engine) as s:
+    with read_scope(shared_bot.engine) as s:
         assert s.exec(select(AppUser)).first() is not None  # nothing dropped
 
 
-async def test_unknown_command_and_non_text(bot: Bot) -> None:
-    assert "tidak dikenal" in await bot.say(KEPALA, "/abrakadabra")
-    assert "Tidak ada langkah" in await bot.say(KEPALA, "/batal")
+@pytest.mark.asyncio(loop_scope="module")
+async def test_unknown_command_and_non_text(shared_bot: Bot) -> None:
+    assert "tidak dikenal" in await shared_bot.say(KEPALA, "/abrakadabra")
+    assert "Tidak ada langkah" in await shared_bot.say(KEPALA, "/batal")
 
 
 async def test_laporan_sends_the_report_file(bot: Bot) -> None:
@@ -301,13 +314,14 @@ async def test_laporan_sends_the_report_file(bot: Bot) -> None:
     assert len(bot.api.calls_of("sendDocument")) == before
 
 
-async def test_capaian_deviasi_and_status_figures(bot: Bot) -> None:
-    out = await bot.say(KEPALA, "capaian kinerja sekretariat tw1 2022")
+@pytest.mark.asyncio(loop_scope="module")
+async def test_capaian_deviasi_and_status_figures(shared_bot: Bot) -> None:
+    out = await shared_bot.say(KEPALA, "capaian kinerja sekretariat tw1 2022")
     # TW I's own report: T 25,00%, R 15,64% -> capaian 62,56% (not the restated 15,46%)
     assert "Capaian kinerja" in out and "TW I 2022" in out
     assert "T 25,00%, R 15,64%, capaian 62,56%" in out
-    out = await bot.say(KEPALA, "deviasi dari target tw2")
+    out = await shared_bot.say(KEPALA, "deviasi dari target tw2")
     assert "Deviasi serapan dari target" in out and "TW II 2022" in out
     assert "27,11%" in out and "di bawah target nasional 40%" in out and "12,89 poin" in out
-    out = await bot.say(KEPALA, "hambatan koperasi tw3")
+    out = await shared_bot.say(KEPALA, "hambatan koperasi tw3")
     assert "Kurangnya SDM bidang Koperasi" in out and "Tindak lanjut:" in out

@@ -9,6 +9,15 @@ from PIL import Image
 
 from tests.bot_harness import KEPALA, STRANGER, Bot
 
+# Every test here only asks and reads: they share one bot per backend (conftest.shared_bot),
+# and so one chart-drawing process instead of starting one per test.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest.fixture
+def bot(shared_bot: Bot) -> Bot:
+    return shared_bot
+
 
 def _photo(b: Bot) -> tuple[bytes, str]:
     call = b.api.calls_of("sendPhoto")[-1]
@@ -41,6 +50,7 @@ async def test_chart_questions_send_a_photo_with_the_numbers(
     bot: Bot, question: str, in_caption: list[str]
 ) -> None:
     before = len(bot.api.calls_of("sendPhoto"))
+    actions_before = len(bot.api.calls_of("sendChatAction"))
     await bot.say(KEPALA, question)
     assert len(bot.api.calls_of("sendPhoto")) == before + 1
     png, caption = _photo(bot)
@@ -48,13 +58,16 @@ async def test_chart_questions_send_a_photo_with_the_numbers(
         assert text in caption, (text, caption)
     img = Image.open(BytesIO(png))
     assert img.format == "PNG" and img.width >= 1000
-    assert any(c.params.get("action") == "upload_photo" for c in bot.api.calls_of("sendChatAction"))
+    actions = bot.api.calls_of("sendChatAction")[actions_before:]
+    assert any(c.params.get("action") == "upload_photo" for c in actions)
 
 
 async def test_answer_carries_a_chart_button(bot: Bot) -> None:
     await bot.say(KEPALA, "serapan anggaran Q2 koperasi")
     data = dict(bot.buttons(KEPALA))["📊 Lihat grafik"]
+    before = len(bot.api.calls_of("sendPhoto"))
     await bot.press(KEPALA, data)
+    assert len(bot.api.calls_of("sendPhoto")) == before + 1
     _png, caption = _photo(bot)
     assert "TW II 2022" in caption and "Rp 635.000 dari Rp 22.499.800" in caption
 
@@ -63,7 +76,9 @@ async def test_grafik_menu_and_status_chart(bot: Bot) -> None:
     await bot.say(KEPALA, "/grafik")
     labels = dict(bot.buttons(KEPALA))
     assert "Status pelaporan" in labels and "Program Koperasi" in labels
+    before = len(bot.api.calls_of("sendPhoto"))
     await bot.press(KEPALA, labels["Status pelaporan"])
+    assert len(bot.api.calls_of("sendPhoto")) == before + 1
     _png, caption = _photo(bot)
     assert "Status pelaporan TW III 2022" in caption and "Koperasi: disetujui" in caption
 

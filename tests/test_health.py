@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.offline.api import OfflineBotAPI
+from bot.offline.http import FakeBotAPI, serve_in_thread
 from bot.settings import Settings
 from storage.data import db
 from storage.ops.health import CheckResult, check
@@ -22,104 +20,17 @@ from storage.ops.health import CheckResult, check
 TOKEN = "123456789:AAH-fake_token_for_tests_0123456789ab"
 
 
-class FakeBotApi:
-    """A Bot API on 127.0.0.1 that answers every method and remembers what it was asked."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.overrides: dict[str, tuple[int, dict[str, Any]]] = {}
-        self.webhook_url = ""
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _answer(self) -> None:
-                parts = urlsplit(self.path).path.rstrip("/").split("/")
-                method = parts[-1]
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                params = api.parse(self.headers.get("Content-Type", ""), body)
-                api.calls.append((method, params))
-                status, payload = api.overrides.get(method) or (200, api.result(method, params))
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = _answer
-            do_POST = _answer
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass  # the request line carries the token
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    @staticmethod
-    def parse(content_type: str, body: bytes) -> dict[str, Any]:
-        if not body:
-            return {}
-        if content_type.startswith("application/json"):
-            return json.loads(body)
-        if content_type.startswith("application/x-www-form-urlencoded"):
-            out: dict[str, Any] = {}
-            for key, values in parse_qs(body.decode()).items():
-                try:
-                    out[key] = json.loads(values[-1])
-                except ValueError:
-                    out[key] = values[-1]
-            return out
-        return {}
-
-    def result(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
-        if method == "getMe":
-            me = {
-                "id": 123456789,
-                "is_bot": True,
-                "first_name": "Monev",
-                "username": "monev_uji_bot",
-            }
-            return {"ok": True, "result": me}
-        if method == "setWebhook":
-            self.webhook_url = str(params.get("url", ""))
-        if method == "getWebhookInfo":
-            info = {"url": self.webhook_url, "has_custom_certificate": False}
-            return {"ok": True, "result": {**info, "pending_update_count": 0}}
-        if method in {"sendMessage", "editMessageText"}:
-            chat = {"id": int(params.get("chat_id", 0)), "type": "private"}
-            message = {"message_id": len(self.calls), "date": int(time.time()), "chat": chat}
-            return {"ok": True, "result": {**message, "text": params.get("text", "")}}
-        return {"ok": True, "result": True}
-
-    def methods(self) -> list[str]:
-        return [m for m, _ in self.calls]
-
-    def start(self) -> FakeBotApi:
-        self.thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def fake_api() -> Iterator[FakeBotApi]:
-    api = FakeBotApi().start()
-    yield api
-    api.stop()
+def fake_api() -> Iterator[FakeBotAPI]:
+    """The offline Bot API on 127.0.0.1, as the bot named by TOKEN."""
+    with serve_in_thread(api=OfflineBotAPI(bot_id=123456789, bot_username="monev_uji_bot")) as fake:
+        yield fake
 
 
-def _settings(tmp_path: Path, api: FakeBotApi | None, **overrides: Any) -> Settings:
+def _settings(tmp_path: Path, api: FakeBotAPI | None, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "telegram_bot_token": TOKEN,
-        "telegram_api_base_url": f"{api.url}/bot" if api else "http://127.0.0.1:9/bot",
+        "telegram_api_base_url": api.base_url if api else "http://127.0.0.1:9/bot",
         "database_url": f"sqlite:///{tmp_path / 'data' / 'monev.db'}",
         "data_dir": tmp_path / "data",
     }
@@ -143,7 +54,7 @@ def _sqlite_engine(tmp_path: Path) -> Engine:
     return engine
 
 
-def test_good_configuration_passes_every_check(tmp_path: Path, fake_api: FakeBotApi) -> None:
+def test_good_configuration_passes_every_check(tmp_path: Path, fake_api: FakeBotAPI) -> None:
     engine = _sqlite_engine(tmp_path)
     results = check(_settings(tmp_path, fake_api), engine)
     engine.dispose()
@@ -159,44 +70,41 @@ def test_good_configuration_passes_every_check(tmp_path: Path, fake_api: FakeBot
     }
     assert "@monev_uji_bot" in names["Bot API"].detail
     assert "bot id 123456789" in names["Token bot"].detail
-    assert fake_api.methods() == ["getMe"]
+    assert [c.method for c in fake_api.api.calls] == ["getMe"]
     _no_token(results)
 
 
-def test_without_an_engine_the_check_builds_its_own(tmp_path: Path, fake_api: FakeBotApi) -> None:
+def test_without_an_engine_the_check_builds_its_own(tmp_path: Path, fake_api: FakeBotAPI) -> None:
     _sqlite_engine(tmp_path).dispose()
     results = check(_settings(tmp_path, fake_api), None)
     assert all(r.ok for r in results), results
 
 
-def test_quick_stays_off_the_network(tmp_path: Path, fake_api: FakeBotApi) -> None:
+def test_quick_stays_off_the_network(tmp_path: Path, fake_api: FakeBotAPI) -> None:
     engine = _sqlite_engine(tmp_path)
     results = check(_settings(tmp_path, fake_api), engine, bot_api=False)
     engine.dispose()
     assert all(r.ok for r in results)
     assert "Bot API" not in _by_name(results)
-    assert fake_api.calls == []
+    assert fake_api.api.calls == []
 
 
 @pytest.mark.parametrize(
     "token", ["", "123456789", "abc:AAH-fake_token_for_tests_0123456789ab", f"{TOKEN} ", "1:short"]
 )
-def test_bad_token_shape(tmp_path: Path, fake_api: FakeBotApi, token: str) -> None:
+def test_bad_token_shape(tmp_path: Path, fake_api: FakeBotAPI, token: str) -> None:
     engine = _sqlite_engine(tmp_path)
     results = _by_name(check(_settings(tmp_path, fake_api, telegram_bot_token=token), engine))
     engine.dispose()
     assert not results["Token bot"].ok
     assert "TELEGRAM_BOT_TOKEN" in results["Token bot"].detail
     assert not results["Bot API"].ok and "tidak diperiksa" in results["Bot API"].detail
-    assert fake_api.calls == []  # a malformed token is never sent anywhere
+    assert fake_api.api.calls == []  # a malformed token is never sent anywhere
     assert results["Basis data"].ok
 
 
-def test_token_refused_by_telegram(tmp_path: Path, fake_api: FakeBotApi) -> None:
-    fake_api.overrides["getMe"] = (
-        401,
-        {"ok": False, "error_code": 401, "description": "Unauthorized"},
-    )
+def test_token_refused_by_telegram(tmp_path: Path, fake_api: FakeBotAPI) -> None:
+    fake_api.api.fail_next("getMe", status=401, description="Unauthorized")
     engine = _sqlite_engine(tmp_path)
     results = check(_settings(tmp_path, fake_api), engine)
     engine.dispose()
@@ -216,7 +124,7 @@ def test_bot_api_unreachable(tmp_path: Path) -> None:
     _no_token(results)
 
 
-def test_unreachable_database(tmp_path: Path, fake_api: FakeBotApi) -> None:
+def test_unreachable_database(tmp_path: Path, fake_api: FakeBotAPI) -> None:
     settings = _settings(
         tmp_path, fake_api, database_url="postgresql://monev:rahasia@127.0.0.1:1/monev"
     )
@@ -283,14 +191,14 @@ def test_migrations_behind(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_webhook_info_is_checked_when_webhook_url_is_set(
-    tmp_path: Path, fake_api: FakeBotApi
+    tmp_path: Path, fake_api: FakeBotAPI
 ) -> None:
     engine = _sqlite_engine(tmp_path)
     settings = _settings(tmp_path, fake_api)
     url = "https://bot.example.go.id/telegram"
     results = _by_name(check(settings, engine, webhook_url=url))
     assert not results["Webhook"].ok and "belum terdaftar" in results["Webhook"].detail
-    fake_api.webhook_url = url
+    fake_api.api.webhook_url = url
     results = _by_name(check(settings, engine, webhook_url=url))
     engine.dispose()
     assert results["Webhook"].ok
@@ -309,12 +217,12 @@ def _run_cli(argv: list[str]) -> int:
 
 
 @pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_api: FakeBotApi) -> Path:
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_api: FakeBotAPI) -> Path:
     monkeypatch.chdir(tmp_path)
     for name in ("DATABASE_URL", "WEBHOOK_URL", "MONEV_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", TOKEN)
-    monkeypatch.setenv("TELEGRAM_API_BASE_URL", f"{fake_api.url}/bot")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake_api.base_url)
     return tmp_path
 
 
@@ -334,9 +242,9 @@ def test_monev_check_prints_marks_and_exit_code(
 
 
 def test_monev_check_quick(
-    env: Path, fake_api: FakeBotApi, capsys: pytest.CaptureFixture[str]
+    env: Path, fake_api: FakeBotAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _sqlite_engine(env).dispose()
     assert _run_cli(["check", "--quick"]) == 0
     assert "Bot API" not in capsys.readouterr().out
-    assert fake_api.calls == []
+    assert fake_api.api.calls == []

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import struct
+import subprocess
+import sys
 import warnings
 import zlib
+from pathlib import Path
 
 import pytest
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -22,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.offline.api import BOT_ID, BOT_USERNAME, TEST_TOKEN, Call, OfflineBotAPI
-from tests.builders import (
+from bot.offline.updates import (
     make_callback_update,
     make_document_update,
     make_message_update,
@@ -336,3 +339,42 @@ async def test_polling_application_runs_offline(api: OfflineBotAPI) -> None:
             await app.stop()
     assert shown == ["Pilih triwulan:"]
     assert api.pending_updates == 0
+
+
+# What `monev run` loads: the CLI, the run command's imports, and a built Application with a
+# real-looking token (handlers, job queue, HTTP request objects), as run_polling builds it.
+_RUN_PATH = """
+import sys, tempfile
+import bot.cli.main
+from bot.app import build_application, prepare, run_polling
+from bot.cli.ops import maybe_run_webhook
+from bot.logging_setup import setup_logging_from_env
+from bot.settings import Settings
+from storage.ops.health import check_data_dir, check_database_url, check_token
+import bot.webhook
+from storage.data import db
+from storage.files.demo import ensure_demo_data
+
+with tempfile.TemporaryDirectory() as d:
+    url = f"sqlite:///{d}/monev.db"
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    settings = Settings(TELEGRAM_BOT_TOKEN="123456:ABC-real-looking", DATABASE_URL=url)
+    app = build_application(settings, engine)
+    engine.dispose()
+kit = ("bot.offline", "bot.console", "tests", "benchmarks")
+print(sorted(m for m in sys.modules if m in kit or m.startswith(tuple(k + "." for k in kit))))
+"""
+
+
+def test_monev_run_does_not_load_the_offline_kit() -> None:
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run(
+        [sys.executable, "-c", _RUN_PATH],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

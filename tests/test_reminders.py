@@ -35,6 +35,7 @@ from bot.jobs.reminders import (
     send_due,
 )
 from bot.offline.api import Call, OfflineBotAPI
+from bot.offline.updates import make_callback_update, make_message_update
 from bot.settings import WIB, Settings
 from storage.data.db import read_scope, session_scope
 from storage.data.models import (
@@ -50,7 +51,6 @@ from storage.data.models import (
     UserPref,
 )
 from storage.services.schedule import GROUP_SETTING, get_jadwal
-from tests.builders import make_callback_update, make_message_update
 
 ADMIN = 8001
 KEPALA = 8002

@@ -9,12 +9,14 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from benchmarks.fake_bot_api import FakeBotAPI
 from bot.cli.main import main
+from bot.offline.http import FakeBotAPI
+from bot.offline.updates import callback_query_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef012345"
@@ -41,18 +43,25 @@ async def _start(workdir: Path, fake: FakeBotAPI) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-    # ready when it has registered its commands
-    for _ in range(300):
-        if any(c.method == "setMyCommands" for c in fake.api.calls) or proc.poll() is not None:
-            break
-        await asyncio.sleep(0.05)
+    # ready when it has registered its commands (the bound only stops a hang)
+    await _until(
+        lambda: proc.poll() is not None or any(c.method == "setMyCommands" for c in fake.api.calls)
+    )
     assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
     return proc
 
 
+async def _until(condition: Callable[[], bool], timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; the timeout only bounds a hang."""
+    end = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < end, "timed out waiting"
+        await asyncio.sleep(0.02)
+
+
 async def _ask(fake: FakeBotAPI, user: int, text: str) -> str:
     update_id = fake.push_text(user, text)
-    await fake.wait_reply(update_id, timeout=20)
+    await fake.wait_reply(update_id, timeout=60)
     await asyncio.sleep(0.05)
     return "\n".join(r.text or "" for r in fake.replies if r.chat_id == user)
 
@@ -87,11 +96,10 @@ async def test_kill_minus_nine_mid_submission_loses_nothing(workdir: Path) -> No
         proc = await _start(workdir, fake)
         try:
             await _ask(fake, OPERATOR, "/lapor")
-            data = next(
-                d for label, d in _buttons(fake, OPERATOR) if label.startswith("Isi TW IV 2022")
-            )
-            fake.push_update(_callback(OPERATOR, data), chat_id=OPERATOR)
-            await asyncio.sleep(1.0)
+            data, message = _button(fake, OPERATOR, "Isi TW IV 2022")
+            press = {"callback_query": callback_query_dict(data, user_id=OPERATOR, message=message)}
+            # the press is handled once the first question of the report has been sent
+            await fake.wait_reply(fake.push_update(press, chat_id=OPERATOR), timeout=60)
             await _ask(fake, OPERATOR, "21.000.000")
         finally:
             proc.send_signal(signal.SIGKILL)
@@ -119,29 +127,16 @@ async def test_kill_minus_nine_mid_submission_loses_nothing(workdir: Path) -> No
     engine.dispose()
 
 
-def _buttons(fake: FakeBotAPI, chat_id: int) -> list[tuple[str, str]]:
+def _button(fake: FakeBotAPI, chat_id: int, label_start: str) -> tuple[str, dict]:
+    """The callback data of the newest button starting with ``label_start``, and the bot
+    message (as the user sees it now) that carries it."""
     for call in reversed(fake.api.sent(chat_id)):
-        rows = fake.api.buttons(call)
-        if rows:
-            return [(label, data or "") for row in rows for label, data in row]
-    return []
-
-
-def _callback(user: int, data: str) -> dict:
-    return {
-        "callback_query": {
-            "id": "1",
-            "from": {"id": user, "is_bot": False, "first_name": "Op"},
-            "chat_instance": str(user),
-            "data": data,
-            "message": {
-                "message_id": 1,
-                "date": 0,
-                "chat": {"id": user, "type": "private"},
-                "text": "…",
-            },
-        }
-    }
+        for row in fake.api.buttons(call):
+            for label, data in row:
+                if label.startswith(label_start) and isinstance(call.result, dict):
+                    message = fake.api.message(chat_id, call.result["message_id"]) or call.result
+                    return data or "", message
+    raise AssertionError(f"no button {label_start!r}")
 
 
 def test_backup_then_restore_gives_the_same_summary(

@@ -17,6 +17,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.offline.http import FakeBotAPI, serve_in_thread
+from bot.offline.updates import message_dict
 from bot.settings import Settings
 from bot.webhook import (
     SECRET_HEADER,
@@ -26,23 +28,14 @@ from bot.webhook import (
     webhook_secret,
 )
 from storage.data import db
-from tests.test_health import TOKEN, FakeBotApi
+from tests.test_health import TOKEN
 
 SECRET = "rahasia_webhook-UJI_123"
 MAX_BODY = 10_000
 
 
 def _update(update_id: int, user_id: int = 777, text: str = "/start") -> dict[str, Any]:
-    user = {"id": user_id, "is_bot": False, "first_name": "Uji"}
-    message = {
-        "message_id": update_id,
-        "date": 1_700_000_000,
-        "chat": {"id": user_id, "type": "private", "first_name": "Uji"},
-        "from": user,
-        "text": text,
-    }
-    if text.startswith("/"):
-        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text)}]
+    message = message_dict(text, user_id=user_id, message_id=update_id, first_name="Uji")
     return {"update_id": update_id, "message": message}
 
 
@@ -301,10 +294,14 @@ def test_maybe_run_webhook_returns_false_without_url(
 
 
 @pytest.fixture
-def fake_api() -> Iterator[FakeBotApi]:
-    api = FakeBotApi().start()
-    yield api
-    api.stop()
+def fake_api() -> Iterator[FakeBotAPI]:
+    # In a thread of its own: the server under test may block its event loop while starting.
+    with serve_in_thread() as fake:
+        yield fake
+
+
+def _methods(fake: FakeBotAPI) -> list[str]:
+    return [c.method for c in fake.api.calls]
 
 
 def _free_port() -> int:
@@ -322,13 +319,13 @@ async def _until(predicate: Any, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_run_webhook_end_to_end(seeded: Engine, fake_api: FakeBotApi) -> None:
+async def test_run_webhook_end_to_end(seeded: Engine, fake_api: FakeBotAPI) -> None:
     """uvicorn + PTB against a fake Bot API: setWebhook, an update in, a reply out, a clean stop."""
     port = _free_port()
     settings = Settings(
         telegram_bot_token=TOKEN,
-        telegram_api_base_url=f"{fake_api.url}/bot",
-        telegram_api_base_file_url=f"{fake_api.url}/file/bot",
+        telegram_api_base_url=fake_api.base_url,
+        telegram_api_base_file_url=fake_api.base_file_url,
         admin_ids=[],
     )
     ws = WebhookSettings(
@@ -340,13 +337,13 @@ async def test_run_webhook_end_to_end(seeded: Engine, fake_api: FakeBotApi) -> N
     stop = asyncio.Event()
     server = asyncio.create_task(run_webhook(settings, seeded, webhook=ws, stop=stop))
     try:
-        await _until(lambda: "setWebhook" in fake_api.methods() or server.done())
+        await _until(lambda: "setWebhook" in _methods(fake_api) or server.done())
         assert not server.done(), server.exception()
-        params = dict(fake_api.calls)["setWebhook"]
+        params = fake_api.api.calls_of("setWebhook")[-1].params
         assert params["url"] == "https://bot.example.go.id/telegram"
         assert params["secret_token"] == webhook_secret(TOKEN)
         assert set(params["allowed_updates"]) == set(Update.ALL_TYPES)
-        assert "setMyCommands" in fake_api.methods()  # post_init ran
+        assert "setMyCommands" in _methods(fake_api)  # post_init ran
 
         base = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base, timeout=10) as c:
@@ -358,10 +355,7 @@ async def test_run_webhook_end_to_end(seeded: Engine, fake_api: FakeBotApi) -> N
             assert r.status_code == 200
 
         def replied_to(chat_id: int) -> bool:
-            return any(
-                m == "sendMessage" and int(p.get("chat_id", 0)) == chat_id
-                for m, p in fake_api.calls
-            )
+            return any(c.chat_id == chat_id for c in fake_api.api.calls_of("sendMessage"))
 
         await _until(lambda: replied_to(777))
         assert not replied_to(555)
@@ -374,8 +368,8 @@ async def test_run_webhook_end_to_end(seeded: Engine, fake_api: FakeBotApi) -> N
         s.bind(("127.0.0.1", port))
 
 
-async def test_run_webhook_refuses_a_busy_port(seeded: Engine, fake_api: FakeBotApi) -> None:
-    settings = Settings(telegram_bot_token=TOKEN, telegram_api_base_url=f"{fake_api.url}/bot")
+async def test_run_webhook_refuses_a_busy_port(seeded: Engine, fake_api: FakeBotAPI) -> None:
+    settings = Settings(telegram_bot_token=TOKEN, telegram_api_base_url=fake_api.base_url)
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -383,4 +377,4 @@ async def test_run_webhook_refuses_a_busy_port(seeded: Engine, fake_api: FakeBot
         ws = WebhookSettings(webhook_url="https://bot.example.go.id/telegram", webhook_port=port)
         with pytest.raises(OSError, match="WEBHOOK_PORT"):
             await run_webhook(settings, seeded, webhook=ws)
-    assert "setWebhook" not in fake_api.methods()
+    assert "setWebhook" not in _methods(fake_api)

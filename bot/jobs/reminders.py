@@ -156,7 +156,7 @@ class Pacer:
     """Spaces sends evenly at ``rate`` per second, with no burst.
 
     PTB's AIORateLimiter is a leaky bucket that lets 30 go at once and then 30/s, i.e. up to
-    ~60 in the first second; Telegram (and benchmarks/fake_bot_api.py) count a sliding second,
+    ~60 in the first second; Telegram (and bot/offline/http.py) count a sliding second,
     so a big batch of reminders would meet 429s. Even spacing never does.
     """
 

@@ -7,7 +7,7 @@ call is recorded so tests can assert on what a user would have seen; failures (f
 gateway errors, a blocked bot) can be injected to exercise the bot's error paths.
 
 The engine (:meth:`OfflineBotAPI.handle`) takes a method name and decoded parameters, so the HTTP
-fake in ``benchmarks/fake_bot_api.py`` reuses it behind a socket.
+fake in ``bot/offline/http.py`` reuses it behind a socket.
 """
 
 from __future__ import annotations

@@ -1,12 +1,15 @@
-"""Builders for the updates Telegram would send, bound to a ``Bot`` so shortcuts work.
+"""The updates Telegram would send: the one set of builders for the console, tests and the
+HTTP fake.
 
-Everything goes through ``Update.de_json(data, bot)``: that is the path real updates take, so
-nested objects get the bot set (``update.message.reply_text()`` calls the offline API) and the
-data shapes are validated by PTB itself.
+Two levels. The ``*_dict`` functions give Bot API JSON (what the HTTP fake queues for
+``getUpdates``); the ``make_*`` functions bind that JSON to a ``Bot`` through
+``Update.de_json(data, bot)``, the path real updates take, so nested objects get the bot set
+(``update.message.reply_text()`` calls the offline API) and PTB itself validates the shapes.
 
-When the bot's request is an :class:`bot.offline.api.OfflineBotAPI`, user messages take their ids
-from the same per-chat sequence as the bot's messages, documents are stored so ``get_file()`` and
-downloads return their bytes, and a callback query finds the bot message carrying its button.
+Given an :class:`~bot.offline.api.OfflineBotAPI` (directly, or as the bot's request object), user
+messages take their ids from the same per-chat sequence as the bot's messages, documents are
+stored so ``get_file()`` and downloads return their bytes, and a button press finds the bot
+message carrying its button.
 """
 
 from __future__ import annotations
@@ -21,11 +24,14 @@ from telegram import Bot, Chat, Message, MessageEntity, Update, User
 from bot.offline.api import Call, OfflineBotAPI
 
 __all__ = [
+    "XLSX_MIME",
+    "callback_query_dict",
     "group_chat",
     "make_callback_update",
     "make_document_update",
     "make_message",
     "make_message_update",
+    "message_dict",
     "message_from_call",
     "next_update_id",
     "private_chat",
@@ -34,7 +40,7 @@ __all__ = [
 
 JSONDict = dict[str, Any]
 
-# Global so updates built in any test keep increasing, as getUpdates offsets require.
+# Global so updates built anywhere in a process keep increasing, as getUpdates offsets require.
 _update_ids = itertools.count(1)
 _message_ids = itertools.count(1)
 _callback_ids = itertools.count(1)
@@ -59,23 +65,21 @@ def group_chat(id: int, title: str = "Grup Monev") -> Chat:
     return Chat(id=id, type=Chat.GROUP, title=title)
 
 
-def _offline_api(bot: Bot) -> OfflineBotAPI | None:
-    request = bot.request
-    return request if isinstance(request, OfflineBotAPI) else None
+# --------------------------------------------------------------------------- Bot API JSON
 
 
-def _user_dict(user_id: int) -> JSONDict:
+def _user_dict(user_id: int, first_name: str | None) -> JSONDict:
     return {
         "id": user_id,
         "is_bot": False,
-        "first_name": f"User {user_id}",
+        "first_name": first_name or f"User {user_id}",
         "language_code": "id",
     }
 
 
-def _chat_dict(chat_id: int, chat_type: str, user_id: int) -> JSONDict:
+def _chat_dict(chat_id: int, chat_type: str, user_id: int, first_name: str | None) -> JSONDict:
     if chat_type == Chat.PRIVATE:
-        return {"id": chat_id, "type": chat_type, "first_name": f"User {user_id}"}
+        return {"id": chat_id, "type": chat_type, "first_name": first_name or f"User {user_id}"}
     return {"id": chat_id, "type": chat_type, "title": f"Chat {chat_id}"}
 
 
@@ -95,26 +99,72 @@ def _command_entities(text: str) -> list[JSONDict]:
     return [{"type": MessageEntity.BOT_COMMAND, "offset": 0, "length": len(match.group(0))}]
 
 
-def _message_dict(
-    bot: Bot,
+def _envelope(
+    api: OfflineBotAPI | None,
     *,
     user_id: int,
     chat_id: int | None,
     message_id: int | None,
     chat_type: str,
+    first_name: str | None,
     content: JSONDict,
 ) -> JSONDict:
     cid = _resolve_chat(user_id, chat_id, chat_type)
-    api = _offline_api(bot)
     if message_id is None:
         message_id = api.allocate_message_id(cid) if api else next(_message_ids)
     return {
         "message_id": message_id,
         "date": int(time.time()),
-        "chat": _chat_dict(cid, chat_type, user_id),
-        "from": _user_dict(user_id),
+        "chat": _chat_dict(cid, chat_type, user_id, first_name),
+        "from": _user_dict(user_id, first_name),
         **content,
     }
+
+
+def message_dict(
+    text: str,
+    *,
+    user_id: int,
+    api: OfflineBotAPI | None = None,
+    chat_id: int | None = None,
+    message_id: int | None = None,
+    chat_type: str = Chat.PRIVATE,
+    first_name: str | None = None,
+) -> JSONDict:
+    """A user's text message as Bot API JSON (commands carry their bot_command entity)."""
+    content: JSONDict = {"text": text}
+    if entities := _command_entities(text):
+        content["entities"] = entities
+    return _envelope(
+        api,
+        user_id=user_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        chat_type=chat_type,
+        first_name=first_name,
+        content=content,
+    )
+
+
+def callback_query_dict(
+    data: str, *, user_id: int, message: JSONDict, first_name: str | None = None
+) -> JSONDict:
+    """A button press on ``message`` (the bot message carrying the button) as Bot API JSON."""
+    return {
+        "id": str(next(_callback_ids)),
+        "from": _user_dict(user_id, first_name),
+        "chat_instance": str(message["chat"]["id"]),
+        "data": data,
+        "message": message,
+    }
+
+
+# ------------------------------------------------------------------- bound to a Bot
+
+
+def _offline_api(bot: Bot) -> OfflineBotAPI | None:
+    request = bot.request
+    return request if isinstance(request, OfflineBotAPI) else None
 
 
 def make_message(
@@ -125,21 +175,19 @@ def make_message(
     chat_id: int | None = None,
     message_id: int | None = None,
     chat_type: str = Chat.PRIVATE,
+    first_name: str | None = None,
 ) -> Message:
     """A user's text message (commands carry their bot_command entity)."""
-    content: JSONDict = {"text": text}
-    if entities := _command_entities(text):
-        content["entities"] = entities
-    data = _message_dict(
-        bot,
+    data = message_dict(
+        text,
         user_id=user_id,
+        api=_offline_api(bot),
         chat_id=chat_id,
         message_id=message_id,
         chat_type=chat_type,
-        content=content,
+        first_name=first_name,
     )
-    message = Message.de_json(data, bot)
-    return message
+    return Message.de_json(data, bot)
 
 
 def make_message_update(
@@ -151,10 +199,17 @@ def make_message_update(
     message_id: int | None = None,
     update_id: int | None = None,
     chat_type: str = Chat.PRIVATE,
+    first_name: str | None = None,
 ) -> Update:
     """An update with a user's text message; ``/start`` etc. match ``CommandHandler``."""
     message = make_message(
-        bot, text, user_id=user_id, chat_id=chat_id, message_id=message_id, chat_type=chat_type
+        bot,
+        text,
+        user_id=user_id,
+        chat_id=chat_id,
+        message_id=message_id,
+        chat_type=chat_type,
+        first_name=first_name,
     )
     return Update.de_json(
         {"update_id": update_id or next_update_id(), "message": message.to_dict()}, bot
@@ -185,50 +240,6 @@ def _find_button_message(api: OfflineBotAPI, chat_id: int, data: str) -> JSONDic
     return None
 
 
-def make_callback_update(
-    bot: Bot,
-    data: str,
-    *,
-    user_id: int,
-    message: Message | Call | None = None,
-    chat_id: int | None = None,
-    update_id: int | None = None,
-    chat_type: str = Chat.PRIVATE,
-) -> Update:
-    """A button press. ``message`` is the bot message that carried the button, as in a real
-    update; by default it is looked up among the OfflineBotAPI's sent messages (the newest one in
-    the chat whose keyboard has ``data``), else a plain bot message is made up."""
-    cid = _resolve_chat(user_id, chat_id, chat_type)
-    api = _offline_api(bot)
-    message_data: JSONDict | None
-    if isinstance(message, Message):
-        message_data = message.to_dict()
-    elif isinstance(message, Call):
-        message_data = message_from_call(bot, message).to_dict()
-    else:
-        message_data = _find_button_message(api, cid, data) if api else None
-    if message_data is None:
-        message_data = {
-            "message_id": api.allocate_message_id(cid) if api else next(_message_ids),
-            "date": int(time.time()),
-            "chat": _chat_dict(cid, chat_type, user_id),
-            "from": {"id": bot.id, "is_bot": True, "first_name": "Bot", "username": bot.username}
-            if _bot_ready(bot)
-            else {"id": 1, "is_bot": True, "first_name": "Bot"},
-            "text": "…",
-        }
-    query = {
-        "id": str(next(_callback_ids)),
-        "from": _user_dict(user_id),
-        "chat_instance": str(message_data["chat"]["id"]),
-        "data": data,
-        "message": message_data,
-    }
-    return Update.de_json(
-        {"update_id": update_id or next_update_id(), "callback_query": query}, bot
-    )
-
-
 def _bot_ready(bot: Bot) -> bool:
     # Bot.id / Bot.username raise before initialize() (they come from getMe).
     try:
@@ -236,6 +247,48 @@ def _bot_ready(bot: Bot) -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def make_callback_update(
+    bot: Bot,
+    data: str,
+    *,
+    user_id: int,
+    message: Message | Call | JSONDict | None = None,
+    chat_id: int | None = None,
+    update_id: int | None = None,
+    chat_type: str = Chat.PRIVATE,
+    first_name: str | None = None,
+) -> Update:
+    """A button press. ``message`` is the bot message that carried the button, as in a real
+    update (a Message, the OfflineBotAPI call that sent it, or its JSON); by default it is
+    looked up among the OfflineBotAPI's sent messages (the newest one in the chat whose
+    keyboard has ``data``), else a plain bot message is made up."""
+    cid = _resolve_chat(user_id, chat_id, chat_type)
+    api = _offline_api(bot)
+    message_data: JSONDict | None
+    if isinstance(message, Message):
+        message_data = message.to_dict()
+    elif isinstance(message, Call):
+        message_data = message_from_call(bot, message).to_dict()
+    elif isinstance(message, dict):
+        message_data = message
+    else:
+        message_data = _find_button_message(api, cid, data) if api else None
+    if message_data is None:
+        message_data = {
+            "message_id": api.allocate_message_id(cid) if api else next(_message_ids),
+            "date": int(time.time()),
+            "chat": _chat_dict(cid, chat_type, user_id, first_name),
+            "from": {"id": bot.id, "is_bot": True, "first_name": "Bot", "username": bot.username}
+            if _bot_ready(bot)
+            else {"id": 1, "is_bot": True, "first_name": "Bot"},
+            "text": "…",
+        }
+    query = callback_query_dict(data, user_id=user_id, message=message_data, first_name=first_name)
+    return Update.de_json(
+        {"update_id": update_id or next_update_id(), "callback_query": query}, bot
+    )
 
 
 def make_document_update(
@@ -250,6 +303,7 @@ def make_document_update(
     message_id: int | None = None,
     update_id: int | None = None,
     chat_type: str = Chat.PRIVATE,
+    first_name: str | None = None,
 ) -> Update:
     """A user's message with a document. With an OfflineBotAPI the bytes are stored, so
     ``await update.message.document.get_file()`` and ``download_as_bytearray()`` return them."""
@@ -271,12 +325,13 @@ def make_document_update(
         payload["caption"] = caption
         if entities := _command_entities(caption):
             payload["caption_entities"] = entities
-    data = _message_dict(
-        bot,
+    data = _envelope(
+        api,
         user_id=user_id,
         chat_id=chat_id,
         message_id=message_id,
         chat_type=chat_type,
+        first_name=first_name,
         content=payload,
     )
     return Update.de_json({"update_id": update_id or next_update_id(), "message": data}, bot)

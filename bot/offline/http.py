@@ -1,10 +1,10 @@
-"""A local HTTP fake of the Telegram Bot API for latency benchmarks (stdlib asyncio only).
+"""The offline Bot API served over local HTTP (stdlib asyncio only).
 
-Unlike :class:`bot.offline.api.OfflineBotAPI` (which replaces PTB's request object), this fake sits
-behind a real socket, so a bot runs with its normal ``HTTPXRequest`` stack – connection pool,
-form encoding, long polling – and the benchmark measures what production would pay locally.
-The Bot API semantics come from the offline engine; this module adds HTTP/1.1 framing,
-push-to-reply latency tracking and an optional flood limit.
+Unlike :class:`bot.offline.api.OfflineBotAPI` used as PTB's request object, this server sits
+behind a real socket, so a bot runs with its normal ``HTTPXRequest`` stack (connection pool,
+form encoding, long polling): benchmarks measure what production would pay locally, and tests
+run ``monev run`` as a process against it. The Bot API semantics are the OfflineBotAPI's; this
+module adds HTTP/1.1 framing, push-to-reply latency tracking and an optional flood limit.
 
 Usage::
 
@@ -22,8 +22,10 @@ import asyncio
 import contextlib
 import json
 import re
+import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
@@ -31,8 +33,9 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from bot.offline.api import BOT_ID, BOT_USERNAME, OfflineBotAPI
+from bot.offline.updates import message_dict
 
-__all__ = ["FakeBotAPI", "Reply"]
+__all__ = ["FakeBotAPI", "Reply", "serve_in_thread"]
 
 JSONDict = dict[str, Any]
 
@@ -45,7 +48,6 @@ _TEXT_FIELDS = frozenset(
     {"text", "caption", "query", "callback_query_id", "inline_message_id", "url", "action"}
 )
 _INT_RE = re.compile(r"-?\d+")
-_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,32}(?:@\w{1,32})?")
 _MAX_HEADER = 64 * 1024
 _MAX_BODY = 64 * 1024 * 1024
 
@@ -155,7 +157,8 @@ class FakeBotAPI:
 
     ``rate_limit_per_s`` enables a flood limit over all ``send*`` calls (sliding one-second
     window); calls above it get ``429`` with ``retry_after: 1`` and are counted in
-    :attr:`rate_limited`.
+    :attr:`rate_limited`. ``clock`` reads that window's time (seconds); a test may pass a
+    frozen one so the limit does not depend on how fast the machine is.
     """
 
     def __init__(
@@ -164,12 +167,14 @@ class FakeBotAPI:
         rate_limit_per_s: int | None = None,
         api: OfflineBotAPI | None = None,
         host: str = "127.0.0.1",
+        clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         if host not in ("127.0.0.1", "localhost", "::1"):
             # A fake that hands out updates must never be reachable from the network.
             raise ValueError("FakeBotAPI binds to loopback only")
         self.api = api or OfflineBotAPI(bot_id=BOT_ID, bot_username=BOT_USERNAME)
         self.rate_limit_per_s = rate_limit_per_s
+        self.clock = clock
         self.rate_limited = 0
         self.requests = 0
         self.replies: list[Reply] = []
@@ -247,15 +252,7 @@ class FakeBotAPI:
 
     def push_text(self, user_id: int, text: str) -> int:
         """A private text message from ``user_id``; returns its update_id."""
-        message: JSONDict = {
-            "message_id": self.api.allocate_message_id(user_id),
-            "date": int(time.time()),
-            "chat": {"id": user_id, "type": "private", "first_name": f"User {user_id}"},
-            "from": {"id": user_id, "is_bot": False, "first_name": f"User {user_id}"},
-            "text": text,
-        }
-        if command := _COMMAND_RE.match(text):
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": command.end()}]
+        message = message_dict(text, user_id=user_id, api=self.api)
         return self.push_update({"message": message}, chat_id=user_id)
 
     async def wait_reply(
@@ -406,7 +403,7 @@ class FakeBotAPI:
         params, files = _parse_body(body, headers.get("content-type", ""), parts.query)
 
         if self.rate_limit_per_s is not None and method.startswith("send"):
-            now = time.perf_counter()
+            now = self.clock()
             window = self._send_window
             while window and now - window[0] >= 1.0:
                 window.popleft()
@@ -425,3 +422,22 @@ class FakeBotAPI:
         if status == HTTPStatus.OK and method in REPLY_METHODS:
             self._record_reply(method, params, arrived)
         return status, response
+
+
+@contextlib.contextmanager
+def serve_in_thread(**kwargs: Any) -> Iterator[FakeBotAPI]:
+    """A started :class:`FakeBotAPI` (``kwargs`` as for it) whose event loop runs in a thread
+    of its own, for code that calls the Bot API synchronously (``monev check``). Set up what
+    it should answer before the code under test calls it; read ``fake.api.calls`` after."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name="fake-bot-api", daemon=True)
+    thread.start()
+    fake = FakeBotAPI(**kwargs)
+    try:
+        asyncio.run_coroutine_threadsafe(fake.start(), loop).result(timeout=30)
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
+        loop.close()
