@@ -965,7 +965,7 @@ def _render(fig: Figure) -> bytes:
     finally:
         # Figures are reference cycles; freeing the multi-megabyte Agg buffer now instead
         # of whenever the cyclic GC runs keeps RSS flat under a burst of requests.
-        canvas.renderer = None  # type: ignore[assignment]  # stubs say never None; it may be
+        canvas.renderer = None
         canvas._lastKey = None
         fig.clear()
 

@@ -11,10 +11,14 @@ import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_SQLITE_PATH = Path("data") / "monev.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -62,7 +66,7 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
 
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn: Any, _record: object) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions begin (see _on_begin).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -73,7 +77,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn: Connection) -> None:
         # IMMEDIATE takes the write lock up front: a read-then-write transaction can then
         # never fail half way with SQLITE_BUSY when another writer got there first.
         # Read-only sessions (read_scope) ask for DEFERRED so WAL readers run in parallel.
@@ -121,8 +125,8 @@ def read_scope(engine: Engine) -> Iterator[Session]:
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
-def alembic_config(engine: Engine):  # type: ignore[no-untyped-def]
-    from alembic.config import Config
+def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config  # alembic loads only when migrating
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -154,7 +154,7 @@ def advance(
         .where(t.c.telegram_id == telegram_id, t.c.version == expected_version)
         .values(**values)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
+    if result.rowcount != 1:
         raise StaleState(telegram_id)
     # The ORM may hold the row from an earlier get(); make it read the new values.
     row = session.get(ChatState, telegram_id, populate_existing=True)

@@ -8,7 +8,7 @@ can see (values for quarters that had not ended) stay with their report.
 from __future__ import annotations
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.data.models import (
     CapaianSasaran,
@@ -38,9 +38,9 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
     """Recompute the findings of one office-year; returns all of them (derived and import)."""
     session.exec(
         delete(Finding).where(
-            Finding.opd_id == opd_id,
-            Finding.tahun == tahun,
-            Finding.kind.in_([k.value for k in DERIVED]),  # type: ignore[attr-defined]
+            col(Finding.opd_id) == opd_id,
+            col(Finding.tahun) == tahun,
+            col(Finding.kind).in_([k.value for k in DERIVED]),
         )
     )
     data = YearData(session, opd_id, tahun)
@@ -145,7 +145,7 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
         session.exec(
             select(Finding)
             .where(Finding.opd_id == opd_id, Finding.tahun == tahun)
-            .order_by(Finding.triwulan, Finding.row_no, Finding.id)
+            .order_by(col(Finding.triwulan), col(Finding.row_no), col(Finding.id))
         ).all()
     )
 
@@ -153,7 +153,7 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
 def _capaian_findings(session, data: YearData, reports, tahun, add) -> None:  # type: ignore[no-untyped-def]
     sasaran = {s.id: s for s in data.sasaran.values()}
     inds = session.exec(
-        select(IndikatorSasaran).where(IndikatorSasaran.sasaran_id.in_(list(sasaran)))  # type: ignore[union-attr]
+        select(IndikatorSasaran).where(col(IndikatorSasaran.sasaran_id).in_(list(sasaran)))
     ).all()
     for ind in inds:
         s: Sasaran = sasaran[ind.sasaran_id]
@@ -173,7 +173,7 @@ def _capaian_findings(session, data: YearData, reports, tahun, add) -> None:  # 
             if own is None or own.capaian_dilaporkan is None:
                 continue
             c = own.capaian_dilaporkan
-            rs = [per_tw[t].realisasi for t in sorted(per_tw) if per_tw[t].realisasi is not None]
+            rs = [r for t in sorted(per_tw) if (r := per_tw[t].realisasi) is not None]
             where = f"laporan TW {roman(rep.triwulan)} {tahun}, {label}"
             if len(rs) >= 2 and abs(sum(rs) - c) <= 0.02 + 0.0001:
                 parts = " + ".join(format_percent(r) for r in rs)

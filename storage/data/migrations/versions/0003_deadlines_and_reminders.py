@@ -13,7 +13,7 @@ Create Date: 2026-11-27 17:25:14.305038
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 
