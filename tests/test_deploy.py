@@ -153,7 +153,9 @@ def test_dockerfile() -> None:
     assert lines[0].startswith("FROM python:3.11-slim")
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1] not in {"root", "0"}
-    assert re.search(r"pip install \.", text)
+    # The image installs the versions CI tested: the lock file is copied and constrains pip.
+    assert "COPY pyproject.toml README.md requirements.lock ./" in text
+    assert re.search(r"pip install -c requirements\.lock \.", text)
     assert 'VOLUME ["/app/data"]' in text
     assert re.search(r"HEALTHCHECK .*\\\n\s+CMD \[\"monev\", \"check\", \"--quick\"\]", text)
     assert lines[-1] == 'CMD ["monev", "run"]'
