@@ -1,5 +1,7 @@
 """Shared fixtures: every storage test runs on SQLite and, when TEST_DATABASE_URL is set,
-on PostgreSQL too (each test in a schema of its own)."""
+on PostgreSQL too (each test in a schema of its own). Each test's database is a clone of a
+template migrated (and seeded) once per session, so tests run in parallel (pytest-xdist)
+without sharing any state."""
 
 from __future__ import annotations
 

@@ -83,3 +83,54 @@ def test_unreachable_database_fails_clearly() -> None:
     with pytest.raises(Exception) as err, engine.connect() as conn:
         conn.execute(text("select 1"))
     assert "connect" in str(err.value).lower() or "refused" in str(err.value).lower()
+
+
+def _contents(engine: Engine) -> dict[str, list[tuple]]:
+    """Every table's rows, with timestamps left out (they say when the import ran)."""
+    from sqlalchemy import DateTime
+
+    out = {}
+    with engine.connect() as conn:
+        inspector = inspect(conn)
+        for table in sorted(inspector.get_table_names()):
+            columns = [
+                c["name"]
+                for c in inspector.get_columns(table)
+                if not isinstance(c["type"], DateTime)
+            ]
+            listed = ", ".join(f'"{c}"' for c in columns)
+            rows = conn.exec_driver_sql(f'SELECT {listed} FROM "{table}"').all()
+            out[table] = sorted((tuple(row) for row in rows), key=repr)
+    return out
+
+
+def test_a_cloned_demo_database_is_a_fresh_import(
+    seeded: Engine, backend: str, tmp_path: Path
+) -> None:
+    """conftest clones the demo database from a per-session template instead of importing it
+    for every test; the clone must hold exactly what an import gives, and go on numbering
+    rows where an import would."""
+    from storage.data.models import AuditLog
+    from storage.files.demo import SEED_FILE
+    from storage.files.importer import import_file
+    from tests.conftest import _drop_pg_schema, make_backend_engine
+
+    fresh, schema = make_backend_engine(backend, tmp_path / "fresh")
+    try:
+        db.upgrade(fresh)
+        import_file(fresh, SEED_FILE, actor="test")
+        expected = _contents(fresh)
+        assert sum(len(rows) for rows in expected.values()) > 500
+        assert _contents(seeded) == expected
+        ids = []
+        for eng in (seeded, fresh):
+            with db.session_scope(eng) as s:
+                row = AuditLog(actor="t", entity="probe")
+                s.add(row)
+                s.flush()
+                ids.append(row.id)
+        assert ids[0] == ids[1]
+    finally:
+        fresh.dispose()
+        if schema:
+            _drop_pg_schema(schema)
