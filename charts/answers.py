@@ -6,14 +6,20 @@ Every figure drawn is also in the caption, so no number lives only in pixels.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
-from charts import render
+from charts import spec
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
+
+if TYPE_CHECKING:
+    from storage.services.ask import Answer
+
 from storage.services.queries import (
     NoData as NoYearData,
 )
@@ -58,14 +64,17 @@ class ChartPlan:
     """Everything needed to draw a chart, as plain picklable data (see charts.pool)."""
 
     function: str  # a drawing function of charts.render
-    args: tuple
+    args: tuple[object, ...]
     caption: str
     filename: str
 
 
 def draw(plan: ChartPlan) -> bytes:
     """Render a planned chart to PNG bytes (CPU-bound: run it in charts.pool)."""
-    return getattr(render, plan.function)(*plan.args)
+    from charts import render  # matplotlib loads only where charts are drawn
+
+    drawing: Callable[..., bytes] = getattr(render, plan.function)
+    return drawing(*plan.args)
 
 
 def _short_opd(nama: str) -> str:
@@ -83,9 +92,9 @@ def resolve(session: Session, opd_id: int, req: ChartRequest) -> ChartRequest:
     try:
         period = resolve_period(session, opd_id=opd_id, tahun=req.tahun, tw=req.triwulan)
     except NoYearData:
-        raise render.NoData("Belum ada data untuk digambar.") from None
+        raise spec.NoData("Belum ada data untuk digambar.") from None
     if not period.has_data:
-        raise render.NoData(
+        raise spec.NoData(
             f"Belum ada data tahun {period.tahun}. Data tersedia: "
             f"{', '.join(map(str, period.years))}."
         )
@@ -110,11 +119,12 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
     period = f"TW {roman(tw)} {tahun}"
     sub = f"{period} · {_short_opd(opd.nama)}"
     lines: list[str] = []
+    call: tuple[str, tuple[object, ...]]  # (a drawing function of charts.render, its arguments)
 
     if req.kind == ChartKind.BIDANG:
         res = scope_result(session, opd_id, tahun, tw)
-        bars = [render.Bar(it.nama, it.figure.serapan) for it in res.breakdown]
-        meta = render.ChartMeta("Serapan anggaran per bidang", sub)
+        bars = [spec.Bar(it.nama, it.figure.serapan) for it in res.breakdown]
+        meta = spec.ChartMeta("Serapan anggaran per bidang", sub)
         call = ("serapan_per_bidang", (bars, res.benchmark, meta))
         lines.append(
             f"Serapan anggaran per bidang, {period} "
@@ -125,7 +135,7 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
     elif req.kind == ChartKind.TREN:
         points = [(q, f.serapan) for q, f in trend(session, opd_id, tahun, bidang_id=req.bidang_id)]
         bench = benchmarks(session)
-        meta = render.ChartMeta(
+        meta = spec.ChartMeta(
             f"Tren serapan anggaran · {scope}", f"{tahun} · {_short_opd(opd.nama)}"
         )
         call = ("tren_serapan", (points, bench, meta))
@@ -141,9 +151,9 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
         if req.kind == ChartKind.PROGRAM:
             title = f"Pagu dan realisasi · {scope}"
             bars_m = [
-                render.MoneyBar(it.nama, it.figure.pagu or 0, it.figure.realisasi) for it in items
+                spec.MoneyBar(it.nama, it.figure.pagu or 0, it.figure.realisasi) for it in items
             ]
-            call = ("program_pagu_realisasi", (bars_m, render.ChartMeta(title, sub)))
+            call = ("program_pagu_realisasi", (bars_m, spec.ChartMeta(title, sub)))
             lines.append(f"Pagu dan realisasi {scope.lower()}, {period}:")
             lines += [
                 f"• {_short(it.nama)}: {format_rupiah(it.figure.realisasi)} dari "
@@ -152,8 +162,8 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
             ]
         else:
             title = f"Realisasi fisik dan keuangan · {scope}"
-            bars_p = [render.PairBar(it.nama, it.figure.serapan, it.figure.fisik) for it in items]
-            call = ("fisik_vs_keuangan", (bars_p, render.ChartMeta(title, sub)))
+            bars_p = [spec.PairBar(it.nama, it.figure.serapan, it.figure.fisik) for it in items]
+            call = ("fisik_vs_keuangan", (bars_p, spec.ChartMeta(title, sub)))
             lines.append(f"Realisasi fisik dan keuangan {scope.lower()}, {period}:")
             lines += [
                 f"• {_short(it.nama)}: fisik {_pct(it.figure.fisik)}, "
@@ -162,10 +172,8 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
             ]
     else:
         rows = reporting_status(session, opd_id, tahun, tw)
-        bars_s = [
-            render.StatusBar(r.bidang.nama, str(r.status) if r.status else None) for r in rows
-        ]
-        meta = render.ChartMeta("Status pelaporan per bidang", sub)
+        bars_s = [spec.StatusBar(r.bidang.nama, str(r.status) if r.status else None) for r in rows]
+        meta = spec.ChartMeta("Status pelaporan per bidang", sub)
         call = ("status_pelaporan", (bars_s, meta))
         lines.append(f"Status pelaporan {period}:")
         lines += [f"• {r.bidang.nama}: {r.status or 'belum lapor'}" for r in rows]
@@ -184,7 +192,7 @@ def _short(name: str, limit: int = 60) -> str:
     return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
-def request_for(answer) -> ChartRequest | None:  # type: ignore[no-untyped-def]
+def request_for(answer: Answer) -> ChartRequest | None:
     """The chart that shows an answer best, if there is one."""
     from storage.domain.question_parser import Metric
     from storage.services.ask import Kind

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from charts.answers import ChartPlan
-from charts.render import NoData
+from charts.spec import NoData
 from charts.worker import HEADER
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,6 @@ import logging
 import math
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from matplotlib.artist import Artist
@@ -48,59 +47,11 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from charts.format import clean_label, percent_short, points_signed, rupiah_short, wrap_label
+from charts.spec import Bar, ChartMeta, MoneyBar, NoData, PairBar, StatusBar
 from storage.domain.numbers import format_percent, ratio_percent
 from storage.domain.periods import roman
 
 log = logging.getLogger(__name__)
-
-# --- data the callers pass ---------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Bar:
-    """One labelled value in percent points (64.7 == 64,70%); ``None`` = no data/incomplete."""
-
-    label: str
-    value: float | None
-    note: str = ""  # e.g. "belum lengkap"
-
-
-@dataclass(frozen=True)
-class MoneyBar:
-    """Pagu and realisasi of one program, whole rupiah; ``realisasi=None`` = incomplete."""
-
-    label: str
-    pagu: int
-    realisasi: int | None
-
-
-@dataclass(frozen=True)
-class PairBar:
-    """Serapan (keuangan) and realisasi fisik of one program, both in percent points."""
-
-    label: str
-    keuangan: float | None
-    fisik: float | None
-
-
-@dataclass(frozen=True)
-class StatusBar:
-    """Where a bidang's report stands; ``status=None`` = nothing submitted (belum lapor)."""
-
-    label: str
-    status: str | None  # "disetujui", "diajukan", "dikembalikan", "draft" or None
-
-
-@dataclass(frozen=True)
-class ChartMeta:
-    title: str  # "Serapan anggaran per bidang"
-    subtitle: str  # "TW III 2022 · Dinas Koperasi, UKM, Perindustrian dan Perdagangan Kab. Solok"
-    source: str = "Sumber: monev-bot, Laporan Kinerja Triwulan"
-
-
-class NoData(ValueError):
-    """Nothing to draw. ``str()`` is an Indonesian sentence for the user."""
-
 
 # --- look ---------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ def serve() -> None:
     # Drawing is background work: the bot's own process must win the CPU when both want it.
     os.nice(10)
     from charts.answers import draw
-    from charts.render import NoData
+    from charts.spec import NoData
 
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     stdout.write(HEADER.pack(0))  # ready: matplotlib is loaded

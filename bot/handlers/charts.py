@@ -13,7 +13,7 @@ from bot.handlers.questions import after_quick_work, markup
 from bot.views import texts
 from charts.answers import ChartKind, ChartPlan, ChartRequest, decode, encode, plan_chart
 from charts.pool import RenderPool
-from charts.render import NoData
+from charts.spec import NoData
 from storage.services.queries import list_bidang
 
 

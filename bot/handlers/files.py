@@ -8,7 +8,6 @@ from telegram.constants import ChatAction
 from bot.context import MonevContext
 from bot.views import texts
 from storage.domain.periods import parse_quarter, roman
-from storage.files.export import export_bytes
 from storage.services.queries import NoData, resolve_period
 
 
@@ -29,6 +28,8 @@ def _export(session, opd_id: int, tw: int | None, tahun: int | None, fmt: str): 
         period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=tw)
     except NoData:
         raise ValueError("Belum ada data.") from None
+    from storage.files.export import export_bytes  # openpyxl (and numpy) load on first export
+
     name, data = export_bytes(session, opd_id, period.tahun, period.triwulan, fmt=fmt)
     return name, data, period.tahun, period.triwulan
 
