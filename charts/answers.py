@@ -17,12 +17,7 @@ from charts import spec
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
 
-if TYPE_CHECKING:
-    from storage.services.ask import Answer
-
-from storage.services.queries import (
-    NoData as NoYearData,
-)
+from storage.services.queries import NoData as NoYearData
 from storage.services.queries import (
     benchmarks,
     get_opd,
@@ -32,6 +27,9 @@ from storage.services.queries import (
     scope_result,
     trend,
 )
+
+if TYPE_CHECKING:
+    from storage.services.ask import Answer
 
 CAPTION_MAX = 1000  # Telegram allows 1024 characters in a photo caption
 
