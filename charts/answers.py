@@ -16,7 +16,6 @@ from sqlmodel import Session
 from charts import spec
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
-
 from storage.services.queries import NoData as NoYearData
 from storage.services.queries import (
     benchmarks,
