@@ -12,7 +12,7 @@ from html import escape
 from bot.views import texts
 from storage.domain.numbers import capaian_plausible, format_percent, format_rupiah
 from storage.domain.periods import roman
-from storage.domain.question_parser import Metric
+from storage.domain.question_parser import Metric, normalise
 from storage.services.ask import Answer, CompareSide, Kind, Query
 from storage.services.queries import Figure
 
@@ -98,19 +98,50 @@ def _latest_button(answer: Answer) -> Keyboard:
     return [[(label, f"ask:{kind}:{sid}:{metric.value}:{tw}:{tahun}")]]
 
 
+_THANKS = frozenset(
+    [
+        "kasih",
+        "makasih",
+        "makasi",
+        "mksh",
+        "trims",
+        "trimakasih",
+        "thanks",
+        "thank",
+        "thx",
+        "tq",
+        "nuhun",
+    ]
+)
+_GREETING = frozenset(
+    ["halo", "hallo", "hai", "hi", "hey", "pagi", "siang", "sore", "malam", "assalamualaikum"]
+)
+
+
 def _notes(answer: Answer) -> str:
     return "".join(f"\n⚠️ {escape(n)}" for n in answer.notes)
+
+
+def _with_notes(body: str, answer: Answer) -> str:
+    """The parts that could not be answered go right under the first line, not at the end."""
+    if not answer.notes:
+        return body
+    head, _, rest = body.partition("\n")
+    return f"{head}{_notes(answer)}\n{rest}"
 
 
 def render(answer: Answer) -> Reply:
     """One screen for an answer; never empty."""
     kind = answer.kind
     if kind == Kind.COURTESY:
-        p = answer.parsed
-        thanks = p is not None and any(
-            w in p.text.lower() for w in ("kasih", "makasih", "thank", "trims", "tq", "thx")
+        words = set(normalise(answer.parsed.text).split()) if answer.parsed else set()
+        template = (
+            texts.COURTESY
+            if words & _THANKS
+            else texts.GREETING
+            if words & _GREETING
+            else texts.ACKNOWLEDGED
         )
-        template = texts.COURTESY if thanks else texts.GREETING
         return Reply(template.format(example=escape(texts.EXAMPLES[0])))
     if kind == Kind.UNKNOWN:
         examples = "\n".join(f"• <code>{escape(e)}</code>" for e in texts.EXAMPLES[:5])
@@ -157,7 +188,7 @@ def render(answer: Answer) -> Reply:
         Kind.DAFTAR: _daftar,
         Kind.COMPARE: _compare,
     }[kind](answer, q)
-    return Reply(_fit(body + _notes(answer)), _latest_button(answer))
+    return Reply(_fit(_with_notes(body, answer)), _latest_button(answer))
 
 
 def _fit(text: str) -> str:

@@ -399,7 +399,8 @@ def parse_triwulan(text: str) -> int | None:
     return found[-1] if found else None
 
 
-_LEAD = _words("sampai hingga sd per posisi akhir awal tanggal tgl tutup")
+_LEAD = _words("sampai sampe smpai smpe hingga hinga sd per posisi akhir awal tanggal tgl tutup")
+_LEAD_SPELLING = {"sampe": "sampai", "smpai": "sampai", "smpe": "sampai", "hinga": "hingga"}
 _MONTH_NAME = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
                "September", "Oktober", "November", "Desember")  # fmt: skip
 
@@ -437,7 +438,8 @@ def _period_words(ws: list[str], tokens: list[str], used: list[bool]) -> _Period
                 out.years.append(int(tokens[i + 1]))
                 used[i + 1] = True
             month = MONTHS[w]
-            shown = " ".join(tokens[start:i]) + (" " if start < i else "") + _MONTH_NAME[month - 1]
+            lead = [_LEAD_SPELLING.get(t, t) for t in tokens[start:i]]
+            shown = " ".join([*lead, _MONTH_NAME[month - 1]])
             said.append(shown)
             tw = quarter_ended_by(month, day)
             if tw:

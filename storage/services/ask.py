@@ -231,6 +231,7 @@ def answer(
     )
     a.notes[:0] = list(parsed.unanswerable)
     if parsed.unanswerable and parsed.triwulan is None and a.query is not None:
+        a.query.period_words = ""  # the words named no quarter; don't claim they did
         a.notes.append(f"Yang ditampilkan: {_period_label(a.query)}, data terakhir yang ada.")
     return a
 
