@@ -106,6 +106,7 @@ _THANKS = frozenset(
         "mksh",
         "trims",
         "trimakasih",
+        "terimakasih",
         "thanks",
         "thank",
         "thx",

@@ -135,8 +135,9 @@ _SISA = _words("sisa sisanya tersisa silpa")
 _UNSPENT = _words("terserap diserap terpakai dipakai digunakan terealisasi")
 _SPENT = _words("dibelanjakan terbelanjakan terpakai dipakai digunakan dikeluarkan terealisasi")
 _COURTESY = _words(
-    "terima kasih makasih mksh trims trimakasih thanks thank thx tq you ok oke okay okey oce "
-    "siap baik halo hallo hai hi hey pagi siang sore malam selamat assalamualaikum "
+    "terima kasih makasih makasi mksh trims trimakasih terimakasih thanks thank thx tq you ok "
+    "oke okay okey oce slamat met bot monev"
+    " siap baik halo hallo hai hi hey pagi siang sore malam selamat assalamualaikum "
     "assalamu alaikum wr wb mantap sip noted good morning"
 )
 _RELATIVE = _words("lalu kemarin sebelumnya kemaren lampau")
@@ -433,7 +434,7 @@ def _period_words(ws: list[str], tokens: list[str], used: list[bool]) -> _Period
                 day = day or 1
             if start and ws[start - 1] in _LEAD:
                 start -= 1
-            used[i] = True
+            used[start : i + 1] = [True] * (i + 1 - start)  # "akhir" is no node's name here
             if i + 1 < n and tokens[i + 1].isdecimal() and len(tokens[i + 1]) == 4:
                 out.years.append(int(tokens[i + 1]))
                 used[i + 1] = True
