@@ -515,7 +515,7 @@ def _cases() -> list[Case]:
 CASES = _cases()
 
 
-def test_enough_phrasings_in_every_group() -> None:
+async def test_enough_phrasings_in_every_group() -> None:
     groups = {c.group for c in CASES}
     assert groups == {
         "single", "period", "comparison", "remainder", "target", "ranking", "node",
