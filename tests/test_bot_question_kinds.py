@@ -143,6 +143,7 @@ def no_data_year(year: int | Callable[[], int]) -> Check:
         y = year() if callable(year) else year
         assert y not in d.years
         assert f"Belum ada data tahun {y}" in out and str(YEAR) in out
+        assert "Serapan anggaran" in out.splitlines()[0] or "Perbandingan" in out
 
     return check
 
@@ -482,6 +483,9 @@ def _cases() -> list[Case]:
     add("node", "program pengembangan UMKM", node("PROGRAM PENGEMBANGAN UMKM", None))
     add("node", "serapan prog pengembangan umkm tw3", node("PROGRAM PENGEMBANGAN UMKM", 3))
     add("node", "progam pengembangan eksport tw3", node("PROGRAM PENGEMBANGAN EKSPOR", 3))
+    add("node", 'serapan "pengembangan ekspor" tw2', node("PROGRAM PENGEMBANGAN EKSPOR", 2))
+    add("node", "srpn “standarisasi dan perlindungan” q1",
+        node("PROGRAM STANDARISASI DAN PERLINDUNGAN KONSUMEN", 1))  # fmt: skip
     # courtesy
     for text in (
         "terima kasih", "terimakasih pak", "makasih bu", "mksh", "thx", "tq pak",

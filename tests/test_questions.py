@@ -787,3 +787,13 @@ def test_long_random_text_keeps_invariants() -> None:
     assert p.tahun is None or 2000 <= p.tahun <= 2099
     assert not (p.scope and p.scope_candidates)
     assert len(p.scope_candidates) <= 5
+
+
+def test_a_quoted_name_is_taken_as_written() -> None:
+    p = parse_question('serapan "Pengembangan Ekspor" tw3', CATALOG)
+    assert p.scope is not None and p.scope.name == "PROGRAM PENGEMBANGAN EKSPOR"
+    assert p.triwulan == 3 and p.metric == M.SERAPAN
+    p = parse_question("serapan “koperasi” tw2", CATALOG)
+    assert p.scope is not None and p.scope.kind == "bidang" and p.scope.name == "Koperasi"
+    p = parse_question("serapan 'usaha' tw2", CATALOG)  # several names: ask which
+    assert p.scope is None and len(p.scope_candidates) >= 2

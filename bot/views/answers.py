@@ -172,8 +172,17 @@ def render(answer: Answer) -> Reply:
             kb.append([(f"{LEVEL_LABEL.get(c.kind, '')}: {short(c.name, 48)}", data)])
         return Reply(head + texts.CLARIFY, kb)
     if kind == Kind.NODATA:
-        q = answer.query
+        q, p = answer.query, answer.parsed
         head = f"<b>{_scope_title(q)}</b> — {period(q)}\n" if q else ""
+        if q is None and p is not None:
+            # still say what was asked about, though there is nothing to show for it
+            scope = (
+                "Seluruh dinas"
+                if p.scope is None or p.scope.kind == "opd"
+                else f"{LEVEL_LABEL.get(p.scope.kind, '')} {escape(short(p.scope.name, 80))}"
+            )
+            metric = p.metric or Metric.SERAPAN
+            head = f"<b>{_TITLE.get(metric, 'Serapan anggaran')}</b> · {scope}\n"
         return Reply(
             head + escape(answer.message or "Belum ada data.") + _notes(answer),
             _latest_button(answer),

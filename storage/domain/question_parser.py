@@ -257,6 +257,15 @@ class _Index:
         self.vocab_pool = sorted(self.vocab - _KEYWORDS)
         self.short_pool = sorted(set(self.alias_single) | self.opd_words)
         self._cache: dict[str, tuple[str, bool]] = {}
+        self.full_names = [(normalise(e.name), e) for e in entries if e.kind != "opd"]
+
+    def quoted(self, text: str) -> list[ScopeEntry]:
+        """Entries whose name contains a quoted part of the question, exactly (normalised)."""
+        key = normalise(text)
+        if len(key) < 3:
+            return []
+        exact = [e for name, e in self.full_names if name == key]
+        return exact or [e for name, e in self.full_names if key in name]
 
     def canon(self, tok: str) -> tuple[str, bool]:
         """Map a token to a known word; the flag says whether it was spelled exactly."""
@@ -401,6 +410,7 @@ def parse_triwulan(text: str) -> int | None:
 
 
 _LEAD = _words("sampai sampe smpai smpe hingga hinga sd per posisi akhir awal tanggal tgl tutup")
+_QUOTED = re.compile(r"[\"“”'‘’«»]([^\"“”'‘’«»]{3,120})[\"“”'‘’«»]")
 _LEAD_SPELLING = {"sampe": "sampai", "smpai": "sampai", "smpe": "sampai", "hinga": "hingga"}
 _MONTH_NAME = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
                "September", "Oktober", "November", "Desember")  # fmt: skip
@@ -559,6 +569,10 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
             content[w] = content.get(w, False) or exact
     opd_hit = opd_hit or any(w in idx.opd_words for w in content)
     scope, candidates = idx.resolve(content, secondary, kind, opd_hit)
+    quoted = [e for q in _QUOTED.findall(clean) for e in idx.quoted(q)]
+    if quoted:
+        # A name in quotes is taken as written: it beats any reading of single words.
+        scope, candidates = (quoted[0], ()) if len(quoted) == 1 else (None, tuple(quoted[:5]))
     base = strong or weak
     status = bool(has & _LAPOR and has & _STATUS_MARK) or ("status" in has and base is None)
     deviasi = bool(has & _DEVIASI) or bool(has & _TARGET and has & _TARGET_CONTEXT)
