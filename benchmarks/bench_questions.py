@@ -36,6 +36,10 @@ QUESTIONS = [
     "hambatan umkm",
     "serapan dinas tw1 2022",
     "program apa saja di perindustrian?",
+    "realisasi anggaran perdagangan sampai juni",
+    "naik berapa serapan koperasi dari tw1 ke tw2",
+    "sisa anggaran umkm tw3",
+    "apakah serapan perdagangan sudah memenuhi target nasional",
 ]
 FIRST_USER_ID = 700_000  # benchmarks.latency hands out user ids from here
 

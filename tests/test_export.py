@@ -305,3 +305,25 @@ def test_export_bytes_is_a_workbook(seeded_ro: Engine) -> None:
     assert name == "laporan-kinerja-2022-tw3.xlsx"
     ws = load_workbook(io.BytesIO(content)).active
     assert ws is not None and ws["A2"].value == "LAPORAN KINERJA TRIWULAN III TAHUN 2022"
+
+
+def test_implausible_capaian_keeps_its_value_and_is_marked(
+    seeded_ro: Engine, tmp_path: Path
+) -> None:
+    with read_scope(seeded_ro) as s:
+        table = build_report(s, 1, 2022, 3)
+    ws = _sheet(_xlsx(seeded_ro, tmp_path))
+    marked = 0
+    for r in range(FIRST_DATA_ROW, ws.max_row + 1):
+        cell = ws.cell(r, 12)
+        if cell.value is None:
+            continue
+        if cell.value > 2.0:  # above 200%: R 14,20% over T 1,25% (UMKM TW III) and the like
+            assert cell.comment is not None and "target tampaknya keliru" in cell.comment.text
+            marked += 1
+        else:
+            assert cell.comment is None
+    capaian = [row.indicator.capaian for b in table.sasaran for row in b.rows if row.indicator]
+    assert marked == sum(1 for c in capaian if c is not None and c > 200) >= 1
+    umkm = _row_of(ws, "PROGRAM PEMBERDAYAAN USAHA MENENGAH, KECIL DAN MIKRO UMKM)")
+    assert ws.cell(umkm, 12).value == pytest.approx(11.36)

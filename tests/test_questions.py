@@ -334,7 +334,7 @@ PARAPHRASES = [
     case(
         "realisasi anggaran perindustrian thn 2022 tw 2", M.SERAPAN, "Perindustrian", 2, tahun=2022
     ),
-    case("pagu koperasi tw3", M.SERAPAN, "Koperasi", 3),
+    case("pagu koperasi tw3", M.PAGU, "Koperasi", 3),
     case("dana perdagangan", M.SERAPAN, "Perdagangan"),
     case("anggaran sekretariat tw1", M.SERAPAN, "Sekretariat", 1),
     # fisik
@@ -508,13 +508,12 @@ PARAPHRASES = [
         M.SERAPAN,
         candidates=("Kegiatan Penyelenggaraan Promosi", "Sub Kegiatan Misi Dagang"),
     ),
-    case("serapan koperasi dan perdagangan", M.SERAPAN, candidates=("Koperasi", "Perdagangan")),
     case("q mau tanya serapan koperasi", M.SERAPAN, "Koperasi"),
     case("siapa yang paling rendah serapannya", M.RANKING, order="asc"),
     case("berapa serapan?", M.SERAPAN),
     # partial questions: something recognisable, so not garbage
     case("koperasi", None, "Koperasi"),
-    case("semester 1 koperasi", None, "Koperasi"),
+    case("semester 1 koperasi", None, "Koperasi", 2),
     case("tw 3", None, None, 3),
     case("2022", None, tahun=2022),
     case("grafik", None, chart=True),
@@ -615,10 +614,6 @@ RANDOM_4000 = "".join(
         "'; DROP TABLE users; --",
         "what is the budget absorption",
         "asdfghjkl qwertyuiop",
-        "ok",
-        "halo",
-        "terima kasih",
-        "selamat pagi bu kadis",
         "<script>alert(1)</script>",
         "\x00\x01\x02\u200b\u200f",
         "ما هي الميزانية",
@@ -632,6 +627,84 @@ def test_garbage_is_flagged(text: str) -> None:
     assert p.metric is None
     assert p.scope is None and p.scope_candidates == ()
     assert len(p.text) <= 500
+
+
+@pytest.mark.parametrize(
+    "text", ["ok", "halo", "terima kasih", "selamat pagi bu kadis", "makasih banyak pak", "siap"]
+)
+def test_courtesy_is_not_garbage(text: str) -> None:
+    p = parse_question(text, CATALOG)
+    assert p.courtesy is True and p.is_garbage is False
+    assert p.metric is None and p.scope is None
+
+
+def test_two_bidang_joined_are_compared() -> None:
+    p = parse_question("serapan koperasi dan perdagangan", CATALOG)
+    assert p.compare == "scopes" and p.metric == M.SERAPAN
+    assert [e.name for e in p.compare_scopes] == ["Koperasi", "Perdagangan"]
+
+
+@pytest.mark.parametrize(
+    ("text", "quarter", "words"),
+    [
+        ("realisasi anggaran perdagangan sampai juni", 2, "sampai Juni"),
+        ("serapan perdagangan per 30 juni", 2, "per 30 Juni"),
+        ("serapan perdagangan per 15 juni", 1, "per 15 Juni"),
+        ("serapan koperasi akhir september", 3, "akhir September"),
+        ("serapan koperasi s.d. agustus", 2, "Agustus"),
+        ("serapan koperasi semester 1", 2, "semester 1"),
+        ("serapan koperasi semester ii", 4, "semester 2"),
+        ("serapan koperasi akhir tahun", 4, "akhir tahun"),
+        ("serapan koperasi sampai septmber", 3, "September"),
+    ],
+)
+def test_period_words(text: str, quarter: int, words: str) -> None:
+    p = parse_question(text, CATALOG)
+    assert p.triwulan == quarter and words in p.period_words
+
+
+def test_relative_periods_and_an_unanswerable_month() -> None:
+    assert parse_question("serapan tahun lalu", CATALOG).relative_year == -1
+    assert parse_question("serapan koperasi tahun ini", CATALOG).relative_year == 0
+    assert parse_question("serapan umkm triwulan lalu", CATALOG).previous_quarter
+    p = parse_question("serapan umkm sampai januari", CATALOG)
+    assert p.triwulan is None and p.unanswerable and "Januari" in p.unanswerable[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "compare", "quarters"),
+    [
+        ("naik berapa serapan koperasi dari tw1 ke tw2", "periods", (1, 2)),
+        ("selisih serapan umkm antara tw2 dan tw3", "periods", (2, 3)),
+        ("serapan koperasi tw3 dibanding tw2", "periods", (3, 2)),
+        ("bandingkan fisik dan keuangan umkm", "fisik_keuangan", ()),
+        ("koperasi vs umkm tw2", "scopes", (2,)),
+    ],
+)
+def test_comparisons(text: str, compare: str, quarters: tuple[int, ...]) -> None:
+    p = parse_question(text, CATALOG)
+    assert p.compare == compare and p.quarters == quarters
+    assert p.metric in (M.SERAPAN, M.FISIK)
+
+
+@pytest.mark.parametrize(
+    ("text", "metric"),
+    [
+        ("sisa anggaran koperasi tw2", M.SISA),
+        ("sisa pagu umkm", M.SISA),
+        ("anggaran yang belum terserap perdagangan", M.SISA),
+        ("berapa pagu koperasi", M.PAGU),
+        ("berapa yang sudah dibelanjakan umkm", M.REALISASI),
+    ],
+)
+def test_remaining_and_amounts(text: str, metric: Metric) -> None:
+    assert parse_question(text, CATALOG).metric == metric
+
+
+def test_bidang_beats_a_common_word_of_a_long_name() -> None:
+    p = parse_question("apakah serapan perdagangan sudah memenuhi target nasional", CATALOG)
+    assert p.scope is not None and p.scope.name == "Perdagangan"
+    assert p.metric == M.DEVIASI
 
 
 @pytest.mark.parametrize("text", [RANDOM_4000, "serapan " * 1000, "tw 3 koperasi " * 400])
@@ -714,3 +787,13 @@ def test_long_random_text_keeps_invariants() -> None:
     assert p.tahun is None or 2000 <= p.tahun <= 2099
     assert not (p.scope and p.scope_candidates)
     assert len(p.scope_candidates) <= 5
+
+
+def test_a_quoted_name_is_taken_as_written() -> None:
+    p = parse_question('serapan "Pengembangan Ekspor" tw3', CATALOG)
+    assert p.scope is not None and p.scope.name == "PROGRAM PENGEMBANGAN EKSPOR"
+    assert p.triwulan == 3 and p.metric == M.SERAPAN
+    p = parse_question("serapan “koperasi” tw2", CATALOG)
+    assert p.scope is not None and p.scope.kind == "bidang" and p.scope.name == "Koperasi"
+    p = parse_question("serapan 'usaha' tw2", CATALOG)  # several names: ask which
+    assert p.scope is None and len(p.scope_candidates) >= 2

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from html import escape
 
 from bot.views import texts
-from storage.domain.numbers import format_percent, format_rupiah
+from storage.domain.numbers import capaian_plausible, format_percent, format_rupiah
 from storage.domain.periods import roman
-from storage.domain.question_parser import Metric
-from storage.services.ask import Answer, Kind, Query
+from storage.domain.question_parser import Metric, normalise
+from storage.services.ask import Answer, CompareSide, Kind, Query
 from storage.services.queries import Figure
 
 MAX_MESSAGE = 4000  # Telegram allows 4096; keep a margin for entities
@@ -53,12 +53,19 @@ def period(q: Query) -> str:
 
 def _understood(q: Query) -> str:
     notes = []
+    if q.period_words:
+        notes.append(escape(q.period_words))
     if q.tw_defaulted:
         notes.append("triwulan terakhir yang ada datanya")
     if q.year_defaulted and not q.tw_defaulted:
         notes.append("tahun terakhir yang ada datanya")
     extra = f" <i>({'; '.join(notes)})</i>" if notes else ""
     return f"{period(q)}{extra}"
+
+
+def _head(title: str, q: Query) -> str:
+    """The first line of every answer: what was answered, for which scope and period."""
+    return f"<b>{title}</b> · {_scope_title(q)} · {_understood(q)}"
 
 
 def _scope_title(q: Query) -> str:
@@ -75,9 +82,68 @@ def _figure_line(f: Figure) -> str:
     return f"{format_percent(f.serapan)} ({format_rupiah(f.realisasi)} / {format_rupiah(f.pagu)})"
 
 
+def _latest_button(answer: Answer) -> Keyboard:
+    """A button that asks the same question for the latest period with data."""
+    if answer.latest is None:
+        return []
+    tahun, tw = answer.latest
+    q, p = answer.query, answer.parsed
+    if q is not None:
+        kind, sid, metric = q.scope_kind, q.scope_id, q.metric
+    elif p is not None and p.scope is not None:
+        kind, sid, metric = p.scope.kind, p.scope.id, p.metric or Metric.SERAPAN
+    else:  # the office: the button handler answers for the office of whoever presses it
+        kind, sid, metric = "opd", 0, (p.metric if p and p.metric else Metric.SERAPAN)
+    label = texts.LATEST_BUTTON.format(period=f"TW {roman(tw)} {tahun}")
+    return [[(label, f"ask:{kind}:{sid}:{metric.value}:{tw}:{tahun}")]]
+
+
+_THANKS = frozenset(
+    [
+        "kasih",
+        "makasih",
+        "makasi",
+        "mksh",
+        "trims",
+        "trimakasih",
+        "terimakasih",
+        "thanks",
+        "thank",
+        "thx",
+        "tq",
+        "nuhun",
+    ]
+)
+_GREETING = frozenset(
+    ["halo", "hallo", "hai", "hi", "hey", "pagi", "siang", "sore", "malam", "assalamualaikum"]
+)
+
+
+def _notes(answer: Answer) -> str:
+    return "".join(f"\n⚠️ {escape(n)}" for n in answer.notes)
+
+
+def _with_notes(body: str, answer: Answer) -> str:
+    """The parts that could not be answered go right under the first line, not at the end."""
+    if not answer.notes:
+        return body
+    head, _, rest = body.partition("\n")
+    return f"{head}{_notes(answer)}\n{rest}"
+
+
 def render(answer: Answer) -> Reply:
     """One screen for an answer; never empty."""
     kind = answer.kind
+    if kind == Kind.COURTESY:
+        words = set(normalise(answer.parsed.text).split()) if answer.parsed else set()
+        template = (
+            texts.COURTESY
+            if words & _THANKS
+            else texts.GREETING
+            if words & _GREETING
+            else texts.ACKNOWLEDGED
+        )
+        return Reply(template.format(example=escape(texts.EXAMPLES[0])))
     if kind == Kind.UNKNOWN:
         examples = "\n".join(f"• <code>{escape(e)}</code>" for e in texts.EXAMPLES[:5])
         return Reply(texts.UNKNOWN_QUESTION.format(examples=examples))
@@ -106,9 +172,21 @@ def render(answer: Answer) -> Reply:
             kb.append([(f"{LEVEL_LABEL.get(c.kind, '')}: {short(c.name, 48)}", data)])
         return Reply(head + texts.CLARIFY, kb)
     if kind == Kind.NODATA:
-        q = answer.query
+        q, p = answer.query, answer.parsed
         head = f"<b>{_scope_title(q)}</b> — {period(q)}\n" if q else ""
-        return Reply(head + escape(answer.message or "Belum ada data."))
+        if q is None and p is not None:
+            # still say what was asked about, though there is nothing to show for it
+            scope = (
+                "Seluruh dinas"
+                if p.scope is None or p.scope.kind == "opd"
+                else f"{LEVEL_LABEL.get(p.scope.kind, '')} {escape(short(p.scope.name, 80))}"
+            )
+            metric = p.metric or Metric.SERAPAN
+            head = f"<b>{_TITLE.get(metric, 'Serapan anggaran')}</b> · {scope}\n"
+        return Reply(
+            head + escape(answer.message or "Belum ada data.") + _notes(answer),
+            _latest_button(answer),
+        )
     q = answer.query
     assert q is not None
     body = {
@@ -118,8 +196,9 @@ def render(answer: Answer) -> Reply:
         Kind.CAPAIAN: _capaian,
         Kind.HAMBATAN: _hambatan,
         Kind.DAFTAR: _daftar,
+        Kind.COMPARE: _compare,
     }[kind](answer, q)
-    return Reply(_fit(body))
+    return Reply(_fit(_with_notes(body, answer)), _latest_button(answer))
 
 
 def _fit(text: str) -> str:
@@ -129,36 +208,86 @@ def _fit(text: str) -> str:
     return cut + "\n… <i>(dipersingkat; tanyakan lebih rinci per bidang atau program)</i>"
 
 
+_TITLE = {
+    Metric.FISIK: "Realisasi fisik",
+    Metric.DEVIASI: "Deviasi serapan dari target",
+    Metric.SISA: "Sisa anggaran",
+    Metric.PAGU: "Pagu anggaran",
+    Metric.REALISASI: "Realisasi anggaran (yang sudah dibelanjakan)",
+}
+
+
+def _missing(f: Figure, q: Query) -> str:
+    """Which parts lack a figure: the children, never the asked scope itself."""
+    parts = [m for m in f.missing if " ".join(m.split()) != " ".join(q.scope_name.split())]
+    if not parts:
+        if f.pagu is None:
+            return f"tidak termasuk rencana {period(q)}"
+        return f"angka realisasinya belum dilaporkan untuk {period(q)}"
+    names = ", ".join(escape(short(m, 60)) for m in parts[:3])
+    more = f" dan {len(parts) - 3} lainnya" if len(parts) > 3 else ""
+    return f"belum ada angka untuk {len(parts)} rincian: {names}{more}"
+
+
 def _scope(a: Answer, q: Query) -> str:
     res = a.scope
     assert res is not None
     f = res.item.figure
-    title = {
-        Metric.FISIK: "Realisasi fisik",
-        Metric.DEVIASI: "Deviasi serapan dari target",
-    }.get(q.metric, "Serapan anggaran")
-    lines = [f"<b>{title}</b>", f"{_scope_title(q)} · {_understood(q)}", ""]
+    title = _TITLE.get(q.metric, "Serapan anggaran")
+    lines = [_head(title, q), ""]
     if f.complete:
-        serapan = f"<b>{format_percent(f.serapan)}</b>"
-        lines.append(
-            f"Realisasi anggaran: {format_rupiah(f.realisasi)} dari pagu {format_rupiah(f.pagu)}"
-        )
-        lines.append(f"Serapan: {serapan}")
+        assert f.realisasi is not None
+        if q.metric == Metric.SISA and f.pagu:
+            sisa = f.pagu - f.realisasi
+            share = format_percent(100 * sisa / f.pagu)
+            lines.append(f"Sisa anggaran (belum terserap): <b>{format_rupiah(sisa)}</b>")
+            lines.append(f"= {share} dari pagu {format_rupiah(f.pagu)}")
+            lines.append(
+                f"Sudah terserap: {format_rupiah(f.realisasi)} ({format_percent(f.serapan)})"
+            )
+        elif q.metric == Metric.PAGU:
+            lines.append(f"Pagu: <b>{format_rupiah(f.pagu)}</b>")
+            lines.append(
+                f"Realisasi: {format_rupiah(f.realisasi)} (serapan {format_percent(f.serapan)})"
+            )
+        elif q.metric == Metric.REALISASI:
+            lines.append(f"Sudah dibelanjakan: <b>{format_rupiah(f.realisasi)}</b>")
+            lines.append(f"dari pagu {format_rupiah(f.pagu)} (serapan {format_percent(f.serapan)})")
+        else:
+            serapan = f"<b>{format_percent(f.serapan)}</b>"
+            lines.append(
+                f"Realisasi anggaran: {format_rupiah(f.realisasi)} "
+                f"dari pagu {format_rupiah(f.pagu)}"
+            )
+            lines.append(f"Serapan: {serapan}")
         dev = res.deviasi
         assert dev is not None
         sign = "+" if dev >= 0 else "−"
         mark = "✅ sesuai/di atas" if dev >= 0 else "⚠️ di bawah"
+        gap = ""
+        if q.metric == Metric.DEVIASI and f.pagu:
+            target_rp = round(f.pagu * res.benchmark / 100)
+            lines.append(
+                f"Target nasional TW {roman(q.triwulan)}: {format_percent(res.benchmark, 0)} "
+                f"= {format_rupiah(target_rp)} dari pagu"
+            )
+            diff = f.realisasi - target_rp
+            word = "kurang" if diff < 0 else "lebih"
+            gap = f", {word} {format_rupiah(abs(diff))}"
         lines.append(
             f"{mark} target nasional {format_percent(res.benchmark, 0)} "
-            f"({sign}{format_percent(abs(dev)).rstrip('%')} poin)"
+            f"({sign}{format_percent(abs(dev)).rstrip('%')} poin{gap})"
         )
     else:
         lines.append(f"Pagu: {format_rupiah(f.pagu)}")
+        lines.append(f"Realisasi anggaran: <b>belum lengkap</b> — {_missing(f, q)}.")
+        if q.metric in (Metric.SISA, Metric.DEVIASI):
+            what = "Sisa anggaran" if q.metric == Metric.SISA else "Selisih dari target"
+            lines.append(f"{what} belum bisa dihitung sampai realisasinya lengkap.")
+    if q.metric == Metric.DEVIASI and a.parsed and a.parsed.ranking_metric == Metric.FISIK:
         lines.append(
-            "Realisasi anggaran: <b>belum lengkap</b> — belum ada angka untuk "
-            f"{len(f.missing)} rincian"
-            + (f" (antara lain {escape(short(f.missing[0], 60))})" if f.missing else "")
-            + "."
+            "<i>Target nasional berlaku untuk serapan anggaran; rencana fisik per triwulan "
+            "tidak tercatat, jadi fisik tidak dibandingkan dengan target.</i>"
         )
     lines.append(
         f"Realisasi fisik: {format_percent(f.fisik) if f.fisik is not None else 'belum ada'}"
@@ -176,6 +305,12 @@ def _scope(a: Answer, q: Query) -> str:
             if q.metric == Metric.FISIK:
                 val = format_percent(fig.fisik) if fig.fisik is not None else "belum ada"
                 lines.append(f"• {escape(short(it.nama))}: {val}")
+            elif q.metric == Metric.SISA and fig.complete and fig.pagu:
+                assert fig.realisasi is not None
+                lines.append(
+                    f"• {escape(short(it.nama))}: sisa {format_rupiah(fig.pagu - fig.realisasi)}"
+                    f" dari {format_rupiah(fig.pagu)}"
+                )
             else:
                 flag = (
                     " ⚠️"
@@ -188,27 +323,122 @@ def _scope(a: Answer, q: Query) -> str:
     return "\n".join(lines)
 
 
+def _points(v: float) -> str:
+    sign = "+" if v > 0 else "−" if v < 0 else "±"
+    return f"{sign}{format_percent(abs(v)).rstrip('%')} poin"
+
+
+def _compare(a: Answer, q: Query) -> str:
+    sides: list[CompareSide] = a.compare
+    fisik = q.metric == Metric.FISIK
+    what = "realisasi fisik" if fisik else "serapan anggaran"
+    if a.compare_kind == "fisik_keuangan":
+        lines = [_head("Perbandingan realisasi fisik dan keuangan", q), ""]
+    elif a.compare_kind == "scopes":
+        lines = [f"<b>Perbandingan {what}</b> · Bidang {escape(q.scope_name)} · {_understood(q)}"]
+        lines.append("")
+    else:
+        span = " → ".join(s.label for s in sides)
+        lines = [f"<b>Perbandingan {what}</b> · {_scope_title(q)} · {span}", ""]
+    for s in sides:
+        if s.figure is None:
+            lines.append(f"• {escape(s.label)}: belum ada data")
+            continue
+        f = s.figure
+        if s.value is None:
+            lines.append(f"• {escape(s.label)}: belum lengkap")
+        elif fisik or a.compare_kind == "fisik_keuangan":
+            lines.append(f"• {escape(s.label)}: <b>{format_percent(s.value)}</b>")
+        else:
+            lines.append(
+                f"• {escape(s.label)}: <b>{format_percent(s.value)}</b> "
+                f"({format_rupiah(f.realisasi)} dari pagu {format_rupiah(f.pagu)})"
+            )
+    first, second = (sides + [CompareSide("", None, None)] * 2)[:2]
+    if first.value is None or second.value is None:
+        missing = [s.label for s in sides if s.value is None]
+        lines += ["", f"Perbandingan belum bisa dibuat: {escape(', '.join(missing))} "
+                  "belum ada atau belum lengkap datanya."]  # fmt: skip
+        return "\n".join(lines)
+    diff = round(second.value - first.value, 2)
+    lines.append("")
+    if a.compare_kind == "fisik_keuangan":
+        gap = round(first.value - second.value, 2)
+        lines.append(f"Selisih fisik − keuangan: {_points(gap)}")
+        if abs(gap) < 0.5:
+            meaning = "Fisik dan keuangan berjalan seiring."
+        elif gap > 0:
+            meaning = "Pekerjaan fisik lebih maju daripada pembayaran (keuangan tertinggal)."
+        else:
+            meaning = "Pembayaran lebih maju daripada pekerjaan fisik; periksa progres fisiknya."
+        lines.append(meaning)
+        return "\n".join(lines)
+    rupiah = ""
+    if not fisik and first.figure and second.figure:
+        assert first.figure.realisasi is not None and second.figure.realisasi is not None
+        rp = second.figure.realisasi - first.figure.realisasi
+        rupiah = f"; realisasi {'+' if rp >= 0 else '−'}{format_rupiah(abs(rp))}"
+    if a.compare_kind == "scopes":
+        gap = round(first.value - second.value, 2)
+        lines.append(f"Selisih: {_points(gap)}")
+        a_name, b_name = first.label.removeprefix("Bidang "), second.label.removeprefix("Bidang ")
+        if gap == 0:
+            lines.append(f"{escape(a_name)} dan {escape(b_name)} sama.")
+        else:
+            hi, lo = (a_name, b_name) if gap > 0 else (b_name, a_name)
+            lines.append(
+                f"{escape(hi)} {format_percent(abs(gap)).rstrip('%')} poin lebih tinggi "
+                f"daripada {escape(lo)}."
+            )
+        return "\n".join(lines)
+    lines.append(f"Selisih: {_points(diff)}{rupiah}")
+    verb = "naik" if diff > 0 else "turun" if diff < 0 else "tetap"
+    amount = f" {format_percent(abs(diff)).rstrip('%')} poin" if diff else ""
+    lines.append(
+        f"{what.capitalize()} {verb}{amount} dari {escape(first.label)} ke {escape(second.label)}."
+    )
+    return "\n".join(lines)
+
+
 def _ranking(a: Answer, q: Query) -> str:
     by_fisik = q.ranking_metric == Metric.FISIK
     what = "realisasi fisik" if by_fisik else "serapan anggaran"
     order = "terendah ke tertinggi" if q.order == "asc" else "tertinggi ke terendah"
-    lines = [f"<b>Peringkat bidang menurut {what}</b>", f"{period(q)} · {order}", ""]
+    lines = [
+        f"<b>Peringkat bidang menurut {what}</b> · Seluruh dinas · {_understood(q)}",
+        f"<i>{order}; hanya bidang yang datanya lengkap</i>",
+        "",
+    ]
     for i, it in enumerate(a.ranking, 1):
         v = it.figure.fisik if by_fisik else it.figure.serapan
-        val = format_percent(v) if v is not None else "belum lengkap"
-        lines.append(f"{i}. {escape(it.nama)}: <b>{val}</b>")
-    complete = [
-        it for it in a.ranking if (it.figure.fisik if by_fisik else it.figure.serapan) is not None
-    ]
-    if complete:
-        low = complete[0] if q.order == "asc" else complete[-1]
-        lines += ["", f"Terendah: <b>{escape(low.nama)}</b>."]
+        lines.append(f"{i}. {escape(it.nama)}: <b>{format_percent(v)}</b>")
+    if a.incomplete:
+        names = ", ".join(escape(it.nama) for it in a.incomplete)
+        lines += [""] * bool(a.ranking) + [f"Belum lengkap (tidak diperingkat): {names}."]
+    lines.append("")
+    if len(a.ranking) >= 2:
+        top, bottom = (a.ranking[-1], a.ranking[0]) if q.order == "asc" else (
+            a.ranking[0], a.ranking[-1])  # fmt: skip
+        if q.order == "asc":
+            lines.append(f"Terendah: <b>{escape(bottom.nama)}</b>.")
+        elif q.order == "desc":
+            lines.append(f"Tertinggi: <b>{escape(top.nama)}</b>.")
+        else:
+            lines.append(
+                f"Tertinggi: <b>{escape(top.nama)}</b>; terendah: <b>{escape(bottom.nama)}</b>."
+            )
+    elif len(a.ranking) == 1:
+        lines.append(
+            f"Baru {escape(a.ranking[0].nama)} yang datanya lengkap; peringkat belum bisa dibuat."
+        )
+    else:
+        lines.append(f"Belum ada bidang yang datanya lengkap untuk {period(q)}.")
     return "\n".join(lines)
 
 
 def _status(a: Answer, q: Query) -> str:
     late = [r.bidang.nama for r in a.status if not r.reported]
-    lines = [f"<b>Status pelaporan {period(q)}</b>", ""]
+    lines = [f"<b>Status pelaporan {period(q)}</b> · seluruh bidang", ""]
     for r in a.status:
         label = STATUS_LABEL.get(str(r.status), "❌ belum lapor") if r.status else "❌ belum lapor"
         lines.append(f"• {escape(r.bidang.nama)}: {label}")
@@ -221,21 +451,28 @@ def _status(a: Answer, q: Query) -> str:
 
 
 def _capaian(a: Answer, q: Query) -> str:
-    lines = ["<b>Capaian kinerja</b>", f"{_scope_title(q)} · {_understood(q)}", ""]
+    lines = [_head("Capaian kinerja", q), ""]
     for r in a.capaian:
         label = short(r.program or r.indikator, 60)
         t = format_percent(r.target) if r.target is not None else "-"
         real = format_percent(r.realisasi) if r.realisasi is not None else "-"
         cap = format_percent(r.capaian) if r.capaian is not None else "-"
-        lines.append(
-            f"• Sasaran {r.sasaran_nomor} — {escape(label)}: T {t}, R {real}, capaian <b>{cap}</b>"
-        )
+        if capaian_plausible(r.capaian):
+            lines.append(
+                f"• Sasaran {r.sasaran_nomor} — {escape(label)}: T {t}, R {real}, "
+                f"capaian <b>{cap}</b>"
+            )
+        else:
+            lines.append(
+                f"• Sasaran {r.sasaran_nomor} — {escape(label)}: T {t}, R {real}, "
+                f"capaian {cap} ⚠️ tidak wajar: targetnya tampaknya keliru, mohon diperiksa"
+            )
     lines += ["", "<i>Capaian = realisasi ÷ target triwulan yang sama.</i>"]
     return "\n".join(lines)
 
 
 def _hambatan(a: Answer, q: Query) -> str:
-    lines = ["<b>Hambatan dan tindak lanjut</b>", f"{_scope_title(q)} · {_understood(q)}"]
+    lines = [_head("Hambatan dan tindak lanjut", q)]
     for r in a.narasi:
         head = short(r.program, 60) if r.program else f"Sasaran {r.sasaran_nomor}"
         lines += ["", f"<b>{escape(head)}</b>"]
@@ -247,7 +484,7 @@ def _hambatan(a: Answer, q: Query) -> str:
 
 
 def _daftar(a: Answer, q: Query) -> str:
-    lines = ["<b>Daftar program</b>", f"{_scope_title(q)} · {_understood(q)}", ""]
+    lines = [_head("Daftar program", q), ""]
     if not a.daftar:
         lines.append("Tidak ada program dalam rencana triwulan ini.")
     for r in a.daftar:

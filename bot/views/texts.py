@@ -138,6 +138,10 @@ UNKNOWN_QUESTION = (
     "menyalin), atau ketik /bantuan:\n{examples}"
 )
 CLARIFY = "Yang Anda maksud yang mana? Pilih salah satu:"
+COURTESY = "Sama-sama, Bapak/Ibu. Silakan bertanya kapan saja, misalnya: <code>{example}</code>"
+GREETING = "Halo, Bapak/Ibu. Silakan bertanya, misalnya: <code>{example}</code>"
+ACKNOWLEDGED = "Baik, Bapak/Ibu. Bila ada yang ingin ditanyakan, misalnya: <code>{example}</code>"
+LATEST_BUTTON = "Lihat {period}"
 TOO_LONG = "Pertanyaan terlalu panjang. Tulis singkat saja, misalnya: <i>{example}</i>"
 
 # --- /lapor -----------------------------------------------------------------------------------

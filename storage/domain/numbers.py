@@ -188,3 +188,13 @@ def capaian_percent(realisasi: float | None, target: float | None) -> float | No
         Decimal("0.01"), rounding=ROUND_HALF_UP
     )
     return float(q)
+
+
+# Beyond this a capaian is more likely a mistyped target (88 in a 0.00% cell) than a real
+# achievement: it is shown with its T and R and a warning, never as a result.
+CAPAIAN_PLAUSIBLE_MAX = 200.0
+
+
+def capaian_plausible(capaian: float | None) -> bool:
+    """Whether a capaian can be shown as an achievement (None counts as plausible)."""
+    return capaian is None or 0 <= capaian <= CAPAIAN_PLAUSIBLE_MAX

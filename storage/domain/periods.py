@@ -110,3 +110,48 @@ def latest_ended_quarter(today: date) -> tuple[int, int]:
     """(tahun, tw) of the last quarter that has ended by ``today``."""
     tw_now = quarter_of(today)
     return (today.year, tw_now - 1) if tw_now > 1 else (today.year - 1, 4)
+
+
+# --- months and half-years in questions ---------------------------------------------------------
+
+# Month words as people type them; a question's "sampai juni" names the end of that month.
+MONTHS: dict[str, int] = {
+    w: m
+    for m, ws in enumerate(
+        (
+            "januari jan",
+            "februari pebruari febuari feb peb",
+            "maret mar",
+            "april apr",
+            "mei",
+            "juni jun",
+            "juli jul",
+            "agustus agu agt agus aug",
+            "september sep sept",
+            "oktober okt oct",
+            "november nov nop",
+            "desember des dec",
+        ),
+        1,
+    )
+    for w in ws.split()
+}
+SEMESTER_WORDS: frozenset[str] = frozenset(["semester", "smt", "smstr", "sem"])
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def quarter_ended_by(month: int, day: int | None = None) -> int:
+    """The last quarter that has ended on or before that day (no day: the month's last day).
+
+    ``quarter_ended_by(6)`` is 2 ("sampai juni"), ``quarter_ended_by(6, 15)`` is 1 (TW II
+    is not over on 15 June), 0 when no quarter of the year has ended yet ("sampai februari").
+    """
+    last = _MONTH_DAYS[month - 1]
+    if day is None or day >= last or (month == 2 and day >= 28):
+        return month // 3
+    return (month - 1) // 3
+
+
+def semester_quarter(semester: int) -> int:
+    """The quarter that closes a half-year: semester 1 -> TW II, semester 2 -> TW IV."""
+    return 2 * semester

@@ -11,13 +11,20 @@ rapidfuzz only for words that are not spelled as expected.
 import math
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Literal
 
 from rapidfuzz import fuzz, process
 
-from storage.domain.periods import QUARTER_NUMBERS, QUARTER_WORDS
+from storage.domain.periods import (
+    MONTHS,
+    QUARTER_NUMBERS,
+    QUARTER_WORDS,
+    SEMESTER_WORDS,
+    quarter_ended_by,
+    semester_quarter,
+)
 
 ScopeKind = Literal["opd", "bidang", "program", "kegiatan", "sub_kegiatan"]
 MAX_TEXT = 500
@@ -47,6 +54,12 @@ class Metric(StrEnum):
     RANKING = "ranking"
     DEVIASI = "deviasi"
     DAFTAR = "daftar"
+    SISA = "sisa"  # pagu - realisasi
+    PAGU = "pagu"
+    REALISASI = "realisasi"  # rupiah already spent
+
+
+Compare = Literal["periods", "scopes", "fisik_keuangan"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,15 @@ class ParsedQuestion:
     chart: bool = False  # "grafik", "chart", "diagram", "gambar", "tren"
     trend: bool = False  # "tren", "perkembangan", "per triwulan", two quarters named
     is_garbage: bool = False  # nothing recognisable at all
+    quarters: tuple[int, ...] = ()  # every quarter named, in the order written
+    years: tuple[int, ...] = ()  # every 4-digit year named, in the order written
+    relative_year: int | None = None  # "tahun ini" 0, "tahun lalu" -1 (from today's date)
+    previous_quarter: bool = False  # "triwulan lalu": the last quarter ended by today
+    period_words: str = ""  # how the period was said, when not as a quarter ("sampai juni")
+    compare: Compare | None = None  # what is compared with what
+    compare_scopes: tuple[ScopeEntry, ...] = ()  # the two scopes of compare="scopes"
+    courtesy: bool = False  # only a greeting or thanks
+    unanswerable: tuple[str, ...] = ()  # parts of the question that cannot be answered
 
 
 def _words(text: str) -> frozenset[str]:
@@ -102,8 +124,26 @@ _DEVIASI = _words("deviasi selisih tertinggal ketinggalan gap meleset ontrack of
 _TARGET = _words("target jadwal")
 _TARGET_CONTEXT = _words(
     "bawah dibawah kurang belum blm tidak tak gak jauh sesuai melebihi atas diatas melampaui "
-    "lampaui banding dibanding dibandingkan vs versus capai mencapai tercapai"
+    "lampaui banding dibanding dibandingkan vs versus capai mencapai tercapai nasional "
+    "memenuhi penuhi terpenuhi"
 )
+_COMPARE = _words(
+    "naik turun kenaikan penurunan selisih beda perbedaan banding dibanding dibandingkan "
+    "bandingkan perbandingan vs versus lawan ketimbang daripada"
+)
+_SISA = _words("sisa sisanya tersisa silpa")
+_UNSPENT = _words("terserap diserap terpakai dipakai digunakan terealisasi")
+_SPENT = _words("dibelanjakan terbelanjakan terpakai dipakai digunakan dikeluarkan terealisasi")
+_COURTESY = _words(
+    "terima kasih makasih makasi mksh trims trimakasih terimakasih thanks thank thx tq you ok "
+    "oke okay okey oce slamat met bot monev"
+    " siap baik halo hallo hai hi hey pagi siang sore malam selamat assalamualaikum "
+    "assalamu alaikum wr wb mantap sip noted good morning"
+)
+_RELATIVE = _words("lalu kemarin sebelumnya kemaren lampau")
+_THIS = _words("ini berjalan sekarang")
+_YEAR_WORDS = _words("tahun thn th ta thun")
+_END = _words("akhir ujung penutupan tutup")
 _NEGATION = _words("belum blm tidak tdk tak gak ga nggak")
 _REACHED = _words("capai mencapai tercapai")
 _LAPOR = _words(
@@ -144,7 +184,8 @@ _FILLER = _words(
 _KEYWORDS = (
     set(_STRONG) | set(_WEAK) | _RANK | set(_SUPERLATIVE) | _DEVIASI | _TARGET | _LAPOR
     | _STATUS_MARK | _LIST | set(_KIND) | {"sub"} | _CHART | _CHART_TREND | _TREND | _QUARTER
-    | set(_QUARTER_NUM)
+    | set(_QUARTER_NUM) | _COMPARE | _SISA | _SPENT | set(MONTHS) | SEMESTER_WORDS
+    | _words("nasional memenuhi penuhi terpenuhi")
 )  # fmt: skip
 _FUZZY_KEYWORDS = sorted(w for w in _KEYWORDS if len(w) >= 5)
 _SUFFIXES = ("nya", "kah", "lah", "pun")
@@ -216,6 +257,15 @@ class _Index:
         self.vocab_pool = sorted(self.vocab - _KEYWORDS)
         self.short_pool = sorted(set(self.alias_single) | self.opd_words)
         self._cache: dict[str, tuple[str, bool]] = {}
+        self.full_names = [(normalise(e.name), e) for e in entries if e.kind != "opd"]
+
+    def quoted(self, text: str) -> list[ScopeEntry]:
+        """Entries whose name contains a quoted part of the question, exactly (normalised)."""
+        key = normalise(text)
+        if len(key) < 3:
+            return []
+        exact = [e for name, e in self.full_names if name == key]
+        return exact or [e for name, e in self.full_names if key in name]
 
     def canon(self, tok: str) -> tuple[str, bool]:
         """Map a token to a known word; the flag says whether it was spelled exactly."""
@@ -285,8 +335,20 @@ class _Index:
                 s.append(_LEVEL.get(e.kind, 0) + len(content.keys() & toks) / len(toks))
             ranked = sorted(scores, key=lambda i: (-scores[i][0], -scores[i][2]))
             best = ranked[0]
+            # A bidang or the office named outright beats a node reached through one common
+            # or guessed word ("target nasional" is not the SIINas sub kegiatan): a node
+            # must be named by a distinctive part of its name, or by its level word.
+            hits = [w for w in content.keys() & self.node_tokens[best] if w not in self.generic]
+            weak_node = (
+                len(hits) == 1
+                and len(content.keys() & self.node_tokens[best]) == 1
+                and (not content[hits[0]] or len(self.postings[hits[0]]) > 2)
+            )
+            named = any(bidang.values()) or (opd_hit and self.opd is not None)
+            if weak_node and named and kind is None:
+                scores = {}
             # An exact bidang word beats a node reached only through a guessed spelling.
-            if scores[best][1] or not any(bidang.values()):
+            elif scores[best][1] or not any(bidang.values()):
                 close = [i for i in ranked if scores[i][0] >= 0.9 * scores[best][0]]
                 if len(close) == 1:
                     return entries[best], ()
@@ -347,6 +409,91 @@ def parse_triwulan(text: str) -> int | None:
     return found[-1] if found else None
 
 
+_LEAD = _words("sampai sampe smpai smpe hingga hinga sd per posisi akhir awal tanggal tgl tutup")
+_QUOTED = re.compile(r"[\"“”'‘’«»]([^\"“”'‘’«»]{3,120})[\"“”'‘’«»]")
+_LEAD_SPELLING = {"sampe": "sampai", "smpai": "sampai", "smpe": "sampai", "hinga": "hingga"}
+_MONTH_NAME = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
+               "September", "Oktober", "November", "Desember")  # fmt: skip
+
+
+@dataclass
+class _Period:
+    quarters: list[int]
+    years: list[int]
+    words: str = ""
+    relative_year: int | None = None
+    previous_quarter: bool = False
+    unanswerable: list[str] = field(default_factory=list)
+
+
+def _period_words(ws: list[str], tokens: list[str], used: list[bool]) -> _Period:
+    """Months, half-years and relative periods: "sampai juni", "per 30 juni", "semester 1",
+    "akhir tahun", "tahun lalu", "triwulan lalu". Named quarters are found by ``_quarters``."""
+    out = _Period([], [])
+    n = len(ws)
+    said: list[str] = []
+    for i, w in enumerate(ws):
+        nx = ws[i + 1] if i + 1 < n else ""
+        if w in MONTHS and not used[i]:
+            day = None
+            start = i
+            if i and tokens[i - 1].isdecimal() and 1 <= int(tokens[i - 1]) <= 31:
+                day, start = int(tokens[i - 1]), i - 1
+                used[i - 1] = True
+            if start and ws[start - 1] == "awal":
+                day = day or 1
+            if start and ws[start - 1] in _LEAD:
+                start -= 1
+            used[start : i + 1] = [True] * (i + 1 - start)  # "akhir" is no node's name here
+            if i + 1 < n and tokens[i + 1].isdecimal() and len(tokens[i + 1]) == 4:
+                out.years.append(int(tokens[i + 1]))
+                used[i + 1] = True
+            month = MONTHS[w]
+            lead = [_LEAD_SPELLING.get(t, t) for t in tokens[start:i]]
+            shown = " ".join([*lead, _MONTH_NAME[month - 1]])
+            said.append(shown)
+            tw = quarter_ended_by(month, day)
+            if tw:
+                out.quarters.append(tw)
+            else:
+                out.unanswerable.append(
+                    f"“{shown}”: belum ada triwulan yang berakhir sampai saat itu"
+                )
+        elif w in SEMESTER_WORDS:
+            j = i + 1 + (nx == "ke")
+            if j < n and _QUARTER_NUM.get(ws[j]) in (1, 2):
+                sem = _QUARTER_NUM[ws[j]]
+                out.quarters.append(semester_quarter(sem))
+                said.append(f"semester {sem}")
+                used[i : j + 1] = [True] * (j + 1 - i)
+        elif w in _END and nx in _YEAR_WORDS:
+            out.quarters.append(4)
+            said.append("akhir tahun")
+            used[i : i + 2] = [True, True]
+        elif w in _YEAR_WORDS and nx in _RELATIVE | _THIS and "lalu" not in ws[i + 2 : i + 3]:
+            out.relative_year = -1 if nx in _RELATIVE else 0
+            said.append("tahun lalu" if nx in _RELATIVE else "tahun ini")
+            used[i : i + 2] = [True, True]
+        elif w in _QUARTER and nx in _RELATIVE:
+            out.previous_quarter = True
+            said.append("triwulan lalu")
+            used[i : i + 2] = [True, True]
+    out.words = ", ".join(said)
+    return out
+
+
+def _courtesy(tokens: list[str]) -> bool:
+    """Only a greeting, thanks or acknowledgement ("terima kasih pak", "ok", "selamat pagi")."""
+    return (
+        bool(tokens)
+        and any(t in _COURTESY for t in tokens)
+        and all(
+            t in _COURTESY or t in _POLITE or t in _FILLER or t in _words("banyak atas infonya")
+            for t in tokens
+        )
+    )
+
+
 def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
     """Parse one question; never raises, whatever the input."""
     clean = _clean(text)
@@ -357,11 +504,14 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
     n = len(ws)
     used = [False] * n
     quarters, per_quarter = _quarters(ws, used)
-    tahun = None
+    said = _period_words(ws, tokens, used)
+    quarters += said.quarters
+    years = said.years
     for i, t in enumerate(tokens):
         if not used[i] and len(t) == 4 and t.isdecimal() and 2000 <= int(t) <= 2099:
             used[i] = True
-            tahun = tahun or int(t)
+            years.append(int(t))
+    tahun = years[0] if years else None
     has = set(ws)
     nxt = [*ws[1:], ""]
     opd_hit = False
@@ -384,6 +534,7 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
     listing = bool(has & _LIST)
     content: dict[str, bool] = {}
     secondary: set[str] = set()
+    mentioned: set[Metric | None] = set()
     for i, (w, exact) in enumerate(canon):
         if used[i]:
             continue
@@ -401,6 +552,8 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
             strong = _STRONG[w]
         if weak is None and w in _WEAK:
             weak = _WEAK[w]
+        if w != "realisasi":  # "realisasi fisik" names fisik only
+            mentioned.add(_STRONG.get(w) or _WEAK.get(w))
         if w == "sub" and nxt[i] in _KIND:
             kind = "sub_kegiatan"
             used[i + 1] = True
@@ -416,17 +569,47 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
             content[w] = content.get(w, False) or exact
     opd_hit = opd_hit or any(w in idx.opd_words for w in content)
     scope, candidates = idx.resolve(content, secondary, kind, opd_hit)
+    quoted = [e for q in _QUOTED.findall(clean) for e in idx.quoted(q)]
+    if quoted:
+        # A name in quotes is taken as written: it beats any reading of single words.
+        scope, candidates = (quoted[0], ()) if len(quoted) == 1 else (None, tuple(quoted[:5]))
     base = strong or weak
     status = bool(has & _LAPOR and has & _STATUS_MARK) or ("status" in has and base is None)
     deviasi = bool(has & _DEVIASI) or bool(has & _TARGET and has & _TARGET_CONTEXT)
     deviasi = deviasi or bool(has & _NEGATION and has & _REACHED)
+    sisa = bool(has & _SISA) or bool(has & _NEGATION and has & _UNSPENT)
+    spent = bool(has & _SPENT) and not sisa
+    pagu = "pagu" in has and strong is None and "realisasi" not in has
+    compare: Compare | None = None
+    joined = bool(has & _COMPARE) or bool(has & _words("dan antara"))
+    if (
+        joined
+        and scope is None
+        and len(candidates) >= 2
+        and all(c.kind == "bidang" for c in candidates)
+    ):
+        compare = "scopes"
+    elif has & _COMPARE and (
+        len(set(quarters)) > 1 or len(set(years)) > 1 or said.relative_year == -1
+    ):
+        compare = "periods"
+    elif joined and _F in mentioned and _S in mentioned and not has & _TARGET:
+        compare = "fisik_keuangan"
     metric: Metric | None
     if status:
         metric = Metric.STATUS
+    elif compare:
+        metric = _F if compare != "fisik_keuangan" and base == _F else _S
+    elif sisa:
+        metric = Metric.SISA
     elif deviasi:
         metric = Metric.DEVIASI
     elif rank and base != _H:
         metric = Metric.RANKING
+    elif spent:
+        metric = Metric.REALISASI
+    elif pagu:
+        metric = Metric.PAGU
     elif strong:
         metric = strong
     elif listing or (kind and base is None and scope and scope.kind in ("opd", "bidang")):
@@ -434,18 +617,32 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
     else:
         metric = weak
     chart = bool(has & (_CHART | _CHART_TREND))
-    trend = bool(has & (_CHART_TREND | _TREND)) or per_quarter or len(set(quarters)) > 1
-    garbage = not (metric or scope or candidates or quarters or tahun or chart or trend)
+    trend = compare is None and (
+        bool(has & (_CHART_TREND | _TREND)) or per_quarter or len(set(quarters)) > 1
+    )
+    courtesy = metric is None and scope is None and not candidates and _courtesy(tokens)
+    garbage = not (
+        metric or scope or candidates or quarters or tahun or chart or trend or courtesy
+    ) and not (said.words or said.unanswerable)
     return ParsedQuestion(
         text=clean,
         metric=metric,
         ranking_metric=base if base in _RANKABLE else _S,
         order=order,
         scope=scope,
-        scope_candidates=candidates,
+        scope_candidates=() if compare == "scopes" else candidates,
         triwulan=quarters[-1] if quarters else None,
         tahun=tahun,
         chart=chart,
         trend=trend,
         is_garbage=garbage,
+        quarters=tuple(quarters),
+        years=tuple(years),
+        relative_year=said.relative_year,
+        previous_quarter=said.previous_quarter,
+        period_words=said.words,
+        compare=compare,
+        compare_scopes=candidates[:2] if compare == "scopes" else (),
+        courtesy=courtesy,
+        unanswerable=tuple(said.unanswerable),
     )

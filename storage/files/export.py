@@ -23,6 +23,7 @@ from typing import IO, Any
 
 from babel.dates import format_date
 from openpyxl import Workbook
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
@@ -39,7 +40,13 @@ from storage.data.models import (
     Report,
     Sasaran,
 )
-from storage.domain.numbers import LOCALE, capaian_percent, ratio_percent
+from storage.domain.numbers import (
+    CAPAIAN_PLAUSIBLE_MAX,
+    LOCALE,
+    capaian_percent,
+    capaian_plausible,
+    ratio_percent,
+)
 from storage.domain.periods import day_after_quarter, roman
 from storage.domain.reported import quarter_value
 from storage.services.queries import YearData, years_with_data
@@ -400,6 +407,10 @@ _LINE_HEIGHT = 12.0  # points per wrapped line at 9 pt
 _THIN = Side(style="thin")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+_WARN_FILL = PatternFill("solid", fgColor="F8CBAD")
+IMPLAUSIBLE_NOTE = (
+    f"Capaian di atas {CAPAIAN_PLAUSIBLE_MAX:.0f}%: target tampaknya keliru, mohon diperiksa."
+)
 _INDENT = {Level.PROGRAM: 0, Level.KEGIATAN: 1, Level.SUB_KEGIATAN: 2}
 
 
@@ -516,6 +527,10 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
                 )
             else:
                 c.alignment = wrap_top
+            if col == 12 and row.indicator and not capaian_plausible(row.indicator.capaian):
+                # keep the value (it is what the report says) but mark it for the reader
+                c.fill = _WARN_FILL
+                c.comment = Comment(IMPLAUSIBLE_NOTE, "monev-bot")
             if isinstance(value, str):
                 width = _WIDTHS[col] - (
                     2 * _INDENT[row.node.level] if col == 16 and row.node else 0

@@ -9,11 +9,13 @@ only; the bot and the console format it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 from sqlmodel import Session, select
 
 from storage.data.models import Level, Node
+from storage.domain.periods import latest_ended_quarter, roman
 from storage.domain.question_parser import (
     Catalog,
     Metric,
@@ -24,6 +26,7 @@ from storage.domain.question_parser import (
 from storage.files.importer import normalise_name
 from storage.services.queries import (
     CapaianRow,
+    Figure,
     Item,
     NarasiRow,
     NoData,
@@ -34,6 +37,7 @@ from storage.services.queries import (
     capaian_kinerja,
     data_version,
     get_opd,
+    latest_quarter,
     list_bidang,
     narasi,
     ranking,
@@ -55,6 +59,8 @@ class Kind(StrEnum):
     CLARIFY = "clarify"  # which of these did you mean?
     UNKNOWN = "unknown"  # nothing understood: show examples
     NODATA = "nodata"  # understood, but there are no figures for it
+    COMPARE = "compare"  # two figures side by side
+    COURTESY = "courtesy"  # a greeting or thanks
 
 
 @dataclass
@@ -73,6 +79,16 @@ class Query:
     order: str | None = None
     chart: bool = False
     trend: bool = False
+    period_words: str = ""  # how the question named the period ("sampai Juni")
+
+
+@dataclass
+class CompareSide:
+    """One side of a comparison: a quarter, a year or a bidang, with its figure."""
+
+    label: str  # "TW I 2022", "Bidang Koperasi", "Realisasi fisik"
+    figure: Figure | None  # None: no data at all for this side
+    value: float | None  # the percentage compared (serapan or fisik)
 
 
 @dataclass
@@ -97,6 +113,11 @@ class Answer:
     parsed: ParsedQuestion | None = None
     years: list[int] = field(default_factory=list)
     message: str = ""
+    incomplete: list[Item] = field(default_factory=list)  # ranking: scopes left unranked
+    compare: list[CompareSide] = field(default_factory=list)
+    compare_kind: str = ""  # "periods", "scopes", "fisik_keuangan"
+    notes: list[str] = field(default_factory=list)  # what could not be answered, and why
+    latest: tuple[int, int] | None = None  # (tahun, tw) with data, offered when asked had none
 
 
 _CATALOGS: dict[tuple[int, int], tuple[object, int, Catalog]] = {}
@@ -159,35 +180,152 @@ def answer(
     *,
     catalog: Catalog | None = None,
     bidang_hint: int | None = None,
+    today: date | None = None,
 ) -> Answer:
     """Answer a free-text question about the office's figures."""
     catalog = catalog or cached_catalog(session, opd_id)
     parsed = parse_question(text, catalog)
     years = list(catalog.years)
+    if parsed.courtesy:
+        return Answer(Kind.COURTESY, parsed=parsed, years=years)
     if parsed.is_garbage or (
-        parsed.metric is None and parsed.scope is None and not parsed.scope_candidates
+        parsed.metric is None
+        and parsed.scope is None
+        and not parsed.scope_candidates
+        and not parsed.compare
     ):
         return Answer(Kind.UNKNOWN, parsed=parsed, years=years)
     if parsed.scope is None and parsed.scope_candidates:
         return Answer(
             Kind.CLARIFY, parsed=parsed, candidates=list(parsed.scope_candidates), years=years
         )
+    today = today or date.today()
+    tahun, triwulan = parsed.tahun, parsed.triwulan
+    period_words = parsed.period_words
+    if parsed.previous_quarter and triwulan is None:
+        # "triwulan lalu": the quarter that ended most recently by the calendar
+        y, triwulan = latest_ended_quarter(today)
+        tahun = tahun or y
+        period_words = f"triwulan lalu = TW {roman(triwulan)} {tahun}"
+    if parsed.relative_year is not None and tahun is None and parsed.compare != "periods":
+        tahun = today.year + parsed.relative_year
+        period_words = f"{period_words} = {tahun}" if period_words else str(tahun)
     scope = parsed.scope
     metric = parsed.metric or Metric.SERAPAN
-    return run_query(
+    if parsed.compare:
+        return _compare(session, opd_id, parsed, metric, tahun, triwulan)
+    a = run_query(
         session,
         opd_id,
         metric=metric,
         scope_kind=scope.kind if scope else "opd",
         scope_id=scope.id if scope else opd_id,
-        tahun=parsed.tahun,
-        triwulan=parsed.triwulan,
+        tahun=tahun,
+        triwulan=triwulan,
         ranking_metric=parsed.ranking_metric,
         order=parsed.order,
         chart=parsed.chart,
         trend=parsed.trend,
         parsed=parsed,
+        period_words=period_words,
     )
+    a.notes[:0] = list(parsed.unanswerable)
+    if parsed.unanswerable and parsed.triwulan is None and a.query is not None:
+        a.query.period_words = ""  # the words named no quarter; don't claim they did
+        a.notes.append(f"Yang ditampilkan: {_period_label(a.query)}, data terakhir yang ada.")
+    return a
+
+
+def _period_label(q: Query) -> str:
+    return f"TW {roman(q.triwulan)} {q.tahun}"
+
+
+def _side_value(fig: Figure, metric: Metric) -> float | None:
+    return fig.fisik if metric == Metric.FISIK else fig.serapan
+
+
+def _compare(
+    session: Session,
+    opd_id: int,
+    parsed: ParsedQuestion,
+    metric: Metric,
+    tahun: int | None,
+    triwulan: int | None,
+) -> Answer:
+    """Two figures side by side: two quarters or years, two bidang, or fisik vs keuangan."""
+    try:
+        period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=triwulan)
+    except NoData:
+        return Answer(Kind.NODATA, parsed=parsed, message="Belum ada data sama sekali.")
+    years = list(period.years)
+    scope = parsed.scope
+    kind = parsed.compare or ""
+    bidang_id = scope.id if scope and scope.kind == "bidang" else None
+    node_id = scope.id if scope and scope.kind not in ("opd", "bidang") else None
+    scope_kind = scope.kind if scope else "opd"
+    opd = get_opd(session, opd_id)
+    scope_name = scope.name if scope else (opd.nama if opd else "")
+    q = Query(
+        metric=metric,
+        scope_kind=scope_kind,
+        scope_id=scope.id if scope else opd_id,
+        scope_name=scope_name,
+        tahun=period.tahun,
+        triwulan=period.triwulan,
+        tw_defaulted=period.triwulan_defaulted,
+        year_defaulted=period.tahun_defaulted,
+        period_words=parsed.period_words,
+    )
+    a = Answer(Kind.COMPARE, query=q, parsed=parsed, years=years, compare_kind=kind)
+
+    def figure(y: int, tw: int, *, b: int | None, nd: int | None) -> Figure | None:
+        if y not in years:
+            return None
+        if nd is not None:
+            node = _node_in_year(session, nd, y)
+            if node is None:
+                return None
+            nd = node.id
+        return scope_result(session, opd_id, y, tw, bidang_id=b, node_id=nd).item.figure
+
+    if kind == "scopes":
+        for e in parsed.compare_scopes[:2]:
+            fig = figure(period.tahun, period.triwulan, b=e.id, nd=None)
+            val = _side_value(fig, metric) if fig else None
+            a.compare.append(CompareSide(f"Bidang {e.name}", fig, val))
+        q.scope_kind, q.scope_name = "bidang", " dan ".join(e.name for e in parsed.compare_scopes)
+    elif kind == "fisik_keuangan":
+        if not period.has_data:
+            a.notes.append(f"Belum ada data tahun {period.tahun}.")
+        fig = figure(period.tahun, period.triwulan, b=bidang_id, nd=node_id)
+        a.compare = [
+            CompareSide("Realisasi fisik", fig, fig.fisik if fig else None),
+            CompareSide("Realisasi keuangan (serapan)", fig, fig.serapan if fig else None),
+        ]
+    else:
+        sides: list[tuple[int, int]]
+        if len(set(parsed.quarters)) > 1:
+            sides = [(period.tahun, tw) for tw in parsed.quarters[:2]]
+        else:
+            ys = list(dict.fromkeys(parsed.years))
+            if len(ys) < 2:
+                base = parsed.years[0] if parsed.years else years[-1]
+                ys = [base - 1, base]
+            with_data = [y for y in ys if y in years]
+            tw = triwulan or (latest_quarter(session, opd_id, max(with_data)) if with_data else 4)
+            sides = [(y, tw) for y in ys[:2]]
+            q.triwulan = tw
+        for y, tw in sides:
+            fig = figure(y, tw, b=bidang_id, nd=node_id)
+            if fig is None:
+                a.notes.append(
+                    f"Belum ada data tahun {y}; tahun yang ada datanya: "
+                    f"{', '.join(map(str, years))}."
+                )
+            a.compare.append(
+                CompareSide(f"TW {roman(tw)} {y}", fig, _side_value(fig, metric) if fig else None)
+            )
+    return a
 
 
 def run_query(
@@ -204,6 +342,7 @@ def run_query(
     chart: bool = False,
     trend: bool = False,
     parsed: ParsedQuestion | None = None,
+    period_words: str = "",
 ) -> Answer:
     """Run an understood query (from text, or from a button that carries one)."""
     try:
@@ -212,12 +351,14 @@ def run_query(
         return Answer(Kind.NODATA, parsed=parsed, message="Belum ada data sama sekali.")
     years = list(period.years)
     if not period.has_data:
+        said = f" ({period_words})" if period_words else ""
         return Answer(
             Kind.NODATA,
             parsed=parsed,
             years=years,
-            message=f"Belum ada data tahun {period.tahun}. Data tersedia: "
+            message=f"Belum ada data tahun {period.tahun}{said}. Data tersedia: "
             f"{', '.join(map(str, years))}.",
+            latest=(years[-1], latest_quarter(session, opd_id, years[-1])),
         )
     tahun, tw = period.tahun, period.triwulan
     year_defaulted, tw_defaulted = period.tahun_defaulted, period.triwulan_defaulted
@@ -259,20 +400,34 @@ def run_query(
         order=order,
         chart=chart,
         trend=trend,
+        period_words=period_words,
     )
     a = Answer(Kind.SCOPE, query=q, parsed=parsed, years=years)
+    figures = metric not in (Metric.STATUS, Metric.HAMBATAN, Metric.DAFTAR, Metric.CAPAIAN)
+    if (
+        figures
+        and not tw_defaulted
+        and tw not in year_data(session, opd_id, tahun).quarters_with_data()
+    ):
+        # An explicit quarter nobody has reported yet: say so and offer the latest one,
+        # rather than silently answering another quarter.
+        latest = latest_quarter(session, opd_id, years[-1])
+        note = f"Belum ada data realisasi untuk TW {roman(tw)} {tahun}"
+        if (years[-1], latest) != (tahun, tw):
+            a.latest = (years[-1], latest)
+            note += f"; data terakhir: TW {roman(latest)} {years[-1]} (ketuk tombol di bawah)"
+        a.notes.append(note + ".")
     if metric == Metric.RANKING:
         a.kind = Kind.RANKING
         by = "fisik" if ranking_metric == Metric.FISIK else "serapan"
-        a.ranking = ranking(session, opd_id, tahun, tw, by=by)
+        ranked = ranking(session, opd_id, tahun, tw, by=by)
+        # Only scopes with complete figures are ranked; the others are named apart.
+        a.ranking = [
+            i for i in ranked if (i.figure.fisik if by == "fisik" else i.figure.serapan) is not None
+        ]
+        a.incomplete = [i for i in ranked if i not in a.ranking]
         if order == "asc":
-            complete = [
-                i
-                for i in a.ranking
-                if (i.figure.fisik if by == "fisik" else i.figure.serapan) is not None
-            ]
-            rest = [i for i in a.ranking if i not in complete]
-            a.ranking = list(reversed(complete)) + rest
+            a.ranking.reverse()
     elif metric == Metric.STATUS:
         a.kind = Kind.STATUS
         a.status = reporting_status(session, opd_id, tahun, tw)
