@@ -589,9 +589,9 @@ def test_cli_lists_and_sets_deadlines(
 ) -> None:
     import argparse
 
-    import bot.cli.main
+    import bot.cli.common
 
-    monkeypatch.setattr(bot.cli.main, "_engine", lambda settings: seeded)
+    monkeypatch.setattr(bot.cli.common, "engine", lambda settings: seeded)
     parser = argparse.ArgumentParser(prog="monev")
     add_schedule_commands(parser.add_subparsers(dest="command", required=True))
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from bot.cli import common
 from bot.settings import Settings
 from storage.data import db
 from storage.data.models import Role
@@ -17,15 +18,11 @@ from storage.data.models import Role
 EXIT_USAGE = 2
 
 
-def _engine(settings: Settings) -> Engine:
-    return db.make_engine(settings.effective_database_url)
-
-
 def prepare_database(settings: Settings) -> Engine:
     """Migrate, then fill an empty database with the demo data unless turned off."""
     from storage.files.demo import ensure_demo_data
 
-    engine = _engine(settings)
+    engine = common.engine(settings)
     db.upgrade(engine)
     if settings.demo_data:
         summary = ensure_demo_data(engine)
@@ -34,26 +31,11 @@ def prepare_database(settings: Settings) -> Engine:
     return engine
 
 
-def _opd_id(engine: Engine) -> int:
-    """The office the command is about: the only one in the database."""
-    from storage.services.office import NoOffice, SeveralOffices, the_only_office
-
-    with db.read_scope(engine) as s:
-        try:
-            return the_only_office(s).id  # type: ignore[return-value]
-        except NoOffice:
-            raise SystemExit(
-                "Basis data belum berisi perangkat daerah. Impor laporan dulu: monev import FILE"
-            ) from None
-        except SeveralOffices as exc:
-            raise SystemExit(str(exc)) from None
-
-
 # --- commands ----------------------------------------------------------------------------
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _engine(settings)
+    engine = common.engine(settings)
     if args.action == "upgrade":
         db.upgrade(engine)
         print(f"Basis data pada revisi {db.current_revision(engine)} (terbaru).")
@@ -86,7 +68,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from storage.files.importer import import_file
     from storage.files.report_parser import BadFileError
 
-    engine = _engine(settings)
+    engine = common.engine(settings)
     db.upgrade(engine)
     try:
         summary = import_file(engine, Path(args.file), tahun=args.tahun)
@@ -115,7 +97,7 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     from storage.services.queries import summary
 
     engine = prepare_database(settings)
-    opd_id = _opd_id(engine)
+    opd_id = common.only_office_id(engine)
     tahun, tw = _period(engine, opd_id, args.tahun, args.tw)
     with db.read_scope(engine) as s:
         sm = summary(s, opd_id, tahun, tw)
@@ -144,7 +126,7 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
     from storage.services.validator import validate_year
 
     engine = prepare_database(settings)
-    opd_id = _opd_id(engine)
+    opd_id = common.only_office_id(engine)
     tahun, _ = _period(engine, opd_id, args.tahun, 1)
     with db.session_scope(engine) as s:
         findings = validate_year(s, opd_id, tahun)
@@ -164,7 +146,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from storage.files.export import export_bytes
 
     engine = prepare_database(settings)
-    opd_id = _opd_id(engine)
+    opd_id = common.only_office_id(engine)
     tahun, tw = _period(engine, opd_id, args.tahun, args.tw)
     try:
         with db.read_scope(engine) as s:
@@ -182,7 +164,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from storage.services.users import UserError, find_bidang, list_users, remove_user, set_user
 
-    engine = _engine(settings)
+    engine = common.engine(settings)
     db.upgrade(engine)
     try:
         with db.session_scope(engine) as s:
