@@ -15,9 +15,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.health import check
 from bot.settings import Settings
 from storage.data import db
-from storage.ops.health import CheckResult, check
+from storage.ops.health import CheckResult
 
 TOKEN = "123456789:AAH-fake_token_for_tests_0123456789ab"
 

@@ -216,8 +216,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.app import run_polling
     from bot.cli.ops import maybe_run_webhook
+    from bot.health import check_token
     from bot.logging_setup import setup_logging_from_env
-    from storage.ops.health import check_data_dir, check_database_url, check_token
+    from storage.ops.health import check_data_dir, check_database_url
 
     # Fail fast, before anything runs, on what a configuration can get wrong.
     url_check, url = check_database_url(settings)

@@ -74,8 +74,8 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.health import check
     from bot.webhook import WebhookSettings
-    from storage.ops.health import check
 
     webhook_url = "" if args.quick else WebhookSettings().webhook_url
     results = check(settings, None, bot_api=not args.quick, webhook_url=webhook_url)
