@@ -174,3 +174,16 @@ def test_cycle_finder_finds_a_cycle() -> None:
 
 def test_no_import_circles() -> None:
     assert _cycles(EDGES) == []
+
+
+# The report parser reads "<b>" marks in the offices' exported reports: input, not output.
+_READS_MARKUP = {"storage.files.report_parser"}
+
+
+@pytest.mark.parametrize(
+    "module", sorted(m for m in NAMES if _starts(m, "storage", "charts") and m not in _READS_MARKUP)
+)
+def test_storage_and_charts_write_no_telegram_markup(module: str) -> None:
+    source = _sources()[module].read_text(encoding="utf-8")
+    found = [w for w in ("<b>", "<i>", "parse_mode", "api.telegram") if w in source]
+    assert not found, f"{module} contains {found}"
