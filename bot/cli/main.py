@@ -14,6 +14,7 @@ from bot.cli import common
 from bot.settings import Settings
 from storage.data import db
 from storage.data.models import Role
+from storage.services.cache import FigureCache
 
 EXIT_USAGE = 2
 
@@ -80,10 +81,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _period(engine: Engine, opd_id: int, tahun: int | None, tw: int | None) -> tuple[int, int]:
+def _period(
+    cache: FigureCache, engine: Engine, opd_id: int, tahun: int | None, tw: int | None
+) -> tuple[int, int]:
     from storage.services.queries import NoData, resolve_period
 
-    with db.read_scope(engine) as s:
+    with cache.read(engine) as s:
         try:
             period = resolve_period(s, opd_id=opd_id, tahun=tahun, tw=tw)
         except NoData:
@@ -98,8 +101,9 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = prepare_database(settings)
     opd_id = common.only_office_id(engine)
-    tahun, tw = _period(engine, opd_id, args.tahun, args.tw)
-    with db.read_scope(engine) as s:
+    cache = FigureCache()  # one per command: the command owns its engine
+    tahun, tw = _period(cache, engine, opd_id, args.tahun, args.tw)
+    with cache.read(engine) as s:
         sm = summary(s, opd_id, tahun, tw)
     print(f"{sm.opd.nama}")
     print(
@@ -127,7 +131,7 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = prepare_database(settings)
     opd_id = common.only_office_id(engine)
-    tahun, _ = _period(engine, opd_id, args.tahun, 1)
+    tahun, _ = _period(FigureCache(), engine, opd_id, args.tahun, 1)
     with db.session_scope(engine) as s:
         findings = validate_year(s, opd_id, tahun)
         if args.tw:
@@ -147,9 +151,10 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = prepare_database(settings)
     opd_id = common.only_office_id(engine)
-    tahun, tw = _period(engine, opd_id, args.tahun, args.tw)
+    cache = FigureCache()  # one per command: the command owns its engine
+    tahun, tw = _period(cache, engine, opd_id, args.tahun, args.tw)
     try:
-        with db.read_scope(engine) as s:
+        with cache.read(engine) as s:
             name, data = export_bytes(s, opd_id, tahun, tw, fmt=args.format)
     except ValueError as exc:
         print(str(exc), file=sys.stderr)

@@ -104,7 +104,8 @@ def parse_pagu(text: str) -> int:
 @_guarded
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     """Create an empty office with its bidang."""
-    from storage.services.office import init_office, list_bidang
+    from storage.services.office import init_office
+    from storage.services.queries import list_bidang
 
     bidang = [parse_bidang(b) for b in args.bidang] if args.bidang else None
     engine = common.migrated_engine(settings)
@@ -138,7 +139,8 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 @_guarded
 def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
     """Write the XLSX plan template."""
-    from storage.services.office import template_year, write_template, years_with_data
+    from storage.services.office import template_year, write_template
+    from storage.services.queries import years_with_data
 
     engine = common.migrated_engine(settings)
     with db.read_scope(engine) as s:

@@ -40,13 +40,14 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.context import MonevContext
+from bot.context import FIGURE_CACHE, MonevContext
 from bot.settings import WIB
 from bot.views.reminders import outlook_text, reminder_button, reminder_text
 from storage.data.db import read_scope, session_scope
 from storage.data.models import ReminderStatus, Role
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
 from storage.services import conversation
+from storage.services.cache import FigureCache
 from storage.services.conversation import Flow, State
 from storage.services.schedule import (
     DEFAULT_MAX_OVERDUE,
@@ -336,9 +337,14 @@ def _reminder_time(bot_data: dict) -> time:
 
 
 def _due(
-    engine: Engine, opd_id: int, now: datetime, at: time, max_overdue: int
+    engine: Engine,
+    cache: FigureCache | None,
+    opd_id: int,
+    now: datetime,
+    at: time,
+    max_overdue: int,
 ) -> tuple[list[Reminder], set[int]]:
-    with read_scope(engine) as s:
+    with read_scope(engine) if cache is None else cache.read(engine) as s:
         return (
             due_reminders(s, opd_id=opd_id, now=now, reminder_time=at, max_overdue=max_overdue),
             blocked_telegram_ids(s),
@@ -361,6 +367,7 @@ async def send_due(context: CallbackContext) -> None:
             reminders, blocked = await asyncio.to_thread(
                 _due,
                 engine,
+                data.get(FIGURE_CACHE),
                 opd_id,
                 now,
                 _reminder_time(data),
