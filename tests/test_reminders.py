@@ -545,6 +545,15 @@ async def test_pengingat_shows_the_schedule_and_mute_stops_reminders(bot: Bot) -
     assert "belum terdaftar" in await bot.say(999_999, "/pengingat")
 
 
+async def test_pengingat_tells_a_kepala_of_the_digest_and_of_verification_reminders(
+    bot: Bot,
+) -> None:
+    bot.clock.now = wib(2023, 1, 2, 12)
+    out = await bot.say(KEPALA, "/pengingat")
+    assert "Rekap bidang yang belum melapor dikirim pada 11 Januari 2023" in out
+    assert "menunggu pemeriksaan lebih dari 2 hari kerja" in out
+
+
 # --- Must-show --------------------------------------------------------------------------------
 
 

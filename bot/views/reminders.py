@@ -224,6 +224,14 @@ def outlook_text(o: ReminderOutlook) -> str:
             "menunggu pemeriksaan."
         )
         return "\n".join(lines)
+    if o.role == Role.KEPALA:
+        # Kepala are asked to verify too (policy.is_asked_to_verify), so they get both.
+        lines.append(
+            "Anda menerima rekap bidang yang belum melapor sehari kerja setelah batas akhir, "
+            "dan pengingat bila sebuah laporan menunggu pemeriksaan lebih dari "
+            f"{o.after_working_days} hari kerja."
+        )
+        lines.append("")
     for w in o.windows:
         lines += _window_lines(o, w, jam)
         lines.append("")
