@@ -23,7 +23,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.concurrency import PerUserUpdateProcessor
-from bot.context import MonevContext
+from bot.context import FIGURE_CACHE, MonevContext
 from bot.handlers import charts, common, files, lapor, questions, registration, routing
 from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
 from bot.ratelimit import RetryingRateLimiter
@@ -32,6 +32,7 @@ from bot.views import texts
 from charts.pool import RenderPool
 from storage.data.db import session_scope
 from storage.data.models import Role
+from storage.services.cache import FigureCache
 from storage.services.office import NoOffice, SeveralOffices, the_only_office
 from storage.services.queries import list_bidang
 from storage.services.users import get_user, set_user
@@ -179,6 +180,8 @@ def build_application(
     app = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["engine"] = engine
+    # The figure cache lives as long as the engine it caches; read sessions carry it.
+    app.bot_data[FIGURE_CACHE] = FigureCache()
     register_handlers(app)
     return app
 

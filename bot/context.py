@@ -13,8 +13,11 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Role
+from storage.services.cache import FigureCache
 
 T = TypeVar("T")
+
+FIGURE_CACHE = "figure_cache"  # bot_data key: the FigureCache of bot_data["engine"]
 
 
 @dataclass(frozen=True)
@@ -54,18 +57,30 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
     def opd_id(self) -> int:
         return self.bot_data["opd_id"]
 
+    @property
+    def figure_cache(self) -> FigureCache | None:
+        return self.bot_data.get(FIGURE_CACHE)
+
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``fn(session, ...)`` in a worker thread on a read-only session."""
-        return await asyncio.to_thread(_run, self.engine, False, fn, args, kwargs)
+        """Run ``fn(session, ...)`` in a worker thread on a read-only session that carries
+        the figure cache."""
+        return await asyncio.to_thread(_read, self.engine, self.figure_cache, fn, args, kwargs)
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run ``fn(session, ...)`` in a worker thread in one write transaction."""
-        return await asyncio.to_thread(_run, self.engine, True, fn, args, kwargs)
+        """Run ``fn(session, ...)`` in a worker thread in one write transaction (no cache:
+        a write session reads what it writes)."""
+        return await asyncio.to_thread(_write, self.engine, fn, args, kwargs)
 
 
-def _run(engine: Engine, write: bool, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
-    scope = session_scope if write else read_scope
-    with scope(engine) as session:
+def _read(
+    engine: Engine, cache: FigureCache | None, fn: Callable[..., T], args: tuple, kwargs: dict
+) -> T:
+    with read_scope(engine) if cache is None else cache.read(engine) as session:
+        return fn(session, *args, **kwargs)
+
+
+def _write(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    with session_scope(engine) as session:
         return fn(session, *args, **kwargs)
 
 

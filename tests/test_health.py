@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import Engine
 
+from bot.health import check
 from bot.offline.api import OfflineBotAPI
 from bot.offline.http import FakeBotAPI, serve_in_thread
 from bot.settings import Settings
 from storage.data import db
-from storage.ops.health import CheckResult, check
+from storage.ops.health import CheckResult
 
 TOKEN = "123456789:AAH-fake_token_for_tests_0123456789ab"
 

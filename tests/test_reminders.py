@@ -545,6 +545,15 @@ async def test_pengingat_shows_the_schedule_and_mute_stops_reminders(bot: Bot) -
     assert "belum terdaftar" in await bot.say(999_999, "/pengingat")
 
 
+async def test_pengingat_tells_a_kepala_of_the_digest_and_of_verification_reminders(
+    bot: Bot,
+) -> None:
+    bot.clock.now = wib(2023, 1, 2, 12)
+    out = await bot.say(KEPALA, "/pengingat")
+    assert "Rekap bidang yang belum melapor dikirim pada 11 Januari 2023" in out
+    assert "menunggu pemeriksaan lebih dari 2 hari kerja" in out
+
+
 # --- Must-show --------------------------------------------------------------------------------
 
 
@@ -589,9 +598,9 @@ def test_cli_lists_and_sets_deadlines(
 ) -> None:
     import argparse
 
-    import bot.cli.main
+    import bot.cli.common
 
-    monkeypatch.setattr(bot.cli.main, "_engine", lambda settings: seeded)
+    monkeypatch.setattr(bot.cli.common, "engine", lambda settings: seeded)
     parser = argparse.ArgumentParser(prog="monev")
     add_schedule_commands(parser.add_subparsers(dest="command", required=True))
 

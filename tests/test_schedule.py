@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.views.reminders import outlook_text, reminder_button, reminder_text
 from storage.data.db import read_scope, session_scope
 from storage.data.models import (
     AuditLog,
@@ -262,18 +263,21 @@ def test_max_overdue_and_holidays(office: Engine) -> None:
 
 def test_reminder_text_names_quarter_deadline_and_whats_missing(office: Engine) -> None:
     [r] = [r for r in due(office, wib(2023, 1, 3)) if r.chat_id == OP_KOP]
-    assert r.kind == "H-7" and r.button_data == "lp:new:2022.4:go"
-    assert r.button_label == "Lapor sekarang"
-    assert "TW IV 2022" in r.text and "10 Januari 2023" in r.text and "7 hari lagi" in r.text
-    assert "Yth. Bapak/Ibu Ani" in r.text and "<b>Koperasi</b>" in r.text
-    assert "Sub kegiatan yang belum berisi realisasi TW IV 2022 (3)" in r.text
-    assert "Pengawasan kekuatan" in r.text
+    assert r.kind == "H-7" and reminder_button(r) == ("Lapor sekarang", "lp:new:2022.4:go")
+    assert (
+        "TW IV 2022" in reminder_text(r)
+        and "10 Januari 2023" in reminder_text(r)
+        and "7 hari lagi" in reminder_text(r)
+    )
+    assert "Yth. Bapak/Ibu Ani" in reminder_text(r) and "<b>Koperasi</b>" in reminder_text(r)
+    assert "Sub kegiatan yang belum berisi realisasi TW IV 2022 (3)" in reminder_text(r)
+    assert "Pengawasan kekuatan" in reminder_text(r)
     [anon] = [r for r in due(office, wib(2023, 1, 3)) if r.chat_id == OP_KOP2]
-    assert "Yth. Bapak/Ibu operator bidang Koperasi" in anon.text
+    assert "Yth. Bapak/Ibu operator bidang Koperasi" in reminder_text(anon)
     [late] = [r for r in due(office, wib(2023, 1, 12)) if r.chat_id == OP_KOP]
-    assert "telah lewat" in late.text and "2 hari kerja yang lalu" in late.text
+    assert "telah lewat" in reminder_text(late) and "2 hari kerja yang lalu" in reminder_text(late)
     [today] = [r for r in due(office, wib(2023, 1, 10)) if r.chat_id == OP_KOP]
-    assert "hari ini" in today.text
+    assert "hari ini" in reminder_text(today)
 
 
 def test_a_bidang_that_submits_is_no_longer_reminded(office: Engine) -> None:
@@ -285,7 +289,7 @@ def test_a_bidang_that_submits_is_no_longer_reminded(office: Engine) -> None:
         p.status = StatusLaporan.DIKEMBALIKAN
         s.add(p)
     rs = [r for r in send(office, wib(2023, 1, 9)) if r.chat_id == OP_KOP]
-    assert len(rs) == 1 and "dikembalikan" in rs[0].text
+    assert len(rs) == 1 and "dikembalikan" in reminder_text(rs[0])
 
 
 def test_catch_up_after_downtime_sends_only_the_latest_once(office: Engine) -> None:
@@ -312,9 +316,9 @@ def test_kepala_digest_on_h_plus_1(office: Engine) -> None:
     d_pid = submit(office, "koperasi", at=wib(2023, 1, 9, 10))
     assert [r for r in send(office, wib(2023, 1, 10)) if r.chat_id == KEPALA] == []
     [d] = [r for r in send(office, wib(2023, 1, 11, 9)) if r.chat_id == KEPALA]
-    assert d.kind == "digest-H+1" and d.audience == "kepala" and d.button_data is None
-    assert "4 dari 5 bidang belum" in d.text and "• UMKM" in d.text
-    assert "Sudah mengajukan: Koperasi" in d.text
+    assert d.kind == "digest-H+1" and d.audience == "kepala" and reminder_button(d) is None
+    assert "4 dari 5 bidang belum" in reminder_text(d) and "• UMKM" in reminder_text(d)
+    assert "Sudah mengajukan: Koperasi" in reminder_text(d)
     # the digest comes once; what the kepala gets next day is the verification reminder
     # (the kepala is asked to verify too: policy.is_asked_to_verify)
     later = [r for r in send(office, wib(2023, 1, 12)) if r.chat_id == KEPALA]
@@ -328,7 +332,7 @@ def test_verifikator_reminded_after_two_working_days(office: Engine) -> None:
     due_now = send(office, wib(2023, 1, 11, 9))
     [r] = [r for r in due_now if r.chat_id == VERIF]
     assert r.kind == f"verifikasi:{pid}:2023-01-06" and r.audience == "verifikator"
-    assert "UMKM" in r.text and "6 Januari 2023 10.00 WIB" in r.text
+    assert "UMKM" in reminder_text(r) and "6 Januari 2023 10.00 WIB" in reminder_text(r)
     # the same people who were sent the submission are reminded: verifikator and kepala
     [k] = [r for r in due_now if r.chat_id == KEPALA and r.kind.startswith("verifikasi:")]
     assert k.kind == r.kind
@@ -340,7 +344,11 @@ def test_group_gets_h_and_h_plus_1_notices(office: Engine) -> None:
         s.add(Setting(key=GROUP_SETTING, value=str(GROUP)))
     sent = []
     for d in range(3, 16):
-        sent += [(d, r.kind, r.text) for r in send(office, wib(2023, 1, d)) if r.chat_id == GROUP]
+        sent += [
+            (d, r.kind, reminder_text(r))
+            for r in send(office, wib(2023, 1, d))
+            if r.chat_id == GROUP
+        ]
     assert [(d, k) for d, k, _ in sent] == [(10, "grup-H"), (11, "grup-H+1")]
     assert "Hari ini" in sent[0][2] and "telah lewat" in sent[1][2] and "UMKM" in sent[1][2]
 
@@ -376,10 +384,11 @@ def test_record_sent_is_a_claim_only_one_wins(office: Engine) -> None:
 
 def test_describe_reminders_for_an_operator(office: Engine) -> None:
     with read_scope(office) as s:
-        text, muted = describe_reminders(
+        outlook = describe_reminders(
             s, opd_id=opd(office), telegram_id=OP_KOP, now=wib(2023, 1, 5, 9), reminder_time=AT
         )
-    assert not muted
+    text = outlook_text(outlook)
+    assert not outlook.muted
     assert "TW IV 2022" in text and "10 Januari 2023" in text
     assert "7 Januari 2023 pukul 08.00 WIB" in text and "3 Januari 2023" not in text
     assert "TW I 2023" in text and "belum memiliki rencana" in text

@@ -10,22 +10,20 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from bot.cli import common
 from bot.settings import Settings
 from storage.data import db
 from storage.data.models import Role
+from storage.services.cache import FigureCache
 
 EXIT_USAGE = 2
-
-
-def _engine(settings: Settings) -> Engine:
-    return db.make_engine(settings.effective_database_url)
 
 
 def prepare_database(settings: Settings) -> Engine:
     """Migrate, then fill an empty database with the demo data unless turned off."""
     from storage.files.demo import ensure_demo_data
 
-    engine = _engine(settings)
+    engine = common.engine(settings)
     db.upgrade(engine)
     if settings.demo_data:
         summary = ensure_demo_data(engine)
@@ -34,26 +32,11 @@ def prepare_database(settings: Settings) -> Engine:
     return engine
 
 
-def _opd_id(engine: Engine) -> int:
-    """The office the command is about: the only one in the database."""
-    from storage.services.office import NoOffice, SeveralOffices, the_only_office
-
-    with db.read_scope(engine) as s:
-        try:
-            return the_only_office(s).id  # type: ignore[return-value]
-        except NoOffice:
-            raise SystemExit(
-                "Basis data belum berisi perangkat daerah. Impor laporan dulu: monev import FILE"
-            ) from None
-        except SeveralOffices as exc:
-            raise SystemExit(str(exc)) from None
-
-
 # --- commands ----------------------------------------------------------------------------
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    engine = _engine(settings)
+    engine = common.engine(settings)
     if args.action == "upgrade":
         db.upgrade(engine)
         print(f"Basis data pada revisi {db.current_revision(engine)} (terbaru).")
@@ -86,7 +69,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from storage.files.importer import import_file
     from storage.files.report_parser import BadFileError
 
-    engine = _engine(settings)
+    engine = common.engine(settings)
     db.upgrade(engine)
     try:
         summary = import_file(engine, Path(args.file), tahun=args.tahun)
@@ -98,10 +81,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _period(engine: Engine, opd_id: int, tahun: int | None, tw: int | None) -> tuple[int, int]:
+def _period(
+    cache: FigureCache, engine: Engine, opd_id: int, tahun: int | None, tw: int | None
+) -> tuple[int, int]:
     from storage.services.queries import NoData, resolve_period
 
-    with db.read_scope(engine) as s:
+    with cache.read(engine) as s:
         try:
             period = resolve_period(s, opd_id=opd_id, tahun=tahun, tw=tw)
         except NoData:
@@ -115,9 +100,10 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     from storage.services.queries import summary
 
     engine = prepare_database(settings)
-    opd_id = _opd_id(engine)
-    tahun, tw = _period(engine, opd_id, args.tahun, args.tw)
-    with db.read_scope(engine) as s:
+    opd_id = common.only_office_id(engine)
+    cache = FigureCache()  # one per command: the command owns its engine
+    tahun, tw = _period(cache, engine, opd_id, args.tahun, args.tw)
+    with cache.read(engine) as s:
         sm = summary(s, opd_id, tahun, tw)
     print(f"{sm.opd.nama}")
     print(
@@ -144,8 +130,8 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
     from storage.services.validator import validate_year
 
     engine = prepare_database(settings)
-    opd_id = _opd_id(engine)
-    tahun, _ = _period(engine, opd_id, args.tahun, 1)
+    opd_id = common.only_office_id(engine)
+    tahun, _ = _period(FigureCache(), engine, opd_id, args.tahun, 1)
     with db.session_scope(engine) as s:
         findings = validate_year(s, opd_id, tahun)
         if args.tw:
@@ -164,10 +150,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from storage.files.export import export_bytes
 
     engine = prepare_database(settings)
-    opd_id = _opd_id(engine)
-    tahun, tw = _period(engine, opd_id, args.tahun, args.tw)
+    opd_id = common.only_office_id(engine)
+    cache = FigureCache()  # one per command: the command owns its engine
+    tahun, tw = _period(cache, engine, opd_id, args.tahun, args.tw)
     try:
-        with db.read_scope(engine) as s:
+        with cache.read(engine) as s:
             name, data = export_bytes(s, opd_id, tahun, tw, fmt=args.format)
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
@@ -182,7 +169,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from storage.services.users import UserError, find_bidang, list_users, remove_user, set_user
 
-    engine = _engine(settings)
+    engine = common.engine(settings)
     db.upgrade(engine)
     try:
         with db.session_scope(engine) as s:
@@ -234,8 +221,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.app import run_polling
     from bot.cli.ops import maybe_run_webhook
+    from bot.health import check_token
     from bot.logging_setup import setup_logging_from_env
-    from storage.ops.health import check_data_dir, check_database_url, check_token
+    from storage.ops.health import check_data_dir, check_database_url
 
     # Fail fast, before anything runs, on what a configuration can get wrong.
     url_check, url = check_database_url(settings)

@@ -13,10 +13,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import select
 
+from bot.cli import common
 from bot.settings import Settings
 from storage.data import db
 from storage.data.models import PerangkatDaerah
@@ -29,15 +29,6 @@ Command = Callable[[argparse.Namespace, Settings], int]
 def _fail(message: str) -> int:
     print(message, file=sys.stderr)
     return 1
-
-
-def _migrated_engine(settings: Settings) -> Engine:
-    # Imported here, as the brief asks, so that bot.cli.main can import this module freely.
-    from bot.cli.main import _engine
-
-    engine = _engine(settings)
-    db.upgrade(engine)
-    return engine
 
 
 def _guarded(func: Command) -> Command:
@@ -62,37 +53,6 @@ def _guarded(func: Command) -> Command:
     run.__name__ = func.__name__
     run.__doc__ = func.__doc__
     return run
-
-
-def _resolve_opd(session: Session, text: str | None) -> PerangkatDaerah:
-    """The office named by ``--opd`` (id or name); without it, the only office there is."""
-    from storage.files.importer import normalise_name
-    from storage.services.office import SetupError
-
-    offices = list(session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).all())
-    if not offices:
-        raise SetupError(
-            "Basis data belum berisi perangkat daerah. Buat dulu dengan: "
-            'monev init --opd "NAMA DINAS" --kepala "NAMA" --nip "NIP"'
-        )
-    if text is None:
-        if len(offices) == 1:
-            return offices[0]
-        names = "; ".join(f"{o.id}: {o.nama}" for o in offices)
-        raise SetupError(f"Ada {len(offices)} perangkat daerah ({names}). Pilih dengan --opd ID.")
-    text = text.strip()
-    if text.isdecimal():
-        found = [o for o in offices if o.id == int(text)]
-    else:
-        key = normalise_name(text)
-        found = [o for o in offices if normalise_name(o.nama) == key] or [
-            o for o in offices if key and key in normalise_name(o.nama)
-        ]
-    if len(found) != 1:
-        names = "; ".join(f"{o.id}: {o.nama}" for o in offices)
-        what = "tidak ditemukan" if not found else "cocok dengan lebih dari satu"
-        raise SetupError(f"Perangkat daerah '{text}' {what}. Yang ada: {names}.")
-    return found[0]
 
 
 def parse_bidang(text: str) -> tuple[str, str, list[str], list[int]]:
@@ -144,10 +104,11 @@ def parse_pagu(text: str) -> int:
 @_guarded
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     """Create an empty office with its bidang."""
-    from storage.services.office import init_office, list_bidang
+    from storage.services.office import init_office
+    from storage.services.queries import list_bidang
 
     bidang = [parse_bidang(b) for b in args.bidang] if args.bidang else None
-    engine = _migrated_engine(settings)
+    engine = common.migrated_engine(settings)
     with db.session_scope(engine) as s:
         others = [o.nama for o in s.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id))]
         opd = init_office(
@@ -178,11 +139,12 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 @_guarded
 def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
     """Write the XLSX plan template."""
-    from storage.services.office import template_year, write_template, years_with_data
+    from storage.services.office import template_year, write_template
+    from storage.services.queries import years_with_data
 
-    engine = _migrated_engine(settings)
+    engine = common.migrated_engine(settings)
     with db.read_scope(engine) as s:
-        opd = _resolve_opd(s, args.opd)
+        opd = common.resolve_opd(s, args.opd)
         assert opd.id is not None
         tahun = args.tahun or template_year(s, opd.id)
         has_plan = tahun in years_with_data(s, opd.id)
@@ -203,9 +165,9 @@ def cmd_tahun_baru(args: argparse.Namespace, settings: Settings) -> int:
     """Copy a year's structure and plan into a new year."""
     from storage.services.office import copy_year
 
-    engine = _migrated_engine(settings)
+    engine = common.migrated_engine(settings)
     with db.session_scope(engine) as s:
-        opd = _resolve_opd(s, args.opd)
+        opd = common.resolve_opd(s, args.opd)
         assert opd.id is not None
         count = copy_year(s, opd_id=opd.id, dari=args.dari, ke=args.ke, actor="cli")
     print(
@@ -226,11 +188,11 @@ def cmd_pagu(args: argparse.Namespace, settings: Settings) -> int:
 
     tw = parse_tw(args.dari_tw)
     pagu = parse_pagu(args.pagu)
-    engine = _migrated_engine(settings)
+    engine = common.migrated_engine(settings)
     with db.session_scope(engine) as s:
         opd_id = None
         if not args.node.strip().isdecimal():
-            opd = _resolve_opd(s, args.opd)
+            opd = common.resolve_opd(s, args.opd)
             opd_id = opd.id
         nodes = find_nodes(s, text=args.node, opd_id=opd_id, tahun=args.tahun)
         if not nodes:

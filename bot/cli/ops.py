@@ -1,7 +1,7 @@
 """Operations commands of ``monev``: backup, restore, check, and the webhook switch of run.
 
-bot.cli.main calls add_ops_commands() while building its parser; bot.cli.main is imported here only
-inside functions, because it imports this module.
+bot.cli.main calls add_ops_commands() while building its parser; the engine comes from
+bot.cli.common, so this module never imports bot.cli.main.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ def _size(path: Path) -> str:
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli.main import _engine
+    from bot.cli import common
     from storage.ops.backup import BackupError, backup
 
-    engine = _engine(settings)
+    engine = common.engine(settings)
     dest: Path = args.output if args.output is not None else Path(settings.data_dir) / "backup"
     if args.output is None:
         dest.mkdir(parents=True, exist_ok=True)
@@ -50,11 +50,11 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli.main import _engine
+    from bot.cli import common
     from storage.data import db
     from storage.ops.backup import BackupError, restore
 
-    engine = _engine(settings)
+    engine = common.engine(settings)
     try:
         restore(engine, args.file, force=args.force)
         revision = db.current_revision(engine)
@@ -74,8 +74,8 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.health import check
     from bot.webhook import WebhookSettings
-    from storage.ops.health import check
 
     webhook_url = "" if args.quick else WebhookSettings().webhook_url
     results = check(settings, None, bot_api=not args.quick, webhook_url=webhook_url)

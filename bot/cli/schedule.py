@@ -7,10 +7,10 @@ import sys
 from datetime import datetime
 from typing import Any
 
+from bot.cli import common
 from bot.settings import WIB, Settings
 from storage.data import db
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
-from storage.services.office import NoOffice, SeveralOffices, the_only_office
 from storage.services.schedule import (
     ScheduleError,
     get_jadwal,
@@ -46,23 +46,15 @@ def _fail(message: str) -> int:
 
 
 def cmd_jadwal(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.cli.main import _engine
-
     if args.tenggat is not None and args.tw is None:
         return _fail("--tw wajib diisi bersama --tenggat, misalnya --tw 3.")
     tahun = args.tahun or datetime.now(WIB).year
     if not 2000 <= tahun <= 2100:
         return _fail(f"Tahun {tahun} di luar rentang yang wajar.")
-    engine = _engine(settings)
-    db.upgrade(engine)
+    engine = common.migrated_engine(settings)
     try:
-        with db.read_scope(engine) as s:
-            opd = the_only_office(s)
-    except NoOffice:
-        return _fail(
-            "Basis data belum berisi perangkat daerah. Impor laporan dulu: monev import FILE"
-        )
-    except SeveralOffices as exc:
+        opd = common.only_office(engine)
+    except common.OfficeUnknown as exc:
         return _fail(str(exc))
     assert opd.id is not None
 

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.constants import ChatAction
 
 from bot.context import MonevContext
-from bot.handlers.questions import after_quick_work, markup
+from bot.handlers.shared import after_quick_work, markup
 from bot.views import texts
 from charts.answers import ChartKind, ChartPlan, ChartRequest, decode, encode, plan_chart
 from charts.pool import RenderPool

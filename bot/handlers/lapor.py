@@ -19,7 +19,8 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import MonevContext
-from bot.handlers.questions import markup, question
+from bot.handlers.questions import question
+from bot.handlers.shared import markup
 from bot.settings import WIB
 from bot.views import lapor as views
 from bot.views import texts

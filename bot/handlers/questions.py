@@ -2,51 +2,18 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot.context import MonevContext
+from bot.handlers.charts import send_chart
+from bot.handlers.shared import markup, quick_work
 from bot.views import texts
-from bot.views.answers import Keyboard, Reply, render
+from bot.views.answers import Reply, render
 from charts.answers import ChartRequest, encode, request_for
 from storage.domain.question_parser import MAX_TEXT, Metric
 from storage.services.ask import answer, run_query
 
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
-
-
-@contextmanager
-def quick_work(context: MonevContext) -> Iterator[None]:
-    """Mark a question being answered, so that slow work (charts) lets it go first."""
-    counter = context.bot_data.setdefault("quick_in_flight", [0])
-    counter[0] += 1
-    try:
-        yield
-    finally:
-        counter[0] -= 1
-
-
-async def after_quick_work(context: MonevContext, *, limit: float = 0.25) -> None:
-    """Wait (briefly) until no question is being answered: a chart can spare a few ms."""
-    counter = context.bot_data.setdefault("quick_in_flight", [0])
-    waited = 0.0
-    while counter[0] > 0 and waited < limit:
-        await asyncio.sleep(0.002)
-        waited += 0.002
-
-
-def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
-    if not keyboard:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in keyboard
-        ]
-    )
 
 
 def answer_text(session, opd_id: int, text: str) -> tuple[Reply, ChartRequest | None, bool]:  # type: ignore[no-untyped-def]
@@ -76,8 +43,6 @@ async def question(update: Update, context: MonevContext) -> None:
         if not (wants_chart and chart is not None):
             await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))
             return
-    from bot.handlers.charts import send_chart
-
     await send_chart(update, context, chart)
 
 

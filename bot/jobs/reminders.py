@@ -40,16 +40,19 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.context import MonevContext
+from bot.context import FIGURE_CACHE, MonevContext
 from bot.settings import WIB
+from bot.views.reminders import outlook_text, reminder_button, reminder_text
 from storage.data.db import read_scope, session_scope
 from storage.data.models import ReminderStatus, Role
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
 from storage.services import conversation
+from storage.services.cache import FigureCache
 from storage.services.conversation import Flow, State
 from storage.services.schedule import (
     DEFAULT_MAX_OVERDUE,
     GROUP_SETTING,
+    Audience,
     Reminder,
     ScheduleError,
     Window,
@@ -190,11 +193,11 @@ class DeliveryReport:
 
 
 def _markup(r: Reminder) -> InlineKeyboardMarkup | None:
-    if not r.button_data:
+    button = reminder_button(r)
+    if button is None:
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(r.button_label or "", callback_data=r.button_data)]]
-    )
+    text, data = button
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data)]])
 
 
 def _retry_after_s(exc: RetryAfter) -> float:
@@ -234,16 +237,17 @@ async def _send_one(
 ) -> ReminderStatus:
     """Send with bounded retries; returns the outcome (never raises)."""
     chat_id, attempt = r.chat_id, 0
+    text, markup = reminder_text(r), _markup(r)
     while True:
         await pacer.wait()
         try:
-            await bot.send_message(chat_id, r.text, reply_markup=_markup(r))
+            await bot.send_message(chat_id, text, reply_markup=markup)
             return ReminderStatus.TERKIRIM
         except Forbidden:
             return ReminderStatus.DIBLOKIR
         except ChatMigrated as exc:
             # A group that became a supergroup: follow it once, and remember the new id.
-            if r.audience != "grup" or chat_id != r.chat_id:
+            if r.audience != Audience.GRUP or chat_id != r.chat_id:
                 return ReminderStatus.GAGAL
             chat_id = int(exc.new_chat_id)
             await asyncio.to_thread(_move_group, engine, r.chat_id, chat_id)
@@ -333,9 +337,14 @@ def _reminder_time(bot_data: dict) -> time:
 
 
 def _due(
-    engine: Engine, opd_id: int, now: datetime, at: time, max_overdue: int
+    engine: Engine,
+    cache: FigureCache | None,
+    opd_id: int,
+    now: datetime,
+    at: time,
+    max_overdue: int,
 ) -> tuple[list[Reminder], set[int]]:
-    with read_scope(engine) as s:
+    with read_scope(engine) if cache is None else cache.read(engine) as s:
         return (
             due_reminders(s, opd_id=opd_id, now=now, reminder_time=at, max_overdue=max_overdue),
             blocked_telegram_ids(s),
@@ -358,6 +367,7 @@ async def send_due(context: CallbackContext) -> None:
             reminders, blocked = await asyncio.to_thread(
                 _due,
                 engine,
+                data.get(FIGURE_CACHE),
                 opd_id,
                 now,
                 _reminder_time(data),
@@ -614,7 +624,7 @@ def _pengingat_view(
 
 
 def _describe(session: Any, context: MonevContext, telegram_id: int) -> tuple[str, bool]:
-    return describe_reminders(
+    outlook = describe_reminders(
         session,
         opd_id=context.opd_id,
         telegram_id=telegram_id,
@@ -622,6 +632,7 @@ def _describe(session: Any, context: MonevContext, telegram_id: int) -> tuple[st
         reminder_time=_reminder_time(context.bot_data),
         max_overdue=int(context.bot_data.get(MAX_OVERDUE, DEFAULT_MAX_OVERDUE)),
     )
+    return outlook_text(outlook), outlook.muted
 
 
 async def pengingat(update: Update, context: MonevContext) -> None:

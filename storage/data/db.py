@@ -85,14 +85,6 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-@event.listens_for(Session, "after_flush")
-def _forget_data_version(session: Session, _flush_context: object) -> None:
-    # storage.services.queries memoises the data version per session and serves cached rows; once a
-    # session has written, both could be stale for it, so it reads fresh from then on.
-    session.info.pop("data_version", None)
-    session.info["no_cache"] = True
-
-
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""

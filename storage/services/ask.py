@@ -33,9 +33,8 @@ from storage.services.queries import (
     ScopeResult,
     StatusRow,
     bidang_sasaran_ids,
-    cache_key,
+    cached,
     capaian_kinerja,
-    data_version,
     get_opd,
     latest_quarter,
     list_bidang,
@@ -120,20 +119,9 @@ class Answer:
     latest: tuple[int, int] | None = None  # (tahun, tw) with data, offered when asked had none
 
 
-_CATALOGS: dict[tuple[int, int], tuple[object, int, Catalog]] = {}
-
-
 def cached_catalog(session: Session, opd_id: int) -> Catalog:
     """The catalogue, rebuilt only when the data changed (the parser indexes it once)."""
-    pool_id, pool = cache_key(session)
-    version = data_version(session)
-    hit = _CATALOGS.get((pool_id, opd_id))
-    if hit is None or hit[0] is not pool or hit[1] != version:
-        if len(_CATALOGS) >= 16:
-            _CATALOGS.pop(next(iter(_CATALOGS)))
-        hit = (pool, version, build_catalog(session, opd_id))
-        _CATALOGS[(pool_id, opd_id)] = hit
-    return hit[2]
+    return cached(session, "catalog", (opd_id,), lambda: build_catalog(session, opd_id))
 
 
 def build_catalog(session: Session, opd_id: int, tahun: int | None = None) -> Catalog:

@@ -38,7 +38,7 @@ from storage.files.export import HEADERS
 from storage.files.importer import normalise_name
 from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
 from storage.services.nodes import find_node
-from storage.services.queries import YearData
+from storage.services.queries import YearData, get_opd, list_bidang, years_with_data
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -56,31 +56,10 @@ class SetupError(ValueError):
     """A setup request that cannot be carried out; ``str()`` is an Indonesian message."""
 
 
-# storage.services.queries keeps ORM objects and year lists in caches shared across sessions and
-# keyed on the newest audit id; the writes here need the rows of their own session, so
-# they use these plain queries instead.
-
-
-def _get_opd(session: Session, opd_id: int) -> PerangkatDaerah | None:
-    return session.get(PerangkatDaerah, opd_id)
-
-
-def list_bidang(session: Session, opd_id: int) -> list[Bidang]:
-    return list(
-        session.exec(
-            select(Bidang).where(Bidang.opd_id == opd_id).order_by(Bidang.urutan, Bidang.id)
-        ).all()
-    )
-
-
-def years_with_data(session: Session, opd_id: int) -> list[int]:
-    return sorted(session.exec(select(Node.tahun).where(Node.opd_id == opd_id).distinct()).all())
-
-
 def _require_opd(session: Session, opd_id: int | None) -> PerangkatDaerah:
     if opd_id is None:
         return the_only_office(session)
-    opd = _get_opd(session, opd_id)
+    opd = get_opd(session, opd_id)
     if opd is None:
         raise SetupError(f"Perangkat daerah dengan id {opd_id} tidak ada.")
     return opd

@@ -9,15 +9,15 @@ pagu-weighted mean of its children's fisik.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeVar
 
 from sqlalchemy import func
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from storage.data.models import (
-    AuditLog,
     Bidang,
     CapaianSasaran,
     IndikatorSasaran,
@@ -35,6 +35,9 @@ from storage.data.models import (
 )
 from storage.domain.numbers import capaian_percent, ratio_percent
 from storage.domain.reported import quarter_value
+from storage.services.cache import figure_cache
+
+T = TypeVar("T")
 
 DEFAULT_BENCHMARKS: dict[int, float] = {1: 15.0, 2: 40.0, 3: 60.0, 4: 90.0}
 BENCHMARK_SETTING = "benchmark_serapan"  # value "15,40,60,90"
@@ -225,73 +228,20 @@ class YearData:
         return sorted({tw for (_, tw), r in self.real.items() if r.anggaran is not None})
 
 
-# Figures change only through writes that leave an audit trail, so the newest audit id is a
-# cheap version stamp: one indexed query instead of reloading a year per question.
-_YEAR_CACHE: dict[tuple[int, int, int], tuple[object, int, YearData]] = {}
-_YEAR_CACHE_MAX = 16
-
-
-def data_version(session: Session) -> int:
-    """Newest audit id, asked once per session (a read session sees one snapshot anyway)."""
-    if "data_version" not in session.info:
-        session.info["data_version"] = session.exec(select(func.max(AuditLog.id))).one() or 0
-    return session.info["data_version"]
-
-
-_SMALL_CACHE: dict[tuple[int, str, tuple], tuple[object, int, object]] = {}
-
-
-def cached(session: Session, name: str, args: tuple, build):  # type: ignore[no-untyped-def]
-    """``build()`` once per data version: for the small lookups every answer makes."""
-    if session.info.get("no_cache"):
-        return build()
-    pool_id, pool = cache_key(session)
-    key = (pool_id, name, args)
-    version = data_version(session)
-    hit = _SMALL_CACHE.get(key)
-    if hit is not None and hit[0] is pool and hit[1] == version:
-        return hit[2]
-    value = build()
-    _detach(session, value)
-    if len(_SMALL_CACHE) >= 256:
-        _SMALL_CACHE.clear()
-    _SMALL_CACHE[key] = (pool, version, value)
-    return value
-
-
-def cache_key(session: Session) -> tuple[int, object]:
-    """Identifies the database behind a session: its connection pool (shared by an engine
-    and its option-engines; the URL alone can't tell two PostgreSQL schemas apart)."""
-    pool = session.get_bind().pool  # type: ignore[union-attr]
-    return id(pool), pool
-
-
-def _detach(session: Session, value: object) -> None:
-    """Cached rows must outlive the session that loaded them (a rollback would expire them)."""
-    items = value if isinstance(value, list | tuple) else [value]
-    items = [getattr(v, "bidang", v) for v in items]  # a DraftPlan carries its Bidang
-    for obj in items:
-        if isinstance(obj, SQLModel) and obj in session:
-            session.expunge(obj)
+def cached(session: Session, name: str, args: tuple, build: Callable[[], T]) -> T:
+    """``build()``, kept in the session's figure cache when it carries one (read sessions
+    opened by ``FigureCache.read``); computed afresh otherwise."""
+    cache = figure_cache(session)
+    return build() if cache is None else cache.small(session, name, args, build)
 
 
 def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
-    """The office-year, reused while no figure has changed (treat it as read-only)."""
-    if session.info.get("no_cache"):
+    """The office-year, from the session's figure cache when it carries one (treat it as
+    read-only)."""
+    cache = figure_cache(session)
+    if cache is None:
         return YearData(session, opd_id, tahun)
-    pool_id, pool = cache_key(session)
-    key = (pool_id, opd_id, tahun)
-    version = data_version(session)
-    hit = _YEAR_CACHE.get(key)
-    if hit is not None and hit[0] is pool and hit[1] == version:
-        return hit[2]
-    data = YearData(session, opd_id, tahun)
-    _detach(session, [*data.nodes.values(), *data.real.values(), *data.sasaran.values()])
-    _detach(session, [p for rows in data.plans.values() for p in rows])
-    if len(_YEAR_CACHE) >= _YEAR_CACHE_MAX:
-        _YEAR_CACHE.pop(next(iter(_YEAR_CACHE)))
-    _YEAR_CACHE[key] = (pool, version, data)
-    return data
+    return cache.year(session, opd_id, tahun, lambda: YearData(session, opd_id, tahun))
 
 
 def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]

@@ -1,7 +1,10 @@
 """Reporting deadlines, and the decision of which reminders are due at a given moment.
 
 No Telegram here: :func:`due_reminders` is a pure function of the database and ``now``,
-so the bot, the tests and a second process all reach the same answer.
+so the bot, the tests and a second process all reach the same answer. It returns typed
+values (who, which quarter, which deadline, which kind, what is missing); the words and their
+formatting are the bot's (``bot/views/reminders.py``), and so is :func:`describe_reminders`'
+outlook for /pengingat.
 
 Rules (DESIGN.md and the reminders issue):
 
@@ -29,9 +32,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from html import escape
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_
@@ -53,7 +56,7 @@ from storage.data.models import (
     UserStatus,
     utcnow,
 )
-from storage.domain.numbers import ParseError, format_tanggal, format_waktu
+from storage.domain.numbers import ParseError, format_tanggal
 from storage.domain.periods import day_after_quarter, roman
 from storage.domain.policy import is_asked_to_verify
 from storage.services.queries import (
@@ -71,8 +74,6 @@ GROUP_SETTING = "grup_kantor_chat_id"
 HOLIDAY_SETTING = "hari_libur"  # "2026-12-25, 2026-12-26": days that are not working days
 DEFAULT_MAX_OVERDUE = 10
 VERIFY_AFTER_WORKING_DAYS = 2
-MAX_LISTED = 8  # sub kegiatan listed in a reminder before "dan N lainnya"
-BUTTON_LABEL = "Lapor sekarang"
 
 PRE_DEADLINE = (("H-7", 7), ("H-3", 3), ("H-1", 1), ("H", 0))
 OVERDUE_PREFIX = "telat:"
@@ -518,26 +519,84 @@ def blocked_telegram_ids(session: Session) -> set[int]:
 # --- what is due --------------------------------------------------------------------------------
 
 
+class Audience(StrEnum):
+    OPERATOR = "operator"
+    KEPALA = "kepala"
+    VERIFIKATOR = "verifikator"
+    GRUP = "grup"
+
+
+@dataclass(frozen=True)
+class OperatorNotice:
+    """An operator's bidang has not submitted the quarter (H-7 … H, then overdue)."""
+
+    nama: str  # the operator's name; may be blank
+    bidang: str
+    window: Window
+    today: date
+    late_working_days: int  # working days since the deadline (0 before or on it)
+    returned: bool  # the earlier submission was sent back (dikembalikan)
+    missing: tuple[str, ...]  # sub kegiatan without a realisation for the quarter
+    total: int  # sub kegiatan of the bidang in the quarter
+
+
+@dataclass(frozen=True)
+class LateBidang:
+    nama: str
+    status: StatusLaporan | None  # None: no report started
+
+
+@dataclass(frozen=True)
+class DigestNotice:
+    """The kepala's H+1 summary of the bidang that have not submitted."""
+
+    nama: str
+    window: Window
+    now: datetime  # WIB
+    late: tuple[LateBidang, ...]
+    done: tuple[str, ...]  # bidang that submitted
+    total: int
+
+
+@dataclass(frozen=True)
+class GroupNotice:
+    """The office group's notice on H and H+1."""
+
+    window: Window
+    today: date
+    late: tuple[str, ...]  # bidang that have not submitted
+
+
+@dataclass(frozen=True)
+class VerifyNotice:
+    """A submission has waited more than VERIFY_AFTER_WORKING_DAYS working days."""
+
+    nama: str
+    tahun: int
+    triwulan: int
+    bidang: str
+    submitted: datetime  # WIB
+    after_working_days: int
+
+
+Notice = OperatorNotice | DigestNotice | GroupNotice | VerifyNotice
+
+
 @dataclass(frozen=True)
 class Reminder:
-    """One message to send: to whom, what, and under which key it is recorded."""
+    """One message to send: to whom, about what, and under which key it is recorded."""
 
     kind: str
     tahun: int
     triwulan: int
     chat_id: int
     telegram_id: int | None  # None for the office group
-    text: str
-    button_data: str | None = None  # "Lapor sekarang" → lp:new:<tahun>.<tw>:go (bot/handlers/lapor)
-    audience: str = "operator"  # operator | kepala | verifikator | grup
+    notice: Notice
+    audience: Audience = Audience.OPERATOR
 
     @property
     def key(self) -> tuple[str, int, int, int]:
         return self.kind, self.tahun, self.triwulan, self.chat_id
-
-    @property
-    def button_label(self) -> str | None:
-        return BUTTON_LABEL if self.button_data else None
 
 
 @dataclass
@@ -547,9 +606,9 @@ class _Candidate:
     triwulan: int
     chat_id: int
     telegram_id: int | None
-    audience: str
-    # Deferred: a text may need a year's plan loaded, so only reminders still due build one.
-    build: Callable[[], tuple[str, str | None]] = field(repr=False)
+    audience: Audience
+    # Deferred: a notice may need a year's plan loaded, so only reminders still due build one.
+    build: Callable[[], Notice] = field(repr=False)
 
     @property
     def key(self) -> tuple[str, int, int, int]:
@@ -581,7 +640,7 @@ def due_reminders(
     reachable = [p for p in people if p.reachable]
     planned_years = set(years_with_data(session, opd_id))
     group = group_chat_id(session)
-    texts = _Texts(session, opd_id, now_wib)
+    notices = _Notices(session, opd_id, now_wib)
     cands: list[_Candidate] = []
 
     for w in windows_around(session, opd_id=opd_id, today=today):
@@ -606,8 +665,8 @@ def due_reminders(
                             w.triwulan,
                             p.telegram_id,
                             p.telegram_id,
-                            "operator",
-                            lambda p=p, w=w, s=by_id[p.bidang_id]: texts.operator(p, w, s, hol),
+                            Audience.OPERATOR,
+                            lambda p=p, w=w, s=by_id[p.bidang_id]: notices.operator(p, w, s, hol),
                         )
                     )
 
@@ -621,8 +680,8 @@ def due_reminders(
                             w.triwulan,
                             p.telegram_id,
                             p.telegram_id,
-                            "kepala",
-                            lambda p=p, w=w, st=statuses: texts.digest(p, w, st),
+                            Audience.KEPALA,
+                            lambda p=p, w=w, st=statuses: notices.digest(p, w, st),
                         )
                     )
 
@@ -636,13 +695,13 @@ def due_reminders(
                         w.triwulan,
                         group,
                         None,
-                        "grup",
-                        lambda w=w, st=statuses: texts.group(w, st),
+                        Audience.GRUP,
+                        lambda w=w, st=statuses: notices.group(w, st),
                     )
                 )
 
     if working:
-        cands.extend(_verification_candidates(session, opd_id, today, reachable, hol, texts))
+        cands.extend(_verification_candidates(session, opd_id, today, reachable, hol, notices))
 
     if not cands:
         return []
@@ -651,11 +710,8 @@ def due_reminders(
     for c in cands:
         if c.key in sent:
             continue
-        text, button = c.build()
         out.append(
-            Reminder(
-                c.kind, c.tahun, c.triwulan, c.chat_id, c.telegram_id, text, button, c.audience
-            )
+            Reminder(c.kind, c.tahun, c.triwulan, c.chat_id, c.telegram_id, c.build(), c.audience)
         )
     return out
 
@@ -666,7 +722,7 @@ def _verification_candidates(
     today: date,
     reachable: Sequence[Person],
     hol: frozenset[date],
-    texts: _Texts,
+    notices: _Notices,
 ) -> list[_Candidate]:
     # Reminded are those who were asked to verify (policy.is_asked_to_verify, as
     # submission.verifiers): every reachable verifikator and kepala but the submitter.
@@ -711,8 +767,8 @@ def _verification_candidates(
                     p.triwulan,
                     v.telegram_id,
                     v.telegram_id,
-                    "verifikator",
-                    lambda v=v, p=p, b=b, s=submitted: texts.verify(v, p, b, s),
+                    Audience.VERIFIKATOR,
+                    lambda v=v, p=p, b=b, s=submitted: notices.verify(v, p, b, s),
                 )
             )
     return out
@@ -727,36 +783,11 @@ def _already_sent(session: Session, kinds: set[str]) -> set[tuple[str, int, int,
     return {(k, y, t, c) for k, y, t, c in rows}
 
 
-# --- texts ------------------------------------------------------------------------------------
+# --- what a notice says -------------------------------------------------------------------------
 
 
-def _short(name: str, width: int = 90) -> str:
-    name = " ".join(name.split())
-    if len(name) <= width:
-        return name
-    return name[: width - 1].rsplit(" ", 1)[0] + "…"
-
-
-def _bullets(items: Sequence[str], limit: int = MAX_LISTED) -> str:
-    lines = [f"• {escape(_short(i))}" for i in items[:limit]]
-    if len(items) > limit:
-        lines.append(f"• … dan {len(items) - limit} lainnya")
-    return "\n".join(lines)
-
-
-def _salam(nama: str, fallback: str) -> str:
-    return f"Yth. Bapak/Ibu {escape(nama) if nama.strip() else fallback},"
-
-
-_STATUS_WORDS = {
-    None: "belum mengajukan laporan",
-    StatusLaporan.DRAFT: "belum mengajukan laporan (masih draf)",
-    StatusLaporan.DIKEMBALIKAN: "laporan dikembalikan, belum diajukan ulang",
-}
-
-
-class _Texts:
-    """Reminder texts; loads a year's plan at most once, and only when a text needs it."""
+class _Notices:
+    """Builds the notices; loads a year's plan at most once, and only when a notice needs it."""
 
     def __init__(self, session: Session, opd_id: int, now_wib: datetime) -> None:
         self.session, self.opd_id, self.now = session, opd_id, now_wib
@@ -777,113 +808,43 @@ class _Texts:
                 out.append(n.nama)
         return out, len(leaves)
 
-    def operator(
-        self, p: Person, w: Window, s: StatusRow, hol: frozenset[date]
-    ) -> tuple[str, str | None]:
-        bidang = escape(s.bidang.nama)
-        tenggat = format_tanggal(w.tenggat)
-        days = (w.tenggat - self.today).days
-        lines = [f"<b>Pengingat pelaporan {w.label}</b>", ""]
-        salam = _salam(p.nama, f"operator bidang {bidang}")
-        if days > 0:
-            sisa = "besok" if days == 1 else f"{days} hari lagi"
-            lines.append(
-                f"{salam}\nbatas akhir pelaporan bidang <b>{bidang}</b> untuk <b>{w.label}</b> "
-                f"adalah <b>{tenggat}</b> ({sisa})."
-            )
-            closing = "Mohon laporan diajukan sebelum batas waktu tersebut. Terima kasih."
-        elif days == 0:
-            lines.append(
-                f"{salam}\nhari ini, <b>{tenggat}</b>, adalah batas akhir pelaporan bidang "
-                f"<b>{bidang}</b> untuk <b>{w.label}</b>."
-            )
-            closing = "Mohon laporan diajukan hari ini. Terima kasih."
-        else:
-            late = working_days_between(w.tenggat, self.today, hol)
-            ago = f"{late} hari kerja yang lalu" if late else "baru saja"
-            lines.append(
-                f"{salam}\nbatas akhir pelaporan bidang <b>{bidang}</b> untuk <b>{w.label}</b> "
-                f"telah lewat pada <b>{tenggat}</b> ({ago}), dan laporannya belum kami terima."
-            )
-            closing = (
-                "Mohon laporan segera diajukan. Bila ada kendala, silakan hubungi Sekretariat. "
-                "Terima kasih."
-            )
-        lines.append("")
-        if s.status == StatusLaporan.DIKEMBALIKAN:
-            lines.append(
-                "Laporan yang diajukan sebelumnya <b>dikembalikan</b> oleh verifikator. Mohon "
-                "diperbaiki lalu diajukan kembali."
-            )
+    def operator(self, p: Person, w: Window, s: StatusRow, hol: frozenset[date]) -> OperatorNotice:
+        late = working_days_between(w.tenggat, self.today, hol) if self.today > w.tenggat else 0
         missing, total = self.missing(s.bidang.id, w.tahun, w.triwulan)  # type: ignore[arg-type]
-        if missing:
-            lines.append(f"Sub kegiatan yang belum berisi realisasi {w.label} ({len(missing)}):")
-            lines.append(_bullets(missing))
-        elif total:
-            lines.append(
-                "Semua sub kegiatan sudah berisi angka, tetapi bidang ini "
-                f"belum mengajukan laporan {w.label}."
-            )
-        else:
-            lines.append(f"Bidang {bidang} belum mengajukan laporan {w.label}.")
-        lines += ["", closing]
-        return "\n".join(lines), f"lp:new:{w.tahun}.{w.triwulan}:go"
-
-    def digest(self, p: Person, w: Window, statuses: Sequence[StatusRow]) -> tuple[str, str | None]:
-        late = [s for s in statuses if not s.reported]
-        done = [escape(s.bidang.nama) for s in statuses if s.reported]
-        lines = [f"<b>Rekap pelaporan {w.label}</b>", "", _salam(p.nama, "Kepala Dinas")]
-        if late:
-            lines.append(
-                f"batas akhir pelaporan {w.label} jatuh pada {format_tanggal(w.tenggat)}. Hingga "
-                f"{format_waktu(self.now)}, {len(late)} dari {len(statuses)} bidang belum "
-                "mengajukan laporan:"
-            )
-            lines += [
-                f"• {escape(s.bidang.nama)} — {_STATUS_WORDS.get(s.status, 'belum mengajukan')}"
-                for s in late
-            ]
-            if done:
-                lines.append(f"\nSudah mengajukan: {', '.join(done)}.")
-            lines.append("\nOperator bidang yang terlambat menerima pengingat setiap hari kerja.")
-        else:
-            lines.append(
-                f"seluruh {len(statuses)} bidang telah mengajukan laporan {w.label} hingga batas "
-                f"akhir {format_tanggal(w.tenggat)}. Terima kasih."
-            )
-        return "\n".join(lines), None
-
-    def group(self, w: Window, statuses: Sequence[StatusRow]) -> tuple[str, str | None]:
-        late = [escape(s.bidang.nama) for s in statuses if not s.reported]
-        tenggat = format_tanggal(w.tenggat)
-        if w.tenggat == self.today:
-            head = f"Hari ini, <b>{tenggat}</b>, adalah batas akhir pelaporan <b>{w.label}</b>."
-        elif w.tenggat > self.today:
-            head = f"Batas akhir pelaporan <b>{w.label}</b> adalah <b>{tenggat}</b>."
-        else:
-            head = f"Batas akhir pelaporan <b>{w.label}</b> ({tenggat}) telah lewat."
-        if late:
-            body = (
-                f"Bidang yang belum mengajukan laporan: {', '.join(late)}.\n"
-                "Mohon operator bidang tersebut segera mengajukan laporan melalui bot ini. "
-                "Terima kasih."
-            )
-        else:
-            body = "Seluruh bidang telah mengajukan laporan. Terima kasih atas kerja samanya."
-        return f"<b>Pelaporan {w.label}</b>\n\n{head}\n{body}", None
-
-    def verify(
-        self, v: Person, p: Pelaporan, b: Bidang, submitted: datetime
-    ) -> tuple[str, str | None]:
-        text = (
-            "<b>Laporan menunggu pemeriksaan</b>\n\n"
-            f"{_salam(v.nama, 'verifikator')}\n"
-            f"laporan <b>{label(p.tahun, p.triwulan)}</b> bidang <b>{escape(b.nama)}</b> "
-            f"diajukan pada {format_waktu(submitted)} dan sudah lebih dari "
-            f"{VERIFY_AFTER_WORKING_DAYS} hari kerja menunggu pemeriksaan. Mohon laporan "
-            "tersebut segera diperiksa. Terima kasih."
+        return OperatorNotice(
+            nama=p.nama,
+            bidang=s.bidang.nama,
+            window=w,
+            today=self.today,
+            late_working_days=late,
+            returned=s.status == StatusLaporan.DIKEMBALIKAN,
+            missing=tuple(missing),
+            total=total,
         )
-        return text, None
+
+    def digest(self, p: Person, w: Window, statuses: Sequence[StatusRow]) -> DigestNotice:
+        return DigestNotice(
+            nama=p.nama,
+            window=w,
+            now=self.now,
+            late=tuple(LateBidang(s.bidang.nama, s.status) for s in statuses if not s.reported),
+            done=tuple(s.bidang.nama for s in statuses if s.reported),
+            total=len(statuses),
+        )
+
+    def group(self, w: Window, statuses: Sequence[StatusRow]) -> GroupNotice:
+        late = tuple(s.bidang.nama for s in statuses if not s.reported)
+        return GroupNotice(window=w, today=self.today, late=late)
+
+    def verify(self, v: Person, p: Pelaporan, b: Bidang, submitted: datetime) -> VerifyNotice:
+        return VerifyNotice(
+            nama=v.nama,
+            tahun=p.tahun,
+            triwulan=p.triwulan,
+            bidang=b.nama,
+            submitted=submitted,
+            after_working_days=VERIFY_AFTER_WORKING_DAYS,
+        )
 
 
 # --- recording what was sent ------------------------------------------------------------------
@@ -936,6 +897,31 @@ def finish_sent(
 # --- what a person will be reminded of (for /pengingat) -------------------------------------------
 
 
+@dataclass(frozen=True)
+class WindowOutlook:
+    """One reporting window as a person's reminders will treat it."""
+
+    window: Window
+    planned: bool  # the year has a plan; without one nothing is reminded
+    digest_day: date  # H+1: the kepala's digest
+    reported_bidang: str | None = None  # operator: their bidang submitted already (its name)
+    upcoming: tuple[Slot, ...] = ()  # operator: the H-7 … H reminders still to come
+
+
+@dataclass(frozen=True)
+class ReminderOutlook:
+    """What a person will be reminded of (/pengingat). ``role is None``: not an active user."""
+
+    role: Role | None
+    muted: bool = False
+    reminder_time: time = time(8, 0)
+    max_overdue: int = DEFAULT_MAX_OVERDUE
+    group_registered: bool = False  # admin: the office group for the H and H+1 notices
+    waiting: int = 0  # verifikator: submissions waiting for a decision
+    after_working_days: int = VERIFY_AFTER_WORKING_DAYS
+    windows: tuple[WindowOutlook, ...] = ()
+
+
 def describe_reminders(
     session: Session,
     *,
@@ -944,88 +930,56 @@ def describe_reminders(
     now: datetime,
     reminder_time: time,
     max_overdue: int = DEFAULT_MAX_OVERDUE,
-) -> tuple[str, bool]:
-    """What ``telegram_id`` will be reminded of, in Indonesian, and whether they muted it."""
+) -> ReminderOutlook:
+    """What ``telegram_id`` will be reminded of, and whether they muted it."""
     now_wib = _as_wib(now)
     today = now_wib.date()
     person = next((p for p in _people(session, opd_id) if p.telegram_id == telegram_id), None)
     if person is None:
-        return "Anda belum terdaftar sebagai pengguna aktif.", False
+        return ReminderOutlook(role=None)
     hol = holidays(session)
-    jam = reminder_time.strftime("%H.%M")
-    lines = ["<b>Pengingat pelaporan</b>", ""]
+    base = ReminderOutlook(
+        role=person.role,
+        muted=person.muted,
+        reminder_time=reminder_time,
+        max_overdue=max_overdue,
+    )
     if person.role == Role.ADMIN:
-        group = group_chat_id(session)
-        lines.append(
-            "Sebagai admin, Anda tidak menerima pengingat pribadi. Batas akhir pelaporan dapat "
-            "diubah dengan /jadwal."
-        )
-        lines.append(
-            "Grup kantor sudah terdaftar untuk pengumuman hari H dan H+1."
-            if group is not None
-            else "Grup kantor belum terdaftar: kirim /grupkantor di grup kantor untuk "
-            "menerima pengumuman hari H dan H+1."
-        )
-        return "\n".join(lines), person.muted
-    if person.muted:
-        lines.append(
-            "Pengingat untuk Anda sedang <b>dimatikan</b>: tidak ada pengingat yang dikirim "
-            "kepada Anda sampai dinyalakan kembali."
-        )
-    else:
-        lines.append(f"Pengingat untuk Anda <b>aktif</b>; dikirim pukul {jam} WIB.")
-    lines.append("")
+        return replace(base, group_registered=group_chat_id(session) is not None)
     if person.role == Role.VERIFIKATOR:
         waiting = session.exec(
             select(Pelaporan.id)
             .join(Bidang, Bidang.id == Pelaporan.bidang_id)  # type: ignore[arg-type]
             .where(Bidang.opd_id == opd_id, Pelaporan.status == StatusLaporan.DIAJUKAN)
         ).all()
-        lines.append(
-            "Anda diingatkan bila sebuah laporan menunggu pemeriksaan lebih dari "
-            f"{VERIFY_AFTER_WORKING_DAYS} hari kerja. Saat ini {len(waiting)} laporan "
-            "menunggu pemeriksaan."
-        )
-        return "\n".join(lines), person.muted
+        return replace(base, waiting=len(waiting))
     planned = set(years_with_data(session, opd_id))
     shown = [
         w
         for w in windows_around(session, opd_id=opd_id, today=today)
         if window_end(w, max_overdue, hol) >= today
     ][:2]
+    windows = []
     for w in shown:
-        lines.append(
-            f"<b>{w.label}</b>: dibuka {format_tanggal(w.buka)}, batas akhir "
-            f"<b>{format_tanggal(w.tenggat)}</b>."
-        )
-        if w.tahun not in planned:
-            lines.append(
-                f"Tahun {w.tahun} belum memiliki rencana (program dan pagu); pengingat baru "
-                "dikirim setelah admin menyiapkannya."
+        outlook = WindowOutlook(w, w.tahun in planned, digest_day(w, hol))
+        if outlook.planned and person.role == Role.OPERATOR:
+            outlook = _operator_outlook(
+                session, opd_id, person, outlook, now_wib, reminder_time, hol
             )
-        elif person.role == Role.KEPALA:
-            lines.append(
-                "Rekap bidang yang belum melapor dikirim pada "
-                f"{format_tanggal(digest_day(w, hol))} pukul {jam} WIB."
-            )
-        else:
-            lines += _operator_outlook(
-                session, opd_id, person, w, now_wib, reminder_time, hol, max_overdue
-            )
-        lines.append("")
-    return "\n".join(lines).rstrip(), person.muted
+        windows.append(outlook)
+    return replace(base, windows=tuple(windows))
 
 
 def _operator_outlook(
     session: Session,
     opd_id: int,
     person: Person,
-    w: Window,
+    outlook: WindowOutlook,
     now_wib: datetime,
     reminder_time: time,
     hol: frozenset[date],
-    max_overdue: int,
-) -> list[str]:
+) -> WindowOutlook:
+    w = outlook.window
     row = next(
         (
             s
@@ -1035,32 +989,10 @@ def _operator_outlook(
         None,
     )
     if row is not None and row.reported:
-        return [
-            f"Laporan bidang {escape(row.bidang.nama)} sudah diajukan; tidak ada pengingat "
-            "untuk triwulan ini."
-        ]
-    words = {
-        "H-7": "7 hari sebelum batas akhir",
-        "H-3": "3 hari sebelum batas akhir",
-        "H-1": "sehari sebelum batas akhir",
-    }
-    upcoming = [
+        return replace(outlook, reported_bidang=row.bidang.nama)
+    upcoming = tuple(
         s
         for s in operator_slots(w, 0, hol)
         if datetime.combine(s.day, reminder_time, WIB) > now_wib
-    ]
-    jam = reminder_time.strftime("%H.%M")
-    overdue = (
-        f"Setelah batas akhir: setiap hari kerja pukul {jam} WIB, paling banyak {max_overdue} "
-        "kali, selama laporan belum diajukan."
     )
-    if not upcoming:
-        return [overdue]
-    return [
-        "Pengingat berikutnya:",
-        *(
-            f"• {format_tanggal(s.day)} pukul {jam} WIB ({words.get(s.kind, 'hari batas akhir')})"
-            for s in upcoming
-        ),
-        overdue,
-    ]
+    return replace(outlook, upcoming=upcoming)
