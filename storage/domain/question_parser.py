@@ -245,10 +245,10 @@ class _Index:
         self.node_tokens: dict[int, frozenset[str]] = {}
         self.postings: dict[str, list[int]] = {}
         for i in self.nodes:
-            toks = frozenset(t for a in (entries[i].name, *entries[i].aliases)
-                             for t in _content_tokens(a))  # fmt: skip
-            self.node_tokens[i] = toks
-            for t in toks:
+            node_toks = frozenset(t for a in (entries[i].name, *entries[i].aliases)
+                                  for t in _content_tokens(a))  # fmt: skip
+            self.node_tokens[i] = node_toks
+            for t in node_toks:
                 self.postings.setdefault(t, []).append(i)
         n = max(len(self.nodes), 1)
         self.idf = {t: math.log(1 + n / len(p)) for t, p in self.postings.items()}

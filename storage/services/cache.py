@@ -99,7 +99,7 @@ class FigureCache:
         pool, version = _pool(session), data_version(session)
         hit = self._years.get(key)
         if hit is not None and hit[0] is pool and hit[1] == version:
-            return hit[2]  # type: ignore[no-any-return]
+            return hit[2]
         data = build()
         rows = [
             *getattr(data, "nodes", {}).values(),
@@ -119,7 +119,7 @@ class FigureCache:
         pool, version = _pool(session), data_version(session)
         hit = self._small.get(key)
         if hit is not None and hit[0] is pool and hit[1] == version:
-            return hit[2]  # type: ignore[no-any-return]
+            return hit[2]
         value = build()
         _detach(session, value)
         if key not in self._small and len(self._small) >= self.max_small:

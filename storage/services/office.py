@@ -19,7 +19,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.data.audit import record
 from storage.data.models import (
@@ -50,6 +50,8 @@ DEFAULT_BIDANG: BidangSpec = (
     ["sekretariat", "sekre", "sekretaris", "kesekretariatan", "umum"],
     [1],
 )
+
+CellValue = str | int | float | None  # what the template writes into a cell
 
 
 class SetupError(ValueError):
@@ -85,7 +87,7 @@ def the_only_office(session: Session) -> PerangkatDaerah:
     Raises ``NoOffice`` when there is none and ``SeveralOffices`` when there are more,
     rather than silently picking the first.
     """
-    offices = list(session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).all())
+    offices = list(session.exec(select(PerangkatDaerah).order_by(col(PerangkatDaerah.id))).all())
     if not offices:
         raise NoOffice(
             "Basis data belum berisi perangkat daerah. Buat dulu dengan: "
@@ -429,8 +431,8 @@ def _write_plan_sheet(
     ws: Worksheet, opd: PerangkatDaerah, tahun: int, rows: list[_SasaranRow]
 ) -> None:
     ws.title = SHEET_PLAN
-    for col, width in _WIDTHS.items():
-        ws.column_dimensions[get_column_letter(col)].width = width
+    for column, width in _WIDTHS.items():
+        ws.column_dimensions[get_column_letter(column)].width = width
     title_font = Font(size=12, bold=True)
     # Single cells in column A: the importer takes the office from the line right above
     # the title, and the quarter and year from the title.
@@ -440,26 +442,26 @@ def _write_plan_sheet(
     top, sub, numbers = 4, 5, 6
     bold = Font(bold=True)
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for col in range(1, NCOLS + 1):
+    for column in range(1, NCOLS + 1):
         for r in (top, sub, numbers):
-            c = ws.cell(row=r, column=col)
+            c = ws.cell(row=r, column=column)
             c.border = _BORDER
             c.alignment = center
             if r != numbers:
                 c.font = bold
                 c.fill = _HEADER_FILL
-        ws.cell(row=numbers, column=col, value=col)
-    for col, text in HEADERS:
-        ws.cell(row=top, column=col, value=text)
-        if 4 <= col <= 11:
-            ws.cell(row=sub, column=col, value="T")
-            ws.cell(row=sub, column=col + 1, value="R")
+        ws.cell(row=numbers, column=column, value=column)
+    for column, text in HEADERS:
+        ws.cell(row=top, column=column, value=text)
+        if 4 <= column <= 11:
+            ws.cell(row=sub, column=column, value="T")
+            ws.cell(row=sub, column=column + 1, value="R")
     ws.row_dimensions[top].height = 60
 
     r = _FIRST_DATA_ROW
     wrap = Alignment(wrap_text=True, vertical="top")
     for sas in rows:
-        values: dict[int, object] = {1: sas.nomor, 2: sas.teks or "-", 3: sas.indikator or None}
+        values: dict[int, CellValue] = {1: sas.nomor, 2: sas.teks or "-", 3: sas.indikator or None}
         if sas.example:
             values[22] = EXAMPLE_MARK
         _write_row(ws, r, values, sas.example, wrap, bold_from=1)
@@ -497,27 +499,27 @@ def _write_plan_sheet(
     ws.add_data_validation(money)
     for row in range(r, last + 1):
         ws.cell(row=row, column=20).number_format = MONEY_FORMAT
-    ws.freeze_panes = ws.cell(row=_FIRST_DATA_ROW, column=1)
+    ws.freeze_panes = f"A{_FIRST_DATA_ROW}"
     ws.sheet_view.zoomScale = 90
 
 
 def _write_row(
     ws: Worksheet,
     r: int,
-    values: dict[int, object],
+    values: dict[int, CellValue],
     example: bool,
     name_alignment: Alignment,
     *,
     bold_from: int | None,
 ) -> None:
-    for col in range(1, NCOLS + 1):
-        c = ws.cell(row=r, column=col, value=values.get(col))
+    for column in range(1, NCOLS + 1):
+        c = ws.cell(row=r, column=column, value=values.get(column))
         c.border = _BORDER
-        c.alignment = name_alignment if col == 16 else Alignment(wrap_text=True, vertical="top")
-        if col == 20:
+        c.alignment = name_alignment if column == 16 else Alignment(wrap_text=True, vertical="top")
+        if column == 20:
             c.number_format = MONEY_FORMAT
             c.alignment = Alignment(horizontal="right", vertical="top")
-        if bold_from is not None and col >= bold_from and col in (1, 2, 3, 16, 17, 18, 20):
+        if bold_from is not None and column >= bold_from and column in (1, 2, 3, 16, 17, 18, 20):
             c.font = Font(bold=True)
         if example:
             c.fill = _EXAMPLE_FILL
@@ -660,7 +662,7 @@ def copy_year(session: Session, *, opd_id: int, dari: int, ke: int, actor: str) 
         for ind in session.exec(
             select(IndikatorSasaran)
             .where(IndikatorSasaran.sasaran_id.in_(list(src.sasaran)))  # type: ignore[attr-defined]
-            .order_by(IndikatorSasaran.id)
+            .order_by(col(IndikatorSasaran.id))
         ).all():
             session.add(
                 IndikatorSasaran(
@@ -796,7 +798,7 @@ def later_plans(session: Session, *, node_id: int, tw: int) -> list[NodePlan]:
         session.exec(
             select(NodePlan)
             .where(NodePlan.node_id == node_id, NodePlan.triwulan > tw)
-            .order_by(NodePlan.triwulan)
+            .order_by(col(NodePlan.triwulan))
         ).all()
     )
 

@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import TypeVar
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.data.models import (
     Bidang,
@@ -123,10 +123,12 @@ class YearData:
         self.real: dict[tuple[int, int], Realisasi] = {}
         if ids:
             for p in session.exec(
-                select(NodePlan).where(NodePlan.node_id.in_(ids)).order_by(NodePlan.triwulan)  # type: ignore[union-attr]
+                select(NodePlan)
+                .where(col(NodePlan.node_id).in_(ids))
+                .order_by(col(NodePlan.triwulan))
             ).all():
                 self.plans.setdefault(p.node_id, []).append(p)
-            for r in session.exec(select(Realisasi).where(Realisasi.node_id.in_(ids))).all():  # type: ignore[union-attr]
+            for r in session.exec(select(Realisasi).where(col(Realisasi.node_id).in_(ids))).all():
                 self.real[(r.node_id, r.triwulan)] = r
         self.sasaran: dict[int, Sasaran] = {
             s.id: s  # type: ignore[misc]
@@ -254,7 +256,7 @@ def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
     weights = [(f.fisik, f.pagu or 0) for f in figs]
     total_w = sum(w for _, w in weights)
     if figs and all(v is not None for v, _ in weights) and total_w:
-        fisik = round(sum(v * w for v, w in weights) / total_w, 2)  # type: ignore[operator]
+        fisik = round(sum(v * w for v, w in weights) / total_w, 2)
     return Figure(pagu, realisasi, fisik, missing=missing)
 
 
@@ -272,7 +274,9 @@ def list_bidang(session: Session, opd_id: int) -> list[Bidang]:
 def _list_bidang(session: Session, opd_id: int) -> list[Bidang]:
     return list(
         session.exec(
-            select(Bidang).where(Bidang.opd_id == opd_id).order_by(Bidang.urutan, Bidang.id)
+            select(Bidang)
+            .where(col(Bidang.opd_id) == opd_id)
+            .order_by(col(Bidang.urutan), col(Bidang.id))
         ).all()
     )
 
@@ -466,7 +470,7 @@ def capaian_kinerja(
     sasaran = session.exec(
         select(Sasaran)
         .where(Sasaran.opd_id == opd_id, Sasaran.tahun == tahun)
-        .order_by(Sasaran.nomor)
+        .order_by(col(Sasaran.nomor))
     ).all()
     if bidang_id is not None:
         sasaran = [s for s in sasaran if s.bidang_id == bidang_id]
@@ -480,7 +484,7 @@ def capaian_kinerja(
         inds = session.exec(
             select(IndikatorSasaran)
             .where(IndikatorSasaran.sasaran_id == s.id)
-            .order_by(IndikatorSasaran.urutan)
+            .order_by(col(IndikatorSasaran.urutan))
         ).all()
         for ind in inds:
             vals = session.exec(
@@ -517,7 +521,7 @@ def narasi(
         select(Narasi, Sasaran)
         .join(Sasaran, Sasaran.id == Narasi.sasaran_id)  # type: ignore[arg-type]
         .where(Sasaran.opd_id == opd_id, Sasaran.tahun == tahun, Narasi.triwulan == tw)
-        .order_by(Sasaran.nomor, Narasi.urutan)
+        .order_by(col(Sasaran.nomor), col(Narasi.urutan))
     )
     if bidang_id is not None:
         q = q.where(Sasaran.bidang_id == bidang_id)

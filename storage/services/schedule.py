@@ -35,11 +35,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.data.models import (
     AppUser,
@@ -338,7 +339,7 @@ def windows_around(session: Session, *, opd_id: int, today: date) -> list[Window
             Jadwal.opd_id == opd_id,
             or_(
                 Jadwal.tahun.in_(years),  # type: ignore[attr-defined]
-                Jadwal.tenggat >= today - timedelta(days=60),
+                col(Jadwal.tenggat) >= today - timedelta(days=60),
             ),
         )
     ).all()
@@ -415,6 +416,8 @@ def _people(session: Session, opd_id: int) -> list[Person]:
     ).all()
     out = []
     for u, pref in rows:
+        if u.role is None:
+            continue
         role = Role(u.role)
         if role == Role.OPERATOR and u.bidang_id not in bidang_ids:
             continue
@@ -666,7 +669,7 @@ def due_reminders(
                             p.telegram_id,
                             p.telegram_id,
                             Audience.OPERATOR,
-                            lambda p=p, w=w, s=by_id[p.bidang_id]: notices.operator(p, w, s, hol),
+                            partial(notices.operator, p, w, by_id[p.bidang_id], hol),
                         )
                     )
 
@@ -681,7 +684,7 @@ def due_reminders(
                             p.telegram_id,
                             p.telegram_id,
                             Audience.KEPALA,
-                            lambda p=p, w=w, st=statuses: notices.digest(p, w, st),
+                            partial(notices.digest, p, w, statuses),
                         )
                     )
 
@@ -696,7 +699,7 @@ def due_reminders(
                         group,
                         None,
                         Audience.GRUP,
-                        lambda w=w, st=statuses: notices.group(w, st),
+                        partial(notices.group, w, statuses),
                     )
                 )
 
@@ -768,7 +771,7 @@ def _verification_candidates(
                     v.telegram_id,
                     v.telegram_id,
                     Audience.VERIFIKATOR,
-                    lambda v=v, p=p, b=b, s=submitted: notices.verify(v, p, b, s),
+                    partial(notices.verify, v, p, b, submitted),
                 )
             )
     return out
