@@ -14,6 +14,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.cli.main import main
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Narasi, Realisasi
 from storage.files.demo import SEED_FILE
@@ -227,3 +228,30 @@ def test_a_complete_corrected_copy_replaces_a_reopened_quarter(
     assert [r.status for r in result.reports] == ["tidak berubah", "diganti", "tidak berubah"]
     assert [c.bidang for c in result.reports[1].changes if c.figures_changed] == ["Sekretariat"]
     assert _tw3_figures(seeded)[0] == 52
+
+
+def test_cli_import_of_a_file_cut_mid_line(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cut = workdir / "potong.txt"
+    cut.write_bytes(SEED_FILE.read_bytes()[:23934])  # ends inside a sasaran's T/R row
+    assert main(["import", str(cut)]) == 0
+    out = capsys.readouterr()
+    assert "Traceback" not in out.err and "IntegrityError" not in out.err
+    assert "sudah ada di baris sebelumnya; baris ini dilewati (berkas terpotong?)" in out.out
+
+
+def test_cli_coba_and_ganti(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["summary", "--tahun", "2022", "--tw", "3"]) == 0  # fills the demo data
+    capsys.readouterr()
+    assert main(["summary", "--tahun", "2022", "--tw", "3"]) == 0
+    before = capsys.readouterr().out
+    t = _truncated(workdir)
+    assert main(["import", str(t)]) == 1
+    err = capsys.readouterr().err
+    assert "sudah disetujui" in err and "Basis data tidak berubah." in err
+    assert main(["import", "--coba", str(t)]) == 1
+    out = capsys.readouterr().out
+    assert "Perubahan TW III 2022 per bidang:" in out and "(--coba)" in out
+    assert main(["summary", "--tahun", "2022", "--tw", "3"]) == 0
+    assert capsys.readouterr().out == before

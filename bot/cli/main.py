@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.settings import Settings
 from storage.data import db
@@ -94,6 +94,15 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         )
     except BadFileError as exc:
         print(f"Gagal mengimpor: {exc}", file=sys.stderr)
+        print("Basis data tidak berubah.", file=sys.stderr)
+        return 1
+    except IntegrityError:
+        # The importer skips the known causes (rows repeated or cut); this is the last line.
+        print(
+            f"Gagal mengimpor: isi {Path(args.file).name} bertentangan dengan data tersimpan "
+            "(baris ganda atau terpotong?). Periksa berkasnya, lalu coba dengan --coba.",
+            file=sys.stderr,
+        )
         print("Basis data tidak berubah.", file=sys.stderr)
         return 1
     print("\n".join(summary.lines()))

@@ -457,6 +457,7 @@ class _ReportWriter:
         self.is_latest = self.tw >= _latest_report_tw_of_year(s, self.opd.id, self.tahun)  # type: ignore[arg-type]
         self.seen_real: set[int] = set()
         self.seen_plan: set[int] = set()
+        self.seen_capaian: set[tuple[int | None, int]] = set()
 
         for ps in self.p.sasaran:
             self._sasaran(ps, old_real, old_plan)
@@ -540,6 +541,14 @@ class _ReportWriter:
                 s.flush()
                 indikators.append(ind)
             for tw, (t, r) in row.values.items():
+                if (ind.id, tw) in self.seen_capaian:
+                    # A second T/R for the same indicator: a row cut or repeated in the file.
+                    self.p.problems.append(
+                        f"baris {row.line_no}: T/R TW {roman(tw)} sasaran {ps.nomor} sudah ada "
+                        "di baris sebelumnya; baris ini dilewati (berkas terpotong?)"
+                    )
+                    continue
+                self.seen_capaian.add((ind.id, tw))
                 s.add(
                     CapaianSasaran(
                         indikator_id=ind.id,
