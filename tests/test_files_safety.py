@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -255,3 +256,65 @@ def test_cli_coba_and_ganti(workdir: Path, capsys: pytest.CaptureFixture[str]) -
     assert "Perubahan TW III 2022 per bidang:" in out and "(--coba)" in out
     assert main(["summary", "--tahun", "2022", "--tw", "3"]) == 0
     assert capsys.readouterr().out == before
+
+
+# --- restore checks before it touches anything --------------------------------------------
+
+
+def _damage(path: Path, size: int = 20 * 1024) -> None:
+    data = bytearray(path.read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + size] = random.Random(3).randbytes(size)
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_backup_is_refused_and_the_live_database_kept(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["summary", "--tahun", "2022", "--tw", "3"]) == 0
+    capsys.readouterr()
+    assert main(["backup", "-o", "cadangan"]) == 0
+    backup_file = (
+        next(Path("cadangan").iterdir()) if Path("cadangan").is_dir() else Path("cadangan")
+    )
+    capsys.readouterr()
+    assert main(["summary", "--tahun", "2022", "--tw", "3"]) == 0
+    before = capsys.readouterr().out
+    _damage(backup_file)
+    assert main(["restore", "--force", str(backup_file)]) == 1
+    err = capsys.readouterr().err
+    assert "Pemulihan dibatalkan" in err and "dipulihkan" not in err
+    assert main(["summary", "--tahun", "2022", "--tw", "3"]) == 0
+    assert capsys.readouterr().out == before
+
+
+def test_restore_keeps_the_live_database_as_a_dated_copy(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["summary"]) == 0
+    assert main(["backup", "-o", "baik.bak"]) == 0
+    capsys.readouterr()
+    assert main(["restore", "--force", "baik.bak"]) == 0
+    out = capsys.readouterr().out
+    assert "dipulihkan" in out and "Isi sebelumnya disimpan di" in out
+    kept = list((workdir / "data" / "backup").glob("sebelum-pulih-*"))
+    assert len(kept) == 1 and kept[0].stat().st_size > 0
+
+
+def test_backup_refuses_a_damaged_sqlite_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for var in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN", "MONEV_DATA_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    assert main(["summary"]) == 0
+    live = tmp_path / "data" / "monev.db"
+    conn = sqlite3.connect(live)  # fold the WAL in, so the damage hits the only copy
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    _damage(live)
+    capsys.readouterr()
+    assert main(["backup", "-o", "rusak.bak"]) == 1
+    err = capsys.readouterr().err
+    assert "Basis data rusak" in err and "Cadangan tidak dibuat" in err
+    assert not (tmp_path / "rusak.bak").exists()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from bot.settings import Settings
 from storage.data import db
@@ -370,6 +371,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OperationalError as exc:
         print(
             f"Basis data tidak bisa dihubungi ({type(exc.orig).__name__}). Periksa DATABASE_URL.",
+            file=sys.stderr,
+        )
+        return 1
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
+        # A damaged SQLite file (its connect-time PRAGMAs raise unwrapped), a constraint a
+        # command did not expect: a sentence, no trace.
+        orig = getattr(exc, "orig", exc)
+        print(
+            f"Basis data menolak perintah ini ({type(orig).__name__}: {orig}). Bila "
+            "basis data rusak, pulihkan dari cadangan: monev restore BERKAS --force",
             file=sys.stderr,
         )
         return 1
