@@ -16,12 +16,15 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
 from sqlmodel import select
 
 from bot.cli.main import main
 from bot.offline.http import FakeBotAPI
-from storage.data.db import read_scope, session_scope
+from storage.data.db import is_sqlite, make_engine, read_scope, session_scope
 from storage.data.models import Narasi, Realisasi
 from storage.files.demo import SEED_FILE
 from storage.files.export import export_bytes
@@ -379,3 +382,52 @@ def test_cli_output_into_a_closed_pipe_exits_quietly(workdir: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) in (0, 141)
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+# --- recovery without restart -------------------------------------------------------------
+
+
+def _count_t(engine: Engine) -> int:
+    with read_scope(engine) as s:
+        return int(s.exec(text("SELECT count(*) FROM t")).one()[0])
+
+
+def test_sqlite_writes_work_again_once_the_file_is_writable(tmp_path: Path) -> None:
+    path = tmp_path / "monev.db"
+    eng = make_engine(f"sqlite:///{path}")
+    with session_scope(eng) as s:
+        s.exec(text("CREATE TABLE t (x int)"))
+    eng.dispose()
+    # Read-only even for root (the test suite may run as root, which chmod does not stop).
+    if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        eng = make_engine(f"sqlite:///{path}")
+        with pytest.raises(OperationalError, match="readonly"), session_scope(eng) as s:
+            s.exec(text("INSERT INTO t VALUES (1)"))
+    finally:
+        subprocess.run(["chattr", "-i", str(path)], check=True)
+    # The same engine, no restart: the pool opens a fresh, writable connection.
+    with session_scope(eng) as s:
+        s.exec(text("INSERT INTO t VALUES (2)"))
+    assert _count_t(eng) == 1
+    eng.dispose()
+
+
+def test_postgresql_sessions_work_again_after_the_server_dropped_them(engine: Engine) -> None:
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL only: a server that drops its connections")
+    with session_scope(engine) as s:
+        s.exec(text("CREATE TABLE t (x int)"))
+        s.exec(text("INSERT INTO t VALUES (1)"))
+    # Every pooled connection of this engine is cut off, as by a server restart.
+    with engine.connect() as conn:
+        pids = [r[0] for r in conn.execute(text("SELECT pg_backend_pid()"))]
+    admin = create_engine(engine.url, poolclass=NullPool)
+    with admin.connect() as conn:
+        for pid in pids:
+            conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+    admin.dispose()
+    with session_scope(engine) as s:
+        s.exec(text("INSERT INTO t VALUES (2)"))
+    assert _count_t(engine) == 2
