@@ -431,3 +431,80 @@ def test_postgresql_sessions_work_again_after_the_server_dropped_them(engine: En
     with session_scope(engine) as s:
         s.exec(text("INSERT INTO t VALUES (2)"))
     assert _count_t(engine) == 2
+
+
+# --- text hygiene at the door -------------------------------------------------------------
+
+HOSTILE_NARASI = {
+    "aksi": DDE + "\x00",
+    "hambatan": "Hambatan \x01\x1b rapat",
+    "tindak lanjut": "\t=1+1",
+}
+
+
+async def test_control_characters_typed_in_lapor_never_block_the_report(seeded: Engine) -> None:
+    from tests.test_lapor import (
+        KOP_TW4,
+        OP1,
+        _button,
+        _close,
+        _fill_figures,
+        _open,
+        _start_tw4,
+        _users,
+    )
+
+    _users(seeded)
+    bot = await _open(seeded)
+    try:
+        await _start_tw4(bot)
+        anggaran, fisik = KOP_TW4[0]
+        await bot.say(OP1, anggaran)
+        await bot.say(OP1, fisik)
+        await bot.say(OP1, HYPERLINK + "\x00\x07")  # keterangan
+        await _fill_figures(bot, rows=KOP_TW4[1:])
+        for _ in range(20):
+            if any(label.startswith("📨 Kirim") for label, _ in bot.buttons(OP1)):
+                break
+            prompt = bot.api.last(OP1).text or ""
+            typed = next((t for k, t in HOSTILE_NARASI.items() if f"<b>{k}</b>" in prompt), None)
+            out = await bot.say(OP1, typed if typed is not None else "12,5")
+            assert "Maaf" not in out, out
+        else:
+            raise AssertionError("never reached the review")
+        # Only invisible characters: refused, saying what to type instead.
+        sent = await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
+        assert "Maaf" not in sent and "gangguan" not in sent, sent
+        with read_scope(seeded) as s:
+            nar = s.exec(select(Narasi).where(Narasi.triwulan == 4)).all()
+            kets = [r.ket for r in s.exec(select(Realisasi).where(Realisasi.triwulan == 4))]
+        assert {n.hambatan for n in nar} == {"Hambatan rapat"}
+        assert {n.aksi for n in nar} == {DDE}
+        assert {n.tindak_lanjut for n in nar} == {"=1+1"}
+        assert HYPERLINK in kets
+        # The quarter's XLSX comes out, with the text as text.
+        out = await bot.say(OP1, "/laporan 4 2022")
+        assert "Maaf" not in out, out
+        doc = bot.api.calls[-1]
+        assert doc.method == "sendDocument", doc.method
+    finally:
+        await _close(bot)
+
+
+def test_typed_text_that_is_only_control_characters_is_refused() -> None:
+    from storage.services.submission import clean_text
+
+    assert clean_text("\x00\x01\x1b").error.startswith("Teks itu hanya berisi karakter kendali")
+    assert clean_text("a\x00b \x1b c").value == "ab c"
+
+
+def test_control_characters_in_an_imported_file_never_reach_the_database() -> None:
+    from storage.files.report_parser import parse_lines, read_bytes
+
+    text = SEED_FILE.read_text(encoding="utf-8")
+    assert "Kurangnya SDM bidang Koperasi" in text
+    dirty = text.replace("Kurangnya SDM bidang Koperasi", "Kurangnya\x01 SDM\x1b bidang Koperasi")
+    reports = parse_lines(read_bytes(dirty.encode("utf-8"), name="kotor.txt"))
+    hambatan = {n.hambatan for r in reports for s in r.sasaran for n in s.narasi}
+    assert "Kurangnya SDM bidang Koperasi" in hambatan
+    assert not any("\x01" in h or "\x1b" in h for h in hambatan)

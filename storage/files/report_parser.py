@@ -19,6 +19,7 @@ from pathlib import Path
 from storage.data.models import Level
 from storage.domain.numbers import ParseError, looks_like_rupiah, parse_percent, parse_rupiah
 from storage.domain.periods import QUARTER_NUMBER_PATTERN, parse_quarter
+from storage.domain.text import strip_control
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 # Bounds checked before anything is parsed. A year's four reports are about 1,300 lines of
@@ -271,7 +272,8 @@ def _read_xlsx(data: bytes, name: str) -> list[Line]:
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"</?b>", "", text or "")
+    # Control characters never reach the database (see storage.domain.text).
+    text = re.sub(r"</?b>", "", strip_control(text or ""))
     text = text.replace("**", "")
     return re.sub(r"\s+", " ", text).strip()
 
