@@ -327,6 +327,10 @@ def test_backup_refuses_a_damaged_sqlite_database(
     err = capsys.readouterr().err
     assert "Basis data rusak" in err and "Cadangan tidak dibuat" in err
     assert not (tmp_path / "rusak.bak").exists()
+    # Other commands on the damaged file: a sentence pointing at restore, no traceback.
+    assert main(["summary", "--tahun", "2022"]) == 1
+    err = capsys.readouterr().err
+    assert "monev restore BERKAS --force" in err and "Traceback" not in err
 
 
 # --- clean stops and pipes ----------------------------------------------------------------
