@@ -252,7 +252,16 @@ def import_reports(
         else:
             opd = ensure_opd(session, parsed.opd_nama or "Perangkat Daerah")
         assert opd.id is not None and parsed.tahun is not None
-        before = _quarter_state(session, opd.id, parsed.tahun, parsed.triwulan)
+        stored = session.exec(
+            select(Report.sha256).where(
+                Report.opd_id == opd.id,
+                Report.tahun == parsed.tahun,
+                Report.triwulan == parsed.triwulan,
+            )
+        ).first()
+        # Only a report that replaces another needs the state it replaces.
+        replacing = stored is not None and stored != parsed.digest
+        before = _quarter_state(session, opd.id, parsed.tahun, parsed.triwulan) if replacing else {}
         rs = _ReportWriter(session, opd, parsed, file_name, actor, summary).run()
         summary.reports.append(rs)
         if rs.status == "diganti":
@@ -288,13 +297,6 @@ def _quarter_state(session: Session, opd_id: int, tahun: int, tw: int) -> dict[s
     the summary shows it, and whether the quarter is approved."""
     from storage.services.queries import NoData, summary
 
-    has_report = session.exec(
-        select(Report.id).where(
-            Report.opd_id == opd_id, Report.tahun == tahun, Report.triwulan == tw
-        )
-    ).first()
-    if has_report is None:
-        return {}
     bidang = {b.id: b.nama for b in session.exec(select(Bidang).where(Bidang.opd_id == opd_id))}
     rows = session.exec(
         select(Sasaran.bidang_id, Realisasi.node_id, Realisasi.anggaran, Realisasi.fisik)
