@@ -144,14 +144,15 @@ def create_webhook_app(
 
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
+            # RecursionError: arrays or objects nested deeper than the parser goes.
             return PlainTextResponse("malformed JSON", status_code=HTTPStatus.BAD_REQUEST)
         update_id = data.get("update_id") if isinstance(data, dict) else None
         if not isinstance(update_id, int) or isinstance(update_id, bool):
             return PlainTextResponse("not an update", status_code=HTTPStatus.BAD_REQUEST)
         try:
             update = Update.de_json(data, application.bot)
-        except Exception as exc:
+        except (Exception, RecursionError) as exc:
             # Only the id: the payload carries what a user wrote.
             log.error("webhook: update %s could not be parsed (%s)", update_id, type(exc).__name__)
             return PlainTextResponse("not an update", status_code=HTTPStatus.BAD_REQUEST)

@@ -43,6 +43,9 @@ class RenderPool:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             cwd=ROOT,
+            # Out of the terminal's process group: Ctrl+C stops the bot, and the bot stops
+            # the worker (closing its stdin), even while it is still importing matplotlib.
+            start_new_session=True,
         )
         assert proc.stdout is not None
         await asyncio.wait_for(proc.stdout.readexactly(HEADER.size), START_TIMEOUT)
@@ -56,7 +59,12 @@ class RenderPool:
     async def start(self) -> None:
         """Start the worker (and load matplotlib in it) before the first chart needs it."""
         async with self._lock:
-            await self._worker()
+            try:
+                await self._worker()
+            except (OSError, asyncio.IncompleteReadError, TimeoutError) as exc:
+                # Only a warm-up: the first chart starts a worker again and reports failure.
+                self._discard()
+                log.warning("chart worker did not start (%s)", type(exc).__name__)
 
     async def draw(self, plan: ChartPlan) -> bytes:
         body = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)

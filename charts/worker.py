@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import struct
 import sys
 from typing import BinaryIO
@@ -26,6 +27,9 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
 
 
 def serve() -> None:
+    # Ctrl+C in a terminal reaches the whole process group; the bot decides when this worker
+    # ends (by closing its stdin), so the worker neither dies mid-chart nor prints a trace.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     # Drawing is background work: the bot's own process must win the CPU when both want it.
     os.nice(10)
     from charts.answers import draw
@@ -53,4 +57,8 @@ def serve() -> None:
 
 
 if __name__ == "__main__":
-    serve()
+    try:
+        serve()
+    except BrokenPipeError:
+        # The bot went away while a chart was being sent back: nothing left to do.
+        sys.exit(0)

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from storage.data.db import read_scope
+from storage.data.db import read_scope, session_scope
 from storage.data.models import (
     AuditLog,
     CapaianSasaran,
@@ -20,13 +20,18 @@ from storage.data.models import (
     Narasi,
     Node,
     NodePlan,
+    Pelaporan,
     Realisasi,
     Report,
+    Role,
     Sasaran,
+    StatusLaporan,
 )
 from storage.files.demo import SEED_FILE
 from storage.files.importer import import_file
 from storage.files.report_parser import BadFileError, parse_lines, read_lines
+from storage.services.submission import reopen
+from storage.services.users import set_user
 
 # SHA-256 of the office's own export (seeds/laporan-kinerja-2022-tw1-tw3.txt of the design
 # notes). Pinned here so the check needs nothing outside the checkout: every expected figure
@@ -202,6 +207,21 @@ def _write_only_report(src: Path, tw_title: str, dest: Path, edit=None) -> Path:
     return dest
 
 
+def _reopen_all(engine: Engine, tahun: int, tw: int) -> None:
+    """What an admin's /bukakembali does, for every bidang of the quarter."""
+    with session_scope(engine) as s:
+        admin = set_user(s, telegram_id=9001, role=Role.ADMIN, nama="Admin", actor="test")
+        approved = s.exec(
+            select(Pelaporan).where(
+                Pelaporan.tahun == tahun,
+                Pelaporan.triwulan == tw,
+                Pelaporan.status == StatusLaporan.DISETUJUI,
+            )
+        ).all()
+        for p in approved:
+            reopen(s, bidang_id=p.bidang_id, tahun=tahun, tw=tw, user=admin)
+
+
 def test_later_report_touches_only_its_quarter(engine: Engine, tmp_path: Path) -> None:
     import_file(engine, _write_only_report(SEED_FILE, "TRIWULAN 1 ", tmp_path / "tw1.txt"))
     import_file(engine, _write_only_report(SEED_FILE, "TRIWULAN II ", tmp_path / "tw2.txt"))
@@ -215,7 +235,9 @@ def test_later_report_touches_only_its_quarter(engine: Engine, tmp_path: Path) -
     import_file(engine, changed)
     after = _snapshot(engine)[0]
     assert {r[:2]: r for r in after if r[1] in (1, 2)} == real_before
-    # importing an edited copy of TW III again replaces only TW III's figures
+    # importing an edited copy of TW III again replaces only TW III's figures (once an
+    # admin has reopened the approved quarter)
+    _reopen_all(engine, 2022, 3)
     import_file(engine, _write_only_report(SEED_FILE, "TRIWULAN III ", tmp_path / "tw3b.txt"))
     final = _snapshot(engine)[0]
     assert {r[:2]: r for r in final if r[1] in (1, 2)} == real_before

@@ -35,13 +35,17 @@ def _env(fake: FakeBotAPI) -> dict[str, str]:
     return env
 
 
-async def _start(workdir: Path, fake: FakeBotAPI) -> subprocess.Popen[bytes]:
+async def _start(
+    workdir: Path, fake: FakeBotAPI, *, new_session: bool = False
+) -> subprocess.Popen[bytes]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "bot.cli.main", "run"],
         cwd=workdir,
         env=_env(fake),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # A process group of its own, to be signalled as a terminal's Ctrl+C does.
+        start_new_session=new_session,
     )
     # ready when it has registered its commands (the bound only stops a hang)
     await _until(

@@ -103,8 +103,18 @@ async def test_non_ascii_secret_header_is_refused_not_crashing(
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b"\xff\xfe", b"[1, 2]", b'"update"', b"{}", b'{"update_id": "1"}', b""],
-    ids=["broken", "binary", "list", "string", "empty-object", "string-id", "empty"],
+    [
+        b"{not json",
+        b"\xff\xfe",
+        b"[1, 2]",
+        b'"update"',
+        b"{}",
+        b'{"update_id": "1"}',
+        b"",
+        # Nesting past the parser's recursion limit (issue 13): a 400, not a 500.
+        b'{"update_id": 1, "message": ' + b"[" * 4_000 + b"]" * 4_000 + b"}",
+    ],
+    ids=["broken", "binary", "list", "string", "empty-object", "string-id", "empty", "nested"],
 )
 async def test_malformed_or_non_update_json_is_400(
     client: httpx.AsyncClient,

@@ -1,5 +1,7 @@
-"""``python -m bot.cli.main``."""
+"""``python -m bot.cli``."""
 
-from bot.cli.main.main import main
+import sys
 
-main()
+from bot.cli.main import main
+
+sys.exit(main())

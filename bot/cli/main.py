@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 
 from bot.cli import common
 from bot.settings import Settings
@@ -72,12 +74,27 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     engine = common.engine(settings)
     db.upgrade(engine)
     try:
-        summary = import_file(engine, Path(args.file), tahun=args.tahun)
+        summary = import_file(
+            engine, Path(args.file), tahun=args.tahun, replace=args.ganti, dry_run=args.coba
+        )
     except BadFileError as exc:
         print(f"Gagal mengimpor: {exc}", file=sys.stderr)
         print("Basis data tidak berubah.", file=sys.stderr)
         return 1
+    except IntegrityError:
+        # The importer skips the known causes (rows repeated or cut); this is the last line.
+        print(
+            f"Gagal mengimpor: isi {Path(args.file).name} bertentangan dengan data tersimpan "
+            "(baris ganda atau terpotong?). Periksa berkasnya, lalu coba dengan --coba.",
+            file=sys.stderr,
+        )
+        print("Basis data tidak berubah.", file=sys.stderr)
+        return 1
     print("\n".join(summary.lines()))
+    if args.coba:
+        print("Basis data tidak berubah (--coba).")
+        # A dry run of an import that would be refused fails too, so scripts notice.
+        return 1 if summary.refusals else 0
     return 0
 
 
@@ -276,6 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="impor laporan (TSV atau XLSX 22 kolom)")
     i.add_argument("file")
     i.add_argument("--tahun", type=int)
+    i.add_argument(
+        "--coba", action="store_true", help="tampilkan perubahan per bidang tanpa menyimpan"
+    )
+    i.add_argument(
+        "--ganti",
+        action="store_true",
+        help="ganti triwulan yang sudah ada walau berkas ini kurang lengkap (lihat --coba dulu)",
+    )
     i.set_defaults(func=cmd_import)
 
     s = sub.add_parser("summary", help="ringkasan serapan per bidang")
@@ -322,6 +347,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        _quiet_closed_stdout()
+        return 141  # what a shell reports for a command ended by a closed pipe (128 + 13)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _quiet_closed_stdout() -> None:
+    """``monev findings | head``: the reader left. Point stdout at /dev/null so Python's
+    flush at exit does not print a second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "user":
@@ -335,6 +380,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OperationalError as exc:
         print(
             f"Basis data tidak bisa dihubungi ({type(exc.orig).__name__}). Periksa DATABASE_URL.",
+            file=sys.stderr,
+        )
+        return 1
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
+        # A damaged SQLite file (its connect-time PRAGMAs raise unwrapped), a constraint a
+        # command did not expect: a sentence, no trace.
+        orig = getattr(exc, "orig", exc)
+        print(
+            f"Basis data menolak perintah ini ({type(orig).__name__}: {orig}). Bila "
+            "basis data rusak, pulihkan dari cadangan: monev restore BERKAS --force",
             file=sys.stderr,
         )
         return 1

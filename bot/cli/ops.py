@@ -56,7 +56,9 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = common.engine(settings)
     try:
-        restore(engine, args.file, force=args.force)
+        kept = restore(
+            engine, args.file, force=args.force, keep_dir=Path(settings.data_dir) / "backup"
+        )
         revision = db.current_revision(engine)
         head = db.head_revision(engine)
     except (ValueError, BackupError, OSError) as exc:
@@ -65,6 +67,8 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     print(f"Basis data dipulihkan dari {args.file}.")
+    if kept is not None:
+        print(f"Isi sebelumnya disimpan di {kept.resolve()}.")
     if revision != head:
         print(
             f"Cadangan berasal dari revisi {revision or '(kosong)'}; "

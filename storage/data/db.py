@@ -7,6 +7,7 @@ that begin IMMEDIATE, so two writers queue instead of failing with "database is 
 
 from __future__ import annotations
 
+import sqlite3
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +76,15 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(ctx) -> None:  # type: ignore[no-untyped-def]
+        # SQLite opens a file it may not write read-only and keeps it so for the life of the
+        # connection: treating "readonly database" as a lost connection makes the pool open
+        # fresh ones, so writes work again as soon as the file is writable, without a restart.
+        orig = ctx.original_exception
+        if isinstance(orig, sqlite3.OperationalError) and "readonly" in str(orig):
+            ctx.is_disconnect = True
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

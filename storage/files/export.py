@@ -49,6 +49,7 @@ from storage.domain.numbers import (
 )
 from storage.domain.periods import day_after_quarter, roman
 from storage.domain.reported import quarter_value
+from storage.domain.text import csv_cell, strip_control
 from storage.services.queries import YearData, years_with_data
 
 NCOLS = 22
@@ -455,6 +456,20 @@ def _table_values(row: TableRow) -> dict[int, Any]:
     return v
 
 
+def _put(ws: Any, row: int, column: int, value: object = None) -> Any:
+    """A cell holding ``value``; text is always a string cell, never a formula.
+
+    Text comes from users and imported files: openpyxl would store "=..." as a live formula
+    and refuses control characters outright, so both are settled here, for every cell.
+    """
+    if isinstance(value, str):
+        value = strip_control(value)
+    c = ws.cell(row=row, column=column, value=value)
+    if isinstance(value, str):
+        c.data_type = "s"
+    return c
+
+
 def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[bytes]) -> None:
     """Lay ``table`` out as the office's 22-column report, ready to print landscape."""
     wb = Workbook()
@@ -472,7 +487,7 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
     # Title: single cells in column A (merged across for centring) — the importer
     # recognises a report by exactly this shape.
     for r, text in enumerate(table.title_rows, start=1):
-        cell = ws.cell(row=r, column=1, value=text)
+        cell = _put(ws, r, 1, text)
         cell.font = Font(size=12, bold=True)
         cell.alignment = Alignment(horizontal="center", vertical="center")
         ws.merge_cells(f"A{r}:{last_col}{r}")
@@ -510,7 +525,7 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
         lines = 1
         for col in range(1, NCOLS + 1):
             value = values.get(col)
-            c = ws.cell(row=r, column=col, value=value)
+            c = _put(ws, r, col, value)
             c.border = _BORDER
             c.font = bold if node_bold and col >= 16 else base
             if col == 1:
@@ -554,7 +569,7 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
     ]
     for text, is_bold in sig_lines:
         if text:
-            c = ws.cell(row=r, column=1, value=text)
+            c = _put(ws, r, 1, text)
             c.font = Font(size=10, bold=is_bold)
             c.alignment = Alignment(horizontal="right", vertical="center")
             ws.merge_cells(f"A{r}:{last_col}{r}")
@@ -599,7 +614,7 @@ CSV_COLUMNS = [
 
 
 def _raw(value: object) -> object:
-    return "" if value is None else value
+    return "" if value is None else csv_cell(value)
 
 
 def write_csv(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[Any]) -> None:
@@ -614,14 +629,14 @@ def write_csv(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[An
                 table.triwulan,
                 nomor,
                 str(n.level),
-                n.nama,
-                n.indikator,
-                n.target,
+                csv_cell(n.nama),
+                csv_cell(n.indikator),
+                csv_cell(n.target),
                 _raw(n.pagu),
                 _raw(n.realisasi),
                 _raw(n.fisik),
                 _raw(n.serapan),
-                n.ket,
+                csv_cell(n.ket),
             ]
         )
     content = text.getvalue()

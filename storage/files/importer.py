@@ -38,7 +38,7 @@ from storage.data.models import (
     StatusLaporan,
     utcnow,
 )
-from storage.domain.numbers import format_percent
+from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
 from storage.files.report_parser import (
     BadFileError,
@@ -54,6 +54,35 @@ PROFILES_FILE = Path(__file__).with_name("seed") / "profiles.json"
 
 
 @dataclass
+class BidangChange:
+    """One bidang's figures of a quarter before and after an import replaces its report."""
+
+    bidang: str
+    rows_before: int  # nodes with a figure (anggaran or fisik)
+    rows_after: int
+    rupiah_before: int | None  # the bidang's realisation; None: incomplete ("belum lengkap")
+    rupiah_after: int | None
+    figures_changed: bool  # any node's figure differs
+    approved: bool  # the bidang's quarter was disetujui before the import
+
+    @property
+    def shrinks(self) -> bool:
+        return self.rows_after < self.rows_before or (
+            self.rupiah_before is not None and self.rupiah_after is None
+        )
+
+    def line(self) -> str:
+        def rp(v: int | None) -> str:
+            return format_rupiah(v) if v is not None else "belum lengkap"
+
+        mark = " (disetujui)" if self.approved else ""
+        return (
+            f"{self.bidang}{mark}: {self.rows_before} → {self.rows_after} baris berangka, "
+            f"{rp(self.rupiah_before)} → {rp(self.rupiah_after)}"
+        )
+
+
+@dataclass
 class ReportSummary:
     tahun: int
     triwulan: int
@@ -62,6 +91,7 @@ class ReportSummary:
     new_nodes: int = 0
     figures: int = 0
     first_line: int = 0
+    changes: list[BidangChange] = field(default_factory=list)  # only when "diganti"
 
 
 @dataclass
@@ -71,15 +101,31 @@ class ImportSummary:
     matches: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     findings: int = 0
+    refusals: list[str] = field(default_factory=list)  # why the import may not be written
+    dry_run: bool = False
+
+    def diff_lines(self) -> list[str]:
+        out: list[str] = []
+        for r in self.reports:
+            changed = [c for c in r.changes if c.figures_changed or c.shrinks]
+            if changed:
+                out.append(f"Perubahan TW {roman(r.triwulan)} {r.tahun} per bidang:")
+                out.extend(f"  • {c.line()}" for c in changed)
+        return out
 
     def lines(self) -> list[str]:
-        out = [f"Impor {self.file}: {len(self.reports)} laporan."]
+        head = "Uji coba impor (tidak ada yang disimpan)" if self.dry_run else "Impor"
+        out = [f"{head} {self.file}: {len(self.reports)} laporan."]
         for r in self.reports:
             out.append(
                 f"- TW {roman(r.triwulan)} {r.tahun} (baris {r.first_line}): {r.status}; "
                 f"{r.nodes} program/kegiatan/sub kegiatan ({r.new_nodes} baru), "
                 f"{r.figures} angka realisasi."
             )
+        out.extend(self.diff_lines())
+        if self.dry_run and self.refusals:
+            out.append("Impor sungguhan akan DITOLAK:")
+            out.extend(f"  • {m}" for m in self.refusals)
         if self.matches:
             out.append("Nama yang berbeda tetapi dianggap sama:")
             out.extend(f"  • {m}" for m in self.matches)
@@ -88,6 +134,14 @@ class ImportSummary:
             out.extend(f"  • {p}" for p in self.problems)
         out.append(f"Temuan validasi tahun ini: {self.findings}. Lihat: monev findings --tahun …")
         return out
+
+
+class ImportRefused(BadFileError):
+    """The file would shrink or change figures it may not change; nothing was written."""
+
+    def __init__(self, summary: ImportSummary) -> None:
+        self.summary = summary
+        super().__init__("\n".join([*summary.refusals, *summary.diff_lines()]))
 
 
 def normalise_name(name: str) -> str:
@@ -135,8 +189,16 @@ def import_file(
     tahun: int | None = None,
     opd_id: int | None = None,
     actor: str | None = None,
+    replace: bool = False,
+    dry_run: bool = False,
 ) -> ImportSummary:
-    """Import every report in ``path`` in one transaction; a bad file changes nothing."""
+    """Import every report in ``path`` in one transaction; a bad file changes nothing.
+
+    A quarter that already has a report is replaced only when the file covers every bidang
+    at least as completely, or with ``replace`` (``--ganti``); a bidang whose quarter is
+    approved (disetujui) is never changed: an admin reopens it first. ``dry_run``
+    (``--coba``) does all the work, reports what would change, and writes nothing.
+    """
     reports = parse_lines(read_lines(path), name=path.name)
     for r in reports:
         if r.tahun is None:
@@ -152,13 +214,18 @@ def import_file(
                 f"bukan {tahun}. Hapus --tahun atau gunakan --tahun {r.tahun}."
             )
     with session_scope(engine) as session:
-        return import_reports(
+        summary = import_reports(
             session,
             reports,
             file_name=path.name,
             opd_id=opd_id,
             actor=actor or f"import:{path.name}",
+            replace=replace,
+            dry_run=dry_run,
         )
+        if dry_run:
+            session.rollback()
+        return summary
 
 
 def import_reports(
@@ -168,10 +235,14 @@ def import_reports(
     file_name: str,
     opd_id: int | None = None,
     actor: str = "import",
+    replace: bool = False,
+    dry_run: bool = False,
 ) -> ImportSummary:
+    """Write ``reports``; raises ImportRefused (before the caller commits) when a quarter
+    would shrink without ``replace`` or an approved bidang would change."""
     from storage.services.validator import validate_year
 
-    summary = ImportSummary(file=file_name)
+    summary = ImportSummary(file=file_name, dry_run=dry_run)
     years: set[tuple[int, int]] = set()
     for parsed in reports:
         if opd_id is not None:
@@ -181,8 +252,23 @@ def import_reports(
         else:
             opd = ensure_opd(session, parsed.opd_nama or "Perangkat Daerah")
         assert opd.id is not None and parsed.tahun is not None
+        stored = session.exec(
+            select(Report.sha256).where(
+                Report.opd_id == opd.id,
+                Report.tahun == parsed.tahun,
+                Report.triwulan == parsed.triwulan,
+            )
+        ).first()
+        # Only a report that replaces another needs the state it replaces.
+        replacing = stored is not None and stored != parsed.digest
+        before = _quarter_state(session, opd.id, parsed.tahun, parsed.triwulan) if replacing else {}
         rs = _ReportWriter(session, opd, parsed, file_name, actor, summary).run()
         summary.reports.append(rs)
+        if rs.status == "diganti":
+            session.flush()
+            after = _quarter_state(session, opd.id, parsed.tahun, parsed.triwulan)
+            rs.changes = _compare(before, after)
+            _judge(rs, summary, replace=replace)
         summary.problems.extend(f"TW {roman(parsed.triwulan)} {p}" for p in parsed.problems)
         years.add((opd.id, parsed.tahun))
         if parsed.nama_kepala and parsed.triwulan >= _latest_report_tw(session, opd.id):
@@ -192,9 +278,94 @@ def import_reports(
                 opd.tempat = parsed.tempat_tanggal.split(",")[0].strip()
             session.add(opd)
     session.flush()
+    if summary.refusals and not dry_run:
+        raise ImportRefused(summary)
     for opd_id_, tahun in sorted(years):
         summary.findings = len(validate_year(session, opd_id_, tahun))
     return summary
+
+
+@dataclass
+class _BidangState:
+    figures: dict[int, tuple[int | None, float | None]]  # node id -> (anggaran, fisik)
+    rupiah: int | None
+    approved: bool
+
+
+def _quarter_state(session: Session, opd_id: int, tahun: int, tw: int) -> dict[str, _BidangState]:
+    """Per bidang (by name): every node's figure of the quarter, the bidang's realisation as
+    the summary shows it, and whether the quarter is approved."""
+    from storage.services.queries import NoData, summary
+
+    bidang = {b.id: b.nama for b in session.exec(select(Bidang).where(Bidang.opd_id == opd_id))}
+    rows = session.exec(
+        select(Sasaran.bidang_id, Realisasi.node_id, Realisasi.anggaran, Realisasi.fisik)
+        .join(Node, Node.id == Realisasi.node_id)  # type: ignore[arg-type]
+        .join(Sasaran, Sasaran.id == Node.sasaran_id)  # type: ignore[arg-type]
+        .where(Node.opd_id == opd_id, Node.tahun == tahun, Realisasi.triwulan == tw)
+    ).all()
+    out: dict[str, _BidangState] = {}
+    for bidang_id, node_id, anggaran, fisik in rows:
+        name = bidang.get(bidang_id, "Tanpa bidang")
+        state = out.setdefault(name, _BidangState({}, None, False))
+        if anggaran is not None or fisik is not None:
+            state.figures[node_id] = (anggaran, fisik)
+    try:
+        figures = {r.nama: r.figure.realisasi for r in summary(session, opd_id, tahun, tw).rows}
+    except NoData:
+        figures = {}
+    approved = set(
+        session.exec(
+            select(Bidang.nama)
+            .join(Pelaporan, Pelaporan.bidang_id == Bidang.id)  # type: ignore[arg-type]
+            .where(
+                Bidang.opd_id == opd_id,
+                Pelaporan.tahun == tahun,
+                Pelaporan.triwulan == tw,
+                Pelaporan.status == StatusLaporan.DISETUJUI,
+            )
+        ).all()
+    )
+    for name in set(out) | set(figures) | approved:
+        state = out.setdefault(name, _BidangState({}, None, False))
+        state.rupiah = figures.get(name)
+        state.approved = name in approved
+    return out
+
+
+def _compare(before: dict[str, _BidangState], after: dict[str, _BidangState]) -> list[BidangChange]:
+    empty = _BidangState({}, None, False)
+    return [
+        BidangChange(
+            bidang=name,
+            rows_before=len(b.figures),
+            rows_after=len(a.figures),
+            rupiah_before=b.rupiah,
+            rupiah_after=a.rupiah,
+            figures_changed=b.figures != a.figures,
+            approved=b.approved,
+        )
+        for name in sorted(set(before) | set(after))
+        for b, a in [(before.get(name, empty), after.get(name, empty))]
+    ]
+
+
+def _judge(rs: ReportSummary, summary: ImportSummary, *, replace: bool) -> None:
+    period = f"TW {roman(rs.triwulan)} {rs.tahun}"
+    locked = [c.bidang for c in rs.changes if c.approved and (c.figures_changed or c.shrinks)]
+    if locked:
+        summary.refusals.append(
+            f"{period} sudah disetujui untuk bidang {', '.join(locked)}; impor tidak boleh "
+            "mengubah angkanya. Minta admin membuka kembali lebih dulu, misalnya: "
+            f"/bukakembali {locked[0].split()[0].lower()} {rs.triwulan} {rs.tahun}"
+        )
+    shrinking = [c.bidang for c in rs.changes if c.shrinks]
+    if shrinking and not replace:
+        summary.refusals.append(
+            f"Berkas ini memuat {period} kurang lengkap daripada yang sudah tersimpan "
+            f"(bidang {', '.join(shrinking)}). Periksa berkasnya (terpotong?); bila memang "
+            "ingin mengganti, lihat dulu perubahannya dengan --coba, lalu ulangi dengan --ganti."
+        )
 
 
 def _latest_report_tw(session: Session, opd_id: int) -> int:
@@ -288,6 +459,7 @@ class _ReportWriter:
         self.is_latest = self.tw >= _latest_report_tw_of_year(s, self.opd.id, self.tahun)  # type: ignore[arg-type]
         self.seen_real: set[int] = set()
         self.seen_plan: set[int] = set()
+        self.seen_capaian: set[tuple[int | None, int]] = set()
 
         for ps in self.p.sasaran:
             self._sasaran(ps, old_real, old_plan)
@@ -371,6 +543,14 @@ class _ReportWriter:
                 s.flush()
                 indikators.append(ind)
             for tw, (t, r) in row.values.items():
+                if (ind.id, tw) in self.seen_capaian:
+                    # A second T/R for the same indicator: a row cut or repeated in the file.
+                    self.p.problems.append(
+                        f"baris {row.line_no}: T/R TW {roman(tw)} sasaran {ps.nomor} sudah ada "
+                        "di baris sebelumnya; baris ini dilewati (berkas terpotong?)"
+                    )
+                    continue
+                self.seen_capaian.add((ind.id, tw))
                 s.add(
                     CapaianSasaran(
                         indikator_id=ind.id,

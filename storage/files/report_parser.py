@@ -19,8 +19,16 @@ from pathlib import Path
 from storage.data.models import Level
 from storage.domain.numbers import ParseError, looks_like_rupiah, parse_percent, parse_rupiah
 from storage.domain.periods import QUARTER_NUMBER_PATTERN, parse_quarter
+from storage.domain.text import strip_control
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+# Bounds checked before anything is parsed. A year's four reports are about 1,300 lines of
+# up to 25 columns and 1 KB; an XLSX of them unpacks to well under 1 MB.
+MAX_LINES = 10_000
+MAX_COLUMNS = 60
+MAX_LINE_CHARS = 20_000
+MAX_XLSX_UNPACKED = 30 * 1024 * 1024
+MAX_XLSX_PARTS = 200
 NCOLS = 22
 
 _TITLE_RE = re.compile(
@@ -122,7 +130,9 @@ class ParsedReport:
 def read_lines(path: Path) -> list[Line]:
     """Read a TSV text file or an XLSX workbook into rows of string cells."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            # One byte past the limit is enough to refuse: a huge file is never read whole.
+            data = fh.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise BadFileError(f"Berkas {path} tidak ditemukan.") from None
     except OSError as exc:
@@ -135,8 +145,8 @@ def read_bytes(data: bytes, *, name: str = "berkas") -> list[Line]:
         raise BadFileError(f"{name} kosong: tidak ada laporan di dalamnya.")
     if len(data) > MAX_FILE_BYTES:
         raise BadFileError(
-            f"{name} terlalu besar ({len(data) // (1024 * 1024)} MB). Laporan triwulan "
-            f"biasanya di bawah 1 MB; batasnya {MAX_FILE_BYTES // (1024 * 1024)} MB."
+            f"{name} terlalu besar (lebih dari {MAX_FILE_BYTES // (1024 * 1024)} MB). "
+            "Laporan triwulan biasanya di bawah 1 MB."
         )
     if data.startswith(b"%PDF"):
         raise BadFileError(
@@ -147,11 +157,32 @@ def read_bytes(data: bytes, *, name: str = "berkas") -> list[Line]:
         return _read_xlsx(data, name)
     if b"\x00" in data[:4096]:
         raise BadFileError(f"{name} bukan berkas teks atau XLSX yang bisa dibaca.")
+    # Counted on the raw bytes, before the text is decoded or split: junk is refused without
+    # building millions of strings first.
+    if data.count(b"\n") >= MAX_LINES:
+        raise BadFileError(
+            f"{name} berisi lebih dari {MAX_LINES:,} baris; laporan triwulan biasanya di bawah "
+            "2.000 baris. Periksa apakah berkasnya benar.".replace(",", ".")
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-    return [Line(i, line.split("\t")) for i, line in enumerate(text.splitlines(), 1)]
+    lines: list[Line] = []
+    for i, line in enumerate(text.splitlines(), 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise BadFileError(
+                f"{name} baris {i} terlalu panjang ({len(line):,} karakter; batasnya "
+                f"{MAX_LINE_CHARS:,}). Berkas ini tampaknya bukan laporan bertab.".replace(",", ".")
+            )
+        cells = line.split("\t")
+        if len(cells) > MAX_COLUMNS:
+            raise BadFileError(
+                f"{name} baris {i} berisi {len(cells)} kolom; laporan memakai 22 kolom "
+                f"(batasnya {MAX_COLUMNS}). Periksa tab yang berlebih di baris itu."
+            )
+        lines.append(Line(i, cells))
+    return lines
 
 
 def _xlsx_cell_text(cell) -> str:  # type: ignore[no-untyped-def]
@@ -171,9 +202,38 @@ def _xlsx_cell_text(cell) -> str:  # type: ignore[no-untyped-def]
     return re.sub(r"\s*\n\s*", " ", text)
 
 
+def _check_xlsx_parts(data: bytes, name: str) -> None:
+    """Refuse a workbook whose parts unpack past the limit, from the zip directory alone.
+
+    Nothing is decompressed here; afterwards zipfile never inflates a part past the size this
+    directory declares (a lying entry fails its CRC check instead), so these numbers bound
+    what openpyxl can read.
+    """
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as zf:
+            parts = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise BadFileError(f"{name} bukan XLSX yang sah ({type(exc).__name__}).") from None
+    if len(parts) > MAX_XLSX_PARTS:
+        raise BadFileError(
+            f"{name} berisi {len(parts)} bagian; XLSX laporan berisi belasan. Berkas ditolak."
+        )
+    total = 0
+    for part in parts:
+        total += part.file_size
+        if part.file_size > MAX_XLSX_UNPACKED or total > MAX_XLSX_UNPACKED:
+            raise BadFileError(
+                f"{name} ditolak: bagian {part.filename} mengembang menjadi "
+                f"{part.file_size // (1024 * 1024)} MB (batas isi XLSX "
+                f"{MAX_XLSX_UNPACKED // (1024 * 1024)} MB). Laporan triwulan jauh lebih kecil; "
+                "simpan ulang lembarnya saja di Excel lalu impor lagi."
+            )
+
+
 def _read_xlsx(data: bytes, name: str) -> list[Line]:
     from openpyxl import load_workbook
 
+    _check_xlsx_parts(data, name)
     try:
         wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -182,11 +242,27 @@ def _read_xlsx(data: bytes, name: str) -> list[Line]:
     try:
         no = 0
         for ws in wb.worksheets:
-            for row in ws.iter_rows():
+            # Streamed row by row (read-only mode); cells right of MAX_COLUMNS are never
+            # built, however wide the sheet claims to be.
+            width = min(ws.max_column or MAX_COLUMNS, MAX_COLUMNS)
+            for row in ws.iter_rows(max_col=width):
                 no += 1
+                if all(c.value is None for c in row):
+                    continue  # empty rows separate nothing the parser needs; not kept
+                if len(lines) >= MAX_LINES:
+                    raise BadFileError(
+                        f"{name} (lembar {ws.title}) berisi lebih dari {MAX_LINES:,} baris "
+                        "terisi; laporan triwulan biasanya di bawah 2.000 baris.".replace(",", ".")
+                    )
                 lines.append(Line(no, [_xlsx_cell_text(c) for c in row]))
             no += 1
             lines.append(Line(no, []))
+    except BadFileError:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        raise BadFileError(
+            f"{name} rusak: lembar tidak terbaca sampai baris {no} ({type(exc).__name__})."
+        ) from None
     finally:
         wb.close()
     return lines
@@ -196,7 +272,8 @@ def _read_xlsx(data: bytes, name: str) -> list[Line]:
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"</?b>", "", text or "")
+    # Control characters never reach the database (see storage.domain.text).
+    text = re.sub(r"</?b>", "", strip_control(text or ""))
     text = text.replace("**", "")
     return re.sub(r"\s+", " ", text).strip()
 

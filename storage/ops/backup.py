@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import inspect, select, table, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DatabaseError
 
 from storage.data import db
 
@@ -127,8 +128,45 @@ def is_empty(engine: Engine) -> bool:
 # --- backup ---------------------------------------------------------------------------------
 
 
+def check_integrity(engine: Engine) -> None:
+    """Raise BackupError when SQLite finds the live database damaged (PostgreSQL: pg_dump
+    itself fails on what it cannot read)."""
+    if not db.is_sqlite(engine):
+        return
+    try:
+        raw = engine.raw_connection()
+    except (DatabaseError, sqlite3.DatabaseError) as exc:
+        # Damaged beyond opening: the connect-time PRAGMAs fail (raised unwrapped).
+        problems = [str(getattr(exc, "orig", exc))]
+    else:
+        try:
+            conn = raw.driver_connection
+            assert isinstance(conn, sqlite3.Connection)
+            problems = _integrity_problems(conn)
+        finally:
+            raw.close()
+    if problems:
+        raise BackupError(
+            "Basis data rusak (PRAGMA integrity_check: "
+            f"{'; '.join(problems[:3])}). Cadangan tidak dibuat agar cadangan yang baik tidak "
+            "tergeser oleh salinan yang rusak. Pulihkan dari cadangan terakhir: "
+            "monev restore BERKAS --force"
+        )
+
+
+def _integrity_problems(conn: sqlite3.Connection) -> list[str]:
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    return [] if rows == ["ok"] else rows
+
+
 def backup(engine: Engine, dest: Path) -> Path:
-    """Copy the whole database to ``dest`` (a file, or a folder for the default name)."""
+    """Copy the whole database to ``dest`` (a file, or a folder for the default name).
+
+    A SQLite database that fails its integrity check is refused (BackupError)."""
+    check_integrity(engine)
     dest = Path(dest)
     if dest.is_dir():
         dest = default_backup_path(engine, dest)
@@ -177,28 +215,92 @@ def _backup_pg(engine: Engine, dest: Path) -> None:
 # --- restore ----------------------------------------------------------------------------------
 
 
-def restore(engine: Engine, src: Path, *, force: bool = False) -> None:
+def restore(
+    engine: Engine, src: Path, *, force: bool = False, keep_dir: Path | None = None
+) -> Path | None:
     """Replace the database's content with the backup ``src``.
 
     Refuses a database that already holds data unless ``force``: a restore into the wrong
-    DATABASE_URL would otherwise silently wipe a live installation.
+    DATABASE_URL would otherwise silently wipe a live installation. The candidate is
+    verified before anything is touched (SQLite: integrity check, schema revision, every
+    table readable; PostgreSQL: the archive lists). A database that holds data is first
+    kept as a dated copy in ``keep_dir``; its path is returned.
     """
     src = Path(src)
     if not src.is_file():
         raise ValueError(f"Berkas cadangan {src} tidak ditemukan.")
     sqlite = db.is_sqlite(engine)
     _check_kind(src, sqlite)
-    if not force and not is_empty(engine):
+    if sqlite:
+        verify_sqlite_backup(src, engine)
+    empty = is_empty(engine)
+    if not force and not empty:
         raise ValueError(
             "Basis data tujuan sudah berisi data. Pemulihan akan menimpa seluruh isinya; "
             "bila memang itu maksudnya, ulangi dengan --force (hentikan bot lebih dulu)."
         )
+    kept = None
+    if not empty and keep_dir is not None:
+        keep_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(WIB).strftime("%Y%m%d-%H%M%S")
+        suffix = SQLITE_SUFFIX if sqlite else PG_SUFFIX
+        try:
+            kept = backup(engine, keep_dir / f"sebelum-pulih-{stamp}{suffix}")
+        except BackupError:
+            kept = None  # a damaged live database is what a restore is for; nothing to keep
     if sqlite:
         _restore_sqlite(engine, src)
     else:
         _restore_pg(engine, src)
     # Pooled connections may hold pages or catalogue entries of the old content.
     engine.dispose()
+    return kept
+
+
+def verify_sqlite_backup(src: Path, engine: Engine) -> dict[str, int]:
+    """Rows per table of a SQLite backup that passes every check; ValueError otherwise."""
+    try:
+        conn = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise ValueError(f"{src} tidak bisa dibuka ({exc}).") from exc
+    try:
+        problems = _integrity_problems(conn)
+        if problems:
+            raise ValueError(
+                f"{src} rusak (PRAGMA integrity_check: {'; '.join(problems[:3])}). "
+                "Basis data tidak diubah; pilih cadangan lain."
+            )
+        try:
+            names = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' "
+                    "AND name NOT LIKE 'sqlite_%'"
+                )
+            ]
+            revision = (
+                conn.execute("SELECT version_num FROM alembic_version").fetchone()
+                if "alembic_version" in names
+                else None
+            )
+            # Counting reads every page of every table: the last proof the file is whole.
+            counts = {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{src} tidak terbaca utuh ({exc}); basis data tidak diubah.") from exc
+    finally:
+        conn.close()
+    if revision is None:
+        raise ValueError(f"{src} bukan cadangan monev (tidak ada revisi skema alembic_version).")
+    from alembic.script import ScriptDirectory
+
+    scripts = ScriptDirectory.from_config(db.alembic_config(engine))
+    known = {rev.revision for rev in scripts.walk_revisions()}
+    if revision[0] not in known:
+        raise ValueError(
+            f"{src} memakai revisi skema {revision[0]} yang tidak dikenal versi monev ini "
+            "(cadangan dari versi yang lebih baru?). Basis data tidak diubah."
+        )
+    return counts
 
 
 def _check_kind(src: Path, sqlite: bool) -> None:
@@ -219,10 +321,6 @@ def _check_kind(src: Path, sqlite: bool) -> None:
 def _restore_sqlite(engine: Engine, src: Path) -> None:
     source = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
     try:
-        try:
-            source.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise ValueError(f"{src} rusak atau bukan basis data SQLite ({exc}).") from exc
         raw = engine.raw_connection()
         try:
             target = raw.driver_connection
@@ -230,6 +328,9 @@ def _restore_sqlite(engine: Engine, src: Path) -> None:
             # The backup API writes every page under one lock: other connections see the old
             # database or the new one, never a mixture.
             source.backup(target)
+            problems = _integrity_problems(target)
+            if problems:  # checked above; this only guards a file changed meanwhile
+                raise BackupError(f"Basis data setelah pemulihan rusak: {'; '.join(problems[:3])}")
         finally:
             raw.close()
     finally:

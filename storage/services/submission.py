@@ -50,6 +50,7 @@ from storage.domain.policy import (
     may_submit,
 )
 from storage.domain.reported import quarter_value
+from storage.domain.text import has_control, strip_control
 from storage.services.queries import (
     Figure,
     bidang_sasaran_ids,
@@ -399,8 +400,15 @@ def check_fisik(text: str) -> Check:
 
 
 def clean_text(text: str) -> Check:
-    t = " ".join((text or "").split())
+    # Control characters (NUL, ESC, ...) are invisible in Telegram, break the XLSX and are
+    # refused by PostgreSQL: they are dropped here, before the draft stores anything.
+    t = " ".join(strip_control(text or "").split())
     if not t:
+        if has_control(text or ""):
+            return Check(
+                error="Teks itu hanya berisi karakter kendali yang tidak terlihat. Ketik isinya "
+                "dengan huruf biasa, atau pilih tombol yang tersedia."
+            )
         return Check(error="Teks kosong. Ketik isinya, atau pilih tombol yang tersedia.")
     return Check(value=t[:MAX_TEXT])
 
@@ -529,7 +537,8 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
                 old=cur.fisik,
                 new=it.get("fisik"),
             )
-        cur.anggaran, cur.fisik, cur.ket = it["anggaran"], it.get("fisik"), it.get("ket") or ""
+        cur.anggaran, cur.fisik = it["anggaran"], it.get("fisik")
+        cur.ket = strip_control(it.get("ket") or "")  # drafts saved before the check
         cur.source, cur.report_id, cur.row_no = Source.ENTRY, None, None
         cur.entered_by, cur.updated_at, cur.version = user.id, utcnow(), cur.version + 1
         session.add(cur)
@@ -598,9 +607,9 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
             Narasi(
                 sasaran_id=s.sasaran_id,
                 triwulan=tw,
-                aksi=nar.get("aksi", ""),
-                hambatan=nar.get("hambatan", ""),
-                tindak_lanjut=nar.get("tindak_lanjut", ""),
+                aksi=strip_control(nar.get("aksi", "")),
+                hambatan=strip_control(nar.get("hambatan", "")),
+                tindak_lanjut=strip_control(nar.get("tindak_lanjut", "")),
                 source=Source.ENTRY,
             )
         )
