@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -418,3 +419,10 @@ class ChatState(SQLModel, table=True):
     payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     version: int = 1
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+def row_id(row: Any) -> int:
+    """The primary key of a stored row (SQLModel types ``id`` as optional until a flush)."""
+    ident = row.id
+    assert isinstance(ident, int), f"{type(row).__name__} has no id yet: flush it first"
+    return ident

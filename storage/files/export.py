@@ -28,7 +28,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.data.models import (
     CapaianSasaran,
@@ -225,7 +225,7 @@ def _indicators(
     inds = session.exec(
         select(IndikatorSasaran)
         .where(IndikatorSasaran.sasaran_id.in_(list(data.sasaran)))  # type: ignore[attr-defined]
-        .order_by(IndikatorSasaran.urutan, IndikatorSasaran.id)
+        .order_by(col(IndikatorSasaran.urutan), col(IndikatorSasaran.id))
     ).all()
     own_report: dict[int, int | None] = {
         q: rid
@@ -275,7 +275,7 @@ def _narasi(session: Session, data: YearData, tw: int) -> dict[int, list[Narasi]
     for n in session.exec(
         select(Narasi)
         .where(Narasi.sasaran_id.in_(list(data.sasaran)), Narasi.triwulan == tw)  # type: ignore[attr-defined]
-        .order_by(Narasi.urutan, Narasi.id)
+        .order_by(col(Narasi.urutan), col(Narasi.id))
     ).all():
         out.setdefault(n.sasaran_id, []).append(n)
     return out
@@ -481,8 +481,8 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
     bold = Font(size=_FONT_SIZE, bold=True)
     wrap_top = Alignment(wrap_text=True, vertical="top")
 
-    for col, width in _WIDTHS.items():
-        ws.column_dimensions[get_column_letter(col)].width = width
+    for column, width in _WIDTHS.items():
+        ws.column_dimensions[get_column_letter(column)].width = width
 
     # Title: single cells in column A (merged across for centring) — the importer
     # recognises a report by exactly this shape.
@@ -495,26 +495,26 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
 
     top, sub = HEADER_TOP, HEADER_TOP + 1
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for col in range(1, NCOLS + 1):
+    for column in range(1, NCOLS + 1):
         for r in (top, sub, sub + 1):
-            c = ws.cell(row=r, column=col)
+            c = ws.cell(row=r, column=column)
             c.border = _BORDER
             c.alignment = center
             c.font = bold if r != sub + 1 else base
             if r != sub + 1:
                 c.fill = _HEADER_FILL
-        ws.cell(row=sub + 1, column=col, value=col)
+        ws.cell(row=sub + 1, column=column, value=column)
     header_lines = 1
-    for col, text in HEADERS:
-        ws.cell(row=top, column=col, value=text)
-        letter = get_column_letter(col)
-        if 4 <= col <= 11:
-            ws.merge_cells(f"{letter}{top}:{get_column_letter(col + 1)}{top}")
-            ws.cell(row=sub, column=col, value="T")
-            ws.cell(row=sub, column=col + 1, value="R")
+    for column, text in HEADERS:
+        ws.cell(row=top, column=column, value=text)
+        letter = get_column_letter(column)
+        if 4 <= column <= 11:
+            ws.merge_cells(f"{letter}{top}:{get_column_letter(column + 1)}{top}")
+            ws.cell(row=sub, column=column, value="T")
+            ws.cell(row=sub, column=column + 1, value="R")
         else:
             ws.merge_cells(f"{letter}{top}:{letter}{sub}")
-            header_lines = max(header_lines, _lines_needed(text, _WIDTHS[col] * 0.9) - 1)
+            header_lines = max(header_lines, _lines_needed(text, _WIDTHS[column] * 0.9) - 1)
     ws.row_dimensions[top].height = max(15.0, header_lines * _LINE_HEIGHT + 4)
     ws.row_dimensions[sub].height = 15
 
@@ -523,32 +523,32 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
         values = _table_values(row)
         node_bold = row.node is not None and row.node.level in (Level.PROGRAM, Level.KEGIATAN)
         lines = 1
-        for col in range(1, NCOLS + 1):
-            value = values.get(col)
-            c = _put(ws, r, col, value)
+        for column in range(1, NCOLS + 1):
+            value = values.get(column)
+            c = _put(ws, r, column, value)
             c.border = _BORDER
-            c.font = bold if node_bold and col >= 16 else base
-            if col == 1:
+            c.font = bold if node_bold and column >= 16 else base
+            if column == 1:
                 c.alignment = Alignment(horizontal="center", vertical="top")
-            elif 4 <= col <= 12 or col == 19:
+            elif 4 <= column <= 12 or column == 19:
                 c.alignment = Alignment(horizontal="center", vertical="top")
                 c.number_format = PERCENT_FORMAT
-            elif col in (20, 21):
+            elif column in (20, 21):
                 c.alignment = Alignment(horizontal="right", vertical="top")
                 c.number_format = MONEY_FORMAT
-            elif col == 16 and row.node is not None:
+            elif column == 16 and row.node is not None:
                 c.alignment = Alignment(
                     wrap_text=True, vertical="top", indent=_INDENT[row.node.level]
                 )
             else:
                 c.alignment = wrap_top
-            if col == 12 and row.indicator and not capaian_plausible(row.indicator.capaian):
+            if column == 12 and row.indicator and not capaian_plausible(row.indicator.capaian):
                 # keep the value (it is what the report says) but mark it for the reader
                 c.fill = _WARN_FILL
                 c.comment = Comment(IMPLAUSIBLE_NOTE, "monev-bot")
             if isinstance(value, str):
-                width = _WIDTHS[col] - (
-                    2 * _INDENT[row.node.level] if col == 16 and row.node else 0
+                width = _WIDTHS[column] - (
+                    2 * _INDENT[row.node.level] if column == 16 and row.node else 0
                 )
                 lines = max(lines, _lines_needed(value, width))
         ws.row_dimensions[r].height = lines * _LINE_HEIGHT + 3
@@ -575,7 +575,7 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
             ws.merge_cells(f"A{r}:{last_col}{r}")
         r += 1
 
-    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1)
+    ws.freeze_panes = f"A{FIRST_DATA_ROW}"
     ws.print_title_rows = f"{top}:{sub + 1}"
     ws.print_area = f"A1:{last_col}{r - 1}"
     ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
@@ -589,10 +589,12 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
         left=0.25, right=0.25, top=0.4, bottom=0.4, header=0.2, footer=0.2
     )
     ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "Halaman &P dari &N"
-    ws.oddFooter.center.size = 8
+    footer = ws.oddFooter
+    assert footer is not None  # every new worksheet has one
+    footer.center.text = "Halaman &P dari &N"
+    footer.center.size = 8
     ws.sheet_view.zoomScale = 90
-    wb.save(path_or_buffer)  # type: ignore[arg-type]
+    wb.save(path_or_buffer)
 
 
 # --- CSV -------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.data.db import session_scope
 from storage.data.models import (
@@ -36,6 +36,7 @@ from storage.data.models import (
     Sasaran,
     Source,
     StatusLaporan,
+    row_id,
     utcnow,
 )
 from storage.domain.numbers import format_percent, format_rupiah
@@ -169,7 +170,7 @@ def ensure_opd(session: Session, nama: str, *, tempat: str = "") -> PerangkatDae
     for i, b in enumerate((profile or {}).get("bidang", [])):
         session.add(
             Bidang(
-                opd_id=opd.id,
+                opd_id=row_id(opd),
                 kode=b["kode"],
                 nama=b["nama"],
                 aliases=",".join(b.get("aliases", [])),
@@ -427,9 +428,9 @@ class _ReportWriter:
                 for p in s.exec(select(NodePlan).where(NodePlan.report_id == report.id)).all()
             }
             for model in (CapaianSasaran, Narasi, Finding):
-                s.exec(delete(model).where(model.report_id == report.id))  # type: ignore[call-overload]
+                s.exec(delete(model).where(col(model.report_id) == report.id))
         else:
-            report = Report(opd_id=self.opd.id, tahun=self.tahun, triwulan=self.tw)
+            report = Report(opd_id=row_id(self.opd), tahun=self.tahun, triwulan=self.tw)
         report.source_file = self.file_name
         report.sha256 = self.p.digest
         report.first_line = self.p.first_line
@@ -500,7 +501,7 @@ class _ReportWriter:
             )
         ).first()
         if sas is None:
-            sas = Sasaran(opd_id=self.opd.id, tahun=self.tahun, nomor=ps.nomor)
+            sas = Sasaran(opd_id=row_id(self.opd), tahun=self.tahun, nomor=ps.nomor)
         if self.is_latest or not sas.teks:
             sas.teks, sas.indikator = ps.teks, ps.indikator
         if sas.bidang_id is None:
@@ -518,9 +519,9 @@ class _ReportWriter:
             # A plan without figures (a filled-in template) is not a report of the bidang.
             self._pelaporan(sas.bidang_id)
 
-        indikators = s.exec(
-            select(IndikatorSasaran).where(IndikatorSasaran.sasaran_id == sas.id)
-        ).all()
+        indikators = list(
+            s.exec(select(IndikatorSasaran).where(IndikatorSasaran.sasaran_id == sas.id)).all()
+        )
         for i, row in enumerate(ps.indicators):
             program_id = node_ids.get(id(row.program)) if row.program else None
             ind = next(
@@ -553,7 +554,7 @@ class _ReportWriter:
                 self.seen_capaian.add((ind.id, tw))
                 s.add(
                     CapaianSasaran(
-                        indikator_id=ind.id,
+                        indikator_id=row_id(ind),
                         triwulan=tw,
                         report_id=self.report.id,
                         target=t,
@@ -567,7 +568,7 @@ class _ReportWriter:
                 )
                 s.add(
                     Finding(
-                        opd_id=self.opd.id,
+                        opd_id=row_id(self.opd),
                         tahun=self.tahun,
                         triwulan=self.tw,
                         kind=FindingKind.FUTURE_QUARTER,
@@ -737,7 +738,7 @@ def mark_absent_programs(session: Session, opd_id: int, tahun: int) -> None:
     if not programs:
         return
     plans = session.exec(
-        select(NodePlan).where(NodePlan.node_id.in_([p.id for p in programs]))  # type: ignore[union-attr]
+        select(NodePlan).where(col(NodePlan.node_id).in_([p.id for p in programs]))
     ).all()
     have = {(p.node_id, p.triwulan) for p in plans}
     for rep in reports:
