@@ -1,4 +1,5 @@
-"""Configuration from the environment (and an optional ``.env``), per DESIGN.md's contract."""
+"""Configuration from the environment (and an optional ``.env``): the contract in
+docs/domain.md."""
 
 from __future__ import annotations
 

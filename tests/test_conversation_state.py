@@ -150,7 +150,7 @@ async def test_jadwal_date_continues_after_restart(seeded: Engine) -> None:
     async with running_bot(seeded) as bot:
         assert "menjadi 13 Januari 2023" in await bot.say(ADMIN, "13 Januari 2023")
     with read_scope(seeded) as s:
-        assert get_jadwal(s, opd_id=1, tahun=2022, triwulan=4).tenggat == date(2023, 1, 13)
+        assert get_jadwal(s, opd_id=1, tahun=2022, tw=4).tenggat == date(2023, 1, 13)
     assert _state(seeded, ADMIN) is None
 
 

@@ -1,4 +1,4 @@
-"""The importer on the real 2022 reports, through every trap of DESIGN.md, and on bad files."""
+"""The importer on the real 2022 reports, through every trap of docs/domain.md, and on bad files."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Money, percent and date formats of DESIGN.md, in and out."""
+"""Money, percent and date formats of docs/domain.md, in and out."""
 
 from __future__ import annotations
 

@@ -505,7 +505,7 @@ async def test_jadwal_admin_changes_the_deadline_by_typing_a_date(bot: Bot) -> N
     out = await bot.say(ADMIN, "13 Januari 2023")
     assert "diubah dari 10 Januari 2023 menjadi 13 Januari 2023" in out
     with read_scope(bot.engine) as s:
-        assert get_jadwal(s, opd_id=1, tahun=2022, triwulan=4).tenggat == date(2023, 1, 13)
+        assert get_jadwal(s, opd_id=1, tahun=2022, tw=4).tenggat == date(2023, 1, 13)
         [audit] = s.exec(select(AuditLog).where(AuditLog.entity == "jadwal")).all()
         assert audit.actor == f"user:{ADMIN}"
     # Numeric and ISO dates work as well; the conversation ended, so start again.
@@ -525,7 +525,7 @@ async def test_jadwal_is_refused_to_others_even_through_forged_buttons(bot: Bot)
     assert "hanya dapat dilakukan oleh admin" in await bot.press(OP["umkm"], "jadwal:ubah:2022:4")
     await bot.say(OP["umkm"], "1 Januari 2023")
     with read_scope(bot.engine) as s:
-        assert not get_jadwal(s, opd_id=1, tahun=2022, triwulan=4).custom
+        assert not get_jadwal(s, opd_id=1, tahun=2022, tw=4).custom
 
 
 async def test_pengingat_shows_the_schedule_and_mute_stops_reminders(bot: Bot) -> None:
@@ -614,7 +614,7 @@ def test_cli_lists_and_sets_deadlines(
     assert run("jadwal", "--tahun", "2022", "--tw", "3", "--tenggat", "14 Oktober 2022") == 0
     assert "menjadi 14 Oktober 2022" in capsys.readouterr().out
     with read_scope(seeded) as s:
-        assert get_jadwal(s, opd_id=1, tahun=2022, triwulan=3).tenggat == date(2022, 10, 14)
+        assert get_jadwal(s, opd_id=1, tahun=2022, tw=3).tenggat == date(2022, 10, 14)
     assert run("jadwal", "--tahun", "2022", "--tw", "3", "--tenggat", "14 Oktobr 2022") == 1
     err = capsys.readouterr().err
     assert "Nama bulan" in err

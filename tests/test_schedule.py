@@ -136,12 +136,10 @@ def test_list_and_set_deadline_is_audited(office: Engine) -> None:
         ]
         assert not any(w.custom for w in ws)
     with session_scope(office) as s:
-        w = set_deadline(
-            s, opd_id=oid, tahun=2022, triwulan=4, tenggat=date(2023, 1, 13), actor="cli"
-        )
+        w = set_deadline(s, opd_id=oid, tahun=2022, tw=4, tenggat=date(2023, 1, 13), actor="cli")
         assert w.custom and w.tenggat == date(2023, 1, 13) and w.label == "TW IV 2022"
     with read_scope(office) as s:
-        assert get_jadwal(s, opd_id=oid, tahun=2022, triwulan=4).tenggat == date(2023, 1, 13)
+        assert get_jadwal(s, opd_id=oid, tahun=2022, tw=4).tenggat == date(2023, 1, 13)
         log = s.exec(select(AuditLog).where(AuditLog.entity == "jadwal")).all()
         assert [(a.actor, a.old, a.new) for a in log] == [("cli", "2023-01-10", "2023-01-13")]
 
@@ -155,7 +153,7 @@ def test_list_and_set_deadline_is_audited(office: Engine) -> None:
 )
 def test_set_deadline_refuses_nonsense(office: Engine, tenggat: date, words: str) -> None:
     with pytest.raises(ScheduleError, match=words), session_scope(office) as s:
-        set_deadline(s, opd_id=opd(office), tahun=2022, triwulan=4, tenggat=tenggat, actor="t")
+        set_deadline(s, opd_id=opd(office), tahun=2022, tw=4, tenggat=tenggat, actor="t")
 
 
 # --- typed dates ----------------------------------------------------------------------------------
@@ -357,7 +355,7 @@ def test_moving_the_deadline_starts_a_new_cycle(office: Engine) -> None:
     send(office, wib(2023, 1, 9))  # H-1 of 10 January
     with session_scope(office) as s:
         set_deadline(
-            s, opd_id=opd(office), tahun=2022, triwulan=4, tenggat=date(2023, 1, 16), actor="t"
+            s, opd_id=opd(office), tahun=2022, tw=4, tenggat=date(2023, 1, 16), actor="t"
         )
     # 13 January is H-3 of the new deadline: sent, although "H-3" went out before the move.
     assert [r.kind for r in send(office, wib(2023, 1, 13)) if r.chat_id == OP_KOP] == ["H-3"]

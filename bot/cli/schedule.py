@@ -62,9 +62,9 @@ def cmd_jadwal(args: argparse.Namespace, settings: Settings) -> int:
         try:
             tenggat = parse_tanggal(args.tenggat)
             with db.session_scope(engine) as s:
-                old = get_jadwal(s, opd_id=opd.id, tahun=tahun, triwulan=args.tw)
+                old = get_jadwal(s, opd_id=opd.id, tahun=tahun, tw=args.tw)
                 new = set_deadline(
-                    s, opd_id=opd.id, tahun=tahun, triwulan=args.tw, tenggat=tenggat, actor="cli"
+                    s, opd_id=opd.id, tahun=tahun, tw=args.tw, tenggat=tenggat, actor="cli"
                 )
         except (ParseError, ScheduleError) as exc:
             return _fail(f"Batas akhir tidak diubah: {exc}")

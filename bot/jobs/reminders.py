@@ -454,7 +454,7 @@ def _jadwal_windows(session: Any, opd_id: int, today: Any, tahun: int | None) ->
     if tahun is not None:
         return list_jadwal(session, opd_id=opd_id, tahun=tahun)
     out = list_jadwal(session, opd_id=opd_id, tahun=today.year)
-    last_tw4 = get_jadwal(session, opd_id=opd_id, tahun=today.year - 1, triwulan=4)
+    last_tw4 = get_jadwal(session, opd_id=opd_id, tahun=today.year - 1, tw=4)
     if last_tw4.tenggat >= today - timedelta(days=30):
         out.insert(0, last_tw4)  # January: last year's TW IV is the one being reported
     return out
@@ -525,7 +525,7 @@ async def jadwal_pick(update: Update, context: MonevContext) -> None:
         return
     _, _, tahun_s, tw_s = query.data.split(":")
     tahun, tw = int(tahun_s), int(tw_s)
-    w = await context.read(lambda s: get_jadwal(s, opd_id=context.opd_id, tahun=tahun, triwulan=tw))
+    w = await context.read(lambda s: get_jadwal(s, opd_id=context.opd_id, tahun=tahun, tw=tw))
     await context.write(
         conversation.start,
         telegram_id=context.actor.telegram_id,  # type: ignore[union-attr]
@@ -575,9 +575,9 @@ async def jadwal_date(update: Update, context: MonevContext, state: State) -> No
     actor = f"user:{context.actor.telegram_id}"  # type: ignore[union-attr]
 
     def change(session: Any) -> tuple[Window, Window]:
-        old = get_jadwal(session, opd_id=context.opd_id, tahun=tahun, triwulan=tw)
+        old = get_jadwal(session, opd_id=context.opd_id, tahun=tahun, tw=tw)
         new = set_deadline(
-            session, opd_id=context.opd_id, tahun=tahun, triwulan=tw, tenggat=tenggat, actor=actor
+            session, opd_id=context.opd_id, tahun=tahun, tw=tw, tenggat=tenggat, actor=actor
         )
         # The new deadline and the end of the flow commit together.
         conversation.clear(session, telegram_id=state.telegram_id, flow=Flow.JADWAL)

@@ -6,7 +6,7 @@ XLSX follows the 22-column layout of the paper report closely enough that
 single cells in column A, names sit in column P, amounts are whole numbers and percents
 are fractions formatted as percent.
 
-Rules (DESIGN.md): T/R of each quarter come from that quarter's own report; % capaian is
+Rules (docs/domain.md): T/R of each quarter come from that quarter's own report; % capaian is
 R ÷ T of the quarter reported (never the sum of cumulative values); a node's realisation
 is its own figure, else the complete sum of its children, else empty (incomplete, not 0).
 """

@@ -1,7 +1,7 @@
 """Answering a question: parsed text in, structured answer data out.
 
 This is the layer between the question parser and the domain queries. It decides the
-defaults DESIGN.md asks for (no year: the latest year with data; no quarter: the latest
+defaults docs/domain.md asks for (no year: the latest year with data; no quarter: the latest
 quarter with data) and what to do with an ambiguous or unknown question. It returns data
 only; the bot and the console format it.
 """

@@ -254,7 +254,7 @@ def template_year(session: Session, opd_id: int) -> int:
 def with_prefix(level: Level, nama: str) -> str:
     """The name as the importer needs it: the level prefix decides the level of a row.
 
-    Real reports leave prefixes out in places (DESIGN.md); the importer matches names
+    Real reports leave prefixes out in places (docs/domain.md); the importer matches names
     without their prefix, so adding one does not make a node new.
     """
     nama = " ".join(nama.split())

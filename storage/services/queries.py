@@ -1,6 +1,6 @@
 """Domain queries: serapan, realisasi fisik, capaian, ranking and reporting status.
 
-No Telegram here. Rules (DESIGN.md): a quarter uses the plan (pagu) in force at that
+No Telegram here. Rules (docs/domain.md): a quarter uses the plan (pagu) in force at that
 quarter; a node's figure is its own reported figure, else the sum of its children when
 every child has one, else *incomplete* — never 0. Realisasi fisik of a roll-up is the
 pagu-weighted mean of its children's fisik.
@@ -312,7 +312,7 @@ class Period:
 def resolve_period(
     session: Session, *, opd_id: int, tahun: int | None = None, tw: int | None = None
 ) -> Period:
-    """Fill in what was not said (DESIGN.md): no year -> the latest year with a plan; no
+    """Fill in what was not said (docs/domain.md): no year -> the latest year with a plan; no
     quarter -> the latest quarter of that year with realisation, else TW I.
 
     Raises ``NoData`` when the office has no plan at all; a year given explicitly is kept

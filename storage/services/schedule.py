@@ -6,7 +6,7 @@ values (who, which quarter, which deadline, which kind, what is missing); the wo
 formatting are the bot's (``bot/views/reminders.py``), and so is :func:`describe_reminders`'
 outlook for /pengingat.
 
-Rules (DESIGN.md and the reminders issue):
+Rules (docs/domain.md):
 
 - A quarter's window opens the day after the quarter ends; the default deadline (``H``) is
   the 10th of the following month (TW IV: 10 January of the next year). Admins may move it.
@@ -243,8 +243,8 @@ def _window(tahun: int, tw: int, row: Jadwal | None) -> Window:
     return Window(tahun, tw, row.buka, row.tenggat, True, row.updated_by, row.updated_at)
 
 
-def _check_period(tahun: int, triwulan: int) -> None:
-    if triwulan not in (1, 2, 3, 4):
+def _check_period(tahun: int, tw: int) -> None:
+    if tw not in (1, 2, 3, 4):
         raise ScheduleError("Triwulan harus 1, 2, 3 atau 4.")
     if not 2000 <= tahun <= 2100:
         raise ScheduleError(f"Tahun {tahun} di luar rentang yang wajar.")
@@ -256,10 +256,10 @@ def _jadwal_row(session: Session, opd_id: int, tahun: int, tw: int) -> Jadwal | 
     ).first()
 
 
-def get_jadwal(session: Session, *, opd_id: int, tahun: int, triwulan: int) -> Window:
+def get_jadwal(session: Session, *, opd_id: int, tahun: int, tw: int) -> Window:
     """The window of one quarter (the default when no admin changed it)."""
-    _check_period(tahun, triwulan)
-    return _window(tahun, triwulan, _jadwal_row(session, opd_id, tahun, triwulan))
+    _check_period(tahun, tw)
+    return _window(tahun, tw, _jadwal_row(session, opd_id, tahun, tw))
 
 
 def list_jadwal(session: Session, *, opd_id: int, tahun: int) -> list[Window]:
@@ -274,33 +274,33 @@ def list_jadwal(session: Session, *, opd_id: int, tahun: int) -> list[Window]:
 
 
 def set_deadline(
-    session: Session, *, opd_id: int, tahun: int, triwulan: int, tenggat: date, actor: str
+    session: Session, *, opd_id: int, tahun: int, tw: int, tenggat: date, actor: str
 ) -> Window:
     """Move a quarter's deadline (audit-logged).
 
     Reminders already sent for the old deadline are kept but renamed (``H-7@<audit id>``), so
     the new deadline gets its own H-7/H-3/H-1/H cycle while the history stays complete.
     """
-    _check_period(tahun, triwulan)
-    buka, _ = default_window(tahun, triwulan)
-    row = _jadwal_row(session, opd_id, tahun, triwulan)
+    _check_period(tahun, tw)
+    buka, _ = default_window(tahun, tw)
+    row = _jadwal_row(session, opd_id, tahun, tw)
     if row is not None:
         buka = row.buka
     if tenggat < buka:
         raise ScheduleError(
-            f"Tenggat {label(tahun, triwulan)} tidak boleh sebelum {format_tanggal(buka)}, "
+            f"Tenggat {label(tahun, tw)} tidak boleh sebelum {format_tanggal(buka)}, "
             "hari pertama pelaporan triwulan itu."
         )
     if tenggat > buka + timedelta(days=365):
         raise ScheduleError(
-            f"Tenggat {format_tanggal(tenggat)} terlalu jauh dari akhir {label(tahun, triwulan)}. "
+            f"Tenggat {format_tanggal(tenggat)} terlalu jauh dari akhir {label(tahun, tw)}. "
             "Periksa kembali tahunnya."
         )
-    old = row.tenggat if row is not None else default_window(tahun, triwulan)[1]
+    old = row.tenggat if row is not None else default_window(tahun, tw)[1]
     if row is not None and row.tenggat == tenggat:
-        return _window(tahun, triwulan, row)
+        return _window(tahun, tw, row)
     if row is None:
-        row = Jadwal(opd_id=opd_id, tahun=tahun, triwulan=triwulan, buka=buka, tenggat=tenggat)
+        row = Jadwal(opd_id=opd_id, tahun=tahun, triwulan=tw, buka=buka, tenggat=tenggat)
     row.tenggat, row.updated_by, row.updated_at = tenggat, actor, utcnow()
     session.add(row)
     session.flush()
@@ -308,15 +308,15 @@ def set_deadline(
         actor=actor,
         entity="jadwal",
         entity_id=row.id,
-        field=f"tenggat {label(tahun, triwulan)}",
+        field=f"tenggat {label(tahun, tw)}",
         old=old.isoformat(),
         new=tenggat.isoformat(),
     )
     session.add(audit)
     session.flush()
     if old != tenggat:
-        _archive_cycle(session, tahun, triwulan, f"@{audit.id}")
-    return _window(tahun, triwulan, row)
+        _archive_cycle(session, tahun, tw, f"@{audit.id}")
+    return _window(tahun, tw, row)
 
 
 def _archive_cycle(session: Session, tahun: int, tw: int, suffix: str) -> None:
