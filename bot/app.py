@@ -31,7 +31,7 @@ from bot.settings import WIB, Settings
 from bot.views import texts
 from charts.pool import RenderPool
 from storage.data.db import session_scope
-from storage.data.models import Role
+from storage.data.models import Role, UserStatus
 from storage.services.office import NoOffice, SeveralOffices, the_only_office
 from storage.services.queries import list_bidang
 from storage.services.users import get_user, set_user
@@ -94,7 +94,7 @@ def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
     with session_scope(engine) as session:
         for tgid in admin_ids:
             user = get_user(session, telegram_id=tgid)
-            if user is None or user.role != Role.ADMIN or user.status != "active":
+            if user is None or user.role != Role.ADMIN or user.status != UserStatus.ACTIVE:
                 set_user(session, telegram_id=tgid, role=Role.ADMIN, actor="MONEV_ADMIN_IDS")
         # One office per deployment today: resolved once here, then passed explicitly.
         try:

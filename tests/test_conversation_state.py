@@ -73,7 +73,7 @@ async def test_registration_continues_after_restart(seeded: Engine) -> None:
         assert (user.nama, user.nip, user.status) == (
             "Rina Marlina, S.E.",
             "198004141998102001",
-            "pending",
+            UserStatus.PENDING,
         )
 
 
@@ -265,7 +265,7 @@ def test_migration_moves_pending_reasons_and_recent_drafts(backend: str, tmp_pat
             s.flush()
             s.add(Bidang(id=1, opd_id=1, kode="kop", nama="Koperasi"))
             for i in (1, 2, 3):
-                s.add(AppUser(id=i, telegram_id=111 * i, nama=f"U{i}", status="active"))
+                s.add(AppUser(id=i, telegram_id=111 * i, nama=f"U{i}", status=UserStatus.ACTIVE))
             s.flush()
             # A draft touched an hour ago keeps taking typed answers; one of three days ago
             # did not after a restart either.

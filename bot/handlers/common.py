@@ -13,7 +13,7 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import MonevContext, load_actor
 from bot.views import texts
-from storage.data.models import Role
+from storage.data.models import Role, UserStatus
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ async def start(update: Update, context: MonevContext) -> None:
     assert update.effective_message is not None
     if actor is None or actor.status is None:
         text = texts.START_STRANGER
-    elif actor.status == "pending":
+    elif actor.status == UserStatus.PENDING:
         text = texts.START_PENDING
     elif not actor.active:
         text = texts.START_REJECTED
