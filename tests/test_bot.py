@@ -94,7 +94,8 @@ async def test_registration_and_approval(bot: Bot) -> None:
     assert "tidak diizinkan" in await bot.press(KEPALA, approve, chat_id=ADMIN)
     with read_scope(bot.engine) as s:
         assert (
-            s.exec(select(AppUser).where(AppUser.telegram_id == new_user)).one().status == UserStatus.PENDING
+            s.exec(select(AppUser).where(AppUser.telegram_id == new_user)).one().status
+            == UserStatus.PENDING
         )
     before = len(bot.api.sent(new_user))
     out = await bot.press(ADMIN, approve)

@@ -29,6 +29,7 @@ from storage.data.models import (
     PerangkatDaerah,
     Setting,
     StatusLaporan,
+    UserStatus,
 )
 from storage.services import conversation
 from storage.services.conversation import Flow, StaleState
