@@ -61,6 +61,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("laporan", files.laporan))
     app.add_handler(CommandHandler("grafik", charts.grafik))
     app.add_handler(CommandHandler("bukakembali", lapor.bukakembali))
+    app.add_handler(CommandHandler("verifikasi", lapor.verifikasi))
 
     # Buttons. Those of a flow check the sender's state themselves (stale otherwise).
     app.add_handler(CallbackQueryHandler(registration.skip_nip, pattern=f"^{registration.SKIP}$"))

@@ -14,6 +14,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.context import MonevContext, load_actor
 from bot.views import texts
 from storage.data.models import Role, UserStatus
+from storage.domain.policy import DECIDING_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,12 @@ async def start(update: Update, context: MonevContext) -> None:
             bidang=f" bidang {escape(bidang)}" if actor.role == Role.OPERATOR and bidang else "",
             examples="\n".join(f"• <code>{e}</code>" for e in texts.EXAMPLES[:3]),
         )
+        if actor.role in DECIDING_ROLES:
+            from bot.handlers.lapor import waiting_count
+
+            n = await context.read(waiting_count, actor.telegram_id, context.opd_id)
+            if n:
+                text += texts.VERIF_WAITING_START.format(n=n)
     await update.effective_message.reply_text(text)
 
 

@@ -12,6 +12,8 @@ from storage.domain.periods import roman
 from storage.services.lapor_flow import (
     ConfirmDrop,
     Conflicts,
+    Discarded,
+    Overtook,
     Progress,
     Propose,
     Question,
@@ -311,19 +313,117 @@ def sent_text(r: Sent) -> str:
     return texts.LAPOR_SENT.format(tw=roman(r.triwulan), tahun=r.tahun, bidang=escape(r.bidang))
 
 
-def verifier_request(r: Sent) -> Reply:
-    """What every verifier receives, with the decision buttons."""
-    text = texts.VERIF_REQUEST.format(
-        bidang=escape(r.bidang),
-        tw=roman(r.triwulan),
+def verifier_request(r: Sent) -> list[Reply]:
+    """What every verifier receives: the summary (in parts when long), the decision buttons
+    on the last part. The buttons name the version shown, so they act on nothing else."""
+    return verification_card(
+        bidang=r.bidang,
         tahun=r.tahun,
-        oleh=escape(r.oleh),
-        summary=review_text(r.review, for_verifier=True),
+        triwulan=r.triwulan,
+        oleh=r.oleh,
+        review=r.review,
+        pelaporan_id=r.pelaporan_id,
+        version=r.version,
     )
-    pid = r.pelaporan_id
+
+
+def verification_card(
+    *,
+    bidang: str,
+    tahun: int,
+    triwulan: int,
+    oleh: str,
+    review: Review,
+    pelaporan_id: int,
+    version: int,
+    head: str = texts.VERIF_REQUEST,
+) -> list[Reply]:
+    """A submission waiting for a decision, with Setujui/Kembalikan for exactly ``version``."""
+    text = head.format(
+        bidang=escape(bidang),
+        tw=roman(triwulan),
+        tahun=tahun,
+        oleh=escape(oleh),
+        versi=version,
+        summary=review_text(review, for_verifier=True),
+    )
+    parts = split_html(text)
+    kb: Keyboard = [
+        [
+            ("✅ Setujui", f"vf:ok:{pelaporan_id}:{version}"),
+            ("↩️ Kembalikan", f"vf:back:{pelaporan_id}:{version}"),
+        ]
+    ]
+    return [Reply(t, []) for t in parts[:-1]] + [Reply(parts[-1], kb)]
+
+
+# Telegram refuses messages over 4096 UTF-16 units of visible text. HTML tags only add to
+# the raw length, so a raw length under this limit is always safe; the margin leaves room
+# for the line a retired verification message gets appended.
+PART_LIMIT = 3600
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_html(text: str, limit: int = PART_LIMIT) -> list[str]:
+    """``text`` in parts of at most ``limit`` UTF-16 units, cut between lines (a line
+    longer than that between words), never inside a word or a tag of one line."""
+    parts: list[str] = []
+    cur: list[str] = []
+    size = 0
+    lines: list[str] = []
+    for line in text.split("\n"):
+        while _units(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            lines.append(line[:cut])
+            line = line[cut:].lstrip()
+        lines.append(line)
+    for line in lines:
+        add = _units(line) + (1 if cur else 0)
+        if cur and size + add > limit:
+            parts.append("\n".join(cur).strip("\n"))
+            cur, size = [], 0
+            add = _units(line)
+        cur.append(line)
+        size += add
+    if cur or not parts:
+        parts.append("\n".join(cur).strip("\n"))
+    return [p for p in parts if p] or [""]
+
+
+def retired_text(original: str, note: str) -> str:
+    """An earlier verification message once the report moved on: what happened, by whom."""
+    return f"{original}\n\n{note}"
+
+
+def overtook(r: Overtook) -> Reply:
+    """Another submission came after the draft began: discard the draft or send it over."""
+    o = r.overtaken
+    when = format_waktu(o.at.astimezone(WIB)) if o.at is not None else "-"
+    rows = "\n".join(
+        f"• {escape(c.nama)}: sekarang {format_rupiah(c.theirs)}, draf Anda {format_rupiah(c.mine)}"
+        for c in o.figures
+    )
+    text = texts.LAPOR_OVERTAKEN.format(
+        oleh=escape(o.oleh),
+        when=when,
+        status=texts.STATUS_NAMES.get(o.status, o.status),
+        rows=rows or "(angka sub kegiatan sama dengan draf Anda)",
+    )
     return Reply(
-        text[:4000], [[("✅ Setujui", f"vf:ok:{pid}"), ("↩️ Kembalikan", f"vf:back:{pid}")]]
+        text,
+        [
+            [("Buang draf saya", cb(r.draft_id, "review", "discard"))],
+            [("Kirim punya saya menggantikannya", cb(r.draft_id, "review", f"over-{o.version}"))],
+        ],
     )
+
+
+def discarded(r: Discarded) -> str:
+    return texts.LAPOR_DISCARDED.format(tw=roman(r.triwulan), tahun=r.tahun)
 
 
 def stopped(p: Progress) -> str:

@@ -441,6 +441,7 @@ class VerifMessage(SQLModel, table=True):
     version: int
     chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
     message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # as sent
     retired: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -24,6 +24,7 @@ from storage.data.models import (
     Pelaporan,
     StatusLaporan,
     UserStatus,
+    VerifMessage,
 )
 from storage.domain.policy import Denied, may_submit
 from storage.services import conversation
@@ -35,6 +36,8 @@ from storage.services.submission import (
     Conflict,
     DraftPlan,
     NotPermitted,
+    OutdatedDraft,
+    Overtaken,
     Review,
     SubmissionError,
     active_draft,
@@ -45,6 +48,7 @@ from storage.services.submission import (
     load,
     next_step,
     propose_period,
+    retire_messages,
     save,
     start_draft,
     submit,
@@ -177,19 +181,49 @@ class Conflicts:
 
 
 @dataclass(frozen=True)
+class Overtook:
+    """Not sent: another submission of the quarter came after the draft began. The operator
+    chooses to discard the draft or to submit it over that one (``overtaken.version``)."""
+
+    draft_id: int
+    overtaken: Overtaken
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """The operator threw the draft away after seeing the other submission."""
+
+    tahun: int
+    triwulan: int
+
+
+@dataclass(frozen=True)
 class Sent:
     """Submitted: who should verify it, and what they are shown."""
 
     pelaporan_id: int
+    version: int
     tahun: int
     triwulan: int
     bidang: str
     oleh: str
     review: Review
     verifiers: list[int]
+    retired: list[VerifMessage]  # earlier approve/return messages whose buttons go
 
 
-Step = Shown | OldStep | NotYours | UseButtons | Refused | ConfirmDrop | Conflicts | Sent
+Step = (
+    Shown
+    | OldStep
+    | NotYours
+    | UseButtons
+    | Refused
+    | ConfirmDrop
+    | Conflicts
+    | Overtook
+    | Discarded
+    | Sent
+)
 
 
 @dataclass(frozen=True)
@@ -453,7 +487,18 @@ def _edit(session: Session, telegram_id: int, draft_id: int, target: str) -> Ste
     return Shown(_screen(session, draft))
 
 
-def _send(session: Session, telegram_id: int, draft_id: int) -> Step:
+def _discard(session: Session, telegram_id: int, draft_id: int) -> Step:
+    """'Buang draf saya' after seeing another submission of the quarter."""
+    draft = _owned(session, telegram_id, draft_id)
+    if draft is None:
+        return NotYours()
+    draft.status = DraftStatus.DIBATALKAN
+    save(session, draft, load(draft))
+    conversation.clear(session, telegram_id=telegram_id, flow=Flow.LAPOR)
+    return Discarded(draft.tahun, draft.triwulan)
+
+
+def _send(session: Session, telegram_id: int, draft_id: int, over: int | None = None) -> Step:
     draft = _owned(session, telegram_id, draft_id)
     user = _user(session, telegram_id)
     if draft is None or user is None:
@@ -462,7 +507,9 @@ def _send(session: Session, telegram_id: int, draft_id: int) -> Step:
         return OldStep(_screen(session, draft))
     rv = build_review(session, draft)
     try:
-        conflicts = submit(session, draft, user=user)
+        conflicts = submit(session, draft, user=user, over=over)
+    except OutdatedDraft as exc:
+        return Overtook(draft_id, exc.overtaken)
     except NotPermitted as exc:
         return Refused(str(exc), denied=exc.reason, status=exc.status)
     except SubmissionError as exc:
@@ -482,6 +529,8 @@ def _send(session: Session, telegram_id: int, draft_id: int) -> Step:
     assert p.id is not None
     return Sent(
         pelaporan_id=p.id,
+        version=p.version,
+        retired=retire_messages(session, p.id),
         tahun=draft.tahun,
         triwulan=draft.triwulan,
         bidang=rv.plan.bidang.nama,
@@ -506,6 +555,10 @@ def press(
     if step == "review":
         if action == "send":
             return _send(session, telegram_id, draft_id)
+        if action.startswith("over-") and action[5:].isdecimal():
+            return _send(session, telegram_id, draft_id, over=int(action[5:]))
+        if action == "discard":
+            return _discard(session, telegram_id, draft_id)
         if action.startswith("edit-"):
             return _edit(session, telegram_id, draft_id, action[len("edit-") :])
         return NotYours()
@@ -524,10 +577,12 @@ def progress(session: Session, *, telegram_id: int) -> Progress | None:
 __all__ = [
     "ConfirmDrop",
     "Conflicts",
+    "Discarded",
     "NoPlan",
     "NotYours",
     "OldStep",
     "Opening",
+    "Overtook",
     "Progress",
     "Propose",
     "Question",

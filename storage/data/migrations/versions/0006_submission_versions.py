@@ -53,6 +53,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('chat_id', sa.BigInteger(), nullable=False),
     sa.Column('message_id', sa.BigInteger(), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
     sa.Column('retired', sa.Boolean(), nullable=False),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['pelaporan_id'], ['pelaporan.id'], ),
