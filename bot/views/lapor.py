@@ -101,7 +101,7 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
             if cur.get("ket"):
                 kb.append([(f"Tetap: {short(cur['ket'], 30)}", cb(draft_id, step, "keep"))])
             kb.append([("Lewati", cb(draft_id, step, "skip"))])
-        return Reply("\n".join(lines), kb)
+        return Reply("\n".join(lines), _to_review(kb, data, draft_id, step))
     if kind == "ind":
         j = int(idx)
         ind = plan.indikator[j]
@@ -116,7 +116,17 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
         ]
         kb = []
         if cur is not None:
+            # The operator's own value first, so a quick tap never brings back last quarter's.
             kb.append([(f"Tetap: {format_percent(cur)}", cb(draft_id, step, "keep"))])
+            if ind.prev_r is not None and ind.prev_r != cur:
+                kb.append(
+                    [
+                        (
+                            f"Ganti dengan TW lalu ({format_percent(ind.prev_r)})",
+                            cb(draft_id, step, "same"),
+                        )
+                    ]
+                )
         elif ind.prev_r is not None:
             kb.append(
                 [
@@ -126,7 +136,7 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
                     )
                 ]
             )
-        return Reply("\n".join(lines), kb)
+        return Reply("\n".join(lines), _to_review(kb, data, draft_id, step))
     if kind in NARASI_FIELDS:
         k = int(idx)
         sas = plan.sasaran[k]
@@ -141,13 +151,23 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
         kb = []
         if cur:
             lines.append(f"Isian sekarang: <i>{escape(short(cur, 200))}</i>")
-            kb.append([("Tetap", cb(draft_id, step, "keep"))])
+            kb.append([(f"Tetap: {short(cur, 30)}", cb(draft_id, step, "keep"))])
+            if prev and prev != cur:
+                lines.append(f"Triwulan lalu: <i>{escape(short(prev, 200))}</i>")
+                kb.append([("Ganti dengan isian triwulan lalu", cb(draft_id, step, "same"))])
         elif prev:
             lines.append(f"Triwulan lalu: <i>{escape(short(prev, 200))}</i>")
             kb.append([("Tetap seperti triwulan lalu", cb(draft_id, step, "same"))])
         kb.append([("Kosongkan", cb(draft_id, step, "skip"))])
-        return Reply("\n".join(lines), kb)
+        return Reply("\n".join(lines), _to_review(kb, data, draft_id, step))
     raise ValueError(step)
+
+
+def _to_review(kb: Keyboard, data: dict, draft_id: int, step: str) -> Keyboard:
+    """A returned report, once something was changed: jump to the review, the rest stays."""
+    if data.get("returned") and data.get("changed") and not data.get("editing"):
+        return [*kb, [("Ke ringkasan", cb(draft_id, step, "review"))]]
+    return kb
 
 
 def review_text(rv: Review, *, for_verifier: bool = False) -> str:

@@ -257,6 +257,7 @@ class FindingKind(StrEnum):
     REPORTS_DIFFER = "laporan_berbeda"
     FUTURE_QUARTER = "nilai_triwulan_mendatang"
     FUZZY_MATCH = "nama_berbeda"
+    INDICATOR_DOWN = "indikator_turun"  # confirmed by the operator when submitting
 
 
 class Finding(SQLModel, table=True):

@@ -294,14 +294,26 @@ def _slot(plan: DraftPlan, data: dict, kind: str, i: int) -> _Slot:
         if kind == "anggaran":
             return _Slot(item, kind, s.prev_anggaran, partial(check_anggaran, s))
         if kind == "fisik":
-            return _Slot(item, kind, s.prev_fisik, check_fisik)
+            return _Slot(item, kind, s.prev_fisik, partial(check_fisik, prev=s.prev_fisik))
         return _Slot(item, kind, None, clean_text, skippable=True)
     if kind == "ind":
         ind = plan.indikator[i]
-        return _Slot(data.setdefault("ind", {}), str(ind.indikator_id), ind.prev_r, check_fisik)
+        check = partial(check_fisik, prev=ind.prev_r, what="Realisasi indikator")
+        return _Slot(data.setdefault("ind", {}), str(ind.indikator_id), ind.prev_r, check)
     sas = plan.sasaran[i]
     nar = data.setdefault("narasi", {}).setdefault(str(sas.sasaran_id), {})
     return _Slot(nar, kind, sas.prev.get(kind, ""), clean_text, skippable=True)
+
+
+def _drop_key(plan: DraftPlan, kind: str, i: int) -> int | str | None:
+    """How a confirmed drop of this step is remembered in ``data["turun"]``."""
+    if kind == "anggaran":
+        return plan.subs[i].node_id
+    if kind == "fisik":
+        return f"fisik:{plan.subs[i].node_id}"
+    if kind == "ind":
+        return f"ind:{plan.indikator[i].indikator_id}"
+    return None
 
 
 # --- the flow --------------------------------------------------------------------------------
@@ -415,24 +427,32 @@ def _answer(
         return UseButtons()
     i = int(idx)
     error = confirm = ""
-    if kind == "anggaran" and action in ("yes", "no"):
+    if action == "review" and data.get("returned"):
+        # 'Ke ringkasan' on a returned report: the rest keeps the operator's own values.
+        data.pop("editing", None)
+        save(session, draft, data, "review")
+        return Shown(_screen(session, draft, plan))
+    slot = _slot(plan, data, kind, i)
+    drop_key = _drop_key(plan, kind, i)
+    if action in ("yes", "no") and drop_key is not None:
         # The answer to "a cumulative figure went down: keep it?"
-        item = data.setdefault("items", {}).setdefault(str(plan.subs[i].node_id), {})
         pending = data.pop("pending", None)
         if action == "no" or pending is None:
             save(session, draft, data)
             return Shown(_screen(session, draft, plan), retype=True)
-        item["anggaran"] = pending
-        if plan.subs[i].node_id not in data.setdefault("turun", []):
-            data["turun"].append(plan.subs[i].node_id)
+        slot.store[slot.key] = pending
+        if drop_key not in data.setdefault("turun", []):
+            data["turun"].append(drop_key)
+        data["changed"] = True
     else:
-        slot = _slot(plan, data, kind, i)
         if action == "same" and slot.previous is not None:
             slot.store[slot.key] = slot.previous
+            data["changed"] = True
         elif action == "keep" and slot.store.get(slot.key) is not None:
             pass
         elif action == "skip" and slot.skippable:
             slot.store[slot.key] = ""
+            data["changed"] = True
         elif action == "text":
             chk = slot.check(text)
             error, confirm = chk.error, chk.confirm
@@ -440,10 +460,13 @@ def _answer(
                 data["pending"] = chk.value
             elif not error:
                 slot.store[slot.key] = chk.value
-                if kind == "anggaran" and plan.subs[i].node_id in data.get("turun", []):
-                    data["turun"].remove(plan.subs[i].node_id)
+                data["changed"] = True
+                if drop_key is not None and drop_key in data.get("turun", []):
+                    data["turun"].remove(drop_key)
         else:
             return OldStep(_screen(session, draft, plan))
+        if action == "same" and drop_key is not None and drop_key in data.get("turun", []):
+            data["turun"].remove(drop_key)
     if error:
         save(session, draft, data)
         return Refused(error)

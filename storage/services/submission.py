@@ -24,6 +24,8 @@ from storage.data.models import (
     CapaianSasaran,
     Draft,
     DraftStatus,
+    Finding,
+    FindingKind,
     IndikatorSasaran,
     Narasi,
     Node,
@@ -468,7 +470,8 @@ def check_anggaran(item: SubItem, text: str) -> Check:
     return Check(value=value)
 
 
-def check_fisik(text: str) -> Check:
+def check_fisik(text: str, prev: float | None = None, what: str = "Realisasi fisik") -> Check:
+    """A percentage 0–100; lower than last quarter's cumulative ``prev`` asks first."""
     try:
         value = parse_percent(text)
     except ParseError as exc:
@@ -476,11 +479,21 @@ def check_fisik(text: str) -> Check:
     if not 0 <= value <= 100:
         return Check(
             error=(
-                f"Realisasi fisik {format_percent(value)} di luar 0–100%. Ketik angka 0 sampai "
+                f"{what} {format_percent(value)} di luar 0–100%. Ketik angka 0 sampai "
                 "100, misalnya 45 atau 45,5."
             )
         )
-    return Check(value=round(value, 2))
+    value = round(value, 2)
+    if prev is not None and value < prev:
+        return Check(
+            value=value,
+            confirm=(
+                f"{what} kumulatif {format_percent(value)} lebih kecil daripada triwulan lalu "
+                f"({format_percent(prev)}). Angka kumulatif biasanya tidak turun. "
+                "Tetap pakai angka ini? (akan dicatat sebagai temuan)"
+            ),
+        )
+    return Check(value=value)
 
 
 def clean_text(text: str) -> Check:
@@ -488,6 +501,42 @@ def clean_text(text: str) -> Check:
     if not t:
         return Check(error="Teks kosong. Ketik isinya, atau pilih tombol yang tersedia.")
     return Check(value=t[:MAX_TEXT])
+
+
+def drop_notes(plan: DraftPlan, data: dict) -> list[str]:
+    """Every confirmed drop below last quarter's cumulative figure, worded as a finding."""
+    items = data.get("items", {})
+    notes = []
+    for key in data.get("turun", []):
+        kind, _, ident = str(key).rpartition(":")
+        if not ident.isdecimal():
+            continue
+        if kind == "ind":
+            ind = next((x for x in plan.indikator if x.indikator_id == int(ident)), None)
+            v = data.get("ind", {}).get(ident)
+            if ind is not None and v is not None and ind.prev_r is not None and v < ind.prev_r:
+                notes.append(
+                    f"Indikator sasaran {ind.sasaran_nomor} '{ind.nama}': realisasi turun dari "
+                    f"{format_percent(ind.prev_r)} menjadi {format_percent(v)}."
+                )
+            continue
+        s = next((x for x in plan.subs if x.node_id == int(ident)), None)
+        it = items.get(ident, {})
+        if s is None:
+            continue
+        fisik, anggaran = it.get("fisik"), it.get("anggaran")
+        if kind == "fisik":
+            if s.prev_fisik is not None and fisik is not None and fisik < s.prev_fisik:
+                notes.append(
+                    f"'{s.nama}': realisasi fisik kumulatif turun dari "
+                    f"{format_percent(s.prev_fisik)} menjadi {format_percent(fisik)}."
+                )
+        elif anggaran is not None and s.prev_anggaran is not None and anggaran < s.prev_anggaran:
+            notes.append(
+                f"'{s.nama}': realisasi kumulatif turun dari "
+                f"{format_rupiah(s.prev_anggaran)} menjadi {format_rupiah(it['anggaran'])}."
+            )
+    return notes
 
 
 # --- review ----------------------------------------------------------------------------------
@@ -528,15 +577,7 @@ def review(session: Session, draft: Draft) -> Review:
     year = stored.with_realisasi(overrides)
     programs = [(p.nama, year.node_figure(p.id, tw)) for p in year.programs(tw, sids)]  # type: ignore[arg-type]
     fig = rollup(f for _, f in programs)
-    notes = []
-    for nid in data.get("turun", []):
-        s = next((x for x in plan.subs if x.node_id == nid), None)
-        if s:
-            notes.append(
-                f"'{s.nama}': realisasi kumulatif turun dari "
-                f"{format_rupiah(s.prev_anggaran)} menjadi "
-                f"{format_rupiah(items.get(str(nid), {}).get('anggaran'))}."
-            )
+    notes = drop_notes(plan, data)
     missing = [s.nama for s in plan.subs if items.get(str(s.node_id), {}).get("anggaran") is None]
     return Review(plan, data, programs, fig, notes, missing)
 
@@ -769,7 +810,46 @@ def submit(
     session.add(draft)
     session.flush()
     validate_year(session, rv.plan.bidang.opd_id, draft.tahun)
+    _indicator_drop_findings(session, rv, draft)
     return []
+
+
+def _indicator_drop_findings(session: Session, rv: Review, draft: Draft) -> None:
+    """Confirmed drops of an indicator's R are findings, like drops in rupiah and fisik
+    (which the validator derives from the figures)."""
+    sasaran_ids = [s.sasaran_id for s in rv.plan.sasaran]
+    for old in session.exec(
+        select(Finding).where(
+            Finding.kind == FindingKind.INDICATOR_DOWN,
+            Finding.tahun == draft.tahun,
+            Finding.triwulan == draft.triwulan,
+            Finding.sasaran_id.in_(sasaran_ids),  # type: ignore[union-attr]
+        )
+    ).all():
+        session.delete(old)
+    by_id = {str(i.indikator_id): i for i in rv.plan.indikator}
+    for key in rv.data.get("turun", []):
+        kind, _, ident = str(key).rpartition(":")
+        ind = by_id.get(ident) if kind == "ind" else None
+        v = rv.data.get("ind", {}).get(ident)
+        if ind is None or v is None or ind.prev_r is None or v >= ind.prev_r:
+            continue
+        sas = next(s for s in rv.plan.sasaran if s.nomor == ind.sasaran_nomor)
+        session.add(
+            Finding(
+                opd_id=rv.plan.bidang.opd_id,
+                tahun=draft.tahun,
+                triwulan=draft.triwulan,
+                kind=FindingKind.INDICATOR_DOWN,
+                sasaran_id=sas.sasaran_id,
+                message=(
+                    f"TW {roman(draft.triwulan)} {draft.tahun}, sasaran {ind.sasaran_nomor} "
+                    f"({ind.nama}): realisasi indikator turun dari {format_percent(ind.prev_r)} "
+                    f"menjadi {format_percent(v)}; angka kumulatif biasanya tidak turun."
+                ),
+            )
+        )
+    session.flush()
 
 
 def _overtaken(session: Session, draft: Draft, figures: list[Conflict]) -> Overtaken:
