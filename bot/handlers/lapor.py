@@ -144,6 +144,9 @@ async def lapor(update: Update, context: MonevContext) -> None:
         await message.reply_text(texts.LAPOR_ONLY_OPERATOR)
     elif isinstance(info, flow.NoPlan):
         await message.reply_text(texts.LAPOR_NO_PLAN)
+    elif isinstance(info, flow.AllDone):
+        picker = views.all_done(info)
+        await message.reply_text(picker.text, reply_markup=markup(picker.keyboard))
     else:
         reply = views.resume_offer(info) if isinstance(info, flow.Resume) else views.proposal(info)
         await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))

@@ -10,6 +10,7 @@ from bot.views.answers import Keyboard, Reply, short
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
 from storage.domain.periods import roman
 from storage.services.lapor_flow import (
+    AllDone,
     ConfirmDrop,
     Conflicts,
     Discarded,
@@ -285,6 +286,14 @@ def proposal(o: Propose) -> Reply:
             [(f"Isi TW {tw} {o.tahun}", f"lp:new:{o.tahun}.{o.triwulan}:go")],
             [("Pilih triwulan lain", "lp:new:pick:go")],
         ],
+    )
+
+
+def all_done(o: AllDone) -> Reply:
+    """Nothing left to report: say so, and still let the operator pick a quarter."""
+    return Reply(
+        texts.LAPOR_ALL_DONE.format(bidang=escape(o.bidang)),
+        [[("Pilih triwulan lain", "lp:new:pick:go")]],
     )
 
 

@@ -218,6 +218,10 @@ LAPOR_OVERTAKEN = (
     "Pilih <b>Buang draf saya</b>, atau <b>Kirim punya saya menggantikannya</b> "
     "(tercatat di riwayat, dan verifikator diberi tahu)."
 )
+LAPOR_ALL_DONE = (
+    "Semua laporan triwulan bidang {bidang} sudah diajukan atau disetujui; tidak ada yang perlu "
+    "diisi sekarang. Bila laporan dikembalikan, /lapor akan mengusulkannya."
+)
 LAPOR_DISCARDED = "Draf laporan TW {tw} {tahun} Anda dibuang; laporan yang sudah dikirim tetap."
 STATUS_NAMES = {
     "disetujui": "disetujui",

@@ -113,7 +113,14 @@ class Propose:
     alasan: str
 
 
-Opening = Refuse | NoPlan | Resume | Propose
+@dataclass(frozen=True)
+class AllDone:
+    """Every quarter of the bidang is waiting for verification or approved."""
+
+    bidang: str
+
+
+Opening = Refuse | NoPlan | Resume | Propose | AllDone
 
 
 @dataclass(frozen=True)
@@ -350,9 +357,11 @@ def opening(session: Session, *, telegram_id: int, opd_id: int, today: date) -> 
     ).first()
     if returned is not None:
         return Propose(bidang.nama, returned.tahun, returned.triwulan, returned.alasan)
-    period = propose_period(session, opd_id, today)
-    if period is None:
+    if propose_period(session, opd_id, today) is None:
         return NoPlan()
+    period = propose_period(session, opd_id, today, bidang_id=bidang.id)
+    if period is None:
+        return AllDone(bidang.nama)
     return Propose(bidang.nama, period[0], period[1], "")
 
 
@@ -598,6 +607,7 @@ def progress(session: Session, *, telegram_id: int) -> Progress | None:
 
 
 __all__ = [
+    "AllDone",
     "ConfirmDrop",
     "Conflicts",
     "Discarded",

@@ -274,16 +274,37 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
 # --- periods --------------------------------------------------------------------------------------
 
 
-def propose_period(session: Session, opd_id: int, today: date) -> tuple[int, int] | None:
-    """The latest ended quarter of a year that has a plan."""
+def propose_period(
+    session: Session, opd_id: int, today: date, *, bidang_id: int | None = None
+) -> tuple[int, int] | None:
+    """The latest ended quarter of a year that has a plan; with ``bidang_id``, the latest
+    one that bidang still has to report (neither waiting for verification nor approved)."""
     years = years_with_data(session, opd_id)
     if not years:
         return None
     tahun, tw = latest_ended_quarter(today)
-    if tahun in years:
+    if tahun not in years:
+        past = [y for y in years if y < tahun]
+        if not past:
+            return None
+        tahun, tw = past[-1], 4
+    if bidang_id is None:
         return tahun, tw
-    past = [y for y in years if y < tahun]
-    return (past[-1], 4) if past else None
+    done = {
+        (p.tahun, p.triwulan)
+        for p in session.exec(
+            select(Pelaporan).where(
+                Pelaporan.bidang_id == bidang_id,
+                Pelaporan.status.in_([StatusLaporan.DIAJUKAN, StatusLaporan.DISETUJUI]),  # type: ignore[attr-defined]
+            )
+        ).all()
+    }
+    y, q = tahun, tw
+    while y in years:
+        if (y, q) not in done:
+            return y, q
+        y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+    return None
 
 
 def pelaporan(session: Session, bidang_id: int, tahun: int, tw: int) -> Pelaporan | None:
