@@ -287,3 +287,41 @@ def test_case10_split_never_cuts_and_stays_under_telegram_limit() -> None:
     parts = split_html(long_line.strip())
     assert all(not p.startswith(" ") and p.split()[-1] == "kata" for p in parts)
     assert " ".join(parts).split() == long_line.split()
+
+
+async def test_case4_console_submits_and_approves_with_peran(seeded: Engine) -> None:
+    from bot.console import ConsoleSession, open_offline
+    from bot.settings import Settings
+
+    settings = Settings(MONEV_ADMIN_IDS="", DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
+    app, api = await open_offline(settings, seeded)
+    out: list[str] = []
+    con = ConsoleSession(app, api, write=out.append)
+
+    async def tap(label: str) -> None:
+        i = next(i for i, (lb, _, _) in enumerate(con.buttons, 1) if lb.startswith(label))
+        await con.send(str(i))
+
+    try:
+        await con.send("/peran operator koperasi")
+        await con.send("/lapor")
+        await tap("Isi TW IV 2022")
+        for anggaran, fisik in [("21.000.000", "93"), ("120.000.000", "80,5"), ("23 jt", "95")]:
+            await con.send(anggaran)
+            await con.send(fisik)
+            await tap("Lewati")
+        while not any(lb.startswith("📨 Kirim") for lb, _, _ in con.buttons):
+            quick = next((lb for lb, _, _ in con.buttons if lb.startswith("Tetap")), None)
+            await (tap(quick) if quick else con.send("99" if "ndikator" in out[-2] else "Ada"))
+        await tap("📨 Kirim")
+        assert any("terkirim" in line for line in out)
+        await con.send("/peran kepala")
+        assert any("1 laporan menunggu verifikasi" in line for line in out[-5:])
+        await con.send("/verifikasi")
+        await tap("✅ Setujui")
+        with read_scope(seeded) as s:
+            p = s.exec(select(Pelaporan).where(Pelaporan.triwulan == 4)).one()
+            assert p.status == StatusLaporan.DISETUJUI
+    finally:
+        await app.stop()
+        await app.shutdown()
