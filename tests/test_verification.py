@@ -229,6 +229,9 @@ async def test_case4_late_kepala_finds_and_approves_with_verifikasi(bot: Bot) ->
         set_user(s, telegram_id=LATE_KEPALA, role=Role.KEPALA, nama="Kepala Baru", actor="t")
     start = await bot.say(LATE_KEPALA, "/start")
     assert "1 laporan menunggu verifikasi" in start
+    for words in ("laporan mana yang perlu saya setujui?", "ada yang menunggu verifikasi?"):
+        asked = await bot.say(LATE_KEPALA, words)
+        assert "1 laporan" in asked and "Koperasi" in asked, asked
     out = await bot.say(LATE_KEPALA, "/verifikasi")
     assert "1 laporan" in out and "Koperasi" in out and "Rp 164.000.000" in out
     ok = _data(bot, bot.api.last(LATE_KEPALA), "vf:ok")

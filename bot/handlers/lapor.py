@@ -596,6 +596,25 @@ def waiting_count(session: Session, telegram_id: int, opd_id: int) -> int:
     return len(waiting_for(session, user=user, opd_id=opd_id))
 
 
+# "laporan mana yang perlu saya setujui", "ada yang menunggu verifikasi?": the queue.
+_QUEUE_WORDS = re.compile(
+    r"\b(menunggu|perlu|harus|belum)\b.*\b(verifikasi|diverifikasi|setujui|disetujui|"
+    r"persetujuan)\b|\b(setujui|verifikasi)\b.*\bsaya\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_queue(update: Update, context: MonevContext) -> bool:
+    """Plain words asking what waits for the sender's decision (deciders only: for anyone
+    else the words stay a question about the figures)."""
+    message, actor = update.effective_message, context.actor
+    if message is None or not message.text or actor is None:
+        return False
+    if may_decide_as(role=actor.role, status=actor.status) is not None:
+        return False
+    return len(message.text) <= 120 and _QUEUE_WORDS.search(message.text) is not None
+
+
 async def verifikasi(update: Update, context: MonevContext) -> None:
     """/verifikasi: every report waiting for this person, with its figures and buttons."""
     message = update.effective_message
