@@ -100,7 +100,6 @@ class ConsoleSession:
             )
         await self.app.process_update(update)
 
-
     async def _switch(self, args: list[str]) -> None:
         roles = [r.value for r in Role]
         if not args or args[0] not in roles:

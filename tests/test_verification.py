@@ -244,6 +244,19 @@ async def test_case4_late_kepala_finds_and_approves_with_verifikasi(bot: Bot) ->
     assert "Hanya verifikator" in await bot.say(OP2, "/verifikasi")
 
 
+async def test_case5_unapproved_figures_are_marked_in_answers(bot: Bot) -> None:
+    await _submit_all(bot)
+    out = await bot.say(KEPALA, "serapan koperasi tw 4")
+    assert "Rp 164.000.000" in out and "belum disetujui" in out and "Koperasi" in out
+    ranking = await bot.say(KEPALA, "bidang mana serapannya paling rendah tw 4 2022?")
+    assert "belum disetujui" in ranking
+    ok = _data(bot, _requests(bot, KEPALA)[-1], "vf:ok")
+    await bot.press(KEPALA, ok)
+    assert "belum disetujui" not in await bot.say(KEPALA, "serapan koperasi tw 4")
+    # an earlier quarter (imported report) is not marked
+    assert "belum disetujui" not in await bot.say(KEPALA, "serapan koperasi tw 3")
+
+
 async def test_case6_drop_in_fisik_and_indicator_asks_first(bot: Bot) -> None:
     await _start_tw4(bot)
     await bot.say(OP1, "21.000.000")

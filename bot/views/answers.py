@@ -119,13 +119,25 @@ def render(answer: Answer) -> Reply:
         Kind.HAMBATAN: _hambatan,
         Kind.DAFTAR: _daftar,
     }[kind](answer, q)
-    return Reply(_fit(body))
+    note = _unverified(answer, q)
+    return Reply(_fit(body, MAX_MESSAGE - len(note)) + note)
 
 
-def _fit(text: str) -> str:
-    if len(text) <= MAX_MESSAGE:
+def _unverified(a: Answer, q: Query) -> str:
+    """Figures entered but not approved never look final."""
+    if not a.unverified:
+        return ""
+    names = ", ".join(
+        f"{escape(r.bidang.nama)} ({STATUS_LABEL.get(r.status or '', r.status)})"
+        for r in a.unverified
+    )
+    return "\n\n" + texts.UNVERIFIED_NOTE.format(names=names, period=period(q))
+
+
+def _fit(text: str, limit: int = MAX_MESSAGE) -> str:
+    if len(text) <= limit:
         return text
-    cut = text[: MAX_MESSAGE - 60].rsplit("\n", 1)[0]
+    cut = text[: limit - 60].rsplit("\n", 1)[0]
     return cut + "\n… <i>(dipersingkat; tanyakan lebih rinci per bidang atau program)</i>"
 
 

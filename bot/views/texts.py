@@ -222,6 +222,9 @@ LAPOR_ALL_DONE = (
     "Semua laporan triwulan bidang {bidang} sudah diajukan atau disetujui; tidak ada yang perlu "
     "diisi sekarang. Bila laporan dikembalikan, /lapor akan mengusulkannya."
 )
+UNVERIFIED_NOTE = (
+    "⏳ <i>Angka {period} bidang {names} belum disetujui (menunggu verifikasi); dapat berubah.</i>"
+)
 LAPOR_DISCARDED = "Draf laporan TW {tw} {tahun} Anda dibuang; laporan yang sudah dikirim tetap."
 STATUS_NAMES = {
     "disetujui": "disetujui",
