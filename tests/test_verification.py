@@ -341,3 +341,26 @@ async def test_case4_console_submits_and_approves_with_peran(seeded: Engine) -> 
     finally:
         await app.stop()
         await app.shutdown()
+
+
+async def test_case5_export_marks_unapproved_and_can_leave_them_out(bot: Bot) -> None:
+    import csv
+    import io
+
+    from storage.files.export import build_report, export_bytes
+    from storage.services.users import find_bidang
+
+    await _submit_all(bot)
+    with read_scope(bot.engine) as s:
+        kop = find_bidang(s, text="koperasi")
+        assert kop is not None
+        opd_id = kop.opd_id
+        table = build_report(s, opd_id, 2022, 4)
+        assert table.unverified == ["Koperasi (menunggu verifikasi)"]
+        _, data = export_bytes(s, opd_id, 2022, 4, fmt="csv")
+        rows = list(csv.DictReader(io.StringIO(data.decode())))
+        waiting = [r for r in rows if r["status_verifikasi"] == "menunggu verifikasi"]
+        assert waiting and "21000000" in {r["realisasi_anggaran"] for r in waiting}
+        _, data = export_bytes(s, opd_id, 2022, 4, fmt="csv", approved_only=True)
+        rows = list(csv.DictReader(io.StringIO(data.decode())))
+        assert "21000000" not in {r["realisasi_anggaran"] for r in rows}

@@ -168,7 +168,12 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     tahun, tw = _period(engine, opd_id, args.tahun, args.tw)
     try:
         with db.read_scope(engine) as s:
-            name, data = export_bytes(s, opd_id, tahun, tw, fmt=args.format)
+            name, data = export_bytes(
+                s, opd_id, tahun, tw, fmt=args.format, approved_only=args.hanya_disetujui
+            )
+            from storage.services.queries import unverified
+
+            waiting = [r.bidang.nama for r in unverified(s, opd_id, tahun, tw)]
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -176,6 +181,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print(f"Laporan TW {tw} {tahun} ditulis ke {out} ({len(data):,} bita).".replace(",", "."))
+    if waiting:
+        what = "tidak dimuat" if args.hanya_disetujui else "dimuat, ditandai belum disetujui"
+        print(f"Angka bidang {', '.join(waiting)} belum disetujui: {what}.")
     return 0
 
 
@@ -305,6 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
     e.add_argument("-o", "--output")
     e.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    e.add_argument(
+        "--hanya-disetujui",
+        action="store_true",
+        help="tanpa angka bidang yang laporannya belum disetujui",
+    )
     e.set_defaults(func=cmd_export)
 
     u = sub.add_parser("user", help="kelola pengguna")
