@@ -583,8 +583,8 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
     if table.unverified:
         # Visible on screen (header) and on paper, without touching the cells the importer reads.
         note = "Belum disetujui: " + "; ".join(table.unverified)
-        ws.oddHeader.center.text = note
-        ws.evenHeader.center.text = note
+        ws.oddHeader.center.text = note  # type: ignore[union-attr]
+        ws.evenHeader.center.text = note  # type: ignore[union-attr]
     wb.save(path_or_buffer)  # type: ignore[arg-type]
 
 

@@ -896,7 +896,7 @@ def sent_draft(session: Session, p: Pelaporan) -> Draft | None:
             Draft.triwulan == p.triwulan,
             Draft.status == DraftStatus.DIKIRIM,
         )
-        .order_by(Draft.updated_at.desc(), Draft.id.desc())  # type: ignore[attr-defined]
+        .order_by(Draft.updated_at.desc(), Draft.id.desc())  # type: ignore[attr-defined,union-attr]
     ).first()
 
 
