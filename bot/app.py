@@ -20,18 +20,19 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.handlers import charts, common, files, lapor, questions, registration, routing
+from bot.inbox import InboxRequest, MonevApplication, replay
 from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
 from bot.ratelimit import RetryingRateLimiter
 from bot.settings import WIB, Settings
 from bot.views import texts
 from charts.pool import RenderPool
 from storage.data.db import session_scope
-from storage.data.models import Role
+from storage.data.models import Role, UserStatus
 from storage.services.cache import FigureCache
 from storage.services.office import NoOffice, SeveralOffices, the_only_office
 from storage.services.queries import list_bidang
@@ -62,6 +63,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("laporan", files.laporan))
     app.add_handler(CommandHandler("grafik", charts.grafik))
     app.add_handler(CommandHandler("bukakembali", lapor.bukakembali))
+    app.add_handler(CommandHandler("verifikasi", lapor.verifikasi))
 
     # Buttons. Those of a flow check the sender's state themselves (stale otherwise).
     app.add_handler(CallbackQueryHandler(registration.skip_nip, pattern=f"^{registration.SKIP}$"))
@@ -95,7 +97,7 @@ def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
     with session_scope(engine) as session:
         for tgid in admin_ids:
             user = get_user(session, telegram_id=tgid)
-            if user is None or user.role != Role.ADMIN or user.status != "active":
+            if user is None or user.role != Role.ADMIN or user.status != UserStatus.ACTIVE:
                 set_user(session, telegram_id=tgid, role=Role.ADMIN, actor="MONEV_ADMIN_IDS")
         # One office per deployment today: resolved once here, then passed explicitly.
         try:
@@ -130,6 +132,8 @@ async def post_init(app: Application) -> None:
         app.bot_data["render_pool_warm_up"] = asyncio.create_task(pool.start())
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
     schedule_jobs(app)
+    if app.bot_data.get("serving"):
+        await replay(app)
 
 
 async def post_shutdown(app: Application) -> None:
@@ -149,6 +153,7 @@ def build_application(
     request: BaseRequest | None = None,
     get_updates_request: BaseRequest | None = None,
     rate_limiter: bool = True,
+    inbox: bool = False,
 ) -> Application:
     """The bot, ready to run (polling, webhook, console or tests)."""
     defaults = Defaults(
@@ -166,6 +171,7 @@ def build_application(
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(PerUserUpdateProcessor())
+        .application_class(MonevApplication)
     )
     if rate_limiter:
         builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
@@ -175,9 +181,16 @@ def build_application(
         # A few connections suffice within Telegram's ~30 messages/s; a large pool only costs
         # httpcore time scanning it, and waiting for a connection must not time out a reply.
         builder = builder.connection_pool_size(16).pool_timeout(10.0)
+    fetcher: InboxRequest | None = None
+    if inbox:
+        # Every fetched update is written down before it is handled (at-least-once).
+        fetcher = InboxRequest(get_updates_request or HTTPXRequest(connection_pool_size=1))
+        get_updates_request = fetcher
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     app = builder.build()
+    if fetcher is not None:
+        fetcher.app = app
     app.bot_data["settings"] = settings
     app.bot_data["engine"] = engine
     # The figure cache lives as long as the engine it caches; read sessions carry it.
@@ -188,6 +201,6 @@ def build_application(
 
 def run_polling(settings: Settings, engine: Engine) -> None:
     """``monev run``: long polling until interrupted (logging is set up by the caller)."""
-    app = build_application(settings, engine)
+    app = build_application(settings, engine, inbox=True)
     app.bot_data["serving"] = True
     app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

@@ -81,9 +81,14 @@ class ConsoleSession:
         self.write("")
 
     async def send(self, line: str) -> None:
-        """What the user typed: a number picks a button, anything else is a message."""
+        """What the user typed: a number picks a button, ``/peran ROLE [bidang]`` goes on as
+        another person with that role (so one console can submit and approve), anything
+        else is a message."""
         line = line.strip()
         bot = self.app.bot
+        if line.split(maxsplit=1)[:1] == ["/peran"]:
+            await self._switch(line.split()[1:])
+            return
         if line.isdecimal() and self.buttons and 1 <= int(line) <= len(self.buttons):
             _label, data, message = self.buttons[int(line) - 1]
             update = make_callback_update(
@@ -95,8 +100,34 @@ class ConsoleSession:
             )
         await self.app.process_update(update)
 
+    async def _switch(self, args: list[str]) -> None:
+        roles = [r.value for r in Role]
+        if not args or args[0] not in roles:
+            self.write(f"Pakai: /peran {'|'.join(roles)} [bidang], misalnya /peran kepala\n")
+            return
+        role, bidang = args[0], " ".join(args[1:]) or None
+        # Each role is its own person: nobody verifies what they submitted themselves.
+        user_id = CONSOLE_USER_ID + 1 + roles.index(role)
+        engine = self.app.bot_data["engine"]
+        problem = await asyncio.to_thread(
+            _prepare_user, engine, role, bidang, user_id=user_id, nama=f"Konsol {role}"
+        )
+        if problem:
+            self.write(problem + "\n")
+            return
+        self.user_id, self.buttons = user_id, []
+        self.write(f"Sekarang Anda bertindak sebagai {role} (pengguna konsol lain).\n")
+        await self.send("/start")
 
-def _prepare_user(engine: Engine, role: str, bidang: str | None) -> str | None:
+
+def _prepare_user(
+    engine: Engine,
+    role: str,
+    bidang: str | None,
+    *,
+    user_id: int = CONSOLE_USER_ID,
+    nama: str = "Pengguna Konsol",
+) -> str | None:
     with session_scope(engine) as session:
         bidang_id = None
         if bidang:
@@ -107,10 +138,10 @@ def _prepare_user(engine: Engine, role: str, bidang: str | None) -> str | None:
         try:
             set_user(
                 session,
-                telegram_id=CONSOLE_USER_ID,
+                telegram_id=user_id,
                 role=Role(role),
                 bidang_id=bidang_id,
-                nama="Pengguna Konsol",
+                nama=nama,
                 actor="console",
             )
         except UserError as exc:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.data.db import read_scope, session_scope
-from storage.data.models import Role
+from storage.data.models import Role, UserStatus
 from storage.services.cache import FigureCache
 
 T = TypeVar("T")
@@ -33,7 +33,7 @@ class Actor:
 
     @property
     def active(self) -> bool:
-        return self.role is not None and self.status == "active"
+        return self.role is not None and self.status == UserStatus.ACTIVE
 
     def has(self, *roles: Role) -> bool:
         return self.active and self.role in roles

@@ -39,6 +39,7 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
+from bot.inbox import record
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,9 @@ def create_webhook_app(
         if isinstance(application.bot, ExtBot):
             # What PTB's own webhook server does, for arbitrary callback data.
             application.bot.insert_callback_data(update)
+        # Written down before Telegram is answered: handled even if the process dies now.
+        if not await record(application, [data]):
+            return Response(status_code=HTTPStatus.OK)  # handled before: once is enough
         await application.update_queue.put(update)
         log.debug("webhook: update %s queued", update_id)
         return Response(status_code=HTTPStatus.OK)

@@ -17,8 +17,8 @@ async def test_commands_registered_in_indonesian(bot: Bot) -> None:
     [call] = bot.api.calls_of("setMyCommands")
     names = [c["command"] for c in _json(call.params["commands"])]
     assert names == [
-        "start", "bantuan", "lapor", "riwayat", "laporan", "grafik", "pengingat", "jadwal",
-        "daftar", "batal",
+        "start", "bantuan", "lapor", "verifikasi", "riwayat", "laporan", "grafik", "pengingat",
+        "jadwal", "daftar", "batal",
     ]  # fmt: skip
     assert all(c["description"][0].isupper() for c in _json(call.params["commands"]))
 
@@ -94,7 +94,8 @@ async def test_registration_and_approval(bot: Bot) -> None:
     assert "tidak diizinkan" in await bot.press(KEPALA, approve, chat_id=ADMIN)
     with read_scope(bot.engine) as s:
         assert (
-            s.exec(select(AppUser).where(AppUser.telegram_id == new_user)).one().status == "pending"
+            s.exec(select(AppUser).where(AppUser.telegram_id == new_user)).one().status
+            == UserStatus.PENDING
         )
     before = len(bot.api.sent(new_user))
     out = await bot.press(ADMIN, approve)

@@ -182,6 +182,7 @@ def test_csv(seeded_ro: Engine) -> None:
         "realisasi_fisik": "64.7",
         "serapan": "64.7",
         "ket": "",
+        "status_verifikasi": "",  # imported: final
     }
     keu = next(r for r in rows if r["nama"] == "Kegiatan Administrasi Keuangan Perangkat Daerah")
     assert keu["level"] == "kegiatan" and keu["realisasi_anggaran"] == keu["serapan"] == ""

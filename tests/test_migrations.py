@@ -17,3 +17,28 @@ def test_schema_diff_sees_a_model_change(engine: Engine) -> None:
     assert db.schema_diff(engine), "a missing migration must show up as a difference"
     db.upgrade(engine)
     assert db.schema_diff(engine) == []
+
+
+def test_user_status_values_become_indonesian_and_back(engine: Engine) -> None:
+    from sqlalchemy import text
+
+    db.downgrade(engine, "0004")
+    with engine.begin() as c:
+        for i, status in enumerate(("pending", "active", "rejected"), 1):
+            c.execute(
+                text(
+                    "INSERT INTO app_user (telegram_id, nama, nip, status, created_at) "
+                    "VALUES (:t, 'x', '', :s, CURRENT_TIMESTAMP)"
+                ),
+                {"t": 70000 + i, "s": status},
+            )
+    db.upgrade(engine)
+    query = text("SELECT telegram_id, status FROM app_user WHERE telegram_id > 70000 ORDER BY 1")
+    with engine.connect() as c:
+        assert [r[1] for r in c.execute(query)] == ["menunggu", "aktif", "ditolak"]
+    with engine.begin() as c:
+        c.execute(text("UPDATE app_user SET status = 'diblokir' WHERE telegram_id = 70003"))
+    db.downgrade(engine, "0004")
+    with engine.connect() as c:
+        assert [r[1] for r in c.execute(query)] == ["pending", "active", "rejected"]
+    db.upgrade(engine)

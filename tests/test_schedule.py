@@ -354,9 +354,7 @@ def test_group_gets_h_and_h_plus_1_notices(office: Engine) -> None:
 def test_moving_the_deadline_starts_a_new_cycle(office: Engine) -> None:
     send(office, wib(2023, 1, 9))  # H-1 of 10 January
     with session_scope(office) as s:
-        set_deadline(
-            s, opd_id=opd(office), tahun=2022, tw=4, tenggat=date(2023, 1, 16), actor="t"
-        )
+        set_deadline(s, opd_id=opd(office), tahun=2022, tw=4, tenggat=date(2023, 1, 16), actor="t")
     # 13 January is H-3 of the new deadline: sent, although "H-3" went out before the move.
     assert [r.kind for r in send(office, wib(2023, 1, 13)) if r.chat_id == OP_KOP] == ["H-3"]
     with read_scope(office) as s:

@@ -165,6 +165,7 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from storage.files.export import export_bytes
+    from storage.services.queries import unverified
 
     engine = prepare_database(settings)
     opd_id = common.only_office_id(engine)
@@ -172,7 +173,10 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     tahun, tw = _period(cache, engine, opd_id, args.tahun, args.tw)
     try:
         with cache.read(engine) as s:
-            name, data = export_bytes(s, opd_id, tahun, tw, fmt=args.format)
+            name, data = export_bytes(
+                s, opd_id, tahun, tw, fmt=args.format, approved_only=args.hanya_disetujui
+            )
+            waiting = [r.bidang.nama for r in unverified(s, opd_id, tahun, tw)]
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -180,6 +184,9 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print(f"Laporan TW {tw} {tahun} ditulis ke {out} ({len(data):,} bita).".replace(",", "."))
+    if waiting:
+        what = "tidak dimuat" if args.hanya_disetujui else "dimuat, ditandai belum disetujui"
+        print(f"Angka bidang {', '.join(waiting)} belum disetujui: {what}.")
     return 0
 
 
@@ -318,6 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
     e.add_argument("-o", "--output")
     e.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    e.add_argument(
+        "--hanya-disetujui",
+        action="store_true",
+        help="tanpa angka bidang yang laporannya belum disetujui",
+    )
     e.set_defaults(func=cmd_export)
 
     u = sub.add_parser("user", help="kelola pengguna")

@@ -13,7 +13,8 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.context import MonevContext, load_actor
 from bot.views import texts
-from storage.data.models import Role
+from storage.data.models import Role, UserStatus
+from storage.domain.policy import DECIDING_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ async def start(update: Update, context: MonevContext) -> None:
     assert update.effective_message is not None
     if actor is None or actor.status is None:
         text = texts.START_STRANGER
-    elif actor.status == "pending":
+    elif actor.status == UserStatus.PENDING:
         text = texts.START_PENDING
     elif not actor.active:
         text = texts.START_REJECTED
@@ -70,6 +71,12 @@ async def start(update: Update, context: MonevContext) -> None:
             bidang=f" bidang {escape(bidang)}" if actor.role == Role.OPERATOR and bidang else "",
             examples="\n".join(f"• <code>{e}</code>" for e in texts.EXAMPLES[:3]),
         )
+        if actor.role in DECIDING_ROLES:
+            from bot.handlers.lapor import waiting_count
+
+            n = await context.read(waiting_count, actor.telegram_id, context.opd_id)
+            if n:
+                text += texts.VERIF_WAITING_START.format(n=n)
     await update.effective_message.reply_text(text)
 
 

@@ -31,21 +31,28 @@ from storage.data.models import (
     Role,
     StatusLaporan,
     UserStatus,
+    VerifMessage,
 )
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
 from storage.domain.periods import parse_quarter, roman
-from storage.domain.policy import may_decide, may_decide_as, may_see_history
+from storage.domain.policy import Denied, may_decide, may_decide_as, may_see_history
 from storage.services import conversation
 from storage.services import lapor_flow as flow
 from storage.services.conversation import Flow, State
 from storage.services.queries import list_bidang, years_with_data
 from storage.services.submission import (
     SubmissionError,
+    Superseded,
     bidang_of,
     decide,
     history,
+    remember_message,
     reopen,
+    retire_messages,
+    sent_draft,
+    waiting_for,
 )
+from storage.services.submission import review as build_review
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +74,54 @@ async def _say(update: Update, context: MonevContext, text: str) -> None:
 
 
 async def _show(update: Update, context: MonevContext, reply: Reply, *, note: str = "") -> None:
+    """A screen, in several messages when it is long: the buttons go with the last part, so
+    they are always visible and nothing is cut."""
     chat = update.effective_chat
     assert chat is not None
     text = f"{note}\n\n{reply.text}" if note else reply.text
-    await context.bot.send_message(chat.id, text, reply_markup=markup(reply.keyboard))
+    parts = views.split_html(text)
+    for part in parts[:-1]:
+        await context.bot.send_message(chat.id, part)
+    await context.bot.send_message(chat.id, parts[-1], reply_markup=markup(reply.keyboard))
+
+
+async def _send_card(context: MonevContext, chat_id: int, card: list[Reply]) -> None:
+    """A verification card (summary parts, buttons on the last); remembered so that its
+    buttons can be taken away when the report moves on."""
+    last = None
+    for part in card:
+        last = await context.bot.send_message(
+            chat_id, part.text, reply_markup=markup(part.keyboard) if part.keyboard else None
+        )
+    data = card[-1].keyboard[0][0][1] if card and card[-1].keyboard else ""
+    m = re.fullmatch(r"vf:ok:(\d+):(\d+)", data)
+    if last is not None and m:
+        await context.write(
+            remember_message,
+            pelaporan_id=int(m.group(1)),
+            version=int(m.group(2)),
+            chat_id=chat_id,
+            message_id=last.message_id,
+            text=card[-1].text,
+        )
+
+
+async def _retire(
+    context: MonevContext, rows: list[VerifMessage], note: str, *, skip: tuple[int, int] | None
+) -> None:
+    """Take the buttons off earlier verification messages and say what happened."""
+    for r in rows:
+        if skip is not None and (r.chat_id, r.message_id) == skip:
+            continue
+        try:
+            await context.bot.edit_message_text(
+                views.retired_text(r.text, note),
+                chat_id=r.chat_id,
+                message_id=r.message_id,
+                reply_markup=None,
+            )
+        except TelegramError as exc:
+            log.info("could not retire a verification message: %s", type(exc).__name__)
 
 
 async def lapor(update: Update, context: MonevContext) -> None:
@@ -94,6 +145,9 @@ async def lapor(update: Update, context: MonevContext) -> None:
         await message.reply_text(texts.LAPOR_ONLY_OPERATOR)
     elif isinstance(info, flow.NoPlan):
         await message.reply_text(texts.LAPOR_NO_PLAN)
+    elif isinstance(info, flow.AllDone):
+        picker = views.all_done(info)
+        await message.reply_text(picker.text, reply_markup=markup(picker.keyboard))
     else:
         reply = views.resume_offer(info) if isinstance(info, flow.Resume) else views.proposal(info)
         await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))
@@ -218,14 +272,25 @@ async def _after(
         await _say(update, context, views.conflict_text(result))
         if result.current is not None:
             await _show(update, context, views.screen(result.current))
+    elif isinstance(result, flow.Overtook):
+        await _show(update, context, views.overtook(result))
+    elif isinstance(result, flow.Discarded):
+        await _say(update, context, views.discarded(result))
     elif isinstance(result, flow.Sent):
         await _say(update, context, views.sent_text(result))
+        await _retire(
+            context,
+            result.retired,
+            texts.VERIF_RETIRED.format(
+                what=texts.VERIF_RETIRED_RESUBMITTED.format(versi=result.version),
+                oleh=escape(result.oleh),
+            ),
+            skip=None,
+        )
         request = views.verifier_request(result)
         for chat_id in result.verifiers:
             try:
-                await context.bot.send_message(
-                    chat_id, request.text, reply_markup=markup(request.keyboard)
-                )
+                await _send_card(context, chat_id, request)
             except TelegramError as exc:
                 log.warning("could not reach a verifier: %s", type(exc).__name__)
 
@@ -291,23 +356,76 @@ def _opd_of(session: Session, p: Pelaporan) -> int:
     return b.opd_id if b else 0
 
 
-def _decide(session: Session, telegram_id: int, pid: int, approve: bool, alasan: str) -> dict:
+def _card(session: Session, p: Pelaporan, head: str) -> list[Reply]:
+    """The current version of a waiting report, as its approvers are shown it."""
+    info = _pelaporan_info(session, p.id)  # type: ignore[arg-type]
+    draft = sent_draft(session, p)
+    assert info is not None
+    _, bidang, _ = info
+    op = session.get(AppUser, p.submitted_by) if p.submitted_by else None
+    oleh = (op.nama or str(op.telegram_id)) if op else "-"
+    if draft is None:
+        # Submitted before drafts were kept (or imported): the figures are in the answers.
+        return [
+            Reply(
+                head.format(
+                    bidang=escape(bidang),
+                    tw=roman(p.triwulan),
+                    tahun=p.tahun,
+                    oleh=escape(oleh),
+                    versi=p.version,
+                    summary=texts.VERIF_NO_SUMMARY,
+                ),
+                [
+                    [
+                        ("✅ Setujui", f"vf:ok:{p.id}:{p.version}"),
+                        ("↩️ Kembalikan", f"vf:back:{p.id}:{p.version}"),
+                    ]
+                ],
+            )
+        ]
+    return views.verification_card(
+        bidang=bidang,
+        tahun=p.tahun,
+        triwulan=p.triwulan,
+        oleh=oleh,
+        review=build_review(session, draft),
+        pelaporan_id=p.id,  # type: ignore[arg-type]
+        version=p.version,
+        head=head,
+    )
+
+
+def _decide(
+    session: Session, telegram_id: int, pid: int, approve: bool, alasan: str, version: int | None
+) -> dict:
     user = _user(session, telegram_id)
     if user is None:
         return {"error": texts.NOT_ALLOWED}
     try:
-        p = decide(session, pelaporan_id=pid, user=user, approve=approve, alasan=alasan)
+        p = decide(
+            session, pelaporan_id=pid, user=user, approve=approve, alasan=alasan, version=version
+        )
+    except Superseded as exc:
+        conversation.clear(session, telegram_id=telegram_id, flow=Flow.REASON)
+        return {"current": _card(session, exc.pelaporan, texts.VERIF_CURRENT)}
     except SubmissionError as exc:
         return {"error": texts.submission_error(exc)}
     info = _pelaporan_info(session, pid)
     assert info is not None
     _, bidang, op = info
-    # The decision and the end of a pending reason commit together.
+    # The decision, the end of a pending reason and the retired buttons commit together.
     conversation.clear(session, telegram_id=telegram_id, flow=Flow.REASON)
-    return {"p": p, "bidang": bidang, "operator": op, "by": user.nama or str(user.telegram_id)}
+    return {
+        "p": p,
+        "bidang": bidang,
+        "operator": op,
+        "by": user.nama or str(user.telegram_id),
+        "retired": retire_messages(session, pid),
+    }
 
 
-def _ask_reason(session: Session, telegram_id: int, pid: int) -> dict:
+def _ask_reason(session: Session, telegram_id: int, pid: int, version: int | None) -> dict:
     user = _user(session, telegram_id)
     info = _pelaporan_info(session, pid)
     if user is None or info is None:
@@ -322,8 +440,13 @@ def _ask_reason(session: Session, telegram_id: int, pid: int) -> dict:
     )
     if denied is not None:
         return {"error": texts.denied(denied, status=p.status)}
+    if version != p.version:
+        return {"current": _card(session, p, texts.VERIF_CURRENT)}
     conversation.start(
-        session, telegram_id=telegram_id, flow=Flow.REASON, payload={"pelaporan_id": pid}
+        session,
+        telegram_id=telegram_id,
+        flow=Flow.REASON,
+        payload={"pelaporan_id": pid, "version": version},
     )
     return {
         "text": texts.VERIF_ASK_REASON.format(
@@ -353,8 +476,35 @@ async def _tell_operator(context: MonevContext, result: dict) -> None:
         log.warning("could not tell the operator: %s", type(exc).__name__)
 
 
+async def _decided(update: Update, context: MonevContext, result: dict) -> None:
+    """After a decision: every earlier approve/return message loses its buttons and says
+    who decided what; the operator is told."""
+    p: Pelaporan = result["p"]
+    what = (
+        texts.VERIF_RETIRED_APPROVED
+        if p.status == StatusLaporan.DISETUJUI
+        else texts.VERIF_RETIRED_RETURNED
+    )
+    query = update.callback_query
+    pressed = None
+    if query is not None and query.message is not None:
+        pressed = (query.message.chat.id, query.message.message_id)
+    await _retire(
+        context,
+        result["retired"],
+        texts.VERIF_RETIRED.format(what=what, oleh=escape(result["by"])),
+        skip=pressed,
+    )
+    await _tell_operator(context, result)
+
+
+async def _show_card(update: Update, context: MonevContext, card: list[Reply]) -> None:
+    assert update.effective_chat is not None
+    await _send_card(context, update.effective_chat.id, card)
+
+
 async def on_verify(update: Update, context: MonevContext) -> None:
-    """Setujui / Kembalikan on a submitted report."""
+    """Setujui / Kembalikan on a submitted report (for the version the message showed)."""
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
@@ -364,32 +514,35 @@ async def on_verify(update: Update, context: MonevContext) -> None:
             update, context, texts.NOT_ALLOWED if actor and actor.active else texts.NOT_REGISTERED
         )
         return
-    m = re.fullmatch(r"vf:(ok|back):(\d+)", query.data)
+    m = re.fullmatch(r"vf:(ok|back):(\d+)(?::(\d+))?", query.data)
     if not m:
         await _say(update, context, texts.STALE_BUTTON)
         return
     pid = int(m.group(2))
+    # A button without a version (sent before versions existed) approves nothing unseen.
+    version = int(m.group(3)) if m.group(3) else None
     if m.group(1) == "back":
-        res = await context.write(_ask_reason, actor.telegram_id, pid)
-        if "error" in res:
-            await _say(update, context, escape(res["error"]))
-            return
+        res = await context.write(_ask_reason, actor.telegram_id, pid, version)
+    else:
+        res = await context.write(_decide, actor.telegram_id, pid, True, "", version)
+    if "error" in res:
+        await _say(update, context, escape(res["error"]))
+        return
+    if "current" in res:
+        await query.edit_message_reply_markup(None)
+        await _show_card(update, context, res["current"])
+        return
+    if "text" in res:
         assert update.effective_chat is not None
         await context.bot.send_message(update.effective_chat.id, res["text"])
-        return
-    result = await context.write(_decide, actor.telegram_id, pid, True, "")
-    if "error" in result:
-        await _say(update, context, escape(result["error"]))
         return
     original = (
         query.message.text_html if query.message and getattr(query.message, "text", None) else ""
     )
     await query.edit_message_text(
-        texts.VERIF_DONE.format(
-            original=original[:3500], outcome="✅ disetujui", oleh=escape(result["by"])
-        )
+        texts.VERIF_DONE.format(original=original, outcome="✅ disetujui", oleh=escape(res["by"]))
     )
-    await _tell_operator(context, result)
+    await _decided(update, context, res)
 
 
 async def on_reason(update: Update, context: MonevContext, state: State) -> None:
@@ -398,6 +551,7 @@ async def on_reason(update: Update, context: MonevContext, state: State) -> None
     assert message is not None and message.text is not None
     tgid = state.telegram_id
     pid = state.payload.get("pelaporan_id")
+    version = state.payload.get("version")
     if not isinstance(pid, int):
         await context.write(conversation.clear, telegram_id=tgid, flow=Flow.REASON)
         await question(update, context)
@@ -408,7 +562,12 @@ async def on_reason(update: Update, context: MonevContext, state: State) -> None
             "Alasan terlalu singkat. Tulis apa yang perlu diperbaiki, minimal 5 huruf, atau /batal."
         )
         return
-    result = await context.write(_decide, tgid, pid, False, alasan)
+    result = await context.write(
+        _decide, tgid, pid, False, alasan, version if isinstance(version, int) else None
+    )
+    if "current" in result:
+        await _show_card(update, context, result["current"])
+        return
     if "error" in result:
         # Decided meanwhile, or no longer allowed: the reason has nothing left to return.
         await context.write(conversation.clear, telegram_id=tgid, flow=Flow.REASON)
@@ -417,7 +576,64 @@ async def on_reason(update: Update, context: MonevContext, state: State) -> None
     await message.reply_text(
         f"↩️ Laporan dikembalikan ke operator dengan alasan: <i>{escape(alasan[:500])}</i>"
     )
-    await _tell_operator(context, result)
+    await _decided(update, context, result)
+
+
+def _queue(session: Session, telegram_id: int, opd_id: int) -> list[list[Reply]] | None:
+    user = _user(session, telegram_id)
+    if user is None or may_decide_as(role=user.role, status=user.status) is not None:
+        return None
+    return [
+        _card(session, p, texts.VERIF_QUEUE_ITEM)
+        for p in waiting_for(session, user=user, opd_id=opd_id)
+    ]
+
+
+def waiting_count(session: Session, telegram_id: int, opd_id: int) -> int:
+    """How many reports wait for this person's decision (0 for everyone else)."""
+    user = _user(session, telegram_id)
+    if user is None or may_decide_as(role=user.role, status=user.status) is not None:
+        return 0
+    return len(waiting_for(session, user=user, opd_id=opd_id))
+
+
+# "laporan mana yang perlu saya setujui", "ada yang menunggu verifikasi?": the queue.
+_QUEUE_WORDS = re.compile(
+    r"\b(menunggu|perlu|harus|belum)\b.*\b(verifikasi|diverifikasi|setujui|disetujui|"
+    r"persetujuan)\b|\b(setujui|verifikasi)\b.*\bsaya\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_queue(update: Update, context: MonevContext) -> bool:
+    """Plain words asking what waits for the sender's decision (deciders only: for anyone
+    else the words stay a question about the figures)."""
+    message, actor = update.effective_message, context.actor
+    if message is None or not message.text or actor is None:
+        return False
+    if may_decide_as(role=actor.role, status=actor.status) is not None:
+        return False
+    return len(message.text) <= 120 and _QUEUE_WORDS.search(message.text) is not None
+
+
+async def verifikasi(update: Update, context: MonevContext) -> None:
+    """/verifikasi: every report waiting for this person, with its figures and buttons."""
+    message = update.effective_message
+    assert message is not None
+    actor = context.actor
+    if actor is None or not actor.active:
+        await message.reply_text(texts.NOT_REGISTERED)
+        return
+    cards = await context.read(_queue, actor.telegram_id, context.opd_id)
+    if cards is None:
+        await message.reply_text(texts.denied(Denied.NOT_VERIFIER))
+        return
+    if not cards:
+        await message.reply_text(texts.VERIF_QUEUE_EMPTY)
+        return
+    await message.reply_text(texts.VERIF_QUEUE_HEAD.format(n=len(cards)))
+    for card in cards:
+        await _show_card(update, context, card)
 
 
 # --- admin and history ---------------------------------------------------------------------

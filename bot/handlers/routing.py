@@ -27,7 +27,10 @@ async def _state(update: Update, context: MonevContext) -> State | None:
 
 async def _dispatch(update: Update, context: MonevContext, state: State | None) -> None:
     if state is None:
-        await questions.question(update, context)
+        if lapor.asks_for_queue(update, context):
+            await lapor.verifikasi(update, context)
+        else:
+            await questions.question(update, context)
     elif state.flow == Flow.REGISTRATION:
         await registration.on_text(update, context, state)
     elif state.flow == Flow.REASON:

@@ -198,13 +198,27 @@ def render(answer: Answer) -> Reply:
         Kind.DAFTAR: _daftar,
         Kind.COMPARE: _compare,
     }[kind](answer, q)
-    return Reply(_fit(_with_notes(body, answer)), _latest_button(answer))
+    note = _unverified(answer, q)
+    return Reply(
+        _fit(_with_notes(body, answer), MAX_MESSAGE - len(note)) + note, _latest_button(answer)
+    )
 
 
-def _fit(text: str) -> str:
-    if len(text) <= MAX_MESSAGE:
+def _unverified(a: Answer, q: Query) -> str:
+    """Figures entered but not approved never look final."""
+    if not a.unverified:
+        return ""
+    names = ", ".join(
+        f"{escape(r.bidang.nama)} ({STATUS_LABEL.get(r.status or '', r.status)})"
+        for r in a.unverified
+    )
+    return "\n\n" + texts.UNVERIFIED_NOTE.format(names=names, period=period(q))
+
+
+def _fit(text: str, limit: int = MAX_MESSAGE) -> str:
+    if len(text) <= limit:
         return text
-    cut = text[: MAX_MESSAGE - 60].rsplit("\n", 1)[0]
+    cut = text[: limit - 60].rsplit("\n", 1)[0]
     return cut + "\n… <i>(dipersingkat; tanyakan lebih rinci per bidang atau program)</i>"
 
 

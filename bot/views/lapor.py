@@ -10,8 +10,11 @@ from bot.views.answers import Keyboard, Reply, short
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
 from storage.domain.periods import roman
 from storage.services.lapor_flow import (
+    AllDone,
     ConfirmDrop,
     Conflicts,
+    Discarded,
+    Overtook,
     Progress,
     Propose,
     Question,
@@ -99,7 +102,7 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
             if cur.get("ket"):
                 kb.append([(f"Tetap: {short(cur['ket'], 30)}", cb(draft_id, step, "keep"))])
             kb.append([("Lewati", cb(draft_id, step, "skip"))])
-        return Reply("\n".join(lines), kb)
+        return Reply("\n".join(lines), _to_review(kb, data, draft_id, step))
     if kind == "ind":
         j = int(idx)
         ind = plan.indikator[j]
@@ -114,7 +117,17 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
         ]
         kb = []
         if cur is not None:
+            # The operator's own value first, so a quick tap never brings back last quarter's.
             kb.append([(f"Tetap: {format_percent(cur)}", cb(draft_id, step, "keep"))])
+            if ind.prev_r is not None and ind.prev_r != cur:
+                kb.append(
+                    [
+                        (
+                            f"Ganti dengan TW lalu ({format_percent(ind.prev_r)})",
+                            cb(draft_id, step, "same"),
+                        )
+                    ]
+                )
         elif ind.prev_r is not None:
             kb.append(
                 [
@@ -124,7 +137,7 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
                     )
                 ]
             )
-        return Reply("\n".join(lines), kb)
+        return Reply("\n".join(lines), _to_review(kb, data, draft_id, step))
     if kind in NARASI_FIELDS:
         k = int(idx)
         sas = plan.sasaran[k]
@@ -139,13 +152,23 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
         kb = []
         if cur:
             lines.append(f"Isian sekarang: <i>{escape(short(cur, 200))}</i>")
-            kb.append([("Tetap", cb(draft_id, step, "keep"))])
+            kb.append([(f"Tetap: {short(cur, 30)}", cb(draft_id, step, "keep"))])
+            if prev and prev != cur:
+                lines.append(f"Triwulan lalu: <i>{escape(short(prev, 200))}</i>")
+                kb.append([("Ganti dengan isian triwulan lalu", cb(draft_id, step, "same"))])
         elif prev:
             lines.append(f"Triwulan lalu: <i>{escape(short(prev, 200))}</i>")
             kb.append([("Tetap seperti triwulan lalu", cb(draft_id, step, "same"))])
         kb.append([("Kosongkan", cb(draft_id, step, "skip"))])
-        return Reply("\n".join(lines), kb)
+        return Reply("\n".join(lines), _to_review(kb, data, draft_id, step))
     raise ValueError(step)
+
+
+def _to_review(kb: Keyboard, data: dict, draft_id: int, step: str) -> Keyboard:
+    """A returned report, once something was changed: jump to the review, the rest stays."""
+    if data.get("returned") and data.get("changed") and not data.get("editing"):
+        return [*kb, [("Ke ringkasan", cb(draft_id, step, "review"))]]
+    return kb
 
 
 def review_text(rv: Review, *, for_verifier: bool = False) -> str:
@@ -266,6 +289,14 @@ def proposal(o: Propose) -> Reply:
     )
 
 
+def all_done(o: AllDone) -> Reply:
+    """Nothing left to report: say so, and still let the operator pick a quarter."""
+    return Reply(
+        texts.LAPOR_ALL_DONE.format(bidang=escape(o.bidang)),
+        [[("Pilih triwulan lain", "lp:new:pick:go")]],
+    )
+
+
 def period_picker(years: list[int]) -> Reply:
     """'Pilih triwulan lain': the quarters of the last three years with data."""
     kb: Keyboard = [
@@ -311,19 +342,117 @@ def sent_text(r: Sent) -> str:
     return texts.LAPOR_SENT.format(tw=roman(r.triwulan), tahun=r.tahun, bidang=escape(r.bidang))
 
 
-def verifier_request(r: Sent) -> Reply:
-    """What every verifier receives, with the decision buttons."""
-    text = texts.VERIF_REQUEST.format(
-        bidang=escape(r.bidang),
-        tw=roman(r.triwulan),
+def verifier_request(r: Sent) -> list[Reply]:
+    """What every verifier receives: the summary (in parts when long), the decision buttons
+    on the last part. The buttons name the version shown, so they act on nothing else."""
+    return verification_card(
+        bidang=r.bidang,
         tahun=r.tahun,
-        oleh=escape(r.oleh),
-        summary=review_text(r.review, for_verifier=True),
+        triwulan=r.triwulan,
+        oleh=r.oleh,
+        review=r.review,
+        pelaporan_id=r.pelaporan_id,
+        version=r.version,
     )
-    pid = r.pelaporan_id
+
+
+def verification_card(
+    *,
+    bidang: str,
+    tahun: int,
+    triwulan: int,
+    oleh: str,
+    review: Review,
+    pelaporan_id: int,
+    version: int,
+    head: str = texts.VERIF_REQUEST,
+) -> list[Reply]:
+    """A submission waiting for a decision, with Setujui/Kembalikan for exactly ``version``."""
+    text = head.format(
+        bidang=escape(bidang),
+        tw=roman(triwulan),
+        tahun=tahun,
+        oleh=escape(oleh),
+        versi=version,
+        summary=review_text(review, for_verifier=True),
+    )
+    parts = split_html(text)
+    kb: Keyboard = [
+        [
+            ("✅ Setujui", f"vf:ok:{pelaporan_id}:{version}"),
+            ("↩️ Kembalikan", f"vf:back:{pelaporan_id}:{version}"),
+        ]
+    ]
+    return [Reply(t, []) for t in parts[:-1]] + [Reply(parts[-1], kb)]
+
+
+# Telegram refuses messages over 4096 UTF-16 units of visible text. HTML tags only add to
+# the raw length, so a raw length under this limit is always safe; the margin leaves room
+# for the line a retired verification message gets appended.
+PART_LIMIT = 3600
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_html(text: str, limit: int = PART_LIMIT) -> list[str]:
+    """``text`` in parts of at most ``limit`` UTF-16 units, cut between lines (a line
+    longer than that between words), never inside a word or a tag of one line."""
+    parts: list[str] = []
+    cur: list[str] = []
+    size = 0
+    lines: list[str] = []
+    for line in text.split("\n"):
+        while _units(line) > limit:
+            cut = line.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            lines.append(line[:cut])
+            line = line[cut:].lstrip()
+        lines.append(line)
+    for line in lines:
+        add = _units(line) + (1 if cur else 0)
+        if cur and size + add > limit:
+            parts.append("\n".join(cur).strip("\n"))
+            cur, size = [], 0
+            add = _units(line)
+        cur.append(line)
+        size += add
+    if cur or not parts:
+        parts.append("\n".join(cur).strip("\n"))
+    return [p for p in parts if p] or [""]
+
+
+def retired_text(original: str, note: str) -> str:
+    """An earlier verification message once the report moved on: what happened, by whom."""
+    return f"{original}\n\n{note}"
+
+
+def overtook(r: Overtook) -> Reply:
+    """Another submission came after the draft began: discard the draft or send it over."""
+    o = r.overtaken
+    when = format_waktu(o.at.astimezone(WIB)) if o.at is not None else "-"
+    rows = "\n".join(
+        f"• {escape(c.nama)}: sekarang {format_rupiah(c.theirs)}, draf Anda {format_rupiah(c.mine)}"
+        for c in o.figures
+    )
+    text = texts.LAPOR_OVERTAKEN.format(
+        oleh=escape(o.oleh),
+        when=when,
+        status=texts.STATUS_NAMES.get(o.status, o.status),
+        rows=rows or "(angka sub kegiatan sama dengan draf Anda)",
+    )
     return Reply(
-        text[:4000], [[("✅ Setujui", f"vf:ok:{pid}"), ("↩️ Kembalikan", f"vf:back:{pid}")]]
+        text,
+        [
+            [("Buang draf saya", cb(r.draft_id, "review", "discard"))],
+            [("Kirim punya saya menggantikannya", cb(r.draft_id, "review", f"over-{o.version}"))],
+        ],
     )
+
+
+def discarded(r: Discarded) -> str:
+    return texts.LAPOR_DISCARDED.format(tw=roman(r.triwulan), tahun=r.tahun)
 
 
 def stopped(p: Progress) -> str:

@@ -18,6 +18,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("start", "Mulai dan lihat peran Anda"),
     ("bantuan", "Apa saja yang bisa ditanyakan"),
     ("lapor", "Isi laporan triwulan bidang Anda"),
+    ("verifikasi", "Laporan yang menunggu verifikasi Anda"),
     ("riwayat", "Riwayat perubahan angka sebuah sub kegiatan"),
     ("laporan", "Unduh Laporan Kinerja Triwulan (XLSX)"),
     ("grafik", "Grafik serapan, tren dan status pelaporan"),
@@ -189,9 +190,52 @@ LAPOR_CONFLICT = (
 )
 LAPOR_CANCELLED_DRAFT = "Draf lama dibuang. Mulai dari awal."
 VERIF_REQUEST = (
-    "<b>Laporan masuk untuk diverifikasi</b>\nBidang {bidang} · TW {tw} {tahun}\n"
+    "<b>Laporan masuk untuk diverifikasi</b>\nBidang {bidang} · TW {tw} {tahun} · versi {versi}\n"
     "Diajukan oleh {oleh}\n\n{summary}"
 )
+VERIF_CURRENT = (
+    "⚠️ Versi laporan yang Anda lihat sudah tidak berlaku; tidak ada yang diputuskan. "
+    "Ini versi yang sekarang menunggu verifikasi:\n\n"
+    "<b>Bidang {bidang} · TW {tw} {tahun} · versi {versi}</b>\nDiajukan oleh {oleh}\n\n{summary}"
+)
+VERIF_QUEUE_ITEM = (
+    "<b>Menunggu keputusan Anda</b>\nBidang {bidang} · TW {tw} {tahun} · versi {versi}\n"
+    "Diajukan oleh {oleh}\n\n{summary}"
+)
+VERIF_QUEUE_HEAD = "📋 <b>{n} laporan</b> menunggu verifikasi Anda:"
+VERIF_NO_SUMMARY = "(Ringkasan angka tidak tersedia; tanyakan angkanya kepada bot.)"
+VERIF_QUEUE_EMPTY = "Tidak ada laporan yang menunggu verifikasi Anda saat ini."
+VERIF_WAITING_START = (
+    "\n\n📋 {n} laporan menunggu verifikasi Anda. Ketik /verifikasi untuk melihatnya."
+)
+VERIF_RETIRED = (
+    "<b>Tidak berlaku lagi:</b> laporan ini {what} oleh {oleh}. Tombolnya sudah dilepas."
+)
+VERIF_RETIRED_RESUBMITTED = "diajukan ulang (versi {versi})"
+VERIF_RETIRED_APPROVED = "disetujui"
+VERIF_RETIRED_RETURNED = "dikembalikan"
+VERIF_RETIRED_REOPENED = "dibuka kembali"
+LAPOR_OVERTAKEN = (
+    "⚠️ Laporan Anda <b>belum dikirim</b>: laporan triwulan ini sudah dikirim oleh "
+    "<b>{oleh}</b> pada {when} (status: {status}) sejak draf Anda dimulai.\n"
+    "Angka yang berbeda (sudah diubah orang lain):\n{rows}\n\n"
+    "Pilih <b>Buang draf saya</b>, atau <b>Kirim punya saya menggantikannya</b> "
+    "(tercatat di riwayat, dan verifikator diberi tahu)."
+)
+LAPOR_ALL_DONE = (
+    "Semua laporan triwulan bidang {bidang} sudah diajukan atau disetujui; tidak ada yang perlu "
+    "diisi sekarang. Bila laporan dikembalikan, /lapor akan mengusulkannya."
+)
+UNVERIFIED_NOTE = (
+    "⏳ <i>Angka {period} bidang {names} belum disetujui (menunggu verifikasi); dapat berubah.</i>"
+)
+LAPOR_DISCARDED = "Draf laporan TW {tw} {tahun} Anda dibuang; laporan yang sudah dikirim tetap."
+STATUS_NAMES = {
+    "disetujui": "disetujui",
+    "diajukan": "menunggu verifikasi",
+    "dikembalikan": "dikembalikan",
+    "draft": "draf",
+}
 VERIF_ASK_REASON = (
     "Ketik <b>alasan pengembalian</b> untuk laporan bidang {bidang} TW {tw} {tahun}. "
     "Alasan ini akan dibaca operator."

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 # The permission rules own these enums; the tables store their values.
@@ -258,6 +258,7 @@ class FindingKind(StrEnum):
     REPORTS_DIFFER = "laporan_berbeda"
     FUTURE_QUARTER = "nilai_triwulan_mendatang"
     FUZZY_MATCH = "nama_berbeda"
+    INDICATOR_DOWN = "indikator_turun"  # confirmed by the operator when submitting
 
 
 class Finding(SQLModel, table=True):
@@ -305,6 +306,9 @@ class Pelaporan(SQLModel, table=True):
     decided_by: int | None = Field(default=None, foreign_key="app_user.id")
     decided_at: datetime | None = None
     alasan: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Bumped by every submission: a decision names the version its approver was shown, and
+    # a submission names the version its draft began from (compare-and-set, no lost update).
+    version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
 
 
 class DraftStatus(StrEnum):
@@ -333,6 +337,9 @@ class Draft(SQLModel, table=True):
     step: str = ""  # where the conversation stands, e.g. "anggaran:3"
     data: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     base: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
+    # The quarter's ``Pelaporan.version`` when the draft began: submitting refuses a draft
+    # that another submission overtook.
+    based_on: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -419,6 +426,46 @@ class ChatState(SQLModel, table=True):
     payload: str = Field(default="{}", sa_column=Column(Text, nullable=False, default="{}"))
     version: int = 1
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# --- verification messages and the update inbox -------------------------------------------
+
+
+class VerifMessage(SQLModel, table=True):
+    """A message with Setujui/Kembalikan buttons sent for one version of a submission, so
+    that a later return, resubmission, approval or reopening can take its buttons away."""
+
+    __tablename__ = "verif_message"
+    __table_args__ = (Index("ix_verif_message_pelaporan", "pelaporan_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pelaporan_id: int = Field(foreign_key="pelaporan.id")
+    version: int
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # as sent
+    retired: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class InboxStatus(StrEnum):
+    BARU = "baru"  # received, not yet handled (handled again after a restart)
+    SELESAI = "selesai"
+
+
+class UpdateInbox(SQLModel, table=True):
+    """Every update from Telegram, written before it is handled and marked done after: an
+    update fetched but not handled when the process died is handled after the restart, and
+    an update id seen twice is handled once."""
+
+    __tablename__ = "update_inbox"
+    __table_args__ = (Index("ix_update_inbox_status", "status"),)
+
+    update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    status: InboxStatus = Field(default=InboxStatus.BARU, sa_type=String(16))
+    received_at: datetime = Field(default_factory=utcnow)
+    done_at: datetime | None = None
 
 
 def row_id(row: Any) -> int:

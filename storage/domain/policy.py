@@ -32,9 +32,12 @@ class Role(StrEnum):
 
 
 class UserStatus(StrEnum):
-    PENDING = "pending"
-    ACTIVE = "active"
-    REJECTED = "rejected"
+    """Where a person's access stands (Indonesian like every other status)."""
+
+    PENDING = "menunggu"
+    ACTIVE = "aktif"
+    REJECTED = "ditolak"
+    BLOCKED = "diblokir"  # an admin blocked the person: no new requests
 
 
 class StatusLaporan(StrEnum):

@@ -50,7 +50,7 @@ from storage.domain.numbers import (
 from storage.domain.periods import day_after_quarter, roman
 from storage.domain.reported import quarter_value
 from storage.domain.text import csv_cell, strip_control
-from storage.services.queries import YearData, years_with_data
+from storage.services.queries import YearData, list_bidang, unverified, years_with_data
 
 NCOLS = 22
 FORMATS = ("xlsx", "csv")
@@ -109,6 +109,7 @@ class SasaranBlock:
     teks: str
     indikator: str
     rows: list[TableRow] = field(default_factory=list)
+    status: str = ""  # "menunggu verifikasi" / "dikembalikan": figures not approved yet
 
 
 @dataclass
@@ -127,6 +128,7 @@ class ReportTable:
     title_rows: list[str]
     sasaran: list[SasaranBlock]
     signature: Signature
+    unverified: list[str] = field(default_factory=list)  # "Koperasi (menunggu verifikasi)"
 
     @property
     def title(self) -> str:
@@ -164,8 +166,11 @@ def format_nip(nip: str) -> str:
     return nip.strip()
 
 
-def build_report(session: Session, opd_id: int, tahun: int, tw: int) -> ReportTable:
-    """Everything one quarter's report shows, as plain data.
+def build_report(
+    session: Session, opd_id: int, tahun: int, tw: int, *, approved_only: bool = False
+) -> ReportTable:
+    """Everything one quarter's report shows, as plain data (``approved_only``: without the
+    figures of a bidang whose submission is not approved yet).
 
     Raises ``ValueError`` with an Indonesian message when the quarter, the office or the
     year's data does not exist.
@@ -188,6 +193,15 @@ def build_report(session: Session, opd_id: int, tahun: int, tw: int) -> ReportTa
             f"sehingga laporan TW {roman(tw)} {tahun} tidak dapat dibuat.{hint}"
         )
 
+    pending = {
+        r.bidang.id: "menunggu verifikasi" if r.status == "diajukan" else "dikembalikan"
+        for r in unverified(session, opd_id, tahun, tw)
+    }
+    if approved_only and pending:
+        hidden = {sid for sid, sas in data.sasaran.items() if sas.bidang_id in pending}
+        data = data.with_realisasi(
+            {(nid, tw): None for nid, n in data.nodes.items() if n.sasaran_id in hidden}
+        )
     indicators = _indicators(session, data, tahun, tw)
     narasi = _narasi(session, data, tw)
     blocks: list[SasaranBlock] = []
@@ -196,6 +210,7 @@ def build_report(session: Session, opd_id: int, tahun: int, tw: int) -> ReportTa
         blocks.append(
             _sasaran_block(data, sas, tw, indicators.get(sas.id, []), narasi.get(sas.id, []))
         )
+        blocks[-1].status = pending.get(sas.bidang_id or -1, "")
     signature = Signature(
         tempat_tanggal=", ".join(p for p in (opd.tempat.strip(), signing_month(tahun, tw)) if p),
         jabatan="KEPALA,",
@@ -209,6 +224,9 @@ def build_report(session: Session, opd_id: int, tahun: int, tw: int) -> ReportTa
         title_rows=[opd.nama, report_title(tahun, tw)],
         sasaran=blocks,
         signature=signature,
+        unverified=sorted(
+            {f"{b.nama} ({pending[b.id]})" for b in list_bidang(session, opd_id) if b.id in pending}
+        ),
     )
 
 
@@ -594,6 +612,12 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
     footer.center.text = "Halaman &P dari &N"
     footer.center.size = 8
     ws.sheet_view.zoomScale = 90
+    if table.unverified:
+        # Visible on screen (header) and on paper, without touching the cells the importer reads.
+        note = strip_control("Belum disetujui: " + "; ".join(table.unverified))
+        for header in (ws.oddHeader, ws.evenHeader):
+            assert header is not None  # every new worksheet has them
+            header.center.text = note
     wb.save(path_or_buffer)
 
 
@@ -612,6 +636,7 @@ CSV_COLUMNS = [
     "realisasi_fisik",
     "serapan",
     "ket",
+    "status_verifikasi",
 ]
 
 
@@ -624,6 +649,7 @@ def write_csv(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[An
     text = io.StringIO(newline="")
     w = csv.writer(text, lineterminator="\n")
     w.writerow(CSV_COLUMNS)
+    status = {block.nomor: block.status for block in table.sasaran}
     for nomor, n in table.node_rows():
         w.writerow(
             [
@@ -639,6 +665,7 @@ def write_csv(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[An
                 _raw(n.fisik),
                 _raw(n.serapan),
                 csv_cell(n.ket),
+                status.get(nomor, ""),  # empty: approved or imported
             ]
         )
     content = text.getvalue()
@@ -659,13 +686,19 @@ def export_filename(tahun: int, tw: int, fmt: str) -> str:
 
 
 def export_bytes(
-    session: Session, opd_id: int, tahun: int, tw: int, fmt: str = "xlsx"
+    session: Session,
+    opd_id: int,
+    tahun: int,
+    tw: int,
+    fmt: str = "xlsx",
+    *,
+    approved_only: bool = False,
 ) -> tuple[str, bytes]:
     """(file name, content) of one quarter's report, ready to send as a document."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
         raise ValueError(f"Format '{fmt}' tidak tersedia. Pilih xlsx atau csv.")
-    table = build_report(session, opd_id, tahun, tw)
+    table = build_report(session, opd_id, tahun, tw, approved_only=approved_only)
     buf = io.BytesIO()
     if fmt == "xlsx":
         write_xlsx(table, buf)

@@ -43,6 +43,7 @@ from storage.services.queries import (
     reporting_status,
     resolve_period,
     scope_result,
+    unverified,
     year_data,
     years_with_data,
 )
@@ -105,6 +106,7 @@ class Answer:
     scope: ScopeResult | None = None
     ranking: list[Item] = field(default_factory=list)
     status: list[StatusRow] = field(default_factory=list)
+    unverified: list[StatusRow] = field(default_factory=list)  # figures not approved yet
     capaian: list[CapaianRow] = field(default_factory=list)
     narasi: list[NarasiRow] = field(default_factory=list)
     daftar: list[DaftarRow] = field(default_factory=list)
@@ -441,6 +443,8 @@ def run_query(
         a.daftar = _daftar(session, opd_id, tahun, tw, bidang_id=bidang_id, node_id=node_id)
     else:
         a.scope = scope_result(session, opd_id, tahun, tw, bidang_id=bidang_id, node_id=node_id)
+    if a.kind in (Kind.SCOPE, Kind.RANKING, Kind.CAPAIAN, Kind.HAMBATAN, Kind.DAFTAR):
+        a.unverified = unverified(session, opd_id, tahun, tw, bidang_id=bidang_id)
     return a
 
 

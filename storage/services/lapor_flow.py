@@ -24,6 +24,7 @@ from storage.data.models import (
     Pelaporan,
     StatusLaporan,
     UserStatus,
+    VerifMessage,
 )
 from storage.domain.policy import Denied, may_submit
 from storage.services import conversation
@@ -35,6 +36,8 @@ from storage.services.submission import (
     Conflict,
     DraftPlan,
     NotPermitted,
+    OutdatedDraft,
+    Overtaken,
     Review,
     SubmissionError,
     active_draft,
@@ -45,6 +48,7 @@ from storage.services.submission import (
     load,
     next_step,
     propose_period,
+    retire_messages,
     save,
     start_draft,
     submit,
@@ -109,7 +113,14 @@ class Propose:
     alasan: str
 
 
-Opening = Refuse | NoPlan | Resume | Propose
+@dataclass(frozen=True)
+class AllDone:
+    """Every quarter of the bidang is waiting for verification or approved."""
+
+    bidang: str
+
+
+Opening = Refuse | NoPlan | Resume | Propose | AllDone
 
 
 @dataclass(frozen=True)
@@ -177,19 +188,49 @@ class Conflicts:
 
 
 @dataclass(frozen=True)
+class Overtook:
+    """Not sent: another submission of the quarter came after the draft began. The operator
+    chooses to discard the draft or to submit it over that one (``overtaken.version``)."""
+
+    draft_id: int
+    overtaken: Overtaken
+
+
+@dataclass(frozen=True)
+class Discarded:
+    """The operator threw the draft away after seeing the other submission."""
+
+    tahun: int
+    triwulan: int
+
+
+@dataclass(frozen=True)
 class Sent:
     """Submitted: who should verify it, and what they are shown."""
 
     pelaporan_id: int
+    version: int
     tahun: int
     triwulan: int
     bidang: str
     oleh: str
     review: Review
     verifiers: list[int]
+    retired: list[VerifMessage]  # earlier approve/return messages whose buttons go
 
 
-Step = Shown | OldStep | NotYours | UseButtons | Refused | ConfirmDrop | Conflicts | Sent
+Step = (
+    Shown
+    | OldStep
+    | NotYours
+    | UseButtons
+    | Refused
+    | ConfirmDrop
+    | Conflicts
+    | Overtook
+    | Discarded
+    | Sent
+)
 
 
 @dataclass(frozen=True)
@@ -260,14 +301,26 @@ def _slot(plan: DraftPlan, data: dict, kind: str, i: int) -> _Slot:
         if kind == "anggaran":
             return _Slot(item, kind, s.prev_anggaran, partial(check_anggaran, s))
         if kind == "fisik":
-            return _Slot(item, kind, s.prev_fisik, check_fisik)
+            return _Slot(item, kind, s.prev_fisik, partial(check_fisik, prev=s.prev_fisik))
         return _Slot(item, kind, None, clean_text, skippable=True)
     if kind == "ind":
         ind = plan.indikator[i]
-        return _Slot(data.setdefault("ind", {}), str(ind.indikator_id), ind.prev_r, check_fisik)
+        check = partial(check_fisik, prev=ind.prev_r, what="Realisasi indikator")
+        return _Slot(data.setdefault("ind", {}), str(ind.indikator_id), ind.prev_r, check)
     sas = plan.sasaran[i]
     nar = data.setdefault("narasi", {}).setdefault(str(sas.sasaran_id), {})
     return _Slot(nar, kind, sas.prev.get(kind, ""), clean_text, skippable=True)
+
+
+def _drop_key(plan: DraftPlan, kind: str, i: int) -> int | str | None:
+    """How a confirmed drop of this step is remembered in ``data["turun"]``."""
+    if kind == "anggaran":
+        return plan.subs[i].node_id
+    if kind == "fisik":
+        return f"fisik:{plan.subs[i].node_id}"
+    if kind == "ind":
+        return f"ind:{plan.indikator[i].indikator_id}"
+    return None
 
 
 # --- the flow --------------------------------------------------------------------------------
@@ -304,9 +357,11 @@ def opening(session: Session, *, telegram_id: int, opd_id: int, today: date) -> 
     ).first()
     if returned is not None:
         return Propose(bidang.nama, returned.tahun, returned.triwulan, returned.alasan)
-    period = propose_period(session, opd_id, today)
-    if period is None:
+    if propose_period(session, opd_id, today) is None:
         return NoPlan()
+    period = propose_period(session, opd_id, today, bidang_id=bidang.id)
+    if period is None:
+        return AllDone(bidang.nama)
     return Propose(bidang.nama, period[0], period[1], "")
 
 
@@ -381,24 +436,32 @@ def _answer(
         return UseButtons()
     i = int(idx)
     error = confirm = ""
-    if kind == "anggaran" and action in ("yes", "no"):
+    if action == "review" and data.get("returned"):
+        # 'Ke ringkasan' on a returned report: the rest keeps the operator's own values.
+        data.pop("editing", None)
+        save(session, draft, data, "review")
+        return Shown(_screen(session, draft, plan))
+    slot = _slot(plan, data, kind, i)
+    drop_key = _drop_key(plan, kind, i)
+    if action in ("yes", "no") and drop_key is not None:
         # The answer to "a cumulative figure went down: keep it?"
-        item = data.setdefault("items", {}).setdefault(str(plan.subs[i].node_id), {})
         pending = data.pop("pending", None)
         if action == "no" or pending is None:
             save(session, draft, data)
             return Shown(_screen(session, draft, plan), retype=True)
-        item["anggaran"] = pending
-        if plan.subs[i].node_id not in data.setdefault("turun", []):
-            data["turun"].append(plan.subs[i].node_id)
+        slot.store[slot.key] = pending
+        if drop_key not in data.setdefault("turun", []):
+            data["turun"].append(drop_key)
+        data["changed"] = True
     else:
-        slot = _slot(plan, data, kind, i)
         if action == "same" and slot.previous is not None:
             slot.store[slot.key] = slot.previous
+            data["changed"] = True
         elif action == "keep" and slot.store.get(slot.key) is not None:
             pass
         elif action == "skip" and slot.skippable:
             slot.store[slot.key] = ""
+            data["changed"] = True
         elif action == "text":
             chk = slot.check(text)
             error, confirm = chk.error, chk.confirm
@@ -406,10 +469,13 @@ def _answer(
                 data["pending"] = chk.value
             elif not error:
                 slot.store[slot.key] = chk.value
-                if kind == "anggaran" and plan.subs[i].node_id in data.get("turun", []):
-                    data["turun"].remove(plan.subs[i].node_id)
+                data["changed"] = True
+                if drop_key is not None and drop_key in data.get("turun", []):
+                    data["turun"].remove(drop_key)
         else:
             return OldStep(_screen(session, draft, plan))
+        if action == "same" and drop_key is not None and drop_key in data.get("turun", []):
+            data["turun"].remove(drop_key)
     if error:
         save(session, draft, data)
         return Refused(error)
@@ -453,7 +519,18 @@ def _edit(session: Session, telegram_id: int, draft_id: int, target: str) -> Ste
     return Shown(_screen(session, draft))
 
 
-def _send(session: Session, telegram_id: int, draft_id: int) -> Step:
+def _discard(session: Session, telegram_id: int, draft_id: int) -> Step:
+    """'Buang draf saya' after seeing another submission of the quarter."""
+    draft = _owned(session, telegram_id, draft_id)
+    if draft is None:
+        return NotYours()
+    draft.status = DraftStatus.DIBATALKAN
+    save(session, draft, load(draft))
+    conversation.clear(session, telegram_id=telegram_id, flow=Flow.LAPOR)
+    return Discarded(draft.tahun, draft.triwulan)
+
+
+def _send(session: Session, telegram_id: int, draft_id: int, over: int | None = None) -> Step:
     draft = _owned(session, telegram_id, draft_id)
     user = _user(session, telegram_id)
     if draft is None or user is None:
@@ -462,7 +539,9 @@ def _send(session: Session, telegram_id: int, draft_id: int) -> Step:
         return OldStep(_screen(session, draft))
     rv = build_review(session, draft)
     try:
-        conflicts = submit(session, draft, user=user)
+        conflicts = submit(session, draft, user=user, over=over)
+    except OutdatedDraft as exc:
+        return Overtook(draft_id, exc.overtaken)
     except NotPermitted as exc:
         return Refused(str(exc), denied=exc.reason, status=exc.status)
     except SubmissionError as exc:
@@ -482,6 +561,8 @@ def _send(session: Session, telegram_id: int, draft_id: int) -> Step:
     assert p.id is not None
     return Sent(
         pelaporan_id=p.id,
+        version=p.version,
+        retired=retire_messages(session, p.id),
         tahun=draft.tahun,
         triwulan=draft.triwulan,
         bidang=rv.plan.bidang.nama,
@@ -506,6 +587,10 @@ def press(
     if step == "review":
         if action == "send":
             return _send(session, telegram_id, draft_id)
+        if action.startswith("over-") and action[5:].isdecimal():
+            return _send(session, telegram_id, draft_id, over=int(action[5:]))
+        if action == "discard":
+            return _discard(session, telegram_id, draft_id)
         if action.startswith("edit-"):
             return _edit(session, telegram_id, draft_id, action[len("edit-") :])
         return NotYours()
@@ -522,12 +607,15 @@ def progress(session: Session, *, telegram_id: int) -> Progress | None:
 
 
 __all__ = [
+    "AllDone",
     "ConfirmDrop",
     "Conflicts",
+    "Discarded",
     "NoPlan",
     "NotYours",
     "OldStep",
     "Opening",
+    "Overtook",
     "Progress",
     "Propose",
     "Question",

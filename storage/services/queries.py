@@ -449,6 +449,19 @@ def reporting_status(session: Session, opd_id: int, tahun: int, tw: int) -> list
     ]
 
 
+def unverified(
+    session: Session, opd_id: int, tahun: int, tw: int, *, bidang_id: int | None = None
+) -> list[StatusRow]:
+    """The bidang whose figures of the quarter were entered but are not approved (waiting
+    for verification, or returned): answers mark them so they never look final."""
+    return [
+        r
+        for r in reporting_status(session, opd_id, tahun, tw)
+        if r.status in (StatusLaporan.DIAJUKAN, StatusLaporan.DIKEMBALIKAN)
+        and (bidang_id is None or r.bidang.id == bidang_id)
+    ]
+
+
 @dataclass
 class CapaianRow:
     sasaran_nomor: int

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from storage.data.audit import record
 from storage.data.models import (
@@ -22,6 +24,8 @@ from storage.data.models import (
     CapaianSasaran,
     Draft,
     DraftStatus,
+    Finding,
+    FindingKind,
     IndikatorSasaran,
     Narasi,
     Node,
@@ -31,6 +35,8 @@ from storage.data.models import (
     Sasaran,
     Source,
     StatusLaporan,
+    VerifMessage,
+    row_id,
     utcnow,
 )
 from storage.domain.numbers import (
@@ -65,6 +71,13 @@ NARASI_FIELDS = ("aksi", "hambatan", "tindak_lanjut")
 NARASI_LABEL = {"aksi": "aksi", "hambatan": "hambatan", "tindak_lanjut": "tindak lanjut"}
 
 
+@dataclass
+class Conflict:
+    nama: str
+    theirs: int | None
+    mine: int | None
+
+
 class SubmissionError(ValueError):
     """Something the operator must be told; ``str()`` is Indonesian."""
 
@@ -76,6 +89,35 @@ class NotPermitted(SubmissionError):
         super().__init__(reason.value)
         self.reason = reason
         self.status = status  # the report's status, for NOT_SUBMITTED
+
+
+class Superseded(SubmissionError):
+    """A decision on a version of a submission the approver was shown that is no longer the
+    current one (returned, resubmitted, decided meanwhile): nothing is decided."""
+
+    def __init__(self, pelaporan: Pelaporan, shown: int | None) -> None:
+        super().__init__("Versi laporan yang Anda lihat sudah tidak berlaku.")
+        self.pelaporan = pelaporan
+        self.shown = shown
+
+
+@dataclass(frozen=True)
+class Overtaken:
+    """Another submission of the same bidang-quarter came after the draft began."""
+
+    oleh: str
+    at: datetime | None
+    status: str
+    version: int  # the version the operator is shown; submitting over it names it
+    figures: list[Conflict]
+
+
+class OutdatedDraft(SubmissionError):
+    """The draft began before another submission of its quarter: nothing was written."""
+
+    def __init__(self, overtaken: Overtaken) -> None:
+        super().__init__("Laporan triwulan ini sudah dikirim orang lain sejak draf Anda dimulai.")
+        self.overtaken = overtaken
 
 
 # --- the plan a draft walks through -----------------------------------------------------------
@@ -135,7 +177,7 @@ def _prev_narasi(session: Session, sasaran_id: int, tw: int) -> dict[str, str]:
     rows = session.exec(
         select(Narasi)
         .where(Narasi.sasaran_id == sasaran_id, Narasi.triwulan < tw)
-        .order_by(Narasi.triwulan.desc(), Narasi.urutan)  # type: ignore[attr-defined]
+        .order_by(col(Narasi.triwulan).desc(), col(Narasi.urutan))
     ).all()
     if not rows:
         return {f: "" for f in NARASI_FIELDS}
@@ -212,7 +254,7 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
         for ind in session.exec(
             select(IndikatorSasaran)
             .where(IndikatorSasaran.sasaran_id == s.id)
-            .order_by(IndikatorSasaran.urutan)
+            .order_by(col(IndikatorSasaran.urutan))
         ).all():
             if ind.program_id is not None and not data.in_plan(ind.program_id, tw):
                 continue
@@ -225,25 +267,48 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
             )
             label = data.nodes[ind.program_id].nama if ind.program_id in data.nodes else ind.nama
             inds.append(
-                IndItem(ind.id, s.nomor, label, target, prev_v.realisasi if prev_v else None)
-            )  # type: ignore[arg-type]
-        sas_items.append(SasaranItem(s.id, s.nomor, s.teks, _prev_narasi(session, s.id, tw)))  # type: ignore[arg-type]
+                IndItem(row_id(ind), s.nomor, label, target, prev_v.realisasi if prev_v else None)
+            )
+        sas_items.append(
+            SasaranItem(row_id(s), s.nomor, s.teks, _prev_narasi(session, row_id(s), tw))
+        )
     return DraftPlan(bidang, tahun, tw, subs, inds, sas_items)
 
 
 # --- periods --------------------------------------------------------------------------------------
 
 
-def propose_period(session: Session, opd_id: int, today: date) -> tuple[int, int] | None:
-    """The latest ended quarter of a year that has a plan."""
+def propose_period(
+    session: Session, opd_id: int, today: date, *, bidang_id: int | None = None
+) -> tuple[int, int] | None:
+    """The latest ended quarter of a year that has a plan; with ``bidang_id``, the latest
+    one that bidang still has to report (neither waiting for verification nor approved)."""
     years = years_with_data(session, opd_id)
     if not years:
         return None
     tahun, tw = latest_ended_quarter(today)
-    if tahun in years:
+    if tahun not in years:
+        past = [y for y in years if y < tahun]
+        if not past:
+            return None
+        tahun, tw = past[-1], 4
+    if bidang_id is None:
         return tahun, tw
-    past = [y for y in years if y < tahun]
-    return (past[-1], 4) if past else None
+    done = {
+        (p.tahun, p.triwulan)
+        for p in session.exec(
+            select(Pelaporan).where(
+                Pelaporan.bidang_id == bidang_id,
+                Pelaporan.status.in_([StatusLaporan.DIAJUKAN, StatusLaporan.DISETUJUI]),  # type: ignore[attr-defined]
+            )
+        ).all()
+    }
+    y, q = tahun, tw
+    while y in years:
+        if (y, q) not in done:
+            return y, q
+        y, q = (y, q - 1) if q > 1 else (y - 1, 4)
+    return None
 
 
 def pelaporan(session: Session, bidang_id: int, tahun: int, tw: int) -> Pelaporan | None:
@@ -308,6 +373,7 @@ def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draf
         )
     base = {str(s.node_id): s.current_version for s in plan.subs}
     items = {}
+    turun: list = []
     for s in plan.subs:
         # A returned or reopened quarter starts from the figures already stored.
         cur = session.exec(
@@ -315,14 +381,59 @@ def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draf
         ).first()
         if cur is not None and cur.anggaran is not None:
             items[str(s.node_id)] = {"anggaran": cur.anggaran, "fisik": cur.fisik, "ket": cur.ket}
+            # A drop confirmed in the earlier submission stays a finding.
+            if s.prev_anggaran is not None and cur.anggaran < s.prev_anggaran:
+                turun.append(s.node_id)
+            if s.prev_fisik is not None and cur.fisik is not None and cur.fisik < s.prev_fisik:
+                turun.append(f"fisik:{s.node_id}")
+    p = pelaporan(session, user.bidang_id, tahun, tw)
+    submitted = p is not None and p.source == Source.ENTRY and p.status != StatusLaporan.DRAFT
+    ind_vals: dict[str, float] = {}
+    narasi: dict[str, dict[str, str]] = {}
+    if submitted:
+        # The operator's own indicators and notes of the earlier submission, so that every
+        # step offers them first ("Tetap: …") and nothing typed before is lost.
+        for ind in plan.indikator:
+            row = next(
+                (
+                    v
+                    for v in session.exec(
+                        select(CapaianSasaran).where(
+                            CapaianSasaran.indikator_id == ind.indikator_id,
+                            CapaianSasaran.triwulan == tw,
+                            CapaianSasaran.source == Source.ENTRY,
+                        )
+                    ).all()
+                ),
+                None,
+            )
+            if row is not None and row.realisasi is not None:
+                ind_vals[str(ind.indikator_id)] = row.realisasi
+                if ind.prev_r is not None and row.realisasi < ind.prev_r:
+                    turun.append(f"ind:{ind.indikator_id}")
+        for sas in plan.sasaran:
+            rows = session.exec(
+                select(Narasi)
+                .where(Narasi.sasaran_id == sas.sasaran_id, Narasi.triwulan == tw)
+                .order_by(Narasi.urutan)  # type: ignore[arg-type]
+            ).all()
+            if rows:
+                narasi[str(sas.sasaran_id)] = {
+                    f: " ".join(getattr(r, f) for r in rows if getattr(r, f)).strip()
+                    for f in NARASI_FIELDS
+                }
+    data = {"items": items, "ind": ind_vals, "narasi": narasi, "turun": turun}
+    if submitted:
+        data["returned"] = True
     draft = Draft(
         bidang_id=user.bidang_id,
         tahun=tahun,
         triwulan=tw,
         user_id=user.id,  # type: ignore[arg-type]
         step=plan.steps()[0],
-        data=json.dumps({"items": items, "ind": {}, "narasi": {}, "turun": []}),
+        data=json.dumps(data),
         base=json.dumps(base),
+        based_on=p.version if p is not None else 0,
     )
     session.add(draft)
     session.flush()
@@ -384,7 +495,8 @@ def check_anggaran(item: SubItem, text: str) -> Check:
     return Check(value=value)
 
 
-def check_fisik(text: str) -> Check:
+def check_fisik(text: str, prev: float | None = None, what: str = "Realisasi fisik") -> Check:
+    """A percentage 0–100; lower than last quarter's cumulative ``prev`` asks first."""
     try:
         value = parse_percent(text)
     except ParseError as exc:
@@ -392,11 +504,21 @@ def check_fisik(text: str) -> Check:
     if not 0 <= value <= 100:
         return Check(
             error=(
-                f"Realisasi fisik {format_percent(value)} di luar 0–100%. Ketik angka 0 sampai "
+                f"{what} {format_percent(value)} di luar 0–100%. Ketik angka 0 sampai "
                 "100, misalnya 45 atau 45,5."
             )
         )
-    return Check(value=round(value, 2))
+    value = round(value, 2)
+    if prev is not None and value < prev:
+        return Check(
+            value=value,
+            confirm=(
+                f"{what} kumulatif {format_percent(value)} lebih kecil daripada triwulan lalu "
+                f"({format_percent(prev)}). Angka kumulatif biasanya tidak turun. "
+                "Tetap pakai angka ini? (akan dicatat sebagai temuan)"
+            ),
+        )
+    return Check(value=value)
 
 
 def clean_text(text: str) -> Check:
@@ -411,6 +533,42 @@ def clean_text(text: str) -> Check:
             )
         return Check(error="Teks kosong. Ketik isinya, atau pilih tombol yang tersedia.")
     return Check(value=t[:MAX_TEXT])
+
+
+def drop_notes(plan: DraftPlan, data: dict) -> list[str]:
+    """Every confirmed drop below last quarter's cumulative figure, worded as a finding."""
+    items = data.get("items", {})
+    notes = []
+    for key in data.get("turun", []):
+        kind, _, ident = str(key).rpartition(":")
+        if not ident.isdecimal():
+            continue
+        if kind == "ind":
+            ind = next((x for x in plan.indikator if x.indikator_id == int(ident)), None)
+            v = data.get("ind", {}).get(ident)
+            if ind is not None and v is not None and ind.prev_r is not None and v < ind.prev_r:
+                notes.append(
+                    f"Indikator sasaran {ind.sasaran_nomor} '{ind.nama}': realisasi turun dari "
+                    f"{format_percent(ind.prev_r)} menjadi {format_percent(v)}."
+                )
+            continue
+        s = next((x for x in plan.subs if x.node_id == int(ident)), None)
+        it = items.get(ident, {})
+        if s is None:
+            continue
+        fisik, anggaran = it.get("fisik"), it.get("anggaran")
+        if kind == "fisik":
+            if s.prev_fisik is not None and fisik is not None and fisik < s.prev_fisik:
+                notes.append(
+                    f"'{s.nama}': realisasi fisik kumulatif turun dari "
+                    f"{format_percent(s.prev_fisik)} menjadi {format_percent(fisik)}."
+                )
+        elif anggaran is not None and s.prev_anggaran is not None and anggaran < s.prev_anggaran:
+            notes.append(
+                f"'{s.nama}': realisasi kumulatif turun dari "
+                f"{format_rupiah(s.prev_anggaran)} menjadi {format_rupiah(it['anggaran'])}."
+            )
+    return notes
 
 
 # --- review ----------------------------------------------------------------------------------
@@ -451,15 +609,7 @@ def review(session: Session, draft: Draft) -> Review:
     year = stored.with_realisasi(overrides)
     programs = [(p.nama, year.node_figure(p.id, tw)) for p in year.programs(tw, sids)]  # type: ignore[arg-type]
     fig = rollup(f for _, f in programs)
-    notes = []
-    for nid in data.get("turun", []):
-        s = next((x for x in plan.subs if x.node_id == nid), None)
-        if s:
-            notes.append(
-                f"'{s.nama}': realisasi kumulatif turun dari "
-                f"{format_rupiah(s.prev_anggaran)} menjadi "
-                f"{format_rupiah(items.get(str(nid), {}).get('anggaran'))}."
-            )
+    notes = drop_notes(plan, data)
     missing = [s.nama for s in plan.subs if items.get(str(s.node_id), {}).get("anggaran") is None]
     return Review(plan, data, programs, fig, notes, missing)
 
@@ -467,39 +617,43 @@ def review(session: Session, draft: Draft) -> Review:
 # --- submit, verify, reopen ------------------------------------------------------------------
 
 
-@dataclass
-class Conflict:
-    nama: str
-    theirs: int | None
-    mine: int | None
-
-
-def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
-    """Write the draft's figures; returns conflicts (and writes nothing) if any."""
-    from storage.services.validator import validate_year
-
-    if draft.status != DraftStatus.AKTIF:
-        raise SubmissionError("Draf ini sudah dikirim atau dibatalkan.")
-    if user.id != draft.user_id:
-        raise SubmissionError("Draf ini milik pengguna lain.")
-    reason = can_start(session, draft.bidang_id, draft.tahun, draft.triwulan)
-    if reason:
-        raise SubmissionError(reason)
-    rv = review(session, draft)
-    if rv.missing:
-        raise SubmissionError(
-            "Masih ada sub kegiatan tanpa realisasi anggaran: "
-            + "; ".join(rv.missing[:5])
-            + ". Lengkapi dulu lewat tombol Ubah."
+def _claim(session: Session, draft: Draft) -> Pelaporan | None:
+    """Compare-and-set: bump the quarter's version if it is still the one the draft began
+    from (None: another submission came first). The row is created first when missing; on
+    PostgreSQL the UPDATE waits for a concurrent submitter and then sees its new version, so
+    of two operators pressing Kirim at once exactly one gets through."""
+    key = (draft.bidang_id, draft.tahun, draft.triwulan)
+    if pelaporan(session, *key) is None:
+        try:
+            with session.begin_nested():
+                session.add(Pelaporan(bidang_id=key[0], tahun=key[1], triwulan=key[2], version=0))
+        except IntegrityError:
+            pass  # created by a concurrent submission: the version check decides
+    p = pelaporan(session, *key)
+    assert p is not None and p.id is not None
+    claimed = session.execute(
+        update(Pelaporan)
+        .where(
+            Pelaporan.id == p.id,  # type: ignore[arg-type]
+            Pelaporan.version == draft.based_on,  # type: ignore[arg-type]
+            Pelaporan.status != StatusLaporan.DISETUJUI,  # type: ignore[arg-type]
         )
-    tw, actor = draft.triwulan, f"user:{user.telegram_id}"
-    base = json.loads(draft.base or "{}")
+        .values(version=Pelaporan.version + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    session.refresh(p)
+    return p if claimed == 1 else None
+
+
+def _figure_conflicts(
+    session: Session, rv: Review, base: dict, *, tw: int
+) -> tuple[list[Conflict], dict[int, Realisasi]]:
     items = rv.data.get("items", {})
     current = {
         r.node_id: r
         for r in session.exec(
             select(Realisasi).where(
-                Realisasi.node_id.in_([s.node_id for s in rv.plan.subs]),  # type: ignore[union-attr]
+                col(Realisasi.node_id).in_([s.node_id for s in rv.plan.subs]),
                 Realisasi.triwulan == tw,
             )
         ).all()
@@ -511,8 +665,66 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
         mine = items[str(s.node_id)]["anggaran"]
         if version != base.get(str(s.node_id), 0) and (cur is None or cur.anggaran != mine):
             conflicts.append(Conflict(s.nama, cur.anggaran if cur else None, mine))
+    return conflicts, current
+
+
+def submit(
+    session: Session, draft: Draft, *, user: AppUser, over: int | None = None
+) -> list[Conflict]:
+    """Write the draft's figures; returns conflicts (and writes nothing) if any.
+
+    Raises :class:`OutdatedDraft` (nothing written) when another submission of the quarter
+    came after the draft began. ``over``: the operator saw that submission (its version)
+    and chose to submit theirs over it; recorded in the audit trail."""
+    from storage.services.validator import validate_year
+
+    if draft.status != DraftStatus.AKTIF:
+        raise SubmissionError("Draf ini sudah dikirim atau dibatalkan.")
+    if user.id != draft.user_id:
+        raise SubmissionError("Draf ini milik pengguna lain.")
+    if over is not None:
+        draft.based_on = over
+    reason = can_start(session, draft.bidang_id, draft.tahun, draft.triwulan)
+    current_p = pelaporan(session, draft.bidang_id, draft.tahun, draft.triwulan)
+    if reason and not (current_p is not None and current_p.status == StatusLaporan.DIAJUKAN):
+        raise SubmissionError(reason)
+    # A waiting report: replaced only by an operator who was shown it (``over``); the
+    # version check below refuses everyone else and says who sent what.
+    rv = review(session, draft)
+    if rv.missing:
+        raise SubmissionError(
+            "Masih ada sub kegiatan tanpa realisasi anggaran: "
+            + "; ".join(rv.missing[:5])
+            + ". Lengkapi dulu lewat tombol Ubah."
+        )
+    tw, actor = draft.triwulan, f"user:{user.telegram_id}"
+    base = json.loads(draft.base or "{}")
+    if over is not None:
+        # Submitting over what the operator was shown: its figures are the new base.
+        _, current = _figure_conflicts(session, rv, base, tw=tw)
+        base = {str(k): v.version for k, v in current.items()}
+    p = _claim(session, draft)
+    if p is None:
+        conflicts, _ = _figure_conflicts(session, rv, base, tw=tw)
+        raise OutdatedDraft(_overtaken(session, draft, conflicts))
+    conflicts, current = _figure_conflicts(session, rv, base, tw=tw)
     if conflicts:
+        # Changed outside a submission (CLI, import): give the claimed version back.
+        p.version -= 1
+        session.add(p)
+        session.flush()
         return conflicts
+    items = rv.data.get("items", {})
+    if over is not None:
+        record(
+            session,
+            actor=actor,
+            entity="pelaporan",
+            entity_id=p.id,
+            field=f"kirim menimpa versi {over} TW {roman(tw)} {draft.tahun}",
+            old=over,
+            new=p.version,
+        )
     for s in rv.plan.subs:
         it = items[str(s.node_id)]
         cur = current.get(s.node_id)
@@ -555,7 +767,9 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
     ]
     if upper:
         for r in session.exec(
-            select(Realisasi).where(Realisasi.triwulan == tw, Realisasi.node_id.in_(upper))  # type: ignore[union-attr]
+            select(Realisasi).where(
+                col(Realisasi.triwulan) == tw, col(Realisasi.node_id).in_(upper)
+            )
         ).all():
             record(
                 session,
@@ -595,17 +809,17 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
         )
         row.realisasi, row.target = val, ind.target
         session.add(row)
-    for s in rv.plan.sasaran:
-        nar = rv.data.get("narasi", {}).get(str(s.sasaran_id))
+    for sas in rv.plan.sasaran:
+        nar = rv.data.get("narasi", {}).get(str(sas.sasaran_id))
         if not nar:
             continue
         for old in session.exec(
-            select(Narasi).where(Narasi.sasaran_id == s.sasaran_id, Narasi.triwulan == tw)
+            select(Narasi).where(Narasi.sasaran_id == sas.sasaran_id, Narasi.triwulan == tw)
         ).all():
             session.delete(old)
         session.add(
             Narasi(
-                sasaran_id=s.sasaran_id,
+                sasaran_id=sas.sasaran_id,
                 triwulan=tw,
                 aksi=strip_control(nar.get("aksi", "")),
                 hambatan=strip_control(nar.get("hambatan", "")),
@@ -613,9 +827,6 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
                 source=Source.ENTRY,
             )
         )
-    p = pelaporan(session, draft.bidang_id, draft.tahun, tw) or Pelaporan(
-        bidang_id=draft.bidang_id, tahun=draft.tahun, triwulan=tw
-    )
     old_status = p.status
     p.status, p.source, p.report_id = StatusLaporan.DIAJUKAN, Source.ENTRY, None
     p.submitted_by, p.submitted_at, p.alasan = user.id, utcnow(), ""
@@ -634,7 +845,129 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
     session.add(draft)
     session.flush()
     validate_year(session, rv.plan.bidang.opd_id, draft.tahun)
+    _indicator_drop_findings(session, rv, draft)
     return []
+
+
+def _indicator_drop_findings(session: Session, rv: Review, draft: Draft) -> None:
+    """Confirmed drops of an indicator's R are findings, like drops in rupiah and fisik
+    (which the validator derives from the figures)."""
+    sasaran_ids = [s.sasaran_id for s in rv.plan.sasaran]
+    for old in session.exec(
+        select(Finding).where(
+            Finding.kind == FindingKind.INDICATOR_DOWN,
+            Finding.tahun == draft.tahun,
+            Finding.triwulan == draft.triwulan,
+            Finding.sasaran_id.in_(sasaran_ids),  # type: ignore[union-attr]
+        )
+    ).all():
+        session.delete(old)
+    by_id = {str(i.indikator_id): i for i in rv.plan.indikator}
+    for key in rv.data.get("turun", []):
+        kind, _, ident = str(key).rpartition(":")
+        ind = by_id.get(ident) if kind == "ind" else None
+        v = rv.data.get("ind", {}).get(ident)
+        if ind is None or v is None or ind.prev_r is None or v >= ind.prev_r:
+            continue
+        sas = next(s for s in rv.plan.sasaran if s.nomor == ind.sasaran_nomor)
+        session.add(
+            Finding(
+                opd_id=rv.plan.bidang.opd_id,
+                tahun=draft.tahun,
+                triwulan=draft.triwulan,
+                kind=FindingKind.INDICATOR_DOWN,
+                sasaran_id=sas.sasaran_id,
+                message=(
+                    f"TW {roman(draft.triwulan)} {draft.tahun}, sasaran {ind.sasaran_nomor} "
+                    f"({ind.nama}): realisasi indikator turun dari {format_percent(ind.prev_r)} "
+                    f"menjadi {format_percent(v)}; angka kumulatif biasanya tidak turun."
+                ),
+            )
+        )
+    session.flush()
+
+
+def _overtaken(session: Session, draft: Draft, figures: list[Conflict]) -> Overtaken:
+    p = pelaporan(session, draft.bidang_id, draft.tahun, draft.triwulan)
+    assert p is not None
+    who = session.get(AppUser, p.submitted_by) if p.submitted_by else None
+    return Overtaken(
+        oleh=(who.nama or str(who.telegram_id)) if who else "impor laporan",
+        at=p.submitted_at,
+        status=p.status,
+        version=p.version,
+        figures=figures,
+    )
+
+
+def sent_draft(session: Session, p: Pelaporan) -> Draft | None:
+    """The draft of the quarter's latest submission (what its approvers are shown)."""
+    return session.exec(
+        select(Draft)
+        .where(
+            Draft.bidang_id == p.bidang_id,
+            Draft.tahun == p.tahun,
+            Draft.triwulan == p.triwulan,
+            Draft.status == DraftStatus.DIKIRIM,
+        )
+        .order_by(Draft.updated_at.desc(), Draft.id.desc())  # type: ignore[attr-defined,union-attr]
+    ).first()
+
+
+def retire_messages(session: Session, pelaporan_id: int) -> list[VerifMessage]:
+    """Take the buttons off every earlier approve/return message of the report: the rows
+    are marked here, and the caller edits the messages."""
+    rows = list(
+        session.exec(
+            select(VerifMessage).where(
+                VerifMessage.pelaporan_id == pelaporan_id,
+                VerifMessage.retired == False,  # noqa: E712
+            )
+        ).all()
+    )
+    for r in rows:
+        r.retired = True
+        session.add(r)
+    session.flush()
+    return rows
+
+
+def remember_message(
+    session: Session, *, pelaporan_id: int, version: int, chat_id: int, message_id: int, text: str
+) -> None:
+    """A message with approve/return buttons was sent for ``version`` of the report."""
+    session.add(
+        VerifMessage(
+            pelaporan_id=pelaporan_id,
+            version=version,
+            chat_id=chat_id,
+            message_id=message_id,
+            text=text,
+        )
+    )
+    session.flush()
+
+
+def waiting_for(session: Session, *, user: AppUser, opd_id: int) -> list[Pelaporan]:
+    """Every report of the office waiting for this person's decision (oldest first)."""
+    rows = session.exec(
+        select(Pelaporan)
+        .join(Bidang, Bidang.id == Pelaporan.bidang_id)  # type: ignore[arg-type]
+        .where(Bidang.opd_id == opd_id, Pelaporan.status == StatusLaporan.DIAJUKAN)
+        .order_by(Pelaporan.submitted_at, Pelaporan.id)  # type: ignore[arg-type]
+    ).all()
+    return [
+        p
+        for p in rows
+        if may_decide(
+            role=user.role,
+            status=user.status,
+            user_id=user.id,
+            submitted_by=p.submitted_by,
+            report_status=p.status,
+        )
+        is None
+    ]
 
 
 def verifiers(session: Session, *, submitted_by: int | None = None) -> list[AppUser]:
@@ -642,7 +975,7 @@ def verifiers(session: Session, *, submitted_by: int | None = None) -> list[AppU
     candidates = session.exec(
         select(AppUser)
         .where(AppUser.role.in_([r.value for r in VERIFYING_ROLES]))  # type: ignore[union-attr]
-        .order_by(AppUser.id)
+        .order_by(col(AppUser.id))
     ).all()
     return [
         u
@@ -652,12 +985,21 @@ def verifiers(session: Session, *, submitted_by: int | None = None) -> list[AppU
 
 
 def decide(
-    session: Session, *, pelaporan_id: int, user: AppUser, approve: bool, alasan: str = ""
+    session: Session,
+    *,
+    pelaporan_id: int,
+    user: AppUser,
+    approve: bool,
+    version: int | None,
+    alasan: str = "",
 ) -> Pelaporan:
-    """Approve (locks the quarter) or return with a reason."""
-    p = session.get(Pelaporan, pelaporan_id)
+    """Approve (locks the quarter) or return with a reason the ``version`` the approver was
+    shown; any other version (or none known) raises :class:`Superseded`."""
+    p = session.get(Pelaporan, pelaporan_id, with_for_update=True)
     if p is None:
         raise SubmissionError("Laporan tidak ditemukan.")
+    if (version is None or version != p.version) and p.status == StatusLaporan.DIAJUKAN:
+        raise Superseded(p, version)
     denied = may_decide(
         role=user.role,
         status=user.status,
@@ -715,7 +1057,7 @@ def history(session: Session, node_id: int) -> list[AuditLog]:
         session.exec(
             select(AuditLog)
             .where(AuditLog.entity.in_(["realisasi", "node_plan"]), AuditLog.entity_id == node_id)  # type: ignore[attr-defined]
-            .order_by(AuditLog.at, AuditLog.id)
+            .order_by(col(AuditLog.at), col(AuditLog.id))
         ).all()
     )
 

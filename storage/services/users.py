@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.data.audit import record
 from storage.data.models import AppUser, Bidang, Role, UserStatus
@@ -121,7 +121,9 @@ def remove_user(session: Session, *, telegram_id: int, actor: str) -> AppUser:
 
 def list_users(session: Session) -> list[AppUser]:
     return list(
-        session.exec(select(AppUser).order_by(AppUser.status, AppUser.role, AppUser.id)).all()
+        session.exec(
+            select(AppUser).order_by(col(AppUser.status), col(AppUser.role), col(AppUser.id))
+        ).all()
     )
 
 

@@ -115,6 +115,17 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
                         report_id=real.report_id,
                         row_no=real.row_no,
                     )
+                if prev.fisik is not None and real.fisik is not None and real.fisik < prev.fisik:
+                    add(
+                        FindingKind.CUMULATIVE_DOWN,
+                        tw,
+                        f"{where(node, tw)}: realisasi fisik kumulatif turun dari "
+                        f"{format_percent(prev.fisik)} (TW {roman(prev_tw)}) menjadi "
+                        f"{format_percent(real.fisik)} (TW {roman(tw)}).",
+                        node_id=nid,
+                        report_id=real.report_id,
+                        row_no=real.row_no,
+                    )
             prev_tw = tw
             kids = data.children(nid, tw)
             if real.anggaran is not None and kids:
