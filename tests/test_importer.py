@@ -16,13 +16,13 @@ from storage.data.db import read_scope, session_scope
 from storage.data.models import (
     AuditLog,
     CapaianSasaran,
+    ImportedReport,
     Level,
     Narasi,
     Node,
     NodePlan,
     Pelaporan,
     Realisasi,
-    Report,
     Role,
     Sasaran,
     StatusLaporan,
@@ -162,7 +162,7 @@ def test_import_seed_into_database(engine: Engine) -> None:
     text = "\n".join(summary.lines())
     assert "3 laporan" in text and "Temuan validasi" in text
     with read_scope(engine) as s:
-        assert s.exec(select(func.count()).select_from(Report)).one() == 3
+        assert s.exec(select(func.count()).select_from(ImportedReport)).one() == 3
         assert s.exec(select(func.count()).select_from(Sasaran)).one() == 5
         # typos between reports did not create duplicates: 59 nodes in TW I, 6 new later
         assert s.exec(select(func.count()).select_from(Node)).one() == 65
@@ -363,7 +363,7 @@ def test_a_broken_report_in_the_middle_rolls_everything_back(
     with pytest.raises(BadFileError):
         import_file(engine, path)
     with read_scope(engine) as s:
-        assert s.exec(select(func.count()).select_from(Report)).one() == 0
+        assert s.exec(select(func.count()).select_from(ImportedReport)).one() == 0
 
 
 def test_a_failure_while_writing_rolls_everything_back(
@@ -378,5 +378,5 @@ def test_a_failure_while_writing_rolls_everything_back(
     with pytest.raises(RuntimeError):
         import_file(engine, SEED_FILE)
     with read_scope(engine) as s:
-        assert s.exec(select(func.count()).select_from(Report)).one() == 0
+        assert s.exec(select(func.count()).select_from(ImportedReport)).one() == 0
         assert s.exec(select(func.count()).select_from(Node)).one() == 0

@@ -200,7 +200,7 @@ class Narasi(SQLModel, table=True):
 # --- provenance and control ------------------------------------------------------------------
 
 
-class Report(SQLModel, table=True):
+class ImportedReport(SQLModel, table=True):
     """One imported Laporan Kinerja Triwulan."""
 
     __tablename__ = "report"

@@ -32,12 +32,12 @@ from sqlmodel import Session, col, select
 
 from storage.data.models import (
     CapaianSasaran,
+    ImportedReport,
     IndikatorSasaran,
     Level,
     Narasi,
     Node,
     PerangkatDaerah,
-    Report,
     Sasaran,
 )
 from storage.domain.numbers import (
@@ -248,8 +248,8 @@ def _indicators(
     own_report: dict[int, int | None] = {
         q: rid
         for q, rid in session.exec(
-            select(Report.triwulan, Report.id).where(
-                Report.opd_id == data.opd_id, Report.tahun == tahun
+            select(ImportedReport.triwulan, ImportedReport.id).where(
+                ImportedReport.opd_id == data.opd_id, ImportedReport.tahun == tahun
             )
         ).all()
     }

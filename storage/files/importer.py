@@ -24,6 +24,7 @@ from storage.data.models import (
     CapaianSasaran,
     Finding,
     FindingKind,
+    ImportedReport,
     IndikatorSasaran,
     Level,
     Narasi,
@@ -32,7 +33,6 @@ from storage.data.models import (
     Pelaporan,
     PerangkatDaerah,
     Realisasi,
-    Report,
     Sasaran,
     Source,
     StatusLaporan,
@@ -254,10 +254,10 @@ def import_reports(
             opd = ensure_opd(session, parsed.opd_nama or "Perangkat Daerah")
         assert opd.id is not None and parsed.tahun is not None
         stored = session.exec(
-            select(Report.sha256).where(
-                Report.opd_id == opd.id,
-                Report.tahun == parsed.tahun,
-                Report.triwulan == parsed.triwulan,
+            select(ImportedReport.sha256).where(
+                ImportedReport.opd_id == opd.id,
+                ImportedReport.tahun == parsed.tahun,
+                ImportedReport.triwulan == parsed.triwulan,
             )
         ).first()
         # Only a report that replaces another needs the state it replaces.
@@ -370,7 +370,9 @@ def _judge(rs: ReportSummary, summary: ImportSummary, *, replace: bool) -> None:
 
 
 def _latest_report_tw(session: Session, opd_id: int) -> int:
-    rows = session.exec(select(Report.tahun, Report.triwulan).where(Report.opd_id == opd_id)).all()
+    rows = session.exec(
+        select(ImportedReport.tahun, ImportedReport.triwulan).where(ImportedReport.opd_id == opd_id)
+    ).all()
     return max((t * 10 + tw for t, tw in rows), default=0) % 10
 
 
@@ -400,8 +402,10 @@ class _ReportWriter:
     def run(self) -> ReportSummary:
         s = self.s
         report = s.exec(
-            select(Report).where(
-                Report.opd_id == self.opd.id, Report.tahun == self.tahun, Report.triwulan == self.tw
+            select(ImportedReport).where(
+                ImportedReport.opd_id == self.opd.id,
+                ImportedReport.tahun == self.tahun,
+                ImportedReport.triwulan == self.tw,
             )
         ).first()
         if report is not None and report.sha256 == self.p.digest:
@@ -430,7 +434,7 @@ class _ReportWriter:
             for model in (CapaianSasaran, Narasi, Finding):
                 s.exec(delete(model).where(col(model.report_id) == report.id))
         else:
-            report = Report(opd_id=row_id(self.opd), tahun=self.tahun, triwulan=self.tw)
+            report = ImportedReport(opd_id=row_id(self.opd), tahun=self.tahun, triwulan=self.tw)
         report.source_file = self.file_name
         report.sha256 = self.p.digest
         report.first_line = self.p.first_line
@@ -722,7 +726,9 @@ class _ReportWriter:
 
 def _latest_report_tw_of_year(session: Session, opd_id: int, tahun: int) -> int:
     rows = session.exec(
-        select(Report.triwulan).where(Report.opd_id == opd_id, Report.tahun == tahun)
+        select(ImportedReport.triwulan).where(
+            ImportedReport.opd_id == opd_id, ImportedReport.tahun == tahun
+        )
     ).all()
     return max(rows, default=0)
 
@@ -730,7 +736,7 @@ def _latest_report_tw_of_year(session: Session, opd_id: int, tahun: int) -> int:
 def mark_absent_programs(session: Session, opd_id: int, tahun: int) -> None:
     """A program missing from a quarter's report is not part of that quarter's plan."""
     reports = session.exec(
-        select(Report).where(Report.opd_id == opd_id, Report.tahun == tahun)
+        select(ImportedReport).where(ImportedReport.opd_id == opd_id, ImportedReport.tahun == tahun)
     ).all()
     programs = session.exec(
         select(Node).where(Node.opd_id == opd_id, Node.tahun == tahun, Node.level == Level.PROGRAM)

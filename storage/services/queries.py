@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 from storage.data.models import (
     Bidang,
     CapaianSasaran,
+    ImportedReport,
     IndikatorSasaran,
     Level,
     Narasi,
@@ -28,7 +29,6 @@ from storage.data.models import (
     Pelaporan,
     PerangkatDaerah,
     Realisasi,
-    Report,
     Sasaran,
     Setting,
     StatusLaporan,
@@ -488,8 +488,10 @@ def capaian_kinerja(
     if bidang_id is not None:
         sasaran = [s for s in sasaran if s.bidang_id == bidang_id]
     own_report = session.exec(
-        select(Report.id).where(
-            Report.opd_id == opd_id, Report.tahun == tahun, Report.triwulan == tw
+        select(ImportedReport.id).where(
+            ImportedReport.opd_id == opd_id,
+            ImportedReport.tahun == tahun,
+            ImportedReport.triwulan == tw,
         )
     ).first()
     out: list[CapaianRow] = []

@@ -26,12 +26,12 @@ from storage.data.models import (
     DraftStatus,
     Finding,
     FindingKind,
+    ImportedReport,
     IndikatorSasaran,
     Narasi,
     Node,
     Pelaporan,
     Realisasi,
-    Report,
     Sasaran,
     Source,
     StatusLaporan,
@@ -243,8 +243,8 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
     own_report: dict[int, int] = {
         q: rid  # type: ignore[misc]
         for q, rid in session.exec(
-            select(Report.triwulan, Report.id).where(
-                Report.opd_id == bidang.opd_id, Report.tahun == tahun
+            select(ImportedReport.triwulan, ImportedReport.id).where(
+                ImportedReport.opd_id == bidang.opd_id, ImportedReport.tahun == tahun
             )
         ).all()
     }

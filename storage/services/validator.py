@@ -14,9 +14,9 @@ from storage.data.models import (
     CapaianSasaran,
     Finding,
     FindingKind,
+    ImportedReport,
     IndikatorSasaran,
     Node,
-    Report,
     Sasaran,
 )
 from storage.domain.numbers import format_percent, format_rupiah
@@ -47,7 +47,9 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
     reports = {
         r.id: r
         for r in session.exec(
-            select(Report).where(Report.opd_id == opd_id, Report.tahun == tahun)
+            select(ImportedReport).where(
+                ImportedReport.opd_id == opd_id, ImportedReport.tahun == tahun
+            )
         ).all()
     }
     found: list[Finding] = []
