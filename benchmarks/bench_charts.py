@@ -65,7 +65,7 @@ def render_ms_per_kind(engine, runs: int = 5) -> dict[str, float]:  # type: igno
     draw (font cache, first-use imports). Per program and fisik/keuangan are drawn for
     Perdagangan, whose program names are the longest to lay out."""
     with db.read_scope(engine) as s:
-        dagang = find_bidang(s, text="perdagangan")
+        dagang = find_bidang(s, text="perdagangan", opd_id=1)
         assert dagang is not None
         plans = {
             kind.value: plan_chart(

@@ -43,7 +43,7 @@ def _prepare(engine: Engine, recipients: int) -> None:
     import_file(engine, SEED_FILE, actor="bench")
     with db.session_scope(engine) as s:
         ids = [
-            find_bidang(s, text=k).id  # type: ignore[union-attr]
+            find_bidang(s, text=k, opd_id=1).id  # type: ignore[union-attr]
             for k in ("sekretariat", "koperasi", "umkm", "perdagangan", "perindustrian")
         ]
         for i in range(recipients):

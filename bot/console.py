@@ -25,7 +25,8 @@ from bot.offline.api import Call, OfflineBotAPI
 from bot.offline.updates import make_callback_update, make_message_update
 from bot.settings import Settings
 from storage.data.db import session_scope
-from storage.data.models import Role
+from storage.data.models import Role, row_id
+from storage.services.office import the_only_office
 from storage.services.users import UserError, find_bidang, set_user
 
 CONSOLE_USER_ID = 700_000_001
@@ -131,7 +132,7 @@ def _prepare_user(
     with session_scope(engine) as session:
         bidang_id = None
         if bidang:
-            b = find_bidang(session, text=bidang)
+            b = find_bidang(session, text=bidang, opd_id=row_id(the_only_office(session)))
             if b is None:
                 return f"Bidang '{bidang}' tidak dikenal."
             bidang_id = b.id

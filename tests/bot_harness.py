@@ -53,7 +53,7 @@ class Bot:
 
 def add_users(engine: Engine) -> None:
     with session_scope(engine) as s:
-        kop = find_bidang(s, text="koperasi")
+        kop = find_bidang(s, text="koperasi", opd_id=1)
         assert kop is not None
         set_user(s, telegram_id=KEPALA, role=Role.KEPALA, nama="Kepala Dinas", actor="test")
         set_user(

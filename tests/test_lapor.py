@@ -21,8 +21,8 @@ OP1, OP2, OP_DAG, VERIF = 9401, 9402, 9403, 9404
 
 def _users(engine: Engine) -> None:
     with session_scope(engine) as s:
-        kop = find_bidang(s, text="koperasi")
-        dag = find_bidang(s, text="perdagangan")
+        kop = find_bidang(s, text="koperasi", opd_id=1)
+        dag = find_bidang(s, text="perdagangan", opd_id=1)
         set_user(s, telegram_id=KEPALA, role=Role.KEPALA, nama="Kepala Dinas", actor="t")
         set_user(s, telegram_id=VERIF, role=Role.VERIFIKATOR, nama="Verifikator", actor="t")
         set_user(
@@ -205,7 +205,7 @@ async def test_stale_foreign_and_crafted_buttons(bot: Bot) -> None:
     await bot.press(OP_DAG, "lp:new:2022.4:go")
     with read_scope(bot.engine) as s:
         drafts = s.exec(select(Draft).where(Draft.status == DraftStatus.AKTIF)).all()
-        dag = find_bidang(s, text="perdagangan")
+        dag = find_bidang(s, text="perdagangan", opd_id=1)
         assert {x.bidang_id for x in drafts if x.id != d.id} == {dag.id}
     # the kepala or a stranger can't use /lapor buttons at all
     assert "operator bidang" in await bot.press(KEPALA, "lp:new:2022.4:go")

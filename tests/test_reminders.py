@@ -212,7 +212,7 @@ def _add_people(engine: Engine, extra_operators: int = 0) -> None:
 
     with session_scope(engine) as s:
         for bidang, tg in OP.items():
-            b = find_bidang(s, text=bidang)
+            b = find_bidang(s, text=bidang, opd_id=1)
             assert b is not None
             set_user(
                 s,
@@ -225,7 +225,7 @@ def _add_people(engine: Engine, extra_operators: int = 0) -> None:
         set_user(s, telegram_id=KEPALA, role=Role.KEPALA, nama="Kepala Dinas", actor="t")
         set_user(s, telegram_id=VERIF, role=Role.VERIFIKATOR, nama="Vera", actor="t")
         bidang_ids = [
-            find_bidang(s, text=k).id  # type: ignore[union-attr]
+            find_bidang(s, text=k, opd_id=1).id  # type: ignore[union-attr]
             for k in ("sekretariat", "koperasi", "umkm", "perdagangan", "perindustrian")
         ]
         for i in range(extra_operators):
@@ -243,7 +243,7 @@ def submit(engine: Engine, bidang: str, at: datetime) -> int:
     from storage.services.users import find_bidang
 
     with session_scope(engine) as s:
-        b = find_bidang(s, text=bidang)
+        b = find_bidang(s, text=bidang, opd_id=1)
         assert b is not None
         p = Pelaporan(
             bidang_id=b.id,  # type: ignore[arg-type]

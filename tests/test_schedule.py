@@ -64,7 +64,7 @@ def wib(y: int, m: int, d: int, hh: int = 8, mm: int = 0) -> datetime:
 @pytest.fixture
 def office(seeded: Engine) -> Engine:
     with session_scope(seeded) as s:
-        kop, umkm = find_bidang(s, text="koperasi"), find_bidang(s, text="umkm")
+        kop, umkm = find_bidang(s, text="koperasi", opd_id=1), find_bidang(s, text="umkm", opd_id=1)
         assert kop and umkm
         for tg, b, nama in ((OP_KOP, kop, "Ani"), (OP_UMKM, umkm, "Budi"), (OP_KOP2, kop, "")):
             set_user(s, telegram_id=tg, role=Role.OPERATOR, bidang_id=b.id, nama=nama, actor="t")
@@ -98,7 +98,7 @@ def send(engine: Engine, now: datetime, **kw: object) -> list[Reminder]:
 
 def submit(engine: Engine, bidang: str, *, at: datetime, tahun: int = 2022, tw: int = 4) -> int:
     with session_scope(engine) as s:
-        b = find_bidang(s, text=bidang)
+        b = find_bidang(s, text=bidang, opd_id=1)
         assert b is not None
         p = Pelaporan(
             bidang_id=b.id,  # type: ignore[arg-type]

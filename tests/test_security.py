@@ -81,7 +81,7 @@ def _state(bot: Bot) -> tuple:
 
 async def test_operator_of_another_bidang_cannot_touch_koperasi(bot: Bot) -> None:
     with session_scope(bot.engine) as s:
-        dag = find_bidang(s, text="perdagangan")
+        dag = find_bidang(s, text="perdagangan", opd_id=1)
         set_user(
             s, telegram_id=OP_DAG, role=Role.OPERATOR, bidang_id=dag.id, nama="Op Dag", actor="t"
         )

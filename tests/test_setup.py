@@ -35,6 +35,7 @@ from storage.services.office import (
     copy_year,
     init_office,
     revise_pagu,
+    the_only_office,
     write_template,
 )
 from storage.services.queries import YearData, reporting_status, scope_result, summary
@@ -197,7 +198,7 @@ def test_template_of_demo_year_reimports_to_the_same_plan(
     path = tmp_path / "rencana-2022.xlsx"
     with db.read_scope(seeded) as s:
         opd_id = _opd_id(s)
-        assert write_template(s, path, tahun=2022) == path
+        assert write_template(s, path, opd_id=opd_id, tahun=2022) == path
         before = plan_at(s, opd_id, 2022, 1)
         sasaran_before = {
             x.nomor: (x.teks, x.indikator)
@@ -302,8 +303,12 @@ def test_template_of_an_empty_office_has_examples_and_help(engine: Engine, tmp_p
 
 
 def test_template_without_office_is_refused(engine: Engine, tmp_path: Path) -> None:
+    # The template (like every service) takes its office; the edge that resolves "the office"
+    # for a one-office command refuses an empty database with the way out.
     with pytest.raises(SetupError, match="monev init"), db.read_scope(engine) as s:
-        write_template(s, tmp_path / "x.xlsx")
+        the_only_office(s)
+    with pytest.raises(SetupError, match="tidak ada"), db.read_scope(engine) as s:
+        write_template(s, tmp_path / "x.xlsx", opd_id=1)
 
 
 # --- a new year --------------------------------------------------------------------------------

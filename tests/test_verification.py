@@ -352,7 +352,7 @@ async def test_case5_export_marks_unapproved_and_can_leave_them_out(bot: Bot) ->
 
     await _submit_all(bot)
     with read_scope(bot.engine) as s:
-        kop = find_bidang(s, text="koperasi")
+        kop = find_bidang(s, text="koperasi", opd_id=1)
         assert kop is not None
         opd_id = kop.opd_id
         table = build_report(s, opd_id, 2022, 4)

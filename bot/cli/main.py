@@ -15,7 +15,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from bot.cli import common
 from bot.settings import Settings
 from storage.data import db
-from storage.data.models import Role
+from storage.data.models import Role, row_id
 from storage.services.cache import FigureCache
 
 EXIT_USAGE = 2
@@ -200,7 +200,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
             if args.action == "add":
                 bidang_id = None
                 if args.bidang:
-                    b = find_bidang(s, text=args.bidang)
+                    b = find_bidang(s, text=args.bidang, opd_id=row_id(common.resolve_opd(s, None)))
                     if b is None:
                         raise UserError(f"Bidang '{args.bidang}' tidak dikenal.")
                     bidang_id = b.id

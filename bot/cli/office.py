@@ -19,7 +19,7 @@ from sqlmodel import select
 from bot.cli import common
 from bot.settings import Settings
 from storage.data import db
-from storage.data.models import PerangkatDaerah
+from storage.data.models import PerangkatDaerah, row_id
 from storage.domain.numbers import ParseError, format_rupiah, parse_rupiah
 from storage.domain.periods import parse_quarter, roman
 
@@ -190,11 +190,8 @@ def cmd_pagu(args: argparse.Namespace, settings: Settings) -> int:
     pagu = parse_pagu(args.pagu)
     engine = common.migrated_engine(settings)
     with db.session_scope(engine) as s:
-        opd_id = None
-        if not args.node.strip().isdecimal():
-            opd = common.resolve_opd(s, args.opd)
-            opd_id = opd.id
-        nodes = find_nodes(s, text=args.node, opd_id=opd_id, tahun=args.tahun)
+        opd = common.resolve_opd(s, args.opd)
+        nodes = find_nodes(s, text=args.node, opd_id=row_id(opd), tahun=args.tahun)
         if not nodes:
             raise SetupError(
                 f"Program/kegiatan/sub kegiatan '{args.node}' tidak ditemukan. "

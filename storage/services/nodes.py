@@ -50,19 +50,16 @@ class NodeMatch:
         return self.nodes[0] if self.nodes else None
 
 
-def find_node(
-    session: Session, *, opd_id: int | None, text: str, tahun: int | None = None
-) -> NodeMatch:
+def find_node(session: Session, *, opd_id: int, text: str, tahun: int | None = None) -> NodeMatch:
     """The nodes of the office's year ``tahun`` (default: the latest with a plan) that
-    ``text`` names, by the matching order above. ``opd_id`` None: only an id is looked up
-    (ids are unique across offices; names are not)."""
+    ``text`` names, by the matching order above. An id names a node of this office only."""
     text = text.strip()
     if text.isdecimal():
         node = session.get(Node, int(text))
-        ok = node is not None and opd_id in (None, node.opd_id)
+        ok = node is not None and node.opd_id == opd_id
         return NodeMatch("id", [node]) if ok else NodeMatch("none")  # type: ignore[list-item]
     key = normalise_name(text)
-    if not key or opd_id is None:
+    if not key:
         return NodeMatch("none")
     if tahun is None:
         years = years_with_data(session, opd_id)

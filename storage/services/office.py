@@ -58,9 +58,7 @@ class SetupError(ValueError):
     """A setup request that cannot be carried out; ``str()`` is an Indonesian message."""
 
 
-def _require_opd(session: Session, opd_id: int | None) -> PerangkatDaerah:
-    if opd_id is None:
-        return the_only_office(session)
+def _require_opd(session: Session, opd_id: int) -> PerangkatDaerah:
     opd = get_opd(session, opd_id)
     if opd is None:
         raise SetupError(f"Perangkat daerah dengan id {opd_id} tidak ada.")
@@ -525,9 +523,7 @@ def _write_row(
             c.fill = _EXAMPLE_FILL
 
 
-def write_template(
-    session: Session, path: Path, *, opd_id: int | None = None, tahun: int | None = None
-) -> Path:
+def write_template(session: Session, path: Path, *, opd_id: int, tahun: int | None = None) -> Path:
     """Write the XLSX plan template of an office's year to ``path`` and return the path.
 
     Sheet "Rencana" is the office's 22-column report for TW I with the plan in force at
@@ -803,14 +799,11 @@ def later_plans(session: Session, *, node_id: int, tw: int) -> list[NodePlan]:
     )
 
 
-def find_nodes(
-    session: Session, *, text: str, opd_id: int | None = None, tahun: int | None = None
-) -> list[Node]:
+def find_nodes(session: Session, *, text: str, opd_id: int, tahun: int | None = None) -> list[Node]:
     """Nodes a person means by ``text``, best first, by the one matching order of
     ``storage.services.nodes.find_node`` (id, exact name, prefix, contains, fuzzy).
 
     Without ``tahun`` the latest year with a plan is searched.
     """
-    # An id names one node of whichever office; only a name needs the office.
-    office_id = opd_id if text.strip().isdecimal() else _require_opd(session, opd_id).id
-    return find_node(session, opd_id=office_id, text=text, tahun=tahun).nodes
+    _require_opd(session, opd_id)
+    return find_node(session, opd_id=opd_id, text=text, tahun=tahun).nodes

@@ -23,12 +23,9 @@ def active_user(session: Session, *, telegram_id: int) -> AppUser | None:
     return user if user is not None and user.status == UserStatus.ACTIVE and user.role else None
 
 
-def find_bidang(session: Session, *, text: str, opd_id: int | None = None) -> Bidang | None:
-    """A bidang by id, code, name or alias."""
-    q = select(Bidang)
-    if opd_id is not None:
-        q = q.where(Bidang.opd_id == opd_id)
-    rows = session.exec(q).all()
+def find_bidang(session: Session, *, text: str, opd_id: int) -> Bidang | None:
+    """A bidang of the office ``opd_id`` by id, code, name or alias."""
+    rows = session.exec(select(Bidang).where(Bidang.opd_id == opd_id)).all()
     t = text.strip()
     if t.isdecimal():
         return next((b for b in rows if b.id == int(t)), None)
