@@ -350,7 +350,8 @@ from bot.app import build_application, prepare, run_polling
 from bot.cli.ops import maybe_run_webhook
 from bot.logging_setup import setup_logging_from_env
 from bot.settings import Settings
-from storage.ops.health import check_data_dir, check_database_url, check_token
+from bot.health import check_token
+from storage.ops.health import check_data_dir, check_database_url
 import bot.webhook
 from storage.data import db
 from storage.files.demo import ensure_demo_data
