@@ -535,7 +535,12 @@ def _dump_schemas(src: Path, env: dict[str, str]) -> set[str]:
         check=False,
     )
     if proc.returncode != 0:
-        raise ValueError(f"{src} tidak bisa dibaca pg_restore: {proc.stderr.strip()}")
+        # A badly damaged archive can crash pg_restore itself (a signal, nothing on stderr).
+        detail = proc.stderr.strip() or f"pg_restore berhenti dengan kode {proc.returncode}"
+        raise ValueError(
+            f"{src} tidak bisa dibaca pg_restore ({detail}); cadangan rusak atau bukan "
+            "buatan pg_dump. Basis data tidak diubah; pilih cadangan lain."
+        )
     schemas = set()
     for line in proc.stdout.splitlines():
         # "; 5 2615 12345 SCHEMA - t_abc postgres" / "5; 2615 12345 SCHEMA - t_abc postgres"
