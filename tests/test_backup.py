@@ -456,3 +456,61 @@ def test_postgresql_dump_of_an_unknown_future_revision_is_refused(
     assert db.current_revision(seeded) == head
     assert summary_output(seeded, monkeypatch, capsys) == before
     assert len(scratch_names) == 1 and scratch_names[0] not in _databases(seeded)
+
+
+@pytest.fixture
+def role_without_createdb(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """A seeded database reached as a role that may not create databases (a typical hosted
+    PostgreSQL account): it owns its schema and may create schemas in its database."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    if not PG_URL:
+        pytest.skip("PostgreSQL case skipped: TEST_DATABASE_URL is not set")
+    suffix = uuid.uuid4().hex[:10]
+    role, schema = f"tanpa_createdb_{suffix}", f"u_{suffix}"
+    admin_url = make_url(db.normalise_url(PG_URL))
+    admin = create_engine(admin_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOCREATEDB'))
+        conn.execute(text(f'GRANT CREATE ON DATABASE "{admin_url.database}" TO "{role}"'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}" AUTHORIZATION "{role}"'))
+    eng = create_engine(
+        admin_url.set(username=role, password=None),
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    try:
+        db.upgrade(eng)
+        import_file(eng, SEED_FILE, actor="test")
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        admin.dispose()
+
+
+def test_postgresql_restore_without_createdb_says_what_to_grant(
+    role_without_createdb: Engine,
+    tmp_path: Path,
+    cwd: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    live = role_without_createdb
+    before = summary_output(live, monkeypatch, capsys)
+    path = backup(live, tmp_path / "cadangan.dump")
+    monkeypatch.setenv("DATABASE_URL", _url(live))
+    assert _run_cli(["restore", "--force", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "Pemulihan dibatalkan" in err and "CREATEDB" in err
+    assert "ALTER ROLE" in err and "--tanpa-uji" in err and "tidak diubah" in err
+    assert summary_output(live, monkeypatch, capsys) == before
+
+    # Skipping the scratch step is possible, but only when asked for, and then said.
+    monkeypatch.setenv("DATABASE_URL", _url(live))
+    assert _run_cli(["restore", "--force", "--tanpa-uji", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "dipulihkan" in out and "--tanpa-uji" in out and "Perhatian" in out
+    assert summary_output(live, monkeypatch, capsys) == before

@@ -498,9 +498,9 @@ def _create_scratch(engine: Engine, name: str) -> None:
         code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
         if code == PG_INSUFFICIENT_PRIVILEGE:
             raise BackupError(
-                f"Pengguna {user} tidak berhak membuat basis data (CREATEDB), padahal cadangan "
-                "diuji lebih dulu di basis data sementara sebelum basis data yang berjalan "
-                f'disentuh. Berikan haknya (sebagai superuser: ALTER ROLE "{user}" CREATEDB;) '
+                "Cadangan diuji lebih dulu di basis data sementara sebelum basis data yang "
+                f"berjalan disentuh, tetapi pengguna {user} tidak berhak membuat basis data "
+                f'(CREATEDB). Berikan haknya (sebagai superuser: ALTER ROLE "{user}" CREATEDB;) '
                 "lalu ulangi, atau lewati uji itu dengan sengaja: monev restore BERKAS --force "
                 "--tanpa-uji. Basis data tidak diubah."
             ) from exc
