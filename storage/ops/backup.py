@@ -492,7 +492,8 @@ def _create_scratch(engine: Engine, name: str) -> None:
     user = engine.url.username or "(pengguna basis data)"
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f"CREATE DATABASE {_quote_ident(name)}"))
+            # template0: nothing an administrator added to template1 can clash with the dump.
+            conn.execute(text(f"CREATE DATABASE {_quote_ident(name)} TEMPLATE template0"))
     except SQLAlchemyError as exc:
         orig = getattr(exc, "orig", None)
         code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
