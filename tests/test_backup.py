@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import re
 import sqlite3
 import stat
+import subprocess
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.settings import Settings
@@ -307,3 +309,208 @@ def test_monev_backup_and_restore_commands(
     monkeypatch.setenv("DATABASE_URL", _url(seeded))
     assert _run_cli(["backup", "-o", str(out_file)]) == 0
     assert out_file.is_file() and os.stat(out_file).st_size > 0
+
+
+# --- PostgreSQL: the candidate is restored into a scratch database first --------------------
+
+
+@pytest.fixture
+def scratch_names(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the scratch databases restore() makes, to prove none is left behind (other
+    tests may be restoring at the same time, so a name pattern alone would not do)."""
+    from storage.ops import backup as backup_module
+
+    made: list[str] = []
+    original = backup_module._scratch_name
+
+    def recording(database: str) -> str:
+        made.append(original(database))
+        return made[-1]
+
+    monkeypatch.setattr(backup_module, "_scratch_name", recording)
+    return made
+
+
+def _databases(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(text("SELECT datname FROM pg_database")).scalars())
+
+
+def _pg_only(engine: Engine) -> None:
+    if db.is_sqlite(engine):
+        pytest.skip("PostgreSQL only")
+
+
+def test_postgresql_restore_is_checked_in_a_scratch_database_first(
+    seeded: Engine,
+    target: Engine,
+    scratch_names: list[str],
+    tmp_path: Path,
+    cwd: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _pg_only(seeded)
+    from storage.ops import backup as backup_module
+
+    checked: list[dict[str, int]] = []
+    verify = backup_module.verify_pg_backup
+
+    def recording(*args, **kwargs):  # type: ignore[no-untyped-def]
+        checked.append(verify(*args, **kwargs))
+        return checked[-1]
+
+    monkeypatch.setattr(backup_module, "verify_pg_backup", recording)
+    before = summary_output(seeded, monkeypatch, capsys)
+    path = backup(seeded, tmp_path / "baik.dump")
+    target = _point_at_schema(target, seeded)
+    restore(target, path)
+    assert summary_output(target, monkeypatch, capsys) == before
+    # The scratch copy held every table of the dump, with the same rows.
+    [counts] = checked
+    with seeded.connect() as conn:
+        live = {
+            name: conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one()
+            for name in inspect(conn).get_table_names()
+        }
+    assert counts == live and counts["realisasi"] > 0
+    assert len(scratch_names) == 1 and "_uji_" in scratch_names[0]
+    assert scratch_names[0] not in _databases(seeded)
+    target.dispose()
+
+
+def _damage_table_data(path: Path) -> None:
+    """Overwrite 1 KB in the middle of the table data (the compressed blocks after the table
+    of contents), so the archive still lists and only restoring it finds the damage."""
+    data = bytearray(path.read_bytes())
+    start = data.find(b"\x78\x9c")  # the first zlib stream: the TOC ends before it
+    assert start > 0
+    mid = (start + len(data)) // 2
+    data[mid : mid + 1024] = bytes(random.Random(3).randbytes(1024))
+    path.write_bytes(bytes(data))
+    listed = subprocess.run(["pg_restore", "--list", str(path)], capture_output=True)
+    assert listed.returncode == 0, "the damage must reach past the listing"
+
+
+def test_postgresql_dump_damaged_in_its_data_is_refused_before_the_live_database(
+    seeded: Engine,
+    scratch_names: list[str],
+    tmp_path: Path,
+    cwd: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _pg_only(seeded)
+    before = summary_output(seeded, monkeypatch, capsys)
+    path = backup(seeded, tmp_path / "rusak.dump")
+    _damage_table_data(path)
+    keep = tmp_path / "simpan"
+    with pytest.raises(ValueError, match=r"rusak atau tidak lengkap.*tidak diubah"):
+        restore(seeded, path, force=True, keep_dir=keep)
+    assert summary_output(seeded, monkeypatch, capsys) == before
+    assert not keep.exists()  # refused before the live database was even copied
+    assert len(scratch_names) == 1
+    assert scratch_names[0] not in _databases(seeded)
+
+
+def test_postgresql_dump_damaged_in_the_middle_is_refused(
+    seeded: Engine,
+    scratch_names: list[str],
+    tmp_path: Path,
+    cwd: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """20 KB overwritten mid-file hits the table of contents: refused at the listing."""
+    _pg_only(seeded)
+    before = summary_output(seeded, monkeypatch, capsys)
+    path = backup(seeded, tmp_path / "rusak.dump")
+    data = bytearray(path.read_bytes())
+    mid = len(data) // 2
+    data[mid : mid + 20 * 1024] = random.Random(3).randbytes(20 * 1024)
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=r"tidak bisa dibaca pg_restore.*tidak diubah"):
+        restore(seeded, path, force=True)
+    assert summary_output(seeded, monkeypatch, capsys) == before
+    assert [n for n in scratch_names if n in _databases(seeded)] == []
+
+
+def test_postgresql_dump_of_an_unknown_future_revision_is_refused(
+    seeded: Engine,
+    scratch_names: list[str],
+    tmp_path: Path,
+    cwd: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _pg_only(seeded)
+    head = db.head_revision(seeded)
+    with seeded.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_masa_depan'"))
+    path = backup(seeded, tmp_path / "masa-depan.dump")
+    with seeded.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = :h"), {"h": head})
+    before = summary_output(seeded, monkeypatch, capsys)
+    with pytest.raises(ValueError, match=r"9999_masa_depan yang tidak dikenal"):
+        restore(seeded, path, force=True)
+    assert db.current_revision(seeded) == head
+    assert summary_output(seeded, monkeypatch, capsys) == before
+    assert len(scratch_names) == 1 and scratch_names[0] not in _databases(seeded)
+
+
+@pytest.fixture
+def role_without_createdb(backend: str, tmp_path: Path) -> Iterator[Engine]:
+    """A seeded database reached as a role that may not create databases (a typical hosted
+    PostgreSQL account): it owns its schema and may create schemas in its database."""
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL only")
+    if not PG_URL:
+        pytest.skip("PostgreSQL case skipped: TEST_DATABASE_URL is not set")
+    suffix = uuid.uuid4().hex[:10]
+    role, schema = f"tanpa_createdb_{suffix}", f"u_{suffix}"
+    admin_url = make_url(db.normalise_url(PG_URL))
+    admin = create_engine(admin_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN NOCREATEDB'))
+        conn.execute(text(f'GRANT CREATE ON DATABASE "{admin_url.database}" TO "{role}"'))
+        conn.execute(text(f'CREATE SCHEMA "{schema}" AUTHORIZATION "{role}"'))
+    eng = create_engine(
+        admin_url.set(username=role, password=None),
+        connect_args={"options": f"-csearch_path={schema}"},
+    )
+    try:
+        db.upgrade(eng)
+        import_file(eng, SEED_FILE, actor="test")
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            conn.execute(text(f'DROP OWNED BY "{role}"'))
+            conn.execute(text(f'DROP ROLE "{role}"'))
+        admin.dispose()
+
+
+def test_postgresql_restore_without_createdb_says_what_to_grant(
+    role_without_createdb: Engine,
+    tmp_path: Path,
+    cwd: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    live = role_without_createdb
+    before = summary_output(live, monkeypatch, capsys)
+    path = backup(live, tmp_path / "cadangan.dump")
+    monkeypatch.setenv("DATABASE_URL", _url(live))
+    assert _run_cli(["restore", "--force", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "Pemulihan dibatalkan" in err and "CREATEDB" in err
+    assert "ALTER ROLE" in err and "--tanpa-uji" in err and "tidak diubah" in err
+    assert summary_output(live, monkeypatch, capsys) == before
+
+    # Skipping the scratch step is possible, but only when asked for, and then said.
+    monkeypatch.setenv("DATABASE_URL", _url(live))
+    assert _run_cli(["restore", "--force", "--tanpa-uji", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "dipulihkan" in out and "--tanpa-uji" in out and "Perhatian" in out
+    assert summary_output(live, monkeypatch, capsys) == before

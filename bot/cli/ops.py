@@ -57,7 +57,11 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     engine = common.engine(settings)
     try:
         kept = restore(
-            engine, args.file, force=args.force, keep_dir=Path(settings.data_dir) / "backup"
+            engine,
+            args.file,
+            force=args.force,
+            keep_dir=Path(settings.data_dir) / "backup",
+            scratch_check=not args.tanpa_uji,
         )
         revision = db.current_revision(engine)
         head = db.head_revision(engine)
@@ -67,6 +71,11 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     print(f"Basis data dipulihkan dari {args.file}.")
+    if args.tanpa_uji and not db.is_sqlite(engine):
+        print(
+            "Perhatian: cadangan tidak diuji lebih dulu di basis data sementara (--tanpa-uji); "
+            "periksa hasilnya dengan 'monev summary'."
+        )
     if kept is not None:
         print(f"Isi sebelumnya disimpan di {kept.resolve()}.")
     if revision != head:
@@ -129,6 +138,14 @@ def add_ops_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[t
         "--force",
         action="store_true",
         help="timpa basis data yang sudah berisi data",
+    )
+    r.add_argument(
+        "--tanpa-uji",
+        action="store_true",
+        help=(
+            "PostgreSQL: jangan uji cadangan di basis data sementara lebih dulu "
+            "(bila pengguna basis data tidak berhak CREATEDB)"
+        ),
     )
     r.set_defaults(func=cmd_restore)
 

@@ -3,7 +3,9 @@
 SQLite goes through sqlite3's online backup API, which copies a consistent snapshot while
 the bot keeps running (WAL readers and writers are not blocked). PostgreSQL goes through
 ``pg_dump``/``pg_restore`` in the custom format, which also survives a major-version
-upgrade of the server.
+upgrade of the server. Before a PostgreSQL restore touches the live database, the dump is
+restored into a scratch database on the same server and checked there (revision, every
+table readable, models agree); the scratch database is dropped again whatever happens.
 
 A PostgreSQL engine whose search_path starts with a schema other than ``public`` is backed
 up as that schema alone (the test suite gives every test a schema of its own). Such a dump
@@ -16,6 +18,7 @@ and under a temporary name first: a failed backup never leaves a file that looks
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -23,9 +26,10 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import inspect, select, table, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy import create_engine, inspect, select, table, text
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.exc import DatabaseError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from storage.data import db
 
@@ -34,6 +38,10 @@ SQLITE_SUFFIX = ".sqlite"
 PG_SUFFIX = ".dump"
 # Tables that exist in a freshly migrated, still empty database.
 BOOKKEEPING_TABLES = frozenset({"alembic_version"})
+# PostgreSQL identifiers are cut at 63 bytes; the scratch name keeps its random tail.
+PG_NAME_MAX = 63
+# SQLSTATE insufficient_privilege: CREATE DATABASE without the CREATEDB right.
+PG_INSUFFICIENT_PRIVILEGE = "42501"
 
 
 class BackupError(RuntimeError):
@@ -50,10 +58,10 @@ def default_backup_path(engine: Engine, folder: Path, now: datetime | None = Non
 # --- PostgreSQL connection for the client tools -------------------------------------------
 
 
-def _conninfo(engine: Engine) -> tuple[str, dict[str, str]]:
+def _conninfo(engine: Engine | URL) -> tuple[str, dict[str, str]]:
     """A libpq keyword/value conninfo for pg_dump/pg_restore, and the environment to run
     them in. The password travels in PGPASSWORD, never on the command line (``ps``)."""
-    url = engine.url
+    url = engine.url if isinstance(engine, Engine) else engine
     params: dict[str, str] = {}
     if url.host:
         params["host"] = url.host
@@ -216,29 +224,40 @@ def _backup_pg(engine: Engine, dest: Path) -> None:
 
 
 def restore(
-    engine: Engine, src: Path, *, force: bool = False, keep_dir: Path | None = None
+    engine: Engine,
+    src: Path,
+    *,
+    force: bool = False,
+    keep_dir: Path | None = None,
+    scratch_check: bool = True,
 ) -> Path | None:
     """Replace the database's content with the backup ``src``.
 
     Refuses a database that already holds data unless ``force``: a restore into the wrong
     DATABASE_URL would otherwise silently wipe a live installation. The candidate is
     verified before anything is touched (SQLite: integrity check, schema revision, every
-    table readable; PostgreSQL: the archive lists). A database that holds data is first
-    kept as a dated copy in ``keep_dir``; its path is returned.
+    table readable; PostgreSQL: the archive lists, then it is restored into a scratch
+    database and checked there, unless ``scratch_check`` is False). A database that holds
+    data is first kept as a dated copy in ``keep_dir``; its path is returned.
     """
     src = Path(src)
     if not src.is_file():
         raise ValueError(f"Berkas cadangan {src} tidak ditemukan.")
     sqlite = db.is_sqlite(engine)
     _check_kind(src, sqlite)
+    dumped_schema = None
     if sqlite:
         verify_sqlite_backup(src, engine)
+    else:
+        dumped_schema = _check_pg_destination(engine, src)
     empty = is_empty(engine)
     if not force and not empty:
         raise ValueError(
             "Basis data tujuan sudah berisi data. Pemulihan akan menimpa seluruh isinya; "
             "bila memang itu maksudnya, ulangi dengan --force (hentikan bot lebih dulu)."
         )
+    if not sqlite and scratch_check:
+        verify_pg_backup(engine, src, schema=dumped_schema)
     kept = None
     if not empty and keep_dir is not None:
         keep_dir.mkdir(parents=True, exist_ok=True)
@@ -289,18 +308,23 @@ def verify_sqlite_backup(src: Path, engine: Engine) -> dict[str, int]:
             raise ValueError(f"{src} tidak terbaca utuh ({exc}); basis data tidak diubah.") from exc
     finally:
         conn.close()
+    _check_revision(src, revision[0] if revision else None, engine)
+    return counts
+
+
+def _check_revision(src: Path, revision: str | None, engine: Engine) -> None:
+    """ValueError unless ``revision`` is one of this version's migrations."""
     if revision is None:
         raise ValueError(f"{src} bukan cadangan monev (tidak ada revisi skema alembic_version).")
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(db.alembic_config(engine))
     known = {rev.revision for rev in scripts.walk_revisions()}
-    if revision[0] not in known:
+    if revision not in known:
         raise ValueError(
-            f"{src} memakai revisi skema {revision[0]} yang tidak dikenal versi monev ini "
+            f"{src} memakai revisi skema {revision} yang tidak dikenal versi monev ini "
             "(cadangan dari versi yang lebih baru?). Basis data tidak diubah."
         )
-    return counts
 
 
 def _check_kind(src: Path, sqlite: bool) -> None:
@@ -337,16 +361,22 @@ def _restore_sqlite(engine: Engine, src: Path) -> None:
         source.close()
 
 
-def _restore_pg(engine: Engine, src: Path) -> None:
-    conninfo, env = _conninfo(engine)
+def _check_pg_destination(engine: Engine, src: Path) -> str | None:
+    """The schema the dump ``src`` restores into (None: a whole database), when that is
+    where ``engine`` works; ValueError when the archive does not list or does not fit."""
     schema = _pg_schema(engine)
-    dumped = _dump_schemas(src, env)
+    dumped = _dump_schemas(src, _conninfo(engine)[1])
     if dumped != ({schema} if schema else set()):
         inside = f"skema {', '.join(sorted(dumped))}" if dumped else "seluruh basis data"
         raise ValueError(
             f"Cadangan {src} berisi {inside}, sedangkan basis data tujuan memakai skema "
             f"{schema or 'public'}. Pulihkan ke tempat yang sejenis dengan asal cadangan."
         )
+    return schema
+
+
+def _restore_pg(engine: Engine, src: Path) -> None:
+    conninfo, env = _conninfo(engine)
     cmd = [
         _tool("pg_restore"),
         "--clean",
@@ -360,6 +390,142 @@ def _restore_pg(engine: Engine, src: Path) -> None:
     _run(cmd, env, "pg_restore")
 
 
+# --- PostgreSQL: the candidate restored into a scratch database first ---------------------
+
+
+def _scratch_name(database: str) -> str:
+    """``<database>_uji_<random>``: recognisable as a restore test if one is ever left."""
+    tail = f"_uji_{secrets.token_hex(4)}"
+    head = database.encode()[: PG_NAME_MAX - len(tail)].decode(errors="ignore")
+    return head + tail
+
+
+def _quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def verify_pg_backup(engine: Engine, src: Path, *, schema: str | None) -> dict[str, int]:
+    """Rows per table of the dump ``src`` after restoring it into a scratch database on the
+    server of ``engine``; ValueError when the dump does not restore whole or is not a monev
+    database this version knows. ``schema`` is the dump's schema (None: ``public``).
+
+    The scratch database is dropped again in every case; the live database is not touched.
+    """
+    database = engine.url.database or "monev"
+    name = _scratch_name(database)
+    _create_scratch(engine, name)
+    try:
+        scratch_url = engine.url.set(database=name)
+        conninfo, env = _conninfo(scratch_url)
+        proc = subprocess.run(
+            [
+                _tool("pg_restore"),
+                "--no-owner",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--dbname={conninfo}",
+                str(src),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            detail = " ".join((proc.stderr or proc.stdout).split())[:400]
+            raise ValueError(
+                f"Cadangan {src} rusak atau tidak lengkap: gagal dipulihkan ke basis data uji "
+                f"({detail}). Basis data {database} tidak diubah; pilih cadangan lain."
+            )
+        return _verify_scratch(engine, scratch_url, src, schema or "public")
+    finally:
+        _drop_scratch(engine, name)
+
+
+def _verify_scratch(engine: Engine, url: URL, src: Path, schema: str) -> dict[str, int]:
+    """Revision known, every table readable, and (at head) the models agree."""
+    scratch = create_engine(
+        url, poolclass=NullPool, connect_args={"options": f"-csearch_path={schema}"}
+    )
+    try:
+        with scratch.connect() as conn:
+            names = list(
+                conn.execute(
+                    text("SELECT tablename FROM pg_tables WHERE schemaname = :s ORDER BY 1"),
+                    {"s": schema},
+                ).scalars()
+            )
+            revision = (
+                conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                if "alembic_version" in names
+                else None
+            )
+            counts = {
+                n: int(
+                    conn.execute(
+                        text(f"SELECT count(*) FROM {_quote_ident(schema)}.{_quote_ident(n)}")
+                    ).scalar_one()
+                )
+                for n in names
+            }
+        _check_revision(src, revision, engine)
+        # Only a dump at head can be compared with the models; an older one is brought
+        # there by 'monev db upgrade' after the restore (the CLI says so).
+        if revision == db.head_revision(engine):
+            diff = db.schema_diff(scratch)
+            if diff:
+                raise ValueError(
+                    f"Skema dalam cadangan {src} tidak cocok dengan versi monev ini "
+                    f"({'; '.join(diff[:3])}). Basis data tidak diubah; pilih cadangan lain."
+                )
+    except SQLAlchemyError as exc:
+        raise ValueError(
+            f"Cadangan {src} tidak terbaca utuh di basis data uji ({exc.__class__.__name__}: "
+            f"{getattr(exc, 'orig', exc)}). Basis data tidak diubah."
+        ) from exc
+    finally:
+        scratch.dispose()
+    return counts
+
+
+def _create_scratch(engine: Engine, name: str) -> None:
+    user = engine.url.username or "(pengguna basis data)"
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # template0: nothing an administrator added to template1 can clash with the dump.
+            conn.execute(text(f"CREATE DATABASE {_quote_ident(name)} TEMPLATE template0"))
+    except SQLAlchemyError as exc:
+        orig = getattr(exc, "orig", None)
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+        if code == PG_INSUFFICIENT_PRIVILEGE:
+            raise BackupError(
+                "Cadangan diuji lebih dulu di basis data sementara sebelum basis data yang "
+                f"berjalan disentuh, tetapi pengguna {user} tidak berhak membuat basis data "
+                f'(CREATEDB). Berikan haknya (sebagai superuser: ALTER ROLE "{user}" CREATEDB;) '
+                "lalu ulangi, atau lewati uji itu dengan sengaja: monev restore BERKAS --force "
+                "--tanpa-uji. Basis data tidak diubah."
+            ) from exc
+        raise BackupError(
+            f"Basis data uji {name} tidak bisa dibuat ({orig or exc}). Basis data tidak diubah; "
+            "periksa server PostgreSQL, atau lewati uji dengan --tanpa-uji."
+        ) from exc
+
+
+def _drop_scratch(engine: Engine, name: str) -> None:
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            version = conn.dialect.server_version_info or (0,)
+            # WITH (FORCE) (PostgreSQL 13+) ends a connection pg_restore may have left behind.
+            force = " WITH (FORCE)" if version >= (13,) else ""
+            conn.execute(text(f"DROP DATABASE IF EXISTS {_quote_ident(name)}{force}"))
+    except SQLAlchemyError as exc:
+        raise BackupError(
+            f"Basis data uji {name} tidak bisa dihapus ({getattr(exc, 'orig', exc)}). Basis data "
+            f"yang berjalan tidak diubah. Hapus sendiri: DROP DATABASE {_quote_ident(name)}; "
+            "lalu ulangi pemulihan."
+        ) from exc
+
+
 def _dump_schemas(src: Path, env: dict[str, str]) -> set[str]:
     """Schemas created by a dump made with ``--schema`` (empty for a whole-database dump)."""
     proc = subprocess.run(
@@ -370,7 +536,12 @@ def _dump_schemas(src: Path, env: dict[str, str]) -> set[str]:
         check=False,
     )
     if proc.returncode != 0:
-        raise ValueError(f"{src} tidak bisa dibaca pg_restore: {proc.stderr.strip()}")
+        # A badly damaged archive can crash pg_restore itself (a signal, nothing on stderr).
+        detail = proc.stderr.strip() or f"pg_restore berhenti dengan kode {proc.returncode}"
+        raise ValueError(
+            f"{src} tidak bisa dibaca pg_restore ({detail}); cadangan rusak atau bukan "
+            "buatan pg_dump. Basis data tidak diubah; pilih cadangan lain."
+        )
     schemas = set()
     for line in proc.stdout.splitlines():
         # "; 5 2615 12345 SCHEMA - t_abc postgres" / "5; 2615 12345 SCHEMA - t_abc postgres"
