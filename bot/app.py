@@ -74,7 +74,7 @@ def register_handlers(app: Application) -> None:
             pattern=f"^({registration.CONFIRM_YES}|{registration.CONFIRM_NO})$",
         )
     )
-    app.add_handler(CallbackQueryHandler(registration.decide, pattern=r"^reg:(ok|no):"))
+    app.add_handler(CallbackQueryHandler(registration.decide, pattern=r"^reg:(ok|no|blk):"))
     app.add_handler(CallbackQueryHandler(questions.ask_button, pattern=r"^ask:"))
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
     app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
