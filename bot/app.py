@@ -26,6 +26,7 @@ from bot.concurrency import PerUserUpdateProcessor
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.handlers import charts, common, files, lapor, questions, registration, routing
 from bot.inbox import InboxRequest, MonevApplication, replay
+from bot.jobs.housekeeping import schedule_housekeeping
 from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
 from bot.ratelimit import RetryingRateLimiter
 from bot.settings import WIB, Settings
@@ -132,6 +133,7 @@ async def post_init(app: Application) -> None:
         app.bot_data["render_pool_warm_up"] = asyncio.create_task(pool.start())
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
     schedule_jobs(app)
+    schedule_housekeeping(app)
     if app.bot_data.get("serving"):
         await replay(app)
 

@@ -4,6 +4,9 @@ restart (at-least-once), and an update id seen twice is handled once. No Telegra
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
 from sqlmodel import Session, select
 
 from storage.data.models import InboxStatus, UpdateInbox, utcnow
@@ -50,3 +53,17 @@ def pending(session: Session) -> list[tuple[int, str]]:
             .order_by(UpdateInbox.update_id)  # type: ignore[arg-type]
         ).all()
     ]
+
+
+def prune(session: Session, *, older_than: timedelta, now: datetime | None = None) -> int:
+    """Delete handled updates done more than ``older_than`` ago; returns how many. Rows not
+    yet handled are kept whatever their age (they are replayed after a restart)."""
+    cutoff = (now or utcnow()) - older_than
+    result = session.execute(  # type: ignore[call-overload]
+        delete(UpdateInbox).where(
+            UpdateInbox.status == InboxStatus.SELESAI,  # type: ignore[arg-type]
+            UpdateInbox.done_at < cutoff,  # type: ignore[arg-type,operator]
+        )
+    )
+    session.flush()
+    return int(result.rowcount or 0)
