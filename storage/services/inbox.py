@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.data.models import InboxStatus, UpdateInbox, utcnow
 
@@ -55,15 +55,23 @@ def pending(session: Session) -> list[tuple[int, str]]:
     ]
 
 
+PRUNE_BATCH = 1000
+
+
 def prune(session: Session, *, older_than: timedelta, now: datetime | None = None) -> int:
     """Delete handled updates done more than ``older_than`` ago; returns how many. Rows not
     yet handled are kept whatever their age (they are replayed after a restart)."""
     cutoff = (now or utcnow()) - older_than
-    result = session.execute(  # type: ignore[call-overload]
-        delete(UpdateInbox).where(
-            UpdateInbox.status == InboxStatus.SELESAI,  # type: ignore[arg-type]
-            UpdateInbox.done_at < cutoff,  # type: ignore[arg-type,operator]
-        )
-    )
-    session.flush()
-    return int(result.rowcount or 0)
+    removed = 0
+    while True:  # in batches: one statement never carries an unbounded list of ids
+        rows = session.exec(
+            select(UpdateInbox.update_id)
+            .where(UpdateInbox.status == InboxStatus.SELESAI, col(UpdateInbox.done_at) < cutoff)
+            .limit(PRUNE_BATCH)
+        ).all()
+        if rows:
+            session.execute(delete(UpdateInbox).where(col(UpdateInbox.update_id).in_(rows)))
+            session.flush()
+        removed += len(rows)
+        if len(rows) < PRUNE_BATCH:
+            return removed
