@@ -265,6 +265,9 @@ async def _after(
         await update.effective_message.reply_text(texts.LAPOR_USE_BUTTONS)
     elif isinstance(result, flow.Shown):
         note = views.RETYPE if result.retype else ""
+        if result.cleaned:
+            # Kept the text, told which field lost invisible characters (issue 13 item 4).
+            note = views.control_removed(result.cleaned)
         await _show(update, context, views.screen(result.screen), note=note)
     elif isinstance(result, flow.ConfirmDrop):
         await _show(update, context, views.confirm_drop(result))

@@ -124,6 +124,9 @@ REG_ADMIN_REQUEST = (
 )
 REG_ADMIN_DONE = "{request}\n\n<b>Diputuskan:</b> {outcome} (oleh {admin})."
 REG_ALREADY_DECIDED = "Permintaan ini sudah diputuskan sebelumnya: {outcome}."
+CONTROL_REMOVED = (
+    "ℹ️ Karakter kendali dihapus dari {field}. Teks lainnya tersimpan seperti yang Anda ketik."
+)
 REG_BLOCKED = (
     "Akses Anda ke monev-bot <b>diblokir</b> oleh admin, sehingga permintaan baru tidak dapat "
     "dikirim. Hubungi admin kantor bila ini keliru."
