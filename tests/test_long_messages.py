@@ -72,3 +72,28 @@ async def test_sekretariat_review_and_verifier_summary_are_split(seeded: Engine)
         assert "turun dari" in "\n".join(c.text or "" for c in card)
     finally:
         await _close(bot)
+
+
+async def test_riwayat_with_long_changes_fits_without_cutting(seeded: Engine) -> None:
+    from storage.data.audit import record
+    from storage.services.nodes import find_node
+
+    _users(seeded)
+    with session_scope(seeded) as s:
+        node = find_node(s, opd_id=1, text="pengawasan kekuatan").best
+        assert node is not None
+        for i in range(30):  # 30 keterangan changes of ~300 characters each, with "&" in them
+            record(
+                s, actor="cli", entity="realisasi", entity_id=node.id, field="ket",
+                old="lama & " + "kata " * 60, new=f"baru{i} & " + "kata " * 60,
+            )  # fmt: skip
+    bot = await _open(seeded)
+    try:
+        out = await bot.say(VERIF, "/riwayat pengawasan kekuatan")
+        last = bot.api.last(VERIF)
+        assert _units(last.text or "") <= LIMIT
+        assert "perubahan yang lebih lama tidak ditampilkan" in out
+        assert "baru29 &" in out  # the newest change is shown whole
+        assert out.rstrip().endswith("kata")  # ends at a word, not inside one
+    finally:
+        await _close(bot)

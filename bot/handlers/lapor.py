@@ -699,7 +699,8 @@ def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
         if a.actor.startswith("user:") and a.actor not in names:
             u = session.exec(select(AppUser).where(AppUser.telegram_id == int(a.actor[5:]))).first()
             names[a.actor] = u.nama if u and u.nama else a.actor
-    lines = [f"<b>Riwayat: {escape(node.nama)}</b>", ""]
+    head = [f"<b>Riwayat: {escape(node.nama)}</b>", ""]
+    lines: list[str] = []
     for a in rows[-25:]:
         at = a.at if a.at.tzinfo else a.at.replace(tzinfo=UTC)
         who = names.get(
@@ -711,7 +712,15 @@ def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
         lines.append(
             f"• {format_waktu(at.astimezone(WIB))} — {escape(who)}: {escape(a.field)} {old} → {new}"
         )
-    return "\n".join(lines)[:4000]
+    # A bounded fit, never a cut: the oldest changes give way whole (a slice could end
+    # inside a word or an HTML entity), and the reader is told how many are left out.
+    shown = len(rows)
+    while lines and len("\n".join(head + lines)) > views.PART_LIMIT:
+        lines.pop(0)
+        shown -= 1
+    if shown < len(rows):
+        head.append(texts.RIWAYAT_OLDER.format(n=len(rows) - shown))
+    return "\n".join(head + lines)
 
 
 def _fmt_value(field: str, value: str | None) -> str:

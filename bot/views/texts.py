@@ -124,6 +124,7 @@ REG_ADMIN_REQUEST = (
 )
 REG_ADMIN_DONE = "{request}\n\n<b>Diputuskan:</b> {outcome} (oleh {admin})."
 REG_ALREADY_DECIDED = "Permintaan ini sudah diputuskan sebelumnya: {outcome}."
+RIWAYAT_OLDER = "<i>{n} perubahan yang lebih lama tidak ditampilkan.</i>"
 CONTROL_REMOVED = (
     "ℹ️ Karakter kendali dihapus dari {field}. Teks lainnya tersimpan seperti yang Anda ketik."
 )
