@@ -26,6 +26,7 @@ from bot.concurrency import PerUserUpdateProcessor
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.handlers import charts, common, files, lapor, questions, registration, routing
 from bot.inbox import InboxRequest, MonevApplication, replay
+from bot.jobs.housekeeping import schedule_housekeeping
 from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
 from bot.ratelimit import RetryingRateLimiter
 from bot.settings import WIB, Settings
@@ -74,7 +75,7 @@ def register_handlers(app: Application) -> None:
             pattern=f"^({registration.CONFIRM_YES}|{registration.CONFIRM_NO})$",
         )
     )
-    app.add_handler(CallbackQueryHandler(registration.decide, pattern=r"^reg:(ok|no):"))
+    app.add_handler(CallbackQueryHandler(registration.decide, pattern=r"^reg:(ok|no|blk):"))
     app.add_handler(CallbackQueryHandler(questions.ask_button, pattern=r"^ask:"))
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
     app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
@@ -132,6 +133,7 @@ async def post_init(app: Application) -> None:
         app.bot_data["render_pool_warm_up"] = asyncio.create_task(pool.start())
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
     schedule_jobs(app)
+    schedule_housekeeping(app)
     if app.bot_data.get("serving"):
         await replay(app)
 

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="MONEV_ADMIN_IDS")
     demo_data: bool = Field(default=True, alias="MONEV_DEMO_DATA")
     reminder_time: time = Field(default=time(8, 0), alias="MONEV_REMINDER_TIME")
+    # Handled updates are kept this many days in the update inbox, then pruned.
+    inbox_keep_days: float = Field(default=7, ge=0, alias="MONEV_INBOX_KEEP_DAYS")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -25,12 +25,14 @@ from storage.services.queries import (
     resolve_period,
     scope_result,
     trend,
+    unverified,
 )
 
 if TYPE_CHECKING:
     from storage.services.ask import Answer
 
 CAPTION_MAX = 1000  # Telegram allows 1024 characters in a photo caption
+UNAPPROVED = "belum disetujui"  # the mark on figures of a submission not yet approved
 
 
 class ChartKind(StrEnum):
@@ -118,6 +120,11 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
     lines: list[str] = []
     call: tuple[str, tuple[object, ...]]  # (a drawing function of charts.render, its arguments)
 
+    # Bidang whose figures of the charted quarter await verification (or were returned):
+    # their numbers are marked so that a chart never looks final before approval.
+    pending = {
+        r.bidang.nama for r in unverified(session, opd_id, tahun, tw, bidang_id=req.bidang_id)
+    }
     if req.kind == ChartKind.BIDANG:
         res = scope_result(session, opd_id, tahun, tw)
         bars = [spec.Bar(it.nama, it.figure.serapan) for it in res.breakdown]
@@ -127,8 +134,11 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
             f"Serapan anggaran per bidang, {period} "
             f"(target nasional {format_percent(res.benchmark, 0)}):"
         )
-        lines += [f"• {it.nama}: {_pct(it.figure.serapan)}" for it in res.breakdown]
-        lines.append(f"Total dinas: {_pct(res.item.figure.serapan)}")
+        lines += [
+            f"• {it.nama}: {_pct(it.figure.serapan)}{_mark(it.nama in pending)}"
+            for it in res.breakdown
+        ]
+        lines.append(f"Total dinas: {_pct(res.item.figure.serapan)}{_mark(bool(pending))}")
     elif req.kind == ChartKind.TREN:
         points = [(q, f.serapan) for q, f in trend(session, opd_id, tahun, bidang_id=req.bidang_id)]
         bench = benchmarks(session)
@@ -137,10 +147,19 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
         )
         call = ("tren_serapan", (points, bench, meta))
         lines.append(f"Serapan kumulatif {scope.lower()} {tahun} (target 15/40/60/90%):")
+        waiting = {
+            q: {
+                r.bidang.nama
+                for r in unverified(session, opd_id, tahun, q, bidang_id=req.bidang_id)
+            }
+            for q, _ in points
+        }
         lines += [
             f"• TW {roman(q)}: {_pct(v)} (target {format_percent(bench.get(q, 0), 0)})"
+            f"{_mark(bool(waiting[q]))}"
             for q, v in points
         ]
+        pending = set().union(*waiting.values()) if waiting else set()
         period = str(tahun)
     elif req.kind in (ChartKind.PROGRAM, ChartKind.FISIK):
         res = scope_result(session, opd_id, tahun, tw, bidang_id=req.bidang_id)
@@ -174,11 +193,22 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
         call = ("status_pelaporan", (bars_s, meta))
         lines.append(f"Status pelaporan {period}:")
         lines += [f"• {r.bidang.nama}: {r.status or 'belum lapor'}" for r in rows]
+    if pending and req.kind != ChartKind.STATUS:
+        # Second line, so that cutting a long list never drops it.
+        lines.insert(
+            1,
+            f"⏳ Angka bidang {', '.join(sorted(pending))} {UNAPPROVED} (menunggu verifikasi); "
+            "dapat berubah.",
+        )
     caption = "\n".join(lines)
     if len(caption) > CAPTION_MAX:
         caption = caption[: CAPTION_MAX - 1].rsplit("\n", 1)[0] + "\n…"
     name = f"grafik-{req.kind}-{tahun}-tw{tw}.png"
     return ChartPlan(call[0], call[1], caption, name)
+
+
+def _mark(on: bool) -> str:
+    return f" ({UNAPPROVED})" if on else ""
 
 
 def _pct(value: float | None) -> str:

@@ -89,7 +89,7 @@ async def test_registration_and_approval(bot: Bot) -> None:
     request = bot.api.last(ADMIN)
     assert "Rina Marlina" in (request.text or "") and "Koperasi" in (request.text or "")
     admin_buttons = [d for row in bot.api.buttons(request) for _, d in row]
-    approve = next(d for d in admin_buttons if d and d.endswith(":operator:2"))
+    approve = next(d for d in admin_buttons if d and ":operator:2:" in d)
     # nobody but an admin may press it, even with the right data
     assert "tidak diizinkan" in await bot.press(KEPALA, approve, chat_id=ADMIN)
     with read_scope(bot.engine) as s:
@@ -115,7 +115,7 @@ async def test_registration_rejected_and_cancelled(bot: Bot) -> None:
     await bot.press(u, "reg:skip")
     await bot.press(u, "reg:bidang:0")
     await bot.press(u, "reg:send")
-    reject = f"reg:no:{u}"
+    reject = f"reg:no:{u}:1"
     before = len(bot.api.sent(u))
     await bot.press(ADMIN, reject)
     assert any("tidak disetujui" in (c.text or "") for c in bot.api.sent(u)[before:])

@@ -264,8 +264,15 @@ def test_migration_moves_pending_reasons_and_recent_drafts(backend: str, tmp_pat
             s.add(PerangkatDaerah(id=1, nama="Dinas"))
             s.flush()
             s.add(Bidang(id=1, opd_id=1, kode="kop", nama="Koperasi"))
+            # Raw rows: the app_user table of revision 0003 lacks columns added later.
             for i in (1, 2, 3):
-                s.add(AppUser(id=i, telegram_id=111 * i, nama=f"U{i}", status="active"))
+                s.execute(  # type: ignore[call-overload]
+                    text(
+                        "INSERT INTO app_user (id, telegram_id, nama, nip, status, created_at) "
+                        "VALUES (:id, :tg, :nama, '', 'active', :at)"
+                    ),
+                    {"id": i, "tg": 111 * i, "nama": f"U{i}", "at": datetime.now(UTC)},
+                )
             s.flush()
             # A draft touched an hour ago keeps taking typed answers; one of three days ago
             # did not after a restart either.

@@ -465,8 +465,10 @@ async def test_control_characters_typed_in_lapor_never_block_the_report(seeded: 
         anggaran, fisik = KOP_TW4[0]
         await bot.say(OP1, anggaran)
         await bot.say(OP1, fisik)
-        await bot.say(OP1, HYPERLINK + "\x00\x07")  # keterangan
+        out = await bot.say(OP1, HYPERLINK + "\x00\x07")  # keterangan
+        assert "Karakter kendali dihapus dari Keterangan" in out, out
         await _fill_figures(bot, rows=KOP_TW4[1:])
+        told: dict[str, str] = {}
         for _ in range(20):
             if any(label.startswith("📨 Kirim") for label, _ in bot.buttons(OP1)):
                 break
@@ -476,10 +478,17 @@ async def test_control_characters_typed_in_lapor_never_block_the_report(seeded: 
                 continue
             prompt = bot.api.last(OP1).text or ""
             typed = next((t for k, t in HOSTILE_NARASI.items() if f"<b>{k}</b>" in prompt), None)
-            out = await bot.say(OP1, typed if typed is not None else "12,5")
+            # 100%: an indicator figure that never drops below last quarter (no confirmation)
+            out = await bot.say(OP1, typed if typed is not None else "100")
             assert "Maaf" not in out, out
+            if typed is not None:
+                told[typed] = out
         else:
-            raise AssertionError("never reached the review")
+            raise AssertionError("never reached the review: " + (bot.api.last(OP1).text or ""))
+        # The person is told which field lost invisible characters; the rest is kept.
+        assert "Karakter kendali dihapus dari Hambatan" in told[HOSTILE_NARASI["hambatan"]]
+        assert "Karakter kendali dihapus dari Aksi" in told[HOSTILE_NARASI["aksi"]]
+        assert "Karakter kendali" not in told[HOSTILE_NARASI["tindak lanjut"]]  # a tab is not
         # Only invisible characters: refused, saying what to type instead.
         sent = await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
         assert "Maaf" not in sent and "gangguan" not in sent, sent

@@ -74,3 +74,43 @@ async def test_update_fetched_before_a_crash_is_handled_after_restart(seeded: En
     assert len(api.sent(OP1)) == after
     assert await replay(app) == 0
     await app.shutdown()
+
+
+async def test_handled_updates_are_pruned_by_a_job_after_the_kept_days(seeded: Engine) -> None:
+    from datetime import timedelta
+
+    from bot.jobs.housekeeping import PRUNE_JOB
+    from storage.data.db import session_scope
+    from storage.data.models import utcnow
+
+    api = OfflineBotAPI()
+    app = await _app(seeded, api)
+    now = utcnow()
+    with session_scope(seeded) as s:
+        # handled 8 days ago, handled an hour ago, and one never handled from 30 days ago
+        s.add(
+            UpdateInbox(
+                update_id=1,
+                payload="{}",
+                status=InboxStatus.SELESAI,
+                received_at=now - timedelta(days=8),
+                done_at=now - timedelta(days=8),
+            )
+        )
+        s.add(
+            UpdateInbox(
+                update_id=2,
+                payload="{}",
+                status=InboxStatus.SELESAI,
+                received_at=now,
+                done_at=now - timedelta(hours=1),
+            )
+        )
+        s.add(UpdateInbox(update_id=3, payload="{}", status=InboxStatus.BARU,
+                          received_at=now - timedelta(days=30)))  # fmt: skip
+    assert app.job_queue is not None
+    [job] = app.job_queue.get_jobs_by_name(PRUNE_JOB)
+    await job.run(app)
+    with read_scope(seeded) as s:
+        assert sorted(r.update_id for r in s.exec(select(UpdateInbox))) == [2, 3]
+    await app.shutdown()

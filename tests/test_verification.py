@@ -257,6 +257,20 @@ async def test_case5_unapproved_figures_are_marked_in_answers(bot: Bot) -> None:
     assert "belum disetujui" not in await bot.say(KEPALA, "serapan koperasi tw 3")
 
 
+async def test_case5_chart_captions_mark_unapproved_figures(bot: Bot) -> None:
+    await _submit_all(bot)
+    per_bidang = await bot.press(KEPALA, "gr:bidang:0:4:2022")
+    assert "Koperasi: " in per_bidang and "(belum disetujui)" in per_bidang
+    assert "Angka bidang Koperasi belum disetujui" in per_bidang
+    tren = await bot.press(KEPALA, "gr:tren:0:4:2022")
+    tw4 = next(line for line in tren.splitlines() if line.startswith("• TW IV"))
+    tw3 = next(line for line in tren.splitlines() if line.startswith("• TW III"))
+    assert "belum disetujui" in tw4 and "belum disetujui" not in tw3
+    ok = _data(bot, _requests(bot, KEPALA)[-1], "vf:ok")
+    await bot.press(KEPALA, ok)
+    assert "belum disetujui" not in await bot.press(KEPALA, "gr:bidang:0:4:2022")
+
+
 async def test_case6_drop_in_fisik_and_indicator_asks_first(bot: Bot) -> None:
     await _start_tw4(bot)
     await bot.say(OP1, "21.000.000")

@@ -265,6 +265,9 @@ async def _after(
         await update.effective_message.reply_text(texts.LAPOR_USE_BUTTONS)
     elif isinstance(result, flow.Shown):
         note = views.RETYPE if result.retype else ""
+        if result.cleaned:
+            # Kept the text, told which field lost invisible characters (issue 13 item 4).
+            note = views.control_removed(result.cleaned)
         await _show(update, context, views.screen(result.screen), note=note)
     elif isinstance(result, flow.ConfirmDrop):
         await _show(update, context, views.confirm_drop(result))
@@ -696,7 +699,8 @@ def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
         if a.actor.startswith("user:") and a.actor not in names:
             u = session.exec(select(AppUser).where(AppUser.telegram_id == int(a.actor[5:]))).first()
             names[a.actor] = u.nama if u and u.nama else a.actor
-    lines = [f"<b>Riwayat: {escape(node.nama)}</b>", ""]
+    head = [f"<b>Riwayat: {escape(node.nama)}</b>", ""]
+    lines: list[str] = []
     for a in rows[-25:]:
         at = a.at if a.at.tzinfo else a.at.replace(tzinfo=UTC)
         who = names.get(
@@ -708,7 +712,15 @@ def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
         lines.append(
             f"• {format_waktu(at.astimezone(WIB))} — {escape(who)}: {escape(a.field)} {old} → {new}"
         )
-    return "\n".join(lines)[:4000]
+    # A bounded fit, never a cut: the oldest changes give way whole (a slice could end
+    # inside a word or an HTML entity), and the reader is told how many are left out.
+    shown = len(rows)
+    while lines and len("\n".join(head + lines)) > views.PART_LIMIT:
+        lines.pop(0)
+        shown -= 1
+    if shown < len(rows):
+        head.append(texts.RIWAYAT_OLDER.format(n=len(rows) - shown))
+    return "\n".join(head + lines)
 
 
 def _fmt_value(field: str, value: str | None) -> str:

@@ -4,19 +4,35 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from html import escape
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import MonevContext
+from bot.settings import WIB
 from bot.views import texts
-from storage.data.models import AppUser, Role, UserStatus
+from storage.data.models import AppUser, Bidang, RegMessage, Role, UserStatus
+from storage.domain.numbers import format_waktu
 from storage.services import conversation
 from storage.services.conversation import Flow, State
 from storage.services.queries import list_bidang
-from storage.services.users import admins, get_user, reject_user, request_access, set_user
+from storage.services.users import (
+    AccessRequest,
+    Gate,
+    GateResult,
+    block_user,
+    get_user,
+    reject_user,
+    remember_reg_message,
+    request_access,
+    request_gate,
+    retire_reg_messages,
+    set_user,
+)
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +77,10 @@ async def daftar(update: Update, context: MonevContext) -> None:
             texts.REG_ALREADY.format(role=texts.ROLE_NAMES[actor.role])  # type: ignore[index]
         )
         return
+    gate = await context.read(request_gate, telegram_id=update.effective_user.id)
+    if gate.gate in (Gate.BLOCKED, Gate.COOLING):
+        await update.effective_message.reply_text(_gate_text(gate))
+        return
     await context.write(
         conversation.start,
         telegram_id=update.effective_user.id,
@@ -68,6 +88,13 @@ async def daftar(update: Update, context: MonevContext) -> None:
         step=NAMA,
     )
     await update.effective_message.reply_text(texts.REG_ASK_NAME)
+
+
+def _gate_text(gate: GateResult) -> str:
+    if gate.gate == Gate.BLOCKED:
+        return texts.REG_BLOCKED
+    assert gate.until is not None
+    return texts.REG_COOLING.format(when=format_waktu(gate.until.astimezone(WIB)))
 
 
 async def on_text(update: Update, context: MonevContext, state: State) -> None:
@@ -162,47 +189,69 @@ async def got_bidang(update: Update, context: MonevContext) -> None:
     )
 
 
-def _save_request(session, telegram_id: int, reg: dict) -> tuple[AppUser, list[int]]:  # type: ignore[no-untyped-def]
+def _save_request(session, telegram_id: int, reg: dict) -> AccessRequest:  # type: ignore[no-untyped-def]
     # The request and the end of the flow commit together: a crash cannot send it twice.
     conversation.clear(session, telegram_id=telegram_id, flow=Flow.REGISTRATION)
-    user = request_access(
+    return request_access(
         session,
         telegram_id=telegram_id,
         nama=reg["nama"],
         nip=reg.get("nip", ""),
         bidang_id=reg.get("bidang_id"),
     )
-    return user, [a.telegram_id for a in admins(session)]
 
 
 def _approval_keyboard(
-    telegram_id: int, bidang: list[tuple[int, str]], asked: int | None
+    telegram_id: int, bidang: list[tuple[int, str]], asked: int | None, version: int
 ) -> InlineKeyboardMarkup:
+    # Every button names the request version its message shows (compare-and-set on approve).
     rows: list[list[InlineKeyboardButton]] = []
     ordered = sorted(bidang, key=lambda b: b[0] != asked)
     for bid, nama in ordered:
         rows.append(
             [
                 InlineKeyboardButton(
-                    f"Operator {nama}", callback_data=f"reg:ok:{telegram_id}:operator:{bid}"
+                    f"Operator {nama}",
+                    callback_data=f"reg:ok:{telegram_id}:operator:{bid}:{version}",
                 )
             ]
         )
     rows.append(
         [
             InlineKeyboardButton(
-                "Verifikator", callback_data=f"reg:ok:{telegram_id}:verifikator:0"
+                "Verifikator", callback_data=f"reg:ok:{telegram_id}:verifikator:0:{version}"
             ),
-            InlineKeyboardButton("Kepala", callback_data=f"reg:ok:{telegram_id}:kepala:0"),
+            InlineKeyboardButton(
+                "Kepala", callback_data=f"reg:ok:{telegram_id}:kepala:0:{version}"
+            ),
         ]
     )
     rows.append(
         [
-            InlineKeyboardButton("Admin", callback_data=f"reg:ok:{telegram_id}:admin:0"),
-            InlineKeyboardButton("Tolak", callback_data=f"reg:no:{telegram_id}"),
+            InlineKeyboardButton("Admin", callback_data=f"reg:ok:{telegram_id}:admin:0:{version}"),
+            InlineKeyboardButton("Tolak", callback_data=f"reg:no:{telegram_id}:{version}"),
         ]
     )
+    rows.append([InlineKeyboardButton("Blokir", callback_data=f"reg:blk:{telegram_id}:{version}")])
     return InlineKeyboardMarkup(rows)
+
+
+async def _retire(
+    context: MonevContext, rows: list[RegMessage], note: str, *, skip: tuple[int, int] | None
+) -> None:
+    """Take the buttons off earlier admin messages of a request and say what happened."""
+    for r in rows:
+        if skip is not None and (r.chat_id, r.message_id) == skip:
+            continue
+        try:
+            await context.bot.edit_message_text(
+                f"{r.text.split(chr(10) + chr(10))[0]}\n\n{note}",
+                chat_id=r.chat_id,
+                message_id=r.message_id,
+                reply_markup=None,
+            )
+        except TelegramError as exc:
+            log.info("could not retire a registration message: %s", type(exc).__name__)
 
 
 async def confirm(update: Update, context: MonevContext) -> None:
@@ -221,7 +270,17 @@ async def confirm(update: Update, context: MonevContext) -> None:
         await query.edit_message_text(texts.REG_CANCELLED)
         return
     tgid = update.effective_user.id
-    _, admin_ids = await context.write(_save_request, tgid, reg)
+    result = await context.write(_save_request, tgid, reg)
+    if result.gate.gate in (Gate.BLOCKED, Gate.COOLING):
+        await query.edit_message_text(_gate_text(result.gate))
+        return
+    if result.gate.gate == Gate.ACTIVE:
+        await query.edit_message_text(texts.REG_CANCELLED)
+        return
+    if not result.new:
+        await query.edit_message_text(texts.REG_SAME_PENDING)
+        return
+    await _retire(context, result.retired, texts.REG_REPLACED_NOTE, skip=None)
     bidang = await context.read(_bidang_rows, context.opd_id)
     text = texts.REG_ADMIN_REQUEST.format(
         nama=escape(reg["nama"]),
@@ -229,15 +288,23 @@ async def confirm(update: Update, context: MonevContext) -> None:
         bidang=escape(reg.get("bidang", "-")),
         tgid=tgid,
     )
+    keyboard = _approval_keyboard(tgid, bidang, reg.get("bidang_id"), result.version)
     sent = 0
-    for admin_id in admin_ids:
+    for admin_id in result.admin_ids:
         try:
-            await context.bot.send_message(
-                admin_id, text, reply_markup=_approval_keyboard(tgid, bidang, reg.get("bidang_id"))
-            )
-            sent += 1
+            message = await context.bot.send_message(admin_id, text, reply_markup=keyboard)
         except (Forbidden, TelegramError) as exc:
             log.warning("could not notify an admin: %s", type(exc).__name__)
+            continue
+        sent += 1
+        await context.write(
+            remember_reg_message,
+            telegram_id=tgid,
+            version=result.version,
+            chat_id=admin_id,
+            message_id=message.message_id,
+            text=text,
+        )
     await query.edit_message_text(texts.REG_SENT if sent else texts.REG_NO_ADMIN)
 
 
@@ -250,24 +317,59 @@ async def use_buttons(update: Update, context: MonevContext) -> None:
 # --- the admin's decision ------------------------------------------------------------------------
 
 
-def _decide(session, admin_tg: int, data: str, opd_id: int) -> tuple[str, AppUser | None, str]:  # type: ignore[no-untyped-def]
-    """Apply an approval button; returns (outcome text, user, role text) or raises ValueError."""
+@dataclass
+class _Decision:
+    kind: str  # "done", "already" (decided before), "stale" (a newer request version)
+    outcome: str
+    user: AppUser
+    bidang_name: str = ""
+    retired: list[RegMessage] = dc_field(default_factory=list)
+    current: str = ""  # stale: the request as it stands now (HTML)
+
+
+def _current_request(session, user: AppUser) -> str:  # type: ignore[no-untyped-def]
+    bidang = dict(_bidang_rows_all(session)).get(user.bidang_id or 0, "-")
+    return texts.REG_CURRENT.format(
+        nama=escape(user.nama), nip=user.nip or "-", bidang=escape(bidang)
+    )
+
+
+def _bidang_rows_all(session) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
+    return [(b.id, b.nama) for b in session.exec(select(Bidang)).all()]
+
+
+def _decide(session, admin_tg: int, data: str, opd_id: int) -> _Decision:  # type: ignore[no-untyped-def]
+    """Apply an approval button to the request version it showed, or raise ValueError."""
     parts = data.split(":")
     tgid = int(parts[2])
+    version = int(parts[-1])
     user = get_user(session, telegram_id=tgid)
     if user is None:
         raise ValueError("unknown")
     if user.status != UserStatus.PENDING:
-        outcome = (
-            f"disetujui sebagai {texts.ROLE_NAMES.get(str(user.role), user.role)}"
-            if user.status == UserStatus.ACTIVE
-            else "ditolak"
-        )
-        return "already:" + outcome, user, ""
+        if user.status == UserStatus.ACTIVE:
+            outcome = f"disetujui sebagai {texts.ROLE_NAMES.get(str(user.role), user.role)}"
+        elif user.status == UserStatus.BLOCKED:
+            outcome = texts.REG_BLOCKED_DONE
+        else:
+            outcome = "ditolak"
+        return _Decision("already", outcome, user)
+    if version != user.request_version:
+        return _Decision("stale", "", user, current=_current_request(session, user))
     actor = f"user:{admin_tg}"
     if parts[1] == "no":
         reject_user(session, telegram_id=tgid, actor=actor)
-        return "ditolak", user, ""
+        return _Decision(
+            "done", "ditolak", user, retired=retire_reg_messages(session, user_id=user.id)
+        )
+    if parts[1] == "blk":
+        block_user(session, telegram_id=tgid, actor=actor)
+        return _Decision(
+            "done",
+            texts.REG_BLOCKED_DONE,
+            user,
+            retired=retire_reg_messages(session, user_id=user.id),
+        )
     role = Role(parts[3])
     bid = int(parts[4]) or None
     bidang_name = ""
@@ -278,52 +380,73 @@ def _decide(session, admin_tg: int, data: str, opd_id: int) -> tuple[str, AppUse
         bidang_name = match[0]
     set_user(session, telegram_id=tgid, role=role, bidang_id=bid, actor=actor)
     role_text = texts.ROLE_NAMES[role] + (f" bidang {bidang_name}" if bidang_name else "")
-    return f"disetujui sebagai {role_text}", user, bidang_name
+    return _Decision(
+        "done",
+        f"disetujui sebagai {role_text}",
+        user,
+        bidang_name,
+        retired=retire_reg_messages(session, user_id=user.id),
+    )
+
+
+_DECISION = re.compile(
+    r"reg:(ok:\d+:(admin|kepala|verifikator|operator):\d+:\d+|no:\d+:\d+|blk:\d+:\d+)"
+)
 
 
 async def decide(update: Update, context: MonevContext) -> None:
-    """An admin pressed approve/reject on a request."""
+    """An admin pressed approve/reject/block on a request."""
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     actor = context.actor
     if actor is None or not actor.has(Role.ADMIN):
         await query.answer(texts.NOT_ALLOWED, show_alert=True)
         return
-    if not re.fullmatch(r"reg:(ok:\d+:(admin|kepala|verifikator|operator):\d+|no:\d+)", query.data):
+    if not _DECISION.fullmatch(query.data):
+        # Also a button from before requests had versions: nothing is decided unseen.
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
     try:
-        outcome, user, bidang_name = await context.write(
-            _decide, actor.telegram_id, query.data, context.opd_id
-        )
+        d = await context.write(_decide, actor.telegram_id, query.data, context.opd_id)
     except ValueError:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    if outcome.startswith("already:"):
-        await query.answer(
-            texts.REG_ALREADY_DECIDED.format(outcome=outcome.split(":", 1)[1]), show_alert=True
-        )
+    original = query.message.text_html if query.message and query.message.text else ""
+    if d.kind == "already":
+        await query.answer(texts.REG_ALREADY_DECIDED.format(outcome=d.outcome), show_alert=True)
         await query.edit_message_reply_markup(None)
         return
+    if d.kind == "stale":
+        await query.answer(texts.REG_STALE_TAP, show_alert=True)
+        await query.edit_message_text(
+            f"{original.split(chr(10) + chr(10))[0]}\n\n{texts.REG_REPLACED_NOTE}\n\n{d.current}"
+        )
+        return
     await query.answer()
-    original = query.message.text_html if query.message and query.message.text else ""
+    admin = escape(actor.nama or str(actor.telegram_id))
     await query.edit_message_text(
         texts.REG_ADMIN_DONE.format(
-            request=original.split("\n\n")[0],
-            outcome=outcome,
-            admin=escape(actor.nama or str(actor.telegram_id)),
+            request=original.split("\n\n")[0], outcome=d.outcome, admin=admin
         )
     )
-    assert user is not None
-    if outcome == "ditolak":
+    here = (query.message.chat.id, query.message.message_id) if query.message else None
+    await _retire(
+        context,
+        d.retired,
+        texts.REG_RETIRED_DECIDED.format(outcome=d.outcome, admin=admin),
+        skip=here,
+    )
+    if d.outcome == texts.REG_BLOCKED_DONE:
+        return  # a blocked person is not messaged again
+    if d.outcome == "ditolak":
         text = texts.REG_REJECTED_USER
     else:
         role = Role(query.data.split(":")[3])
         text = texts.REG_APPROVED_USER.format(
             role=texts.ROLE_NAMES[role],
-            bidang=f" bidang {escape(bidang_name)}" if bidang_name else "",
+            bidang=f" bidang {escape(d.bidang_name)}" if d.bidang_name else "",
         )
     try:
-        await context.bot.send_message(user.telegram_id, text)
+        await context.bot.send_message(d.user.telegram_id, text)
     except TelegramError as exc:
         log.warning("could not tell the user the outcome: %s", type(exc).__name__)

@@ -460,3 +460,16 @@ def stopped(p: Progress) -> str:
     return texts.LAPOR_STOPPED.format(
         tw=roman(p.triwulan), tahun=p.tahun, done=p.done, total=p.total
     )
+
+
+_FIELD_LABEL = {
+    "ket": "Keterangan",
+    "aksi": "Aksi",
+    "hambatan": "Hambatan",
+    "tindak_lanjut": "Tindak lanjut",
+}
+
+
+def control_removed(kind: str) -> str:
+    """The note after typed text lost its control characters (the rest was kept)."""
+    return texts.CONTROL_REMOVED.format(field=_FIELD_LABEL.get(kind, kind))

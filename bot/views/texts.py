@@ -124,6 +124,33 @@ REG_ADMIN_REQUEST = (
 )
 REG_ADMIN_DONE = "{request}\n\n<b>Diputuskan:</b> {outcome} (oleh {admin})."
 REG_ALREADY_DECIDED = "Permintaan ini sudah diputuskan sebelumnya: {outcome}."
+RIWAYAT_OLDER = "<i>{n} perubahan yang lebih lama tidak ditampilkan.</i>"
+CONTROL_REMOVED = (
+    "ℹ️ Karakter kendali dihapus dari {field}. Teks lainnya tersimpan seperti yang Anda ketik."
+)
+REG_BLOCKED = (
+    "Akses Anda ke monev-bot <b>diblokir</b> oleh admin, sehingga permintaan baru tidak dapat "
+    "dikirim. Hubungi admin kantor bila ini keliru."
+)
+REG_COOLING = (
+    "Permintaan akses Anda sebelumnya tidak disetujui. Anda dapat mengirim permintaan baru "
+    "mulai <b>{when}</b>. Sebelum itu, hubungi admin kantor bila ada pertanyaan."
+)
+REG_SAME_PENDING = (
+    "Permintaan yang sama sudah dikirim ke admin dan masih menunggu keputusan. Anda akan "
+    "diberi tahu setelah diputuskan."
+)
+REG_REPLACED_NOTE = (
+    "Diganti oleh permintaan baru dari orang yang sama (nama/NIP/bidang berubah). "
+    "Tombol di pesan ini tidak berlaku lagi; gunakan pesan permintaan terbaru."
+)
+REG_STALE_TAP = (
+    "Permintaan yang Anda lihat sudah diganti; tidak ada yang disetujui. Periksa permintaan "
+    "terbaru."
+)
+REG_CURRENT = "<b>Permintaan saat ini</b>\nNama: {nama}\nNIP: {nip}\nBidang: {bidang}"
+REG_BLOCKED_DONE = "diblokir (tidak dapat meminta akses lagi)"
+REG_RETIRED_DECIDED = "Diputuskan: {outcome} (oleh {admin})."
 REG_APPROVED_USER = (
     "Permintaan akses Anda <b>disetujui</b>. Anda terdaftar sebagai <b>{role}</b>{bidang}.\n"
     "Ketik /bantuan untuk melihat yang bisa ditanyakan."

@@ -232,6 +232,12 @@ class AppUser(SQLModel, table=True):
     bidang_id: int | None = Field(default=None, foreign_key="bidang.id")
     status: UserStatus = Field(default=UserStatus.PENDING, sa_type=String(16))
     created_at: datetime = Field(default_factory=utcnow)
+    # Bumped by every /daftar request that changes what admins were shown: an admin's button
+    # names the version its message showed, so a later name or NIP cannot be approved unseen.
+    request_version: int = Field(
+        default=0, sa_column=Column(Integer, nullable=False, server_default="0")
+    )
+    status_at: datetime | None = None  # when the status last changed (rejection cool-down)
 
 
 class AuditLog(SQLModel, table=True):
@@ -473,3 +479,20 @@ def row_id(row: Any) -> int:
     ident = row.id
     assert isinstance(ident, int), f"{type(row).__name__} has no id yet: flush it first"
     return ident
+
+
+class RegMessage(SQLModel, table=True):
+    """A message with the approve/reject buttons sent to an admin for one version of a
+    /daftar request, so that a newer request (or a decision) can take its buttons away."""
+
+    __tablename__ = "reg_message"
+    __table_args__ = (Index("ix_reg_message_user", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    version: int
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    message_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # as sent
+    retired: bool = False
+    created_at: datetime = Field(default_factory=utcnow)

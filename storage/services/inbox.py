@@ -4,7 +4,10 @@ restart (at-least-once), and an update id seen twice is handled once. No Telegra
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
 from storage.data.models import InboxStatus, UpdateInbox, utcnow
 
@@ -50,3 +53,25 @@ def pending(session: Session) -> list[tuple[int, str]]:
             .order_by(UpdateInbox.update_id)  # type: ignore[arg-type]
         ).all()
     ]
+
+
+PRUNE_BATCH = 1000
+
+
+def prune(session: Session, *, older_than: timedelta, now: datetime | None = None) -> int:
+    """Delete handled updates done more than ``older_than`` ago; returns how many. Rows not
+    yet handled are kept whatever their age (they are replayed after a restart)."""
+    cutoff = (now or utcnow()) - older_than
+    removed = 0
+    while True:  # in batches: one statement never carries an unbounded list of ids
+        rows = session.exec(
+            select(UpdateInbox.update_id)
+            .where(UpdateInbox.status == InboxStatus.SELESAI, col(UpdateInbox.done_at) < cutoff)
+            .limit(PRUNE_BATCH)
+        ).all()
+        if rows:
+            session.execute(delete(UpdateInbox).where(col(UpdateInbox.update_id).in_(rows)))
+            session.flush()
+        removed += len(rows)
+        if len(rows) < PRUNE_BATCH:
+            return removed

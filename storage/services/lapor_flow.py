@@ -142,6 +142,7 @@ class Shown:
 
     screen: Screen
     retype: bool = False
+    cleaned: str = ""  # the step kind whose typed text lost control characters ("hambatan")
 
 
 @dataclass(frozen=True)
@@ -435,7 +436,7 @@ def _answer(
     if kind == "review":
         return UseButtons()
     i = int(idx)
-    error = confirm = ""
+    error = confirm = cleaned = ""
     if action == "review" and data.get("returned"):
         # 'Ke ringkasan' on a returned report: the rest keeps the operator's own values.
         data.pop("editing", None)
@@ -465,6 +466,7 @@ def _answer(
         elif action == "text":
             chk = slot.check(text)
             error, confirm = chk.error, chk.confirm
+            cleaned = kind if chk.cleaned and not error else ""
             if confirm:
                 data["pending"] = chk.value
             elif not error:
@@ -483,7 +485,7 @@ def _answer(
         save(session, draft, data)
         return ConfirmDrop(draft.id, draft.step, confirm)
     save(session, draft, data, next_step(plan, draft.step, data))
-    return Shown(_screen(session, draft, plan))
+    return Shown(_screen(session, draft, plan), cleaned=cleaned)
 
 
 def type_text(session: Session, *, telegram_id: int, user_id: int | None, text: str) -> Step:

@@ -469,6 +469,7 @@ class Check:
     value: object = None
     error: str = ""  # refused: say what to type instead
     confirm: str = ""  # accepted only after the operator confirms
+    cleaned: bool = False  # control characters were removed from the typed text
 
 
 def check_anggaran(item: SubItem, text: str) -> Check:
@@ -532,7 +533,7 @@ def clean_text(text: str) -> Check:
                 "dengan huruf biasa, atau pilih tombol yang tersedia."
             )
         return Check(error="Teks kosong. Ketik isinya, atau pilih tombol yang tersedia.")
-    return Check(value=t[:MAX_TEXT])
+    return Check(value=t[:MAX_TEXT], cleaned=has_control(text or ""))
 
 
 def drop_notes(plan: DraftPlan, data: dict) -> list[str]:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
 from sqlmodel import Session, col, select
 
 from storage.data.audit import record
-from storage.data.models import AppUser, Bidang, Role, UserStatus
+from storage.data.models import AppUser, Bidang, RegMessage, Role, Setting, UserStatus, utcnow
 from storage.files.importer import normalise_name
 
 
@@ -68,6 +72,7 @@ def set_user(
     user.role = role
     user.bidang_id = bidang_id if role == Role.OPERATOR else None
     user.status = UserStatus.ACTIVE
+    user.status_at = utcnow()
     if nama:
         user.nama = nama
     session.add(user)
@@ -76,29 +81,177 @@ def set_user(
     return user
 
 
-def request_access(
-    session: Session, *, telegram_id: int, nama: str, nip: str, bidang_id: int | None
-) -> AppUser:
-    """Record a /daftar request; an active user stays as they are."""
+# Hours a rejected person waits before asking again (docs/domain.md: registration).
+COOLDOWN_SETTING = "daftar_jeda_jam"
+DEFAULT_COOLDOWN_HOURS = 24
+
+
+def cooldown(session: Session) -> timedelta:
+    """How long a rejected person waits before a new request (the ``Setting``, else 24 h)."""
+    row = session.get(Setting, COOLDOWN_SETTING)
+    try:
+        hours = float(row.value) if row is not None else DEFAULT_COOLDOWN_HOURS
+    except ValueError:
+        hours = DEFAULT_COOLDOWN_HOURS
+    return timedelta(hours=max(hours, 0))
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+class Gate(StrEnum):
+    """Whether a person may send a /daftar request now."""
+
+    OPEN = "open"
+    ACTIVE = "active"  # already registered
+    BLOCKED = "blocked"
+    COOLING = "cooling"  # rejected less than the cool-down ago
+
+
+@dataclass(frozen=True)
+class GateResult:
+    gate: Gate
+    until: datetime | None = None  # COOLING: when a new request is accepted (UTC)
+
+
+def request_gate(session: Session, *, telegram_id: int, now: datetime | None = None) -> GateResult:
+    """May this person ask for access now? Blocked never; rejected only after the cool-down."""
     user = get_user(session, telegram_id=telegram_id)
-    if user is not None and user.status == UserStatus.ACTIVE:
-        raise UserError("Anda sudah terdaftar.")
+    if user is None:
+        return GateResult(Gate.OPEN)
+    if user.status == UserStatus.ACTIVE and user.role:
+        return GateResult(Gate.ACTIVE)
+    if user.status == UserStatus.BLOCKED:
+        return GateResult(Gate.BLOCKED)
+    if user.status == UserStatus.REJECTED and user.status_at is not None:
+        until = _aware(user.status_at) + cooldown(session)
+        if (now or utcnow()) < until:
+            return GateResult(Gate.COOLING, until)
+    return GateResult(Gate.OPEN)
+
+
+@dataclass(frozen=True)
+class AccessRequest:
+    """The outcome of a /daftar request."""
+
+    gate: GateResult
+    user: AppUser | None = None
+    version: int = 0
+    new: bool = False  # False: the same request already waits (nothing new to send)
+    admin_ids: list[int] = field(default_factory=list)
+    retired: list[RegMessage] = field(default_factory=list)  # earlier admin messages
+
+
+def request_access(
+    session: Session,
+    *,
+    telegram_id: int,
+    nama: str,
+    nip: str,
+    bidang_id: int | None,
+    now: datetime | None = None,
+) -> AccessRequest:
+    """Record a /daftar request as a new version when it differs from what admins were
+    shown; the earlier admin messages are retired (marked here, edited by the caller)."""
+    gate = request_gate(session, telegram_id=telegram_id, now=now)
+    if gate.gate in (Gate.ACTIVE, Gate.BLOCKED, Gate.COOLING):
+        return AccessRequest(gate)
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         user = AppUser(telegram_id=telegram_id)
+    elif (
+        user.status == UserStatus.PENDING
+        and user.request_version > 0
+        and (user.nama, user.nip, user.bidang_id) == (nama, nip, bidang_id)
+    ):
+        return AccessRequest(gate, user=user, version=user.request_version)
+    old = f"{user.nama}/{user.nip}/{user.bidang_id}" if user.request_version else None
     user.nama, user.nip, user.bidang_id = nama, nip, bidang_id
     user.status, user.role = UserStatus.PENDING, None
+    user.request_version += 1
+    user.status_at = now or utcnow()
     session.add(user)
     session.flush()
-    _audit(session, f"user:{telegram_id}", user, "permintaan akses", None, nama)
-    return user
+    _audit(
+        session,
+        f"user:{telegram_id}",
+        user,
+        f"permintaan akses v{user.request_version}",
+        old,
+        f"{nama}/{nip}/{bidang_id}",
+    )
+    return AccessRequest(
+        gate,
+        user=user,
+        version=user.request_version,
+        new=True,
+        admin_ids=[a.telegram_id for a in admins(session)],
+        retired=retire_reg_messages(session, user_id=user.id or 0),
+    )
 
 
-def reject_user(session: Session, *, telegram_id: int, actor: str) -> AppUser:
+def retire_reg_messages(session: Session, *, user_id: int) -> list[RegMessage]:
+    """Take the buttons off every admin message of this person's requests: the rows are
+    marked here, and the caller edits the messages."""
+    rows = list(
+        session.exec(
+            select(RegMessage).where(
+                RegMessage.user_id == user_id,
+                RegMessage.retired == False,  # noqa: E712
+            )
+        ).all()
+    )
+    for r in rows:
+        r.retired = True
+        session.add(r)
+    session.flush()
+    return rows
+
+
+def remember_reg_message(
+    session: Session, *, telegram_id: int, version: int, chat_id: int, message_id: int, text: str
+) -> None:
+    """An admin was sent the buttons for ``version`` of this person's request."""
+    user = get_user(session, telegram_id=telegram_id)
+    if user is None or user.id is None:
+        return
+    session.add(
+        RegMessage(
+            user_id=user.id,
+            version=version,
+            chat_id=chat_id,
+            message_id=message_id,
+            text=text,
+            # Already replaced while it was being sent: retire it at once.
+            retired=user.request_version != version or user.status != UserStatus.PENDING,
+        )
+    )
+    session.flush()
+
+
+def reject_user(
+    session: Session, *, telegram_id: int, actor: str, now: datetime | None = None
+) -> AppUser:
     user = get_user(session, telegram_id=telegram_id)
     if user is None:
         raise UserError(f"Pengguna {telegram_id} tidak dikenal.")
     old = user.status
     user.status, user.role = UserStatus.REJECTED, None
+    user.status_at = now or utcnow()
+    session.add(user)
+    _audit(session, actor, user, "status", old, user.status)
+    return user
+
+
+def block_user(session: Session, *, telegram_id: int, actor: str) -> AppUser:
+    """No access and no further requests (an admin lifts it by giving a role)."""
+    user = get_user(session, telegram_id=telegram_id)
+    if user is None:
+        raise UserError(f"Pengguna {telegram_id} tidak dikenal.")
+    old = f"{user.role}/{user.status}"
+    user.status, user.role = UserStatus.BLOCKED, None
+    user.status_at = utcnow()
     session.add(user)
     _audit(session, actor, user, "status", old, user.status)
     return user
@@ -111,6 +264,7 @@ def remove_user(session: Session, *, telegram_id: int, actor: str) -> AppUser:
         raise UserError(f"Pengguna {telegram_id} tidak dikenal.")
     old = f"{user.role}/{user.status}"
     user.status, user.role = UserStatus.REJECTED, None
+    user.status_at = utcnow()
     session.add(user)
     _audit(session, actor, user, "akses dicabut", old, None)
     return user

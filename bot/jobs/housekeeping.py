@@ -1,0 +1,45 @@
+"""Housekeeping in the JobQueue: handled updates leave the update inbox after N days."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from telegram.ext import Application, ContextTypes
+
+from bot.settings import Settings
+from storage.data.db import session_scope
+from storage.services import inbox
+
+log = logging.getLogger(__name__)
+
+PRUNE_JOB = "bersihkan-inbox"
+PRUNE_EVERY = timedelta(hours=6)
+
+
+def _prune(app: Application) -> int:
+    settings: Settings = app.bot_data["settings"]
+    with session_scope(app.bot_data["engine"]) as s:
+        return inbox.prune(s, older_than=timedelta(days=settings.inbox_keep_days))
+
+
+async def prune_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete handled updates older than MONEV_INBOX_KEEP_DAYS from the update inbox."""
+    removed = await asyncio.to_thread(_prune, context.application)
+    if removed:
+        log.info("update inbox: %d handled updates pruned", removed)
+
+
+def schedule_housekeeping(app: Application) -> None:
+    """Call from post_init (once; a second call keeps the job already there)."""
+    jq = app.job_queue
+    if jq is None or jq.get_jobs_by_name(PRUNE_JOB):
+        return
+    jq.run_repeating(
+        prune_inbox,
+        interval=PRUNE_EVERY,
+        first=timedelta(minutes=5),
+        name=PRUNE_JOB,
+        job_kwargs={"max_instances": 1, "coalesce": True},
+    )
