@@ -35,10 +35,8 @@ from storage.data.models import (
     IndikatorSasaran,
     Level,
     Narasi,
-    Node,
     PerangkatDaerah,
     Report,
-    Sasaran,
 )
 from storage.domain.numbers import (
     CAPAIAN_PLAUSIBLE_MAX,
@@ -49,7 +47,8 @@ from storage.domain.numbers import (
 )
 from storage.domain.periods import day_after_quarter, roman
 from storage.domain.reported import quarter_value
-from storage.services.queries import YearData, years_with_data
+from storage.services.queries import NodeRow as PlanNode
+from storage.services.queries import SasaranRow, YearData, years_with_data
 
 NCOLS = 22
 FORMATS = ("xlsx", "csv")
@@ -280,7 +279,7 @@ def _narasi(session: Session, data: YearData, tw: int) -> dict[int, list[Narasi]
     return out
 
 
-def _node_row(data: YearData, node: Node, tw: int) -> NodeRow:
+def _node_row(data: YearData, node: PlanNode, tw: int) -> NodeRow:
     assert node.id is not None
     fig = data.node_figure(node.id, tw)
     plan = data.plan(node.id, tw)
@@ -298,7 +297,7 @@ def _node_row(data: YearData, node: Node, tw: int) -> NodeRow:
     )
 
 
-def _subtree(data: YearData, node: Node, tw: int) -> list[NodeRow]:
+def _subtree(data: YearData, node: PlanNode, tw: int) -> list[NodeRow]:
     """The node and everything under it in the plan at ``tw``, depth first."""
     out = [_node_row(data, node, tw)]
     for child in data.children(node.id, tw):
@@ -308,7 +307,7 @@ def _subtree(data: YearData, node: Node, tw: int) -> list[NodeRow]:
 
 def _sasaran_block(
     data: YearData,
-    sas: Sasaran,
+    sas: SasaranRow,
     tw: int,
     indicators: list[IndicatorCells],
     narasi: list[Narasi],

@@ -38,7 +38,14 @@ from storage.files.export import HEADERS
 from storage.files.importer import normalise_name
 from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
 from storage.services.nodes import find_node
-from storage.services.queries import YearData, get_opd, list_bidang, years_with_data
+from storage.services.queries import (
+    NodeRow,
+    PlanRow,
+    YearData,
+    get_opd,
+    list_bidang,
+    years_with_data,
+)
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -267,7 +274,7 @@ def with_prefix(level: Level, nama: str) -> str:
     return nama if ok else f"{_PREFIX[level]} {nama}"
 
 
-def _subtree_rows(data: YearData, node: Node, tw: int) -> list[_PlanRow]:
+def _subtree_rows(data: YearData, node: NodeRow, tw: int) -> list[_PlanRow]:
     """The node and everything under it in the plan at ``tw``, depth first."""
     assert node.id is not None
     plan = data.plan(node.id, tw)
@@ -620,7 +627,7 @@ def copy_year(session: Session, *, opd_id: int, dari: int, ke: int, actor: str) 
     node_map: dict[int, int] = {}
     total = 0
 
-    def copy(node: Node, parent_id: int | None) -> None:
+    def copy(node: NodeRow, parent_id: int | None) -> None:
         nonlocal total
         assert node.id is not None
         new = Node(
@@ -628,7 +635,7 @@ def copy_year(session: Session, *, opd_id: int, dari: int, ke: int, actor: str) 
             tahun=ke,
             sasaran_id=sasaran_map[node.sasaran_id],
             parent_id=parent_id,
-            level=node.level,
+            level=Level(node.level),
             nama=node.nama,
             indikator=node.indikator,
             urutan=node.urutan,
@@ -692,7 +699,7 @@ def copy_year(session: Session, *, opd_id: int, dari: int, ke: int, actor: str) 
 class PaguChange:
     """One plan row changed by a revision: the node itself or one of its ancestors."""
 
-    node: Node
+    node: Node | NodeRow  # a revision reads the ancestors as plain rows
     old: int | None
     new: int
 
@@ -735,10 +742,12 @@ def revise_pagu(
         )
     old = in_force.pagu
     if old == pagu:
-        return in_force
+        unchanged = session.get(NodePlan, in_force.id)
+        assert unchanged is not None
+        return unchanged
     delta = pagu - old if old is not None else None
 
-    plan_changes: list[tuple[Node, NodePlan, int]] = [(node, in_force, pagu)]
+    plan_changes: list[tuple[Node | NodeRow, PlanRow, int]] = [(node, in_force, pagu)]
     if ancestors and delta is not None:
         parent_id = node.parent_id
         while parent_id is not None:

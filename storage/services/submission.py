@@ -52,6 +52,7 @@ from storage.domain.policy import (
 from storage.domain.reported import quarter_value
 from storage.services.queries import (
     Figure,
+    NodeRow,
     bidang_sasaran_ids,
     cached,
     rollup,
@@ -174,18 +175,18 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
     subs = []
     for leaf in data.sub_kegiatan(tw, sids):
         chain = []
-        n: Node | None = leaf
+        n: NodeRow | None = leaf
         while n is not None:
             chain.append(n)
             n = data.nodes.get(n.parent_id) if n.parent_id else None
         program = chain[-1].nama
         kegiatan = chain[-2].nama if len(chain) >= 3 else (chain[0].nama if len(chain) == 2 else "")
-        plan = data.plan(leaf.id, tw)  # type: ignore[arg-type]
-        prev = data.real.get((leaf.id, tw - 1)) if tw > 1 else None  # type: ignore[arg-type]
-        cur = data.real.get((leaf.id, tw))  # type: ignore[arg-type]
+        plan = data.plan(leaf.id, tw)
+        prev = data.real.get((leaf.id, tw - 1)) if tw > 1 else None
+        cur = data.real.get((leaf.id, tw))
         subs.append(
             SubItem(
-                node_id=leaf.id,  # type: ignore[arg-type]
+                node_id=leaf.id,
                 nama=leaf.nama,
                 program=program,
                 kegiatan=kegiatan,
@@ -225,8 +226,8 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
             label = data.nodes[ind.program_id].nama if ind.program_id in data.nodes else ind.nama
             inds.append(
                 IndItem(ind.id, s.nomor, label, target, prev_v.realisasi if prev_v else None)
-            )  # type: ignore[arg-type]
-        sas_items.append(SasaranItem(s.id, s.nomor, s.teks, _prev_narasi(session, s.id, tw)))  # type: ignore[arg-type]
+            )
+        sas_items.append(SasaranItem(s.id, s.nomor, s.teks, _prev_narasi(session, s.id, tw)))
     return DraftPlan(bidang, tahun, tw, subs, inds, sas_items)
 
 
@@ -441,7 +442,7 @@ def review(session: Session, draft: Draft) -> Review:
         if node.sasaran_id in sids and nid not in leaf_ids:
             overrides[(nid, tw)] = None
     year = stored.with_realisasi(overrides)
-    programs = [(p.nama, year.node_figure(p.id, tw)) for p in year.programs(tw, sids)]  # type: ignore[arg-type]
+    programs = [(p.nama, year.node_figure(p.id, tw)) for p in year.programs(tw, sids)]
     fig = rollup(f for _, f in programs)
     notes = []
     for nid in data.get("turun", []):
@@ -491,7 +492,7 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
         r.node_id: r
         for r in session.exec(
             select(Realisasi).where(
-                Realisasi.node_id.in_([s.node_id for s in rv.plan.subs]),  # type: ignore[union-attr]
+                Realisasi.node_id.in_([s.node_id for s in rv.plan.subs]),
                 Realisasi.triwulan == tw,
             )
         ).all()
@@ -546,7 +547,7 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
     ]
     if upper:
         for r in session.exec(
-            select(Realisasi).where(Realisasi.triwulan == tw, Realisasi.node_id.in_(upper))  # type: ignore[union-attr]
+            select(Realisasi).where(Realisasi.triwulan == tw, Realisasi.node_id.in_(upper))
         ).all():
             record(
                 session,
