@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list, alias="MONEV_ADMIN_IDS")
     demo_data: bool = Field(default=True, alias="MONEV_DEMO_DATA")
     reminder_time: time = Field(default=time(8, 0), alias="MONEV_REMINDER_TIME")
+    # The chart process starts on the first chart and stops after this many seconds without
+    # one (0: never stops), so an idle bot does not hold matplotlib in memory.
+    chart_idle_seconds: float = Field(default=600.0, ge=0, alias="MONEV_CHART_IDLE_SECONDS")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

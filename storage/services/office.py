@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, select
 
 from storage.data.audit import record
@@ -34,7 +32,6 @@ from storage.data.models import (
 )
 from storage.domain.numbers import format_rupiah
 from storage.domain.periods import roman
-from storage.files.export import HEADERS
 from storage.files.importer import normalise_name
 from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
 from storage.services.nodes import find_node
@@ -46,6 +43,10 @@ from storage.services.queries import (
     list_bidang,
     years_with_data,
 )
+
+if TYPE_CHECKING:
+    from openpyxl.styles import Alignment
+    from openpyxl.worksheet.worksheet import Worksheet
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -220,10 +221,31 @@ _WIDTHS: dict[int, float] = {
     21: 15,
     22: 12,
 }
-_THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
-_EXAMPLE_FILL = PatternFill("solid", fgColor="FFF2CC")
+
+
+@cache
+def _xl() -> SimpleNamespace:
+    """openpyxl and the template's shared styles, loaded on the first template written: the
+    bot process imports this module at start-up and must not carry openpyxl (and numpy)
+    until someone asks for a template."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    thin = Side(style="thin")
+    return SimpleNamespace(
+        Workbook=Workbook,
+        Alignment=Alignment,
+        Font=Font,
+        get_column_letter=get_column_letter,
+        DataValidation=DataValidation,
+        BORDER=Border(left=thin, right=thin, top=thin, bottom=thin),
+        HEADER_FILL=PatternFill("solid", fgColor="D9D9D9"),
+        EXAMPLE_FILL=PatternFill("solid", fgColor="FFF2CC"),
+    )
+
+
 _INDENT = {Level.PROGRAM: 0, Level.KEGIATAN: 1, Level.SUB_KEGIATAN: 2}
 _PREFIX = {Level.PROGRAM: "PROGRAM", Level.KEGIATAN: "Kegiatan", Level.SUB_KEGIATAN: "Sub Kegiatan"}
 _FIRST_DATA_ROW = 7  # 1 office, 2 title, 3 blank, 4 header, 5 T/R, 6 column numbers
@@ -437,27 +459,30 @@ def _money_cell(value: int | None) -> int | str | None:
 def _write_plan_sheet(
     ws: Worksheet, opd: PerangkatDaerah, tahun: int, rows: list[_SasaranRow]
 ) -> None:
+    xl = _xl()
     ws.title = SHEET_PLAN
     for column, width in _WIDTHS.items():
-        ws.column_dimensions[get_column_letter(column)].width = width
-    title_font = Font(size=12, bold=True)
+        ws.column_dimensions[xl.get_column_letter(column)].width = width
+    title_font = xl.Font(size=12, bold=True)
     # Single cells in column A: the importer takes the office from the line right above
     # the title, and the quarter and year from the title.
     ws.cell(row=1, column=1, value=opd.nama).font = title_font
     ws.cell(row=2, column=1, value=f"LAPORAN KINERJA TRIWULAN I TAHUN {tahun}").font = title_font
 
     top, sub, numbers = 4, 5, 6
-    bold = Font(bold=True)
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    bold = xl.Font(bold=True)
+    center = xl.Alignment(horizontal="center", vertical="center", wrap_text=True)
     for column in range(1, NCOLS + 1):
         for r in (top, sub, numbers):
             c = ws.cell(row=r, column=column)
-            c.border = _BORDER
+            c.border = xl.BORDER
             c.alignment = center
             if r != numbers:
                 c.font = bold
-                c.fill = _HEADER_FILL
+                c.fill = xl.HEADER_FILL
         ws.cell(row=numbers, column=column, value=column)
+    from storage.files.export import HEADERS  # the report's own headings (openpyxl: lazy)
+
     for column, text in HEADERS:
         ws.cell(row=top, column=column, value=text)
         if 4 <= column <= 11:
@@ -466,7 +491,7 @@ def _write_plan_sheet(
     ws.row_dimensions[top].height = 60
 
     r = _FIRST_DATA_ROW
-    wrap = Alignment(wrap_text=True, vertical="top")
+    wrap = xl.Alignment(wrap_text=True, vertical="top")
     for sas in rows:
         values: dict[int, CellValue] = {1: sas.nomor, 2: sas.teks or "-", 3: sas.indikator or None}
         if sas.example:
@@ -487,13 +512,13 @@ def _write_plan_sheet(
                 r,
                 values,
                 node.example,
-                Alignment(wrap_text=True, vertical="top", indent=_INDENT[node.level]),
+                xl.Alignment(wrap_text=True, vertical="top", indent=_INDENT[node.level]),
                 bold_from=16 if node.level is not Level.SUB_KEGIATAN else None,
             )
             r += 1
 
     last = max(r - 1, _FIRST_DATA_ROW + 200)
-    money = DataValidation(
+    money = xl.DataValidation(
         type="whole",
         operator="greaterThanOrEqual",
         formula1="0",
@@ -519,17 +544,20 @@ def _write_row(
     *,
     bold_from: int | None,
 ) -> None:
+    xl = _xl()
     for column in range(1, NCOLS + 1):
         c = ws.cell(row=r, column=column, value=values.get(column))
-        c.border = _BORDER
-        c.alignment = name_alignment if column == 16 else Alignment(wrap_text=True, vertical="top")
+        c.border = xl.BORDER
+        c.alignment = (
+            name_alignment if column == 16 else xl.Alignment(wrap_text=True, vertical="top")
+        )
         if column == 20:
             c.number_format = MONEY_FORMAT
-            c.alignment = Alignment(horizontal="right", vertical="top")
+            c.alignment = xl.Alignment(horizontal="right", vertical="top")
         if bold_from is not None and column >= bold_from and column in (1, 2, 3, 16, 17, 18, 20):
-            c.font = Font(bold=True)
+            c.font = xl.Font(bold=True)
         if example:
-            c.fill = _EXAMPLE_FILL
+            c.fill = xl.EXAMPLE_FILL
 
 
 def write_template(
@@ -542,6 +570,7 @@ def write_template(
     that year has no plan; ``monev import`` reads it back as the plan with no realisation.
     Sheet "Petunjuk" explains how to fill it.
     """
+    xl = _xl()
     opd = _require_opd(session, opd_id)
     assert opd.id is not None
     if tahun is None:
@@ -555,7 +584,7 @@ def write_template(
     if examples:
         rows = _example_rows(bidang, rows)
 
-    wb = Workbook()
+    wb = xl.Workbook()
     ws = wb.active
     assert ws is not None
     _write_plan_sheet(ws, opd, tahun, rows)
@@ -564,9 +593,9 @@ def write_template(
     help_ws.column_dimensions["A"].width = 120
     for i, line in enumerate(_help_lines(opd, tahun, bidang, examples), start=1):
         c = help_ws.cell(row=i, column=1, value=line or None)
-        c.alignment = Alignment(wrap_text=True, vertical="top")
+        c.alignment = xl.Alignment(wrap_text=True, vertical="top")
         if i == 1 or line == "PERHATIAN":
-            c.font = Font(bold=True, size=12 if i == 1 else 11)
+            c.font = xl.Font(bold=True, size=12 if i == 1 else 11)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
