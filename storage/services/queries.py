@@ -9,12 +9,12 @@ pagu-weighted mean of its children's fisik.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import Row, Select, func
 from sqlmodel import Session, col, select
 
 from storage.data.models import (
@@ -178,7 +178,14 @@ class YearData:
     def __init__(self, session: Session, opd_id: int, tahun: int) -> None:
         self.opd_id, self.tahun = opd_id, tahun
         in_year = (col(Node.opd_id) == opd_id, col(Node.tahun) == tahun)
-        run = session.execute
+        # Core on the session's connection: rows come back as tuples, no ORM loading step
+        # (a flush first, so a write session sees its own pending changes, as a query would).
+        session.flush()
+        conn = session.connection()
+
+        def run(query: Select) -> Sequence[Row]:  # type: ignore[type-arg]
+            return conn.execute(query).all()  # fetchall: a third of the time of row by row
+
         self.nodes: dict[int, NodeRow] = {
             r[0]: NodeRow(*r) for r in run(select(*_columns(Node, NodeRow)).where(*in_year))
         }
