@@ -191,6 +191,33 @@ def _copy_year(
         )
 
 
+_TABLES = (
+    PerangkatDaerah,
+    Bidang,
+    Sasaran,
+    Node,
+    NodePlan,
+    Realisasi,
+    IndikatorSasaran,
+    CapaianSasaran,
+)
+
+
+def _sync_sequences(conn: Connection) -> None:
+    """PostgreSQL: move each id sequence past the ids given explicitly, so later ORM inserts
+    (pagu revisions, copies of a year) get fresh ones."""
+    if conn.dialect.name != "postgresql":
+        return
+    for model in _TABLES:
+        name = model.__table__.name  # type: ignore[attr-defined]
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"
+            )
+        )
+
+
 def scale_year(engine: Engine, k: int) -> int:
     """Make the demo office-year ``k`` times as large; returns its sub kegiatan count."""
     with engine.begin() as conn:
@@ -204,6 +231,7 @@ def scale_year(engine: Engine, k: int) -> int:
             _copy_year(
                 conn, ids, src, opd_id=DEMO_OPD, tahun=DEMO_YEAR, suffix=f" #{i}", sasaran_map=None
             )
+        _sync_sequences(conn)
     return int(subs) * k
 
 
@@ -255,4 +283,5 @@ def many_offices(engine: Engine, offices: int = 40, years: int = 10) -> int:
                     ],
                 )
                 _copy_year(conn, ids, src, opd_id=opd_id, tahun=tahun, suffix="", sasaran_map=smap)
+        _sync_sequences(conn)
     return offices * years
