@@ -613,6 +613,9 @@ def submit(session: Session, draft: Draft, *, user: AppUser) -> list[Conflict]:
     p.submitted_by, p.submitted_at, p.alasan = user.id, utcnow(), ""
     p.decided_by = p.decided_at = None
     session.add(p)
+    # A first submission creates the row: its id goes into the audit entry, which is how
+    # the figure cache knows which office-year changed.
+    session.flush()
     record(
         session,
         actor=actor,
