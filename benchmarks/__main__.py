@@ -15,18 +15,24 @@ import platform
 import random
 import statistics
 import tempfile
-import time
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from benchmarks import bench_charts, bench_import, bench_lapor, bench_questions, bench_reminders
+from benchmarks import (
+    bench_charts,
+    bench_import,
+    bench_lapor,
+    bench_questions,
+    bench_reminders,
+    bench_rounds,
+    bench_sizes,
+    bench_startup,
+)
 from benchmarks.bench_questions import FIRST_USER_ID, QUESTIONS, monev_factory, seeded_engine
 from benchmarks.latency import Stats, echo_app_factory, measure
 from bot.offline.http import FakeBotAPI
 from bot.settings import Settings
-from storage.data import db
-from storage.files.export import export_bytes
 
 CHART_QUESTION = "grafik serapan tw3 2022"
 
@@ -36,19 +42,6 @@ def _row(
 ) -> None:
     verdict = "" if ok is None else ("✅" if ok else "❌")
     rows.append((what, figure, target, verdict))
-
-
-def export_ms(runs: int = 10) -> float:
-    with tempfile.TemporaryDirectory() as d:
-        engine = seeded_engine(Path(d), users=1)
-        samples = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            with db.read_scope(engine) as s:
-                export_bytes(s, 1, 2022, 3, fmt="xlsx")
-            samples.append((time.perf_counter() - t0) * 1000)
-        engine.dispose()
-    return statistics.median(samples)
 
 
 def parse_timings() -> dict[str, float]:
@@ -160,7 +153,6 @@ async def load_tests(burst: int, together: int, mixed: int) -> dict[str, float]:
 
 def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
     rows: list[tuple[str, str, str, str]] = []
-    n = 60 if quick else 200
 
     imp = bench_import.run(3 if quick else 7, pg)
     _row(
@@ -178,23 +170,12 @@ def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
             "< 2 s",
             imp["import_pg_median_s"] < 2,
         )
-    _row(rows, "Ekspor XLSX TW III 2022", f"{export_ms():.0f} ms", "", None)
 
-    q = asyncio.run(bench_questions.run(n))
-    _row(
-        rows,
-        "Pertanyaan: median vs bot gema",
-        f"{q.candidate.median:.2f} / {q.baseline.median:.2f} ms = {q.median_ratio:.2f}×",
-        "≤ 3×",
-        q.median_ratio <= 3,
-    )
-    _row(
-        rows,
-        "Pertanyaan: p95 vs p95 bot gema",
-        f"{q.candidate.p95:.2f} / {q.baseline.p95:.2f} ms = {q.p95_ratio:.2f}×",
-        "≤ 5×",
-        q.p95_ratio <= 5,
-    )
+    # Echo and bot interleaved round by round (ABAB…): per-round ratios, median [min-max].
+    rows.extend(bench_rounds.rows(bench_rounds.run(pg, rounds=5, n=10 if quick else 20)))
+    rows.extend(bench_startup.rows(bench_startup.run(rounds=3 if quick else 5)))
+    # The size axis: 1×, 10×, 100× the demo office-year and 40 offices × 10 years.
+    rows.extend(bench_sizes.rows(bench_sizes.run(pg, rounds=5 if quick else 7)))
 
     pq = parse_timings()
     _row(
@@ -291,7 +272,11 @@ def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
     return rows
 
 
-def markdown(rows: list[tuple[str, str, str, str]], command: str) -> str:
+def _load() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def markdown(rows: list[tuple[str, str, str, str]], command: str, load_start: str) -> str:
     now = datetime.now(ZoneInfo("Asia/Jakarta"))
     head = [
         "# Hasil tolok ukur monev-bot",
@@ -301,6 +286,10 @@ def markdown(rows: list[tuple[str, str, str, str]], command: str) -> str:
         f"- Mesin: {platform.machine()}, {os.cpu_count()} inti, "
         f"Python {platform.python_version()}, {platform.system()} {platform.release()}",
         "- Semua lalu lintas lewat loopback ke fake Bot API HTTP lokal (`bot/offline/http.py`).",
+        f"- Beban mesin (load average 1/5/15 menit) di awal: {load_start}; di akhir: "
+        f"{_load()}. Mesin dipakai bersama: karena itu bot gema dan bot diukur bergantian "
+        "per putaran, dan setiap angka diberi sebaran [min–maks].",
+        '- Angka "a [b–c]": median atas putaran, [minimum–maksimum].',
         "",
         "| ukuran | hasil | target | |",
         "|---|---|---|---|",
@@ -319,7 +308,8 @@ def main() -> None:
         + (" --quick" if args.quick else "")
         + (f" --pg {args.pg}" if args.pg else "")
     )
-    text = markdown(run(args.quick, args.pg), command)
+    load_start = _load()
+    text = markdown(run(args.quick, args.pg), command, load_start)
     Path(args.output).write_text(text, encoding="utf-8")
     print(text)
 

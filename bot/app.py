@@ -126,11 +126,10 @@ def prepare(app: Application) -> None:
 async def post_init(app: Application) -> None:
     """Lifecycle: sync admins, load the office, register the command menu, start charts."""
     await asyncio.to_thread(prepare, app)
-    pool = app.bot_data.setdefault("render_pool", RenderPool())
-    if app.bot_data.get("serving"):
-        # Loading matplotlib takes a second or two: a serving bot does it now, not on
-        # somebody's first chart (the console and tests start the worker when first needed).
-        app.bot_data["render_pool_warm_up"] = asyncio.create_task(pool.start())
+    # The chart worker starts on the first chart and stops when idle: the bot process
+    # itself never loads matplotlib, numpy or openpyxl just to be ready.
+    idle = app.bot_data["settings"].chart_idle_seconds
+    app.bot_data.setdefault("render_pool", RenderPool(idle_seconds=idle or None))
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
     schedule_jobs(app)
     schedule_housekeeping(app)

@@ -16,23 +16,31 @@ from sqlmodel import Session
 from charts import spec
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
-from storage.services.queries import NoData as NoYearData
 from storage.services.queries import (
+    Item,
     benchmarks,
     get_opd,
     list_bidang,
     reporting_status,
     resolve_period,
+    rollup,
     scope_result,
     trend,
     unverified,
 )
+from storage.services.queries import NoData as NoYearData
 
 if TYPE_CHECKING:
     from storage.services.ask import Answer
 
 CAPTION_MAX = 1000  # Telegram allows 1024 characters in a photo caption
 UNAPPROVED = "belum disetujui"  # the mark on figures of a submission not yet approved
+
+
+# Bars a phone shows legibly; beyond it the largest (by pagu) are drawn and the rest are
+# summed into one "Lainnya" bar. The caption lists the drawn ones and points to /laporan,
+# which has every row.
+MAX_BARS = 12
 
 
 class ChartKind(StrEnum):
@@ -163,7 +171,7 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
         period = str(tahun)
     elif req.kind in (ChartKind.PROGRAM, ChartKind.FISIK):
         res = scope_result(session, opd_id, tahun, tw, bidang_id=req.bidang_id)
-        items = res.breakdown
+        items, folded = top_items(res.breakdown)
         if req.kind == ChartKind.PROGRAM:
             title = f"Pagu dan realisasi · {scope}"
             bars_m = [
@@ -186,6 +194,11 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
                 f"keuangan {_pct(it.figure.serapan)}"
                 for it in items
             ]
+        if folded:
+            lines.append(
+                f"{len(res.breakdown)} program; {folded} program dengan pagu terkecil "
+                'digabung menjadi "Lainnya". Angka lengkap tiap program: /laporan.'
+            )
     else:
         rows = reporting_status(session, opd_id, tahun, tw)
         bars_s = [spec.StatusBar(r.bidang.nama, str(r.status) if r.status else None) for r in rows]
@@ -202,13 +215,28 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
         )
     caption = "\n".join(lines)
     if len(caption) > CAPTION_MAX:
-        caption = caption[: CAPTION_MAX - 1].rsplit("\n", 1)[0] + "\n…"
+        # keep the closing line (what was folded, where the full figures are)
+        tail = "\n…\n" + lines[-1] if lines[-1].endswith("/laporan.") else "\n…"
+        caption = caption[: CAPTION_MAX - len(tail)].rsplit("\n", 1)[0] + tail
     name = f"grafik-{req.kind}-{tahun}-tw{tw}.png"
     return ChartPlan(call[0], call[1], caption, name)
 
 
 def _mark(on: bool) -> str:
     return f" ({UNAPPROVED})" if on else ""
+
+
+def top_items(items: list[Item], limit: int = MAX_BARS) -> tuple[list[Item], int]:
+    """At most ``limit`` bars: the largest by pagu in their order, the rest summed into one
+    "Lainnya" item (incomplete when any of them is). Returns the items and how many were
+    folded (0: all shown)."""
+    if len(items) <= limit:
+        return items, 0
+    keep = sorted(items, key=lambda it: -(it.figure.pagu or 0))[: limit - 1]
+    kept = {id(it) for it in keep}
+    rest = [it for it in items if id(it) not in kept]
+    lainnya = Item("lainnya", 0, f"Lainnya ({len(rest)} program)", rollup(it.figure for it in rest))
+    return [it for it in items if id(it) in kept] + [lainnya], len(rest)
 
 
 def _pct(value: float | None) -> str:

@@ -4,7 +4,9 @@ matplotlib's Agg renderer holds the GIL through long C calls, so a chart drawn i
 would stall every other user's reply for its whole duration. The bot hands chart plans to
 one long-lived worker process (``python -m charts.worker``, run at a lower CPU priority)
 and awaits the PNG without blocking the event loop. A crashed worker is started again on
-the next chart.
+the next chart. The worker starts on the first chart asked for and stops after
+``idle_seconds`` without one (``MONEV_CHART_IDLE_SECONDS``): matplotlib's ~100 MiB are held
+only while people are drawing charts.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ class ChartWorkerError(RuntimeError):
 
 
 class RenderPool:
-    def __init__(self) -> None:
+    def __init__(self, *, idle_seconds: float | None = None) -> None:
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()  # one chart at a time through the one worker
+        self.idle_seconds = idle_seconds  # None: keep the worker until aclose()
+        self._idle: asyncio.TimerHandle | None = None
+        self._stopping: asyncio.Task[None] | None = None
 
     async def _spawn(self) -> asyncio.subprocess.Process:
         proc = await asyncio.create_subprocess_exec(
@@ -68,6 +73,32 @@ class RenderPool:
 
     async def draw(self, plan: ChartPlan) -> bytes:
         body = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
+        self._disarm()
+        try:
+            return await self._draw(body)
+        finally:
+            self._arm()
+
+    def _disarm(self) -> None:
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    def _arm(self) -> None:
+        """(Re)start the idle clock after a chart."""
+        self._disarm()
+        if self.idle_seconds is not None and self._proc is not None:
+            loop = asyncio.get_running_loop()
+            self._idle = loop.call_later(self.idle_seconds, self._idle_stop)
+
+    def _idle_stop(self) -> None:
+        self._idle = None
+        if self._lock.locked():
+            return  # a chart is being drawn; it re-arms the clock when done
+        log.info("chart worker idle for %ss; stopping it", self.idle_seconds)
+        self._stopping = asyncio.ensure_future(self.aclose())
+
+    async def _draw(self, body: bytes) -> bytes:
         async with self._lock:
             for attempt in (1, 2):
                 # A worker found dead is replaced and the chart asked again: drawing twice
@@ -109,6 +140,7 @@ class RenderPool:
         return [self._proc.pid] if self._proc is not None and self._proc.returncode is None else []
 
     async def aclose(self) -> None:
+        self._disarm()
         proc, self._proc = self._proc, None
         if proc is None or proc.returncode is not None:
             return

@@ -10,9 +10,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.console import open_offline
+from bot.context import FIGURE_CACHE
 from bot.settings import Settings
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Draft, DraftStatus, Pelaporan, Realisasi, Role, StatusLaporan
+from storage.services.cache import FigureCache
+from storage.services.office import copy_year
+from storage.services.queries import YearData, year_data
 from storage.services.users import find_bidang, set_user
 from tests.bot_harness import ADMIN, KEPALA, Bot
 
@@ -300,3 +304,24 @@ async def test_lapor_sekarang_button_resumes_instead_of_discarding(bot: Bot) -> 
     with read_scope(bot.engine) as s:
         d = s.exec(select(Draft).where(Draft.status == DraftStatus.AKTIF)).one()
         assert '"anggaran": 21000000' in d.data
+
+
+async def test_a_submission_and_its_approval_reload_only_their_office_year(bot: Bot) -> None:
+    with session_scope(bot.engine) as s:
+        copy_year(s, opd_id=1, dari=2022, ke=2021, actor="t")
+    cache: FigureCache = bot.app.bot_data[FIGURE_CACHE]
+
+    def cached(tahun: int) -> YearData:
+        with cache.read(bot.engine) as s:
+            return year_data(s, 1, tahun)
+
+    y21, y22 = cached(2021), cached(2022)
+    await _submit_all(bot)  # /lapor TW IV 2022 of Koperasi, sent
+    assert cached(2021) is y21
+    fresh = cached(2022)
+    assert fresh is not y22 and 4 in fresh.quarters_with_data()
+    assert 4 not in y22.quarters_with_data()
+    request = [c for c in bot.api.sent(KEPALA) if "Laporan masuk" in (c.text or "")][-1]
+    ok = next(d for row in bot.api.buttons(request) for _, d in row if d.startswith("vf:ok"))
+    assert "disetujui" in await bot.press(KEPALA, ok)
+    assert cached(2021) is y21  # the approval touched 2022 only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -257,3 +258,21 @@ def test_find_node_matching_order(seeded_ro: Engine) -> None:
         assert several.ambiguous and several.how in ("prefix", "contains")
         assert find_node(s, opd_id=1, text="zzzz qqqq").how == "none"
         assert find_node(s, opd_id=1, text="  ").how == "none"
+
+
+def test_capaian_takes_a_fixed_few_statements(seeded_ro: Engine) -> None:
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(seeded_ro, "before_cursor_execute", count)
+    try:
+        with read_scope(seeded_ro) as s:
+            statements.clear()
+            rows = [r for tw in (1, 2, 3) for r in capaian_kinerja(s, 1, 2022, tw)]
+    finally:
+        event.remove(seeded_ro, "before_cursor_execute", count)
+    assert len(rows) > 10 and any(r.program for r in rows)
+    # at most 4 per call however many sasaran and indicators (it was 32 per call)
+    assert len([x for x in statements if x.lstrip().upper().startswith("SELECT")]) <= 3 * 4

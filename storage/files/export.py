@@ -36,9 +36,7 @@ from storage.data.models import (
     IndikatorSasaran,
     Level,
     Narasi,
-    Node,
     PerangkatDaerah,
-    Sasaran,
 )
 from storage.domain.numbers import (
     CAPAIAN_PLAUSIBLE_MAX,
@@ -50,7 +48,14 @@ from storage.domain.numbers import (
 from storage.domain.periods import day_after_quarter, roman
 from storage.domain.reported import quarter_value
 from storage.domain.text import csv_cell, strip_control
-from storage.services.queries import YearData, list_bidang, unverified, years_with_data
+from storage.services.queries import NodeRow as PlanNode
+from storage.services.queries import (
+    SasaranRow,
+    YearData,
+    list_bidang,
+    unverified,
+    years_with_data,
+)
 
 NCOLS = 22
 FORMATS = ("xlsx", "csv")
@@ -299,7 +304,7 @@ def _narasi(session: Session, data: YearData, tw: int) -> dict[int, list[Narasi]
     return out
 
 
-def _node_row(data: YearData, node: Node, tw: int) -> NodeRow:
+def _node_row(data: YearData, node: PlanNode, tw: int) -> NodeRow:
     assert node.id is not None
     fig = data.node_figure(node.id, tw)
     plan = data.plan(node.id, tw)
@@ -317,7 +322,7 @@ def _node_row(data: YearData, node: Node, tw: int) -> NodeRow:
     )
 
 
-def _subtree(data: YearData, node: Node, tw: int) -> list[NodeRow]:
+def _subtree(data: YearData, node: PlanNode, tw: int) -> list[NodeRow]:
     """The node and everything under it in the plan at ``tw``, depth first."""
     out = [_node_row(data, node, tw)]
     for child in data.children(node.id, tw):
@@ -327,7 +332,7 @@ def _subtree(data: YearData, node: Node, tw: int) -> list[NodeRow]:
 
 def _sasaran_block(
     data: YearData,
-    sas: Sasaran,
+    sas: SasaranRow,
     tw: int,
     indicators: list[IndicatorCells],
     narasi: list[Narasi],

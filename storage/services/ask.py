@@ -30,6 +30,7 @@ from storage.services.queries import (
     Item,
     NarasiRow,
     NoData,
+    NodeRow,
     ScopeResult,
     StatusRow,
     bidang_sasaran_ids,
@@ -460,8 +461,8 @@ def _daftar(
     data = year_data(session, opd_id, tahun)
     rows: list[DaftarRow] = []
 
-    def add(n: Node, depth: int, max_depth: int) -> None:
-        plan = data.plan(n.id, tw)  # type: ignore[arg-type]
+    def add(n: NodeRow, depth: int, max_depth: int) -> None:
+        plan = data.plan(n.id, tw)
         rows.append(DaftarRow(str(n.level), n.nama, plan.pagu if plan else None, depth))
         if depth < max_depth:
             for k in data.children(n.id, tw):

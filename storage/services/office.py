@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session, col, select
 
 from storage.data.audit import record
@@ -34,11 +32,21 @@ from storage.data.models import (
 )
 from storage.domain.numbers import format_rupiah
 from storage.domain.periods import roman
-from storage.files.export import HEADERS
 from storage.files.importer import normalise_name
 from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
 from storage.services.nodes import find_node
-from storage.services.queries import YearData, get_opd, list_bidang, years_with_data
+from storage.services.queries import (
+    NodeRow,
+    PlanRow,
+    YearData,
+    get_opd,
+    list_bidang,
+    years_with_data,
+)
+
+if TYPE_CHECKING:
+    from openpyxl.styles import Alignment
+    from openpyxl.worksheet.worksheet import Worksheet
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -211,10 +219,31 @@ _WIDTHS: dict[int, float] = {
     21: 15,
     22: 12,
 }
-_THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
-_EXAMPLE_FILL = PatternFill("solid", fgColor="FFF2CC")
+
+
+@cache
+def _xl() -> SimpleNamespace:
+    """openpyxl and the template's shared styles, loaded on the first template written: the
+    bot process imports this module at start-up and must not carry openpyxl (and numpy)
+    until someone asks for a template."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    thin = Side(style="thin")
+    return SimpleNamespace(
+        Workbook=Workbook,
+        Alignment=Alignment,
+        Font=Font,
+        get_column_letter=get_column_letter,
+        DataValidation=DataValidation,
+        BORDER=Border(left=thin, right=thin, top=thin, bottom=thin),
+        HEADER_FILL=PatternFill("solid", fgColor="D9D9D9"),
+        EXAMPLE_FILL=PatternFill("solid", fgColor="FFF2CC"),
+    )
+
+
 _INDENT = {Level.PROGRAM: 0, Level.KEGIATAN: 1, Level.SUB_KEGIATAN: 2}
 _PREFIX = {Level.PROGRAM: "PROGRAM", Level.KEGIATAN: "Kegiatan", Level.SUB_KEGIATAN: "Sub Kegiatan"}
 _FIRST_DATA_ROW = 7  # 1 office, 2 title, 3 blank, 4 header, 5 T/R, 6 column numbers
@@ -265,7 +294,7 @@ def with_prefix(level: Level, nama: str) -> str:
     return nama if ok else f"{_PREFIX[level]} {nama}"
 
 
-def _subtree_rows(data: YearData, node: Node, tw: int) -> list[_PlanRow]:
+def _subtree_rows(data: YearData, node: NodeRow, tw: int) -> list[_PlanRow]:
     """The node and everything under it in the plan at ``tw``, depth first."""
     assert node.id is not None
     plan = data.plan(node.id, tw)
@@ -428,27 +457,30 @@ def _money_cell(value: int | None) -> int | str | None:
 def _write_plan_sheet(
     ws: Worksheet, opd: PerangkatDaerah, tahun: int, rows: list[_SasaranRow]
 ) -> None:
+    xl = _xl()
     ws.title = SHEET_PLAN
     for column, width in _WIDTHS.items():
-        ws.column_dimensions[get_column_letter(column)].width = width
-    title_font = Font(size=12, bold=True)
+        ws.column_dimensions[xl.get_column_letter(column)].width = width
+    title_font = xl.Font(size=12, bold=True)
     # Single cells in column A: the importer takes the office from the line right above
     # the title, and the quarter and year from the title.
     ws.cell(row=1, column=1, value=opd.nama).font = title_font
     ws.cell(row=2, column=1, value=f"LAPORAN KINERJA TRIWULAN I TAHUN {tahun}").font = title_font
 
     top, sub, numbers = 4, 5, 6
-    bold = Font(bold=True)
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    bold = xl.Font(bold=True)
+    center = xl.Alignment(horizontal="center", vertical="center", wrap_text=True)
     for column in range(1, NCOLS + 1):
         for r in (top, sub, numbers):
             c = ws.cell(row=r, column=column)
-            c.border = _BORDER
+            c.border = xl.BORDER
             c.alignment = center
             if r != numbers:
                 c.font = bold
-                c.fill = _HEADER_FILL
+                c.fill = xl.HEADER_FILL
         ws.cell(row=numbers, column=column, value=column)
+    from storage.files.export import HEADERS  # the report's own headings (openpyxl: lazy)
+
     for column, text in HEADERS:
         ws.cell(row=top, column=column, value=text)
         if 4 <= column <= 11:
@@ -457,7 +489,7 @@ def _write_plan_sheet(
     ws.row_dimensions[top].height = 60
 
     r = _FIRST_DATA_ROW
-    wrap = Alignment(wrap_text=True, vertical="top")
+    wrap = xl.Alignment(wrap_text=True, vertical="top")
     for sas in rows:
         values: dict[int, CellValue] = {1: sas.nomor, 2: sas.teks or "-", 3: sas.indikator or None}
         if sas.example:
@@ -478,13 +510,13 @@ def _write_plan_sheet(
                 r,
                 values,
                 node.example,
-                Alignment(wrap_text=True, vertical="top", indent=_INDENT[node.level]),
+                xl.Alignment(wrap_text=True, vertical="top", indent=_INDENT[node.level]),
                 bold_from=16 if node.level is not Level.SUB_KEGIATAN else None,
             )
             r += 1
 
     last = max(r - 1, _FIRST_DATA_ROW + 200)
-    money = DataValidation(
+    money = xl.DataValidation(
         type="whole",
         operator="greaterThanOrEqual",
         formula1="0",
@@ -510,17 +542,20 @@ def _write_row(
     *,
     bold_from: int | None,
 ) -> None:
+    xl = _xl()
     for column in range(1, NCOLS + 1):
         c = ws.cell(row=r, column=column, value=values.get(column))
-        c.border = _BORDER
-        c.alignment = name_alignment if column == 16 else Alignment(wrap_text=True, vertical="top")
+        c.border = xl.BORDER
+        c.alignment = (
+            name_alignment if column == 16 else xl.Alignment(wrap_text=True, vertical="top")
+        )
         if column == 20:
             c.number_format = MONEY_FORMAT
-            c.alignment = Alignment(horizontal="right", vertical="top")
+            c.alignment = xl.Alignment(horizontal="right", vertical="top")
         if bold_from is not None and column >= bold_from and column in (1, 2, 3, 16, 17, 18, 20):
-            c.font = Font(bold=True)
+            c.font = xl.Font(bold=True)
         if example:
-            c.fill = _EXAMPLE_FILL
+            c.fill = xl.EXAMPLE_FILL
 
 
 def write_template(session: Session, path: Path, *, opd_id: int, tahun: int | None = None) -> Path:
@@ -531,6 +566,7 @@ def write_template(session: Session, path: Path, *, opd_id: int, tahun: int | No
     that year has no plan; ``monev import`` reads it back as the plan with no realisation.
     Sheet "Petunjuk" explains how to fill it.
     """
+    xl = _xl()
     opd = _require_opd(session, opd_id)
     assert opd.id is not None
     if tahun is None:
@@ -544,7 +580,7 @@ def write_template(session: Session, path: Path, *, opd_id: int, tahun: int | No
     if examples:
         rows = _example_rows(bidang, rows)
 
-    wb = Workbook()
+    wb = xl.Workbook()
     ws = wb.active
     assert ws is not None
     _write_plan_sheet(ws, opd, tahun, rows)
@@ -553,9 +589,9 @@ def write_template(session: Session, path: Path, *, opd_id: int, tahun: int | No
     help_ws.column_dimensions["A"].width = 120
     for i, line in enumerate(_help_lines(opd, tahun, bidang, examples), start=1):
         c = help_ws.cell(row=i, column=1, value=line or None)
-        c.alignment = Alignment(wrap_text=True, vertical="top")
+        c.alignment = xl.Alignment(wrap_text=True, vertical="top")
         if i == 1 or line == "PERHATIAN":
-            c.font = Font(bold=True, size=12 if i == 1 else 11)
+            c.font = xl.Font(bold=True, size=12 if i == 1 else 11)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
@@ -616,7 +652,7 @@ def copy_year(session: Session, *, opd_id: int, dari: int, ke: int, actor: str) 
     node_map: dict[int, int] = {}
     total = 0
 
-    def copy(node: Node, parent_id: int | None) -> None:
+    def copy(node: NodeRow, parent_id: int | None) -> None:
         nonlocal total
         assert node.id is not None
         new = Node(
@@ -624,7 +660,7 @@ def copy_year(session: Session, *, opd_id: int, dari: int, ke: int, actor: str) 
             tahun=ke,
             sasaran_id=sasaran_map[node.sasaran_id],
             parent_id=parent_id,
-            level=node.level,
+            level=Level(node.level),
             nama=node.nama,
             indikator=node.indikator,
             urutan=node.urutan,
@@ -688,7 +724,7 @@ def copy_year(session: Session, *, opd_id: int, dari: int, ke: int, actor: str) 
 class PaguChange:
     """One plan row changed by a revision: the node itself or one of its ancestors."""
 
-    node: Node
+    node: Node | NodeRow  # a revision reads the ancestors as plain rows
     old: int | None
     new: int
 
@@ -731,10 +767,12 @@ def revise_pagu(
         )
     old = in_force.pagu
     if old == pagu:
-        return in_force
+        unchanged = session.get(NodePlan, in_force.id)
+        assert unchanged is not None
+        return unchanged
     delta = pagu - old if old is not None else None
 
-    plan_changes: list[tuple[Node, NodePlan, int]] = [(node, in_force, pagu)]
+    plan_changes: list[tuple[Node | NodeRow, PlanRow, int]] = [(node, in_force, pagu)]
     if ancestors and delta is not None:
         parent_id = node.parent_id
         while parent_id is not None:

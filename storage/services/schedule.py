@@ -404,13 +404,15 @@ class Person:
 
 
 def _people(session: Session, opd_id: int) -> list[Person]:
-    bidang_ids = set(session.exec(select(Bidang.id).where(Bidang.opd_id == opd_id)).all())
+    # Operators belong to a bidang, hence to one office: only this office's are read.
+    of_office = select(Bidang.id).where(Bidang.opd_id == opd_id)
     rows = session.exec(
         select(AppUser, UserPref)
         .join(UserPref, UserPref.app_user_id == AppUser.id, isouter=True)  # type: ignore[arg-type]
         .where(
             AppUser.status == UserStatus.ACTIVE,
             AppUser.role.in_([r.value for r in Role]),  # type: ignore[union-attr]
+            or_(col(AppUser.role) != Role.OPERATOR, col(AppUser.bidang_id).in_(of_office)),
         )
         .order_by(AppUser.id)  # type: ignore[arg-type]
     ).all()
@@ -419,8 +421,6 @@ def _people(session: Session, opd_id: int) -> list[Person]:
         if u.role is None:
             continue
         role = Role(u.role)
-        if role == Role.OPERATOR and u.bidang_id not in bidang_ids:
-            continue
         out.append(
             Person(
                 u.id,  # type: ignore[arg-type]
@@ -806,7 +806,7 @@ class _Notices:
         leaves = data.sub_kegiatan(tw, bidang_sasaran_ids(data, bidang_id))
         out = []
         for n in leaves:
-            r = data.real.get((n.id, tw))  # type: ignore[arg-type]
+            r = data.real.get((n.id, tw))
             if r is None or r.anggaran is None:
                 out.append(n.nama)
         return out, len(leaves)

@@ -59,6 +59,7 @@ from storage.domain.reported import quarter_value
 from storage.domain.text import has_control, strip_control
 from storage.services.queries import (
     Figure,
+    NodeRow,
     bidang_sasaran_ids,
     cached,
     rollup,
@@ -217,18 +218,18 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
     subs = []
     for leaf in data.sub_kegiatan(tw, sids):
         chain = []
-        n: Node | None = leaf
+        n: NodeRow | None = leaf
         while n is not None:
             chain.append(n)
             n = data.nodes.get(n.parent_id) if n.parent_id else None
         program = chain[-1].nama
         kegiatan = chain[-2].nama if len(chain) >= 3 else (chain[0].nama if len(chain) == 2 else "")
-        plan = data.plan(leaf.id, tw)  # type: ignore[arg-type]
-        prev = data.real.get((leaf.id, tw - 1)) if tw > 1 else None  # type: ignore[arg-type]
-        cur = data.real.get((leaf.id, tw))  # type: ignore[arg-type]
+        plan = data.plan(leaf.id, tw)
+        prev = data.real.get((leaf.id, tw - 1)) if tw > 1 else None
+        cur = data.real.get((leaf.id, tw))
         subs.append(
             SubItem(
-                node_id=leaf.id,  # type: ignore[arg-type]
+                node_id=leaf.id,
                 nama=leaf.nama,
                 program=program,
                 kegiatan=kegiatan,
@@ -608,7 +609,7 @@ def review(session: Session, draft: Draft) -> Review:
         if node.sasaran_id in sids and nid not in leaf_ids:
             overrides[(nid, tw)] = None
     year = stored.with_realisasi(overrides)
-    programs = [(p.nama, year.node_figure(p.id, tw)) for p in year.programs(tw, sids)]  # type: ignore[arg-type]
+    programs = [(p.nama, year.node_figure(p.id, tw)) for p in year.programs(tw, sids)]
     fig = rollup(f for _, f in programs)
     notes = drop_notes(plan, data)
     missing = [s.nama for s in plan.subs if items.get(str(s.node_id), {}).get("anggaran") is None]
@@ -833,6 +834,9 @@ def submit(
     p.submitted_by, p.submitted_at, p.alasan = user.id, utcnow(), ""
     p.decided_by = p.decided_at = None
     session.add(p)
+    # A first submission creates the row: its id goes into the audit entry, which is how
+    # the figure cache knows which office-year changed.
+    session.flush()
     record(
         session,
         actor=actor,

@@ -16,12 +16,10 @@ from storage.data.models import (
     FindingKind,
     ImportedReport,
     IndikatorSasaran,
-    Node,
-    Sasaran,
 )
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
-from storage.services.queries import YearData
+from storage.services.queries import NodeRow, SasaranRow, YearData
 
 DERIVED = (
     FindingKind.CAPAIAN_SUM,
@@ -59,15 +57,15 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
             Finding(opd_id=opd_id, tahun=tahun, triwulan=tw, kind=kind, message=message, **kw)  # type: ignore[arg-type]
         )
 
-    def where(node: Node, tw: int) -> str:
-        r = data.real.get((node.id, tw))  # type: ignore[arg-type]
+    def where(node: NodeRow, tw: int) -> str:
+        r = data.real.get((node.id, tw))
         rep = reports.get(r.report_id) if r and r.report_id else None
         src = f"laporan TW {roman(tw)} {tahun}" if rep else f"isian TW {roman(tw)} {tahun}"
         row = f", baris {r.row_no}" if r and r.row_no and rep else ""
         return f"{src}{row}, {node.level.replace('_', ' ')} '{node.nama}'"
 
     for node in data.nodes.values():
-        nid: int = node.id  # type: ignore[assignment]
+        nid: int = node.id
         prev_tw: int | None = None
         for tw in range(1, 5):
             real = data.real.get((nid, tw))
@@ -131,7 +129,7 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
             prev_tw = tw
             kids = data.children(nid, tw)
             if real.anggaran is not None and kids:
-                figs = [data.node_figure(k.id, tw) for k in kids]  # type: ignore[arg-type]
+                figs = [data.node_figure(k.id, tw) for k in kids]
                 if all(f.complete for f in figs):
                     total = sum(f.realisasi for f in figs)  # type: ignore[misc]
                     if total != real.anggaran:
@@ -169,7 +167,7 @@ def _capaian_findings(session, data: YearData, reports, tahun, add) -> None:  # 
         select(IndikatorSasaran).where(col(IndikatorSasaran.sasaran_id).in_(list(sasaran)))
     ).all()
     for ind in inds:
-        s: Sasaran = sasaran[ind.sasaran_id]
+        s: SasaranRow = sasaran[ind.sasaran_id]
         prog = data.nodes.get(ind.program_id) if ind.program_id else None
         label = f"sasaran {s.nomor}" + (f" ({prog.nama})" if prog else "")
         vals = session.exec(

@@ -1,0 +1,218 @@
+"""Figures at 1x, 10x and 100x the demo office-year, on SQLite and PostgreSQL, in-process.
+
+Each round measures, back to back on the same database: a cached question (warm figure
+cache), the first question after a write (a pagu revision in that office-year, then the same
+question: the office-year is reloaded), the first question after a write in *another*
+office-year (must stay cached), ``capaian_kinerja`` (time and statements) and, once per size,
+the XLSX export. Rounds alternate the kinds so that a load change hits all of them alike;
+every figure is a median over rounds with its [min-max].
+
+Run: .venv/bin/python -m benchmarks.bench_sizes [--pg URL] [--rounds 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from benchmarks.generate import DEMO_OPD, DEMO_YEAR, demo_database, many_offices, scale_year
+from storage.data import db
+from storage.data.models import Level, Node
+from storage.files.export import export_bytes
+from storage.services.ask import answer
+from storage.services.cache import FigureCache
+from storage.services.office import copy_year, revise_pagu
+from storage.services.queries import capaian_kinerja, year_data
+
+QUESTION = "serapan anggaran tw 3 2022 koperasi"
+SIZES = (1, 10, 100)
+OFFICES = "40 kantor × 10 tahun"
+
+
+@dataclass
+class Spread:
+    """Samples in milliseconds; shown as median [min-max]."""
+
+    samples: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples)
+
+    def __str__(self) -> str:
+        s = self.samples
+        return f"{self.median:.1f} [{min(s):.1f}–{max(s):.1f}] ms"
+
+
+def _ms(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1000
+
+
+def _program(engine: Engine, tahun: int, opd_id: int = DEMO_OPD) -> int:
+    with db.read_scope(engine) as s:
+        return int(
+            s.exec(  # type: ignore[call-overload]
+                select(Node.id)
+                .where(Node.opd_id == opd_id, Node.tahun == tahun, Node.level == Level.PROGRAM)
+                .order_by(Node.id)
+            ).first()[0]
+        )
+
+
+def _revise(engine: Engine, node_id: int, tahun: int, step: int) -> None:
+    with db.session_scope(engine) as s:
+        node = s.get(Node, node_id)
+        assert node is not None
+        plan = year_data(s, node.opd_id, tahun).plan(node_id, 1)
+        assert plan is not None and plan.pagu is not None
+        revise_pagu(s, node_id=node_id, dari_tw=1, pagu=plan.pagu + step, actor="bench")
+
+
+def measure_size(
+    engine: Engine, k: int, rounds: int, offices: bool = False
+) -> dict[str, Spread | float]:
+    subs = scale_year(engine, k)
+    if offices:  # 40 offices x 10 years; the "other" write goes to another office
+        many_offices(engine)
+        here, other = _program(engine, DEMO_YEAR), _program(engine, DEMO_YEAR, opd_id=2)
+    else:
+        with db.session_scope(engine) as s:
+            copy_year(s, opd_id=DEMO_OPD, dari=DEMO_YEAR, ke=DEMO_YEAR - 1, actor="bench")
+        # an earlier year of the same office: the question's year (the latest) stays the same
+        here, other = _program(engine, DEMO_YEAR), _program(engine, DEMO_YEAR - 1)
+    other_year = DEMO_YEAR if offices else DEMO_YEAR - 1
+    cache = FigureCache()
+
+    def ask() -> None:
+        with cache.read(engine) as s:
+            answer(s, DEMO_OPD, QUESTION)
+
+    statements: list[str] = []
+
+    def count(_c, _cur, statement, *_a) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    def capaian() -> None:
+        with cache.read(engine) as s:
+            capaian_kinerja(s, DEMO_OPD, DEMO_YEAR, 3)
+
+    out: dict[str, Spread | float] = {"sub_kegiatan": subs}
+    cached, after_write, after_other, cap = Spread(), Spread(), Spread(), Spread()
+    for _ in range(2):  # warm-up of every kind
+        ask()
+        capaian()
+    for r in range(rounds):
+        cached.samples.append(_ms(ask))
+        _revise(engine, here, DEMO_YEAR, 1 if r % 2 == 0 else -1)
+        after_write.samples.append(_ms(ask))
+        _revise(engine, other, other_year, 1 if r % 2 == 0 else -1)
+        after_other.samples.append(_ms(ask))
+        cap.samples.append(_ms(capaian))
+    event.listen(engine, "before_cursor_execute", count)
+    capaian()
+    event.remove(engine, "before_cursor_execute", count)
+    out.update(
+        cached=cached,
+        after_write=after_write,
+        after_other_write=after_other,
+        capaian=cap,
+        capaian_statements=float(
+            sum(1 for x in statements if x.lstrip().upper().startswith("SELECT"))
+        ),
+    )
+    exp = Spread()
+    for _ in range(3 if k < 100 else 1):
+        with db.read_scope(engine) as s:
+            exp.samples.append(_ms(lambda s=s: export_bytes(s, DEMO_OPD, DEMO_YEAR, 3, "xlsx")))
+    out["export_xlsx"] = exp
+    return out
+
+
+def run(
+    pg: str | None, rounds: int = 7, sizes: tuple[int, ...] = SIZES, offices: bool = True
+) -> dict[tuple[str, str], dict[str, Spread | float]]:
+    results: dict[tuple[str, str], dict[str, Spread | float]] = {}
+    for backend, url in (("SQLite", None), ("PostgreSQL", pg)):
+        if backend == "PostgreSQL" and not pg:
+            continue
+        for k in sizes:
+            with tempfile.TemporaryDirectory() as d, demo_database(Path(d), url) as engine:
+                results[(backend, f"{k}×")] = measure_size(engine, k, rounds)
+        if offices:
+            with tempfile.TemporaryDirectory() as d, demo_database(Path(d), url) as engine:
+                results[(backend, OFFICES)] = measure_size(engine, 1, rounds, offices=True)
+    return results
+
+
+def rows(
+    results: dict[tuple[str, str], dict[str, Spread | float]],
+) -> list[tuple[str, str, str, str]]:
+    out = []
+    for (backend, label), r in results.items():
+        big = label == "100×"
+        size = f"{label} ({int(r['sub_kegiatan'])} sub kegiatan per tahun), {backend}"
+        aw = r["after_write"]
+        assert isinstance(aw, Spread)
+        target_ok = aw.median <= 50 if big else None
+        out.append((f"Pertanyaan tersimpan (cache), {size}", str(r["cached"]), "", ""))
+        out.append(
+            (
+                f"Pertanyaan pertama setelah tulis di tahun yang sama, {size}",
+                str(aw),
+                "≤ 50 ms pada 100×" if big else "",
+                "" if target_ok is None else ("✅" if target_ok else "❌"),
+            )
+        )
+        out.append(
+            (
+                f"Pertanyaan pertama setelah tulis di tahun/kantor lain, {size}",
+                str(r["after_other_write"]),
+                "",
+                "",
+            )
+        )
+        n = int(r["capaian_statements"])  # type: ignore[arg-type]
+        out.append(
+            (
+                f"Capaian kinerja, {size}",
+                f"{r['capaian']} ; {n} perintah SQL",
+                "≤ 4 perintah",
+                "✅" if n <= 4 else "❌",
+            )
+        )
+        ex = r["export_xlsx"]
+        assert isinstance(ex, Spread)
+        out.append(
+            (
+                f"Ekspor XLSX TW III, {size}",
+                str(ex),
+                "< 1 s pada 100×" if big else "",
+                ("✅" if ex.median < 1000 else "❌") if big else "",
+            )
+        )
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--pg")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--sizes", default="1,10,100")
+    args = ap.parse_args()
+    sizes = tuple(int(x) for x in args.sizes.split(","))
+    for row in rows(run(args.pg, args.rounds, sizes)):
+        print(" | ".join(row))
+
+
+if __name__ == "__main__":
+    main()
