@@ -23,7 +23,7 @@ def _units(text: str) -> int:
 async def test_sekretariat_review_and_verifier_summary_are_split(seeded: Engine) -> None:
     _users(seeded)
     with session_scope(seeded) as s:
-        sek = find_bidang(s, text="sekretariat")
+        sek = find_bidang(s, text="sekretariat", opd_id=1)
         assert sek is not None
         set_user(
             s, telegram_id=OP_SEK, role=Role.OPERATOR, bidang_id=sek.id, nama="Op Sek", actor="t"
