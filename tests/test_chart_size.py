@@ -15,7 +15,7 @@ from storage.services.users import find_bidang
 def test_a_large_bidang_gets_top_programs_and_lainnya(seeded: Engine) -> None:
     scale_year(seeded, 10)  # every program ten times over
     with read_scope(seeded) as s:
-        bidang = find_bidang(s, text="perdagangan")
+        bidang = find_bidang(s, text="perdagangan", opd_id=1)
         assert bidang is not None and bidang.id is not None
         full = scope_result(s, 1, 2022, 3, bidang_id=bidang.id)
         assert len(full.breakdown) > MAX_BARS
@@ -34,7 +34,7 @@ def test_a_large_bidang_gets_top_programs_and_lainnya(seeded: Engine) -> None:
 
 def test_a_small_bidang_shows_every_program(seeded: Engine) -> None:
     with read_scope(seeded) as s:
-        bidang = find_bidang(s, text="perdagangan")
+        bidang = find_bidang(s, text="perdagangan", opd_id=1)
         assert bidang is not None
         plan = plan_chart(s, 1, ChartRequest(ChartKind.PROGRAM, 2022, 3, bidang.id))
         full = scope_result(s, 1, 2022, 3, bidang_id=bidang.id)
