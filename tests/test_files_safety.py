@@ -354,13 +354,17 @@ def _children(pid: int) -> list[str]:
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 async def test_monev_run_stops_quietly(workdir: Path, sig: signal.Signals) -> None:
-    from tests.test_run_process import _start, _until
+    from tests.test_run_process import KEPALA, _start, _until
 
     assert main(["summary"]) == 0
+    assert main(["user", "add", "--telegram-id", str(KEPALA), "--role", "kepala"]) == 0
     async with FakeBotAPI() as fake:
         proc = await _start(workdir, fake, new_session=True)
         try:
             await _until(lambda: any(c.method == "getUpdates" for c in fake.api.calls))
+            # The chart worker starts with the first chart: ask for one, so both are running.
+            update_id = fake.push_text(KEPALA, "grafik serapan per bidang TW 3 2022")
+            await fake.wait_reply(update_id, timeout=120)
             await _until(lambda: any("charts.worker" in c for c in _children(proc.pid)))
             # Ctrl+C in a terminal signals the whole process group: bot and chart worker.
             os.killpg(proc.pid, sig)
