@@ -244,6 +244,22 @@ async def test_429_surfaces_as_retry_after(app: Application, api: OfflineBotAPI)
     assert api.texts(USER) == ["again"]
 
 
+async def test_texts_over_telegrams_limits_are_refused(
+    app: Application, api: OfflineBotAPI
+) -> None:
+    # Counted as Telegram does: the visible text after HTML parsing, in UTF-16 units.
+    await app.bot.send_message(USER, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await app.bot.send_message(USER, "x" * 4097)
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await app.bot.send_message(USER, "😀" * 2049)  # two UTF-16 units each
+    sent = await app.bot.send_message(USER, "short")
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await app.bot.edit_message_text("y" * 5000, chat_id=USER, message_id=sent.message_id)
+    with pytest.raises(BadRequest, match="Message caption is too long"):
+        await app.bot.send_photo(USER, b"\x89PNG fake", caption="c" * 1025)
+
+
 async def test_403_surfaces_as_forbidden_for_n_calls(app: Application, api: OfflineBotAPI) -> None:
     api.fail_next("sendMessage", status=403, times=2)
 

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import itertools
 import json
 import mimetypes
+import re
 import time
 import zlib
 from collections import deque
@@ -608,6 +610,7 @@ class OfflineBotAPI(BaseRequest):
         text = call.params.get("text")
         if text is None or str(text) == "":
             raise _ApiError(400, "Bad Request: message text is empty")
+        _check_length(call, "text", MAX_TEXT, "message is too long")
         message = self._new_message(call, text=str(text))
         self._copy_entities(message, call.params, "entities")
         return message
@@ -638,6 +641,7 @@ class OfflineBotAPI(BaseRequest):
         return message
 
     def _add_caption(self, message: JSONDict, call: Call) -> None:
+        _check_length(call, "caption", MAX_CAPTION, "message caption is too long")
         caption = call.params.get("caption")
         if caption is not None:
             message["caption"] = str(caption)
@@ -647,6 +651,7 @@ class OfflineBotAPI(BaseRequest):
         message = self._edit_target(call)
         if message is None:
             return True
+        _check_length(call, "text", MAX_TEXT, "message is too long")
         message["text"] = str(call.params.get("text", ""))
         message.pop("entities", None)
         self._copy_entities(message, call.params, "entities")
@@ -758,3 +763,20 @@ class _ApiError(Exception):
 def _resolve(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
+
+
+# Telegram's limits on what a person sees: 4096 characters of text, 1024 of caption, counted in
+# UTF-16 units after the HTML is parsed. Refusing longer ones here, as Telegram does, makes every
+# test that sends a message check the limit.
+MAX_TEXT, MAX_CAPTION = 4096, 1024
+
+
+def _check_length(call: Call, key: str, limit: int, error: str) -> None:
+    value = call.params.get(key)
+    if value is None:
+        return
+    visible = str(value)
+    if str(call.params.get("parse_mode", "")).upper() == "HTML":
+        visible = html.unescape(re.sub(r"<[^>]*>", "", visible))
+    if len(visible.encode("utf-16-le")) // 2 > limit:
+        raise _ApiError(400, f"Bad Request: {error}")
