@@ -13,7 +13,9 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Role, UserStatus
+from storage.services import conversation
 from storage.services.cache import FigureCache
+from storage.services.conversation import State
 
 T = TypeVar("T")
 
@@ -48,6 +50,9 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
     ):
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.actor: Actor | None = None
+        # The sender's conversation state, read with the actor for a text message (one
+        # database round trip per update instead of two); routing consumes it once.
+        self.preloaded_state: tuple[State | None] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -82,6 +87,11 @@ def _read(
 def _write(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
     with session_scope(engine) as session:
         return fn(session, *args, **kwargs)
+
+
+def load_actor_and_state(session: Session, telegram_id: int) -> tuple[Actor, State | None]:
+    """The actor and the flow they are in, in one read session (both run for every text)."""
+    return load_actor(session, telegram_id), conversation.get(session, telegram_id=telegram_id)
 
 
 def load_actor(session: Session, telegram_id: int) -> Actor:

@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import MonevContext, load_actor
+from bot.context import MonevContext, load_actor, load_actor_and_state
 from bot.views import texts
 from storage.data.models import Role, UserStatus
 from storage.domain.policy import DECIDING_ROLES
@@ -35,7 +35,12 @@ async def identify(update: Update, context: MonevContext) -> None:
     if user is None:
         return
     try:
-        context.actor = await context.read(load_actor, user.id)
+        message = update.message
+        if message is not None and message.text and not message.text.startswith("/"):
+            context.actor, state = await context.read(load_actor_and_state, user.id)
+            context.preloaded_state = (state,)
+        else:
+            context.actor = await context.read(load_actor, user.id)
     except OperationalError:
         # Without knowing who this is, no later handler may run: say so, and stop here.
         log.warning("database unreachable while identifying a user")

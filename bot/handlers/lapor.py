@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
 
@@ -399,40 +400,70 @@ def _card(session: Session, p: Pelaporan, head: str) -> list[Reply]:
     )
 
 
+@dataclass(frozen=True)
+class _Refused:
+    """Nothing was decided; ``text`` says why (plain text)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class _Current:
+    """The button showed an older version: the current one is shown instead."""
+
+    card: list[Reply]
+
+
+@dataclass(frozen=True)
+class _AskReason:
+    """'Kembalikan' pressed: the reason is asked for next."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """Approved or returned; what the messages around it need."""
+
+    p: Pelaporan
+    bidang: str
+    operator: int | None
+    by: str
+    retired: list[VerifMessage]
+
+
 def _decide(
     session: Session, telegram_id: int, pid: int, approve: bool, alasan: str, version: int | None
-) -> dict:
+) -> _Refused | _Current | _Decided:
     user = _user(session, telegram_id)
     if user is None:
-        return {"error": texts.NOT_ALLOWED}
+        return _Refused(texts.NOT_ALLOWED)
     try:
         p = decide(
             session, pelaporan_id=pid, user=user, approve=approve, alasan=alasan, version=version
         )
     except Superseded as exc:
         conversation.clear(session, telegram_id=telegram_id, flow=Flow.REASON)
-        return {"current": _card(session, exc.pelaporan, texts.VERIF_CURRENT)}
+        return _Current(_card(session, exc.pelaporan, texts.VERIF_CURRENT))
     except SubmissionError as exc:
-        return {"error": texts.submission_error(exc)}
+        return _Refused(texts.submission_error(exc))
     info = _pelaporan_info(session, pid)
     assert info is not None
     _, bidang, op = info
     # The decision, the end of a pending reason and the retired buttons commit together.
     conversation.clear(session, telegram_id=telegram_id, flow=Flow.REASON)
-    return {
-        "p": p,
-        "bidang": bidang,
-        "operator": op,
-        "by": user.nama or str(user.telegram_id),
-        "retired": retire_messages(session, pid),
-    }
+    return _Decided(
+        p, bidang, op, user.nama or str(user.telegram_id), retire_messages(session, pid)
+    )
 
 
-def _ask_reason(session: Session, telegram_id: int, pid: int, version: int | None) -> dict:
+def _ask_reason(
+    session: Session, telegram_id: int, pid: int, version: int | None
+) -> _Refused | _Current | _AskReason:
     user = _user(session, telegram_id)
     info = _pelaporan_info(session, pid)
     if user is None or info is None:
-        return {"error": texts.STALE_BUTTON}
+        return _Refused(texts.STALE_BUTTON)
     p, bidang, _ = info
     denied = may_decide(
         role=user.role,
@@ -442,47 +473,45 @@ def _ask_reason(session: Session, telegram_id: int, pid: int, version: int | Non
         report_status=p.status,
     )
     if denied is not None:
-        return {"error": texts.denied(denied, status=p.status)}
+        return _Refused(texts.denied(denied, status=p.status))
     if version != p.version:
-        return {"current": _card(session, p, texts.VERIF_CURRENT)}
+        return _Current(_card(session, p, texts.VERIF_CURRENT))
     conversation.start(
         session,
         telegram_id=telegram_id,
         flow=Flow.REASON,
         payload={"pelaporan_id": pid, "version": version},
     )
-    return {
-        "text": texts.VERIF_ASK_REASON.format(
-            bidang=escape(bidang), tw=roman(p.triwulan), tahun=p.tahun
-        )
-    }
+    return _AskReason(
+        texts.VERIF_ASK_REASON.format(bidang=escape(bidang), tw=roman(p.triwulan), tahun=p.tahun)
+    )
 
 
-async def _tell_operator(context: MonevContext, result: dict) -> None:
-    p: Pelaporan = result["p"]
-    if result["operator"] is None:
+async def _tell_operator(context: MonevContext, result: _Decided) -> None:
+    p = result.p
+    if result.operator is None:
         return
     if p.status == StatusLaporan.DISETUJUI:
         text = texts.VERIF_APPROVED_OP.format(
-            tw=roman(p.triwulan), tahun=p.tahun, bidang=escape(result["bidang"])
+            tw=roman(p.triwulan), tahun=p.tahun, bidang=escape(result.bidang)
         )
     else:
         text = texts.VERIF_RETURNED_OP.format(
             tw=roman(p.triwulan),
             tahun=p.tahun,
-            bidang=escape(result["bidang"]),
+            bidang=escape(result.bidang),
             alasan=escape(p.alasan),
         )
     try:
-        await context.bot.send_message(result["operator"], text)
+        await context.bot.send_message(result.operator, text)
     except TelegramError as exc:
         log.warning("could not tell the operator: %s", type(exc).__name__)
 
 
-async def _decided(update: Update, context: MonevContext, result: dict) -> None:
+async def _decided(update: Update, context: MonevContext, result: _Decided) -> None:
     """After a decision: every earlier approve/return message loses its buttons and says
     who decided what; the operator is told."""
-    p: Pelaporan = result["p"]
+    p = result.p
     what = (
         texts.VERIF_RETIRED_APPROVED
         if p.status == StatusLaporan.DISETUJUI
@@ -494,8 +523,8 @@ async def _decided(update: Update, context: MonevContext, result: dict) -> None:
         pressed = (query.message.chat.id, query.message.message_id)
     await _retire(
         context,
-        result["retired"],
-        texts.VERIF_RETIRED.format(what=what, oleh=escape(result["by"])),
+        result.retired,
+        texts.VERIF_RETIRED.format(what=what, oleh=escape(result.by)),
         skip=pressed,
     )
     await _tell_operator(context, result)
@@ -524,26 +553,27 @@ async def on_verify(update: Update, context: MonevContext) -> None:
     pid = int(m.group(2))
     # A button without a version (sent before versions existed) approves nothing unseen.
     version = int(m.group(3)) if m.group(3) else None
+    res: _Refused | _Current | _AskReason | _Decided
     if m.group(1) == "back":
         res = await context.write(_ask_reason, actor.telegram_id, pid, version)
     else:
         res = await context.write(_decide, actor.telegram_id, pid, True, "", version)
-    if "error" in res:
-        await _say(update, context, escape(res["error"]))
+    if isinstance(res, _Refused):
+        await _say(update, context, escape(res.text))
         return
-    if "current" in res:
+    if isinstance(res, _Current):
         await query.edit_message_reply_markup(None)
-        await _show_card(update, context, res["current"])
+        await _show_card(update, context, res.card)
         return
-    if "text" in res:
+    if isinstance(res, _AskReason):
         assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, res["text"])
+        await context.bot.send_message(update.effective_chat.id, res.text)
         return
     original = (
         query.message.text_html if query.message and getattr(query.message, "text", None) else ""
     )
     await query.edit_message_text(
-        texts.VERIF_DONE.format(original=original, outcome="✅ disetujui", oleh=escape(res["by"]))
+        texts.VERIF_DONE.format(original=original, outcome="✅ disetujui", oleh=escape(res.by))
     )
     await _decided(update, context, res)
 
@@ -568,13 +598,13 @@ async def on_reason(update: Update, context: MonevContext, state: State) -> None
     result = await context.write(
         _decide, tgid, pid, False, alasan, version if isinstance(version, int) else None
     )
-    if "current" in result:
-        await _show_card(update, context, result["current"])
+    if isinstance(result, _Current):
+        await _show_card(update, context, result.card)
         return
-    if "error" in result:
+    if isinstance(result, _Refused):
         # Decided meanwhile, or no longer allowed: the reason has nothing left to return.
         await context.write(conversation.clear, telegram_id=tgid, flow=Flow.REASON)
-        await message.reply_text(escape(result["error"]))
+        await message.reply_text(escape(result.text))
         return
     await message.reply_text(
         f"↩️ Laporan dikembalikan ke operator dengan alasan: <i>{escape(alasan[:500])}</i>"

@@ -22,6 +22,9 @@ async def _state(update: Update, context: MonevContext) -> State | None:
     user = update.effective_user
     if user is None:
         return None
+    preloaded, context.preloaded_state = context.preloaded_state, None
+    if preloaded is not None:  # read with the actor a moment ago, for this very update
+        return preloaded[0]
     return await context.read(conversation.get, telegram_id=user.id)
 
 
