@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from storage.data import buttons
 from storage.data.audit import record
 from storage.data.models import (
     AppUser,
@@ -922,19 +923,7 @@ def sent_draft(session: Session, p: Pelaporan) -> Draft | None:
 def retire_messages(session: Session, pelaporan_id: int) -> list[VerifMessage]:
     """Take the buttons off every earlier approve/return message of the report: the rows
     are marked here, and the caller edits the messages."""
-    rows = list(
-        session.exec(
-            select(VerifMessage).where(
-                VerifMessage.pelaporan_id == pelaporan_id,
-                VerifMessage.retired == False,  # noqa: E712
-            )
-        ).all()
-    )
-    for r in rows:
-        r.retired = True
-        session.add(r)
-    session.flush()
-    return rows
+    return buttons.retire(session, VerifMessage, col(VerifMessage.pelaporan_id) == pelaporan_id)
 
 
 def remember_message(

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
+from storage.data import buttons
 from storage.data.audit import record
 from storage.data.models import AppUser, Bidang, RegMessage, Role, Setting, UserStatus, utcnow
 from storage.files.importer import normalise_name
@@ -194,19 +195,7 @@ def request_access(
 def retire_reg_messages(session: Session, *, user_id: int) -> list[RegMessage]:
     """Take the buttons off every admin message of this person's requests: the rows are
     marked here, and the caller edits the messages."""
-    rows = list(
-        session.exec(
-            select(RegMessage).where(
-                RegMessage.user_id == user_id,
-                RegMessage.retired == False,  # noqa: E712
-            )
-        ).all()
-    )
-    for r in rows:
-        r.retired = True
-        session.add(r)
-    session.flush()
-    return rows
+    return buttons.retire(session, RegMessage, col(RegMessage.user_id) == user_id)
 
 
 def remember_reg_message(
