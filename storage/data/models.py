@@ -11,7 +11,17 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlmodel import Field, SQLModel
 
 # The permission rules own these enums; the tables store their values.
@@ -413,6 +423,10 @@ class UserPref(SQLModel, table=True):
     muted: bool = False
     blocked: bool = False  # Telegram answered 403: the person blocked the bot
     blocked_at: datetime | None = None
+    # The kepala's weekly early-warning digest (peringatan dini), switched off in /pengingat.
+    digest_muted: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 # --- conversation state -------------------------------------------------------------------
@@ -496,3 +510,32 @@ class RegMessage(SQLModel, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # as sent
     retired: bool = False
     created_at: datetime = Field(default_factory=utcnow)
+
+
+# --- early warning: the office's spending plan ----------------------------------------------
+
+
+class RencanaPenarikan(SQLModel, table=True):
+    """The office's own cumulative spending plan (rencana penarikan / anggaran kas) of a sub
+    kegiatan for TW I..IV, in force from quarter ``triwulan`` on, like a pagu revision: a
+    revision adds a row for its quarter, so deviations of earlier quarters keep the plan they
+    were measured against. ``None`` in a quarter: no plan given for it."""
+
+    __tablename__ = "rencana_penarikan"
+    __table_args__ = (
+        UniqueConstraint("node_id", "triwulan", name="uq_rencana_penarikan_node_tw"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    node_id: int = Field(foreign_key="node.id", index=True)
+    triwulan: int  # in force from this quarter on
+    tw1: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    tw2: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    tw3: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    tw4: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    source: Source = Field(default=Source.ADMIN, sa_type=String(16))
+    updated_by: str = ""  # "import:<file>", "user:<telegram id>", "cli"
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    def cumulative(self) -> tuple[int | None, int | None, int | None, int | None]:
+        return self.tw1, self.tw2, self.tw3, self.tw4
