@@ -142,6 +142,7 @@ _PLACE: dict[str, Callable[[set[int]], Select]] = {
     "node": _by_node,
     "node_plan": _by_node,
     "realisasi": _by_node,
+    "rencana_penarikan": _by_node,  # the early-warning plan (storage/services/early_warning.py)
     "report": lambda ids: select(
         ImportedReport.id, ImportedReport.opd_id, ImportedReport.tahun
     ).where(col(ImportedReport.id).in_(ids)),
