@@ -49,6 +49,7 @@ class ChartKind(StrEnum):
     PROGRAM = "program"  # (c) pagu vs realisasi per program of a bidang (or per bidang)
     FISIK = "fisik"  # (d) realisasi fisik vs keuangan per program
     STATUS = "status"  # (e) reporting status per bidang
+    RENCANA = "rencana"  # (f) early warning: plan vs realisasi per program, at risk marked
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,8 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
                 f"{len(res.breakdown)} program; {folded} program dengan pagu terkecil "
                 'digabung menjadi "Lainnya". Angka lengkap tiap program: /laporan.'
             )
+    elif req.kind == ChartKind.RENCANA:
+        call, lines = plan_vs_realisasi(session, opd_id, tahun, tw, req.bidang_id, scope, sub)
     else:
         rows = reporting_status(session, opd_id, tahun, tw)
         bars_s = [spec.StatusBar(r.bidang.nama, str(r.status) if r.status else None) for r in rows]
@@ -262,6 +265,8 @@ def request_for(answer: Answer) -> ChartRequest | None:
         return ChartRequest(ChartKind.BIDANG, q.tahun, q.triwulan)
     if answer.kind == Kind.STATUS:
         return ChartRequest(ChartKind.STATUS, q.tahun, q.triwulan)
+    if answer.kind == Kind.PERINGATAN:
+        return ChartRequest(ChartKind.RENCANA, q.tahun, q.triwulan, bidang_id)
     if answer.kind != Kind.SCOPE or q.scope_kind not in ("opd", "bidang"):
         return None
     if q.metric == Metric.FISIK:
@@ -284,3 +289,59 @@ def decode(data: str) -> ChartRequest | None:
         return None
     b, tw, tahun = (int(p) or None for p in parts[2:])
     return ChartRequest(ChartKind(parts[1]), tahun, tw, b)
+
+
+def plan_vs_realisasi(
+    session: Session,
+    opd_id: int,
+    tahun: int,
+    tw: int,
+    bidang_id: int | None,
+    scope: str,
+    sub: str,
+) -> tuple[tuple[str, tuple[object, ...]], list[str]]:
+    """The early-warning chart's data and caption lines: the programs of a bidang (of the
+    office: those with most rupiah at risk), plan vs realisasi, at-risk ones marked."""
+    from charts.format import rupiah_short
+    from storage.services.early_warning import early_warning
+
+    ew = early_warning(session, opd_id, tahun, tw, bidang_id=bidang_id)
+    rows = ew.rows + ew.incomplete
+    if len(rows) > MAX_BARS:
+        rows = rows[:MAX_BARS]  # ranked: the most rupiah at risk first
+    bars = [
+        spec.PlanBar(
+            r.nama,
+            r.rencana,
+            r.realisasi,
+            (r.berisiko or 0) > 0,
+            r.deviasi.points if r.deviasi else None,
+        )
+        for r in rows
+    ]
+    title = f"Rencana dan realisasi · {scope}"
+    call = ("rencana_realisasi", (bars, spec.ChartMeta(title, sub)))
+    period = f"TW {roman(tw)} {tahun}"
+    lines = [f"Rencana dan realisasi {scope.lower()}, {period}; pembanding: {ew.source_label}:"]
+    for r in rows:
+        name = _short(r.nama, 45)
+        if r.realisasi is None or r.deviasi is None or r.proyeksi is None:
+            lines.append(f"• {name}: realisasi belum lengkap, rencana {rupiah_short(r.rencana)}")
+            continue
+        risk = f", berisiko {rupiah_short(r.berisiko)} ⚠" if r.berisiko else ""
+        lines.append(
+            f"• {name}: {rupiah_short(r.realisasi)} dari rencana {rupiah_short(r.rencana)} "
+            f"({_signed_points(r.deviasi.points)}), proyeksi {rupiah_short(r.proyeksi.amount)}"
+            f"{risk}"
+        )
+    hidden = len(ew.rows) + len(ew.incomplete) - len(rows)
+    if hidden:
+        lines.append(f"{hidden} program lain tidak digambar. Angka lengkap: /laporan.")
+    return call, lines
+
+
+def _signed_points(value: float | None) -> str:
+    if value is None:
+        return "-"
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    return f"{sign}{format_percent(abs(value)).rstrip('%')} poin"

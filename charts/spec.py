@@ -53,3 +53,15 @@ class ChartMeta:
 
 class NoData(ValueError):
     """Nothing to draw. ``str()`` is an Indonesian sentence for the user."""
+
+
+@dataclass(frozen=True)
+class PlanBar:
+    """Plan (rencana, cumulative to the quarter) and realisasi of one program, whole rupiah;
+    ``at_risk`` marks a program projected to fall short of its plan by the year's end."""
+
+    label: str
+    rencana: int
+    realisasi: int | None
+    at_risk: bool = False
+    points: float | None = None  # deviation in percentage points of pagu

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from html import escape
 
 from bot.views import texts
+from bot.views.early_warning import render_early_warning
 from storage.domain.numbers import capaian_plausible, format_percent, format_rupiah
 from storage.domain.periods import roman
 from storage.domain.question_parser import Metric, normalise
@@ -197,6 +198,7 @@ def render(answer: Answer) -> Reply:
         Kind.HAMBATAN: _hambatan,
         Kind.DAFTAR: _daftar,
         Kind.COMPARE: _compare,
+        Kind.PERINGATAN: _peringatan,
     }[kind](answer, q)
     note = _unverified(answer, q)
     return Reply(
@@ -228,6 +230,7 @@ _TITLE = {
     Metric.SISA: "Sisa anggaran",
     Metric.PAGU: "Pagu anggaran",
     Metric.REALISASI: "Realisasi anggaran (yang sudah dibelanjakan)",
+    Metric.PERINGATAN: "Peringatan dini",
 }
 
 
@@ -506,3 +509,9 @@ def _daftar(a: Answer, q: Query) -> str:
         bullet = "•" if r.depth == 0 else "–"
         lines.append(f"{indent}{bullet} {escape(short(r.nama, 90))} (pagu {format_rupiah(r.pagu)})")
     return "\n".join(lines)
+
+
+def _peringatan(a: Answer, q: Query) -> str:
+    """Early warning: plan, deviation and projection, items at risk first."""
+    assert a.early is not None
+    return render_early_warning(a.early, _head("Peringatan dini", q))

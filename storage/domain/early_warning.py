@@ -98,9 +98,7 @@ def check_plan(values: Sequence[int | None], pagu: int | None) -> None:
             )
     if pagu is not None and given[-1][1] > pagu:
         q, v = given[-1]
-        raise PlanError(
-            f"Rencana TW {q} ({v:,}) melebihi pagu ({pagu:,}).".replace(",", ".")
-        )
+        raise PlanError(f"Rencana TW {q} ({v:,}) melebihi pagu ({pagu:,}).".replace(",", "."))
 
 
 @dataclass(frozen=True)
@@ -133,9 +131,7 @@ class Projection:
         return round(self.ratio * 100, 1)
 
 
-def project(
-    path: Path, realisasi: int, pagu: int | None, *, at: int, to: int = 4
-) -> Projection:
+def project(path: Path, realisasi: int, pagu: int | None, *, at: int, to: int = 4) -> Projection:
     """Cumulative realisation projected from quarter ``at`` to quarter ``to``.
 
     The plan still ahead (``path[to] − path[at]``) is scaled by realisasi ÷ rencana at

@@ -57,6 +57,7 @@ class Metric(StrEnum):
     SISA = "sisa"  # pagu - realisasi
     PAGU = "pagu"
     REALISASI = "realisasi"  # rupiah already spent
+    PERINGATAN = "peringatan"  # early warning: plan, deviation from it, year-end projection
 
 
 Compare = Literal["periods", "scopes", "fisik_keuangan"]
@@ -84,6 +85,7 @@ class ParsedQuestion:
     compare_scopes: tuple[ScopeEntry, ...] = ()  # the two scopes of compare="scopes"
     courtesy: bool = False  # only a greeting or thanks
     unanswerable: tuple[str, ...] = ()  # parts of the question that cannot be answered
+    level: ScopeKind | None = None  # "kegiatan apa …": the level of the rows asked for
 
 
 def _words(text: str) -> frozenset[str]:
@@ -122,6 +124,12 @@ _ADJECTIVE: dict[str, Literal["asc", "desc"]] = {
 _INTENSIFIER = _words("paling plg ter")
 _DEVIASI = _words("deviasi selisih tertinggal ketinggalan gap meleset ontrack offtrack track")
 _TARGET = _words("target jadwal")
+# Early warning: "berisiko tidak terserap", "peringatan dini", "proyeksi akhir tahun",
+# "tertinggal dari rencana" (a deviation word next to the office's plan).
+_PERINGATAN = _words(
+    "berisiko risiko resiko beresiko peringatan proyeksi prakiraan prediksi perkiraan ramalan"
+)
+_RENCANA = _words("rencana rencananya penarikan")
 _TARGET_CONTEXT = _words(
     "bawah dibawah kurang belum blm tidak tak gak jauh sesuai melebihi atas diatas melampaui "
     "lampaui banding dibanding dibandingkan vs versus capai mencapai tercapai nasional "
@@ -185,7 +193,7 @@ _KEYWORDS = (
     set(_STRONG) | set(_WEAK) | _RANK | set(_SUPERLATIVE) | _DEVIASI | _TARGET | _LAPOR
     | _STATUS_MARK | _LIST | set(_KIND) | {"sub"} | _CHART | _CHART_TREND | _TREND | _QUARTER
     | set(_QUARTER_NUM) | _COMPARE | _SISA | _SPENT | set(MONTHS) | SEMESTER_WORDS
-    | _words("nasional memenuhi penuhi terpenuhi")
+    | _words("nasional memenuhi penuhi terpenuhi") | _PERINGATAN | _RENCANA
 )  # fmt: skip
 _FUZZY_KEYWORDS = sorted(w for w in _KEYWORDS if len(w) >= 5)
 _SUFFIXES = ("nya", "kah", "lah", "pun")
@@ -595,9 +603,12 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
         compare = "periods"
     elif joined and _F in mentioned and _S in mentioned and not has & _TARGET:
         compare = "fisik_keuangan"
+    early = bool(has & _PERINGATAN) or bool(has & _RENCANA and (deviasi or rank or order))
     metric: Metric | None
     if status:
         metric = Metric.STATUS
+    elif early and compare is None:
+        metric = Metric.PERINGATAN
     elif compare:
         metric = _F if compare != "fisik_keuangan" and base == _F else _S
     elif sisa:
@@ -645,4 +656,5 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
         compare_scopes=candidates[:2] if compare == "scopes" else (),
         courtesy=courtesy,
         unanswerable=tuple(said.unanswerable),
+        level=kind if metric == Metric.PERINGATAN else None,
     )

@@ -24,6 +24,7 @@ from storage.domain.question_parser import (
     parse_question,
 )
 from storage.files.importer import normalise_name
+from storage.services.early_warning import EarlyWarning, early_warning
 from storage.services.queries import (
     CapaianRow,
     Figure,
@@ -62,6 +63,7 @@ class Kind(StrEnum):
     NODATA = "nodata"  # understood, but there are no figures for it
     COMPARE = "compare"  # two figures side by side
     COURTESY = "courtesy"  # a greeting or thanks
+    PERINGATAN = "peringatan"  # early warning: what is at risk of not being absorbed
 
 
 @dataclass
@@ -120,6 +122,7 @@ class Answer:
     compare_kind: str = ""  # "periods", "scopes", "fisik_keuangan"
     notes: list[str] = field(default_factory=list)  # what could not be answered, and why
     latest: tuple[int, int] | None = None  # (tahun, tw) with data, offered when asked had none
+    early: EarlyWarning | None = None  # Kind.PERINGATAN
 
 
 def cached_catalog(session: Session, opd_id: int) -> Catalog:
@@ -203,6 +206,10 @@ def answer(
         period_words = f"{period_words} = {tahun}" if period_words else str(tahun)
     scope = parsed.scope
     metric = parsed.metric or Metric.SERAPAN
+    if metric == Metric.PERINGATAN and parsed.triwulan == 4 and "akhir" in period_words:
+        # "proyeksi akhir tahun": the year's end is what is projected, from the latest
+        # quarter with figures, not a TW IV nobody has reported yet.
+        triwulan, period_words = None, ""
     if parsed.compare:
         return _compare(session, opd_id, parsed, metric, tahun, triwulan)
     a = run_query(
@@ -439,12 +446,25 @@ def run_query(
                 Kind.NODATA,
                 "Tidak ada hambatan yang dilaporkan untuk triwulan ini.",
             )
+    elif metric == Metric.PERINGATAN:
+        a.kind = Kind.PERINGATAN
+        a.early = early_warning(
+            session,
+            opd_id,
+            tahun,
+            tw,
+            bidang_id=bidang_id,
+            node_id=node_id,
+            level=parsed.level if parsed else None,
+        )
     elif metric == Metric.DAFTAR:
         a.kind = Kind.DAFTAR
         a.daftar = _daftar(session, opd_id, tahun, tw, bidang_id=bidang_id, node_id=node_id)
     else:
         a.scope = scope_result(session, opd_id, tahun, tw, bidang_id=bidang_id, node_id=node_id)
-    if a.kind in (Kind.SCOPE, Kind.RANKING, Kind.CAPAIAN, Kind.HAMBATAN, Kind.DAFTAR):
+    if a.kind in (
+        Kind.SCOPE, Kind.RANKING, Kind.CAPAIAN, Kind.HAMBATAN, Kind.DAFTAR, Kind.PERINGATAN
+    ):  # fmt: skip
         a.unverified = unverified(session, opd_id, tahun, tw, bidang_id=bidang_id)
     return a
 

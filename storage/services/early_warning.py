@@ -249,9 +249,7 @@ class PlanPaths:
         if node_id not in self._has:
             own = in_force(self.rencana.get(node_id, []), self.tw) is not None
             kids = self.data.children(node_id, self.tw)
-            self._has[node_id] = (
-                any(self._has_plan(k.id) for k in kids) if kids else own
-            )
+            self._has[node_id] = any(self._has_plan(k.id) for k in kids) if kids else own
         return self._has[node_id]
 
     def path(self, node_id: int) -> tuple[Path, PlanSource]:
@@ -364,7 +362,9 @@ def _measure(
                  proj, at_risk(path, proj), tw)  # fmt: skip
 
 
-def _scope_total(kind: str, ident: int, nama: str, parts: list[EwRow], tw: int, tol: float) -> EwRow:
+def _scope_total(
+    kind: str, ident: int, nama: str, parts: list[EwRow], tw: int, tol: float
+) -> EwRow:
     """A bidang or the office: sums of its programs (projection: the sum of theirs)."""
     pagu = sum(p.pagu or 0 for p in parts)
     path = add_paths([p.path for p in parts]) if parts else (0, 0, 0, 0)
@@ -420,7 +420,9 @@ def early_warning(
     tol = tolerance(session) if tol is None else tol
     bidang = list_bidang(session, opd_id)
     owner = {
-        sid: b.nama for b in bidang for sid in bidang_sasaran_ids(data, b.id)  # type: ignore[arg-type]
+        sid: b.nama
+        for b in bidang
+        for sid in bidang_sasaran_ids(data, b.id)  # type: ignore[arg-type]
     }
     programs_of = {
         b.id: data.programs(tw, bidang_sasaran_ids(data, b.id))  # type: ignore[arg-type]
@@ -516,7 +518,5 @@ def backtest(
                 continue
             projected += project(paths.path(p.id)[0], fig.realisasi, fig.pagu, at=at, to=to).amount
         later = data.scope_figure(sids, to)
-        out.append(
-            BacktestRow(b.nama, pagu, projected, later.realisasi if complete else None)
-        )
+        out.append(BacktestRow(b.nama, pagu, projected, later.realisasi if complete else None))
     return out
