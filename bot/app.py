@@ -26,6 +26,7 @@ from bot.concurrency import PerUserUpdateProcessor
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.handlers import charts, common, files, lapor, questions, registration, routing
 from bot.inbox import InboxRequest, MonevApplication, replay
+from bot.jobs.early_warning import register_early_warning_handlers, schedule_digest
 from bot.jobs.housekeeping import schedule_housekeeping
 from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
 from bot.ratelimit import RetryingRateLimiter
@@ -52,6 +53,8 @@ def register_handlers(app: Application) -> None:
 
     # Deadlines and reminders: /jadwal (with its typed date), /pengingat, /grupkantor.
     register_reminder_handlers(app)
+    # The weekly early-warning digest's on/off button of /pengingat.
+    register_early_warning_handlers(app)
 
     # Commands.
     app.add_handler(CommandHandler("start", common.start))
@@ -133,6 +136,7 @@ async def post_init(app: Application) -> None:
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
     schedule_jobs(app)
     schedule_housekeeping(app)
+    schedule_digest(app)
     if app.bot_data.get("serving"):
         await replay(app)
 

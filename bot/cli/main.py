@@ -346,9 +346,11 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.cli.office import add_setup_commands
     from bot.cli.ops import add_ops_commands
     from bot.cli.schedule import add_schedule_commands
+    from bot.cli.early_warning import add_early_warning_commands
 
     add_setup_commands(sub)
     add_schedule_commands(sub)
+    add_early_warning_commands(sub)
     add_ops_commands(sub)
 
     c = sub.add_parser("console", help="coba bot di terminal tanpa Telegram")

@@ -635,6 +635,15 @@ def _describe(session: Any, context: MonevContext, telegram_id: int) -> tuple[st
     return outlook_text(outlook), outlook.muted
 
 
+async def _with_digest(
+    context: MonevContext, text: str, markup: InlineKeyboardMarkup | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    # The kepala's weekly early-warning digest has its line and switch here too.
+    from bot.jobs.early_warning import with_digest
+
+    return await with_digest(context, text, markup)
+
+
 async def pengingat(update: Update, context: MonevContext) -> None:
     """/pengingat: what I will be reminded of, with a mute/unmute button."""
     message = update.effective_message
@@ -645,6 +654,7 @@ async def pengingat(update: Update, context: MonevContext) -> None:
         return
     text, muted = await context.read(_describe, context, actor.telegram_id)
     text, markup = _pengingat_view(text, muted, actor.role)
+    text, markup = await _with_digest(context, text, markup)
     await message.reply_text(text, reply_markup=markup)
 
 
@@ -662,6 +672,7 @@ async def pengingat_toggle(update: Update, context: MonevContext) -> None:
     await query.answer(TEXTS["muted" if mute else "unmuted"])
     text, muted = await context.read(_describe, context, actor.telegram_id)
     text, markup = _pengingat_view(text, muted, actor.role)
+    text, markup = await _with_digest(context, text, markup)
     await query.edit_message_text(text, reply_markup=markup)
 
 

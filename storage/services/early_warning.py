@@ -12,11 +12,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.data.audit import record
-from storage.data.models import Level, Node, RencanaPenarikan, Setting, Source, utcnow
+from storage.data.models import (
+    AppUser,
+    Level,
+    Node,
+    RencanaPenarikan,
+    Role,
+    SentReminder,
+    Setting,
+    Source,
+    UserPref,
+    UserStatus,
+    utcnow,
+)
 from storage.domain.early_warning import (
     DEFAULT_TOLERANCE_PP,
     Deviation,
@@ -182,12 +196,15 @@ def set_rencana(
     if node is None:
         raise EarlyWarningError(f"Sub kegiatan dengan id {node_id} tidak ada.")
     data = YearData(session, node.opd_id, node.tahun)
-    plan = data.plan(node_id, dari_tw)
-    if plan is None:
+    # A node that enters the plan later in the year (a revision) takes its plan from then on.
+    first = next((q for q in range(dari_tw, 5) if data.plan(node_id, q) is not None), None)
+    if first is None:
         raise EarlyWarningError(
-            f"'{node.nama}' tidak termasuk rencana TW {roman(dari_tw)} {node.tahun}."
+            f"'{node.nama}' tidak termasuk rencana {node.tahun} mulai TW {roman(dari_tw)}."
         )
-    if data.children(node_id, dari_tw):
+    plan = data.plan(node_id, first)
+    assert plan is not None
+    if data.children(node_id, first):
         raise EarlyWarningError(
             f"Rencana penarikan diisi per sub kegiatan; '{node.nama}' adalah "
             f"{str(node.level).replace('_', ' ')} yang rencananya dijumlah dari sub kegiatannya."
@@ -520,3 +537,85 @@ def backtest(
         later = data.scope_figure(sids, to)
         out.append(BacktestRow(b.nama, pagu, projected, later.realisasi if complete else None))
     return out
+
+
+# --- the weekly digest ------------------------------------------------------------------------------
+
+DIGEST_PREFIX = "ew:"  # sent_reminder.kind "ew:2026-W48": one digest per ISO week and chat
+
+
+def digest_kind(day: date) -> tuple[str, int]:
+    """The claim key of the week ``day`` falls in: ("ew:2026-W48", 2026)."""
+    year, week, _ = day.isocalendar()
+    return f"{DIGEST_PREFIX}{year}-W{week:02d}", year
+
+
+@dataclass(frozen=True)
+class DigestRecipient:
+    chat_id: int
+    telegram_id: int | None  # None: the office group
+
+
+def digest_recipients(session: Session, group_chat: int | None) -> list[DigestRecipient]:
+    """Active kepala who have not switched the digest off or blocked the bot, then the group."""
+    rows = session.exec(
+        select(AppUser, UserPref)
+        .join(UserPref, col(UserPref.app_user_id) == col(AppUser.id), isouter=True)
+        .where(AppUser.role == Role.KEPALA, AppUser.status == UserStatus.ACTIVE)
+        .order_by(col(AppUser.id))
+    ).all()
+    out = [
+        DigestRecipient(u.telegram_id, u.telegram_id)
+        for u, pref in rows
+        if not (pref and (pref.digest_muted or pref.blocked))
+    ]
+    if group_chat is not None:
+        out.append(DigestRecipient(group_chat, None))
+    return out
+
+
+def digest_sent_to(session: Session, kind: str, year: int) -> set[int]:
+    """Chats the week's digest was claimed for already (sent, failed or being sent)."""
+    return set(
+        session.exec(
+            select(SentReminder.chat_id).where(
+                SentReminder.kind == kind, SentReminder.tahun == year, SentReminder.triwulan == 0
+            )
+        ).all()
+    )
+
+
+def claim_digest(session: Session, *, kind: str, year: int, to: DigestRecipient) -> int | None:
+    """Claim the week's digest for one chat before sending it (as ``schedule.record_sent``
+    does for reminders); ``None``: claimed already, so it must not be sent again."""
+    row = SentReminder(
+        kind=kind, tahun=year, triwulan=0, telegram_id=to.telegram_id, chat_id=to.chat_id
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return None
+    return row.id
+
+
+def set_digest_muted(session: Session, *, telegram_id: int, muted: bool) -> bool:
+    """Switch one person's weekly digest off (or on again); returns the new state."""
+    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    if user is None:
+        raise EarlyWarningError("Anda belum terdaftar.")
+    pref = session.exec(select(UserPref).where(UserPref.app_user_id == user.id)).first()
+    pref = pref or UserPref(app_user_id=user.id)  # type: ignore[arg-type]
+    pref.digest_muted = muted
+    session.add(pref)
+    session.flush()
+    return muted
+
+
+def digest_muted(session: Session, *, telegram_id: int) -> bool:
+    row = session.exec(
+        select(UserPref.digest_muted)
+        .join(AppUser, col(AppUser.id) == col(UserPref.app_user_id))
+        .where(AppUser.telegram_id == telegram_id)
+    ).first()
+    return bool(row)

@@ -566,6 +566,8 @@ def write_template(session: Session, path: Path, *, opd_id: int, tahun: int | No
     that year has no plan; ``monev import`` reads it back as the plan with no realisation.
     Sheet "Petunjuk" explains how to fill it.
     """
+    from storage.files.plan_sheet import add_rencana_sheet
+
     xl = _xl()
     opd = _require_opd(session, opd_id)
     assert opd.id is not None
@@ -592,6 +594,8 @@ def write_template(session: Session, path: Path, *, opd_id: int, tahun: int | No
         c.alignment = xl.Alignment(wrap_text=True, vertical="top")
         if i == 1 or line == "PERHATIAN":
             c.font = xl.Font(bold=True, size=12 if i == 1 else 11)
+    if not examples:  # the office's spending plan per sub kegiatan (early warning)
+        add_rencana_sheet(session, wb, opd_id=opd.id, tahun=tahun)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -1,0 +1,269 @@
+"""The weekly early-warning digest (peringatan dini mingguan) and its switch in /pengingat.
+
+Once a week, on the weekday the admin set (``monev peringatan --hari``, default Senin) at
+``MONEV_REMINDER_TIME``, every active kepala who has not switched it off, and the office group
+registered with /grupkantor, get the items most at risk of not being absorbed, with the
+plan-vs-realisasi chart. Each chat's digest is claimed in ``sent_reminder`` under the ISO week
+("ew:2026-W48") before it is sent, so a restart, a second process or a minute job running late
+neither repeats nor skips it: a digest not sent on its day (the bot was down) goes out at the
+next run of the same week.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time
+from html import escape
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import Application, CallbackContext, CallbackQueryHandler
+
+from bot.context import FIGURE_CACHE, MonevContext
+from bot.jobs.reminders import CLOCK, _reminder_time
+from bot.settings import WIB
+from bot.views.early_warning import TEXTS, digest_text, pengingat_line
+from charts.answers import ChartKind, ChartPlan, ChartRequest, plan_chart
+from charts.pool import RenderPool
+from charts.spec import NoData
+from storage.data.db import read_scope, session_scope
+from storage.data.models import ReminderStatus, Role
+from storage.domain.numbers import format_waktu
+from storage.services.cache import FigureCache
+from storage.services.early_warning import (
+    DigestRecipient,
+    claim_digest,
+    digest_kind,
+    digest_muted,
+    digest_recipients,
+    digest_sent_to,
+    digest_weekday,
+    early_warning,
+    set_digest_muted,
+)
+from storage.services.queries import NoData as NoYearData
+from storage.services.queries import resolve_period
+from storage.services.schedule import finish_sent, group_chat_id, mark_blocked
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "monev-peringatan-dini"
+LAST_DIGEST = "digest_last_report"  # bot_data: what the last run did (tests, logs)
+_LOCK = "_digest_lock"
+
+
+@dataclass
+class Digest:
+    """This week's digest, ready to send: its claim key, text, chart and who still gets it."""
+
+    kind: str
+    year: int
+    text: str
+    chart: ChartPlan | None
+    recipients: list[DigestRecipient]
+
+
+@dataclass
+class DigestReport:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0  # claimed already by another process or an earlier run
+
+
+def _now(bot_data: dict) -> datetime:
+    clock = bot_data.get(CLOCK)
+    return clock() if clock is not None else datetime.now(WIB)
+
+
+def prepare_digest(
+    engine: Engine, cache: FigureCache | None, opd_id: int, now: datetime, at: time
+) -> Digest | None:
+    """The digest due at ``now``, or ``None`` (not its day or time yet, nobody left to send
+    it to this week, or no figures at all)."""
+    local = now.astimezone(WIB)
+    with read_scope(engine) if cache is None else cache.read(engine) as s:
+        weekday = digest_weekday(s)
+        # Due from the set weekday's reminder time until the week ends (catch-up after downtime).
+        if (local.weekday(), local.time()) < (weekday, at):
+            return None
+        kind, year = digest_kind(local.date())
+        done = digest_sent_to(s, kind, year)
+        recipients = [r for r in digest_recipients(s, group_chat_id(s)) if r.chat_id not in done]
+        if not recipients:
+            return None
+        try:
+            period = resolve_period(s, opd_id=opd_id)
+        except NoYearData:
+            return None
+        ew = early_warning(s, opd_id, period.tahun, period.triwulan)
+        try:
+            chart: ChartPlan | None = plan_chart(
+                s, opd_id, ChartRequest(ChartKind.RENCANA, period.tahun, period.triwulan)
+            )
+        except NoData:
+            chart = None
+        return Digest(kind, year, digest_text(ew), chart, recipients)
+
+
+def _claim(engine: Engine, digest: Digest, to: DigestRecipient) -> int | None:
+    with session_scope(engine) as s:
+        return claim_digest(s, kind=digest.kind, year=digest.year, to=to)
+
+
+def _finish(engine: Engine, sent_id: int, status: ReminderStatus, to: DigestRecipient) -> None:
+    with session_scope(engine) as s:
+        finish_sent(s, sent_id=sent_id, status=status)
+        if status == ReminderStatus.DIBLOKIR and to.telegram_id is not None:
+            mark_blocked(s, telegram_id=to.telegram_id)
+
+
+async def send_digest(context: CallbackContext) -> None:
+    """JobQueue callback (every minute): send this week's digest where it is due."""
+    data = context.bot_data
+    engine: Engine | None = data.get("engine")
+    opd_id: int | None = data.get("opd_id")
+    if engine is None or opd_id is None:
+        return
+    lock: asyncio.Lock = data.setdefault(_LOCK, asyncio.Lock())
+    if lock.locked():
+        return
+    async with lock:
+        now = _now(data)
+        try:
+            digest = await asyncio.to_thread(
+                prepare_digest, engine, data.get(FIGURE_CACHE), opd_id, now, _reminder_time(data)
+            )
+        except Exception:
+            log.exception("could not prepare the early-warning digest")
+            return
+        if digest is None:
+            return
+        png: bytes | None = None
+        if digest.chart is not None:
+            pool: RenderPool = data.setdefault("render_pool", RenderPool())
+            try:
+                png = await pool.draw(digest.chart)
+            except Exception:
+                # The text carries every figure; a chart that cannot be drawn never holds it up.
+                log.exception("early-warning chart could not be drawn")
+        report = DigestReport()
+        for to in digest.recipients:
+            try:
+                sent_id = await asyncio.to_thread(_claim, engine, digest, to)
+            except Exception:
+                log.exception("could not claim the digest for %s", to.chat_id)
+                report.failed += 1
+                continue
+            if sent_id is None:
+                report.skipped += 1
+                continue
+            status = await _send(context, digest, png, to)
+            report.sent += status == ReminderStatus.TERKIRIM
+            report.failed += status != ReminderStatus.TERKIRIM
+            try:
+                await asyncio.to_thread(_finish, engine, sent_id, status, to)
+            except Exception:
+                log.exception("could not record the digest for %s", to.chat_id)
+        data[LAST_DIGEST] = report
+        log.info(
+            "early-warning digest %s at %s: %d sent, %d failed, %d skipped",
+            digest.kind,
+            format_waktu(now.astimezone(WIB)),
+            report.sent,
+            report.failed,
+            report.skipped,
+        )
+
+
+async def _send(
+    context: CallbackContext, digest: Digest, png: bytes | None, to: DigestRecipient
+) -> ReminderStatus:
+    """The text, then the chart with its figures in the caption; never raises."""
+    try:
+        await context.bot.send_message(to.chat_id, digest.text)
+        if png is not None and digest.chart is not None:
+            await context.bot.send_photo(
+                to.chat_id,
+                png,
+                caption=escape(digest.chart.caption),
+                filename=digest.chart.filename,
+            )
+        return ReminderStatus.TERKIRIM
+    except Forbidden:
+        return ReminderStatus.DIBLOKIR
+    except TelegramError as exc:
+        log.warning("digest to %s failed: %s", to.chat_id, exc)
+        return ReminderStatus.GAGAL
+    except Exception:
+        log.exception("digest to %s failed unexpectedly", to.chat_id)
+        return ReminderStatus.GAGAL
+
+
+def schedule_digest(app: Application) -> None:
+    """Call from post_init: the minute job of the weekly digest."""
+    jq = app.job_queue
+    if jq is None or jq.get_jobs_by_name(JOB_NAME):
+        return
+    jq.run_repeating(
+        send_digest,
+        interval=60,
+        first=5,
+        name=JOB_NAME,
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
+    )
+
+
+# --- /pengingat: the kepala's switch ---------------------------------------------------------------
+
+
+def _digest_state(session: Any, telegram_id: int) -> tuple[bool, int]:
+    return digest_muted(session, telegram_id=telegram_id), digest_weekday(session)
+
+
+async def with_digest(
+    context: MonevContext, text: str, markup: InlineKeyboardMarkup | None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """/pengingat for a kepala: the digest's line and its on/off button added."""
+    actor = context.actor
+    if actor is None or actor.role != Role.KEPALA:
+        return text, markup
+    muted, weekday = await context.read(_digest_state, actor.telegram_id)
+    at = _reminder_time(context.bot_data).strftime("%H.%M")
+    text += "\n\n" + pengingat_line(muted=muted, weekday=weekday, at=at)
+    button = (
+        InlineKeyboardButton(TEXTS["btn_on"], callback_data="peringatan:nyala")
+        if muted
+        else InlineKeyboardButton(TEXTS["btn_off"], callback_data="peringatan:mati")
+    )
+    rows = list(markup.inline_keyboard) if markup is not None else []
+    return text, InlineKeyboardMarkup([*rows, [button]])
+
+
+async def digest_toggle(update: Update, context: MonevContext) -> None:
+    """Switch my weekly digest off or on (kepala only), then show /pengingat again."""
+    from bot.jobs.reminders import TEXTS as REMINDER_TEXTS
+    from bot.jobs.reminders import _describe, _pengingat_view
+
+    query = update.callback_query
+    assert query is not None
+    actor = context.actor
+    if actor is None or not actor.active or actor.role != Role.KEPALA:
+        await query.answer()
+        await query.edit_message_text(REMINDER_TEXTS["not_registered"])
+        return
+    mute = query.data == "peringatan:mati"
+    await context.write(lambda s: set_digest_muted(s, telegram_id=actor.telegram_id, muted=mute))
+    await query.answer(TEXTS["turned_off" if mute else "turned_on"])
+    text, muted = await context.read(_describe, context, actor.telegram_id)
+    text, markup = _pengingat_view(text, muted, actor.role)
+    text, markup = await with_digest(context, text, markup)
+    await query.edit_message_text(text, reply_markup=markup)
+
+
+def register_early_warning_handlers(app: Application) -> None:
+    """The digest's on/off button of /pengingat."""
+    app.add_handler(CallbackQueryHandler(digest_toggle, pattern=r"^peringatan:(mati|nyala)$"))
