@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 from benchmarks import (
     bench_charts,
+    bench_early_warning,
     bench_import,
     bench_lapor,
     bench_questions,
@@ -230,6 +231,9 @@ def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
         "≤ +10%",
         ch["rss_growth_pct"] <= 10,
     )
+
+    # Early warning: the back-test of the projection per bidang, and one answer's cost.
+    rows.extend(bench_early_warning.rows(bench_early_warning.run(20 if quick else 50)))
 
     rem = bench_reminders.run(300 if quick else 1000)
     _row(

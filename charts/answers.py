@@ -79,9 +79,13 @@ class ChartPlan:
 
 def draw(plan: ChartPlan) -> bytes:
     """Render a planned chart to PNG bytes (CPU-bound: run it in charts.pool)."""
-    from charts import render  # matplotlib loads only where charts are drawn
+    import importlib
 
-    drawing: Callable[..., bytes] = getattr(render, plan.function)
+    # matplotlib loads only where charts are drawn; "render_plan:f" names another module.
+    module, _, name = plan.function.rpartition(":")
+    drawing: Callable[..., bytes] = getattr(
+        importlib.import_module(f"charts.{module or 'render'}"), name
+    )
     return drawing(*plan.args)
 
 
@@ -320,7 +324,7 @@ def plan_vs_realisasi(
         for r in rows
     ]
     title = f"Rencana dan realisasi · {scope}"
-    call = ("rencana_realisasi", (bars, spec.ChartMeta(title, sub)))
+    call = ("render_plan:rencana_realisasi", (bars, spec.ChartMeta(title, sub)))
     period = f"TW {roman(tw)} {tahun}"
     lines = [f"Rencana dan realisasi {scope.lower()}, {period}; pembanding: {ew.source_label}:"]
     for r in rows:

@@ -47,7 +47,7 @@ from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
 from charts.format import clean_label, percent_short, points_signed, rupiah_short, wrap_label
-from charts.spec import Bar, ChartMeta, MoneyBar, NoData, PairBar, PlanBar, StatusBar
+from charts.spec import Bar, ChartMeta, MoneyBar, NoData, PairBar, StatusBar
 from storage.domain.numbers import format_percent, ratio_percent
 from storage.domain.periods import roman
 
@@ -132,16 +132,6 @@ def status_pelaporan(bars: list[StatusBar], meta: ChartMeta) -> bytes:
         raise NoData(_no_data_message("bidang", meta))
     with _RENDER_LOCK:
         return _render(_build_status(bars, meta))
-
-
-def rencana_realisasi(bars: list[PlanBar], meta: ChartMeta) -> bytes:
-    """Plan vs realisation per program, the programs at risk in vermillion (early warning;
-    drawn by ``charts.render_plan`` with this module's frame and labels)."""
-    from charts.render_plan import build_rencana_realisasi
-
-    _require([b.realisasi for b in bars], "realisasi anggaran", meta)
-    with _RENDER_LOCK:
-        return _render(build_rencana_realisasi(bars, meta))
 
 
 # --- validation ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from matplotlib.text import Annotation
 
 from charts.format import rupiah_short
 from charts.render import (
+    _RENDER_LOCK,
     BELUM_LENGKAP,
     BLUE,
     DPI,
@@ -31,6 +32,8 @@ from charts.render import (
     _freeze_layout,
     _money_ticks,
     _place_money_labels,
+    _render,
+    _require,
     _value_label,
 )
 from charts.spec import ChartMeta, MoneyBar, PlanBar
@@ -42,6 +45,13 @@ def _points(value: float | None) -> str:
         return ""
     sign = "+" if value > 0 else "−" if value < 0 else "±"
     return f" ({sign}{format_percent(abs(value), 1).rstrip('%')} poin)"
+
+
+def rencana_realisasi(bars: list[PlanBar], meta: ChartMeta) -> bytes:
+    """Plan vs realisation per program, the programs at risk in vermillion."""
+    _require([b.realisasi for b in bars], "realisasi anggaran", meta)
+    with _RENDER_LOCK:
+        return _render(build_rencana_realisasi(bars, meta))
 
 
 def build_rencana_realisasi(bars: list[PlanBar], meta: ChartMeta) -> Figure:

@@ -160,9 +160,7 @@ def test_a_plan_revision_keeps_earlier_quarters_and_is_audited(
     assert all("pergeseran" in a.field for a in revised)
 
 
-def test_plan_sheet_refuses_a_wrong_row_and_changes_nothing(
-    seeded: Engine, tmp_path: Path
-) -> None:
+def test_plan_sheet_refuses_a_wrong_row_and_changes_nothing(seeded: Engine, tmp_path: Path) -> None:
     path = tmp_path / "rencana.xlsx"
     with read_scope(seeded) as s:
         write_template(s, path, opd_id=1, tahun=2022)
@@ -246,8 +244,9 @@ async def test_unapproved_figures_are_marked(bot: Bot) -> None:
 
 
 async def test_digest_once_across_a_restart_with_chart(seeded: Engine, tmp_path: Path) -> None:
-    from bot.jobs.early_warning import LAST_DIGEST, send_digest
     from telegram.ext import CallbackContext
+
+    from bot.jobs.early_warning import LAST_DIGEST, send_digest
     from tests.test_reminders import GROUP, Clock, _add_people, close, open_bot, wib
     from tests.test_reminders import KEPALA as KEPALA_R
 
@@ -267,7 +266,9 @@ async def test_digest_once_across_a_restart_with_chart(seeded: Engine, tmp_path:
         assert first.api.calls_of("sendPhoto") == []  # not before 08.00
         clock.now = wib(2023, 1, 4, 8, 0)
         await send_digest(CallbackContext(first.app))
-        texts = [c for c in first.api.sent(KEPALA_R) if "Peringatan dini mingguan" in (c.text or "")]
+        texts = [
+            c for c in first.api.sent(KEPALA_R) if "Peringatan dini mingguan" in (c.text or "")
+        ]
         assert len(texts) == 1
         assert "Pembanding: <b>rencana kantor sebagian" in (texts[0].text or "")
         photos = first.api.calls_of("sendPhoto")
@@ -287,15 +288,18 @@ async def test_digest_once_across_a_restart_with_chart(seeded: Engine, tmp_path:
     finally:
         await close(second)
     with read_scope(seeded) as s:
-        kinds = sorted(r.kind for r in s.exec(select(SentReminder)).all() if r.kind.startswith("ew:"))
+        kinds = sorted(
+            r.kind for r in s.exec(select(SentReminder)).all() if r.kind.startswith("ew:")
+        )
     assert kinds == ["ew:2023-W01"] * 2 + ["ew:2023-W02"] * 2
 
 
 async def test_kepala_switches_the_digest_off_in_pengingat(seeded: Engine) -> None:
-    from bot.jobs.early_warning import send_digest
     from telegram.ext import CallbackContext
-    from tests.test_reminders import Clock, _add_people, close, open_bot, wib
+
+    from bot.jobs.early_warning import send_digest
     from tests.test_reminders import KEPALA as KEPALA_R
+    from tests.test_reminders import Clock, _add_people, close, open_bot, wib
 
     _add_people(seeded)
     clock = Clock(wib(2023, 1, 2, 9, 0))  # Monday, the default weekday
@@ -307,11 +311,94 @@ async def test_kepala_switches_the_digest_off_in_pengingat(seeded: Engine) -> No
         assert "Matikan peringatan mingguan" in labels
         text = await b.press(KEPALA_R, "peringatan:mati")
         assert "Peringatan dini mingguan: dimatikan" in text
+        assert "Peringatan mingguan dimatikan." in text
         await send_digest(CallbackContext(b.app))
         assert not [c for c in b.api.sent(KEPALA_R) if "mingguan</b>" in (c.text or "")]
         # Nobody but a kepala can use the switch.
         from tests.test_reminders import OP
 
-        assert "belum terdaftar" in await b.press(OP["koperasi"], "peringatan:nyala")
+        assert "hanya kepala" in await b.press(OP["koperasi"], "peringatan:nyala")
     finally:
         await close(b)
+
+
+def test_plan_chart_layout_is_clean_with_risk_and_incomplete_rows() -> None:
+    from charts import render
+    from charts.render_plan import build_rencana_realisasi
+    from charts.spec import ChartMeta, PlanBar
+
+    bars = [
+        PlanBar("PROGAM PENINGKATAN SARANA DISTRIBUSI PERDAGANGAN", 753_278_832, 67_533_400,
+                True, -36.41),
+        PlanBar("PROGRAM PENUNJANG URUSAN PEMERINTAH DAERAH", 1_894_847_823, 1_907_554_921,
+                False, 0.27),
+        PlanBar("PROGRAM PENGAWASAN DAN PEMERIKSAAN KOPERASI", 8_999_920, None),
+    ]  # fmt: skip
+    fig = build_rencana_realisasi(bars, ChartMeta("Rencana dan realisasi", "TW II 2022"))
+    assert render._check_layout(fig) == []
+    texts = [t.get_text() for t in render._drawn_texts(fig)]
+    assert "Rp 67,5 jt dari Rp 753 jt (−36,4 poin)" in texts
+    assert "Realisasi, berisiko tidak terserap" in texts
+    assert "rencana Rp 9 jt · realisasi belum lengkap" in texts
+
+
+# --- the export's second sheet and the command line ----------------------------------------------
+
+
+def test_export_has_the_plan_sheet_read_back(seeded: Engine, tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from storage.files.export import export_bytes
+
+    import_plan(seeded, tmp_path)
+    with read_scope(seeded) as s:
+        _name, data = export_bytes(s, 1, 2022, 2)
+    wb = load_workbook(BytesIO(data))
+    assert wb.sheetnames == ["TW II 2022", "Rencana dan Deviasi"]
+    ws = wb["Rencana dan Deviasi"]
+    assert "Pembanding: rencana kantor sebagian" in str(ws["A2"].value)
+    rows = {r[2]: r for r in ws.iter_rows(min_row=6, values_only=True)}
+    assert rows["PROGRAM PENGAWASAN DAN PEMERIKSAAN KOPERASI"] == (
+        "Koperasi", "Program", "PROGRAM PENGAWASAN DAN PEMERIKSAAN KOPERASI", 22_499_800,
+        "rencana kantor", 10_000_000, 635_000, -9_365_000, -41.62, "ya", 22_499_800,
+        1_428_737, 21_071_063,
+    )  # fmt: skip
+    assert rows["Koperasi"][1] == "Bidang" and rows["Koperasi"][5] == 92_000_000
+    sekretariat = rows["PROGRAM PENUNJANG URUSAN PEMERINTAH DAERAH"]
+    assert sekretariat[4] == "pola nasional 15/40/60/90%" and sekretariat[5] == 1_894_847_823
+
+
+def test_cli_template_plan_import_and_settings(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli.common import migrated_engine
+    from bot.cli.main import main
+    from bot.settings import Settings
+    from storage.files.demo import SEED_FILE
+
+    assert main(["import", str(SEED_FILE)]) == 0
+    assert main(["template", "--tahun", "2022", "-o", "rencana.xlsx"]) == 0
+    fill_plan(workdir / "rencana.xlsx", PLAN)
+    capsys.readouterr()
+    assert main(["rencana", "impor", "rencana.xlsx"]) == 0
+    assert "berlaku mulai TW I: 3 sub kegiatan diubah, 0 tetap" in capsys.readouterr().out
+    engine = migrated_engine(Settings())
+    with read_scope(engine) as s:
+        rows = {r.id: r for r in early_warning(s, 1, 2022, 2, bidang_id=KOPERASI).rows}
+    assert rows[26].proyeksi is not None and rows[26].proyeksi.amount == 1_428_737
+    assert rows[60].berisiko == 14_229_120
+    engine.dispose()
+
+    fill_plan(workdir / "rencana.xlsx", {28: (5_000_000, 4_000_000, 3_000_000, 2_000_000)})
+    assert main(["rencana", "impor", "rencana.xlsx", "--dari-tw", "3"]) == 1
+    err = capsys.readouterr().err
+    assert "kumulatif" in err and "Tidak ada rencana yang berubah" in err
+    assert "Traceback" not in err
+    assert main(["rencana", "impor", "tidak-ada.xlsx"]) == 1
+    assert "tidak ditemukan" in capsys.readouterr().err
+
+    assert main(["peringatan", "--hari", "rabu", "--toleransi", "7,5"]) == 0
+    out = capsys.readouterr().out
+    assert "setiap Rabu pukul 08.00 WIB" in out and "Toleransi deviasi: 7,5 poin" in out
+    assert main(["peringatan", "--hari", "senen"]) == 1
+    assert "bukan nama hari" in capsys.readouterr().err

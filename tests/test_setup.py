@@ -207,7 +207,7 @@ def test_template_of_demo_year_reimports_to_the_same_plan(
     assert len(before) == 59  # 65 nodes, of which 6 join the plan in TW II only
 
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Rencana", "Petunjuk"]
+    assert wb.sheetnames == ["Rencana", "Petunjuk", "Rencana Penarikan"]
     ws = wb["Rencana"]
     assert ws["A2"].value == "LAPORAN KINERJA TRIWULAN I TAHUN 2022"
     assert ws["A1"].value == DEMO_OPD
@@ -263,7 +263,7 @@ def test_template_of_an_empty_office_has_examples_and_help(engine: Engine, tmp_p
     with db.read_scope(engine) as s:
         write_template(s, path, opd_id=opd_id, tahun=2025)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Rencana", "Petunjuk"]
+    assert wb.sheetnames == ["Rencana", "Petunjuk"]  # no plan yet: no spending-plan sheet
     ws = wb["Rencana"]
     assert ws["A2"].value == "LAPORAN KINERJA TRIWULAN I TAHUN 2025"
     header = " ".join(str(c.value) for c in ws[4] if c.value)

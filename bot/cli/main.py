@@ -343,10 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="jalankan bot (long polling)")
     r.set_defaults(func=cmd_run)
 
+    from bot.cli.early_warning import add_early_warning_commands
     from bot.cli.office import add_setup_commands
     from bot.cli.ops import add_ops_commands
     from bot.cli.schedule import add_schedule_commands
-    from bot.cli.early_warning import add_early_warning_commands
 
     add_setup_commands(sub)
     add_schedule_commands(sub)

@@ -24,7 +24,6 @@ from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext, CallbackQueryHandler
 
 from bot.context import FIGURE_CACHE, MonevContext
-from bot.jobs.reminders import CLOCK, _reminder_time
 from bot.settings import WIB
 from bot.views.early_warning import TEXTS, digest_text, pengingat_line
 from charts.answers import ChartKind, ChartPlan, ChartRequest, plan_chart
@@ -53,6 +52,7 @@ log = logging.getLogger(__name__)
 
 JOB_NAME = "monev-peringatan-dini"
 LAST_DIGEST = "digest_last_report"  # bot_data: what the last run did (tests, logs)
+CLOCK = "clock"  # bot_data: the same test clock as bot.jobs.reminders.CLOCK
 _LOCK = "_digest_lock"
 
 
@@ -77,6 +77,12 @@ class DigestReport:
 def _now(bot_data: dict) -> datetime:
     clock = bot_data.get(CLOCK)
     return clock() if clock is not None else datetime.now(WIB)
+
+
+def _reminder_time(bot_data: dict) -> time:
+    """MONEV_REMINDER_TIME, the hour every reminder and digest goes out."""
+    settings = bot_data.get("settings")
+    return getattr(settings, "reminder_time", None) or time(8, 0)
 
 
 def prepare_digest(
@@ -217,7 +223,7 @@ def schedule_digest(app: Application) -> None:
     )
 
 
-# --- /pengingat: the kepala's switch ---------------------------------------------------------------
+# --- /pengingat: the kepala's switch ----------------------------------------------------------
 
 
 def _digest_state(session: Any, telegram_id: int) -> tuple[bool, int]:
@@ -243,24 +249,31 @@ async def with_digest(
     return text, InlineKeyboardMarkup([*rows, [button]])
 
 
-async def digest_toggle(update: Update, context: MonevContext) -> None:
-    """Switch my weekly digest off or on (kepala only), then show /pengingat again."""
-    from bot.jobs.reminders import TEXTS as REMINDER_TEXTS
-    from bot.jobs.reminders import _describe, _pengingat_view
+def _switch_view(muted: bool, weekday: int, at: str) -> tuple[str, InlineKeyboardMarkup]:
+    button = (
+        InlineKeyboardButton(TEXTS["btn_on"], callback_data="peringatan:nyala")
+        if muted
+        else InlineKeyboardButton(TEXTS["btn_off"], callback_data="peringatan:mati")
+    )
+    text = pengingat_line(muted=muted, weekday=weekday, at=at) + "\n\n" + TEXTS["see_pengingat"]
+    return text, InlineKeyboardMarkup([[button]])
 
+
+async def digest_toggle(update: Update, context: MonevContext) -> None:
+    """Switch my weekly digest off or on (kepala only)."""
     query = update.callback_query
     assert query is not None
     actor = context.actor
     if actor is None or not actor.active or actor.role != Role.KEPALA:
         await query.answer()
-        await query.edit_message_text(REMINDER_TEXTS["not_registered"])
+        await query.edit_message_text(TEXTS["only_kepala"])
         return
     mute = query.data == "peringatan:mati"
     await context.write(lambda s: set_digest_muted(s, telegram_id=actor.telegram_id, muted=mute))
     await query.answer(TEXTS["turned_off" if mute else "turned_on"])
-    text, muted = await context.read(_describe, context, actor.telegram_id)
-    text, markup = _pengingat_view(text, muted, actor.role)
-    text, markup = await with_digest(context, text, markup)
+    muted, weekday = await context.read(_digest_state, actor.telegram_id)
+    at = _reminder_time(context.bot_data).strftime("%H.%M")
+    text, markup = _switch_view(muted, weekday, at)
     await query.edit_message_text(text, reply_markup=markup)
 
 

@@ -41,6 +41,7 @@ from telegram.ext import (
 )
 
 from bot.context import FIGURE_CACHE, MonevContext
+from bot.jobs.early_warning import with_digest
 from bot.settings import WIB
 from bot.views.reminders import outlook_text, reminder_button, reminder_text
 from storage.data.db import read_scope, session_scope
@@ -639,8 +640,6 @@ async def _with_digest(
     context: MonevContext, text: str, markup: InlineKeyboardMarkup | None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     # The kepala's weekly early-warning digest has its line and switch here too.
-    from bot.jobs.early_warning import with_digest
-
     return await with_digest(context, text, markup)
 
 

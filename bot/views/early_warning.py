@@ -28,7 +28,9 @@ TEXTS = {
     "total": (
         "{scope}: rencana s.d. {period} {rencana}, realisasi {realisasi}, deviasi {deviasi}{flag}."
     ),
-    "total_incomplete": "{scope}: realisasi {period} belum lengkap; rencana s.d. {period} {rencana}.",
+    "total_incomplete": (
+        "{scope}: realisasi {period} belum lengkap; rencana s.d. {period} {rencana}."
+    ),
     "projection": "Proyeksi akhir tahun: <b>{proyeksi}</b> dari pagu {pagu} ({persen}).",
     "head_risk": "<b>{level} berisiko tidak terserap</b> (rupiah berisiko terbesar dulu):",
     "none_risk": "✅ Tidak ada {level} yang diproyeksikan tertinggal dari rencananya.",
@@ -57,6 +59,11 @@ TEXTS = {
     "btn_on": "Nyalakan peringatan mingguan",
     "turned_off": "Peringatan mingguan dimatikan.",
     "turned_on": "Peringatan mingguan dinyalakan.",
+    "see_pengingat": "Pengingat pelaporan lainnya: /pengingat.",
+    "only_kepala": (
+        "Peringatan dini mingguan dikirim kepada kepala dinas; hanya kepala yang dapat "
+        "menyalakan atau mematikannya."
+    ),
 }
 
 

@@ -522,9 +522,7 @@ class RencanaPenarikan(SQLModel, table=True):
     were measured against. ``None`` in a quarter: no plan given for it."""
 
     __tablename__ = "rencana_penarikan"
-    __table_args__ = (
-        UniqueConstraint("node_id", "triwulan", name="uq_rencana_penarikan_node_tw"),
-    )
+    __table_args__ = (UniqueConstraint("node_id", "triwulan", name="uq_rencana_penarikan_node_tw"),)
 
     id: int | None = Field(default=None, primary_key=True)
     node_id: int = Field(foreign_key="node.id", index=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 
 DEFAULT_TOLERANCE_PP = 5.0
 QUARTERS = (1, 2, 3, 4)
@@ -90,7 +91,7 @@ def check_plan(values: Sequence[int | None], pagu: int | None) -> None:
     for q, v in given:
         if v < 0:
             raise PlanError(f"Rencana TW {q} tidak boleh negatif.")
-    for (q1, v1), (q2, v2) in zip(given, given[1:], strict=False):
+    for (q1, v1), (q2, v2) in pairwise(given):
         if v2 < v1:
             raise PlanError(
                 f"Rencana bersifat kumulatif: TW {q2} ({v2:,}) tidak boleh lebih kecil dari "

@@ -48,6 +48,8 @@ from storage.domain.numbers import (
 from storage.domain.periods import day_after_quarter, roman
 from storage.domain.reported import quarter_value
 from storage.domain.text import csv_cell, strip_control
+from storage.files.export_plan import add_plan_sheet
+from storage.services.early_warning import PlanTable, plan_table
 from storage.services.queries import NodeRow as PlanNode
 from storage.services.queries import (
     SasaranRow,
@@ -134,6 +136,7 @@ class ReportTable:
     sasaran: list[SasaranBlock]
     signature: Signature
     unverified: list[str] = field(default_factory=list)  # "Koperasi (menunggu verifikasi)"
+    plan: PlanTable | None = None  # the second sheet, "Rencana dan Deviasi" (export_plan.py)
 
     @property
     def title(self) -> str:
@@ -232,6 +235,7 @@ def build_report(
         unverified=sorted(
             {f"{b.nama} ({pending[b.id]})" for b in list_bidang(session, opd_id) if b.id in pending}
         ),
+        plan=plan_table(session, data, tw),
     )
 
 
@@ -623,6 +627,7 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
         for header in (ws.oddHeader, ws.evenHeader):
             assert header is not None  # every new worksheet has them
             header.center.text = note
+    add_plan_sheet(wb, table.plan, table.unverified)
     wb.save(path_or_buffer)
 
 

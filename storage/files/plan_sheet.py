@@ -85,8 +85,9 @@ def add_rencana_sheet(session: Session, wb: Any, *, opd_id: int, tahun: int) -> 
         row=2,
         column=1,
         value=(
-            "Isi kolom E sampai H untuk setiap Sub Kegiatan (dan kegiatan tanpa sub kegiatan): jumlah rupiah yang direncanakan "
-            "terserap SAMPAI AKHIR triwulan itu (kumulatif, tanpa Rp dan tanpa sen). Baris "
+            "Isi kolom E sampai H untuk setiap Sub Kegiatan (dan kegiatan tanpa sub "
+            "kegiatan): jumlah rupiah yang direncanakan terserap SAMPAI AKHIR triwulan itu "
+            "(kumulatif, tanpa Rp dan tanpa sen). Baris "
             "program dan kegiatan tidak perlu diisi: rencananya dijumlah dari sub kegiatan. "
             "Sub kegiatan yang dikosongkan mengikuti pola nasional 15/40/60/90% dari pagunya. "
             "Jangan mengubah kolom ID. Setelah diisi: monev rencana impor NAMA-BERKAS."
@@ -165,10 +166,14 @@ def read_rencana_sheet(path: Path) -> tuple[int | None, list[PlanLine], list[str
     wb = load_workbook(path, read_only=True, data_only=True)
     try:
         if SHEET not in wb.sheetnames:
-            return None, [], [
-                f"Berkas {path.name} tidak memuat lembar '{SHEET}'. Buat templatnya dengan "
-                "monev template, isi lembar itu, lalu impor lagi."
-            ]
+            return (
+                None,
+                [],
+                [
+                    f"Berkas {path.name} tidak memuat lembar '{SHEET}'. Buat templatnya dengan "
+                    "monev template, isi lembar itu, lalu impor lagi."
+                ],
+            )
         ws = wb[SHEET]
         tahun: int | None = None
         lines: list[PlanLine] = []

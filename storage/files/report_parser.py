@@ -29,6 +29,8 @@ MAX_COLUMNS = 60
 MAX_LINE_CHARS = 20_000
 MAX_XLSX_UNPACKED = 30 * 1024 * 1024
 MAX_XLSX_PARTS = 200
+# Sheets monev writes beside a report or plan (early warning): never part of a report.
+OWN_SHEETS = frozenset({"Rencana Penarikan", "Rencana dan Deviasi"})
 NCOLS = 22
 
 _TITLE_RE = re.compile(
@@ -242,6 +244,8 @@ def _read_xlsx(data: bytes, name: str) -> list[Line]:
     try:
         no = 0
         for ws in wb.worksheets:
+            if ws.title in OWN_SHEETS:
+                continue
             # Streamed row by row (read-only mode); cells right of MAX_COLUMNS are never
             # built, however wide the sheet claims to be.
             width = min(ws.max_column or MAX_COLUMNS, MAX_COLUMNS)

@@ -228,7 +228,7 @@ def set_rencana(
     row = next((r for r in rows if r.triwulan == dari_tw), None)
     if row is None:
         row = RencanaPenarikan(node_id=node_id, triwulan=dari_tw)
-    row.tw1, row.tw2, row.tw3, row.tw4 = vals  # type: ignore[assignment]
+    row.tw1, row.tw2, row.tw3, row.tw4 = vals
     row.source, row.updated_by, row.updated_at = source, actor, utcnow()
     session.add(row)
     why = f" — {alasan.strip()}" if alasan.strip() else ""
@@ -463,7 +463,7 @@ def early_warning(
         scope_kind, scope_name, roots = "bidang", b.nama, programs
     else:
         per_bidang = [
-            _scope_total("bidang", b.id, b.nama, [row(p) for p in programs_of[b.id]], tw, tol)  # type: ignore[index, arg-type]
+            _scope_total("bidang", b.id, b.nama, [row(p) for p in programs_of[b.id]], tw, tol)  # type: ignore[arg-type]
             for b in bidang
         ]
         total = _scope_total("opd", opd_id, opd.nama, per_bidang, tw, tol)
@@ -539,7 +539,7 @@ def backtest(
     return out
 
 
-# --- the weekly digest ------------------------------------------------------------------------------
+# --- the weekly digest ---------------------------------------------------------------------------
 
 DIGEST_PREFIX = "ew:"  # sent_reminder.kind "ew:2026-W48": one digest per ISO week and chat
 
@@ -619,3 +619,63 @@ def digest_muted(session: Session, *, telegram_id: int) -> bool:
         .where(AppUser.telegram_id == telegram_id)
     ).first()
     return bool(row)
+
+
+# --- the export's second sheet -------------------------------------------------------------------
+
+
+@dataclass
+class PlanTableRow:
+    depth: int  # 0 bidang / office total, 1 program, 2 kegiatan, 3 sub kegiatan
+    row: EwRow
+
+
+@dataclass
+class PlanTable:
+    """Plan, deviation and projection of every node, bidang and the office at a quarter."""
+
+    tahun: int
+    triwulan: int
+    tolerance: float
+    source_label: str
+    rows: list[PlanTableRow]
+
+
+def _walk_rows(
+    data: YearData,
+    paths: PlanPaths,
+    node: NodeRow,
+    depth: int,
+    bidang: str,
+    tol: float,
+    out: list[PlanTableRow],
+) -> None:
+    out.append(PlanTableRow(depth, _row(data, paths, node, bidang, tol)))
+    for k in data.children(node.id, paths.tw):
+        _walk_rows(data, paths, k, depth + 1, bidang, tol, out)
+
+
+def plan_table(session: Session, data: YearData, tw: int) -> PlanTable:
+    """Every node of the plan at ``tw`` under its bidang, then the office total. ``data`` may be
+    a filtered view (an export without unapproved figures), so figures follow it."""
+    bench = benchmarks(session)
+    paths = PlanPaths(data, rencana_rows(session, data.opd_id, data.tahun), bench, tw)
+    tol = tolerance(session)
+    opd = get_opd(session, data.opd_id)
+    rows: list[PlanTableRow] = []
+    totals: list[EwRow] = []
+    for b in list_bidang(session, data.opd_id):
+        assert b.id is not None
+        programs = data.programs(tw, bidang_sasaran_ids(data, b.id))
+        nodes: list[PlanTableRow] = []
+        for p in programs:
+            _walk_rows(data, paths, p, 1, b.nama, tol, nodes)
+        total = _scope_total(
+            "bidang", b.id, b.nama, [r.row for r in nodes if r.depth == 1], tw, tol
+        )
+        totals.append(total)
+        rows.append(PlanTableRow(0, total))
+        rows.extend(nodes)
+    office = _scope_total("opd", data.opd_id, opd.nama if opd else "", totals, tw, tol)
+    rows.append(PlanTableRow(0, office))
+    return PlanTable(data.tahun, tw, tol, office.source.label(bench), rows)
