@@ -12,6 +12,7 @@ from storage.domain.periods import roman
 from storage.services.early_warning import WEEKDAYS, EarlyWarning, EwRow
 
 MAX_ROWS = 5  # a short list: one phone screen with every figure of each item
+MAX_MESSAGE = 4000  # Telegram allows 4096
 NAME_MAX = 90
 
 LEVEL_PLURAL = {
@@ -190,7 +191,10 @@ def digest_text(ew: EarlyWarning) -> str:
     body = render_early_warning(ew, head)
     if ew.unverified:
         body += "\n" + TEXTS["unverified"].format(names=escape(", ".join(ew.unverified)))
-    return body + "\n\n" + TEXTS["digest_foot"]
+    foot = "\n\n" + TEXTS["digest_foot"]
+    if len(body) + len(foot) > MAX_MESSAGE:  # long names: cut whole lines, keep the footer
+        body = body[: MAX_MESSAGE - len(foot) - 2].rsplit("\n", 1)[0] + "\n…"
+    return body + foot
 
 
 def pengingat_line(*, muted: bool, weekday: int, at: str) -> str:

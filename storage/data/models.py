@@ -11,17 +11,10 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    Column,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    false,
-)
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
+
+# isort: split
+from sqlalchemy import Boolean, false  # user_pref.digest_muted (early warning)
 from sqlmodel import Field, SQLModel
 
 # The permission rules own these enums; the tables store their values.
