@@ -402,3 +402,26 @@ def test_cli_template_plan_import_and_settings(
     assert "setiap Rabu pukul 08.00 WIB" in out and "Toleransi deviasi: 7,5 poin" in out
     assert main(["peringatan", "--hari", "senen"]) == 1
     assert "bukan nama hari" in capsys.readouterr().err
+
+
+def test_names_are_never_formulas_in_the_plan_sheets(seeded: Engine, tmp_path: Path) -> None:
+    from io import BytesIO
+
+    from storage.data.models import Node
+    from storage.files.export import export_bytes
+
+    evil = '=HYPERLINK("http://x","klik")'
+    with session_scope(seeded) as s:
+        node = s.get(Node, 28)
+        assert node is not None
+        node.nama = evil
+        s.add(node)
+    with read_scope(seeded) as s:
+        _name, data = export_bytes(s, 1, 2022, 2)
+        write_template(s, tmp_path / "t.xlsx", opd_id=1, tahun=2022)
+    for wb, sheet in (
+        (load_workbook(BytesIO(data)), "Rencana dan Deviasi"),
+        (load_workbook(tmp_path / "t.xlsx"), SHEET),
+    ):
+        cells = [c for row in wb[sheet].iter_rows() for c in row if c.value == evil]
+        assert cells and all(c.data_type == "s" for c in cells)
