@@ -329,3 +329,57 @@ def submission_error(exc: SubmissionError) -> str:
     if isinstance(exc, NotPermitted):
         return denied(exc.reason, status=exc.status)
     return str(exc)
+
+
+# --- evidence (bukti dukung), issue 16 ---------------------------------------------------------
+
+BUKTI_ONE = "📎 Bukti diterima"
+BUKTI_ALBUM = "📎 Album diterima: {n} berkas sejauh ini"
+BUKTI_ATTACHED = (
+    "{head} untuk sub kegiatan <b>{sub}</b> (TW {tw} {tahun}); bukti sub kegiatan ini "
+    "sekarang {count}. Kirim lagi bila ada, atau lanjutkan mengisi."
+)
+BUKTI_REFUSED = "❗ {reason}\nDraf tidak berubah."
+BUKTI_DOWNLOAD_FAILED = (
+    "❗ Berkas gagal diunduh dari Telegram (sudah dicoba {n} kali). Draf tidak berubah; "
+    "kirim ulang foto atau berkasnya sebentar lagi."
+)
+BUKTI_FULL = (
+    "❗ Sub kegiatan <b>{sub}</b> sudah memiliki {n} bukti (batas). Hapus yang tidak perlu "
+    "lewat Hapus bukti di ringkasan sebelum menambah."
+)
+BUKTI_NO_TARGET = (
+    "Bukti dilampirkan per sub kegiatan. Di ringkasan laporan, tekan <b>Tambah bukti</b>, "
+    "pilih sub kegiatannya, lalu kirim foto atau berkasnya."
+)
+BUKTI_NO_DRAFT = (
+    "Foto dan berkas diterima sebagai bukti dukung laporan. Mulai dengan /lapor, lalu kirim "
+    "bukti setelah mengisi angka sub kegiatannya. Untuk bertanya, ketik pertanyaan, "
+    "misalnya: {example}"
+)
+BUKTI_PICK = "Pilih sub kegiatan (tombol Bukti N), lalu kirim foto atau berkasnya."
+BUKTI_SEND_FOR = (
+    "Foto atau berkas (JPG, PNG, PDF) yang Anda kirim sekarang dilampirkan pada "
+    "<b>{sub}</b>. Keterangan foto menjadi catatannya."
+)
+BUKTI_REMOVED = "🗑 Dihapus: {what}"
+BUKTI_HEAD = (
+    "<b>Bukti dukung: {title}</b>\nTW {tw} {tahun} · status laporan: {status} · {n} berkas"
+)
+BUKTI_NOT_APPROVED = "\n<i>(laporan belum disetujui)</i>"
+BUKTI_NONE = "Belum ada bukti dukung untuk <b>{title}</b>{period}."
+BUKTI_USAGE = (
+    "Cara pakai: <code>/bukti nama sub kegiatan [tw] [tahun]</code>, misalnya "
+    "<code>/bukti pembangunan pasar tw3 2022</code>. Bisa juga bertanya: "
+    "<i>bukti pembangunan pasar tw3</i>."
+)
+BUKTI_UNKNOWN = "Sub kegiatan '{q}' tidak dikenal. " + BUKTI_USAGE
+BUKTI_SEE = "📎 Lihat bukti ({n})"
+BUKTI_CHANGED = (
+    "Laporan ini sudah diganti (versi {versi}); bukti di bawah adalah bukti versi terbaru."
+)
+BUKTI_ZIP_CAPTION = "Laporan TW {tw} {tahun} dengan bukti dukung ({n} berkas), dalam ZIP."
+BUKTI_ZIP_TOO_BIG = (
+    "ZIP laporan dengan bukti terlalu besar untuk dikirim lewat Telegram ({mb} MB). Minta "
+    "admin mengambilnya dengan <code>monev export --tahun {tahun} --tw {tw} --bukti</code>."
+)

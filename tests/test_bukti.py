@@ -1,0 +1,343 @@
+"""Evidence (bukti dukung, issue 16) through the real Application and the offline Bot API:
+photos, albums, documents, refusals, a restart between upload and Kirim, the verifier's
+'Lihat bukti', /bukti and plain questions, the export ZIP and backup/restore with files."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.console import html_to_text, open_offline
+from bot.offline.updates import make_document_update, make_photo_update
+from bot.settings import Settings
+from storage.data.db import read_scope
+from storage.data.models import Bukti, Draft, DraftStatus
+from storage.files import bukti_store
+from tests.bot_harness import ADMIN, KEPALA, Bot
+from tests.test_lapor import OP_DAG, OP1, VERIF, _button, _close, _users
+
+OTHER_KOP = 9405
+
+
+def _jpeg(seed: int, *, exif: bool = False) -> bytes:
+    img = Image.new("RGB", (32, 24), ((seed * 37) % 256, (seed * 91) % 256, (seed * 53) % 256))
+    buf = io.BytesIO()
+    if exif:
+        e = Image.Exif()
+        e[0x0132] = "2022:12:10 09:15:00"
+        gps = {1: "S", 2: (0.0, 35.0, 24.0), 3: "E", 4: (100.0, 21.0, 36.0)}
+        e[0x8825] = gps
+        img.save(buf, "JPEG", exif=e)
+    else:
+        img.save(buf, "JPEG")
+    return buf.getvalue()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200
+
+
+async def _open(engine: Engine, data_dir: Path, **env: str) -> Bot:
+    settings = Settings(
+        MONEV_ADMIN_IDS=str(ADMIN),
+        DATABASE_URL="",
+        TELEGRAM_BOT_TOKEN="",
+        MONEV_DATA_DIR=str(data_dir),
+        **env,
+    )
+    app, api = await open_offline(settings, engine)
+    return Bot(app, api, engine)
+
+
+@pytest.fixture
+async def bot(seeded: Engine, tmp_path: Path) -> AsyncIterator[Bot]:
+    _users(seeded)
+    b = await _open(seeded, tmp_path / "data")
+    try:
+        yield b
+    finally:
+        await _close(b)
+
+
+async def _photo(bot: Bot, user: int, content: bytes, **kw: object) -> str:
+    before = len(bot.api.sent(user))
+    await bot.app.process_update(make_photo_update(bot.app.bot, content, user_id=user, **kw))  # type: ignore[arg-type]
+    return html_to_text("\n".join(c.text or "" for c in bot.api.sent(user)[before:]))
+
+
+async def _doc(bot: Bot, user: int, content: bytes, name: str, mime: str, **kw: object) -> str:
+    before = len(bot.api.sent(user))
+    update = make_document_update(
+        bot.app.bot, content, user_id=user, file_name=name, mime_type=mime, **kw  # type: ignore[arg-type]
+    )
+    await bot.app.process_update(update)
+    return html_to_text("\n".join(c.text or "" for c in bot.api.sent(user)[before:]))
+
+
+async def _start(bot: Bot, user: int) -> None:
+    await bot.say(user, "/lapor")
+    await bot.press(user, _button(bot, user, "Isi TW IV 2022"))
+
+
+async def _figures_of_first_sub(bot: Bot, user: int) -> None:
+    """Anggaran above last quarter's and a fisik: the bot then asks for keterangan/bukti."""
+    await bot.press(user, _button(bot, user, "Sama dengan TW lalu"))
+    await bot.press(user, _button(bot, user, "Sama dengan TW lalu"))
+    assert "foto/berkas bukti" in (bot.api.last(user).text or "")
+
+
+async def _to_review(bot: Bot, user: int) -> str:
+    for _ in range(60):
+        shown = [(label, d or "") for row in bot.api.buttons(bot.api.last(user)) for label, d in row]
+        if "📨 Kirim" in [label for label, _ in shown]:
+            return bot.api.last(user).text or ""
+        quick = next(
+            (d for label, d in shown if label.startswith(("Sama dengan", "Tetap", "Lewati"))),
+            None,
+        )
+        if quick is None:
+            quick = next((d for label, d in shown if label == "Kosongkan"), None)
+        if quick is not None:
+            await bot.press(user, quick)
+        else:
+            prompt = bot.api.last(user).text or ""
+            await bot.say(user, "50" if "persen" in prompt else "1.000")
+    raise AssertionError("never reached the review: " + "\n---\n".join(bot.api.texts(user)[-4:]))
+
+
+def _files(data_dir: Path) -> list[Path]:
+    return [p for p in (data_dir / "bukti").rglob("*") if p.is_file()]
+
+
+async def test_must_show_three_photos_restart_verifier_sees_them_and_export(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    _users(seeded)
+    data = tmp_path / "data"
+    bot = await _open(seeded, data)
+    await _start(bot, OP_DAG)
+    await _figures_of_first_sub(bot, OP_DAG)
+    out = await _photo(bot, OP_DAG, _jpeg(1), caption="Los pasar selesai dibangun")
+    assert "Bukti diterima" in out and "sekarang 1" in out
+    assert "Draf tidak berubah" not in out
+    await _photo(bot, OP_DAG, _jpeg(2))
+    out = await _photo(bot, OP_DAG, _jpeg(3))
+    assert "sekarang 3" in out
+    assert len(_files(data)) == 3
+    # the bot restarts between upload and Kirim
+    await _close(bot)
+    bot = await _open(seeded, data)
+    await bot.say(OP_DAG, "/lapor")
+    await bot.press(OP_DAG, _button(bot, OP_DAG, "Lanjutkan"))
+    review = await _to_review(bot, OP_DAG)
+    assert "bukti 3" in html_to_text(review)
+    before = len(bot.api.sent(VERIF))
+    assert "terkirim" in await bot.press(OP_DAG, _button(bot, OP_DAG, "📨 Kirim"))
+    request = [c for c in bot.api.sent(VERIF)[before:] if "Laporan masuk" in (c.text or "")][-1]
+    assert "Bukti dukung: 3 berkas" in html_to_text(request.text or "")
+    see = next(d for row in bot.api.buttons(request) for label, d in row if label.startswith("📎 Lihat bukti"))
+    await bot.press(VERIF, see)
+    albums = [c for c in bot.api.calls_of("sendMediaGroup") if c.chat_id == VERIF]
+    assert len(albums) == 1
+    media = albums[0].params["media"]
+    assert len(media) == 3 and all(m["type"] == "photo" for m in media)
+    assert "Los pasar selesai dibangun" in media[0]["caption"] and "Op Dagang" in media[0]["caption"]
+    # every album item is the very file the operator sent (re-sent by file_id)
+    with read_scope(seeded) as s:
+        ids = [b.file_id for b in s.exec(select(Bukti).order_by(Bukti.id)).all()]  # type: ignore[arg-type]
+    assert [m["media"] for m in media] == ids[:3]
+    await _close(bot)
+    # the export ZIP holds the XLSX and the three photos beside it
+    from bot.cli.main import main as cli
+
+    out_zip = tmp_path / "ekspor.zip"
+    env = {"MONEV_DATA_DIR": str(data)}
+    rc = _cli(cli, seeded, env, ["export", "--tahun", "2022", "--tw", "4", "--bukti", "-o", str(out_zip)])
+    assert rc == 0
+    with zipfile.ZipFile(out_zip) as z:
+        names = z.namelist()
+        xlsx = [n for n in names if n.endswith(".xlsx") and not n.startswith("indeks")]
+        photos = [n for n in names if n.startswith("bukti/") and n.endswith(".jpg")]
+        assert xlsx and len(photos) == 3, names
+        assert {z.read(n) for n in photos} == {_jpeg(1), _jpeg(2), _jpeg(3)}
+        assert all("Perdagangan" in n for n in photos)
+        from openpyxl import load_workbook
+
+        index = load_workbook(io.BytesIO(z.read("indeks-bukti.xlsx"))).active
+        rows = list(index.iter_rows(min_row=2, values_only=True))
+        assert len(rows) == 3
+        assert any("Los pasar" in str(r) for r in rows)
+        linked = [c.hyperlink.target for c in index["C"][1:] if c.hyperlink is not None]
+        assert sorted(linked) == sorted(photos)
+
+
+def _cli(cli, engine: Engine, env: dict[str, str], argv: list[str]) -> int:  # type: ignore[no-untyped-def]
+    import os
+
+    old = {k: os.environ.get(k) for k in [*env, "DATABASE_URL"]}
+    os.environ.update(env)
+    os.environ["DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
+    try:
+        return cli(argv)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+async def test_album_is_confirmed_in_one_message(bot: Bot, tmp_path: Path) -> None:
+    await _start(bot, OP1)
+    await _figures_of_first_sub(bot, OP1)
+    before = len(bot.api.calls_of("sendMessage"))
+    for i in range(10):
+        await _photo(bot, OP1, _jpeg(10 + i), media_group_id="album-1")
+    confirmations = [
+        c for c in bot.api.calls_of("sendMessage")[before:] if "Album diterima" in (c.text or "")
+    ]
+    assert len(confirmations) == 1
+    final = bot.api.message(OP1, confirmations[0].result["message_id"])
+    assert final is not None and "10 berkas sejauh ini" in final["text"]
+    assert "sekarang 10" in final["text"]
+    with read_scope(bot.engine) as s:
+        assert len(s.exec(select(Bukti)).all()) == 10
+
+
+async def test_documents_refusals_and_a_retried_download(bot: Bot, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    await _start(bot, OP1)
+    await _figures_of_first_sub(bot, OP1)
+    # an executable renamed .jpg: refused by content
+    out = await _doc(bot, OP1, EXE, "foto_pasar.jpg", "image/jpeg")
+    assert "bukan JPG, PNG atau PDF" in out and "Draf tidak berubah" in out
+    # a text file
+    out = await _doc(bot, OP1, b"hello", "catatan.txt", "text/plain")
+    assert "bukan JPG, PNG atau PDF" in out
+    # too big (announced by Telegram, refused before downloading)
+    out = await _doc(bot, OP1, PDF, "besar.pdf", "application/pdf", file_size=25 * 1024 * 1024)
+    assert "terlalu besar" in out and "20 MB" in out
+    # too big in fact
+    big = b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024)
+    out = await _doc(bot, OP1, big, "besar2.pdf", "application/pdf")
+    assert "terlalu besar" in out
+    with read_scope(bot.engine) as s:
+        assert s.exec(select(Bukti)).all() == []
+    assert _files(data) == []
+    # a download that fails twice is retried and kept once
+    bot.api.fail_next("getFile", status=502, times=2)
+    out = await _doc(bot, OP1, PDF, "daftar_hadir.pdf", "application/pdf", caption="Daftar hadir")
+    assert "Bukti diterima" in out
+    # a download that keeps failing leaves the draft as it was
+    bot.api.fail_next("getFile", status=502, times=3)
+    out = await _doc(bot, OP1, _jpeg(5), "x.jpg", "image/jpeg")
+    assert "gagal diunduh" in out and "Draf tidak berubah" in out
+    # a JPEG document keeps its EXIF time and GPS
+    out = await _doc(bot, OP1, _jpeg(6, exif=True), "lokasi.jpg", "image/jpeg")
+    assert "Bukti diterima" in out
+    with read_scope(bot.engine) as s:
+        rows = s.exec(select(Bukti).order_by(Bukti.id)).all()  # type: ignore[arg-type]
+        assert [(r.kind, r.mime, r.caption) for r in rows] == [
+            ("dokumen", "application/pdf", "Daftar hadir"),
+            ("dokumen", "image/jpeg", ""),
+        ]
+        assert rows[1].exif_time == "2022:12:10 09:15:00"
+        assert rows[1].gps_lat is not None and abs(rows[1].gps_lat + 0.59) < 0.01
+        assert rows[1].gps_lon is not None and abs(rows[1].gps_lon - 100.36) < 0.01
+    assert len(_files(data)) == 2
+    # a photo from someone without a draft is not evidence of anything
+    out = await _photo(bot, KEPALA, _jpeg(7))
+    assert "teks" in out
+
+
+async def test_review_add_and_remove_evidence_then_required_setting(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    _users(seeded)
+    data = tmp_path / "data"
+    bot = await _open(seeded, data, MONEV_BUKTI_WAJIB="true")
+    await _start(bot, OP1)
+    review = html_to_text(await _to_review(bot, OP1))
+    assert "Realisasi naik tanpa bukti" in review
+    # Kirim is refused while realisasi rose without evidence
+    out = await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
+    assert "Bukti dukung wajib" in out
+    # photos sent on the review without choosing a sub kegiatan: told how
+    out = await _photo(bot, OP1, _jpeg(20))
+    assert "Tambah bukti" in out
+    with read_scope(seeded) as s:
+        assert s.exec(select(Bukti)).all() == []
+    out = await bot.press(OP1, _button(bot, OP1, "📎 Tambah bukti"))
+    assert "Bukti 1" in [label for label, _ in bot.buttons(OP1)]
+    with read_scope(seeded) as s:
+        draft = s.exec(select(Draft).where(Draft.status == DraftStatus.AKTIF)).one()
+        assert draft.step == "review"
+    n_subs = sum(1 for label, _ in bot.buttons(OP1) if label.startswith("Bukti "))
+    for i in range(n_subs):
+        await bot.press(OP1, _button(bot, OP1, f"Bukti {i + 1}"))
+        out = await _photo(bot, OP1, _jpeg(30 + i), caption=f"Foto {i + 1}")
+        assert "Bukti diterima" in out
+    # the picker of the last sub kegiatan lists its file: remove it, then send it again
+    await bot.press(OP1, _button(bot, OP1, f"Bukti {n_subs}"))
+    out = await bot.press(OP1, _button(bot, OP1, "Hapus bukti 1"))
+    assert "Dihapus" in out and f"Foto {n_subs}" in out
+    await _photo(bot, OP1, _jpeg(30 + n_subs - 1), caption="Foto lagi")
+    await bot.press(OP1, _button(bot, OP1, "Ke ringkasan"))
+    review = html_to_text(bot.api.last(OP1).text or "")
+    assert "Realisasi naik tanpa bukti" not in review
+    assert "terkirim" in await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
+    # removal after Kirim: the old picker button acts on nothing
+    # (the file of the removed-and-resent photo is shared, never deleted while named)
+    with read_scope(seeded) as s:
+        rows = s.exec(select(Bukti)).all()
+        assert len(rows) == n_subs
+        for r in rows:
+            assert bukti_store.path_of(data, r.sha256).is_file()
+    await _close(bot)
+
+
+async def test_returned_report_keeps_evidence_and_bukti_command(bot: Bot, tmp_path: Path) -> None:
+    await _start(bot, OP1)
+    await _figures_of_first_sub(bot, OP1)
+    await _photo(bot, OP1, _jpeg(40), caption="Rapat anggota")
+    await _to_review(bot, OP1)
+    await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
+    # /bukti by the operator's bidang, by the kepala; refused to another bidang's operator
+    with read_scope(bot.engine) as s:
+        row = s.exec(select(Bukti)).one()
+        from storage.data.models import Node
+
+        sub = s.get(Node, row.node_id)
+        assert sub is not None
+        name = sub.nama
+    out = await bot.say(KEPALA, f"/bukti {name} tw4 2022")
+    assert "Bukti dukung" in out and "Rapat anggota" in out and "belum disetujui" in out
+    photos = [c for c in bot.api.calls_of("sendPhoto") if c.chat_id == KEPALA]
+    assert len(photos) == 1 and "Op Kop" in (photos[0].text or "") or "Operator Satu" in (
+        photos[0].text or ""
+    )
+    out = await bot.say(OP_DAG, f"/bukti {name} tw4 2022")
+    assert "Bukti dukung" not in out and len([c for c in bot.api.calls_of("sendPhoto") if c.chat_id == OP_DAG]) == 0
+    # a plain question
+    out = await bot.say(KEPALA, f"bukti {name} tw4")
+    assert "Rapat anggota" in out
+    out = await bot.say(KEPALA, "/bukti")
+    assert "Cara pakai" in out
+    # returned: the new draft starts with the evidence of the submission
+    req = [c for c in bot.api.sent(VERIF) if "Laporan masuk" in (c.text or "")][-1]
+    back = next(d for row in bot.api.buttons(req) for _, d in row if d.startswith("vf:back"))
+    await bot.press(VERIF, back)
+    await bot.say(VERIF, "Foto kurang jelas, tolong tambah")
+    await bot.say(OP1, "/lapor")
+    await bot.press(OP1, _button(bot, OP1, "Isi TW IV 2022"))
+    with read_scope(bot.engine) as s:
+        draft = s.exec(select(Draft).where(Draft.status == DraftStatus.AKTIF)).one()
+        rows = s.exec(select(Bukti).where(Bukti.draft_id == draft.id)).all()
+        assert [r.caption for r in rows] == ["Rapat anggota"]
