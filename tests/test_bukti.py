@@ -21,7 +21,7 @@ from storage.data.db import read_scope
 from storage.data.models import Bukti, Draft, DraftStatus
 from storage.files import bukti_store
 from tests.bot_harness import ADMIN, KEPALA, Bot
-from tests.test_lapor import OP_DAG, OP1, VERIF, _button, _close, _users
+from tests.test_lapor import OP_DAG, OP1, VERIF, _button, _close, _fill_figures, _users
 
 OTHER_KOP = 9405
 
@@ -264,6 +264,7 @@ async def test_review_add_and_remove_evidence_then_required_setting(
     data = tmp_path / "data"
     bot = await _open(seeded, data, MONEV_BUKTI_WAJIB="true")
     await _start(bot, OP1)
+    await _fill_figures(bot, OP1)  # every realisasi above TW III's
     review = html_to_text(await _to_review(bot, OP1))
     assert "Realisasi naik tanpa bukti" in review
     # Kirim is refused while realisasi rose without evidence
