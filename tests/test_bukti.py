@@ -117,7 +117,7 @@ def _files(data_dir: Path) -> list[Path]:
 
 
 async def test_must_show_three_photos_restart_verifier_sees_them_and_export(
-    seeded: Engine, tmp_path: Path
+    seeded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _users(seeded)
     data = tmp_path / "data"
@@ -155,12 +155,9 @@ async def test_must_show_three_photos_restart_verifier_sees_them_and_export(
     assert [m["media"] for m in media] == ids[:3]
     await _close(bot)
     # the export ZIP holds the XLSX and the three photos beside it
-    from bot.cli.main import main as cli
-
     out_zip = tmp_path / "ekspor.zip"
-    env = {"MONEV_DATA_DIR": str(data)}
-    rc = _cli(cli, seeded, env, ["export", "--tahun", "2022", "--tw", "4", "--bukti", "-o", str(out_zip)])
-    assert rc == 0
+    argv = ["export", "--tahun", "2022", "--tw", "4", "--bukti", "-o", str(out_zip)]
+    assert _cli(monkeypatch, seeded, data, argv) == 0
     with zipfile.ZipFile(out_zip) as z:
         names = z.namelist()
         xlsx = [n for n in names if n.endswith(".xlsx") and not n.startswith("indeks")]
@@ -178,20 +175,16 @@ async def test_must_show_three_photos_restart_verifier_sees_them_and_export(
         assert sorted(linked) == sorted(photos)
 
 
-def _cli(cli, engine: Engine, env: dict[str, str], argv: list[str]) -> int:  # type: ignore[no-untyped-def]
-    import os
+def _cli(
+    monkeypatch: pytest.MonkeyPatch, engine: Engine, data_dir: Path, argv: list[str]
+) -> int:
+    """``monev ARGV`` on the test's database (its own schema on PostgreSQL)."""
+    from bot.cli import common
+    from bot.cli.main import main as cli
 
-    old = {k: os.environ.get(k) for k in [*env, "DATABASE_URL"]}
-    os.environ.update(env)
-    os.environ["DATABASE_URL"] = engine.url.render_as_string(hide_password=False)
-    try:
-        return cli(argv)
-    finally:
-        for k, v in old.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    monkeypatch.setenv("MONEV_DATA_DIR", str(data_dir))
+    monkeypatch.setattr(common, "engine", lambda settings: engine)
+    return cli(argv)
 
 
 async def test_album_is_confirmed_in_one_message(bot: Bot, tmp_path: Path) -> None:
@@ -321,9 +314,8 @@ async def test_returned_report_keeps_evidence_and_bukti_command(bot: Bot, tmp_pa
     out = await bot.say(KEPALA, f"/bukti {name} tw4 2022")
     assert "Bukti dukung" in out and "Rapat anggota" in out and "belum disetujui" in out
     photos = [c for c in bot.api.calls_of("sendPhoto") if c.chat_id == KEPALA]
-    assert len(photos) == 1 and "Op Kop" in (photos[0].text or "") or "Operator Satu" in (
-        photos[0].text or ""
-    )
+    assert len(photos) == 1 and "Operator Satu" in (photos[0].text or "")
+    assert photos[0].params["photo"] == row.file_id
     out = await bot.say(OP_DAG, f"/bukti {name} tw4 2022")
     assert "Bukti dukung" not in out and len([c for c in bot.api.calls_of("sendPhoto") if c.chat_id == OP_DAG]) == 0
     # a plain question
@@ -342,3 +334,113 @@ async def test_returned_report_keeps_evidence_and_bukti_command(bot: Bot, tmp_pa
         draft = s.exec(select(Draft).where(Draft.status == DraftStatus.AKTIF)).one()
         rows = s.exec(select(Bukti).where(Bukti.draft_id == draft.id)).all()
         assert [r.caption for r in rows] == ["Rapat anggota"]
+
+
+async def test_backup_and_restore_keep_the_files(
+    bot: Bot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    await _start(bot, OP1)
+    await _figures_of_first_sub(bot, OP1)
+    await _photo(bot, OP1, _jpeg(50), caption="Papan nama")
+    await _doc(bot, OP1, PDF, "spj.pdf", "application/pdf", caption="SPJ")
+    await _to_review(bot, OP1)
+    await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
+    backup_file = tmp_path / "cadangan" / "monev.bak"
+    assert _cli(monkeypatch, bot.engine, data, ["backup", "-o", str(backup_file)]) == 0
+    assert "Bukti dukung: 2 berkas" in capsys.readouterr().out
+    # the data folder is lost; the database and its files come back from the backup
+    fresh = tmp_path / "data-baru"
+    assert _cli(monkeypatch, bot.engine, fresh, ["restore", "--force", str(backup_file)]) == 0
+    assert "2 berkas dipulihkan" in capsys.readouterr().out
+    with read_scope(bot.engine) as s:
+        for r in s.exec(select(Bukti)).all():
+            assert bukti_store.read(fresh, r.sha256) == bukti_store.read(data, r.sha256)
+    # a damaged copy in the backup is never restored under a name it does not match
+    victim = next(p for p in (tmp_path / "cadangan" / "monev.bak.bukti").rglob("*") if p.is_file())
+    victim.write_bytes(b"rusak")
+    other = tmp_path / "data-lain"
+    assert _cli(monkeypatch, bot.engine, other, ["restore", "--force", str(backup_file)]) == 0
+    assert "1 rusak dilewati" in capsys.readouterr().out
+    out_zip = tmp_path / "x.zip"
+    argv = ["export", "--tahun", "2022", "--tw", "4", "--bukti", "-o", str(out_zip)]
+    assert _cli(monkeypatch, bot.engine, fresh, argv) == 0
+    with zipfile.ZipFile(out_zip) as z:
+        assert sum(1 for n in z.namelist() if n.startswith("bukti/")) == 2
+
+
+async def test_laporan_bukti_sends_the_zip_to_those_who_oversee(bot: Bot) -> None:
+    await _start(bot, OP1)
+    await _figures_of_first_sub(bot, OP1)
+    await _photo(bot, OP1, _jpeg(60))
+    await _to_review(bot, OP1)
+    await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
+    out = await bot.say(OP1, "/laporan 4 2022 bukti")
+    assert "ZIP" not in out and not [
+        c for c in bot.api.calls_of("sendDocument") if c.chat_id == OP1
+    ]
+    out = await bot.say(KEPALA, "/laporan 4 2022 bukti")
+    doc = [c for c in bot.api.calls_of("sendDocument") if c.chat_id == KEPALA][-1]
+    [(name, content)] = doc.files.values()
+    assert name == "laporan-kinerja-2022-tw4-bukti.zip" and "1 berkas" in (doc.text or "")
+    with zipfile.ZipFile(io.BytesIO(content)) as z:
+        assert [z.read(n) for n in z.namelist() if n.startswith("bukti/")] == [_jpeg(60)]
+
+
+async def test_verifier_albums_hold_at_most_ten(bot: Bot) -> None:
+    await _start(bot, OP1)
+    await _figures_of_first_sub(bot, OP1)
+    for i in range(12):
+        await _photo(bot, OP1, _jpeg(70 + i), media_group_id="a" if i < 10 else "b")
+    await _doc(bot, OP1, PDF, "spj.pdf", "application/pdf")
+    await _to_review(bot, OP1)
+    await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
+    req = [c for c in bot.api.sent(VERIF) if "Laporan masuk" in (c.text or "")][-1]
+    see = next(d for row in bot.api.buttons(req) for label, d in row if label.startswith("📎"))
+    await bot.press(VERIF, see)
+    albums = [c for c in bot.api.calls_of("sendMediaGroup") if c.chat_id == VERIF]
+    assert [len(c.params["media"]) for c in albums] == [10, 2]
+    docs = [c for c in bot.api.calls_of("sendDocument") if c.chat_id == VERIF]
+    assert len(docs) == 1 and "13/13" in (docs[0].text or "")
+    # someone of another bidang may not look
+    out = await bot.press(OP_DAG, see)
+    assert "bidang" in out.lower() and not [
+        c for c in bot.api.calls_of("sendMediaGroup") if c.chat_id == OP_DAG
+    ]
+
+
+def test_store_refuses_by_content_and_keeps_once(tmp_path: Path) -> None:
+    assert bukti_store.sniff(_jpeg(1)) == "image/jpeg"
+    assert bukti_store.sniff(PDF) == "application/pdf"
+    assert bukti_store.sniff(EXE) is None
+    a = bukti_store.store(tmp_path, _jpeg(1))
+    b = bukti_store.store(tmp_path, _jpeg(1))
+    assert a.sha256 == b.sha256 and len(_files(tmp_path)) == 1
+    assert bukti_store.path_of(tmp_path, a.sha256).read_bytes() == _jpeg(1)
+    with pytest.raises(bukti_store.RefusedFile, match="terlalu besar"):
+        bukti_store.store(tmp_path, _jpeg(2), max_bytes=10)
+    assert not [p for p in (tmp_path / "bukti").rglob(".*")]  # no temporary file left
+
+
+async def test_files_named_by_a_submitted_version_are_never_pruned(
+    bot: Bot, tmp_path: Path
+) -> None:
+    from storage.data.db import session_scope
+    from storage.services import bukti
+
+    data = tmp_path / "data"
+    await _start(bot, OP1)
+    await _figures_of_first_sub(bot, OP1)
+    await _photo(bot, OP1, _jpeg(90))
+    await _to_review(bot, OP1)
+    await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
+    with read_scope(bot.engine) as s:
+        [row] = s.exec(select(Bukti)).all()
+    with session_scope(bot.engine) as s:
+        assert not bukti.prune(s, data, row.sha256, min_age_s=0)
+    assert bukti_store.path_of(data, row.sha256).is_file()
+    with session_scope(bot.engine) as s:
+        s.delete(s.get(Bukti, row.id))
+    with session_scope(bot.engine) as s:
+        assert bukti.prune(s, data, row.sha256, min_age_s=0)
+    assert not bukti_store.path_of(data, row.sha256).is_file()

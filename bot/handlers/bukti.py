@@ -19,6 +19,7 @@ from html import escape
 from pathlib import Path
 
 from telegram import InputMediaDocument, InputMediaPhoto, Update
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.context import MonevContext
@@ -29,7 +30,7 @@ from bot.views import bukti as views
 from bot.views import lapor as lapor_views
 from bot.views import texts
 from storage.domain.periods import parse_quarter, roman
-from storage.domain.policy import Role
+from storage.domain.policy import Role, may_see_history
 from storage.domain.question_parser import evidence_request
 from storage.files import bukti_store
 from storage.services import bukti
@@ -189,6 +190,10 @@ async def on_review_button(
         result = await context.write(
             bukti.remove, telegram_id=tgid, draft_id=draft_id, bukti_id=int(m.group(2))
         )
+        if isinstance(result, bukti.Picker) and result.removed_sha:
+            # After the commit: the file goes only when no row (an earlier submission,
+            # another draft) names it any more.
+            await context.write(bukti.prune, _data_dir(context), result.removed_sha)
     else:
         index = int(m.group(2)) if m.group(2) else None
         result = await context.write(
@@ -370,3 +375,51 @@ async def question(update: Update, context: MonevContext) -> None:
         await message.reply_text(texts.BUKTI_USAGE)
         return
     await _answer(update, context, req.name[:200], req.triwulan, req.tahun)
+
+
+# --- /laporan … bukti ----------------------------------------------------------------------------
+
+ZIP_LIMIT = 50 * 1024 * 1024  # what a bot may upload to Telegram
+
+
+def _zip(session, opd_id: int, tw: int | None, tahun: int | None, data_dir: Path):  # type: ignore[no-untyped-def]
+    from storage.files.export_bukti import export_zip
+    from storage.services.queries import NoData, resolve_period
+
+    try:
+        period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=tw)
+    except NoData:
+        raise ValueError("Belum ada data.") from None
+    name, data, n = export_zip(session, opd_id, period.tahun, period.triwulan, data_dir)
+    return name, data, n, period.tahun, period.triwulan
+
+
+async def send_zip(
+    update: Update, context: MonevContext, tw: int | None, tahun: int | None
+) -> None:
+    """/laporan … bukti: the report and the evidence of every bidang, as one ZIP (for those
+    who oversee every bidang: the same rule as /bukti on another bidang)."""
+    message = update.effective_message
+    actor = context.actor
+    assert message is not None and actor is not None and update.effective_chat is not None
+    denied = may_see_history(
+        role=actor.role, status=actor.status, user_bidang_id=actor.bidang_id, bidang_id=None
+    )
+    if denied is not None:
+        await message.reply_text(texts.denied(denied))
+        return
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
+    try:
+        name, data, n, tahun_, tw_ = await context.read(
+            _zip, context.opd_id, tw, tahun, _data_dir(context)
+        )
+    except ValueError as exc:
+        await message.reply_text(f"{escape(str(exc))}\n\n{texts.LAPORAN_USAGE}")
+        return
+    if len(data) > ZIP_LIMIT:
+        mb = f"{len(data) / (1024 * 1024):.0f}"
+        await message.reply_text(texts.BUKTI_ZIP_TOO_BIG.format(mb=mb, tahun=tahun_, tw=tw_))
+        return
+    await message.reply_document(
+        data, filename=name, caption=texts.BUKTI_ZIP_CAPTION.format(tw=roman(tw_), tahun=tahun_, n=n)
+    )

@@ -8,7 +8,6 @@ so a file arriving after Kirim or /lapor "Mulai ulang" changes nothing it should
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -284,6 +283,7 @@ class Picker:
     chosen: int | None = None
     items: list[Item] = field(default_factory=list)
     removed: str = ""  # what was just removed
+    removed_sha: str = ""  # its file, to prune once the removal is committed
 
 
 @dataclass(frozen=True)
@@ -300,11 +300,13 @@ def _draft(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
     return draft if draft is not None and draft.id == draft_id else None
 
 
-def _picker(session: Session, draft: Draft, chosen: int | None, removed: str = "") -> Picker:
+def _picker(
+    session: Session, draft: Draft, chosen: int | None, removed: str = "", sha: str = ""
+) -> Picker:
     assert draft.id is not None
     plan = draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
     its = items(session, draft.id, plan.subs[chosen].node_id) if chosen is not None else []
-    return Picker(draft.id, plan, counts(session, draft.id), chosen, its, removed)
+    return Picker(draft.id, plan, counts(session, draft.id), chosen, its, removed, sha)
 
 
 def open_picker(
@@ -341,9 +343,10 @@ def remove(
         return _picker(session, draft, chosen if isinstance(chosen, int) else None)
     index = next((i for i, s in enumerate(plan.subs) if s.node_id == row.node_id), None)
     what = row.caption or row.file_name or row.kind
+    sha = row.sha256
     session.delete(row)
     session.flush()
-    return _picker(session, draft, index, removed=what)
+    return _picker(session, draft, index, removed=what, sha=sha)
 
 
 def unused(session: Session, sha256: str) -> bool:
@@ -511,7 +514,3 @@ def for_export(session: Session, *, opd_id: int, tahun: int, triwulan: int) -> l
 def referenced(session: Session) -> set[str]:
     """Every file (SHA-256) some row names."""
     return set(session.exec(select(Bukti.sha256).distinct()).all())
-
-
-def dumps_counts(c: dict[int, int]) -> str:
-    return json.dumps({str(k): v for k, v in c.items()})
