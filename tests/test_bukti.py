@@ -21,7 +21,7 @@ from storage.data.db import read_scope
 from storage.data.models import Bukti, Draft, DraftStatus
 from storage.files import bukti_store
 from tests.bot_harness import ADMIN, KEPALA, Bot
-from tests.test_lapor import OP_DAG, OP1, VERIF, _button, _close, _fill_figures, _users
+from tests.test_lapor import OP1, OP_DAG, VERIF, _button, _close, _fill_figures, _users
 
 OTHER_KOP = 9405
 
@@ -75,7 +75,12 @@ async def _photo(bot: Bot, user: int, content: bytes, **kw: object) -> str:
 async def _doc(bot: Bot, user: int, content: bytes, name: str, mime: str, **kw: object) -> str:
     before = len(bot.api.sent(user))
     update = make_document_update(
-        bot.app.bot, content, user_id=user, file_name=name, mime_type=mime, **kw  # type: ignore[arg-type]
+        bot.app.bot,
+        content,
+        user_id=user,
+        file_name=name,
+        mime_type=mime,
+        **kw,  # type: ignore[arg-type]
     )
     await bot.app.process_update(update)
     return html_to_text("\n".join(c.text or "" for c in bot.api.sent(user)[before:]))
@@ -95,7 +100,9 @@ async def _figures_of_first_sub(bot: Bot, user: int) -> None:
 
 async def _to_review(bot: Bot, user: int) -> str:
     for _ in range(60):
-        shown = [(label, d or "") for row in bot.api.buttons(bot.api.last(user)) for label, d in row]
+        shown = [
+            (label, d or "") for row in bot.api.buttons(bot.api.last(user)) for label, d in row
+        ]
         if "📨 Kirim" in [label for label, _ in shown]:
             return bot.api.last(user).text or ""
         quick = next(
@@ -142,13 +149,20 @@ async def test_must_show_three_photos_restart_verifier_sees_them_and_export(
     assert "terkirim" in await bot.press(OP_DAG, _button(bot, OP_DAG, "📨 Kirim"))
     request = [c for c in bot.api.sent(VERIF)[before:] if "Laporan masuk" in (c.text or "")][-1]
     assert "Bukti dukung: 3 berkas" in html_to_text(request.text or "")
-    see = next(d for row in bot.api.buttons(request) for label, d in row if label.startswith("📎 Lihat bukti"))
+    see = next(
+        d
+        for row in bot.api.buttons(request)
+        for label, d in row
+        if label.startswith("📎 Lihat bukti")
+    )
     await bot.press(VERIF, see)
     albums = [c for c in bot.api.calls_of("sendMediaGroup") if c.chat_id == VERIF]
     assert len(albums) == 1
     media = albums[0].params["media"]
     assert len(media) == 3 and all(m["type"] == "photo" for m in media)
-    assert "Los pasar selesai dibangun" in media[0]["caption"] and "Op Dagang" in media[0]["caption"]
+    assert (
+        "Los pasar selesai dibangun" in media[0]["caption"] and "Op Dagang" in media[0]["caption"]
+    )
     # every album item is the very file the operator sent (re-sent by file_id)
     with read_scope(seeded) as s:
         ids = [b.file_id for b in s.exec(select(Bukti).order_by(Bukti.id)).all()]  # type: ignore[arg-type]
@@ -175,9 +189,7 @@ async def test_must_show_three_photos_restart_verifier_sees_them_and_export(
         assert sorted(linked) == sorted(photos)
 
 
-def _cli(
-    monkeypatch: pytest.MonkeyPatch, engine: Engine, data_dir: Path, argv: list[str]
-) -> int:
+def _cli(monkeypatch: pytest.MonkeyPatch, engine: Engine, data_dir: Path, argv: list[str]) -> int:
     """``monev ARGV`` on the test's database (its own schema on PostgreSQL)."""
     from bot.cli import common
     from bot.cli.main import main as cli
@@ -317,7 +329,10 @@ async def test_returned_report_keeps_evidence_and_bukti_command(bot: Bot, tmp_pa
     assert len(photos) == 1 and "Operator Satu" in (photos[0].text or "")
     assert photos[0].params["photo"] == row.file_id
     out = await bot.say(OP_DAG, f"/bukti {name} tw4 2022")
-    assert "Bukti dukung" not in out and len([c for c in bot.api.calls_of("sendPhoto") if c.chat_id == OP_DAG]) == 0
+    assert (
+        "Bukti dukung" not in out
+        and len([c for c in bot.api.calls_of("sendPhoto") if c.chat_id == OP_DAG]) == 0
+    )
     # a plain question
     out = await bot.say(KEPALA, f"bukti {name} tw4")
     assert "Rapat anggota" in out

@@ -178,7 +178,12 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
                 from storage.files.export_bukti import export_zip
 
                 name, data, n_bukti = export_zip(
-                    s, opd_id, tahun, tw, Path(settings.data_dir), approved_only=args.hanya_disetujui
+                    s,
+                    opd_id,
+                    tahun,
+                    tw,
+                    Path(settings.data_dir),
+                    approved_only=args.hanya_disetujui,
                 )
             else:
                 name, data = export_bytes(

@@ -23,7 +23,6 @@ from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.context import MonevContext
-from bot.handlers import common
 from bot.handlers.shared import markup
 from bot.settings import Settings
 from bot.views import bukti as views
@@ -61,7 +60,9 @@ async def _download(context: MonevContext, file_id: str) -> bytes | None:
             f = await context.bot.get_file(file_id)
             return bytes(await f.download_as_bytearray())
         except RetryAfter as exc:
-            delay = min(float(exc.retry_after if isinstance(exc.retry_after, int | float) else 1), 5)
+            delay = min(
+                float(exc.retry_after if isinstance(exc.retry_after, int | float) else 1), 5
+            )
         except (NetworkError, BadRequest) as exc:
             if isinstance(exc, BadRequest) and "too big" in str(exc).lower():
                 return None
@@ -72,13 +73,22 @@ async def _download(context: MonevContext, file_id: str) -> bytes | None:
     return None
 
 
+async def _not_evidence(update: Update, context: MonevContext) -> None:
+    """What the bot says to any other photo or file (as to a sticker: it reads text)."""
+    assert update.effective_message is not None
+    if context.actor is None or not context.actor.active:
+        await update.effective_message.reply_text(texts.NOT_REGISTERED)
+        return
+    await update.effective_message.reply_text(texts.NON_TEXT.format(example=texts.EXAMPLES[0]))
+
+
 async def on_file(update: Update, context: MonevContext) -> None:
     """A photo or document: evidence for the sub kegiatan of the sender's draft."""
     message = update.effective_message
     assert message is not None
     actor = context.actor
     if actor is None or not actor.has(Role.OPERATOR):
-        await common.non_text(update, context)
+        await _not_evidence(update, context)
         return
     where = await context.read(bukti.target, user_id=actor.user_id)
     if isinstance(where, bukti.NoDraft):
@@ -95,7 +105,7 @@ async def on_file(update: Update, context: MonevContext) -> None:
         file_id, unique, size = d.file_id, d.file_unique_id, d.file_size
         name, kind = d.file_name or "", "dokumen"
     else:
-        await common.non_text(update, context)
+        await _not_evidence(update, context)
         return
     limit = _max_bytes(context)
     if size is not None and size > limit:
@@ -211,7 +221,9 @@ async def on_review_button(
 # --- showing evidence ----------------------------------------------------------------------------
 
 
-def _media(it: Item, caption: str, data_dir: Path, *, upload: bool) -> InputMediaPhoto | InputMediaDocument:
+def _media(
+    it: Item, caption: str, data_dir: Path, *, upload: bool
+) -> InputMediaPhoto | InputMediaDocument:
     source: str | bytes = it.file_id
     if upload or not it.file_id:
         source = bukti_store.read(data_dir, it.sha256)
@@ -421,5 +433,7 @@ async def send_zip(
         await message.reply_text(texts.BUKTI_ZIP_TOO_BIG.format(mb=mb, tahun=tahun_, tw=tw_))
         return
     await message.reply_document(
-        data, filename=name, caption=texts.BUKTI_ZIP_CAPTION.format(tw=roman(tw_), tahun=tahun_, n=n)
+        data,
+        filename=name,
+        caption=texts.BUKTI_ZIP_CAPTION.format(tw=roman(tw_), tahun=tahun_, n=n),
     )

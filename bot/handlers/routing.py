@@ -32,7 +32,9 @@ async def _dispatch(update: Update, context: MonevContext, state: State | None) 
     if state is None:
         if lapor.asks_for_queue(update, context):
             await lapor.verifikasi(update, context)
-        elif update.effective_message and bukti.asks_for_evidence(update.effective_message.text or ""):
+        elif update.effective_message and bukti.asks_for_evidence(
+            update.effective_message.text or ""
+        ):
             await bukti.question(update, context)
         else:
             await questions.question(update, context)

@@ -684,10 +684,8 @@ class OfflineBotAPI(BaseRequest):
                     raise _ApiError(400, "Bad Request: message caption is too long")
             kind = str(m.get("type"))
             item = Call(call.method, {**call.params, kind: m.get("media")}, call.files, call.at)
-            if kind == "photo":
-                message = self._m_sendPhoto(item)
-            else:
-                message = self._m_sendDocument(item)
+            send = self._m_sendPhoto if kind == "photo" else self._m_sendDocument
+            message = send(item)
             message["media_group_id"] = group
             if caption is not None:
                 message["caption"] = str(caption)

@@ -30,9 +30,7 @@ def _size(n: int) -> str:
 def attached(a: Attached) -> str:
     """Confirmation of one file (or, edited as the items arrive, of an album so far)."""
     t = a.target
-    head = (
-        texts.BUKTI_ALBUM.format(n=a.album) if a.album else texts.BUKTI_ONE
-    )
+    head = texts.BUKTI_ALBUM.format(n=a.album) if a.album else texts.BUKTI_ONE
     return texts.BUKTI_ATTACHED.format(
         head=head,
         sub=escape(short(t.sub, 120)),
@@ -67,7 +65,9 @@ def picker(p: Picker) -> Reply:
     """'Tambah bukti'/'Hapus bukti' on the review: every sub kegiatan with its count; the
     chosen one lists its files with a 'Hapus' button each."""
     plan = p.plan
-    lines = [f"<b>Bukti dukung — TW {roman(plan.triwulan)} {plan.tahun}, {escape(plan.bidang.nama)}</b>"]
+    lines = [
+        f"<b>Bukti dukung — TW {roman(plan.triwulan)} {plan.tahun}, {escape(plan.bidang.nama)}</b>"
+    ]
     if p.removed:
         lines.append(texts.BUKTI_REMOVED.format(what=escape(short(p.removed, 80))))
     lines.append("")
@@ -105,7 +105,11 @@ def shown_head(s: Shown) -> str:
     mark = "" if s.status == "disetujui" else texts.BUKTI_NOT_APPROVED
     lines = [
         texts.BUKTI_HEAD.format(
-            title=escape(s.title), tw=roman(s.triwulan), tahun=s.tahun, status=status, n=len(s.items)
+            title=escape(s.title),
+            tw=roman(s.triwulan),
+            tahun=s.tahun,
+            status=status,
+            n=len(s.items),
         )
         + mark
     ]

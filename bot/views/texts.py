@@ -363,9 +363,7 @@ BUKTI_SEND_FOR = (
     "<b>{sub}</b>. Keterangan foto menjadi catatannya."
 )
 BUKTI_REMOVED = "🗑 Dihapus: {what}"
-BUKTI_HEAD = (
-    "<b>Bukti dukung: {title}</b>\nTW {tw} {tahun} · status laporan: {status} · {n} berkas"
-)
+BUKTI_HEAD = "<b>Bukti dukung: {title}</b>\nTW {tw} {tahun} · status laporan: {status} · {n} berkas"
 BUKTI_NOT_APPROVED = "\n<i>(laporan belum disetujui)</i>"
 BUKTI_NONE = "Belum ada bukti dukung untuk <b>{title}</b>{period}."
 BUKTI_USAGE = (

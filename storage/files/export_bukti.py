@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
 from storage.domain.text import strip_control
@@ -77,8 +78,8 @@ def export_zip(
     if approved_only:
         rows = [r for r in rows if r[1] == "disetujui"]
     wb = Workbook()
-    ws = wb.active
-    ws.title = "Indeks bukti"
+    ws = wb.create_sheet("Indeks bukti", 0)
+    wb.remove(wb.worksheets[1])  # the empty default sheet
     for col, h in enumerate(HEADERS, 1):
         _put(ws, 1, col, h)
     buf = io.BytesIO()
@@ -120,7 +121,7 @@ def export_zip(
                 ws.cell(row=r, column=3).hyperlink = path
         widths = (22, 50, 50, 10, 12, 40, 20, 18, 20, 24, 66, 14)
         for col, w in enumerate(widths, 1):
-            ws.column_dimensions[ws.cell(row=1, column=col).column_letter].width = w
+            ws.column_dimensions[get_column_letter(col)].width = w
         index = io.BytesIO()
         wb.save(index)
         z.writestr(INDEX_NAME, index.getvalue())

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import secrets
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +25,7 @@ def companion(backup_file: Path) -> Path:
 
 def _files(root: Path) -> list[tuple[str, Path]]:
     """(sha256, path) of every evidence file under ``root`` (``ab/cdef…`` layout)."""
-    out = []
+    out: list[tuple[str, Path]] = []
     if not root.is_dir():
         return out
     for sub in sorted(root.iterdir()):

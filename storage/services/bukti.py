@@ -19,7 +19,6 @@ from storage.data.models import (
     Bidang,
     Bukti,
     Draft,
-    DraftStatus,
     Node,
     Pelaporan,
     StatusLaporan,
@@ -258,7 +257,9 @@ def attach(
     return Attached(t, len(existing) + 1, album, message)
 
 
-def remember_album(session: Session, *, draft_id: int, media_group_id: str, message_id: int) -> None:
+def remember_album(
+    session: Session, *, draft_id: int, media_group_id: str, message_id: int
+) -> None:
     """The confirmation message of an album, edited as its other items arrive."""
     draft = session.get(Draft, draft_id)
     if draft is None:
@@ -327,9 +328,7 @@ def open_picker(
     return _picker(session, draft, index)
 
 
-def remove(
-    session: Session, *, telegram_id: int, draft_id: int, bukti_id: int
-) -> Picker | NotHere:
+def remove(session: Session, *, telegram_id: int, draft_id: int, bukti_id: int) -> Picker | NotHere:
     """'Hapus' on one evidence item of the draft (before Kirim only). The file stays on
     disk while any other row (an earlier submission, another draft) names it."""
     draft = _draft(session, telegram_id, draft_id)
@@ -387,7 +386,9 @@ def carry_over(session: Session, draft: Draft) -> int:
         return 0
     n = 0
     for r in rows_of(session, sent.id):
-        copy = Bukti.model_validate(r.model_dump(exclude={"id", "draft_id"}) | {"draft_id": draft.id})
+        copy = Bukti.model_validate(
+            r.model_dump(exclude={"id", "draft_id"}) | {"draft_id": draft.id}
+        )
         session.add(copy)
         n += 1
     session.flush()
@@ -417,9 +418,7 @@ class Refused:
     text: str = ""
 
 
-def for_pelaporan(
-    session: Session, *, telegram_id: int, pelaporan_id: int
-) -> Shown | Refused:
+def for_pelaporan(session: Session, *, telegram_id: int, pelaporan_id: int) -> Shown | Refused:
     """'Lihat bukti' on a verification message: the evidence of the current submission."""
     user = _user(session, telegram_id)
     p = session.get(Pelaporan, pelaporan_id)
@@ -454,7 +453,9 @@ def find(
     user = _user(session, telegram_id)
     if user is None:
         return Refused(None, "")
-    node = session.get(Node, node_id) if node_id else find_node(session, opd_id=opd_id, text=text).best
+    node = (
+        session.get(Node, node_id) if node_id else find_node(session, opd_id=opd_id, text=text).best
+    )
     if node is None or node.id is None:
         return Refused(None, text)
     bidang_id = bidang_of(session, node.id)
@@ -490,7 +491,9 @@ def find(
     return Shown(node.nama, p.tahun, p.triwulan, p.status, p.version, its)
 
 
-def for_export(session: Session, *, opd_id: int, tahun: int, triwulan: int) -> list[tuple[str, str, Item]]:
+def for_export(
+    session: Session, *, opd_id: int, tahun: int, triwulan: int
+) -> list[tuple[str, str, Item]]:
     """(bidang, status, item) of every submitted evidence of the office's quarter."""
     out = []
     for b in session.exec(
