@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 
 from telegram import InputMediaDocument, InputMediaPhoto, Update
-from telegram.constants import ChatAction
+from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from bot.context import MonevContext
@@ -87,10 +87,13 @@ async def on_file(update: Update, context: MonevContext) -> None:
     message = update.effective_message
     assert message is not None
     actor = context.actor
-    if actor is None or not actor.has(Role.OPERATOR):
+    private = message.chat.type == ChatType.PRIVATE
+    if actor is None or not actor.has(Role.OPERATOR) or not private:
+        # In a group a photo is somebody's conversation, never evidence of a draft.
         await _not_evidence(update, context)
         return
-    where = await context.read(bukti.target, user_id=actor.user_id)
+    group = message.media_group_id or ""
+    where = await context.read(bukti.target, user_id=actor.user_id, media_group_id=group)
     if isinstance(where, bukti.NoDraft):
         await message.reply_text(texts.BUKTI_NO_DRAFT.format(example=texts.EXAMPLES[0]))
         return
@@ -124,12 +127,10 @@ async def on_file(update: Update, context: MonevContext) -> None:
     except bukti_store.RefusedFile as exc:
         await message.reply_text(texts.BUKTI_REFUSED.format(reason=escape(str(exc))))
         return
-    group = message.media_group_id or ""
     result = await context.write(
         bukti.attach,
         user_id=actor.user_id,
-        draft_id=where.draft_id,
-        node_id=where.node_id,
+        target=where,
         stored=stored,
         kind=kind,
         file_id=file_id,

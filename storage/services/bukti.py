@@ -160,15 +160,22 @@ def _sub_index(draft: Draft, data: dict) -> int | None:
     return chosen if isinstance(chosen, int) else None
 
 
-def target(session: Session, *, user_id: int | None) -> Target | NoDraft | PickSub:
+def target(
+    session: Session, *, user_id: int | None, media_group_id: str = ""
+) -> Target | NoDraft | PickSub:
     """Which sub kegiatan a file sent now belongs to: the one whose figures are being asked,
-    or the one chosen with 'Tambah bukti' on the review."""
+    or the one chosen with 'Tambah bukti' on the review; an album's later items go where
+    its first item went."""
     draft = active_draft(session, user_id) if user_id is not None else None
     if draft is None:
         return NoDraft()
     assert draft.id is not None
     plan = draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
-    i = _sub_index(draft, load(draft))
+    data = load(draft)
+    i = _sub_index(draft, data)
+    album = data.get("album")
+    if media_group_id and isinstance(album, dict) and album.get("id") == media_group_id:
+        i = next((k for k, s in enumerate(plan.subs) if s.node_id == album.get("node_id")), i)
     if i is None or not 0 <= i < len(plan.subs):
         return PickSub(draft.id)
     s = plan.subs[i]
@@ -198,8 +205,7 @@ def attach(
     session: Session,
     *,
     user_id: int | None,
-    draft_id: int,
-    node_id: int,
+    target: Target,
     stored: bukti_store.Stored,
     kind: str,
     file_id: str,
@@ -208,22 +214,19 @@ def attach(
     caption: str,
     media_group_id: str,
 ) -> Attached | Full | NoDraft:
-    """Record a stored file on the draft's sub kegiatan, if that is still where it goes."""
+    """Record a stored file on the sub kegiatan :func:`target` named, if the draft is still
+    the sender's active one (sent, cancelled or restarted meanwhile: nothing is written)."""
     draft = active_draft(session, user_id) if user_id is not None else None
-    if draft is None or draft.id != draft_id or user_id is None:
+    if draft is None or draft.id != target.draft_id or user_id is None:
         return NoDraft()
-    plan = draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
-    index = next((i for i, s in enumerate(plan.subs) if s.node_id == node_id), None)
-    if index is None:
-        return NoDraft()
-    existing = rows_of(session, draft_id, node_id)
-    if len(existing) >= MAX_PER_SUB:
-        return Full(plan.subs[index].nama)
+    existing = len(rows_of(session, target.draft_id, target.node_id))
+    if existing >= MAX_PER_SUB:
+        return Full(target.sub)
     ex = stored.exif
     session.add(
         Bukti(
-            draft_id=draft_id,
-            node_id=node_id,
+            draft_id=target.draft_id,
+            node_id=target.node_id,
             tahun=draft.tahun,
             triwulan=draft.triwulan,
             sha256=stored.sha256,
@@ -241,20 +244,21 @@ def attach(
             gps_lon=ex.lon,
         )
     )
-    data = load(draft)
     album, message = 0, 0
     if media_group_id:
+        data = load(draft)
         a = data.get("album") if isinstance(data.get("album"), dict) else None
         if a is None or a.get("id") != media_group_id:
-            a = {"id": media_group_id, "n": 0, "message_id": 0}
+            # Every item of an album goes where its first item went, even if the operator
+            # moved on to the next question while the album was arriving.
+            a = {"id": media_group_id, "n": 0, "message_id": 0, "node_id": target.node_id}
         a["n"] += 1
         album, message = a["n"], int(a.get("message_id") or 0)
         data["album"] = a
-    save(session, draft, data)
-    t = Target(
-        draft_id, node_id, index, plan.subs[index].nama, draft.tahun, draft.triwulan, len(existing)
-    )
-    return Attached(t, len(existing) + 1, album, message)
+        save(session, draft, data)
+    else:
+        session.flush()
+    return Attached(target, existing + 1, album, message)
 
 
 def remember_album(
