@@ -325,8 +325,11 @@ async def test_returned_report_keeps_evidence_and_bukti_command(bot: Bot, tmp_pa
         from storage.data.models import Node
 
         sub = s.get(Node, row.node_id)
-        assert sub is not None
+        assert sub is not None and sub.parent_id is not None
         name = sub.nama
+        parent = s.get(Node, sub.parent_id)
+        assert parent is not None
+        parent_name = parent.nama
     out = await bot.say(KEPALA, f"/bukti {name} tw4 2022")
     assert "Bukti dukung" in out and "Rapat anggota" in out and "belum disetujui" in out
     photos = [c for c in bot.api.calls_of("sendPhoto") if c.chat_id == KEPALA]
@@ -342,6 +345,11 @@ async def test_returned_report_keeps_evidence_and_bukti_command(bot: Bot, tmp_pa
     assert "Rapat anggota" in out
     out = await bot.say(KEPALA, "/bukti")
     assert "Cara pakai" in out
+    # the kegiatan (or program) above it shows the evidence of its sub kegiatan
+    out = await bot.say(KEPALA, f"foto {parent_name} tw4")
+    assert "Rapat anggota" in out
+    out = await bot.say(KEPALA, f"/bukti {name} tw2 2022")
+    assert "Belum ada bukti dukung" in out and "TW II 2022" in out
     # returned: the new draft starts with the evidence of the submission
     req = [c for c in bot.api.sent(VERIF) if "Laporan masuk" in (c.text or "")][-1]
     back = next(d for row in bot.api.buttons(req) for _, d in row if d.startswith("vf:back"))

@@ -89,8 +89,10 @@ HELP = (
     "Triwulan boleh ditulis Q2, TW II, tw2, triwulan 2 atau kuartal kedua. Tanpa tahun, "
     "dipakai tahun terakhir yang ada datanya; tanpa triwulan, triwulan terakhir.\n\n"
     "Operator bidang: /lapor untuk mengisi laporan triwulan. Semua: /riwayat nama sub "
-    "kegiatan untuk melihat perubahan angkanya. Admin: /bukakembali bidang tw tahun.\n\n"
-    "Perintah: /start, /bantuan, /lapor, /riwayat, /batal."
+    "kegiatan untuk melihat perubahan angkanya; /bukti nama sub kegiatan tw untuk foto dan "
+    "berkas bukti dukungnya (saat /lapor, kirim foto/berkas setelah mengisi angka). "
+    "Admin: /bukakembali bidang tw tahun.\n\n"
+    "Perintah: /start, /bantuan, /lapor, /riwayat, /bukti, /batal."
 )
 HELP_STRANGER = (
     "monev-bot hanya dapat dipakai oleh pegawai yang terdaftar. Ketik /daftar untuk meminta "

@@ -440,6 +440,17 @@ def for_pelaporan(session: Session, *, telegram_id: int, pelaporan_id: int) -> S
     return Shown(title, p.tahun, p.triwulan, p.status, p.version, its)
 
 
+def _under(session: Session, node: Node) -> set[int]:
+    """The node and every node below it (a kegiatan's evidence is its sub kegiatan's)."""
+    assert node.id is not None
+    found, frontier = {node.id}, [node.id]
+    while frontier:
+        children = session.exec(select(Node.id).where(col(Node.parent_id).in_(frontier))).all()
+        frontier = [c for c in children if c is not None and c not in found]
+        found.update(frontier)
+    return found
+
+
 def find(
     session: Session,
     *,
@@ -448,18 +459,16 @@ def find(
     text: str,
     triwulan: int | None,
     tahun: int | None,
-    node_id: int | None = None,
 ) -> Shown | Refused:
     """/bukti ‹sub kegiatan› [tw] [tahun]: the evidence of the latest submission of that
-    quarter (without a quarter: the latest quarter that has any); same rule as /riwayat."""
+    quarter (without a quarter: the latest submitted quarter that has any); same rule as
+    /riwayat."""
     from storage.services.nodes import find_node
 
     user = _user(session, telegram_id)
     if user is None:
         return Refused(None, "")
-    node = (
-        session.get(Node, node_id) if node_id else find_node(session, opd_id=opd_id, text=text).best
-    )
+    node = find_node(session, opd_id=opd_id, text=text, tahun=tahun).best
     if node is None or node.id is None:
         return Refused(None, text)
     bidang_id = bidang_of(session, node.id)
@@ -470,29 +479,21 @@ def find(
         return Refused(denied)
     q = select(Pelaporan).where(
         Pelaporan.bidang_id == bidang_id,
+        Pelaporan.tahun == node.tahun,
         col(Pelaporan.status).in_([StatusLaporan.DIAJUKAN, StatusLaporan.DISETUJUI]),
     )
-    if tahun is not None:
-        q = q.where(Pelaporan.tahun == tahun)
     if triwulan is not None:
         q = q.where(Pelaporan.triwulan == triwulan)
-    reports = session.exec(
-        q.order_by(col(Pelaporan.tahun).desc(), col(Pelaporan.triwulan).desc())
-    ).all()
-    chosen: tuple[Pelaporan, list[Item]] | None = None
+    reports = session.exec(q.order_by(col(Pelaporan.triwulan).desc())).all()
+    nodes = _under(session, node)
     for p in reports:
         draft = sent_draft(session, p)
-        its = items(session, draft.id, node.id) if draft is not None and draft.id else []
-        if its or chosen is None:
-            chosen = (p, its) if its or chosen is None else chosen
-        if its:
-            break
-    if chosen is None:
-        return Shown(node.nama, tahun or 0, triwulan or 0, "", 0, [])
-    p, its = chosen
-    if not its and (triwulan is None or tahun is None) and len(reports) > 1:
-        p = reports[0]
-    return Shown(node.nama, p.tahun, p.triwulan, p.status, p.version, its)
+        if draft is None or draft.id is None:
+            continue
+        rows = [r for r in rows_of(session, draft.id) if r.node_id in nodes]
+        if rows:
+            return Shown(node.nama, p.tahun, p.triwulan, p.status, p.version, _items(session, rows))
+    return Shown(node.nama, node.tahun if triwulan is not None else 0, triwulan or 0, "", 0, [])
 
 
 def for_export(
