@@ -471,3 +471,14 @@ async def test_files_named_by_a_submitted_version_are_never_pruned(
     with session_scope(bot.engine) as s:
         assert bukti.prune(s, data, row.sha256, min_age_s=0)
     assert not bukti_store.path_of(data, row.sha256).is_file()
+
+
+async def test_strangers_get_nothing(bot: Bot) -> None:
+    stranger = 9199
+    out = await bot.say(stranger, "/bukti pasar tw4")
+    assert "/daftar" in out
+    out = await _photo(bot, stranger, _jpeg(99))
+    assert "/daftar" in out
+    out = await bot.press(stranger, "bk:1:1")
+    assert "/daftar" in out
+    assert not bot.api.calls_of("sendMediaGroup") and not bot.api.calls_of("getFile")
