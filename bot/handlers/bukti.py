@@ -183,14 +183,13 @@ async def on_review_button(
             await query.edit_message_text(texts.LAPOR_NOT_YOURS)
             return
         await query.edit_message_reply_markup(None)
+        assert update.effective_chat is not None
         reply = lapor_views.screen(resumed.screen)
-        for part in lapor_views.split_html(reply.text)[:-1]:
-            await context.bot.send_message(query.message.chat.id, part)  # type: ignore[union-attr]
-        last = lapor_views.split_html(reply.text)[-1]
+        parts = lapor_views.split_html(reply.text)
+        for part in parts[:-1]:
+            await context.bot.send_message(update.effective_chat.id, part)
         await context.bot.send_message(
-            query.message.chat.id,  # type: ignore[union-attr]
-            last,
-            reply_markup=markup(reply.keyboard),
+            update.effective_chat.id, parts[-1], reply_markup=markup(reply.keyboard)
         )
         return
     m = re.fullmatch(r"(bukti|hapusb)(?::(\d+))?", action)
@@ -301,8 +300,10 @@ async def _show(
     if isinstance(shown, bukti.Refused):
         if shown.denied is not None:
             text = texts.denied(shown.denied)
-        elif shown.text:
-            text = texts.BUKTI_UNKNOWN.format(q=escape(shown.text[:100]))
+        elif shown.unknown:
+            text = texts.BUKTI_UNKNOWN.format(q=escape(shown.unknown[:100]))
+        elif shown.stale:
+            text = texts.STALE_BUTTON
         else:
             text = texts.NOT_REGISTERED
         await context.bot.send_message(chat_id, text)

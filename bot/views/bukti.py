@@ -10,7 +10,7 @@ from bot.views.answers import Keyboard, Reply, short
 from bot.views.lapor import cb
 from storage.domain.numbers import format_waktu
 from storage.domain.periods import roman
-from storage.services.bukti import Attached, Item, Picker, Shown, Target
+from storage.services.bukti import Attached, Item, Picker, Shown
 
 CAPTION_LIMIT = 1000  # Telegram allows 1024 characters; the margin covers HTML entities
 
@@ -95,10 +95,6 @@ def picker(p: Picker) -> Reply:
     return Reply("\n".join(lines), kb)
 
 
-def no_target() -> str:
-    return texts.BUKTI_NO_TARGET
-
-
 def shown_head(s: Shown) -> str:
     """The text above the files of /bukti or 'Lihat bukti'."""
     status = texts.STATUS_NAMES.get(s.status, s.status)
@@ -119,7 +115,3 @@ def shown_head(s: Shown) -> str:
     if len(s.items) > 40:
         lines.append(f"… dan {len(s.items) - 40} lagi.")
     return "\n".join(lines)
-
-
-def target_hint(t: Target) -> str:
-    return escape(short(t.sub, 120))

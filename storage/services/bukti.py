@@ -416,10 +416,13 @@ class Shown:
 
 @dataclass(frozen=True)
 class Refused:
-    """Nothing to show; ``reason`` is a Denied (the view words it) or a plain text."""
+    """Nothing to show: a permission rule refused (``denied``, the view words it), the
+    sender is not an active user (nothing set), ``unknown`` names nothing, or the button's
+    report is gone (``stale``)."""
 
     denied: Denied | None = None
-    text: str = ""
+    unknown: str = ""
+    stale: bool = False
 
 
 def for_pelaporan(session: Session, *, telegram_id: int, pelaporan_id: int) -> Shown | Refused:
@@ -427,7 +430,7 @@ def for_pelaporan(session: Session, *, telegram_id: int, pelaporan_id: int) -> S
     user = _user(session, telegram_id)
     p = session.get(Pelaporan, pelaporan_id)
     if user is None or p is None:
-        return Refused(Denied.NOT_THEIR_BIDANG if p is None else None, "")
+        return Refused(stale=user is not None)
     denied = may_see_history(
         role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=p.bidang_id
     )
@@ -467,10 +470,10 @@ def find(
 
     user = _user(session, telegram_id)
     if user is None:
-        return Refused(None, "")
+        return Refused()
     node = find_node(session, opd_id=opd_id, text=text, tahun=tahun).best
     if node is None or node.id is None:
-        return Refused(None, text)
+        return Refused(unknown=text)
     bidang_id = bidang_of(session, node.id)
     denied = may_see_history(
         role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=bidang_id
