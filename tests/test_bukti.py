@@ -149,12 +149,7 @@ async def test_must_show_three_photos_restart_verifier_sees_them_and_export(
     assert "terkirim" in await bot.press(OP_DAG, _button(bot, OP_DAG, "📨 Kirim"))
     request = [c for c in bot.api.sent(VERIF)[before:] if "Laporan masuk" in (c.text or "")][-1]
     assert "Bukti dukung: 3 berkas" in html_to_text(request.text or "")
-    see = next(
-        d
-        for row in bot.api.buttons(request)
-        for label, d in row
-        if label.startswith("📎 Lihat bukti")
-    )
+    see = next(d for row in bot.api.buttons(request) for label, d in row if label == "Lihat bukti")
     await bot.press(VERIF, see)
     albums = [c for c in bot.api.calls_of("sendMediaGroup") if c.chat_id == VERIF]
     assert len(albums) == 1
@@ -279,16 +274,21 @@ async def test_review_add_and_remove_evidence_then_required_setting(
     # Kirim is refused while realisasi rose without evidence
     out = await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
     assert "Bukti dukung wajib" in out
-    # photos sent on the review without choosing a sub kegiatan: told how
-    out = await _photo(bot, OP1, _jpeg(20))
-    assert "Tambah bukti" in out
-    with read_scope(seeded) as s:
-        assert s.exec(select(Bukti)).all() == []
-    out = await bot.press(OP1, _button(bot, OP1, "📎 Tambah bukti"))
+    # a photo sent on the review before choosing a sub kegiatan is kept and waits
+    out = await _photo(bot, OP1, _jpeg(20), caption="Menunggu")
+    assert "menunggu sub kegiatannya" in out
     assert "Bukti 1" in [label for label, _ in bot.buttons(OP1)]
     with read_scope(seeded) as s:
+        assert s.exec(select(Bukti)).all() == []
         draft = s.exec(select(Draft).where(Draft.status == DraftStatus.AKTIF)).one()
         assert draft.step == "review"
+    out = await bot.press(OP1, _button(bot, OP1, "Bukti 1"))
+    assert "1 berkas dilampirkan" in out and "Menunggu" in out
+    await bot.press(OP1, _button(bot, OP1, "Hapus bukti 1"))  # removed again before Kirim
+    with read_scope(seeded) as s:
+        assert s.exec(select(Bukti)).all() == []
+    await bot.press(OP1, _button(bot, OP1, "Ke ringkasan"))
+    out = await bot.press(OP1, _button(bot, OP1, "Tambah bukti"))
     n_subs = sum(1 for label, _ in bot.buttons(OP1) if label.startswith("Bukti "))
     for i in range(n_subs):
         await bot.press(OP1, _button(bot, OP1, f"Bukti {i + 1}"))
@@ -423,7 +423,7 @@ async def test_verifier_albums_hold_at_most_ten(bot: Bot) -> None:
     await _to_review(bot, OP1)
     await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
     req = [c for c in bot.api.sent(VERIF) if "Laporan masuk" in (c.text or "")][-1]
-    see = next(d for row in bot.api.buttons(req) for label, d in row if label.startswith("📎"))
+    see = next(d for row in bot.api.buttons(req) for label, d in row if label == "Lihat bukti")
     await bot.press(VERIF, see)
     albums = [c for c in bot.api.calls_of("sendMediaGroup") if c.chat_id == VERIF]
     assert [len(c.params["media"]) for c in albums] == [10, 2]

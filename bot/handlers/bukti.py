@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
-from telegram import InputMediaDocument, InputMediaPhoto, Update
+from telegram import InputMediaDocument, InputMediaPhoto, Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.views import bukti as views
 from bot.views import lapor as lapor_views
 from bot.views import texts
+from bot.views.answers import Keyboard
 from storage.domain.periods import parse_quarter, roman
 from storage.domain.policy import Role, may_see_history
 from storage.domain.question_parser import evidence_request
@@ -97,9 +98,6 @@ async def on_file(update: Update, context: MonevContext) -> None:
     if isinstance(where, bukti.NoDraft):
         await message.reply_text(texts.BUKTI_NO_DRAFT.format(example=texts.EXAMPLES[0]))
         return
-    if isinstance(where, bukti.PickSub):
-        await message.reply_text(texts.BUKTI_NO_TARGET)
-        return
     if message.photo:
         p = message.photo[-1]
         file_id, unique, size, name, kind = p.file_id, p.file_unique_id, p.file_size, "", "foto"
@@ -127,6 +125,31 @@ async def on_file(update: Update, context: MonevContext) -> None:
     except bukti_store.RefusedFile as exc:
         await message.reply_text(texts.BUKTI_REFUSED.format(reason=escape(str(exc))))
         return
+    if isinstance(where, bukti.PickSub):
+        # No sub kegiatan is being asked: kept on the draft until the operator names one.
+        assert actor.user_id is not None
+        meta = bukti.received(
+            stored,
+            kind=kind,
+            file_id=file_id,
+            file_unique_id=unique,
+            file_name=name,
+            caption=message.caption or "",
+            media_group_id=group,
+            uploaded_by=actor.user_id,
+        )
+        held = await context.write(
+            bukti.hold, user_id=actor.user_id, draft_id=where.draft_id, meta=meta
+        )
+        if isinstance(held, bukti.NoDraft):
+            await message.reply_text(texts.BUKTI_NO_DRAFT.format(example=texts.EXAMPLES[0]))
+            return
+        reply = views.picker(held.picker)
+        text = (texts.BUKTI_HELD_FULL if held.full else "") + reply.text
+        await _confirm(
+            context, message, text, reply.keyboard, held.album_message, group, where.draft_id
+        )
+        return
     result = await context.write(
         bukti.attach,
         user_id=actor.user_id,
@@ -147,20 +170,38 @@ async def on_file(update: Update, context: MonevContext) -> None:
             texts.BUKTI_FULL.format(sub=escape(result.sub), n=bukti.MAX_PER_SUB)
         )
         return
-    text = views.attached(result)
-    if result.album_message:
+    await _confirm(
+        context, message, views.attached(result), [], result.album_message, group, where.draft_id
+    )
+
+
+async def _confirm(
+    context: MonevContext,
+    message: Message,
+    text: str,
+    keyboard: Keyboard,
+    album_message: int,
+    group: str,
+    draft_id: int,
+) -> None:
+    """Say what happened to a file: a message of its own, or for a later item of an album
+    the album's one message, edited with the running count."""
+    if album_message:
         try:
             await context.bot.edit_message_text(
-                text, chat_id=message.chat_id, message_id=result.album_message
+                text,
+                chat_id=message.chat_id,
+                message_id=album_message,
+                reply_markup=markup(keyboard),
             )
             return
         except TelegramError as exc:
             log.info("album confirmation not edited: %s", type(exc).__name__)
-    sent = await message.reply_text(text)
+    sent = await message.reply_text(text, reply_markup=markup(keyboard))
     if group:
         await context.write(
             bukti.remember_album,
-            draft_id=where.draft_id,
+            draft_id=draft_id,
             media_group_id=group,
             message_id=sent.message_id,
         )

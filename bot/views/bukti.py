@@ -70,6 +70,11 @@ def picker(p: Picker) -> Reply:
     ]
     if p.removed:
         lines.append(texts.BUKTI_REMOVED.format(what=escape(short(p.removed, 80))))
+    if p.placed and p.chosen is not None:
+        sub = escape(short(plan.subs[p.chosen].nama, 80))
+        lines.append(texts.BUKTI_PLACED.format(n=p.placed, sub=sub))
+    if p.held:
+        lines.append(texts.BUKTI_HELD.format(n=p.held))
     lines.append("")
     for i, s in enumerate(plan.subs, 1):
         lines.append(f"{i}. {escape(short(s.nama, 70))}: {p.counts.get(s.node_id, 0)} bukti")
@@ -91,7 +96,8 @@ def picker(p: Picker) -> Reply:
             kb.append([(f"Hapus bukti {k}", cb(p.draft_id, "review", f"hapusb:{it.id}"))])
     else:
         lines += ["", texts.BUKTI_PICK]
-    kb.append([("Ke ringkasan", cb(p.draft_id, "review", "ringkas"))])
+    back = "Ke ringkasan" if p.at_review else "Lanjutkan mengisi"
+    kb.append([(back, cb(p.draft_id, "review", "ringkas"))])
     return Reply("\n".join(lines), kb)
 
 

@@ -256,11 +256,11 @@ def review(rv: Review, draft_id: int) -> Reply:
         kb.append(extra)
     kb.append(
         [
-            ("📎 Tambah bukti", cb(draft_id, "review", "bukti")),
+            ("Tambah bukti", cb(draft_id, "review", "bukti")),
             ("Hapus bukti", cb(draft_id, "review", "bukti")),
         ]
         if rv.bukti
-        else [("📎 Tambah bukti", cb(draft_id, "review", "bukti"))]
+        else [("Tambah bukti", cb(draft_id, "review", "bukti"))]
     )
     kb.append([("📨 Kirim", cb(draft_id, "review", "send"))])
     return Reply(review_text(rv), kb)
@@ -406,8 +406,7 @@ def verification_card(
         ]
     ]
     if review.bukti:
-        n = sum(review.bukti.values())
-        kb.append([(texts.BUKTI_SEE.format(n=n), f"bk:{pelaporan_id}:{version}")])
+        kb.append([(texts.BUKTI_SEE, f"bk:{pelaporan_id}:{version}")])
     return [Reply(t, []) for t in parts[:-1]] + [Reply(parts[-1], kb)]
 
 

@@ -350,10 +350,6 @@ BUKTI_FULL = (
     "❗ Sub kegiatan <b>{sub}</b> sudah memiliki {n} bukti (batas). Hapus yang tidak perlu "
     "lewat Hapus bukti di ringkasan sebelum menambah."
 )
-BUKTI_NO_TARGET = (
-    "Bukti dilampirkan per sub kegiatan. Di ringkasan laporan, tekan <b>Tambah bukti</b>, "
-    "pilih sub kegiatannya, lalu kirim foto atau berkasnya."
-)
 BUKTI_NO_DRAFT = (
     "Foto dan berkas diterima sebagai bukti dukung laporan. Mulai dengan /lapor, lalu kirim "
     "bukti setelah mengisi angka sub kegiatannya. Untuk bertanya, ketik pertanyaan, "
@@ -365,6 +361,15 @@ BUKTI_SEND_FOR = (
     "<b>{sub}</b>. Keterangan foto menjadi catatannya."
 )
 BUKTI_REMOVED = "🗑 Dihapus: {what}"
+BUKTI_HELD = (
+    "📎 {n} foto/berkas diterima dan disimpan, menunggu sub kegiatannya: tekan Bukti N "
+    "untuk melampirkannya."
+)
+BUKTI_HELD_FULL = (
+    "❗ Sudah ada 10 berkas yang menunggu sub kegiatannya; berkas terakhir tidak disimpan. "
+    "Pilih sub kegiatannya dulu, lalu kirim lagi.\n\n"
+)
+BUKTI_PLACED = "✅ {n} berkas dilampirkan pada <b>{sub}</b>."
 BUKTI_HEAD = "<b>Bukti dukung: {title}</b>\nTW {tw} {tahun} · status laporan: {status} · {n} berkas"
 BUKTI_NOT_APPROVED = "\n<i>(laporan belum disetujui)</i>"
 BUKTI_NONE = "Belum ada bukti dukung untuk <b>{title}</b>{period}."
@@ -374,7 +379,7 @@ BUKTI_USAGE = (
     "<i>bukti pembangunan pasar tw3</i>."
 )
 BUKTI_UNKNOWN = "Sub kegiatan '{q}' tidak dikenal. " + BUKTI_USAGE
-BUKTI_SEE = "📎 Lihat bukti ({n})"
+BUKTI_SEE = "Lihat bukti"  # a plain label: the count is in the summary above it
 BUKTI_CHANGED = (
     "Laporan ini sudah diganti (versi {versi}); bukti di bawah adalah bukti versi terbaru."
 )

@@ -222,43 +222,117 @@ def attach(
     existing = len(rows_of(session, target.draft_id, target.node_id))
     if existing >= MAX_PER_SUB:
         return Full(target.sub)
-    ex = stored.exif
-    session.add(
-        Bukti(
-            draft_id=target.draft_id,
-            node_id=target.node_id,
-            tahun=draft.tahun,
-            triwulan=draft.triwulan,
-            sha256=stored.sha256,
-            mime=stored.mime,
-            size=stored.size,
-            kind=kind,
-            file_name=file_name[:255],
-            file_id=file_id[:255],
-            file_unique_id=file_unique_id[:128],
-            media_group_id=media_group_id[:64],
-            caption=" ".join(caption.split())[:MAX_CAPTION],
-            uploaded_by=user_id,
-            exif_time=ex.time,
-            gps_lat=ex.lat,
-            gps_lon=ex.lon,
-        )
+    meta = received(
+        stored,
+        kind=kind,
+        file_id=file_id,
+        file_unique_id=file_unique_id,
+        file_name=file_name,
+        caption=caption,
+        media_group_id=media_group_id,
+        uploaded_by=user_id,
     )
+    session.add(_row(draft, target.node_id, meta))
     album, message = 0, 0
     if media_group_id:
         data = load(draft)
-        a = data.get("album") if isinstance(data.get("album"), dict) else None
-        if a is None or a.get("id") != media_group_id:
-            # Every item of an album goes where its first item went, even if the operator
-            # moved on to the next question while the album was arriving.
-            a = {"id": media_group_id, "n": 0, "message_id": 0, "node_id": target.node_id}
-        a["n"] += 1
-        album, message = a["n"], int(a.get("message_id") or 0)
-        data["album"] = a
+        album, message = _count_album(data, media_group_id, target.node_id)
         save(session, draft, data)
     else:
         session.flush()
     return Attached(target, existing + 1, album, message)
+
+
+def _count_album(data: dict, media_group_id: str, node_id: int | None) -> tuple[int, int]:
+    """One more item of the album: (items so far, its confirmation message or 0)."""
+    a = data.get("album") if isinstance(data.get("album"), dict) else None
+    if a is None or a.get("id") != media_group_id:
+        # Every item of an album goes where its first item went, even if the operator
+        # moved on to the next question while the album was arriving.
+        a = {"id": media_group_id, "n": 0, "message_id": 0, "node_id": node_id}
+    a["n"] += 1
+    data["album"] = a
+    return a["n"], int(a.get("message_id") or 0)
+
+
+def received(
+    stored: bukti_store.Stored,
+    *,
+    kind: str,
+    file_id: str,
+    file_unique_id: str,
+    file_name: str,
+    caption: str,
+    media_group_id: str,
+    uploaded_by: int,
+) -> dict:
+    """What is kept of a received file (a row's fields; JSON while it waits in a draft)."""
+    ex = stored.exif
+    return {
+        "sha256": stored.sha256,
+        "mime": stored.mime,
+        "size": stored.size,
+        "kind": kind,
+        "file_name": file_name[:255],
+        "file_id": file_id[:255],
+        "file_unique_id": file_unique_id[:128],
+        "media_group_id": media_group_id[:64],
+        "caption": " ".join(caption.split())[:MAX_CAPTION],
+        "uploaded_by": uploaded_by,
+        "uploaded_at": datetime.now(UTC).isoformat(),
+        "exif_time": ex.time,
+        "gps_lat": ex.lat,
+        "gps_lon": ex.lon,
+    }
+
+
+def _row(draft: Draft, node_id: int, meta: dict) -> Bukti:
+    assert draft.id is not None
+    fields = {k: v for k, v in meta.items() if k != "uploaded_at"}
+    at = datetime.fromisoformat(meta["uploaded_at"]) if meta.get("uploaded_at") else None
+    row = Bukti(
+        draft_id=draft.id,
+        node_id=node_id,
+        tahun=draft.tahun,
+        triwulan=draft.triwulan,
+        **fields,
+    )
+    if at is not None:
+        row.uploaded_at = at
+    return row
+
+
+MAX_HELD = 10  # files waiting for a sub kegiatan to be chosen
+
+
+@dataclass(frozen=True)
+class Held:
+    """Kept, waiting for the operator to say which sub kegiatan it shows (``full``: the
+    waiting list was full, this one was not kept)."""
+
+    picker: Picker
+    album: int
+    album_message: int
+    full: bool = False
+
+
+def hold(session: Session, *, user_id: int | None, draft_id: int, meta: dict) -> Held | NoDraft:
+    """A file sent while no sub kegiatan is being asked (indicators, notes, the review):
+    kept on the draft until 'Bukti N' names its sub kegiatan, never dropped silently."""
+    draft = active_draft(session, user_id) if user_id is not None else None
+    if draft is None or draft.id != draft_id:
+        return NoDraft()
+    data = load(draft)
+    held = [h for h in data.get("held") or [] if isinstance(h, dict)]
+    if len(held) >= MAX_HELD:
+        return Held(_picker(session, draft, None), 0, 0, full=True)
+    held.append(meta)
+    data["held"] = held
+    album, message = 0, 0
+    if meta.get("media_group_id"):
+        album, message = _count_album(data, meta["media_group_id"], None)
+    save(session, draft, data)
+    return Held(_picker(session, draft, None), album, message)
 
 
 def remember_album(
@@ -289,6 +363,9 @@ class Picker:
     items: list[Item] = field(default_factory=list)
     removed: str = ""  # what was just removed
     removed_sha: str = ""  # its file, to prune once the removal is committed
+    held: int = 0  # files received while no sub kegiatan was chosen, waiting for one
+    placed: int = 0  # held files just attached to the chosen sub kegiatan
+    at_review: bool = True
 
 
 @dataclass(frozen=True)
@@ -306,38 +383,65 @@ def _draft(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
 
 
 def _picker(
-    session: Session, draft: Draft, chosen: int | None, removed: str = "", sha: str = ""
+    session: Session,
+    draft: Draft,
+    chosen: int | None,
+    removed: str = "",
+    sha: str = "",
+    placed: int = 0,
 ) -> Picker:
     assert draft.id is not None
     plan = draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
     its = items(session, draft.id, plan.subs[chosen].node_id) if chosen is not None else []
-    return Picker(draft.id, plan, counts(session, draft.id), chosen, its, removed, sha)
+    held = len(load(draft).get("held") or [])
+    return Picker(
+        draft.id,
+        plan,
+        counts(session, draft.id),
+        chosen,
+        its,
+        removed,
+        sha,
+        held,
+        placed,
+        draft.step == "review",
+    )
 
 
 def open_picker(
     session: Session, *, telegram_id: int, draft_id: int, index: int | None
 ) -> Picker | NotHere:
-    """'Tambah bukti' (``index`` None: choose a sub kegiatan) or 'Bukti N' (files sent from
-    now on go to sub kegiatan N)."""
+    """'Tambah bukti' (``index`` None: choose a sub kegiatan) or 'Bukti N': files held
+    until a sub kegiatan was chosen go to sub kegiatan N, and so do files sent from now on
+    (outside the questions of a sub kegiatan, which take their own)."""
     draft = _draft(session, telegram_id, draft_id)
-    if draft is None or draft.step != "review":
-        return NotHere(draft.id if draft is not None else None)
+    if draft is None:
+        return NotHere(None)
     data = load(draft)
     plan = draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
+    placed = 0
     if index is not None:
         if not 0 <= index < len(plan.subs):
             return NotHere(draft.id)
         data["bukti_for"] = index
+        node_id = plan.subs[index].node_id
+        room = MAX_PER_SUB - len(rows_of(session, draft_id, node_id))
+        held = [h for h in data.pop("held", None) or [] if isinstance(h, dict)]
+        for h in held[: max(room, 0)]:
+            session.add(_row(draft, node_id, h))
+            placed += 1
+        if held[placed:]:
+            data["held"] = held[placed:]  # no room left: they wait, nothing is dropped
         save(session, draft, data)
-    return _picker(session, draft, index)
+    return _picker(session, draft, index, placed=placed)
 
 
 def remove(session: Session, *, telegram_id: int, draft_id: int, bukti_id: int) -> Picker | NotHere:
     """'Hapus' on one evidence item of the draft (before Kirim only). The file stays on
     disk while any other row (an earlier submission, another draft) names it."""
     draft = _draft(session, telegram_id, draft_id)
-    if draft is None or draft.step != "review":
-        return NotHere(draft.id if draft is not None else None)
+    if draft is None:
+        return NotHere(None)
     row = session.get(Bukti, bukti_id)
     plan = draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
     chosen = load(draft).get("bukti_for")
