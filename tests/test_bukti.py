@@ -482,3 +482,43 @@ async def test_strangers_get_nothing(bot: Bot) -> None:
     out = await bot.press(stranger, "bk:1:1")
     assert "/daftar" in out
     assert not bot.api.calls_of("sendMediaGroup") and not bot.api.calls_of("getFile")
+
+
+def test_evidence_screen_stays_one_message_for_a_large_bidang() -> None:
+    from datetime import UTC, datetime
+
+    from bot.views.bukti import picker
+    from storage.data.models import Bidang
+    from storage.services.bukti import Item, Picker
+    from storage.services.submission import DraftPlan, SubItem
+
+    subs = [
+        SubItem(
+            i, "Sub Kegiatan " + "sangat panjang " * 10 + str(i), "P", "K", 1, "", None, None, 0
+        )
+        for i in range(1, 81)
+    ]
+    plan = DraftPlan(Bidang(id=1, opd_id=1, nama="Besar", kode="besar"), 2022, 4, subs, [], [])
+    its = [
+        Item(
+            k,
+            1,
+            "s",
+            "foto",
+            "image/jpeg",
+            2048,
+            "",
+            "F",
+            "ab" * 32,
+            "catatan " * 30,
+            "Operator",
+            datetime.now(UTC),
+            "",
+            None,
+        )
+        for k in range(30)
+    ]
+    reply = picker(Picker(7, plan, {1: 30}, 0, its))
+    assert len(reply.text) <= 4096
+    labels = [label for row in reply.keyboard for label, _ in row]
+    assert len(labels) <= 100 and "Hapus bukti 30" in labels and "Bukti 60" in labels

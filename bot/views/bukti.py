@@ -13,6 +13,8 @@ from storage.domain.periods import roman
 from storage.services.bukti import Attached, Item, Picker, Shown
 
 CAPTION_LIMIT = 1000  # Telegram allows 1024 characters; the margin covers HTML entities
+MAX_SUBS = 60  # sub kegiatan listed (with a button each) on the evidence screen
+TEXT_LIMIT = 3800  # under Telegram's 4096, with room for the HTML of the names
 
 
 def _kind(mime: str) -> str:
@@ -75,27 +77,38 @@ def picker(p: Picker) -> Reply:
         lines.append(texts.BUKTI_PLACED.format(n=p.placed, sub=sub))
     if p.held:
         lines.append(texts.BUKTI_HELD.format(n=p.held))
-    lines.append("")
-    for i, s in enumerate(plan.subs, 1):
-        lines.append(f"{i}. {escape(short(s.nama, 70))}: {p.counts.get(s.node_id, 0)} bukti")
+    # Bounded for a bidang with very many sub kegiatan: one message (it is edited in
+    # place, so it cannot be split) and at most 100 buttons.
+    width = 70 if len(plan.subs) <= 30 else 32
+    subs = [
+        f"{i}. {escape(short(s.nama, width))}: {p.counts.get(s.node_id, 0)} bukti"
+        for i, s in enumerate(plan.subs[:MAX_SUBS], 1)
+    ]
+    if len(plan.subs) > MAX_SUBS:
+        subs.append(f"… {len(plan.subs) - MAX_SUBS} sub kegiatan lain: pakai tombol Ubah.")
     kb: Keyboard = []
     row: list[tuple[str, str]] = []
-    for i in range(len(plan.subs)):
+    for i in range(min(len(plan.subs), MAX_SUBS)):
         row.append((f"Bukti {i + 1}", cb(p.draft_id, "review", f"bukti:{i}")))
         if len(row) == 4:
             kb.append(row)
             row = []
     if row:
         kb.append(row)
+    tail: list[str] = []
     if p.chosen is not None:
         s = plan.subs[p.chosen]
-        lines += ["", texts.BUKTI_SEND_FOR.format(sub=escape(short(s.nama, 120)))]
-        for k, it in enumerate(p.items[:20], 1):
-            note = f" — {escape(short(it.caption, 60))}" if it.caption else ""
-            lines.append(f"  {k}. {escape(meta(it))}{note}")
+        tail += ["", texts.BUKTI_SEND_FOR.format(sub=escape(short(s.nama, 120)))]
+        # Every file of the sub kegiatan (at most MAX_PER_SUB) can be removed.
+        for k, it in enumerate(p.items, 1):
+            note = f" — {escape(short(it.caption, 40))}" if it.caption else ""
+            tail.append(f"  {k}. {escape(meta(it))}{note}")
             kb.append([(f"Hapus bukti {k}", cb(p.draft_id, "review", f"hapusb:{it.id}"))])
     else:
-        lines += ["", texts.BUKTI_PICK]
+        tail += ["", texts.BUKTI_PICK]
+    if len("\n".join(lines + subs + tail)) > TEXT_LIMIT:
+        subs = [texts.BUKTI_MANY_SUBS.format(n=len(plan.subs))]
+    lines += ["", *subs, *tail]
     back = "Ke ringkasan" if p.at_review else "Lanjutkan mengisi"
     kb.append([(back, cb(p.draft_id, "review", "ringkas"))])
     return Reply("\n".join(lines), kb)

@@ -361,6 +361,7 @@ BUKTI_SEND_FOR = (
     "<b>{sub}</b>. Keterangan foto menjadi catatannya."
 )
 BUKTI_REMOVED = "🗑 Dihapus: {what}"
+BUKTI_MANY_SUBS = "{n} sub kegiatan, bernomor seperti di ringkasan: pilih dengan tombol Bukti N."
 BUKTI_HELD = (
     "📎 {n} foto/berkas diterima dan disimpan, menunggu sub kegiatannya: tekan Bukti N "
     "untuk melampirkannya."
