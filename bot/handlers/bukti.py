@@ -340,7 +340,7 @@ async def _show(
 ) -> None:
     if isinstance(shown, bukti.Refused):
         if shown.denied is not None:
-            text = texts.denied(shown.denied)
+            text = texts.BUKTI_FORBIDDEN
         elif shown.unknown:
             text = texts.BUKTI_UNKNOWN.format(q=escape(shown.unknown[:100]))
         elif shown.stale:
@@ -461,7 +461,7 @@ async def send_zip(
         role=actor.role, status=actor.status, user_bidang_id=actor.bidang_id, bidang_id=None
     )
     if denied is not None:
-        await message.reply_text(texts.denied(denied))
+        await message.reply_text(texts.BUKTI_ZIP_FORBIDDEN)
         return
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     try:

@@ -362,6 +362,14 @@ BUKTI_SEND_FOR = (
 )
 BUKTI_REMOVED = "🗑 Dihapus: {what}"
 BUKTI_MANY_SUBS = "{n} sub kegiatan, bernomor seperti di ringkasan: pilih dengan tombol Bukti N."
+BUKTI_FORBIDDEN = (
+    "Bukti dukung hanya dapat dilihat oleh pimpinan, verifikator, admin, dan operator bidang "
+    "pemiliknya."
+)
+BUKTI_ZIP_FORBIDDEN = (
+    "ZIP laporan dengan bukti dukung semua bidang hanya untuk pimpinan, verifikator dan admin. "
+    "Bukti bidang Anda: /bukti nama sub kegiatan."
+)
 BUKTI_HELD = (
     "📎 {n} foto/berkas diterima dan disimpan, menunggu sub kegiatannya: tekan Bukti N "
     "untuk melampirkannya."
