@@ -278,17 +278,18 @@ async def _send_group(
     context: MonevContext, chat_id: int, group: Sequence[Item], caps: list[str], *, upload: bool
 ) -> None:
     data_dir = _data_dir(context)
-    if len(group) == 1:
-        it, cap = group[0], caps[0]
-        media = _media(it, cap, data_dir, upload=upload).media
-        if it.kind == "foto":
-            await context.bot.send_photo(chat_id, media, caption=cap)
-        else:
-            await context.bot.send_document(chat_id, media, caption=cap)
-        return
-    await context.bot.send_media_group(
-        chat_id, [_media(it, c, data_dir, upload=upload) for it, c in zip(group, caps, strict=True)]
+    # Reading up to ten files from disk (for an upload) is blocking work: a worker thread.
+    media = await asyncio.to_thread(
+        lambda: [_media(it, c, data_dir, upload=upload) for it, c in zip(group, caps, strict=True)]
     )
+    if len(media) == 1:
+        one, it = media[0], group[0]
+        if it.kind == "foto":
+            await context.bot.send_photo(chat_id, one.media, caption=caps[0])
+        else:
+            await context.bot.send_document(chat_id, one.media, caption=caps[0])
+        return
+    await context.bot.send_media_group(chat_id, media)
 
 
 async def send_items(context: MonevContext, chat_id: int, its: list[Item]) -> None:
