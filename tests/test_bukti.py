@@ -560,3 +560,28 @@ async def test_offline_api_albums_keep_telegrams_limits() -> None:
         assert bytes(await f.download_as_bytearray()) == _jpeg(4)
     finally:
         await app.shutdown()
+
+
+async def test_a_restart_in_the_middle_of_an_album_loses_nothing(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    _users(seeded)
+    data = tmp_path / "data"
+    bot = await _open(seeded, data)
+    await _start(bot, OP1)
+    await _figures_of_first_sub(bot, OP1)
+    for i in range(4):
+        await _photo(bot, OP1, _jpeg(200 + i), media_group_id="album-r")
+    [first] = [c for c in bot.api.calls_of("sendMessage") if "Album diterima" in (c.text or "")]
+    await _close(bot)
+    bot = await _open(seeded, data)
+    for i in range(4, 10):
+        await _photo(bot, OP1, _jpeg(200 + i), media_group_id="album-r")
+    # the rest of the album edits the same confirmation, counting on from where it stood
+    edits = [c for c in bot.api.calls_of("editMessageText") if c.chat_id == OP1]
+    assert edits and all(c.params["message_id"] == first.result["message_id"] for c in edits)
+    assert "10 berkas sejauh ini" in (edits[-1].text or "")
+    assert not [c for c in bot.api.calls_of("sendMessage") if "Album" in (c.text or "")]
+    with read_scope(seeded) as s:
+        assert len(s.exec(select(Bukti)).all()) == 10
+    await _close(bot)
