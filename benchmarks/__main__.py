@@ -20,6 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from benchmarks import (
+    bench_bukti,
     bench_charts,
     bench_early_warning,
     bench_import,
@@ -192,6 +193,11 @@ def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
         f"{pq['parse_4000_chars_median_ms']:.1f} ms",
         "< 50 ms",
         pq["parse_4000_chars_median_ms"] < 50,
+    )
+
+    # Evidence: an album of ten photos until the bot confirms all ten (issue 16).
+    rows.extend(
+        bench_bukti.rows(bench_bukti.run(pg, rounds=3 if quick else 5, n=3 if quick else 5))
     )
 
     lp = asyncio.run(bench_lapor.run(15 if quick else 40))

@@ -24,7 +24,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import FIGURE_CACHE, MonevContext
-from bot.handlers import charts, common, files, lapor, questions, registration, routing
+from bot.handlers import bukti, charts, common, files, lapor, questions, registration, routing
 from bot.inbox import InboxRequest, MonevApplication, replay
 from bot.jobs.early_warning import register_early_warning_handlers, schedule_digest
 from bot.jobs.housekeeping import schedule_housekeeping
@@ -68,6 +68,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CommandHandler("grafik", charts.grafik))
     app.add_handler(CommandHandler("bukakembali", lapor.bukakembali))
     app.add_handler(CommandHandler("verifikasi", lapor.verifikasi))
+    app.add_handler(CommandHandler("bukti", bukti.bukti_command))
 
     # Buttons. Those of a flow check the sender's state themselves (stale otherwise).
     app.add_handler(CallbackQueryHandler(registration.skip_nip, pattern=f"^{registration.SKIP}$"))
@@ -82,11 +83,15 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(questions.ask_button, pattern=r"^ask:"))
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
     app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
+    app.add_handler(CallbackQueryHandler(bukti.lihat, pattern=r"^bk:"))
     app.add_handler(CallbackQueryHandler(charts.chart_button, pattern=r"^gr:"))
 
     # Typed text: the answer to the step of the flow the sender is in (registration, /lapor,
     # a reason for returning a report, /jadwal's date), otherwise a question in plain Indonesian.
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, routing.on_text))
+
+    # Photos and documents: evidence (bukti dukung) for the sender's /lapor draft.
+    app.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL, bukti.on_file))
 
     # Catch-alls: unknown commands, non-text messages, buttons of finished conversations.
     app.add_handler(MessageHandler(filters.COMMAND, common.unknown_command))

@@ -171,11 +171,24 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     opd_id = common.only_office_id(engine)
     cache = FigureCache()  # one per command: the command owns its engine
     tahun, tw = _period(cache, engine, opd_id, args.tahun, args.tw)
+    n_bukti = None
     try:
         with cache.read(engine) as s:
-            name, data = export_bytes(
-                s, opd_id, tahun, tw, fmt=args.format, approved_only=args.hanya_disetujui
-            )
+            if args.bukti:
+                from storage.files.export_bukti import export_zip
+
+                name, data, n_bukti = export_zip(
+                    s,
+                    opd_id,
+                    tahun,
+                    tw,
+                    Path(settings.data_dir),
+                    approved_only=args.hanya_disetujui,
+                )
+            else:
+                name, data = export_bytes(
+                    s, opd_id, tahun, tw, fmt=args.format, approved_only=args.hanya_disetujui
+                )
             waiting = [r.bidang.nama for r in unverified(s, opd_id, tahun, tw)]
     except ValueError as exc:
         print(str(exc), file=sys.stderr)
@@ -184,6 +197,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print(f"Laporan TW {tw} {tahun} ditulis ke {out} ({len(data):,} bita).".replace(",", "."))
+    if n_bukti is not None:
+        print(f"Bukti dukung dalam ZIP: {n_bukti} berkas.")
     if waiting:
         what = "tidak dimuat" if args.hanya_disetujui else "dimuat, ditandai belum disetujui"
         print(f"Angka bidang {', '.join(waiting)} belum disetujui: {what}.")
@@ -329,6 +344,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--hanya-disetujui",
         action="store_true",
         help="tanpa angka bidang yang laporannya belum disetujui",
+    )
+    e.add_argument(
+        "--bukti",
+        action="store_true",
+        help="ZIP: XLSX beserta bukti dukung per bidang/sub kegiatan dan indeksnya",
     )
     e.set_defaults(func=cmd_export)
 

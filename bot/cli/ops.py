@@ -46,6 +46,15 @@ def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     print(f"Cadangan tersimpan di {path.resolve()} ({_size(path)}).")
+    from storage.ops.bukti_files import backup_files, companion
+
+    try:
+        n = backup_files(Path(settings.data_dir), path)
+    except OSError as exc:
+        print(f"Berkas bukti dukung gagal dicadangkan: {exc}", file=sys.stderr)
+        return 1
+    if n:
+        print(f"Bukti dukung: {n} berkas di {companion(path).resolve()}.")
     return 0
 
 
@@ -71,6 +80,19 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         engine.dispose()
     print(f"Basis data dipulihkan dari {args.file}.")
+    from storage.ops.bukti_files import restore_files
+
+    try:
+        files = restore_files(Path(args.file), Path(settings.data_dir))
+    except OSError as exc:
+        print(f"Berkas bukti dukung gagal dipulihkan: {exc}", file=sys.stderr)
+        return 1
+    if files is not None:
+        print(
+            f"Bukti dukung: {files.copied} berkas dipulihkan, {files.present} sudah ada"
+            + (f", {files.damaged} rusak dilewati" if files.damaged else "")
+            + "."
+        )
     if args.tanpa_uji and not db.is_sqlite(engine):
         print(
             "Perhatian: cadangan tidak diuji lebih dulu di basis data sementara (--tanpa-uji); "

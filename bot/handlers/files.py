@@ -43,9 +43,15 @@ async def laporan(update: Update, context: MonevContext) -> None:
         return
     args = list(context.args or [])
     fmt = "csv" if any(a.lower() == "csv" for a in args) else "xlsx"
-    parsed = _parse_args([a for a in args if a.lower() != "csv"])
+    with_bukti = any(a.lower() == "bukti" for a in args)
+    parsed = _parse_args([a for a in args if a.lower() not in ("csv", "bukti")])
     if parsed is None:
         await message.reply_text(texts.LAPORAN_USAGE)
+        return
+    if with_bukti:
+        from bot.handlers.bukti import send_zip
+
+        await send_zip(update, context, *parsed)
         return
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     try:

@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import MonevContext
+from bot.handlers import bukti
 from bot.handlers.questions import question
 from bot.handlers.shared import markup
 from bot.settings import WIB
@@ -234,6 +235,9 @@ async def on_button(update: Update, context: MonevContext) -> None:
         await query.edit_message_reply_markup(None)
         await _show(update, context, views.screen(resumed.screen))
         return
+    if step_token == "review" and action.startswith(("bukti", "hapusb", "ringkas")):
+        await bukti.on_review_button(update, context, draft_id, action.replace(".", ":"))
+        return
     result = await context.write(
         flow.press,
         telegram_id=tgid,
@@ -241,6 +245,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
         draft_id=draft_id,
         step=step_token.replace(".", ":"),
         action=action.replace(".", ":"),
+        bukti_wajib=context.bot_data["settings"].bukti_wajib,
     )
     await _after(update, context, result, edited=True)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import MonevContext
-from bot.handlers import lapor, questions, registration
+from bot.handlers import bukti, lapor, questions, registration
 from bot.jobs import reminders
 from bot.views import texts
 from storage.services import conversation
@@ -32,6 +32,10 @@ async def _dispatch(update: Update, context: MonevContext, state: State | None) 
     if state is None:
         if lapor.asks_for_queue(update, context):
             await lapor.verifikasi(update, context)
+        elif update.effective_message and bukti.asks_for_evidence(
+            update.effective_message.text or ""
+        ):
+            await bukti.question(update, context)
         else:
             await questions.question(update, context)
     elif state.flow == Flow.REGISTRATION:

@@ -50,6 +50,7 @@ SENDING_METHODS = frozenset(
         "sendMessage",
         "sendPhoto",
         "sendDocument",
+        "sendMediaGroup",
         "editMessageText",
         "editMessageCaption",
         "editMessageReplyMarkup",
@@ -456,6 +457,29 @@ class OfflineBotAPI(BaseRequest):
         Document JSON with its ``file_id``."""
         return self._store_file(content, file_name, mime_type, kind).as_document()
 
+    def add_photo(self, content: bytes, *, file_size: int | None = None) -> list[JSONDict]:
+        """Store bytes as a photo a user sends; gives the PhotoSize list of the message (a
+        thumbnail and the full size, which getFile + download return)."""
+        stored = self._store_file(content, "photo.jpg", "image/jpeg", "photos")
+        size = len(content) if file_size is None else file_size
+        thumb = self._store_file(content[:64], "thumb.jpg", "image/jpeg", "photos")
+        return [
+            {
+                "file_id": thumb.file_id,
+                "file_unique_id": thumb.file_unique_id,
+                "width": 90,
+                "height": 68,
+                "file_size": len(thumb.content),
+            },
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "width": 1280,
+                "height": 960,
+                "file_size": size,
+            },
+        ]
+
     def file_content(self, file_id: str) -> bytes:
         return self._files[file_id].content
 
@@ -634,6 +658,40 @@ class OfflineBotAPI(BaseRequest):
         self._add_caption(message, call)
         return message
 
+    def _m_sendMediaGroup(self, call: Call) -> list[JSONDict]:
+        """An album: 2–10 photos (or 2–10 documents; Telegram does not mix the two), each item
+        a message of its own sharing one ``media_group_id``; captions are per item."""
+        media = call.params.get("media")
+        if isinstance(media, str):
+            try:
+                media = json.loads(media)
+            except ValueError:
+                media = None
+        if not isinstance(media, list) or not 2 <= len(media) <= MAX_ALBUM:
+            raise _ApiError(400, "Bad Request: wrong number of media in the album")
+        kinds = {str(m.get("type")) for m in media if isinstance(m, dict)}
+        if "document" in kinds and kinds != {"document"}:
+            raise _ApiError(400, "Bad Request: documents can't be mixed with other media types")
+        group = str(next(self._file_seq) + 10_000_000)
+        out = []
+        for m in media:
+            caption = m.get("caption")
+            if caption is not None:
+                visible = str(caption)
+                if str(m.get("parse_mode", "")).upper() == "HTML":
+                    visible = html.unescape(re.sub(r"<[^>]*>", "", visible))
+                if len(visible.encode("utf-16-le")) // 2 > MAX_CAPTION:
+                    raise _ApiError(400, "Bad Request: message caption is too long")
+            kind = str(m.get("type"))
+            item = Call(call.method, {**call.params, kind: m.get("media")}, call.files, call.at)
+            send = self._m_sendPhoto if kind == "photo" else self._m_sendDocument
+            message = send(item)
+            message["media_group_id"] = group
+            if caption is not None:
+                message["caption"] = str(caption)
+            out.append(message)
+        return out
+
     def _m_sendDocument(self, call: Call) -> JSONDict:
         stored = self._upload(call, "document", "document.bin", "documents")
         message = self._new_message(call, document=stored.as_document())
@@ -769,6 +827,7 @@ def _resolve(fut: asyncio.Future[None]) -> None:
 # UTF-16 units after the HTML is parsed. Refusing longer ones here, as Telegram does, makes every
 # test that sends a message check the limit.
 MAX_TEXT, MAX_CAPTION = 4096, 1024
+MAX_ALBUM = 10  # items in one sendMediaGroup
 
 
 def _check_length(call: Call, key: str, limit: int, error: str) -> None:

@@ -31,6 +31,7 @@ __all__ = [
     "make_document_update",
     "make_message",
     "make_message_update",
+    "make_photo_update",
     "message_dict",
     "message_from_call",
     "next_update_id",
@@ -304,12 +305,18 @@ def make_document_update(
     update_id: int | None = None,
     chat_type: str = Chat.PRIVATE,
     first_name: str | None = None,
+    media_group_id: str | None = None,
+    file_size: int | None = None,
 ) -> Update:
     """A user's message with a document. With an OfflineBotAPI the bytes are stored, so
-    ``await update.message.document.get_file()`` and ``download_as_bytearray()`` return them."""
+    ``await update.message.document.get_file()`` and ``download_as_bytearray()`` return them.
+    ``media_group_id``: one item of an album; ``file_size``: the size Telegram announces
+    (to test a limit without building the bytes)."""
     api = _offline_api(bot)
     if api is not None:
         document = api.add_file(content, file_name=file_name, mime_type=mime_type)
+        if file_size is not None:
+            document["file_size"] = file_size
     else:
         seq = next(_message_ids)
         document = {
@@ -321,6 +328,8 @@ def make_document_update(
         if mime_type:
             document["mime_type"] = mime_type
     payload: JSONDict = {"document": document}
+    if media_group_id is not None:
+        payload["media_group_id"] = media_group_id
     if caption is not None:
         payload["caption"] = caption
         if entities := _command_entities(caption):
@@ -330,6 +339,42 @@ def make_document_update(
         user_id=user_id,
         chat_id=chat_id,
         message_id=message_id,
+        chat_type=chat_type,
+        first_name=first_name,
+        content=payload,
+    )
+    return Update.de_json({"update_id": update_id or next_update_id(), "message": data}, bot)
+
+
+def make_photo_update(
+    bot: Bot,
+    content: bytes,
+    *,
+    user_id: int,
+    caption: str | None = None,
+    media_group_id: str | None = None,
+    file_size: int | None = None,
+    chat_id: int | None = None,
+    update_id: int | None = None,
+    chat_type: str = Chat.PRIVATE,
+    first_name: str | None = None,
+) -> Update:
+    """A user's photo (one item of an album with ``media_group_id``; Telegram delivers every
+    item of an album as an update of its own). Needs an OfflineBotAPI: the largest size's
+    ``file_id`` downloads ``content``."""
+    api = _offline_api(bot)
+    if api is None:
+        raise ValueError("make_photo_update needs a bot whose request is an OfflineBotAPI")
+    payload: JSONDict = {"photo": api.add_photo(content, file_size=file_size)}
+    if media_group_id is not None:
+        payload["media_group_id"] = media_group_id
+    if caption is not None:
+        payload["caption"] = caption
+    data = _envelope(
+        api,
+        user_id=user_id,
+        chat_id=chat_id,
+        message_id=None,
         chat_type=chat_type,
         first_name=first_name,
         content=payload,

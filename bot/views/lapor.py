@@ -98,7 +98,10 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
                     ]
                 )
         else:
-            lines.append("Ketik <b>keterangan</b> (opsional), atau tekan Lewati.")
+            lines.append(
+                "Ketik <b>keterangan</b> (opsional), kirim <b>foto/berkas bukti</b> (boleh lebih "
+                "dari satu; JPG, PNG, PDF), atau tekan Lewati."
+            )
             if cur.get("ket"):
                 kb.append([(f"Tetap: {short(cur['ket'], 30)}", cb(draft_id, step, "keep"))])
             kb.append([("Lewati", cb(draft_id, step, "skip"))])
@@ -187,7 +190,8 @@ def review_text(rv: Review, *, for_verifier: bool = False) -> str:
             else "<b>belum diisi</b>"
         )
         fis = format_percent(it.get("fisik")) if it.get("fisik") is not None else "-"
-        lines.append(f"{i}. {escape(short(s.nama, 60))}: {ang}; fisik {fis}")
+        n_bukti = f"; bukti {rv.bukti[s.node_id]}" if rv.bukti.get(s.node_id) else ""
+        lines.append(f"{i}. {escape(short(s.nama, 60))}: {ang}; fisik {fis}{n_bukti}")
     lines += ["", "<b>Serapan yang dihasilkan</b>"]
     for nama, f in rv.programs:
         val = format_percent(f.serapan) if f.complete else "belum lengkap"
@@ -216,11 +220,21 @@ def review_text(rv: Review, *, for_verifier: bool = False) -> str:
             for f in NARASI_FIELDS:
                 if nar.get(f):
                     lines.append(f"{NARASI_LABEL[f].capitalize()}: {escape(short(nar[f], 150))}")
+    lines += ["", *bukti_lines(rv)]
     if rv.notes:
         lines += ["", "<b>Temuan</b>"] + [f"⚠️ {escape(n)}" for n in rv.notes]
     if rv.missing and not for_verifier:
         lines += ["", f"Belum diisi: {len(rv.missing)} sub kegiatan. Lengkapi lewat tombol Ubah."]
     return "\n".join(lines)
+
+
+def bukti_lines(rv: Review) -> list[str]:
+    """Evidence under the figures: how many files, and where realisasi rose without any."""
+    lines = [f"<b>Bukti dukung</b>: {sum(rv.bukti.values())} berkas"]
+    lines += [f"⚠️ Realisasi naik tanpa bukti: {escape(short(n, 60))}" for n in rv.tanpa_bukti[:10]]
+    if len(rv.tanpa_bukti) > 10:
+        lines.append(f"⚠️ … dan {len(rv.tanpa_bukti) - 10} sub kegiatan lain tanpa bukti.")
+    return lines
 
 
 def review(rv: Review, draft_id: int) -> Reply:
@@ -240,6 +254,14 @@ def review(rv: Review, draft_id: int) -> Reply:
         extra.append(("Ubah catatan", cb(draft_id, "review", f"edit-{NARASI_FIELDS[0]}:0")))
     if extra:
         kb.append(extra)
+    kb.append(
+        [
+            ("Tambah bukti", cb(draft_id, "review", "bukti")),
+            ("Hapus bukti", cb(draft_id, "review", "bukti")),
+        ]
+        if rv.bukti
+        else [("Tambah bukti", cb(draft_id, "review", "bukti"))]
+    )
     kb.append([("📨 Kirim", cb(draft_id, "review", "send"))])
     return Reply(review_text(rv), kb)
 
@@ -383,6 +405,8 @@ def verification_card(
             ("↩️ Kembalikan", f"vf:back:{pelaporan_id}:{version}"),
         ]
     ]
+    if review.bukti:
+        kb.append([(texts.BUKTI_SEE, f"bk:{pelaporan_id}:{version}")])
     return [Reply(t, []) for t in parts[:-1]] + [Reply(parts[-1], kb)]
 
 

@@ -91,8 +91,10 @@ HELP = (
     "Triwulan boleh ditulis Q2, TW II, tw2, triwulan 2 atau kuartal kedua. Tanpa tahun, "
     "dipakai tahun terakhir yang ada datanya; tanpa triwulan, triwulan terakhir.\n\n"
     "Operator bidang: /lapor untuk mengisi laporan triwulan. Semua: /riwayat nama sub "
-    "kegiatan untuk melihat perubahan angkanya. Admin: /bukakembali bidang tw tahun.\n\n"
-    "Perintah: /start, /bantuan, /lapor, /riwayat, /batal."
+    "kegiatan untuk melihat perubahan angkanya; /bukti nama sub kegiatan tw untuk foto dan "
+    "berkas bukti dukungnya (saat /lapor, kirim foto/berkas setelah mengisi angka). "
+    "Admin: /bukakembali bidang tw tahun.\n\n"
+    "Perintah: /start, /bantuan, /lapor, /riwayat, /bukti, /batal."
 )
 HELP_STRANGER = (
     "monev-bot hanya dapat dipakai oleh pegawai yang terdaftar. Ketik /daftar untuk meminta "
@@ -331,3 +333,69 @@ def submission_error(exc: SubmissionError) -> str:
     if isinstance(exc, NotPermitted):
         return denied(exc.reason, status=exc.status)
     return str(exc)
+
+
+# --- evidence (bukti dukung), issue 16 ---------------------------------------------------------
+
+BUKTI_ONE = "📎 Bukti diterima"
+BUKTI_ALBUM = "📎 Album diterima: {n} berkas sejauh ini"
+BUKTI_ATTACHED = (
+    "{head} untuk sub kegiatan <b>{sub}</b> (TW {tw} {tahun}); bukti sub kegiatan ini "
+    "sekarang {count}. Kirim lagi bila ada, atau lanjutkan mengisi."
+)
+BUKTI_REFUSED = "❗ {reason}\nDraf tidak berubah."
+BUKTI_DOWNLOAD_FAILED = (
+    "❗ Berkas gagal diunduh dari Telegram (sudah dicoba {n} kali). Draf tidak berubah; "
+    "kirim ulang foto atau berkasnya sebentar lagi."
+)
+BUKTI_FULL = (
+    "❗ Sub kegiatan <b>{sub}</b> sudah memiliki {n} bukti (batas). Hapus yang tidak perlu "
+    "lewat Hapus bukti di ringkasan sebelum menambah."
+)
+BUKTI_NO_DRAFT = (
+    "Foto dan berkas diterima sebagai bukti dukung laporan. Mulai dengan /lapor, lalu kirim "
+    "bukti setelah mengisi angka sub kegiatannya. Untuk bertanya, ketik pertanyaan, "
+    "misalnya: {example}"
+)
+BUKTI_PICK = "Pilih sub kegiatan (tombol Bukti N), lalu kirim foto atau berkasnya."
+BUKTI_SEND_FOR = (
+    "Foto atau berkas (JPG, PNG, PDF) yang Anda kirim sekarang dilampirkan pada "
+    "<b>{sub}</b>. Keterangan foto menjadi catatannya."
+)
+BUKTI_REMOVED = "🗑 Dihapus: {what}"
+BUKTI_MANY_SUBS = "{n} sub kegiatan, bernomor seperti di ringkasan: pilih dengan tombol Bukti N."
+BUKTI_FORBIDDEN = (
+    "Bukti dukung hanya dapat dilihat oleh pimpinan, verifikator, admin, dan operator bidang "
+    "pemiliknya."
+)
+BUKTI_ZIP_FORBIDDEN = (
+    "ZIP laporan dengan bukti dukung semua bidang hanya untuk pimpinan, verifikator dan admin. "
+    "Bukti bidang Anda: /bukti nama sub kegiatan."
+)
+BUKTI_HELD = (
+    "📎 {n} foto/berkas diterima dan disimpan, menunggu sub kegiatannya: tekan Bukti N "
+    "untuk melampirkannya."
+)
+BUKTI_HELD_FULL = (
+    "❗ Sudah ada 10 berkas yang menunggu sub kegiatannya; berkas terakhir tidak disimpan. "
+    "Pilih sub kegiatannya dulu, lalu kirim lagi.\n\n"
+)
+BUKTI_PLACED = "✅ {n} berkas dilampirkan pada <b>{sub}</b>."
+BUKTI_HEAD = "<b>Bukti dukung: {title}</b>\nTW {tw} {tahun} · status laporan: {status} · {n} berkas"
+BUKTI_NOT_APPROVED = "\n<i>(laporan belum disetujui)</i>"
+BUKTI_NONE = "Belum ada bukti dukung untuk <b>{title}</b>{period}."
+BUKTI_USAGE = (
+    "Cara pakai: <code>/bukti nama sub kegiatan [tw] [tahun]</code>, misalnya "
+    "<code>/bukti pembangunan pasar tw3 2022</code>. Bisa juga bertanya: "
+    "<i>bukti pembangunan pasar tw3</i>."
+)
+BUKTI_UNKNOWN = "Sub kegiatan '{q}' tidak dikenal. " + BUKTI_USAGE
+BUKTI_SEE = "Lihat bukti"  # a plain label: the count is in the summary above it
+BUKTI_CHANGED = (
+    "Laporan ini sudah diganti (versi {versi}); bukti di bawah adalah bukti versi terbaru."
+)
+BUKTI_ZIP_CAPTION = "Laporan TW {tw} {tahun} dengan bukti dukung ({n} berkas), dalam ZIP."
+BUKTI_ZIP_TOO_BIG = (
+    "ZIP laporan dengan bukti terlalu besar untuk dikirim lewat Telegram ({mb} MB). Minta "
+    "admin mengambilnya dengan <code>monev export --tahun {tahun} --tw {tw} --bukti</code>."
+)

@@ -530,3 +530,41 @@ class RencanaPenarikan(SQLModel, table=True):
 
     def cumulative(self) -> tuple[int | None, int | None, int | None, int | None]:
         return self.tw1, self.tw2, self.tw3, self.tw4
+
+
+# --- evidence (bukti dukung) ----------------------------------------------------------------
+
+
+class Bukti(SQLModel, table=True):
+    """One photo or document attached to a sub kegiatan in a draft (issue 16).
+
+    The bytes live once in the data folder under their SHA-256 (``sha256``); rows of later
+    drafts of the same quarter point at the same file, so a file stays as long as any row
+    names it. ``file_id`` re-sends it through Telegram without uploading it again."""
+
+    __tablename__ = "bukti"
+    __table_args__ = (
+        Index("ix_bukti_draft", "draft_id"),
+        Index("ix_bukti_node_period", "node_id", "tahun", "triwulan"),
+        Index("ix_bukti_sha256", "sha256"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_id: int = Field(foreign_key="draft.id")
+    node_id: int = Field(foreign_key="node.id")
+    tahun: int
+    triwulan: int
+    sha256: str = Field(sa_type=String(64))
+    mime: str = Field(sa_type=String(80))
+    size: int
+    kind: str = Field(sa_type=String(16))  # "foto" or "dokumen"
+    file_name: str = Field(default="", sa_type=String(255))
+    file_id: str = Field(default="", sa_type=String(255))
+    file_unique_id: str = Field(default="", sa_type=String(128))
+    media_group_id: str = Field(default="", sa_type=String(64))
+    caption: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    uploaded_by: int = Field(foreign_key="app_user.id")
+    uploaded_at: datetime = Field(default_factory=utcnow)
+    exif_time: str = Field(default="", sa_type=String(32))  # as the camera wrote it
+    gps_lat: float | None = None
+    gps_lon: float | None = None

@@ -658,3 +658,50 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
         unanswerable=tuple(said.unanswerable),
         level=kind if metric == Metric.PERINGATAN else None,
     )
+
+
+# --- evidence requests (issue 16): "bukti pembangunan pasar tw3", "foto kegiatan koperasi tw2"
+
+_EVIDENCE = _words("bukti foto dokumentasi lampiran")
+_EVIDENCE_LEAD = _words("lihat minta tampilkan tunjukkan kirim mana ada")
+
+
+@dataclass(frozen=True)
+class EvidenceRequest:
+    """A question asking for the evidence files of a sub kegiatan."""
+
+    name: str  # the words naming the sub kegiatan
+    triwulan: int | None
+    tahun: int | None
+
+
+def evidence_request(text: str) -> EvidenceRequest | None:
+    """The sub kegiatan and period a plain request for evidence names; None when the text
+    does not start with an evidence word (after "lihat", "minta", ...)."""
+    ws = _clean(text).split()
+    while ws and normalise(ws[0]) in _EVIDENCE_LEAD:
+        ws.pop(0)
+    if not ws or normalise(ws[0]) not in _EVIDENCE or len(ws) > 20:
+        return None
+    ws.pop(0)
+    if ws and normalise(ws[0]) == "dukung":
+        ws.pop(0)
+    tahun = tw = None
+    rest: list[str] = []
+    pending = False  # a quarter word ("tw", "triwulan") waiting for its number
+    for w in ws:
+        n = normalise(w)
+        if len(n) == 4 and n.isdecimal() and 2000 <= int(n) <= 2099:
+            tahun, pending = int(n), False
+        elif pending and n == "ke":
+            continue
+        elif pending and (q := parse_triwulan(f"tw {n}")) is not None:
+            tw, pending = q, False
+        elif (q := parse_triwulan(n)) is not None and tw is None:
+            tw = q
+        elif n in _QUARTER and tw is None:
+            pending = True
+        else:
+            rest.append(w)
+    name = " ".join(rest).strip(" ?.!,")
+    return EvidenceRequest(name, tw, tahun)

@@ -27,7 +27,7 @@ from storage.data.models import (
     VerifMessage,
 )
 from storage.domain.policy import Denied, may_submit
-from storage.services import conversation
+from storage.services import bukti, conversation
 from storage.services.conversation import Flow
 from storage.services.queries import list_bidang
 from storage.services.submission import (
@@ -382,6 +382,7 @@ def begin(
         draft, continued = current, True
     else:
         draft, continued = start_draft(session, user=user, tahun=tahun, tw=triwulan), False
+        bukti.carry_over(session, draft)  # a returned report keeps its evidence
     assert draft.id is not None
     _attach(session, telegram_id, draft)
     plan = _plan(session, draft)
@@ -532,7 +533,13 @@ def _discard(session: Session, telegram_id: int, draft_id: int) -> Step:
     return Discarded(draft.tahun, draft.triwulan)
 
 
-def _send(session: Session, telegram_id: int, draft_id: int, over: int | None = None) -> Step:
+def _send(
+    session: Session,
+    telegram_id: int,
+    draft_id: int,
+    over: int | None = None,
+    bukti_wajib: bool = False,
+) -> Step:
     draft = _owned(session, telegram_id, draft_id)
     user = _user(session, telegram_id)
     if draft is None or user is None:
@@ -540,6 +547,13 @@ def _send(session: Session, telegram_id: int, draft_id: int, over: int | None = 
     if draft.step != "review":
         return OldStep(_screen(session, draft))
     rv = build_review(session, draft)
+    if bukti_wajib and rv.tanpa_bukti:
+        # MONEV_BUKTI_WAJIB: money spent this quarter needs something to look at.
+        return Refused(
+            "Bukti dukung wajib untuk sub kegiatan yang realisasinya naik: "
+            + "; ".join(rv.tanpa_bukti[:5])
+            + ". Tekan Tambah bukti, pilih sub kegiatannya, lalu kirim foto atau berkasnya."
+        )
     try:
         conflicts = submit(session, draft, user=user, over=over)
     except OutdatedDraft as exc:
@@ -582,15 +596,19 @@ def press(
     draft_id: int,
     step: str,
     action: str,
+    bukti_wajib: bool = False,
 ) -> Step:
     """A button of a draft's screen: a quick answer, or 'Ubah'/'Kirim' on the review.
 
-    ``step`` is the step the button was shown for (a stale tap is recognised by it)."""
+    ``step`` is the step the button was shown for (a stale tap is recognised by it);
+    ``bukti_wajib``: Kirim needs evidence wherever realisasi rose (MONEV_BUKTI_WAJIB)."""
     if step == "review":
         if action == "send":
-            return _send(session, telegram_id, draft_id)
+            return _send(session, telegram_id, draft_id, bukti_wajib=bukti_wajib)
         if action.startswith("over-") and action[5:].isdecimal():
-            return _send(session, telegram_id, draft_id, over=int(action[5:]))
+            return _send(
+                session, telegram_id, draft_id, over=int(action[5:]), bukti_wajib=bukti_wajib
+            )
         if action == "discard":
             return _discard(session, telegram_id, draft_id)
         if action.startswith("edit-"):

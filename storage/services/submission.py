@@ -22,6 +22,7 @@ from storage.data.models import (
     AppUser,
     AuditLog,
     Bidang,
+    Bukti,
     CapaianSasaran,
     Draft,
     DraftStatus,
@@ -585,6 +586,8 @@ class Review:
     bidang: Figure
     notes: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    bukti: dict[int, int] = field(default_factory=dict)  # evidence items per sub kegiatan
+    tanpa_bukti: list[str] = field(default_factory=list)  # realisasi rose, no evidence
 
 
 def review(session: Session, draft: Draft) -> Review:
@@ -614,7 +617,18 @@ def review(session: Session, draft: Draft) -> Review:
     fig = rollup(f for _, f in programs)
     notes = drop_notes(plan, data)
     missing = [s.nama for s in plan.subs if items.get(str(s.node_id), {}).get("anggaran") is None]
-    return Review(plan, data, programs, fig, notes, missing)
+    bukti: dict[int, int] = {}
+    for node_id in session.exec(select(Bukti.node_id).where(Bukti.draft_id == draft.id)).all():
+        bukti[node_id] = bukti.get(node_id, 0) + 1
+    # Money spent this quarter is what a verifier wants to see proof of.
+    tanpa = [
+        s.nama
+        for s in plan.subs
+        if (a := items.get(str(s.node_id), {}).get("anggaran")) is not None
+        and a > (s.prev_anggaran or 0)
+        and not bukti.get(s.node_id)
+    ]
+    return Review(plan, data, programs, fig, notes, missing, bukti, tanpa)
 
 
 # --- submit, verify, reopen ------------------------------------------------------------------
