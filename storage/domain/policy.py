@@ -29,6 +29,10 @@ class Role(StrEnum):
     KEPALA = "kepala"
     VERIFIKATOR = "verifikator"
     OPERATOR = "operator"
+    # Kabupaten roles: belong to no office and read every office (Bappeda, Bagian
+    # Pembangunan); the admin kabupaten also manages offices and their admins.
+    PEMANTAU = "pemantau"
+    ADMIN_KABUPATEN = "admin_kabupaten"
 
 
 class UserStatus(StrEnum):
