@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -33,11 +34,10 @@ from bot.settings import WIB, Settings
 from bot.views import texts
 from charts.pool import RenderPool
 from storage.data.db import session_scope
-from storage.data.models import Role, UserStatus
+from storage.data.models import Bidang, Role, UserStatus
 from storage.services.cache import FigureCache
 from storage.services.office import NoOffice, SeveralOffices, the_only_office
-from storage.services.queries import list_bidang
-from storage.services.users import get_user, set_user
+from storage.services.users import bind_to_office, get_user, set_user
 
 log = logging.getLogger(__name__)
 
@@ -100,19 +100,22 @@ def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
             user = get_user(session, telegram_id=tgid)
             if user is None or user.role != Role.ADMIN or user.status != UserStatus.ACTIVE:
                 set_user(session, telegram_id=tgid, role=Role.ADMIN, actor="MONEV_ADMIN_IDS")
-        # One office per deployment today: resolved once here, then passed explicitly.
+        # Each person's office comes from their row (context.opd_id); a one-office
+        # deployment also keeps its office here for people without one (a kabupaten role).
         try:
-            opd = the_only_office(session)
+            opd_id: int | None = the_only_office(session).id
         except NoOffice:
             raise RuntimeError(
                 "Basis data belum berisi perangkat daerah. Impor laporan (monev import FILE) "
                 "atau aktifkan data contoh (MONEV_DEMO_DATA=true)."
             ) from None
-        except SeveralOffices as exc:
-            raise RuntimeError(str(exc)) from None
+        except SeveralOffices:
+            opd_id = None
+        if opd_id is not None:
+            bind_to_office(session, opd_id=opd_id)
         return {
-            "opd_id": opd.id,
-            "bidang_names": {b.id: b.nama for b in list_bidang(session, opd.id)},  # type: ignore[arg-type]
+            "opd_id": opd_id,
+            "bidang_names": {b.id: b.nama for b in session.exec(select(Bidang)).all()},
         }
 
 

@@ -52,13 +52,15 @@ def test_0011_binds_existing_users_to_the_only_office(engine: Engine) -> None:
     with engine.begin() as c:
         c.execute(
             text(
-                "DELETE FROM perangkat_daerah WHERE id NOT IN (SELECT MIN(id) FROM perangkat_daerah)"
+                "DELETE FROM perangkat_daerah "
+                "WHERE id NOT IN (SELECT MIN(id) FROM perangkat_daerah)"
             )
         )
         if c.execute(text("SELECT COUNT(*) FROM perangkat_daerah")).scalar() == 0:
             c.execute(
                 text(
-                    "INSERT INTO perangkat_daerah (nama, nama_kepala, nip_kepala, tempat) VALUES ('Dinas X', '', '', '')"
+                    "INSERT INTO perangkat_daerah (nama, nama_kepala, nip_kepala, tempat) "
+                    "VALUES ('Dinas X', '', '', '')"
                 )
             )
         for i, role in enumerate(("admin", "kepala", None), 1):

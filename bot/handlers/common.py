@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import MonevContext, load_actor, load_actor_and_state
+from bot.context import MonevContext, NoOfficeChosen, load_actor, load_actor_and_state
 from bot.views import texts
 from storage.data.models import Role, UserStatus
 from storage.domain.policy import DECIDING_ROLES
@@ -119,10 +119,14 @@ async def on_error(update: object, context: MonevContext) -> None:
     err = context.error
     if isinstance(err, BadRequest) and "message is not modified" in str(err).lower():
         return  # a double tap re-sending the same content; nothing to tell anyone
-    log.error("update failed: %s", type(err).__name__, exc_info=err)
+    if isinstance(err, NoOfficeChosen):
+        # Someone without an office (a kabupaten role) used a command about one office.
+        text = texts.KAB_NO_OFFICE
+    else:
+        log.error("update failed: %s", type(err).__name__, exc_info=err)
+        text = texts.ERROR
     if not isinstance(update, Update):
         return
-    text = texts.ERROR
     if isinstance(err, OperationalError):
         detail = str(err.orig).lower() if err.orig is not None else ""
         readonly = any(w in detail for w in ("readonly", "read-only", "disk", "full"))

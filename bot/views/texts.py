@@ -11,6 +11,8 @@ ROLE_NAMES: dict[str, str] = {
     Role.KEPALA: "kepala dinas",
     Role.VERIFIKATOR: "verifikator",
     Role.OPERATOR: "operator bidang",
+    Role.PEMANTAU: "pemantau kabupaten",
+    Role.ADMIN_KABUPATEN: "admin kabupaten",
 }
 
 # (command, description) as registered with setMyCommands
@@ -317,6 +319,8 @@ DENIED: dict[Denied, str] = {
     Denied.OWN_SUBMISSION: "Anda tidak dapat memverifikasi laporan yang Anda ajukan sendiri.",
     Denied.NOT_APPROVED: "Laporan itu belum disetujui, jadi tidak perlu dibuka kembali.",
     Denied.NOT_THEIR_BIDANG: RIWAYAT_FORBIDDEN,
+    Denied.NOT_THEIR_OFFICE: "Data itu milik perangkat daerah lain; Anda hanya dapat melihat "
+    "data perangkat daerah Anda sendiri.",
 }
 
 
@@ -329,3 +333,22 @@ def submission_error(exc: SubmissionError) -> str:
     if isinstance(exc, NotPermitted):
         return denied(exc.reason, status=exc.status)
     return str(exc)
+
+
+# --- several offices (kabupaten) ---------------------------------------------------------------
+
+KAB_NO_OFFICE = (
+    "Akun Anda tidak terikat pada satu perangkat daerah, jadi perintah ini tidak tahu OPD "
+    "mana yang dimaksud. Tanyakan dengan menyebut OPD-nya, misalnya "
+    "<code>serapan diskoperindag tw3</code>, atau minta rekap: <code>/laporan rekap</code>."
+)
+REG_ASK_OPD = "Dari perangkat daerah (OPD) mana Anda? Pilih salah satu:"
+REG_ASK_OPD_TYPE = (
+    "Dari perangkat daerah (OPD) mana Anda? Ketik nama atau singkatannya, "
+    "misalnya <code>diskoperindag</code> atau <code>dinas kesehatan</code>."
+)
+REG_OPD_UNKNOWN = (
+    "OPD “{text}” tidak dikenali. Ketik nama atau singkatan OPD Anda, "
+    "misalnya <code>diskoperindag</code>. Yang ada antara lain: {names}."
+)
+REG_OPD_CHOSEN = "OPD: {nama}."

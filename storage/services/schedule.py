@@ -59,7 +59,7 @@ from storage.data.models import (
 )
 from storage.domain.numbers import ParseError, format_tanggal
 from storage.domain.periods import day_after_quarter, roman
-from storage.domain.policy import is_asked_to_verify
+from storage.domain.policy import KABUPATEN_ROLES, is_asked_to_verify
 from storage.services.queries import (
     StatusRow,
     YearData,
@@ -411,8 +411,10 @@ def _people(session: Session, opd_id: int) -> list[Person]:
         .join(UserPref, UserPref.app_user_id == AppUser.id, isouter=True)  # type: ignore[arg-type]
         .where(
             AppUser.status == UserStatus.ACTIVE,
-            AppUser.role.in_([r.value for r in Role]),  # type: ignore[union-attr]
+            AppUser.role.in_([r.value for r in Role if r not in KABUPATEN_ROLES]),  # type: ignore[union-attr]
+            # Everyone else of this office only (the kabupaten roles get their own digest).
             or_(col(AppUser.role) != Role.OPERATOR, col(AppUser.bidang_id).in_(of_office)),
+            or_(col(AppUser.opd_id) == opd_id, col(AppUser.opd_id).is_(None)),
         )
         .order_by(AppUser.id)  # type: ignore[arg-type]
     ).all()

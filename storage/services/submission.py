@@ -54,6 +54,7 @@ from storage.domain.policy import (
     is_asked_to_verify,
     may_decide,
     may_reopen,
+    may_see_office,
     may_submit,
 )
 from storage.domain.reported import quarter_value
@@ -964,13 +965,23 @@ def waiting_for(session: Session, *, user: AppUser, opd_id: int) -> list[Pelapor
     ]
 
 
-def verifiers(session: Session, *, submitted_by: int | None = None) -> list[AppUser]:
-    """Who is asked to verify a submission (``policy.is_asked_to_verify``)."""
+def verifiers(
+    session: Session, *, submitted_by: int | None = None, opd_id: int | None = None
+) -> list[AppUser]:
+    """Who is asked to verify a submission (``policy.is_asked_to_verify``): with ``opd_id``,
+    the people of that office only (``policy.may_see_office``)."""
     candidates = session.exec(
         select(AppUser)
         .where(AppUser.role.in_([r.value for r in VERIFYING_ROLES]))  # type: ignore[union-attr]
         .order_by(col(AppUser.id))
     ).all()
+    if opd_id is not None:
+        candidates = [
+            u
+            for u in candidates
+            if may_see_office(role=u.role, status=u.status, user_opd_id=u.opd_id, opd_id=opd_id)
+            is None
+        ]
     return [
         u
         for u in candidates
@@ -1001,6 +1012,11 @@ def decide(
         submitted_by=p.submitted_by,
         report_status=p.status,
     )
+    bidang = session.get(Bidang, p.bidang_id)
+    if denied is None and bidang is not None:
+        denied = may_see_office(
+            role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=bidang.opd_id
+        )
     if denied is not None:
         raise NotPermitted(denied, status=p.status)
     if not approve and not alasan.strip():
@@ -1026,6 +1042,11 @@ def reopen(session: Session, *, bidang_id: int, tahun: int, tw: int, user: AppUs
     """Admin: unlock an approved quarter so its bidang can change it ("buka kembali")."""
     p = pelaporan(session, bidang_id, tahun, tw)
     denied = may_reopen(role=user.role, status=user.status, report_status=p.status if p else None)
+    bidang = session.get(Bidang, bidang_id)
+    if denied is None and bidang is not None:
+        denied = may_see_office(
+            role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=bidang.opd_id
+        )
     if denied is not None or p is None:
         raise NotPermitted(denied or Denied.NOT_APPROVED)
     old = p.status
