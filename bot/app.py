@@ -68,6 +68,7 @@ def register_handlers(app: Application) -> None:
 
     # Buttons. Those of a flow check the sender's state themselves (stale otherwise).
     app.add_handler(CallbackQueryHandler(registration.skip_nip, pattern=f"^{registration.SKIP}$"))
+    app.add_handler(CallbackQueryHandler(registration.got_office, pattern=r"^reg:opd:\d+$"))
     app.add_handler(CallbackQueryHandler(registration.got_bidang, pattern=r"^reg:bidang:\d+$"))
     app.add_handler(
         CallbackQueryHandler(

@@ -352,3 +352,12 @@ REG_OPD_UNKNOWN = (
     "misalnya <code>diskoperindag</code>. Yang ada antara lain: {names}."
 )
 REG_OPD_CHOSEN = "OPD: {nama}."
+KAB_ONLY = (
+    "Pertanyaan tentang semua OPD hanya untuk pemantau dan admin kabupaten. Tanyakan "
+    "data OPD Anda sendiri, misalnya <code>serapan tw3</code>."
+)
+KAB_OTHER_OFFICE = (
+    "Maaf, data {office} hanya dapat dilihat oleh orang OPD itu sendiri dan pemantau "
+    "kabupaten. Tanyakan data OPD Anda sendiri, misalnya <code>serapan tw3</code>."
+)
+KAB_OFFICE_HEAD = "🏢 <b>{office}</b>\n"

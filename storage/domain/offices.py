@@ -130,8 +130,7 @@ def match_office(offices: list[OfficeName], text: str) -> list[OfficeName]:
         return exact
     compact = key.replace(" ", "")
     if compact in COMMON:
-        words = COMMON[compact]
-        found = [o for o in offices if all(w in _content(o.nama) for w in words)]
+        found = [o for o in offices if all(w in _content(o.nama) for w in COMMON[compact])]
         if found:
             return found
     acro = [o for o in offices if len(compact) >= 3 and _acronym(o.nama) == compact]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from storage.data.models import PerangkatDaerah, StatusLaporan
+from storage.data.models import Bidang, Node, PerangkatDaerah, StatusLaporan
 from storage.domain.offices import OfficeName, match_office
 from storage.services.office import SetupError
 from storage.services.queries import (
@@ -160,3 +160,14 @@ def kabupaten_period(session: Session, tahun: int | None, tw: int | None) -> tup
         if year in years_with_data(session, o.id)
     ]
     return year, max(quarters, default=1)
+
+
+def scope_office(session: Session, kind: str, scope_id: int) -> int | None:
+    """The office a button's scope belongs to (None: the office of whoever pressed it)."""
+    if kind == "opd":
+        return scope_id or None
+    if kind == "bidang":
+        bidang = session.get(Bidang, scope_id)
+        return bidang.opd_id if bidang is not None else None
+    node = session.get(Node, scope_id)
+    return node.opd_id if node is not None else None

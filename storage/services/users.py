@@ -203,6 +203,7 @@ class AccessRequest:
     new: bool = False  # False: the same request already waits (nothing new to send)
     admin_ids: list[int] = field(default_factory=list)
     retired: list[RegMessage] = field(default_factory=list)  # earlier admin messages
+    opd_id: int | None = None  # the office the request is for
 
 
 def request_access(
@@ -253,6 +254,7 @@ def request_access(
         new=True,
         admin_ids=[a.telegram_id for a in admins(session, opd_id=user.opd_id)],
         retired=retire_reg_messages(session, user_id=user.id or 0),
+        opd_id=user.opd_id,
     )
 
 

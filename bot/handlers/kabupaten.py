@@ -1,0 +1,102 @@
+"""Questions in a deployment serving several offices: which office a question is about,
+whether the sender may see it, and the questions about every office at once.
+
+With one office nothing here changes an answer (``office_reply`` returns None). With
+several, every answer names its office; a question naming another office is answered
+only for that office's own people and the kabupaten roles (``MonevContext.may_see``, i.e.
+``policy.may_see_office``), and refused without any figure otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from bot.views import kabupaten as views
+from bot.views import texts
+from bot.views.answers import Reply
+from storage.domain.kabupaten_questions import KabQuestion, parse_kabupaten
+from storage.domain.offices import OfficeName, find_in_text
+from storage.domain.policy import is_kabupaten, may_see_office
+from storage.services.kabupaten import (
+    OfficeError,
+    kabupaten_figures,
+    kabupaten_period,
+    office_names,
+)
+
+if TYPE_CHECKING:
+    from charts.answers import ChartRequest
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, as plain values (read in the event loop, used in the worker thread)."""
+
+    role: str | None
+    status: str | None
+    opd_id: int | None  # their office (the only office for an office-less one-office user)
+
+
+def _may_see(asker: Asker, opd_id: int) -> bool:
+    return (
+        may_see_office(
+            role=asker.role, status=asker.status, user_opd_id=asker.opd_id, opd_id=opd_id
+        )
+        is None
+    )
+
+
+def kabupaten_answer(session: Session, q: KabQuestion) -> Reply:
+    """A ranking, the offices not yet reported, or the recap, for the period asked."""
+    try:
+        tahun, tw = kabupaten_period(session, q.tahun, q.tw)
+    except OfficeError as exc:
+        return Reply(escape(str(exc)))
+    return views.kabupaten_reply(q, tahun, tw, kabupaten_figures(session, tahun, tw))
+
+
+Answered = tuple[Reply, "ChartRequest | None", bool]  # as questions.answer_text gives it
+
+
+def office_reply(
+    session: Session, asker: Asker, text: str, answer_text: Callable[..., Answered]
+) -> Answered | None:
+    """The reply to a question when the deployment serves several offices (with the chart
+    that goes with it, and whether the chart was asked for); None when it serves one (the
+    question is answered as before). ``answer_text`` answers one office's question
+    (``questions.answer_text``, passed in: questions calls this module)."""
+    offices = office_names(session)
+    if len(offices) < 2:
+        return None
+    kab = parse_kabupaten(text)
+    if kab is not None:
+        if not is_kabupaten(asker.role, asker.status):
+            return Reply(texts.KAB_ONLY), None, False
+        return kabupaten_answer(session, kab), None, False
+    mention = find_in_text(offices, text)
+    office: OfficeName | None
+    if mention is not None:
+        office, question = mention.office, mention.rest
+        if not _may_see(asker, office.id):
+            # Not even whether the office has data: no figure, no name of a bidang.
+            return Reply(texts.KAB_OTHER_OFFICE.format(office=escape(office.label))), None, False
+    else:
+        office = next((o for o in offices if o.id == asker.opd_id), None)
+        question = text
+        if office is None:
+            return Reply(texts.KAB_NO_OFFICE), None, False
+    reply, chart, wants_chart = answer_text(session, office.id, question or "serapan")
+    keyboard = reply.keyboard
+    if office.id != asker.opd_id:
+        chart, wants_chart = None, False
+        # A chart button names no office: it would draw the sender's own (they have none).
+        keyboard = [[b for b in row if not b[1].startswith("gr:")] for row in keyboard]
+        keyboard = [row for row in keyboard if row]
+    head = texts.KAB_OFFICE_HEAD.format(office=escape(office.label))
+    full = head + reply.text
+    return Reply(full if len(full) <= views.MAX_TEXT else reply.text, keyboard), chart, wants_chart
