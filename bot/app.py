@@ -97,10 +97,6 @@ def register_handlers(app: Application) -> None:
 def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
     """Admins from MONEV_ADMIN_IDS, and the office the bot serves."""
     with session_scope(engine) as session:
-        for tgid in admin_ids:
-            user = get_user(session, telegram_id=tgid)
-            if user is None or user.role != Role.ADMIN or user.status != UserStatus.ACTIVE:
-                set_user(session, telegram_id=tgid, role=Role.ADMIN, actor="MONEV_ADMIN_IDS")
         # Each person's office comes from their row (context.opd_id); a one-office
         # deployment also keeps its office here for people without one (a kabupaten role).
         try:
@@ -114,6 +110,16 @@ def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
             opd_id = None
         if opd_id is not None:
             bind_to_office(session, opd_id=opd_id)
+        # The server's own admins: of the office, or of the kabupaten when it serves several.
+        admin_role = Role.ADMIN if opd_id is not None else Role.ADMIN_KABUPATEN
+        for tgid in admin_ids:
+            user = get_user(session, telegram_id=tgid)
+            if (
+                user is None
+                or user.role not in (Role.ADMIN, Role.ADMIN_KABUPATEN)
+                or user.status != UserStatus.ACTIVE
+            ):
+                set_user(session, telegram_id=tgid, role=admin_role, actor="MONEV_ADMIN_IDS")
         return {
             "opd_id": opd_id,
             "bidang_names": {b.id: b.nama for b in session.exec(select(Bidang)).all()},

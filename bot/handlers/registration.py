@@ -155,7 +155,7 @@ async def _ask_office_or_bidang(
 async def _office_buttons(update: Update, context: MonevContext, offices: list[OfficeName]) -> None:
     assert update.effective_chat is not None
     kb = [
-        [InlineKeyboardButton(short(o.label, 60), callback_data=f"reg:opd:{o.id}")] for o in offices
+        [InlineKeyboardButton(o.short_label(60), callback_data=f"reg:opd:{o.id}")] for o in offices
     ]
     await context.bot.send_message(
         update.effective_chat.id, texts.REG_ASK_OPD, reply_markup=InlineKeyboardMarkup(kb)

@@ -361,3 +361,11 @@ KAB_OTHER_OFFICE = (
     "kabupaten. Tanyakan data OPD Anda sendiri, misalnya <code>serapan tw3</code>."
 )
 KAB_OFFICE_HEAD = "🏢 <b>{office}</b>\n"
+REKAP_USAGE = (
+    "Cara pakai: <code>/laporan rekap</code> (triwulan terakhir), "
+    "<code>/laporan rekap 3 2022</code>, atau tambahkan <code>csv</code> untuk angka mentah."
+)
+REKAP_CAPTION = (
+    "Rekap serapan anggaran per OPD TW {tw} {tahun} ({fmt}), diurutkan dari serapan tertinggi; "
+    "tanda * = sebagian angka belum disetujui."
+)

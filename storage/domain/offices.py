@@ -95,6 +95,14 @@ class OfficeName:
         """The name as answers print it: "Dinas Kesehatan (Dinkes)"."""
         return f"{self.nama} ({self.singkatan})" if self.singkatan else self.nama
 
+    def short_label(self, limit: int = 60) -> str:
+        """The label within ``limit`` characters, the short name always kept (buttons)."""
+        if len(self.label) <= limit:
+            return self.label
+        tail = f" ({self.singkatan})" if self.singkatan else ""
+        room = max(limit - len(tail) - 1, 8)
+        return f"{self.nama[:room].rstrip()}…{tail}"
+
 
 def normalise(text: str) -> str:
     """Lower case, letters and digits only, single spaces ("Dinas PU & PR" -> "dinas pu pr")."""

@@ -1003,6 +1003,14 @@ def decide(
     p = session.get(Pelaporan, pelaporan_id, with_for_update=True)
     if p is None:
         raise SubmissionError("Laporan tidak ditemukan.")
+    # Another office's report: refused before anything of it (even its newer version) shows.
+    bidang = session.get(Bidang, p.bidang_id)
+    if bidang is not None and (
+        other := may_see_office(
+            role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=bidang.opd_id
+        )
+    ):
+        raise NotPermitted(other, status=p.status)
     if (version is None or version != p.version) and p.status == StatusLaporan.DIAJUKAN:
         raise Superseded(p, version)
     denied = may_decide(
@@ -1012,11 +1020,6 @@ def decide(
         submitted_by=p.submitted_by,
         report_status=p.status,
     )
-    bidang = session.get(Bidang, p.bidang_id)
-    if denied is None and bidang is not None:
-        denied = may_see_office(
-            role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=bidang.opd_id
-        )
     if denied is not None:
         raise NotPermitted(denied, status=p.status)
     if not approve and not alasan.strip():

@@ -1,0 +1,303 @@
+"""One bot for a whole kabupaten (issue 18), through the real Application on both databases:
+two offices with the same bidang names, people bound to their office, a kepala of one office
+asking about the other (refused, no figure), the pemantau's ranking and recap."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from bot.console import open_offline
+from bot.settings import Settings
+from storage.data.db import read_scope, session_scope
+from storage.data.models import (
+    AppUser,
+    Bidang,
+    Level,
+    Node,
+    Pelaporan,
+    Role,
+    StatusLaporan,
+    UserStatus,
+)
+from storage.domain.numbers import format_percent
+from storage.files.export import export_bytes
+from storage.files.importer import import_file
+from storage.services.office import init_office, revise_pagu
+from storage.services.queries import summary
+from storage.services.users import find_bidang, set_user
+from tests.bot_harness import ADMIN, Bot
+
+KEP_A, KEP_B, OP_B, PEMANTAU, ADMIN_B, STRANGER = 9701, 9702, 9703, 9704, 9705, 9799
+DEMO = 1
+SAME_BIDANG = [
+    ("koperasi", "Koperasi", ["kop"], [2]),
+    ("umkm", "UMKM", [], [3]),
+    ("perdagangan", "Perdagangan", [], [4]),
+    ("perindustrian", "Perindustrian", [], [5]),
+]
+
+
+def second_office(engine: Engine, folder: Path) -> int:
+    """Dinas Kesehatan with the demo office's bidang names, filled with the demo's TW III
+    2022 report, one program's pagu raised (so its serapan is lower than the demo's)."""
+    with session_scope(engine) as s:
+        opd = init_office(
+            s,
+            nama="Dinas Kesehatan",
+            singkatan="Dinkes",
+            kepala="dr. Andi",
+            nip="198001012005011001",
+            bidang=SAME_BIDANG,
+            actor="test",
+        )
+        opd_id = opd.id
+        assert opd_id is not None
+    with read_scope(engine) as s:
+        _, data = export_bytes(s, DEMO, 2022, 3)
+    path = folder / "tw3.xlsx"
+    path.write_bytes(data)
+    import_file(engine, path, opd_id=opd_id, actor="test")
+    with session_scope(engine) as s:
+        program = s.exec(
+            select(Node)
+            .where(Node.opd_id == opd_id, Node.tahun == 2022, Node.level == Level.PROGRAM)
+            .order_by(col(Node.id))
+        ).first()
+        assert program is not None and program.id is not None
+        revise_pagu(s, node_id=program.id, dari_tw=3, pagu=20_000_000_000, actor="test")
+    return opd_id
+
+
+def people(engine: Engine, office_b: int) -> None:
+    with session_scope(engine) as s:
+        kop_b = find_bidang(s, text="koperasi", opd_id=office_b)
+        assert kop_b is not None
+        set_user(s, telegram_id=KEP_A, role=Role.KEPALA, nama="Kepala A", actor="t", opd_id=DEMO)
+        set_user(
+            s, telegram_id=KEP_B, role=Role.KEPALA, nama="Kepala B", actor="t", opd_id=office_b
+        )
+        set_user(
+            s, telegram_id=ADMIN_B, role=Role.ADMIN, nama="Admin B", actor="t", opd_id=office_b
+        )
+        set_user(
+            s, telegram_id=OP_B, role=Role.OPERATOR, bidang_id=kop_b.id, nama="Op B", actor="t"
+        )
+        set_user(s, telegram_id=PEMANTAU, role=Role.PEMANTAU, nama="Bappeda", actor="t")
+
+
+@pytest.fixture
+async def kab(seeded: Engine, tmp_path: Path) -> AsyncIterator[tuple[Bot, int]]:
+    office_b = second_office(seeded, tmp_path)
+    people(seeded, office_b)
+    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
+    app, api = await open_offline(settings, seeded)
+    try:
+        yield Bot(app, api, seeded), office_b
+    finally:
+        await app.stop()
+        await app.shutdown()
+
+
+def _serapan(engine: Engine, opd_id: int) -> str:
+    with read_scope(engine) as s:
+        return format_percent(summary(s, opd_id, 2022, 3).total.serapan)
+
+
+def _user(engine: Engine, tgid: int) -> AppUser:
+    with read_scope(engine) as s:
+        return s.exec(select(AppUser).where(AppUser.telegram_id == tgid)).one()
+
+
+async def test_people_belong_to_their_office(kab: tuple[Bot, int]) -> None:
+    bot, office_b = kab
+    assert _user(bot.engine, OP_B).opd_id == office_b
+    assert _user(bot.engine, PEMANTAU).opd_id is None
+    # the server's admin on a kabupaten deployment is the admin kabupaten
+    assert _user(bot.engine, ADMIN).role == Role.ADMIN_KABUPATEN
+
+
+async def test_each_kepala_sees_own_office_and_is_refused_the_other(
+    kab: tuple[Bot, int],
+) -> None:
+    bot, office_b = kab
+    own = await bot.say(KEP_B, "serapan tw3 2022")
+    assert "Dinas Kesehatan (Dinkes)" in own and _serapan(bot.engine, office_b) in own
+    a = await bot.say(KEP_A, "serapan tw3 2022")
+    assert "Diskoperindag" in a and _serapan(bot.engine, DEMO) in a
+
+    for question in ("serapan diskoperindag tw3", "serapan dinas koperasi tw3 2022"):
+        refused = await bot.say(KEP_B, question)
+        assert "hanya dapat dilihat" in refused
+        assert "%" not in refused and "Rp" not in refused
+    refused = await bot.say(KEP_A, "realisasi dinkes tw3")
+    assert "hanya dapat dilihat" in refused and "Rp" not in refused
+    # and no ranking of every office for an office's own kepala
+    only = await bot.say(KEP_B, "OPD mana yang serapannya paling rendah tw3")
+    assert "pemantau" in only and "%" not in only
+
+
+async def test_pemantau_ranking_recap_and_one_office(kab: tuple[Bot, int]) -> None:
+    bot, office_b = kab
+    low_a, low_b = _serapan(bot.engine, DEMO), _serapan(bot.engine, office_b)
+    ranking = await bot.say(PEMANTAU, "OPD mana yang serapannya paling rendah tw3")
+    assert "TW III 2022" in ranking and "terendah" in ranking
+    first, second = ranking.index("1. Dinkes"), ranking.index("2. Diskoperindag")
+    assert first < second
+    assert low_b in ranking[first:second] and low_a in ranking[second:]
+
+    recap = await bot.say(PEMANTAU, "rekap serapan kabupaten tw3")
+    assert "1. Diskoperindag" in recap and "2. Dinkes" in recap and "Total 2 OPD" in recap
+
+    missing = await bot.say(PEMANTAU, "berapa OPD yang belum lapor tw3")
+    # both imported a full TW III: nobody is missing; TW IV nobody reported yet
+    assert "0 dari 2 OPD" in missing
+    missing4 = await bot.say(PEMANTAU, "berapa OPD yang belum lapor tw4 2022")
+    assert "2 dari 2 OPD" in missing4 and "Dinas Kesehatan" in missing4
+
+    one = await bot.say(PEMANTAU, "serapan dinas kesehatan tw3 2022")
+    assert "Dinas Kesehatan (Dinkes)" in one and low_b in one
+    typo = await bot.say(PEMANTAU, "serapan diskoperindg tw3 2022")
+    assert "Diskoperindag" in typo and low_a in typo
+    # a pemantau's question naming no office says how to name one
+    assert "menyebut OPD" in await bot.say(PEMANTAU, "serapan tw3")
+
+
+async def test_unapproved_office_is_marked_in_the_ranking(kab: tuple[Bot, int]) -> None:
+    bot, office_b = kab
+    with session_scope(bot.engine) as s:
+        p = s.exec(
+            select(Pelaporan)
+            .join(Bidang, col(Bidang.id) == col(Pelaporan.bidang_id))
+            .where(Bidang.opd_id == office_b, Pelaporan.tahun == 2022, Pelaporan.triwulan == 3)
+        ).first()
+        assert p is not None
+        p.status = StatusLaporan.DIAJUKAN
+        s.add(p)
+    ranking = await bot.say(PEMANTAU, "opd dengan serapan tertinggi tw3 2022")
+    assert "Dinkes *" in ranking and "belum disetujui" in ranking
+    assert "Diskoperindag *" not in ranking
+
+
+async def test_approval_of_another_offices_report_is_refused(kab: tuple[Bot, int]) -> None:
+    bot, office_b = kab
+    with session_scope(bot.engine) as s:
+        op_b = s.exec(select(AppUser).where(AppUser.telegram_id == OP_B)).one()
+        p = s.exec(
+            select(Pelaporan)
+            .join(Bidang, col(Bidang.id) == col(Pelaporan.bidang_id))
+            .where(Bidang.opd_id == office_b, Pelaporan.tahun == 2022, Pelaporan.triwulan == 3)
+        ).first()
+        assert p is not None
+        p.status, p.submitted_by, p.version = StatusLaporan.DIAJUKAN, op_b.id, 5
+        s.add(p)
+        pid = p.id
+    for data in (f"vf:ok:{pid}:5", f"vf:ok:{pid}:4", f"vf:back:{pid}:5"):
+        out = await bot.press(KEP_A, data)
+        assert "perangkat daerah lain" in out and "Rp" not in out
+    with read_scope(bot.engine) as s:
+        stored = s.get(Pelaporan, pid)
+        assert stored is not None and stored.status == StatusLaporan.DIAJUKAN
+    # the waiting list of office A does not show office B's report
+    assert "Koperasi" not in await bot.say(KEP_A, "/verifikasi")
+    # its own kepala decides it
+    assert "disetujui" in await bot.press(KEP_B, f"vf:ok:{pid}:5")
+
+
+async def test_ask_button_of_another_office_is_refused(kab: tuple[Bot, int]) -> None:
+    bot, office_b = kab
+    with read_scope(bot.engine) as s:
+        kop_b = find_bidang(s, text="koperasi", opd_id=office_b)
+        assert kop_b is not None
+    out = await bot.press(KEP_A, f"ask:bidang:{kop_b.id}:serapan:3:2022")
+    assert "perangkat daerah lain" in out and "%" not in out
+    out = await bot.press(KEP_A, f"ask:opd:{office_b}:serapan:3:2022")
+    assert "perangkat daerah lain" in out and "%" not in out
+    assert _serapan(bot.engine, office_b) in await bot.press(
+        PEMANTAU, f"ask:opd:{office_b}:serapan:3:2022"
+    )
+
+
+async def test_registration_asks_the_office_then_its_bidang(kab: tuple[Bot, int]) -> None:
+    bot, office_b = kab
+    await bot.say(STRANGER, "/daftar")
+    await bot.say(STRANGER, "Siti Aminah")
+    asked = await bot.press(STRANGER, "reg:skip")
+    assert "perangkat daerah (OPD) mana" in asked
+    labels = [label for label, _ in bot.buttons(STRANGER)]
+    assert "Dinas Kesehatan (Dinkes)" in labels and any("Diskoperindag" in x for x in labels)
+    data = dict(bot.buttons(STRANGER))["Dinas Kesehatan (Dinkes)"]
+    assert "OPD: Dinas Kesehatan" in await bot.press(STRANGER, data)
+    bidang = dict(bot.buttons(STRANGER))
+    with read_scope(bot.engine) as s:
+        kop_b = find_bidang(s, text="koperasi", opd_id=office_b)
+        assert kop_b is not None
+    # the same bidang name, but the button is office B's Koperasi
+    assert bidang["Koperasi"] == f"reg:bidang:{kop_b.id}"
+    confirm = await bot.press(STRANGER, bidang["Koperasi"])
+    assert "OPD: Dinas Kesehatan (Dinkes)" in confirm
+    before_a = len(bot.api.sent(KEP_A))
+    await bot.press(STRANGER, "reg:send")
+    request = bot.api.last(ADMIN_B)
+    assert "Siti Aminah" in (request.text or "") and "Dinas Kesehatan" in (request.text or "")
+    assert len(bot.api.sent(KEP_A)) == before_a
+    # the admin kabupaten got it too; office A's people did not
+    assert "Siti Aminah" in (bot.api.last(ADMIN).text or "")
+    approve = next(d for _, d in bot.buttons(ADMIN_B) if d.endswith(f":{kop_b.id}:1"))
+    assert "disetujui" in await bot.press(ADMIN_B, approve)
+    u = _user(bot.engine, STRANGER)
+    assert (u.status, u.role, u.opd_id, u.bidang_id) == (
+        UserStatus.ACTIVE,
+        Role.OPERATOR,
+        office_b,
+        kop_b.id,
+    )
+
+
+async def test_typed_office_when_there_are_many(kab: tuple[Bot, int]) -> None:
+    bot, _ = kab
+    with session_scope(bot.engine) as s:
+        for i in range(8):
+            init_office(s, nama=f"Badan Contoh {i}", kepala="X", nip="", actor="t")
+    await bot.say(STRANGER, "/daftar")
+    await bot.say(STRANGER, "Siti Aminah")
+    asked = await bot.press(STRANGER, "reg:skip")
+    assert "Ketik nama atau singkatannya" in asked
+    assert "tidak dikenali" in await bot.say(STRANGER, "dinas pariwisata")
+    chosen = await bot.say(STRANGER, "dinkes")
+    assert "OPD: Dinas Kesehatan (Dinkes)" in chosen
+    assert "Koperasi" in [label for label, _ in bot.buttons(STRANGER)]
+
+
+async def test_recap_file_lists_both_offices_with_their_summary_figures(
+    kab: tuple[Bot, int],
+) -> None:
+    bot, office_b = kab
+    refused = await bot.say(KEP_A, "/laporan rekap 3 2022")
+    assert "pemantau" in refused
+    await bot.say(PEMANTAU, "/laporan rekap 3 2022")
+    doc = bot.api.calls_of("sendDocument")[-1]
+    assert doc.chat_id == PEMANTAU and "TW III 2022" in (doc.text or "")
+    name, content = next(iter(doc.files.values()))
+    assert name == "rekap-kabupaten-2022-tw3.xlsx"
+    rows = _rekap_rows(content)
+    with read_scope(bot.engine) as s:
+        totals = {o: summary(s, o, 2022, 3).total for o in (DEMO, office_b)}
+    assert [r[1].split(" (")[0] for r in rows[:2]] == [
+        "DINAS KOPERASI, USAHA KECIL MENENGAH, PERINDUSTRIAN DAN PERDAGANGAN KABUPATEN SOLOK",
+        "Dinas Kesehatan",
+    ]
+    for row, o in zip(rows[:2], (DEMO, office_b), strict=True):
+        assert (row[2], row[3]) == (totals[o].pagu, totals[o].realisasi)
+
+
+def _rekap_rows(data: bytes) -> list[tuple]:  # type: ignore[type-arg]
+    ws = load_workbook(io.BytesIO(data)).active
+    assert ws is not None
+    return [r for r in ws.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
