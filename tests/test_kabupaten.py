@@ -301,3 +301,87 @@ def _rekap_rows(data: bytes) -> list[tuple]:  # type: ignore[type-arg]
     ws = load_workbook(io.BytesIO(data)).active
     assert ws is not None
     return [r for r in ws.iter_rows(min_row=4, values_only=True) if isinstance(r[0], int)]
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_cli_second_office_summary_rekap_and_users(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli.main import main
+
+    assert main(["summary", "--tahun", "2022", "--tw", "3"]) == 0  # the demo office
+    bidang = [f"--bidang={k}:{n}:{s[0]}" for k, n, _, s in SAME_BIDANG]
+    assert (
+        main(
+            [
+                "init",
+                "--opd",
+                "Dinas Kesehatan",
+                "--singkatan",
+                "Dinkes",
+                "--kepala",
+                "dr. A",
+                "--nip",
+                "198001012005011001",
+                *bidang,
+            ]
+        )
+        == 0
+    )
+    # a short name another office already answers to is refused
+    assert main(["init", "--opd", "Dinas Lain", "--singkatan", "koperindag", "--kepala", "X",
+                 "--nip", ""]) == 1  # fmt: skip
+    assert "sudah dipakai" in capsys.readouterr().err
+    assert main(["opd", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "2 perangkat daerah" in listed and "Dinkes" in listed and "Diskoperindag" in listed
+
+    # several offices: a data command without --opd says which there are
+    with pytest.raises(SystemExit) as exc:
+        main(["summary", "--tw", "3"])
+    assert "Dinkes" in str(exc.value) and "--opd" in str(exc.value)
+
+    assert (
+        main(["export", "--opd", "koperindag", "--tahun", "2022", "--tw", "3", "-o", "a.xlsx"]) == 0
+    )
+    assert main(["import", "a.xlsx", "--opd", "dinkes"]) == 0
+    program = "PROGRAM PENUNJANG URUSAN PEMERINTAH DAERAH"
+    assert main(["pagu", "--opd", "dinkes", "--node", program, "--tahun", "2022",
+                 "--dari-tw", "3", "--pagu", "20.000.000.000", "--tanpa-induk"]) == 0  # fmt: skip
+    capsys.readouterr()
+    totals: dict[str, str] = {}
+    for opd in ("diskoperindag", "DINKES"):
+        assert main(["summary", "--opd", opd, "--tahun", "2022", "--tw", "3"]) == 0
+        total = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Total"))
+        totals[opd.lower()] = total.split()[-1]
+    assert totals["diskoperindag"] != totals["dinkes"]
+
+    assert main(["export", "--rekap", "--tahun", "2022", "--tw", "3", "-o", "rekap.xlsx"]) == 0
+    rows = _rekap_rows((workdir / "rekap.xlsx").read_bytes())
+    assert [r[1].split(" (")[-1] for r in rows] == ["Diskoperindag)", "Dinkes)"]
+    shown = [format_percent(r[4] * 100) for r in rows]
+    assert shown == [totals["diskoperindag"], totals["dinkes"]]
+    ws = load_workbook(workdir / "rekap.xlsx").active
+    assert ws is not None
+    cells = [str(c) for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert "REKAPITULASI SERAPAN ANGGARAN PERANGKAT DAERAH TRIWULAN III TAHUN 2022" in cells
+    assert "Oktober 2022" in cells and "NIP." in cells
+
+    # people: an office role needs its office; the kabupaten roles have none
+    assert main(["user", "add", "--telegram-id", "501", "--peran", "kepala"]) == 1
+    assert "Dinkes" in capsys.readouterr().err
+    assert (
+        main(["user", "add", "--telegram-id", "501", "--peran", "kepala", "--opd", "dinkes"]) == 0
+    )
+    assert main(["user", "add", "--telegram-id", "502", "--peran", "operator", "--opd", "dinkes",
+                 "--bidang", "koperasi"]) == 0  # fmt: skip
+    assert main(["user", "add", "--telegram-id", "503", "--peran", "pemantau"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "501 aktif sebagai kepala di Dinas Kesehatan" in out and "503 aktif sebagai pemantau" in out
+    )
+    assert main(["user", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "opd=2" in out and "pemantau" in out
