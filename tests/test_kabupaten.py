@@ -385,3 +385,73 @@ def test_cli_second_office_summary_rekap_and_users(
     assert main(["user", "list"]) == 0
     out = capsys.readouterr().out
     assert "opd=2" in out and "pemantau" in out
+
+
+# --- deadlines per office, the kabupaten's inherited, and the pemantau's digest ---------------
+
+OP_A = 9801
+
+
+async def test_per_office_deadlines_and_the_pemantau_digest(seeded: Engine, tmp_path: Path) -> None:
+    from datetime import date
+
+    from storage.services.schedule import get_jadwal, set_deadline, set_kabupaten_deadline
+    from tests.test_reminders import Clock, close, open_bot, sent_reminders, wib
+
+    office_b = second_office(seeded, tmp_path)
+    people(seeded, office_b)
+    with session_scope(seeded) as s:
+        kop_a = find_bidang(s, text="koperasi", opd_id=DEMO)
+        assert kop_a is not None
+        set_user(s, telegram_id=OP_A, role=Role.OPERATOR, bidang_id=kop_a.id, actor="t")
+        # the kabupaten closes TW IV 2022 on 16 January; office A keeps 10 January
+        set_kabupaten_deadline(s, tahun=2022, tw=4, tenggat=date(2023, 1, 16), actor="t")
+        set_deadline(s, opd_id=DEMO, tahun=2022, tw=4, tenggat=date(2023, 1, 10), actor="t")
+        assert get_jadwal(s, opd_id=office_b, tahun=2022, tw=4).kabupaten
+        assert get_jadwal(s, opd_id=office_b, tahun=2022, tw=4).tenggat == date(2023, 1, 16)
+        assert get_jadwal(s, opd_id=DEMO, tahun=2022, tw=4).tenggat == date(2023, 1, 10)
+
+    bot = await open_bot(seeded, Clock(wib(2023, 1, 2)))
+    try:
+        for d in range(2, 21):
+            await bot.tick(wib(2023, 1, d, 8, 0))
+            await bot.tick(wib(2023, 1, d, 8, 1))
+
+        def first_lines(chat: int) -> list[str]:
+            return [(c.text or "").splitlines()[0] for c in sent_reminders(bot.api, chat)]
+
+        def deadline_day(chat: int) -> list[str]:
+            return [
+                c.text or "" for c in sent_reminders(bot.api, chat) if "hari ini" in (c.text or "")
+            ]
+
+        assert len(deadline_day(OP_A)) == 1 and "10 Januari 2023" in deadline_day(OP_A)[0]
+        assert len(deadline_day(OP_B)) == 1 and "16 Januari 2023" in deadline_day(OP_B)[0]
+        # each kepala's digest follows the office's own deadline, once
+        digest_a = [
+            c for c in sent_reminders(bot.api, KEP_A) if "Rekap pelaporan" in (c.text or "")
+        ]
+        digest_b = [
+            c for c in sent_reminders(bot.api, KEP_B) if "Rekap pelaporan" in (c.text or "")
+        ]
+        assert len(digest_a) == 1 and len(digest_b) == 1
+        assert "10 Januari 2023" in (digest_a[0].text or "")
+        assert "16 Januari 2023" in (digest_b[0].text or "")
+        # the pemantau: once, after the kabupaten's deadline, every late office with its own date
+        kab = [
+            c.text or "" for c in bot.api.sent(PEMANTAU) if "Rekap pelaporan OPD" in (c.text or "")
+        ]
+        assert len(kab) == 1, first_lines(PEMANTAU)
+        assert "2 dari 2 OPD" in kab[0]
+        assert (
+            "Dinas Kesehatan (Dinkes) — 5 dari 5 bidang belum (batas akhir 16 Januari 2023)"
+            in kab[0]
+        )
+        assert "(batas akhir 10 Januari 2023)" in kab[0]
+        # office people never get the kabupaten digest; the pemantau gets no office reminders
+        assert not any("Rekap pelaporan OPD" in (c.text or "") for c in bot.api.sent(KEP_A))
+        assert all(
+            "Rekap pelaporan OPD" in (c.text or "") for c in sent_reminders(bot.api, PEMANTAU)
+        )
+    finally:
+        await close(bot)
