@@ -25,7 +25,16 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import FIGURE_CACHE, MonevContext
-from bot.handlers import charts, common, files, lapor, questions, registration, routing
+from bot.handlers import (
+    charts,
+    common,
+    files,
+    kabupaten,
+    lapor,
+    questions,
+    registration,
+    routing,
+)
 from bot.inbox import InboxRequest, MonevApplication, replay
 from bot.jobs.housekeeping import schedule_housekeeping
 from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
@@ -80,6 +89,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(questions.ask_button, pattern=r"^ask:"))
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
     app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
+    app.add_handler(CallbackQueryHandler(kabupaten.chart_button, pattern=r"^gr:kab:"))
     app.add_handler(CallbackQueryHandler(charts.chart_button, pattern=r"^gr:"))
 
     # Typed text: the answer to the step of the flow the sender is in (registration, /lapor,

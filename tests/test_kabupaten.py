@@ -169,6 +169,22 @@ async def test_pemantau_ranking_recap_and_one_office(kab: tuple[Bot, int]) -> No
     assert "menyebut OPD" in await bot.say(PEMANTAU, "serapan tw3")
 
 
+async def test_chart_of_serapan_per_office(kab: tuple[Bot, int]) -> None:
+    bot, office_b = kab
+    await bot.say(PEMANTAU, "OPD mana yang serapannya paling rendah tw3 2022")
+    data = dict(bot.buttons(PEMANTAU))["📊 Lihat grafik"]
+    assert data == "gr:kab:3:2022"
+    # an office's own kepala cannot draw every office either
+    assert "pemantau" in await bot.press(KEP_B, data)
+    await bot.press(PEMANTAU, data)
+    call = bot.api.calls_of("sendPhoto")[-1]
+    [(name, png)] = call.files.values()
+    assert png.startswith(b"\x89PNG") and name == "serapan-per-opd-2022-tw3.png"
+    caption = call.text or ""
+    assert f"1. Diskoperindag: {_serapan(bot.engine, DEMO)}" in caption
+    assert f"2. Dinkes: {_serapan(bot.engine, office_b)}" in caption
+
+
 async def test_unapproved_office_is_marked_in_the_ranking(kab: tuple[Bot, int]) -> None:
     bot, office_b = kab
     with session_scope(bot.engine) as s:

@@ -15,11 +15,16 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
+from telegram import Update
+from telegram.constants import ChatAction
 
+from bot.context import MonevContext
 from bot.views import kabupaten as views
 from bot.views import texts
 from bot.views.answers import Reply
-from storage.domain.kabupaten_questions import KabQuestion, parse_kabupaten
+from charts.answers import ChartPlan
+from charts.spec import NoData
+from storage.domain.kabupaten_questions import KabKind, KabQuestion, parse_kabupaten
 from storage.domain.offices import OfficeName, find_in_text
 from storage.domain.policy import is_kabupaten, may_see_office
 from storage.services.kabupaten import (
@@ -57,7 +62,12 @@ def kabupaten_answer(session: Session, q: KabQuestion) -> Reply:
         tahun, tw = kabupaten_period(session, q.tahun, q.tw)
     except OfficeError as exc:
         return Reply(escape(str(exc)))
-    return views.kabupaten_reply(q, tahun, tw, kabupaten_figures(session, tahun, tw))
+    reply = views.kabupaten_reply(q, tahun, tw, kabupaten_figures(session, tahun, tw))
+    if q.kind is not KabKind.NOT_REPORTED:
+        from charts.kabupaten import encode_kabupaten
+
+        reply.keyboard.append([(texts.CHART_BUTTON, encode_kabupaten(tahun, tw))])
+    return reply
 
 
 Answered = tuple[Reply, "ChartRequest | None", bool]  # as questions.answer_text gives it
@@ -100,3 +110,46 @@ def office_reply(
     head = texts.KAB_OFFICE_HEAD.format(office=escape(office.label))
     full = head + reply.text
     return Reply(full if len(full) <= views.MAX_TEXT else reply.text, keyboard), chart, wants_chart
+
+
+def _chart(session: Session, asker: Asker, tahun: int, tw: int) -> ChartPlan | str:
+    """The kabupaten chart's plan, or why there is none (plain text)."""
+    from charts.kabupaten import plan_kabupaten_chart
+
+    if len(office_names(session)) > 1 and not is_kabupaten(asker.role, asker.status):
+        return texts.KAB_ONLY
+    try:
+        return plan_kabupaten_chart(session, tahun, tw)
+    except NoData as exc:
+        return escape(str(exc))
+
+
+async def chart_button(update: Update, context: MonevContext) -> None:
+    """'Lihat grafik' under a kabupaten ranking or recap: serapan per OPD."""
+    from bot.handlers.charts import render_pool
+    from bot.handlers.questions import asker
+    from charts.kabupaten import decode_kabupaten
+
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    chat = update.effective_chat
+    assert chat is not None
+    if context.actor is None or not context.actor.active:
+        await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
+        return
+    period = decode_kabupaten(query.data)
+    if period is None:
+        await context.bot.send_message(chat.id, texts.STALE_BUTTON)
+        return
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    plan = await context.read(_chart, asker(context), *period)
+    if isinstance(plan, str):
+        await context.bot.send_message(chat.id, plan)
+        return
+    try:
+        png = await render_pool(context).draw(plan)
+    except NoData as exc:
+        await context.bot.send_message(chat.id, escape(str(exc)))
+        return
+    await context.bot.send_photo(chat.id, png, caption=escape(plan.caption), filename=plan.filename)
