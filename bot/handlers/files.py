@@ -6,8 +6,7 @@ from telegram import Update
 from telegram.constants import ChatAction
 
 from bot.context import MonevContext
-from bot.handlers.kabupaten import Asker
-from bot.handlers.questions import asker
+from bot.handlers.kabupaten import Asker, asker
 from bot.views import texts
 from storage.domain.periods import parse_quarter, roman
 from storage.domain.policy import is_kabupaten

@@ -47,6 +47,14 @@ class Asker:
     opd_id: int | None  # their office (the only office for an office-less one-office user)
 
 
+def asker(context: MonevContext) -> Asker:
+    """The sender as the office check needs them (their office, else the only office)."""
+    actor = context.actor
+    assert actor is not None
+    own = actor.opd_id if actor.opd_id is not None else context.bot_data.get("opd_id")
+    return Asker(actor.role, actor.status, own)
+
+
 def _may_see(asker: Asker, opd_id: int) -> bool:
     return (
         may_see_office(
@@ -127,7 +135,6 @@ def _chart(session: Session, asker: Asker, tahun: int, tw: int) -> ChartPlan | s
 async def chart_button(update: Update, context: MonevContext) -> None:
     """'Lihat grafik' under a kabupaten ranking or recap: serapan per OPD."""
     from bot.handlers.charts import render_pool
-    from bot.handlers.questions import asker
     from charts.kabupaten import decode_kabupaten
 
     query = update.callback_query

@@ -6,7 +6,7 @@ from telegram import Update
 
 from bot.context import MonevContext
 from bot.handlers.charts import send_chart
-from bot.handlers.kabupaten import Asker, office_reply
+from bot.handlers.kabupaten import Asker, asker, office_reply
 from bot.handlers.shared import markup, quick_work
 from bot.views import texts
 from bot.views.answers import Reply, render
@@ -27,14 +27,6 @@ def answer_text(session, opd_id: int, text: str) -> tuple[Reply, ChartRequest | 
     if chart is not None:
         reply.keyboard.append([(texts.CHART_BUTTON, encode(chart))])
     return reply, chart, bool(a.parsed and a.parsed.chart)
-
-
-def asker(context: MonevContext) -> Asker:
-    """The sender as the office check needs them (their office, else the only office)."""
-    actor = context.actor
-    assert actor is not None
-    own = actor.opd_id if actor.opd_id is not None else context.bot_data.get("opd_id")
-    return Asker(actor.role, actor.status, own)
 
 
 def _answer(session, who: Asker, text: str) -> tuple[Reply, ChartRequest | None, bool]:  # type: ignore[no-untyped-def]
