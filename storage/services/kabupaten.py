@@ -131,8 +131,13 @@ def office_figure(session: Session, office: OfficeName, tahun: int, tw: int) -> 
 
 
 def kabupaten_figures(session: Session, tahun: int, tw: int) -> list[OfficeFigure]:
-    """Every office at TW ``tw`` of ``tahun``, in id order."""
-    return [office_figure(session, o, tahun, tw) for o in office_names(session)]
+    """Every office at TW ``tw`` of ``tahun``, in id order: kept in the figure cache as one
+    entry (a kabupaten has more office-years than the cache keeps; any write drops it)."""
+
+    def build() -> list[OfficeFigure]:
+        return [office_figure(session, o, tahun, tw) for o in office_names(session)]
+
+    return list(cached(session, f"kabupaten:{tahun}:{tw}", (), build))
 
 
 def ranked(figures: list[OfficeFigure], *, lowest_first: bool = False) -> list[OfficeFigure]:
