@@ -26,7 +26,9 @@ from bot.offline.updates import make_callback_update, make_message_update
 from bot.settings import Settings
 from storage.data.db import session_scope
 from storage.data.models import Role, row_id
-from storage.services.office import the_only_office
+from storage.domain.policy import KABUPATEN_ROLES
+from storage.services.kabupaten import resolve_office
+from storage.services.office import SetupError
 from storage.services.users import UserError, find_bidang, set_user
 
 CONSOLE_USER_ID = 700_000_001
@@ -128,15 +130,19 @@ def _prepare_user(
     *,
     user_id: int = CONSOLE_USER_ID,
     nama: str = "Pengguna Konsol",
+    opd: str | None = None,
 ) -> str | None:
     with session_scope(engine) as session:
-        bidang_id = None
-        if bidang:
-            b = find_bidang(session, text=bidang, opd_id=row_id(the_only_office(session)))
-            if b is None:
-                return f"Bidang '{bidang}' tidak dikenal."
-            bidang_id = b.id
+        bidang_id = opd_id = None
         try:
+            if Role(role) not in KABUPATEN_ROLES:
+                # several offices: the console user's office is named with --opd
+                opd_id = row_id(resolve_office(session, opd))
+            if bidang:
+                b = find_bidang(session, text=bidang, opd_id=opd_id or 0)
+                if b is None:
+                    return f"Bidang '{bidang}' tidak dikenal."
+                bidang_id = b.id
             set_user(
                 session,
                 telegram_id=user_id,
@@ -144,8 +150,9 @@ def _prepare_user(
                 bidang_id=bidang_id,
                 nama=nama,
                 actor="console",
+                opd_id=opd_id,
             )
-        except UserError as exc:
+        except (UserError, SetupError) as exc:
             return str(exc)
     return None
 
@@ -185,8 +192,10 @@ async def _console(settings: Settings, engine: Engine) -> None:
         await app.shutdown()
 
 
-def run_console(settings: Settings, engine: Engine, *, role: str, bidang: str | None) -> int:
-    problem = _prepare_user(engine, role, bidang)
+def run_console(
+    settings: Settings, engine: Engine, *, role: str, bidang: str | None, opd: str | None = None
+) -> int:
+    problem = _prepare_user(engine, role, bidang, opd=opd)
     if problem:
         print(problem, file=sys.stderr)
         return 2

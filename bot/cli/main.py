@@ -310,7 +310,7 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import run_console
 
     engine = prepare_database(settings)
-    return run_console(settings, engine, role=args.role, bidang=args.bidang)
+    return run_console(settings, engine, role=args.role, bidang=args.bidang, opd=args.opd)
 
 
 OPD_HELP = "singkatan, nama atau id perangkat daerah (wajib bila lebih dari satu)"
@@ -402,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("console", help="coba bot di terminal tanpa Telegram")
     c.add_argument("--role", choices=[r.value for r in Role], default="kepala")
     c.add_argument("--bidang")
+    c.add_argument("--opd", help=OPD_HELP)
     c.set_defaults(func=cmd_console)
     return p
 

@@ -14,7 +14,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot.context import MonevContext, NoOfficeChosen, load_actor, load_actor_and_state
 from bot.views import texts
 from storage.data.models import Role, UserStatus
-from storage.domain.policy import DECIDING_ROLES
+from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,12 @@ async def start(update: Update, context: MonevContext) -> None:
             ),
             role=texts.ROLE_NAMES[actor.role],  # type: ignore[index]
             bidang=f" bidang {escape(bidang)}" if actor.role == Role.OPERATOR and bidang else "",
-            examples="\n".join(f"• <code>{e}</code>" for e in texts.EXAMPLES[:3]),
+            examples="\n".join(
+                f"• <code>{e}</code>"
+                for e in (
+                    texts.KAB_EXAMPLES if actor.role in KABUPATEN_ROLES else texts.EXAMPLES[:3]
+                )
+            ),
         )
         if actor.role in DECIDING_ROLES:
             from bot.handlers.lapor import waiting_count

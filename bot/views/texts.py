@@ -369,3 +369,9 @@ REKAP_CAPTION = (
     "Rekap serapan anggaran per OPD TW {tw} {tahun} ({fmt}), diurutkan dari serapan tertinggi; "
     "tanda * = sebagian angka belum disetujui."
 )
+KAB_EXAMPLES = [
+    "OPD mana yang serapannya paling rendah tw3",
+    "berapa OPD yang belum lapor tw3",
+    "serapan dinas koperasi tw2",
+    "/laporan rekap",
+]
