@@ -384,6 +384,14 @@ def test_cli_second_office_summary_rekap_and_users(
     cells = [str(c) for row in ws.iter_rows(values_only=True) for c in row if c]
     assert "REKAPITULASI SERAPAN ANGGARAN PERANGKAT DAERAH TRIWULAN III TAHUN 2022" in cells
     assert "Oktober 2022" in cells and "NIP." in cells
+    assert main(["opd", "ttd", "--jabatan", "KEPALA BAPPEDA,", "--nama", "Ir. Budi",
+                 "--nip", "197001012000031001", "--tempat", "Arosuka"]) == 0  # fmt: skip
+    assert main(["export", "--rekap", "--tahun", "2022", "--tw", "3", "-o", "rekap.xlsx"]) == 0
+    ws = load_workbook(workdir / "rekap.xlsx").active
+    assert ws is not None
+    cells = [str(c) for row in ws.iter_rows(values_only=True) for c in row if c]
+    assert "Arosuka, Oktober 2022" in cells and "Ir. Budi" in cells
+    assert "NIP. 19700101 200003 1 001" in cells
 
     # people: an office role needs its office; the kabupaten roles have none
     assert main(["user", "add", "--telegram-id", "501", "--peran", "kepala"]) == 1
@@ -471,3 +479,15 @@ async def test_per_office_deadlines_and_the_pemantau_digest(seeded: Engine, tmp_
         )
     finally:
         await close(bot)
+
+
+async def test_a_bidang_name_that_is_another_offices_acronym_stays_a_bidang(
+    kab: tuple[Bot, int],
+) -> None:
+    bot, _ = kab
+    with session_scope(bot.engine) as s:
+        init_office(s, nama="Dinas Usaha Mikro Kecil Menengah", kepala="X", nip="", actor="t")
+    own = await bot.say(KEP_A, "serapan umkm tw3 2022")
+    assert "Bidang UMKM" in own and "14,20%" in own
+    # the pemantau, who has no bidang, is asking about that office
+    assert "Dinas Usaha Mikro Kecil Menengah" in await bot.say(PEMANTAU, "serapan umkm tw3 2022")

@@ -1,4 +1,4 @@
-"""``monev opd list|set`` and ``monev export --rekap``: the offices of a kabupaten.
+"""``monev opd list|set|ttd`` and ``monev export --rekap``: the offices of a kabupaten.
 
 ``add_kabupaten_commands(sub)`` registers ``opd`` on the ``monev`` sub-command parser; the
 recap is written by ``export_rekap`` (called from ``monev export --rekap``).
@@ -27,6 +27,8 @@ def cmd_opd(args: argparse.Namespace, settings: Settings) -> int:
     from storage.services.users import list_users
 
     engine = common.migrated_engine(settings)
+    if args.action == "ttd":
+        return _signer(engine, args)
     if args.action == "set":
         with db.session_scope(engine) as s:
             opd = common.resolve_opd(s, args.opd)
@@ -72,6 +74,34 @@ def cmd_opd(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _signer(engine: Engine, args: argparse.Namespace) -> int:
+    """``monev opd ttd``: who signs the kabupaten recap (position, name, NIP, place)."""
+    from storage.data.audit import record
+    from storage.data.models import Setting
+    from storage.files.export_rekap import SIGNER_KEYS
+
+    given = dict(zip(SIGNER_KEYS, (args.tempat, args.jabatan, args.nama, args.nip), strict=True))
+    with db.session_scope(engine) as s:
+        for key, value in given.items():
+            if value is None:
+                continue
+            value = " ".join(value.split())[:120]
+            if key == "rekap_nip" and value and not value.replace(" ", "").isdecimal():
+                print(f"NIP '{value}' tidak sah: NIP hanya berisi angka.", file=sys.stderr)
+                return 1
+            row = s.get(Setting, key) or Setting(key=key)
+            old, row.value = row.value, value
+            s.add(row)
+            record(s, actor="cli", entity="setting", entity_id=None, field=key, old=old, new=value)
+        shown = {k: (r.value if (r := s.get(Setting, k)) else "") for k in SIGNER_KEYS}
+    print(
+        "Penanda tangan rekap kabupaten: "
+        f"{shown['rekap_jabatan'] or 'KEPALA BAPPEDA,'} {shown['rekap_nama'] or '-'}, "
+        f"NIP {shown['rekap_nip'] or '-'}, tempat {shown['rekap_tempat'] or '-'}."
+    )
+    return 0
+
+
 def export_rekap(engine: Engine, args: argparse.Namespace) -> int:
     """``monev export --rekap``: one row per office, ranked by serapan."""
     from storage.files.export_rekap import rekap_bytes
@@ -98,8 +128,12 @@ def export_rekap(engine: Engine, args: argparse.Namespace) -> int:
 def add_kabupaten_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``opd`` on the ``monev`` sub-command parser."""
     o = sub.add_parser("opd", help="daftar perangkat daerah; ubah singkatan dan aliasnya")
-    o.add_argument("action", choices=["list", "set"])
+    o.add_argument("action", choices=["list", "set", "ttd"])
     o.add_argument("--opd", help="perangkat daerah yang diubah (set)")
     o.add_argument("--singkatan", help="singkatan baru, mis. Dinkes")
     o.add_argument("--alias", help='ejaan lain, dipisah koma, mis. "dinas kesehatan, diskes"')
+    o.add_argument("--jabatan", help='penanda tangan rekap (ttd), mis. "KEPALA BAPPEDA,"')
+    o.add_argument("--nama", help="nama penanda tangan rekap (ttd)")
+    o.add_argument("--nip", help="NIP penanda tangan rekap (ttd)")
+    o.add_argument("--tempat", help="tempat penandatanganan rekap (ttd), mis. Arosuka")
     o.set_defaults(func=cmd_opd)

@@ -25,7 +25,7 @@ from bot.views.answers import Reply
 from charts.answers import ChartPlan
 from charts.spec import NoData
 from storage.domain.kabupaten_questions import KabKind, KabQuestion, parse_kabupaten
-from storage.domain.offices import OfficeName, find_in_text
+from storage.domain.offices import OfficeName, find_in_text, normalise
 from storage.domain.policy import is_kabupaten, may_see_office
 from storage.services.kabupaten import (
     OfficeError,
@@ -33,6 +33,7 @@ from storage.services.kabupaten import (
     kabupaten_period,
     office_names,
 )
+from storage.services.queries import list_bidang
 
 if TYPE_CHECKING:
     from charts.answers import ChartRequest
@@ -61,6 +62,14 @@ def _may_see(asker: Asker, opd_id: int) -> bool:
             role=asker.role, status=asker.status, user_opd_id=asker.opd_id, opd_id=opd_id
         )
         is None
+    )
+
+
+def _names_own_bidang(session: Session, opd_id: int, words: str) -> bool:
+    key = normalise(words)
+    return any(
+        key in {normalise(n) for n in (b.kode, b.nama, *b.alias_list())}
+        for b in list_bidang(session, opd_id)
     )
 
 
@@ -97,6 +106,14 @@ def office_reply(
             return Reply(texts.KAB_ONLY), None, False
         return kabupaten_answer(session, kab), None, False
     mention = find_in_text(offices, text)
+    # "umkm" may be another office's acronym and a bidang of one's own: one's own wins.
+    if (
+        mention is not None
+        and asker.opd_id is not None
+        and mention.office.id != asker.opd_id
+        and _names_own_bidang(session, asker.opd_id, mention.words)
+    ):
+        mention = None
     office: OfficeName | None
     if mention is not None:
         office, question = mention.office, mention.rest

@@ -175,6 +175,7 @@ class Mention:
 
     office: OfficeName
     rest: str
+    words: str = ""  # the words that named it
 
 
 def find_in_text(offices: list[OfficeName], text: str) -> Mention | None:
@@ -194,7 +195,7 @@ def find_in_text(offices: list[OfficeName], text: str) -> Mention | None:
             or any(len(s) >= 6 and " " not in s and _word_like(w, s) for s in _spellings(o)[1:])
         ]
         if len(found) == 1:
-            return Mention(found[0], " ".join(words[:i] + words[i + 1 :]))
+            return Mention(found[0], " ".join(words[:i] + words[i + 1 :]), w)
     # 2. A spelled-out name after "dinas", "badan", ...: the longest run of words that
     # belongs to the name of exactly one office.
     for i, w in enumerate(words):
@@ -216,5 +217,5 @@ def find_in_text(offices: list[OfficeName], text: str) -> Mention | None:
                 break
         if best is not None:
             j, office = best
-            return Mention(office, " ".join(words[:i] + words[j + 1 :]))
+            return Mention(office, " ".join(words[:i] + words[j + 1 :]), " ".join(words[i : j + 1]))
     return None
