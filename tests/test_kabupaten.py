@@ -176,6 +176,8 @@ async def test_chart_of_serapan_per_office(kab: tuple[Bot, int]) -> None:
     assert data == "gr:kab:3:2022"
     # an office's own kepala cannot draw every office either
     assert "pemantau" in await bot.press(KEP_B, data)
+    await bot.say(PEMANTAU, "/grafik")
+    assert ("Serapan per OPD", "gr:kab:3:2022") in bot.buttons(PEMANTAU)
     await bot.press(PEMANTAU, data)
     call = bot.api.calls_of("sendPhoto")[-1]
     [(name, png)] = call.files.values()
