@@ -106,14 +106,21 @@ class ConsoleSession:
     async def _switch(self, args: list[str]) -> None:
         roles = [r.value for r in Role]
         if not args or args[0] not in roles:
-            self.write(f"Pakai: /peran {'|'.join(roles)} [bidang], misalnya /peran kepala\n")
+            self.write(
+                f"Pakai: /peran {'|'.join(roles)} [bidang] [opd=SINGKATAN], misalnya "
+                "/peran kepala opd=dinkes\n"
+            )
             return
-        role, bidang = args[0], " ".join(args[1:]) or None
-        # Each role is its own person: nobody verifies what they submitted themselves.
-        user_id = CONSOLE_USER_ID + 1 + roles.index(role)
+        # several offices: the office of the role is named as "opd=SINGKATAN"
+        opd = next((a[4:] for a in args[1:] if a.lower().startswith("opd=")), None)
+        rest = [a for a in args[1:] if not a.lower().startswith("opd=")]
+        role, bidang = args[0], " ".join(rest) or None
+        # Each role (of each office) is its own person: nobody verifies what they submitted.
         engine = self.app.bot_data["engine"]
+        office = await asyncio.to_thread(_office_id, engine, opd) if opd else 0
+        user_id = CONSOLE_USER_ID + 1 + roles.index(role) + 100 * office
         problem = await asyncio.to_thread(
-            _prepare_user, engine, role, bidang, user_id=user_id, nama=f"Konsol {role}"
+            _prepare_user, engine, role, bidang, user_id=user_id, nama=f"Konsol {role}", opd=opd
         )
         if problem:
             self.write(problem + "\n")
@@ -121,6 +128,15 @@ class ConsoleSession:
         self.user_id, self.buttons = user_id, []
         self.write(f"Sekarang Anda bertindak sebagai {role} (pengguna konsol lain).\n")
         await self.send("/start")
+
+
+def _office_id(engine: Engine, opd: str) -> int:
+    """The id of the office named, or 0 (``_prepare_user`` then says what is wrong)."""
+    with session_scope(engine) as session:
+        try:
+            return row_id(resolve_office(session, opd))
+        except SetupError:
+            return 0
 
 
 def _prepare_user(
