@@ -493,3 +493,22 @@ async def test_a_bidang_name_that_is_another_offices_acronym_stays_a_bidang(
     assert "Bidang UMKM" in own and "14,20%" in own
     # the pemantau, who has no bidang, is asking about that office
     assert "Dinas Usaha Mikro Kecil Menengah" in await bot.say(PEMANTAU, "serapan umkm tw3 2022")
+
+
+def test_a_submission_is_sent_to_its_own_office_only(seeded: Engine, tmp_path: Path) -> None:
+    """Verifiers, admins and reminder recipients of an office are its own people."""
+    from storage.services.schedule import _people
+    from storage.services.submission import verifiers
+    from storage.services.users import admins
+
+    office_b = second_office(seeded, tmp_path)
+    people(seeded, office_b)
+    with read_scope(seeded) as s:
+        op_b = s.exec(select(AppUser).where(AppUser.telegram_id == OP_B)).one()
+        assert [u.telegram_id for u in verifiers(s, submitted_by=op_b.id, opd_id=office_b)] == [
+            KEP_B
+        ]
+        assert KEP_A in [u.telegram_id for u in verifiers(s, opd_id=DEMO)]
+        assert [u.telegram_id for u in admins(s, opd_id=office_b)] == [ADMIN_B]
+        assert {p.telegram_id for p in _people(s, office_b)} == {KEP_B, ADMIN_B, OP_B}
+        assert PEMANTAU not in {p.telegram_id for p in _people(s, DEMO)}
