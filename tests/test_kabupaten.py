@@ -297,6 +297,15 @@ async def test_recap_file_lists_both_offices_with_their_summary_figures(
     kab: tuple[Bot, int],
 ) -> None:
     bot, office_b = kab
+    # one office's report: for its own people and the pemantau
+    assert "perangkat daerah lain" in await bot.say(KEP_A, "/laporan dinkes 3 2022")
+    await bot.say(PEMANTAU, "/laporan dinkes 3 2022")
+    doc = bot.api.calls_of("sendDocument")[-1]
+    assert doc.chat_id == PEMANTAU
+    [(_, content)] = doc.files.values()
+    sheet = load_workbook(io.BytesIO(content)).active
+    assert sheet is not None and sheet["A1"].value == "Dinas Kesehatan"
+    assert "Cara pakai" in await bot.say(PEMANTAU, "/laporan dinas pariwisata 3")
     refused = await bot.say(KEP_A, "/laporan rekap 3 2022")
     assert "pemantau" in refused
     await bot.say(PEMANTAU, "/laporan rekap 3 2022")
