@@ -24,6 +24,7 @@ from benchmarks import (
     bench_charts,
     bench_early_warning,
     bench_import,
+    bench_kabupaten,
     bench_lapor,
     bench_questions,
     bench_reminders,
@@ -178,6 +179,8 @@ def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
     rows.extend(bench_startup.rows(bench_startup.run(rounds=3 if quick else 5)))
     # The size axis: 1×, 10×, 100× the demo office-year and 40 offices × 10 years.
     rows.extend(bench_sizes.rows(bench_sizes.run(pg, rounds=5 if quick else 7)))
+    # one bot for a kabupaten: 40 offices x 10 years against one office, each in its own process
+    rows.extend(bench_kabupaten.rows(bench_kabupaten.run(30 if quick else 100)))
 
     pq = parse_timings()
     _row(

@@ -7,6 +7,7 @@ import logging
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
@@ -24,7 +25,17 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import FIGURE_CACHE, MonevContext
-from bot.handlers import bukti, charts, common, files, lapor, questions, registration, routing
+from bot.handlers import (
+    bukti,
+    charts,
+    common,
+    files,
+    kabupaten,
+    lapor,
+    questions,
+    registration,
+    routing,
+)
 from bot.inbox import InboxRequest, MonevApplication, replay
 from bot.jobs.early_warning import register_early_warning_handlers, schedule_digest
 from bot.jobs.housekeeping import schedule_housekeeping
@@ -34,11 +45,10 @@ from bot.settings import WIB, Settings
 from bot.views import texts
 from charts.pool import RenderPool
 from storage.data.db import session_scope
-from storage.data.models import Role, UserStatus
+from storage.data.models import Bidang, Role, UserStatus
 from storage.services.cache import FigureCache
 from storage.services.office import NoOffice, SeveralOffices, the_only_office
-from storage.services.queries import list_bidang
-from storage.services.users import get_user, set_user
+from storage.services.users import bind_to_office, get_user, set_user
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +82,7 @@ def register_handlers(app: Application) -> None:
 
     # Buttons. Those of a flow check the sender's state themselves (stale otherwise).
     app.add_handler(CallbackQueryHandler(registration.skip_nip, pattern=f"^{registration.SKIP}$"))
+    app.add_handler(CallbackQueryHandler(registration.got_office, pattern=r"^reg:opd:\d+$"))
     app.add_handler(CallbackQueryHandler(registration.got_bidang, pattern=r"^reg:bidang:\d+$"))
     app.add_handler(
         CallbackQueryHandler(
@@ -84,6 +95,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
     app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
     app.add_handler(CallbackQueryHandler(bukti.lihat, pattern=r"^bk:"))
+    app.add_handler(CallbackQueryHandler(kabupaten.chart_button, pattern=r"^gr:kab:"))
     app.add_handler(CallbackQueryHandler(charts.chart_button, pattern=r"^gr:"))
 
     # Typed text: the answer to the step of the flow the sender is in (registration, /lapor,
@@ -104,23 +116,32 @@ def register_handlers(app: Application) -> None:
 def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
     """Admins from MONEV_ADMIN_IDS, and the office the bot serves."""
     with session_scope(engine) as session:
-        for tgid in admin_ids:
-            user = get_user(session, telegram_id=tgid)
-            if user is None or user.role != Role.ADMIN or user.status != UserStatus.ACTIVE:
-                set_user(session, telegram_id=tgid, role=Role.ADMIN, actor="MONEV_ADMIN_IDS")
-        # One office per deployment today: resolved once here, then passed explicitly.
+        # Each person's office comes from their row (context.opd_id); a one-office
+        # deployment also keeps its office here for people without one (a kabupaten role).
         try:
-            opd = the_only_office(session)
+            opd_id: int | None = the_only_office(session).id
         except NoOffice:
             raise RuntimeError(
                 "Basis data belum berisi perangkat daerah. Impor laporan (monev import FILE) "
                 "atau aktifkan data contoh (MONEV_DEMO_DATA=true)."
             ) from None
-        except SeveralOffices as exc:
-            raise RuntimeError(str(exc)) from None
+        except SeveralOffices:
+            opd_id = None
+        if opd_id is not None:
+            bind_to_office(session, opd_id=opd_id)
+        # The server's own admins: of the office, or of the kabupaten when it serves several.
+        admin_role = Role.ADMIN if opd_id is not None else Role.ADMIN_KABUPATEN
+        for tgid in admin_ids:
+            user = get_user(session, telegram_id=tgid)
+            if (
+                user is None
+                or user.role not in (Role.ADMIN, Role.ADMIN_KABUPATEN)
+                or user.status != UserStatus.ACTIVE
+            ):
+                set_user(session, telegram_id=tgid, role=admin_role, actor="MONEV_ADMIN_IDS")
         return {
-            "opd_id": opd.id,
-            "bidang_names": {b.id: b.nama for b in list_bidang(session, opd.id)},  # type: ignore[arg-type]
+            "opd_id": opd_id,
+            "bidang_names": {b.id: b.nama for b in session.exec(select(Bidang)).all()},
         }
 
 

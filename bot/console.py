@@ -26,7 +26,9 @@ from bot.offline.updates import make_callback_update, make_message_update
 from bot.settings import Settings
 from storage.data.db import session_scope
 from storage.data.models import Role, row_id
-from storage.services.office import the_only_office
+from storage.domain.policy import KABUPATEN_ROLES
+from storage.services.kabupaten import resolve_office
+from storage.services.office import SetupError
 from storage.services.users import UserError, find_bidang, set_user
 
 CONSOLE_USER_ID = 700_000_001
@@ -104,14 +106,21 @@ class ConsoleSession:
     async def _switch(self, args: list[str]) -> None:
         roles = [r.value for r in Role]
         if not args or args[0] not in roles:
-            self.write(f"Pakai: /peran {'|'.join(roles)} [bidang], misalnya /peran kepala\n")
+            self.write(
+                f"Pakai: /peran {'|'.join(roles)} [bidang] [opd=SINGKATAN], misalnya "
+                "/peran kepala opd=dinkes\n"
+            )
             return
-        role, bidang = args[0], " ".join(args[1:]) or None
-        # Each role is its own person: nobody verifies what they submitted themselves.
-        user_id = CONSOLE_USER_ID + 1 + roles.index(role)
+        # several offices: the office of the role is named as "opd=SINGKATAN"
+        opd = next((a[4:] for a in args[1:] if a.lower().startswith("opd=")), None)
+        rest = [a for a in args[1:] if not a.lower().startswith("opd=")]
+        role, bidang = args[0], " ".join(rest) or None
+        # Each role (of each office) is its own person: nobody verifies what they submitted.
         engine = self.app.bot_data["engine"]
+        office = await asyncio.to_thread(_office_id, engine, opd) if opd else 0
+        user_id = CONSOLE_USER_ID + 1 + roles.index(role) + 100 * office
         problem = await asyncio.to_thread(
-            _prepare_user, engine, role, bidang, user_id=user_id, nama=f"Konsol {role}"
+            _prepare_user, engine, role, bidang, user_id=user_id, nama=f"Konsol {role}", opd=opd
         )
         if problem:
             self.write(problem + "\n")
@@ -121,6 +130,15 @@ class ConsoleSession:
         await self.send("/start")
 
 
+def _office_id(engine: Engine, opd: str) -> int:
+    """The id of the office named, or 0 (``_prepare_user`` then says what is wrong)."""
+    with session_scope(engine) as session:
+        try:
+            return row_id(resolve_office(session, opd))
+        except SetupError:
+            return 0
+
+
 def _prepare_user(
     engine: Engine,
     role: str,
@@ -128,15 +146,19 @@ def _prepare_user(
     *,
     user_id: int = CONSOLE_USER_ID,
     nama: str = "Pengguna Konsol",
+    opd: str | None = None,
 ) -> str | None:
     with session_scope(engine) as session:
-        bidang_id = None
-        if bidang:
-            b = find_bidang(session, text=bidang, opd_id=row_id(the_only_office(session)))
-            if b is None:
-                return f"Bidang '{bidang}' tidak dikenal."
-            bidang_id = b.id
+        bidang_id = opd_id = None
         try:
+            if Role(role) not in KABUPATEN_ROLES:
+                # several offices: the console user's office is named with --opd
+                opd_id = row_id(resolve_office(session, opd))
+            if bidang:
+                b = find_bidang(session, text=bidang, opd_id=opd_id or 0)
+                if b is None:
+                    return f"Bidang '{bidang}' tidak dikenal."
+                bidang_id = b.id
             set_user(
                 session,
                 telegram_id=user_id,
@@ -144,8 +166,9 @@ def _prepare_user(
                 bidang_id=bidang_id,
                 nama=nama,
                 actor="console",
+                opd_id=opd_id,
             )
-        except UserError as exc:
+        except (UserError, SetupError) as exc:
             return str(exc)
     return None
 
@@ -185,8 +208,10 @@ async def _console(settings: Settings, engine: Engine) -> None:
         await app.shutdown()
 
 
-def run_console(settings: Settings, engine: Engine, *, role: str, bidang: str | None) -> int:
-    problem = _prepare_user(engine, role, bidang)
+def run_console(
+    settings: Settings, engine: Engine, *, role: str, bidang: str | None, opd: str | None = None
+) -> int:
+    problem = _prepare_user(engine, role, bidang, opd=opd)
     if problem:
         print(problem, file=sys.stderr)
         return 2

@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Role, UserStatus
+from storage.domain.policy import may_see_office
 from storage.services import conversation
 from storage.services.cache import FigureCache
 from storage.services.conversation import State
@@ -32,6 +33,7 @@ class Actor:
     role: Role | None
     bidang_id: int | None
     status: str | None
+    opd_id: int | None = None  # the person's office; None for the kabupaten roles
 
     @property
     def active(self) -> bool:
@@ -39,6 +41,11 @@ class Actor:
 
     def has(self, *roles: Role) -> bool:
         return self.active and self.role in roles
+
+
+class NoOfficeChosen(Exception):
+    """A command about "the" office from someone who belongs to no office, in a deployment
+    serving several: the kabupaten roles name an office (or ask a kabupaten question)."""
 
 
 class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
@@ -60,7 +67,29 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
 
     @property
     def opd_id(self) -> int:
-        return self.bot_data["opd_id"]
+        """The office this update is about: the sender's own (the one place every handler
+        gets it from, so nobody reads another office by default); for someone without an
+        office, the only office of a one-office deployment."""
+        actor = self.actor
+        if actor is not None and actor.opd_id is not None:
+            return actor.opd_id
+        default: int | None = self.bot_data.get("opd_id")
+        if default is None:
+            raise NoOfficeChosen
+        return default
+
+    def may_see(self, opd_id: int | None) -> bool:
+        """May the sender read office ``opd_id`` (``policy.may_see_office``)?"""
+        actor = self.actor
+        if actor is None:
+            return False
+        own = actor.opd_id
+        if own is None and self.bot_data.get("opd_id") is not None:
+            own = self.bot_data["opd_id"]  # one office: everybody's office
+        return (
+            may_see_office(role=actor.role, status=actor.status, user_opd_id=own, opd_id=opd_id)
+            is None
+        )
 
     @property
     def figure_cache(self) -> FigureCache | None:
@@ -104,7 +133,7 @@ def load_actor(session: Session, telegram_id: int) -> Actor:
     row = (
         session.connection()
         .execute(
-            select(t.c.id, t.c.nama, t.c.role, t.c.bidang_id, t.c.status).where(
+            select(t.c.id, t.c.nama, t.c.role, t.c.bidang_id, t.c.status, t.c.opd_id).where(
                 t.c.telegram_id == telegram_id
             )
         )
@@ -113,4 +142,4 @@ def load_actor(session: Session, telegram_id: int) -> Actor:
     if row is None:
         return Actor(telegram_id, None, "", None, None, None)
     role = Role(row.role) if row.role else None
-    return Actor(telegram_id, row.id, row.nama, role, row.bidang_id, str(row.status))
+    return Actor(telegram_id, row.id, row.nama, role, row.bidang_id, str(row.status), row.opd_id)

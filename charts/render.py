@@ -99,6 +99,14 @@ def serapan_per_bidang(bars: list[Bar], benchmark: float, meta: ChartMeta) -> by
         return _render(_build_serapan(bars, benchmark, meta))
 
 
+def serapan_per_opd(bars: list[Bar], benchmark: float, meta: ChartMeta) -> bytes:
+    """Horizontal bars of serapan per office (a kabupaten), ranked, with the target line:
+    the per-bidang chart's drawing, one bar per office."""
+    _require([b.value for b in bars], "serapan anggaran", meta)
+    with _RENDER_LOCK:
+        return _render(_build_serapan(bars, benchmark, meta))
+
+
 def tren_serapan(
     points: list[tuple[int, float | None]], benchmarks: dict[int, float], meta: ChartMeta
 ) -> bytes:

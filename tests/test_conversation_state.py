@@ -25,7 +25,6 @@ from storage.data.models import (
     Bidang,
     ChatState,
     Pelaporan,
-    PerangkatDaerah,
     Setting,
     StatusLaporan,
     UserStatus,
@@ -261,7 +260,13 @@ def test_migration_moves_pending_reasons_and_recent_drafts(backend: str, tmp_pat
         db.upgrade(eng, "0003")
         now = datetime.now(UTC)
         with session_scope(eng) as s:
-            s.add(PerangkatDaerah(id=1, nama="Dinas"))
+            # Raw row: the perangkat_daerah table of revision 0003 lacks columns added later.
+            s.execute(  # type: ignore[call-overload]
+                text(
+                    "INSERT INTO perangkat_daerah (id, nama, nama_kepala, nip_kepala, tempat) "
+                    "VALUES (1, 'Dinas', '', '', '')"
+                )
+            )
             s.flush()
             s.add(Bidang(id=1, opd_id=1, kode="kop", nama="Koperasi"))
             # Raw rows: the app_user table of revision 0003 lacks columns added later.

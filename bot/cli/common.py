@@ -8,11 +8,11 @@ Callers use ``common.engine(settings)`` (an attribute lookup) so that tests can 
 from __future__ import annotations
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from bot.settings import Settings
 from storage.data import db
-from storage.data.models import PerangkatDaerah
+from storage.data.models import PerangkatDaerah, row_id
 
 NO_OFFICE = "Basis data belum berisi perangkat daerah. Impor laporan dulu: monev import FILE"
 
@@ -57,31 +57,20 @@ def only_office_id(eng: Engine) -> int:
 
 
 def resolve_opd(session: Session, text: str | None) -> PerangkatDaerah:
-    """The office named by ``--opd`` (id or name); without it, the only office there is."""
-    from storage.files.importer import normalise_name
+    """The office named by ``--opd`` (id, short name, alias or name, typos forgiven);
+    without it, the only office there is (``kabupaten.resolve_office``)."""
+    from storage.services.kabupaten import resolve_office
+
+    return resolve_office(session, text)
+
+
+def opd_id_of(eng: Engine, text: str | None) -> int:
+    """``resolve_opd`` for a command that only needs the id; ends the command with the
+    reason (listing the offices) when ``--opd`` is missing or unclear."""
     from storage.services.office import SetupError
 
-    offices = list(session.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id)).all())
-    if not offices:
-        raise SetupError(
-            "Basis data belum berisi perangkat daerah. Buat dulu dengan: "
-            'monev init --opd "NAMA DINAS" --kepala "NAMA" --nip "NIP"'
-        )
-    if text is None:
-        if len(offices) == 1:
-            return offices[0]
-        names = "; ".join(f"{o.id}: {o.nama}" for o in offices)
-        raise SetupError(f"Ada {len(offices)} perangkat daerah ({names}). Pilih dengan --opd ID.")
-    text = text.strip()
-    if text.isdecimal():
-        found = [o for o in offices if o.id == int(text)]
-    else:
-        key = normalise_name(text)
-        found = [o for o in offices if normalise_name(o.nama) == key] or [
-            o for o in offices if key and key in normalise_name(o.nama)
-        ]
-    if len(found) != 1:
-        names = "; ".join(f"{o.id}: {o.nama}" for o in offices)
-        what = "tidak ditemukan" if not found else "cocok dengan lebih dari satu"
-        raise SetupError(f"Perangkat daerah '{text}' {what}. Yang ada: {names}.")
-    return found[0]
+    with db.read_scope(eng) as s:
+        try:
+            return row_id(resolve_opd(s, text))
+        except SetupError as exc:
+            raise SystemExit(str(exc)) from None

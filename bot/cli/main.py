@@ -73,9 +73,16 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
     engine = common.engine(settings)
     db.upgrade(engine)
+    # Without --opd the office is the one the report names (created when new).
+    opd_id = common.opd_id_of(engine, args.opd) if args.opd else None
     try:
         summary = import_file(
-            engine, Path(args.file), tahun=args.tahun, replace=args.ganti, dry_run=args.coba
+            engine,
+            Path(args.file),
+            tahun=args.tahun,
+            replace=args.ganti,
+            dry_run=args.coba,
+            opd_id=opd_id,
         )
     except BadFileError as exc:
         print(f"Gagal mengimpor: {exc}", file=sys.stderr)
@@ -117,7 +124,7 @@ def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
     from storage.services.queries import summary
 
     engine = prepare_database(settings)
-    opd_id = common.only_office_id(engine)
+    opd_id = common.opd_id_of(engine, args.opd)
     cache = FigureCache()  # one per command: the command owns its engine
     tahun, tw = _period(cache, engine, opd_id, args.tahun, args.tw)
     with cache.read(engine) as s:
@@ -147,7 +154,7 @@ def cmd_findings(args: argparse.Namespace, settings: Settings) -> int:
     from storage.services.validator import validate_year
 
     engine = prepare_database(settings)
-    opd_id = common.only_office_id(engine)
+    opd_id = common.opd_id_of(engine, args.opd)
     tahun, _ = _period(FigureCache(), engine, opd_id, args.tahun, 1)
     with db.session_scope(engine) as s:
         findings = validate_year(s, opd_id, tahun)
@@ -168,7 +175,11 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from storage.services.queries import unverified
 
     engine = prepare_database(settings)
-    opd_id = common.only_office_id(engine)
+    if args.rekap:
+        from bot.cli.kabupaten import export_rekap
+
+        return export_rekap(engine, args)
+    opd_id = common.opd_id_of(engine, args.opd)
     cache = FigureCache()  # one per command: the command owns its engine
     tahun, tw = _period(cache, engine, opd_id, args.tahun, args.tw)
     n_bukti = None
@@ -206,6 +217,8 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.domain.policy import KABUPATEN_ROLES
+    from storage.services.office import SetupError
     from storage.services.users import UserError, find_bidang, list_users, remove_user, set_user
 
     engine = common.engine(settings)
@@ -213,21 +226,33 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with db.session_scope(engine) as s:
             if args.action == "add":
-                bidang_id = None
-                if args.bidang:
-                    b = find_bidang(s, text=args.bidang, opd_id=row_id(common.resolve_opd(s, None)))
-                    if b is None:
-                        raise UserError(f"Bidang '{args.bidang}' tidak dikenal.")
-                    bidang_id = b.id
+                if args.telegram_id is None or args.role is None:
+                    raise UserError(
+                        "Sebutkan --telegram-id dan --peran, misalnya: monev user add "
+                        "--telegram-id 123456 --peran kepala --opd dinkes"
+                    )
+                role = Role(args.role)
+                bidang_id = opd_id = None
+                if role not in KABUPATEN_ROLES:
+                    # The bidang and the office of a person of an office: never a guess
+                    # when the database serves several (common.resolve_opd says which).
+                    opd_id = row_id(common.resolve_opd(s, args.opd))
+                    if args.bidang:
+                        b = find_bidang(s, text=args.bidang, opd_id=opd_id)
+                        if b is None:
+                            raise UserError(f"Bidang '{args.bidang}' tidak dikenal.")
+                        bidang_id = b.id
                 u = set_user(
                     s,
                     telegram_id=args.telegram_id,
-                    role=Role(args.role),
+                    role=role,
                     bidang_id=bidang_id,
                     nama=args.nama,
                     actor="cli",
+                    opd_id=opd_id,
                 )
-                print(f"Pengguna {u.telegram_id} aktif sebagai {u.role}.")
+                where = f" di {common.resolve_opd(s, str(u.opd_id)).nama}" if u.opd_id else ""
+                print(f"Pengguna {u.telegram_id} aktif sebagai {u.role}{where}.")
             elif args.action == "remove":
                 u = remove_user(s, telegram_id=args.telegram_id, actor="cli")
                 print(f"Akses pengguna {u.telegram_id} dicabut.")
@@ -237,10 +262,10 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                     print("Belum ada pengguna.")
                 for u in users:
                     print(
-                        f"{u.telegram_id:>14}  {u.status:<9} {u.role or '-':<12} "
-                        f"bidang={u.bidang_id or '-'}  {u.nama}"
+                        f"{u.telegram_id:>14}  {u.status:<9} {u.role or '-':<15} "
+                        f"opd={u.opd_id or '-'}  bidang={u.bidang_id or '-'}  {u.nama}"
                     )
-    except UserError as exc:
+    except (UserError, SetupError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
     return 0
@@ -300,7 +325,10 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.console import run_console
 
     engine = prepare_database(settings)
-    return run_console(settings, engine, role=args.role, bidang=args.bidang)
+    return run_console(settings, engine, role=args.role, bidang=args.bidang, opd=args.opd)
+
+
+OPD_HELP = "singkatan, nama atau id perangkat daerah (wajib bila lebih dari satu)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -315,6 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("import", help="impor laporan (TSV atau XLSX 22 kolom)")
     i.add_argument("file")
     i.add_argument("--tahun", type=int)
+    i.add_argument("--opd", help="perangkat daerah tujuan (bawaan: yang disebut laporan)")
     i.add_argument(
         "--coba", action="store_true", help="tampilkan perubahan per bidang tanpa menyimpan"
     )
@@ -328,11 +357,17 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("summary", help="ringkasan serapan per bidang")
     s.add_argument("--tahun", type=int)
     s.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
+    s.add_argument(
+        "--opd", help="singkatan, nama atau id perangkat daerah (wajib bila lebih dari satu)"
+    )
     s.set_defaults(func=cmd_summary)
 
     f = sub.add_parser("findings", help="temuan validasi")
     f.add_argument("--tahun", type=int)
     f.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
+    f.add_argument(
+        "--opd", help="singkatan, nama atau id perangkat daerah (wajib bila lebih dari satu)"
+    )
     f.set_defaults(func=cmd_findings)
 
     e = sub.add_parser("export", help="tulis Laporan Kinerja Triwulan (XLSX 22 kolom atau CSV)")
@@ -350,13 +385,24 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ZIP: XLSX beserta bukti dukung per bidang/sub kegiatan dan indeksnya",
     )
+    e.add_argument(
+        "--opd", help="singkatan, nama atau id perangkat daerah (wajib bila lebih dari satu)"
+    )
+    e.add_argument(
+        "--rekap",
+        action="store_true",
+        help="rekap kabupaten: satu baris per perangkat daerah, diurutkan menurut serapan",
+    )
     e.set_defaults(func=cmd_export)
 
     u = sub.add_parser("user", help="kelola pengguna")
     u.add_argument("action", choices=["add", "list", "remove"])
     u.add_argument("--telegram-id", type=int)
-    u.add_argument("--role", choices=[r.value for r in Role])
+    u.add_argument("--role", "--peran", dest="role", choices=[r.value for r in Role])
     u.add_argument("--bidang")
+    u.add_argument(
+        "--opd", help="singkatan, nama atau id perangkat daerah (wajib bila lebih dari satu)"
+    )
     u.add_argument("--nama")
     u.set_defaults(func=cmd_user)
 
@@ -364,11 +410,13 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     from bot.cli.early_warning import add_early_warning_commands
+    from bot.cli.kabupaten import add_kabupaten_commands
     from bot.cli.office import add_setup_commands
     from bot.cli.ops import add_ops_commands
     from bot.cli.schedule import add_schedule_commands
 
     add_setup_commands(sub)
+    add_kabupaten_commands(sub)
     add_schedule_commands(sub)
     add_early_warning_commands(sub)
     add_ops_commands(sub)
@@ -376,6 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("console", help="coba bot di terminal tanpa Telegram")
     c.add_argument("--role", choices=[r.value for r in Role], default="kepala")
     c.add_argument("--bidang")
+    c.add_argument("--opd", help=OPD_HELP)
     c.set_defaults(func=cmd_console)
     return p
 

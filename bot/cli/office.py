@@ -119,6 +119,8 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
             tempat=args.tempat or "",
             bidang=bidang,
             actor="cli",
+            singkatan=args.singkatan,
+            aliases=[a for a in (args.alias or "").split(",") if a.strip()],
         )
         listed = ", ".join(
             f"{b.nama} (sasaran {b.sasaran or '-'})"
@@ -126,11 +128,15 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
         )
         opd_id = opd.id
     print(f"Perangkat daerah '{opd.nama}' dibuat (id {opd_id}) dengan bidang: {listed}.")
-    print(f"Langkah berikutnya: monev template --opd {opd_id}  (isi rencana, lalu monev import)")
+    pick = opd.singkatan or opd_id
+    print(
+        f"Langkah berikutnya: monev template --opd {pick}  "
+        f"(isi rencana, lalu monev import BERKAS --opd {pick})"
+    )
     if others:
         print(
-            f"Catatan: basis data ini juga berisi {'; '.join(others)}. Perintah yang tidak "
-            "memilih perangkat daerah memakai yang pertama.",
+            f"Catatan: basis data ini juga berisi {'; '.join(others)}. Perintah data kini "
+            "perlu --opd SINGKATAN atau --opd ID (lihat: monev opd list).",
             file=sys.stderr,
         )
     return 0
@@ -248,6 +254,8 @@ def add_setup_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
     i.add_argument("--kepala", required=True, help="nama kepala perangkat daerah")
     i.add_argument("--nip", required=True, help="NIP kepala")
     i.add_argument("--tempat", default="", help="tempat penandatanganan, mis. Koto Baru")
+    i.add_argument("--singkatan", help="singkatan yang diketik orang, mis. Dinkes (unik)")
+    i.add_argument("--alias", help='ejaan lain, dipisah koma, mis. "dinas kesehatan, diskes"')
     i.add_argument(
         "--bidang",
         action="append",

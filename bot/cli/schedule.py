@@ -11,12 +11,16 @@ from bot.cli import common
 from bot.settings import WIB, Settings
 from storage.data import db
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
+from storage.domain.periods import roman
+from storage.services.office import SetupError
 from storage.services.schedule import (
     ScheduleError,
     get_jadwal,
+    kabupaten_tenggat,
     list_jadwal,
     parse_tanggal,
     set_deadline,
+    set_kabupaten_deadline,
 )
 
 
@@ -37,6 +41,12 @@ def add_schedule_commands(sub: Any) -> None:
         "--tenggat",
         help='batas akhir baru: "10 Oktober 2022", "10/10/2022" atau 2022-10-10',
     )
+    j.add_argument("--opd", help="singkatan, nama atau id perangkat daerah (bila lebih dari satu)")
+    j.add_argument(
+        "--kabupaten",
+        action="store_true",
+        help="batas akhir kabupaten: berlaku bagi setiap OPD yang tidak mengatur sendiri",
+    )
     j.set_defaults(func=cmd_jadwal)
 
 
@@ -52,9 +62,12 @@ def cmd_jadwal(args: argparse.Namespace, settings: Settings) -> int:
     if not 2000 <= tahun <= 2100:
         return _fail(f"Tahun {tahun} di luar rentang yang wajar.")
     engine = common.migrated_engine(settings)
+    if args.kabupaten:
+        return _kabupaten(engine, args, tahun)
     try:
-        opd = common.only_office(engine)
-    except common.OfficeUnknown as exc:
+        with db.read_scope(engine) as s:
+            opd = common.resolve_opd(s, args.opd)
+    except SetupError as exc:
         return _fail(str(exc))
     assert opd.id is not None
 
@@ -87,6 +100,8 @@ def cmd_jadwal(args: argparse.Namespace, settings: Settings) -> int:
     print("-" * (len(header) + 30))
     for w in windows:
         note = "bawaan"
+        if w.kabupaten:
+            note = "batas akhir kabupaten"
         if w.custom:
             when = format_waktu(w.updated_at.astimezone(WIB)) if w.updated_at else ""
             note = f"diubah oleh {w.updated_by or '-'} {when}".rstrip()
@@ -94,4 +109,28 @@ def cmd_jadwal(args: argparse.Namespace, settings: Settings) -> int:
             f"{'TW ' + w.label.split()[1]:<10}{format_tanggal(w.buka):<20}"
             f"{format_tanggal(w.tenggat):<20}{note}"
         )
+    return 0
+
+
+def _kabupaten(engine: Any, args: argparse.Namespace, tahun: int) -> int:
+    """``--kabupaten``: show or set the deadline every office without its own inherits."""
+    if args.tenggat is not None:
+        try:
+            tenggat = parse_tanggal(args.tenggat)
+            with db.session_scope(engine) as s:
+                w = set_kabupaten_deadline(s, tahun=tahun, tw=args.tw, tenggat=tenggat, actor="cli")
+        except (ParseError, ScheduleError) as exc:
+            return _fail(f"Batas akhir tidak diubah: {exc}")
+        print(
+            f"Batas akhir kabupaten {w.label}: {format_tanggal(w.tenggat)} (berlaku bagi OPD "
+            "yang tidak mengatur batas akhirnya sendiri)."
+        )
+        return 0
+    with db.read_scope(engine) as s:
+        rows = [(tw, kabupaten_tenggat(s, tahun, tw)) for tw in (1, 2, 3, 4)]
+    print(f"Batas akhir kabupaten tahun {tahun}")
+    for tw, when in rows:
+        if args.tw is None or tw == args.tw:
+            shown = format_tanggal(when) if when else "bawaan (tanggal 10 bulan berikutnya)"
+            print(f"TW {roman(tw):<4} {shown}")
     return 0

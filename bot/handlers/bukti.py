@@ -451,7 +451,12 @@ def _zip(session, opd_id: int, tw: int | None, tahun: int | None, data_dir: Path
 
 
 async def send_zip(
-    update: Update, context: MonevContext, tw: int | None, tahun: int | None
+    update: Update,
+    context: MonevContext,
+    tw: int | None,
+    tahun: int | None,
+    *,
+    opd_id: int | None = None,
 ) -> None:
     """/laporan … bukti: the report and the evidence of every bidang, as one ZIP (for those
     who oversee every bidang: the same rule as /bukti on another bidang)."""
@@ -467,7 +472,7 @@ async def send_zip(
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     try:
         name, data, n, tahun_, tw_ = await context.read(
-            _zip, context.opd_id, tw, tahun, _data_dir(context)
+            _zip, opd_id or context.opd_id, tw, tahun, _data_dir(context)
         )
     except ValueError as exc:
         await message.reply_text(f"{escape(str(exc))}\n\n{texts.LAPORAN_USAGE}")

@@ -12,8 +12,11 @@ from bot.context import MonevContext
 from bot.handlers.shared import after_quick_work, markup
 from bot.views import texts
 from charts.answers import ChartKind, ChartPlan, ChartRequest, decode, encode, plan_chart
+from charts.kabupaten import encode_kabupaten
 from charts.pool import RenderPool
 from charts.spec import NoData
+from storage.domain.policy import KABUPATEN_ROLES
+from storage.services.kabupaten import OfficeError, kabupaten_period
 from storage.services.queries import list_bidang
 
 
@@ -72,8 +75,22 @@ async def grafik(update: Update, context: MonevContext) -> None:
     if context.actor is None or not context.actor.active:
         await message.reply_text(texts.NOT_REGISTERED)
         return
+    if context.actor.role in KABUPATEN_ROLES and context.bot_data.get("opd_id") is None:
+        # Several offices and no office of one's own: the chart of every office.
+        await message.reply_text(
+            texts.CHART_MENU, reply_markup=markup(await context.read(_kabupaten_menu))
+        )
+        return
     kb = await context.read(_menu, context.opd_id)
     await message.reply_text(texts.CHART_MENU, reply_markup=markup(kb))
+
+
+def _kabupaten_menu(session: Session) -> list[list[tuple[str, str]]]:
+    try:
+        tahun, tw = kabupaten_period(session, None, None)
+    except OfficeError:
+        return []
+    return [[("Serapan per OPD", encode_kabupaten(tahun, tw))]]
 
 
 async def chart_button(update: Update, context: MonevContext) -> None:

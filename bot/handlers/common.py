@@ -11,10 +11,10 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import MonevContext, load_actor, load_actor_and_state
+from bot.context import MonevContext, NoOfficeChosen, load_actor, load_actor_and_state
 from bot.views import texts
 from storage.data.models import Role, UserStatus
-from storage.domain.policy import DECIDING_ROLES
+from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,12 @@ async def start(update: Update, context: MonevContext) -> None:
             ),
             role=texts.ROLE_NAMES[actor.role],  # type: ignore[index]
             bidang=f" bidang {escape(bidang)}" if actor.role == Role.OPERATOR and bidang else "",
-            examples="\n".join(f"• <code>{e}</code>" for e in texts.EXAMPLES[:3]),
+            examples="\n".join(
+                f"• <code>{e}</code>"
+                for e in (
+                    texts.KAB_EXAMPLES if actor.role in KABUPATEN_ROLES else texts.EXAMPLES[:3]
+                )
+            ),
         )
         if actor.role in DECIDING_ROLES:
             from bot.handlers.lapor import waiting_count
@@ -119,10 +124,14 @@ async def on_error(update: object, context: MonevContext) -> None:
     err = context.error
     if isinstance(err, BadRequest) and "message is not modified" in str(err).lower():
         return  # a double tap re-sending the same content; nothing to tell anyone
-    log.error("update failed: %s", type(err).__name__, exc_info=err)
+    if isinstance(err, NoOfficeChosen):
+        # Someone without an office (a kabupaten role) used a command about one office.
+        text = texts.KAB_NO_OFFICE
+    else:
+        log.error("update failed: %s", type(err).__name__, exc_info=err)
+        text = texts.ERROR
     if not isinstance(update, Update):
         return
-    text = texts.ERROR
     if isinstance(err, OperationalError):
         detail = str(err.orig).lower() if err.orig is not None else ""
         readonly = any(w in detail for w in ("readonly", "read-only", "disk", "full"))

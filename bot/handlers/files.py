@@ -6,8 +6,12 @@ from telegram import Update
 from telegram.constants import ChatAction
 
 from bot.context import MonevContext
+from bot.handlers.kabupaten import Asker, asker
 from bot.views import texts
+from storage.domain.offices import match_office
 from storage.domain.periods import parse_quarter, roman
+from storage.domain.policy import Denied, is_kabupaten
+from storage.services.kabupaten import kabupaten_period, office_names
 from storage.services.queries import NoData, resolve_period
 
 
@@ -34,6 +38,13 @@ def _export(session, opd_id: int, tw: int | None, tahun: int | None, fmt: str): 
     return name, data, period.tahun, period.triwulan
 
 
+def _named_office(session, text: str) -> int | None:  # type: ignore[no-untyped-def]
+    """The one office ``text`` names when the deployment serves several, else None."""
+    offices = office_names(session)
+    found = match_office(offices, text) if len(offices) > 1 else []
+    return found[0].id if len(found) == 1 else None
+
+
 async def laporan(update: Update, context: MonevContext) -> None:
     """Send the Laporan Kinerja Triwulan as XLSX (add 'csv' for raw figures)."""
     message = update.effective_message
@@ -42,20 +53,37 @@ async def laporan(update: Update, context: MonevContext) -> None:
         await message.reply_text(texts.NOT_REGISTERED)
         return
     args = list(context.args or [])
+    if args and args[0].lower() == "rekap":
+        await laporan_rekap(update, context, args[1:])
+        return
     fmt = "csv" if any(a.lower() == "csv" for a in args) else "xlsx"
     with_bukti = any(a.lower() == "bukti" for a in args)
-    parsed = _parse_args([a for a in args if a.lower() not in ("csv", "bukti")])
+    args = [a for a in args if a.lower() not in ("csv", "bukti")]
+    # Several offices: "/laporan dinkes 3 2022" names one (the kabupaten roles read all).
+    words = [a for a in args if _parse_args([a]) is None]
+    office: int | None = None
+    if words:
+        found = await context.read(_named_office, " ".join(words)[:120])
+        if found is None:
+            await message.reply_text(texts.LAPORAN_USAGE)
+            return
+        if not context.may_see(found):
+            await message.reply_text(texts.denied(Denied.NOT_THEIR_OFFICE))
+            return
+        office = found
+        args = [a for a in args if a not in words]
+    parsed = _parse_args(args)
     if parsed is None:
         await message.reply_text(texts.LAPORAN_USAGE)
         return
     if with_bukti:
         from bot.handlers.bukti import send_zip
 
-        await send_zip(update, context, *parsed)
+        await send_zip(update, context, *parsed, opd_id=office)
         return
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     try:
-        name, data, tahun, tw = await context.read(_export, context.opd_id, *parsed, fmt)
+        name, data, tahun, tw = await context.read(_export, office or context.opd_id, *parsed, fmt)
     except ValueError as exc:
         await message.reply_text(f"{exc}\n\n{texts.LAPORAN_USAGE}")
         return
@@ -63,4 +91,40 @@ async def laporan(update: Update, context: MonevContext) -> None:
         data,
         filename=name,
         caption=texts.LAPORAN_CAPTION.format(tw=roman(tw), tahun=tahun, fmt=fmt.upper()),
+    )
+
+
+def _rekap(session, asker: Asker, tw: int | None, tahun: int | None, fmt: str):  # type: ignore[no-untyped-def]
+    """The recap file, or the reason there is none (``ValueError``/``PermissionError``)."""
+    from storage.files.export_rekap import rekap_bytes  # openpyxl loads on first export
+
+    if len(office_names(session)) > 1 and not is_kabupaten(asker.role, asker.status):
+        raise PermissionError
+    tahun, tw = kabupaten_period(session, tahun, tw)
+    name, data = rekap_bytes(session, tahun, tw, fmt=fmt)
+    return name, data, tahun, tw
+
+
+async def laporan_rekap(update: Update, context: MonevContext, args: list[str]) -> None:
+    """/laporan rekap [tw] [tahun]: one row per office, ranked by serapan (kabupaten roles)."""
+    message = update.effective_message
+    assert message is not None and update.effective_chat is not None
+    fmt = "csv" if any(a.lower() == "csv" for a in args) else "xlsx"
+    parsed = _parse_args([a for a in args if a.lower() != "csv"])
+    if parsed is None:
+        await message.reply_text(texts.REKAP_USAGE)
+        return
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
+    try:
+        name, data, tahun, tw = await context.read(_rekap, asker(context), *parsed, fmt)
+    except PermissionError:
+        await message.reply_text(texts.KAB_ONLY)
+        return
+    except ValueError as exc:
+        await message.reply_text(f"{exc}\n\n{texts.REKAP_USAGE}")
+        return
+    await message.reply_document(
+        data,
+        filename=name,
+        caption=texts.REKAP_CAPTION.format(tw=roman(tw), tahun=tahun, fmt=fmt.upper()),
     )

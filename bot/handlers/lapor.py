@@ -37,7 +37,13 @@ from storage.data.models import (
 )
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
 from storage.domain.periods import parse_quarter, roman
-from storage.domain.policy import Denied, may_decide, may_decide_as, may_see_history
+from storage.domain.policy import (
+    Denied,
+    may_decide,
+    may_decide_as,
+    may_see_history,
+    may_see_office,
+)
 from storage.services import conversation
 from storage.services import lapor_flow as flow
 from storage.services.conversation import Flow, State
@@ -470,7 +476,9 @@ def _ask_reason(
     if user is None or info is None:
         return _Refused(texts.STALE_BUTTON)
     p, bidang, _ = info
-    denied = may_decide(
+    denied = may_see_office(
+        role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=_opd_of(session, p)
+    ) or may_decide(
         role=user.role,
         status=user.status,
         user_id=user.id,

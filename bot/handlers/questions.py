@@ -6,12 +6,15 @@ from telegram import Update
 
 from bot.context import MonevContext
 from bot.handlers.charts import send_chart
+from bot.handlers.kabupaten import Asker, asker, office_reply
 from bot.handlers.shared import markup, quick_work
 from bot.views import texts
 from bot.views.answers import Reply, render
 from charts.answers import ChartRequest, encode, request_for
+from storage.domain.policy import Denied
 from storage.domain.question_parser import MAX_TEXT, Metric
 from storage.services.ask import answer, run_query
+from storage.services.kabupaten import scope_office
 
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
 
@@ -26,6 +29,15 @@ def answer_text(session, opd_id: int, text: str) -> tuple[Reply, ChartRequest | 
     return reply, chart, bool(a.parsed and a.parsed.chart)
 
 
+def _answer(session, who: Asker, text: str) -> tuple[Reply, ChartRequest | None, bool]:  # type: ignore[no-untyped-def]
+    """Several offices: which one, and may the sender see it; one office: as always."""
+    several = office_reply(session, who, text, answer_text)
+    if several is not None:
+        return several
+    assert who.opd_id is not None  # one office: everybody's
+    return answer_text(session, who.opd_id, text)
+
+
 async def question(update: Update, context: MonevContext) -> None:
     """Answer a free-text question about the figures."""
     message = update.effective_message
@@ -38,7 +50,7 @@ async def question(update: Update, context: MonevContext) -> None:
         return
     with quick_work(context):
         reply, chart, wants_chart = await context.read(
-            answer_text, context.opd_id, message.text[: MAX_TEXT * 2]
+            _answer, asker(context), message.text[: MAX_TEXT * 2]
         )
         if not (wants_chart and chart is not None):
             await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))
@@ -83,5 +95,9 @@ async def ask_button(update: Update, context: MonevContext) -> None:
     ):
         await query.edit_message_text(texts.STALE_BUTTON)
         return
-    reply = await context.read(_run_button, context.opd_id, parts)
+    office = await context.read(scope_office, parts[1], int(parts[2]))
+    if office is not None and not context.may_see(office):
+        await query.edit_message_text(texts.denied(Denied.NOT_THEIR_OFFICE))
+        return
+    reply = await context.read(_run_button, office or context.opd_id, parts)
     await query.edit_message_text(reply.text, reply_markup=markup(reply.keyboard))

@@ -15,10 +15,14 @@ from telegram.error import Forbidden, TelegramError
 from bot.context import MonevContext
 from bot.settings import WIB
 from bot.views import texts
+from bot.views.answers import short
 from storage.data.models import AppUser, Bidang, RegMessage, Role, UserStatus
 from storage.domain.numbers import format_waktu
+from storage.domain.offices import OfficeName, match_office
+from storage.domain.policy import Denied, may_see_office
 from storage.services import conversation
 from storage.services.conversation import Flow, State
+from storage.services.kabupaten import office_names
 from storage.services.queries import list_bidang
 from storage.services.users import (
     AccessRequest,
@@ -40,6 +44,8 @@ SKIP = "reg:skip"
 CONFIRM_YES, CONFIRM_NO = "reg:send", "reg:cancel"
 # Steps of the registration flow (kept in chat_state, see storage.services.conversation).
 NAMA, NIP, BIDANG, KONFIRMASI = "nama", "nip", "bidang", "konfirmasi"
+OPD = "opd"  # only when the deployment serves several offices
+OFFICE_BUTTONS_MAX = 8  # more offices than this: the office is typed and matched
 
 
 def _bidang_rows(session, opd_id: int) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
@@ -103,6 +109,8 @@ async def on_text(update: Update, context: MonevContext, state: State) -> None:
         await got_name(update, context, state)
     elif state.step == NIP:
         await got_nip(update, context, state)
+    elif state.step == OPD:
+        await got_office_text(update, context, state)
     else:
         await use_buttons(update, context)
 
@@ -122,8 +130,84 @@ async def got_name(update: Update, context: MonevContext, state: State) -> None:
     )
 
 
-async def _ask_bidang(update: Update, context: MonevContext) -> None:
-    rows = await context.read(_bidang_rows, context.opd_id)
+def _offices(session: Session) -> list[OfficeName]:
+    return office_names(session)
+
+
+async def _ask_office_or_bidang(
+    update: Update, context: MonevContext, state: State, payload: dict
+) -> None:
+    """After the NIP: the office first when there are several, else straight to the bidang."""
+    offices = await context.read(_offices)
+    if len(offices) == 1:
+        payload = {**payload, "opd_id": offices[0].id}
+        await context.write(_advance, state, BIDANG, payload)
+        await _ask_bidang(update, context, offices[0].id)
+        return
+    await context.write(_advance, state, OPD, payload)
+    assert update.effective_chat is not None
+    if len(offices) > OFFICE_BUTTONS_MAX:
+        await context.bot.send_message(update.effective_chat.id, texts.REG_ASK_OPD_TYPE)
+        return
+    await _office_buttons(update, context, offices)
+
+
+async def _office_buttons(update: Update, context: MonevContext, offices: list[OfficeName]) -> None:
+    assert update.effective_chat is not None
+    kb = [
+        [InlineKeyboardButton(o.short_label(60), callback_data=f"reg:opd:{o.id}")] for o in offices
+    ]
+    await context.bot.send_message(
+        update.effective_chat.id, texts.REG_ASK_OPD, reply_markup=InlineKeyboardMarkup(kb)
+    )
+
+
+async def got_office_text(update: Update, context: MonevContext, state: State) -> None:
+    """The office typed (many offices): matched like bidang names, typos forgiven."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    offices = await context.read(_offices)
+    found = match_office(offices, message.text[:120])
+    if len(found) == 1:
+        office = found[0]
+        await context.write(_advance, state, BIDANG, {**state.payload, "opd_id": office.id})
+        await message.reply_text(texts.REG_OPD_CHOSEN.format(nama=escape(office.label)))
+        await _ask_bidang(update, context, office.id)
+    elif 1 < len(found) <= OFFICE_BUTTONS_MAX:
+        await _office_buttons(update, context, found)
+    else:
+        names = ", ".join(escape(o.singkatan or short(o.nama, 30)) for o in offices[:10])
+        await message.reply_text(
+            texts.REG_OPD_UNKNOWN.format(text=escape(message.text[:60]), names=names)
+        )
+
+
+async def got_office(update: Update, context: MonevContext) -> None:
+    """The office chosen with a button."""
+    state = await _registration_at(update, context, OPD)
+    if state is None:
+        return
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    oid = int(query.data.rsplit(":", 1)[1])
+    office = next((o for o in await context.read(_offices) if o.id == oid), None)
+    if office is None:
+        await query.edit_message_text(texts.STALE_BUTTON)
+        return
+    await context.write(_advance, state, BIDANG, {**state.payload, "opd_id": office.id})
+    await query.edit_message_text(texts.REG_OPD_CHOSEN.format(nama=escape(office.label)))
+    await _ask_bidang(update, context, office.id)
+
+
+def _payload_office(context: MonevContext, payload: dict) -> int:
+    """The office a registration is for (a flow begun before offices were asked: the only one)."""
+    oid = payload.get("opd_id")
+    return int(oid) if oid else context.opd_id
+
+
+async def _ask_bidang(update: Update, context: MonevContext, opd_id: int) -> None:
+    rows = await context.read(_bidang_rows, opd_id)
     kb = [[InlineKeyboardButton(nama, callback_data=f"reg:bidang:{bid}")] for bid, nama in rows]
     kb.append([InlineKeyboardButton(texts.REG_NO_BIDANG, callback_data="reg:bidang:0")])
     assert update.effective_chat is not None
@@ -140,8 +224,7 @@ async def got_nip(update: Update, context: MonevContext, state: State) -> None:
     if not re.fullmatch(r"\d{18}", nip):
         await message.reply_text(texts.REG_BAD_NIP)
         return
-    await context.write(_advance, state, BIDANG, {**state.payload, "nip": nip})
-    await _ask_bidang(update, context)
+    await _ask_office_or_bidang(update, context, state, {**state.payload, "nip": nip})
 
 
 async def skip_nip(update: Update, context: MonevContext) -> None:
@@ -151,10 +234,9 @@ async def skip_nip(update: Update, context: MonevContext) -> None:
         return
     query = update.callback_query
     assert query is not None
-    await context.write(_advance, state, BIDANG, {**state.payload, "nip": ""})
     await query.answer()
     await query.edit_message_reply_markup(None)
-    await _ask_bidang(update, context)
+    await _ask_office_or_bidang(update, context, state, {**state.payload, "nip": ""})
 
 
 async def got_bidang(update: Update, context: MonevContext) -> None:
@@ -166,17 +248,20 @@ async def got_bidang(update: Update, context: MonevContext) -> None:
     assert query is not None and query.data is not None
     await query.answer()
     bid = int(query.data.rsplit(":", 1)[1]) if query.data.rsplit(":", 1)[1].isdecimal() else 0
-    rows = dict(await context.read(_bidang_rows, context.opd_id))
+    rows = dict(await context.read(_bidang_rows, _payload_office(context, state.payload)))
     if bid and bid not in rows:
         await query.edit_message_text(texts.STALE_BUTTON)
         return
     reg = {**state.payload, "bidang_id": bid or None, "bidang": rows.get(bid, "-")}
     await context.write(_advance, state, KONFIRMASI, reg)
     await query.edit_message_text(
-        texts.REG_CONFIRM.format(
-            nama=escape(reg.get("nama", "")),
-            nip=reg.get("nip") or "-",
-            bidang=escape(reg["bidang"]),
+        _with_office(
+            texts.REG_CONFIRM.format(
+                nama=escape(reg.get("nama", "")),
+                nip=reg.get("nip") or "-",
+                bidang=escape(reg["bidang"]),
+            ),
+            await context.read(_office_label, reg.get("opd_id")),
         ),
         reply_markup=InlineKeyboardMarkup(
             [
@@ -189,6 +274,21 @@ async def got_bidang(update: Update, context: MonevContext) -> None:
     )
 
 
+def _office_label(session: Session, opd_id: int | None) -> str:
+    """The office's name for a registration message when there are several, else ""."""
+    offices = office_names(session)
+    if len(offices) < 2:
+        return ""
+    return next((o.label for o in offices if o.id == opd_id), "")
+
+
+def _with_office(text: str, label: str) -> str:
+    """A registration message with its office line (only when there are several)."""
+    if not label:
+        return text
+    return text.replace("\nBidang:", f"\nOPD: {escape(label)}\nBidang:", 1)
+
+
 def _save_request(session, telegram_id: int, reg: dict) -> AccessRequest:  # type: ignore[no-untyped-def]
     # The request and the end of the flow commit together: a crash cannot send it twice.
     conversation.clear(session, telegram_id=telegram_id, flow=Flow.REGISTRATION)
@@ -198,6 +298,7 @@ def _save_request(session, telegram_id: int, reg: dict) -> AccessRequest:  # typ
         nama=reg["nama"],
         nip=reg.get("nip", ""),
         bidang_id=reg.get("bidang_id"),
+        opd_id=reg.get("opd_id"),
     )
 
 
@@ -281,12 +382,16 @@ async def confirm(update: Update, context: MonevContext) -> None:
         await query.edit_message_text(texts.REG_SAME_PENDING)
         return
     await _retire(context, result.retired, texts.REG_REPLACED_NOTE, skip=None)
-    bidang = await context.read(_bidang_rows, context.opd_id)
-    text = texts.REG_ADMIN_REQUEST.format(
-        nama=escape(reg["nama"]),
-        nip=reg.get("nip") or "-",
-        bidang=escape(reg.get("bidang", "-")),
-        tgid=tgid,
+    office = _payload_office(context, reg) if reg.get("opd_id") else result.opd_id
+    bidang = await context.read(_bidang_rows, office) if office else []
+    text = _with_office(
+        texts.REG_ADMIN_REQUEST.format(
+            nama=escape(reg["nama"]),
+            nip=reg.get("nip") or "-",
+            bidang=escape(reg.get("bidang", "-")),
+            tgid=tgid,
+        ),
+        await context.read(_office_label, office),
     )
     keyboard = _approval_keyboard(tgid, bidang, reg.get("bidang_id"), result.version)
     sent = 0
@@ -338,14 +443,25 @@ def _bidang_rows_all(session) -> list[tuple[int, str]]:  # type: ignore[no-untyp
     return [(b.id, b.nama) for b in session.exec(select(Bidang)).all()]
 
 
-def _decide(session, admin_tg: int, data: str, opd_id: int) -> _Decision:  # type: ignore[no-untyped-def]
-    """Apply an approval button to the request version it showed, or raise ValueError."""
+def _decide(session, admin_tg: int, data: str, admin_opd: int | None) -> _Decision:  # type: ignore[no-untyped-def]
+    """Apply an approval button to the request version it showed, or raise ValueError
+    (``PermissionError``: the request is for an office the admin does not manage)."""
     parts = data.split(":")
     tgid = int(parts[2])
     version = int(parts[-1])
     user = get_user(session, telegram_id=tgid)
     if user is None:
         raise ValueError("unknown")
+    admin = get_user(session, telegram_id=admin_tg)
+    if admin is None or (
+        user.opd_id is not None
+        and may_see_office(
+            role=admin.role, status=admin.status, user_opd_id=admin_opd, opd_id=user.opd_id
+        )
+        is not None
+    ):
+        raise PermissionError("office")
+    opd_id = user.opd_id or admin_opd or 0
     if user.status != UserStatus.PENDING:
         if user.status == UserStatus.ACTIVE:
             outcome = f"disetujui sebagai {texts.ROLE_NAMES.get(str(user.role), user.role)}"
@@ -399,15 +515,19 @@ async def decide(update: Update, context: MonevContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     actor = context.actor
-    if actor is None or not actor.has(Role.ADMIN):
+    if actor is None or not actor.has(Role.ADMIN, Role.ADMIN_KABUPATEN):
         await query.answer(texts.NOT_ALLOWED, show_alert=True)
         return
     if not _DECISION.fullmatch(query.data):
         # Also a button from before requests had versions: nothing is decided unseen.
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
+    own = actor.opd_id if actor.opd_id is not None else context.bot_data.get("opd_id")
     try:
-        d = await context.write(_decide, actor.telegram_id, query.data, context.opd_id)
+        d = await context.write(_decide, actor.telegram_id, query.data, own)
+    except PermissionError:
+        await query.answer(texts.denied(Denied.NOT_THEIR_OFFICE), show_alert=True)
+        return
     except ValueError:
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return

@@ -25,6 +25,7 @@ from telegram.ext import Application, CallbackContext, CallbackQueryHandler
 
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.settings import WIB
+from bot.views import texts
 from bot.views.early_warning import TEXTS, digest_text, pengingat_line
 from charts.answers import ChartKind, ChartPlan, ChartRequest, plan_chart
 from charts.pool import RenderPool
@@ -44,6 +45,7 @@ from storage.services.early_warning import (
     early_warning,
     set_digest_muted,
 )
+from storage.services.kabupaten import office_names
 from storage.services.queries import NoData as NoYearData
 from storage.services.queries import resolve_period
 from storage.services.schedule import finish_sent, group_chat_id, mark_blocked
@@ -86,33 +88,55 @@ def _reminder_time(bot_data: dict) -> time:
 
 
 def prepare_digest(
-    engine: Engine, cache: FigureCache | None, opd_id: int, now: datetime, at: time
-) -> Digest | None:
-    """The digest due at ``now``, or ``None`` (not its day or time yet, nobody left to send
-    it to this week, or no figures at all)."""
+    engine: Engine, cache: FigureCache | None, opd_id: int | None, now: datetime, at: time
+) -> list[Digest]:
+    """The digests due at ``now`` (none before its day and time, when nobody is left to get
+    it this week, or without figures). ``opd_id`` None (several offices): one per office, to
+    that office's kepala and, naming the office, to the group."""
     local = now.astimezone(WIB)
     with read_scope(engine) if cache is None else cache.read(engine) as s:
         weekday = digest_weekday(s)
         # Due from the set weekday's reminder time until the week ends (catch-up after downtime).
         if (local.weekday(), local.time()) < (weekday, at):
-            return None
+            return []
         kind, year = digest_kind(local.date())
-        done = digest_sent_to(s, kind, year)
-        recipients = [r for r in digest_recipients(s, group_chat_id(s)) if r.chat_id not in done]
-        if not recipients:
-            return None
-        try:
-            period = resolve_period(s, opd_id=opd_id)
-        except NoYearData:
-            return None
-        ew = early_warning(s, opd_id, period.tahun, period.triwulan)
-        try:
-            chart: ChartPlan | None = plan_chart(
-                s, opd_id, ChartRequest(ChartKind.RENCANA, period.tahun, period.triwulan)
+        if opd_id is not None:
+            one = _office_digest(s, opd_id, kind, year, None, several=False)
+            return [] if one is None else [one]
+        digests = []
+        for office in office_names(s):
+            # Claims per office: the group gets each office's digest once a week.
+            one = _office_digest(
+                s, office.id, f"{kind}:{office.id}", year, office.label, several=True
             )
-        except NoData:
-            chart = None
-        return Digest(kind, year, digest_text(ew), chart, recipients)
+            if one is not None:
+                digests.append(one)
+        return digests
+
+
+def _office_digest(
+    s: Any, opd_id: int, kind: str, year: int, label: str | None, *, several: bool
+) -> Digest | None:
+    done = digest_sent_to(s, kind, year)
+    recipients = digest_recipients(s, group_chat_id(s), opd_id=opd_id if several else None)
+    recipients = [r for r in recipients if r.chat_id not in done]
+    if not recipients:
+        return None
+    try:
+        period = resolve_period(s, opd_id=opd_id)
+    except NoYearData:
+        return None
+    ew = early_warning(s, opd_id, period.tahun, period.triwulan)
+    try:
+        chart: ChartPlan | None = plan_chart(
+            s, opd_id, ChartRequest(ChartKind.RENCANA, period.tahun, period.triwulan)
+        )
+    except NoData:
+        chart = None
+    text = digest_text(ew)
+    if label is not None:
+        text = texts.KAB_OFFICE_HEAD.format(office=escape(label)) + text
+    return Digest(kind, year, text, chart, recipients)
 
 
 def _claim(engine: Engine, digest: Digest, to: DigestRecipient) -> int | None:
@@ -131,58 +155,65 @@ async def send_digest(context: CallbackContext) -> None:
     """JobQueue callback (every minute): send this week's digest where it is due."""
     data = context.bot_data
     engine: Engine | None = data.get("engine")
-    opd_id: int | None = data.get("opd_id")
-    if engine is None or opd_id is None:
-        return
+    if engine is None or "opd_id" not in data:
+        return  # not started yet
+    opd_id: int | None = data["opd_id"]  # None: several offices
     lock: asyncio.Lock = data.setdefault(_LOCK, asyncio.Lock())
     if lock.locked():
         return
     async with lock:
         now = _now(data)
         try:
-            digest = await asyncio.to_thread(
+            digests = await asyncio.to_thread(
                 prepare_digest, engine, data.get(FIGURE_CACHE), opd_id, now, _reminder_time(data)
             )
         except Exception:
             log.exception("could not prepare the early-warning digest")
             return
-        if digest is None:
-            return
-        png: bytes | None = None
-        if digest.chart is not None:
-            pool: RenderPool = data.setdefault("render_pool", RenderPool())
-            try:
-                png = await pool.draw(digest.chart)
-            except Exception:
-                # The text carries every figure; a chart that cannot be drawn never holds it up.
-                log.exception("early-warning chart could not be drawn")
-        report = DigestReport()
-        for to in digest.recipients:
-            try:
-                sent_id = await asyncio.to_thread(_claim, engine, digest, to)
-            except Exception:
-                log.exception("could not claim the digest for %s", to.chat_id)
-                report.failed += 1
-                continue
-            if sent_id is None:
-                report.skipped += 1
-                continue
-            status = await _send(context, digest, png, to)
-            report.sent += status == ReminderStatus.TERKIRIM
-            report.failed += status != ReminderStatus.TERKIRIM
-            try:
-                await asyncio.to_thread(_finish, engine, sent_id, status, to)
-            except Exception:
-                log.exception("could not record the digest for %s", to.chat_id)
-        data[LAST_DIGEST] = report
-        log.info(
-            "early-warning digest %s at %s: %d sent, %d failed, %d skipped",
-            digest.kind,
-            format_waktu(now.astimezone(WIB)),
-            report.sent,
-            report.failed,
-            report.skipped,
-        )
+        for digest in digests:
+            data[LAST_DIGEST] = await _deliver(context, engine, digest, now)
+
+
+async def _deliver(
+    context: CallbackContext, engine: Engine, digest: Digest, now: datetime
+) -> DigestReport:
+    """Claim, send and record one digest for each of its recipients."""
+    data = context.bot_data
+    png: bytes | None = None
+    if digest.chart is not None:
+        pool: RenderPool = data.setdefault("render_pool", RenderPool())
+        try:
+            png = await pool.draw(digest.chart)
+        except Exception:
+            # The text carries every figure; a chart that cannot be drawn never holds it up.
+            log.exception("early-warning chart could not be drawn")
+    report = DigestReport()
+    for to in digest.recipients:
+        try:
+            sent_id = await asyncio.to_thread(_claim, engine, digest, to)
+        except Exception:
+            log.exception("could not claim the digest for %s", to.chat_id)
+            report.failed += 1
+            continue
+        if sent_id is None:
+            report.skipped += 1
+            continue
+        status = await _send(context, digest, png, to)
+        report.sent += status == ReminderStatus.TERKIRIM
+        report.failed += status != ReminderStatus.TERKIRIM
+        try:
+            await asyncio.to_thread(_finish, engine, sent_id, status, to)
+        except Exception:
+            log.exception("could not record the digest for %s", to.chat_id)
+    log.info(
+        "early-warning digest %s at %s: %d sent, %d failed, %d skipped",
+        digest.kind,
+        format_waktu(now.astimezone(WIB)),
+        report.sent,
+        report.failed,
+        report.skipped,
+    )
+    return report
 
 
 async def _send(

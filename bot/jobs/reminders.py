@@ -50,6 +50,7 @@ from storage.domain.numbers import ParseError, format_tanggal, format_waktu
 from storage.services import conversation
 from storage.services.cache import FigureCache
 from storage.services.conversation import Flow, State
+from storage.services.kabupaten import office_names
 from storage.services.schedule import (
     DEFAULT_MAX_OVERDUE,
     GROUP_SETTING,
@@ -64,6 +65,7 @@ from storage.services.schedule import (
     finish_sent,
     get_jadwal,
     group_chat_id,
+    kabupaten_digest,
     label,
     list_jadwal,
     mark_blocked,
@@ -340,25 +342,40 @@ def _reminder_time(bot_data: dict) -> time:
 def _due(
     engine: Engine,
     cache: FigureCache | None,
-    opd_id: int,
+    opd_id: int | None,
     now: datetime,
     at: time,
     max_overdue: int,
 ) -> tuple[list[Reminder], set[int]]:
+    """The office's reminders; ``opd_id`` None (a kabupaten): every office's, each against
+    its own deadline, and the pemantau digest."""
     with read_scope(engine) if cache is None else cache.read(engine) as s:
-        return (
-            due_reminders(s, opd_id=opd_id, now=now, reminder_time=at, max_overdue=max_overdue),
-            blocked_telegram_ids(s),
-        )
+        if opd_id is not None:
+            due = due_reminders(
+                s, opd_id=opd_id, now=now, reminder_time=at, max_overdue=max_overdue
+            )
+        else:
+            due = []
+            for o in office_names(s):
+                due += due_reminders(
+                    s,
+                    opd_id=o.id,
+                    now=now,
+                    reminder_time=at,
+                    max_overdue=max_overdue,
+                    office=o.label,
+                )
+            due += kabupaten_digest(s, now=now, reminder_time=at, max_overdue=max_overdue)
+        return due, blocked_telegram_ids(s)
 
 
 async def send_due(context: CallbackContext) -> None:
     """JobQueue callback (every minute): send whatever reminders are due now."""
     data = context.bot_data
     engine: Engine | None = data.get("engine")
-    opd_id: int | None = data.get("opd_id")
-    if engine is None or opd_id is None:
-        return
+    if engine is None or "opd_id" not in data:
+        return  # not started yet
+    opd_id: int | None = data["opd_id"]  # None: several offices
     lock: asyncio.Lock = data.setdefault(_LOCK, asyncio.Lock())
     if lock.locked():
         return  # the previous run is still sending; the database would skip its claims anyway

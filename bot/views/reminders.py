@@ -15,6 +15,7 @@ from storage.domain.numbers import format_tanggal, format_waktu
 from storage.services.schedule import (
     DigestNotice,
     GroupNotice,
+    KabupatenNotice,
     OperatorNotice,
     Reminder,
     ReminderOutlook,
@@ -68,6 +69,8 @@ def reminder_text(r: Reminder) -> str:
         return _digest(n)
     if isinstance(n, GroupNotice):
         return _group(n)
+    if isinstance(n, KabupatenNotice):
+        return _kabupaten(n)
     return _verify(n)
 
 
@@ -174,7 +177,35 @@ def _group(n: GroupNotice) -> str:
         )
     else:
         body = "Seluruh bidang telah mengajukan laporan. Terima kasih atas kerja samanya."
-    return f"<b>Pelaporan {w.label}</b>\n\n{head}\n{body}"
+    office = f" — {escape(n.office)}" if n.office else ""
+    return f"<b>Pelaporan {w.label}{office}</b>\n\n{head}\n{body}"
+
+
+KAB_DIGEST_SHOWN = 40  # a kabupaten has some 30-40 offices; the message stays < 4096
+
+
+def _kabupaten(n: KabupatenNotice) -> str:
+    w = n.window
+    lines = [f"<b>Rekap pelaporan OPD {w.label}</b>", "", _salam(n.nama, "Pemantau")]
+    if not n.late:
+        lines.append(
+            f"seluruh {n.total} OPD telah mengajukan laporan {w.label} "
+            f"(batas akhir kabupaten {format_tanggal(w.tenggat)}). Terima kasih."
+        )
+        return "\n".join(lines)
+    lines.append(
+        f"hingga {format_waktu(n.now)}, {len(n.late)} dari {n.total} OPD belum mengajukan "
+        f"laporan {w.label} secara lengkap:"
+    )
+    for o in n.late[:KAB_DIGEST_SHOWN]:
+        lines.append(
+            f"• {escape(o.nama[:80])} — {o.late} dari {o.total} bidang belum "
+            f"(batas akhir {format_tanggal(o.tenggat)})"
+        )
+    if len(n.late) > KAB_DIGEST_SHOWN:
+        lines.append(f"… dan {len(n.late) - KAB_DIGEST_SHOWN} OPD lainnya.")
+    lines.append(f"\nRekap serapan semua OPD: <code>/laporan rekap {w.triwulan} {w.tahun}</code>")
+    return "\n".join(lines)
 
 
 def _verify(n: VerifyNotice) -> str:

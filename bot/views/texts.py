@@ -11,6 +11,8 @@ ROLE_NAMES: dict[str, str] = {
     Role.KEPALA: "kepala dinas",
     Role.VERIFIKATOR: "verifikator",
     Role.OPERATOR: "operator bidang",
+    Role.PEMANTAU: "pemantau kabupaten",
+    Role.ADMIN_KABUPATEN: "admin kabupaten",
 }
 
 # (command, description) as registered with setMyCommands
@@ -321,6 +323,8 @@ DENIED: dict[Denied, str] = {
     Denied.OWN_SUBMISSION: "Anda tidak dapat memverifikasi laporan yang Anda ajukan sendiri.",
     Denied.NOT_APPROVED: "Laporan itu belum disetujui, jadi tidak perlu dibuka kembali.",
     Denied.NOT_THEIR_BIDANG: RIWAYAT_FORBIDDEN,
+    Denied.NOT_THEIR_OFFICE: "Data itu milik perangkat daerah lain; Anda hanya dapat melihat "
+    "data perangkat daerah Anda sendiri.",
 }
 
 
@@ -399,3 +403,45 @@ BUKTI_ZIP_TOO_BIG = (
     "ZIP laporan dengan bukti terlalu besar untuk dikirim lewat Telegram ({mb} MB). Minta "
     "admin mengambilnya dengan <code>monev export --tahun {tahun} --tw {tw} --bukti</code>."
 )
+
+
+# --- several offices (kabupaten) ---------------------------------------------------------------
+
+KAB_NO_OFFICE = (
+    "Akun Anda tidak terikat pada satu perangkat daerah, jadi perintah ini tidak tahu OPD "
+    "mana yang dimaksud. Tanyakan dengan menyebut OPD-nya, misalnya "
+    "<code>serapan diskoperindag tw3</code>, atau minta rekap: <code>/laporan rekap</code>."
+)
+REG_ASK_OPD = "Dari perangkat daerah (OPD) mana Anda? Pilih salah satu:"
+REG_ASK_OPD_TYPE = (
+    "Dari perangkat daerah (OPD) mana Anda? Ketik nama atau singkatannya, "
+    "misalnya <code>diskoperindag</code> atau <code>dinas kesehatan</code>."
+)
+REG_OPD_UNKNOWN = (
+    "OPD “{text}” tidak dikenali. Ketik nama atau singkatan OPD Anda, "
+    "misalnya <code>diskoperindag</code>. Yang ada antara lain: {names}."
+)
+REG_OPD_CHOSEN = "OPD: {nama}."
+KAB_ONLY = (
+    "Pertanyaan tentang semua OPD hanya untuk pemantau dan admin kabupaten. Tanyakan "
+    "data OPD Anda sendiri, misalnya <code>serapan tw3</code>."
+)
+KAB_OTHER_OFFICE = (
+    "Maaf, data {office} hanya dapat dilihat oleh orang OPD itu sendiri dan pemantau "
+    "kabupaten. Tanyakan data OPD Anda sendiri, misalnya <code>serapan tw3</code>."
+)
+KAB_OFFICE_HEAD = "🏢 <b>{office}</b>\n"
+REKAP_USAGE = (
+    "Cara pakai: <code>/laporan rekap</code> (triwulan terakhir), "
+    "<code>/laporan rekap 3 2022</code>, atau tambahkan <code>csv</code> untuk angka mentah."
+)
+REKAP_CAPTION = (
+    "Rekap serapan anggaran per OPD TW {tw} {tahun} ({fmt}), diurutkan dari serapan tertinggi; "
+    "tanda * = sebagian angka belum disetujui."
+)
+KAB_EXAMPLES = [
+    "OPD mana yang serapannya paling rendah tw3",
+    "berapa OPD yang belum lapor tw3",
+    "serapan dinas koperasi tw2",
+    "/laporan rekap",
+]

@@ -51,12 +51,22 @@ class PerangkatDaerah(SQLModel, table=True):
     """An office (OPD). One database may hold several."""
 
     __tablename__ = "perangkat_daerah"
+    # A unique index rather than a column constraint: added by migration 0011 to a table
+    # others point at, which SQLite cannot rebuild in place.
+    __table_args__ = (Index("uq_perangkat_daerah_singkatan", "singkatan", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     nama: str = Field(sa_column=Column(Text, nullable=False, unique=True))
     nama_kepala: str = ""
     nip_kepala: str = ""
     tempat: str = ""  # place printed above the signature, e.g. "Koto Baru"
+    # A kabupaten serves many offices: the short name people type ("diskoperindag") and
+    # other spellings (comma-separated), matched the way bidang names are.
+    singkatan: str | None = Field(default=None, sa_column=Column(String(40), nullable=True))
+    aliases: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.split(",") if a.strip()]
 
 
 class Bidang(SQLModel, table=True):
@@ -241,6 +251,9 @@ class AppUser(SQLModel, table=True):
         default=0, sa_column=Column(Integer, nullable=False, server_default="0")
     )
     status_at: datetime | None = None  # when the status last changed (rejection cool-down)
+    # The office the person belongs to; None for the kabupaten roles (pemantau, admin
+    # kabupaten), who read every office.
+    opd_id: int | None = Field(default=None, foreign_key="perangkat_daerah.id", index=True)
 
 
 class AuditLog(SQLModel, table=True):

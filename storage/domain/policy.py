@@ -14,7 +14,9 @@ The rules:
 - a submission is *sent for verification* to every active verifikator and kepala (not to
   admins: they may decide, but are not asked to), except its submitter;
 - a node's change history is seen by admin, kepala and verifikator, and by the operators
-  of the node's bidang.
+  of the node's bidang;
+- an office's data is seen (and acted on) by its own people only, and read by the
+  kabupaten roles (pemantau, admin kabupaten), who belong to no office.
 """
 
 from __future__ import annotations
@@ -29,6 +31,10 @@ class Role(StrEnum):
     KEPALA = "kepala"
     VERIFIKATOR = "verifikator"
     OPERATOR = "operator"
+    # Kabupaten roles: belong to no office and read every office (Bappeda, Bagian
+    # Pembangunan); the admin kabupaten also manages offices and their admins.
+    PEMANTAU = "pemantau"
+    ADMIN_KABUPATEN = "admin_kabupaten"
 
 
 class UserStatus(StrEnum):
@@ -57,11 +63,13 @@ class Denied(StrEnum):
     OWN_SUBMISSION = "own_submission"  # nobody decides on what they submitted themselves
     NOT_APPROVED = "not_approved"  # only an approved report can be reopened
     NOT_THEIR_BIDANG = "not_their_bidang"  # the history of another bidang's node
+    NOT_THEIR_OFFICE = "not_their_office"  # another office's data
 
 
 VERIFYING_ROLES: frozenset[Role] = frozenset({Role.VERIFIKATOR, Role.KEPALA})
 DECIDING_ROLES: frozenset[Role] = VERIFYING_ROLES | {Role.ADMIN}
 OVERSEEING_ROLES: frozenset[Role] = frozenset({Role.ADMIN, Role.KEPALA, Role.VERIFIKATOR})
+KABUPATEN_ROLES: frozenset[Role] = frozenset({Role.PEMANTAU, Role.ADMIN_KABUPATEN})
 
 
 def _active(status: str | None) -> bool:
@@ -136,3 +144,25 @@ def may_see_history(
     ):
         return None
     return Denied.NOT_THEIR_BIDANG
+
+
+def may_see_office(
+    *, role: str | None, status: str | None, user_opd_id: int | None, opd_id: int | None
+) -> Denied | None:
+    """May this user read (or act within their role on) the data of office ``opd_id``?
+
+    Its own people may; the kabupaten roles read every office. A person of an office whose
+    office is not known (``user_opd_id`` None) sees no office at all.
+    """
+    if not _active(status) or role is None:
+        return Denied.NOT_THEIR_OFFICE
+    if role in KABUPATEN_ROLES:
+        return None
+    if user_opd_id is not None and opd_id is not None and user_opd_id == opd_id:
+        return None
+    return Denied.NOT_THEIR_OFFICE
+
+
+def is_kabupaten(role: str | None, status: str | None) -> bool:
+    """Does this user read across offices (pemantau, admin kabupaten)?"""
+    return _active(status) and role in KABUPATEN_ROLES

@@ -164,7 +164,12 @@ def ensure_opd(session: Session, nama: str, *, tempat: str = "") -> PerangkatDae
         if normalise_name(opd.nama) == key:
             return opd
     profile = next((p for p in load_profiles() if normalise_name(p["nama"]) == key), None)
-    opd = PerangkatDaerah(nama=nama, tempat=tempat or (profile or {}).get("tempat", ""))
+    opd = PerangkatDaerah(
+        nama=nama,
+        tempat=tempat or (profile or {}).get("tempat", ""),
+        singkatan=(profile or {}).get("singkatan"),
+        aliases=",".join((profile or {}).get("aliases", [])),
+    )
     session.add(opd)
     session.flush()
     for i, b in enumerate((profile or {}).get("bidang", [])):

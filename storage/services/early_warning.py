@@ -556,14 +556,20 @@ class DigestRecipient:
     telegram_id: int | None  # None: the office group
 
 
-def digest_recipients(session: Session, group_chat: int | None) -> list[DigestRecipient]:
-    """Active kepala who have not switched the digest off or blocked the bot, then the group."""
-    rows = session.exec(
+def digest_recipients(
+    session: Session, group_chat: int | None, *, opd_id: int | None = None
+) -> list[DigestRecipient]:
+    """Active kepala who have not switched the digest off or blocked the bot, then the group;
+    with ``opd_id`` (several offices) only that office's kepala."""
+    query = (
         select(AppUser, UserPref)
         .join(UserPref, col(UserPref.app_user_id) == col(AppUser.id), isouter=True)
         .where(AppUser.role == Role.KEPALA, AppUser.status == UserStatus.ACTIVE)
         .order_by(col(AppUser.id))
-    ).all()
+    )
+    if opd_id is not None:
+        query = query.where(AppUser.opd_id == opd_id)
+    rows = session.exec(query).all()
     out = [
         DigestRecipient(u.telegram_id, u.telegram_id)
         for u, pref in rows

@@ -584,7 +584,10 @@ def _send(
         bidang=rv.plan.bidang.nama,
         oleh=user.nama or str(user.telegram_id),
         review=rv,
-        verifiers=[v.telegram_id for v in verifiers(session, submitted_by=user.id)],
+        verifiers=[
+            v.telegram_id
+            for v in verifiers(session, submitted_by=user.id, opd_id=rv.plan.bidang.opd_id)
+        ],
     )
 
 

@@ -120,6 +120,8 @@ def init_office(
     tempat: str = "",
     bidang: list[BidangSpec] | None = None,
     actor: str,
+    singkatan: str | None = None,
+    aliases: list[str] | None = None,
 ) -> PerangkatDaerah:
     """Create an empty office with its bidang.
 
@@ -138,6 +140,7 @@ def init_office(
                 f"Perangkat daerah '{other.nama}' sudah ada (id {other.id}). "
                 "Gunakan nama lain atau kelola yang sudah ada."
             )
+    singkatan, alias_text = check_office_names(session, nama, singkatan, aliases or [])
     nip_digits = "".join(nip.split())
     if nip_digits and not nip_digits.isdecimal():
         raise SetupError(f"NIP '{nip}' tidak sah: NIP hanya berisi angka (biasanya 18 digit).")
@@ -168,7 +171,12 @@ def init_office(
             owner[n] = bnama.strip()
 
     opd = PerangkatDaerah(
-        nama=nama, nama_kepala=" ".join(kepala.split()), nip_kepala=nip_digits, tempat=tempat
+        nama=nama,
+        nama_kepala=" ".join(kepala.split()),
+        nip_kepala=nip_digits,
+        tempat=tempat,
+        singkatan=singkatan,
+        aliases=alias_text,
     )
     session.add(opd)
     session.flush()
@@ -195,6 +203,37 @@ def init_office(
     )
     session.flush()
     return opd
+
+
+def check_office_names(
+    session: Session,
+    nama: str,
+    singkatan: str | None,
+    aliases: list[str],
+    *,
+    opd_id: int | None = None,
+) -> tuple[str | None, str]:
+    """The short name and aliases of an office, checked: a short name or alias that names
+    another office (its name, short name or an alias) would make ``--opd`` and questions
+    ambiguous, so it is refused. Returns (singkatan, comma-separated aliases)."""
+    short = " ".join((singkatan or "").split()) or None
+    if short is not None and (len(short) > 40 or not any(c.isalnum() for c in short)):
+        raise SetupError(f"Singkatan '{short}' tidak sah: paling banyak 40 huruf, mis. Dinkes.")
+    spelled = [a.strip().lower() for a in aliases if a.strip()]
+    mine = [normalise_name(x) for x in [nama, *([short] if short else []), *spelled]]
+    for other in session.exec(select(PerangkatDaerah)).all():
+        if other.id == opd_id:
+            continue
+        theirs = {
+            normalise_name(x) for x in [other.nama, other.singkatan or "", *other.alias_list()]
+        }
+        clash = next((m for m in mine[1:] if m and m in theirs), None)
+        if clash is not None:
+            raise SetupError(
+                f"Nama '{clash}' sudah dipakai {other.nama} (id {other.id}); "
+                "pilih singkatan atau nama lain yang khas."
+            )
+    return short, ",".join(dict.fromkeys(spelled))
 
 
 # --- the plan template -----------------------------------------------------------------------

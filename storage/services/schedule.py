@@ -59,7 +59,7 @@ from storage.data.models import (
 )
 from storage.domain.numbers import ParseError, format_tanggal
 from storage.domain.periods import day_after_quarter, roman
-from storage.domain.policy import is_asked_to_verify
+from storage.domain.policy import KABUPATEN_ROLES, is_asked_to_verify
 from storage.services.queries import (
     StatusRow,
     YearData,
@@ -226,6 +226,7 @@ class Window:
     custom: bool = False
     updated_by: str = ""
     updated_at: datetime | None = None
+    kabupaten: bool = False  # the kabupaten's deadline, inherited (the office set none)
 
     @property
     def label(self) -> str:
@@ -236,9 +237,11 @@ class Window:
         return self.tahun, self.triwulan
 
 
-def _window(tahun: int, tw: int, row: Jadwal | None) -> Window:
+def _window(tahun: int, tw: int, row: Jadwal | None, inherited: date | None = None) -> Window:
     if row is None:
         buka, tenggat = default_window(tahun, tw)
+        if inherited is not None and inherited >= buka:
+            return Window(tahun, tw, buka, inherited, kabupaten=True)
         return Window(tahun, tw, buka, tenggat)
     return Window(tahun, tw, row.buka, row.tenggat, True, row.updated_by, row.updated_at)
 
@@ -259,7 +262,8 @@ def _jadwal_row(session: Session, opd_id: int, tahun: int, tw: int) -> Jadwal | 
 def get_jadwal(session: Session, *, opd_id: int, tahun: int, tw: int) -> Window:
     """The window of one quarter (the default when no admin changed it)."""
     _check_period(tahun, tw)
-    return _window(tahun, tw, _jadwal_row(session, opd_id, tahun, tw))
+    row = _jadwal_row(session, opd_id, tahun, tw)
+    return _window(tahun, tw, row, kabupaten_tenggat(session, tahun, tw))
 
 
 def list_jadwal(session: Session, *, opd_id: int, tahun: int) -> list[Window]:
@@ -270,7 +274,10 @@ def list_jadwal(session: Session, *, opd_id: int, tahun: int) -> list[Window]:
             select(Jadwal).where(Jadwal.opd_id == opd_id, Jadwal.tahun == tahun)
         ).all()
     }
-    return [_window(tahun, tw, rows.get(tw)) for tw in (1, 2, 3, 4)]
+    return [
+        _window(tahun, tw, rows.get(tw), kabupaten_tenggat(session, tahun, tw))
+        for tw in (1, 2, 3, 4)
+    ]
 
 
 def set_deadline(
@@ -286,6 +293,7 @@ def set_deadline(
     row = _jadwal_row(session, opd_id, tahun, tw)
     if row is not None:
         buka = row.buka
+    inherited = _window(tahun, tw, None, kabupaten_tenggat(session, tahun, tw)).tenggat
     if tenggat < buka:
         raise ScheduleError(
             f"Tenggat {label(tahun, tw)} tidak boleh sebelum {format_tanggal(buka)}, "
@@ -296,7 +304,7 @@ def set_deadline(
             f"Tenggat {format_tanggal(tenggat)} terlalu jauh dari akhir {label(tahun, tw)}. "
             "Periksa kembali tahunnya."
         )
-    old = row.tenggat if row is not None else default_window(tahun, tw)[1]
+    old = row.tenggat if row is not None else inherited
     if row is not None and row.tenggat == tenggat:
         return _window(tahun, tw, row)
     if row is None:
@@ -315,16 +323,30 @@ def set_deadline(
     session.add(audit)
     session.flush()
     if old != tenggat:
-        _archive_cycle(session, tahun, tw, f"@{audit.id}")
+        _archive_cycle(session, tahun, tw, f"@{audit.id}", opd_id=opd_id)
     return _window(tahun, tw, row)
 
 
-def _archive_cycle(session: Session, tahun: int, tw: int, suffix: str) -> None:
+def _archive_cycle(
+    session: Session, tahun: int, tw: int, suffix: str, *, opd_id: int | None = None
+) -> None:
+    """Rename the reminders sent for the old deadline; with ``opd_id``, only those of that
+    office's people and its group messages (another office's cycle is not restarted)."""
     rows = session.exec(
         select(SentReminder).where(SentReminder.tahun == tahun, SentReminder.triwulan == tw)
     ).all()
+    people: set[int] | None = None
+    if opd_id is not None and len(session.exec(select(Bidang.opd_id).distinct()).all()) > 1:
+        people = set(
+            session.exec(select(AppUser.telegram_id).where(AppUser.opd_id == opd_id)).all()
+        )
     for r in rows:
         if "@" in r.kind or r.kind.startswith(VERIFY_PREFIX):
+            continue
+        if people is not None and not (
+            r.telegram_id in people
+            or (r.telegram_id is None and r.kind.endswith(office_kind(opd_id or 0)))
+        ):
             continue
         r.kind = f"{r.kind}{suffix}"
         session.add(r)
@@ -345,8 +367,72 @@ def windows_around(session: Session, *, opd_id: int, today: date) -> list[Window
     ).all()
     custom = {(j.tahun, j.triwulan): j for j in rows}
     periods = {(y, tw) for y in years for tw in (1, 2, 3, 4)} | set(custom)
-    out = [_window(y, tw, custom.get((y, tw))) for y, tw in periods]
+    out = [
+        _window(y, tw, custom.get((y, tw)), kabupaten_tenggat(session, y, tw)) for y, tw in periods
+    ]
     return sorted(out, key=lambda w: (w.tenggat, w.tahun, w.triwulan))
+
+
+# --- the kabupaten's deadline, inherited by every office without its own ---------------------
+
+KABUPATEN_KEY = "tenggat_kabupaten"  # Setting "tenggat_kabupaten:2022:3" = "2022-10-15"
+
+
+def office_kind(opd_id: int) -> str:
+    """The suffix that makes a reminder kind one office's (group messages of a kabupaten:
+    one chat, one message per office)."""
+    return f"~{opd_id}"
+
+
+def kabupaten_tenggat(session: Session, tahun: int, tw: int) -> date | None:
+    """The deadline the kabupaten set for a quarter (None: the usual default applies)."""
+    row = session.get(Setting, f"{KABUPATEN_KEY}:{tahun}:{tw}")
+    if row is None or not row.value:
+        return None
+    try:
+        return date.fromisoformat(row.value)
+    except ValueError:
+        return None
+
+
+def set_kabupaten_deadline(
+    session: Session, *, tahun: int, tw: int, tenggat: date, actor: str
+) -> Window:
+    """The kabupaten's deadline for a quarter: every office without a deadline of its own
+    inherits it (audit-logged; their reminder cycle restarts for the new date)."""
+    _check_period(tahun, tw)
+    buka, default = default_window(tahun, tw)
+    if tenggat < buka or tenggat > buka + timedelta(days=365):
+        raise ScheduleError(
+            f"Tenggat {label(tahun, tw)} harus antara {format_tanggal(buka)} dan setahun "
+            "sesudahnya."
+        )
+    key = f"{KABUPATEN_KEY}:{tahun}:{tw}"
+    row = session.get(Setting, key)
+    old = kabupaten_tenggat(session, tahun, tw) or default
+    if row is None:
+        row = Setting(key=key)
+    row.value = tenggat.isoformat()
+    session.add(row)
+    audit = AuditLog(
+        actor=actor,
+        entity="setting",
+        field=f"tenggat kabupaten {label(tahun, tw)}",
+        old=old.isoformat(),
+        new=tenggat.isoformat(),
+    )
+    session.add(audit)
+    session.flush()
+    if old != tenggat:
+        own = set(
+            session.exec(
+                select(Jadwal.opd_id).where(Jadwal.tahun == tahun, Jadwal.triwulan == tw)
+            ).all()
+        )
+        for office in session.exec(select(Bidang.opd_id).distinct()).all():
+            if office not in own:
+                _archive_cycle(session, tahun, tw, f"@{audit.id}", opd_id=office)
+    return Window(tahun, tw, buka, tenggat, kabupaten=True)
 
 
 # --- the reminder schedule of a window -----------------------------------------------------------
@@ -411,8 +497,10 @@ def _people(session: Session, opd_id: int) -> list[Person]:
         .join(UserPref, UserPref.app_user_id == AppUser.id, isouter=True)  # type: ignore[arg-type]
         .where(
             AppUser.status == UserStatus.ACTIVE,
-            AppUser.role.in_([r.value for r in Role]),  # type: ignore[union-attr]
+            AppUser.role.in_([r.value for r in Role if r not in KABUPATEN_ROLES]),  # type: ignore[union-attr]
+            # Everyone else of this office only (the kabupaten roles get their own digest).
             or_(col(AppUser.role) != Role.OPERATOR, col(AppUser.bidang_id).in_(of_office)),
+            or_(col(AppUser.opd_id) == opd_id, col(AppUser.opd_id).is_(None)),
         )
         .order_by(AppUser.id)  # type: ignore[arg-type]
     ).all()
@@ -568,6 +656,26 @@ class GroupNotice:
     window: Window
     today: date
     late: tuple[str, ...]  # bidang that have not submitted
+    office: str = ""  # named when the deployment serves several offices
+
+
+@dataclass(frozen=True)
+class LateOffice:
+    nama: str
+    late: int  # bidang that have not submitted
+    total: int
+    tenggat: date  # the office's own deadline (its Jadwal, else the kabupaten's)
+
+
+@dataclass(frozen=True)
+class KabupatenNotice:
+    """The pemantau's H+1 summary of the offices that have not (fully) reported."""
+
+    nama: str
+    window: Window  # the kabupaten's window of the quarter
+    now: datetime  # WIB
+    late: tuple[LateOffice, ...]
+    total: int  # offices with a plan for the year
 
 
 @dataclass(frozen=True)
@@ -582,7 +690,7 @@ class VerifyNotice:
     after_working_days: int
 
 
-Notice = OperatorNotice | DigestNotice | GroupNotice | VerifyNotice
+Notice = OperatorNotice | DigestNotice | GroupNotice | VerifyNotice | KabupatenNotice
 
 
 @dataclass(frozen=True)
@@ -631,8 +739,13 @@ def due_reminders(
     now: datetime,
     reminder_time: time,
     max_overdue: int = DEFAULT_MAX_OVERDUE,
+    office: str = "",
 ) -> list[Reminder]:
-    """Every reminder that should be sent at ``now`` and has not been sent yet."""
+    """Every reminder that should be sent at ``now`` and has not been sent yet.
+
+    ``office``: the office's name when the deployment serves several; its group messages
+    then name it and are recorded under a kind of their own (one group chat, one message
+    per office)."""
     now_wib = _as_wib(now)
     today = now_wib.date()
     if now_wib.time() < reminder_time:
@@ -693,13 +806,13 @@ def due_reminders(
             if gslot is not None and (working or gslot.kind == GROUP_H):
                 cands.append(
                     _Candidate(
-                        gslot.kind,
+                        gslot.kind + (office_kind(opd_id) if office else ""),
                         w.tahun,
                         w.triwulan,
                         group,
                         None,
                         Audience.GRUP,
-                        partial(notices.group, w, statuses),
+                        partial(notices.group, w, statuses, office),
                     )
                 )
 
@@ -835,9 +948,9 @@ class _Notices:
             total=len(statuses),
         )
 
-    def group(self, w: Window, statuses: Sequence[StatusRow]) -> GroupNotice:
+    def group(self, w: Window, statuses: Sequence[StatusRow], office: str = "") -> GroupNotice:
         late = tuple(s.bidang.nama for s in statuses if not s.reported)
-        return GroupNotice(window=w, today=self.today, late=late)
+        return GroupNotice(window=w, today=self.today, late=late, office=office)
 
     def verify(self, v: Person, p: Pelaporan, b: Bidang, submitted: datetime) -> VerifyNotice:
         return VerifyNotice(
@@ -999,3 +1112,78 @@ def _operator_outlook(
         if datetime.combine(s.day, reminder_time, WIB) > now_wib
     )
     return replace(outlook, upcoming=upcoming)
+
+
+# --- the kabupaten: every office's reminders, and the pemantau's digest ------------------------
+
+KABUPATEN_DIGEST_KIND = "pemantau-H+1"
+
+
+def _kabupaten_people(session: Session) -> list[tuple[AppUser, UserPref | None]]:
+    return list(
+        session.exec(
+            select(AppUser, UserPref)
+            .join(UserPref, UserPref.app_user_id == AppUser.id, isouter=True)  # type: ignore[arg-type]
+            .where(
+                AppUser.status == UserStatus.ACTIVE,
+                AppUser.role.in_([r.value for r in KABUPATEN_ROLES]),  # type: ignore[union-attr]
+            )
+            .order_by(AppUser.id)  # type: ignore[arg-type]
+        ).all()
+    )
+
+
+def kabupaten_digest(
+    session: Session,
+    *,
+    now: datetime,
+    reminder_time: time,
+    max_overdue: int = DEFAULT_MAX_OVERDUE,
+) -> list[Reminder]:
+    """From the first working day after the kabupaten's deadline of a quarter: a digest to
+    every pemantau and admin kabupaten of the offices that have not fully reported (each
+    office measured against its own deadline), once per quarter and person."""
+    from storage.services.kabupaten import office_names
+
+    now_wib = _as_wib(now)
+    today = now_wib.date()
+    hol = holidays(session)
+    if now_wib.time() < reminder_time or not is_working_day(today, hol):
+        return []
+    people = [(u, p) for u, p in _kabupaten_people(session) if not (p and (p.muted or p.blocked))]
+    if not people:
+        return []
+    offices = office_names(session)
+    out: list[Reminder] = []
+    sent = _already_sent(session, {KABUPATEN_DIGEST_KIND})
+    for y in (today.year - 1, today.year):
+        for tw in (1, 2, 3, 4):
+            w = _window(y, tw, None, kabupaten_tenggat(session, y, tw))
+            if not (digest_day(w, hol) <= today <= window_end(w, max_overdue, hol)):
+                continue
+            planned = [o for o in offices if y in years_with_data(session, o.id)]
+            if not planned:
+                continue
+            late = []
+            for o in planned:
+                statuses = reporting_status(session, o.id, y, tw)
+                missing = sum(1 for st in statuses if not st.reported)
+                if missing:
+                    own = get_jadwal(session, opd_id=o.id, tahun=y, tw=tw)
+                    late.append(LateOffice(o.label, missing, len(statuses), own.tenggat))
+            for u, _ in people:
+                if (KABUPATEN_DIGEST_KIND, y, tw, u.telegram_id) in sent:
+                    continue
+                notice = KabupatenNotice(u.nama, w, now_wib, tuple(late), len(planned))
+                out.append(
+                    Reminder(
+                        KABUPATEN_DIGEST_KIND,
+                        y,
+                        tw,
+                        u.telegram_id,
+                        u.telegram_id,
+                        notice,
+                        Audience.KEPALA,
+                    )
+                )
+    return out

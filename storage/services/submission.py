@@ -55,6 +55,7 @@ from storage.domain.policy import (
     is_asked_to_verify,
     may_decide,
     may_reopen,
+    may_see_office,
     may_submit,
 )
 from storage.domain.reported import quarter_value
@@ -978,13 +979,23 @@ def waiting_for(session: Session, *, user: AppUser, opd_id: int) -> list[Pelapor
     ]
 
 
-def verifiers(session: Session, *, submitted_by: int | None = None) -> list[AppUser]:
-    """Who is asked to verify a submission (``policy.is_asked_to_verify``)."""
+def verifiers(
+    session: Session, *, submitted_by: int | None = None, opd_id: int | None = None
+) -> list[AppUser]:
+    """Who is asked to verify a submission (``policy.is_asked_to_verify``): with ``opd_id``,
+    the people of that office only (``policy.may_see_office``)."""
     candidates = session.exec(
         select(AppUser)
         .where(AppUser.role.in_([r.value for r in VERIFYING_ROLES]))  # type: ignore[union-attr]
         .order_by(col(AppUser.id))
     ).all()
+    if opd_id is not None:
+        candidates = [
+            u
+            for u in candidates
+            if may_see_office(role=u.role, status=u.status, user_opd_id=u.opd_id, opd_id=opd_id)
+            is None
+        ]
     return [
         u
         for u in candidates
@@ -1006,6 +1017,14 @@ def decide(
     p = session.get(Pelaporan, pelaporan_id, with_for_update=True)
     if p is None:
         raise SubmissionError("Laporan tidak ditemukan.")
+    # Another office's report: refused before anything of it (even its newer version) shows.
+    bidang = session.get(Bidang, p.bidang_id)
+    if bidang is not None and (
+        other := may_see_office(
+            role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=bidang.opd_id
+        )
+    ):
+        raise NotPermitted(other, status=p.status)
     if (version is None or version != p.version) and p.status == StatusLaporan.DIAJUKAN:
         raise Superseded(p, version)
     denied = may_decide(
@@ -1040,6 +1059,11 @@ def reopen(session: Session, *, bidang_id: int, tahun: int, tw: int, user: AppUs
     """Admin: unlock an approved quarter so its bidang can change it ("buka kembali")."""
     p = pelaporan(session, bidang_id, tahun, tw)
     denied = may_reopen(role=user.role, status=user.status, report_status=p.status if p else None)
+    bidang = session.get(Bidang, bidang_id)
+    if denied is None and bidang is not None:
+        denied = may_see_office(
+            role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=bidang.opd_id
+        )
     if denied is not None or p is None:
         raise NotPermitted(denied or Denied.NOT_APPROVED)
     old = p.status

@@ -10,7 +10,17 @@ from sqlmodel import Session, col, select
 
 from storage.data import buttons
 from storage.data.audit import record
-from storage.data.models import AppUser, Bidang, RegMessage, Role, Setting, UserStatus, utcnow
+from storage.data.models import (
+    AppUser,
+    Bidang,
+    PerangkatDaerah,
+    RegMessage,
+    Role,
+    Setting,
+    UserStatus,
+    utcnow,
+)
+from storage.domain.policy import KABUPATEN_ROLES
 from storage.files.importer import normalise_name
 
 
@@ -50,6 +60,43 @@ def _audit(
     )
 
 
+def _only_office_id(session: Session) -> int | None:
+    ids = session.exec(select(PerangkatDaerah.id).limit(2)).all()
+    return ids[0] if len(ids) == 1 else None
+
+
+def office_of(
+    session: Session, *, role: Role | None, bidang_id: int | None, opd_id: int | None
+) -> int | None:
+    """The office a person with ``role`` belongs to: none for the kabupaten roles, the
+    bidang's office for an operator, else the one named, else the only office there is."""
+    if role in KABUPATEN_ROLES:
+        return None
+    if bidang_id is not None:
+        bidang = session.get(Bidang, bidang_id)
+        if bidang is not None:
+            if opd_id is not None and opd_id != bidang.opd_id:
+                raise UserError("Bidang itu bukan bidang perangkat daerah yang dipilih.")
+            return bidang.opd_id
+    return opd_id if opd_id is not None else _only_office_id(session)
+
+
+def bind_to_office(session: Session, *, opd_id: int) -> int:
+    """Bind people of a one-office deployment who have no office yet (kabupaten roles
+    excepted) to it; returns how many were bound."""
+    rows = session.exec(select(AppUser).where(col(AppUser.opd_id).is_(None))).all()
+    n = 0
+    for user in rows:
+        if user.role in KABUPATEN_ROLES:
+            continue
+        user.opd_id = opd_id
+        session.add(user)
+        n += 1
+    if n:
+        session.flush()
+    return n
+
+
 def set_user(
     session: Session,
     *,
@@ -58,19 +105,33 @@ def set_user(
     bidang_id: int | None = None,
     nama: str | None = None,
     actor: str,
+    opd_id: int | None = None,
 ) -> AppUser:
-    """Create or update an active user with ``role`` (operators need a bidang)."""
+    """Create or update an active user with ``role`` (operators need a bidang; people of an
+    office need the office when the database holds several)."""
     if role == Role.OPERATOR and bidang_id is None:
         raise UserError(
             "Operator harus punya bidang. Tambahkan --bidang, misalnya --bidang koperasi."
         )
     user = get_user(session, telegram_id=telegram_id)
+    office = office_of(
+        session,
+        role=role,
+        bidang_id=bidang_id if role == Role.OPERATOR else None,
+        opd_id=opd_id if opd_id is not None else (user.opd_id if user is not None else None),
+    )
+    if office is None and role not in KABUPATEN_ROLES:
+        raise UserError(
+            "Ada lebih dari satu perangkat daerah: sebutkan perangkat daerah orang ini "
+            "(--opd SINGKATAN)."
+        )
     if user is None:
         user = AppUser(telegram_id=telegram_id)
         session.add(user)
         session.flush()
     old = f"{user.role}/{user.status}/{user.bidang_id}"
     user.role = role
+    user.opd_id = office
     user.bidang_id = bidang_id if role == Role.OPERATOR else None
     user.status = UserStatus.ACTIVE
     user.status_at = utcnow()
@@ -142,6 +203,7 @@ class AccessRequest:
     new: bool = False  # False: the same request already waits (nothing new to send)
     admin_ids: list[int] = field(default_factory=list)
     retired: list[RegMessage] = field(default_factory=list)  # earlier admin messages
+    opd_id: int | None = None  # the office the request is for
 
 
 def request_access(
@@ -152,6 +214,7 @@ def request_access(
     nip: str,
     bidang_id: int | None,
     now: datetime | None = None,
+    opd_id: int | None = None,
 ) -> AccessRequest:
     """Record a /daftar request as a new version when it differs from what admins were
     shown; the earlier admin messages are retired (marked here, edited by the caller)."""
@@ -165,10 +228,12 @@ def request_access(
         user.status == UserStatus.PENDING
         and user.request_version > 0
         and (user.nama, user.nip, user.bidang_id) == (nama, nip, bidang_id)
+        and (opd_id is None or user.opd_id == opd_id)
     ):
         return AccessRequest(gate, user=user, version=user.request_version)
     old = f"{user.nama}/{user.nip}/{user.bidang_id}" if user.request_version else None
     user.nama, user.nip, user.bidang_id = nama, nip, bidang_id
+    user.opd_id = office_of(session, role=None, bidang_id=bidang_id, opd_id=opd_id)
     user.status, user.role = UserStatus.PENDING, None
     user.request_version += 1
     user.status_at = now or utcnow()
@@ -187,8 +252,9 @@ def request_access(
         user=user,
         version=user.request_version,
         new=True,
-        admin_ids=[a.telegram_id for a in admins(session)],
+        admin_ids=[a.telegram_id for a in admins(session, opd_id=user.opd_id)],
         retired=retire_reg_messages(session, user_id=user.id or 0),
+        opd_id=user.opd_id,
     )
 
 
@@ -267,9 +333,25 @@ def list_users(session: Session) -> list[AppUser]:
     )
 
 
-def admins(session: Session) -> list[AppUser]:
+def admins(session: Session, *, opd_id: int | None = None) -> list[AppUser]:
+    """Active admins; with ``opd_id``, those of that office and the admins kabupaten (who
+    manage every office's admins)."""
+    if opd_id is None:
+        return list(
+            session.exec(
+                select(AppUser).where(
+                    AppUser.role == Role.ADMIN, AppUser.status == UserStatus.ACTIVE
+                )
+            ).all()
+        )
     return list(
         session.exec(
-            select(AppUser).where(AppUser.role == Role.ADMIN, AppUser.status == UserStatus.ACTIVE)
+            select(AppUser)
+            .where(
+                AppUser.status == UserStatus.ACTIVE,
+                ((AppUser.role == Role.ADMIN) & (AppUser.opd_id == opd_id))
+                | (AppUser.role == Role.ADMIN_KABUPATEN),
+            )
+            .order_by(col(AppUser.id))
         ).all()
     )

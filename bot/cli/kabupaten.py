@@ -1,0 +1,139 @@
+"""``monev opd list|set|ttd`` and ``monev export --rekap``: the offices of a kabupaten.
+
+``add_kabupaten_commands(sub)`` registers ``opd`` on the ``monev`` sub-command parser; the
+recap is written by ``export_rekap`` (called from ``monev export --rekap``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from bot.cli import common
+from bot.cli.office import _guarded
+from bot.settings import Settings
+from storage.data import db
+
+
+@_guarded
+def cmd_opd(args: argparse.Namespace, settings: Settings) -> int:
+    """List the offices, or set the short name and aliases of one."""
+    from storage.data.audit import record
+    from storage.services.kabupaten import office_names
+    from storage.services.office import check_office_names
+    from storage.services.users import list_users
+
+    engine = common.migrated_engine(settings)
+    if args.action == "ttd":
+        return _signer(engine, args)
+    if args.action == "set":
+        with db.session_scope(engine) as s:
+            opd = common.resolve_opd(s, args.opd)
+            aliases = opd.alias_list() if args.alias is None else args.alias.split(",")
+            short, alias_text = check_office_names(
+                s,
+                opd.nama,
+                args.singkatan if args.singkatan is not None else opd.singkatan,
+                aliases,
+                opd_id=opd.id,
+            )
+            old = f"{opd.singkatan or '-'} / {opd.aliases or '-'}"
+            opd.singkatan, opd.aliases = short, alias_text
+            s.add(opd)
+            record(
+                s,
+                actor="cli",
+                entity="perangkat_daerah",
+                entity_id=opd.id,
+                field="singkatan/alias",
+                old=old,
+                new=f"{short or '-'} / {alias_text or '-'}",
+            )
+            print(f"{opd.nama}: singkatan {short or '-'}, alias {alias_text or '-'}.")
+        return 0
+    with db.read_scope(engine) as s:
+        offices = office_names(s)
+        people: dict[int | None, int] = {}
+        for u in list_users(s):
+            if u.role:
+                people[u.opd_id] = people.get(u.opd_id, 0) + 1
+    if not offices:
+        print("Belum ada perangkat daerah. Buat dengan: monev init --opd NAMA ...")
+        return 0
+    print(f"{len(offices)} perangkat daerah:")
+    for o in offices:
+        alias = f"  alias: {', '.join(o.aliases)}" if o.aliases else ""
+        print(
+            f"{o.id:>4}  {o.singkatan or '-':<16} {o.nama}  ({people.get(o.id, 0)} pengguna){alias}"
+        )
+    if people.get(None):
+        print(f"Pengguna tingkat kabupaten (pemantau/admin kabupaten): {people[None]}")
+    return 0
+
+
+def _signer(engine: Engine, args: argparse.Namespace) -> int:
+    """``monev opd ttd``: who signs the kabupaten recap (position, name, NIP, place)."""
+    from storage.data.audit import record
+    from storage.data.models import Setting
+    from storage.files.export_rekap import SIGNER_KEYS
+
+    given = dict(zip(SIGNER_KEYS, (args.tempat, args.jabatan, args.nama, args.nip), strict=True))
+    with db.session_scope(engine) as s:
+        for key, value in given.items():
+            if value is None:
+                continue
+            value = " ".join(value.split())[:120]
+            if key == "rekap_nip" and value and not value.replace(" ", "").isdecimal():
+                print(f"NIP '{value}' tidak sah: NIP hanya berisi angka.", file=sys.stderr)
+                return 1
+            row = s.get(Setting, key) or Setting(key=key)
+            old, row.value = row.value, value
+            s.add(row)
+            record(s, actor="cli", entity="setting", entity_id=None, field=key, old=old, new=value)
+        shown = {k: (r.value if (r := s.get(Setting, k)) else "") for k in SIGNER_KEYS}
+    print(
+        "Penanda tangan rekap kabupaten: "
+        f"{shown['rekap_jabatan'] or 'KEPALA BAPPEDA,'} {shown['rekap_nama'] or '-'}, "
+        f"NIP {shown['rekap_nip'] or '-'}, tempat {shown['rekap_tempat'] or '-'}."
+    )
+    return 0
+
+
+def export_rekap(engine: Engine, args: argparse.Namespace) -> int:
+    """``monev export --rekap``: one row per office, ranked by serapan."""
+    from storage.files.export_rekap import rekap_bytes
+    from storage.services.cache import FigureCache
+    from storage.services.kabupaten import OfficeError, kabupaten_period
+
+    cache = FigureCache()
+    try:
+        with cache.read(engine) as s:
+            tahun, tw = kabupaten_period(s, args.tahun, args.tw)
+            name, data = rekap_bytes(s, tahun, tw, fmt=args.format)
+    except (ValueError, OfficeError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    out = Path(args.output or name)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(
+        f"Rekap kabupaten TW {tw} {tahun} ditulis ke {out} ({len(data):,} bita).".replace(",", ".")
+    )
+    return 0
+
+
+def add_kabupaten_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Register ``opd`` on the ``monev`` sub-command parser."""
+    o = sub.add_parser("opd", help="daftar perangkat daerah; ubah singkatan dan aliasnya")
+    o.add_argument("action", choices=["list", "set", "ttd"])
+    o.add_argument("--opd", help="perangkat daerah yang diubah (set)")
+    o.add_argument("--singkatan", help="singkatan baru, mis. Dinkes")
+    o.add_argument("--alias", help='ejaan lain, dipisah koma, mis. "dinas kesehatan, diskes"')
+    o.add_argument("--jabatan", help='penanda tangan rekap (ttd), mis. "KEPALA BAPPEDA,"')
+    o.add_argument("--nama", help="nama penanda tangan rekap (ttd)")
+    o.add_argument("--nip", help="NIP penanda tangan rekap (ttd)")
+    o.add_argument("--tempat", help="tempat penandatanganan rekap (ttd), mis. Arosuka")
+    o.set_defaults(func=cmd_opd)

@@ -1,0 +1,179 @@
+"""Questions in a deployment serving several offices: which office a question is about,
+whether the sender may see it, and the questions about every office at once.
+
+With one office nothing here changes an answer (``office_reply`` returns None). With
+several, every answer names its office; a question naming another office is answered
+only for that office's own people and the kabupaten roles (``MonevContext.may_see``, i.e.
+``policy.may_see_office``), and refused without any figure otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.constants import ChatAction
+
+from bot.context import MonevContext
+from bot.views import kabupaten as views
+from bot.views import texts
+from bot.views.answers import Reply
+from charts.answers import ChartPlan
+from charts.spec import NoData
+from storage.domain.kabupaten_questions import KabKind, KabQuestion, parse_kabupaten
+from storage.domain.offices import OfficeName, find_in_text, normalise
+from storage.domain.policy import is_kabupaten, may_see_office
+from storage.services.kabupaten import (
+    OfficeError,
+    kabupaten_figures,
+    kabupaten_period,
+    office_names,
+)
+from storage.services.queries import list_bidang
+
+if TYPE_CHECKING:
+    from charts.answers import ChartRequest
+
+
+@dataclass(frozen=True)
+class Asker:
+    """Who asks, as plain values (read in the event loop, used in the worker thread)."""
+
+    role: str | None
+    status: str | None
+    opd_id: int | None  # their office (the only office for an office-less one-office user)
+
+
+def asker(context: MonevContext) -> Asker:
+    """The sender as the office check needs them (their office, else the only office)."""
+    actor = context.actor
+    assert actor is not None
+    own = actor.opd_id if actor.opd_id is not None else context.bot_data.get("opd_id")
+    return Asker(actor.role, actor.status, own)
+
+
+def _may_see(asker: Asker, opd_id: int) -> bool:
+    return (
+        may_see_office(
+            role=asker.role, status=asker.status, user_opd_id=asker.opd_id, opd_id=opd_id
+        )
+        is None
+    )
+
+
+def _names_own_bidang(session: Session, opd_id: int, words: str) -> bool:
+    key = normalise(words)
+    return any(
+        key in {normalise(n) for n in (b.kode, b.nama, *b.alias_list())}
+        for b in list_bidang(session, opd_id)
+    )
+
+
+def kabupaten_answer(session: Session, q: KabQuestion) -> Reply:
+    """A ranking, the offices not yet reported, or the recap, for the period asked."""
+    try:
+        tahun, tw = kabupaten_period(session, q.tahun, q.tw)
+    except OfficeError as exc:
+        return Reply(escape(str(exc)))
+    reply = views.kabupaten_reply(q, tahun, tw, kabupaten_figures(session, tahun, tw))
+    if q.kind is not KabKind.NOT_REPORTED:
+        from charts.kabupaten import encode_kabupaten
+
+        reply.keyboard.append([(texts.CHART_BUTTON, encode_kabupaten(tahun, tw))])
+    return reply
+
+
+Answered = tuple[Reply, "ChartRequest | None", bool]  # as questions.answer_text gives it
+
+
+def office_reply(
+    session: Session, asker: Asker, text: str, answer_text: Callable[..., Answered]
+) -> Answered | None:
+    """The reply to a question when the deployment serves several offices (with the chart
+    that goes with it, and whether the chart was asked for); None when it serves one (the
+    question is answered as before). ``answer_text`` answers one office's question
+    (``questions.answer_text``, passed in: questions calls this module)."""
+    offices = office_names(session)
+    if len(offices) < 2:
+        return None
+    kab = parse_kabupaten(text)
+    if kab is not None:
+        if not is_kabupaten(asker.role, asker.status):
+            return Reply(texts.KAB_ONLY), None, False
+        return kabupaten_answer(session, kab), None, False
+    mention = find_in_text(offices, text)
+    # "umkm" may be another office's acronym and a bidang of one's own: one's own wins.
+    if (
+        mention is not None
+        and asker.opd_id is not None
+        and mention.office.id != asker.opd_id
+        and _names_own_bidang(session, asker.opd_id, mention.words)
+    ):
+        mention = None
+    office: OfficeName | None
+    if mention is not None:
+        office, question = mention.office, mention.rest
+        if not _may_see(asker, office.id):
+            # Not even whether the office has data: no figure, no name of a bidang.
+            return Reply(texts.KAB_OTHER_OFFICE.format(office=escape(office.label))), None, False
+    else:
+        office = next((o for o in offices if o.id == asker.opd_id), None)
+        question = text
+        if office is None:
+            return Reply(texts.KAB_NO_OFFICE), None, False
+    reply, chart, wants_chart = answer_text(session, office.id, question or "serapan")
+    keyboard = reply.keyboard
+    if office.id != asker.opd_id:
+        chart, wants_chart = None, False
+        # A chart button names no office: it would draw the sender's own (they have none).
+        keyboard = [[b for b in row if not b[1].startswith("gr:")] for row in keyboard]
+        keyboard = [row for row in keyboard if row]
+    head = texts.KAB_OFFICE_HEAD.format(office=escape(office.label))
+    full = head + reply.text
+    return Reply(full if len(full) <= views.MAX_TEXT else reply.text, keyboard), chart, wants_chart
+
+
+def _chart(session: Session, asker: Asker, tahun: int, tw: int) -> ChartPlan | str:
+    """The kabupaten chart's plan, or why there is none (plain text)."""
+    from charts.kabupaten import plan_kabupaten_chart
+
+    if len(office_names(session)) > 1 and not is_kabupaten(asker.role, asker.status):
+        return texts.KAB_ONLY
+    try:
+        return plan_kabupaten_chart(session, tahun, tw)
+    except NoData as exc:
+        return escape(str(exc))
+
+
+async def chart_button(update: Update, context: MonevContext) -> None:
+    """'Lihat grafik' under a kabupaten ranking or recap: serapan per OPD."""
+    from bot.handlers.charts import render_pool
+    from charts.kabupaten import decode_kabupaten
+
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    chat = update.effective_chat
+    assert chat is not None
+    if context.actor is None or not context.actor.active:
+        await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
+        return
+    period = decode_kabupaten(query.data)
+    if period is None:
+        await context.bot.send_message(chat.id, texts.STALE_BUTTON)
+        return
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    plan = await context.read(_chart, asker(context), *period)
+    if isinstance(plan, str):
+        await context.bot.send_message(chat.id, plan)
+        return
+    try:
+        png = await render_pool(context).draw(plan)
+    except NoData as exc:
+        await context.bot.send_message(chat.id, escape(str(exc)))
+        return
+    await context.bot.send_photo(chat.id, png, caption=escape(plan.caption), filename=plan.filename)

@@ -1,0 +1,111 @@
+"""How the kabupaten answers read: offices ranked, offices not yet reported, the recap.
+
+Every answer names its period; an office whose figures are not all approved is marked
+"*" with the note below; no message exceeds Telegram's 4096 characters (long lists end
+with how many offices were left out and where to see all of them).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from bot.views.answers import Reply, short
+from storage.domain.kabupaten_questions import KabKind, KabQuestion
+from storage.domain.numbers import format_percent, format_rupiah, ratio_percent
+from storage.domain.periods import roman
+from storage.services.kabupaten import OfficeFigure, ranked
+
+MAX_TEXT = 4096
+RANK_SHOWN = 10  # a ranking question shows the first ten; the recap shows all
+UNAPPROVED = " *"
+NOTE_UNAPPROVED = "<i>* sebagian angka OPD ini belum disetujui verifikator/kepala.</i>"
+RECAP_HINT = "Daftar lengkap dalam berkas: <code>/laporan rekap {tw} {tahun}</code>"
+
+
+def _period(tahun: int, tw: int) -> str:
+    return f"TW {roman(tw)} {tahun}"
+
+
+def _line(i: int | None, f: OfficeFigure) -> str:
+    name = escape(short(f.office.singkatan or f.office.nama, 48))
+    mark = UNAPPROVED if f.unapproved else ""
+    if not f.has_plan:
+        figure = "belum ada rencana"
+    elif f.serapan is None:
+        figure = "belum lengkap" if f.reported else "belum lapor"
+    else:
+        figure = (
+            f"<b>{format_percent(f.serapan)}</b> "
+            f"({format_rupiah(f.realisasi)} / {format_rupiah(f.pagu)})"
+        )
+    num = f"{i}. " if i is not None else "• "
+    return f"{num}{name}{mark}: {figure}"
+
+
+def _fit(lines: list[str], tail: list[str]) -> str:
+    """Lines joined, cut (with a count of what was cut) to stay under the limit."""
+    text = "\n".join([*lines, *tail])
+    cut = 0
+    while len(text) > MAX_TEXT and len(lines) > 2:
+        lines = lines[:-1]
+        cut += 1
+        text = "\n".join([*lines, f"… dan {cut} OPD lainnya.", *tail])
+    return text
+
+
+def kabupaten_reply(q: KabQuestion, tahun: int, tw: int, figures: list[OfficeFigure]) -> Reply:
+    period = _period(tahun, tw)
+    hint = RECAP_HINT.format(tw=tw, tahun=tahun)
+    any_unapproved = any(f.unapproved for f in figures)
+    if q.kind is KabKind.NOT_REPORTED:
+        missing = [f for f in figures if f.has_plan and not f.complete]
+        no_plan = [f for f in figures if not f.has_plan]
+        head = (
+            f"<b>OPD yang belum lapor lengkap</b> · {period}\n"
+            f"{len(missing)} dari {len(figures)} OPD belum lapor lengkap"
+            + (f"; {len(no_plan)} OPD belum punya rencana tahun {tahun}" if no_plan else "")
+            + "."
+        )
+        lines = [head, ""]
+        for f in sorted(missing, key=lambda f: (-f.not_reported, f.office.nama)):
+            lines.append(
+                f"• {escape(short(f.office.label, 60))}: {f.not_reported} dari {f.bidang} "
+                "bidang belum lapor"
+            )
+        for f in no_plan:
+            lines.append(f"• {escape(short(f.office.label, 60))}: belum ada rencana")
+        return Reply(_fit(lines, ["", hint]))
+
+    order = ranked(figures, lowest_first=q.lowest_first)
+    if q.kind is KabKind.RANK:
+        which = "terendah" if q.lowest_first else "tertinggi"
+        head = f"<b>Serapan anggaran per OPD</b> · {period} · dari yang {which}"
+        shown = order[:RANK_SHOWN]
+    else:
+        head = f"<b>Rekap serapan anggaran kabupaten</b> · {period}"
+        shown = order
+    lines = [head, ""]
+    rank = 0
+    for f in shown:
+        if f.serapan is not None:
+            rank += 1
+            lines.append(_line(rank, f))
+        else:
+            lines.append(_line(None, f))
+    tail: list[str] = []
+    if len(shown) < len(order):
+        tail.append(f"… {len(order) - len(shown)} OPD lainnya tidak ditampilkan.")
+    if q.kind is KabKind.RECAP:
+        complete = [f for f in figures if f.serapan is not None]
+        pagu = sum(f.pagu or 0 for f in complete)
+        real = sum(f.realisasi or 0 for f in complete)
+        tail += [
+            "",
+            f"<b>Total {len(complete)} OPD berangka lengkap:</b> "
+            f"{format_percent(ratio_percent(real, pagu))} "
+            f"({format_rupiah(real)} / {format_rupiah(pagu)})",
+        ]
+    if any_unapproved:
+        tail += ["", NOTE_UNAPPROVED]
+    tail += ["", hint]
+    return Reply(_fit(lines, tail))
