@@ -521,3 +521,37 @@ def test_a_submission_is_sent_to_its_own_office_only(seeded: Engine, tmp_path: P
         assert [u.telegram_id for u in admins(s, opd_id=office_b)] == [ADMIN_B]
         assert {p.telegram_id for p in _people(s, office_b)} == {KEP_B, ADMIN_B, OP_B}
         assert PEMANTAU not in {p.telegram_id for p in _people(s, DEMO)}
+
+
+# --- the weekly early-warning digest, one per office -------------------------------------------
+
+
+async def test_each_kepala_gets_the_early_warning_digest_of_own_office(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    from telegram.ext import CallbackContext
+
+    from bot.jobs.early_warning import send_digest
+    from tests.test_reminders import Clock, close, open_bot, wib
+
+    office_b = second_office(seeded, tmp_path)
+    people(seeded, office_b)
+    # Monday 2 January 2023 at the reminder time: the default weekday.
+    clock = Clock(wib(2023, 1, 2, 8, 0))
+    bot = await open_bot(seeded, clock)
+    try:
+        await send_digest(CallbackContext(bot.app))
+        await send_digest(CallbackContext(bot.app))  # a second run sends nothing again
+
+        def digests(chat: int) -> list[str]:
+            return [c.text or "" for c in bot.api.sent(chat) if "Peringatan dini" in (c.text or "")]
+
+        a, b = digests(KEP_A), digests(KEP_B)
+        assert len(a) == 1 and len(b) == 1
+        assert "Diskoperindag" in a[0] and "Dinkes" not in a[0]
+        assert "Dinas Kesehatan (Dinkes)" in b[0]
+        # the raised pagu of office B shows in its own digest only
+        assert a[0] != b[0]
+        assert digests(PEMANTAU) == [] and digests(OP_B) == []
+    finally:
+        await close(bot)
