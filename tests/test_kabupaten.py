@@ -26,7 +26,7 @@ from storage.data.models import (
     StatusLaporan,
     UserStatus,
 )
-from storage.domain.numbers import format_percent
+from storage.domain.numbers import format_percent, format_rupiah
 from storage.files.export import export_bytes
 from storage.files.importer import import_file
 from storage.services.office import init_office, revise_pagu
@@ -555,3 +555,24 @@ async def test_each_kepala_gets_the_early_warning_digest_of_own_office(
         assert digests(PEMANTAU) == [] and digests(OP_B) == []
     finally:
         await close(bot)
+
+
+async def test_a_pemantau_button_answers_for_the_office_the_answer_named(
+    kab: tuple[Bot, int],
+) -> None:
+    bot, office_b = kab
+    first = await bot.say(PEMANTAU, "peringatan dini dinkes tw2 2022")
+    assert "Dinas Kesehatan (Dinkes)" in first and "Peringatan dini" in first
+    latest = [data for label, data in bot.buttons(PEMANTAU) if "TW III 2022" in label]
+    assert latest, bot.buttons(PEMANTAU)
+    pressed = await bot.press(PEMANTAU, latest[0])
+    # Office B's own figure, named; never the demo office's.
+    assert "Dinas Kesehatan (Dinkes)" in pressed and "TW III 2022" in pressed
+    with read_scope(bot.engine) as s:
+        pagu_b = summary(s, office_b, 2022, 3).total.pagu
+        pagu_a = summary(s, DEMO, 2022, 3).total.pagu
+    assert pagu_a != pagu_b
+    assert format_rupiah(pagu_b) in pressed and format_rupiah(pagu_a) not in pressed
+    # The kepala of the demo office pressing the same button is refused without a figure.
+    refused = await bot.press(KEP_A, latest[0])
+    assert "Rp" not in refused and "%" not in refused

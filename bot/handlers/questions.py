@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from telegram import Update
 
 from bot.context import MonevContext
@@ -10,11 +12,12 @@ from bot.handlers.kabupaten import Asker, asker, office_reply
 from bot.handlers.shared import markup, quick_work
 from bot.views import texts
 from bot.views.answers import Reply, render
+from bot.views.kabupaten import MAX_TEXT as MAX_MESSAGE
 from charts.answers import ChartRequest, encode, request_for
 from storage.domain.policy import Denied
 from storage.domain.question_parser import MAX_TEXT, Metric
 from storage.services.ask import answer, run_query
-from storage.services.kabupaten import scope_office
+from storage.services.kabupaten import office_label, scope_office
 
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
 
@@ -100,4 +103,10 @@ async def ask_button(update: Update, context: MonevContext) -> None:
         await query.edit_message_text(texts.denied(Denied.NOT_THEIR_OFFICE))
         return
     reply = await context.read(_run_button, office or context.opd_id, parts)
+    if office is not None and office != context.actor.opd_id:
+        # Somebody reading another office (a pemantau): say which one, as the question did.
+        label = await context.read(office_label, office)
+        head = texts.KAB_OFFICE_HEAD.format(office=escape(label))
+        if len(head) + len(reply.text) <= MAX_MESSAGE:
+            reply.text = head + reply.text
     await query.edit_message_text(reply.text, reply_markup=markup(reply.keyboard))

@@ -93,8 +93,8 @@ def _latest_button(answer: Answer) -> Keyboard:
         kind, sid, metric = q.scope_kind, q.scope_id, q.metric
     elif p is not None and p.scope is not None:
         kind, sid, metric = p.scope.kind, p.scope.id, p.metric or Metric.SERAPAN
-    else:  # the office: the button handler answers for the office of whoever presses it
-        kind, sid, metric = "opd", 0, (p.metric if p and p.metric else Metric.SERAPAN)
+    else:  # the office answered about (0: whoever presses it)
+        kind, sid, metric = "opd", answer.opd_id, (p.metric if p and p.metric else Metric.SERAPAN)
     label = texts.LATEST_BUTTON.format(period=f"TW {roman(tw)} {tahun}")
     return [[(label, f"ask:{kind}:{sid}:{metric.value}:{tw}:{tahun}")]]
 

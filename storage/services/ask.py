@@ -123,6 +123,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # what could not be answered, and why
     latest: tuple[int, int] | None = None  # (tahun, tw) with data, offered when asked had none
     early: EarlyWarning | None = None  # Kind.PERINGATAN
+    opd_id: int = 0  # the office answered about (buttons carry it: a pemantau has no office)
 
 
 def cached_catalog(session: Session, opd_id: int) -> Catalog:
@@ -177,6 +178,20 @@ def answer(
     today: date | None = None,
 ) -> Answer:
     """Answer a free-text question about the office's figures."""
+    result = _answer(session, opd_id, text, catalog=catalog, bidang_hint=bidang_hint, today=today)
+    result.opd_id = opd_id
+    return result
+
+
+def _answer(
+    session: Session,
+    opd_id: int,
+    text: str,
+    *,
+    catalog: Catalog | None,
+    bidang_hint: int | None,
+    today: date | None,
+) -> Answer:
     catalog = catalog or cached_catalog(session, opd_id)
     parsed = parse_question(text, catalog)
     years = list(catalog.years)

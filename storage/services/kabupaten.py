@@ -37,6 +37,11 @@ def office_names(session: Session) -> list[OfficeName]:
     return list(cached(session, "offices", (), build))
 
 
+def office_label(session: Session, opd_id: int) -> str:
+    """The office's label as answers name it ("Dinas Kesehatan (Dinkes)")."""
+    return next((o.label for o in office_names(session) if o.id == opd_id), str(opd_id))
+
+
 def office_list_text(offices: list[OfficeName]) -> str:
     """ "1: Dinas A (DA); 2: Dinas B" for messages that list the offices."""
     return "; ".join(f"{o.id}: {o.label}" for o in offices)
