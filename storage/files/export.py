@@ -247,9 +247,16 @@ def _indicators(
     """
     if not data.sasaran:
         return {}
+    # Plain rows, not ORM objects: at a large office's size (thousands of T/R values) the
+    # object construction alone cost more than the rest of the report.
     inds = session.exec(
-        select(IndikatorSasaran)
-        .where(IndikatorSasaran.sasaran_id.in_(list(data.sasaran)))  # type: ignore[attr-defined]
+        select(  # type: ignore[call-overload]
+            IndikatorSasaran.id,
+            IndikatorSasaran.sasaran_id,
+            IndikatorSasaran.program_id,
+            IndikatorSasaran.nama,
+        )
+        .where(col(IndikatorSasaran.sasaran_id).in_(list(data.sasaran)))
         .order_by(col(IndikatorSasaran.urutan), col(IndikatorSasaran.id))
     ).all()
     own_report: dict[int, int | None] = {
@@ -260,15 +267,21 @@ def _indicators(
             )
         ).all()
     }
-    by_key: dict[tuple[int, int], list[CapaianSasaran]] = {}
+    by_key: dict[tuple[int, int], list[tuple[int | None, float | None, float | None]]] = {}
     if inds:
-        for v in session.exec(
-            select(CapaianSasaran).where(
-                CapaianSasaran.indikator_id.in_([i.id for i in inds]),  # type: ignore[attr-defined]
+        for ind_id, q, rid, target, realisasi in session.exec(
+            select(  # type: ignore[call-overload]
+                CapaianSasaran.indikator_id,
+                CapaianSasaran.triwulan,
+                CapaianSasaran.report_id,
+                CapaianSasaran.target,
+                CapaianSasaran.realisasi,
+            ).where(
+                col(CapaianSasaran.indikator_id).in_([i.id for i in inds]),
                 CapaianSasaran.triwulan <= tw,
             )
         ).all():
-            by_key.setdefault((v.indikator_id, v.triwulan), []).append(v)
+            by_key.setdefault((ind_id, q), []).append((rid, target, realisasi))
 
     out: dict[int, list[IndicatorCells]] = {}
     for ind in inds:
@@ -277,10 +290,10 @@ def _indicators(
             continue
         values: dict[int, tuple[float | None, float | None]] = {}
         for q in range(1, tw + 1):
-            vals = by_key.get((ind.id, q), [])  # type: ignore[arg-type]
-            chosen = quarter_value(((v.report_id, v) for v in vals), own_report.get(q))
+            vals = by_key.get((ind.id, q), [])
+            chosen = quarter_value(((v[0], v[1:]) for v in vals), own_report.get(q))
             if chosen is not None:
-                values[q] = (chosen.target, chosen.realisasi)
+                values[q] = chosen
         if ind.program_id is None and not values:
             continue
         t, r = values.get(tw, (None, None))
