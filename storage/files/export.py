@@ -19,7 +19,7 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from babel.dates import format_date
 from openpyxl import Workbook
@@ -237,6 +237,13 @@ def build_report(
     )
 
 
+class _Indikator(NamedTuple):
+    id: int
+    sasaran_id: int
+    program_id: int | None
+    nama: str
+
+
 def _indicators(
     session: Session, data: YearData, tahun: int, tw: int
 ) -> dict[int, list[IndicatorCells]]:
@@ -249,16 +256,19 @@ def _indicators(
         return {}
     # Plain rows, not ORM objects: at a large office's size (thousands of T/R values) the
     # object construction alone cost more than the rest of the report.
-    inds = session.exec(
-        select(  # type: ignore[call-overload]
-            IndikatorSasaran.id,
-            IndikatorSasaran.sasaran_id,
-            IndikatorSasaran.program_id,
-            IndikatorSasaran.nama,
-        )
-        .where(col(IndikatorSasaran.sasaran_id).in_(list(data.sasaran)))
-        .order_by(col(IndikatorSasaran.urutan), col(IndikatorSasaran.id))
-    ).all()
+    inds = [
+        _Indikator(*r)
+        for r in session.exec(
+            select(
+                IndikatorSasaran.id,
+                IndikatorSasaran.sasaran_id,
+                IndikatorSasaran.program_id,
+                IndikatorSasaran.nama,
+            )
+            .where(col(IndikatorSasaran.sasaran_id).in_(list(data.sasaran)))
+            .order_by(col(IndikatorSasaran.urutan), col(IndikatorSasaran.id))
+        ).all()
+    ]
     own_report: dict[int, int | None] = {
         q: rid
         for q, rid in session.exec(
@@ -563,11 +573,11 @@ class _DataStyles:
         return style
 
 
-def _styled_cell(ws: Any, value: object, style: StyleArray) -> Cell:
-    """A detached cell for ``ws.append``, escaped as :func:`_put` does."""
+def _styled_cell(ws: Any, row: int, column: int, value: Any, style: StyleArray) -> Cell:
+    """A cell for ``ws.append``, escaped as :func:`_put` does."""
     if isinstance(value, str):
         value = strip_control(value)
-    c = Cell(ws, value=value, style_array=style)
+    c = Cell(ws, row=row, column=column, value=value, style_array=style)
     if isinstance(value, str):
         c.data_type = "s"
     return c
@@ -633,7 +643,7 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
         for column in range(1, NCOLS + 1):
             value = values.get(column)
             style = styles.array(column, node_bold and column >= 16, indent, warn and column == 12)
-            cells.append(_styled_cell(ws, value, style))
+            cells.append(_styled_cell(ws, r, column, value, style))
             if isinstance(value, str):
                 width = _WIDTHS[column] - (
                     2 * _INDENT[row.node.level] if column == 16 and row.node else 0
