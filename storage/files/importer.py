@@ -410,11 +410,13 @@ def _table(model: type) -> Table:
     return table
 
 
-def _rows_to_insert(objects: list[Any]) -> tuple[Table, list[dict[str, Any]]]:
+def _rows_to_insert(
+    objects: Sequence[Any], *, with_id: bool = False
+) -> tuple[Table, list[dict[str, Any]]]:
     """(table, column values) of new model instances, for one executemany insert; the
     instances only supply their defaults (timestamps, versions) and never join the session."""
     table = _table(type(objects[0]))
-    names = [c.name for c in table.columns if c.name != "id"]
+    names = [c.name for c in table.columns if with_id or c.name != "id"]
     return table, [{n: getattr(o, n) for n in names} for o in objects]
 
 
@@ -791,6 +793,7 @@ class _ReportWriter:
         findings: list[tuple[IndikatorSasaran, Finding]] = []
         narasi: list[Narasi] = []
         seen_capaian: set[tuple[int, int]] = set()  # (id() of the indicator, tw)
+        new_indicators: list[IndikatorSasaran] = []  # inserted below, with reserved ids
         for ps, sas in sasaran:
             sas_id = row_id(sas)
             reported = any(
@@ -820,8 +823,8 @@ class _ReportWriter:
                         nama=row.program.indikator if row.program else ps.indikator,
                         urutan=i,
                     )
-                    s.add(ind)
                     found.append(ind)
+                    new_indicators.append(ind)
                 for tw, (t, r) in row.values.items():
                     if (id(ind), tw) in seen_capaian:
                         # A second T/R for the same indicator: a row cut or repeated in the file.
@@ -882,13 +885,23 @@ class _ReportWriter:
                         report_id=self.report_id,
                     )
                 )
-        s.flush()  # new indicators and pelaporan get their ids
-        for ind, v in values:
-            v.indikator_id = row_id(ind)
+        s.flush()  # changed pelaporan rows
         conn = s.connection()
-        for objects in ([v for _, v in values], [f for _, f in findings], narasi):
+        reserved = _reserve_ids(conn, _table(IndikatorSasaran), len(new_indicators))
+        for ind, new_id in zip(new_indicators, reserved, strict=True):
+            ind.id = new_id
+        for v in values:
+            v[1].indikator_id = row_id(v[0])
+        new_pelaporan = [p for p in pelaporan.values() if p.id is None]
+        for objects in (
+            new_indicators,
+            new_pelaporan,
+            [v for _, v in values],
+            [f for _, f in findings],
+            narasi,
+        ):
             if objects:
-                table, rows = _rows_to_insert(objects)
+                table, rows = _rows_to_insert(objects, with_id=objects is new_indicators)
                 conn.execute(insert(table), rows)
 
     def _pelaporan(self, pelaporan: dict[int, Pelaporan], bidang_id: int) -> None:
@@ -901,7 +914,8 @@ class _ReportWriter:
             row.status = StatusLaporan.DISETUJUI
             row.report_id = self.report_id
             row.submitted_at = row.decided_at = self.report.imported_at
-            self.s.add(row)
+            if row.id is not None:  # a new row is inserted in bulk with the others
+                self.s.add(row)
 
 
 def _reserve_ids(conn: Connection, table: Table, n: int) -> list[int]:

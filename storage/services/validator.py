@@ -7,7 +7,7 @@ can see (values for quarters that had not ended) stay with their report.
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from storage.data.models import (
@@ -150,8 +150,14 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
                         )
 
     _capaian_findings(session, data, reports, tahun, add)
-    session.add_all(found)
     session.flush()
+    if found:
+        # One executemany: the ORM would insert the findings one statement each on SQLite.
+        table = Finding.__table__  # type: ignore[attr-defined]
+        columns = [c.name for c in table.columns if c.name != "id"]
+        session.connection().execute(
+            insert(table), [{n: getattr(f, n) for n in columns} for f in found]
+        )
     return list(
         session.exec(
             select(Finding)
