@@ -446,7 +446,7 @@ class _ReportWriter:
         self.actor = actor
         self.summary = summary
         self.rs = ReportSummary(self.tahun, self.tw, "baru", first_line=parsed.first_line)
-        self.audit: list[AuditLog] = []
+        self.audit: list[dict[str, Any]] = []  # audit_log rows, inserted at the end
 
     def run(self) -> ReportSummary:
         s = self.s
@@ -506,20 +506,22 @@ class _ReportWriter:
         self._indicators_and_narasi(sasaran, node_ids, bidang)
         mark_absent_programs(s, self.opd.id, self.tahun)  # type: ignore[arg-type]
         if self.audit:
-            table, rows = _rows_to_insert(self.audit)
-            s.connection().execute(insert(table), rows)
+            s.connection().execute(insert(_table(AuditLog)), self.audit)
         return self.rs
 
     def _log(self, entity: str, entity_id: int | None, fld: str, old: object, new: object) -> None:
+        # Column values, not AuditLog instances: a large report logs thousands of entries
+        # and a model instance costs more to build than its row costs to insert.
         self.audit.append(
-            AuditLog(
-                actor=self.actor,
-                entity=entity,
-                entity_id=entity_id,
-                field=f"{fld} TW {roman(self.tw)} {self.tahun}",
-                old=None if old is None else str(old),
-                new=None if new is None else str(new),
-            )
+            {
+                "at": utcnow(),
+                "actor": self.actor,
+                "entity": entity,
+                "entity_id": entity_id,
+                "field": f"{fld} TW {roman(self.tw)} {self.tahun}",
+                "old": None if old is None else str(old),
+                "new": None if new is None else str(new),
+            }
         )
 
     def _load_year(self) -> None:
@@ -789,7 +791,7 @@ class _ReportWriter:
                 )
             ).all()
         }
-        values: list[tuple[IndikatorSasaran, CapaianSasaran]] = []  # ids once flushed
+        values: list[tuple[IndikatorSasaran, dict[str, Any]]] = []  # capaian_sasaran rows
         findings: list[tuple[IndikatorSasaran, Finding]] = []
         narasi: list[Narasi] = []
         seen_capaian: set[tuple[int, int]] = set()  # (id() of the indicator, tw)
@@ -837,14 +839,14 @@ class _ReportWriter:
                     values.append(
                         (
                             ind,
-                            CapaianSasaran(
-                                indikator_id=0,
-                                triwulan=tw,
-                                report_id=self.report_id,
-                                target=t,
-                                realisasi=r,
-                                capaian_dilaporkan=row.capaian if tw == self.tw else None,
-                            ),
+                            {
+                                "triwulan": tw,
+                                "report_id": self.report_id,
+                                "target": t,
+                                "realisasi": r,
+                                "capaian_dilaporkan": row.capaian if tw == self.tw else None,
+                                "source": Source.IMPORT,
+                            },
                         )
                     )
                 for tw, (t, r) in row.future.items():
@@ -890,19 +892,14 @@ class _ReportWriter:
         reserved = _reserve_ids(conn, _table(IndikatorSasaran), len(new_indicators))
         for ind, new_id in zip(new_indicators, reserved, strict=True):
             ind.id = new_id
-        for v in values:
-            v[1].indikator_id = row_id(v[0])
         new_pelaporan = [p for p in pelaporan.values() if p.id is None]
-        for objects in (
-            new_indicators,
-            new_pelaporan,
-            [v for _, v in values],
-            [f for _, f in findings],
-            narasi,
-        ):
+        for objects in (new_indicators, new_pelaporan, [f for _, f in findings], narasi):
             if objects:
                 table, rows = _rows_to_insert(objects, with_id=objects is new_indicators)
                 conn.execute(insert(table), rows)
+        if values:  # plain rows: thousands of T/R values at a large office's size
+            rows = [{"indikator_id": row_id(ind), **v} for ind, v in values]
+            conn.execute(insert(_table(CapaianSasaran)), rows)
 
     def _pelaporan(self, pelaporan: dict[int, Pelaporan], bidang_id: int) -> None:
         row = pelaporan.get(bidang_id)
