@@ -521,10 +521,10 @@ def _put(ws: Any, row: int, column: int, value: object = None) -> Any:
 class _DataStyles:
     """The few styles of the table's data cells, each registered once as a named style.
 
-    Assigning a new Font/Alignment/Border to a cell makes openpyxl hash it against every
-    style of the workbook; a named style is a precomputed style array copied into the cell,
-    which keeps a 3,300-line export fast. Cells are created with the style's array
-    (``Cell(style_array=...)``) instead of being looked up by name for each of them.
+    Assigning a Font/Alignment/Border to a cell makes openpyxl hash it to find it among the
+    workbook's styles, for every cell (most of the time of a 3,300-sub-kegiatan export). A
+    named style is that lookup done once: cells are created with its style array
+    (``Cell(style_array=...)``), which prints exactly as the per-cell assignments did.
     """
 
     def __init__(self, wb: Workbook, base: Font, bold: Font) -> None:
@@ -533,17 +533,16 @@ class _DataStyles:
 
     def array(self, column: int, is_bold: bool, indent: int | None, warn: bool) -> StyleArray:
         """The style of a data cell in ``column`` (``indent``: the line's node level)."""
-        kind = (
-            1
-            if column == 1
-            else 4
-            if 4 <= column <= 12 or column == 19
-            else 20
-            if column in (20, 21)
-            else 16
-            if column == 16 and indent is not None
-            else 0
-        )
+        if column == 1:
+            kind = 1  # the sasaran number
+        elif 4 <= column <= 12 or column == 19:
+            kind = 4  # percents
+        elif column in (20, 21):
+            kind = 20  # rupiah
+        elif column == 16 and indent is not None:
+            kind = 16  # the node's name, indented by level
+        else:
+            kind = 0  # wrapped text
         key = (kind, is_bold, indent if kind == 16 else None, warn)
         found = self.arrays.get(key)
         if found is None:
