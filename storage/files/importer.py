@@ -399,7 +399,6 @@ class _Placed:
     sasaran_id: int
     parent: _Placed | None
     urutan: int
-    depth: int
     node: _NodeRef | None  # None: a new node
     id: int | None = None  # the node's id (a new node's once inserted)
 
@@ -613,7 +612,6 @@ class _ReportWriter:
             sasaran_id,
             parent,
             urutan,
-            parent.depth + 1 if parent else 0,
             node,
             node.id if node else None,
         )
