@@ -530,6 +530,18 @@ class _DataStyles:
     def __init__(self, wb: Workbook, base: Font, bold: Font) -> None:
         self.wb, self.base, self.bold = wb, base, bold
         self.arrays: dict[tuple[int, bool, int | None, bool], StyleArray] = {}
+        self.rows: dict[tuple[bool, int | None, bool], list[StyleArray]] = {}
+
+    def row(self, node_bold: bool, indent: int | None, warn: bool) -> list[StyleArray]:
+        """The styles of a whole line, column 1 first (a report has only a few kinds)."""
+        key = (node_bold, indent, warn)
+        found = self.rows.get(key)
+        if found is None:
+            found = self.rows[key] = [
+                self.array(column, node_bold and column >= 16, indent, warn and column == 12)
+                for column in range(1, NCOLS + 1)
+            ]
+        return found
 
     def array(self, column: int, is_bold: bool, indent: int | None, warn: bool) -> StyleArray:
         """The style of a data cell in ``column`` (``indent``: the line's node level)."""
@@ -639,9 +651,8 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
         warn = row.indicator is not None and not capaian_plausible(row.indicator.capaian)
         lines = 1
         cells = []
-        for column in range(1, NCOLS + 1):
+        for column, style in enumerate(styles.row(node_bold, indent, warn), start=1):
             value = values.get(column)
-            style = styles.array(column, node_bold and column >= 16, indent, warn and column == 12)
             cells.append(_styled_cell(ws, r, column, value, style))
             if isinstance(value, str):
                 width = _WIDTHS[column] - (
