@@ -4,7 +4,9 @@ Each round measures, back to back on the same database: a cached question (warm 
 cache), the first question after a write (a pagu revision in that office-year, then the same
 question: the office-year is reloaded), the first question after a write in *another*
 office-year (must stay cached), ``capaian_kinerja`` (time and statements) and, once per size,
-the XLSX export. Rounds alternate the kinds so that a load change hits all of them alike;
+the XLSX export. That export (the quarter's report at that size) is then imported into an
+empty database of the same kind, a few times, with the SQL statements it sends counted.
+Rounds alternate the kinds so that a load change hits all of them alike;
 every figure is a median over rounds with its [min-max].
 
 Run: .venv/bin/python -m benchmarks.bench_sizes [--pg URL] [--rounds 7]
@@ -23,10 +25,19 @@ from pathlib import Path
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
-from benchmarks.generate import DEMO_OPD, DEMO_YEAR, demo_database, many_offices, scale_year
+from benchmarks.generate import (
+    DEMO_OPD,
+    DEMO_YEAR,
+    demo_database,
+    empty_database,
+    many_offices,
+    scale_year,
+)
 from storage.data import db
 from storage.data.models import Level, Node
 from storage.files.export import export_bytes
+from storage.files.importer import import_file
+from storage.files.report_parser import parse_lines, read_lines
 from storage.services.ask import answer
 from storage.services.cache import FigureCache
 from storage.services.office import copy_year, revise_pagu
@@ -131,11 +142,44 @@ def measure_size(
         ),
     )
     exp = Spread()
-    for _ in range(3 if k < 100 else 1):
+    report: list[bytes] = []
+
+    def export() -> None:
         with db.read_scope(engine) as s:
-            exp.samples.append(_ms(lambda s=s: export_bytes(s, DEMO_OPD, DEMO_YEAR, 3, "xlsx")))
+            report[:] = [export_bytes(s, DEMO_OPD, DEMO_YEAR, 3, "xlsx")[1]]
+
+    for _ in range(3 if k < 100 else 2):
+        exp.samples.append(_ms(export))
     out["export_xlsx"] = exp
+    out["report_xlsx"] = report[0]  # type: ignore[assignment]
     return out
+
+
+def _import_once(report: bytes, url: str | None) -> tuple[float, int, int]:
+    """(milliseconds, SQL statements, report rows) of one import into an empty database."""
+    with tempfile.TemporaryDirectory() as d, empty_database(Path(d), url) as engine:
+        path = Path(d) / "laporan-kinerja-2022-tw3.xlsx"
+        path.write_bytes(report)
+        rows = sum(len(r.nodes()) for r in parse_lines(read_lines(path), name=path.name))
+        sent: list[str] = []
+
+        def count(_c, _cur, statement, *_a) -> None:  # type: ignore[no-untyped-def]
+            sent.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        ms = _ms(lambda: import_file(engine, path, actor="bench"))
+        event.remove(engine, "before_cursor_execute", count)
+        return ms, len(sent), rows
+
+
+def measure_import(report: bytes, url: str | None, rounds: int) -> dict[str, Spread | float]:
+    """Import one quarter's report (XLSX, as the bot exports it) into an empty database,
+    ``rounds`` times: time (parsing included) and the SQL statements it sends."""
+    times, statements, rows = Spread(), 0, 0
+    for _ in range(rounds):
+        ms, statements, rows = _import_once(report, url)
+        times.samples.append(ms)
+    return {"import": times, "import_statements": statements, "import_rows": rows}
 
 
 def run(
@@ -147,7 +191,10 @@ def run(
             continue
         for k in sizes:
             with tempfile.TemporaryDirectory() as d, demo_database(Path(d), url) as engine:
-                results[(backend, f"{k}×")] = measure_size(engine, k, rounds)
+                results[(backend, f"{k}×")] = r = measure_size(engine, k, rounds)
+            report = r.pop("report_xlsx")
+            assert isinstance(report, bytes)
+            r.update(measure_import(report, url, 5 if k < 100 else 3))
         if offices:
             with tempfile.TemporaryDirectory() as d, demo_database(Path(d), url) as engine:
                 results[(backend, OFFICES)] = measure_size(engine, 1, rounds, offices=True)
@@ -200,6 +247,20 @@ def rows(
                 ("✅" if ex.median < 1000 else "❌") if big else "",
             )
         )
+        if "import" in r:
+            im, n = r["import"], int(r["import_statements"])  # type: ignore[arg-type]
+            lines = int(r["import_rows"])  # type: ignore[arg-type]
+            assert isinstance(im, Spread)
+            ok = n <= lines and (not big or im.median < 5000)
+            out.append(
+                (
+                    f"Impor laporan TW III (XLSX ekspor di atas, {lines} baris) ke basis data "
+                    f"kosong, {size}",
+                    f"{im} ; {n} perintah SQL ({n / lines:.2f} per baris)",
+                    "≤ 1 perintah per baris" + ("; < 5 s pada 100×" if big else ""),
+                    "✅" if ok else "❌",
+                )
+            )
     return out
 
 

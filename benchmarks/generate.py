@@ -46,6 +46,15 @@ DEMO_OPD, DEMO_YEAR = 1, 2022
 def demo_database(folder: Path, pg_url: str | None = None) -> Iterator[Engine]:
     """A migrated database holding the three demo reports (SQLite under ``folder``, or a
     fresh PostgreSQL database next to ``pg_url``'s)."""
+    with empty_database(folder, pg_url) as engine:
+        import_file(engine, SEED_FILE, actor="bench")
+        yield engine
+
+
+@contextlib.contextmanager
+def empty_database(folder: Path, pg_url: str | None = None) -> Iterator[Engine]:
+    """A migrated database without data (SQLite under ``folder``, or a fresh PostgreSQL
+    database next to ``pg_url``'s, dropped afterwards)."""
     if pg_url is None:
         engine = db.make_engine(f"sqlite:///{folder / 'bench.db'}")
         drop = None
@@ -59,7 +68,6 @@ def demo_database(folder: Path, pg_url: str | None = None) -> Iterator[Engine]:
         drop = (admin, name)
     try:
         db.upgrade(engine)
-        import_file(engine, SEED_FILE, actor="bench")
         yield engine
     finally:
         engine.dispose()

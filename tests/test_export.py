@@ -328,3 +328,36 @@ def test_implausible_capaian_keeps_its_value_and_is_marked(
     assert marked == sum(1 for c in capaian if c is not None and c > 200) >= 1
     umkm = _row_of(ws, "PROGRAM PEMBERDAYAAN USAHA MENENGAH, KECIL DAN MIKRO UMKM)")
     assert ws.cell(umkm, 12).value == pytest.approx(11.36)
+
+
+def test_every_data_cell_keeps_its_print_style(seeded_ro: Engine, tmp_path: Path) -> None:
+    """The table's cells share a few named styles (for speed); each still prints as laid
+    out: thin borders all round, 9 pt, bold program/kegiatan columns, indented sub kegiatan,
+    percent and rupiah formats, the warning fill only on an implausible capaian."""
+    with read_scope(seeded_ro) as s:
+        table = build_report(s, 1, 2022, 3)
+    ws = _sheet(_xlsx(seeded_ro, tmp_path))
+    rows = list(table.rows())
+    assert ws.cell(FIRST_DATA_ROW + len(rows) - 1, 1).border.left.style == "thin"
+    for i, row in enumerate(rows):
+        node_bold = row.node is not None and row.node.level != Level.SUB_KEGIATAN
+        warn = row.indicator is not None and (row.indicator.capaian or 0) > 200
+        for column in range(1, 23):
+            c = ws.cell(FIRST_DATA_ROW + i, column)
+            b = c.border
+            assert {b.left.style, b.right.style, b.top.style, b.bottom.style} == {"thin"}
+            assert c.font.sz == 9 and bool(c.font.b) == (node_bold and column >= 16)
+            assert c.alignment.vertical == "top"
+            if column == 1 or 4 <= column <= 12 or column == 19:
+                assert c.alignment.horizontal == "center" and not c.alignment.wrap_text
+            elif column in (20, 21):
+                assert c.alignment.horizontal == "right" and c.number_format == "#,##0"
+            else:
+                assert c.alignment.horizontal is None and c.alignment.wrap_text
+            if 4 <= column <= 12 or column == 19:
+                assert c.number_format == "0.00%"
+            indent = {Level.PROGRAM: 0, Level.KEGIATAN: 1, Level.SUB_KEGIATAN: 2}
+            expected_indent = indent[row.node.level] if column == 16 and row.node else 0
+            assert c.alignment.indent == expected_indent
+            filled = c.fill.fill_type == "solid"
+            assert filled == (column == 12 and warn), (i, column)

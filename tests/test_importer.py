@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -191,6 +192,57 @@ def test_reimport_changes_nothing(seeded: Engine) -> None:
     summary = import_file(seeded, SEED_FILE)
     assert {r.status for r in summary.reports} == {"tidak berubah"}
     assert _snapshot(seeded) == before
+
+
+def _statements(engine: Engine, run: Callable[[], object]) -> int:
+    """How many SQL statements ``run`` sends (an executemany counts once, as it is one)."""
+    sent: list[str] = []
+
+    def count(_conn, _cursor, statement, *_rest) -> None:  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return len(sent)
+
+
+def test_import_sends_at_most_one_statement_per_report_row(engine: Engine, tmp_path: Path) -> None:
+    rows = sum(len(r.nodes()) for r in parse_lines(read_lines(SEED_FILE), name=SEED_FILE.name))
+    assert rows == 163
+    # the seed into an empty database: 3 reports, every node, plan and figure new
+    assert _statements(engine, lambda: import_file(engine, SEED_FILE)) <= rows
+    # the same file again changes nothing and costs less
+    assert _statements(engine, lambda: import_file(engine, SEED_FILE)) <= rows
+    # a changed copy of TW III replacing the stored one (figures updated, a row dropped)
+    _reopen_all(engine, 2022, 3)
+
+    def edit(text: str) -> str:
+        lines = text.replace("3,064,862,971.00", "3,064,862,000.00").split("\n")
+        subs = [i for i, line in enumerate(lines) if "Sub Kegiatan" in line]
+        del lines[subs[len(subs) // 2]]
+        return "\n".join(lines)
+
+    changed = _write_only_report(SEED_FILE, "TRIWULAN III ", tmp_path / "tw3.txt", edit=edit)
+    tw3_rows = len(parse_lines(read_lines(changed), name=changed.name)[0].nodes())
+    n = _statements(engine, lambda: import_file(engine, changed, replace=True))
+    # Replacing also reads the quarter before and after to compare them: a fixed cost of
+    # about twenty statements, whatever the report's size; here that is on top of 51 rows.
+    assert n <= tw3_rows + 20
+
+
+def test_new_nodes_take_ids_in_report_order(engine: Engine) -> None:
+    """Nodes are inserted in bulk, yet numbered as if one by one: a parent before its
+    children, and TW I's nodes in the order the report lists them."""
+    import_file(engine, SEED_FILE)
+    tw1 = parse_lines(read_lines(SEED_FILE), name=SEED_FILE.name)[0]
+    assert tw1.triwulan == 1
+    with read_scope(engine) as s:
+        nodes = s.exec(select(Node).order_by(Node.id)).all()  # type: ignore[arg-type]
+    assert all(n.parent_id is None or n.parent_id < n.id for n in nodes)  # type: ignore[operator]
+    assert [n.nama for n in nodes[: len(tw1.nodes())]] == [n.nama for n in tw1.nodes()]
 
 
 def _write_only_report(src: Path, tw_title: str, dest: Path, edit=None) -> Path:  # type: ignore[no-untyped-def]

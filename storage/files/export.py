@@ -19,12 +19,14 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from babel.dates import format_date
 from openpyxl import Workbook
+from openpyxl.cell import Cell
 from openpyxl.comments import Comment
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
@@ -239,6 +241,13 @@ def build_report(
     )
 
 
+class _Indikator(NamedTuple):
+    id: int
+    sasaran_id: int
+    program_id: int | None
+    nama: str
+
+
 def _indicators(
     session: Session, data: YearData, tahun: int, tw: int
 ) -> dict[int, list[IndicatorCells]]:
@@ -249,11 +258,21 @@ def _indicators(
     """
     if not data.sasaran:
         return {}
-    inds = session.exec(
-        select(IndikatorSasaran)
-        .where(IndikatorSasaran.sasaran_id.in_(list(data.sasaran)))  # type: ignore[attr-defined]
-        .order_by(col(IndikatorSasaran.urutan), col(IndikatorSasaran.id))
-    ).all()
+    # Plain rows, not ORM objects: at a large office's size (thousands of T/R values) the
+    # object construction alone cost more than the rest of the report.
+    inds = [
+        _Indikator(*r)
+        for r in session.exec(
+            select(
+                IndikatorSasaran.id,
+                IndikatorSasaran.sasaran_id,
+                IndikatorSasaran.program_id,
+                IndikatorSasaran.nama,
+            )
+            .where(col(IndikatorSasaran.sasaran_id).in_(list(data.sasaran)))
+            .order_by(col(IndikatorSasaran.urutan), col(IndikatorSasaran.id))
+        ).all()
+    ]
     own_report: dict[int, int | None] = {
         q: rid
         for q, rid in session.exec(
@@ -262,15 +281,21 @@ def _indicators(
             )
         ).all()
     }
-    by_key: dict[tuple[int, int], list[CapaianSasaran]] = {}
+    by_key: dict[tuple[int, int], list[tuple[int | None, float | None, float | None]]] = {}
     if inds:
-        for v in session.exec(
-            select(CapaianSasaran).where(
-                CapaianSasaran.indikator_id.in_([i.id for i in inds]),  # type: ignore[attr-defined]
+        for ind_id, q, rid, target, realisasi in session.exec(
+            select(  # type: ignore[call-overload]
+                CapaianSasaran.indikator_id,
+                CapaianSasaran.triwulan,
+                CapaianSasaran.report_id,
+                CapaianSasaran.target,
+                CapaianSasaran.realisasi,
+            ).where(
+                col(CapaianSasaran.indikator_id).in_([i.id for i in inds]),
                 CapaianSasaran.triwulan <= tw,
             )
         ).all():
-            by_key.setdefault((v.indikator_id, v.triwulan), []).append(v)
+            by_key.setdefault((ind_id, q), []).append((rid, target, realisasi))
 
     out: dict[int, list[IndicatorCells]] = {}
     for ind in inds:
@@ -279,10 +304,10 @@ def _indicators(
             continue
         values: dict[int, tuple[float | None, float | None]] = {}
         for q in range(1, tw + 1):
-            vals = by_key.get((ind.id, q), [])  # type: ignore[arg-type]
-            chosen = quarter_value(((v.report_id, v) for v in vals), own_report.get(q))
+            vals = by_key.get((ind.id, q), [])
+            chosen = quarter_value(((v[0], v[1:]) for v in vals), own_report.get(q))
             if chosen is not None:
-                values[q] = (chosen.target, chosen.realisasi)
+                values[q] = chosen
         if ind.program_id is None and not values:
             continue
         t, r = values.get(tw, (None, None))
@@ -497,6 +522,82 @@ def _put(ws: Any, row: int, column: int, value: object = None) -> Any:
     return c
 
 
+class _DataStyles:
+    """The few styles of the table's data cells, each registered once as a named style.
+
+    Assigning a Font/Alignment/Border to a cell makes openpyxl hash it to find it among the
+    workbook's styles, for every cell (most of the time of a 3,300-sub-kegiatan export). A
+    named style is that lookup done once: cells are created with its style array
+    (``Cell(style_array=...)``), which prints exactly as the per-cell assignments did.
+    """
+
+    def __init__(self, wb: Workbook, base: Font, bold: Font) -> None:
+        self.wb, self.base, self.bold = wb, base, bold
+        self.arrays: dict[tuple[int, bool, int | None, bool], StyleArray] = {}
+        self.rows: dict[tuple[bool, int | None, bool], list[StyleArray]] = {}
+
+    def row(self, node_bold: bool, indent: int | None, warn: bool) -> list[StyleArray]:
+        """The styles of a whole line, column 1 first (a report has only a few kinds)."""
+        key = (node_bold, indent, warn)
+        found = self.rows.get(key)
+        if found is None:
+            found = self.rows[key] = [
+                self.array(column, node_bold and column >= 16, indent, warn and column == 12)
+                for column in range(1, NCOLS + 1)
+            ]
+        return found
+
+    def array(self, column: int, is_bold: bool, indent: int | None, warn: bool) -> StyleArray:
+        """The style of a data cell in ``column`` (``indent``: the line's node level)."""
+        if column == 1:
+            kind = 1  # the sasaran number
+        elif 4 <= column <= 12 or column == 19:
+            kind = 4  # percents
+        elif column in (20, 21):
+            kind = 20  # rupiah
+        elif column == 16 and indent is not None:
+            kind = 16  # the node's name, indented by level
+        else:
+            kind = 0  # wrapped text
+        key = (kind, is_bold, indent if kind == 16 else None, warn)
+        found = self.arrays.get(key)
+        if found is None:
+            style = self._style(f"monev data {len(self.arrays) + 1}", *key)
+            self.wb.add_named_style(style)
+            found = self.arrays[key] = style.as_tuple()
+        return found
+
+    def _style(
+        self, name: str, kind: int, is_bold: bool, indent: int | None, warn: bool
+    ) -> NamedStyle:
+        style = NamedStyle(name=name, font=self.bold if is_bold else self.base, border=_BORDER)
+        if kind == 1:
+            style.alignment = Alignment(horizontal="center", vertical="top")
+        elif kind == 4:
+            style.alignment = Alignment(horizontal="center", vertical="top")
+            style.number_format = PERCENT_FORMAT
+        elif kind == 20:
+            style.alignment = Alignment(horizontal="right", vertical="top")
+            style.number_format = MONEY_FORMAT
+        elif kind == 16:
+            style.alignment = Alignment(wrap_text=True, vertical="top", indent=indent or 0)
+        else:
+            style.alignment = Alignment(wrap_text=True, vertical="top")
+        if warn:
+            style.fill = _WARN_FILL
+        return style
+
+
+def _styled_cell(ws: Any, row: int, column: int, value: Any, style: StyleArray) -> Cell:
+    """A cell for ``ws.append``, escaped as :func:`_put` does."""
+    if isinstance(value, str):
+        value = strip_control(value)
+    c = Cell(ws, row=row, column=column, value=value, style_array=style)
+    if isinstance(value, str):
+        c.data_type = "s"
+    return c
+
+
 def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[bytes]) -> None:
     """Lay ``table`` out as the office's 22-column report, ready to print landscape."""
     wb = Workbook()
@@ -506,7 +607,6 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
     last_col = get_column_letter(NCOLS)
     base = Font(size=_FONT_SIZE)
     bold = Font(size=_FONT_SIZE, bold=True)
-    wrap_top = Alignment(wrap_text=True, vertical="top")
 
     for column, width in _WIDTHS.items():
         ws.column_dimensions[get_column_letter(column)].width = width
@@ -545,39 +645,28 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
     ws.row_dimensions[top].height = max(15.0, header_lines * _LINE_HEIGHT + 4)
     ws.row_dimensions[sub].height = 15
 
+    styles = _DataStyles(wb, base, bold)
     r = FIRST_DATA_ROW
+    assert ws.max_row == r - 1  # ws.append below writes the next row
     for row in table.rows():
         values = _table_values(row)
         node_bold = row.node is not None and row.node.level in (Level.PROGRAM, Level.KEGIATAN)
+        indent = _INDENT[row.node.level] if row.node is not None else None
+        warn = row.indicator is not None and not capaian_plausible(row.indicator.capaian)
         lines = 1
-        for column in range(1, NCOLS + 1):
+        cells = []
+        for column, style in enumerate(styles.row(node_bold, indent, warn), start=1):
             value = values.get(column)
-            c = _put(ws, r, column, value)
-            c.border = _BORDER
-            c.font = bold if node_bold and column >= 16 else base
-            if column == 1:
-                c.alignment = Alignment(horizontal="center", vertical="top")
-            elif 4 <= column <= 12 or column == 19:
-                c.alignment = Alignment(horizontal="center", vertical="top")
-                c.number_format = PERCENT_FORMAT
-            elif column in (20, 21):
-                c.alignment = Alignment(horizontal="right", vertical="top")
-                c.number_format = MONEY_FORMAT
-            elif column == 16 and row.node is not None:
-                c.alignment = Alignment(
-                    wrap_text=True, vertical="top", indent=_INDENT[row.node.level]
-                )
-            else:
-                c.alignment = wrap_top
-            if column == 12 and row.indicator and not capaian_plausible(row.indicator.capaian):
-                # keep the value (it is what the report says) but mark it for the reader
-                c.fill = _WARN_FILL
-                c.comment = Comment(IMPLAUSIBLE_NOTE, "monev-bot")
+            cells.append(_styled_cell(ws, r, column, value, style))
             if isinstance(value, str):
                 width = _WIDTHS[column] - (
                     2 * _INDENT[row.node.level] if column == 16 and row.node else 0
                 )
                 lines = max(lines, _lines_needed(value, width))
+        ws.append(cells)
+        if warn:
+            # keep the value (it is what the report says) but mark it for the reader
+            cells[11].comment = Comment(IMPLAUSIBLE_NOTE, "monev-bot")
         ws.row_dimensions[r].height = lines * _LINE_HEIGHT + 3
         r += 1
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import delete
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, bindparam, delete, func, insert, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from storage.data.db import session_scope
@@ -381,8 +384,53 @@ def _latest_report_tw(session: Session, opd_id: int) -> int:
     return max((t * 10 + tw for t, tw in rows), default=0) % 10
 
 
+@dataclass
+class _NodeRef:
+    """A stored node of the year, as matching needs it (a plain row, not an ORM object)."""
+
+    id: int
+    sasaran_id: int
+    parent_id: int | None
+    level: str
+    nama: str
+    urutan: int
+
+
+@dataclass
+class _Placed:
+    """A parsed node with its place in the plan: the stored node it matched, or a new one."""
+
+    pn: ParsedNode
+    sasaran_id: int
+    parent: _Placed | None
+    urutan: int
+    node: _NodeRef | None  # None: a new node
+    id: int | None = None  # the node's id (a new node's once inserted)
+
+
+def _table(model: type) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+def _rows_to_insert(
+    objects: Sequence[Any], *, with_id: bool = False
+) -> tuple[Table, list[dict[str, Any]]]:
+    """(table, column values) of new model instances, for one executemany insert; the
+    instances only supply their defaults (timestamps, versions) and never join the session."""
+    table = _table(type(objects[0]))
+    names = [c.name for c in table.columns if with_id or c.name != "id"]
+    return table, [{n: getattr(o, n) for n in names} for o in objects]
+
+
 class _ReportWriter:
-    """Writes one parsed report; matches its nodes to the year's existing nodes."""
+    """Writes one parsed report; matches its nodes to the year's existing nodes.
+
+    The year's nodes, plans and realisation are read up front in one select each and
+    written back in bulk (one executemany per table and kind of change), so a report costs
+    a fixed number of statements instead of several per row.
+    """
 
     def __init__(
         self,
@@ -402,7 +450,7 @@ class _ReportWriter:
         self.actor = actor
         self.summary = summary
         self.rs = ReportSummary(self.tahun, self.tw, "baru", first_line=parsed.first_line)
-        self.audit: list[AuditLog] = []
+        self.audit: list[dict[str, Any]] = []  # audit_log rows, inserted at the end
 
     def run(self) -> ReportSummary:
         s = self.s
@@ -424,18 +472,8 @@ class _ReportWriter:
                 f"{self.tahun}, padahal triwulan itu sudah punya laporan. Mengimpornya akan "
                 "menghapus realisasi yang ada. Untuk mengubah pagu gunakan: monev pagu …"
             )
-        old_real: dict[int, Realisasi] = {}
-        old_plan: dict[int, NodePlan] = {}
         if report is not None:
             self.rs.status = "diganti"
-            old_real = {
-                r.node_id: r
-                for r in s.exec(select(Realisasi).where(Realisasi.report_id == report.id)).all()
-            }
-            old_plan = {
-                p.node_id: p
-                for p in s.exec(select(NodePlan).where(NodePlan.report_id == report.id)).all()
-            }
             for model in (CapaianSasaran, Narasi, Finding):
                 s.exec(delete(model).where(col(model.report_id) == report.id))
         else:
@@ -450,180 +488,93 @@ class _ReportWriter:
         s.add(report)
         s.flush()
         self.report = report
+        self.report_id = row_id(report)
         # One entry per import that changes anything: also the version stamp query caches use.
         self._log("report", report.id, "impor", self.rs.status, self.file_name)
 
-        self.bidang_by_sasaran = {
-            n: b.id
-            for b in s.exec(select(Bidang).where(Bidang.opd_id == self.opd.id)).all()
-            for n in b.sasaran_numbers()
-        }
-        self.nodes = s.exec(
-            select(Node).where(Node.opd_id == self.opd.id, Node.tahun == self.tahun)
-        ).all()
-        self.children: dict[tuple[int, int | None], list[Node]] = {}
-        for n in self.nodes:
-            key = (n.sasaran_id, n.parent_id)
-            self.children.setdefault(key, []).append(n)
-        self.claimed: set[int] = set()
+        bidang = s.exec(select(Bidang).where(Bidang.opd_id == self.opd.id)).all()
+        self.bidang_by_sasaran = {n: b.id for b in bidang for n in b.sasaran_numbers()}
         self.is_latest = self.tw >= _latest_report_tw_of_year(s, self.opd.id, self.tahun)  # type: ignore[arg-type]
-        self.seen_real: set[int] = set()
-        self.seen_plan: set[int] = set()
-        self.seen_capaian: set[tuple[int | None, int]] = set()
+        self._load_year()
+        self.claimed: set[int] = set()
 
-        for ps in self.p.sasaran:
-            self._sasaran(ps, old_real, old_plan)
-        # Figures the earlier copy of this report gave that the new copy no longer gives.
-        for node_id, r in old_real.items():
-            if node_id not in self.seen_real and r.source == Source.IMPORT:
-                self._log("realisasi", r.id, "anggaran", r.anggaran, None)
-                s.delete(r)
-        for node_id, pl in old_plan.items():
-            if node_id not in self.seen_plan:
-                s.delete(pl)
+        sasaran = [(ps, self._sasaran(ps)) for ps in self.p.sasaran]
         s.flush()
+        placed: list[_Placed] = []
+        for ps, sas in sasaran:
+            for i, prog in enumerate(ps.programs):
+                self._place(row_id(sas), None, prog, i, placed)
+        self._insert_new_nodes(placed)
+        node_ids = {id(p.pn): p.id for p in placed}
+        self._figures(placed)
+        self._indicators_and_narasi(sasaran, node_ids, bidang)
         mark_absent_programs(s, self.opd.id, self.tahun)  # type: ignore[arg-type]
-        s.add_all(self.audit)
+        if self.audit:
+            s.connection().execute(insert(_table(AuditLog)), self.audit)
         return self.rs
 
     def _log(self, entity: str, entity_id: int | None, fld: str, old: object, new: object) -> None:
+        # Column values, not AuditLog instances: a large report logs thousands of entries
+        # and a model instance costs more to build than its row costs to insert.
         self.audit.append(
-            AuditLog(
-                actor=self.actor,
-                entity=entity,
-                entity_id=entity_id,
-                field=f"{fld} TW {roman(self.tw)} {self.tahun}",
-                old=None if old is None else str(old),
-                new=None if new is None else str(new),
-            )
+            {
+                "at": utcnow(),
+                "actor": self.actor,
+                "entity": entity,
+                "entity_id": entity_id,
+                "field": f"{fld} TW {roman(self.tw)} {self.tahun}",
+                "old": None if old is None else str(old),
+                "new": None if new is None else str(new),
+            }
         )
 
-    def _sasaran(
-        self, ps: ParsedSasaran, old_real: dict[int, Realisasi], old_plan: dict[int, NodePlan]
-    ) -> None:
-        s = self.s
-        sas = s.exec(
-            select(Sasaran).where(
-                Sasaran.opd_id == self.opd.id,
-                Sasaran.tahun == self.tahun,
-                Sasaran.nomor == ps.nomor,
+    def _load_year(self) -> None:
+        """The year's sasaran, nodes, and the quarter's plans and realisation, one select each."""
+        s, conn = self.s, self.s.connection()
+        self.sasaran_by_nomor: dict[int, Sasaran] = {}
+        for sas in s.exec(
+            select(Sasaran)
+            .where(Sasaran.opd_id == self.opd.id, Sasaran.tahun == self.tahun)
+            .order_by(col(Sasaran.id))
+        ).all():
+            self.sasaran_by_nomor.setdefault(sas.nomor, sas)
+        node, plan, real = _table(Node).c, _table(NodePlan), _table(Realisasi)
+        in_year = (node.opd_id == self.opd.id, node.tahun == self.tahun)
+        self.children: dict[tuple[int, int | None], list[_NodeRef]] = {}
+        for r in conn.execute(
+            sa_select(node.id, node.sasaran_id, node.parent_id, node.level, node.nama, node.urutan)
+            .where(*in_year)
+            .order_by(node.id)
+        ):
+            n = _NodeRef(*r)
+            self.children.setdefault((n.sasaran_id, n.parent_id), []).append(n)
+        year_nodes = sa_select(node.id).where(*in_year)
+        self.plans: dict[int, dict[str, Any]] = {
+            r.node_id: dict(r._mapping)
+            for r in conn.execute(
+                sa_select(plan).where(plan.c.node_id.in_(year_nodes), plan.c.triwulan == self.tw)
             )
-        ).first()
+        }
+        self.reals: dict[int, dict[str, Any]] = {
+            r.node_id: dict(r._mapping)
+            for r in conn.execute(
+                sa_select(real).where(real.c.node_id.in_(year_nodes), real.c.triwulan == self.tw)
+            )
+        }
+
+    def _sasaran(self, ps: ParsedSasaran) -> Sasaran:
+        sas = self.sasaran_by_nomor.get(ps.nomor)
         if sas is None:
             sas = Sasaran(opd_id=row_id(self.opd), tahun=self.tahun, nomor=ps.nomor)
+            self.sasaran_by_nomor[ps.nomor] = sas
         if self.is_latest or not sas.teks:
             sas.teks, sas.indikator = ps.teks, ps.indikator
         if sas.bidang_id is None:
             sas.bidang_id = self.bidang_by_sasaran.get(ps.nomor)
-        s.add(sas)
-        s.flush()
-        assert sas.id is not None
-        node_ids: dict[int, int] = {}  # id(ParsedNode) -> Node.id
-        for i, prog in enumerate(ps.programs):
-            self._node(sas.id, None, prog, i, node_ids, old_real, old_plan)
-        reported = any(
-            n.realisasi is not None or n.fisik is not None for p in ps.programs for n in p.walk()
-        )
-        if sas.bidang_id is not None and reported:
-            # A plan without figures (a filled-in template) is not a report of the bidang.
-            self._pelaporan(sas.bidang_id)
+        self.s.add(sas)
+        return sas
 
-        indikators = list(
-            s.exec(select(IndikatorSasaran).where(IndikatorSasaran.sasaran_id == sas.id)).all()
-        )
-        for i, row in enumerate(ps.indicators):
-            program_id = node_ids.get(id(row.program)) if row.program else None
-            ind = next(
-                (
-                    x
-                    for x in indikators
-                    if (program_id is not None and x.program_id == program_id)
-                    or (program_id is None and x.program_id is None and x.urutan == i)
-                ),
-                None,
-            )
-            if ind is None:
-                ind = IndikatorSasaran(
-                    sasaran_id=sas.id,
-                    program_id=program_id,
-                    nama=row.program.indikator if row.program else ps.indikator,
-                    urutan=i,
-                )
-                s.add(ind)
-                s.flush()
-                indikators.append(ind)
-            for tw, (t, r) in row.values.items():
-                if (ind.id, tw) in self.seen_capaian:
-                    # A second T/R for the same indicator: a row cut or repeated in the file.
-                    self.p.problems.append(
-                        f"baris {row.line_no}: T/R TW {roman(tw)} sasaran {ps.nomor} sudah ada "
-                        "di baris sebelumnya; baris ini dilewati (berkas terpotong?)"
-                    )
-                    continue
-                self.seen_capaian.add((ind.id, tw))
-                s.add(
-                    CapaianSasaran(
-                        indikator_id=row_id(ind),
-                        triwulan=tw,
-                        report_id=self.report.id,
-                        target=t,
-                        realisasi=r,
-                        capaian_dilaporkan=row.capaian if tw == self.tw else None,
-                    )
-                )
-            for tw, (t, r) in row.future.items():
-                figures = ", ".join(
-                    f"{k} {format_percent(v)}" for k, v in (("T", t), ("R", r)) if v is not None
-                )
-                s.add(
-                    Finding(
-                        opd_id=row_id(self.opd),
-                        tahun=self.tahun,
-                        triwulan=self.tw,
-                        kind=FindingKind.FUTURE_QUARTER,
-                        sasaran_id=sas.id,
-                        node_id=program_id,
-                        report_id=self.report.id,
-                        row_no=row.line_no,
-                        message=(
-                            f"Laporan TW {roman(self.tw)} {self.tahun}, baris {row.line_no}, "
-                            f"sasaran {ps.nomor}: kolom TW {roman(tw)} sudah berisi {figures}, "
-                            "padahal triwulan itu belum berakhir pada laporan ini. "
-                            "Nilai diabaikan."
-                        ),
-                    )
-                )
-        for i, n in enumerate(ps.narasi):
-            s.add(
-                Narasi(
-                    sasaran_id=sas.id,
-                    program_id=node_ids.get(id(n.program)) if n.program else None,
-                    triwulan=self.tw,
-                    urutan=i,
-                    aksi=n.aksi,
-                    hambatan=n.hambatan,
-                    tindak_lanjut=n.tindak_lanjut,
-                    report_id=self.report.id,
-                )
-            )
-
-    def _pelaporan(self, bidang_id: int) -> None:
-        row = self.s.exec(
-            select(Pelaporan).where(
-                Pelaporan.bidang_id == bidang_id,
-                Pelaporan.tahun == self.tahun,
-                Pelaporan.triwulan == self.tw,
-            )
-        ).first()
-        if row is None:
-            row = Pelaporan(bidang_id=bidang_id, tahun=self.tahun, triwulan=self.tw)
-        if row.source == Source.IMPORT:
-            row.status = StatusLaporan.DISETUJUI
-            row.report_id = self.report.id
-            row.submitted_at = row.decided_at = self.report.imported_at
-            self.s.add(row)
-
-    def _match(self, sasaran_id: int, parent_id: int | None, pn: ParsedNode) -> Node | None:
+    def _match(self, sasaran_id: int, parent_id: int | None, pn: ParsedNode) -> _NodeRef | None:
         candidates = [
             n
             for n in self.children.get((sasaran_id, parent_id), [])
@@ -646,87 +597,347 @@ class _ReportWriter:
             return best
         return None
 
-    def _node(
+    def _place(
         self,
         sasaran_id: int,
-        parent_id: int | None,
+        parent: _Placed | None,
         pn: ParsedNode,
         urutan: int,
-        node_ids: dict[int, int],
-        old_real: dict[int, Realisasi],
-        old_plan: dict[int, NodePlan],
+        out: list[_Placed],
+    ) -> None:
+        """Match ``pn`` and its subtree, depth first (the order matching claims nodes in)."""
+        # Under a new node everything is new: a stored node has no new parent.
+        node: _NodeRef | None = None
+        if parent is None:
+            node = self._match(sasaran_id, None, pn)
+        elif parent.node is not None:
+            node = self._match(sasaran_id, parent.id, pn)
+        placed = _Placed(
+            pn,
+            sasaran_id,
+            parent,
+            urutan,
+            node,
+            node.id if node else None,
+        )
+        if node is not None:
+            self.claimed.add(node.id)
+        out.append(placed)
+        for i, child in enumerate(pn.children):
+            self._place(sasaran_id, placed, child, i, out)
+
+    def _insert_new_nodes(self, placed: list[_Placed]) -> None:
+        """Insert the new nodes in one statement, their ids in report order as if inserted
+        one by one (a parent's id is known before its children's rows are built)."""
+        conn = self.s.connection()
+        new = [p for p in placed if p.node is None]
+        for p, new_id in zip(new, _reserve_ids(conn, _table(Node), len(new)), strict=True):
+            p.id = new_id
+        if new:
+            conn.execute(
+                insert(_table(Node)),
+                [
+                    {
+                        "id": p.id,
+                        "opd_id": self.opd.id,
+                        "tahun": self.tahun,
+                        "sasaran_id": p.sasaran_id,
+                        "parent_id": p.parent.id if p.parent else None,
+                        "level": p.pn.level,
+                        "nama": p.pn.nama,
+                        "indikator": p.pn.indikator,
+                        "urutan": p.urutan,
+                    }
+                    for p in new
+                ],
+            )
+        moved = [
+            {"_id": p.id, "urutan": p.urutan}
+            for p in placed
+            if p.node is not None and self.is_latest and p.node.urutan != p.urutan
+        ]
+        if moved:
+            # The newest report decides the order in which the plan is shown.
+            table = _table(Node)
+            conn.execute(
+                update(table)
+                .where(table.c.id == bindparam("_id"))
+                .values(urutan=bindparam("urutan")),
+                moved,
+            )
+
+    def _figures(self, placed: list[_Placed]) -> None:
+        """Plans and realisation of every node, in the order the report lists them."""
+        conn, now = self.s.connection(), utcnow()
+        plan_new: list[dict[str, Any]] = []
+        plan_changed: list[dict[str, Any]] = []
+        real_new: list[dict[str, Any]] = []
+        real_changed: list[dict[str, Any]] = []
+        seen_plan: set[int] = set()
+        seen_real: set[int] = set()
+        for p in placed:
+            pn, nid = p.pn, p.id
+            assert nid is not None
+            self.rs.nodes += 1
+            if p.node is None:
+                self.rs.new_nodes += 1
+                self._log("node", nid, "nama", None, pn.nama)
+            plan = self.plans.get(nid)
+            old_pagu, old_aktif = (plan["pagu"], plan["aktif"]) if plan else (None, True)
+            if old_pagu != pn.pagu or not old_aktif:
+                self._log("node_plan", nid, "pagu", old_pagu, pn.pagu)
+            values = {
+                "aktif": True,
+                "target": pn.target,
+                "pagu": pn.pagu,
+                "source": Source.IMPORT,
+                "report_id": self.report_id,
+            }
+            if plan is None:
+                plan_new.append({"node_id": nid, "triwulan": self.tw, **values})
+            elif any(plan[k] != v for k, v in values.items()):
+                plan_changed.append({"_id": plan["id"], **values})
+            seen_plan.add(nid)
+
+            if pn.realisasi is not None or pn.fisik is not None:
+                real = self.reals.get(nid)
+                if real is None or real["source"] == Source.IMPORT:
+                    before = (real["anggaran"], real["fisik"]) if real else (None, None)
+                    changed = before != (pn.realisasi, pn.fisik)
+                    if changed:
+                        self._log("realisasi", nid, "anggaran", before[0], pn.realisasi)
+                    figures = {
+                        "anggaran": pn.realisasi,
+                        "fisik": pn.fisik,
+                        "ket": pn.ket,
+                        "source": Source.IMPORT,
+                        "report_id": self.report_id,
+                        "row_no": pn.line_no,
+                        "updated_at": now,
+                    }
+                    if real is None:
+                        real_new.append(
+                            {
+                                "node_id": nid,
+                                "triwulan": self.tw,
+                                "entered_by": None,
+                                "version": 1,
+                                **figures,
+                            }
+                        )
+                    else:
+                        version = real["version"] + (1 if changed else 0)
+                        real_changed.append({"_id": real["id"], "version": version, **figures})
+                    self.rs.figures += 1
+                else:
+                    self.summary.problems.append(
+                        f"TW {roman(self.tw)} baris {pn.line_no}: '{pn.nama[:60]}' sudah diisi "
+                        "lewat bot; angka dari berkas tidak menimpanya."
+                    )
+                seen_real.add(nid)
+
+        # Figures the earlier copy of this report gave that the new copy no longer gives.
+        gone_real = [
+            r
+            for nid, r in self.reals.items()
+            if r["report_id"] == self.report_id
+            and nid not in seen_real
+            and r["source"] == Source.IMPORT
+        ]
+        for r in gone_real:
+            self._log("realisasi", r["id"], "anggaran", r["anggaran"], None)
+        gone_plan = [
+            pl["id"]
+            for nid, pl in self.plans.items()
+            if pl["report_id"] == self.report_id and nid not in seen_plan
+        ]
+        for model, rows, changes, gone in (
+            (NodePlan, plan_new, plan_changed, gone_plan),
+            (Realisasi, real_new, real_changed, [r["id"] for r in gone_real]),
+        ):
+            table = _table(model)
+            if gone:
+                conn.execute(delete(table).where(table.c.id.in_(gone)))
+            if changes:
+                names = [k for k in changes[0] if k != "_id"]
+                conn.execute(
+                    update(table)
+                    .where(table.c.id == bindparam("_id"))
+                    .values({k: bindparam(k) for k in names}),
+                    changes,
+                )
+            if rows:
+                conn.execute(insert(table), rows)
+
+    def _indicators_and_narasi(
+        self,
+        sasaran: list[tuple[ParsedSasaran, Sasaran]],
+        node_ids: dict[int, int | None],
+        bidang: Sequence[Bidang],
     ) -> None:
         s = self.s
-        node = self._match(sasaran_id, parent_id, pn)
-        self.rs.nodes += 1
-        if node is None:
-            node = Node(
-                opd_id=self.opd.id,  # type: ignore[arg-type]
-                tahun=self.tahun,
-                sasaran_id=sasaran_id,
-                parent_id=parent_id,
-                level=pn.level,
-                nama=pn.nama,
-                indikator=pn.indikator,
-                urutan=urutan,
-            )
-            s.add(node)
-            s.flush()
-            self.children.setdefault((sasaran_id, parent_id), []).append(node)
-            self.rs.new_nodes += 1
-            self._log("node", node.id, "nama", None, node.nama)
-        elif self.is_latest and node.urutan != urutan:
-            # The newest report decides the order in which the plan is shown.
-            node.urutan = urutan
-            s.add(node)
-        assert node.id is not None
-        self.claimed.add(node.id)
-        node_ids[id(pn)] = node.id
-
-        plan = (
-            old_plan.get(node.id)
-            or s.exec(
-                select(NodePlan).where(NodePlan.node_id == node.id, NodePlan.triwulan == self.tw)
-            ).first()
-        )
-        if plan is None:
-            plan = NodePlan(node_id=node.id, triwulan=self.tw)
-        if plan.pagu != pn.pagu or not plan.aktif:
-            self._log("node_plan", node.id, "pagu", plan.pagu, pn.pagu)
-        plan.aktif, plan.target, plan.pagu = True, pn.target, pn.pagu
-        plan.source, plan.report_id = Source.IMPORT, self.report.id
-        s.add(plan)
-        self.seen_plan.add(node.id)
-
-        if pn.realisasi is not None or pn.fisik is not None:
-            real = (
-                old_real.get(node.id)
-                or s.exec(
-                    select(Realisasi).where(
-                        Realisasi.node_id == node.id, Realisasi.triwulan == self.tw
-                    )
-                ).first()
-            )
-            if real is None:
-                real = Realisasi(node_id=node.id, triwulan=self.tw)
-            if real.source == Source.IMPORT or real.id is None:
-                if real.anggaran != pn.realisasi or real.fisik != pn.fisik:
-                    self._log("realisasi", node.id, "anggaran", real.anggaran, pn.realisasi)
-                    if real.id is not None:
-                        real.version += 1
-                real.anggaran, real.fisik, real.ket = pn.realisasi, pn.fisik, pn.ket
-                real.source, real.report_id, real.row_no = Source.IMPORT, self.report.id, pn.line_no
-                real.updated_at = utcnow()
-                s.add(real)
-                self.rs.figures += 1
-            else:
-                self.summary.problems.append(
-                    f"TW {roman(self.tw)} baris {pn.line_no}: '{pn.nama[:60]}' sudah diisi lewat "
-                    "bot; angka dari berkas tidak menimpanya."
+        sas_ids = [row_id(sas) for _, sas in sasaran]
+        indikators: dict[int, list[IndikatorSasaran]] = {}
+        for stored in s.exec(
+            select(IndikatorSasaran)
+            .where(col(IndikatorSasaran.sasaran_id).in_(sas_ids))
+            .order_by(col(IndikatorSasaran.id))
+        ).all():
+            indikators.setdefault(stored.sasaran_id, []).append(stored)
+        pelaporan = {
+            p.bidang_id: p
+            for p in s.exec(
+                select(Pelaporan).where(
+                    col(Pelaporan.bidang_id).in_([b.id for b in bidang]),
+                    Pelaporan.tahun == self.tahun,
+                    Pelaporan.triwulan == self.tw,
                 )
-            self.seen_real.add(node.id)
-        for i, child in enumerate(pn.children):
-            self._node(sasaran_id, node.id, child, i, node_ids, old_real, old_plan)
+            ).all()
+        }
+        values: list[tuple[IndikatorSasaran, dict[str, Any]]] = []  # capaian_sasaran rows
+        findings: list[tuple[IndikatorSasaran, Finding]] = []
+        narasi: list[Narasi] = []
+        seen_capaian: set[tuple[int, int]] = set()  # (id() of the indicator, tw)
+        new_indicators: list[IndikatorSasaran] = []  # inserted below, with reserved ids
+        for ps, sas in sasaran:
+            sas_id = row_id(sas)
+            reported = any(
+                n.realisasi is not None or n.fisik is not None
+                for p in ps.programs
+                for n in p.walk()
+            )
+            if sas.bidang_id is not None and reported:
+                # A plan without figures (a filled-in template) is not a report of the bidang.
+                self._pelaporan(pelaporan, sas.bidang_id)
+            found = indikators.setdefault(sas_id, [])
+            for i, row in enumerate(ps.indicators):
+                program_id = node_ids.get(id(row.program)) if row.program else None
+                ind = next(
+                    (
+                        x
+                        for x in found
+                        if (program_id is not None and x.program_id == program_id)
+                        or (program_id is None and x.program_id is None and x.urutan == i)
+                    ),
+                    None,
+                )
+                if ind is None:
+                    ind = IndikatorSasaran(
+                        sasaran_id=sas_id,
+                        program_id=program_id,
+                        nama=row.program.indikator if row.program else ps.indikator,
+                        urutan=i,
+                    )
+                    found.append(ind)
+                    new_indicators.append(ind)
+                for tw, (t, r) in row.values.items():
+                    if (id(ind), tw) in seen_capaian:
+                        # A second T/R for the same indicator: a row cut or repeated in the file.
+                        self.p.problems.append(
+                            f"baris {row.line_no}: T/R TW {roman(tw)} sasaran {ps.nomor} sudah "
+                            "ada di baris sebelumnya; baris ini dilewati (berkas terpotong?)"
+                        )
+                        continue
+                    seen_capaian.add((id(ind), tw))
+                    values.append(
+                        (
+                            ind,
+                            {
+                                "triwulan": tw,
+                                "report_id": self.report_id,
+                                "target": t,
+                                "realisasi": r,
+                                "capaian_dilaporkan": row.capaian if tw == self.tw else None,
+                                "source": Source.IMPORT,
+                            },
+                        )
+                    )
+                for tw, (t, r) in row.future.items():
+                    figures = ", ".join(
+                        f"{k} {format_percent(v)}" for k, v in (("T", t), ("R", r)) if v is not None
+                    )
+                    findings.append(
+                        (
+                            ind,
+                            Finding(
+                                opd_id=row_id(self.opd),
+                                tahun=self.tahun,
+                                triwulan=self.tw,
+                                kind=FindingKind.FUTURE_QUARTER,
+                                sasaran_id=sas_id,
+                                node_id=program_id,
+                                report_id=self.report_id,
+                                row_no=row.line_no,
+                                message=(
+                                    f"Laporan TW {roman(self.tw)} {self.tahun}, baris "
+                                    f"{row.line_no}, sasaran {ps.nomor}: kolom TW {roman(tw)} "
+                                    f"sudah berisi {figures}, padahal triwulan itu belum "
+                                    "berakhir pada laporan ini. Nilai diabaikan."
+                                ),
+                            ),
+                        )
+                    )
+            for i, n in enumerate(ps.narasi):
+                narasi.append(
+                    Narasi(
+                        sasaran_id=sas_id,
+                        program_id=node_ids.get(id(n.program)) if n.program else None,
+                        triwulan=self.tw,
+                        urutan=i,
+                        aksi=n.aksi,
+                        hambatan=n.hambatan,
+                        tindak_lanjut=n.tindak_lanjut,
+                        report_id=self.report_id,
+                    )
+                )
+        s.flush()  # changed pelaporan rows
+        conn = s.connection()
+        reserved = _reserve_ids(conn, _table(IndikatorSasaran), len(new_indicators))
+        for ind, new_id in zip(new_indicators, reserved, strict=True):
+            ind.id = new_id
+        new_pelaporan = [p for p in pelaporan.values() if p.id is None]
+        for objects in (new_indicators, new_pelaporan, [f for _, f in findings], narasi):
+            if objects:
+                table, rows = _rows_to_insert(objects, with_id=objects is new_indicators)
+                conn.execute(insert(table), rows)
+        if values:  # plain rows: thousands of T/R values at a large office's size
+            rows = [{"indikator_id": row_id(ind), **v} for ind, v in values]
+            conn.execute(insert(_table(CapaianSasaran)), rows)
+
+    def _pelaporan(self, pelaporan: dict[int, Pelaporan], bidang_id: int) -> None:
+        row = pelaporan.get(bidang_id)
+        if row is None:
+            row = pelaporan[bidang_id] = Pelaporan(
+                bidang_id=bidang_id, tahun=self.tahun, triwulan=self.tw
+            )
+        if row.source == Source.IMPORT:
+            row.status = StatusLaporan.DISETUJUI
+            row.report_id = self.report_id
+            row.submitted_at = row.decided_at = self.report.imported_at
+            if row.id is not None:  # a new row is inserted in bulk with the others
+                self.s.add(row)
+
+
+def _reserve_ids(conn: Connection, table: Table, n: int) -> list[int]:
+    """``n`` fresh ids of ``table``, ascending, in one statement.
+
+    Rows are then inserted with their ids in one executemany: SQLAlchemy would insert them
+    row by row on SQLite to read each new id back, and a child row needs its parent's id.
+    """
+    if n == 0:
+        return []
+    if conn.dialect.name == "sqlite":
+        # A writing transaction on SQLite holds the database's write lock from its start
+        # (BEGIN IMMEDIATE, see storage.data.db): nobody else can take these ids meanwhile.
+        top = conn.execute(sa_select(func.max(table.c.id))).scalar() or 0
+        return list(range(top + 1, top + 1 + n))
+    # PostgreSQL: the ids come from the column's own sequence, as a plain insert's would.
+    rows = conn.execute(
+        sa_select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
+            func.generate_series(1, n)
+        )
+    )
+    return sorted(r[0] for r in rows)
 
 
 def _latest_report_tw_of_year(session: Session, opd_id: int, tahun: int) -> int:
@@ -740,27 +951,34 @@ def _latest_report_tw_of_year(session: Session, opd_id: int, tahun: int) -> int:
 
 def mark_absent_programs(session: Session, opd_id: int, tahun: int) -> None:
     """A program missing from a quarter's report is not part of that quarter's plan."""
-    reports = session.exec(
-        select(ImportedReport).where(ImportedReport.opd_id == opd_id, ImportedReport.tahun == tahun)
+    conn = session.connection()
+    session.flush()  # the year's pending plans must be visible to the selects below
+    report, node, plan = _table(ImportedReport).c, _table(Node).c, _table(NodePlan).c
+    reports = conn.execute(
+        sa_select(report.id, report.triwulan).where(report.opd_id == opd_id, report.tahun == tahun)
     ).all()
-    programs = session.exec(
-        select(Node).where(Node.opd_id == opd_id, Node.tahun == tahun, Node.level == Level.PROGRAM)
-    ).all()
-    if not programs:
+    programs = sa_select(node.id).where(
+        node.opd_id == opd_id, node.tahun == tahun, node.level == Level.PROGRAM
+    )
+    program_ids = list(conn.execute(programs).scalars())
+    if not program_ids or not reports:
         return
-    plans = session.exec(
-        select(NodePlan).where(col(NodePlan.node_id).in_([p.id for p in programs]))
-    ).all()
-    have = {(p.node_id, p.triwulan) for p in plans}
-    for rep in reports:
-        for prog in programs:
-            if (prog.id, rep.triwulan) not in have:
-                session.add(
-                    NodePlan(
-                        node_id=prog.id,  # type: ignore[arg-type]
-                        triwulan=rep.triwulan,
-                        aktif=False,
-                        source=Source.IMPORT,
-                        report_id=rep.id,
-                    )
-                )
+    have = set(
+        conn.execute(sa_select(plan.node_id, plan.triwulan).where(plan.node_id.in_(programs))).all()
+    )
+    rows = [
+        {
+            "node_id": prog,
+            "triwulan": tw,
+            "aktif": False,
+            "target": "",
+            "pagu": None,
+            "source": Source.IMPORT,
+            "report_id": rep_id,
+        }
+        for rep_id, tw in reports
+        for prog in program_ids
+        if (prog, tw) not in have
+    ]
+    if rows:
+        conn.execute(insert(_table(NodePlan)), rows)

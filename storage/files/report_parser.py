@@ -275,11 +275,17 @@ def _read_xlsx(data: bytes, name: str) -> list[Line]:
 # --- parsing -----------------------------------------------------------------------------------
 
 
+_BOLD_TAG_RE = re.compile(r"</?b>")
+_SPACES_RE = re.compile(r"\s+")
+
+
 def _clean(text: str) -> str:
+    if not text:  # most cells of a report are empty
+        return ""
     # Control characters never reach the database (see storage.domain.text).
-    text = re.sub(r"</?b>", "", strip_control(text or ""))
+    text = _BOLD_TAG_RE.sub("", strip_control(text))
     text = text.replace("**", "")
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES_RE.sub(" ", text).strip()
 
 
 def _is_bold(text: str) -> bool:

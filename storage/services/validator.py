@@ -7,7 +7,7 @@ can see (values for quarters that had not ended) stay with their report.
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from storage.data.models import (
@@ -150,8 +150,14 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
                         )
 
     _capaian_findings(session, data, reports, tahun, add)
-    session.add_all(found)
     session.flush()
+    if found:
+        # One executemany: the ORM would insert the findings one statement each on SQLite.
+        table = Finding.__table__  # type: ignore[attr-defined]
+        columns = [c.name for c in table.columns if c.name != "id"]
+        session.connection().execute(
+            insert(table), [{n: getattr(f, n) for n in columns} for f in found]
+        )
     return list(
         session.exec(
             select(Finding)
@@ -166,13 +172,21 @@ def _capaian_findings(session, data: YearData, reports, tahun, add) -> None:  # 
     inds = session.exec(
         select(IndikatorSasaran).where(col(IndikatorSasaran.sasaran_id).in_(list(sasaran)))
     ).all()
+    # Every indicator's values in one select (not one per indicator: a large office has
+    # thousands), in the order they were stored.
+    values_of: dict[int, list[CapaianSasaran]] = {}
+    if inds:
+        for v in session.exec(
+            select(CapaianSasaran)
+            .where(col(CapaianSasaran.indikator_id).in_([i.id for i in inds]))
+            .order_by(col(CapaianSasaran.id))
+        ).all():
+            values_of.setdefault(v.indikator_id, []).append(v)
     for ind in inds:
         s: SasaranRow = sasaran[ind.sasaran_id]
         prog = data.nodes.get(ind.program_id) if ind.program_id else None
         label = f"sasaran {s.nomor}" + (f" ({prog.nama})" if prog else "")
-        vals = session.exec(
-            select(CapaianSasaran).where(CapaianSasaran.indikator_id == ind.id)
-        ).all()
+        vals = values_of.get(ind.id, [])
         by_report: dict[int | None, dict[int, CapaianSasaran]] = {}
         for v in vals:
             by_report.setdefault(v.report_id, {})[v.triwulan] = v
