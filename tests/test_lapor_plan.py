@@ -143,9 +143,7 @@ async def test_fill_path_bad_input_and_restart_then_early_warning_uses_it(
             leaves[1]: (1, NATIONAL_2),
             leaves[2]: (1, (2_000_000, 5_000_000, 10_000_000, 24_749_500)),
         }
-        assert {(r.source, r.updated_by) for r in rows.values()} == {
-            (Source.ENTRY, f"user:{OP1}")
-        }
+        assert {(r.source, r.updated_by) for r in rows.values()} == {(Source.ENTRY, f"user:{OP1}")}
         with read_scope(seeded) as s:
             audit = s.exec(
                 select(AuditLog).where(
@@ -153,7 +151,11 @@ async def test_fill_path_bad_input_and_restart_then_early_warning_uses_it(
                 )
             ).all()
         assert {(a.actor, a.field, a.new) for a in audit} >= {
-            (f"user:{OP1}", "rencana TW IV 2023 mulai TW I — diisi lewat /lapor TW I 2023", "20000000")
+            (
+                f"user:{OP1}",
+                "rencana TW IV 2023 mulai TW I — diisi lewat /lapor TW I 2023",
+                "20000000",
+            )
         }
         # The early-warning answer uses the office's plan for those nodes, to the rupiah:
         # program of the first leaf: plan TW I Rp 5.000.000, realisasi Rp 4.000.000.
@@ -274,9 +276,7 @@ def test_partial_plan_offers_tetap_and_kirim_never_overwrites_a_newer_plan(
         flow.type_text(s, telegram_id=OP1, user_id=uid, text="1 jt; 2 jt; 3 jt; 4 jt")
     # Meanwhile someone imports a plan for the second leaf.
     with session_scope(seeded) as s:
-        set_rencana(
-            s, node_id=leaves[1], dari_tw=1, values=(1, 2, 3, 4), actor="import:y"
-        )
+        set_rencana(s, node_id=leaves[1], dari_tw=1, values=(1, 2, 3, 4), actor="import:y")
     with session_scope(seeded) as s:
         for anggaran in ("0", "0", "0"):
             flow.type_text(s, telegram_id=OP1, user_id=uid, text=anggaran)

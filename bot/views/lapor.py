@@ -10,6 +10,7 @@ from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
 from storage.domain.periods import roman
+from storage.services import plan_step
 from storage.services.lapor_flow import (
     AllDone,
     ConfirmDrop,
@@ -25,7 +26,6 @@ from storage.services.lapor_flow import (
     Shown,
     Started,
 )
-from storage.services import plan_step
 from storage.services.submission import NARASI_FIELDS, NARASI_LABEL, DraftPlan, Review
 
 

@@ -17,16 +17,18 @@ Button = Callable[[str, str], str]  # (step, action) -> callback data of the dra
 
 
 def pola_label(pola: Sequence[float]) -> str:
-    """"15/40/60/90%": the national path the step was offered with."""
+    """The national path the step was offered with, e.g. "15/40/60/90%"."""
     return "/".join(f"{p:g}" for p in pola) + "%" if pola else "15/40/60/90%"
 
 
 def amounts(values: Sequence[int | None]) -> str:
-    """"TW I Rp 50.000.000 · TW II Rp 200.000.000 · …" (a quarter without a plan: "-")."""
+    """Four cumulative amounts as "TW I Rp 50.000.000 · TW II …" (no plan: "-")."""
     return " · ".join(f"TW {roman(q)} {format_rupiah(v)}" for q, v in enumerate(values, start=1))
 
 
-def prompt(plan: DraftPlan, data: dict, step: str, *, head: Callable[[str], str], button: Button) -> Reply:
+def prompt(
+    plan: DraftPlan, data: dict, step: str, *, head: Callable[[str], str], button: Button
+) -> Reply:
     """The offer ("Isi rencana" / "Lewati"), or the plan question of one sub kegiatan."""
     b = plan_step.block(data) or {}
     pola = b.get("pola", [])
@@ -51,7 +53,10 @@ def prompt(plan: DraftPlan, data: dict, step: str, *, head: Callable[[str], str]
     ]
     if s.kegiatan and s.kegiatan != s.nama:
         lines.append(f"Kegiatan: {escape(short(s.kegiatan, 90))}")
-    lines += [f"Sub kegiatan: <b>{escape(short(s.nama, 120))}</b>", f"Pagu: {format_rupiah(s.pagu)}"]
+    lines += [
+        f"Sub kegiatan: <b>{escape(short(s.nama, 120))}</b>",
+        f"Pagu: {format_rupiah(s.pagu)}",
+    ]
     kb: Keyboard = []
     now = plan_step.current(b, s.node_id)
     if now is not None:

@@ -472,8 +472,7 @@ RENCANA_GIVEN = "✔️ Rencana {nama}: {values} (tersimpan di draf)."
 RENCANA_GIVEN_NATIONAL = "✔️ Rencana {nama} mengikuti pola nasional: {values} (tersimpan di draf)."
 RENCANA_GIVEN_KEPT = "✔️ Rencana {nama} tetap: {values}."
 RENCANA_REVIEW_FILLED = (
-    "Rencana penarikan: diisi untuk {n} sub kegiatan (disimpan saat Kirim, berlaku mulai "
-    "TW {tw})."
+    "Rencana penarikan: diisi untuk {n} sub kegiatan (disimpan saat Kirim, berlaku mulai TW {tw})."
 )
 RENCANA_REVIEW_FILLED_SENT = "Rencana penarikan: diisi untuk {n} sub kegiatan (mulai TW {tw})."
 RENCANA_REVIEW_SAME = "Rencana penarikan: sama dengan rencana kantor yang berlaku."

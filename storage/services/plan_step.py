@@ -52,7 +52,7 @@ def block(data: dict) -> dict | None:
     return b if isinstance(b, dict) else None
 
 
-def national(pagu: int | None, pola: list[float]) -> list[int] | None:
+def national(pagu: int | None, pola: list[float]) -> Amounts | None:
     """The national cumulative path of ``pagu`` (None without a pagu)."""
     if pagu is None:
         return None
@@ -70,9 +70,7 @@ def planned(b: dict | None) -> int:
     if b is None or b.get("pilih") != "isi":
         return 0
     return sum(
-        1
-        for k, v in b.get("isi", {}).items()
-        if v is not None and v != b.get("lama", {}).get(k)
+        1 for k, v in b.get("isi", {}).items() if v is not None and v != b.get("lama", {}).get(k)
     )
 
 
