@@ -110,12 +110,15 @@ def offer(session: Session, draft: Draft) -> bool:
     if not plan.subs or not should_offer(session, plan):
         return False
     bench = benchmarks(session)
+    rows = rencana_rows(session, plan.bidang.opd_id, plan.tahun)
+    lama: dict[str, Amounts | None] = {}
+    for s in plan.subs:
+        row = in_force(rows.get(s.node_id, []), draft.triwulan)
+        lama[str(s.node_id)] = list(row.values) if row is not None else None
     data = load(draft)
     data[KIND] = {
         "pola": [bench.get(q, 0.0) for q in (1, 2, 3, 4)],
-        "lama": {
-            str(s.node_id): _in_force_now(session, s.node_id, draft.triwulan) for s in plan.subs
-        },
+        "lama": lama,
         "pilih": "",
         "isi": {},
         "cara": {},
