@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -26,6 +27,8 @@ from storage.services.queries import list_bidang
 from storage.services.submission import draft_plan, load, save
 from storage.services.users import find_bidang, get_user
 from tests.bot_harness import KEPALA, Bot
+from tests.test_bukti import _jpeg, _photo
+from tests.test_bukti import _open as open_with_evidence
 from tests.test_lapor import OP1, _button, _close, _finish_narrative, _open, _users
 
 PAGU = (22_499_800, 146_440_700, 24_749_500)
@@ -169,10 +172,26 @@ async def test_fill_path_bad_input_and_restart_then_early_warning_uses_it(
         await _close(bot)
 
 
-async def test_skip_path_keeps_the_national_path(seeded: Engine, bot: Bot) -> None:
+async def test_skip_path_keeps_the_national_path(year2023: Engine, tmp_path: Path) -> None:
+    seeded = year2023
     leaves = _leaves(seeded)
+    bot = await open_with_evidence(seeded, tmp_path / "data")
+    try:
+        await _skip_path(seeded, bot, leaves)
+    finally:
+        await _close(bot)
+
+
+async def _skip_path(seeded: Engine, bot: Bot, leaves: list[int]) -> None:
     await _start_tw1_2023(bot)
-    out = await bot.press(OP1, _button(bot, OP1, "Lewati"))
+    skip = _button(bot, OP1, "Lewati")
+    # A photo sent while the plan is asked is kept for a sub kegiatan chosen later, and
+    # "Lanjutkan mengisi" comes back to the plan question.
+    out = await _photo(bot, OP1, _jpeg(1), caption="Rapat anggaran kas")
+    assert "menunggu sub kegiatannya" in out
+    out = await bot.press(OP1, _button(bot, OP1, "Lanjutkan mengisi"))
+    assert "Isi rencana penarikan TW I–IV?" in out
+    out = await bot.press(OP1, skip)
     assert "Rencana penarikan dilewati: pola nasional 15/40/60/90% dari pagu tetap dipakai" in out
     assert "Ketik realisasi anggaran kumulatif" in out and "(1/3)" in out
     await _figures_tw1(bot)
