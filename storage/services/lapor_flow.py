@@ -535,7 +535,7 @@ def _edit(session: Session, telegram_id: int, draft_id: int, target: str) -> Ste
     elif kind == NARASI_FIELDS[0] and plan.sasaran:
         idx, data["editing"] = "0", f"{NARASI_FIELDS[-1]}:{len(plan.sasaran) - 1}"
     elif target == plan_step.ASK and plan_step.edit(data):
-        pass
+        pass  # back to "Isi rencana penarikan?"; the step's last answer returns to the review
     else:
         return OldStep(_screen(session, draft))
     save(session, draft, data, f"{kind}:{idx}")
