@@ -276,7 +276,7 @@ async def _after(
         assert update.effective_message is not None
         await update.effective_message.reply_text(texts.LAPOR_USE_BUTTONS)
     elif isinstance(result, flow.Shown):
-        note = views.RETYPE if result.retype else ""
+        note = views.RETYPE if result.retype else views.plan_note(result)
         if result.cleaned:
             # Kept the text, told which field lost invisible characters (issue 13 item 4).
             note = views.control_removed(result.cleaned)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from html import escape
 
 from bot.settings import WIB
+from bot.views import plan_step as plan_views
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
 from storage.domain.periods import roman
+from storage.services import plan_step
 from storage.services.lapor_flow import (
     AllDone,
     ConfirmDrop,
@@ -21,6 +23,7 @@ from storage.services.lapor_flow import (
     Resume,
     Screen,
     Sent,
+    Shown,
     Started,
 )
 from storage.services.submission import NARASI_FIELDS, NARASI_LABEL, DraftPlan, Review
@@ -40,6 +43,14 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
     """The question for ``step``, with its quick-answer buttons."""
     kind, _, idx = step.partition(":")
     items = data.get("items", {})
+    if kind == plan_step.KIND:
+        return plan_views.prompt(
+            plan,
+            data,
+            step,
+            head=lambda counter: _head(plan, counter),
+            button=lambda at, action: cb(draft_id, at, action),
+        )
     if kind in {"anggaran", "fisik", "ket"}:
         i = int(idx)
         s = plan.subs[i]
@@ -220,6 +231,9 @@ def review_text(rv: Review, *, for_verifier: bool = False) -> str:
             for f in NARASI_FIELDS:
                 if nar.get(f):
                     lines.append(f"{NARASI_LABEL[f].capitalize()}: {escape(short(nar[f], 150))}")
+    plan_line = plan_views.review_line(plan, data, sent=for_verifier)
+    if plan_line:
+        lines += ["", plan_line]
     lines += ["", *bukti_lines(rv)]
     if rv.notes:
         lines += ["", "<b>Temuan</b>"] + [f"⚠️ {escape(n)}" for n in rv.notes]
@@ -252,6 +266,8 @@ def review(rv: Review, draft_id: int) -> Reply:
         extra.append(("Ubah indikator", cb(draft_id, "review", "edit-ind:0")))
     if rv.plan.sasaran:
         extra.append(("Ubah catatan", cb(draft_id, "review", f"edit-{NARASI_FIELDS[0]}:0")))
+    if plan_step.block(rv.data) is not None:
+        extra.append(("Ubah rencana", cb(draft_id, "review", f"edit-{plan_step.ASK}")))
     if extra:
         kb.append(extra)
     kb.append(
@@ -361,7 +377,16 @@ def conflict_text(r: Conflicts) -> str:
 
 
 def sent_text(r: Sent) -> str:
-    return texts.LAPOR_SENT.format(tw=roman(r.triwulan), tahun=r.tahun, bidang=escape(r.bidang))
+    sent = texts.LAPOR_SENT.format(tw=roman(r.triwulan), tahun=r.tahun, bidang=escape(r.bidang))
+    return "\n\n".join([sent, *plan_views.saved_lines(r.rencana)])
+
+
+def plan_note(r: Shown) -> str:
+    """The line above the next screen after an answer of the spending-plan step."""
+    if r.plan_echo is None:
+        return ""
+    data = r.screen.data if isinstance(r.screen, Question) else r.screen.review.data
+    return plan_views.echo(r.plan_echo, (plan_step.block(data) or {}).get("pola", []))
 
 
 def verifier_request(r: Sent) -> list[Reply]:

@@ -445,3 +445,40 @@ KAB_EXAMPLES = [
     "serapan dinas koperasi tw2",
     "/laporan rekap",
 ]
+
+# --- /lapor: the optional spending-plan step (rencana penarikan) ----------------------------
+RENCANA_ASK = (
+    "<b>Isi rencana penarikan TW I–IV?</b>\n"
+    "{lacking} dari {total} sub kegiatan bidang ini belum punya rencana penarikan kantor tahun "
+    "{tahun}. Rencana kumulatif per triwulan (anggaran kas) menjadi pembanding peringatan dini: "
+    "deviasi dan proyeksi serapan akhir tahun.\n\n"
+    "• <b>Isi rencana</b>: satu pesan per sub kegiatan, sebelum angka realisasi.\n"
+    "• <b>Lewati</b>: pola nasional {pola} dari pagu tetap dipakai sebagai pembanding.\n\n"
+    "Rencana yang diisi disimpan di draf dan baru berlaku saat laporan dikirim (Kirim), "
+    "mulai TW {tw} {tahun}."
+)
+RENCANA_SUB = (
+    "Ketik <b>rencana penarikan kumulatif</b> sampai akhir TW I, II, III dan IV: empat angka "
+    "dipisah titik koma atau baris baru, misalnya <code>{example}</code>."
+)
+RENCANA_NOW_DRAFT = "Isian di draf ini: {values}"
+RENCANA_NOW_OFFICE = "Rencana kantor yang berlaku: {values}"
+RENCANA_NATIONAL = "Pola nasional {pola}: {values}"
+RENCANA_SKIPPED = (
+    "Rencana penarikan dilewati: pola nasional {pola} dari pagu tetap dipakai sebagai "
+    "pembanding peringatan dini."
+)
+RENCANA_GIVEN = "✔️ Rencana {nama}: {values} (tersimpan di draf)."
+RENCANA_GIVEN_NATIONAL = "✔️ Rencana {nama} mengikuti pola nasional: {values} (tersimpan di draf)."
+RENCANA_GIVEN_KEPT = "✔️ Rencana {nama} tetap: {values}."
+RENCANA_REVIEW_FILLED = (
+    "Rencana penarikan: diisi untuk {n} sub kegiatan (disimpan saat Kirim, berlaku mulai TW {tw})."
+)
+RENCANA_REVIEW_FILLED_SENT = "Rencana penarikan: diisi untuk {n} sub kegiatan (mulai TW {tw})."
+RENCANA_REVIEW_SAME = "Rencana penarikan: sama dengan rencana kantor yang berlaku."
+RENCANA_REVIEW_SKIPPED = "Rencana penarikan: dilewati (pola nasional {pola} tetap dipakai)."
+RENCANA_SAVED = (
+    "📈 Rencana penarikan {tahun} disimpan untuk {n} sub kegiatan, berlaku mulai TW {tw}; "
+    "peringatan dini kini memakai rencana kantor untuk sub kegiatan itu."
+)
+RENCANA_NOT_SAVED = "⚠️ Rencana penarikan tidak disimpan untuk {nama}: {why}."

@@ -27,7 +27,7 @@ from storage.data.models import (
     VerifMessage,
 )
 from storage.domain.policy import Denied, may_submit
-from storage.services import bukti, conversation
+from storage.services import bukti, conversation, plan_step
 from storage.services.conversation import Flow
 from storage.services.queries import list_bidang
 from storage.services.submission import (
@@ -143,6 +143,7 @@ class Shown:
     screen: Screen
     retype: bool = False
     cleaned: str = ""  # the step kind whose typed text lost control characters ("hambatan")
+    plan_echo: plan_step.Echo | None = None  # what an answer of the plan step did
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,7 @@ class Sent:
     review: Review
     verifiers: list[int]
     retired: list[VerifMessage]  # earlier approve/return messages whose buttons go
+    rencana: plan_step.Saved | None = None  # the plan given in the draft, written now
 
 
 Step = (
@@ -383,6 +385,7 @@ def begin(
     else:
         draft, continued = start_draft(session, user=user, tahun=tahun, tw=triwulan), False
         bukti.carry_over(session, draft)  # a returned report keeps its evidence
+        plan_step.offer(session, draft)  # at the start of the year: the spending plan first
     assert draft.id is not None
     _attach(session, telegram_id, draft)
     plan = _plan(session, draft)
@@ -436,6 +439,8 @@ def _answer(
     kind, _, idx = draft.step.partition(":")
     if kind == "review":
         return UseButtons()
+    if kind == plan_step.KIND:
+        return _plan_answer(session, draft, plan, data, action, text)
     i = int(idx)
     error = confirm = cleaned = ""
     if action == "review" and data.get("returned"):
@@ -489,6 +494,19 @@ def _answer(
     return Shown(_screen(session, draft, plan), cleaned=cleaned)
 
 
+def _plan_answer(
+    session: Session, draft: Draft, plan: DraftPlan, data: dict, action: str, text: str
+) -> Step:
+    """An answer to the optional spending-plan step (``storage.services.plan_step``)."""
+    out = plan_step.answer(plan, data, draft.step, action, text)
+    if out.error:
+        return Refused(out.error)  # nothing changed: the draft keeps every earlier answer
+    if out.next is None:
+        return OldStep(_screen(session, draft, plan))
+    save(session, draft, data, out.next)
+    return Shown(_screen(session, draft, plan), plan_echo=out.echo)
+
+
 def type_text(session: Session, *, telegram_id: int, user_id: int | None, text: str) -> Step:
     """Typed text answers the current question of the active draft.
 
@@ -516,6 +534,8 @@ def _edit(session: Session, telegram_id: int, draft_id: int, target: str) -> Ste
         idx, data["editing"] = "0", f"ind:{len(plan.indikator) - 1}"
     elif kind == NARASI_FIELDS[0] and plan.sasaran:
         idx, data["editing"] = "0", f"{NARASI_FIELDS[-1]}:{len(plan.sasaran) - 1}"
+    elif target == plan_step.ASK and plan_step.edit(data):
+        pass  # back to "Isi rencana penarikan?"; the step's last answer returns to the review
     else:
         return OldStep(_screen(session, draft))
     save(session, draft, data, f"{kind}:{idx}")
@@ -565,7 +585,8 @@ def _send(
     if conflicts:
         current = active_draft(session, user.id) if user.id is not None else None
         return Conflicts(conflicts, _screen(session, current) if current is not None else None)
-    # The submission and the end of the typing commit together.
+    # The submission, the plan given in its draft and the end of the typing commit together.
+    rencana = plan_step.store(session, draft, actor=f"user:{user.telegram_id}")
     conversation.clear(session, telegram_id=telegram_id, flow=Flow.LAPOR)
     p = session.exec(
         select(Pelaporan).where(
@@ -588,6 +609,7 @@ def _send(
             v.telegram_id
             for v in verifiers(session, submitted_by=user.id, opd_id=rv.plan.bidang.opd_id)
         ],
+        rencana=rencana,
     )
 
 
