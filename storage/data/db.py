@@ -49,7 +49,8 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     url = normalise_url(url or default_url())
     if is_sqlite(url):
         db_path = make_url(url).database
-        if db_path and db_path != ":memory:":
+        # A "file:…?uri=true" name is an SQLite URI, not a path: its folder must exist already.
+        if db_path and db_path != ":memory:" and not db_path.startswith("file:"):
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
