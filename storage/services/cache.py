@@ -10,10 +10,14 @@ and writes.
 
 Version: figures change only through writes that leave an audit trail, so the newest audit id
 tells whether anything changed since the cache last looked (one indexed query per session).
-When it moved, the cache reads the new audit entries once and drops only the office-years they
-touch (``_touched``): a /lapor submission in one office-year leaves every other one cached. An
-entry it cannot place (a setting, an entity of a kind it does not know, a row gone since)
-empties the whole cache: unsure means stale.
+When it moved, the cache reads the new audit entries once and places them (``_touched``): a
+/lapor submission in one office-year leaves every other one cached. What it keeps depends on
+the kind of write: a figure or pagu write (``realisasi``, ``node_plan`` entries, which carry
+the node id) only marks those nodes' rows for a re-read on next use (``YearData.refreshed``)
+and leaves the office's names (bidang, years, the question catalogue) cached; a plan change
+(nodes, an import, an office-wide entry) reloads the office-year and rebuilds the office's
+lookups. An entry it cannot place (a setting, an entity of a kind it does not know, a row gone
+since) empties the whole cache: unsure means stale.
 
 Invalidation rules, all checked by tests:
 - only read sessions carry a cache, and a session that flushes (writes) loses its cache at
@@ -91,23 +95,57 @@ def _detach(session: Session, value: object) -> None:
 # More new audit entries than this at once (a bulk import) are not worth placing one by one.
 _MAX_PLACED = 2_000
 _ALL = None  # "every office-year": what _touched answers when it cannot place an entry
+# More changed nodes than this in one office-year: reload the year rather than the rows.
+_MAX_REFRESHED = 500
 
 
 @dataclass(frozen=True)
 class _Touched:
-    """Office-years (and whole offices) a batch of audit entries changed."""
+    """What a batch of audit entries changed, from the broadest to the narrowest kind.
 
-    years: frozenset[tuple[int, int]]
-    offices: frozenset[int]  # every year of these offices (an office-wide change)
+    - ``offices``: an office-wide change (its bidang, a copied plan year): everything of it;
+    - ``plans``: office-years whose plan structure may have changed (nodes, sasaran; an import
+      writes those): the office-year is reloaded and the office's catalogue rebuilt;
+    - ``rows``: node ids per office-year whose pagu or realisasi rows changed (/lapor, a pagu
+      revision): only those rows are reloaded; the catalogue (names) stays;
+    - ``other``: office-years with another change (status, indicators, schedule), which no
+      office-year data depends on, but a bidang's draft plan does.
+    """
 
-    @property
-    def lookups(self) -> frozenset[int]:
-        """Offices whose small lookups (years, latest quarter, catalog...) may have changed."""
-        return self.offices | {opd for opd, _ in self.years}
+    offices: frozenset[int]
+    plans: frozenset[tuple[int, int]]
+    rows: dict[tuple[int, int], frozenset[int]]
+    other: frozenset[tuple[int, int]]
+
+    def structure(self, opd_id: int, tahun: int | None = None) -> bool:
+        """Whether the office's structure changed (in ``tahun`` when given)."""
+        if opd_id in self.offices:
+            return True
+        return any(o == opd_id and (tahun is None or t == tahun) for o, t in self.plans)
+
+    def any_in(self, opd_id: int, tahun: int | None = None) -> bool:
+        """Whether anything of the office (in ``tahun`` when given) changed."""
+        return self.structure(opd_id, tahun) or any(
+            o == opd_id and (tahun is None or t == tahun) for o, t in (*self.rows, *self.other)
+        )
+
+
+# Which kind of change an audit entity records (see _Touched); _OFFICE is office-wide.
+_OFFICE = "perangkat_daerah"
+_STRUCTURE, _ROWS, _OTHER = "plans", "rows", "other"
+_KIND = {
+    "node": _STRUCTURE,
+    "report": _STRUCTURE,  # an import: nodes, sasaran, plans and figures of one office-year
+    "node_plan": _ROWS,
+    "realisasi": _ROWS,
+    "capaian_sasaran": _OTHER,
+    "pelaporan": _OTHER,
+    "jadwal": _OTHER,
+}
 
 
 def _touched(session: Session, after: int, upto: int) -> _Touched | None:
-    """Which office-years the audit entries ``after < id <= upto`` changed; ``None``: unknown."""
+    """What the audit entries ``after < id <= upto`` changed; ``None``: unknown."""
     rows = session.execute(
         select(AuditLog.entity, AuditLog.entity_id)
         .where(col(AuditLog.id) > after, col(AuditLog.id) <= upto)
@@ -119,17 +157,28 @@ def _touched(session: Session, after: int, upto: int) -> _Touched | None:
     for entity, entity_id in rows:
         if entity == "app_user":
             continue  # people, not figures: nothing cached depends on them
-        if entity_id is None or entity not in _PLACE:
+        if entity_id is None or (entity not in _PLACE and entity != _OFFICE):
             return _ALL
         ids.setdefault(entity, set()).add(entity_id)
-    years: set[tuple[int, int]] = set()
-    offices: set[int] = set(ids.pop("perangkat_daerah", set()))
+    offices: set[int] = set(ids.pop(_OFFICE, set()))  # entries carry the office id
+    by_kind: dict[str, set[tuple[int, int]]] = {_STRUCTURE: set(), _ROWS: set(), _OTHER: set()}
+    nodes: dict[tuple[int, int], set[int]] = {}
     for entity, wanted in ids.items():
         found = session.execute(_PLACE[entity](wanted)).all()
         if len(found) < len(wanted):
             return _ALL  # a row deleted since: its office-year is unknown
-        years.update((int(opd), int(tahun)) for _, opd, tahun in found)
-    return _Touched(frozenset(years), frozenset(offices))
+        kind = _KIND[entity]
+        for row_id, opd, tahun in found:
+            key = (int(opd), int(tahun))
+            by_kind[kind].add(key)
+            if kind == _ROWS:  # these entities carry the node id
+                nodes.setdefault(key, set()).add(int(row_id))
+    return _Touched(
+        frozenset(offices),
+        frozenset(by_kind[_STRUCTURE]),
+        {k: frozenset(v) for k, v in nodes.items()},
+        frozenset(by_kind[_OTHER]),
+    )
 
 
 def _by_node(ids: set[int]) -> Select:
@@ -168,6 +217,8 @@ class FigureCache:
     def __init__(self, *, max_years: int = 16, max_small: int = 256) -> None:
         self.max_years, self.max_small = max_years, max_small
         self._years: dict[tuple[int, int], Any] = {}
+        # node ids whose rows changed since the office-year was loaded: refreshed on next use
+        self._stale: dict[tuple[int, int], frozenset[int]] = {}
         self._small: dict[tuple[str, tuple], Any] = {}
         self._pool: object = None
         self._seen = 0  # the newest audit id the entries were checked against
@@ -181,10 +232,11 @@ class FigureCache:
 
     def clear(self) -> None:
         self._years.clear()
+        self._stale.clear()
         self._small.clear()
 
     def _sync(self, session: Session) -> None:
-        """Drop what changed since the last look; once per session."""
+        """Drop (or mark for refresh) what changed since the last look; once per session."""
         if session.info.get(_SYNCED_KEY) is self:
             return
         pool, version = _pool(session), data_version(session)
@@ -195,29 +247,55 @@ class FigureCache:
             if touched is None:
                 self.clear()
             else:
-                for year in [
-                    k for k in self._years if k in touched.years or k[0] in touched.offices
-                ]:
-                    del self._years[year]
-                for small in [k for k in self._small if _small_touched(k, touched)]:
-                    del self._small[small]
+                self._forget(touched)
         self._pool, self._seen = pool, version
         session.info[_SYNCED_KEY] = self
 
-    def year(self, session: Session, opd_id: int, tahun: int, build: Callable[[], T]) -> T:
-        """The office-year built by ``build()``, reused until a write touches it."""
+    def _forget(self, touched: _Touched) -> None:
+        for key in list(self._years):
+            if touched.structure(*key):
+                del self._years[key]
+                self._stale.pop(key, None)
+            elif key in touched.rows:
+                stale = self._stale.get(key, frozenset()) | touched.rows[key]
+                if len(stale) > _MAX_REFRESHED:
+                    del self._years[key]
+                    self._stale.pop(key, None)
+                else:
+                    self._stale[key] = stale
+        for small in [k for k, v in self._small.items() if _small_touched(k, v, touched)]:
+            del self._small[small]
+
+    def year(
+        self,
+        session: Session,
+        opd_id: int,
+        tahun: int,
+        build: Callable[[], T],
+        refresh: Callable[[T, frozenset[int]], T] | None = None,
+    ) -> T:
+        """The office-year built by ``build()``, reused until a write touches it; when a write
+        changed only some nodes' rows, ``refresh(data, node_ids)`` makes the new one."""
         self._sync(session)
         key = (opd_id, tahun)
         if key in self._years:
-            return self._years[key]
+            stale = self._stale.pop(key, None)
+            if stale is None:
+                return self._years[key]
+            if refresh is not None:
+                data = self._years[key] = refresh(self._years[key], stale)
+                return data
+            del self._years[key]
         data = build()  # plain rows (YearData): nothing to detach
         if len(self._years) >= self.max_years:
-            self._years.pop(next(iter(self._years)))  # the oldest entry
+            oldest = next(iter(self._years))
+            del self._years[oldest]
+            self._stale.pop(oldest, None)
         self._years[key] = data
         return data
 
     def small(self, session: Session, name: str, args: tuple, build: Callable[[], T]) -> T:
-        """``build()`` once, until a write touches its office."""
+        """``build()`` once, until a write touches what it depends on (``_small_touched``)."""
         self._sync(session)
         key = (name, args)
         if key in self._small:
@@ -230,8 +308,21 @@ class FigureCache:
         return value
 
 
-def _small_touched(key: tuple[str, tuple], touched: _Touched) -> bool:
-    # Small lookups are keyed by office first (opd, bidang, years, latest_tw, catalog); one
-    # without an office (benchmarks) depends on settings, which _touched never places.
-    args = key[1]
-    return not args or args[0] in touched.lookups
+# Small lookups built from the office's plan structure only (names, bidang, years): a write
+# of figures or a pagu revision leaves them; their first argument is the office.
+_STRUCTURAL = frozenset({"opd", "bidang", "years", "catalog"})
+
+
+def _small_touched(key: tuple[str, tuple], value: object, touched: _Touched) -> bool:
+    name, args = key
+    if not args:
+        return False  # depends on settings only (benchmarks), which _touched never places
+    if name in _STRUCTURAL:
+        return touched.structure(args[0])
+    if name == "latest_tw":  # (office, year): the latest quarter with realisasi
+        return touched.structure(*args) or args in touched.rows
+    if name == "draft_plan":  # keyed by bidang: its office is on the plan it holds
+        opd_id = getattr(getattr(value, "bidang", None), "opd_id", None)
+        return opd_id is None or touched.any_in(opd_id, args[1])
+    # Anything else is keyed by office first and may depend on anything of it.
+    return touched.any_in(args[0])

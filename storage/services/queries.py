@@ -217,6 +217,34 @@ class YearData:
         for n in sorted(self.nodes.values(), key=lambda n: (n.urutan, n.id)):
             self.kids.setdefault(n.parent_id, []).append(n)
         self._memo: dict[tuple[int, int], Figure] = {}
+        self._plan_memo: dict[tuple[int, int], PlanRow | None] = {}
+
+    def refreshed(self, session: Session, node_ids: frozenset[int]) -> YearData:
+        """A copy with the plan and realisasi rows of ``node_ids`` read again (two selects):
+        what a figure write or a pagu revision changed. Leaves this one, and any reader of
+        it, untouched; the nodes and sasaran (the structure) are shared."""
+        ids = [i for i in node_ids if i in self.nodes]
+        view = copy.copy(self)
+        view._memo, view._plan_memo = {}, {}
+        if not ids:
+            return view
+        conn = session.connection()
+        view.plans = dict(self.plans)
+        for i in ids:
+            view.plans.pop(i, None)
+        for r in conn.execute(
+            select(*_columns(NodePlan, PlanRow))
+            .where(col(NodePlan.node_id).in_(ids))
+            .order_by(col(NodePlan.triwulan), col(NodePlan.id))
+        ).all():
+            view.plans.setdefault(r[1], []).append(PlanRow(*r))
+        wanted = set(ids)
+        view.real = {k: v for k, v in self.real.items() if k[0] not in wanted}
+        for r in conn.execute(
+            select(*_columns(Realisasi, RealRow)).where(col(Realisasi.node_id).in_(ids))
+        ).all():
+            view.real[(r[1], r[2])] = RealRow(*r)
+        return view
 
     def with_realisasi(self, overrides: Mapping[tuple[int, int], Realisasi | None]) -> YearData:
         """A view of the same year with some figures replaced (None: removed), e.g. to preview
@@ -235,6 +263,12 @@ class YearData:
 
     def plan(self, node_id: int, tw: int) -> PlanRow | None:
         """The plan row in force at ``tw`` (latest at or before it), if the node is active."""
+        key = (node_id, tw)
+        if key not in self._plan_memo:
+            self._plan_memo[key] = self._plan(node_id, tw)
+        return self._plan_memo[key]
+
+    def _plan(self, node_id: int, tw: int) -> PlanRow | None:
         rows = [p for p in self.plans.get(node_id, []) if p.triwulan <= tw]
         if not rows or not rows[-1].aktif:
             return None
@@ -320,7 +354,13 @@ def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
     cache = figure_cache(session)
     if cache is None:
         return YearData(session, opd_id, tahun)
-    return cache.year(session, opd_id, tahun, lambda: YearData(session, opd_id, tahun))
+    return cache.year(
+        session,
+        opd_id,
+        tahun,
+        lambda: YearData(session, opd_id, tahun),
+        lambda data, node_ids: data.refreshed(session, node_ids),
+    )
 
 
 def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
