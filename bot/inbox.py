@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -77,8 +78,18 @@ class InboxRequest(BaseRequest):
         return code, body
 
 
+DONE = "inbox_done"  # bot_data key: ids of inbox updates this process handled, newest last
+DONE_MAX = 10_000
+
+
 class MonevApplication(Application):  # type: ignore[type-arg]
-    """Handles an update of the inbox once, and marks it done after its handlers ran."""
+    """Handles an update of the inbox once, and marks it done after its handlers ran.
+
+    Whether a tracked update is still to handle was read when it was written to the inbox
+    (``record`` tracks only those not done); since then only this process can have handled
+    it (one process polls, or receives the webhook), e.g. when a replay after a restart and
+    a re-fetch both queued it. So that is checked in memory, not with another read per
+    update."""
 
     async def process_update(self, update: object) -> None:
         tracked: set[int] = self.bot_data.setdefault(TRACKED, set())
@@ -86,18 +97,16 @@ class MonevApplication(Application):  # type: ignore[type-arg]
         if uid is None or uid not in tracked:
             await super().process_update(update)
             return
-        engine = self.bot_data["engine"]
-        if await asyncio.to_thread(_is_done, engine, uid):
+        done: OrderedDict[int, None] = self.bot_data.setdefault(DONE, OrderedDict())
+        if uid in done:
             tracked.discard(uid)
             return
         await super().process_update(update)
-        await asyncio.to_thread(_done, engine, uid)
+        await asyncio.to_thread(_done, self.bot_data["engine"], uid)
+        done[uid] = None
+        if len(done) > DONE_MAX:
+            done.popitem(last=False)
         tracked.discard(uid)
-
-
-def _is_done(engine: Engine, uid: int) -> bool:
-    with read_scope(engine) as s:
-        return inbox.is_done(s, update_id=uid)
 
 
 def _done(engine: Engine, uid: int) -> None:

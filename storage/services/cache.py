@@ -57,10 +57,13 @@ _VERSION_KEY = "data_version"
 _SYNCED_KEY = "figure_cache_synced"
 
 
+_NEWEST = select(func.max(AuditLog.id))  # built once: asked by every cached read
+
+
 def data_version(session: Session) -> int:
     """Newest audit id, asked once per session (a read session sees one snapshot anyway)."""
     if _VERSION_KEY not in session.info:
-        session.info[_VERSION_KEY] = session.exec(select(func.max(AuditLog.id))).one() or 0
+        session.info[_VERSION_KEY] = session.connection().execute(_NEWEST).scalar() or 0
     return session.info[_VERSION_KEY]
 
 

@@ -554,10 +554,11 @@ class StatusRow:
 
 def reporting_status(session: Session, opd_id: int, tahun: int, tw: int) -> list[StatusRow]:
     """For each bidang: has it reported TW ``tw``, and where does its report stand."""
-    rows = {
-        p.bidang_id: p
-        for p in session.exec(
-            select(Pelaporan)
+    # Plain rows, not ORM objects: every answer asks (its figures may not be approved yet),
+    # and statuses are never cached.
+    rows = dict(
+        session.execute(
+            select(Pelaporan.bidang_id, Pelaporan.status)
             .join(Bidang, col(Bidang.id) == col(Pelaporan.bidang_id))
             .where(
                 col(Bidang.opd_id) == opd_id,
@@ -565,9 +566,9 @@ def reporting_status(session: Session, opd_id: int, tahun: int, tw: int) -> list
                 col(Pelaporan.triwulan) == tw,
             )
         ).all()
-    }
+    )
     return [
-        StatusRow(b, StatusLaporan(rows[b.id].status) if b.id in rows else None)
+        StatusRow(b, StatusLaporan(rows[b.id]) if b.id in rows else None)
         for b in list_bidang(session, opd_id)
     ]
 
