@@ -77,6 +77,14 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
         a write session reads what it writes)."""
         return await asyncio.to_thread(_write, self.engine, fn, args, kwargs)
 
+    async def write_cached(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``write``, reading through the figure cache until the transaction's first write
+        (``FigureCache.write``): for a step that reads a plan, then saves."""
+        cache = self.figure_cache
+        if cache is None:
+            return await self.write(fn, *args, **kwargs)
+        return await asyncio.to_thread(_write_cached, self.engine, cache, fn, args, kwargs)
+
 
 def _read(
     engine: Engine, cache: FigureCache | None, fn: Callable[..., T], args: tuple, kwargs: dict
@@ -87,6 +95,13 @@ def _read(
 
 def _write(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
     with session_scope(engine) as session:
+        return fn(session, *args, **kwargs)
+
+
+def _write_cached(
+    engine: Engine, cache: FigureCache, fn: Callable[..., T], args: tuple, kwargs: dict
+) -> T:
+    with cache.write(engine) as session:
         return fn(session, *args, **kwargs)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
@@ -298,3 +299,18 @@ def test_a_bidang_draft_plan_follows_writes_in_its_office(seeded: Engine) -> Non
 def _office_figure(cache: FigureCache, engine: Engine) -> Figure:
     with cache.read(engine) as s:
         return scope_result(s, OPD_ID, 2022, 3).item.figure
+
+
+def test_a_write_session_reads_through_the_cache_only_until_it_writes(seeded: Engine) -> None:
+    cache = FigureCache()
+    year = _cached(cache, seeded, 2022)
+    with cache.write(seeded) as s:
+        assert year_data(s, OPD_ID, 2022) is year  # nothing written yet: the cached rows
+        s.add(Bidang(opd_id=OPD_ID, kode="baru", nama="Bidang Baru", urutan=99))
+        assert figure_cache(s) is None  # a change not flushed yet: read fresh
+        s.flush()
+        assert figure_cache(s) is None  # written: never again in this session
+        assert "Bidang Baru" in [b.nama for b in list_bidang(s, OPD_ID)]
+    with cache.write(seeded) as s:
+        s.execute(update(Bidang).where(col(Bidang.kode) == "baru").values(nama="Bidang Lain"))
+        assert figure_cache(s) is None  # a statement that writes, without any flush

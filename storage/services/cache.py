@@ -20,9 +20,10 @@ lookups. An entry it cannot place (a setting, an entity of a kind it does not kn
 since) empties the whole cache: unsure means stale.
 
 Invalidation rules, all checked by tests:
-- only read sessions carry a cache, and a session that flushes (writes) loses its cache at
-  once (the ``after_flush`` hook below): it never reads cached rows that predate its own write,
-  and never stores rows of a transaction that may still roll back;
+- read sessions carry a cache, and write sessions opened by :meth:`FigureCache.write` until
+  they write; a session that flushes (writes) loses its cache at once (the ``after_flush``
+  hook below), and one with unflushed changes reads fresh: it never reads cached rows that
+  predate its own write, and never stores rows of a transaction that may still roll back;
 - every later session asks for the newest audit id, so a committed write is seen by the next
   request.
 """
@@ -36,9 +37,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, event, func
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, SQLModel, col, select
 
-from storage.data.db import read_scope
+from storage.data.db import read_scope, session_scope
 from storage.data.models import (
     AuditLog,
     Bidang,
@@ -68,8 +70,12 @@ def data_version(session: Session) -> int:
 
 
 def figure_cache(session: Session) -> FigureCache | None:
-    """The cache the session carries; ``None`` (read fresh) for write sessions."""
-    return session.info.get(_SESSION_KEY)
+    """The cache the session carries; ``None`` (read fresh) for write sessions, and for a
+    session with changes of its own not flushed yet (cached rows would not show them)."""
+    cache = session.info.get(_SESSION_KEY)
+    if cache is not None and (session.new or session.dirty or session.deleted):
+        return None
+    return cache
 
 
 @event.listens_for(Session, "after_flush")
@@ -78,6 +84,13 @@ def _forget_cache(session: Session, _flush_context: object) -> None:
     session.info.pop(_SESSION_KEY, None)
     session.info.pop(_VERSION_KEY, None)
     session.info.pop(_SYNCED_KEY, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_cache_on_write_statement(state: ORMExecuteState) -> None:
+    # An UPDATE/DELETE/INSERT statement through the session writes without a flush.
+    if not state.is_select:
+        _forget_cache(state.session, None)
 
 
 def _pool(session: Session) -> object:
@@ -230,6 +243,15 @@ class FigureCache:
     def read(self, engine: Engine) -> Iterator[Session]:
         """A read-only session (``db.read_scope``) whose queries use this cache."""
         with read_scope(engine) as session:
+            session.info[_SESSION_KEY] = self
+            yield session
+
+    @contextmanager
+    def write(self, engine: Engine) -> Iterator[Session]:
+        """A write session (``db.session_scope``) that reads through this cache only until it
+        writes: a flush takes the cache away (``_forget_cache``), and so does a change not
+        flushed yet (``figure_cache``). For a step that reads a plan, then saves."""
+        with session_scope(engine) as session:
             session.info[_SESSION_KEY] = self
             yield session
 
