@@ -218,6 +218,7 @@ class YearData:
             self.kids.setdefault(n.parent_id, []).append(n)
         self._memo: dict[tuple[int, int], Figure] = {}
         self._plan_memo: dict[tuple[int, int], PlanRow | None] = {}
+        self._quarters: list[int] | None = None
 
     def refreshed(self, session: Session, node_ids: frozenset[int]) -> YearData:
         """A copy with the plan and realisasi rows of ``node_ids`` read again (two selects):
@@ -225,7 +226,7 @@ class YearData:
         it, untouched; the nodes and sasaran (the structure) are shared."""
         ids = [i for i in node_ids if i in self.nodes]
         view = copy.copy(self)
-        view._memo, view._plan_memo = {}, {}
+        view._memo, view._plan_memo, view._quarters = {}, {}, None
         if not ids:
             return view
         conn = session.connection()
@@ -256,7 +257,7 @@ class YearData:
                 view.real.pop(key, None)
             else:
                 view.real[key] = row
-        view._memo = {}
+        view._memo, view._quarters = {}, None
         return view
 
     # --- plan -------------------------------------------------------------------------------
@@ -338,7 +339,11 @@ class YearData:
         return rollup(self.node_figure(p.id, tw) for p in self.programs(tw, sasaran_ids))
 
     def quarters_with_data(self) -> list[int]:
-        return sorted({tw for (_, tw), r in self.real.items() if r.anggaran is not None})
+        if self._quarters is None:  # asked by every answer with an explicit quarter
+            self._quarters = sorted(
+                {tw for (_, tw), r in self.real.items() if r.anggaran is not None}
+            )
+        return list(self._quarters)
 
 
 def cached(session: Session, name: str, args: tuple, build: Callable[[], T]) -> T:
