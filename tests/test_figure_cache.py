@@ -10,12 +10,12 @@ from sqlmodel import col, select
 
 from storage.data import db
 from storage.data.audit import record
-from storage.data.models import Bidang, Level, Node, Realisasi, row_id
+from storage.data.models import AuditLog, Bidang, Level, Node, Realisasi, row_id
 from storage.domain.question_parser import Catalog
 from storage.files.demo import SEED_FILE
 from storage.files.importer import import_file
 from storage.services.ask import cached_catalog
-from storage.services.cache import FigureCache, figure_cache
+from storage.services.cache import FigureCache, data_version, figure_cache
 from storage.services.office import copy_year, init_office, revise_pagu
 from storage.services.queries import Figure, YearData, list_bidang, scope_result, year_data
 from storage.services.schedule import set_group_chat
@@ -314,3 +314,26 @@ def test_a_write_session_reads_through_the_cache_only_until_it_writes(seeded: En
     with cache.write(seeded) as s:
         s.execute(update(Bidang).where(col(Bidang.kode) == "baru").values(nama="Bidang Lain"))
         assert figure_cache(s) is None  # a statement that writes, without any flush
+
+
+def test_an_audit_entry_committed_late_with_a_smaller_id_is_still_seen(seeded: Engine) -> None:
+    """PostgreSQL draws ids when a transaction writes: one that began first may commit a
+    smaller id after the cache has looked past it. Simulated with explicit ids."""
+    cache = FigureCache()
+    leaf = _a_sub_kegiatan(seeded)
+    year = _cached(cache, seeded, 2022)
+    old = year.node_figure(leaf, 3).realisasi
+    assert old is not None
+    with db.read_scope(seeded) as s:
+        newest = data_version(s)
+    with db.session_scope(seeded) as s:  # the later transaction commits first
+        s.add(AuditLog(id=newest + 2, actor="test", entity="app_user", entity_id=1, field="x"))
+    assert _cached(cache, seeded, 2022) is year  # nothing the figures depend on
+    with db.session_scope(seeded) as s:  # the earlier one, with the smaller id, commits now
+        row = s.exec(
+            select(Realisasi).where(Realisasi.node_id == leaf, Realisasi.triwulan == 3)
+        ).one()
+        row.anggaran = old + 5
+        s.add(row)
+        s.add(AuditLog(id=newest + 1, actor="test", entity="realisasi", entity_id=leaf, field="x"))
+    assert _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi == old + 5

@@ -30,12 +30,13 @@ Invalidation rules, all checked by tests:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, event, func
+from sqlalchemy import Select, event, func, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, SQLModel, col, select
@@ -111,6 +112,10 @@ def _detach(session: Session, value: object) -> None:
 # More new audit entries than this at once (a bulk import) are not worth placing one by one.
 _MAX_PLACED = 2_000
 _ALL = None  # "every office-year": what _touched answers when it cannot place an entry
+# How long an audit id missing below the newest one is waited for (its transaction may still
+# commit); longer than any write transaction of the bot or the CLI.
+_GAP_SECONDS = 600.0
+_GAP_WINDOW = 1_000  # ids drawn by transactions still open are among the newest this many
 # More changed nodes than this in one office-year: reload the year rather than the rows.
 _MAX_REFRESHED = 500
 
@@ -160,15 +165,27 @@ _KIND = {
 }
 
 
-def _touched(session: Session, after: int, upto: int) -> _Touched | None:
-    """What the audit entries ``after < id <= upto`` changed; ``None``: unknown."""
+def _entries(
+    session: Session, after: int, upto: int, gaps: set[int]
+) -> tuple[list[tuple[str, int | None]] | None, set[int]]:
+    """The audit entries ``after < id <= upto`` and those of ``gaps`` committed since (None:
+    too many to place), with the ids found."""
+    in_range = (col(AuditLog.id) > after) & (col(AuditLog.id) <= upto)
+    wanted = or_(in_range, col(AuditLog.id).in_(gaps)) if gaps else in_range
     rows = session.execute(
-        select(AuditLog.entity, AuditLog.entity_id)
-        .where(col(AuditLog.id) > after, col(AuditLog.id) <= upto)
+        select(AuditLog.id, AuditLog.entity, AuditLog.entity_id)
+        .where(wanted)
         .limit(_MAX_PLACED + 1)
     ).all()
-    if len(rows) > _MAX_PLACED:
-        return _ALL
+    if len(rows) <= _MAX_PLACED:
+        return [(entity, entity_id) for _, entity, entity_id in rows], {r[0] for r in rows}
+    recent = (col(AuditLog.id) > max(after, upto - _GAP_WINDOW)) & (col(AuditLog.id) <= upto)
+    found = or_(recent, col(AuditLog.id).in_(gaps)) if gaps else recent
+    return None, set(session.execute(select(AuditLog.id).where(found)).scalars())
+
+
+def _touched(session: Session, rows: list[tuple[str, int | None]]) -> _Touched | None:
+    """What these audit entries (entity, entity_id) changed; ``None``: unknown."""
     ids: dict[str, set[int]] = {}
     for entity, entity_id in rows:
         if entity == "app_user":
@@ -238,6 +255,7 @@ class FigureCache:
         self._small: dict[tuple[str, tuple], Any] = {}
         self._pool: object = None
         self._seen = 0  # the newest audit id the entries were checked against
+        self._gaps: dict[int, float] = {}  # audit ids below it not seen yet -> since when
 
     @contextmanager
     def read(self, engine: Engine) -> Iterator[Session]:
@@ -265,16 +283,40 @@ class FigureCache:
         if session.info.get(_SYNCED_KEY) is self:
             return
         pool, version = _pool(session), data_version(session)
+        now = time.monotonic()
         if pool is not self._pool or version < self._seen:
-            self.clear()  # another database, or this one restored from a backup
-        elif version > self._seen:
-            touched = _touched(session, self._seen, version)
+            # Another database, or this one restored from a backup: start afresh, and only
+            # note which recent ids are still missing.
+            self.clear()
+            self._gaps.clear()
+            after = max(0, version - _GAP_WINDOW)
+            found = set(
+                session.execute(
+                    select(AuditLog.id).where(col(AuditLog.id) > after, col(AuditLog.id) <= version)
+                ).scalars()
+            )
+            self._note_gaps(after, version, found, now)
+        elif version > self._seen or self._gaps:
+            for gap in [g for g, since in self._gaps.items() if now - since > _GAP_SECONDS]:
+                del self._gaps[gap]  # a rolled-back transaction's id: it never comes
+            rows, found = _entries(session, self._seen, version, set(self._gaps))
+            self._note_gaps(self._seen, version, found, now)
+            touched = None if rows is None else _touched(session, rows)
             if touched is None:
                 self.clear()
             else:
                 self._forget(touched)
         self._pool, self._seen = pool, version
         session.info[_SYNCED_KEY] = self
+
+    def _note_gaps(self, after: int, upto: int, found: set[int], now: float) -> None:
+        # Ids are drawn when a transaction writes and become visible when it commits, so a
+        # transaction that began earlier may commit a smaller id later (PostgreSQL): the ids
+        # missing below the newest one are looked for again at every later look.
+        for gap in set(range(max(after, upto - _GAP_WINDOW) + 1, upto + 1)) - found:
+            self._gaps[gap] = now
+        for gap in found & self._gaps.keys():
+            del self._gaps[gap]
 
     def _forget(self, touched: _Touched) -> None:
         for key in list(self._years):
