@@ -54,6 +54,9 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
         # The sender's conversation state, read with the actor for a text message (one
         # database round trip per update instead of two); routing consumes it once.
         self.preloaded_state: tuple[State | None] | None = None
+        # For a text from somebody in no flow, its answer, computed in that same read
+        # (``bot.handlers.questions.load_for_text``): (text, answer) for the question handler.
+        self.prepared_answer: tuple[str, Any] | None = None
 
     @property
     def engine(self) -> Engine:
