@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -28,8 +29,14 @@ log = logging.getLogger(__name__)
 TRACKED = "inbox_tracked"  # bot_data key: ids of updates that came through the inbox
 
 
+# The inbox's own writes queue here rather than in SQLite: the "done" mark of one update and
+# the receipt of the next often meet, and SQLite's busy handler waits in sleeps of 1 ms and
+# more where a lock hands over at once.
+_inbox_writes = threading.Lock()
+
+
 def _receive(engine: Engine, rows: list[tuple[int, str]]) -> list[int]:
-    with session_scope(engine) as s:
+    with _inbox_writes, session_scope(engine) as s:
         return inbox.receive(s, updates=rows)
 
 
@@ -110,7 +117,7 @@ class MonevApplication(Application):  # type: ignore[type-arg]
 
 
 def _done(engine: Engine, uid: int) -> None:
-    with session_scope(engine) as s:
+    with _inbox_writes, session_scope(engine) as s:
         inbox.mark_done(s, update_id=uid)
 
 
