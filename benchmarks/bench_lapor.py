@@ -31,6 +31,8 @@ from benchmarks.latency import echo_app_factory, measure
 from bot.offline.http import FakeBotAPI
 from storage.data import db
 from storage.data.models import AppUser, Bidang, Role
+from storage.services import conversation
+from storage.services.conversation import Flow
 from storage.services.submission import start_draft
 from storage.services.users import set_user
 
@@ -39,7 +41,8 @@ STEPS = [("anggaran", "21.000.000"), ("fisik", "93"), ("ket", "Sesuai jadwal")]
 
 
 def add_operators(engine: Engine, users: int) -> None:
-    """``users`` Koperasi operators, each with a TW IV 2022 draft begun."""
+    """``users`` Koperasi operators, each with a TW IV 2022 draft begun and their typing
+    attached to it (as after pressing "Isi TW IV 2022"): typed text answers the draft."""
     with db.session_scope(engine) as s:
         kop = s.exec(select(Bidang).where(Bidang.kode == "koperasi")).one()
         for i in range(users):
@@ -53,7 +56,13 @@ def add_operators(engine: Engine, users: int) -> None:
         s.flush()
         for i in range(users):
             u = s.exec(select(AppUser).where(AppUser.telegram_id == FIRST_OPERATOR + i)).one()
-            start_draft(s, user=u, tahun=2022, tw=4)
+            draft = start_draft(s, user=u, tahun=2022, tw=4)
+            conversation.start(
+                s,
+                telegram_id=FIRST_OPERATOR + i,
+                flow=Flow.LAPOR,
+                payload={"draft_id": draft.id},
+            )
 
 
 @dataclass
@@ -79,6 +88,9 @@ async def _bot_round(engine: Engine, fake: FakeBotAPI, operators: range) -> dict
                 latency = await fake.wait_reply(fake.push_text(uid, text), timeout=30)
                 if k > 0:
                     per_step[name].append(latency * 1000)
+                elif name == "anggaran" and "fisik" not in (fake.api.last(uid).text or ""):
+                    # The answer must be the draft's next question, not a reply to a question.
+                    raise RuntimeError("typed /lapor answers do not reach the draft")
     finally:
         await app.updater.stop()
         await app.stop()
