@@ -203,17 +203,8 @@ def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
         bench_bukti.rows(bench_bukti.run(pg, rounds=3 if quick else 5, n=3 if quick else 5))
     )
 
-    lp = asyncio.run(bench_lapor.run(15 if quick else 40))
-    echo = lp.pop("echo")
-    for step, st in lp.items():
-        r = st.median / echo.median
-        _row(
-            rows,
-            f"Langkah /lapor ({step}) vs bot gema",
-            f"{st.median:.2f} / {echo.median:.2f} ms = {r:.2f}×",
-            "≤ 3×",
-            r <= 3,
-        )
+    # /lapor steps: echo and bot interleaved round by round, like the questions.
+    rows.extend(bench_lapor.rows(bench_lapor.run(pg, rounds=5, users=4 if quick else 8)))
 
     ch = asyncio.run(bench_charts.run(15 if quick else 30, 100 if quick else 500))
     _row(

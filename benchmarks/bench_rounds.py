@@ -2,9 +2,10 @@
 fake HTTP Bot API.
 
 Every round measures, one after the other: the echo bot, the bot with a warm cache (rate
-limiter off, as the old harness did), the bot as ``monev run`` ships it (rate limiter on),
-and the bot answering the first question after a write (a pagu revision committed just
-before each question). Each round gives its own ratio to that round's echo median; the table
+limiter and update inbox off, as the old harness did), the bot as ``monev run`` ships it
+(rate limiter on, every update written to the inbox before it is handled and marked done
+after), and the same answering the first question after a write (a pagu revision committed
+just before each question). Each round gives its own ratio to that round's echo median; the table
 shows the median ratio and its [min-max] over rounds, so a load change during the run shows
 as spread instead of flipping a verdict. Every kind has its own warm-up in every round.
 
@@ -45,7 +46,7 @@ class Rounds:
         return [b / e for b, e in zip(self.bot[kind], self.echo, strict=True)]
 
 
-def _factory(engine: Engine, rate_limiter: bool):  # type: ignore[no-untyped-def]
+def _factory(engine: Engine, rate_limiter: bool, inbox: bool = False):  # type: ignore[no-untyped-def]
     def factory(base_url: str):  # type: ignore[no-untyped-def]
         settings = Settings(
             TELEGRAM_BOT_TOKEN="123456:TEST",
@@ -53,7 +54,7 @@ def _factory(engine: Engine, rate_limiter: bool):  # type: ignore[no-untyped-def
             TELEGRAM_API_BASE_URL=base_url,
             TELEGRAM_API_BASE_FILE_URL=file_url_for(base_url),
         )
-        app = build_application(settings, engine, rate_limiter=rate_limiter)
+        app = build_application(settings, engine, rate_limiter=rate_limiter, inbox=inbox)
         prepare(app)
         return app
 
@@ -62,7 +63,7 @@ def _factory(engine: Engine, rate_limiter: bool):  # type: ignore[no-untyped-def
 
 async def _after_write(engine: Engine, fake: FakeBotAPI, n: int) -> float:
     """Median latency of questions each asked right after a committed pagu revision."""
-    app = _factory(engine, rate_limiter=True)(fake.base_url)
+    app = _factory(engine, rate_limiter=True, inbox=True)(fake.base_url)
     node = _program(engine, DEMO_YEAR)
     await app.initialize()
     assert app.updater is not None
@@ -94,7 +95,7 @@ async def run_rounds(engine: Engine, rounds: int, n: int) -> Rounds:
                 (await measure(_factory(engine, False), QUESTIONS, n=n, fake=fake)).median
             )
             out.bot["rate_limited"].append(
-                (await measure(_factory(engine, True), QUESTIONS, n=n, fake=fake)).median
+                (await measure(_factory(engine, True, True), QUESTIONS, n=n, fake=fake)).median
             )
             out.bot["after_write"].append(await _after_write(engine, fake, n))
     return out
@@ -129,8 +130,8 @@ def run(pg: str | None, rounds: int = 5, n: int = 20) -> dict[str, Rounds]:
 
 LABELS = {
     "cached": "Pertanyaan (cache hangat, pembatas laju mati)",
-    "rate_limited": "Pertanyaan, `monev run` apa adanya (pembatas laju hidup)",
-    "after_write": "Pertanyaan pertama setelah tulis (pembatas laju hidup)",
+    "rate_limited": "Pertanyaan, `monev run` apa adanya (pembatas laju dan kotak masuk hidup)",
+    "after_write": "Pertanyaan pertama setelah tulis (pembatas laju dan kotak masuk hidup)",
 }
 
 

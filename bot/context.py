@@ -7,12 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.data.db import read_scope, session_scope
-from storage.data.models import Role, UserStatus
+from storage.data.models import AppUser, Role, UserStatus
 from storage.domain.policy import may_see_office
 from storage.services import conversation
 from storage.services.cache import FigureCache
@@ -60,6 +61,9 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
         # The sender's conversation state, read with the actor for a text message (one
         # database round trip per update instead of two); routing consumes it once.
         self.preloaded_state: tuple[State | None] | None = None
+        # For a text from somebody in no flow, its answer, computed in that same read
+        # (``bot.handlers.questions.load_for_text``): (text, answer) for the question handler.
+        self.prepared_answer: tuple[str, Any] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -105,6 +109,14 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
         a write session reads what it writes)."""
         return await asyncio.to_thread(_write, self.engine, fn, args, kwargs)
 
+    async def write_cached(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``write``, reading through the figure cache until the transaction's first write
+        (``FigureCache.write``): for a step that reads a plan, then saves."""
+        cache = self.figure_cache
+        if cache is None:
+            return await self.write(fn, *args, **kwargs)
+        return await asyncio.to_thread(_write_cached, self.engine, cache, fn, args, kwargs)
+
 
 def _read(
     engine: Engine, cache: FigureCache | None, fn: Callable[..., T], args: tuple, kwargs: dict
@@ -118,27 +130,28 @@ def _write(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T
         return fn(session, *args, **kwargs)
 
 
+def _write_cached(
+    engine: Engine, cache: FigureCache, fn: Callable[..., T], args: tuple, kwargs: dict
+) -> T:
+    with cache.write(engine) as session:
+        return fn(session, *args, **kwargs)
+
+
 def load_actor_and_state(session: Session, telegram_id: int) -> tuple[Actor, State | None]:
     """The actor and the flow they are in, in one read session (both run for every text)."""
     return load_actor(session, telegram_id), conversation.get(session, telegram_id=telegram_id)
 
 
+_users = AppUser.__table__  # type: ignore[attr-defined]
+# Built once: it runs for every update, and building it costs about what running it does.
+_ACTOR = select(
+    _users.c.id, _users.c.nama, _users.c.role, _users.c.bidang_id, _users.c.status, _users.c.opd_id
+).where(_users.c.telegram_id == bindparam("telegram_id"))
+
+
 def load_actor(session: Session, telegram_id: int) -> Actor:
     """Who this is; runs for every update, so a plain row query, not ORM objects."""
-    from sqlalchemy import select
-
-    from storage.data.models import AppUser
-
-    t = AppUser.__table__
-    row = (
-        session.connection()
-        .execute(
-            select(t.c.id, t.c.nama, t.c.role, t.c.bidang_id, t.c.status, t.c.opd_id).where(
-                t.c.telegram_id == telegram_id
-            )
-        )
-        .first()
-    )
+    row = session.connection().execute(_ACTOR, {"telegram_id": telegram_id}).first()
     if row is None:
         return Actor(telegram_id, None, "", None, None, None)
     role = Role(row.role) if row.role else None

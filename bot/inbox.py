@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -27,8 +29,14 @@ log = logging.getLogger(__name__)
 TRACKED = "inbox_tracked"  # bot_data key: ids of updates that came through the inbox
 
 
+# The inbox's own writes queue here rather than in SQLite: the "done" mark of one update and
+# the receipt of the next often meet, and SQLite's busy handler waits in sleeps of 1 ms and
+# more where a lock hands over at once.
+_inbox_writes = threading.Lock()
+
+
 def _receive(engine: Engine, rows: list[tuple[int, str]]) -> list[int]:
-    with session_scope(engine) as s:
+    with _inbox_writes, session_scope(engine) as s:
         return inbox.receive(s, updates=rows)
 
 
@@ -77,8 +85,18 @@ class InboxRequest(BaseRequest):
         return code, body
 
 
+DONE = "inbox_done"  # bot_data key: ids of inbox updates this process handled, newest last
+DONE_MAX = 10_000
+
+
 class MonevApplication(Application):  # type: ignore[type-arg]
-    """Handles an update of the inbox once, and marks it done after its handlers ran."""
+    """Handles an update of the inbox once, and marks it done after its handlers ran.
+
+    Whether a tracked update is still to handle was read when it was written to the inbox
+    (``record`` tracks only those not done); since then only this process can have handled
+    it (one process polls, or receives the webhook), e.g. when a replay after a restart and
+    a re-fetch both queued it. So that is checked in memory, not with another read per
+    update."""
 
     async def process_update(self, update: object) -> None:
         tracked: set[int] = self.bot_data.setdefault(TRACKED, set())
@@ -86,22 +104,20 @@ class MonevApplication(Application):  # type: ignore[type-arg]
         if uid is None or uid not in tracked:
             await super().process_update(update)
             return
-        engine = self.bot_data["engine"]
-        if await asyncio.to_thread(_is_done, engine, uid):
+        done: OrderedDict[int, None] = self.bot_data.setdefault(DONE, OrderedDict())
+        if uid in done:
             tracked.discard(uid)
             return
         await super().process_update(update)
-        await asyncio.to_thread(_done, engine, uid)
+        await asyncio.to_thread(_done, self.bot_data["engine"], uid)
+        done[uid] = None
+        if len(done) > DONE_MAX:
+            done.popitem(last=False)
         tracked.discard(uid)
 
 
-def _is_done(engine: Engine, uid: int) -> bool:
-    with read_scope(engine) as s:
-        return inbox.is_done(s, update_id=uid)
-
-
 def _done(engine: Engine, uid: int) -> None:
-    with session_scope(engine) as s:
+    with _inbox_writes, session_scope(engine) as s:
         inbox.mark_done(s, update_id=uid)
 
 

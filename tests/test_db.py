@@ -78,6 +78,31 @@ def test_migrations_empty_to_head_down_and_up(engine: Engine) -> None:
     assert db.current_revision(engine) == head
 
 
+def test_the_newest_migration_read_from_the_files_is_alembics_head(engine: Engine) -> None:
+    assert db.script_head() is not None
+    assert db.script_head() == db.head_revision(engine) == db.stored_revision(engine)
+
+
+def test_upgrade_if_needed_migrates_what_is_behind_and_leaves_a_current_database(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = db.head_revision(engine)
+    db.downgrade(engine, "0007")
+    assert db.stored_revision(engine) == "0007"
+    db.upgrade_if_needed(engine)
+    assert db.stored_revision(engine) == head
+    db.downgrade(engine, "base")  # no alembic_version row: a new database
+    assert db.stored_revision(engine) is None
+    db.upgrade_if_needed(engine)
+    assert db.stored_revision(engine) == head
+
+    def refuse(*_a: object) -> None:
+        raise AssertionError("Alembic ran although the database was current")
+
+    monkeypatch.setattr(db, "upgrade", refuse)
+    db.upgrade_if_needed(engine)  # at head: nothing loaded, nothing run
+
+
 def test_unreachable_database_fails_clearly() -> None:
     engine = db.make_engine("postgresql://nobody@127.0.0.1:1/none")
     with pytest.raises(Exception) as err, engine.connect() as conn:

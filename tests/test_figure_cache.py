@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from storage.data import db
-from storage.data.models import Bidang, Level, Node
+from storage.data.audit import record
+from storage.data.models import AuditLog, Bidang, Level, Node, Realisasi, row_id
+from storage.domain.question_parser import Catalog
 from storage.files.demo import SEED_FILE
 from storage.files.importer import import_file
-from storage.services.cache import FigureCache, figure_cache
-from storage.services.office import copy_year, revise_pagu
-from storage.services.queries import YearData, list_bidang, scope_result, year_data
+from storage.services.ask import cached_catalog
+from storage.services.cache import FigureCache, data_version, figure_cache
+from storage.services.office import copy_year, init_office, revise_pagu
+from storage.services.queries import Figure, YearData, list_bidang, scope_result, year_data
 from storage.services.schedule import set_group_chat
+from storage.services.submission import draft_plan
 
 OPD_ID = 1
 
@@ -166,6 +171,169 @@ def test_office_small_lookups_follow_their_office(seeded: Engine) -> None:
     with db.session_scope(seeded) as s:
         revise_pagu(s, node_id=node, dari_tw=2, pagu=1, actor="test")
     with cache.read(seeded) as s:
-        # a write in the office: its lookups are rebuilt (equal, not the same list)
+        assert list_bidang(s, OPD_ID) is bidang  # a pagu revision changes no names
+    with db.session_scope(seeded) as s:
+        copy_year(s, opd_id=OPD_ID, dari=2022, ke=2024, actor="test")
+    with cache.read(seeded) as s:
+        # a plan change in the office: its lookups are rebuilt (equal, not the same list)
         again = list_bidang(s, OPD_ID)
     assert again == bidang and again is not bidang
+
+
+# --- what each kind of write rebuilds ---------------------------------------------------------
+
+
+def _catalog(cache: FigureCache, engine: Engine, opd_id: int = OPD_ID) -> Catalog:
+    with cache.read(engine) as s:
+        return cached_catalog(s, opd_id)
+
+
+def _second_office(engine: Engine) -> int:
+    with db.session_scope(engine) as s:
+        opd = init_office(s, nama="Dinas Contoh Lain", kepala="A", nip="", actor="test")
+        assert opd.id is not None
+        return opd.id
+
+
+def _write_realisasi(engine: Engine, node_id: int, tw: int, anggaran: int) -> None:
+    """A figure write as /lapor makes it: the row and its audit entry (the node id)."""
+    with db.session_scope(engine) as s:
+        row = s.exec(
+            select(Realisasi).where(Realisasi.node_id == node_id, Realisasi.triwulan == tw)
+        ).first() or Realisasi(node_id=node_id, triwulan=tw)
+        old, row.anggaran = row.anggaran, anggaran
+        s.add(row)
+        record(s, actor="test", entity="realisasi", entity_id=node_id, field="anggaran", old=old)
+
+
+def _a_sub_kegiatan(engine: Engine, tahun: int = 2022) -> int:
+    with db.read_scope(engine) as s:
+        node = s.exec(
+            select(Node)
+            .where(Node.tahun == tahun, Node.level == Level.SUB_KEGIATAN)
+            .order_by(col(Node.id))
+        ).first()
+        assert node is not None and node.id is not None
+        return node.id
+
+
+def test_a_figure_write_is_never_served_stale_and_keeps_the_catalogue(seeded: Engine) -> None:
+    cache = FigureCache()
+    other = _second_office(seeded)
+    catalog, other_catalog = _catalog(cache, seeded), _catalog(cache, seeded, other)
+    leaf = _a_sub_kegiatan(seeded)
+    year = _cached(cache, seeded, 2022)
+    old = year.node_figure(leaf, 3).realisasi
+    assert old is not None
+    _write_realisasi(seeded, leaf, 3, old + 123)
+    fresh = _cached(cache, seeded, 2022)
+    assert fresh is not year  # a new view; whoever holds the old one keeps consistent rows
+    assert year.node_figure(leaf, 3).realisasi == old
+    assert fresh.node_figure(leaf, 3).realisasi == old + 123
+    with db.read_scope(seeded) as s:  # the cached answer is the one read afresh
+        assert _office_figure(cache, seeded) == scope_result(s, OPD_ID, 2022, 3).item.figure
+    # names did not change: the parser's index is kept, in this office and the other
+    assert _catalog(cache, seeded) is catalog
+    assert _catalog(cache, seeded, other) is other_catalog
+    with db.read_scope(seeded) as s:  # the refreshed view equals a full reload
+        full = YearData(s, OPD_ID, 2022)
+    assert fresh.real == full.real and fresh.plans == full.plans
+
+
+def test_a_figure_removed_by_a_write_is_removed_from_the_cache(seeded: Engine) -> None:
+    cache = FigureCache()
+    leaf = _a_sub_kegiatan(seeded)
+    assert _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi is not None
+    with db.session_scope(seeded) as s:
+        for row in s.exec(select(Realisasi).where(Realisasi.node_id == leaf)).all():
+            s.delete(row)
+        record(s, actor="test", entity="realisasi", entity_id=leaf, field="anggaran")
+    fig = _cached(cache, seeded, 2022).node_figure(leaf, 3)
+    assert fig.realisasi is None and fig.missing
+
+
+def test_a_plan_change_rebuilds_the_catalogue_of_its_office_only(seeded: Engine) -> None:
+    cache = FigureCache()
+    other = _second_office(seeded)
+    catalog, other_catalog = _catalog(cache, seeded), _catalog(cache, seeded, other)
+    assert catalog.years == (2022,)
+    with db.session_scope(seeded) as s:
+        copy_year(s, opd_id=OPD_ID, dari=2022, ke=2023, actor="test")
+    again = _catalog(cache, seeded)
+    assert again is not catalog and again.years == (2022, 2023)
+    assert _catalog(cache, seeded, other) is other_catalog
+
+
+def test_a_pagu_revision_refreshes_the_rows_it_changed(seeded: Engine) -> None:
+    cache = FigureCache()
+    catalog = _catalog(cache, seeded)
+    node = _program_of(seeded, 2022)
+    year = _cached(cache, seeded, 2022)
+    before = year.node_figure(node, 3).pagu
+    assert before is not None
+    with db.session_scope(seeded) as s:
+        revise_pagu(s, node_id=node, dari_tw=3, pagu=before + 9, actor="test")
+    fresh = _cached(cache, seeded, 2022)
+    assert fresh.node_figure(node, 3).pagu == before + 9
+    assert fresh.node_figure(node, 2).pagu == year.node_figure(node, 2).pagu
+    assert _catalog(cache, seeded) is catalog
+
+
+def test_a_bidang_draft_plan_follows_writes_in_its_office(seeded: Engine) -> None:
+    """Draft plans are keyed by bidang: a pagu revision must reach every bidang's plan."""
+    cache = FigureCache()
+    with cache.read(seeded) as s:
+        bidang = [b for b in list_bidang(s, OPD_ID)]
+        plans = {b.id: draft_plan(s, row_id(b), 2022, 3) for b in bidang}
+    # a bidang whose id is not an office id, so that only its office can place it
+    owner, plan = next((b, p) for b, p in plans.items() if p.subs and b != OPD_ID)
+    sub = plan.subs[0]
+    assert sub.pagu is not None
+    with db.session_scope(seeded) as s:
+        revise_pagu(s, node_id=sub.node_id, dari_tw=3, pagu=sub.pagu + 11, actor="test")
+    with cache.read(seeded) as s:
+        again = draft_plan(s, owner, 2022, 3)  # type: ignore[arg-type]
+    assert again.subs[0].pagu == sub.pagu + 11
+
+
+def _office_figure(cache: FigureCache, engine: Engine) -> Figure:
+    with cache.read(engine) as s:
+        return scope_result(s, OPD_ID, 2022, 3).item.figure
+
+
+def test_a_write_session_reads_through_the_cache_only_until_it_writes(seeded: Engine) -> None:
+    cache = FigureCache()
+    year = _cached(cache, seeded, 2022)
+    with cache.write(seeded) as s:
+        assert year_data(s, OPD_ID, 2022) is year  # nothing written yet: the cached rows
+        s.add(Bidang(opd_id=OPD_ID, kode="baru", nama="Bidang Baru", urutan=99))
+        assert figure_cache(s) is None  # a change not flushed yet: read fresh
+        s.flush()
+        assert figure_cache(s) is None  # written: never again in this session
+        assert "Bidang Baru" in [b.nama for b in list_bidang(s, OPD_ID)]
+    with cache.write(seeded) as s:
+        s.execute(update(Bidang).where(col(Bidang.kode) == "baru").values(nama="Bidang Lain"))
+        assert figure_cache(s) is None  # a statement that writes, without any flush
+
+
+def test_an_audit_entry_committed_late_with_a_smaller_id_is_still_seen(seeded: Engine) -> None:
+    """PostgreSQL draws ids when a transaction writes: one that began first may commit a
+    smaller id after the cache has looked past it. Simulated with explicit ids."""
+    cache = FigureCache()
+    leaf = _a_sub_kegiatan(seeded)
+    year = _cached(cache, seeded, 2022)
+    old = year.node_figure(leaf, 3).realisasi
+    assert old is not None
+    with db.read_scope(seeded) as s:
+        newest = data_version(s)
+    with db.session_scope(seeded) as s:  # the later transaction commits first
+        s.add(AuditLog(id=newest + 2, actor="test", entity="app_user", entity_id=1, field="x"))
+    assert _cached(cache, seeded, 2022) is year  # nothing the figures depend on
+    with db.session_scope(seeded) as s:  # the earlier one, with the smaller id, commits now
+        row = s.exec(
+            select(Realisasi).where(Realisasi.node_id == leaf, Realisasi.triwulan == 3)
+        ).one()
+        row.anggaran = old + 5
+        s.add(row)
+        s.add(AuditLog(id=newest + 1, actor="test", entity="realisasi", entity_id=leaf, field="x"))
+    assert _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi == old + 5

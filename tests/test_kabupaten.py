@@ -576,3 +576,27 @@ async def test_a_pemantau_button_answers_for_the_office_the_answer_named(
     # The kepala of the demo office pressing the same button is refused without a figure.
     refused = await bot.press(KEP_A, latest[0])
     assert "Rp" not in refused and "%" not in refused
+
+
+async def test_the_pemantau_ranking_follows_a_later_write_and_a_new_office(
+    kab: tuple[Bot, int],
+) -> None:
+    bot, office_b = kab
+    question = "OPD mana yang serapannya paling rendah tw3 2022"
+    before = await bot.say(PEMANTAU, question)
+    assert _serapan(bot.engine, office_b) in before
+    with session_scope(bot.engine) as s:
+        program = s.exec(
+            select(Node)
+            .where(Node.opd_id == office_b, Node.tahun == 2022, Node.level == Level.PROGRAM)
+            .order_by(col(Node.id))
+        ).first()
+        assert program is not None and program.id is not None
+        revise_pagu(s, node_id=program.id, dari_tw=3, pagu=40_000_000_000, actor="test")
+    after = await bot.say(PEMANTAU, question)
+    assert after != before and _serapan(bot.engine, office_b) in after
+    # An office added meanwhile (by the CLI, say) is named in the next answer.
+    with session_scope(bot.engine) as s:
+        init_office(s, nama="Dinas Pariwisata", singkatan="Dispar", kepala="X", nip="", actor="t")
+    status = await bot.say(PEMANTAU, "berapa OPD yang belum lapor tw3 2022")
+    assert "Dispar" in status

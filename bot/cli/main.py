@@ -26,7 +26,7 @@ def prepare_database(settings: Settings) -> Engine:
     from storage.files.demo import ensure_demo_data
 
     engine = common.engine(settings)
-    db.upgrade(engine)
+    db.upgrade_if_needed(engine)
     if settings.demo_data:
         summary = ensure_demo_data(engine)
         if summary is not None:

@@ -11,7 +11,7 @@ from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
-from bot.context import MonevContext, NoOfficeChosen, load_actor, load_actor_and_state
+from bot.context import MonevContext, NoOfficeChosen, load_actor
 from bot.views import texts
 from storage.data.models import Role, UserStatus
 from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES
@@ -37,7 +37,11 @@ async def identify(update: Update, context: MonevContext) -> None:
     try:
         message = update.message
         if message is not None and message.text and not message.text.startswith("/"):
-            context.actor, state = await context.read(load_actor_and_state, user.id)
+            from bot.handlers.questions import load_for_text
+
+            context.actor, state, context.prepared_answer = await context.read(
+                load_for_text, user.id, context.bot_data.get("opd_id"), message.text
+            )
             context.preloaded_state = (state,)
         else:
             context.actor = await context.read(load_actor, user.id)

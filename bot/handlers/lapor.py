@@ -315,7 +315,8 @@ async def on_text(update: Update, context: MonevContext, state: State) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     actor = context.actor
-    result = await context.write(
+    # The draft's plan comes from the figure cache (the step reads it before saving).
+    result = await context.write_cached(
         flow.type_text,
         telegram_id=state.telegram_id,
         user_id=actor.user_id if actor is not None and actor.active else None,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
+from sqlmodel import Session
 from telegram import Update
 
-from bot.context import MonevContext
+from bot.context import Actor, MonevContext, load_actor_and_state
 from bot.handlers.charts import send_chart
 from bot.handlers.kabupaten import Asker, asker, office_reply
 from bot.handlers.shared import markup, quick_work
@@ -17,12 +18,16 @@ from charts.answers import ChartRequest, encode, request_for
 from storage.domain.policy import Denied
 from storage.domain.question_parser import MAX_TEXT, Metric
 from storage.services.ask import answer, run_query
+from storage.services.conversation import State
 from storage.services.kabupaten import office_label, scope_office
 
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
 
 
-def answer_text(session, opd_id: int, text: str) -> tuple[Reply, ChartRequest | None, bool]:  # type: ignore[no-untyped-def]
+Answered = tuple[Reply, ChartRequest | None, bool]
+
+
+def answer_text(session, opd_id: int, text: str) -> Answered:  # type: ignore[no-untyped-def]
     """The reply, the chart that goes with it, and whether the question asked for the chart."""
     a = answer(session, opd_id, text)
     reply = render(a)
@@ -32,7 +37,7 @@ def answer_text(session, opd_id: int, text: str) -> tuple[Reply, ChartRequest | 
     return reply, chart, bool(a.parsed and a.parsed.chart)
 
 
-def _answer(session, who: Asker, text: str) -> tuple[Reply, ChartRequest | None, bool]:  # type: ignore[no-untyped-def]
+def _answer(session, who: Asker, text: str) -> Answered:  # type: ignore[no-untyped-def]
     """Several offices: which one, and may the sender see it; one office: as always."""
     several = office_reply(session, who, text, answer_text)
     if several is not None:
@@ -41,10 +46,26 @@ def _answer(session, who: Asker, text: str) -> tuple[Reply, ChartRequest | None,
     return answer_text(session, who.opd_id, text)
 
 
+def load_for_text(
+    session: Session, telegram_id: int, opd_id: int | None, text: str
+) -> tuple[Actor, State | None, tuple[str, Answered] | None]:
+    """Who sent a text, the flow they are in, and, when they are in none and may ask, the
+    answer to it as a question: one read session (one worker-thread trip) for the common
+    case. ``opd_id``: the only office (None when there are several). A decider's words
+    asking for the queue are answered too and then not used."""
+    actor, state = load_actor_and_state(session, telegram_id)
+    if state is not None or not actor.active or len(text) > MAX_QUESTION:
+        return actor, state, None
+    own = actor.opd_id if actor.opd_id is not None else opd_id
+    who = Asker(actor.role, actor.status, own)
+    return actor, state, (text, _answer(session, who, text[: MAX_TEXT * 2]))
+
+
 async def question(update: Update, context: MonevContext) -> None:
     """Answer a free-text question about the figures."""
     message = update.effective_message
     assert message is not None and message.text is not None
+    prepared, context.prepared_answer = context.prepared_answer, None
     if context.actor is None or not context.actor.active:
         await message.reply_text(texts.NOT_REGISTERED)
         return
@@ -52,9 +73,12 @@ async def question(update: Update, context: MonevContext) -> None:
         await message.reply_text(texts.TOO_LONG.format(example=texts.EXAMPLES[0]))
         return
     with quick_work(context):
-        reply, chart, wants_chart = await context.read(
-            _answer, asker(context), message.text[: MAX_TEXT * 2]
-        )
+        if prepared is not None and prepared[0] == message.text:
+            reply, chart, wants_chart = prepared[1]
+        else:
+            reply, chart, wants_chart = await context.read(
+                _answer, asker(context), message.text[: MAX_TEXT * 2]
+            )
         if not (wants_chart and chart is not None):
             await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))
             return

@@ -7,6 +7,7 @@ that begin IMMEDIATE, so two writers queue instead of failing with "database is 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import weakref
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, create_engine
 
 if TYPE_CHECKING:
@@ -145,6 +147,46 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
+
+
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\b[^=\n]*=(.*)$", re.MULTILINE)
+
+
+def script_head() -> str | None:
+    """The newest migration, read from the migration files' text without loading Alembic;
+    None when the files do not show exactly one (a test checks it against Alembic's own)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found = dict(
+            (m.group(1), re.findall(r"['\"]([^'\"]+)['\"]", m.group(2)))
+            for m in _REVISION_LINE.finditer(path.read_text(encoding="utf-8"))
+        )
+        if len(found.get("revision", [])) != 1:
+            return None
+        revisions.update(found["revision"])
+        parents.update(found.get("down_revision", []))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def stored_revision(engine: Engine) -> str | None:
+    """The revision the database records, read with one plain query (None: none yet)."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+    except DBAPIError:
+        return None  # no alembic_version table: a new database
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def upgrade_if_needed(engine: Engine) -> None:
+    """``upgrade`` unless the database is already at the newest migration: Alembic and the
+    migration scripts then stay out of the process (a long-running bot would keep them in
+    memory for nothing)."""
+    head = script_head()
+    if head is None or stored_revision(engine) != head:
+        upgrade(engine)
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import cache
 
+from babel import Locale
 from babel.dates import format_date, format_datetime
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern, parse_pattern
 
 LOCALE = "id_ID"
 
@@ -139,16 +141,29 @@ def looks_like_rupiah(text: str) -> bool:
 # --- output ------------------------------------------------------------------------------
 
 
+@cache
+def _number_pattern(fmt: str) -> tuple[NumberPattern, Locale]:
+    # What babel's format_decimal does on every call (parse the locale and the pattern),
+    # done once per pattern: every answer formats dozens of numbers.
+    return parse_pattern(fmt), Locale.parse(LOCALE)
+
+
+def format_decimal(value: float | int | Decimal, *, format: str) -> str:
+    """babel's ``format_decimal`` in the Indonesian locale, with the pattern parsed once."""
+    pattern, locale = _number_pattern(format)
+    return pattern.apply(value, locale, numbering_system="latn")
+
+
 def format_rupiah(value: int | None) -> str:
     """``Rp 1.234.567``; ``-`` when unknown."""
     if value is None:
         return "-"
-    return "Rp " + format_decimal(value, format="#,##0", locale=LOCALE)
+    return "Rp " + format_decimal(value, format="#,##0")
 
 
 def format_number(value: float | int | Decimal, digits: int = 0) -> str:
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
-    return format_decimal(value, format=pattern, locale=LOCALE)
+    return format_decimal(value, format=pattern)
 
 
 def format_percent(value: float | None, digits: int = 2) -> str:
@@ -156,7 +171,7 @@ def format_percent(value: float | None, digits: int = 2) -> str:
     if value is None:
         return "-"
     q = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    return format_decimal(q, format="#,##0." + "0" * digits, locale=LOCALE) + "%"
+    return format_decimal(q, format="#,##0." + "0" * digits) + "%"
 
 
 def format_tanggal(value: date | datetime) -> str:

@@ -10,31 +10,38 @@ and writes.
 
 Version: figures change only through writes that leave an audit trail, so the newest audit id
 tells whether anything changed since the cache last looked (one indexed query per session).
-When it moved, the cache reads the new audit entries once and drops only the office-years they
-touch (``_touched``): a /lapor submission in one office-year leaves every other one cached. An
-entry it cannot place (a setting, an entity of a kind it does not know, a row gone since)
-empties the whole cache: unsure means stale.
+When it moved, the cache reads the new audit entries once and places them (``_touched``): a
+/lapor submission in one office-year leaves every other one cached. What it keeps depends on
+the kind of write: a figure or pagu write (``realisasi``, ``node_plan`` entries, which carry
+the node id) only marks those nodes' rows for a re-read on next use (``YearData.refreshed``)
+and leaves the office's names (bidang, years, the question catalogue) cached; a plan change
+(nodes, an import, an office-wide entry) reloads the office-year and rebuilds the office's
+lookups. An entry it cannot place (a setting, an entity of a kind it does not know, a row gone
+since) empties the whole cache: unsure means stale.
 
 Invalidation rules, all checked by tests:
-- only read sessions carry a cache, and a session that flushes (writes) loses its cache at
-  once (the ``after_flush`` hook below): it never reads cached rows that predate its own write,
-  and never stores rows of a transaction that may still roll back;
+- read sessions carry a cache, and write sessions opened by :meth:`FigureCache.write` until
+  they write; a session that flushes (writes) loses its cache at once (the ``after_flush``
+  hook below), and one with unflushed changes reads fresh: it never reads cached rows that
+  predate its own write, and never stores rows of a transaction that may still roll back;
 - every later session asks for the newest audit id, so a committed write is seen by the next
   request.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, event, func
+from sqlalchemy import Select, event, func, or_
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, SQLModel, col, select
 
-from storage.data.db import read_scope
+from storage.data.db import read_scope, session_scope
 from storage.data.models import (
     AuditLog,
     Bidang,
@@ -53,16 +60,23 @@ _VERSION_KEY = "data_version"
 _SYNCED_KEY = "figure_cache_synced"
 
 
+_NEWEST = select(func.max(AuditLog.id))  # built once: asked by every cached read
+
+
 def data_version(session: Session) -> int:
     """Newest audit id, asked once per session (a read session sees one snapshot anyway)."""
     if _VERSION_KEY not in session.info:
-        session.info[_VERSION_KEY] = session.exec(select(func.max(AuditLog.id))).one() or 0
+        session.info[_VERSION_KEY] = session.connection().execute(_NEWEST).scalar() or 0
     return session.info[_VERSION_KEY]
 
 
 def figure_cache(session: Session) -> FigureCache | None:
-    """The cache the session carries; ``None`` (read fresh) for write sessions."""
-    return session.info.get(_SESSION_KEY)
+    """The cache the session carries; ``None`` (read fresh) for write sessions, and for a
+    session with changes of its own not flushed yet (cached rows would not show them)."""
+    cache = session.info.get(_SESSION_KEY)
+    if cache is not None and (session.new or session.dirty or session.deleted):
+        return None
+    return cache
 
 
 @event.listens_for(Session, "after_flush")
@@ -71,6 +85,13 @@ def _forget_cache(session: Session, _flush_context: object) -> None:
     session.info.pop(_SESSION_KEY, None)
     session.info.pop(_VERSION_KEY, None)
     session.info.pop(_SYNCED_KEY, None)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _forget_cache_on_write_statement(state: ORMExecuteState) -> None:
+    # An UPDATE/DELETE/INSERT statement through the session writes without a flush.
+    if not state.is_select:
+        _forget_cache(state.session, None)
 
 
 def _pool(session: Session) -> object:
@@ -91,45 +112,107 @@ def _detach(session: Session, value: object) -> None:
 # More new audit entries than this at once (a bulk import) are not worth placing one by one.
 _MAX_PLACED = 2_000
 _ALL = None  # "every office-year": what _touched answers when it cannot place an entry
+# How long an audit id missing below the newest one is waited for (its transaction may still
+# commit); longer than any write transaction of the bot or the CLI.
+_GAP_SECONDS = 600.0
+_GAP_WINDOW = 1_000  # ids drawn by transactions still open are among the newest this many
+# More changed nodes than this in one office-year: reload the year rather than the rows.
+_MAX_REFRESHED = 500
 
 
 @dataclass(frozen=True)
 class _Touched:
-    """Office-years (and whole offices) a batch of audit entries changed."""
+    """What a batch of audit entries changed, from the broadest to the narrowest kind.
 
-    years: frozenset[tuple[int, int]]
-    offices: frozenset[int]  # every year of these offices (an office-wide change)
+    - ``offices``: an office-wide change (its bidang, a copied plan year): everything of it;
+    - ``plans``: office-years whose plan structure may have changed (nodes, sasaran; an import
+      writes those): the office-year is reloaded and the office's catalogue rebuilt;
+    - ``rows``: node ids per office-year whose pagu or realisasi rows changed (/lapor, a pagu
+      revision): only those rows are reloaded; the catalogue (names) stays;
+    - ``other``: office-years with another change (status, indicators, schedule), which no
+      office-year data depends on, but a bidang's draft plan does.
+    """
 
-    @property
-    def lookups(self) -> frozenset[int]:
-        """Offices whose small lookups (years, latest quarter, catalog...) may have changed."""
-        return self.offices | {opd for opd, _ in self.years}
+    offices: frozenset[int]
+    plans: frozenset[tuple[int, int]]
+    rows: dict[tuple[int, int], frozenset[int]]
+    other: frozenset[tuple[int, int]]
+
+    def structure(self, opd_id: int, tahun: int | None = None) -> bool:
+        """Whether the office's structure changed (in ``tahun`` when given)."""
+        if opd_id in self.offices:
+            return True
+        return any(o == opd_id and (tahun is None or t == tahun) for o, t in self.plans)
+
+    def any_in(self, opd_id: int, tahun: int | None = None) -> bool:
+        """Whether anything of the office (in ``tahun`` when given) changed."""
+        return self.structure(opd_id, tahun) or any(
+            o == opd_id and (tahun is None or t == tahun) for o, t in (*self.rows, *self.other)
+        )
 
 
-def _touched(session: Session, after: int, upto: int) -> _Touched | None:
-    """Which office-years the audit entries ``after < id <= upto`` changed; ``None``: unknown."""
+# Which kind of change an audit entity records (see _Touched); _OFFICE is office-wide.
+_OFFICE = "perangkat_daerah"
+_STRUCTURE, _ROWS, _OTHER = "plans", "rows", "other"
+_KIND = {
+    "node": _STRUCTURE,
+    "report": _STRUCTURE,  # an import: nodes, sasaran, plans and figures of one office-year
+    "node_plan": _ROWS,
+    "realisasi": _ROWS,
+    "capaian_sasaran": _OTHER,
+    "pelaporan": _OTHER,
+    "jadwal": _OTHER,
+    "rencana_penarikan": _OTHER,  # the early-warning plan: only the "rencana" lookup reads it
+}
+
+
+def _entries(
+    session: Session, after: int, upto: int, gaps: set[int]
+) -> tuple[list[tuple[str, int | None]] | None, set[int]]:
+    """The audit entries ``after < id <= upto`` and those of ``gaps`` committed since (None:
+    too many to place), with the ids found."""
+    in_range = (col(AuditLog.id) > after) & (col(AuditLog.id) <= upto)
+    wanted = or_(in_range, col(AuditLog.id).in_(gaps)) if gaps else in_range
     rows = session.execute(
-        select(AuditLog.entity, AuditLog.entity_id)
-        .where(col(AuditLog.id) > after, col(AuditLog.id) <= upto)
+        select(AuditLog.id, AuditLog.entity, AuditLog.entity_id)
+        .where(wanted)
         .limit(_MAX_PLACED + 1)
     ).all()
-    if len(rows) > _MAX_PLACED:
-        return _ALL
+    if len(rows) <= _MAX_PLACED:
+        return [(entity, entity_id) for _, entity, entity_id in rows], {r[0] for r in rows}
+    recent = (col(AuditLog.id) > max(after, upto - _GAP_WINDOW)) & (col(AuditLog.id) <= upto)
+    found = or_(recent, col(AuditLog.id).in_(gaps)) if gaps else recent
+    return None, set(session.execute(select(AuditLog.id).where(found)).scalars())
+
+
+def _touched(session: Session, rows: list[tuple[str, int | None]]) -> _Touched | None:
+    """What these audit entries (entity, entity_id) changed; ``None``: unknown."""
     ids: dict[str, set[int]] = {}
     for entity, entity_id in rows:
         if entity == "app_user":
             continue  # people, not figures: nothing cached depends on them
-        if entity_id is None or entity not in _PLACE:
+        if entity_id is None or (entity not in _PLACE and entity != _OFFICE):
             return _ALL
         ids.setdefault(entity, set()).add(entity_id)
-    years: set[tuple[int, int]] = set()
-    offices: set[int] = set(ids.pop("perangkat_daerah", set()))
+    offices: set[int] = set(ids.pop(_OFFICE, set()))  # entries carry the office id
+    by_kind: dict[str, set[tuple[int, int]]] = {_STRUCTURE: set(), _ROWS: set(), _OTHER: set()}
+    nodes: dict[tuple[int, int], set[int]] = {}
     for entity, wanted in ids.items():
         found = session.execute(_PLACE[entity](wanted)).all()
         if len(found) < len(wanted):
             return _ALL  # a row deleted since: its office-year is unknown
-        years.update((int(opd), int(tahun)) for _, opd, tahun in found)
-    return _Touched(frozenset(years), frozenset(offices))
+        kind = _KIND[entity]
+        for row_id, opd, tahun in found:
+            key = (int(opd), int(tahun))
+            by_kind[kind].add(key)
+            if kind == _ROWS:  # these entities carry the node id
+                nodes.setdefault(key, set()).add(int(row_id))
+    return _Touched(
+        frozenset(offices),
+        frozenset(by_kind[_STRUCTURE]),
+        {k: frozenset(v) for k, v in nodes.items()},
+        frozenset(by_kind[_OTHER]),
+    )
 
 
 def _by_node(ids: set[int]) -> Select:
@@ -169,9 +252,12 @@ class FigureCache:
     def __init__(self, *, max_years: int = 16, max_small: int = 256) -> None:
         self.max_years, self.max_small = max_years, max_small
         self._years: dict[tuple[int, int], Any] = {}
+        # node ids whose rows changed since the office-year was loaded: refreshed on next use
+        self._stale: dict[tuple[int, int], frozenset[int]] = {}
         self._small: dict[tuple[str, tuple], Any] = {}
         self._pool: object = None
         self._seen = 0  # the newest audit id the entries were checked against
+        self._gaps: dict[int, float] = {}  # audit ids below it not seen yet -> since when
 
     @contextmanager
     def read(self, engine: Engine) -> Iterator[Session]:
@@ -180,45 +266,105 @@ class FigureCache:
             session.info[_SESSION_KEY] = self
             yield session
 
+    @contextmanager
+    def write(self, engine: Engine) -> Iterator[Session]:
+        """A write session (``db.session_scope``) that reads through this cache only until it
+        writes: a flush takes the cache away (``_forget_cache``), and so does a change not
+        flushed yet (``figure_cache``). For a step that reads a plan, then saves."""
+        with session_scope(engine) as session:
+            session.info[_SESSION_KEY] = self
+            yield session
+
     def clear(self) -> None:
         self._years.clear()
+        self._stale.clear()
         self._small.clear()
 
     def _sync(self, session: Session) -> None:
-        """Drop what changed since the last look; once per session."""
+        """Drop (or mark for refresh) what changed since the last look; once per session."""
         if session.info.get(_SYNCED_KEY) is self:
             return
         pool, version = _pool(session), data_version(session)
+        now = time.monotonic()
         if pool is not self._pool or version < self._seen:
-            self.clear()  # another database, or this one restored from a backup
-        elif version > self._seen:
-            touched = _touched(session, self._seen, version)
+            # Another database, or this one restored from a backup: start afresh, and only
+            # note which recent ids are still missing.
+            self.clear()
+            self._gaps.clear()
+            after = max(0, version - _GAP_WINDOW)
+            found = set(
+                session.execute(
+                    select(AuditLog.id).where(col(AuditLog.id) > after, col(AuditLog.id) <= version)
+                ).scalars()
+            )
+            self._note_gaps(after, version, found, now)
+        elif version > self._seen or self._gaps:
+            for gap in [g for g, since in self._gaps.items() if now - since > _GAP_SECONDS]:
+                del self._gaps[gap]  # a rolled-back transaction's id: it never comes
+            rows, found = _entries(session, self._seen, version, set(self._gaps))
+            self._note_gaps(self._seen, version, found, now)
+            touched = None if rows is None else _touched(session, rows)
             if touched is None:
                 self.clear()
             else:
-                for year in [
-                    k for k in self._years if k in touched.years or k[0] in touched.offices
-                ]:
-                    del self._years[year]
-                for small in [k for k in self._small if _small_touched(k, touched)]:
-                    del self._small[small]
+                self._forget(touched)
         self._pool, self._seen = pool, version
         session.info[_SYNCED_KEY] = self
 
-    def year(self, session: Session, opd_id: int, tahun: int, build: Callable[[], T]) -> T:
-        """The office-year built by ``build()``, reused until a write touches it."""
+    def _note_gaps(self, after: int, upto: int, found: set[int], now: float) -> None:
+        # Ids are drawn when a transaction writes and become visible when it commits, so a
+        # transaction that began earlier may commit a smaller id later (PostgreSQL): the ids
+        # missing below the newest one are looked for again at every later look.
+        for gap in set(range(max(after, upto - _GAP_WINDOW) + 1, upto + 1)) - found:
+            self._gaps[gap] = now
+        for gap in found & self._gaps.keys():
+            del self._gaps[gap]
+
+    def _forget(self, touched: _Touched) -> None:
+        for key in list(self._years):
+            if touched.structure(*key):
+                del self._years[key]
+                self._stale.pop(key, None)
+            elif key in touched.rows:
+                stale = self._stale.get(key, frozenset()) | touched.rows[key]
+                if len(stale) > _MAX_REFRESHED:
+                    del self._years[key]
+                    self._stale.pop(key, None)
+                else:
+                    self._stale[key] = stale
+        for small in [k for k, v in self._small.items() if _small_touched(k, v, touched)]:
+            del self._small[small]
+
+    def year(
+        self,
+        session: Session,
+        opd_id: int,
+        tahun: int,
+        build: Callable[[], T],
+        refresh: Callable[[T, frozenset[int]], T] | None = None,
+    ) -> T:
+        """The office-year built by ``build()``, reused until a write touches it; when a write
+        changed only some nodes' rows, ``refresh(data, node_ids)`` makes the new one."""
         self._sync(session)
         key = (opd_id, tahun)
         if key in self._years:
-            return self._years[key]
+            stale = self._stale.pop(key, None)
+            if stale is None:
+                return self._years[key]
+            if refresh is not None:
+                data = self._years[key] = refresh(self._years[key], stale)
+                return data
+            del self._years[key]
         data = build()  # plain rows (YearData): nothing to detach
         if len(self._years) >= self.max_years:
-            self._years.pop(next(iter(self._years)))  # the oldest entry
+            oldest = next(iter(self._years))
+            del self._years[oldest]
+            self._stale.pop(oldest, None)
         self._years[key] = data
         return data
 
     def small(self, session: Session, name: str, args: tuple, build: Callable[[], T]) -> T:
-        """``build()`` once, until a write touches its office."""
+        """``build()`` once, until a write touches what it depends on (``_small_touched``)."""
         self._sync(session)
         key = (name, args)
         if key in self._small:
@@ -231,8 +377,27 @@ class FigureCache:
         return value
 
 
-def _small_touched(key: tuple[str, tuple], touched: _Touched) -> bool:
-    # Small lookups are keyed by office first (opd, bidang, years, latest_tw, catalog); one
-    # without an office (benchmarks) depends on settings, which _touched never places.
-    args = key[1]
-    return not args or args[0] in touched.lookups
+# Small lookups built from the office's plan structure only (names, bidang, years): a write
+# of figures or a pagu revision leaves them; their first argument is the office.
+_STRUCTURAL = frozenset({"opd", "bidang", "years", "catalog"})
+# Lookups without arguments that depend on settings only.
+_SETTINGS_ONLY = frozenset({"benchmarks", "ew_tolerance"})
+
+
+def _small_touched(key: tuple[str, tuple], value: object, touched: _Touched) -> bool:
+    name, args = key
+    if not args:
+        if name in _SETTINGS_ONLY:
+            return False  # a setting's change is never placed: it clears everything
+        if name == "offices":  # the list of offices and their names
+            return bool(touched.offices)
+        return True  # across offices (a kabupaten's figures): any change may matter
+    if name in _STRUCTURAL:
+        return touched.structure(args[0])
+    if name == "latest_tw":  # (office, year): the latest quarter with realisasi
+        return touched.structure(*args) or args in touched.rows
+    if name == "draft_plan":  # keyed by bidang: its office is on the plan it holds
+        opd_id = getattr(getattr(value, "bidang", None), "opd_id", None)
+        return opd_id is None or touched.any_in(opd_id, args[1])
+    # Anything else is keyed by office first and may depend on anything of it.
+    return touched.any_in(args[0])

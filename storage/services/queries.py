@@ -217,6 +217,35 @@ class YearData:
         for n in sorted(self.nodes.values(), key=lambda n: (n.urutan, n.id)):
             self.kids.setdefault(n.parent_id, []).append(n)
         self._memo: dict[tuple[int, int], Figure] = {}
+        self._plan_memo: dict[tuple[int, int], PlanRow | None] = {}
+        self._quarters: list[int] | None = None
+
+    def refreshed(self, session: Session, node_ids: frozenset[int]) -> YearData:
+        """A copy with the plan and realisasi rows of ``node_ids`` read again (two selects):
+        what a figure write or a pagu revision changed. Leaves this one, and any reader of
+        it, untouched; the nodes and sasaran (the structure) are shared."""
+        ids = [i for i in node_ids if i in self.nodes]
+        view = copy.copy(self)
+        view._memo, view._plan_memo, view._quarters = {}, {}, None
+        if not ids:
+            return view
+        conn = session.connection()
+        view.plans = dict(self.plans)
+        for i in ids:
+            view.plans.pop(i, None)
+        for r in conn.execute(
+            select(*_columns(NodePlan, PlanRow))
+            .where(col(NodePlan.node_id).in_(ids))
+            .order_by(col(NodePlan.triwulan), col(NodePlan.id))
+        ).all():
+            view.plans.setdefault(r[1], []).append(PlanRow(*r))
+        wanted = set(ids)
+        view.real = {k: v for k, v in self.real.items() if k[0] not in wanted}
+        for r in conn.execute(
+            select(*_columns(Realisasi, RealRow)).where(col(Realisasi.node_id).in_(ids))
+        ).all():
+            view.real[(r[1], r[2])] = RealRow(*r)
+        return view
 
     def with_realisasi(self, overrides: Mapping[tuple[int, int], Realisasi | None]) -> YearData:
         """A view of the same year with some figures replaced (None: removed), e.g. to preview
@@ -228,13 +257,19 @@ class YearData:
                 view.real.pop(key, None)
             else:
                 view.real[key] = row
-        view._memo = {}
+        view._memo, view._quarters = {}, None
         return view
 
     # --- plan -------------------------------------------------------------------------------
 
     def plan(self, node_id: int, tw: int) -> PlanRow | None:
         """The plan row in force at ``tw`` (latest at or before it), if the node is active."""
+        key = (node_id, tw)
+        if key not in self._plan_memo:
+            self._plan_memo[key] = self._plan(node_id, tw)
+        return self._plan_memo[key]
+
+    def _plan(self, node_id: int, tw: int) -> PlanRow | None:
         rows = [p for p in self.plans.get(node_id, []) if p.triwulan <= tw]
         if not rows or not rows[-1].aktif:
             return None
@@ -304,7 +339,11 @@ class YearData:
         return rollup(self.node_figure(p.id, tw) for p in self.programs(tw, sasaran_ids))
 
     def quarters_with_data(self) -> list[int]:
-        return sorted({tw for (_, tw), r in self.real.items() if r.anggaran is not None})
+        if self._quarters is None:  # asked by every answer with an explicit quarter
+            self._quarters = sorted(
+                {tw for (_, tw), r in self.real.items() if r.anggaran is not None}
+            )
+        return list(self._quarters)
 
 
 def cached(session: Session, name: str, args: tuple, build: Callable[[], T]) -> T:
@@ -320,7 +359,13 @@ def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
     cache = figure_cache(session)
     if cache is None:
         return YearData(session, opd_id, tahun)
-    return cache.year(session, opd_id, tahun, lambda: YearData(session, opd_id, tahun))
+    return cache.year(
+        session,
+        opd_id,
+        tahun,
+        lambda: YearData(session, opd_id, tahun),
+        lambda data, node_ids: data.refreshed(session, node_ids),
+    )
 
 
 def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
@@ -514,10 +559,11 @@ class StatusRow:
 
 def reporting_status(session: Session, opd_id: int, tahun: int, tw: int) -> list[StatusRow]:
     """For each bidang: has it reported TW ``tw``, and where does its report stand."""
-    rows = {
-        p.bidang_id: p
-        for p in session.exec(
-            select(Pelaporan)
+    # Plain rows, not ORM objects: every answer asks (its figures may not be approved yet),
+    # and statuses are never cached.
+    rows = dict(
+        session.execute(
+            select(Pelaporan.bidang_id, Pelaporan.status)
             .join(Bidang, col(Bidang.id) == col(Pelaporan.bidang_id))
             .where(
                 col(Bidang.opd_id) == opd_id,
@@ -525,9 +571,9 @@ def reporting_status(session: Session, opd_id: int, tahun: int, tw: int) -> list
                 col(Pelaporan.triwulan) == tw,
             )
         ).all()
-    }
+    )
     return [
-        StatusRow(b, StatusLaporan(rows[b.id].status) if b.id in rows else None)
+        StatusRow(b, StatusLaporan(rows[b.id]) if b.id in rows else None)
         for b in list_bidang(session, opd_id)
     ]
 

@@ -1,0 +1,93 @@
+"""What one update costs the database, counted (not timed): a question from somebody in no
+flow is one read session besides the inbox's two writes, and a typed /lapor answer reads its
+draft's plan from the figure cache."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from telegram.ext import Application
+
+import bot.context
+from bot.app import build_application, post_init
+from bot.inbox import record
+from bot.offline.api import OfflineBotAPI
+from bot.offline.updates import make_callback_update, make_message_update
+from bot.settings import Settings
+from tests.bot_harness import ADMIN
+from tests.test_lapor import KEPALA as KEPALA_LAPOR
+from tests.test_lapor import OP1, _users
+
+SETTINGS = dict(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
+
+
+async def _app(engine: Engine, api: OfflineBotAPI) -> Application:
+    app = build_application(
+        Settings(**SETTINGS),  # type: ignore[arg-type]
+        engine,
+        request=api,
+        get_updates_request=api,
+        rate_limiter=True,
+        inbox=True,
+    )
+    await app.initialize()
+    await post_init(app)
+    return app
+
+
+async def _send(app: Application, user_id: int, text: str) -> None:
+    update = make_message_update(app.bot, text, user_id=user_id)
+    await record(app, [update.to_dict()])  # as polling does, before PTB sees it
+    await app.process_update(update)
+
+
+async def test_a_question_is_one_read_session_besides_the_inbox(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _users(seeded)
+    api = OfflineBotAPI()
+    app = await _app(seeded, api)
+    reads: list[str] = []
+    real_read = bot.context._read
+
+    def counting_read(engine, cache, fn, args, kwargs):  # type: ignore[no-untyped-def]
+        reads.append(fn.__name__)
+        return real_read(engine, cache, fn, args, kwargs)
+
+    monkeypatch.setattr(bot.context, "_read", counting_read)
+    try:
+        await _send(app, KEPALA_LAPOR, "serapan anggaran tw 3 2022 koperasi")
+        await _send(app, KEPALA_LAPOR, "serapan anggaran tw 3 2022 koperasi")
+        assert reads == ["load_for_text", "load_for_text"]
+        shown = api.sent(KEPALA_LAPOR)[-1].text or ""
+        assert "Koperasi" in shown and "TW III 2022" in shown
+    finally:
+        await app.shutdown()
+
+
+async def test_a_typed_lapor_answer_reads_the_plan_from_the_figure_cache(seeded: Engine) -> None:
+    _users(seeded)
+    api = OfflineBotAPI()
+    app = await _app(seeded, api)
+    try:
+        await _send(app, OP1, "/lapor")
+        isi = next(d for row in api.buttons(api.last(OP1)) for label, d in row if "Isi TW" in label)
+        await app.process_update(make_callback_update(app.bot, isi, user_id=OP1))
+        await _send(app, OP1, "22 jt")  # the first typed answer fills the cache
+        statements: list[str] = []
+
+        def count(_c, _cur, statement, *_a):  # type: ignore[no-untyped-def]
+            statements.append(statement.lstrip().split()[0].upper())
+
+        event.listen(seeded, "before_cursor_execute", count)
+        try:
+            await _send(app, OP1, "95")
+        finally:
+            event.remove(seeded, "before_cursor_execute", count)
+        assert "keterangan" in (api.last(OP1).text or "").lower()  # on to the next question
+        # selects: the inbox 1, the actor and the flow 2, the cache version 1, the draft 1;
+        # no plan, indicator or narrative reads (SQLite; PostgreSQL the same)
+        assert statements.count("SELECT") <= 5, statements
+    finally:
+        await app.shutdown()
