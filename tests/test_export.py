@@ -85,7 +85,8 @@ def test_title_header_and_page_setup(seeded_ro: Engine, tmp_path: Path) -> None:
     assert ws.print_title_rows == "$4:$6"
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == 9
-    assert int(ws.page_setup.fitToWidth) == 1 and int(ws.page_setup.fitToHeight) == 0
+    # One page wide (1 is the format's default, which XlsxWriter leaves implicit), any tall.
+    assert int(ws.page_setup.fitToWidth or 1) == 1 and int(ws.page_setup.fitToHeight) == 0
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_margins.left <= 0.5 and ws.page_margins.right <= 0.5
     assert all(ws.column_dimensions[c].width > 0 for c in "ABPQT")
