@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from storage.files.export import (
 )
 from storage.files.importer import import_file
 from storage.services.queries import YearData, capaian_kinerja, get_opd, narasi, summary
+from tests.xlsx_golden import GOLDEN, UNVERIFIED, describe, differences
 
 OPD = "DINAS KOPERASI, USAHA KECIL MENENGAH, PERINDUSTRIAN DAN PERDAGANGAN KABUPATEN SOLOK"
 SEKRETARIAT = "PROGRAM PENUNJANG URUSAN PEMERINTAH DAERAH"
@@ -362,3 +364,53 @@ def test_every_data_cell_keeps_its_print_style(seeded_ro: Engine, tmp_path: Path
             assert c.alignment.indent == expected_indent
             filled = c.fill.fill_type == "solid"
             assert filled == (column == 12 and warn), (i, column)
+
+
+def test_workbook_reads_back_as_the_original_report(seeded_ro: Engine, tmp_path: Path) -> None:
+    """Cell by cell (values, formats, fonts, alignment, borders, fills, comments), merges,
+    widths, heights and page setup as the report was when openpyxl wrote it: the move to
+    XlsxWriter changed nothing a reader sees (tests/xlsx_golden.py says what counts)."""
+    with read_scope(seeded_ro) as s:
+        table = build_report(s, 1, 2022, 3)
+    table.unverified = list(UNVERIFIED)
+    path = tmp_path / "tw3.xlsx"
+    write_xlsx(table, path)
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert differences(golden, describe(path)) == []
+    # The page header carries the note of figures not approved yet.
+    header = golden["TW III 2022"]["header_footer"][0][1][0]
+    assert header == "Belum disetujui: " + "; ".join(UNVERIFIED)
+
+
+def test_text_is_never_a_formula_and_the_header_note_fits(
+    seeded_ro: Engine, tmp_path: Path
+) -> None:
+    """XlsxWriter's ``write()`` would store "=..." as a formula: text goes through
+    ``write_string``, in every cell the writer fills (title, names, signature, plan sheet)."""
+    evil = '=HYPERLINK("http://x","klik")'
+    with read_scope(seeded_ro) as s:
+        table = build_report(s, 1, 2022, 3)
+    table.title_rows[0] = evil
+    first = next(row.node for row in table.rows() if row.node is not None)
+    first.nama, first.ket = evil, "+1+1"
+    table.signature.nama = "@SUM(A1)"
+    assert table.plan is not None
+    table.plan.rows[0].row.nama = evil
+    # Many bidang waiting: the header note is cut to Excel's 255 characters, saying how many
+    # were left out, and '&' (a code in page headers) is doubled.
+    table.unverified = [f"Bidang & Seksi {i} (menunggu verifikasi)" for i in range(12)]
+    path = tmp_path / "evil.xlsx"
+    write_xlsx(table, path)
+    wb = load_workbook(path)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    # the title, the node's name, and a bidang line of the plan sheet (its name twice)
+    assert texts.count(evil) == 4 and "+1+1" in texts and "@SUM(A1)" in texts
+    ws = wb.worksheets[0]
+    assert ws["A1"].value == evil and ws["A1"].data_type == "s"
+    note = ws.oddHeader.center.text
+    assert note is not None and note.startswith("Belum disetujui: Bidang && Seksi 0 (")
+    assert note.endswith("lainnya") and len("&C" + note) <= 255
+    left_out = int(note.rsplit("; dan ", 1)[1].split()[0])
+    assert note.count("(menunggu verifikasi)") + left_out == 12

@@ -601,8 +601,7 @@ class _Formats:
 
 def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[bytes]) -> None:
     """Lay ``table`` out as the office's 22-column report, ready to print landscape."""
-    target = path_or_buffer if hasattr(path_or_buffer, "write") else os.fspath(path_or_buffer)  # type: ignore[arg-type]
-    wb = Workbook(target, WORKBOOK_OPTIONS)
+    wb = Workbook(path_or_buffer, WORKBOOK_OPTIONS)
     ws = wb.add_worksheet(f"TW {roman(table.triwulan)} {table.tahun}")
     fmt = _Formats(wb)
     last = NCOLS - 1  # columns are 0-based here

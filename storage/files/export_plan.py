@@ -84,7 +84,7 @@ def add_plan_sheet(wb: Workbook, plan: PlanTable | None, unverified: list[str]) 
         top = line.depth == 0  # the office's own line: bold across
         plain = bold if top else None
         name = formats.name(max(line.depth - 1, 0), top)
-        cells: list[object] = [
+        cells: list[str | int | float | None] = [
             e.bidang if e.kind not in ("bidang", "opd") else e.nama,
             _LEVEL.get(e.kind, e.kind),
             e.nama,
@@ -103,7 +103,7 @@ def add_plan_sheet(wb: Workbook, plan: PlanTable | None, unverified: list[str]) 
             if isinstance(value, str):
                 text(r, c, strip_control(value), name if c == 2 else plain)
             elif value is not None:
-                ws.write_number(r, c, value, formats.number(c == 8, top))  # type: ignore[arg-type]
+                ws.write_number(r, c, value, formats.number(c == 8, top))
             elif top:
                 ws.write_blank(r, c, None, bold)
         r += 1
@@ -126,7 +126,9 @@ class _Formats:
     def name(self, indent: int, bold: bool) -> Format:
         key = (indent, bold)
         if key not in self.names:
-            self.names[key] = self.wb.add_format({"indent": indent, "text_wrap": True, "bold": bold})
+            self.names[key] = self.wb.add_format(
+                {"indent": indent, "text_wrap": True, "bold": bold}
+            )
         return self.names[key]
 
     def number(self, points: bool, bold: bool) -> Format:
