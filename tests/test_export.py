@@ -414,3 +414,39 @@ def test_text_is_never_a_formula_and_the_header_note_fits(
     assert note.endswith("lainnya") and len("&C" + note) <= 255
     left_out = int(note.rsplit("; dan ", 1)[1].split()[0])
     assert note.count("(menunggu verifikasi)") + left_out == 12
+
+
+def test_collector_pause_is_shared_and_always_ends() -> None:
+    """The export pauses the cyclic collector while it builds the file; nested or concurrent
+    builds share the pause, an error ends it too, and a collector that was off stays off."""
+    import gc
+
+    from storage.files.bulk import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer build is still under way
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_export_bytes_leaves_the_collector_on(seeded_ro: Engine) -> None:
+    import gc
+
+    with read_scope(seeded_ro) as s:
+        export_bytes(s, 1, 2022, 3)
+        with pytest.raises(ValueError):
+            export_bytes(s, 1, 2021, 3)
+    assert gc.isenabled()

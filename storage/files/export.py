@@ -54,6 +54,7 @@ from storage.services.queries import (
     YearData,
     list_bidang,
     unverified,
+    year_data,
     years_with_data,
 )
 
@@ -186,7 +187,9 @@ def build_report(
     opd = session.get(PerangkatDaerah, opd_id)
     if opd is None:
         raise ValueError(f"Perangkat daerah dengan id {opd_id} tidak ditemukan.")
-    data = YearData(session, opd_id, tahun)
+    # From the figure cache when the session carries one (the bot's): a question asked before
+    # has loaded the office-year already.
+    data = year_data(session, opd_id, tahun)
     if not data.nodes and not data.sasaran:
         years = years_with_data(session, opd_id)
         hint = (
