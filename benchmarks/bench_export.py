@@ -87,9 +87,7 @@ def rows(results: dict[tuple[str, int], dict[str, Spread | int]]) -> list[tuple[
         )
         out.append((f"— menyusun data (build_report), {size}", str(r["data"]), "", ""))
         out.append((f"— menulis berkas (sel, XML, ZIP), {size}", str(r["write"]), "", ""))
-        out.append(
-            (f"Ekspor XLSX lewat bot (cache angka hangat), {size}", str(r["bot"]), "", "")
-        )
+        out.append((f"Ekspor XLSX lewat bot (cache angka hangat), {size}", str(r["bot"]), "", ""))
     return out
 
 

@@ -450,3 +450,19 @@ def test_export_bytes_leaves_the_collector_on(seeded_ro: Engine) -> None:
         with pytest.raises(ValueError):
             export_bytes(s, 1, 2021, 3)
     assert gc.isenabled()
+
+
+def test_header_note_counts_as_excel_does() -> None:
+    from storage.files.export import header_text
+
+    def units(text: str) -> int:
+        return len(text.encode("utf-16-le")) // 2
+
+    assert header_text("Belum disetujui: A & B (menunggu verifikasi)") == (
+        "&CBelum disetujui: A && B (menunggu verifikasi)"
+    )
+    # One long name: cut, marked, within the limit; an emoji counts twice, as in Excel.
+    for text in ("x" * 300, "🙂" * 200, "&" * 300):
+        note = header_text(text)
+        assert units(note) <= 255 and note.endswith("…")
+        assert not note.removesuffix("…").removeprefix("&C").replace("&&", "").count("&")

@@ -527,14 +527,22 @@ def header_text(text: str, limit: int = _HEADER_MAX) -> str:
     """``text`` as a centred page header: '&' doubled (a lone one starts a code), and
     shortened at a '; ' with the count of what was left out when Excel's limit is passed."""
     full = "&C" + strip_control(text).replace("&", "&&")
-    if len(full) <= limit:
+    if _utf16_len(full) <= limit:
         return full
     parts = full.split("; ")
     for keep in range(len(parts) - 1, 0, -1):
         shorter = "; ".join(parts[:keep]) + f"; dan {len(parts) - keep} lainnya"
-        if len(shorter) <= limit:
+        if _utf16_len(shorter) <= limit:
             return shorter
-    return full[: limit - 1].rstrip("&") + "…"
+    cut = full[: limit - 1]
+    while _utf16_len(cut) > limit - 1:
+        cut = cut[:-1]
+    return cut.rstrip("&") + "…"
+
+
+def _utf16_len(text: str) -> int:
+    # Excel counts UTF-16 code units: a character beyond the BMP (an emoji) counts twice.
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _height(ws: Worksheet, row: int, points: float) -> None:

@@ -48,10 +48,13 @@ def add_plan_sheet(wb: Workbook, plan: PlanTable | None, unverified: list[str]) 
         return
     ws = wb.add_worksheet(SHEET)
     bold = wb.add_format({"bold": True})
-    # Text is written with write_string only: names come from users and imported files.
-    text = ws.write_string
-    text(0, 0, f"RENCANA DAN DEVIASI TW {roman(plan.triwulan)} TAHUN {plan.tahun}",
-         wb.add_format({"bold": True, "font_size": 12}))  # fmt: skip
+
+    def text(row: int, column: int, value: str, cell_format: Format | None = None) -> None:
+        # Always a string cell, never a formula: names come from users and imported files.
+        ws.write_string(row, column, strip_control(value), cell_format)
+
+    title = f"RENCANA DAN DEVIASI TW {roman(plan.triwulan)} TAHUN {plan.tahun}"
+    text(0, 0, title, wb.add_format({"bold": True, "font_size": 12}))
     tol = format_percent(plan.tolerance, 1).rstrip("%").removesuffix(",0")
     text(
         1,
@@ -61,7 +64,7 @@ def add_plan_sheet(wb: Workbook, plan: PlanTable | None, unverified: list[str]) 
         "ini, ditambah realisasi, paling banyak sebesar pagu.",
     )
     if unverified:
-        text(2, 0, strip_control("Belum disetujui: " + "; ".join(unverified)), bold)
+        text(2, 0, "Belum disetujui: " + "; ".join(unverified), bold)
     header = 4
     head = wb.add_format(
         {
@@ -101,7 +104,7 @@ def add_plan_sheet(wb: Workbook, plan: PlanTable | None, unverified: list[str]) 
         ]
         for c, value in enumerate(cells):
             if isinstance(value, str):
-                text(r, c, strip_control(value), name if c == 2 else plain)
+                text(r, c, value, name if c == 2 else plain)
             elif value is not None:
                 ws.write_number(r, c, value, formats.number(c == 8, top))
             elif top:
