@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from storage.files.export import (
 )
 from storage.files.importer import import_file
 from storage.services.queries import YearData, capaian_kinerja, get_opd, narasi, summary
+from tests.xlsx_golden import GOLDEN, UNVERIFIED, describe, differences
 
 OPD = "DINAS KOPERASI, USAHA KECIL MENENGAH, PERINDUSTRIAN DAN PERDAGANGAN KABUPATEN SOLOK"
 SEKRETARIAT = "PROGRAM PENUNJANG URUSAN PEMERINTAH DAERAH"
@@ -85,7 +87,8 @@ def test_title_header_and_page_setup(seeded_ro: Engine, tmp_path: Path) -> None:
     assert ws.print_title_rows == "$4:$6"
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == 9
-    assert int(ws.page_setup.fitToWidth) == 1 and int(ws.page_setup.fitToHeight) == 0
+    # One page wide (1 is the format's default, which XlsxWriter leaves implicit), any tall.
+    assert int(ws.page_setup.fitToWidth or 1) == 1 and int(ws.page_setup.fitToHeight) == 0
     assert ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_margins.left <= 0.5 and ws.page_margins.right <= 0.5
     assert all(ws.column_dimensions[c].width > 0 for c in "ABPQT")
@@ -361,3 +364,105 @@ def test_every_data_cell_keeps_its_print_style(seeded_ro: Engine, tmp_path: Path
             assert c.alignment.indent == expected_indent
             filled = c.fill.fill_type == "solid"
             assert filled == (column == 12 and warn), (i, column)
+
+
+def test_workbook_reads_back_as_the_original_report(seeded_ro: Engine, tmp_path: Path) -> None:
+    """Cell by cell (values, formats, fonts, alignment, borders, fills, comments), merges,
+    widths, heights and page setup as the report was when openpyxl wrote it: the move to
+    XlsxWriter changed nothing a reader sees (tests/xlsx_golden.py says what counts)."""
+    with read_scope(seeded_ro) as s:
+        table = build_report(s, 1, 2022, 3)
+    table.unverified = list(UNVERIFIED)
+    path = tmp_path / "tw3.xlsx"
+    write_xlsx(table, path)
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert differences(golden, describe(path)) == []
+    # The page header carries the note of figures not approved yet.
+    header = golden["TW III 2022"]["header_footer"][0][1][0]
+    assert header == "Belum disetujui: " + "; ".join(UNVERIFIED)
+
+
+def test_text_is_never_a_formula_and_the_header_note_fits(
+    seeded_ro: Engine, tmp_path: Path
+) -> None:
+    """XlsxWriter's ``write()`` would store "=..." as a formula: text goes through
+    ``write_string``, in every cell the writer fills (title, names, signature, plan sheet)."""
+    evil = '=HYPERLINK("http://x","klik")'
+    with read_scope(seeded_ro) as s:
+        table = build_report(s, 1, 2022, 3)
+    table.title_rows[0] = evil
+    first = next(row.node for row in table.rows() if row.node is not None)
+    first.nama, first.ket = evil, "+1+1"
+    table.signature.nama = "@SUM(A1)"
+    assert table.plan is not None
+    table.plan.rows[0].row.nama = evil
+    # Many bidang waiting: the header note is cut to Excel's 255 characters, saying how many
+    # were left out, and '&' (a code in page headers) is doubled.
+    table.unverified = [f"Bidang & Seksi {i} (menunggu verifikasi)" for i in range(12)]
+    path = tmp_path / "evil.xlsx"
+    write_xlsx(table, path)
+    wb = load_workbook(path)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = [c.value for c in cells if isinstance(c.value, str)]
+    # the title, the node's name, and a bidang line of the plan sheet (its name twice)
+    assert texts.count(evil) == 4 and "+1+1" in texts and "@SUM(A1)" in texts
+    ws = wb.worksheets[0]
+    assert ws["A1"].value == evil and ws["A1"].data_type == "s"
+    note = ws.oddHeader.center.text
+    assert note is not None and note.startswith("Belum disetujui: Bidang && Seksi 0 (")
+    assert note.endswith("lainnya") and len("&C" + note) <= 255
+    left_out = int(note.rsplit("; dan ", 1)[1].split()[0])
+    assert note.count("(menunggu verifikasi)") + left_out == 12
+
+
+def test_collector_pause_is_shared_and_always_ends() -> None:
+    """The export pauses the cyclic collector while it builds the file; nested or concurrent
+    builds share the pause, an error ends it too, and a collector that was off stays off."""
+    import gc
+
+    from storage.files.bulk import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer build is still under way
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_export_bytes_leaves_the_collector_on(seeded_ro: Engine) -> None:
+    import gc
+
+    with read_scope(seeded_ro) as s:
+        export_bytes(s, 1, 2022, 3)
+        with pytest.raises(ValueError):
+            export_bytes(s, 1, 2021, 3)
+    assert gc.isenabled()
+
+
+def test_header_note_counts_as_excel_does() -> None:
+    from storage.files.export import header_text
+
+    def units(text: str) -> int:
+        return len(text.encode("utf-16-le")) // 2
+
+    assert header_text("Belum disetujui: A & B (menunggu verifikasi)") == (
+        "&CBelum disetujui: A && B (menunggu verifikasi)"
+    )
+    # One long name: cut, marked, within the limit; an emoji counts twice, as in Excel.
+    for text in ("x" * 300, "🙂" * 200, "&" * 300):
+        note = header_text(text)
+        assert units(note) <= 255 and note.endswith("…")
+        assert not note.removesuffix("…").removeprefix("&C").replace("&&", "").count("&")

@@ -1,6 +1,6 @@
 """The bot process stays small: ``monev run`` as shipped answers questions and charts without
-loading matplotlib, numpy, pandas or openpyxl itself; the chart worker starts on the first
-chart and stops when idle."""
+loading matplotlib, numpy, pandas, openpyxl or xlsxwriter itself; the chart worker starts on
+the first chart and stops when idle."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from tests.test_chart_pool import PLAN
 from tests.test_run_process import KEPALA, _ask, _env, _until
 
 # Alembic too: a database already at the newest migration is not migrated at start-up.
-HEAVY = ("matplotlib", "numpy", "pandas", "openpyxl", "alembic")
+HEAVY = ("matplotlib", "numpy", "pandas", "openpyxl", "xlsxwriter", "alembic")
 
 # `monev run`, plus a SIGUSR1 handler that prints which heavy libraries the process holds.
 _RUN = f"""
