@@ -653,6 +653,30 @@ def _build_pagu_realisasi(bars: list[MoneyBar], meta: ChartMeta) -> Figure:
         legend.append(
             (Patch(fill=False, edgecolor=GREY, linestyle=(0, (4, 3))), "Realisasi belum lengkap")
         )
+    texts = []
+    for b in bars:
+        text = ""
+        if b.realisasi is not None:
+            text = f"{rupiah_short(b.realisasi)} dari {rupiah_short(b.pagu)}"
+            pct = ratio_percent(b.realisasi, b.pagu)
+            if pct is not None:
+                text += f" ({format_percent(pct)})"
+        texts.append(text)
+    return paired_money_bars(bars, meta, legend, outer_word="pagu", texts=texts)
+
+
+def paired_money_bars(
+    bars: Sequence[MoneyBar],
+    meta: ChartMeta,
+    legend: list[tuple[Artist, str]],
+    *,
+    outer_word: str,
+    texts: Sequence[str],
+    colors: Sequence[str] | None = None,
+) -> Figure:
+    """One row per item: the light bar is ``pagu`` (a pagu, or a plan), the dark bar inside
+    it the realisasi in ``colors`` (blue by default), ``texts`` at the bar ends; an item
+    without realisasi gets a dashed outline and "‹outer_word› … · realisasi belum lengkap"."""
     f = _Frame(meta, legend)
     names = [b.label for b in bars]
     ax = f.finish(len(bars) * f.rows_in(names, 0.6) + 0.6)
@@ -677,15 +701,12 @@ def _build_pagu_realisasi(bars: list[MoneyBar], meta: ChartMeta) -> Figure:
                     zorder=3,
                 )
             )
-            text = f"pagu {rupiah_short(b.pagu)} · realisasi {BELUM_LENGKAP}"
+            text = f"{outer_word} {rupiah_short(b.pagu)} · realisasi {BELUM_LENGKAP}"
             labels.append(_value_label(ax, b.pagu, y, text, color=GREY, style="italic"))
             continue
-        ax.barh(y, b.realisasi, height=REAL_H, color=BLUE, zorder=3)
-        pct = ratio_percent(b.realisasi, b.pagu)
-        text = f"{rupiah_short(b.realisasi)} dari {rupiah_short(b.pagu)}"
-        if pct is not None:
-            text += f" ({format_percent(pct)})"
-        labels.append(_value_label(ax, max(b.pagu, b.realisasi), y, text))
+        color = colors[y] if colors is not None else BLUE
+        ax.barh(y, b.realisasi, height=REAL_H, color=color, zorder=3)
+        labels.append(_value_label(ax, max(b.pagu, b.realisasi), y, texts[y]))
     # Ticks first, on an estimate of the plot width (figure minus category labels), so the
     # one layout pass in _place_money_labels sees the final tick labels; if the axis is
     # then widened for the value labels, ticks are only ever thinned, which cannot make
