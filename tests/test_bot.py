@@ -17,8 +17,8 @@ async def test_commands_registered_in_indonesian(bot: Bot) -> None:
     [call] = bot.api.calls_of("setMyCommands")
     names = [c["command"] for c in _json(call.params["commands"])]
     assert names == [
-        "start", "bantuan", "lapor", "verifikasi", "riwayat", "laporan", "grafik", "pengingat",
-        "jadwal", "daftar", "batal",
+        "start", "bantuan", "lapor", "verifikasi", "riwayat", "bukti", "laporan", "grafik",
+        "pengingat", "jadwal", "daftar", "batal",
     ]  # fmt: skip
     assert all(c["description"][0].isupper() for c in _json(call.params["commands"]))
 

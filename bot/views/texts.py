@@ -22,6 +22,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("lapor", "Isi laporan triwulan bidang Anda"),
     ("verifikasi", "Laporan yang menunggu verifikasi Anda"),
     ("riwayat", "Riwayat perubahan angka sebuah sub kegiatan"),
+    ("bukti", "Foto dan berkas bukti dukung sebuah sub kegiatan"),
     ("laporan", "Unduh Laporan Kinerja Triwulan (XLSX)"),
     ("grafik", "Grafik serapan, tren dan status pelaporan"),
     ("pengingat", "Pengingat tenggat laporan Anda"),
