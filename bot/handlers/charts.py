@@ -41,12 +41,19 @@ async def send_chart(update: Update, context: MonevContext, req: ChartRequest) -
     if isinstance(plan, str):
         await context.bot.send_message(chat.id, escape(plan) + "\n\n" + texts.CHART_NODATA_HINT)
         return
+    await draw_and_send(context, chat.id, plan, hint="\n\n" + texts.CHART_NODATA_HINT)
+
+
+async def draw_and_send(
+    context: MonevContext, chat_id: int, plan: ChartPlan, *, hint: str = ""
+) -> None:
+    """Draw ``plan`` in the render process and send it with its caption (or why not)."""
     try:
         png = await render_pool(context).draw(plan)
     except NoData as exc:
-        await context.bot.send_message(chat.id, escape(str(exc)) + "\n\n" + texts.CHART_NODATA_HINT)
+        await context.bot.send_message(chat_id, escape(str(exc)) + hint)
         return
-    await context.bot.send_photo(chat.id, png, caption=escape(plan.caption), filename=plan.filename)
+    await context.bot.send_photo(chat_id, png, caption=escape(plan.caption), filename=plan.filename)
 
 
 def _menu(session: Session, opd_id: int) -> list[list[tuple[str, str]]]:

@@ -151,7 +151,7 @@ def _chart(session: Session, asker: Asker, tahun: int, tw: int) -> ChartPlan | s
 
 async def chart_button(update: Update, context: MonevContext) -> None:
     """'Lihat grafik' under a kabupaten ranking or recap: serapan per OPD."""
-    from bot.handlers.charts import render_pool
+    from bot.handlers.charts import draw_and_send
     from charts.kabupaten import decode_kabupaten
 
     query = update.callback_query
@@ -171,9 +171,4 @@ async def chart_button(update: Update, context: MonevContext) -> None:
     if isinstance(plan, str):
         await context.bot.send_message(chat.id, plan)
         return
-    try:
-        png = await render_pool(context).draw(plan)
-    except NoData as exc:
-        await context.bot.send_message(chat.id, escape(str(exc)))
-        return
-    await context.bot.send_photo(chat.id, png, caption=escape(plan.caption), filename=plan.filename)
+    await draw_and_send(context, chat.id, plan)
