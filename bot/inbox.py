@@ -1,15 +1,22 @@
 """At-least-once handling of updates, in polling and webhook mode.
 
-Polling: :class:`InboxRequest` wraps the getUpdates connection and writes every fetched
-update to the inbox before PTB sees it (PTB confirms a batch to Telegram as soon as it asks
-for the next one, before handling it). Webhook: the endpoint writes it before answering
-Telegram. :class:`MonevApplication` skips an update already done and marks it done after its
-handlers ran; :func:`replay` queues, at start, what was received but never handled.
+Polling: Telegram forgets a batch of updates when the *next* getUpdates confirms it (its
+offset is past them), and PTB asks for the next batch as soon as it has queued one. So
+:class:`InboxRequest` holds that request back until the batch is handled, for a short
+while at most: an update handled by then is already in the inbox (its "done" mark writes
+it), and only what is still being handled is written down, as received, before the
+request goes out. If the process dies earlier, Telegram still holds the batch and sends it
+again. A quick answer thus costs the database one write, not two. Webhook: the endpoint
+writes an update before answering Telegram. :class:`MonevApplication` skips an update
+already done and marks it done after its handlers ran; :func:`replay` queues, at start,
+what was received but never handled and remembers what was already done, so a batch
+Telegram sends again is handled once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import threading
@@ -21,18 +28,61 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from storage.data.db import read_scope, session_scope
+from storage.data.db import read_scope, session_scope, statement_scope
 from storage.services import inbox
 
 log = logging.getLogger(__name__)
 
-TRACKED = "inbox_tracked"  # bot_data key: ids of updates that came through the inbox
+# bot_data key: updates that came through the inbox and are not yet done, id -> raw update
+# (kept so that the "done" mark can write an update whose receipt is not written yet).
+TRACKED = "inbox_tracked"
+DONE = "inbox_done"  # bot_data key: ids of inbox updates known done, newest last
+DONE_MAX = 10_000
+PROGRESS = "inbox_progress"  # bot_data key: an Event set whenever an inbox update is done
 
+# How long the confirming getUpdates waits for its batch to be handled before writing down
+# what is still in flight. Long enough for a text answer (a few ms), short enough that a
+# message arriving meanwhile is hardly delayed; a chart or an export outlasts it and is
+# written as received, as every update used to be.
+CONFIRM_GRACE_S = 0.05
 
-# The inbox's own writes queue here rather than in SQLite: the "done" mark of one update and
-# the receipt of the next often meet, and SQLite's busy handler waits in sleeps of 1 ms and
-# more where a lock hands over at once.
+# The inbox's writes take turns: a receipt reads which updates are known, then inserts the
+# others, and a "done" mark written between the two would make that insert collide.
 _inbox_writes = threading.Lock()
+
+
+def _tracked(app: Application) -> dict[int, dict[str, Any]]:
+    return app.bot_data.setdefault(TRACKED, {})  # type: ignore[no-any-return]
+
+
+def _done_ids(app: Application) -> OrderedDict[int, None]:
+    return app.bot_data.setdefault(DONE, OrderedDict())  # type: ignore[no-any-return]
+
+
+def _progress(app: Application) -> asyncio.Event:
+    return app.bot_data.setdefault(PROGRESS, asyncio.Event())  # type: ignore[no-any-return]
+
+
+def _remember_done(app: Application, ids: list[int]) -> None:
+    done = _done_ids(app)
+    for uid in ids:
+        done[uid] = None
+        done.move_to_end(uid)
+    while len(done) > DONE_MAX:
+        done.popitem(last=False)
+    _progress(app).set()
+
+
+def track(app: Application, payloads: list[dict[str, Any]]) -> list[int]:
+    """Note fetched updates as to be handled through the inbox; returns the ids not done."""
+    tracked, done = _tracked(app), _done_ids(app)
+    todo = []
+    for p in payloads:
+        uid = p.get("update_id")
+        if isinstance(uid, int) and uid not in done:
+            tracked[uid] = p
+            todo.append(uid)
+    return todo
 
 
 def _receive(engine: Engine, rows: list[tuple[int, str]]) -> list[int]:
@@ -41,19 +91,20 @@ def _receive(engine: Engine, rows: list[tuple[int, str]]) -> list[int]:
 
 
 async def record(app: Application, payloads: list[dict[str, Any]]) -> list[int]:
-    """Write raw updates to the inbox; returns the ids still to handle."""
+    """Write raw updates to the inbox (those not there yet) and track the ones still to
+    handle; returns their ids."""
     rows = [(int(p["update_id"]), json.dumps(p)) for p in payloads if "update_id" in p]
-    todo = await asyncio.to_thread(_receive, app.bot_data["engine"], rows)
-    app.bot_data.setdefault(TRACKED, set()).update(todo)
-    return todo
+    todo = set(await asyncio.to_thread(_receive, app.bot_data["engine"], rows))
+    return track(app, [p for p in payloads if p.get("update_id") in todo])
 
 
 class InboxRequest(BaseRequest):
-    """The getUpdates connection, writing what it fetched to the inbox first."""
+    """The getUpdates connection: the last batch is in the inbox before it is confirmed."""
 
     def __init__(self, inner: BaseRequest) -> None:
         self.inner = inner
         self.app: Application | None = None  # set once the Application exists
+        self._unconfirmed: list[dict[str, Any]] = []  # fetched, not yet in the inbox
 
     @property
     def read_timeout(self) -> float | None:
@@ -75,64 +126,83 @@ class InboxRequest(BaseRequest):
         connect_timeout: Any = BaseRequest.DEFAULT_NONE,
         pool_timeout: Any = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        polling = self.app is not None and url.endswith("/getUpdates")
+        if polling and self._unconfirmed:
+            # This request's offset tells Telegram to forget the last batch. A failed write
+            # raises here, before anything is confirmed, and the batch stays for the retry.
+            await self._settle()
         code, body = await self.inner.do_request(
             url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout
         )
-        if self.app is not None and url.endswith("/getUpdates") and code == 200:
+        if polling and code == 200:
+            assert self.app is not None
             result = json.loads(body).get("result") or []
             if result:
-                await record(self.app, result)
+                track(self.app, result)
+                self._unconfirmed.extend(result)
         return code, body
 
-
-DONE = "inbox_done"  # bot_data key: ids of inbox updates this process handled, newest last
-DONE_MAX = 10_000
+    async def _settle(self) -> None:
+        """Wait (briefly) for the unconfirmed batch to be handled; write down the rest."""
+        assert self.app is not None
+        done, progress = _done_ids(self.app), _progress(self.app)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CONFIRM_GRACE_S
+        while True:
+            left = [p for p in self._unconfirmed if p.get("update_id") not in done]
+            if not left or loop.time() >= deadline:
+                break
+            progress.clear()  # no await since ``left`` was read: no mark can slip between
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(progress.wait(), deadline - loop.time())
+        if left:
+            await record(self.app, left)
+        self._unconfirmed = []
 
 
 class MonevApplication(Application):  # type: ignore[type-arg]
     """Handles an update of the inbox once, and marks it done after its handlers ran.
 
-    Whether a tracked update is still to handle was read when it was written to the inbox
-    (``record`` tracks only those not done); since then only this process can have handled
-    it (one process polls, or receives the webhook), e.g. when a replay after a restart and
-    a re-fetch both queued it. So that is checked in memory, not with another read per
-    update."""
+    Only this process handles the inbox's updates (one process polls, or receives the
+    webhook), so whether one is done is known in memory: from its own marks, and from the
+    marks of earlier processes read at start by :func:`replay`. A replayed update that
+    Telegram also sends again is therefore handled once, without a read per update."""
 
     async def process_update(self, update: object) -> None:
-        tracked: set[int] = self.bot_data.setdefault(TRACKED, set())
         uid = update.update_id if isinstance(update, Update) else None
+        tracked = _tracked(self)
+        if uid is not None and uid in _done_ids(self):  # replayed and sent again, or resent
+            tracked.pop(uid, None)
+            return
         if uid is None or uid not in tracked:
             await super().process_update(update)
             return
-        done: OrderedDict[int, None] = self.bot_data.setdefault(DONE, OrderedDict())
-        if uid in done:
-            tracked.discard(uid)
-            return
         await super().process_update(update)
-        await asyncio.to_thread(_done, self.bot_data["engine"], uid)
-        done[uid] = None
-        if len(done) > DONE_MAX:
-            done.popitem(last=False)
-        tracked.discard(uid)
+        await asyncio.to_thread(_done, self.bot_data["engine"], uid, tracked.get(uid))
+        _remember_done(self, [uid])
+        tracked.pop(uid, None)
 
 
-def _done(engine: Engine, uid: int) -> None:
-    with _inbox_writes, session_scope(engine) as s:
-        inbox.mark_done(s, update_id=uid)
+def _done(engine: Engine, uid: int, payload: dict[str, Any] | None) -> None:
+    with _inbox_writes, statement_scope(engine) as conn:
+        inbox.mark_done(conn, update_id=uid, payload=json.dumps(payload or {"update_id": uid}))
 
 
-def _pending(engine: Engine) -> list[tuple[int, str]]:
+def _restore(engine: Engine) -> tuple[list[tuple[int, str]], list[int]]:
     with read_scope(engine) as s:
-        return inbox.pending(s)
+        return inbox.pending(s), inbox.recent_done(s, limit=DONE_MAX)
 
 
 async def replay(app: Application) -> int:
-    """Queue every update received but never handled (the process died first)."""
-    rows = await asyncio.to_thread(_pending, app.bot_data["engine"])
-    tracked: set[int] = app.bot_data.setdefault(TRACKED, set())
+    """Queue every update received but never handled (the process died first), and
+    remember which were handled, so that Telegram sending them again changes nothing."""
+    rows, done = await asyncio.to_thread(_restore, app.bot_data["engine"])
+    _remember_done(app, done)
+    tracked = _tracked(app)
     for uid, payload in rows:
-        update = Update.de_json(json.loads(payload), app.bot)
-        tracked.add(uid)
+        data = json.loads(payload)
+        update = Update.de_json(data, app.bot)
+        tracked[uid] = data
         await app.update_queue.put(update)
     if rows:
         log.info("inbox: %d update(s) received before a restart are handled now", len(rows))

@@ -35,18 +35,32 @@ async def _app(engine: Engine, api: OfflineBotAPI):  # type: ignore[no-untyped-d
     return app
 
 
-async def test_update_fetched_before_a_crash_is_handled_after_restart(seeded: Engine) -> None:
-    _users(seeded)
-    api = OfflineBotAPI()
-    app = await _app(seeded, api)
+async def _to_the_amount_step(app, api: OfflineBotAPI) -> None:  # type: ignore[no-untyped-def]
     await app.process_update(make_message_update(app.bot, "/lapor", user_id=OP1))
     isi = next(d for row in api.buttons(api.last(OP1)) for label, d in row if "Isi TW" in label)
     await app.process_update(make_callback_update(app.bot, isi, user_id=OP1))
-    # "22 jt" is fetched (getUpdates answered, so Telegram will not send it again) …
+
+
+def _draft_amount(engine: Engine) -> str:
+    with read_scope(engine) as s:
+        return s.exec(select(Draft).where(Draft.status == DraftStatus.AKTIF)).one().data
+
+
+async def test_update_confirmed_to_telegram_before_a_crash_is_handled_after_restart(
+    seeded: Engine,
+) -> None:
+    _users(seeded)
+    api = OfflineBotAPI()
+    app = await _app(seeded, api)
+    await _to_the_amount_step(app, api)
+    # "22 jt" is fetched, and the next getUpdates confirms it to Telegram (which forgets it)
+    # while it is still waiting to be handled …
     typed = make_message_update(app.bot, "22 jt", user_id=OP1)
     api.push_update(typed.to_dict())
     fetched = await app.bot.get_updates(timeout=0)
     assert [u.update_id for u in fetched] == [typed.update_id]
+    assert await app.bot.get_updates(offset=typed.update_id + 1, timeout=0) == ()
+    assert api.pending_updates == 0
     # … and the process dies before handling it (kill -9: nothing else runs).
     await app.shutdown()
     with read_scope(seeded) as s:
@@ -61,18 +75,76 @@ async def test_update_fetched_before_a_crash_is_handled_after_restart(seeded: En
     await app.process_update(update)
     shown = "\n".join(c.text or "" for c in api.sent(OP1)[before:])
     assert "realisasi fisik" in shown.lower()
+    assert '"anggaran": 22000000' in _draft_amount(seeded)
     with read_scope(seeded) as s:
-        d = s.exec(select(Draft).where(Draft.status == DraftStatus.AKTIF)).one()
-        assert '"anggaran": 22000000' in d.data
         assert s.get(UpdateInbox, typed.update_id).status == InboxStatus.SELESAI  # type: ignore[union-attr]
     # The same update id again (a webhook retry, a re-fetch): written nowhere new, and the
     # application skips it even when it reaches process_update.
     after = len(api.sent(OP1))
     assert await record(app, [typed.to_dict()]) == []
-    app.bot_data[TRACKED].add(typed.update_id)
+    app.bot_data[TRACKED][typed.update_id] = typed.to_dict()
     await app.process_update(typed)
     assert len(api.sent(OP1)) == after
     assert await replay(app) == 0
+    await app.shutdown()
+
+
+async def test_update_fetched_but_not_confirmed_is_sent_again_and_handled_once(
+    seeded: Engine,
+) -> None:
+    _users(seeded)
+    api = OfflineBotAPI()
+    app = await _app(seeded, api)
+    await _to_the_amount_step(app, api)
+    typed = make_message_update(app.bot, "22 jt", user_id=OP1)
+    api.push_update(typed.to_dict())
+    assert len(await app.bot.get_updates(timeout=0)) == 1
+    # The process dies before its next getUpdates: Telegram was never told, so it keeps
+    # the update; nothing needed to be written yet.
+    await app.shutdown()
+    with read_scope(seeded) as s:
+        assert s.get(UpdateInbox, typed.update_id) is None
+    assert api.pending_updates == 1
+    before = len(api.sent(OP1))
+    app = await _app(seeded, api)
+    app.bot_data["serving"] = True
+    assert await replay(app) == 0
+    [again] = await app.bot.get_updates(timeout=0)
+    await app.process_update(again)
+    assert "realisasi fisik" in "\n".join(c.text or "" for c in api.sent(OP1)[before:]).lower()
+    assert '"anggaran": 22000000' in _draft_amount(seeded)
+    # Handled before its receipt was written: the "done" mark wrote it, done, and the
+    # receipt that the next getUpdates writes leaves it done.
+    with read_scope(seeded) as s:
+        assert s.get(UpdateInbox, typed.update_id).status == InboxStatus.SELESAI  # type: ignore[union-attr]
+    assert await app.bot.get_updates(offset=typed.update_id + 1, timeout=0) == ()
+    with read_scope(seeded) as s:
+        assert s.get(UpdateInbox, typed.update_id).status == InboxStatus.SELESAI  # type: ignore[union-attr]
+    await app.shutdown()
+
+
+async def test_a_restart_remembers_what_was_done_so_a_resent_update_is_skipped(
+    seeded: Engine,
+) -> None:
+    _users(seeded)
+    api = OfflineBotAPI()
+    app = await _app(seeded, api)
+    await _to_the_amount_step(app, api)
+    typed = make_message_update(app.bot, "22 jt", user_id=OP1)
+    api.push_update(typed.to_dict())
+    [fetched] = await app.bot.get_updates(timeout=0)
+    await app.process_update(fetched)
+    # Handled and marked done, then the process dies before confirming it to Telegram.
+    await app.shutdown()
+    assert api.pending_updates == 1
+    after = len(api.sent(OP1))
+    app = await _app(seeded, api)
+    app.bot_data["serving"] = True
+    assert await replay(app) == 0
+    [again] = await app.bot.get_updates(timeout=0)
+    await app.process_update(again)
+    assert len(api.sent(OP1)) == after  # not answered twice
+    assert '"anggaran": 22000000' in _draft_amount(seeded)
     await app.shutdown()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,10 +99,35 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+# One SQLite writer at a time in this process, handed over at once: SQLite's own busy handler
+# waits for its write lock in sleeps of 1, 2, 5, 10 … ms, so a "done" mark queued behind a
+# short write used to lose more time sleeping than the write took. Re-entrant, so a nested
+# write in one thread meets SQLite's lock as before; after the busy timeout SQLite decides.
+_writers: weakref.WeakKeyDictionary[Engine, threading.RLock] = weakref.WeakKeyDictionary()
+_writers_lock = threading.Lock()
+
+
+@contextmanager
+def _one_writer(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    lock = _writers.get(engine)
+    if lock is None:
+        with _writers_lock:
+            lock = _writers.setdefault(engine, threading.RLock())
+    held = lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        yield
+    finally:
+        if held:
+            lock.release()
+
+
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _one_writer(engine), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -119,12 +145,32 @@ def read_scope(engine: Engine) -> Iterator[Session]:
     """A read-only unit of work; never takes SQLite's write lock."""
     bind = _read_binds.get(engine)
     if bind is None:
-        bind = engine.execution_options(sqlite_begin="DEFERRED") if is_sqlite(engine) else engine
+        bind = engine.execution_options(
+            **(
+                {"sqlite_begin": "DEFERRED"}
+                if is_sqlite(engine)
+                else {"isolation_level": "AUTOCOMMIT"}
+            )
+        )
         _read_binds[engine] = bind
     # close() (not rollback()) ends the transaction without expiring what was loaded,
     # so results stay readable after the block.
     with Session(bind, expire_on_commit=False) as session:
         yield session
+
+
+@contextmanager
+def statement_scope(engine: Engine) -> Iterator[Connection]:
+    """A connection for a write that is one statement, committed by the end of the block.
+    On PostgreSQL it runs in autocommit, which saves the BEGIN and COMMIT round trips; SQLite
+    has no round trips to save, and its driver's autocommit switch would undo the
+    transaction handling set up in ``_configure_sqlite``, so there it is a transaction."""
+    if is_sqlite(engine):
+        with _one_writer(engine), engine.begin() as conn:
+            yield conn
+        return
+    with engine.connect() as conn:
+        yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")

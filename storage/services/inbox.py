@@ -1,12 +1,17 @@
-"""The update inbox: every update from Telegram is written before it is handled and marked
-done after, so one fetched but not handled when the process died is handled after the
-restart (at-least-once), and an update id seen twice is handled once. No Telegram."""
+"""The update inbox: every update from Telegram is in it before Telegram forgets it, as
+received or already done, so one fetched but not handled when the process died is handled
+after the restart (at-least-once), and an update id seen twice is handled once. No
+Telegram (when each write happens is ``bot.inbox``'s business)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import bindparam, delete, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from storage.data.models import InboxStatus, UpdateInbox, utcnow
@@ -17,14 +22,6 @@ _KNOWN = select(UpdateInbox.update_id, UpdateInbox.status).where(
     col(UpdateInbox.update_id).in_(bindparam("ids", expanding=True))
 )
 _INSERT = insert(UpdateInbox)
-_DONE = (
-    update(UpdateInbox)
-    .where(
-        col(UpdateInbox.update_id) == bindparam("uid"),
-        col(UpdateInbox.status) != InboxStatus.SELESAI,
-    )
-    .values(status=InboxStatus.SELESAI, done_at=bindparam("at"))
-)
 
 
 def receive(session: Session, *, updates: list[tuple[int, str]]) -> list[int]:
@@ -40,13 +37,36 @@ def receive(session: Session, *, updates: list[tuple[int, str]]) -> list[int]:
     return [u for u in ids if known.get(u) != InboxStatus.SELESAI]
 
 
-def mark_done(session: Session, *, update_id: int) -> None:
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        # A lost "done" mark only means the update is handled again after a crash (the
-        # inbox promises at least once), so this commit need not wait for the disk.
-        conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-    conn.execute(_DONE, {"uid": update_id, "at": utcnow()})
+def _upsert_done(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE for ``dialect``, built once (it runs for every update)."""
+    built = _UPSERTS.get(dialect)
+    if built is None:
+        make = sqlite_insert if dialect == "sqlite" else pg_insert
+        stmt = make(UpdateInbox).values(
+            update_id=bindparam("uid"),
+            payload=bindparam("payload"),
+            status=InboxStatus.SELESAI,
+            received_at=bindparam("at"),
+            done_at=bindparam("at"),
+        )
+        built = _UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=[UpdateInbox.__table__.c.update_id],  # type: ignore[attr-defined]
+            set_={"status": InboxStatus.SELESAI, "done_at": stmt.excluded.done_at},
+        )
+    return built
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def mark_done(conn: Connection, *, update_id: int, payload: str) -> None:
+    """Mark an update handled, in one statement (``statement_scope``: it is the whole
+    transaction). An update fetched by polling and handled quickly has no receipt yet (see
+    ``bot.inbox``): then it is written here, done, from ``payload``; a receipt written later
+    finds it done and leaves it."""
+    conn.execute(
+        _upsert_done(conn.dialect.name), {"uid": update_id, "payload": payload, "at": utcnow()}
+    )
 
 
 def pending(session: Session) -> list[tuple[int, str]]:
@@ -59,6 +79,17 @@ def pending(session: Session) -> list[tuple[int, str]]:
             .order_by(UpdateInbox.update_id)  # type: ignore[arg-type]
         ).all()
     ]
+
+
+def recent_done(session: Session, *, limit: int) -> list[int]:
+    """Ids of the newest ``limit`` handled updates, oldest first."""
+    rows = session.exec(
+        select(UpdateInbox.update_id)
+        .where(UpdateInbox.status == InboxStatus.SELESAI)
+        .order_by(col(UpdateInbox.update_id).desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))
 
 
 PRUNE_BATCH = 1000
