@@ -36,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, event, func, or_
+from sqlalchemy import BindParameter, Select, bindparam, event, func, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, SQLModel, col, select
@@ -166,23 +166,29 @@ _KIND = {
 }
 
 
+# Built once: these run at the first look after every write, and building a statement costs
+# more than SQLite takes to run it.
+_IN_RANGE = (col(AuditLog.id) > bindparam("after")) & (col(AuditLog.id) <= bindparam("upto"))
+_IN_GAPS = col(AuditLog.id).in_(bindparam("gaps", expanding=True))
+_ENTRIES = select(AuditLog.id, AuditLog.entity, AuditLog.entity_id)
+_ENTRIES_PLAIN = _ENTRIES.where(_IN_RANGE).limit(_MAX_PLACED + 1)
+_ENTRIES_GAPS = _ENTRIES.where(or_(_IN_RANGE, _IN_GAPS)).limit(_MAX_PLACED + 1)
+_IDS_PLAIN = select(AuditLog.id).where(_IN_RANGE)
+_IDS_GAPS = select(AuditLog.id).where(or_(_IN_RANGE, _IN_GAPS))
+
+
 def _entries(
     session: Session, after: int, upto: int, gaps: set[int]
 ) -> tuple[list[tuple[str, int | None]] | None, set[int]]:
     """The audit entries ``after < id <= upto`` and those of ``gaps`` committed since (None:
     too many to place), with the ids found."""
-    in_range = (col(AuditLog.id) > after) & (col(AuditLog.id) <= upto)
-    wanted = or_(in_range, col(AuditLog.id).in_(gaps)) if gaps else in_range
-    rows = session.execute(
-        select(AuditLog.id, AuditLog.entity, AuditLog.entity_id)
-        .where(wanted)
-        .limit(_MAX_PLACED + 1)
-    ).all()
+    conn = session.connection()
+    params: dict[str, object] = {"after": after, "upto": upto, "gaps": sorted(gaps)}
+    rows = conn.execute(_ENTRIES_GAPS if gaps else _ENTRIES_PLAIN, params).all()
     if len(rows) <= _MAX_PLACED:
         return [(entity, entity_id) for _, entity, entity_id in rows], {r[0] for r in rows}
-    recent = (col(AuditLog.id) > max(after, upto - _GAP_WINDOW)) & (col(AuditLog.id) <= upto)
-    found = or_(recent, col(AuditLog.id).in_(gaps)) if gaps else recent
-    return None, set(session.execute(select(AuditLog.id).where(found)).scalars())
+    params["after"] = max(after, upto - _GAP_WINDOW)
+    return None, set(conn.execute(_IDS_GAPS if gaps else _IDS_PLAIN, params).scalars())
 
 
 def _touched(session: Session, rows: list[tuple[str, int | None]]) -> _Touched | None:
@@ -198,7 +204,7 @@ def _touched(session: Session, rows: list[tuple[str, int | None]]) -> _Touched |
     by_kind: dict[str, set[tuple[int, int]]] = {_STRUCTURE: set(), _ROWS: set(), _OTHER: set()}
     nodes: dict[tuple[int, int], set[int]] = {}
     for entity, wanted in ids.items():
-        found = session.execute(_PLACE[entity](wanted)).all()
+        found = session.connection().execute(_PLACE[entity], {"ids": sorted(wanted)}).all()
         if len(found) < len(wanted):
             return _ALL  # a row deleted since: its office-year is unknown
         kind = _KIND[entity]
@@ -215,33 +221,31 @@ def _touched(session: Session, rows: list[tuple[str, int | None]]) -> _Touched |
     )
 
 
-def _by_node(ids: set[int]) -> Select:
-    return select(Node.id, Node.opd_id, Node.tahun).where(col(Node.id).in_(ids))
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_BY_NODE = select(Node.id, Node.opd_id, Node.tahun).where(col(Node.id).in_(_IDS))
 
-
-# entity -> (ids -> select of (id, opd_id, tahun)). Node-level entries carry the node id
-# (realisasi, node_plan and node, from /lapor, pagu revisions and imports alike).
-_PLACE: dict[str, Callable[[set[int]], Select]] = {
-    "node": _by_node,
-    "node_plan": _by_node,
-    "realisasi": _by_node,
-    "rencana_penarikan": _by_node,  # the early-warning plan (storage/services/early_warning.py)
-    "report": lambda ids: select(
-        ImportedReport.id, ImportedReport.opd_id, ImportedReport.tahun
-    ).where(col(ImportedReport.id).in_(ids)),
-    "capaian_sasaran": lambda ids: (
+# entity -> select of (id, opd_id, tahun) for the ids bound as "ids", built once. Node-level
+# entries carry the node id (realisasi, node_plan and node, from /lapor, pagu revisions and
+# imports alike).
+_PLACE: dict[str, Select] = {
+    "node": _BY_NODE,
+    "node_plan": _BY_NODE,
+    "realisasi": _BY_NODE,
+    "rencana_penarikan": _BY_NODE,  # the early-warning plan (storage/services/early_warning.py)
+    "report": select(ImportedReport.id, ImportedReport.opd_id, ImportedReport.tahun).where(
+        col(ImportedReport.id).in_(_IDS)
+    ),
+    "capaian_sasaran": (
         select(IndikatorSasaran.id, Sasaran.opd_id, Sasaran.tahun)
         .join(Sasaran, col(Sasaran.id) == col(IndikatorSasaran.sasaran_id))
-        .where(col(IndikatorSasaran.id).in_(ids))
+        .where(col(IndikatorSasaran.id).in_(_IDS))
     ),
-    "pelaporan": lambda ids: (
+    "pelaporan": (
         select(Pelaporan.id, Bidang.opd_id, Pelaporan.tahun)
         .join(Bidang, col(Bidang.id) == col(Pelaporan.bidang_id))
-        .where(col(Pelaporan.id).in_(ids))
+        .where(col(Pelaporan.id).in_(_IDS))
     ),
-    "jadwal": lambda ids: select(Jadwal.id, Jadwal.opd_id, Jadwal.tahun).where(
-        col(Jadwal.id).in_(ids)
-    ),
+    "jadwal": select(Jadwal.id, Jadwal.opd_id, Jadwal.tahun).where(col(Jadwal.id).in_(_IDS)),
 }
 
 

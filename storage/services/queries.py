@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TypeVar
 
-from sqlalchemy import Row, Select, func
+from sqlalchemy import BindParameter, Row, Select, bindparam, func
 from sqlmodel import Session, col, select
 
 from storage.data.models import (
@@ -171,6 +171,16 @@ def _columns(model: type, row: type) -> list:
     return [table.c[name] for name in row.__slots__]  # type: ignore[attr-defined]
 
 
+# Built once (a figure write refreshes a few nodes' rows with these at the next question).
+_NODE_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+_PLANS_OF = (
+    select(*_columns(NodePlan, PlanRow))
+    .where(col(NodePlan.node_id).in_(_NODE_IDS))
+    .order_by(col(NodePlan.triwulan), col(NodePlan.id))
+)
+_REAL_OF = select(*_columns(Realisasi, RealRow)).where(col(Realisasi.node_id).in_(_NODE_IDS))
+
+
 class YearData:
     """One office-year loaded once (four plain selects, no ORM objects); every figure is then
     computed in memory. The rows are copies: writing goes through the ORM elsewhere."""
@@ -233,17 +243,11 @@ class YearData:
         view.plans = dict(self.plans)
         for i in ids:
             view.plans.pop(i, None)
-        for r in conn.execute(
-            select(*_columns(NodePlan, PlanRow))
-            .where(col(NodePlan.node_id).in_(ids))
-            .order_by(col(NodePlan.triwulan), col(NodePlan.id))
-        ).all():
+        for r in conn.execute(_PLANS_OF, {"ids": ids}).all():
             view.plans.setdefault(r[1], []).append(PlanRow(*r))
         wanted = set(ids)
         view.real = {k: v for k, v in self.real.items() if k[0] not in wanted}
-        for r in conn.execute(
-            select(*_columns(Realisasi, RealRow)).where(col(Realisasi.node_id).in_(ids))
-        ).all():
+        for r in conn.execute(_REAL_OF, {"ids": ids}).all():
             view.real[(r[1], r[2])] = RealRow(*r)
         return view
 
@@ -457,12 +461,15 @@ def latest_quarter(session: Session, opd_id: int, tahun: int) -> int:
     )
 
 
+_LATEST_TW = (
+    select(func.max(Realisasi.triwulan))
+    .join(Node, col(Node.id) == col(Realisasi.node_id))
+    .where(col(Node.opd_id) == bindparam("opd_id"), col(Node.tahun) == bindparam("tahun"))
+)
+
+
 def _latest_quarter(session: Session, opd_id: int, tahun: int) -> int:
-    tw = session.exec(
-        select(func.max(Realisasi.triwulan))
-        .join(Node, Node.id == Realisasi.node_id)  # type: ignore[arg-type]
-        .where(Node.opd_id == opd_id, Node.tahun == tahun)
-    ).first()
+    tw = session.connection().execute(_LATEST_TW, {"opd_id": opd_id, "tahun": tahun}).scalar()
     return int(tw or 1)
 
 
@@ -560,21 +567,24 @@ class StatusRow:
         return self.status in (StatusLaporan.DIAJUKAN, StatusLaporan.DISETUJUI)
 
 
+# Built once: every answer asks it, and building it costs more than running it.
+_STATUSES = (
+    select(Pelaporan.bidang_id, Pelaporan.status)
+    .join(Bidang, col(Bidang.id) == col(Pelaporan.bidang_id))
+    .where(
+        col(Bidang.opd_id) == bindparam("opd_id"),
+        col(Pelaporan.tahun) == bindparam("tahun"),
+        col(Pelaporan.triwulan) == bindparam("tw"),
+    )
+)
+
+
 def reporting_status(session: Session, opd_id: int, tahun: int, tw: int) -> list[StatusRow]:
     """For each bidang: has it reported TW ``tw``, and where does its report stand."""
     # Plain rows, not ORM objects: every answer asks (its figures may not be approved yet),
     # and statuses are never cached.
-    rows = dict(
-        session.execute(
-            select(Pelaporan.bidang_id, Pelaporan.status)
-            .join(Bidang, col(Bidang.id) == col(Pelaporan.bidang_id))
-            .where(
-                col(Bidang.opd_id) == opd_id,
-                col(Pelaporan.tahun) == tahun,
-                col(Pelaporan.triwulan) == tw,
-            )
-        ).all()
-    )
+    params = {"opd_id": opd_id, "tahun": tahun, "tw": tw}
+    rows = dict(session.connection().execute(_STATUSES, params).all())
     return [
         StatusRow(b, StatusLaporan(rows[b.id]) if b.id in rows else None)
         for b in list_bidang(session, opd_id)
