@@ -15,8 +15,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session
+from sqlalchemy import bindparam, select, update
+from sqlmodel import Session, col
 
 from storage.data.models import ChatState
 
@@ -62,7 +62,17 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
-def _state(row: ChatState) -> State | None:
+_GET = select(
+    col(ChatState.telegram_id),
+    col(ChatState.flow),
+    col(ChatState.step),
+    col(ChatState.payload),
+    col(ChatState.version),
+    col(ChatState.updated_at),
+).where(col(ChatState.telegram_id) == bindparam("telegram_id"))
+
+
+def _state(row: Any) -> State | None:
     try:
         flow = Flow(row.flow)
     except ValueError:
@@ -90,7 +100,9 @@ def get(session: Session, *, telegram_id: int, now: datetime | None = None) -> S
     """The flow ``telegram_id`` is in, or None (never started, finished or timed out).
 
     Read-only: a timed-out row is left for the next ``start`` or ``clear`` to replace."""
-    row = session.get(ChatState, telegram_id)
+    # Plain columns, not an ORM object: every text anyone sends asks this. Through the
+    # session, so a change of this session not flushed yet is seen (autoflush).
+    row = session.execute(_GET, {"telegram_id": telegram_id}).first()
     if row is None:
         return None
     state = _state(row)
