@@ -444,6 +444,34 @@ def test_postgresql_sessions_work_again_after_the_server_dropped_them(engine: En
     assert _count_t(engine) == 2
 
 
+def test_the_product_engine_renews_connections_the_server_dropped(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``db.make_engine`` pings a connection only after it sat idle (PING_AFTER_IDLE_S): one
+    that did, after a restart cut it off, is replaced before anyone uses it."""
+    if is_sqlite(engine):
+        pytest.skip("PostgreSQL only: a server that drops its connections")
+    from storage.data import db
+
+    product = db.make_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        with product.connect() as a, product.connect() as b:  # two pooled connections
+            pids = [c.execute(text("SELECT pg_backend_pid()")).scalar() for c in (a, b)]
+        admin = create_engine(engine.url, poolclass=NullPool)
+        with admin.connect() as conn:
+            for pid in pids:
+                conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+        admin.dispose()
+        monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)  # as if both had idled a while
+        for _ in range(3):
+            with db.read_scope(product) as s:
+                assert s.exec(text("SELECT 1")).one()[0] == 1
+            with db.session_scope(product) as s:
+                assert s.exec(text("SELECT 2")).one()[0] == 2
+    finally:
+        product.dispose()
+
+
 # --- text hygiene at the door -------------------------------------------------------------
 
 HOSTILE_NARASI = {
