@@ -64,6 +64,9 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
         # For a text from somebody in no flow, its answer, computed in that same read
         # (``bot.handlers.questions.load_for_text``): (text, answer) for the question handler.
         self.prepared_answer: tuple[str, Any] | None = None
+        # For a text from somebody typing into their /lapor draft, the step already applied
+        # in that same transaction (``bot.handlers.lapor.load_and_type``): (text, step).
+        self.prepared_step: tuple[str, Any] | None = None
 
     @property
     def engine(self) -> Engine:

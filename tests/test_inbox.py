@@ -41,6 +41,35 @@ async def _to_the_amount_step(app, api: OfflineBotAPI) -> None:  # type: ignore[
     await app.process_update(make_callback_update(app.bot, isi, user_id=OP1))
 
 
+async def _typing(seeded: Engine):  # type: ignore[no-untyped-def]
+    """An operator at the amount step has typed "22 jt": Telegram holds it for getUpdates."""
+    _users(seeded)
+    api = OfflineBotAPI()
+    app = await _app(seeded, api)
+    await _to_the_amount_step(app, api)
+    typed = make_message_update(app.bot, "22 jt", user_id=OP1)
+    api.push_update(typed.to_dict())
+    return api, app, typed
+
+
+async def _restart(seeded: Engine, api: OfflineBotAPI):  # type: ignore[no-untyped-def]
+    app = await _app(seeded, api)
+    app.bot_data["serving"] = True
+    return app
+
+
+async def _fetched_again(seeded: Engine, api: OfflineBotAPI):  # type: ignore[no-untyped-def]
+    """After a crash before the confirming getUpdates: a new process fetches the update
+    Telegram still holds, and handles it (or not); returns it and the replies before."""
+    assert api.pending_updates == 1
+    before = len(api.sent(OP1))
+    app = await _restart(seeded, api)
+    assert await replay(app) == 0
+    [again] = await app.bot.get_updates(timeout=0)
+    await app.process_update(again)
+    return app, before
+
+
 def _draft_amount(engine: Engine) -> str:
     with read_scope(engine) as s:
         return s.exec(select(Draft).where(Draft.status == DraftStatus.AKTIF)).one().data
@@ -49,14 +78,9 @@ def _draft_amount(engine: Engine) -> str:
 async def test_update_confirmed_to_telegram_before_a_crash_is_handled_after_restart(
     seeded: Engine,
 ) -> None:
-    _users(seeded)
-    api = OfflineBotAPI()
-    app = await _app(seeded, api)
-    await _to_the_amount_step(app, api)
+    api, app, typed = await _typing(seeded)
     # "22 jt" is fetched, and the next getUpdates confirms it to Telegram (which forgets it)
     # while it is still waiting to be handled …
-    typed = make_message_update(app.bot, "22 jt", user_id=OP1)
-    api.push_update(typed.to_dict())
     fetched = await app.bot.get_updates(timeout=0)
     assert [u.update_id for u in fetched] == [typed.update_id]
     assert await app.bot.get_updates(offset=typed.update_id + 1, timeout=0) == ()
@@ -68,8 +92,7 @@ async def test_update_confirmed_to_telegram_before_a_crash_is_handled_after_rest
         assert row is not None and row.status == InboxStatus.BARU
     before = len(api.sent(OP1))
     # The restart handles it: the operator is answered and the figure is in the draft.
-    app = await _app(seeded, api)
-    app.bot_data["serving"] = True
+    app = await _restart(seeded, api)
     assert await replay(app) == 1
     update = await app.update_queue.get()
     await app.process_update(update)
@@ -92,25 +115,14 @@ async def test_update_confirmed_to_telegram_before_a_crash_is_handled_after_rest
 async def test_update_fetched_but_not_confirmed_is_sent_again_and_handled_once(
     seeded: Engine,
 ) -> None:
-    _users(seeded)
-    api = OfflineBotAPI()
-    app = await _app(seeded, api)
-    await _to_the_amount_step(app, api)
-    typed = make_message_update(app.bot, "22 jt", user_id=OP1)
-    api.push_update(typed.to_dict())
+    api, app, typed = await _typing(seeded)
     assert len(await app.bot.get_updates(timeout=0)) == 1
     # The process dies before its next getUpdates: Telegram was never told, so it keeps
     # the update; nothing needed to be written yet.
     await app.shutdown()
     with read_scope(seeded) as s:
         assert s.get(UpdateInbox, typed.update_id) is None
-    assert api.pending_updates == 1
-    before = len(api.sent(OP1))
-    app = await _app(seeded, api)
-    app.bot_data["serving"] = True
-    assert await replay(app) == 0
-    [again] = await app.bot.get_updates(timeout=0)
-    await app.process_update(again)
+    app, before = await _fetched_again(seeded, api)
     assert "realisasi fisik" in "\n".join(c.text or "" for c in api.sent(OP1)[before:]).lower()
     assert '"anggaran": 22000000' in _draft_amount(seeded)
     # Handled before its receipt was written: the "done" mark wrote it, done, and the
@@ -126,23 +138,12 @@ async def test_update_fetched_but_not_confirmed_is_sent_again_and_handled_once(
 async def test_a_restart_remembers_what_was_done_so_a_resent_update_is_skipped(
     seeded: Engine,
 ) -> None:
-    _users(seeded)
-    api = OfflineBotAPI()
-    app = await _app(seeded, api)
-    await _to_the_amount_step(app, api)
-    typed = make_message_update(app.bot, "22 jt", user_id=OP1)
-    api.push_update(typed.to_dict())
+    api, app, _ = await _typing(seeded)
     [fetched] = await app.bot.get_updates(timeout=0)
     await app.process_update(fetched)
     # Handled and marked done, then the process dies before confirming it to Telegram.
     await app.shutdown()
-    assert api.pending_updates == 1
-    after = len(api.sent(OP1))
-    app = await _app(seeded, api)
-    app.bot_data["serving"] = True
-    assert await replay(app) == 0
-    [again] = await app.bot.get_updates(timeout=0)
-    await app.process_update(again)
+    app, after = await _fetched_again(seeded, api)
     assert len(api.sent(OP1)) == after  # not answered twice
     assert '"anggaran": 22000000' in _draft_amount(seeded)
     await app.shutdown()

@@ -91,3 +91,45 @@ async def test_a_typed_lapor_answer_reads_the_plan_from_the_figure_cache(seeded:
         assert statements.count("SELECT") <= 5, statements
     finally:
         await app.shutdown()
+
+
+async def test_a_typed_lapor_answer_is_one_write_transaction_and_no_read(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone typing into their draft: the actor, the flow and the step in one transaction
+    (one worker-thread trip); once they leave the flow, their text is a question again."""
+    _users(seeded)
+    api = OfflineBotAPI()
+    app = await _app(seeded, api)
+    trips: list[str] = []
+    real_read, real_write = bot.context._read, bot.context._write_cached
+
+    def counting_read(engine, cache, fn, args, kwargs):  # type: ignore[no-untyped-def]
+        trips.append("read:" + fn.__name__)
+        return real_read(engine, cache, fn, args, kwargs)
+
+    def counting_write(engine, cache, fn, args, kwargs):  # type: ignore[no-untyped-def]
+        trips.append("write:" + fn.__name__)
+        return real_write(engine, cache, fn, args, kwargs)
+
+    monkeypatch.setattr(bot.context, "_read", counting_read)
+    monkeypatch.setattr(bot.context, "_write_cached", counting_write)
+    try:
+        await _send(app, OP1, "/lapor")
+        isi = next(d for row in api.buttons(api.last(OP1)) for label, d in row if "Isi TW" in label)
+        await app.process_update(make_callback_update(app.bot, isi, user_id=OP1))
+        await _send(app, OP1, "22 jt")
+        trips.clear()
+        await _send(app, OP1, "95")
+        assert trips == ["write:load_and_type"]
+        assert "keterangan" in (api.last(OP1).text or "").lower()
+        await _send(app, OP1, "/batal")
+        trips.clear()
+        await _send(app, OP1, "serapan anggaran tw 3 2022 koperasi")
+        assert "Koperasi" in (api.last(OP1).text or "")  # answered as a question
+        assert trips[0] == "write:load_and_type"  # the hint is still set, once …
+        trips.clear()
+        await _send(app, OP1, "serapan anggaran tw 3 2022 koperasi")
+        assert trips == ["read:load_for_text"]  # … then forgotten
+    finally:
+        await app.shutdown()

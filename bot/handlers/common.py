@@ -15,6 +15,7 @@ from bot.context import MonevContext, NoOfficeChosen, load_actor
 from bot.views import texts
 from storage.data.models import Role, UserStatus
 from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES
+from storage.services.conversation import StaleState
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +38,25 @@ async def identify(update: Update, context: MonevContext) -> None:
     try:
         message = update.message
         if message is not None and message.text and not message.text.startswith("/"):
+            from bot.handlers.lapor import TYPING, load_and_type, note_typing
             from bot.handlers.questions import load_for_text
 
+            text = message.text
+            if user.id in context.bot_data.get(TYPING, ()):
+                try:
+                    context.actor, state, step = await context.write_cached(
+                        load_and_type, user.id, text
+                    )
+                except StaleState:
+                    step = None  # another update moved the flow on: the usual way below
+                else:
+                    if step is not None:
+                        context.preloaded_state = (state,)
+                        context.prepared_step = (text, step)
+                        return
+                    note_typing(context, user.id, False)  # no longer in a draft
             context.actor, state, context.prepared_answer = await context.read(
-                load_for_text, user.id, context.bot_data.get("opd_id"), message.text
+                load_for_text, user.id, context.bot_data.get("opd_id"), text
             )
             context.preloaded_state = (state,)
         else:

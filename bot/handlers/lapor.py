@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from telegram import Update
 from telegram.error import TelegramError
 
-from bot.context import MonevContext
+from bot.context import Actor, MonevContext, load_actor_and_state
 from bot.handlers import bukti
 from bot.handlers.questions import question
 from bot.handlers.shared import markup
@@ -203,6 +203,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
         return
     _, draft_token, step_token, action = parts
     tgid = actor.telegram_id
+    note_typing(context, tgid, True)  # their next text most likely answers the draft
     if draft_token == "new":
         if step_token == "pick":
             picker = views.period_picker(await context.read(_years, context.opd_id))
@@ -310,18 +311,52 @@ async def _after(
                 log.warning("could not reach a verifier: %s", type(exc).__name__)
 
 
+TYPING = "typing_lapor"  # bot_data key: ids last seen typing into a /lapor draft
+
+
+def load_and_type(
+    session: Session, telegram_id: int, text: str
+) -> tuple[Actor, State | None, flow.Step | None]:
+    """Who sent a text, their flow, and, when they are an active user in /lapor, the typed
+    answer already applied to their draft: one write transaction (one worker-thread trip)
+    for a step, instead of a read and then a write. ``None`` step: not typing into a draft
+    after all (the text then goes the usual way)."""
+    actor, state = load_actor_and_state(session, telegram_id)
+    if state is None or state.flow != Flow.LAPOR or not actor.active:
+        return actor, state, None
+    return (
+        actor,
+        state,
+        flow.type_text(session, telegram_id=telegram_id, user_id=actor.user_id, text=text),
+    )
+
+
+def note_typing(context: MonevContext, telegram_id: int, typing: bool) -> None:
+    """Remember who is typing into a draft, so their next text takes ``load_and_type``."""
+    ids: set[int] = context.bot_data.setdefault(TYPING, set())
+    if typing:
+        ids.add(telegram_id)
+    else:
+        ids.discard(telegram_id)
+
+
 async def on_text(update: Update, context: MonevContext, state: State) -> None:
     """A typed answer to the draft's current question (the sender is in the /lapor flow)."""
     message = update.effective_message
     assert message is not None and message.text is not None
     actor = context.actor
-    # The draft's plan comes from the figure cache (the step reads it before saving).
-    result = await context.write_cached(
-        flow.type_text,
-        telegram_id=state.telegram_id,
-        user_id=actor.user_id if actor is not None and actor.active else None,
-        text=message.text,
-    )
+    prepared, context.prepared_step = context.prepared_step, None
+    if prepared is not None and prepared[0] == message.text:
+        result = prepared[1]
+    else:
+        # The draft's plan comes from the figure cache (the step reads it before saving).
+        result = await context.write_cached(
+            flow.type_text,
+            telegram_id=state.telegram_id,
+            user_id=actor.user_id if actor is not None and actor.active else None,
+            text=message.text,
+        )
+    note_typing(context, state.telegram_id, not isinstance(result, flow.NotYours))
     if isinstance(result, flow.NotYours):
         # No active draft any more (sent or cancelled elsewhere): it is a question after all.
         await question(update, context)
