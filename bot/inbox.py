@@ -21,9 +21,11 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
@@ -160,6 +162,33 @@ class InboxRequest(BaseRequest):
         self._unconfirmed = []
 
 
+MARKED = "inbox_marked"  # bot_data key: ids marked done inside their handler's transaction
+
+
+def mark_within(app: Application, update: object) -> Callable[[Session], None] | None:
+    """For a handler whose one write transaction is the whole effect of ``update`` (a typed
+    /lapor answer, which carries no version of its own): a function that marks the update
+    done inside that transaction. The effect and the mark then commit together, so an update
+    Telegram sends again after a crash is never applied twice. ``None``: not an inbox update.
+    Call :func:`marked` once the transaction has committed."""
+    uid = update.update_id if isinstance(update, Update) else None
+    raw = _tracked(app).get(uid) if uid is not None else None
+    if uid is None or raw is None:
+        return None
+    payload = json.dumps(raw)
+
+    def mark(session: Session) -> None:
+        inbox.mark_done(session.connection(), update_id=uid, payload=payload)
+
+    return mark
+
+
+def marked(app: Application, update: object) -> None:
+    """The handler's transaction that ran :func:`mark_within`'s function has committed."""
+    if isinstance(update, Update):
+        app.bot_data.setdefault(MARKED, set()).add(update.update_id)
+
+
 class MonevApplication(Application):  # type: ignore[type-arg]
     """Handles an update of the inbox once, and marks it done after its handlers ran.
 
@@ -178,7 +207,11 @@ class MonevApplication(Application):  # type: ignore[type-arg]
             await super().process_update(update)
             return
         await super().process_update(update)
-        await asyncio.to_thread(_done, self.bot_data["engine"], uid, tracked.get(uid))
+        already: set[int] = self.bot_data.setdefault(MARKED, set())
+        if uid in already:  # marked with its effect, in the handler's own transaction
+            already.discard(uid)
+        else:
+            await asyncio.to_thread(_done, self.bot_data["engine"], uid, tracked.get(uid))
         _remember_done(self, [uid])
         tracked.pop(uid, None)
 

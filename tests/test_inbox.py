@@ -3,6 +3,7 @@ after the restart, and an update id seen twice is handled once."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -186,4 +187,34 @@ async def test_handled_updates_are_pruned_by_a_job_after_the_kept_days(seeded: E
     await job.run(app)
     with read_scope(seeded) as s:
         assert sorted(r.update_id for r in s.exec(select(UpdateInbox))) == [2, 3]
+    await app.shutdown()
+
+
+async def test_a_typed_answer_and_its_done_mark_commit_together(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A text carries no version: were it applied and the process died before the update was
+    marked done, Telegram would send it again and it would be taken as the answer to the
+    next question. Marked in the step's own transaction, it is skipped."""
+    import bot.handlers.lapor
+    import bot.inbox
+
+    api, app, _ = await _typing(seeded)
+    [fetched] = await app.bot.get_updates(timeout=0)
+
+    def killed(*_a: object, **_k: object) -> None:
+        raise RuntimeError("the process died here")
+
+    # The step commits, then the process dies: before answering, before any later mark.
+    with monkeypatch.context() as m:
+        m.setattr(bot.handlers.lapor, "_after", killed)
+        m.setattr(bot.inbox, "_done", killed)
+        await app.process_update(fetched)
+    await app.shutdown()
+    saved = _draft_amount(seeded)
+    assert '"anggaran": 22000000' in saved
+    # Telegram sends it again: not taken as the fisik answer, not answered ("bukan persentase").
+    app, before = await _fetched_again(seeded, api)
+    assert len(api.sent(OP1)) == before
+    assert _draft_amount(seeded) == saved
     await app.shutdown()

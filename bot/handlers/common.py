@@ -40,12 +40,13 @@ async def identify(update: Update, context: MonevContext) -> None:
         if message is not None and message.text and not message.text.startswith("/"):
             from bot.handlers.lapor import TYPING, load_and_type, note_typing
             from bot.handlers.questions import load_for_text
+            from bot.inbox import mark_within
 
             text = message.text
             if user.id in context.bot_data.get(TYPING, ()):
                 try:
                     context.actor, state, step = await context.write_cached(
-                        load_and_type, user.id, text
+                        load_and_type, user.id, text, mark_within(context.application, update)
                     )
                 except StaleState:
                     step = None  # another update moved the flow on: the usual way below

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html import escape
@@ -23,6 +24,7 @@ from bot.context import Actor, MonevContext, load_actor_and_state
 from bot.handlers import bukti
 from bot.handlers.questions import question
 from bot.handlers.shared import markup
+from bot.inbox import mark_within, marked
 from bot.settings import WIB
 from bot.views import lapor as views
 from bot.views import texts
@@ -314,21 +316,39 @@ async def _after(
 TYPING = "typing_lapor"  # bot_data key: ids last seen typing into a /lapor draft
 
 
+def type_answer(
+    session: Session,
+    *,
+    telegram_id: int,
+    user_id: int | None,
+    text: str,
+    mark: Callable[[Session], None] | None = None,
+) -> tuple[flow.Step, bool]:
+    """The typed answer applied to the draft, and the update marked done in the same
+    transaction (``bot.inbox.mark_within``) when it was applied: a text carries no version,
+    so only that keeps an update Telegram sends again after a crash from landing in the next
+    question. Returns the step and whether it was marked."""
+    step = flow.type_text(session, telegram_id=telegram_id, user_id=user_id, text=text)
+    if mark is None or isinstance(step, flow.NotYours):
+        return step, False  # not applied: the text is then a question, marked after its answer
+    mark(session)
+    return step, True
+
+
 def load_and_type(
-    session: Session, telegram_id: int, text: str
-) -> tuple[Actor, State | None, flow.Step | None]:
+    session: Session, telegram_id: int, text: str, mark: Callable[[Session], None] | None
+) -> tuple[Actor, State | None, tuple[flow.Step, bool] | None]:
     """Who sent a text, their flow, and, when they are an active user in /lapor, the typed
-    answer already applied to their draft: one write transaction (one worker-thread trip)
-    for a step, instead of a read and then a write. ``None`` step: not typing into a draft
-    after all (the text then goes the usual way)."""
+    answer already applied to their draft (``type_answer``): one write transaction (one
+    worker-thread trip) for a step, instead of a read and then a write. ``None`` step: not
+    typing into a draft after all (the text then goes the usual way)."""
     actor, state = load_actor_and_state(session, telegram_id)
     if state is None or state.flow != Flow.LAPOR or not actor.active:
         return actor, state, None
-    return (
-        actor,
-        state,
-        flow.type_text(session, telegram_id=telegram_id, user_id=actor.user_id, text=text),
+    typed = type_answer(
+        session, telegram_id=telegram_id, user_id=actor.user_id, text=text, mark=mark
     )
+    return actor, state, typed
 
 
 def note_typing(context: MonevContext, telegram_id: int, typing: bool) -> None:
@@ -347,15 +367,18 @@ async def on_text(update: Update, context: MonevContext, state: State) -> None:
     actor = context.actor
     prepared, context.prepared_step = context.prepared_step, None
     if prepared is not None and prepared[0] == message.text:
-        result = prepared[1]
+        result, done = prepared[1]
     else:
         # The draft's plan comes from the figure cache (the step reads it before saving).
-        result = await context.write_cached(
-            flow.type_text,
+        result, done = await context.write_cached(
+            type_answer,
             telegram_id=state.telegram_id,
             user_id=actor.user_id if actor is not None and actor.active else None,
             text=message.text,
+            mark=mark_within(context.application, update),
         )
+    if done:
+        marked(context.application, update)
     note_typing(context, state.telegram_id, not isinstance(result, flow.NotYours))
     if isinstance(result, flow.NotYours):
         # No active draft any more (sent or cancelled elsewhere): it is a question after all.
