@@ -209,9 +209,8 @@ def test_refuses_a_non_empty_target_unless_forced(
     assert summary_output(seeded, monkeypatch, capsys) == before
 
 
+@pytest.mark.parametrize("backend", ["sqlite"])
 def test_sqlite_backup_is_a_single_consistent_file(seeded: Engine, tmp_path: Path) -> None:
-    if not db.is_sqlite(seeded):
-        pytest.skip("SQLite only")
     path = backup(seeded, tmp_path / "x.sqlite")
     conn = sqlite3.connect(path)
     try:
@@ -336,11 +335,7 @@ def _databases(engine: Engine) -> set[str]:
         return set(conn.execute(text("SELECT datname FROM pg_database")).scalars())
 
 
-def _pg_only(engine: Engine) -> None:
-    if db.is_sqlite(engine):
-        pytest.skip("PostgreSQL only")
-
-
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_postgresql_restore_is_checked_in_a_scratch_database_first(
     seeded: Engine,
     target: Engine,
@@ -350,7 +345,6 @@ def test_postgresql_restore_is_checked_in_a_scratch_database_first(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _pg_only(seeded)
     from storage.ops import backup as backup_module
 
     checked: list[dict[str, int]] = []
@@ -392,6 +386,7 @@ def _damage_table_data(path: Path) -> None:
     assert listed.returncode == 0, "the damage must reach past the listing"
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_postgresql_dump_damaged_in_its_data_is_refused_before_the_live_database(
     seeded: Engine,
     scratch_names: list[str],
@@ -400,7 +395,6 @@ def test_postgresql_dump_damaged_in_its_data_is_refused_before_the_live_database
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _pg_only(seeded)
     before = summary_output(seeded, monkeypatch, capsys)
     path = backup(seeded, tmp_path / "rusak.dump")
     _damage_table_data(path)
@@ -413,6 +407,7 @@ def test_postgresql_dump_damaged_in_its_data_is_refused_before_the_live_database
     assert scratch_names[0] not in _databases(seeded)
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_postgresql_dump_damaged_in_the_middle_is_refused(
     seeded: Engine,
     scratch_names: list[str],
@@ -422,7 +417,6 @@ def test_postgresql_dump_damaged_in_the_middle_is_refused(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """20 KB overwritten mid-file hits the table of contents: refused at the listing."""
-    _pg_only(seeded)
     before = summary_output(seeded, monkeypatch, capsys)
     path = backup(seeded, tmp_path / "rusak.dump")
     data = bytearray(path.read_bytes())
@@ -435,6 +429,7 @@ def test_postgresql_dump_damaged_in_the_middle_is_refused(
     assert [n for n in scratch_names if n in _databases(seeded)] == []
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_postgresql_dump_of_an_unknown_future_revision_is_refused(
     seeded: Engine,
     scratch_names: list[str],
@@ -443,7 +438,6 @@ def test_postgresql_dump_of_an_unknown_future_revision_is_refused(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    _pg_only(seeded)
     head = db.head_revision(seeded)
     with seeded.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '9999_masa_depan'"))
@@ -462,8 +456,6 @@ def test_postgresql_dump_of_an_unknown_future_revision_is_refused(
 def role_without_createdb(backend: str, tmp_path: Path) -> Iterator[Engine]:
     """A seeded database reached as a role that may not create databases (a typical hosted
     PostgreSQL account): it owns its schema and may create schemas in its database."""
-    if backend != "postgresql":
-        pytest.skip("PostgreSQL only")
     if not PG_URL:
         pytest.skip("PostgreSQL case skipped: TEST_DATABASE_URL is not set")
     suffix = uuid.uuid4().hex[:10]
@@ -491,6 +483,7 @@ def role_without_createdb(backend: str, tmp_path: Path) -> Iterator[Engine]:
         admin.dispose()
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
 def test_postgresql_restore_without_createdb_says_what_to_grant(
     role_without_createdb: Engine,
     tmp_path: Path,

@@ -24,7 +24,7 @@ from sqlmodel import select
 
 from bot.cli.main import main
 from bot.offline.http import FakeBotAPI
-from storage.data.db import is_sqlite, make_engine, read_scope, session_scope
+from storage.data.db import make_engine, read_scope, session_scope
 from storage.data.models import Narasi, Realisasi
 from storage.files.demo import SEED_FILE
 from storage.files.export import export_bytes
@@ -425,9 +425,8 @@ def test_sqlite_writes_work_again_once_the_file_is_writable(tmp_path: Path) -> N
     eng.dispose()
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])  # a server that drops connections
 def test_postgresql_sessions_work_again_after_the_server_dropped_them(engine: Engine) -> None:
-    if is_sqlite(engine):
-        pytest.skip("PostgreSQL only: a server that drops its connections")
     with session_scope(engine) as s:
         s.exec(text("CREATE TABLE t (x int)"))
         s.exec(text("INSERT INTO t VALUES (1)"))
@@ -444,13 +443,12 @@ def test_postgresql_sessions_work_again_after_the_server_dropped_them(engine: En
     assert _count_t(engine) == 2
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])  # a server that drops connections
 def test_the_product_engine_renews_connections_the_server_dropped(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``db.make_engine`` pings a connection only after it sat idle (PING_AFTER_IDLE_S): one
     that did, after a restart cut it off, is replaced before anyone uses it."""
-    if is_sqlite(engine):
-        pytest.skip("PostgreSQL only: a server that drops its connections")
     from storage.data import db
 
     product = db.make_engine(engine.url.render_as_string(hide_password=False))
