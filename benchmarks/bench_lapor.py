@@ -27,7 +27,7 @@ from sqlmodel import select
 
 from benchmarks.bench_rounds import _factory
 from benchmarks.generate import demo_database
-from benchmarks.latency import echo_app_factory, measure
+from benchmarks.latency import echo_app_factory, measure, ratio_row, spread
 from bot.offline.http import FakeBotAPI
 from storage.data import db
 from storage.data.models import AppUser, Bidang, Role
@@ -124,29 +124,17 @@ def run(pg: str | None = None, rounds: int = 5, users: int = 8) -> dict[str, Lap
     return results
 
 
-def _spread(values: list[float], unit: str = "×") -> str:
-    return f"{statistics.median(values):.2f}{unit} [{min(values):.2f}–{max(values):.2f}]"
-
-
 def rows(results: dict[str, LaporRounds]) -> list[tuple[str, str, str, str]]:
     out = []
     for backend, r in results.items():
-        out.append(
-            (
-                f"Bot gema (patokan, langkah /lapor), {backend}, {len(r.echo)} putaran",
-                _spread(r.echo, " ms"),
-                "",
-                "",
-            )
-        )
+        echo_label = f"Bot gema (patokan, langkah /lapor), {backend}, {len(r.echo)} putaran"
+        out.append((echo_label, spread(r.echo, " ms"), "", ""))
         for name, _ in STEPS:
-            ratios = r.ratios(name)
             out.append(
-                (
+                ratio_row(
                     f"Langkah /lapor ({name}), `monev run` apa adanya, vs bot gema, {backend}",
-                    f"{_spread(ratios)} (median {_spread(r.steps[name], ' ms')})",
-                    "≤ 3×",
-                    "✅" if statistics.median(ratios) <= 3 else "❌",
+                    r.ratios(name),
+                    f"median {spread(r.steps[name], ' ms')}",
                 )
             )
     return out

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks.bench_questions import QUESTIONS
+from benchmarks.latency import spread
 from bot.offline.http import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,10 +107,6 @@ def run(rounds: int = 3) -> dict[str, list[tuple[float, float]]]:
     return asyncio.run(_run(rounds))
 
 
-def _spread(values: list[float], fmt: str) -> str:
-    return f"{statistics.median(values):{fmt}} [{min(values):{fmt}}–{max(values):{fmt}}]"
-
-
 def rows(r: dict[str, list[tuple[float, float]]]) -> list[tuple[str, str, str, str]]:
     echo_t = [t / 1000 for t, _ in r["echo"]]
     bot_t = [t / 1000 for t, _ in r["monev"]]
@@ -118,13 +115,13 @@ def rows(r: dict[str, list[tuple[float, float]]]) -> list[tuple[str, str, str, s
     return [
         (
             f"`monev run`: mulai sampai jawaban pertama, 1× ({len(bot_t)} putaran)",
-            f"{_spread(bot_t, '.2f')} s (bot gema {_spread(echo_t, '.2f')} s)",
+            f"{spread(bot_t, '', '.2f')} s (bot gema {spread(echo_t, '', '.2f')} s)",
             "≤ 1,0 s",
             "✅" if statistics.median(bot_t) <= 1.0 else "❌",
         ),
         (
             "`monev run`: memori proses bot saat diam (setelah satu jawaban)",
-            f"{_spread(bot_m, '.0f')} MiB (bot gema {_spread(echo_m, '.0f')} MiB)",
+            f"{spread(bot_m, '', '.0f')} MiB (bot gema {spread(echo_m, '', '.0f')} MiB)",
             "≤ 100 MiB",
             "✅" if statistics.median(bot_m) <= 100 else "❌",
         ),

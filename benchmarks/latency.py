@@ -97,6 +97,21 @@ class Comparison:
         return self.candidate.p95 / self.baseline.p95
 
 
+def spread(values: list[float], unit: str = "×", fmt: str = ".2f") -> str:
+    """ "median [min–max]" of per-round values, as every table row shows them."""
+    m, lo, hi = statistics.median(values), min(values), max(values)
+    return f"{m:{fmt}}{unit} [{lo:{fmt}}–{hi:{fmt}}]"
+
+
+def ratio_row(
+    label: str, ratios: list[float], detail: str, limit: float = 3.0
+) -> tuple[str, str, str, str]:
+    """A table row for per-round bot/echo ratios against ``limit`` (median decides)."""
+    target = f"≤ {limit:g}×"
+    ok = statistics.median(ratios) <= limit
+    return label, f"{spread(ratios)} ({detail})", target, "✅" if ok else "❌"
+
+
 def file_url_for(base_url: str) -> str:
     """``http://host:port/bot`` -> ``http://host:port/file/bot`` (the fake's file URL)."""
     head, sep, _ = base_url.rpartition("/bot")
