@@ -51,6 +51,26 @@ class Bot:
         return []
 
 
+async def inbox_app(engine: Engine, api: OfflineBotAPI, *, rate_limiter: bool) -> Application:
+    """The Application as ``monev run`` builds it (update inbox on), started through its own
+    post_init, answering to the offline Bot API for requests and getUpdates alike."""
+    from bot.app import build_application, post_init
+    from bot.settings import Settings
+
+    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")  # type: ignore[call-arg]
+    app = build_application(
+        settings,
+        engine,
+        request=api,
+        get_updates_request=api,
+        rate_limiter=rate_limiter,
+        inbox=True,
+    )
+    await app.initialize()
+    await post_init(app)
+    return app
+
+
 def add_users(engine: Engine) -> None:
     with session_scope(engine) as s:
         kop = find_bidang(s, text="koperasi", opd_id=1)

@@ -7,33 +7,17 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.app import build_application
 from bot.inbox import TRACKED, record, replay
 from bot.offline.api import OfflineBotAPI
 from bot.offline.updates import make_callback_update, make_message_update
-from bot.settings import Settings
 from storage.data.db import read_scope
 from storage.data.models import Draft, DraftStatus, InboxStatus, UpdateInbox
-from tests.bot_harness import ADMIN
+from tests.bot_harness import inbox_app
 from tests.test_lapor import OP1, _users
-
-SETTINGS = dict(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
 
 
 async def _app(engine: Engine, api: OfflineBotAPI):  # type: ignore[no-untyped-def]
-    app = build_application(
-        Settings(**SETTINGS),  # type: ignore[arg-type]
-        engine,
-        request=api,
-        get_updates_request=api,
-        rate_limiter=False,
-        inbox=True,
-    )
-    await app.initialize()
-    from bot.app import post_init
-
-    await post_init(app)
-    return app
+    return await inbox_app(engine, api, rate_limiter=False)
 
 
 async def _to_the_amount_step(app, api: OfflineBotAPI) -> None:  # type: ignore[no-untyped-def]

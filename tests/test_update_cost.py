@@ -10,30 +10,16 @@ from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
 import bot.context
-from bot.app import build_application, post_init
 from bot.inbox import record
 from bot.offline.api import OfflineBotAPI
 from bot.offline.updates import make_callback_update, make_message_update
-from bot.settings import Settings
-from tests.bot_harness import ADMIN
+from tests.bot_harness import inbox_app
 from tests.test_lapor import KEPALA as KEPALA_LAPOR
 from tests.test_lapor import OP1, _users
 
-SETTINGS = dict(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
 
-
-async def _app(engine: Engine, api: OfflineBotAPI) -> Application:
-    app = build_application(
-        Settings(**SETTINGS),  # type: ignore[arg-type]
-        engine,
-        request=api,
-        get_updates_request=api,
-        rate_limiter=True,
-        inbox=True,
-    )
-    await app.initialize()
-    await post_init(app)
-    return app
+async def _app(engine: Engine, api: OfflineBotAPI):  # type: ignore[no-untyped-def]
+    return await inbox_app(engine, api, rate_limiter=True)
 
 
 async def _send(app: Application, user_id: int, text: str) -> None:
