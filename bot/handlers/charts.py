@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
+from typing import TypeVar
 
 from sqlmodel import Session
 from telegram import Update
@@ -18,6 +20,8 @@ from charts.spec import NoData
 from storage.domain.policy import KABUPATEN_ROLES
 from storage.services.kabupaten import OfficeError, kabupaten_period
 from storage.services.queries import list_bidang
+
+T = TypeVar("T")
 
 
 def _plan(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan | str:
@@ -100,8 +104,11 @@ def _kabupaten_menu(session: Session) -> list[list[tuple[str, str]]]:
     return [[("Serapan per OPD", encode_kabupaten(tahun, tw))]]
 
 
-async def chart_button(update: Update, context: MonevContext) -> None:
-    """A chart button (from /grafik or 'Lihat grafik')."""
+async def pressed(
+    update: Update, context: MonevContext, decode_data: Callable[[str], T | None]
+) -> tuple[int, T] | None:
+    """A chart button's common start: answer the press, refuse someone not (or no longer)
+    registered and a button this version cannot read. (chat id, decoded) or None."""
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
@@ -109,16 +116,23 @@ async def chart_button(update: Update, context: MonevContext) -> None:
     assert chat is not None
     if context.actor is None or not context.actor.active:
         await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
-        return
-    req = decode(query.data)
-    if req is None:
+        return None
+    decoded = decode_data(query.data)
+    if decoded is None:
         await context.bot.send_message(chat.id, texts.STALE_BUTTON)
+        return None
+    return chat.id, decoded
+
+
+async def chart_button(update: Update, context: MonevContext) -> None:
+    """A chart button (from /grafik or 'Lihat grafik')."""
+    got = await pressed(update, context, decode)
+    if got is None:
         return
+    chat_id, req = got
     if req.bidang_id is not None:
-        known = {
-            b for b, _ in [(x.id, x.nama) for x in await context.read(list_bidang, context.opd_id)]
-        }
+        known = {b.id for b in await context.read(list_bidang, context.opd_id)}
         if req.bidang_id not in known:
-            await context.bot.send_message(chat.id, texts.STALE_BUTTON)
+            await context.bot.send_message(chat_id, texts.STALE_BUTTON)
             return
     await send_chart(update, context, req)

@@ -151,24 +151,16 @@ def _chart(session: Session, asker: Asker, tahun: int, tw: int) -> ChartPlan | s
 
 async def chart_button(update: Update, context: MonevContext) -> None:
     """'Lihat grafik' under a kabupaten ranking or recap: serapan per OPD."""
-    from bot.handlers.charts import draw_and_send
+    from bot.handlers.charts import draw_and_send, pressed
     from charts.kabupaten import decode_kabupaten
 
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    await query.answer()
-    chat = update.effective_chat
-    assert chat is not None
-    if context.actor is None or not context.actor.active:
-        await context.bot.send_message(chat.id, texts.NOT_REGISTERED)
+    got = await pressed(update, context, decode_kabupaten)
+    if got is None:
         return
-    period = decode_kabupaten(query.data)
-    if period is None:
-        await context.bot.send_message(chat.id, texts.STALE_BUTTON)
-        return
-    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    chat_id, period = got
+    await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_PHOTO)
     plan = await context.read(_chart, asker(context), *period)
     if isinstance(plan, str):
-        await context.bot.send_message(chat.id, plan)
+        await context.bot.send_message(chat_id, plan)
         return
-    await draw_and_send(context, chat.id, plan)
+    await draw_and_send(context, chat_id, plan)
