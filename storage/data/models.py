@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
 
@@ -339,6 +339,9 @@ class DraftStatus(StrEnum):
     DIBATALKAN = "dibatalkan"
 
 
+_DRAFT_REVISION = Column("revision", Integer, nullable=False, server_default="0")
+
+
 class Draft(SQLModel, table=True):
     """A quarterly submission being filled in through the bot.
 
@@ -364,6 +367,12 @@ class Draft(SQLModel, table=True):
     based_on: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Bumped by every write of the row, which only lands on the version it read (SQLAlchemy's
+    # version counter): the chat and the Mini App form write one draft, and neither may
+    # overwrite what the other saved in between unseen.
+    revision: int = Field(default=0, sa_column=_DRAFT_REVISION)
+
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _DRAFT_REVISION}
 
 
 # --- deadlines and reminders --------------------------------------------------------------

@@ -216,7 +216,7 @@ def attach(
 ) -> Attached | Full | NoDraft:
     """Record a stored file on the sub kegiatan :func:`target` named, if the draft is still
     the sender's active one (sent, cancelled or restarted meanwhile: nothing is written)."""
-    draft = active_draft(session, user_id) if user_id is not None else None
+    draft = active_draft(session, user_id, lock=True) if user_id is not None else None
     if draft is None or draft.id != target.draft_id or user_id is None:
         return NoDraft()
     existing = len(rows_of(session, target.draft_id, target.node_id))
@@ -319,7 +319,7 @@ class Held:
 def hold(session: Session, *, user_id: int | None, draft_id: int, meta: dict) -> Held | NoDraft:
     """A file sent while no sub kegiatan is being asked (indicators, notes, the review):
     kept on the draft until 'Bukti N' names its sub kegiatan, never dropped silently."""
-    draft = active_draft(session, user_id) if user_id is not None else None
+    draft = active_draft(session, user_id, lock=True) if user_id is not None else None
     if draft is None or draft.id != draft_id:
         return NoDraft()
     data = load(draft)
@@ -378,7 +378,7 @@ class NotHere:
 
 def _draft(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
     user = _user(session, telegram_id)
-    draft = active_draft(session, user.id) if user is not None and user.id is not None else None
+    draft = active_draft(session, user.id, lock=True) if user is not None and user.id is not None else None
     return draft if draft is not None and draft.id == draft_id else None
 
 

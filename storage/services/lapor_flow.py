@@ -273,7 +273,7 @@ def _owned(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
     user = _user(session, telegram_id)
     if user is None:
         return None
-    draft = session.get(Draft, draft_id)
+    draft = session.get(Draft, draft_id, with_for_update=True)
     if draft is None or draft.user_id != user.id or draft.status != DraftStatus.AKTIF:
         return None
     return draft
@@ -297,7 +297,8 @@ class _Slot:
     skippable: bool = False
 
 
-def _slot(plan: DraftPlan, data: dict, kind: str, i: int) -> _Slot:
+def slot_for(plan: DraftPlan, data: dict, kind: str, i: int) -> _Slot:
+    """The slot of step ``kind:i`` in ``data`` (the chat's step and the form's field alike)."""
     if kind in ("anggaran", "fisik", "ket"):
         s = plan.subs[i]
         item = data.setdefault("items", {}).setdefault(str(s.node_id), {})
@@ -315,7 +316,7 @@ def _slot(plan: DraftPlan, data: dict, kind: str, i: int) -> _Slot:
     return _Slot(nar, kind, sas.prev.get(kind, ""), clean_text, skippable=True)
 
 
-def _drop_key(plan: DraftPlan, kind: str, i: int) -> int | str | None:
+def drop_key(plan: DraftPlan, kind: str, i: int) -> int | str | None:
     """How a confirmed drop of this step is remembered in ``data["turun"]``."""
     if kind == "anggaran":
         return plan.subs[i].node_id
@@ -324,6 +325,22 @@ def _drop_key(plan: DraftPlan, kind: str, i: int) -> int | str | None:
     if kind == "ind":
         return f"ind:{plan.indikator[i].indikator_id}"
     return None
+
+
+def keep_answer(
+    data: dict, slot: _Slot, down: int | str | None, value: object, *, drop: bool
+) -> None:
+    """Store an accepted answer. A drop the operator confirmed is remembered as a finding
+    (``data["turun"]``); any other value forgets an earlier one of the same step."""
+    slot.store[slot.key] = value
+    data["changed"] = True
+    if down is None:
+        return
+    turun = data.setdefault("turun", [])
+    if drop and down not in turun:
+        turun.append(down)
+    elif not drop and down in turun:
+        turun.remove(down)
 
 
 # --- the flow --------------------------------------------------------------------------------
@@ -369,16 +386,23 @@ def opening(session: Session, *, telegram_id: int, opd_id: int, today: date) -> 
 
 
 def begin(
-    session: Session, *, telegram_id: int, tahun: int, triwulan: int, fresh: bool = False
+    session: Session,
+    *,
+    telegram_id: int,
+    tahun: int,
+    triwulan: int,
+    fresh: bool = False,
+    attach: bool = True,
 ) -> Started | Refuse:
     """Start the quarter's draft (``fresh``: throwing the active one away) and attach typing
-    to it; a draft of the same quarter is continued instead. Raises :class:`SubmissionError`
-    when the quarter cannot be reported (locked, no plan)."""
+    to it (not for the Mini App form: ``attach`` False); a draft of the same quarter is
+    continued instead. Raises :class:`SubmissionError` when the quarter cannot be reported
+    (locked, no plan)."""
     user = _user(session, telegram_id)
     if user is None:
         return Refuse()
     assert user.id is not None
-    current = active_draft(session, user.id)
+    current = active_draft(session, user.id, lock=True)
     if not fresh and current is not None and (current.tahun, current.triwulan) == (tahun, triwulan):
         # "Lapor sekarang" on a reminder, or a second tap: carry on, never throw work away.
         draft, continued = current, True
@@ -387,7 +411,8 @@ def begin(
         bukti.carry_over(session, draft)  # a returned report keeps its evidence
         plan_step.offer(session, draft)  # at the start of the year: the spending plan first
     assert draft.id is not None
-    _attach(session, telegram_id, draft)
+    if attach:
+        _attach(session, telegram_id, draft)
     plan = _plan(session, draft)
     return Started(
         draft_id=draft.id,
@@ -428,7 +453,7 @@ def _answer(
     action: str,
     text: str = "",
 ) -> Step:
-    draft = active_draft(session, user_id) if user_id is not None else None
+    draft = active_draft(session, user_id, lock=True) if user_id is not None else None
     if draft is None or (draft_id is not None and draft.id != draft_id):
         return NotYours()
     assert draft.id is not None
@@ -448,18 +473,15 @@ def _answer(
         data.pop("editing", None)
         save(session, draft, data, "review")
         return Shown(_screen(session, draft, plan))
-    slot = _slot(plan, data, kind, i)
-    drop_key = _drop_key(plan, kind, i)
-    if action in ("yes", "no") and drop_key is not None:
+    slot = slot_for(plan, data, kind, i)
+    down = drop_key(plan, kind, i)
+    if action in ("yes", "no") and down is not None:
         # The answer to "a cumulative figure went down: keep it?"
         pending = data.pop("pending", None)
         if action == "no" or pending is None:
             save(session, draft, data)
             return Shown(_screen(session, draft, plan), retype=True)
-        slot.store[slot.key] = pending
-        if drop_key not in data.setdefault("turun", []):
-            data["turun"].append(drop_key)
-        data["changed"] = True
+        keep_answer(data, slot, down, pending, drop=True)
     else:
         if action == "same" and slot.previous is not None:
             slot.store[slot.key] = slot.previous
@@ -476,14 +498,11 @@ def _answer(
             if confirm:
                 data["pending"] = chk.value
             elif not error:
-                slot.store[slot.key] = chk.value
-                data["changed"] = True
-                if drop_key is not None and drop_key in data.get("turun", []):
-                    data["turun"].remove(drop_key)
+                keep_answer(data, slot, down, chk.value, drop=False)
         else:
             return OldStep(_screen(session, draft, plan))
-        if action == "same" and drop_key is not None and drop_key in data.get("turun", []):
-            data["turun"].remove(drop_key)
+        if action == "same" and down is not None and down in data.get("turun", []):
+            data["turun"].remove(down)
     if error:
         save(session, draft, data)
         return Refused(error)

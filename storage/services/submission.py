@@ -346,10 +346,12 @@ def can_start(session: Session, bidang_id: int, tahun: int, tw: int) -> str | No
 # --- drafts ----------------------------------------------------------------------------------
 
 
-def active_draft(session: Session, user_id: int) -> Draft | None:
-    return session.exec(
-        select(Draft).where(Draft.user_id == user_id, Draft.status == DraftStatus.AKTIF)
-    ).first()
+def active_draft(session: Session, user_id: int, *, lock: bool = False) -> Draft | None:
+    """The user's draft being filled in; ``lock``: held until the transaction ends (the chat
+    and the Mini App form write one draft: on PostgreSQL the second writer waits and then
+    reads what the first saved; SQLite write transactions queue anyway)."""
+    q = select(Draft).where(Draft.user_id == user_id, Draft.status == DraftStatus.AKTIF)
+    return session.exec(q.with_for_update() if lock else q).first()
 
 
 def load(draft: Draft) -> dict:
