@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, LinkPreviewOptions, MenuButtonWebApp, Update, WebAppInfo
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -160,6 +161,7 @@ async def post_init(app: Application) -> None:
     idle = app.bot_data["settings"].chart_idle_seconds
     app.bot_data.setdefault("render_pool", RenderPool(idle_seconds=idle or None))
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
+    await _webapp(app)
     schedule_jobs(app)
     schedule_housekeeping(app)
     schedule_digest(app)
@@ -167,8 +169,33 @@ async def post_init(app: Application) -> None:
         await replay(app)
 
 
+async def _webapp(app: Application) -> None:
+    """MONEV_WEBAPP_URL set: the menu button opens the Mini App, and in polling mode the
+    process serves it (webhook mode serves it beside the webhook). Unset: nothing at all."""
+    settings: Settings = app.bot_data["settings"]
+    if not settings.webapp_url:
+        return
+    # Loaded only when used: without the setting the process holds no web server code.
+    from bot.views import webapp as webapp_views
+    from bot.webapp import server as webapp_server
+
+    try:
+        await app.bot.set_chat_menu_button(
+            menu_button=MenuButtonWebApp(
+                webapp_views.MENU_BUTTON, WebAppInfo(f"{settings.webapp_url}/")
+            )
+        )
+    except TelegramError as exc:
+        log.warning("could not set the Mini App menu button: %s", type(exc).__name__)
+    if app.bot_data.get("serving"):
+        await webapp_server.start_for(app)
+
+
 async def post_shutdown(app: Application) -> None:
-    """Lifecycle: stop the chart process, release database connections."""
+    """Lifecycle: stop the Mini App's server and the chart process, release connections."""
+    web = app.bot_data.pop("webapp_server", None)
+    if web is not None:
+        await web.stop()
     pool = app.bot_data.pop("render_pool", None)
     if pool is not None:
         await pool.aclose()

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 from telegram.ext import Application
@@ -30,6 +30,9 @@ from storage.domain.policy import KABUPATEN_ROLES
 from storage.services.kabupaten import resolve_office
 from storage.services.office import SetupError
 from storage.services.users import UserError, find_bidang, set_user
+
+if TYPE_CHECKING:
+    from bot.webapp.server import WebAppServer
 
 CONSOLE_USER_ID = 700_000_001
 OUT_DIR = Path("out")
@@ -52,10 +55,12 @@ class ConsoleSession:
         first_name: str = "Pengguna Konsol",
         write: Callable[[str], Any] = print,
         out_dir: Path = OUT_DIR,
+        webapp: WebAppServer | None = None,
     ) -> None:
         self.app, self.api, self.user_id, self.first_name = app, api, user_id, first_name
         self.write = write
         self.out_dir = out_dir
+        self.webapp = webapp
         self.buttons: list[tuple[str, str, dict]] = []  # (label, data, message json)
         api.on_send = self._show
 
@@ -81,6 +86,13 @@ class ConsoleSession:
             self.buttons = [(label, data or "", message) for row in rows for label, data in row]
             for i, (label, _data, _m) in enumerate(self.buttons, 1):
                 self.write(f"  [{i}] {label}")
+        self.write("")
+
+    def print_webapp(self) -> None:
+        """Where to try the Mini App in a browser, as the console's current person."""
+        if self.webapp is not None:
+            url = self.webapp.signed_url(self.user_id, first_name=self.first_name)
+            self.write(f"Mini App (formulir /lapor dan dasbor) di peramban: {url}")
         self.write("")
 
     async def send(self, line: str) -> None:
@@ -126,7 +138,8 @@ class ConsoleSession:
             self.write(problem + "\n")
             return
         self.user_id, self.buttons = user_id, []
-        self.write(f"Sekarang Anda bertindak sebagai {role} (pengguna konsol lain).\n")
+        self.write(f"Sekarang Anda bertindak sebagai {role} (pengguna konsol lain).")
+        self.print_webapp()
         await self.send("/start")
 
 
@@ -187,10 +200,17 @@ async def open_offline(settings: Settings, engine: Engine) -> tuple[Application,
 
 
 async def _console(settings: Settings, engine: Engine) -> None:
+    from bot.webapp.server import WebAppServer
+
     app, api = await open_offline(settings, engine)
-    session = ConsoleSession(app, api)
+    # The Mini App (form and dashboard) on this machine, for a desktop browser: its URL
+    # carries initData the console's own token signs, for whoever the console is now.
+    web = WebAppServer(app, settings.webapp_listen, settings.webapp_port, any_port=True)
+    await web.start()
+    session = ConsoleSession(app, api, webapp=web)
     print("monev-bot mode konsol. Ketik pertanyaan, perintah (/bantuan), atau nomor tombol.")
-    print("Keluar: Ctrl+D atau /keluar.\n")
+    print("Keluar: Ctrl+D atau /keluar.")
+    session.print_webapp()
     await session.send("/start")
     try:
         while True:
@@ -204,6 +224,7 @@ async def _console(settings: Settings, engine: Engine) -> None:
                 # process_update returns once every handler of the update has finished.
                 await session.send(line)
     finally:
+        await web.stop()
         await app.stop()
         await app.shutdown()
 

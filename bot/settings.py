@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import time
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
@@ -47,6 +48,14 @@ class Settings(BaseSettings):
     # whether Kirim needs evidence for every sub kegiatan whose realisasi rose.
     bukti_max_mb: float = Field(default=20.0, gt=0, le=20, alias="MONEV_BUKTI_MAX_MB")
     bukti_wajib: bool = Field(default=False, alias="MONEV_BUKTI_WAJIB")
+    # The Mini App (form for /lapor, dashboard): its public HTTPS address, e.g.
+    # https://bot.example.go.id/webapp. Empty: no Mini App buttons and no web server in
+    # polling mode. In polling mode it is served on LISTEN:PORT; in webhook mode beside the
+    # webhook. initData older than MAX_AGE seconds is refused.
+    webapp_url: str = Field(default="", alias="MONEV_WEBAPP_URL")
+    webapp_listen: str = Field(default="127.0.0.1", alias="MONEV_WEBAPP_LISTEN")
+    webapp_port: int = Field(default=8081, ge=0, le=65535, alias="MONEV_WEBAPP_PORT")
+    webapp_max_age: int = Field(default=43_200, gt=0, alias="MONEV_WEBAPP_MAX_AGE")
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -57,6 +66,25 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("webapp_url", mode="before")
+    @classmethod
+    def _https_only(cls, value: object) -> object:
+        # Telegram opens Mini Apps over HTTPS only; a typo here would only show as a button
+        # Telegram refuses, so it is refused at start instead.
+        if isinstance(value, str):
+            value = value.strip().rstrip("/")
+            if value and not value.lower().startswith("https://"):
+                raise ValueError(
+                    "MONEV_WEBAPP_URL harus alamat HTTPS, mis. https://bot.example.go.id/webapp"
+                )
+        return value
+
+    @property
+    def webapp_path(self) -> str:
+        """The local path the Mini App is served under: the path of MONEV_WEBAPP_URL, so a
+        reverse proxy passes it through unchanged (``/webapp`` when it names none)."""
+        return urlsplit(self.webapp_url).path.rstrip("/") or "/webapp"
 
     @property
     def effective_database_url(self) -> str:

@@ -253,6 +253,12 @@ async def run_webhook(
     application = build_application(settings, engine)
     application.bot_data["serving"] = True
     web = create_webhook_app(application, secret=secret, engine=engine, path=ws.path)
+    if settings.webapp_url:
+        # The Mini App beside the webhook, on the same server and port (its own module).
+        from bot.webapp.server import MOUNTED, mount
+
+        web.router.routes.append(mount(application))
+        application.bot_data[MOUNTED] = True
     server = _Server(
         uvicorn.Config(
             web,

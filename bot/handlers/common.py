@@ -12,7 +12,9 @@ from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import MonevContext, NoOfficeChosen, load_actor
+from bot.handlers.shared import markup, webapp_row
 from bot.views import texts
+from bot.views import webapp as webapp_views
 from storage.data.models import Role, UserStatus
 from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES
 from storage.services.conversation import StaleState
@@ -108,6 +110,10 @@ async def start(update: Update, context: MonevContext) -> None:
             n = await context.read(waiting_count, actor.telegram_id, context.opd_id)
             if n:
                 text += texts.VERIF_WAITING_START.format(n=n)
+        if actor.role in DECIDING_ROLES | KABUPATEN_ROLES:
+            keyboard = webapp_row(context, webapp_views.DASHBOARD_BUTTON, "dasbor")
+            await update.effective_message.reply_text(text, reply_markup=markup(keyboard))
+            return
     await update.effective_message.reply_text(text)
 
 

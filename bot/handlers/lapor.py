@@ -23,11 +23,12 @@ from telegram.error import TelegramError
 from bot.context import Actor, MonevContext, load_actor_and_state
 from bot.handlers import bukti
 from bot.handlers.questions import question
-from bot.handlers.shared import markup
+from bot.handlers.shared import markup, webapp_row
 from bot.inbox import mark_within, marked
 from bot.settings import WIB
 from bot.views import lapor as views
 from bot.views import texts
+from bot.views import webapp as webapp_views
 from bot.views.answers import Reply
 from storage.data.models import (
     AppUser,
@@ -160,7 +161,9 @@ async def lapor(update: Update, context: MonevContext) -> None:
         await message.reply_text(picker.text, reply_markup=markup(picker.keyboard))
     else:
         reply = views.resume_offer(info) if isinstance(info, flow.Resume) else views.proposal(info)
-        await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))
+        # The whole quarter as one form, beside the one-question-at-a-time chat.
+        keyboard = reply.keyboard + webapp_row(context, webapp_views.FORM_BUTTON, "lapor")
+        await message.reply_text(reply.text, reply_markup=markup(keyboard))
 
 
 def _years(session: Session, opd_id: int) -> list[int]:
@@ -295,22 +298,29 @@ async def _after(
     elif isinstance(result, flow.Discarded):
         await _say(update, context, views.discarded(result))
     elif isinstance(result, flow.Sent):
-        await _say(update, context, views.sent_text(result))
-        await _retire(
-            context,
-            result.retired,
-            texts.VERIF_RETIRED.format(
-                what=texts.VERIF_RETIRED_RESUBMITTED.format(versi=result.version),
-                oleh=escape(result.oleh),
-            ),
-            skip=None,
-        )
-        request = views.verifier_request(result)
-        for chat_id in result.verifiers:
-            try:
-                await _send_card(context, chat_id, request)
-            except TelegramError as exc:
-                log.warning("could not reach a verifier: %s", type(exc).__name__)
+        assert update.effective_chat is not None
+        await announce_sent(context, update.effective_chat.id, result)
+
+
+async def announce_sent(context: MonevContext, chat_id: int, result: flow.Sent) -> None:
+    """After Kirim (in the chat or the Mini App form): the operator's confirmation in
+    ``chat_id``, the earlier verification messages retired, and every verifier's card."""
+    await context.bot.send_message(chat_id, views.sent_text(result))
+    await _retire(
+        context,
+        result.retired,
+        texts.VERIF_RETIRED.format(
+            what=texts.VERIF_RETIRED_RESUBMITTED.format(versi=result.version),
+            oleh=escape(result.oleh),
+        ),
+        skip=None,
+    )
+    request = views.verifier_request(result)
+    for verifier in result.verifiers:
+        try:
+            await _send_card(context, verifier, request)
+        except TelegramError as exc:
+            log.warning("could not reach a verifier: %s", type(exc).__name__)
 
 
 TYPING = "typing_lapor"  # bot_data key: ids last seen typing into a /lapor draft

@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.context import MonevContext
 from bot.views.answers import Keyboard
@@ -36,12 +36,24 @@ async def after_quick_work(context: MonevContext, *, limit: float = 0.25) -> Non
         waited += 0.002
 
 
+# A keyboard entry whose data is this prefix and a URL opens that page as a Mini App.
+WEBAPP = "webapp:"
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    if data.startswith(WEBAPP):
+        return InlineKeyboardButton(label, web_app=WebAppInfo(data[len(WEBAPP) :]))
+    return InlineKeyboardButton(label, callback_data=data)
+
+
 def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:
     if not keyboard:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(label, callback_data=data) for label, data in row]
-            for row in keyboard
-        ]
-    )
+    return InlineKeyboardMarkup([[_button(label, data) for label, data in row] for row in keyboard])
+
+
+def webapp_row(context: MonevContext, label: str, page: str) -> Keyboard:
+    """A row with one button opening ``page`` of the Mini App; none when MONEV_WEBAPP_URL is
+    not set (then nothing about the Mini App shows)."""
+    base = context.bot_data["settings"].webapp_url
+    return [[(label, f"{WEBAPP}{base}/{page}")]] if base else []
