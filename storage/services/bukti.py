@@ -378,7 +378,9 @@ class NotHere:
 
 def _draft(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
     user = _user(session, telegram_id)
-    draft = active_draft(session, user.id, lock=True) if user is not None and user.id is not None else None
+    if user is None or user.id is None:
+        return None
+    draft = active_draft(session, user.id, lock=True)
     return draft if draft is not None and draft.id == draft_id else None
 
 
