@@ -41,7 +41,7 @@ def missing() -> str | None:
 
 
 @contextlib.contextmanager
-def chromium(size: tuple[int, int] = PHONE) -> Iterator[Any]:
+def chromium(size: tuple[int, int] = PHONE, scale: float = 2) -> Iterator[Any]:
     """A fresh headless Chromium (own profile) with a phone-sized viewport."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -58,7 +58,7 @@ def chromium(size: tuple[int, int] = PHONE) -> Iterator[Any]:
     try:
         driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
-            {"width": size[0], "height": size[1], "deviceScaleFactor": 2, "mobile": True},
+            {"width": size[0], "height": size[1], "deviceScaleFactor": scale, "mobile": True},
         )
         yield driver
     finally:

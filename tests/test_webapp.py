@@ -425,3 +425,147 @@ async def test_request_bodies_are_bounded_and_must_be_json(wbot: Bot, sek: WebCl
     status, _ = await sek.post("lapor/simpan", {"revisi": 1, "isian": {"a": "b"}})
     assert status == 400
     assert _drafts(wbot.engine) == []
+
+
+# --- several offices: each person their own office; the kabupaten roles every office -----------
+
+
+async def test_a_person_of_another_office_is_refused(seeded: Engine, tmp_path: Path) -> None:
+    from tests.test_kabupaten import KEP_A, KEP_B, OP_B, PEMANTAU, people, second_office
+
+    async with webapp_bot(seeded) as b:
+        office_b = second_office(seeded, tmp_path)
+        people(seeded, office_b)
+        kep_b, pemantau, op_b = WebClient(b, KEP_B), WebClient(b, PEMANTAU), WebClient(b, OP_B)
+        try:
+            status, body = await kep_b.post("dasbor", {"opd": 1})
+            assert status == 403 and "perangkat daerah lain" in body["pesan"]
+            assert "Diskoperindag" not in body["pesan"] and "%" not in body["pesan"]
+            _, own = await kep_b.post("dasbor")
+            assert "Dinas Kesehatan" in own["html"] and "Diskoperindag" not in own["html"]
+            # The pemantau: every office, then one office by its button.
+            _, kab = await pemantau.post("dasbor")
+            assert "Kabupaten — semua OPD" in kab["html"]
+            assert "Dinas Kesehatan" in kab["html"] and "Diskoperindag" in kab["html"]
+            _, one = await pemantau.post("dasbor", {"opd": 1})
+            assert "Diskoperindag" in one["html"] and "Semua OPD" in one["html"]
+            # An operator of office B gets B's Koperasi, and cannot write office A's fields.
+            kep_a = WebClient(b, KEP_A)
+            sek = WebClient(b, OPERATOR_SEK)
+            try:
+                form_a = (await sek.post("lapor"))[1]["form"]
+                _, form_b = await op_b.post("lapor")
+                assert form_b["form"]["judul"] == "Laporan TW IV 2022 — Koperasi"
+                assert {s["id"] for s in form_b["form"]["subs"]}.isdisjoint(
+                    {s["id"] for s in form_a["subs"]}
+                )
+                rev, before, step = _draft_data(b.engine)
+                _, body = await op_b.post(
+                    "lapor/simpan",
+                    {
+                        "revisi": form_b["form"]["revisi"],
+                        "isian": {_sub_key(form_a, 0): {"teks": "1 jt"}},
+                    },
+                )
+                assert body["disimpan"] == [] and body["galat"] == {
+                    _sub_key(form_a, 0): views.UNKNOWN_FIELD
+                }
+                assert _draft_data(b.engine) == (rev, before, step)
+                status, _ = await kep_a.post("dasbor", {"opd": office_b})
+                assert status == 403
+            finally:
+                await kep_a.aclose()
+                await sek.aclose()
+        finally:
+            for c in (kep_b, pemantau, op_b):
+                await c.aclose()
+
+
+# --- served by the bot's own process: polling mode, webhook mode, the console ----------------
+
+
+async def test_polling_mode_serves_the_mini_app_and_stops_with_the_bot(seeded: Engine) -> None:
+    import httpx
+
+    from bot.app import build_application, post_init, post_shutdown
+    from bot.offline.api import OfflineBotAPI
+    from tests.webapp_harness import webapp_settings
+
+    api = OfflineBotAPI()
+    app = build_application(
+        webapp_settings(MONEV_WEBAPP_PORT=0), seeded, request=api, get_updates_request=api,
+        rate_limiter=False,
+    )  # fmt: skip
+    app.bot_data["serving"] = True  # as run_polling sets it
+    await app.initialize()
+    await post_init(app)
+    server = app.bot_data["webapp_server"]
+    try:
+        async with httpx.AsyncClient() as c:
+            r = await c.get(server.url + "lapor")
+            assert r.status_code == 200 and "lapor.js" in r.text
+            r = await c.post(server.url + "api/siapa", headers={"Authorization": "tma x"})
+            assert r.status_code == 401
+    finally:
+        await app.shutdown()
+        await post_shutdown(app)
+    assert "webapp_server" not in app.bot_data and server.server.should_exit
+
+
+async def test_webhook_mode_serves_it_beside_the_webhook(seeded: Engine) -> None:
+    import asyncio
+
+    import httpx
+
+    from bot.offline.http import serve_in_thread
+    from bot.webhook import WebhookSettings, run_webhook
+    from tests.test_health import TOKEN
+    from tests.test_webhook import _free_port, _methods, _until
+    from tests.webapp_harness import webapp_settings
+
+    port = _free_port()
+    with serve_in_thread() as fake:
+        settings = webapp_settings(
+            TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_BASE_URL=fake.base_url,
+            TELEGRAM_API_BASE_FILE_URL=fake.base_file_url,
+        )
+        ws = WebhookSettings(
+            webhook_url="https://bot.example.go.id/telegram", webhook_port=port, webhook_secret=""
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(run_webhook(settings, seeded, webhook=ws, stop=stop))
+        try:
+            await _until(lambda: "setWebhook" in _methods(fake) or task.done())
+            assert not task.done()
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
+                page = await c.get("/webapp/dasbor")
+                assert page.status_code == 200 and "dasbor.js" in page.text
+                assert (await c.get("/healthz")).status_code == 200
+            assert "setChatMenuButton" in _methods(fake)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 20)
+
+
+def test_the_console_prints_a_local_url_a_browser_can_open(tmp_path: Path) -> None:
+    from urllib.parse import unquote, urlsplit
+
+    from bot.app import OFFLINE_TOKEN
+    from bot.console import CONSOLE_USER_ID
+    from bot.webapp.auth import validate
+    from tests.test_console import _console
+
+    proc = _console(tmp_path, ["/peran kepala"], "--role", "operator", "--bidang", "koperasi")
+    assert proc.returncode == 0, proc.stderr
+    urls = [
+        line.split(": ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("Mini App")
+    ]
+    assert len(urls) == 2  # at start, and again as the other person
+    for url, user in zip(urls, (CONSOLE_USER_ID, None), strict=True):
+        parts = urlsplit(url)
+        assert parts.scheme == "http" and parts.hostname == "127.0.0.1"
+        assert parts.path == "/webapp/"
+        raw = unquote(parts.fragment.removeprefix("tgWebAppData="))
+        who = validate(raw, token=OFFLINE_TOKEN, max_age=600)
+        assert user is None or who.id == user

@@ -25,13 +25,13 @@ OPERATOR_SEK = 9004
 
 
 def webapp_settings(**extra: Any) -> Settings:
-    return Settings(
-        MONEV_ADMIN_IDS=str(ADMIN),
-        DATABASE_URL="",
-        TELEGRAM_BOT_TOKEN="",
-        MONEV_WEBAPP_URL=WEBAPP_URL,
-        **extra,
-    )  # type: ignore[call-arg]
+    values: dict[str, Any] = {
+        "MONEV_ADMIN_IDS": str(ADMIN),
+        "DATABASE_URL": "",
+        "TELEGRAM_BOT_TOKEN": "",
+        "MONEV_WEBAPP_URL": WEBAPP_URL,
+    }
+    return Settings(**(values | extra))
 
 
 def add_sekretariat_operator(engine: Engine, telegram_id: int = OPERATOR_SEK) -> None:

@@ -543,7 +543,7 @@ def _early_html(ew: EarlyWarning) -> str:
 
 def _office_row(f: OfficeFigure) -> str:
     star = " *" if f.unapproved else ""
-    name = escape(short(f.office.label, 40)) + star
+    name = escape(f.office.short_label(40)) + star
     return (
         f'<tr><th><button type="button" class="link" data-opd="{f.office.id}">{name}'
         "</button></th>"
@@ -574,7 +574,7 @@ def kabupaten_html(d: KabupatenDashboard) -> str:
     for r in d.risks[:15]:
         t = r.total
         rows.append(
-            f"<tr><th>{escape(short(r.office.label, 40))}</th>"
+            f"<tr><th>{escape(r.office.short_label(40))}</th>"
             f"<td>{format_rupiah(t.berisiko) if t.berisiko else '-'}</td></tr>"
         )
     parts.append(
@@ -588,7 +588,7 @@ def kabupaten_html(d: KabupatenDashboard) -> str:
         parts.append(
             '<table class="st"><tbody>'
             + "".join(
-                f"<tr><td>{escape(short(f.office.label, 40))}</td>"
+                f"<tr><td>{escape(f.office.short_label(40))}</td>"
                 f'<td class="late">{f.not_reported} dari {f.bidang} bidang</td></tr>'
                 for f in late
             )
