@@ -31,6 +31,7 @@ from benchmarks import (
     bench_rounds,
     bench_sizes,
     bench_startup,
+    bench_webapp,
 )
 from benchmarks.bench_questions import FIRST_USER_ID, QUESTIONS, monev_factory, seeded_engine
 from benchmarks.latency import Stats, echo_app_factory, measure
@@ -205,6 +206,9 @@ def run(quick: bool, pg: str | None) -> list[tuple[str, str, str, str]]:
 
     # /lapor steps: echo and bot interleaved round by round, like the questions.
     rows.extend(bench_lapor.rows(bench_lapor.run(pg, rounds=5, users=4 if quick else 8)))
+    rows.extend(
+        bench_webapp.rows(bench_webapp.run(pg, rounds=3 if quick else 5, n=5 if quick else 10))
+    )
 
     ch = asyncio.run(bench_charts.run(15 if quick else 30, 100 if quick else 500))
     _row(
