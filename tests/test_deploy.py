@@ -34,6 +34,10 @@ ENV_VARS = [
     "WEBHOOK_SECRET",
     "WEBHOOK_LISTEN",
     "WEBHOOK_PORT",
+    "MONEV_WEBAPP_URL",
+    "MONEV_WEBAPP_LISTEN",
+    "MONEV_WEBAPP_PORT",
+    "MONEV_WEBAPP_MAX_AGE",
     "MONEV_LOG_FILE",
     "MONEV_LOG_LEVEL",
 ]
@@ -231,6 +235,9 @@ def test_nginx_snippet() -> None:
         in code
     )
     assert "listen 443 ssl;" in code
+    # The Mini App behind the same HTTPS name, passed through to the bot's process.
+    assert "proxy_pass http://127.0.0.1:8443;" in blocks["/webapp/"]
+    assert "limit_except GET POST" in blocks["/webapp/"]
 
 
 # --- .env.example -------------------------------------------------------------------------
