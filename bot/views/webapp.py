@@ -21,6 +21,7 @@ from storage.domain.numbers import format_number, format_percent, format_rupiah
 from storage.domain.periods import roman
 from storage.domain.policy import Denied
 from storage.services import lapor_flow as flow
+from storage.services import plan_step
 from storage.services.dashboard import KabupatenDashboard, OfficeDashboard
 from storage.services.early_warning import EarlyWarning
 from storage.services.kabupaten import OfficeFigure
@@ -84,6 +85,10 @@ CHANGED = (
 INCOMPLETE = "Laporan belum dikirim: masih ada sub kegiatan tanpa realisasi anggaran: {names}."
 SAVED = "Tersimpan di draf ({n} isian)."
 NOTHING_NEW = "Tidak ada isian baru; draf tidak berubah."
+PLAN_IN_CHAT = (
+    "Rencana penarikan TW I–IV ditanyakan di chat (/lapor, Lanjutkan). Bila tidak diisi, "
+    "pola nasional 15/40/60/90% yang dipakai."
+)
 
 # What the page's script says by itself (it reads them from the page, never from code).
 SCRIPT_TEXTS = {
@@ -242,6 +247,9 @@ def form_json(form: Form, *, chat_link: str) -> dict:
         for nama, f in rv.programs
     ]
     notes = [f"⚠️ {n}" for n in rv.notes]
+    plan_block = plan_step.block(data)
+    if plan_block is not None and not plan_block.get("pilih"):
+        notes.append(PLAN_IN_CHAT)
     if rv.missing:
         notes.append(f"Belum diisi: {len(rv.missing)} sub kegiatan.")
     bukti = plain("\n".join(lapor_views.bukti_lines(rv)))
