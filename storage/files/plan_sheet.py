@@ -22,7 +22,7 @@ from storage.domain.early_warning import QUARTERS
 from storage.domain.numbers import ParseError, parse_rupiah
 from storage.domain.text import strip_control
 from storage.files.importer import normalise_name
-from storage.files.report_parser import MAX_FILE_BYTES
+from storage.files.workbook import BadFileError, Sheet, open_workbook, read_file_bytes
 from storage.services.early_warning import EarlyWarningError, in_force, rencana_rows, set_rencana
 from storage.services.queries import YearData
 
@@ -158,50 +158,53 @@ def _amount(value: object, where: str) -> int | None:
 
 
 def read_rencana_sheet(path: Path) -> tuple[int | None, list[PlanLine], list[str]]:
-    """The year in the title, every line with an ID, and the errors found."""
-    from openpyxl import load_workbook
+    """The year in the title, every line with an ID, and the errors found.
 
-    if path.stat().st_size > MAX_FILE_BYTES:
-        return None, [], [f"Berkas {path.name} terlalu besar."]
-    wb = load_workbook(path, read_only=True, data_only=True)
+    Read through the one reader guard (storage.files.workbook), as every workbook is: a file
+    over its bounds is one error, found before the sheet is read.
+    """
     try:
-        if SHEET not in wb.sheetnames:
-            return (
-                None,
-                [],
-                [
-                    f"Berkas {path.name} tidak memuat lembar '{SHEET}'. Buat templatnya dengan "
-                    "monev template, isi lembar itu, lalu impor lagi."
-                ],
-            )
-        ws = wb[SHEET]
-        tahun: int | None = None
-        lines: list[PlanLine] = []
-        errors: list[str] = []
-        for i, row in enumerate(ws.iter_rows(values_only=True, max_col=8), start=1):
-            if i > MAX_ROWS + FIRST_ROW:
-                errors.append(f"Lembar '{SHEET}' lebih dari {MAX_ROWS} baris; dipotong.")
-                break
-            cells = list(row) + [None] * (8 - len(row))
-            if i == 1 and isinstance(cells[0], str):
-                digits = [w for w in cells[0].split() if w.isdecimal() and len(w) == 4]
-                tahun = int(digits[-1]) if digits else None
-            if i < FIRST_ROW or all(c is None for c in cells):
-                continue
-            if not isinstance(cells[0], int | float) or isinstance(cells[0], bool):
-                errors.append(f"Baris {i}: kolom ID kosong atau diubah; jangan mengubah kolom A.")
-                continue
-            try:
-                values = tuple(
-                    _amount(cells[3 + q], f"Baris {i}, rencana TW {q}") for q in QUARTERS
+        data = read_file_bytes(path)
+        with open_workbook(data, path.name) as book:
+            sheet = book.sheet(SHEET)
+            if sheet is None:
+                return (
+                    None,
+                    [],
+                    [
+                        f"Berkas {path.name} tidak memuat lembar '{SHEET}'. Buat templatnya "
+                        "dengan monev template, isi lembar itu, lalu impor lagi."
+                    ],
                 )
-            except ParseError as exc:
-                errors.append(str(exc))
-                continue
-            lines.append(PlanLine(i, int(cells[0]), str(cells[2] or ""), values))  # type: ignore[arg-type]
-        return tahun, lines, errors
-    finally:
-        wb.close()
+            return _read_lines(sheet)
+    except BadFileError as exc:
+        return None, [], [str(exc)]
+
+
+def _read_lines(sheet: Sheet) -> tuple[int | None, list[PlanLine], list[str]]:
+    tahun: int | None = None
+    lines: list[PlanLine] = []
+    errors: list[str] = []
+    for i, row in sheet.rows(8):
+        if i > MAX_ROWS + FIRST_ROW:
+            errors.append(f"Lembar '{SHEET}' lebih dari {MAX_ROWS} baris; dipotong.")
+            break
+        cells = [None if c is None else c.value for c in row]
+        if i == 1 and isinstance(cells[0], str):
+            digits = [w for w in cells[0].split() if w.isdecimal() and len(w) == 4]
+            tahun = int(digits[-1]) if digits else None
+        if i < FIRST_ROW or all(c is None for c in cells):
+            continue
+        if not isinstance(cells[0], int | float) or isinstance(cells[0], bool):
+            errors.append(f"Baris {i}: kolom ID kosong atau diubah; jangan mengubah kolom A.")
+            continue
+        try:
+            values = tuple(_amount(cells[3 + q], f"Baris {i}, rencana TW {q}") for q in QUARTERS)
+        except ParseError as exc:
+            errors.append(str(exc))
+            continue
+        lines.append(PlanLine(i, int(cells[0]), str(cells[2] or ""), values))  # type: ignore[arg-type]
+    return tahun, lines, errors
 
 
 def import_rencana(

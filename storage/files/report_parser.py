@@ -11,24 +11,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-import zipfile
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 
 from storage.data.models import Level
 from storage.domain.numbers import ParseError, looks_like_rupiah, parse_percent, parse_rupiah
 from storage.domain.periods import QUARTER_NUMBER_PATTERN, parse_quarter
 from storage.domain.text import strip_control
+from storage.files.workbook import (
+    MAX_FILE_BYTES,
+    BadFileError,
+    is_workbook,
+    open_workbook,
+    read_file_bytes,
+)
 
-MAX_FILE_BYTES = 20 * 1024 * 1024
+__all__ = ["MAX_FILE_BYTES", "BadFileError"]  # re-exported: every reader refuses with it
 # Bounds checked before anything is parsed. A year's four reports are about 1,300 lines of
 # up to 25 columns and 1 KB; an XLSX of them unpacks to well under 1 MB.
 MAX_LINES = 10_000
 MAX_COLUMNS = 60
 MAX_LINE_CHARS = 20_000
-MAX_XLSX_UNPACKED = 30 * 1024 * 1024
-MAX_XLSX_PARTS = 200
 # Sheets monev writes beside a report or plan (early warning): never part of a report.
 OWN_SHEETS = frozenset({"Rencana Penarikan", "Rencana dan Deviasi"})
 NCOLS = 22
@@ -46,10 +49,6 @@ _MONTHS = "januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|
 _PLACE_DATE_RE = re.compile(
     rf"^(?P<tempat>[^,]+),\s*(?:\d{{1,2}}\s+)?(?:{_MONTHS})\s+\d{{4}}$", re.I
 )
-
-
-class BadFileError(ValueError):
-    """The file is not a report we can read; ``str()`` is an Indonesian message."""
 
 
 @dataclass
@@ -131,15 +130,7 @@ class ParsedReport:
 
 def read_lines(path: Path) -> list[Line]:
     """Read a TSV text file or an XLSX workbook into rows of string cells."""
-    try:
-        with path.open("rb") as fh:
-            # One byte past the limit is enough to refuse: a huge file is never read whole.
-            data = fh.read(MAX_FILE_BYTES + 1)
-    except FileNotFoundError:
-        raise BadFileError(f"Berkas {path} tidak ditemukan.") from None
-    except OSError as exc:
-        raise BadFileError(f"Berkas {path} tidak bisa dibaca ({exc.strerror}).") from None
-    return read_bytes(data, name=path.name)
+    return read_bytes(read_file_bytes(path), name=path.name)
 
 
 def read_bytes(data: bytes, *, name: str = "berkas") -> list[Line]:
@@ -155,7 +146,7 @@ def read_bytes(data: bytes, *, name: str = "berkas") -> list[Line]:
             f"{name} adalah PDF, bukan XLSX atau teks. Simpan laporan sebagai XLSX "
             "(Excel) atau teks bertab (TSV), lalu impor lagi."
         )
-    if data.startswith(b"PK\x03\x04"):
+    if is_workbook(data):
         return _read_xlsx(data, name)
     if b"\x00" in data[:4096]:
         raise BadFileError(f"{name} bukan berkas teks atau XLSX yang bisa dibaca.")
@@ -188,7 +179,7 @@ def read_bytes(data: bytes, *, name: str = "berkas") -> list[Line]:
 
 
 def _xlsx_cell_text(cell) -> str:  # type: ignore[no-untyped-def]
-    value = cell.value
+    value = None if cell is None else cell.value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -204,71 +195,33 @@ def _xlsx_cell_text(cell) -> str:  # type: ignore[no-untyped-def]
     return re.sub(r"\s*\n\s*", " ", text)
 
 
-def _check_xlsx_parts(data: bytes, name: str) -> None:
-    """Refuse a workbook whose parts unpack past the limit, from the zip directory alone.
-
-    Nothing is decompressed here; afterwards zipfile never inflates a part past the size this
-    directory declares (a lying entry fails its CRC check instead), so these numbers bound
-    what openpyxl can read.
-    """
-    try:
-        with zipfile.ZipFile(BytesIO(data)) as zf:
-            parts = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise BadFileError(f"{name} bukan XLSX yang sah ({type(exc).__name__}).") from None
-    if len(parts) > MAX_XLSX_PARTS:
-        raise BadFileError(
-            f"{name} berisi {len(parts)} bagian; XLSX laporan berisi belasan. Berkas ditolak."
-        )
-    total = 0
-    for part in parts:
-        total += part.file_size
-        if part.file_size > MAX_XLSX_UNPACKED or total > MAX_XLSX_UNPACKED:
-            raise BadFileError(
-                f"{name} ditolak: bagian {part.filename} mengembang menjadi "
-                f"{part.file_size // (1024 * 1024)} MB (batas isi XLSX "
-                f"{MAX_XLSX_UNPACKED // (1024 * 1024)} MB). Laporan triwulan jauh lebih kecil; "
-                "simpan ulang lembarnya saja di Excel lalu impor lagi."
-            )
-
-
 def _read_xlsx(data: bytes, name: str) -> list[Line]:
-    from openpyxl import load_workbook
-
-    _check_xlsx_parts(data, name)
-    try:
-        wb = load_workbook(BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise BadFileError(f"{name} bukan XLSX yang sah ({type(exc).__name__}).") from None
     lines: list[Line] = []
-    try:
-        no = 0
-        for ws in wb.worksheets:
-            if ws.title in OWN_SHEETS:
+    no = 0
+    # Bounded by the one reader guard (storage.files.workbook): parts, unpacked size, rows,
+    # cells per row, total cells, cell text and time.
+    with open_workbook(data, name) as book:
+        for sheet in book.sheets():
+            if sheet.title in OWN_SHEETS:
                 continue
-            # Streamed row by row (read-only mode); cells right of MAX_COLUMNS are never
-            # built, however wide the sheet claims to be.
-            width = min(ws.max_column or MAX_COLUMNS, MAX_COLUMNS)
-            for row in ws.iter_rows(max_col=width):
-                no += 1
-                if all(c.value is None for c in row):
+            # Cells right of MAX_COLUMNS are never built, however wide the sheet is. Rows are
+            # as wide as the sheet says and numbered as the sheet numbers them (the digest
+            # and the row numbers of a file imported before stay what they were).
+            width = min(sheet.width or MAX_COLUMNS, MAX_COLUMNS)
+            previous = sheet.first_row - 1
+            for idx, row in sheet.rows(width):
+                no += max(idx - previous, 1)
+                previous = idx
+                if all(c is None or c.value is None for c in row):
                     continue  # empty rows separate nothing the parser needs; not kept
                 if len(lines) >= MAX_LINES:
                     raise BadFileError(
-                        f"{name} (lembar {ws.title}) berisi lebih dari {MAX_LINES:,} baris "
+                        f"{name} (lembar {sheet.title}) berisi lebih dari {MAX_LINES:,} baris "
                         "terisi; laporan triwulan biasanya di bawah 2.000 baris.".replace(",", ".")
                     )
                 lines.append(Line(no, [_xlsx_cell_text(c) for c in row]))
             no += 1
             lines.append(Line(no, []))
-    except BadFileError:
-        raise
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-        raise BadFileError(
-            f"{name} rusak: lembar tidak terbaca sampai baris {no} ({type(exc).__name__})."
-        ) from None
-    finally:
-        wb.close()
     return lines
 
 
