@@ -63,7 +63,8 @@ def second_office(engine: Engine, folder: Path) -> int:
         _, data = export_bytes(s, DEMO, 2022, 3)
     path = folder / "tw3.xlsx"
     path.write_bytes(data)
-    import_file(engine, path, opd_id=opd_id, actor="test")
+    # The demo office's own export, confirmed into another office (the file names the demo).
+    import_file(engine, path, opd_id=opd_id, actor="test", other_office=True)
     with session_scope(engine) as s:
         program = s.exec(
             select(Node)
@@ -373,7 +374,10 @@ def test_cli_second_office_summary_rekap_and_users(
     assert (
         main(["export", "--opd", "koperindag", "--tahun", "2022", "--tw", "3", "-o", "a.xlsx"]) == 0
     )
-    assert main(["import", "a.xlsx", "--opd", "dinkes"]) == 0
+    # The file names the demo office: into Dinkes only when confirmed (issue 23, case 5).
+    assert main(["import", "a.xlsx", "--opd", "dinkes"]) == 1
+    assert "--opd-berbeda" in capsys.readouterr().err
+    assert main(["import", "a.xlsx", "--opd", "dinkes", "--opd-berbeda"]) == 0
     program = "PROGRAM PENUNJANG URUSAN PEMERINTAH DAERAH"
     assert main(["pagu", "--opd", "dinkes", "--node", program, "--tahun", "2022",
                  "--dari-tw", "3", "--pagu", "20.000.000.000", "--tanpa-induk"]) == 0  # fmt: skip

@@ -14,6 +14,7 @@ import pytest
 
 from benchmarks.bench_hostile_files import rewrite_sheet, row_bomb, shapes
 from bot.cli.main import main
+from storage.files.demo import SEED_FILE
 from storage.files.report_parser import BadFileError, read_lines
 from storage.files.workbook import LIMITS, check_workbook
 
@@ -110,3 +111,66 @@ def test_a_cell_of_more_text_than_excel_allows_is_refused(tmp_path: Path) -> Non
     check_workbook(path.read_bytes(), path.name)  # small: the directory and counts pass
     with pytest.raises(BadFileError, match=r"32\.768 karakter \(batas Excel 32\.767\)"):
         read_lines(path)
+
+
+# --- case 5: the office a file names ----------------------------------------------------------
+
+
+def _dinkes() -> None:
+    assert main(["init", "--opd", "Dinas Kesehatan Kabupaten Solok", "--singkatan", "Dinkes",
+                 "--kepala", "dr. Andi", "--nip", "198001012005011001"]) == 0  # fmt: skip
+
+
+def test_a_report_naming_another_office_is_refused_unless_confirmed(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _summary(capsys)
+    _dinkes()
+    exported = _export(workdir, capsys, "--opd", "diskoperindag")
+    path = workdir / "koperindag-tw3.xlsx"
+    path.write_bytes(exported)
+    named = "DINAS KOPERASI, USAHA KECIL MENENGAH, PERINDUSTRIAN DAN PERDAGANGAN KABUPATEN SOLOK"
+
+    assert main(["import", str(path), "--opd", "dinkes"]) == 1
+    err = capsys.readouterr().err
+    assert f"Judul berkas menyebut {named}, bukan Dinas Kesehatan Kabupaten Solok" in err
+    assert "--opd-berbeda" in err and "Basis data tidak berubah." in err
+    with pytest.raises(SystemExit, match="Belum ada data"):
+        main(["summary", "--opd", "dinkes"])
+
+    # --coba names both offices and says the import would be refused
+    assert main(["import", str(path), "--opd", "dinkes", "--coba"]) == 1
+    out = capsys.readouterr().out
+    assert f"Perangkat daerah menurut berkas: {named}" in out
+    assert "Diimpor ke: Dinas Kesehatan Kabupaten Solok" in out
+    assert "Impor sungguhan akan DITOLAK" in out and "bukan Dinas Kesehatan" in out
+
+    # the office it names, by its short name: no question asked
+    assert main(["import", str(path), "--opd", "diskoperindag", "--coba"]) == 0
+    assert "Diimpor ke: " + named in capsys.readouterr().out
+
+    # confirmed: imported into Dinkes as asked
+    assert main(["import", str(path), "--opd", "dinkes", "--opd-berbeda"]) == 0
+    capsys.readouterr()
+    total = [x for x in _summary(capsys, "--opd", "dinkes").splitlines() if x.startswith("Total")]
+    assert total and "Rp 9.610.718.634" in total[0]
+
+
+def test_a_report_of_another_kabupaten_is_refused_unless_confirmed(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _summary(capsys)  # the demo office, of Kabupaten Solok
+    other = workdir / "tanah-datar.txt"
+    other.write_text(
+        SEED_FILE.read_text(encoding="utf-8").replace("KABUPATEN SOLOK", "KABUPATEN TANAH DATAR"),
+        encoding="utf-8",
+    )
+    assert main(["import", str(other)]) == 1
+    err = capsys.readouterr().err
+    assert "(kabupaten tanah datar), padahal perangkat daerah di sini dari kabupaten solok" in err
+    assert main(["opd", "list"]) == 0
+    assert "TANAH DATAR" not in capsys.readouterr().out
+    assert main(["import", str(other), "--opd-berbeda"]) == 0
+    capsys.readouterr()
+    assert main(["opd", "list"]) == 0
+    assert "TANAH DATAR" in capsys.readouterr().out

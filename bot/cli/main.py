@@ -83,6 +83,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             replace=args.ganti,
             dry_run=args.coba,
             opd_id=opd_id,
+            other_office=args.opd_berbeda,
         )
     except BadFileError as exc:
         print(f"Gagal mengimpor: {exc}", file=sys.stderr)
@@ -351,6 +352,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--ganti",
         action="store_true",
         help="ganti triwulan yang sudah ada walau berkas ini kurang lengkap (lihat --coba dulu)",
+    )
+    i.add_argument(
+        "--opd-berbeda",
+        action="store_true",
+        help="impor walau judul berkas menyebut perangkat daerah (atau kabupaten) lain",
     )
     i.set_defaults(func=cmd_import)
 

@@ -219,3 +219,45 @@ def find_in_text(offices: list[OfficeName], text: str) -> Mention | None:
             j, office = best
             return Mention(office, " ".join(words[:i] + words[j + 1 :]), " ".join(words[i : j + 1]))
     return None
+
+
+# --- the office a file names -------------------------------------------------------------------
+
+_REGION_RE = re.compile(r"\b(?:pemerintah\s+)?(kabupaten|kab|kota)\s+(?P<nama>[a-z0-9 ]+)$")
+
+
+def split_region(name: str) -> tuple[str, str | None]:
+    """("dinas kesehatan", "solok") of "Dinas Kesehatan Kabupaten Solok": the office part and
+    the kabupaten/kota it names (None when it names none), both normalised."""
+    key = normalise(name)
+    m = _REGION_RE.search(key)
+    if m is None:
+        return key, None
+    kind = "kota" if m.group(1) == "kota" else "kabupaten"
+    return key[: m.start()].strip(), f"{kind} {m.group('nama').strip()}"
+
+
+def names_same_office(file_name: str, office: OfficeName) -> bool:
+    """Whether the office a file's title names (``file_name``) can be ``office``.
+
+    Loose on spelling (abbreviations, word order, typos, a kabupaten left out on one side),
+    strict on what differs: another office's words, or another kabupaten.
+    """
+    file_part, file_region = split_region(file_name)
+    own_part, own_region = split_region(office.nama)
+    if file_region and own_region and file_region != own_region:
+        return False
+    if not file_part:
+        return True  # the title names only the kabupaten
+    if match_office([OfficeName(office.id, own_part, office.singkatan, office.aliases)], file_part):
+        return True
+    theirs = [w for w in file_part.split() if w not in GENERIC]
+    ours = [w for w in own_part.split() if w not in GENERIC]
+    if not theirs or not ours:
+        return False
+    shorter, longer = sorted((theirs, ours), key=len)
+    return all(any(_word_like(w, x) for x in longer) for w in shorter)
+
+
+def region_of(name: str) -> str | None:
+    return split_region(name)[1]

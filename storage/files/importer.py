@@ -107,6 +107,14 @@ class ImportSummary:
     findings: int = 0
     refusals: list[str] = field(default_factory=list)  # why the import may not be written
     dry_run: bool = False
+    file_office: str = ""  # the office the file's title names ("" when it names none)
+    target_office: str = ""  # the office the figures go to
+
+    def office_lines(self) -> list[str]:
+        if not self.target_office:
+            return []
+        named = self.file_office or "(berkas tidak menyebut perangkat daerah)"
+        return [f"Perangkat daerah menurut berkas: {named}", f"Diimpor ke: {self.target_office}"]
 
     def diff_lines(self) -> list[str]:
         out: list[str] = []
@@ -120,6 +128,7 @@ class ImportSummary:
     def lines(self) -> list[str]:
         head = "Uji coba impor (tidak ada yang disimpan)" if self.dry_run else "Impor"
         out = [f"{head} {self.file}: {len(self.reports)} laporan."]
+        out.extend(self.office_lines())
         for r in self.reports:
             out.append(
                 f"- TW {roman(r.triwulan)} {r.tahun} (baris {r.first_line}): {r.status}; "
@@ -200,6 +209,7 @@ def import_file(
     actor: str | None = None,
     replace: bool = False,
     dry_run: bool = False,
+    other_office: bool = False,
 ) -> ImportSummary:
     """Import every report in ``path`` in one transaction; a bad file changes nothing.
 
@@ -231,6 +241,7 @@ def import_file(
             actor=actor or f"import:{path.name}",
             replace=replace,
             dry_run=dry_run,
+            other_office=other_office,
         )
         if dry_run:
             session.rollback()
@@ -246,12 +257,25 @@ def import_reports(
     actor: str = "import",
     replace: bool = False,
     dry_run: bool = False,
+    other_office: bool = False,
 ) -> ImportSummary:
     """Write ``reports``; raises ImportRefused (before the caller commits) when a quarter
-    would shrink without ``replace`` or an approved bidang would change."""
+    would shrink without ``replace`` or an approved bidang would change.
+
+    A file whose title names another office than the one it goes to (or another kabupaten
+    than the deployment's) is refused before anything is written, unless ``other_office``
+    (``--opd-berbeda``) says that is meant; ``dry_run`` lists it among the refusals.
+    """
     from storage.services.validator import validate_year
 
     summary = ImportSummary(file=file_name, dry_run=dry_run)
+    for parsed in reports:
+        wrong = _office_mismatch(session, parsed.opd_nama, opd_id, summary)
+        if wrong and not other_office:
+            if not dry_run:
+                raise BadFileError(wrong)
+            if wrong not in summary.refusals:
+                summary.refusals.append(wrong)
     years: set[tuple[int, int]] = set()
     for parsed in reports:
         if opd_id is not None:
@@ -292,6 +316,39 @@ def import_reports(
     for opd_id_, tahun in sorted(years):
         summary.findings = len(validate_year(session, opd_id_, tahun))
     return summary
+
+
+def _office_mismatch(
+    session: Session, named: str, opd_id: int | None, summary: ImportSummary
+) -> str | None:
+    """Why a file naming office ``named`` may not go to ``opd_id`` (None: the office it
+    names), or None when it may. Fills in which office the summary names on both sides."""
+    from storage.domain.offices import OfficeName, names_same_office, region_of
+
+    offices = session.exec(select(PerangkatDaerah).order_by(col(PerangkatDaerah.id))).all()
+    target = next((o for o in offices if o.id == opd_id), None) if opd_id is not None else None
+    summary.file_office = summary.file_office or named
+    summary.target_office = target.nama if target else (named or "Perangkat Daerah")
+    if not named:
+        return None
+    if target is not None:
+        office = OfficeName(
+            row_id(target), target.nama, target.singkatan, tuple(target.alias_list())
+        )
+        if names_same_office(named, office):
+            return None
+        return (
+            f"Judul berkas menyebut {named}, bukan {target.nama}. Impor ke perangkat daerah "
+            "lain hanya bila memang disengaja: periksa --opd, atau ulangi dengan --opd-berbeda."
+        )
+    region = region_of(named)
+    ours = {r for o in offices if (r := region_of(o.nama))}
+    if region and ours and region not in ours:
+        return (
+            f"Judul berkas menyebut {named} ({region}), padahal perangkat daerah di sini dari "
+            f"{', '.join(sorted(ours))}. Bila memang disengaja, ulangi dengan --opd-berbeda."
+        )
+    return None
 
 
 @dataclass
