@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 
 from bot.cli import common
 from bot.settings import Settings
@@ -68,42 +68,10 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.files.importer import import_file
-    from storage.files.report_parser import BadFileError
+    # Any office's file, 22-column or its own layout (issue 25): bot/cli/imports.py.
+    from bot.cli.imports import run_import
 
-    engine = common.engine(settings)
-    db.upgrade(engine)
-    # Without --opd the office is the one the report names (created when new).
-    opd_id = common.opd_id_of(engine, args.opd) if args.opd else None
-    try:
-        summary = import_file(
-            engine,
-            Path(args.file),
-            tahun=args.tahun,
-            replace=args.ganti,
-            dry_run=args.coba,
-            opd_id=opd_id,
-            other_office=args.opd_berbeda,
-        )
-    except BadFileError as exc:
-        print(f"Gagal mengimpor: {exc}", file=sys.stderr)
-        print("Basis data tidak berubah.", file=sys.stderr)
-        return 1
-    except IntegrityError:
-        # The importer skips the known causes (rows repeated or cut); this is the last line.
-        print(
-            f"Gagal mengimpor: isi {Path(args.file).name} bertentangan dengan data tersimpan "
-            "(baris ganda atau terpotong?). Periksa berkasnya, lalu coba dengan --coba.",
-            file=sys.stderr,
-        )
-        print("Basis data tidak berubah.", file=sys.stderr)
-        return 1
-    print("\n".join(summary.lines()))
-    if args.coba:
-        print("Basis data tidak berubah (--coba).")
-        # A dry run of an import that would be refused fails too, so scripts notice.
-        return 1 if summary.refusals else 0
-    return 0
+    return run_import(args, settings)
 
 
 def _period(
@@ -341,7 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("revision", nargs="?", default="-1")
     d.set_defaults(func=cmd_db)
 
-    i = sub.add_parser("import", help="impor laporan (TSV atau XLSX 22 kolom)")
+    i = sub.add_parser(
+        "import",
+        help="impor laporan: 22 kolom, atau bentuk lain (kinerja bulanan, LKj, ekspor Kode)",
+    )
     i.add_argument("file")
     i.add_argument("--tahun", type=int)
     i.add_argument("--opd", help="perangkat daerah tujuan (bawaan: yang disebut laporan)")
@@ -358,6 +329,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="impor walau judul berkas menyebut perangkat daerah (atau kabupaten) lain",
     )
+    # --- other layouts (issue 25): --tw, --kolom, --peta, --angka, --bidang -------------
+    from bot.cli.imports import add_import_options
+
+    add_import_options(i)
+    # ------------------------------------------------------------------------------------
     i.set_defaults(func=cmd_import)
 
     s = sub.add_parser("summary", help="ringkasan serapan per bidang")

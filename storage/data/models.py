@@ -281,6 +281,7 @@ class FindingKind(StrEnum):
     FUTURE_QUARTER = "nilai_triwulan_mendatang"
     FUZZY_MATCH = "nama_berbeda"
     INDICATOR_DOWN = "indikator_turun"  # confirmed by the operator when submitting
+    STATED = "angka_tertulis"  # a percentage or total a file states that its amounts contradict
 
 
 class Finding(SQLModel, table=True):

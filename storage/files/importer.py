@@ -29,7 +29,6 @@ from storage.data.models import (
     FindingKind,
     ImportedReport,
     IndikatorSasaran,
-    Level,
     Narasi,
     Node,
     NodePlan,
@@ -565,10 +564,31 @@ class _ReportWriter:
         node_ids = {id(p.pn): p.id for p in placed}
         self._figures(placed)
         self._indicators_and_narasi(sasaran, node_ids, bidang)
+        self._notes(node_ids)
         mark_absent_programs(s, self.opd.id, self.tahun)  # type: ignore[arg-type]
         if self.audit:
             s.connection().execute(insert(_table(AuditLog)), self.audit)
         return self.rs
+
+    def _notes(self, node_ids: dict[int, int | None]) -> None:
+        """What the file states against its own amounts, as findings of this report."""
+        rows = [
+            {
+                "opd_id": self.opd.id,
+                "tahun": self.tahun,
+                "triwulan": self.tw,
+                "kind": FindingKind.STATED,
+                "node_id": node_ids.get(id(pn)) if pn is not None else None,
+                "sasaran_id": None,
+                "report_id": self.report_id,
+                "row_no": pn.line_no if pn is not None else None,
+                "message": message,
+                "created_at": utcnow(),
+            }
+            for pn, message in self.p.notes
+        ]
+        if rows:
+            self.s.connection().execute(insert(_table(Finding)), rows)
 
     def _log(self, entity: str, entity_id: int | None, fld: str, old: object, new: object) -> None:
         # Column values, not AuditLog instances: a large report logs thousands of entries
@@ -1014,8 +1034,9 @@ def mark_absent_programs(session: Session, opd_id: int, tahun: int) -> None:
     reports = conn.execute(
         sa_select(report.id, report.triwulan).where(report.opd_id == opd_id, report.tahun == tahun)
     ).all()
+    # The top of the plan: programs, or kegiatan where an office's reports have no programs.
     programs = sa_select(node.id).where(
-        node.opd_id == opd_id, node.tahun == tahun, node.level == Level.PROGRAM
+        node.opd_id == opd_id, node.tahun == tahun, node.parent_id.is_(None)
     )
     program_ids = list(conn.execute(programs).scalars())
     if not program_ids or not reports:

@@ -26,7 +26,6 @@ from storage.files.workbook import (
     read_file_bytes,
 )
 
-__all__ = ["MAX_FILE_BYTES", "BadFileError"]  # re-exported: every reader refuses with it
 # Bounds checked before anything is parsed. A year's four reports are about 1,300 lines of
 # up to 25 columns and 1 KB; an XLSX of them unpacks to well under 1 MB.
 MAX_LINES = 10_000
@@ -120,6 +119,9 @@ class ParsedReport:
     nip_kepala: str = ""
     digest: str = ""
     problems: list[str] = field(default_factory=list)  # cells that could not be read
+    # What the file states that its own amounts contradict (a percentage, a parent's total):
+    # (the node it is about, or None for the whole table; the message). Kept as findings.
+    notes: list[tuple[ParsedNode | None, str]] = field(default_factory=list)
 
     def nodes(self) -> list[ParsedNode]:
         return [n for s in self.sasaran for p in s.programs for n in p.walk()]
@@ -506,6 +508,17 @@ class _ReportBuilder:
         )
         if _PROGRAM_RE.match(nama):
             self.sasaran.programs.append(node)
+            return node
+        if self.program is None and _KEGIATAN_RE.match(nama):
+            # A plan without programs (an office whose own reports have none, as monev exports
+            # it): the kegiatan stands at the top of its sasaran.
+            node.level = Level.KEGIATAN
+            self.sasaran.programs.append(node)
+            self.kegiatan = node
+            return node
+        if self.program is None and self.kegiatan is not None:
+            node.level = Level.SUB_KEGIATAN
+            self.kegiatan.children.append(node)
             return node
         if self.program is None:
             problems.append(f"{where}: '{nama[:60]}' muncul sebelum program mana pun; dilewati")

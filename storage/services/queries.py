@@ -22,7 +22,6 @@ from storage.data.models import (
     CapaianSasaran,
     ImportedReport,
     IndikatorSasaran,
-    Level,
     Narasi,
     Node,
     NodePlan,
@@ -292,11 +291,9 @@ class YearData:
         return [n for n in self.kids.get(node_id, []) if self.in_plan(n.id, tw)]
 
     def programs(self, tw: int, sasaran_ids: set[int] | None = None) -> list[NodeRow]:
-        out = [
-            n
-            for n in self.kids.get(None, [])
-            if n.level == Level.PROGRAM and self.in_plan(n.id, tw)
-        ]
+        """The top of the plan at ``tw``: programs, or kegiatan where an office's own
+        reports have no program level."""
+        out = [n for n in self.kids.get(None, []) if self.in_plan(n.id, tw)]
         if sasaran_ids is not None:
             out = [n for n in out if n.sasaran_id in sasaran_ids]
         return sorted(out, key=lambda n: (self.sasaran[n.sasaran_id].nomor, n.urutan, n.id))
@@ -518,7 +515,22 @@ def scope_result(
             Item("bidang", b.id, b.nama, data.scope_figure(bidang_sasaran_ids(data, b.id), tw))  # type: ignore[arg-type]
             for b in list_bidang(session, opd_id)
         ]
+        loose = unassigned_sasaran_ids(data, tw)
+        if loose:
+            # Programs of no bidang (a new office's first import): their own row, so the
+            # bidang rows always add up to the office total.
+            breakdown.append(Item(NO_BIDANG_KIND, 0, NO_BIDANG, data.scope_figure(loose, tw)))
     return ScopeResult(opd, tahun, tw, item, breakdown, bench)
+
+
+NO_BIDANG = "Tanpa bidang"
+NO_BIDANG_KIND = "tanpa_bidang"
+
+
+def unassigned_sasaran_ids(data: YearData, tw: int) -> set[int]:
+    """Sasaran of no bidang that hold a program in the plan at ``tw``."""
+    ids = {s.id for s in data.sasaran.values() if s.bidang_id is None}
+    return {p.sasaran_id for p in data.programs(tw, ids)} if ids else set()
 
 
 def ranking(
@@ -531,7 +543,8 @@ def ranking(
         v = it.figure.fisik if by == "fisik" else it.figure.serapan
         return (0, -v) if v is not None else (1, 0.0)
 
-    return sorted(res.breakdown, key=key)
+    # A ranking of bidang: programs of no bidang are not one.
+    return sorted((it for it in res.breakdown if it.kind != NO_BIDANG_KIND), key=key)
 
 
 def trend(
