@@ -31,6 +31,7 @@ from bot.handlers import (
     charts,
     common,
     files,
+    imports,
     kabupaten,
     lapor,
     questions,
@@ -96,6 +97,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
     app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
     app.add_handler(CallbackQueryHandler(bukti.lihat, pattern=r"^bk:"))
+    app.add_handler(CallbackQueryHandler(imports.on_button, pattern=r"^imp:"))
     app.add_handler(CallbackQueryHandler(kabupaten.chart_button, pattern=r"^gr:kab:"))
     app.add_handler(CallbackQueryHandler(charts.chart_button, pattern=r"^gr:"))
 
@@ -103,6 +105,9 @@ def register_handlers(app: Application) -> None:
     # a reason for returning a report, /jadwal's date), otherwise a question in plain Indonesian.
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, routing.on_text))
 
+    # XLSX, TSV and text documents from an admin: the office's own file, previewed and
+    # imported on a button; from anyone else they go on to evidence as below.
+    app.add_handler(MessageHandler(imports.FILES, imports.on_document))
     # Photos and documents: evidence (bukti dukung) for the sender's /lapor draft.
     app.add_handler(MessageHandler(filters.PHOTO | filters.Document.ALL, bukti.on_file))
 

@@ -155,13 +155,17 @@ def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
         tahun = args.tahun or template_year(s, opd.id)
         has_plan = tahun in years_with_data(s, opd.id)
         path = Path(args.output) if args.output else Path(f"rencana-{tahun}.xlsx")
-        write_template(s, path, opd_id=opd.id, tahun=tahun)
+        write_template(s, path, opd_id=opd.id, tahun=tahun, tw=args.tw)
     what = (
         f"berisi rencana TW I {tahun} yang tersimpan"
         if has_plan
         else "berisi baris CONTOH yang perlu diganti"
     )
     print(f"Templat rencana {tahun} untuk {opd.nama} ditulis ke {path} ({what}).")
+    print(
+        f"Realisasi TW {roman(args.tw)} yang sudah ada boleh diisi di kolom 19 (fisik) dan 21 "
+        "(anggaran) baris sub kegiatan; bila kosong, realisasi diisi lewat bot."
+    )
     print(f"Petunjuk pengisian ada di lembar 'Petunjuk'. Setelah diisi: monev import {path}")
     return 0
 
@@ -265,10 +269,19 @@ def add_setup_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
     )
     i.set_defaults(func=cmd_init)
 
-    t = sub.add_parser("template", help="tulis templat XLSX rencana (pagu) untuk diisi")
+    t = sub.add_parser(
+        "template", help="tulis templat XLSX rencana (pagu, dan realisasi bila ada) untuk diisi"
+    )
     t.add_argument("-o", "--output", help="nama berkas (bawaan: rencana-TAHUN.xlsx)")
     t.add_argument("--tahun", type=int)
     t.add_argument("--opd", help="id atau nama perangkat daerah (bila lebih dari satu)")
+    t.add_argument(
+        "--tw",
+        type=int,
+        choices=[1, 2, 3, 4],
+        default=1,
+        help="triwulan templat; realisasinya boleh diisi di kolom 19 dan 21 (bawaan 1)",
+    )
     t.set_defaults(func=cmd_template)
 
     n = sub.add_parser("tahun-baru", help="salin struktur dan pagu ke tahun baru, tanpa realisasi")

@@ -13,6 +13,7 @@ from telegram import Update
 from bot.context import MonevContext
 from bot.handlers import bukti, lapor, questions, registration
 from bot.jobs import reminders
+from bot.views import imports as import_views
 from bot.views import texts
 from storage.services import conversation
 from storage.services.conversation import Flow, StaleState, State
@@ -72,5 +73,7 @@ async def batal(update: Update, context: MonevContext) -> None:
         await message.reply_text(texts.REG_CANCELLED)
     elif ended.flow == Flow.REASON:
         await lapor.stop_reason(update, context)
+    elif ended.flow == Flow.IMPORT:
+        await message.reply_text(import_views.IMPORT_CANCELLED.format(name="berkas"))
     else:
         await message.reply_text(reminders.TEXTS["jadwal_cancel"])

@@ -28,6 +28,7 @@ class Flow(StrEnum):
     LAPOR = "lapor"
     REASON = "alasan"
     JADWAL = "jadwal"
+    IMPORT = "impor"  # an admin's file, previewed, waiting for Impor / Batal
 
 
 # Flows that end on their own after this much silence, as their in-memory predecessors did
@@ -35,6 +36,7 @@ class Flow(StrEnum):
 TIMEOUTS: dict[Flow, timedelta] = {
     Flow.REGISTRATION: timedelta(hours=1),
     Flow.JADWAL: timedelta(minutes=15),
+    Flow.IMPORT: timedelta(hours=1),
 }
 
 

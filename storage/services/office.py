@@ -418,7 +418,7 @@ def _example_rows(bidang: list[Bidang], sasaran: list[_SasaranRow]) -> list[_Sas
 
 
 def _help_lines(
-    opd: PerangkatDaerah, tahun: int, bidang: list[Bidang], examples: bool
+    opd: PerangkatDaerah, tahun: int, bidang: list[Bidang], examples: bool, tw: int = 1
 ) -> list[str]:
     """The Petunjuk sheet, one line a row in column A.
 
@@ -454,8 +454,12 @@ def _help_lines(
         "7. Kolom 20 (T) berisi pagu anggaran dalam rupiah penuh tanpa Rp dan tanpa sen, "
         "misalnya 1500000000. Pagu kegiatan sama dengan jumlah pagu sub kegiatannya, "
         "dan pagu program sama dengan jumlah pagu kegiatannya.",
-        "8. Biarkan kosong kolom 4 sampai 15, kolom 19 (realisasi fisik) dan kolom 21 "
-        "(realisasi anggaran). Realisasi diisi setiap triwulan melalui bot.",
+        f"8. Bila angka realisasi TW {roman(tw)} sudah ada (misalnya dari laporan lama "
+        "kantor), isi kolom 21 (U) dengan realisasi anggaran kumulatif sampai akhir triwulan "
+        "itu dalam rupiah penuh, dan kolom 19 (S) dengan realisasi fisik dalam persen; cukup "
+        "di baris sub kegiatan, kegiatan dan program dijumlahkan. Bila belum ada, biarkan "
+        "kosong: realisasi diisi setiap triwulan melalui bot. Kolom 4 sampai 15 biarkan kosong. "
+        f"Untuk triwulan lain buat templatnya dengan: monev template --tw 3",
     ]
     if examples:
         lines.append(
@@ -473,9 +477,9 @@ def _help_lines(
         f"    monev import rencana-{tahun}.xlsx",
         "",
         "PERHATIAN",
-        "- Berkas ini diimpor sebagai rencana triwulan pertama. Jangan mengimpornya untuk tahun "
-        "yang sudah berisi laporan triwulan pertama: angka realisasi triwulan itu akan "
-        "terhapus karena berkas ini tidak memuatnya.",
+        f"- Berkas ini diimpor sebagai rencana (dan realisasi, bila diisi) TW {roman(tw)}. "
+        "Jangan mengimpornya tanpa realisasi untuk triwulan yang sudah berisi laporan: angka "
+        "realisasi triwulan itu akan terhapus karena berkas ini tidak memuatnya.",
         "- Perubahan pagu di tengah tahun (pergeseran anggaran, APBD Perubahan) dicatat dengan:",
         '    monev pagu --node "nama sub kegiatan" --dari-tw 3 --pagu "1.500.000.000" '
         '--alasan "APBD Perubahan"',
@@ -494,7 +498,7 @@ def _money_cell(value: int | None) -> int | str | None:
 
 
 def _write_plan_sheet(
-    ws: Worksheet, opd: PerangkatDaerah, tahun: int, rows: list[_SasaranRow]
+    ws: Worksheet, opd: PerangkatDaerah, tahun: int, rows: list[_SasaranRow], tw: int = 1
 ) -> None:
     xl = _xl()
     ws.title = SHEET_PLAN
@@ -504,7 +508,8 @@ def _write_plan_sheet(
     # Single cells in column A: the importer takes the office from the line right above
     # the title, and the quarter and year from the title.
     ws.cell(row=1, column=1, value=opd.nama).font = title_font
-    ws.cell(row=2, column=1, value=f"LAPORAN KINERJA TRIWULAN I TAHUN {tahun}").font = title_font
+    title = f"LAPORAN KINERJA TRIWULAN {roman(tw)} TAHUN {tahun}"
+    ws.cell(row=2, column=1, value=title).font = title_font
 
     top, sub, numbers = 4, 5, 6
     bold = xl.Font(bold=True)
@@ -597,12 +602,15 @@ def _write_row(
             c.fill = xl.EXAMPLE_FILL
 
 
-def write_template(session: Session, path: Path, *, opd_id: int, tahun: int | None = None) -> Path:
+def write_template(
+    session: Session, path: Path, *, opd_id: int, tahun: int | None = None, tw: int = 1
+) -> Path:
     """Write the XLSX plan template of an office's year to ``path`` and return the path.
 
-    Sheet "Rencana" is the office's 22-column report for TW I with the plan in force at
-    TW I of ``tahun`` (the latest year with a plan, else this year), or example rows when
-    that year has no plan; ``monev import`` reads it back as the plan with no realisation.
+    Sheet "Rencana" is the office's 22-column report for TW ``tw`` (I unless asked) with the
+    plan in force then in ``tahun`` (the latest year with a plan, else this year), or example
+    rows when that year has no plan; ``monev import`` reads it back as the plan, and as the
+    quarter's realisation where an office that has its figures fills columns 19 and 21.
     Sheet "Petunjuk" explains how to fill it.
     """
     from storage.files.plan_sheet import add_rencana_sheet
@@ -616,7 +624,9 @@ def write_template(session: Session, path: Path, *, opd_id: int, tahun: int | No
         raise SetupError(f"Tahun {tahun} tidak masuk akal; tulis tahun empat angka, misalnya 2025.")
     bidang = list_bidang(session, opd.id)
     data = YearData(session, opd.id, tahun)
-    rows = _plan_rows(data, 1)
+    if tw not in (1, 2, 3, 4):
+        raise SetupError(f"Triwulan {tw} tidak ada; tulis 1 sampai 4.")
+    rows = _plan_rows(data, tw)
     examples = not any(s.nodes for s in rows)
     if examples:
         rows = _example_rows(bidang, rows)
@@ -624,11 +634,11 @@ def write_template(session: Session, path: Path, *, opd_id: int, tahun: int | No
     wb = xl.Workbook()
     ws = wb.active
     assert ws is not None
-    _write_plan_sheet(ws, opd, tahun, rows)
+    _write_plan_sheet(ws, opd, tahun, rows, tw)
 
     help_ws = wb.create_sheet(SHEET_HELP)
     help_ws.column_dimensions["A"].width = 120
-    for i, line in enumerate(_help_lines(opd, tahun, bidang, examples), start=1):
+    for i, line in enumerate(_help_lines(opd, tahun, bidang, examples, tw), start=1):
         c = help_ws.cell(row=i, column=1, value=line or None)
         c.alignment = xl.Alignment(wrap_text=True, vertical="top")
         if i == 1 or line == "PERHATIAN":
