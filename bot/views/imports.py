@@ -73,10 +73,13 @@ def _bidang_table(u: Understood) -> list[str]:
         return []
     out = [f"Serapan TW {roman(u.triwulan)} {u.tahun} per bidang ({u.opd_nama}):"]
     rows = [(b.nama, b.figure) for b in u.bidang] + [("Total dinas", u.total)]
+    width = max(len(nama) for nama, _ in rows)
     for nama, f in rows:
         real = _money(f.realisasi) if f.complete else "belum lengkap"
         serapan = format_percent(f.serapan) if f.complete and f.serapan is not None else "-"
-        out.append(f"  {nama:<16} pagu {_money(f.pagu):>20}  realisasi {real:>20}  {serapan:>8}")
+        out.append(
+            f"  {nama:<{width}}  pagu {_money(f.pagu):>20}  realisasi {real:>20}  {serapan:>8}"
+        )
     return out
 
 

@@ -106,6 +106,7 @@ class ImportSummary:
     findings: int = 0
     refusals: list[str] = field(default_factory=list)  # why the import may not be written
     dry_run: bool = False
+    finding_messages: list[str] = field(default_factory=list)  # of the (last) year written
     file_office: str = ""  # the office the file's title names ("" when it names none)
     target_office: str = ""  # the office the figures go to
 
@@ -313,7 +314,9 @@ def import_reports(
     if summary.refusals and not dry_run:
         raise ImportRefused(summary)
     for opd_id_, tahun in sorted(years):
-        summary.findings = len(validate_year(session, opd_id_, tahun))
+        found = validate_year(session, opd_id_, tahun)
+        summary.findings = len(found)
+        summary.finding_messages = [f.message for f in found]
     return summary
 
 

@@ -73,11 +73,13 @@ MAPPING_KEY = "peta_kolom:{opd_id}:{signature}"
 
 @dataclass
 class Group:
-    """Programs of no bidang, under one sasaran number (the unit a bidang owns)."""
+    """Programs under one sasaran number (the unit a bidang owns), of no bidang yet when
+    ``loose``."""
 
     nomor: int
     names: list[str]
     pagu: int | None
+    loose: bool = True
 
 
 @dataclass
@@ -381,7 +383,7 @@ def to_reports(layout: Layout, numbers: list[int]) -> list[ParsedReport]:
         )
         if q == last:
             report.notes = [
-                (parsed.get(id(node)) if node is not None else None, message)
+                (parsed.get(id(node)) if node is not None else None, f"{layout.name} {message}")
                 for node, message in layout.findings
             ]
         out.append(report)
@@ -402,15 +404,25 @@ def _sheet_hints(layout: Layout, reports: list[ParsedReport]) -> dict[int, str]:
 
 def groups_without_bidang(session: Session, opd_id: int, tahun: int, tw: int) -> list[Group]:
     """The sasaran of the office-year that no bidang owns, with their top nodes."""
+    return _groups(session, opd_id, tahun, tw, unassigned_only=True)
+
+
+def _groups(
+    session: Session, opd_id: int, tahun: int, tw: int, *, unassigned_only: bool
+) -> list[Group]:
     from storage.services.queries import YearData, unassigned_sasaran_ids
 
     data = YearData(session, opd_id, tahun)
     loose = unassigned_sasaran_ids(data, tw)
+    tops: dict[int, list] = {}
+    for p in data.programs(tw, loose if unassigned_only else None):
+        tops.setdefault(p.sasaran_id, []).append(p)
     out: list[Group] = []
-    for sid in sorted(loose, key=lambda i: data.sasaran[i].nomor):
-        progs = data.programs(tw, {sid})
-        fig = data.scope_figure({sid}, tw)
-        out.append(Group(data.sasaran[sid].nomor, [p.nama for p in progs], fig.pagu))
+    for sid in sorted(tops, key=lambda i: data.sasaran[i].nomor):
+        pagu = [data.node_figure(p.id, tw).pagu for p in tops[sid]]
+        total = sum(x for x in pagu if x is not None) if pagu else None
+        names = [p.nama for p in tops[sid]]
+        out.append(Group(data.sasaran[sid].nomor, names, total, sid in loose))
     return out
 
 
@@ -450,13 +462,16 @@ def _assign(session: Session, out: Understood, request: Request, hints: dict[int
     from storage.services.users import find_bidang
 
     opd_id, actor = out.opd_id, request.actor or "import"
-    groups = groups_without_bidang(session, opd_id, out.tahun, out.triwulan)
-    if not groups:
+    # Every group may be named (a program moves to another bidang); a sheet's bidang only
+    # places programs that have none.
+    groups = _groups(session, opd_id, out.tahun, out.triwulan, unassigned_only=False)
+    loose = {g.nomor for g in groups if g.loose}
+    if not loose and not request.bidang:
         return
     wanted: dict[int, Bidang] = {}
     for nomor, hint in hints.items():
         b = find_bidang(session, text=hint, opd_id=opd_id)
-        if b is not None and any(g.nomor == nomor for g in groups):
+        if b is not None and nomor in loose:
             wanted[nomor] = b
     for spec in request.bidang:
         for item in re.split(r"[;\n]+", spec):
@@ -494,7 +509,7 @@ def _parse_assignment(
             if not any(g.nomor == int(p) for g in groups):
                 listed = ", ".join(str(g.nomor) for g in groups)
                 raise BadFileError(
-                    f"--bidang {item.strip()}: nomor {p} bukan kelompok tanpa bidang "
+                    f"--bidang {item.strip()}: nomor {p} tidak ada di rencana tahun ini "
                     f"(yang ada: {listed})."
                 )
             numbers.append(int(p))
@@ -503,8 +518,7 @@ def _parse_assignment(
         if len(hits) != 1:
             what = "tidak cocok dengan program mana pun" if not hits else "cocok dengan beberapa"
             raise BadFileError(
-                f"--bidang '{item.strip()}': '{p}' {what} tanpa bidang. Pakai nomornya "
-                "(lihat --coba)."
+                f"--bidang '{item.strip()}': '{p}' {what}. Pakai nomornya (lihat --coba)."
             )
         numbers.append(hits[0])
     return [(n, b) for n in numbers]
@@ -519,14 +533,12 @@ def _name_fits(text: str, name: str) -> bool:
 
 
 def _show(session: Session, out: Understood) -> None:
-    from storage.services.validator import validate_year
-
     sm = summary(session, out.opd_id, out.tahun, out.triwulan)
     out.bidang = [BidangLine(r.nama, r.figure) for r in sm.rows]
     out.total = sm.total
     out.groups = groups_without_bidang(session, out.opd_id, out.tahun, out.triwulan)
     # Every finding of the year: the file's own and those its figures cause.
-    out.findings = [f.message for f in validate_year(session, out.opd_id, out.tahun)]
+    out.findings = list(out.summary.finding_messages)
 
 
 # --- remembered mappings ----------------------------------------------------------------------

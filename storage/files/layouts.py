@@ -797,9 +797,21 @@ class _Reader:
                 preamble.extend(" ".join(r.texts()) for r in sheet.rows[:6])
                 continue
             if header is None:
-                start = end = -1
+                # Columns named by --kolom over a header nobody recognised: the table starts
+                # at the first row with an amount in a named money column, under the row
+                # that names its columns.
+                money = [j for m, js in given.items() if m in MONEY for j in js]
+                first = next(
+                    (
+                        k
+                        for k, r in enumerate(sheet.rows)
+                        if any(_is_number_text(r.text(j)) for j in money)
+                    ),
+                    0,
+                )
+                start = end = first - 1
                 columns: list[Column] = []
-                texts: dict[int, str] = {}
+                texts = dict(enumerate(sheet.rows[start].texts())) if start >= 0 else {}
             else:
                 start, end, columns, texts = header.start, header.end, header.columns, header.texts
             preamble.extend(" ".join(r.texts()) for r in sheet.rows[: max(start, 0)])

@@ -520,6 +520,10 @@ class _ReportBuilder:
             node.level = Level.SUB_KEGIATAN
             self.kegiatan.children.append(node)
             return node
+        if self.program is None and _SUB_RE.match(nama):
+            node.level = Level.SUB_KEGIATAN  # a plan of sub kegiatan alone
+            self.sasaran.programs.append(node)
+            return node
         if self.program is None:
             problems.append(f"{where}: '{nama[:60]}' muncul sebelum program mana pun; dilewati")
             return None
