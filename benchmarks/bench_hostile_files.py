@@ -23,22 +23,31 @@ from openpyxl import Workbook, load_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
-import sys, time
+import sys, tempfile, time
 from pathlib import Path
-from storage.files.report_parser import BadFileError, read_lines, parse_lines
+from storage.data import db
+from storage.data.db import session_scope
+from storage.files.layout_import import Request, import_any
 from storage.files.plan_sheet import read_rencana_sheet
+from storage.files.workbook import BadFileError
+from storage.services.office import init_office
 def hwm():  # VmHWM (peak RSS, kB) of this process; ru_maxrss would carry the parent's over exec
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1])
+folder = tempfile.mkdtemp()
+engine = db.make_engine(f"sqlite:///{folder}/m.db")
+db.upgrade(engine)
+with session_scope(engine) as s:  # the office the file is imported into, as monev init makes
+    init_office(s, nama="Dinas Uji", kepala="X", nip="1", actor="bench")
 base = hwm()
 t0 = time.perf_counter()
-if sys.argv[2] == "rencana":  # monev rencana impor
+if sys.argv[2] == "rencana":  # monev rencana impor: the sheet is read before anything else
     _, _, errors = read_rencana_sheet(Path(sys.argv[1]))
     answer = errors[0][:120] if errors else "DITERIMA"
-else:  # monev import
+else:  # monev import FILE --opd 1, as the command runs it (any layout)
     try:
-        parse_lines(read_lines(Path(sys.argv[1])), name=sys.argv[1])
+        import_any(engine, Path(sys.argv[1]), Request(opd_id=1, dry_run=True))
         answer = "DITERIMA"
     except BadFileError as exc:
         answer = str(exc)[:120]

@@ -142,3 +142,15 @@ async def test_documents_of_others_still_go_to_evidence(distan: Bot) -> None:
     assert "Pratinjau" not in shown
     assert texts.BUKTI_NO_DRAFT.split(".")[0] in shown  # what /lapor evidence says, as before
     assert _counts(bot.engine) == (0, 0)
+
+
+async def test_answers_show_the_tanpa_bidang_row(distan: Bot) -> None:
+    """Programs of no bidang are their own row in the kepala's answer, adding up."""
+    bot = distan
+    await _send(bot, ADMIN, "lkj-distan-2023.tsv")
+    await bot.press(ADMIN, _pressed(bot, "Impor"))
+    with session_scope(bot.engine) as s:
+        set_user(s, telegram_id=9211, role=Role.KEPALA, nama="Kepala", opd_id=1, actor="test")
+    answer = await bot.say(9211, "serapan anggaran tw4 2023")
+    assert "Per bidang:" in answer
+    assert "• Tanpa bidang: 91,22% (Rp 833.923.000 / Rp 914.200.000)" in answer

@@ -382,8 +382,9 @@ def test_the_seed_in_a_new_office_shows_its_bidang_rows_adding_up(
 def test_template_takes_realisation_figures(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["init", "--opd", "Dinas Ketahanan Pangan Kabupaten Solok", "--singkatan", "DKP",
-                 "--kepala", "X", "--nip", "1", "--bidang", "tph:Tanaman Pangan:2"]) == 0  # fmt: skip
+    assert main(["init", "--opd", "Dinas Ketahanan Pangan Kabupaten Solok", "--singkatan",
+                 "DKP", "--kepala", "X", "--nip", "1", "--bidang", "tph:Tanaman Pangan:2"]
+                ) == 0  # fmt: skip
     assert main(["template", "--opd", "dkp", "--tahun", "2025", "--tw", "2", "-o", "t.xlsx"]) == 0
     out = capsys.readouterr().out
     assert "Realisasi TW II yang sudah ada boleh diisi di kolom 19 (fisik) dan 21" in out
@@ -418,3 +419,57 @@ def test_findings_list_what_a_file_states_against_its_amounts(
     assert "3 temuan tahun 2023" in out
     assert "persentase tertulis 91,94% (rata-rata biasa persentase rinciannya" in out
     assert "persentase tertulis 85,00%, sedangkan Rp 120.240.000 dari pagu Rp 150.300.000" in out
+
+
+# --- levels and periods the fixtures do not cover --------------------------------------------
+
+
+def test_levels_from_indentation_and_bold_when_names_carry_no_prefix(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment
+
+    from storage.files.layouts import recognise
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["REALISASI ANGGARAN S.D. TRIWULAN I TAHUN 2024"])
+    ws.append(["Uraian", "Pagu", "Realisasi"])
+    rows = [
+        (0, "Penunjang Urusan Pemerintahan Daerah", 300, 90),
+        (1, "Administrasi Keuangan", 300, 90),
+        (2, "Penyediaan Gaji dan Tunjangan ASN", 200, 60),
+        (2, "Pelaksanaan Penatausahaan Keuangan", 100, 30),
+    ]
+    for indent, name, pagu, real in rows:
+        ws.append([name, pagu * 1_000_000, real * 1_000_000])
+        ws.cell(row=ws.max_row, column=1).alignment = Alignment(indent=indent)
+    buf = io.BytesIO()
+    wb.save(buf)
+    layout = recognise(buf.getvalue(), "indentasi.xlsx")
+    assert [(n.level, n.nama) for n in layout.nodes()] == [
+        (Level.PROGRAM, "PROGRAM Penunjang Urusan Pemerintahan Daerah"),
+        (Level.KEGIATAN, "Kegiatan Administrasi Keuangan"),
+        (Level.SUB_KEGIATAN, "Sub Kegiatan Penyediaan Gaji dan Tunjangan ASN"),
+        (Level.SUB_KEGIATAN, "Sub Kegiatan Pelaksanaan Penatausahaan Keuangan"),
+    ]
+    assert layout.quarters == [1]
+
+    text = (
+        b"Realisasi Anggaran Tahun 2024\n"
+        b"Uraian\tAnggaran (Rp)\tRealisasi TW I\tRealisasi TW II\n"
+        b"<b>Pengelolaan Sampah</b>\t2.250.000.000\t\t\n"
+        b"Penyediaan Sarana Persampahan\t1.250.000.000\t225.000.000\t675.000.000\n"
+        b"Pengangkutan Sampah\t1.000.000.000\t150.000.000\t400.000.000\n"
+    )
+    bold = recognise(text, "tebal.tsv")
+    assert [n.level for n in bold.nodes()] == [
+        Level.PROGRAM,
+        Level.SUB_KEGIATAN,
+        Level.SUB_KEGIATAN,
+    ]
+    assert "realisasi kumulatif per triwulan" in bold.kind and bold.quarters == [1, 2]
+    top = bold.roots[0]
+    from storage.files.layouts import figure
+
+    assert (figure(top, 1), figure(top, 2)) == (375_000_000, 1_075_000_000)

@@ -558,6 +558,13 @@ class _ReportWriter:
         self.claimed: set[int] = set()
 
         sasaran = [(ps, self._sasaran(ps)) for ps in self.p.sasaran]
+        new = [sas for _, sas in sasaran if sas.id is None]
+        # Ids up front: the new sasaran go in one executemany, not one insert each (a file
+        # without sasaran has one per program, hundreds at a large office).
+        for sas, new_id in zip(
+            new, _reserve_ids(s.connection(), _table(Sasaran), len(new)), strict=True
+        ):
+            sas.id = new_id
         s.flush()
         placed: list[_Placed] = []
         for ps, sas in sasaran:

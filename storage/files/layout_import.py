@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz import fuzz
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -59,6 +60,7 @@ from storage.files.layouts import (
 )
 from storage.files.layouts import Node as LayoutNode
 from storage.files.report_parser import (
+    Line,
     ParsedNode,
     ParsedReport,
     ParsedSasaran,
@@ -138,9 +140,11 @@ def import_bytes(engine: Engine, data: bytes, name: str, request: Request) -> Un
     kolom = _kolom_text(request)
     reports: list[ParsedReport] | None = None
     first_error: BadFileError | None = None
+    # Read once, bounded (a file over any bound is refused here, whatever its layout).
+    lines = read_bytes(data, name=name)
     if not kolom:
         try:
-            reports = parse_lines(read_bytes(data, name=name), name=name)
+            reports = parse_lines(lines, name=name)
         except BadFileError as exc:
             first_error = exc  # not the 22-column report: another layout, perhaps
     actor = request.actor or f"import:{name}"
@@ -152,7 +156,7 @@ def import_bytes(engine: Engine, data: bytes, name: str, request: Request) -> Un
             opd_id = request.opd_id
         else:
             layout, reports, opd_id, note, kolom = _layout_reports(
-                session, data, name, request, kolom, first_error, early
+                session, data, name, request, kolom, first_error, early, lines
             )
         summary_ = import_reports(
             session,
@@ -239,10 +243,11 @@ def _layout_reports(
     kolom: str,
     first_error: BadFileError | None,
     early: list[str],
+    lines: list[Line],
 ) -> tuple[Layout, list[ParsedReport], int, str, str]:
     note = ""
     if not kolom and request.opd_id is not None:
-        signature = signature_of(data, name)
+        signature = signature_of(data, name, lines)
         remembered = recalled_mapping(session, request.opd_id, signature) if signature else ""
         if remembered:
             kolom = remembered
@@ -255,7 +260,7 @@ def _layout_reports(
         angka=style,
     )
     try:
-        layout = recognise(data, name, options)
+        layout = recognise(data, name, options, lines=lines)
     except BadFileError as exc:
         if (
             first_error is not None
@@ -427,35 +432,42 @@ def _groups(
 
 
 def assign_sasaran(
-    session: Session, *, opd_id: int, nomor: int, bidang: Bidang, actor: str
+    session: Session, *, opd_id: int, assignments: dict[int, Bidang], actor: str
 ) -> None:
-    """Sasaran ``nomor`` of the office (every year) belongs to ``bidang`` from now on."""
+    """Each sasaran number of the office (every year) belongs to its bidang from now on: one
+    update per bidang, however many programs (a sheet per bidang names hundreds)."""
+    if not assignments:
+        return
     for b in session.exec(select(Bidang).where(Bidang.opd_id == opd_id)).all():
-        numbers = b.sasaran_numbers()
-        if b.id == bidang.id and nomor not in numbers:
-            numbers = sorted([*numbers, nomor])
-        elif b.id != bidang.id and nomor in numbers:
-            numbers = [n for n in numbers if n != nomor]
-        else:
-            continue
-        b.sasaran = ",".join(str(n) for n in numbers)
-        session.add(b)
-    for sas in session.exec(
-        select(Sasaran).where(Sasaran.opd_id == opd_id, Sasaran.nomor == nomor)
-    ).all():
-        sas.bidang_id = bidang.id
-        session.add(sas)
-    # Office-wide entry: the figure caches reload this office's bidang and figures.
-    record(
-        session,
-        actor=actor,
-        entity="perangkat_daerah",
-        entity_id=opd_id,
-        field="bidang sasaran",
-        old=None,
-        new=f"sasaran {nomor} -> {bidang.nama}",
-    )
+        numbers = set(b.sasaran_numbers())
+        mine = {n for n, target in assignments.items() if target.id == b.id}
+        kept = (numbers - set(assignments)) | mine
+        if kept != numbers:
+            b.sasaran = ",".join(str(n) for n in sorted(kept))
+            session.add(b)
     session.flush()
+    by_bidang: dict[int, list[int]] = {}
+    for nomor, b in assignments.items():
+        by_bidang.setdefault(row_id(b), []).append(nomor)
+    table = Sasaran.__table__  # type: ignore[attr-defined]
+    conn = session.connection()
+    for bidang_id, owned in by_bidang.items():
+        conn.execute(
+            update(table)
+            .where(table.c.opd_id == opd_id, table.c.nomor.in_(sorted(owned)))
+            .values(bidang_id=bidang_id)
+        )
+        # Office-wide entry: the figure caches reload this office's bidang and figures.
+        record(
+            session,
+            actor=actor,
+            entity="perangkat_daerah",
+            entity_id=opd_id,
+            field="bidang sasaran",
+            old=None,
+            new=f"sasaran {', '.join(map(str, sorted(owned)))} -> bidang {bidang_id}",
+        )
+    session.expire_all()  # Sasaran rows the session holds carry the old bidang
 
 
 def _assign(session: Session, out: Understood, request: Request, hints: dict[int, str]) -> None:
@@ -469,8 +481,11 @@ def _assign(session: Session, out: Understood, request: Request, hints: dict[int
     if not loose and not request.bidang:
         return
     wanted: dict[int, Bidang] = {}
+    found: dict[str, Bidang | None] = {}  # a sheet's title, looked up once
     for nomor, hint in hints.items():
-        b = find_bidang(session, text=hint, opd_id=opd_id)
+        if hint not in found:
+            found[hint] = find_bidang(session, text=hint, opd_id=opd_id)
+        b = found[hint]
         if b is not None and nomor in loose:
             wanted[nomor] = b
     for spec in request.bidang:
@@ -479,8 +494,8 @@ def _assign(session: Session, out: Understood, request: Request, hints: dict[int
                 for nomor, b in _parse_assignment(session, item, groups, opd_id):
                     wanted[nomor] = b
     names = {g.nomor: g.names for g in groups}
+    assign_sasaran(session, opd_id=opd_id, assignments=wanted, actor=actor)
     for nomor, b in sorted(wanted.items()):
-        assign_sasaran(session, opd_id=opd_id, nomor=nomor, bidang=b, actor=actor)
         shown = "; ".join(names.get(nomor, [])) or f"sasaran {nomor}"
         out.assigned.append(f"[{nomor}] {shown} → {b.nama}")
 

@@ -31,7 +31,7 @@ from storage.domain.number_style import Number, Style, StyleVote, is_dash, numbe
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import MONTHS, QUARTER_NUMBERS, roman, semester_quarter
 from storage.domain.text import strip_control
-from storage.files.report_parser import _BOLD_TAG_RE, _is_bold, read_bytes
+from storage.files.report_parser import _BOLD_TAG_RE, Line, _is_bold, read_bytes
 from storage.files.workbook import BadFileError, is_workbook, open_workbook
 
 MAX_COLUMNS = 60
@@ -286,12 +286,14 @@ class Sheet:
     text_lines: bool = False  # text copied from a PDF: one cell a line, columns by spaces
 
 
-def read_sheets(data: bytes, name: str) -> list[Sheet]:
+def read_sheets(data: bytes, name: str, lines: list[Line] | None = None) -> list[Sheet]:
     """The rows of every sheet of an XLSX, or of a text file (tab-separated, or copied from a
-    PDF), each bounded like every reader (storage.files.workbook, report_parser.read_bytes)."""
+    PDF), each bounded like every reader (storage.files.workbook, report_parser.read_bytes).
+    ``lines``: the text file as ``read_bytes`` read it already (not read twice)."""
     if is_workbook(data):
         return _read_workbook(data, name)
-    lines = read_bytes(data, name=name)
+    if lines is None:
+        lines = read_bytes(data, name=name)
     tabbed = sum(1 for line in lines if len(line.cells) > 1)
     filled = sum(1 for line in lines if any(c.strip() for c in line.cells)) or 1
     rows: list[Row] = []
@@ -1574,10 +1576,12 @@ def _short_header(text: str) -> str:
     return t if len(t) <= 30 else t[:29] + "…"
 
 
-def recognise(data: bytes, name: str, options: Options | None = None) -> Layout:
+def recognise(
+    data: bytes, name: str, options: Options | None = None, *, lines: list[Line] | None = None
+) -> Layout:
     """Read and recognise the file; raises BadFileError saying what was found and what to do."""
     opts = options or Options()
-    sheets = read_sheets(data, name)
+    sheets = read_sheets(data, name, lines)
     return _Reader(sheets, name, opts, data).run()
 
 
@@ -1595,10 +1599,10 @@ def _signature(sheets: list[Sheet]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
-def signature_of(data: bytes, name: str) -> str | None:
+def signature_of(data: bytes, name: str, lines: list[Line] | None = None) -> str | None:
     """``_signature`` of a file, None when it cannot be read."""
     try:
-        return _signature(read_sheets(data, name))
+        return _signature(read_sheets(data, name, lines))
     except BadFileError:
         return None
 
