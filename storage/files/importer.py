@@ -219,19 +219,7 @@ def import_file(
     (``--coba``) does all the work, reports what would change, and writes nothing.
     """
     reports = parse_lines(read_lines(path), name=path.name)
-    for r in reports:
-        if r.tahun is None:
-            if tahun is None:
-                raise BadFileError(
-                    f"Judul laporan TW {roman(r.triwulan)} (baris {r.first_line}) tidak menyebut "
-                    "tahun. Ulangi dengan --tahun, misalnya: monev import FILE --tahun 2022"
-                )
-            r.tahun = tahun
-        elif tahun is not None and r.tahun != tahun:
-            raise BadFileError(
-                f"Laporan TW {roman(r.triwulan)} di baris {r.first_line} adalah tahun {r.tahun}, "
-                f"bukan {tahun}. Hapus --tahun atau gunakan --tahun {r.tahun}."
-            )
+    set_years(reports, tahun)
     with session_scope(engine) as session:
         summary = import_reports(
             session,
@@ -246,6 +234,24 @@ def import_file(
         if dry_run:
             session.rollback()
         return summary
+
+
+def set_years(reports: list[ParsedReport], tahun: int | None) -> None:
+    """Each report's year from its title, or ``tahun`` (``--tahun``) where the title has none;
+    a ``tahun`` the title contradicts is refused."""
+    for r in reports:
+        if r.tahun is None:
+            if tahun is None:
+                raise BadFileError(
+                    f"Judul laporan TW {roman(r.triwulan)} (baris {r.first_line}) tidak menyebut "
+                    "tahun. Ulangi dengan --tahun, misalnya: monev import FILE --tahun 2022"
+                )
+            r.tahun = tahun
+        elif tahun is not None and r.tahun != tahun:
+            raise BadFileError(
+                f"Laporan TW {roman(r.triwulan)} di baris {r.first_line} adalah tahun {r.tahun}, "
+                f"bukan {tahun}. Hapus --tahun atau gunakan --tahun {r.tahun}."
+            )
 
 
 def import_reports(

@@ -40,13 +40,13 @@ from storage.data.models import (
     row_id,
 )
 from storage.domain.number_style import Style
-from storage.domain.periods import roman
 from storage.files.importer import (
     ImportSummary,
     _office_mismatch,
     ensure_opd,
     import_reports,
     normalise_name,
+    set_years,
 )
 from storage.files.layouts import (
     Layout,
@@ -151,7 +151,7 @@ def import_bytes(engine: Engine, data: bytes, name: str, request: Request) -> Un
     with session_scope(engine) as session:
         early: list[str] = []  # refusals found before anything is written
         if reports is not None:
-            _years(reports, request.tahun, name)
+            set_years(reports, request.tahun)
             layout = None
             opd_id = request.opd_id
         else:
@@ -287,22 +287,6 @@ def _layout_reports(
         opd_id = row_id(ensure_opd(session, layout.office))
     numbers = root_numbers(session, opd_id, layout.roots)
     return layout, to_reports(layout, numbers), opd_id, note, columns
-
-
-def _years(reports: list[ParsedReport], tahun: int | None, name: str) -> None:
-    for r in reports:
-        if r.tahun is None:
-            if tahun is None:
-                raise BadFileError(
-                    f"Judul laporan TW {roman(r.triwulan)} (baris {r.first_line}) tidak menyebut "
-                    "tahun. Ulangi dengan --tahun, misalnya: monev import FILE --tahun 2022"
-                )
-            r.tahun = tahun
-        elif tahun is not None and r.tahun != tahun:
-            raise BadFileError(
-                f"Laporan TW {roman(r.triwulan)} di baris {r.first_line} adalah tahun {r.tahun}, "
-                f"bukan {tahun}. Hapus --tahun atau gunakan --tahun {r.tahun}."
-            )
 
 
 def _office_of(session: Session, opd_id: int | None, report: ParsedReport) -> PerangkatDaerah:

@@ -177,6 +177,16 @@ def parse_kolom(text: str) -> dict[Meaning, list[int]]:
 
 _MONTH_TOKENS = {**MONTHS, "ags": 8, "okto": 10}
 _FULL_MONTHS = {w: m for w, m in MONTHS.items() if len(w) >= 4 or w == "mei"}
+_OFFICE_LABEL_RE = re.compile(
+    r"^(?:perangkat\s+daerah|opd|skpd|unit\s+kerja|satuan\s+kerja|instansi|unit\s+organisasi)"
+    r"\s*:\s*(.+)$",
+    re.I,
+)
+_OFFICE_NAME_RE = re.compile(
+    r"\b((?:dinas|badan|kantor|inspektorat|sekretariat|satuan\s+polisi)\b.*?)"
+    r"(?=\s+(?:tahun|triwulan|tw|periode|s\.?\s*d\.?|semester)\b|$)",
+    re.I,
+)
 # An LKj caption ("Tabel 19 Realisasi Keuangan ... Tahun 2023") reports a whole year.
 _ANNUAL_RE = re.compile(
     r"^tabel\b|\btabel\s+[\d.]+|\btahunan\b|\bakhir\s+tahun\b|s\.?\s*d\.?\s+desember"
@@ -1392,24 +1402,14 @@ class _Reader:
         return layout
 
     def _office(self) -> str:
-        for text in self.preamble:
-            t = " ".join(text.split())
-            m = re.match(
-                r"^(?:perangkat\s+daerah|opd|skpd|unit\s+kerja|satuan\s+kerja|instansi|"
-                r"unit\s+organisasi)\s*:\s*(.+)$",
-                t,
-                re.I,
-            )
-            if m:
+        """The office the text above the table names: a label ("Perangkat Daerah : …"), else
+        the first line that names one ("Dinas …", up to the year or period)."""
+        lines = [" ".join(text.split()) for text in self.preamble]
+        for t in lines:
+            if m := _OFFICE_LABEL_RE.match(t):
                 return m.group(1).strip()
-        for text in self.preamble:
-            t = " ".join(text.split())
-            m = re.search(
-                r"\b((?:dinas|badan|kantor|inspektorat|sekretariat|satuan\s+polisi)\b.*?)"
-                r"(?=\s+(?:tahun|triwulan|tw|periode|s\.?\s*d\.?|semester)\b|$)",
-                t,
-                re.I,
-            )
+        for t in lines:
+            m = _OFFICE_NAME_RE.search(t)
             if m and len(m.group(1)) > 10:
                 return m.group(1).strip(" ,.-")
         return ""
