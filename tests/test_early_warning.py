@@ -257,7 +257,7 @@ async def test_digest_once_across_a_restart_with_chart(seeded: Engine, tmp_path:
         from storage.services.schedule import set_group_chat
 
         set_digest_weekday(s, weekday=2, actor="t")  # Rabu
-        set_group_chat(s, chat_id=GROUP, actor="t")
+        set_group_chat(s, opd_id=1, chat_id=GROUP, actor="t")
     # Wednesday 4 January 2023, the 2022 figures are the latest.
     clock = Clock(wib(2023, 1, 4, 7, 59))
     first = await open_bot(seeded, clock, reminder_time=time(8, 0))

@@ -45,12 +45,11 @@ from storage.data.models import (
     ReminderStatus,
     Role,
     SentReminder,
-    Setting,
     Source,
     StatusLaporan,
     UserPref,
 )
-from storage.services.schedule import GROUP_SETTING, get_jadwal
+from storage.services.schedule import get_jadwal, group_chat_id
 
 ADMIN = 8001
 KEPALA = 8002
@@ -467,7 +466,7 @@ async def test_grupkantor_registers_the_group_for_h_and_h_plus_1(bot: Bot) -> No
     assert "hanya admin" in await bot.say(OP["umkm"], "/grupkantor", chat_id=GROUP)
     assert "terdaftar sebagai grup kantor" in await bot.say(ADMIN, "/grupkantor", chat_id=GROUP)
     with read_scope(bot.engine) as s:
-        assert s.get(Setting, GROUP_SETTING).value == str(GROUP)  # type: ignore[union-attr]
+        assert group_chat_id(s, opd_id=1) == GROUP
     for d in (9, 10, 11, 12):
         await bot.tick(wib(2023, 1, d))
     notices = sent_reminders(bot.api, GROUP)
@@ -478,7 +477,7 @@ async def test_grupkantor_registers_the_group_for_h_and_h_plus_1(bot: Bot) -> No
     assert all(bot.api.buttons(c) == [] for c in notices)  # no "Lapor" button in a group
     assert "tidak lagi menerima" in await bot.say(ADMIN, "/grupkantor hapus", chat_id=GROUP)
     with read_scope(bot.engine) as s:
-        assert s.get(Setting, GROUP_SETTING).value == ""  # type: ignore[union-attr]
+        assert group_chat_id(s, opd_id=1) is None
 
 
 async def test_a_group_that_became_a_supergroup_is_followed(bot: Bot) -> None:
@@ -487,7 +486,7 @@ async def test_a_group_that_became_a_supergroup_is_followed(bot: Bot) -> None:
     await bot.tick(wib(2023, 1, 10))
     assert len(sent_reminders(bot.api, GROUP * 1000)) == 1
     with read_scope(bot.engine) as s:
-        assert s.get(Setting, GROUP_SETTING).value == str(GROUP * 1000)  # type: ignore[union-attr]
+        assert group_chat_id(s, opd_id=1) == GROUP * 1000
 
 
 # --- /jadwal and /pengingat --------------------------------------------------------------------

@@ -31,7 +31,6 @@ from storage.domain.numbers import ParseError, format_tanggal
 from storage.domain.periods import quarter_end
 from storage.services.office import the_only_office
 from storage.services.schedule import (
-    GROUP_SETTING,
     HOLIDAY_SETTING,
     WIB,
     Reminder,
@@ -47,6 +46,7 @@ from storage.services.schedule import (
     parse_tanggal,
     record_sent,
     set_deadline,
+    set_group_chat,
     set_muted,
 )
 from storage.services.users import find_bidang, set_user
@@ -339,7 +339,7 @@ def test_verifikator_reminded_after_two_working_days(office: Engine) -> None:
 
 def test_group_gets_h_and_h_plus_1_notices(office: Engine) -> None:
     with session_scope(office) as s:
-        s.add(Setting(key=GROUP_SETTING, value=str(GROUP)))
+        set_group_chat(s, opd_id=opd(office), chat_id=GROUP, actor="t")
     sent = []
     for d in range(3, 16):
         sent += [

@@ -1,8 +1,8 @@
 """The weekly early-warning digest (peringatan dini mingguan) and its switch in /pengingat.
 
 Once a week, on the weekday the admin set (``monev peringatan --hari``, default Senin) at
-``MONEV_REMINDER_TIME``, every active kepala who has not switched it off, and the office group
-registered with /grupkantor, get the items most at risk of not being absorbed, with the
+``MONEV_REMINDER_TIME``, every active kepala who has not switched it off, and the group that
+office registered with /grupkantor, get the items most at risk of not being absorbed, with the
 plan-vs-realisasi chart. Each chat's digest is claimed in ``sent_reminder`` under the ISO week
 ("ew:2026-W48") before it is sent, so a restart, a second process or a minute job running late
 neither repeats nor skips it: a digest not sent on its day (the bot was down) goes out at the
@@ -118,7 +118,9 @@ def _office_digest(
     s: Any, opd_id: int, kind: str, year: int, label: str | None, *, several: bool
 ) -> Digest | None:
     done = digest_sent_to(s, kind, year)
-    recipients = digest_recipients(s, group_chat_id(s), opd_id=opd_id if several else None)
+    # The office's own group (its /grupkantor), never another office's.
+    group = group_chat_id(s, opd_id=opd_id)
+    recipients = digest_recipients(s, group, opd_id=opd_id if several else None)
     recipients = [r for r in recipients if r.chat_id not in done]
     if not recipients:
         return None

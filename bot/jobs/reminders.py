@@ -47,14 +47,15 @@ from bot.views.reminders import outlook_text, reminder_button, reminder_text
 from storage.data.db import read_scope, session_scope
 from storage.data.models import ReminderStatus, Role
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
+from storage.domain.policy import KABUPATEN_ROLES
 from storage.services import conversation
 from storage.services.cache import FigureCache
 from storage.services.conversation import Flow, State
 from storage.services.kabupaten import office_names
 from storage.services.schedule import (
     DEFAULT_MAX_OVERDUE,
-    GROUP_SETTING,
     Audience,
+    GroupChange,
     Reminder,
     ScheduleError,
     Window,
@@ -69,8 +70,10 @@ from storage.services.schedule import (
     label,
     list_jadwal,
     mark_blocked,
+    move_group_chat,
     parse_tanggal,
     record_sent,
+    remove_group_chat,
     set_deadline,
     set_group_chat,
     set_muted,
@@ -141,15 +144,25 @@ TEXTS: dict[str, str] = {
         "mengirim /grupkantor di grup itu. Grup akan menerima pengumuman pada hari batas "
         "akhir pelaporan (H) dan pada hari kerja sesudahnya (H+1).\n\n{status}"
     ),
-    "grup_status_set": "Saat ini sudah ada grup kantor yang terdaftar.",
-    "grup_status_none": "Saat ini belum ada grup kantor yang terdaftar.",
+    "grup_status_set": "Saat ini sudah ada grup kantor yang terdaftar untuk kantor Anda.",
+    "grup_status_none": "Saat ini belum ada grup kantor yang terdaftar untuk kantor Anda.",
     "grup_not_admin": "Maaf, hanya admin monev-bot yang dapat mendaftarkan grup kantor.",
     "grup_done": (
-        "Grup ini terdaftar sebagai grup kantor. Pengumuman batas akhir pelaporan (hari H dan "
-        "H+1) akan dikirim ke sini. Untuk berhenti, admin dapat mengirim /grupkantor hapus."
+        "Grup ini terdaftar sebagai grup kantor perangkat daerah Anda. Pengumuman batas akhir "
+        "pelaporan (hari H dan H+1) dan peringatan dini mingguan kantor ini akan dikirim ke "
+        "sini. Untuk berhenti, admin dapat mengirim /grupkantor hapus."
+    ),
+    "grup_done_kab": (
+        "Grup ini terdaftar sebagai grup kabupaten: rekap OPD yang belum lapor (untuk "
+        "pemantau) akan dikirim ke sini. Untuk berhenti, kirim /grupkantor hapus."
+    ),
+    "grup_same": "Grup ini sudah terdaftar sebagai grup kantor Anda; tidak ada yang diubah.",
+    "grup_taken": (
+        "Grup ini sudah terdaftar sebagai grup kantor perangkat daerah lain (satu grup hanya "
+        "untuk satu kantor); tidak ada yang diubah. Daftarkan grup lain untuk kantor Anda."
     ),
     "grup_removed": "Grup ini tidak lagi menerima pengumuman pelaporan.",
-    "grup_not_this": "Grup ini bukan grup kantor yang terdaftar; tidak ada yang diubah.",
+    "grup_not_this": "Grup ini bukan grup kantor Anda yang terdaftar; tidak ada yang diubah.",
     "btn_done": "Selesai",
     "btn_cancel": "Batal",
 }
@@ -226,8 +239,7 @@ def _finish(engine: Engine, sent_id: int, status: ReminderStatus, r: Reminder) -
 
 def _move_group(engine: Engine, old: int, new: int) -> None:
     with session_scope(engine) as s:
-        if group_chat_id(s) == old:
-            set_group_chat(s, chat_id=new, actor="telegram:migrasi-grup")
+        move_group_chat(s, old=old, new=new, actor="telegram:migrasi-grup")
 
 
 async def _send_one(
@@ -692,34 +704,49 @@ async def pengingat_toggle(update: Update, context: MonevContext) -> None:
     await query.edit_message_text(text, reply_markup=markup)
 
 
+def _group_office(context: MonevContext) -> int | None:
+    """Whose group the sender manages and is told about: their own office's, or the
+    kabupaten's (None) for the kabupaten roles."""
+    actor = context.actor
+    if actor is not None and actor.role in KABUPATEN_ROLES:
+        return None
+    return context.opd_id
+
+
 async def grupkantor(update: Update, context: MonevContext) -> None:
-    """/grupkantor in a group (admins): that group gets the H and H+1 notices."""
+    """/grupkantor in a group (admins): that group gets their office's H and H+1 notices and
+    weekly digest (the admin kabupaten's: the kabupaten's notices for the pemantau)."""
     message, chat = update.effective_message, update.effective_chat
     assert message is not None and chat is not None
+    actor = context.actor
     if chat.type == ChatType.PRIVATE:
-        registered = await context.read(group_chat_id)
+        if actor is None or not actor.active:
+            await message.reply_text(TEXTS["not_registered"])
+            return
+        office = _group_office(context)
+        registered = await context.read(lambda s: group_chat_id(s, opd_id=office))
         status = TEXTS["grup_status_set" if registered is not None else "grup_status_none"]
         await message.reply_text(TEXTS["grup_private"].format(status=status))
         return
     if chat.type not in (ChatType.GROUP, ChatType.SUPERGROUP):
         return
-    if not _is_admin(context):
+    if actor is None or not actor.has(Role.ADMIN, Role.ADMIN_KABUPATEN):
         await message.reply_text(TEXTS["grup_not_admin"])
         return
-    actor = f"user:{context.actor.telegram_id}"  # type: ignore[union-attr]
+    office = _group_office(context)
+    who = f"user:{actor.telegram_id}"
     if context.args and context.args[0].lower() in {"hapus", "berhenti", "stop"}:
-
-        def forget(session: Any) -> bool:
-            if group_chat_id(session) != chat.id:
-                return False
-            set_group_chat(session, chat_id=None, actor=actor)
-            return True
-
-        removed = await context.write(forget)
-        await message.reply_text(TEXTS["grup_removed" if removed else "grup_not_this"])
-        return
-    await context.write(lambda s: set_group_chat(s, chat_id=chat.id, actor=actor))
-    await message.reply_text(TEXTS["grup_done"])
+        change = await context.write(remove_group_chat, opd_id=office, chat_id=chat.id, actor=who)
+    else:
+        change = await context.write(set_group_chat, opd_id=office, chat_id=chat.id, actor=who)
+    key = {
+        GroupChange.SET: "grup_done" if office is not None else "grup_done_kab",
+        GroupChange.SAME: "grup_same",
+        GroupChange.TAKEN: "grup_taken",
+        GroupChange.REMOVED: "grup_removed",
+        GroupChange.NOT_THIS: "grup_not_this",
+    }[change]
+    await message.reply_text(TEXTS[key])
 
 
 def register_reminder_handlers(app: Application) -> None:
@@ -737,7 +764,6 @@ def register_reminder_handlers(app: Application) -> None:
 
 
 __all__ = [
-    "GROUP_SETTING",
     "TEXTS",
     "DeliveryReport",
     "Pacer",

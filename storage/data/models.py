@@ -591,3 +591,21 @@ class Bukti(SQLModel, table=True):
     exif_time: str = Field(default="", sa_type=String(32))  # as the camera wrote it
     gps_lat: float | None = None
     gps_lon: float | None = None
+
+
+# --- office groups ----------------------------------------------------------------------------
+
+
+class GrupKantor(SQLModel, table=True):
+    """A Telegram group registered with /grupkantor: the group of one office (its deadline
+    notices and weekly digest) or, without an office, the kabupaten's (the pemantau's notices).
+    A group serves one of them, and each of them has at most one group (``owner``)."""
+
+    __tablename__ = "grup_kantor"
+    __table_args__ = (UniqueConstraint("owner", name="uq_grup_kantor_owner"),)
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    opd_id: int | None = Field(default=None, foreign_key="perangkat_daerah.id", index=True)
+    owner: str = Field(sa_type=String(24))  # "opd:<id>" or "kabupaten"
+    set_by: str = ""  # "user:<telegram id>", "migrasi", "telegram:migrasi-grup"
+    set_at: datetime = Field(default_factory=utcnow)

@@ -46,6 +46,7 @@ from storage.data.models import (
     AppUser,
     AuditLog,
     Bidang,
+    GrupKantor,
     Jadwal,
     Pelaporan,
     ReminderStatus,
@@ -71,7 +72,6 @@ from storage.services.queries import (
 WIB = ZoneInfo("Asia/Jakarta")
 
 DEADLINE_DAY = 10  # the 10th of the month after the quarter
-GROUP_SETTING = "grup_kantor_chat_id"
 HOLIDAY_SETTING = "hari_libur"  # "2026-12-25, 2026-12-26": days that are not working days
 DEFAULT_MAX_OVERDUE = 10
 VERIFY_AFTER_WORKING_DAYS = 2
@@ -523,29 +523,95 @@ def _people(session: Session, opd_id: int) -> list[Person]:
     return out
 
 
-def group_chat_id(session: Session) -> int | None:
-    row = session.get(Setting, GROUP_SETTING)
-    if row is None or not row.value.strip().lstrip("-").isdecimal():
-        return None
-    return int(row.value.strip())
+def group_owner(opd_id: int | None) -> str:
+    """The owner key of the group of office ``opd_id`` (None: the kabupaten's)."""
+    return "kabupaten" if opd_id is None else f"opd:{opd_id}"
 
 
-def set_group_chat(session: Session, *, chat_id: int | None, actor: str) -> None:
-    """Register (or with ``None`` forget) the office group for the H and H+1 notices."""
-    row = session.get(Setting, GROUP_SETTING) or Setting(key=GROUP_SETTING)
-    old = row.value or None
-    row.value = "" if chat_id is None else str(chat_id)
-    session.add(row)
+def group_chat_id(session: Session, *, opd_id: int | None) -> int | None:
+    """The group registered for office ``opd_id`` (None: the kabupaten's group, which gets
+    the pemantau's notices), or None."""
+    return session.exec(
+        select(GrupKantor.chat_id).where(GrupKantor.owner == group_owner(opd_id))
+    ).first()
+
+
+class GroupChange(StrEnum):
+    """What /grupkantor did."""
+
+    SET = "set"  # the group now gets the notices (it replaced an earlier group, if any)
+    SAME = "same"  # it was the group already
+    TAKEN = "taken"  # the group belongs to another office (or the kabupaten): unchanged
+    REMOVED = "removed"
+    NOT_THIS = "not_this"  # "hapus" in a group that is not this office's: unchanged
+
+
+def set_group_chat(
+    session: Session, *, opd_id: int | None, chat_id: int, actor: str
+) -> GroupChange:
+    """Register ``chat_id`` as the group of office ``opd_id`` (None: the kabupaten's),
+    replacing the one it had. A group serves one office only: a group another office (or the
+    kabupaten) registered is refused, found by the database's own key rather than by reading
+    the other office's row (which the session's scope may not show)."""
+    owner = group_owner(opd_id)
+    current = session.get(GrupKantor, chat_id)
+    if current is not None:
+        return GroupChange.SAME if current.owner == owner else GroupChange.TAKEN
+    old = session.exec(select(GrupKantor).where(GrupKantor.owner == owner)).first()
+    old_chat = old.chat_id if old is not None else None
+    try:
+        # A savepoint: a refused insert keeps the earlier group and the caller's transaction.
+        with session.begin_nested():
+            if old is not None:
+                session.delete(old)
+                session.flush()
+            session.add(GrupKantor(chat_id=chat_id, opd_id=opd_id, owner=owner, set_by=actor))
+    except IntegrityError:
+        return GroupChange.TAKEN
+    _audit_group(session, actor, opd_id, old_chat, chat_id)
+    return GroupChange.SET
+
+
+def remove_group_chat(
+    session: Session, *, opd_id: int | None, chat_id: int, actor: str
+) -> GroupChange:
+    """/grupkantor hapus: ``chat_id`` stops being the group of office ``opd_id``."""
+    row = session.get(GrupKantor, chat_id)
+    if row is None or row.owner != group_owner(opd_id):
+        return GroupChange.NOT_THIS
+    session.delete(row)
+    _audit_group(session, actor, opd_id, chat_id, None)
+    session.flush()
+    return GroupChange.REMOVED
+
+
+def move_group_chat(session: Session, *, old: int, new: int, actor: str) -> bool:
+    """A group became a supergroup (Telegram gave it a new id): it keeps its office."""
+    row = session.get(GrupKantor, old)
+    if row is None or session.get(GrupKantor, new) is not None:
+        return False
+    opd_id, owner = row.opd_id, row.owner
+    session.delete(row)
+    session.flush()
+    session.add(GrupKantor(chat_id=new, opd_id=opd_id, owner=owner, set_by=actor))
+    _audit_group(session, actor, opd_id, old, new)
+    session.flush()
+    return True
+
+
+def _audit_group(
+    session: Session, actor: str, opd_id: int | None, old: int | None, new: int | None
+) -> None:
     session.add(
         AuditLog(
             actor=actor,
-            entity="setting",
-            field=GROUP_SETTING,
-            old=old,
-            new=row.value or None,
+            entity="grup_kantor",
+            entity_id=opd_id,
+            field=group_owner(opd_id),
+            old=None if old is None else str(old),
+            new=None if new is None else str(new),
         )
     )
-    session.flush()
 
 
 def _pref(session: Session, user_id: int) -> UserPref:
@@ -755,7 +821,7 @@ def due_reminders(
     people = _people(session, opd_id)
     reachable = [p for p in people if p.reachable]
     planned_years = set(years_with_data(session, opd_id))
-    group = group_chat_id(session)
+    group = group_chat_id(session, opd_id=opd_id)
     notices = _Notices(session, opd_id, now_wib)
     cands: list[_Candidate] = []
 
@@ -1061,7 +1127,7 @@ def describe_reminders(
         max_overdue=max_overdue,
     )
     if person.role == Role.ADMIN:
-        return replace(base, group_registered=group_chat_id(session) is not None)
+        return replace(base, group_registered=group_chat_id(session, opd_id=opd_id) is not None)
     if person.role == Role.VERIFIKATOR:
         waiting = session.exec(
             select(Pelaporan.id)
@@ -1151,7 +1217,14 @@ def kabupaten_digest(
     if now_wib.time() < reminder_time or not is_working_day(today, hol):
         return []
     people = [(u, p) for u, p in _kabupaten_people(session) if not (p and (p.muted or p.blocked))]
-    if not people:
+    # Every pemantau and admin kabupaten, then the kabupaten's own group (/grupkantor there).
+    chats: list[tuple[int, int | None, str]] = [
+        (u.telegram_id, u.telegram_id, u.nama) for u, _ in people
+    ]
+    group = group_chat_id(session, opd_id=None)
+    if group is not None:
+        chats.append((group, None, ""))
+    if not chats:
         return []
     offices = office_names(session)
     out: list[Reminder] = []
@@ -1171,19 +1244,12 @@ def kabupaten_digest(
                 if missing:
                     own = get_jadwal(session, opd_id=o.id, tahun=y, tw=tw)
                     late.append(LateOffice(o.label, missing, len(statuses), own.tenggat))
-            for u, _ in people:
-                if (KABUPATEN_DIGEST_KIND, y, tw, u.telegram_id) in sent:
+            for chat_id, telegram_id, nama in chats:
+                if (KABUPATEN_DIGEST_KIND, y, tw, chat_id) in sent:
                     continue
-                notice = KabupatenNotice(u.nama, w, now_wib, tuple(late), len(planned))
+                notice = KabupatenNotice(nama, w, now_wib, tuple(late), len(planned))
+                audience = Audience.KEPALA if telegram_id is not None else Audience.GRUP
                 out.append(
-                    Reminder(
-                        KABUPATEN_DIGEST_KIND,
-                        y,
-                        tw,
-                        u.telegram_id,
-                        u.telegram_id,
-                        notice,
-                        Audience.KEPALA,
-                    )
+                    Reminder(KABUPATEN_DIGEST_KIND, y, tw, chat_id, telegram_id, notice, audience)
                 )
     return out
