@@ -12,9 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from storage.data import boundary
 from storage.data.db import read_scope, session_scope
 from storage.data.models import AppUser, Role, UserStatus
-from storage.domain.policy import may_see_office
+from storage.domain.policy import NO_OFFICE, Scope, scope_of
 from storage.services import conversation
 from storage.services.cache import FigureCache
 from storage.services.conversation import State
@@ -85,18 +86,16 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
             raise NoOfficeChosen
         return default
 
+    @property
+    def scope(self) -> Scope:
+        """The offices this update may read: every session ``read``/``write`` opens for it
+        carries this scope (``storage/data/boundary.py``), so no handler reads another
+        office's rows, whatever ids its buttons or text carry."""
+        return actor_scope(self.actor, self.bot_data.get("opd_id"))
+
     def may_see(self, opd_id: int | None) -> bool:
         """May the sender read office ``opd_id`` (``policy.may_see_office``)?"""
-        actor = self.actor
-        if actor is None:
-            return False
-        own = actor.opd_id
-        if own is None and self.bot_data.get("opd_id") is not None:
-            own = self.bot_data["opd_id"]  # one office: everybody's office
-        return (
-            may_see_office(role=actor.role, status=actor.status, user_opd_id=own, opd_id=opd_id)
-            is None
-        )
+        return self.scope.allows(opd_id)
 
     @property
     def figure_cache(self) -> FigureCache | None:
@@ -104,13 +103,15 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
 
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(session, ...)`` in a worker thread on a read-only session that carries
-        the figure cache."""
-        return await asyncio.to_thread(_read, self.engine, self.figure_cache, fn, args, kwargs)
+        the figure cache and the sender's scope."""
+        return await asyncio.to_thread(
+            _read, self.engine, self.figure_cache, self.scope, fn, args, kwargs
+        )
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(session, ...)`` in a worker thread in one write transaction (no cache:
-        a write session reads what it writes)."""
-        return await asyncio.to_thread(_write, self.engine, fn, args, kwargs)
+        a write session reads what it writes), within the sender's scope."""
+        return await asyncio.to_thread(_write, self.engine, self.scope, fn, args, kwargs)
 
     async def write_cached(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``write``, reading through the figure cache until the transaction's first write
@@ -118,31 +119,61 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
         cache = self.figure_cache
         if cache is None:
             return await self.write(fn, *args, **kwargs)
-        return await asyncio.to_thread(_write_cached, self.engine, cache, fn, args, kwargs)
+        return await asyncio.to_thread(
+            _write_cached, self.engine, cache, self.scope, fn, args, kwargs
+        )
+
+
+def actor_scope(actor: Actor | None, only_office: int | None) -> Scope:
+    """The offices ``actor`` may read (``policy.scope_of``); in a deployment serving one office
+    (``only_office``), a person without an office belongs to that one."""
+    if actor is None:
+        return NO_OFFICE
+    own = actor.opd_id if actor.opd_id is not None else only_office
+    return scope_of(role=actor.role, status=actor.status, user_opd_id=own)
 
 
 def _read(
-    engine: Engine, cache: FigureCache | None, fn: Callable[..., T], args: tuple, kwargs: dict
+    engine: Engine,
+    cache: FigureCache | None,
+    scope: Scope,
+    fn: Callable[..., T],
+    args: tuple,
+    kwargs: dict,
 ) -> T:
     with read_scope(engine) if cache is None else cache.read(engine) as session:
+        boundary.enter(session, scope)
         return fn(session, *args, **kwargs)
 
 
-def _write(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+def _write(engine: Engine, scope: Scope, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
     with session_scope(engine) as session:
+        boundary.enter(session, scope)
         return fn(session, *args, **kwargs)
 
 
 def _write_cached(
-    engine: Engine, cache: FigureCache, fn: Callable[..., T], args: tuple, kwargs: dict
+    engine: Engine,
+    cache: FigureCache,
+    scope: Scope,
+    fn: Callable[..., T],
+    args: tuple,
+    kwargs: dict,
 ) -> T:
     with cache.write(engine) as session:
+        boundary.enter(session, scope)
         return fn(session, *args, **kwargs)
 
 
-def load_actor_and_state(session: Session, telegram_id: int) -> tuple[Actor, State | None]:
-    """The actor and the flow they are in, in one read session (both run for every text)."""
-    return load_actor(session, telegram_id), conversation.get(session, telegram_id=telegram_id)
+def load_actor_and_state(
+    session: Session, telegram_id: int, only_office: int | None
+) -> tuple[Actor, State | None]:
+    """The actor and the flow they are in, in one session (both run for every text); the
+    session reads within the actor's scope from then on (it was opened before the actor was
+    known)."""
+    actor = load_actor(session, telegram_id)
+    boundary.enter(session, actor_scope(actor, only_office))
+    return actor, conversation.get(session, telegram_id=telegram_id)
 
 
 _users = AppUser.__table__  # type: ignore[attr-defined]

@@ -15,8 +15,9 @@ from bot.context import MonevContext, NoOfficeChosen, load_actor
 from bot.handlers.shared import markup, webapp_row
 from bot.views import texts
 from bot.views import webapp as webapp_views
+from storage.data.boundary import OutOfScope
 from storage.data.models import Role, UserStatus
-from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES
+from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES, Denied
 from storage.services.conversation import StaleState
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,11 @@ async def identify(update: Update, context: MonevContext) -> None:
             if user.id in context.bot_data.get(TYPING, ()):
                 try:
                     context.actor, state, step = await context.write_cached(
-                        load_and_type, user.id, text, mark_within(context.application, update)
+                        load_and_type,
+                        user.id,
+                        text,
+                        mark_within(context.application, update),
+                        context.bot_data.get("opd_id"),
                     )
                 except StaleState:
                     step = None  # another update moved the flow on: the usual way below
@@ -154,6 +159,10 @@ async def on_error(update: object, context: MonevContext) -> None:
     if isinstance(err, NoOfficeChosen):
         # Someone without an office (a kabupaten role) used a command about one office.
         text = texts.KAB_NO_OFFICE
+    elif isinstance(err, OutOfScope):
+        # The office boundary refused a read (storage/data/boundary.py): nothing was shown.
+        log.info("a read outside the sender's office was refused")
+        text = texts.denied(Denied.NOT_THEIR_OFFICE)
     else:
         log.error("update failed: %s", type(err).__name__, exc_info=err)
         text = texts.ERROR

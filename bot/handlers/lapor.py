@@ -346,13 +346,18 @@ def type_answer(
 
 
 def load_and_type(
-    session: Session, telegram_id: int, text: str, mark: Callable[[Session], None] | None
+    session: Session,
+    telegram_id: int,
+    text: str,
+    mark: Callable[[Session], None] | None,
+    only_office: int | None = None,
 ) -> tuple[Actor, State | None, tuple[flow.Step, bool] | None]:
     """Who sent a text, their flow, and, when they are an active user in /lapor, the typed
     answer already applied to their draft (``type_answer``): one write transaction (one
     worker-thread trip) for a step, instead of a read and then a write. ``None`` step: not
-    typing into a draft after all (the text then goes the usual way)."""
-    actor, state = load_actor_and_state(session, telegram_id)
+    typing into a draft after all (the text then goes the usual way). ``only_office``: the
+    only office of a one-office deployment (None when there are several)."""
+    actor, state = load_actor_and_state(session, telegram_id, only_office)
     if state is None or state.flow != Flow.LAPOR or not actor.active:
         return actor, state, None
     typed = type_answer(
@@ -542,8 +547,10 @@ def _ask_reason(
 ) -> _Refused | _Current | _AskReason:
     user = _user(session, telegram_id)
     info = _pelaporan_info(session, pid)
-    if user is None or info is None:
+    if user is None:
         return _Refused(texts.STALE_BUTTON)
+    if info is None:
+        return _Refused(texts.NOT_IN_SCOPE)
     p, bidang, _ = info
     denied = may_see_office(
         role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=_opd_of(session, p)

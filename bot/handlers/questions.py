@@ -53,7 +53,7 @@ def load_for_text(
     answer to it as a question: one read session (one worker-thread trip) for the common
     case. ``opd_id``: the only office (None when there are several). A decider's words
     asking for the queue are answered too and then not used."""
-    actor, state = load_actor_and_state(session, telegram_id)
+    actor, state = load_actor_and_state(session, telegram_id, opd_id)
     if state is not None or not actor.active or len(text) > MAX_QUESTION:
         return actor, state, None
     own = actor.opd_id if actor.opd_id is not None else opd_id

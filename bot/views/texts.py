@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage.data.models import Role
 from storage.domain.policy import Denied
-from storage.services.submission import NotPermitted, SubmissionError
+from storage.services.submission import NotPermitted, SubmissionError, UnknownReport
 
 ROLE_NAMES: dict[str, str] = {
     Role.ADMIN: "admin",
@@ -333,10 +333,21 @@ def denied(reason: Denied, *, status: str = "") -> str:
     return DENIED[reason].format(status=status)
 
 
+# A button naming a report, draft or file outside the sender's office reads as one naming
+# nothing: the bot cannot tell (and does not say) which of the two it was.
+NOT_IN_SCOPE = (
+    "Laporan atau data pada tombol itu tidak ditemukan di perangkat daerah Anda: milik "
+    "perangkat daerah lain, atau sudah tidak ada. Anda hanya dapat melihat data perangkat "
+    "daerah Anda sendiri."
+)
+
+
 def submission_error(exc: SubmissionError) -> str:
     """What to tell the person about a refused /lapor step (plain text, not yet escaped)."""
     if isinstance(exc, NotPermitted):
         return denied(exc.reason, status=exc.status)
+    if isinstance(exc, UnknownReport):
+        return NOT_IN_SCOPE
     return str(exc)
 
 

@@ -21,6 +21,7 @@ The rules:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -146,6 +147,37 @@ def may_see_history(
     return Denied.NOT_THEIR_BIDANG
 
 
+@dataclass(frozen=True)
+class Scope:
+    """Whose data a person's request may read: the offices inside it. One office for its own
+    people, every office for the kabupaten roles, none for someone who is not (or no longer)
+    an active user. The data layer (``storage/data/boundary.py``) holds every session of a
+    request to it."""
+
+    opd_id: int | None = None  # the one office inside (with ``kabupaten`` False)
+    kabupaten: bool = False  # every office (pemantau, admin kabupaten)
+
+    def allows(self, opd_id: int | None) -> bool:
+        """Is office ``opd_id`` inside this scope?"""
+        if self.kabupaten:
+            return True
+        return self.opd_id is not None and opd_id is not None and opd_id == self.opd_id
+
+
+NO_OFFICE = Scope()
+KABUPATEN = Scope(kabupaten=True)
+
+
+def scope_of(*, role: str | None, status: str | None, user_opd_id: int | None) -> Scope:
+    """The offices this user reads: their own; every office for an active kabupaten role;
+    none for anyone not active, and for a person of an office whose office is not known."""
+    if not _active(status) or role is None:
+        return NO_OFFICE
+    if role in KABUPATEN_ROLES:
+        return KABUPATEN
+    return Scope(user_opd_id) if user_opd_id is not None else NO_OFFICE
+
+
 def may_see_office(
     *, role: str | None, status: str | None, user_opd_id: int | None, opd_id: int | None
 ) -> Denied | None:
@@ -154,11 +186,7 @@ def may_see_office(
     Its own people may; the kabupaten roles read every office. A person of an office whose
     office is not known (``user_opd_id`` None) sees no office at all.
     """
-    if not _active(status) or role is None:
-        return Denied.NOT_THEIR_OFFICE
-    if role in KABUPATEN_ROLES:
-        return None
-    if user_opd_id is not None and opd_id is not None and user_opd_id == opd_id:
+    if scope_of(role=role, status=status, user_opd_id=user_opd_id).allows(opd_id):
         return None
     return Denied.NOT_THEIR_OFFICE
 

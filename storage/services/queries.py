@@ -17,6 +17,7 @@ from typing import TypeVar
 from sqlalchemy import BindParameter, Row, Select, bindparam, func
 from sqlmodel import Session, col, select
 
+from storage.data.boundary import require, require_every_office
 from storage.data.models import (
     Bidang,
     CapaianSasaran,
@@ -185,6 +186,8 @@ class YearData:
     computed in memory. The rows are copies: writing goes through the ORM elsewhere."""
 
     def __init__(self, session: Session, opd_id: int, tahun: int) -> None:
+        # Plain rows bypass the ORM's office criteria: the office is checked here instead.
+        require(session, opd_id)
         self.opd_id, self.tahun = opd_id, tahun
         in_year = (col(Node.opd_id) == opd_id, col(Node.tahun) == tahun)
         # Core on the session's connection: rows come back as tuples, no ORM loading step
@@ -350,16 +353,37 @@ class YearData:
         return list(self._quarters)
 
 
+# Lookups of the directory (offices and their bidang, which anyone registering is shown), or
+# of settings: every scope reads them alike.
+_DIRECTORY = frozenset({"opd", "bidang", "offices", "benchmarks", "ew_tolerance"})
+
+
 def cached(session: Session, name: str, args: tuple, build: Callable[[], T]) -> T:
     """``build()``, kept in the session's figure cache when it carries one (read sessions
-    opened by ``FigureCache.read``); computed afresh otherwise."""
+    opened by ``FigureCache.read``); computed afresh otherwise.
+
+    Every other lookup is keyed by its office first (a draft plan by its bidang), or reads
+    every office (no arguments): one outside the session's scope is refused
+    (``boundary.require``) before it is built or taken from the cache, so an entry built for
+    one scope never answers another."""
+    keyed_by_bidang = name == "draft_plan"
+    if name in _DIRECTORY or keyed_by_bidang:
+        pass
+    elif args:
+        require(session, args[0])
+    else:
+        require_every_office(session)
     cache = figure_cache(session)
-    return build() if cache is None else cache.small(session, name, args, build)
+    value = build() if cache is None else cache.small(session, name, args, build)
+    if keyed_by_bidang:
+        require(session, value.bidang.opd_id)  # type: ignore[attr-defined]
+    return value
 
 
 def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
     """The office-year, from the session's figure cache when it carries one (treat it as
     read-only)."""
+    require(session, opd_id)  # before the cache: an office-year cached for another scope stays
     cache = figure_cache(session)
     if cache is None:
         return YearData(session, opd_id, tahun)
@@ -596,6 +620,7 @@ def reporting_status(session: Session, opd_id: int, tahun: int, tw: int) -> list
     """For each bidang: has it reported TW ``tw``, and where does its report stand."""
     # Plain rows, not ORM objects: every answer asks (its figures may not be approved yet),
     # and statuses are never cached.
+    require(session, opd_id)  # plain rows: the office's criteria do not reach them
     params = {"opd_id": opd_id, "tahun": tahun, "tw": tw}
     rows = dict(session.connection().execute(_STATUSES, params).all())
     return [

@@ -95,6 +95,14 @@ class NotPermitted(SubmissionError):
         self.status = status  # the report's status, for NOT_SUBMITTED
 
 
+class UnknownReport(SubmissionError):
+    """The report a button names is not there: it is another office's (the session's scope
+    leaves it out, ``storage/data/boundary.py``) or never existed; both read the same."""
+
+    def __init__(self) -> None:
+        super().__init__("Laporan tidak ditemukan.")
+
+
 class Superseded(SubmissionError):
     """A decision on a version of a submission the approver was shown that is no longer the
     current one (returned, resubmitted, decided meanwhile): nothing is decided."""
@@ -1018,7 +1026,7 @@ def decide(
     shown; any other version (or none known) raises :class:`Superseded`."""
     p = session.get(Pelaporan, pelaporan_id, with_for_update=True)
     if p is None:
-        raise SubmissionError("Laporan tidak ditemukan.")
+        raise UnknownReport
     # Another office's report: refused before anything of it (even its newer version) shows.
     bidang = session.get(Bidang, p.bidang_id)
     if bidang is not None and (
