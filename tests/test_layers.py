@@ -132,6 +132,23 @@ def test_services_and_files_stay_below_ops(module: str) -> None:
     assert not wrong, f"{module} imports {wrong}"
 
 
+# The ways to a session of one's own; a handler's sessions come from MonevContext.read/write,
+# which carry the sender's office scope (storage/data/boundary.py).
+_OWN_SESSIONS = (
+    "storage.data.db.read_scope",
+    "storage.data.db.session_scope",
+    "storage.data.db.statement_scope",
+    "storage.data.db.make_engine",
+    "storage.services.cache.FigureCache",
+)
+
+
+@pytest.mark.parametrize("module", sorted(m for m in NAMES if _starts(m, "bot.handlers")))
+def test_handlers_read_only_through_the_scoped_context(module: str) -> None:
+    wrong = sorted(n for n in NAMES[module] if n in _OWN_SESSIONS)
+    assert not wrong, f"{module} opens sessions of its own: {wrong}"
+
+
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components with more than one module (Tarjan)."""
     index: dict[str, int] = {}
