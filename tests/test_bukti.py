@@ -40,7 +40,18 @@ def _jpeg(seed: int, *, exif: bool = False) -> bytes:
     return buf.getvalue()
 
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+def _pdf() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buf = io.BytesIO()
+    writer.write(buf)
+    return buf.getvalue()
+
+
+# A real one-page PDF: evidence is opened with a PDF library, not only sniffed (issue 23).
+PDF = _pdf()
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 200
 
 

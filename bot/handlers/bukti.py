@@ -115,6 +115,10 @@ async def on_file(update: Update, context: MonevContext) -> None:
         await message.reply_text(texts.BUKTI_REFUSED.format(reason=escape(reason)))
         return
     content = await _download(context, file_id)
+    if kind != "foto":
+        # A document's file_id is not kept: re-sent by it, Telegram would show the
+        # uploader's own file name instead of the one the bot gives it.
+        file_id = ""
     if content is None:
         await message.reply_text(texts.BUKTI_DOWNLOAD_FAILED.format(n=DOWNLOAD_ATTEMPTS))
         return
@@ -266,12 +270,13 @@ def _media(
     it: Item, caption: str, data_dir: Path, *, upload: bool
 ) -> InputMediaPhoto | InputMediaDocument:
     source: str | bytes = it.file_id
-    if upload or not it.file_id:
+    # A document is always uploaded from the data folder under the name the bot gives it:
+    # re-sent by its file_id, Telegram would show the uploader's own file name.
+    if upload or not it.file_id or it.kind != "foto":
         source = bukti_store.read(data_dir, it.sha256)
     if it.kind == "foto":
         return InputMediaPhoto(source, caption=caption)
-    ext = bukti_store.MIME_EXT.get(it.mime, "bin")
-    return InputMediaDocument(source, caption=caption, filename=it.file_name or f"bukti.{ext}")
+    return InputMediaDocument(source, caption=caption, filename=it.file_name)
 
 
 async def _send_group(

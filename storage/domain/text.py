@@ -9,6 +9,7 @@ might run it: in CSV cells (the OWASP CSV-injection rule) and as typed string ce
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # C0 controls except tab, line feed and carriage return; DEL; C1 controls.
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -17,8 +18,30 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER_RE = re.compile(r"[+-]?\d[\d.,]*%?")
 
 
+# Characters that are not seen but change what is seen around them: the bidi embeddings,
+# overrides, isolates and marks (a name typed as "x\u202egnp.exe" shows as "xexe.png"), the
+# zero-width spaces and joiners, word joiner, invisible operators, soft hyphen and BOM.
+INVISIBLE_RE = re.compile(
+    "[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
+
+
 def has_control(text: str) -> bool:
     return CONTROL_RE.search(text) is not None
+
+
+def has_hidden(text: str) -> bool:
+    """Does ``text`` hold control or invisible characters (what ``clean_line`` drops)?"""
+    return CONTROL_RE.search(text) is not None or INVISIBLE_RE.search(text) is not None
+
+
+def clean_line(text: str) -> str:
+    """Typed text as it is kept and shown: Unicode NFC (one spelling of "é"), without control
+    or invisible characters, spaces collapsed to one. The one cleaning of every field people
+    type (/lapor's answers, names at /daftar, notes on evidence)."""
+    t = unicodedata.normalize("NFC", text or "")
+    t = INVISIBLE_RE.sub("", CONTROL_RE.sub("", t))
+    return " ".join(t.split())
 
 
 def strip_control(text: str) -> str:

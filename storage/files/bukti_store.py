@@ -1,24 +1,41 @@
-"""Evidence files (bukti dukung) in the data folder: checked by content, kept once.
+"""Evidence files (bukti dukung) in the data folder: checked by reading them, kept once.
+
+A file is kept only when it is what its first bytes say and reads as such: a photo is
+decoded (Pillow, within a pixel limit), a PDF is opened and its pages counted (pypdf), so an
+HTML page or a ZIP behind a ``%PDF-`` header, or a truncated image, is refused.
 
 A file is stored under ``<data>/bukti/ab/cdef…`` where ``abcdef…`` is the SHA-256 of its
 bytes: the same photo sent twice (or carried into a later draft) is kept once, and a name is
-never trusted. Bytes are written to a temporary file in the same folder and renamed into
-place, so a crash or a failed download never leaves a half-written file under a real name.
+never trusted: the name a file is shown and sent under is built by the bot
+(:func:`display_name`: sub kegiatan, date, kind). Bytes are written to a temporary file in the
+same folder and renamed into place, so a crash or a failed download never leaves a
+half-written file under a real name.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 # What the bot accepts, recognised by the first bytes (a renamed .exe is none of these).
 MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # Telegram's own limit for bots downloading a file
+# A JPEG is decoded at reduced scale (its DCT allows 1/2 … 1/8), so it may be large; a PNG is
+# decoded whole, so its bound is what the decoded image takes in memory.
+MAX_JPEG_PIXELS = 60_000_000  # beyond any phone or camera photo (a 50 MP sensor)
+MAX_PNG_BYTES = 64 * 1024 * 1024  # width x height x bands of the decoded image
+JPEG_CHECK_SIDE = 1024  # the JPEG is decoded down to about this size: every block is read
+MAX_PDF_PAGES = 2000
+PDF_TAIL = 1024  # a PDF ends with "%%EOF" (and at most whitespace) within its last KB
 
 
 class RefusedFile(ValueError):
@@ -91,7 +108,8 @@ def path_of(data_dir: Path, sha256: str) -> Path:
 
 
 def check(content: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
-    """The content's MIME type when it may be kept; RefusedFile otherwise."""
+    """The content's MIME type when it may be kept (it reads as what its first bytes say);
+    RefusedFile otherwise."""
     if len(content) > max_bytes:
         raise RefusedFile(too_big(len(content), max_bytes))
     if not content:
@@ -102,7 +120,88 @@ def check(content: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
             "Isi berkas bukan JPG, PNG atau PDF (diperiksa dari isinya, bukan dari namanya). "
             "Kirim foto, atau berkas JPG/PNG/PDF."
         )
+    if mime == "application/pdf":
+        _read_pdf(content)
+    else:
+        _decode_image(content, mime)
     return mime
+
+
+def _decode_image(content: bytes, mime: str) -> None:
+    """Decode the image (bounded): a file that only starts like a JPEG or PNG is refused."""
+    from PIL import Image
+
+    unreadable = RefusedFile(
+        "Foto tidak dapat dibaca (rusak, terpotong, atau bukan gambar JPG/PNG walau awalnya "
+        "tampak begitu). Kirim ulang fotonya."
+    )
+    try:
+        with Image.open(io.BytesIO(content)) as img:
+            if {"JPEG": "image/jpeg", "PNG": "image/png"}.get(img.format or "") != mime:
+                raise unreadable
+            width, height = img.size
+            if img.format == "JPEG":
+                too_large = width * height > MAX_JPEG_PIXELS
+            else:
+                too_large = width * height * max(len(img.getbands()), 1) > MAX_PNG_BYTES
+            if too_large:
+                raise RefusedFile(
+                    f"Gambar terlalu besar ({width} × {height} piksel). Kirim sebagai foto "
+                    "(Telegram memperkecilnya) atau kecilkan gambarnya dulu."
+                )
+            if img.format == "JPEG":
+                img.draft("RGB", (JPEG_CHECK_SIDE, JPEG_CHECK_SIDE))
+            img.load()
+    except RefusedFile:
+        raise
+    except Exception:  # Pillow's errors on a broken file are of many kinds
+        raise unreadable from None
+
+
+def _read_pdf(content: bytes) -> None:
+    """Open the PDF and count its pages: HTML, a ZIP or anything else behind "%PDF-" is
+    refused, and so is a PDF with another file appended after its end."""
+    from pypdf import PdfReader
+
+    not_pdf = RefusedFile(
+        "Berkas ini bukan PDF yang utuh walau awalnya tampak seperti PDF (diperiksa dengan "
+        "membukanya). Simpan ulang sebagai PDF, atau kirim fotonya."
+    )
+    tail = content[-PDF_TAIL:]
+    end = tail.rfind(b"%%EOF")
+    if end < 0 or tail[end + 5 :].strip(b"\r\n\t \x00"):
+        raise not_pdf
+    quiet = logging.getLogger("pypdf")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # a broken PDF is refused with a message, not logged
+    try:
+        pages = len(PdfReader(io.BytesIO(content), strict=False).pages)
+    except Exception:  # pypdf's errors on a damaged or foreign file are of many kinds
+        raise not_pdf from None
+    finally:
+        quiet.setLevel(level)
+    if pages < 1:
+        raise not_pdf
+    if pages > MAX_PDF_PAGES:
+        raise RefusedFile(
+            f"PDF terlalu panjang ({pages} halaman; paling banyak {MAX_PDF_PAGES}). Kirim "
+            "halaman yang menjadi bukti saja."
+        )
+
+
+WIB = ZoneInfo("Asia/Jakarta")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def display_name(sub: str, at: datetime, mime: str, kind: str) -> str:
+    """The name a file is stored, shown and sent under, built by the bot from what it is (the
+    uploader's own name is never kept: it could say anything, "x\u202egnp.exe" included):
+    ``bukti-pembangunan-pasar-2022-12-10-foto.jpg``."""
+    ascii_ = unicodedata.normalize("NFKD", sub).encode("ascii", "ignore").decode().lower()
+    slug = _NOT_SLUG.sub("-", ascii_).strip("-")[:60].rstrip("-") or "sub-kegiatan"
+    day = (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(WIB)
+    what = "foto" if kind == "foto" else "dokumen"
+    return f"bukti-{slug}-{day.date().isoformat()}-{what}.{MIME_EXT.get(mime, 'bin')}"
 
 
 def too_big(size: int, max_bytes: int) -> str:

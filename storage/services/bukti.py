@@ -26,6 +26,7 @@ from storage.data.models import (
 )
 from storage.domain.periods import roman
 from storage.domain.policy import Denied, may_see_history
+from storage.domain.text import clean_line
 from storage.files import bukti_store
 from storage.services.submission import (
     DraftPlan,
@@ -92,7 +93,7 @@ def _items(session: Session, rows: list[Bukti]) -> list[Item]:
                 kind=r.kind,
                 mime=r.mime,
                 size=r.size,
-                file_name=r.file_name,
+                file_name=bukti_store.display_name(names[r.node_id], r.uploaded_at, r.mime, r.kind),
                 file_id=r.file_id,
                 sha256=r.sha256,
                 caption=r.caption,
@@ -232,7 +233,7 @@ def attach(
         media_group_id=media_group_id,
         uploaded_by=user_id,
     )
-    session.add(_row(draft, target.node_id, meta))
+    session.add(_row(draft, target.node_id, target.sub, meta))
     album, message = 0, 0
     if media_group_id:
         data = load(draft)
@@ -266,18 +267,21 @@ def received(
     media_group_id: str,
     uploaded_by: int,
 ) -> dict:
-    """What is kept of a received file (a row's fields; JSON while it waits in a draft)."""
+    """What is kept of a received file (a row's fields; JSON while it waits in a draft). The
+    uploader's file name is not kept (the bot names the file, ``bukti_store.display_name``);
+    the caption is cleaned as every typed field is (``clean_line``: NFC, no bidi or
+    zero-width characters)."""
+    del file_name  # never trusted, never shown
     ex = stored.exif
     return {
         "sha256": stored.sha256,
         "mime": stored.mime,
         "size": stored.size,
         "kind": kind,
-        "file_name": file_name[:255],
         "file_id": file_id[:255],
         "file_unique_id": file_unique_id[:128],
         "media_group_id": media_group_id[:64],
-        "caption": " ".join(caption.split())[:MAX_CAPTION],
+        "caption": clean_line(caption)[:MAX_CAPTION],
         "uploaded_by": uploaded_by,
         "uploaded_at": datetime.now(UTC).isoformat(),
         "exif_time": ex.time,
@@ -286,9 +290,9 @@ def received(
     }
 
 
-def _row(draft: Draft, node_id: int, meta: dict) -> Bukti:
+def _row(draft: Draft, node_id: int, sub: str, meta: dict) -> Bukti:
     assert draft.id is not None
-    fields = {k: v for k, v in meta.items() if k != "uploaded_at"}
+    fields = {k: v for k, v in meta.items() if k not in ("uploaded_at", "file_name")}
     at = datetime.fromisoformat(meta["uploaded_at"]) if meta.get("uploaded_at") else None
     row = Bukti(
         draft_id=draft.id,
@@ -299,6 +303,8 @@ def _row(draft: Draft, node_id: int, meta: dict) -> Bukti:
     )
     if at is not None:
         row.uploaded_at = at
+    # The name the bot gives it (sub kegiatan, date, kind), never the uploader's.
+    row.file_name = bukti_store.display_name(sub, row.uploaded_at, row.mime, row.kind)
     return row
 
 
@@ -430,7 +436,7 @@ def open_picker(
         room = MAX_PER_SUB - len(rows_of(session, draft_id, node_id))
         held = [h for h in data.pop("held", None) or [] if isinstance(h, dict)]
         for h in held[: max(room, 0)]:
-            session.add(_row(draft, node_id, h))
+            session.add(_row(draft, node_id, plan.subs[index].nama, h))
             placed += 1
         if held[placed:]:
             data["held"] = held[placed:]  # no room left: they wait, nothing is dropped
@@ -451,7 +457,12 @@ def remove(session: Session, *, telegram_id: int, draft_id: int, bukti_id: int) 
         # Removed already (a double tap): show what is there now.
         return _picker(session, draft, chosen if isinstance(chosen, int) else None)
     index = next((i for i, s in enumerate(plan.subs) if s.node_id == row.node_id), None)
-    what = row.caption or row.file_name or row.kind
+    what = row.caption or bukti_store.display_name(
+        next((x.nama for x in plan.subs if x.node_id == row.node_id), ""),
+        row.uploaded_at,
+        row.mime,
+        row.kind,
+    )
     sha = row.sha256
     session.delete(row)
     session.flush()

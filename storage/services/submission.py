@@ -59,7 +59,7 @@ from storage.domain.policy import (
     may_submit,
 )
 from storage.domain.reported import quarter_value
-from storage.domain.text import has_control, strip_control
+from storage.domain.text import clean_line, has_hidden, strip_control
 from storage.services.queries import (
     Figure,
     NodeRow,
@@ -538,16 +538,17 @@ def check_fisik(text: str, prev: float | None = None, what: str = "Realisasi fis
 
 def clean_text(text: str) -> Check:
     # Control characters (NUL, ESC, ...) are invisible in Telegram, break the XLSX and are
-    # refused by PostgreSQL: they are dropped here, before the draft stores anything.
-    t = " ".join(strip_control(text or "").split())
+    # refused by PostgreSQL; bidi overrides and zero-width characters change what a reader
+    # sees: all are dropped here (``clean_line``), before the draft stores anything.
+    t = clean_line(text)
     if not t:
-        if has_control(text or ""):
+        if has_hidden(text or ""):
             return Check(
                 error="Teks itu hanya berisi karakter kendali yang tidak terlihat. Ketik isinya "
                 "dengan huruf biasa, atau pilih tombol yang tersedia."
             )
         return Check(error="Teks kosong. Ketik isinya, atau pilih tombol yang tersedia.")
-    return Check(value=t[:MAX_TEXT], cleaned=has_control(text or ""))
+    return Check(value=t[:MAX_TEXT], cleaned=has_hidden(text or ""))
 
 
 def drop_notes(plan: DraftPlan, data: dict) -> list[str]:
