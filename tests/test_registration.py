@@ -53,7 +53,20 @@ async def _press_on(bot: Bot, user_id: int, data: str, message) -> str:  # type:
     return html_to_text("\n".join(shown + alerts))
 
 
-async def test_changed_name_retires_the_old_request_and_a_stale_tap_is_refused(bot: Bot) -> None:
+def _backdate(bot: Bot, tgid: int, minutes: int = 2) -> None:
+    """The person's last request as if sent ``minutes`` ago (past the resend limit)."""
+    with session_scope(bot.engine) as s:
+        row = s.exec(select(AppUser).where(AppUser.telegram_id == tgid)).one()
+        assert row.status_at is not None
+        row.status_at = row.status_at - timedelta(minutes=minutes)
+        s.add(row)
+
+
+async def test_changed_name_updates_the_admins_messages_and_a_stale_tap_is_refused(
+    bot: Bot,
+) -> None:
+    # Issue 23: one request per person; a change edits the admins' messages (their old
+    # buttons go) instead of sending new ones.
     with session_scope(bot.engine) as s:
         set_user(s, telegram_id=ADMIN2, role=Role.ADMIN, nama="Admin Dua", actor="test")
     u = 9400
@@ -61,17 +74,23 @@ async def test_changed_name_retires_the_old_request_and_a_stale_tap_is_refused(b
     first = {a: bot.api.last(a) for a in (ADMIN, ADMIN2)}
     assert all("Budi Santoso" in (c.text or "") for c in first.values())
     old_approve = _approve_kepala(first[ADMIN])
+    sent_before = len(bot.api.calls_of("sendMessage"))
 
     # the same person asks again under another name after the admins were notified
-    assert "dikirim ke admin" in await _request(bot, u, "Kepala Dinas Palsu 2")
+    _backdate(bot, u)
+    assert "diperbarui" in await _request(bot, u, "Kepala Dinas Palsu 2")
+    admins_messaged = [
+        c for c in bot.api.calls_of("sendMessage")[sent_before:] if c.chat_id in (ADMIN, ADMIN2)
+    ]
+    assert admins_messaged == []  # no new broadcast
     for admin, call in first.items():
-        # the old message now says it was replaced and has no buttons
+        # the same message now shows the new name, with the new version's buttons
         shown = bot.api.message(admin, call.result["message_id"])
         assert shown is not None
-        assert "Diganti oleh permintaan baru" in shown["text"]
-        assert not (shown.get("reply_markup") or {}).get("inline_keyboard")
-    latest = bot.api.last(ADMIN)
-    assert "Kepala Dinas Palsu 2" in (latest.text or "")
+        assert "Kepala Dinas Palsu 2" in shown["text"] and "Budi Santoso" not in shown["text"]
+        assert "Diperbarui oleh pemohon (versi 2)" in shown["text"]
+        data = [b["callback_data"] for row in shown["reply_markup"]["inline_keyboard"] for b in row]
+        assert old_approve not in data and any(d.endswith(":2") for d in data)
 
     # an admin taps the old "Kepala" he saw for Budi Santoso: refused, the current one shown
     out = await _press_on(bot, ADMIN, old_approve, first[ADMIN])
@@ -79,16 +98,18 @@ async def test_changed_name_retires_the_old_request_and_a_stale_tap_is_refused(b
     u_row = _user(bot, u)
     assert u_row.status == UserStatus.PENDING and u_row.role is None
 
-    # the tap on the message that shows the current name approves under that name
-    out = await bot.press(ADMIN, _approve_kepala(latest))
+    # the tap on the message as it shows now approves under the current name
+    current = bot.api.message(ADMIN2, first[ADMIN2].result["message_id"])
+    out = await _press_on(bot, ADMIN2, _approve_kepala_in(current), current)
     assert "disetujui sebagai kepala" in out
     u_row = _user(bot, u)
     assert u_row.status == UserStatus.ACTIVE and u_row.nama == "Kepala Dinas Palsu 2"
-    # the other admin's message of that version lost its buttons and says who decided
-    other = bot.api.last(ADMIN2)
-    shown = bot.api.message(ADMIN2, other.result["message_id"])
-    assert shown is not None and "Diputuskan" in shown["text"]
-    assert not (shown.get("reply_markup") or {}).get("inline_keyboard")
+
+
+def _approve_kepala_in(message: dict | None) -> str:
+    assert message is not None
+    rows = message["reply_markup"]["inline_keyboard"]
+    return next(b["callback_data"] for row in rows for b in row if ":kepala:" in b["callback_data"])
 
 
 async def test_same_request_twice_notifies_once(bot: Bot) -> None:

@@ -20,6 +20,7 @@ from storage.data.models import AppUser, Bidang, RegMessage, Role, UserStatus
 from storage.domain.numbers import format_waktu
 from storage.domain.offices import OfficeName, match_office
 from storage.domain.policy import Denied, may_see_office
+from storage.domain.text import clean_line
 from storage.services import conversation
 from storage.services.conversation import Flow, State
 from storage.services.kabupaten import office_names
@@ -30,6 +31,7 @@ from storage.services.users import (
     GateResult,
     block_user,
     get_user,
+    refresh_reg_messages,
     reject_user,
     remember_reg_message,
     request_access,
@@ -93,14 +95,22 @@ async def daftar(update: Update, context: MonevContext) -> None:
         flow=Flow.REGISTRATION,
         step=NAMA,
     )
-    await update.effective_message.reply_text(texts.REG_ASK_NAME)
+    ask = texts.REG_ASK_NAME
+    if gate.pending:
+        # One request at a time: what is sent now changes the waiting one, same office.
+        label = await context.read(_office_label, gate.pending_opd)
+        ask = texts.REG_PENDING_CHANGE.format(office=f" ({escape(label)})" if label else "") + ask
+    await update.effective_message.reply_text(ask)
 
 
 def _gate_text(gate: GateResult) -> str:
     if gate.gate == Gate.BLOCKED:
         return texts.REG_BLOCKED
     assert gate.until is not None
-    return texts.REG_COOLING.format(when=format_waktu(gate.until.astimezone(WIB)))
+    when = format_waktu(gate.until.astimezone(WIB))
+    if gate.gate == Gate.TOO_SOON:
+        return texts.REG_TOO_SOON.format(when=when)
+    return texts.REG_COOLING.format(when=when)
 
 
 async def on_text(update: Update, context: MonevContext, state: State) -> None:
@@ -119,7 +129,9 @@ async def got_name(update: Update, context: MonevContext, state: State) -> None:
     """Take the full name."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    nama = " ".join(message.text.split())
+    # Cleaned as every typed field is (NFC; no control, bidi or zero-width characters): an
+    # admin reads the name the database keeps.
+    nama = clean_line(message.text)
     if not 3 <= len(nama) <= 80 or not re.search(r"[A-Za-z]", nama):
         await message.reply_text(texts.REG_BAD_NAME)
         return
@@ -137,12 +149,15 @@ def _offices(session: Session) -> list[OfficeName]:
 async def _ask_office_or_bidang(
     update: Update, context: MonevContext, state: State, payload: dict
 ) -> None:
-    """After the NIP: the office first when there are several, else straight to the bidang."""
+    """After the NIP: the office first when there are several (not for a waiting request,
+    which keeps its office), else straight to the bidang."""
     offices = await context.read(_offices)
-    if len(offices) == 1:
-        payload = {**payload, "opd_id": offices[0].id}
-        await context.write(_advance, state, BIDANG, payload)
-        await _ask_bidang(update, context, offices[0].id)
+    gate = await context.read(request_gate, telegram_id=state.telegram_id)
+    fixed = gate.pending_opd if gate.pending else None
+    if len(offices) == 1 or fixed is not None:
+        office = fixed if fixed is not None else offices[0].id
+        await context.write(_advance, state, BIDANG, {**payload, "opd_id": office})
+        await _ask_bidang(update, context, office)
         return
     await context.write(_advance, state, OPD, payload)
     assert update.effective_chat is not None
@@ -372,8 +387,14 @@ async def confirm(update: Update, context: MonevContext) -> None:
         return
     tgid = update.effective_user.id
     result = await context.write(_save_request, tgid, reg)
-    if result.gate.gate in (Gate.BLOCKED, Gate.COOLING):
+    if result.gate.gate in (Gate.BLOCKED, Gate.COOLING, Gate.TOO_SOON):
         await query.edit_message_text(_gate_text(result.gate))
+        return
+    if result.gate.gate == Gate.OTHER_OFFICE:
+        label = await context.read(_office_label, result.opd_id)
+        await query.edit_message_text(
+            texts.REG_OTHER_OFFICE.format(office=f" ({escape(label)})" if label else "")
+        )
         return
     if result.gate.gate == Gate.ACTIVE:
         await query.edit_message_text(texts.REG_CANCELLED)
@@ -381,12 +402,11 @@ async def confirm(update: Update, context: MonevContext) -> None:
     if not result.new:
         await query.edit_message_text(texts.REG_SAME_PENDING)
         return
-    await _retire(context, result.retired, texts.REG_REPLACED_NOTE, skip=None)
     office = _payload_office(context, reg) if reg.get("opd_id") else result.opd_id
     bidang = await context.read(_bidang_rows, office) if office else []
     text = _with_office(
         texts.REG_ADMIN_REQUEST.format(
-            nama=escape(reg["nama"]),
+            nama=escape(result.user.nama if result.user else reg["nama"]),
             nip=reg.get("nip") or "-",
             bidang=escape(reg.get("bidang", "-")),
             tgid=tgid,
@@ -394,6 +414,29 @@ async def confirm(update: Update, context: MonevContext) -> None:
         await context.read(_office_label, office),
     )
     keyboard = _approval_keyboard(tgid, bidang, reg.get("bidang_id"), result.version)
+    if result.live:
+        # The waiting request changed: its admin messages show the new version (their old
+        # buttons go with the edit); nobody gets a new message.
+        text = texts.REG_ADMIN_UPDATED.format(versi=result.version) + text
+        edited = []
+        for r in result.live:
+            try:
+                await context.bot.edit_message_text(
+                    text, chat_id=r.chat_id, message_id=r.message_id, reply_markup=keyboard
+                )
+            except TelegramError as exc:
+                log.info("could not update a registration message: %s", type(exc).__name__)
+                continue
+            edited.append(r.id)
+        await context.write(
+            refresh_reg_messages,
+            telegram_id=tgid,
+            ids=[i for i in edited if i is not None],
+            version=result.version,
+            text=text,
+        )
+        await query.edit_message_text(texts.REG_UPDATED if edited else texts.REG_NO_ADMIN)
+        return
     sent = 0
     for admin_id in result.admin_ids:
         try:

@@ -147,6 +147,25 @@ REG_SAME_PENDING = (
     "Permintaan yang sama sudah dikirim ke admin dan masih menunggu keputusan. Anda akan "
     "diberi tahu setelah diputuskan."
 )
+REG_PENDING_CHANGE = (
+    "Permintaan akses Anda{office} masih menunggu keputusan admin. Yang Anda kirim sekarang "
+    "menggantikannya (kantor tetap sama); admin melihat versi terbaru pada pesan yang sama.\n\n"
+)
+REG_TOO_SOON = (
+    "Permintaan Anda baru saja diubah dan masih menunggu keputusan admin. Perubahan berikutnya "
+    "dapat dikirim mulai <b>{when}</b>; tidak ada yang dikirim ke admin sekarang."
+)
+REG_OTHER_OFFICE = (
+    "Permintaan akses Anda{office} masih menunggu keputusan admin; kantornya tidak dapat "
+    "diganti sebelum diputuskan. Tidak ada yang dikirim. Hubungi admin kantor bila keliru."
+)
+REG_UPDATED = (
+    "Permintaan akses Anda diperbarui; admin melihat versi terbaru. Anda akan diberi tahu "
+    "setelah diputuskan."
+)
+REG_ADMIN_UPDATED = (
+    "🔄 <i>Diperbarui oleh pemohon (versi {versi}); tombol lama tidak berlaku.</i>\n"
+)
 REG_REPLACED_NOTE = (
     "Diganti oleh permintaan baru dari orang yang sama (nama/NIP/bidang berubah). "
     "Tombol di pesan ini tidak berlaku lagi; gunakan pesan permintaan terbaru."

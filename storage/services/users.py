@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -21,6 +21,7 @@ from storage.data.models import (
     utcnow,
 )
 from storage.domain.policy import KABUPATEN_ROLES
+from storage.domain.text import clean_line
 from storage.files.importer import normalise_name
 
 
@@ -146,6 +147,8 @@ def set_user(
 # Hours a rejected person waits before asking again (docs/domain.md: registration).
 COOLDOWN_SETTING = "daftar_jeda_jam"
 DEFAULT_COOLDOWN_HOURS = 24
+# A waiting request is changed at most this often: each change edits the admins' messages.
+RESEND_AFTER = timedelta(minutes=1)
 
 
 def cooldown(session: Session) -> timedelta:
@@ -169,12 +172,18 @@ class Gate(StrEnum):
     ACTIVE = "active"  # already registered
     BLOCKED = "blocked"
     COOLING = "cooling"  # rejected less than the cool-down ago
+    TOO_SOON = "too_soon"  # the waiting request changed less than RESEND_AFTER ago
+    OTHER_OFFICE = "other_office"  # the waiting request is for another office
 
 
 @dataclass(frozen=True)
 class GateResult:
     gate: Gate
-    until: datetime | None = None  # COOLING: when a new request is accepted (UTC)
+    until: datetime | None = None  # COOLING, TOO_SOON: when a request is accepted (UTC)
+    # A request of this person is waiting (one at a time): a new one changes it, for the
+    # same office (``pending_opd``).
+    pending: bool = False
+    pending_opd: int | None = None
 
 
 def request_gate(session: Session, *, telegram_id: int, now: datetime | None = None) -> GateResult:
@@ -190,6 +199,8 @@ def request_gate(session: Session, *, telegram_id: int, now: datetime | None = N
         until = _aware(user.status_at) + cooldown(session)
         if (now or utcnow()) < until:
             return GateResult(Gate.COOLING, until)
+    if user.status == UserStatus.PENDING and user.request_version > 0:
+        return GateResult(Gate.OPEN, pending=True, pending_opd=user.opd_id)
     return GateResult(Gate.OPEN)
 
 
@@ -201,8 +212,10 @@ class AccessRequest:
     user: AppUser | None = None
     version: int = 0
     new: bool = False  # False: the same request already waits (nothing new to send)
-    admin_ids: list[int] = field(default_factory=list)
-    retired: list[RegMessage] = field(default_factory=list)  # earlier admin messages
+    admin_ids: list[int] = field(default_factory=list)  # to notify (a first request)
+    # A changed waiting request: the admins' messages showing it, to be edited in place to
+    # the new version (their old buttons go with the edit); no new message is sent.
+    live: list[RegMessage] = field(default_factory=list)
     opd_id: int | None = None  # the office the request is for
 
 
@@ -216,27 +229,31 @@ def request_access(
     now: datetime | None = None,
     opd_id: int | None = None,
 ) -> AccessRequest:
-    """Record a /daftar request as a new version when it differs from what admins were
-    shown; the earlier admin messages are retired (marked here, edited by the caller)."""
+    """Record a /daftar request. One request per person at a time: while one waits, a
+    different one replaces it as a new version (at most once per ``RESEND_AFTER``, for the
+    same office), and the admins' messages of it are edited rather than sent again."""
     gate = request_gate(session, telegram_id=telegram_id, now=now)
     if gate.gate in (Gate.ACTIVE, Gate.BLOCKED, Gate.COOLING):
         return AccessRequest(gate)
+    now = now or utcnow()
+    nama = clean_line(nama)  # as /lapor's fields: NFC, no bidi or zero-width characters
     user = get_user(session, telegram_id=telegram_id)
     if user is None:
         user = AppUser(telegram_id=telegram_id)
-    elif (
-        user.status == UserStatus.PENDING
-        and user.request_version > 0
-        and (user.nama, user.nip, user.bidang_id) == (nama, nip, bidang_id)
-        and (opd_id is None or user.opd_id == opd_id)
-    ):
-        return AccessRequest(gate, user=user, version=user.request_version)
+    if gate.pending:
+        if opd_id is not None and user.opd_id is not None and opd_id != user.opd_id:
+            return AccessRequest(replace(gate, gate=Gate.OTHER_OFFICE), opd_id=user.opd_id)
+        if (user.nama, user.nip, user.bidang_id) == (nama, nip, bidang_id):
+            return AccessRequest(gate, user=user, version=user.request_version)
+        if user.status_at is not None and now < _aware(user.status_at) + RESEND_AFTER:
+            until = _aware(user.status_at) + RESEND_AFTER
+            return AccessRequest(replace(gate, gate=Gate.TOO_SOON, until=until))
     old = f"{user.nama}/{user.nip}/{user.bidang_id}" if user.request_version else None
     user.nama, user.nip, user.bidang_id = nama, nip, bidang_id
-    user.opd_id = office_of(session, role=None, bidang_id=bidang_id, opd_id=opd_id)
+    user.opd_id = office_of(session, role=None, bidang_id=bidang_id, opd_id=opd_id or user.opd_id)
     user.status, user.role = UserStatus.PENDING, None
     user.request_version += 1
-    user.status_at = now or utcnow()
+    user.status_at = now
     session.add(user)
     session.flush()
     _audit(
@@ -247,15 +264,43 @@ def request_access(
         old,
         f"{nama}/{nip}/{bidang_id}",
     )
+    live = (
+        list(
+            session.exec(
+                select(RegMessage)
+                .where(RegMessage.user_id == user.id, col(RegMessage.retired).is_(False))
+                .order_by(col(RegMessage.id))
+            ).all()
+        )
+        if gate.pending
+        else []
+    )
     return AccessRequest(
         gate,
         user=user,
         version=user.request_version,
         new=True,
-        admin_ids=[a.telegram_id for a in admins(session, opd_id=user.opd_id)],
-        retired=retire_reg_messages(session, user_id=user.id or 0),
+        admin_ids=[] if live else [a.telegram_id for a in admins(session, opd_id=user.opd_id)],
+        live=live,
         opd_id=user.opd_id,
     )
+
+
+def refresh_reg_messages(
+    session: Session, *, telegram_id: int, ids: list[int], version: int, text: str
+) -> None:
+    """The admins' messages ``ids`` were edited to show ``version`` of the request."""
+    user = get_user(session, telegram_id=telegram_id)
+    if user is None:
+        return
+    for row in session.exec(
+        select(RegMessage).where(col(RegMessage.id).in_(ids), RegMessage.user_id == user.id)
+    ).all():
+        row.version, row.text = version, text
+        # Replaced again (or decided) while it was being edited: its buttons are stale.
+        row.retired = user.request_version != version or user.status != UserStatus.PENDING
+        session.add(row)
+    session.flush()
 
 
 def retire_reg_messages(session: Session, *, user_id: int) -> list[RegMessage]:
