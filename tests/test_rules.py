@@ -16,7 +16,9 @@ from storage.domain.policy import (
     may_decide_as,
     may_reopen,
     may_see_history,
+    may_see_office,
     may_submit,
+    scope_of,
 )
 from storage.domain.reported import quarter_value
 
@@ -186,3 +188,28 @@ def test_every_denial_has_one_indonesian_message() -> None:
     assert texts.denied(Denied.NOT_SUBMITTED, status="disetujui") == (
         "Laporan ini sudah disetujui; tidak ada yang perlu diputuskan."
     )
+
+
+# Every status (and none) x every role (and none) x the person's own office or another: only
+# an active person sees an office, their own one, and the kabupaten roles every office.
+_STATUSES = [*UserStatus, None]
+_ROLES = [*Role, None]
+
+
+@pytest.mark.parametrize("status", _STATUSES, ids=str)
+@pytest.mark.parametrize("role", _ROLES, ids=str)
+@pytest.mark.parametrize("own", [True, False], ids=["own office", "other office"])
+def test_who_may_see_an_office(status, role, own) -> None:  # type: ignore[no-untyped-def]
+    kabupaten = role in (Role.PEMANTAU, Role.ADMIN_KABUPATEN)
+    user_office = None if kabupaten else 1
+    expected = status == UserStatus.ACTIVE and role is not None and (kabupaten or own)
+    got = may_see_office(role=role, status=status, user_opd_id=user_office, opd_id=1 if own else 2)
+    assert (got is None) is expected
+    if not expected:
+        assert got == Denied.NOT_THEIR_OFFICE
+    # the session scope of the office boundary is the same rule
+    scope = scope_of(role=role, status=status, user_opd_id=user_office)
+    assert scope.allows(1 if own else 2) is expected
+    # a person of an office whose office is unknown sees none, whatever their status
+    if not kabupaten:
+        assert may_see_office(role=role, status=status, user_opd_id=None, opd_id=1) is not None
