@@ -14,7 +14,7 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
@@ -507,7 +507,7 @@ def _write_plan_sheet(
     title_font = xl.Font(size=12, bold=True)
     # Single cells in column A: the importer takes the office from the line right above
     # the title, and the quarter and year from the title.
-    ws.cell(row=1, column=1, value=opd.nama).font = title_font
+    _text_as_text(ws.cell(row=1, column=1, value=opd.nama)).font = title_font
     title = f"LAPORAN KINERJA TRIWULAN {roman(tw)} TAHUN {tahun}"
     ws.cell(row=2, column=1, value=title).font = title_font
 
@@ -577,6 +577,14 @@ def _write_plan_sheet(
     ws.sheet_view.zoomScale = 90
 
 
+def _text_as_text(cell: Any) -> Any:
+    """A text cell stays text: names come from people and imported files, and openpyxl would
+    store one starting with "=" as a formula."""
+    if isinstance(cell.value, str):
+        cell.data_type = "s"
+    return cell
+
+
 def _write_row(
     ws: Worksheet,
     r: int,
@@ -588,7 +596,7 @@ def _write_row(
 ) -> None:
     xl = _xl()
     for column in range(1, NCOLS + 1):
-        c = ws.cell(row=r, column=column, value=values.get(column))
+        c = _text_as_text(ws.cell(row=r, column=column, value=values.get(column)))
         c.border = xl.BORDER
         c.alignment = (
             name_alignment if column == 16 else xl.Alignment(wrap_text=True, vertical="top")
@@ -639,7 +647,7 @@ def write_template(
     help_ws = wb.create_sheet(SHEET_HELP)
     help_ws.column_dimensions["A"].width = 120
     for i, line in enumerate(_help_lines(opd, tahun, bidang, examples, tw), start=1):
-        c = help_ws.cell(row=i, column=1, value=line or None)
+        c = _text_as_text(help_ws.cell(row=i, column=1, value=line or None))
         c.alignment = xl.Alignment(wrap_text=True, vertical="top")
         if i == 1 or line == "PERHATIAN":
             c.font = xl.Font(bold=True, size=12 if i == 1 else 11)
