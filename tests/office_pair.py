@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -46,6 +48,7 @@ from storage.files.export import export_bytes
 from storage.files.importer import import_file
 from storage.services.office import init_office
 from storage.services.users import set_user
+from tests.bot_harness import Bot
 
 DEMO = 1
 B_BIDANG = [
@@ -99,25 +102,47 @@ class Office:
         return {*self.people.values(), self.pending, self.group}
 
 
-def second_office(engine: Engine, folder: Path) -> int:
-    """Dinas Kesehatan: the demo's TW III 2022 report under other names, other figures."""
+def office_from_demo(
+    engine: Engine,
+    folder: Path,
+    *,
+    nama: str,
+    singkatan: str,
+    kepala: str,
+    bidang: list[tuple[str, str, list[str], list[int]]],
+) -> int:
+    """A second office holding the demo's TW III 2022 report (exported, then imported)."""
     with session_scope(engine) as s:
         opd = init_office(
             s,
-            nama="Dinas Kesehatan",
-            singkatan="Dinkes",
-            kepala="dr. Zirkon",
+            nama=nama,
+            singkatan=singkatan,
+            kepala=kepala,
             nip="198001012005011001",
-            bidang=B_BIDANG,
+            bidang=bidang,
             actor="test",
         )
         opd_id = opd.id
         assert opd_id is not None
     with read_scope(engine) as s:
         _, data = export_bytes(s, DEMO, 2022, 3)
-    path = folder / "tw3-b.xlsx"
+    path = folder / f"tw3-{singkatan.lower()}.xlsx"
     path.write_bytes(data)
-    import_file(engine, path, opd_id=opd_id, actor="test")
+    # The demo office's own export, confirmed into another office (the file names the demo).
+    import_file(engine, path, opd_id=opd_id, actor="test", other_office=True)
+    return opd_id
+
+
+def second_office(engine: Engine, folder: Path) -> int:
+    """Dinas Kesehatan: the demo's TW III 2022 report under other names, other figures."""
+    opd_id = office_from_demo(
+        engine,
+        folder,
+        nama="Dinas Kesehatan",
+        singkatan="Dinkes",
+        kepala="dr. Zirkon",
+        bidang=B_BIDANG,
+    )
     with session_scope(engine) as s:
         # Names and figures of its own: nothing of B looks like anything of A.
         s.connection().execute(
@@ -133,6 +158,30 @@ def second_office(engine: Engine, folder: Path) -> int:
                 {"o": opd_id},
             )
     return opd_id
+
+
+async def open_quiet(engine: Engine, data_dir: Path) -> Bot:
+    """The real bot (offline Bot API) with its evidence in ``data_dir`` and no job running:
+    reminders and digests have tests of their own and would only add messages here."""
+    from tests.test_bukti import _open
+
+    bot = await _open(engine, data_dir)
+    for job in bot.app.job_queue.jobs():  # type: ignore[union-attr]
+        job.schedule_removal()
+    return bot
+
+
+@pytest.fixture
+async def pair(seeded: Engine, tmp_path: Path) -> AsyncIterator[tuple[Bot, Office, Office]]:
+    """Both offices staged, and the bot running on them."""
+    data_dir = tmp_path / "data"
+    a, b = stage_pair(seeded, tmp_path, data_dir)
+    bot = await open_quiet(seeded, data_dir)
+    try:
+        yield bot, a, b
+    finally:
+        await bot.app.stop()
+        await bot.app.shutdown()
 
 
 def _stage(engine: Engine, opd_id: int, label: str, tag: str, base: int, data_dir: Path) -> Office:

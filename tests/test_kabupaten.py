@@ -27,12 +27,11 @@ from storage.data.models import (
     UserStatus,
 )
 from storage.domain.numbers import format_percent, format_rupiah
-from storage.files.export import export_bytes
-from storage.files.importer import import_file
 from storage.services.office import init_office, revise_pagu
 from storage.services.queries import summary
 from storage.services.users import find_bidang, set_user
 from tests.bot_harness import ADMIN, Bot
+from tests.office_pair import office_from_demo
 
 KEP_A, KEP_B, OP_B, PEMANTAU, ADMIN_B, STRANGER = 9701, 9702, 9703, 9704, 9705, 9799
 DEMO = 1
@@ -47,24 +46,14 @@ SAME_BIDANG = [
 def second_office(engine: Engine, folder: Path) -> int:
     """Dinas Kesehatan with the demo office's bidang names, filled with the demo's TW III
     2022 report, one program's pagu raised (so its serapan is lower than the demo's)."""
-    with session_scope(engine) as s:
-        opd = init_office(
-            s,
-            nama="Dinas Kesehatan",
-            singkatan="Dinkes",
-            kepala="dr. Andi",
-            nip="198001012005011001",
-            bidang=SAME_BIDANG,
-            actor="test",
-        )
-        opd_id = opd.id
-        assert opd_id is not None
-    with read_scope(engine) as s:
-        _, data = export_bytes(s, DEMO, 2022, 3)
-    path = folder / "tw3.xlsx"
-    path.write_bytes(data)
-    # The demo office's own export, confirmed into another office (the file names the demo).
-    import_file(engine, path, opd_id=opd_id, actor="test", other_office=True)
+    opd_id = office_from_demo(
+        engine,
+        folder,
+        nama="Dinas Kesehatan",
+        singkatan="Dinkes",
+        kepala="dr. Andi",
+        bidang=SAME_BIDANG,
+    )
     with session_scope(engine) as s:
         program = s.exec(
             select(Node)

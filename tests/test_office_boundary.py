@@ -11,9 +11,8 @@ its rows changed. A handler registered later without a row in ``FORGERIES`` fail
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, update
@@ -28,7 +27,6 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.console import open_offline
 from bot.offline.api import Call
 from bot.offline.updates import (
     make_callback_update,
@@ -36,7 +34,6 @@ from bot.offline.updates import (
     make_photo_update,
     next_update_id,
 )
-from bot.settings import Settings
 from bot.views import texts
 from charts.answers import ChartKind, ChartRequest, encode
 from storage.data import boundary
@@ -53,29 +50,11 @@ from storage.data.models import (
 )
 from storage.domain.policy import KABUPATEN, NO_OFFICE, Scope
 from storage.services.queries import YearData, years_with_data
-from tests.bot_harness import ADMIN, Bot
-from tests.office_pair import DEMO, ROLES, Office, snapshot, stage_pair
+from tests import office_pair
+from tests.bot_harness import Bot
+from tests.office_pair import DEMO, ROLES, Office, snapshot
 
-
-@pytest.fixture
-async def pair(seeded: Engine, tmp_path: Path) -> AsyncIterator[tuple[Bot, Office, Office]]:
-    data_dir = tmp_path / "data"
-    a, b = stage_pair(seeded, tmp_path, data_dir)
-    settings = Settings(
-        MONEV_ADMIN_IDS=str(ADMIN),
-        DATABASE_URL="",
-        TELEGRAM_BOT_TOKEN="",
-        MONEV_DATA_DIR=str(data_dir),
-    )
-    app, api = await open_offline(settings, seeded)
-    for job in app.job_queue.jobs():  # type: ignore[union-attr]
-        job.schedule_removal()  # reminders and digests have tests of their own; not sent here
-    try:
-        yield Bot(app, api, seeded), a, b
-    finally:
-        await app.stop()
-        await app.shutdown()
-
+pair = office_pair.pair  # the fixture: both offices staged, the bot running on them
 
 # --- the forgeries: one row per handler the Application registers ----------------------------
 

@@ -6,56 +6,35 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import AsyncIterator
 from datetime import time, timedelta
 from pathlib import Path
 
-import pytest
 from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from telegram.ext import CallbackContext
 
-from bot.console import html_to_text, open_offline
-from bot.settings import Settings
+from bot.console import html_to_text
 from storage.data import db
 from storage.data.db import read_scope, session_scope
 from storage.data.models import AppUser, Bukti, Role, UserStatus
 from storage.services.users import set_user
+from tests import office_pair, test_bukti
 from tests.bot_harness import ADMIN, Bot
-from tests.office_pair import Office, second_office, stage_pair
+from tests.office_pair import Office, open_quiet, second_office
 from tests.test_bukti import PDF, _doc, _figures_of_first_sub, _start, _to_review
-from tests.test_lapor import OP1, VERIF, _button, _close, _users
+from tests.test_lapor import OP1, VERIF, _button, _close
 from tests.test_reminders import ADMIN as ADMIN_KAB
 from tests.test_reminders import Clock, close, open_bot, wib
 
-
-async def _open(engine: Engine, data_dir: Path) -> Bot:
-    settings = Settings(
-        MONEV_ADMIN_IDS=str(ADMIN),
-        DATABASE_URL="",
-        TELEGRAM_BOT_TOKEN="",
-        MONEV_DATA_DIR=str(data_dir),
-    )
-    app, api = await open_offline(settings, engine)
-    for job in app.job_queue.jobs():  # type: ignore[union-attr]
-        job.schedule_removal()
-    return Bot(app, api, engine)
+_open = open_quiet
+# The fixtures: both offices staged with the bot on them; the bot with a Koperasi operator.
+pair = office_pair.pair
+bot = test_bukti.bot
 
 
 # --- case 1: a forged "Lihat bukti" of another office --------------------------------------------
-
-
-@pytest.fixture
-async def pair(seeded: Engine, tmp_path: Path) -> AsyncIterator[tuple[Bot, Office, Office]]:
-    data_dir = tmp_path / "data"
-    a, b = stage_pair(seeded, tmp_path, data_dir)
-    bot = await _open(seeded, data_dir)
-    try:
-        yield bot, a, b
-    finally:
-        await _close(bot)
 
 
 async def test_case1_forged_lihat_bukti_of_another_office_shows_nothing(
@@ -186,16 +165,6 @@ def test_case2_the_old_global_group_moves_to_the_office_that_set_it(engine: Engi
 # --- case 6: evidence is read for what it is; the bot names the file ------------------------------
 
 
-@pytest.fixture
-async def operator_bot(seeded: Engine, tmp_path: Path) -> AsyncIterator[Bot]:
-    _users(seeded)
-    bot = await _open(seeded, tmp_path / "data")
-    try:
-        yield bot
-    finally:
-        await _close(bot)
-
-
 def _zip_bytes() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
@@ -209,8 +178,7 @@ def _jpeg(size: tuple[int, int] = (64, 48)) -> bytes:
     return buf.getvalue()
 
 
-async def test_case6_evidence_content_names_and_captions(operator_bot: Bot) -> None:
-    bot = operator_bot
+async def test_case6_evidence_content_names_and_captions(bot: Bot) -> None:
     await _start(bot, OP1)
     await _figures_of_first_sub(bot, OP1)
     pdf = "application/pdf"
@@ -250,8 +218,7 @@ async def test_case6_evidence_content_names_and_captions(operator_bot: Bot) -> N
     assert "\u202e" not in everything and "gnp.exe" not in everything
 
 
-async def test_case6_an_image_beyond_the_pixel_limit_is_refused(operator_bot: Bot) -> None:
-    bot = operator_bot
+async def test_case6_an_image_beyond_the_pixel_limit_is_refused(bot: Bot) -> None:
     await _start(bot, OP1)
     await _figures_of_first_sub(bot, OP1)
     buf = io.BytesIO()
