@@ -33,14 +33,16 @@ Office-owned, and how a row names its office:
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event, exists, false, or_
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
-from sqlalchemy.sql import Join, Select
-from sqlalchemy.sql.schema import Table
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.util import find_tables
 from sqlmodel import Session, col
 
 from storage.data.models import (
@@ -218,25 +220,30 @@ def _options_for(scope: Scope) -> dict[type, Any]:
         return _options.setdefault(key, built)
 
 
-def _tables(node: Any, out: set[type]) -> None:
-    if isinstance(node, Join):
-        _tables(node.left, out)
-        _tables(node.right, out)
-    elif isinstance(node, Table):
-        entity = _BY_TABLE.get(node.name)
-        if entity is not None:
-            out.add(entity)
+# The entities a statement touches, kept for statements built once and run many times (the
+# conversation state, the figure cache's lookups): walking a statement costs tens of µs.
+_touched_by: weakref.WeakKeyDictionary[Any, frozenset[type]] = weakref.WeakKeyDictionary()
 
 
-def _touched(state: ORMExecuteState) -> set[type]:
-    """The office-owned entities a statement reads or writes: its result entities, and the
-    tables it selects FROM or joins (a count or a join reveals rows as surely as a select)."""
-    found = {m.class_ for m in state.all_mappers if m.class_ in OFFICE_OWNED}
+def _touched(state: ORMExecuteState) -> frozenset[type]:
+    """The office-owned entities a statement reads or writes: its result entities and every
+    table it names anywhere (FROM, joins, subqueries, the target of an UPDATE or DELETE) — a
+    count or a join reveals rows as surely as a select."""
     statement = state.statement
-    if state.is_select and isinstance(statement, Select):
-        for frm in statement.get_final_froms():
-            _tables(frm, found)
-    return found
+    try:
+        return _touched_by[statement]
+    except (KeyError, TypeError):
+        pass
+    found = {m.class_ for m in state.all_mappers if m.class_ in OFFICE_OWNED}
+    clause = cast(ClauseElement, statement)  # an ORM statement is a clause
+    for table in find_tables(clause, include_aliases=True, include_joins=True, include_crud=True):
+        entity = _BY_TABLE.get(getattr(table, "name", ""))
+        if entity is not None:
+            found.add(entity)
+    touched = frozenset(found)
+    with contextlib.suppress(TypeError):
+        _touched_by[statement] = touched
+    return touched
 
 
 @event.listens_for(Session, "do_orm_execute")
