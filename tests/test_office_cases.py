@@ -128,9 +128,9 @@ async def test_case2_each_office_its_own_group_digest_and_notices(
 
 
 def test_case2_the_old_global_group_moves_to_the_office_that_set_it(engine: Engine) -> None:
-    """Migration 0012: the one group every office shared goes to the office of the admin who
+    """Migration 0013: the one group every office shared goes to the office of the admin who
     registered it (several offices), or to the only office."""
-    db.downgrade(engine, "0011")
+    db.downgrade(engine, "0012")
     with engine.begin() as c:
         for i, nama in ((1, "Dinas A"), (2, "Dinas B")):
             c.execute(

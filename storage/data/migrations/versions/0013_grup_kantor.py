@@ -9,8 +9,8 @@ The old setting moves to the office it served: the only office of a one-office d
 with several offices, the office of the admin who last registered it (its audit entry);
 otherwise the kabupaten.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-06 12:00:00.000000
 """
 
@@ -21,8 +21,8 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 
-revision: str = '0012'
-down_revision: str | None = '0011'
+revision: str = '0013'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
