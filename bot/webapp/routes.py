@@ -34,6 +34,7 @@ from bot.handlers.lapor import announce_sent
 from bot.settings import WIB, Settings
 from bot.views import webapp as views
 from bot.webapp.auth import InitDataError, validate
+from storage.data.boundary import OutOfScope
 from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES, Denied, Role
 from storage.services import dashboard, lapor_form
 from storage.services import lapor_flow as flow
@@ -157,6 +158,10 @@ def create_webapp(application: Application) -> Starlette:  # type: ignore[type-a
                     {"status": "ditolak", "pesan": views.plain(views.texts.KAB_NO_OFFICE)},
                     HTTPStatus.FORBIDDEN,
                 )
+            except OutOfScope:
+                # The office boundary refused a read of another office (nothing was read).
+                text = views.plain(views.texts.denied(Denied.NOT_THEIR_OFFICE))
+                return _json({"status": "ditolak", "pesan": text}, HTTPStatus.FORBIDDEN)
 
         return endpoint
 
