@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -104,14 +105,13 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
     async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(session, ...)`` in a worker thread on a read-only session that carries
         the figure cache and the sender's scope."""
-        return await asyncio.to_thread(
-            _read, self.engine, self.figure_cache, self.scope, fn, args, kwargs
-        )
+        scoped = _within(self.scope, fn)
+        return await asyncio.to_thread(_read, self.engine, self.figure_cache, scoped, args, kwargs)
 
     async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(session, ...)`` in a worker thread in one write transaction (no cache:
         a write session reads what it writes), within the sender's scope."""
-        return await asyncio.to_thread(_write, self.engine, self.scope, fn, args, kwargs)
+        return await asyncio.to_thread(_write, self.engine, _within(self.scope, fn), args, kwargs)
 
     async def write_cached(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``write``, reading through the figure cache until the transaction's first write
@@ -119,9 +119,8 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
         cache = self.figure_cache
         if cache is None:
             return await self.write(fn, *args, **kwargs)
-        return await asyncio.to_thread(
-            _write_cached, self.engine, cache, self.scope, fn, args, kwargs
-        )
+        scoped = _within(self.scope, fn)
+        return await asyncio.to_thread(_write_cached, self.engine, cache, scoped, args, kwargs)
 
 
 def actor_scope(actor: Actor | None, only_office: int | None) -> Scope:
@@ -133,35 +132,33 @@ def actor_scope(actor: Actor | None, only_office: int | None) -> Scope:
     return scope_of(role=actor.role, status=actor.status, user_opd_id=own)
 
 
-def _read(
-    engine: Engine,
-    cache: FigureCache | None,
-    scope: Scope,
-    fn: Callable[..., T],
-    args: tuple,
-    kwargs: dict,
-) -> T:
-    with read_scope(engine) if cache is None else cache.read(engine) as session:
+def _within(scope: Scope, fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn(session, …)`` on a session that first enters ``scope`` (storage/data/boundary.py)."""
+
+    @functools.wraps(fn)
+    def scoped(session: Session, *args: Any, **kwargs: Any) -> T:
         boundary.enter(session, scope)
         return fn(session, *args, **kwargs)
 
+    return scoped
 
-def _write(engine: Engine, scope: Scope, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+
+def _read(
+    engine: Engine, cache: FigureCache | None, fn: Callable[..., T], args: tuple, kwargs: dict
+) -> T:
+    with read_scope(engine) if cache is None else cache.read(engine) as session:
+        return fn(session, *args, **kwargs)
+
+
+def _write(engine: Engine, fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
     with session_scope(engine) as session:
-        boundary.enter(session, scope)
         return fn(session, *args, **kwargs)
 
 
 def _write_cached(
-    engine: Engine,
-    cache: FigureCache,
-    scope: Scope,
-    fn: Callable[..., T],
-    args: tuple,
-    kwargs: dict,
+    engine: Engine, cache: FigureCache, fn: Callable[..., T], args: tuple, kwargs: dict
 ) -> T:
     with cache.write(engine) as session:
-        boundary.enter(session, scope)
         return fn(session, *args, **kwargs)
 
 

@@ -159,7 +159,8 @@ def test_a_write_the_cache_cannot_place_empties_it(seeded: Engine) -> None:
     cache = _two_years(seeded)
     y22 = _cached(cache, seeded, 2022)
     with db.session_scope(seeded) as s:
-        set_group_chat(s, chat_id=-100123, actor="test")  # a setting: no office-year
+        # the kabupaten's group: no office-year
+        set_group_chat(s, opd_id=None, chat_id=-100123, actor="test")
     assert _cached(cache, seeded, 2022) is not y22
 
 
