@@ -30,6 +30,7 @@ from telegram.ext import (
 from bot.offline.api import Call
 from bot.offline.updates import (
     make_callback_update,
+    make_document_update,
     make_message_update,
     make_photo_update,
     next_update_id,
@@ -63,7 +64,7 @@ pair = office_pair.pair  # the fixture: both offices staged, the bot running on 
 class Forge:
     """One forged update: a text (command or message) or a button's data, in a chat."""
 
-    kind: str  # "text", "button", "photo", "sticker"
+    kind: str  # "text", "button", "photo", "document", "sticker"
     payload: str = ""
     group: bool = False  # sent in the victim office's group (/grupkantor)
 
@@ -156,6 +157,9 @@ FORGERIES: dict[tuple[str, str | None], Forger] = {
         "laporan mana yang perlu saya setujui",
     ),
     ("message", "on_file"): lambda v: [Forge("photo")],
+    # an admin's file to import: previewed for their own office, whatever it names
+    ("message", "on_document"): lambda v: [Forge("document", "{v.label}")],
+    ("button", "^imp:"): _buttons("imp:ok:1", "imp:lain:1", "imp:no:1"),
     ("message", "unknown_command"): _texts("/tidakada {v.pelaporan_id}"),
     ("message", "non_text"): lambda v: [Forge("sticker")],
     # Run for every update above (who is this; a blocked person writing again).
@@ -186,6 +190,11 @@ def _update(bot: Bot, forge: Forge, user: int, victim: Office) -> Update:
         return make_callback_update(b, forge.payload, user_id=user)
     if forge.kind == "photo":
         return make_photo_update(b, victim.photo, user_id=user, caption=victim.sub_name)
+    if forge.kind == "document":
+        content = f"LAPORAN KINERJA {victim.label}\t{victim.pelaporan_id}\n".encode()
+        return make_document_update(
+            b, content, user_id=user, file_name="laporan.txt", mime_type="text/plain"
+        )
     if forge.kind == "sticker":
         sticker = {
             "file_id": "STK",
