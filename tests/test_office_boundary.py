@@ -51,6 +51,7 @@ from storage.data.models import (
 )
 from storage.domain.policy import KABUPATEN, NO_OFFICE, Scope
 from storage.services.queries import YearData, years_with_data
+from storage.services.submission import history
 from tests import office_pair
 from tests.bot_harness import Bot
 from tests.office_pair import DEMO, ROLES, Office, snapshot
@@ -324,6 +325,10 @@ def test_a_scoped_session_reads_nothing_of_another_office(
         with pytest.raises(boundary.OutOfScope):
             years_with_data(s, b.opd_id)
         assert years_with_data(s, a.opd_id) == [2022]
+        # the audit log names rows by id: a node of the other office has no history
+        assert history(s, b.sub_id) == []
+    with read_scope(engine) as s:
+        assert history(s, b.sub_id), "the other office's node has a history to hide"
     with session_scope(engine) as s:
         boundary.enter(s, Scope(a.opd_id))
         # writes by statement do not reach the other office either

@@ -1095,7 +1095,12 @@ def reopen(session: Session, *, bidang_id: int, tahun: int, tw: int, user: AppUs
 
 
 def history(session: Session, node_id: int) -> list[AuditLog]:
-    """Every recorded change of a node's figures, oldest first."""
+    """Every recorded change of a node's figures, oldest first.
+
+    The audit log names rows by id, not by office: the node is looked up first, through the
+    session's office criteria, so a node outside the sender's office has no history."""
+    if session.get(Node, node_id) is None:
+        return []
     return list(
         session.exec(
             select(AuditLog)
