@@ -30,7 +30,7 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from storage.data.db import read_scope, session_scope, statement_scope
+from storage.data.db import session_scope, statement_scope
 from storage.services import inbox
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,13 @@ CONFIRM_GRACE_S = 0.05
 # The inbox's writes take turns: a receipt reads which updates are known, then inserts the
 # others, and a "done" mark written between the two would make that insert collide.
 _inbox_writes = threading.Lock()
+
+
+def bot_key(app: Application) -> int:
+    """The bot the inbox's rows belong to: the number before ':' in its token, which
+    Telegram keeps for a bot across token changes of that bot and gives a new bot anew."""
+    head = app.bot.token.partition(":")[0]
+    return int(head) if head.isdigit() else inbox.LEGACY_BOT
 
 
 def _tracked(app: Application) -> dict[int, dict[str, Any]]:
@@ -87,16 +94,17 @@ def track(app: Application, payloads: list[dict[str, Any]]) -> list[int]:
     return todo
 
 
-def _receive(engine: Engine, rows: list[tuple[int, str]]) -> list[int]:
+def _receive(engine: Engine, bot: int, rows: list[tuple[int, str]]) -> list[int]:
     with _inbox_writes, session_scope(engine) as s:
-        return inbox.receive(s, updates=rows)
+        return inbox.receive(s, bot=bot, updates=rows)
 
 
 async def record(app: Application, payloads: list[dict[str, Any]]) -> list[int]:
     """Write raw updates to the inbox (those not there yet) and track the ones still to
     handle; returns their ids."""
     rows = [(int(p["update_id"]), json.dumps(p)) for p in payloads if "update_id" in p]
-    todo = set(await asyncio.to_thread(_receive, app.bot_data["engine"], rows))
+    engine = app.bot_data["engine"]
+    todo = set(await asyncio.to_thread(_receive, engine, bot_key(app), rows))
     return track(app, [p for p in payloads if p.get("update_id") in todo])
 
 
@@ -175,10 +183,10 @@ def mark_within(app: Application, update: object) -> Callable[[Session], None] |
     raw = _tracked(app).get(uid) if uid is not None else None
     if uid is None or raw is None:
         return None
-    payload = json.dumps(raw)
+    payload, bot = json.dumps(raw), bot_key(app)
 
     def mark(session: Session) -> None:
-        inbox.mark_done(session.connection(), update_id=uid, payload=payload)
+        inbox.mark_done(session.connection(), bot=bot, update_id=uid, payload=payload)
 
     return mark
 
@@ -211,25 +219,29 @@ class MonevApplication(Application):  # type: ignore[type-arg]
         if uid in already:  # marked with its effect, in the handler's own transaction
             already.discard(uid)
         else:
-            await asyncio.to_thread(_done, self.bot_data["engine"], uid, tracked.get(uid))
+            engine, bot = self.bot_data["engine"], bot_key(self)
+            await asyncio.to_thread(_done, engine, bot, uid, tracked.get(uid))
         _remember_done(self, [uid])
         tracked.pop(uid, None)
 
 
-def _done(engine: Engine, uid: int, payload: dict[str, Any] | None) -> None:
+def _done(engine: Engine, bot: int, uid: int, payload: dict[str, Any] | None) -> None:
     with _inbox_writes, statement_scope(engine) as conn:
-        inbox.mark_done(conn, update_id=uid, payload=json.dumps(payload or {"update_id": uid}))
+        raw = json.dumps(payload or {"update_id": uid})
+        inbox.mark_done(conn, bot=bot, update_id=uid, payload=raw)
 
 
-def _restore(engine: Engine) -> tuple[list[tuple[int, str]], list[int]]:
-    with read_scope(engine) as s:
-        return inbox.pending(s), inbox.recent_done(s, limit=DONE_MAX)
+def _restore(engine: Engine, bot: int) -> tuple[list[tuple[int, str]], list[int]]:
+    with session_scope(engine) as s:
+        if inbox.adopt(s, bot=bot):
+            log.info("inbox: rows from before the inbox knew its bot now belong to bot %d", bot)
+        return inbox.pending(s, bot=bot), inbox.recent_done(s, bot=bot, limit=DONE_MAX)
 
 
 async def replay(app: Application) -> int:
     """Queue every update received but never handled (the process died first), and
     remember which were handled, so that Telegram sending them again changes nothing."""
-    rows, done = await asyncio.to_thread(_restore, app.bot_data["engine"])
+    rows, done = await asyncio.to_thread(_restore, app.bot_data["engine"], bot_key(app))
     _remember_done(app, done)
     tracked = _tracked(app)
     for uid, payload in rows:

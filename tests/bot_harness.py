@@ -51,13 +51,15 @@ class Bot:
         return []
 
 
-async def inbox_app(engine: Engine, api: OfflineBotAPI, *, rate_limiter: bool) -> Application:
+async def inbox_app(
+    engine: Engine, api: OfflineBotAPI, *, rate_limiter: bool, token: str = ""
+) -> Application:
     """The Application as ``monev run`` builds it (update inbox on), started through its own
     post_init, answering to the offline Bot API for requests and getUpdates alike."""
     from bot.app import build_application, post_init
     from bot.settings import Settings
 
-    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")  # type: ignore[call-arg]
+    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN=token)  # type: ignore[call-arg]
     app = build_application(
         settings,
         engine,

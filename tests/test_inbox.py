@@ -7,13 +7,16 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.app import OFFLINE_TOKEN
 from bot.inbox import TRACKED, record, replay
 from bot.offline.api import OfflineBotAPI
 from bot.offline.updates import make_callback_update, make_message_update
-from storage.data.db import read_scope
+from storage.data.db import read_scope, session_scope
 from storage.data.models import Draft, DraftStatus, InboxStatus, UpdateInbox
 from tests.bot_harness import inbox_app
 from tests.test_lapor import OP1, _users
+
+BOT = int(OFFLINE_TOKEN.partition(":")[0])  # the bot the harness's app is
 
 
 async def _app(engine: Engine, api: OfflineBotAPI):  # type: ignore[no-untyped-def]
@@ -73,7 +76,7 @@ async def test_update_confirmed_to_telegram_before_a_crash_is_handled_after_rest
     # … and the process dies before handling it (kill -9: nothing else runs).
     await app.shutdown()
     with read_scope(seeded) as s:
-        row = s.get(UpdateInbox, typed.update_id)
+        row = s.get(UpdateInbox, (BOT, typed.update_id))
         assert row is not None and row.status == InboxStatus.BARU
     before = len(api.sent(OP1))
     # The restart handles it: the operator is answered and the figure is in the draft.
@@ -85,7 +88,7 @@ async def test_update_confirmed_to_telegram_before_a_crash_is_handled_after_rest
     assert "realisasi fisik" in shown.lower()
     assert '"anggaran": 22000000' in _draft_amount(seeded)
     with read_scope(seeded) as s:
-        assert s.get(UpdateInbox, typed.update_id).status == InboxStatus.SELESAI  # type: ignore[union-attr]
+        assert s.get(UpdateInbox, (BOT, typed.update_id)).status == InboxStatus.SELESAI  # type: ignore[union-attr]
     # The same update id again (a webhook retry, a re-fetch): written nowhere new, and the
     # application skips it even when it reaches process_update.
     after = len(api.sent(OP1))
@@ -106,17 +109,17 @@ async def test_update_fetched_but_not_confirmed_is_sent_again_and_handled_once(
     # the update; nothing needed to be written yet.
     await app.shutdown()
     with read_scope(seeded) as s:
-        assert s.get(UpdateInbox, typed.update_id) is None
+        assert s.get(UpdateInbox, (BOT, typed.update_id)) is None
     app, before = await _fetched_again(seeded, api)
     assert "realisasi fisik" in "\n".join(c.text or "" for c in api.sent(OP1)[before:]).lower()
     assert '"anggaran": 22000000' in _draft_amount(seeded)
     # Handled before its receipt was written: the "done" mark wrote it, done, and the
     # receipt that the next getUpdates writes leaves it done.
     with read_scope(seeded) as s:
-        assert s.get(UpdateInbox, typed.update_id).status == InboxStatus.SELESAI  # type: ignore[union-attr]
+        assert s.get(UpdateInbox, (BOT, typed.update_id)).status == InboxStatus.SELESAI  # type: ignore[union-attr]
     assert await app.bot.get_updates(offset=typed.update_id + 1, timeout=0) == ()
     with read_scope(seeded) as s:
-        assert s.get(UpdateInbox, typed.update_id).status == InboxStatus.SELESAI  # type: ignore[union-attr]
+        assert s.get(UpdateInbox, (BOT, typed.update_id)).status == InboxStatus.SELESAI  # type: ignore[union-attr]
     await app.shutdown()
 
 
@@ -148,6 +151,7 @@ async def test_handled_updates_are_pruned_by_a_job_after_the_kept_days(seeded: E
         # handled 8 days ago, handled an hour ago, and one never handled from 30 days ago
         s.add(
             UpdateInbox(
+                bot_id=BOT,
                 update_id=1,
                 payload="{}",
                 status=InboxStatus.SELESAI,
@@ -157,6 +161,7 @@ async def test_handled_updates_are_pruned_by_a_job_after_the_kept_days(seeded: E
         )
         s.add(
             UpdateInbox(
+                bot_id=BOT,
                 update_id=2,
                 payload="{}",
                 status=InboxStatus.SELESAI,
@@ -164,7 +169,7 @@ async def test_handled_updates_are_pruned_by_a_job_after_the_kept_days(seeded: E
                 done_at=now - timedelta(hours=1),
             )
         )
-        s.add(UpdateInbox(update_id=3, payload="{}", status=InboxStatus.BARU,
+        s.add(UpdateInbox(bot_id=BOT, update_id=3, payload="{}", status=InboxStatus.BARU,
                           received_at=now - timedelta(days=30)))  # fmt: skip
     assert app.job_queue is not None
     [job] = app.job_queue.get_jobs_by_name(PRUNE_JOB)
@@ -201,4 +206,59 @@ async def test_a_typed_answer_and_its_done_mark_commit_together(
     app, before = await _fetched_again(seeded, api)
     assert len(api.sent(OP1)) == before
     assert _draft_amount(seeded) == saved
+    await app.shutdown()
+
+
+async def test_a_new_bot_token_never_finds_its_updates_already_handled(seeded: Engine) -> None:
+    """Telegram numbers each bot's updates on its own: after a token change (a test bot
+    replaced by the production bot, a new bot after a leak) against the same database, the
+    new bot's update 1 is not the old bot's update 1."""
+    _users(seeded)
+    api = OfflineBotAPI()
+    old = await inbox_app(seeded, api, rate_limiter=False, token="111111:OLD")
+    old.bot_data["serving"] = True
+    typed = make_message_update(old.bot, "/start", user_id=OP1).to_dict()
+    api.push_update(typed)
+    [fetched] = await old.bot.get_updates(timeout=0)
+    await old.process_update(fetched)
+    await old.bot.get_updates(offset=typed["update_id"] + 1, timeout=0)  # confirmed: done
+    assert api.sent(OP1)
+    await old.shutdown()
+
+    fresh = OfflineBotAPI()  # the new bot's own Telegram: its numbering starts again
+    new = await inbox_app(seeded, fresh, rate_limiter=False, token="222222:NEW")
+    new.bot_data["serving"] = True
+    assert await replay(new) == 0  # the old bot's rows are not the new bot's to replay
+    assert fresh.push_update(typed) == typed["update_id"]  # and it reaches the same id
+    [fetched] = await new.bot.get_updates(timeout=0)
+    await new.process_update(fetched)
+    assert fresh.sent(OP1)  # handled, not skipped as "already handled"
+    assert fresh.sent(OP1)[0].text == api.sent(OP1)[0].text
+    with read_scope(seeded) as s:
+        keys = sorted((r.bot_id, r.update_id) for r in s.exec(select(UpdateInbox)))
+    assert keys == [(111111, typed["update_id"]), (222222, typed["update_id"])]
+    await new.shutdown()
+
+
+async def test_rows_from_before_the_inbox_knew_its_bot_are_replayed_by_the_next_bot(
+    seeded: Engine,
+) -> None:
+    """Migration 0014 gives the rows it finds bot 0: an update received but never handled
+    before the upgrade is still handled after it."""
+    api, app, typed = await _typing(seeded)
+    [fetched] = await app.bot.get_updates(timeout=0)
+    await record(app, [fetched.to_dict()])  # received, then the process dies
+    await app.shutdown()
+    with session_scope(seeded) as s:
+        row = s.get(UpdateInbox, (BOT, typed.update_id))
+        assert row is not None
+        s.delete(row)
+        s.flush()
+        s.add(UpdateInbox(bot_id=0, update_id=typed.update_id, payload=row.payload))
+    app = await _restart(seeded, api)
+    assert await replay(app) == 1
+    await app.process_update(await app.update_queue.get())
+    assert '"anggaran": 22000000' in _draft_amount(seeded)
+    with read_scope(seeded) as s:
+        assert [r.bot_id for r in s.exec(select(UpdateInbox))] == [BOT]
     await app.shutdown()

@@ -495,8 +495,12 @@ class UpdateInbox(SQLModel, table=True):
     an update id seen twice is handled once."""
 
     __tablename__ = "update_inbox"
-    __table_args__ = (Index("ix_update_inbox_status", "status"),)
+    __table_args__ = (Index("ix_update_inbox_status", "bot_id", "status"),)
 
+    # Telegram numbers updates per bot: a new token (a test bot replaced by the production
+    # one, a token revoked after a leak) starts again from small ids, which must never be
+    # taken for the old bot's ids "already handled". The id is the token's part before ':'.
+    bot_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     update_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
     payload: str = Field(sa_column=Column(Text, nullable=False))
     status: InboxStatus = Field(default=InboxStatus.BARU, sa_type=String(16))
