@@ -13,6 +13,7 @@ Create Date: 2026-12-06 15:00:00.000000
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 import sqlmodel.sql.sqltypes
@@ -27,7 +28,7 @@ depends_on: str | Sequence[str] | None = None
 def _rebuild(key: list[str], keep: str) -> None:
     """Copy the inbox into a table with the primary key ``key``: a key cannot be changed in
     place on SQLite, and one way for both databases is simpler to trust. Nothing refers to it."""
-    columns = [
+    columns: list[sa.Column[Any]] = [
         sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
