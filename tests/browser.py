@@ -98,13 +98,23 @@ class Fingers:
         self.typed += 1
         self.log.append(f"type {name}")
 
-    def wait_text(self, css: str, words: str, timeout: float = 20) -> str:
+    def wait_text(self, css: str, words: str, timeout: float = 45) -> str:
+        """The text of ``css`` once it holds ``words``. The bound is generous because CI
+        shares two cores with Chromium; on a timeout the error says what was shown instead."""
+        from selenium.common.exceptions import TimeoutException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
 
+        seen = [""]
+
         def has(d: Any) -> str | bool:
             found = d.find_elements(By.CSS_SELECTOR, css)
-            text = " ".join(e.text for e in found)
+            seen[0] = text = " ".join(e.text for e in found)
             return text if words in text else False
 
-        return str(WebDriverWait(self.driver, timeout).until(has))
+        try:
+            return str(WebDriverWait(self.driver, timeout).until(has))
+        except TimeoutException as exc:
+            raise AssertionError(
+                f"{words!r} not shown in {css!r} within {timeout} s; shown: {seen[0]!r}"
+            ) from exc

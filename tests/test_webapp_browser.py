@@ -277,6 +277,39 @@ async def test_a_chat_change_is_shown_in_the_page_and_nothing_is_overwritten(
         assert "Sekretariat" not in shown
 
 
+async def test_a_late_check_never_hides_the_chat_change(
+    served: tuple[Bot, WebAppServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leaving a field checks it, and tapping Simpan leaves it: on a slow server the check's
+    "= 7.000.000" came back after the save's "changed in the chat" note and replaced it."""
+    import time as clock
+
+    from storage.services import lapor_form
+
+    checked = lapor_form.check_field
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        clock.sleep(2)  # in the worker thread: the save is answered first
+        return checked(*args, **kwargs)
+
+    monkeypatch.setattr(lapor_form, "check_field", slow)
+    bot, server = served
+    first = sekretariat_quarter(bot.engine).plan.subs[0].node_id
+    with browser.chromium() as driver:
+        f = await _in_thread(_open, driver, server.signed_url(OPERATOR_SEK, "lapor"))
+        await _in_thread(f.type, f"anggaran:{first}", "7 jt")
+        await bot.say(OPERATOR_SEK, "/lapor")
+        await bot.press(
+            OPERATOR_SEK, next(d for lb, d in bot.buttons(OPERATOR_SEK) if lb == "Lanjutkan")
+        )
+        await bot.say(OPERATOR_SEK, "6 jt")
+        await _in_thread(f.tap, "#simpan")
+        await _in_thread(f.wait_text, ".fnote.warn", "Di draf sekarang: 6.000.000")
+        await asyncio.sleep(3)  # the check has answered by now
+        note = await _in_thread(f.wait_text, ".fnote.warn", "Di draf sekarang: 6.000.000", 1)
+        assert "Pakai isian draf" in note
+
+
 def _screens(driver: Any, server: WebAppServer, user: int, page: str, words: str) -> str:
     f = browser.Fingers(driver)
     driver.get(server.signed_url(user, page))

@@ -84,11 +84,15 @@
   }
 
   async function check(key) {
-    const r = await M.api("lapor/periksa", { isian: key, teks: inputs[key].value });
+    const asked = inputs[key].value;
+    const r = await M.api("lapor/periksa", { isian: key, teks: asked });
+    // Answered late (the field changed since, or a save came back first): a stale "ok" must
+    // not replace what is shown now, above all the note of a change made in the chat.
+    if (inputs[key].value !== asked) return;
     if (r.status !== "ok") return note(key, r.pesan, "error");
     if (r.galat) note(key, r.galat, "error");
     else if (r.konfirmasi) confirmBox(key, r.konfirmasi);
-    else note(key, r.nilai ? "= " + r.nilai : "", "ok");
+    else if (!notes[key].classList.contains("warn")) note(key, r.nilai ? "= " + r.nilai : "", "ok");
   }
 
   function edited(key) {
