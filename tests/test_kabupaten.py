@@ -118,7 +118,9 @@ async def test_each_kepala_sees_own_office_and_is_refused_the_other(
 ) -> None:
     bot, office_b = kab
     own = await bot.say(KEP_B, "serapan tw3 2022")
-    assert "Dinas Kesehatan (Dinkes)" in own and _serapan(bot.engine, office_b) in own
+    # the office named once, by its short name, on the answer's first line
+    assert own.startswith("🏢 Dinkes · ") and _serapan(bot.engine, office_b) in own
+    assert "Dinas Kesehatan" not in own
     a = await bot.say(KEP_A, "serapan tw3 2022")
     assert "Diskoperindag" in a and _serapan(bot.engine, DEMO) in a
 
@@ -152,11 +154,13 @@ async def test_pemantau_ranking_recap_and_one_office(kab: tuple[Bot, int]) -> No
     assert "2 dari 2 OPD" in missing4 and "Dinas Kesehatan" in missing4
 
     one = await bot.say(PEMANTAU, "serapan dinas kesehatan tw3 2022")
-    assert "Dinas Kesehatan (Dinkes)" in one and low_b in one
+    assert one.startswith("🏢 Dinkes · ") and low_b in one
     typo = await bot.say(PEMANTAU, "serapan diskoperindg tw3 2022")
     assert "Diskoperindag" in typo and low_a in typo
-    # a pemantau's question naming no office says how to name one
-    assert "menyebut OPD" in await bot.say(PEMANTAU, "serapan tw3")
+    # a pemantau's question naming no office asks which one, with a button per office
+    asked = await bot.say(PEMANTAU, "serapan tw3")
+    assert "OPD mana" in asked and "%" not in asked
+    assert ("Dinkes", f"kq:{office_b}:serapan tw3") in bot.buttons(PEMANTAU)
 
 
 async def test_chart_of_serapan_per_office(kab: tuple[Bot, int]) -> None:
@@ -542,7 +546,7 @@ async def test_each_kepala_gets_the_early_warning_digest_of_own_office(
         a, b = digests(KEP_A), digests(KEP_B)
         assert len(a) == 1 and len(b) == 1
         assert "Diskoperindag" in a[0] and "Dinkes" not in a[0]
-        assert "Dinas Kesehatan (Dinkes)" in b[0]
+        assert b[0].startswith("🏢 <b>Dinkes</b> · ")
         # the raised pagu of office B shows in its own digest only
         assert a[0] != b[0]
         assert digests(PEMANTAU) == [] and digests(OP_B) == []
@@ -555,12 +559,12 @@ async def test_a_pemantau_button_answers_for_the_office_the_answer_named(
 ) -> None:
     bot, office_b = kab
     first = await bot.say(PEMANTAU, "peringatan dini dinkes tw2 2022")
-    assert "Dinas Kesehatan (Dinkes)" in first and "Peringatan dini" in first
+    assert first.startswith("🏢 Dinkes · ") and "Peringatan dini" in first
     latest = [data for label, data in bot.buttons(PEMANTAU) if "TW III 2022" in label]
     assert latest, bot.buttons(PEMANTAU)
     pressed = await bot.press(PEMANTAU, latest[0])
     # Office B's own figure, named; never the demo office's.
-    assert "Dinas Kesehatan (Dinkes)" in pressed and "TW III 2022" in pressed
+    assert pressed.startswith("🏢 Dinkes · ") and "TW III 2022" in pressed
     with read_scope(bot.engine) as s:
         pagu_b = summary(s, office_b, 2022, 3).total.pagu
         pagu_a = summary(s, DEMO, 2022, 3).total.pagu

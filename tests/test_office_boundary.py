@@ -129,6 +129,12 @@ FORGERIES: dict[tuple[str, str | None], Forger] = {
         "ask:sub_kegiatan:{v.sub_id}:hambatan:3:2022",
         "ask:opd:{v.opd_id}:serapan:3:2022",
     ),
+    # an office chosen for a kabupaten question: the office's id is what the button names
+    ("button", "^kq:"): _buttons(
+        "kq:{v.opd_id}:serapan tw3 2022",
+        "kq:{v.opd_id}:hambatan {v.bidang_name}",
+        "kq:{v.opd_id}:program mana yang berisiko tidak terserap",
+    ),
     ("button", "^lp:"): _buttons(
         "lp:{v.draft_id}:resume:go",
         "lp:{v.draft_id}:resume:restart",

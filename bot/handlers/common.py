@@ -12,6 +12,7 @@ from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import MonevContext, NoOfficeChosen, load_actor
+from bot.handlers.kabupaten import Asker, asker, example_source, examples, short_name
 from bot.handlers.shared import markup, webapp_row
 from bot.views import texts
 from bot.views import webapp as webapp_views
@@ -19,6 +20,7 @@ from storage.data.boundary import OutOfScope
 from storage.data.models import Role, UserStatus
 from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES, Denied
 from storage.services.conversation import StaleState
+from storage.services.kabupaten import office_names
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,41 @@ def _bidang_name(context: MonevContext, bidang_id: int | None) -> str:
     return names.get(bidang_id or -1, "")
 
 
+def _greeting(session, who: Asker, nama: str, bidang: str) -> str:  # type: ignore[no-untyped-def]
+    """The greeting of an active person: their role, and examples of their office and role."""
+    src = example_source(session, who)
+    shown = texts.examples_for(src)
+    offices = office_names(session)
+    several = len(offices) > 1
+    role = texts.ROLE_NAMES[who.role]  # type: ignore[index]
+    if who.role in KABUPATEN_ROLES:
+        names = ", ".join(escape(short_name(o)) for o in offices[:8])
+        more = f" dan {len(offices) - 8} lainnya" if len(offices) > 8 else ""
+        return texts.START_KABUPATEN.format(
+            nama=nama,
+            role=role,
+            offices=(names + more) or "-",
+            examples=texts.example_list(shown, 4),
+        )
+    own = next((o for o in offices if o.id == who.opd_id), None)
+    where = f" · {escape(short_name(own))}" if several and own is not None else ""
+    if who.role == Role.OPERATOR and bidang:
+        return texts.START_OPERATOR.format(
+            nama=nama,
+            bidang=escape(bidang),
+            where=where,
+            examples=texts.example_list(shown[1:], 3),
+        )
+    return texts.START_ACTIVE.format(
+        nama=nama, role=role, where=where, examples=texts.example_list(shown, 3)
+    )
+
+
+def _help(session, who: Asker, bidang: str) -> str:  # type: ignore[no-untyped-def]
+    offices = ", ".join(short_name(o) for o in office_names(session))
+    return texts.help_for(example_source(session, who), bidang_name=bidang, offices=offices)
+
+
 async def start(update: Update, context: MonevContext) -> None:
     """Greet the user according to their role."""
     actor = context.actor
@@ -95,20 +132,11 @@ async def start(update: Update, context: MonevContext) -> None:
     elif not actor.active:
         text = texts.START_REJECTED
     else:
-        bidang = _bidang_name(context, actor.bidang_id)
-        text = texts.START_ACTIVE.format(
-            nama=escape(
-                actor.nama or (update.effective_user.first_name if update.effective_user else "")
-            ),
-            role=texts.ROLE_NAMES[actor.role],  # type: ignore[index]
-            bidang=f" bidang {escape(bidang)}" if actor.role == Role.OPERATOR and bidang else "",
-            examples="\n".join(
-                f"• <code>{e}</code>"
-                for e in (
-                    texts.KAB_EXAMPLES if actor.role in KABUPATEN_ROLES else texts.EXAMPLES[:3]
-                )
-            ),
+        nama = escape(
+            actor.nama or (update.effective_user.first_name if update.effective_user else "")
         )
+        bidang = _bidang_name(context, actor.bidang_id)
+        text = await context.read(_greeting, asker(context), nama, bidang)
         if actor.role in DECIDING_ROLES:
             from bot.handlers.lapor import waiting_count
 
@@ -123,10 +151,15 @@ async def start(update: Update, context: MonevContext) -> None:
 
 
 async def bantuan(update: Update, context: MonevContext) -> None:
-    """Show what can be asked (strangers only learn how to ask for access)."""
+    """Show what can be asked, for the sender's role and office (strangers only learn how to
+    ask for access)."""
     assert update.effective_message is not None
-    active = context.actor is not None and context.actor.active
-    await update.effective_message.reply_text(texts.HELP if active else texts.HELP_STRANGER)
+    actor = context.actor
+    if actor is None or not actor.active:
+        await update.effective_message.reply_text(texts.HELP_STRANGER)
+        return
+    bidang = _bidang_name(context, actor.bidang_id)
+    await update.effective_message.reply_text(await context.read(_help, asker(context), bidang))
 
 
 async def unknown_command(update: Update, context: MonevContext) -> None:
@@ -141,7 +174,8 @@ async def non_text(update: Update, context: MonevContext) -> None:
     if context.actor is None or not context.actor.active:
         await update.effective_message.reply_text(texts.NOT_REGISTERED)
         return
-    await update.effective_message.reply_text(texts.NON_TEXT.format(example=texts.EXAMPLES[0]))
+    shown = await context.read(examples, asker(context))
+    await update.effective_message.reply_text(texts.NON_TEXT.format(example=escape(shown[1])))
 
 
 async def stale_button(update: Update, context: MonevContext) -> None:

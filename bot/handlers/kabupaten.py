@@ -26,7 +26,7 @@ from charts.answers import ChartPlan
 from charts.spec import NoData
 from storage.domain.kabupaten_questions import KabKind, KabQuestion, parse_kabupaten
 from storage.domain.offices import OfficeName, find_in_text, normalise
-from storage.domain.policy import is_kabupaten, may_see_office
+from storage.domain.policy import KABUPATEN_ROLES, is_kabupaten, may_see_office
 from storage.services.kabupaten import (
     OfficeError,
     kabupaten_figures,
@@ -46,6 +46,7 @@ class Asker:
     role: str | None
     status: str | None
     opd_id: int | None  # their office (the only office for an office-less one-office user)
+    bidang_id: int | None = None  # an operator's bidang (their examples name it)
 
 
 def asker(context: MonevContext) -> Asker:
@@ -53,7 +54,29 @@ def asker(context: MonevContext) -> Asker:
     actor = context.actor
     assert actor is not None
     own = actor.opd_id if actor.opd_id is not None else context.bot_data.get("opd_id")
-    return Asker(actor.role, actor.status, own)
+    return Asker(actor.role, actor.status, own, actor.bidang_id)
+
+
+def short_name(office: OfficeName) -> str:
+    """How an answer names an office once: its short name ("Dinkes"), else its name."""
+    return office.singkatan or office.short_label(40)
+
+
+def example_source(session: Session, who: Asker) -> texts.ExampleSource:
+    """What this asker's examples are made of (``texts.examples_for``): their own office's
+    bidang and role; the kabupaten's offices for the kabupaten roles."""
+    if who.role in KABUPATEN_ROLES:
+        offices = office_names(session)
+        return texts.ExampleSource(who.role, offices=tuple(short_name(o) for o in offices))
+    if who.opd_id is None:
+        return texts.ExampleSource(who.role)
+    bidang = list_bidang(session, who.opd_id)
+    own = next((b.kode for b in bidang if b.id == who.bidang_id), None)
+    return texts.ExampleSource(who.role, tuple(b.kode for b in bidang), own)
+
+
+def examples(session: Session, who: Asker) -> list[str]:
+    return texts.examples_for(example_source(session, who))
 
 
 def _may_see(asker: Asker, opd_id: int) -> bool:
@@ -117,14 +140,26 @@ def office_reply(
     office: OfficeName | None
     if mention is not None:
         office, question = mention.office, mention.rest
-        if not _may_see(asker, office.id):
-            # Not even whether the office has data: no figure, no name of a bidang.
-            return Reply(texts.KAB_OTHER_OFFICE.format(office=escape(office.label))), None, False
     else:
         office = next((o for o in offices if o.id == asker.opd_id), None)
         question = text
         if office is None:
-            return Reply(texts.KAB_NO_OFFICE), None, False
+            return pick_office(offices, text), None, False
+    return for_office(session, asker, office, question, answer_text)
+
+
+def for_office(
+    session: Session,
+    asker: Asker,
+    office: OfficeName,
+    question: str,
+    answer_text: Callable[..., Answered],
+) -> Answered:
+    """``question`` answered for ``office`` (refused, without any figure, to somebody who may
+    not see it), its first line naming the office by its short name."""
+    if not _may_see(asker, office.id):
+        # Not even whether the office has data: no figure, no name of a bidang.
+        return Reply(texts.KAB_OTHER_OFFICE.format(office=escape(office.label))), None, False
     reply, chart, wants_chart = answer_text(session, office.id, question or "serapan")
     keyboard = reply.keyboard
     if office.id != asker.opd_id:
@@ -132,9 +167,64 @@ def office_reply(
         # A chart button names no office: it would draw the sender's own (they have none).
         keyboard = [[b for b in row if not b[1].startswith("gr:")] for row in keyboard]
         keyboard = [row for row in keyboard if row]
-    head = texts.KAB_OFFICE_HEAD.format(office=escape(office.label))
-    full = head + reply.text
-    return Reply(full if len(full) <= views.MAX_TEXT else reply.text, keyboard), chart, wants_chart
+    return Reply(named(short_name(office), reply.text), keyboard), chart, wants_chart
+
+
+def named(office: str, text: str) -> str:
+    """``text`` with the office's short name at the start of its first line, once."""
+    full = texts.KAB_OFFICE_HEAD.format(office=escape(office)) + text
+    return full if len(full) <= views.MAX_TEXT else text
+
+
+PICK_PREFIX = "kq:"  # kq:<office id>:<the question as typed>
+PICK_MAX = 64  # Telegram's limit on callback data, in bytes
+PICK_SHOWN = 40
+
+
+def pick_data(opd_id: int, question: str) -> str | None:
+    """The button answering ``question`` for office ``opd_id``; None when the question does
+    not fit a button (it is then typed again with the office named)."""
+    data = f"{PICK_PREFIX}{opd_id}:{' '.join(question.split())}"
+    return data if len(data.encode()) <= PICK_MAX else None
+
+
+def pick_office(offices: list[OfficeName], text: str) -> Reply:
+    """A kabupaten role asked an office's question without naming the office: which one?
+    The buttons carry the question itself, so each answers exactly what was asked."""
+    question = " ".join(text.split())
+    rows: list[list[tuple[str, str]]] = []
+    for o in offices[:PICK_SHOWN]:
+        data = pick_data(o.id, question)
+        if data is None:
+            names = ", ".join(short_name(x) for x in offices[:12])
+            return Reply(texts.KAB_NO_OFFICE_LONG.format(offices=escape(names)))
+        label = short_name(o)
+        if rows and len(rows[-1]) < 3:
+            rows[-1].append((label, data))
+        else:
+            rows.append([(label, data)])
+    more = len(offices) - PICK_SHOWN
+    tail = texts.KAB_PICK_MORE.format(n=more) if more > 0 else ""
+    example = escape(short_name(offices[0]).lower()) if offices else ""
+    return Reply(texts.KAB_PICK.format(question=escape(question), office=example) + tail, rows)
+
+
+def parse_pick(data: str) -> tuple[int, str] | None:
+    """(office id, question) of a kq: button, None when it is malformed."""
+    head, _, question = data.removeprefix(PICK_PREFIX).partition(":")
+    if not head.isdecimal() or not question.strip() or len(head) > 9:
+        return None
+    return int(head), question
+
+
+def picked(
+    session: Session, asker: Asker, opd_id: int, question: str, answer_text: Callable[..., Answered]
+) -> Answered | None:
+    """The answer for the office a kq: button names (None: no such office)."""
+    office = next((o for o in office_names(session) if o.id == opd_id), None)
+    if office is None:
+        return None
+    return for_office(session, asker, office, question, answer_text)
 
 
 def _chart(session: Session, asker: Asker, tahun: int, tw: int) -> ChartPlan | str:

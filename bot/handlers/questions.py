@@ -9,17 +9,25 @@ from telegram import Update
 
 from bot.context import Actor, MonevContext, load_actor_and_state
 from bot.handlers.charts import send_chart
-from bot.handlers.kabupaten import Asker, asker, office_reply
+from bot.handlers.kabupaten import (
+    Asker,
+    asker,
+    examples,
+    named,
+    office_reply,
+    parse_pick,
+    picked,
+    short_name,
+)
 from bot.handlers.shared import markup, quick_work
 from bot.views import texts
 from bot.views.answers import Reply, render
-from bot.views.kabupaten import MAX_TEXT as MAX_MESSAGE
 from charts.answers import ChartRequest, encode, request_for
 from storage.domain.policy import Denied
 from storage.domain.question_parser import MAX_TEXT, Metric
 from storage.services.ask import answer, run_query
 from storage.services.conversation import State
-from storage.services.kabupaten import office_label, scope_office
+from storage.services.kabupaten import office_label, office_names, scope_office
 
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
 
@@ -27,23 +35,38 @@ MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even 
 Answered = tuple[Reply, ChartRequest | None, bool]
 
 
-def answer_text(session, opd_id: int, text: str) -> Answered:  # type: ignore[no-untyped-def]
-    """The reply, the chart that goes with it, and whether the question asked for the chart."""
+def answer_text(  # type: ignore[no-untyped-def]
+    session, opd_id: int, text: str, examples: list[str] | None = None
+) -> Answered:
+    """The reply, the chart that goes with it, and whether the question asked for the chart.
+    ``examples``: the asker's own (``texts.examples_for``) where an answer shows some."""
     a = answer(session, opd_id, text)
-    reply = render(a)
+    reply = render(a, examples)
     chart = request_for(a)
     if chart is not None:
         reply.keyboard.append([(texts.CHART_BUTTON, encode(chart))])
     return reply, chart, bool(a.parsed and a.parsed.chart)
 
 
+def _answer_text_for(session, who: Asker):  # type: ignore[no-untyped-def]
+    """``answer_text`` showing the asker's own examples (their office's bidang, their role;
+    read through the figure cache, so making them costs next to nothing)."""
+    shown = examples(session, who)
+
+    def answer_one(s, opd_id: int, text: str) -> Answered:  # type: ignore[no-untyped-def]
+        return answer_text(s, opd_id, text, shown)
+
+    return answer_one
+
+
 def _answer(session, who: Asker, text: str) -> Answered:  # type: ignore[no-untyped-def]
     """Several offices: which one, and may the sender see it; one office: as always."""
-    several = office_reply(session, who, text, answer_text)
+    one = _answer_text_for(session, who)
+    several = office_reply(session, who, text, one)
     if several is not None:
         return several
     assert who.opd_id is not None  # one office: everybody's
-    return answer_text(session, who.opd_id, text)
+    return one(session, who.opd_id, text)
 
 
 def load_for_text(
@@ -57,7 +80,7 @@ def load_for_text(
     if state is not None or not actor.active or len(text) > MAX_QUESTION:
         return actor, state, None
     own = actor.opd_id if actor.opd_id is not None else opd_id
-    who = Asker(actor.role, actor.status, own)
+    who = Asker(actor.role, actor.status, own, actor.bidang_id)
     return actor, state, (text, _answer(session, who, text[: MAX_TEXT * 2]))
 
 
@@ -70,7 +93,8 @@ async def question(update: Update, context: MonevContext) -> None:
         await message.reply_text(texts.NOT_REGISTERED)
         return
     if len(message.text) > MAX_QUESTION:
-        await message.reply_text(texts.TOO_LONG.format(example=texts.EXAMPLES[0]))
+        shown = await context.read(examples, asker(context))
+        await message.reply_text(texts.TOO_LONG.format(example=escape(shown[1])))
         return
     with quick_work(context):
         if prepared is not None and prepared[0] == message.text:
@@ -129,8 +153,42 @@ async def ask_button(update: Update, context: MonevContext) -> None:
     reply = await context.read(_run_button, office or context.opd_id, parts)
     if office is not None and office != context.actor.opd_id:
         # Somebody reading another office (a pemantau): say which one, as the question did.
-        label = await context.read(office_label, office)
-        head = texts.KAB_OFFICE_HEAD.format(office=escape(label))
-        if len(head) + len(reply.text) <= MAX_MESSAGE:
-            reply.text = head + reply.text
+        label = await context.read(_short_label, office)
+        reply.text = named(label, reply.text)
     await query.edit_message_text(reply.text, reply_markup=markup(reply.keyboard))
+
+
+def _short_label(session, opd_id: int) -> str:  # type: ignore[no-untyped-def]
+    found = [o for o in office_names(session) if o.id == opd_id]
+    return short_name(found[0]) if found else office_label(session, opd_id)
+
+
+async def pick_button(update: Update, context: MonevContext) -> None:
+    """An office chosen for a question that named none (kabupaten roles): answer it there."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await query.answer()
+    if context.actor is None or not context.actor.active:
+        await query.edit_message_text(texts.NOT_REGISTERED)
+        return
+    got = parse_pick(query.data)
+    if got is None:
+        await query.edit_message_text(texts.STALE_BUTTON)
+        return
+    opd_id, question = got
+    # The office boundary first: an office outside the sender's scope is never read.
+    if not context.may_see(opd_id):
+        await query.edit_message_text(texts.denied(Denied.NOT_THEIR_OFFICE))
+        return
+    who = asker(context)
+    with quick_work(context):
+        result = await context.read(_picked, who, opd_id, question[:MAX_TEXT])
+    if result is None:
+        await query.edit_message_text(texts.KAB_PICK_GONE)
+        return
+    reply = result[0]
+    await query.edit_message_text(reply.text, reply_markup=markup(reply.keyboard))
+
+
+def _picked(session, who: Asker, opd_id: int, question: str) -> Answered | None:  # type: ignore[no-untyped-def]
+    return picked(session, who, opd_id, question, _answer_text_for(session, who))

@@ -107,7 +107,12 @@ def prepare_digest(
         for office in office_names(s):
             # Claims per office: the group gets each office's digest once a week.
             one = _office_digest(
-                s, office.id, f"{kind}:{office.id}", year, office.label, several=True
+                s,
+                office.id,
+                f"{kind}:{office.id}",
+                year,
+                office.singkatan or office.short_label(40),
+                several=True,
             )
             if one is not None:
                 digests.append(one)

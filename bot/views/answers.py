@@ -132,8 +132,9 @@ def _with_notes(body: str, answer: Answer) -> str:
     return f"{head}{_notes(answer)}\n{rest}"
 
 
-def render(answer: Answer) -> Reply:
-    """One screen for an answer; never empty."""
+def render(answer: Answer, examples: list[str] | None = None) -> Reply:
+    """One screen for an answer; never empty. ``examples``: the asker's own (their office's
+    bidang and their role, ``texts.examples_for``); the demo office's without one."""
     kind = answer.kind
     if kind == Kind.COURTESY:
         words = set(normalise(answer.parsed.text).split()) if answer.parsed else set()
@@ -144,10 +145,11 @@ def render(answer: Answer) -> Reply:
             if words & _GREETING
             else texts.ACKNOWLEDGED
         )
-        return Reply(template.format(example=escape(texts.EXAMPLES[0])))
+        shown = examples if examples is not None else texts.EXAMPLES
+        return Reply(template.format(example=escape(shown[0])))
     if kind == Kind.UNKNOWN:
-        examples = "\n".join(f"• <code>{escape(e)}</code>" for e in texts.EXAMPLES[:5])
-        return Reply(texts.UNKNOWN_QUESTION.format(examples=examples))
+        shown = examples if examples is not None else texts.EXAMPLES
+        return Reply(texts.UNKNOWN_QUESTION.format(examples=texts.example_list(list(shown), 5)))
     if kind == Kind.CLARIFY:
         p = answer.parsed
         understood = []

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from html import escape
+
 from storage.data.models import Role
 from storage.domain.policy import Denied
 from storage.services.submission import NotPermitted, SubmissionError, UnknownReport
@@ -31,6 +34,8 @@ COMMANDS: list[tuple[str, str]] = [
     ("batal", "Hentikan langkah yang sedang berjalan"),
 ]
 
+# The demo office's examples (kept for callers that know no asker); everything a person reads
+# uses ``examples_for``: their own office's bidang and their role.
 EXAMPLES = [
     "serapan anggaran Q2 koperasi",
     "realisasi fisik tw 3 perdagangan",
@@ -40,6 +45,65 @@ EXAMPLES = [
     "serapan dinas tw1 2022",
     "program apa saja di perindustrian?",
 ]
+# Bidang that are not a subject of questions (the office's own administration) come last.
+_ADMIN_BIDANG = frozenset({"sekretariat", "tatausaha", "tata usaha", "umum"})
+
+
+@dataclass(frozen=True)
+class ExampleSource:
+    """What examples are made of: the asker's role, their office's bidang (codes as typed in
+    questions), their own bidang, and the short names of the offices (several offices)."""
+
+    role: str | None
+    bidang: tuple[str, ...] = ()
+    own_bidang: str | None = None
+    offices: tuple[str, ...] = ()
+
+
+def _subjects(bidang: tuple[str, ...]) -> list[str]:
+    subjects = [b for b in bidang if b.lower() not in _ADMIN_BIDANG]
+    return subjects or list(bidang) or ["dinas"]
+
+
+def examples_for(src: ExampleSource) -> list[str]:
+    """Example questions for this asker: the kabupaten's for the kabupaten roles, /lapor and
+    their own bidang for an operator, their own office's bidang for everyone else. The one
+    place examples are made (greeting, /bantuan, "belum memahami", courtesy replies)."""
+    if src.role in (Role.PEMANTAU, Role.ADMIN_KABUPATEN):
+        office = (src.offices[0] if src.offices else "dinkes").lower()
+        return [
+            "OPD mana yang serapannya paling rendah tw3",
+            "OPD mana yang berisiko tidak terserap",
+            f"serapan {office} tw3",
+            "berapa OPD yang belum lapor tw3",
+            f"hambatan {office}",
+            "/laporan rekap",
+        ]
+    b = _subjects(src.bidang)
+    pick = [b[i % len(b)] for i in (0, 1, 2, 3)]
+    if src.role == Role.OPERATOR:
+        own = src.own_bidang or pick[0]
+        return [
+            "/lapor",
+            f"serapan anggaran tw3 {own}",
+            f"capaian kinerja {own} tw3",
+            f"hambatan {own}",
+            f"program apa saja di {own}?",
+        ]
+    return [
+        f"serapan anggaran Q2 {pick[0]}",
+        f"realisasi fisik tw 3 {pick[2]}",
+        "bidang mana serapannya paling rendah?",
+        "siapa yang belum lapor triwulan 3?",
+        f"hambatan {pick[1]}",
+        "program mana yang berisiko tidak terserap?",
+        f"program apa saja di {pick[3]}?",
+    ]
+
+
+def example_list(examples: list[str], n: int = 3) -> str:
+    return "\n".join(f"• <code>{escape(e)}</code>" for e in examples[:n])
+
 
 START_STRANGER = (
     "Selamat datang di <b>monev-bot</b>, layanan monitoring dan evaluasi Laporan Kinerja "
@@ -55,9 +119,26 @@ START_REJECTED = (
     "mengajukan permintaan lagi."
 )
 START_ACTIVE = (
-    "Selamat datang, {nama}.\nAnda terdaftar sebagai <b>{role}</b>{bidang}.\n\n"
+    "Selamat datang, {nama}.\nAnda terdaftar sebagai <b>{role}</b>{where}.\n\n"
     "Tanyakan apa saja tentang anggaran dan kinerja dengan bahasa sehari-hari, misalnya:\n"
     "{examples}\n\nKetik /bantuan untuk contoh lainnya."
+)
+START_OPERATOR = (
+    "Selamat datang, {nama}.\nAnda terdaftar sebagai <b>operator bidang {bidang}</b>{where}.\n\n"
+    "Isi laporan triwulan bidang Anda dengan /lapor: bot menanyakan angka tiap sub kegiatan "
+    "satu per satu, lalu Anda periksa dan Kirim ke verifikator.\n\n"
+    "Anda juga bisa bertanya tentang bidang Anda, misalnya:\n{examples}\n\n"
+    "Ketik /bantuan untuk contoh lainnya."
+)
+START_KABUPATEN = (
+    "Selamat datang, {nama}.\nAnda terdaftar sebagai <b>{role}</b>: Anda dapat melihat data "
+    "semua perangkat daerah ({offices}).\n\n"
+    "Tanyakan perbandingan antar-OPD, atau sebut OPD-nya untuk data satu OPD, misalnya:\n"
+    "{examples}\n\nKetik /bantuan untuk contoh lainnya."
+)
+_PERIODS = (
+    "Triwulan boleh ditulis Q2, TW II, tw2, triwulan 2 atau kuartal kedua. Tanpa tahun, "
+    "dipakai tahun terakhir yang ada datanya; tanpa triwulan, triwulan terakhir."
 )
 NOT_REGISTERED = (
     "Maaf, Anda belum terdaftar sehingga belum bisa melihat data. Ketik /daftar untuk "
@@ -81,23 +162,50 @@ NOTHING_TO_CANCEL = "Tidak ada langkah yang sedang berjalan."
 
 HELP = (
     "<b>Yang bisa ditanyakan</b>\n"
-    "• Serapan anggaran: <i>serapan anggaran Q2 koperasi</i>, <i>serapan dinas tw1 2022</i>\n"
-    "• Realisasi fisik: <i>realisasi fisik tw 3 perdagangan</i>\n"
+    "• Serapan anggaran: <i>{e0}</i>\n"
+    "• Realisasi fisik: <i>{e1}</i>\n"
     "• Peringkat bidang: <i>bidang mana serapannya paling rendah?</i>\n"
     "• Status pelaporan: <i>siapa yang belum lapor triwulan 3?</i>\n"
-    "• Capaian kinerja: <i>capaian kinerja koperasi tw3</i>\n"
-    "• Hambatan dan tindak lanjut: <i>hambatan umkm</i>\n"
-    "• Daftar program: <i>program apa saja di perindustrian?</i>\n"
+    "• Capaian kinerja: <i>capaian kinerja {b0} tw3</i>\n"
+    "• Hambatan dan tindak lanjut: <i>{e4}</i>\n"
+    "• Daftar program: <i>{e6}</i>\n"
     "• Deviasi dari target: <i>bidang mana yang di bawah target tw2?</i>\n"
     "• Peringatan dini: <i>program mana yang berisiko tidak terserap?</i>, "
-    "<i>proyeksi serapan akhir tahun koperasi</i>\n\n"
-    "Triwulan boleh ditulis Q2, TW II, tw2, triwulan 2 atau kuartal kedua. Tanpa tahun, "
-    "dipakai tahun terakhir yang ada datanya; tanpa triwulan, triwulan terakhir.\n\n"
-    "Operator bidang: /lapor untuk mengisi laporan triwulan. Semua: /riwayat nama sub "
-    "kegiatan untuk melihat perubahan angkanya; /bukti nama sub kegiatan tw untuk foto dan "
-    "berkas bukti dukungnya (saat /lapor, kirim foto/berkas setelah mengisi angka). "
-    "Admin: /bukakembali bidang tw tahun.\n\n"
-    "Perintah: /start, /bantuan, /lapor, /riwayat, /bukti, /batal."
+    "<i>proyeksi serapan akhir tahun {b0}</i>\n\n"
+    + _PERIODS
+    + "\n\nSemua: /riwayat nama sub kegiatan untuk melihat perubahan angkanya; /bukti nama "
+    "sub kegiatan tw untuk foto dan berkas bukti dukungnya; /laporan untuk berkas laporan; "
+    "/grafik untuk grafik; /pengingat untuk pengingat Anda.{admin}\n\n"
+    "Perintah: /start, /bantuan, /riwayat, /bukti, /laporan, /grafik, /pengingat, /batal."
+)
+HELP_ADMIN = " Admin: /bukakembali bidang tw tahun, /jadwal."
+HELP_DECIDER = " Verifikasi laporan yang masuk: /verifikasi."
+HELP_OPERATOR = (
+    "<b>Tugas Anda: laporan triwulan bidang {bidang}</b>\n"
+    "• /lapor — isi angka tiap sub kegiatan, indikator dan catatan; setiap isian langsung "
+    "tersimpan, lalu periksa dan tekan Kirim. Foto/berkas bukti dukung: kirim setelah mengisi "
+    "angka sub kegiatannya.\n"
+    "• /pengingat — kapan Anda diingatkan tenggat laporan.\n\n"
+    "<b>Yang bisa ditanyakan tentang bidang Anda</b>\n"
+    "{examples}\n\n"
+    + _PERIODS
+    + "\n\nPerintah: /lapor, /riwayat, /bukti, /pengingat, /batal, /bantuan."
+)
+HELP_KABUPATEN = (
+    "<b>Pemantauan seluruh OPD</b>\n"
+    "• Peringkat serapan: <i>OPD mana yang serapannya paling rendah tw3</i>\n"
+    "• Status pelaporan: <i>berapa OPD yang belum lapor tw3</i>\n"
+    "• Peringatan dini: <i>OPD mana yang berisiko tidak terserap</i>\n"
+    "• Rekap (berkas): /laporan rekap\n\n"
+    "<b>Satu OPD</b> — sebut OPD-nya (nama atau singkatan) dalam pertanyaan:\n"
+    "• <i>serapan {office} tw3</i>, <i>hambatan {office}</i>, "
+    "<i>program mana yang berisiko tidak terserap {office}</i>\n"
+    "• /laporan {office} 3 — berkas laporan satu OPD\n"
+    "Bila OPD tidak disebut, bot menanyakan OPD mana dengan tombol.\n\n"
+    "OPD yang ada: {offices}.\n\n"
+    + _PERIODS
+    + "\n\n/pengingat — apa yang Anda terima dan kapan. Perintah: /start, /bantuan, "
+    "/laporan, /grafik, /pengingat."
 )
 HELP_STRANGER = (
     "monev-bot hanya dapat dipakai oleh pegawai yang terdaftar. Ketik /daftar untuk meminta "
@@ -461,7 +569,18 @@ KAB_OTHER_OFFICE = (
     "Maaf, data {office} hanya dapat dilihat oleh orang OPD itu sendiri dan pemantau "
     "kabupaten. Tanyakan data OPD Anda sendiri, misalnya <code>serapan tw3</code>."
 )
-KAB_OFFICE_HEAD = "🏢 <b>{office}</b>\n"
+KAB_OFFICE_HEAD = "🏢 <b>{office}</b> · "  # the office's short name, once, on the first line
+KAB_PICK = (
+    "Pertanyaan <i>{question}</i> adalah tentang satu OPD. OPD mana? Pilih salah satu "
+    "(lain kali bisa langsung disebut, misalnya <code>{question} {office}</code>):"
+)
+KAB_PICK_MORE = "\n<i>{n} OPD lain tidak muat di tombol: ketik pertanyaannya dengan nama OPD.</i>"
+KAB_NO_OFFICE_LONG = (
+    "Pertanyaan itu tentang satu OPD, tetapi OPD-nya tidak disebut. Ketik lagi dengan nama "
+    "atau singkatan OPD, misalnya <code>serapan koperasi diskoperindag tw3</code>. "
+    "OPD yang ada: {offices}."
+)
+KAB_PICK_GONE = "OPD pada tombol itu sudah tidak ada. Ketik pertanyaannya lagi dengan nama OPD."
 REKAP_USAGE = (
     "Cara pakai: <code>/laporan rekap</code> (triwulan terakhir), "
     "<code>/laporan rekap 3 2022</code>, atau tambahkan <code>csv</code> untuk angka mentah."
@@ -513,3 +632,28 @@ RENCANA_SAVED = (
     "peringatan dini kini memakai rencana kantor untuk sub kegiatan itu."
 )
 RENCANA_NOT_SAVED = "⚠️ Rencana penarikan tidak disimpan untuk {nama}: {why}."
+
+
+def help_for(src: ExampleSource, *, bidang_name: str = "", offices: str = "") -> str:
+    """/bantuan for this asker: the kabupaten's, an operator's, or the office's own."""
+    ex = examples_for(src)
+    if src.role in (Role.PEMANTAU, Role.ADMIN_KABUPATEN):
+        office = escape((src.offices[0] if src.offices else "dinkes").lower())
+        return HELP_KABUPATEN.format(office=office, offices=escape(offices or "-"))
+    if src.role == Role.OPERATOR:
+        return HELP_OPERATOR.format(
+            bidang=escape(bidang_name or src.own_bidang or "Anda"),
+            examples=example_list(ex[1:], 4),
+        )
+    b = _subjects(src.bidang)
+    extra = (HELP_DECIDER if src.role in (Role.KEPALA, Role.VERIFIKATOR, Role.ADMIN) else "") + (
+        HELP_ADMIN if src.role == Role.ADMIN else ""
+    )
+    return HELP.format(
+        e0=escape(ex[0]),
+        e1=escape(ex[1]),
+        e4=escape(ex[4]),
+        e6=escape(ex[6]),
+        b0=escape(b[0]),
+        admin=extra,
+    )
