@@ -31,6 +31,7 @@ from storage.services.kabupaten import (
     OfficeError,
     kabupaten_figures,
     kabupaten_period,
+    kabupaten_risk,
     office_names,
 )
 from storage.services.queries import list_bidang
@@ -102,6 +103,8 @@ def kabupaten_answer(session: Session, q: KabQuestion) -> Reply:
         tahun, tw = kabupaten_period(session, q.tahun, q.tw)
     except OfficeError as exc:
         return Reply(escape(str(exc)))
+    if q.kind is KabKind.RISK:
+        return views.kabupaten_risk_reply(tahun, tw, kabupaten_risk(session, tahun, tw))
     reply = views.kabupaten_reply(q, tahun, tw, kabupaten_figures(session, tahun, tw))
     if q.kind is not KabKind.NOT_REPORTED:
         from charts.kabupaten import encode_kabupaten

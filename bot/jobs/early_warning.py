@@ -43,9 +43,10 @@ from storage.services.early_warning import (
     digest_sent_to,
     digest_weekday,
     early_warning,
+    kabupaten_digest_recipients,
     set_digest_muted,
 )
-from storage.services.kabupaten import office_names
+from storage.services.kabupaten import OfficeError, kabupaten_period, kabupaten_risk, office_names
 from storage.services.queries import NoData as NoYearData
 from storage.services.queries import resolve_period
 from storage.services.schedule import finish_sent, group_chat_id, mark_blocked
@@ -56,6 +57,8 @@ JOB_NAME = "monev-peringatan-dini"
 LAST_DIGEST = "digest_last_report"  # bot_data: what the last run did (tests, logs)
 CLOCK = "clock"  # bot_data: the same test clock as bot.jobs.reminders.CLOCK
 _LOCK = "_digest_lock"
+# Who gets a weekly digest: the kepala (their office's), the kabupaten roles (every office's).
+DIGEST_ROLES = frozenset({Role.KEPALA, Role.PEMANTAU, Role.ADMIN_KABUPATEN})
 
 
 @dataclass
@@ -116,7 +119,27 @@ def prepare_digest(
             )
             if one is not None:
                 digests.append(one)
-        return digests
+        kab = _kabupaten_digest(s, f"{kind}:kab", year)
+        return digests + ([kab] if kab is not None else [])
+
+
+def _kabupaten_digest(s: Any, kind: str, year: int) -> Digest | None:
+    """The kabupaten's weekly digest: every office by rupiah at risk, to the pemantau and
+    admin kabupaten (and the kabupaten group), claimed per chat like an office's."""
+    from bot.views.kabupaten import kabupaten_risk_reply
+
+    done = digest_sent_to(s, kind, year)
+    recipients = kabupaten_digest_recipients(s, group_chat_id(s, opd_id=None))
+    recipients = [r for r in recipients if r.chat_id not in done]
+    if not recipients:
+        return None
+    try:
+        tahun, tw = kabupaten_period(s, None, None)
+    except OfficeError:
+        return None
+    body = kabupaten_risk_reply(tahun, tw, kabupaten_risk(s, tahun, tw)).text
+    head = TEXTS["digest_kab_head"]
+    return Digest(kind, year, f"{head}\n{body}\n\n{TEXTS['digest_kab_foot']}", None, recipients)
 
 
 def _office_digest(
@@ -273,7 +296,7 @@ async def with_digest(
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """/pengingat for a kepala: the digest's line and its on/off button added."""
     actor = context.actor
-    if actor is None or actor.role != Role.KEPALA:
+    if actor is None or actor.role not in DIGEST_ROLES:
         return text, markup
     muted, weekday = await context.read(_digest_state, actor.telegram_id)
     at = _reminder_time(context.bot_data).strftime("%H.%M")
@@ -302,7 +325,7 @@ async def digest_toggle(update: Update, context: MonevContext) -> None:
     query = update.callback_query
     assert query is not None
     actor = context.actor
-    if actor is None or not actor.active or actor.role != Role.KEPALA:
+    if actor is None or not actor.active or actor.role not in DIGEST_ROLES:
         await query.answer()
         await query.edit_message_text(TEXTS["only_kepala"])
         return

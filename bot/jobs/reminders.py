@@ -43,7 +43,13 @@ from telegram.ext import (
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.jobs.early_warning import with_digest
 from bot.settings import WIB
-from bot.views.reminders import outlook_text, reminder_button, reminder_text
+from bot.views import texts
+from bot.views.reminders import (
+    kabupaten_outlook_text,
+    outlook_text,
+    reminder_button,
+    reminder_text,
+)
 from storage.data.db import read_scope, session_scope
 from storage.data.models import ReminderStatus, Role
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
@@ -61,6 +67,7 @@ from storage.services.schedule import (
     Window,
     blocked_telegram_ids,
     clear_blocked,
+    describe_kabupaten,
     describe_reminders,
     due_reminders,
     finish_sent,
@@ -672,6 +679,33 @@ async def _with_digest(
     return await with_digest(context, text, markup)
 
 
+def _describe_kabupaten(session: Any, context: MonevContext, telegram_id: int) -> tuple[str, bool]:
+    outlook = describe_kabupaten(
+        session,
+        telegram_id=telegram_id,
+        today=_now(context.bot_data).date(),
+        max_overdue=int(context.bot_data.get(MAX_OVERDUE, DEFAULT_MAX_OVERDUE)),
+    )
+    actor = context.actor
+    assert actor is not None and actor.role is not None
+    jam = _reminder_time(context.bot_data).strftime("%H.%M")
+    role = texts.ROLE_NAMES[actor.role]
+    return kabupaten_outlook_text(outlook, role=role, jam=jam), outlook.muted
+
+
+async def _outlook(context: MonevContext, telegram_id: int) -> tuple[str, bool]:
+    """What the sender is reminded of: a kabupaten role's (several offices), else their
+    office's."""
+    actor = context.actor
+    if (
+        actor is not None
+        and actor.role in KABUPATEN_ROLES
+        and context.bot_data.get("opd_id") is None
+    ):
+        return await context.read(_describe_kabupaten, context, telegram_id)
+    return await context.read(_describe, context, telegram_id)
+
+
 async def pengingat(update: Update, context: MonevContext) -> None:
     """/pengingat: what I will be reminded of, with a mute/unmute button."""
     message = update.effective_message
@@ -680,7 +714,7 @@ async def pengingat(update: Update, context: MonevContext) -> None:
     if actor is None or not actor.active:
         await message.reply_text(TEXTS["not_registered"])
         return
-    text, muted = await context.read(_describe, context, actor.telegram_id)
+    text, muted = await _outlook(context, actor.telegram_id)
     text, markup = _pengingat_view(text, muted, actor.role)
     text, markup = await _with_digest(context, text, markup)
     await message.reply_text(text, reply_markup=markup)
@@ -698,7 +732,7 @@ async def pengingat_toggle(update: Update, context: MonevContext) -> None:
     mute = query.data == "pengingat:mati"
     await context.write(lambda s: set_muted(s, telegram_id=actor.telegram_id, muted=mute))
     await query.answer(TEXTS["muted" if mute else "unmuted"])
-    text, muted = await context.read(_describe, context, actor.telegram_id)
+    text, muted = await _outlook(context, actor.telegram_id)
     text, markup = _pengingat_view(text, muted, actor.role)
     text, markup = await _with_digest(context, text, markup)
     await query.edit_message_text(text, reply_markup=markup)

@@ -54,6 +54,8 @@ TEXTS = {
         "Tanyakan rinciannya, misalnya <code>program mana yang berisiko tidak terserap</code>. "
         "Mematikan peringatan mingguan: /pengingat."
     ),
+    "digest_kab_head": "📅 <b>Peringatan dini mingguan kabupaten</b>",
+    "digest_kab_foot": "Mematikan peringatan mingguan: /pengingat.",
     "pengingat_on": "📅 Peringatan dini mingguan: setiap {hari} pukul {jam} WIB.",
     "pengingat_off": "📅 Peringatan dini mingguan: dimatikan.",
     "btn_off": "Matikan peringatan mingguan",
@@ -62,8 +64,8 @@ TEXTS = {
     "turned_on": "Peringatan mingguan dinyalakan.",
     "see_pengingat": "Pengingat pelaporan lainnya: /pengingat.",
     "only_kepala": (
-        "Peringatan dini mingguan dikirim kepada kepala dinas; hanya kepala yang dapat "
-        "menyalakan atau mematikannya."
+        "Peringatan dini mingguan dikirim kepada kepala dinas dan pemantau kabupaten; hanya "
+        "mereka yang dapat menyalakan atau mematikannya."
     ),
 }
 

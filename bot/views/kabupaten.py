@@ -11,9 +11,14 @@ from html import escape
 
 from bot.views.answers import Reply, short
 from storage.domain.kabupaten_questions import KabKind, KabQuestion
-from storage.domain.numbers import format_percent, format_rupiah, ratio_percent
+from storage.domain.numbers import (
+    format_percent,
+    format_rupiah,
+    format_rupiah_short,
+    ratio_percent,
+)
 from storage.domain.periods import roman
-from storage.services.kabupaten import OfficeFigure, ranked
+from storage.services.kabupaten import OfficeFigure, OfficeRisk, ranked
 
 MAX_TEXT = 4096
 RANK_SHOWN = 10  # a ranking question shows the first ten; the recap shows all
@@ -108,4 +113,52 @@ def kabupaten_reply(q: KabQuestion, tahun: int, tw: int, figures: list[OfficeFig
     if any_unapproved:
         tail += ["", NOTE_UNAPPROVED]
     tail += ["", hint]
+    return Reply(_fit(lines, tail))
+
+
+RISK_HEAD = (
+    "<b>OPD berisiko tidak terserap</b> · {period}\n"
+    "<i>Berisiko = rencana penarikan sampai TW IV yang diproyeksikan tidak terserap "
+    "(terbesar dulu).</i>"
+)
+RISK_HINT = "Rincian satu OPD: <code>program mana yang berisiko tidak terserap {office}</code>"
+
+
+def _risk_line(i: int | None, r: OfficeRisk) -> str:
+    name = escape(short(r.office.singkatan or r.office.nama, 48))
+    mark = UNAPPROVED if r.unverified else ""
+    num = f"{i}. " if i is not None else "• "
+    if not r.has_plan:
+        return f"{num}{name}: belum ada rencana"
+    if r.berisiko is None or r.proyeksi is None:
+        return f"{num}{name}{mark}: realisasi belum lengkap (tidak diproyeksikan)"
+    share = format_percent(100 * r.proyeksi / r.pagu, 1) if r.pagu else "-"
+    if r.berisiko == 0:
+        return f"{num}{name}{mark}: ✅ tidak ada yang berisiko · proyeksi {share} dari pagu"
+    return (
+        f"{num}{name}{mark}: berisiko <b>{format_rupiah_short(r.berisiko)}</b> · proyeksi "
+        f"{share} dari pagu · {r.at_risk} dari {r.programs} program"
+    )
+
+
+def kabupaten_risk_reply(tahun: int, tw: int, risks: list[OfficeRisk]) -> Reply:
+    """Offices by rupiah at risk of not being absorbed, rounded (each office's own early
+    warning has the exact figures)."""
+    lines = [RISK_HEAD.format(period=_period(tahun, tw)), ""]
+    rank = 0
+    for r in risks[:RANK_SHOWN]:
+        if r.berisiko is not None:
+            rank += 1
+            lines.append(_risk_line(rank, r))
+        else:
+            lines.append(_risk_line(None, r))
+    tail: list[str] = []
+    if len(risks) > RANK_SHOWN:
+        tail.append(f"… {len(risks) - RANK_SHOWN} OPD lainnya tidak ditampilkan.")
+    if any(r.unverified for r in risks):
+        tail += ["", NOTE_UNAPPROVED]
+    example = next((r.office for r in risks if r.berisiko), risks[0].office if risks else None)
+    if example is not None:
+        name = (example.singkatan or example.nama).lower()
+        tail += ["", RISK_HINT.format(office=escape(name))]
     return Reply(_fit(lines, tail))

@@ -16,6 +16,7 @@ from storage.services.schedule import (
     DigestNotice,
     GroupNotice,
     KabupatenNotice,
+    KabupatenOutlook,
     OperatorNotice,
     Reminder,
     ReminderOutlook,
@@ -304,3 +305,26 @@ def _window_lines(o: ReminderOutlook, wo: WindowOutlook, jam: str) -> list[str]:
             ]
         lines.append(overdue)
     return lines
+
+
+def kabupaten_outlook_text(o: KabupatenOutlook, *, role: str, jam: str) -> str:
+    """/pengingat of a pemantau or admin kabupaten: what they receive, and when."""
+    lines = [f"<b>Yang Anda terima sebagai {escape(role)}</b>", ""]
+    if o.window is not None and o.digest_day is not None:
+        when = (
+            f" Berikutnya: {o.window.label}, batas akhir {format_tanggal(o.window.tenggat)}, "
+            f"rekap {format_tanggal(o.digest_day)}."
+        )
+    else:
+        when = ""
+    state = "<b>dimatikan</b>" if o.muted else "aktif"
+    lines.append(
+        "• <b>Rekap OPD yang belum lapor</b>: sekali tiap triwulan, hari kerja pertama setelah "
+        f"batas akhir kabupaten, pukul {jam} WIB ({state}).{when}"
+    )
+    lines.append(
+        "• Grup kabupaten juga menerimanya."
+        if o.group_registered
+        else "• Grup kabupaten belum terdaftar (admin kabupaten: /grupkantor di grup itu)."
+    )
+    return "\n".join(lines)

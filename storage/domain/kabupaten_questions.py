@@ -20,6 +20,7 @@ class KabKind(StrEnum):
     RANK = "rank"  # offices by serapan
     NOT_REPORTED = "not_reported"  # offices that have not (fully) reported
     RECAP = "recap"  # every office, ranked, with the kabupaten total
+    RISK = "risk"  # early warning: offices by rupiah at risk of not being absorbed
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ _RECAP = re.compile(r"\b(rekap|rekapitulasi|rangkuman|ringkasan)\b")
 # About the parts of one office ("bidang mana ... di opd saya"): not a kabupaten question.
 _INSIDE = re.compile(r"\b(bidang|program|kegiatan|subkegiatan)\b")
 _YEAR = re.compile(r"\b(20\d\d)\b")
+_RISK = re.compile(
+    r"\b(berisiko|beresiko|risiko|resiko|peringatan dini|proyeksi|tidak terserap|"
+    r"terancam|tertinggal)\b"
+)
 
 
 def parse_kabupaten(text: str) -> KabQuestion | None:
@@ -58,6 +63,8 @@ def parse_kabupaten(text: str) -> KabQuestion | None:
     lowest = bool(_LOW.search(t)) or "buruk" in t
     if _NOT_REPORTED.search(t):
         return KabQuestion(KabKind.NOT_REPORTED, lowest, tahun, tw)
+    if _RISK.search(t):
+        return KabQuestion(KabKind.RISK, False, tahun, tw)
     if _RECAP.search(t):
         return KabQuestion(KabKind.RECAP, False, tahun, tw)
     if _RANK.search(t):

@@ -161,6 +161,29 @@ def format_rupiah(value: int | None) -> str:
     return "Rp " + format_decimal(value, format="#,##0")
 
 
+_SHORT_UNITS = ((10**12, "T"), (10**9, "M"), (10**6, "jt"), (10**3, "rb"))
+
+
+def format_rupiah_short(value: int | None) -> str:
+    """Rupiah rounded for running text, three significant digits: ``Rp 1,36 M`` (miliar),
+    ``Rp 28,7 jt`` (juta), ``Rp 450 rb``; exact figures stay in ``format_rupiah``."""
+    if value is None:
+        return "-"
+    sign = "−" if value < 0 else ""
+    v = abs(value)
+    for i, (unit, word) in enumerate(_SHORT_UNITS):
+        if v < unit:
+            continue
+        if i > 0 and round(Decimal(v) / unit) >= 1000:  # 999,6 jt reads as 1 M
+            unit, word = _SHORT_UNITS[i - 1]
+        n = Decimal(v) / unit
+        digits = 2 if n < 10 else 1 if n < 100 else 0
+        q = n.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+        text = format_decimal(q, format="#,##0." + "#" * digits if digits else "#,##0")
+        return f"{sign}Rp {text} {word}"
+    return f"{sign}Rp {format_decimal(v, format='#,##0')}"
+
+
 def format_number(value: float | int | Decimal, digits: int = 0) -> str:
     pattern = "#,##0" + ("." + "0" * digits if digits else "")
     return format_decimal(value, format=pattern)

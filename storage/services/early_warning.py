@@ -580,6 +580,28 @@ def digest_recipients(
     return out
 
 
+def kabupaten_digest_recipients(session: Session, group_chat: int | None) -> list[DigestRecipient]:
+    """The kabupaten's weekly digest: active pemantau and admin kabupaten who have not
+    switched it off or blocked the bot, then the kabupaten's group."""
+    rows = session.exec(
+        select(AppUser, UserPref)
+        .join(UserPref, col(UserPref.app_user_id) == col(AppUser.id), isouter=True)
+        .where(
+            col(AppUser.role).in_([Role.PEMANTAU, Role.ADMIN_KABUPATEN]),
+            AppUser.status == UserStatus.ACTIVE,
+        )
+        .order_by(col(AppUser.id))
+    ).all()
+    out = [
+        DigestRecipient(u.telegram_id, u.telegram_id)
+        for u, pref in rows
+        if not (pref and (pref.digest_muted or pref.blocked))
+    ]
+    if group_chat is not None:
+        out.append(DigestRecipient(group_chat, None))
+    return out
+
+
 def digest_sent_to(session: Session, kind: str, year: int) -> set[int]:
     """Chats the week's digest was claimed for already (sent, failed or being sent)."""
     return set(

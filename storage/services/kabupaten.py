@@ -181,3 +181,54 @@ def scope_office(session: Session, kind: str, scope_id: int) -> int | None:
         return bidang.opd_id if bidang is not None else None
     node = session.get(Node, scope_id)
     return node.opd_id if node is not None else None
+
+
+# --- early warning of every office -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OfficeRisk:
+    """One office's early warning at a quarter: its projection and the rupiah at risk."""
+
+    office: OfficeName
+    pagu: int | None
+    proyeksi: int | None  # None: no plan, or realisation incomplete
+    berisiko: int | None
+    deviasi_points: float | None  # realisasi − rencana so far, in points of pagu
+    at_risk: int  # programs projected short of their plan
+    programs: int
+    unverified: bool
+    has_plan: bool
+
+
+def kabupaten_risk(session: Session, tahun: int, tw: int) -> list[OfficeRisk]:
+    """Every office's early warning (``early_warning`` of the whole office), most rupiah at
+    risk first; offices without a plan or complete figures last, by name."""
+    from storage.services.early_warning import early_warning
+
+    def build() -> list[OfficeRisk]:
+        out = []
+        for o in office_names(session):
+            if tahun not in years_with_data(session, o.id):
+                out.append(OfficeRisk(o, None, None, None, None, 0, 0, False, False))
+                continue
+            ew = early_warning(session, o.id, tahun, tw)
+            t = ew.total
+            out.append(
+                OfficeRisk(
+                    o,
+                    t.pagu,
+                    t.proyeksi.amount if t.proyeksi is not None else None,
+                    t.berisiko,
+                    t.deviasi.points if t.deviasi is not None else None,
+                    len(ew.at_risk),
+                    len(ew.rows) + len(ew.incomplete),
+                    bool(ew.unverified),
+                    True,
+                )
+            )
+        known = sorted((r for r in out if r.berisiko is not None), key=lambda r: -(r.berisiko or 0))
+        rest = sorted((r for r in out if r.berisiko is None), key=lambda r: r.office.nama)
+        return known + rest
+
+    return list(cached(session, f"kabupaten-risk:{tahun}:{tw}", (), build))

@@ -1253,3 +1253,37 @@ def kabupaten_digest(
                     Reminder(KABUPATEN_DIGEST_KIND, y, tw, chat_id, telegram_id, notice, audience)
                 )
     return out
+
+
+@dataclass(frozen=True)
+class KabupatenOutlook:
+    """What a kabupaten role receives (/pengingat): the next rekap of offices not yet
+    reported (after the kabupaten's deadline), and whether their reminders are muted."""
+
+    muted: bool
+    window: Window | None  # the next quarter whose rekap is still to come
+    digest_day: date | None
+    group_registered: bool
+
+
+def describe_kabupaten(
+    session: Session, *, telegram_id: int, today: date, max_overdue: int = DEFAULT_MAX_OVERDUE
+) -> KabupatenOutlook:
+    """The kabupaten roles' /pengingat: the first quarter (this year or the next) whose rekap
+    has not gone out yet, measured against the kabupaten's own deadline."""
+    hol = holidays(session)
+    nxt: Window | None = None
+    for y in (today.year - 1, today.year, today.year + 1):
+        for tw in (1, 2, 3, 4):
+            w = _window(y, tw, None, kabupaten_tenggat(session, y, tw))
+            if window_end(w, max_overdue, hol) >= today:
+                nxt = w
+                break
+        if nxt is not None:
+            break
+    return KabupatenOutlook(
+        muted=is_muted(session, telegram_id=telegram_id),
+        window=nxt,
+        digest_day=digest_day(nxt, hol) if nxt is not None else None,
+        group_registered=group_chat_id(session, opd_id=None) is not None,
+    )
