@@ -65,7 +65,7 @@ TEXTS = {
     "see_pengingat": "Pengingat pelaporan lainnya: /pengingat.",
     "only_kepala": (
         "Peringatan dini mingguan dikirim kepada kepala dinas dan pemantau kabupaten; hanya "
-        "mereka yang dapat menyalakan atau mematikannya."
+        "kepala dan pemantau yang dapat menyalakan atau mematikannya."
     ),
 }
 
