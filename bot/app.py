@@ -95,6 +95,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(registration.decide, pattern=r"^reg:(ok|no|blk):"))
     app.add_handler(CallbackQueryHandler(questions.ask_button, pattern=r"^ask:"))
     app.add_handler(CallbackQueryHandler(questions.pick_button, pattern=r"^kq:"))
+    app.add_handler(CallbackQueryHandler(questions.page_button, pattern=r"^pg:"))
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
     app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
     app.add_handler(CallbackQueryHandler(bukti.lihat, pattern=r"^bk:"))

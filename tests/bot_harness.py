@@ -43,6 +43,18 @@ class Bot:
         alerts = [str(c.params.get("text", "")) for c in new if c.method == "answerCallbackQuery"]
         return html_to_text("\n".join(shown + alerts))
 
+    async def say_all(self, user_id: int, text: str) -> str:
+        """``say``, then every later page of a long answer ("Selengkapnya"), joined."""
+        pages = [await self.say(user_id, text)]
+        for _ in range(20):
+            last = self.api.sent(user_id)[-1]
+            rows = self.api.buttons(last) or []
+            more = [d for row in rows for label, d in row if label.startswith("Selengkapnya")]
+            if not more or not more[0]:
+                break
+            pages.append(await self.press(user_id, more[0]))
+        return "\n".join(pages)
+
     def buttons(self, user_id: int) -> list[tuple[str, str]]:
         for call in reversed(self.api.sent(user_id)):
             rows = self.api.buttons(call)

@@ -320,9 +320,9 @@ async def test_capaian_deviasi_and_status_figures(shared_bot: Bot) -> None:
     out = await shared_bot.say(KEPALA, "capaian kinerja sekretariat tw1 2022")
     # TW I's own report: T 25,00%, R 15,64% -> capaian 62,56% (not the restated 15,46%)
     assert "Capaian kinerja" in out and "TW I 2022" in out
-    assert "T 25,00%, R 15,64%, capaian 62,56%" in out
+    assert "capaian 62,56% (target 25,00%, realisasi 15,64%)" in out
     out = await shared_bot.say(KEPALA, "deviasi dari target tw2")
     assert "Deviasi serapan dari target" in out and "TW II 2022" in out
     assert "27,11%" in out and "di bawah target nasional 40%" in out and "12,89 poin" in out
     out = await shared_bot.say(KEPALA, "hambatan koperasi tw3")
-    assert "Kurangnya SDM bidang Koperasi" in out and "Tindak lanjut:" in out
+    assert "Kurangnya SDM bidang Koperasi" in out and "↳ tindak lanjut" in out

@@ -162,7 +162,9 @@ async def test_fill_path_bad_input_and_restart_then_early_warning_uses_it(
         }
         # The early-warning answer uses the office's plan for those nodes, to the rupiah:
         # program of the first leaf: plan TW I Rp 5.000.000, realisasi Rp 4.000.000.
-        text = await bot.say(KEPALA, "program mana yang berisiko tidak terserap koperasi tw1 2023")
+        text = await bot.say_all(
+            KEPALA, "program mana yang berisiko tidak terserap koperasi tw1 2023"
+        )
         assert "TW I 2023" in text and "Pembanding: rencana kantor." in text, text
         assert "deviasi −Rp 1.000.000 (−4,44 poin)" in text
         # 4.000.000 + (20.000.000 − 5.000.000) × 4.000.000 / 5.000.000 = 16.000.000
@@ -200,7 +202,7 @@ async def _skip_path(seeded: Engine, bot: Bot, leaves: list[int]) -> None:
     sent = await bot.press(OP1, _button(bot, OP1, "📨 Kirim"))
     assert "terkirim" in sent and "Rencana penarikan 2023 disimpan" not in sent
     assert _rows(seeded, leaves) == {}
-    text = await bot.say(KEPALA, "program mana yang berisiko tidak terserap koperasi tw1 2023")
+    text = await bot.say_all(KEPALA, "program mana yang berisiko tidak terserap koperasi tw1 2023")
     assert "Pembanding: pola nasional 15/40/60/90%" in text, text
     # 15% of the bidang's pagu Rp 193.690.000 = Rp 29.053.500; realisasi Rp 35.000.000.
     assert "rencana s.d. TW I 2023 Rp 29.053.500, realisasi Rp 35.000.000" in text

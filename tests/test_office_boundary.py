@@ -135,6 +135,8 @@ FORGERIES: dict[tuple[str, str | None], Forger] = {
         "kq:{v.opd_id}:hambatan {v.bidang_name}",
         "kq:{v.opd_id}:program mana yang berisiko tidak terserap",
     ),
+    # a long answer's later pages: kept per person, so another office's ids name nothing
+    ("button", "^pg:"): _buttons("pg:{v.pelaporan_id}:1", "pg:{v.draft_id}:0"),
     ("button", "^lp:"): _buttons(
         "lp:{v.draft_id}:resume:go",
         "lp:{v.draft_id}:resume:restart",

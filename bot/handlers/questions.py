@@ -19,7 +19,7 @@ from bot.handlers.kabupaten import (
     picked,
     short_name,
 )
-from bot.handlers.shared import markup, quick_work
+from bot.handlers.shared import first_page, kept_page, markup, quick_work
 from bot.views import texts
 from bot.views.answers import Reply, render
 from charts.answers import ChartRequest, encode, request_for
@@ -104,7 +104,8 @@ async def question(update: Update, context: MonevContext) -> None:
                 _answer, asker(context), message.text[: MAX_TEXT * 2]
             )
         if not (wants_chart and chart is not None):
-            await message.reply_text(reply.text, reply_markup=markup(reply.keyboard))
+            text, keyboard = first_page(context, reply)
+            await message.reply_text(text, reply_markup=markup(keyboard))
             return
     await send_chart(update, context, chart)
 
@@ -155,7 +156,8 @@ async def ask_button(update: Update, context: MonevContext) -> None:
         # Somebody reading another office (a pemantau): say which one, as the question did.
         label = await context.read(_short_label, office)
         reply.text = named(label, reply.text)
-    await query.edit_message_text(reply.text, reply_markup=markup(reply.keyboard))
+    text, keyboard = first_page(context, reply)
+    await query.edit_message_text(text, reply_markup=markup(keyboard))
 
 
 def _short_label(session, opd_id: int) -> str:  # type: ignore[no-untyped-def]
@@ -186,8 +188,25 @@ async def pick_button(update: Update, context: MonevContext) -> None:
     if result is None:
         await query.edit_message_text(texts.KAB_PICK_GONE)
         return
-    reply = result[0]
-    await query.edit_message_text(reply.text, reply_markup=markup(reply.keyboard))
+    text, keyboard = first_page(context, result[0])
+    await query.edit_message_text(text, reply_markup=markup(keyboard))
+
+
+async def page_button(update: Update, context: MonevContext) -> None:
+    """ "Selengkapnya"/"Sebelumnya" under a long answer: show that page of it in place."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if context.actor is None or not context.actor.active:
+        await query.answer()
+        await query.edit_message_text(texts.NOT_REGISTERED)
+        return
+    got = kept_page(context, query.data)
+    if isinstance(got, str):
+        await query.answer(got, show_alert=True)
+        return
+    await query.answer()
+    text, keyboard = got
+    await query.edit_message_text(text, reply_markup=markup(keyboard))
 
 
 def _picked(session, who: Asker, opd_id: int, question: str) -> Answered | None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,13 @@ from html import escape
 
 from bot.views import texts
 from bot.views.early_warning import render_early_warning
-from storage.domain.numbers import capaian_plausible, format_percent, format_rupiah
+from storage.domain.numbers import (
+    CAPAIAN_PLAUSIBLE_MAX,
+    capaian_plausible,
+    format_number,
+    format_percent,
+    format_rupiah,
+)
 from storage.domain.periods import roman
 from storage.domain.question_parser import Metric, normalise
 from storage.services.ask import Answer, CompareSide, Kind, Query
@@ -41,6 +47,7 @@ LEVEL_LABEL = {
 class Reply:
     text: str
     keyboard: Keyboard = field(default_factory=list)
+    foot: str = ""  # the end of ``text`` every page repeats (figures not approved yet)
 
 
 def short(name: str, limit: int = MAX_NAME) -> str:
@@ -204,7 +211,9 @@ def render(answer: Answer, examples: list[str] | None = None) -> Reply:
     }[kind](answer, q)
     note = _unverified(answer, q)
     return Reply(
-        _fit(_with_notes(body, answer), MAX_MESSAGE - len(note)) + note, _latest_button(answer)
+        _fit(_with_notes(body, answer), MAX_MESSAGE - len(note)) + note,
+        _latest_button(answer),
+        note,
     )
 
 
@@ -469,36 +478,71 @@ def _status(a: Answer, q: Query) -> str:
     return "\n".join(lines)
 
 
+_EMPTY_NOTES = frozenset({"", "-", "--", "—", "–", "nihil", "tidak ada", "tdk ada", "0"})
+
+
+def _said(text: str | None) -> str:
+    """A reported note, or "" when it only says there is nothing ("-", "nihil")."""
+    t = " ".join((text or "").split())
+    return "" if t.lower().strip(" .") in _EMPTY_NOTES else t
+
+
+def _times(capaian: float) -> str:
+    """7.296% as "73 kali target": how far off an implausible capaian is, readably."""
+    if capaian < 0:
+        return "di bawah nol, bukan capaian"
+    return f"{format_number(capaian / 100, 0 if capaian >= 1000 else 1)} kali target"
+
+
 def _capaian(a: Answer, q: Query) -> str:
     lines = [_head("Capaian kinerja", q), ""]
+    odd = 0
     for r in a.capaian:
         label = short(r.program or r.indikator, 60)
         t = format_percent(r.target) if r.target is not None else "-"
         real = format_percent(r.realisasi) if r.realisasi is not None else "-"
         cap = format_percent(r.capaian) if r.capaian is not None else "-"
+        row = f"• Sasaran {r.sasaran_nomor} — {escape(label)}"
         if capaian_plausible(r.capaian):
-            lines.append(
-                f"• Sasaran {r.sasaran_nomor} — {escape(label)}: T {t}, R {real}, "
-                f"capaian <b>{cap}</b>"
-            )
+            lines.append(f"{row}: capaian <b>{cap}</b> (target {t}, realisasi {real})")
         else:
+            odd += 1
+            assert r.capaian is not None  # an implausible capaian is a number
             lines.append(
-                f"• Sasaran {r.sasaran_nomor} — {escape(label)}: T {t}, R {real}, "
-                f"capaian {cap} ⚠️ tidak wajar: targetnya tampaknya keliru, mohon diperiksa"
+                f"{row}: ⚠️ realisasi {real} = {_times(r.capaian)} {t} — targetnya tampaknya keliru"
             )
     lines += ["", "<i>Capaian = realisasi ÷ target triwulan yang sama.</i>"]
+    if odd:
+        lines.append(
+            f"<i>⚠️ Capaian di atas {format_percent(CAPAIAN_PLAUSIBLE_MAX, 0)} (lebih dari "
+            f"{format_number(CAPAIAN_PLAUSIBLE_MAX / 100)} kali target) tidak wajar: mohon "
+            "operator bidang memeriksa target indikatornya.</i>"
+        )
     return "\n".join(lines)
 
 
 def _hambatan(a: Answer, q: Query) -> str:
+    """Each program once, its hambatan and follow-ups beneath it; empty notes left out."""
     lines = [_head("Hambatan dan tindak lanjut", q)]
+    groups: dict[str, list[tuple[str, str]]] = {}
     for r in a.narasi:
         head = short(r.program, 60) if r.program else f"Sasaran {r.sasaran_nomor}"
+        item = (_said(r.hambatan), _said(r.tindak_lanjut))
+        if item == ("", "") or item in groups.get(head, []):
+            continue
+        groups.setdefault(head, []).append(item)
+    if not groups:
+        lines += ["", f"Tidak ada hambatan yang dilaporkan untuk {period(q)}."]
+        return "\n".join(lines)
+    lines.append("<i>• hambatan, ↳ tindak lanjut</i>")
+    for head, items in groups.items():
         lines += ["", f"<b>{escape(head)}</b>"]
-        if r.hambatan:
-            lines.append(f"Hambatan: {escape(short(r.hambatan, 300))}")
-        if r.tindak_lanjut:
-            lines.append(f"Tindak lanjut: {escape(short(r.tindak_lanjut, 300))}")
+        for hambatan, tindak in items:
+            if hambatan:
+                lines.append(f"• {escape(short(hambatan, 300))}")
+            if tindak:
+                indent = "   " if hambatan else ""
+                lines.append(f"{indent}↳ {escape(short(tindak, 300))}")
     return "\n".join(lines)
 
 

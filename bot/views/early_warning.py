@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from html import escape
 
-from storage.domain.early_warning import PlanSource
-from storage.domain.numbers import format_percent, format_rupiah
+from storage.domain.early_warning import Deviation, PlanSource
+from storage.domain.numbers import format_percent, format_rupiah, format_rupiah_short
 from storage.domain.periods import roman
 from storage.services.early_warning import WEEKDAYS, EarlyWarning, EwRow
 
-MAX_ROWS = 5  # a short list: one phone screen with every figure of each item
+MAX_ROWS = 4  # the short list of the first screen
+MAX_EXACT = 15  # items with every figure, on the pages after it
 MAX_MESSAGE = 4000  # Telegram allows 4096
 NAME_MAX = 90
 
@@ -33,16 +34,41 @@ TEXTS = {
         "{scope}: realisasi {period} belum lengkap; rencana s.d. {period} {rencana}."
     ),
     "projection": "Proyeksi akhir tahun: <b>{proyeksi}</b> dari pagu {pagu} ({persen}).",
-    "head_risk": "<b>{level} berisiko tidak terserap</b> (rupiah berisiko terbesar dulu):",
+    "summary": (
+        "{scope}: realisasi <b>{realisasi}</b> dari rencana s.d. {period} {rencana}, {where}."
+    ),
+    "summary_projection": (
+        "Proyeksi serapan akhir tahun: <b>{proyeksi}</b> ({persen} dari pagu {pagu})."
+    ),
+    "behind": "⚠️ tertinggal {points} poin",
+    "ahead": "di atas rencana (+{points} poin)",
+    "behind_word": "⚠️ tertinggal",
+    "ahead_word": "(di atas rencana)",
+    "on_plan": "sesuai rencana ({points})",
+    "head_risk": (
+        "<b>{level} berisiko tidak terserap</b> ({n} dari {total} {lower}, terbesar dulu):"
+    ),
+    "row_short": "{n}. {nama}{bidang}: berisiko <b>{berisiko}</b>{where}",
+    "legend": (
+        "<i>Berisiko = rencana setahun yang diproyeksikan tidak terserap. Poin = selisih "
+        "realisasi dari rencana s.d. triwulan ini, dalam persen pagu.</i>"
+    ),
+    "exact_head": "<b>Angka lengkap (rupiah)</b>",
     "none_risk": "✅ Tidak ada {level} yang diproyeksikan tertinggal dari rencananya.",
+    "none_risk_behind": (
+        "Tidak ada {level} yang diproyeksikan kurang dari rencana akhir tahun, meski realisasi "
+        "sejauh ini tertinggal."
+    ),
     "row": (
         "{n}. <b>{nama}</b>{bidang}\n"
         "   rencana {rencana} · realisasi {realisasi} · deviasi {deviasi}{flag}\n"
         "   proyeksi {proyeksi} · <b>berisiko {berisiko}</b>"
     ),
     "more": "… dan {n} {level} lain yang berisiko.",
-    "menyimpang": "⚠️ menyimpang",
-    "counts": ("{menyimpang} dari {total} {level} menyimpang lebih dari {tol} poin dari rencana."),
+    "counts": (
+        "{behind} dari {total} {level} tertinggal dan {ahead} di atas rencana lebih dari "
+        "{tol} poin."
+    ),
     "incomplete": "Belum lengkap angkanya (tidak diproyeksikan): {names}.",
     "method": (
         "<i>Cara proyeksi: sisa rencana sampai TW IV dikalikan realisasi ÷ rencana sejauh ini, "
@@ -115,24 +141,70 @@ def source_line(ew: EarlyWarning) -> str:
     return TEXTS["source"].format(source=escape(ew.source_label), why=why)
 
 
-def total_lines(ew: EarlyWarning) -> list[str]:
+def direction(d: Deviation | None, tol: float, *, words_only: bool = False) -> str:
+    """Where realisation stands against the plan, in words that never contradict the list:
+    behind beyond the tolerance is a warning; ahead of plan is not. ``words_only``: beside
+    the figures, which already give the points."""
+    if d is None or d.points is None:
+        return ""
+    if words_only:
+        if d.points < -tol:
+            return TEXTS["behind_word"]
+        return TEXTS["ahead_word"] if d.points > tol else ""
+    if d.points < -tol:
+        return TEXTS["behind"].format(points=format_percent(abs(d.points)).rstrip("%"))
+    if d.points > tol:
+        return TEXTS["ahead"].format(points=format_percent(d.points).rstrip("%"))
+    return TEXTS["on_plan"].format(points=signed_points(d.points))
+
+
+def _scope_word(ew: EarlyWarning) -> str:
+    return "Dinas" if ew.scope_kind == "opd" else scope_title(ew)
+
+
+def summary_lines(ew: EarlyWarning) -> list[str]:
+    """The scope's position in rounded rupiah (exact figures: ``exact_lines``)."""
     t, p = ew.total, period(ew)
-    scope = "Dinas" if ew.scope_kind == "opd" else scope_title(ew)
     if t.realisasi is None or t.proyeksi is None:
         return [
             TEXTS["total_incomplete"].format(
-                scope=scope, period=p, rencana=format_rupiah(t.rencana)
+                scope=_scope_word(ew), period=p, rencana=format_rupiah_short(t.rencana)
             )
         ]
-    flag = f" {TEXTS['menyimpang']}" if t.menyimpang else ""
+    return [
+        TEXTS["summary"].format(
+            scope=_scope_word(ew),
+            realisasi=format_rupiah_short(t.realisasi),
+            period=f"TW {roman(ew.triwulan)}",
+            rencana=format_rupiah_short(t.rencana),
+            where=direction(t.deviasi, ew.tolerance),
+        ),
+        TEXTS["summary_projection"].format(
+            proyeksi=format_rupiah_short(t.proyeksi.amount),
+            persen=format_percent(t.proyeksi.amount * 100 / t.pagu) if t.pagu else "-",
+            pagu=format_rupiah_short(t.pagu),
+        ),
+    ]
+
+
+def total_lines(ew: EarlyWarning) -> list[str]:
+    """The scope's totals to the rupiah."""
+    t, p = ew.total, period(ew)
+    if t.realisasi is None or t.proyeksi is None:
+        return [
+            TEXTS["total_incomplete"].format(
+                scope=_scope_word(ew), period=p, rencana=format_rupiah(t.rencana)
+            )
+        ]
+    where = direction(t.deviasi, ew.tolerance, words_only=True)
     return [
         TEXTS["total"].format(
-            scope=scope,
+            scope=_scope_word(ew),
             period=p,
             rencana=format_rupiah(t.rencana),
             realisasi=format_rupiah(t.realisasi),
             deviasi=_deviasi(t),
-            flag=flag,
+            flag=f" {where}" if where else "",
         ),
         TEXTS["projection"].format(
             proyeksi=format_rupiah(t.proyeksi.amount),
@@ -142,13 +214,44 @@ def total_lines(ew: EarlyWarning) -> list[str]:
     ]
 
 
+def _none_risk(ew: EarlyWarning, level: str) -> str:
+    behind = ew.total.deviasi is not None and (ew.total.deviasi.points or 0) < -ew.tolerance
+    return TEXTS["none_risk_behind" if behind else "none_risk"].format(level=level.lower())
+
+
 def risk_lines(ew: EarlyWarning, limit: int = MAX_ROWS) -> list[str]:
+    """The items at risk, rounded, one line each (the list a phone screen shows)."""
     level = LEVEL_PLURAL.get(ew.level, "Program")
     risky = ew.at_risk
     if not risky:
-        return [TEXTS["none_risk"].format(level=level.lower())]
-    lines = [TEXTS["head_risk"].format(level=level)]
+        return [_none_risk(ew, level)]
+    lines = [
+        TEXTS["head_risk"].format(
+            level=level, n=len(risky), total=len(ew.rows), lower=level.lower()
+        )
+    ]
     for i, r in enumerate(risky[:limit], start=1):
+        where = direction(r.deviasi, ew.tolerance)
+        lines.append(
+            TEXTS["row_short"].format(
+                n=i,
+                nama=escape(_short(r.nama, 60)),
+                bidang=f" ({escape(r.bidang)})" if r.bidang and ew.scope_kind == "opd" else "",
+                berisiko=format_rupiah_short(r.berisiko),
+                where=f" · {where}" if where else "",
+            )
+        )
+    if len(risky) > limit:
+        lines.append(TEXTS["more"].format(n=len(risky) - limit, level=level.lower()))
+    return lines
+
+
+def exact_lines(ew: EarlyWarning, limit: int = MAX_EXACT) -> list[str]:
+    """Every figure to the rupiah: the scope, then each item at risk."""
+    level = LEVEL_PLURAL.get(ew.level, "Program")
+    lines = [TEXTS["exact_head"], *total_lines(ew), source_line(ew)]
+    for i, r in enumerate(ew.at_risk[:limit], start=1):
+        where = direction(r.deviasi, ew.tolerance, words_only=True)
         lines.append(
             TEXTS["row"].format(
                 n=i,
@@ -157,25 +260,20 @@ def risk_lines(ew: EarlyWarning, limit: int = MAX_ROWS) -> list[str]:
                 rencana=format_rupiah(r.rencana),
                 realisasi=format_rupiah(r.realisasi),
                 deviasi=_deviasi(r),
-                flag=f" {TEXTS['menyimpang']}" if r.menyimpang else "",
+                flag=f" {where}" if where else "",
                 proyeksi=format_rupiah(r.proyeksi.amount if r.proyeksi else None),
                 berisiko=format_rupiah(r.berisiko),
             )
         )
-    if len(risky) > limit:
-        lines.append(TEXTS["more"].format(n=len(risky) - limit, level=level.lower()))
-    return lines
-
-
-def render_early_warning(ew: EarlyWarning, head: str) -> str:
-    """The answer body: what was compared with what, the scope's totals, the ranked list."""
-    level = LEVEL_PLURAL.get(ew.level, "Program").lower()
-    lines = [head, source_line(ew), *total_lines(ew), "", *risk_lines(ew)]
+    if len(ew.at_risk) > limit:
+        lines.append(TEXTS["more"].format(n=len(ew.at_risk) - limit, level=level.lower()))
+    behind = sum(1 for r in ew.menyimpang if (r.deviasi and (r.deviasi.points or 0) < 0))
     lines.append(
         TEXTS["counts"].format(
-            menyimpang=len(ew.menyimpang),
+            behind=behind,
+            ahead=len(ew.menyimpang) - behind,
             total=len(ew.rows),
-            level=level,
+            level=level.lower(),
             tol=format_percent(ew.tolerance, 0).rstrip("%"),
         )
     )
@@ -183,14 +281,33 @@ def render_early_warning(ew: EarlyWarning, head: str) -> str:
         names = ", ".join(escape(_short(r.nama, 50)) for r in ew.incomplete[:5])
         more = f" dan {len(ew.incomplete) - 5} lainnya" if len(ew.incomplete) > 5 else ""
         lines.append(TEXTS["incomplete"].format(names=names + more))
-    lines += ["", TEXTS["method"]]
-    return "\n".join(lines)
+    return lines
+
+
+def render_early_warning(ew: EarlyWarning, head: str) -> str:
+    """The answer: the position in rounded rupiah, the items at risk, the words explained
+    once; then every figure to the rupiah (the pages after the first)."""
+    return "\n".join(
+        [
+            head,
+            *summary_lines(ew),
+            "",
+            *risk_lines(ew),
+            TEXTS["legend"],
+            "",
+            *exact_lines(ew),
+            "",
+            TEXTS["method"],
+        ]
+    )
 
 
 def digest_text(ew: EarlyWarning) -> str:
     """The weekly digest to the kepala (and the office group)."""
     head = TEXTS["digest_head"].format(scope=scope_title(ew), period=period(ew))
-    body = render_early_warning(ew, head)
+    body = "\n".join(
+        [head, *summary_lines(ew), source_line(ew), "", *risk_lines(ew), TEXTS["legend"]]
+    )
     if ew.unverified:
         body += "\n" + TEXTS["unverified"].format(names=escape(", ".join(ew.unverified)))
     foot = "\n\n" + TEXTS["digest_foot"]
