@@ -26,7 +26,7 @@ from storage.data.models import (
     StatusLaporan,
     UserStatus,
 )
-from storage.domain.numbers import format_percent, format_rupiah, format_rupiah_short
+from storage.domain.numbers import format_percent, format_rupiah_short
 from storage.services.office import init_office, revise_pagu
 from storage.services.queries import summary
 from storage.services.users import find_bidang, set_user
