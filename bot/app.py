@@ -163,10 +163,13 @@ def prepare(app: Application) -> None:
 async def post_init(app: Application) -> None:
     """Lifecycle: sync admins, load the office, register the command menu, start charts."""
     await asyncio.to_thread(prepare, app)
-    # The chart worker starts on the first chart and stops when idle: the bot process
-    # itself never loads matplotlib, numpy or openpyxl just to be ready.
-    idle = app.bot_data["settings"].chart_idle_seconds
-    app.bot_data.setdefault("render_pool", RenderPool(idle_seconds=idle or None))
+    # The chart worker starts when an answer offers a chart (or on the first chart) and
+    # stops when idle: the bot process itself never loads matplotlib, numpy or openpyxl.
+    settings = app.bot_data["settings"]
+    idle = settings.chart_idle_seconds
+    app.bot_data.setdefault(
+        "render_pool", RenderPool(idle_seconds=idle or None, warm_up=settings.chart_warmup)
+    )
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in texts.COMMANDS])
     await _webapp(app)
     schedule_jobs(app)

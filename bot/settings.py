@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     # The chart process starts on the first chart and stops after this many seconds without
     # one (0: never stops), so an idle bot does not hold matplotlib in memory.
     chart_idle_seconds: float = Field(default=600.0, ge=0, alias="MONEV_CHART_IDLE_SECONDS")
+    # Start the chart process as soon as an answer offering a chart is sent (in the
+    # background), so the chart button answers without the process's start-up second.
+    chart_warmup: bool = Field(default=True, alias="MONEV_CHART_WARMUP")
     # Evidence (bukti dukung): the largest file kept (Telegram lets bots download 20 MB), and
     # whether Kirim needs evidence for every sub kegiatan whose realisasi rose.
     bukti_max_mb: float = Field(default=20.0, gt=0, le=20, alias="MONEV_BUKTI_MAX_MB")

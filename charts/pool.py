@@ -4,9 +4,10 @@ matplotlib's Agg renderer holds the GIL through long C calls, so a chart drawn i
 would stall every other user's reply for its whole duration. The bot hands chart plans to
 one long-lived worker process (``python -m charts.worker``, run at a lower CPU priority)
 and awaits the PNG without blocking the event loop. A crashed worker is started again on
-the next chart. The worker starts on the first chart asked for and stops after
-``idle_seconds`` without one (``MONEV_CHART_IDLE_SECONDS``): matplotlib's ~100 MiB are held
-only while people are drawing charts.
+the next chart. The worker starts when somebody asks a question whose answer offers a chart
+(``warm``: in the background, so it is ready by the time they tap the chart button) or on the
+first chart asked for, and stops after ``idle_seconds`` without either
+(``MONEV_CHART_IDLE_SECONDS``): matplotlib's ~100 MiB are held only while people are asking.
 """
 
 from __future__ import annotations
@@ -33,12 +34,14 @@ class ChartWorkerError(RuntimeError):
 
 
 class RenderPool:
-    def __init__(self, *, idle_seconds: float | None = None) -> None:
+    def __init__(self, *, idle_seconds: float | None = None, warm_up: bool = True) -> None:
         self._proc: asyncio.subprocess.Process | None = None
         self._lock = asyncio.Lock()  # one chart at a time through the one worker
         self.idle_seconds = idle_seconds  # None: keep the worker until aclose()
         self._idle: asyncio.TimerHandle | None = None
         self._stopping: asyncio.Task[None] | None = None
+        self._warming: asyncio.Task[None] | None = None
+        self.warm_up = warm_up  # False: the worker starts on the first chart only
 
     async def _spawn(self) -> asyncio.subprocess.Process:
         proc = await asyncio.create_subprocess_exec(
@@ -53,7 +56,15 @@ class RenderPool:
             start_new_session=True,
         )
         assert proc.stdout is not None
-        await asyncio.wait_for(proc.stdout.readexactly(HEADER.size), START_TIMEOUT)
+        try:
+            await asyncio.wait_for(proc.stdout.readexactly(HEADER.size), START_TIMEOUT)
+        except BaseException:
+            # Not ready (or the bot is stopping meanwhile): never leave a worker behind.
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), 5)
+            raise
         return proc
 
     async def _worker(self) -> asyncio.subprocess.Process:
@@ -70,6 +81,35 @@ class RenderPool:
                 # Only a warm-up: the first chart starts a worker again and reports failure.
                 self._discard()
                 log.warning("chart worker did not start (%s)", type(exc).__name__)
+
+    def warm(self) -> None:
+        """Activity (a question whose answer offers a chart): start the worker in the
+        background, or, when it runs, give it its idle time again. Never waits; a chart asked
+        for meanwhile waits for the worker being started rather than starting another."""
+        if not self.warm_up:
+            return
+        if self._proc is not None and self._proc.returncode is None:
+            if not self._lock.locked():
+                self._arm()
+            return
+        if self._warming is not None and not self._warming.done():
+            return
+        self._warming = asyncio.ensure_future(self._warm_up())
+
+    async def _warm_up(self) -> None:
+        await self.start()
+        if not self._lock.locked():
+            self._arm()  # started but never used: stopped again when idle
+
+    @property
+    def stopping(self) -> asyncio.Task[None] | None:
+        """The idle stop under way, if any (tests wait for the process to be gone)."""
+        return self._stopping if self._stopping is not None and not self._stopping.done() else None
+
+    @property
+    def warming(self) -> asyncio.Task[None] | None:
+        """The background start under way, if any (tests and benchmarks wait for it)."""
+        return self._warming if self._warming is not None and not self._warming.done() else None
 
     async def draw(self, plan: ChartPlan) -> bytes:
         body = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
@@ -141,6 +181,13 @@ class RenderPool:
 
     async def aclose(self) -> None:
         self._disarm()
+        warming, self._warming = self._warming, None
+        if warming is not None and not warming.done():
+            # Let a start under way finish (a second at most), then stop that worker: a start
+            # cancelled half-way can leave a process or its pipes behind.
+            with contextlib.suppress(Exception):
+                await warming
+            self._disarm()
         proc, self._proc = self._proc, None
         if proc is None or proc.returncode is not None:
             return

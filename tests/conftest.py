@@ -27,6 +27,10 @@ if TYPE_CHECKING:
     from tests.bot_harness import Bot
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+# A bot under test does not start a chart process for every answer offering a chart (a
+# second of CPU each, on a machine shared by the whole suite); the warm-up has its own tests
+# (test_chart_pool.py), which turn it on.
+os.environ.setdefault("MONEV_CHART_WARMUP", "false")
 BACKENDS = ["sqlite", "postgresql"]
 
 

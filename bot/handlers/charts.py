@@ -35,6 +35,13 @@ def render_pool(context: MonevContext) -> RenderPool:
     return context.bot_data.setdefault("render_pool", RenderPool())
 
 
+def warm_for(context: MonevContext, keyboard: list[list[tuple[str, str]]]) -> None:
+    """A reply offering a chart button was just sent: start the chart worker now (in the
+    background), so it is ready when the person taps it (starting it takes over a second)."""
+    if any(data.startswith("gr:") for row in keyboard for _, data in row):
+        render_pool(context).warm()
+
+
 async def send_chart(update: Update, context: MonevContext, req: ChartRequest) -> None:
     """Draw in the render process while the chat shows 'sending photo…', then send it."""
     chat = update.effective_chat
@@ -88,12 +95,13 @@ async def grafik(update: Update, context: MonevContext) -> None:
         return
     if context.actor.role in KABUPATEN_ROLES and context.bot_data.get("opd_id") is None:
         # Several offices and no office of one's own: the chart of every office.
-        await message.reply_text(
-            texts.CHART_MENU, reply_markup=markup(await context.read(_kabupaten_menu))
-        )
+        kab = await context.read(_kabupaten_menu)
+        await message.reply_text(texts.CHART_MENU, reply_markup=markup(kab))
+        warm_for(context, kab)
         return
     kb = await context.read(_menu, context.opd_id)
     await message.reply_text(texts.CHART_MENU, reply_markup=markup(kb))
+    warm_for(context, kb)
 
 
 def _kabupaten_menu(session: Session) -> list[list[tuple[str, str]]]:

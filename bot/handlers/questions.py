@@ -8,7 +8,7 @@ from sqlmodel import Session
 from telegram import Update
 
 from bot.context import Actor, MonevContext, load_actor_and_state
-from bot.handlers.charts import send_chart
+from bot.handlers.charts import send_chart, warm_for
 from bot.handlers.kabupaten import (
     Asker,
     asker,
@@ -106,6 +106,7 @@ async def question(update: Update, context: MonevContext) -> None:
         if not (wants_chart and chart is not None):
             text, keyboard = first_page(context, reply)
             await message.reply_text(text, reply_markup=markup(keyboard))
+            warm_for(context, keyboard)
             return
     await send_chart(update, context, chart)
 
@@ -158,6 +159,7 @@ async def ask_button(update: Update, context: MonevContext) -> None:
         reply.text = named(label, reply.text)
     text, keyboard = first_page(context, reply)
     await query.edit_message_text(text, reply_markup=markup(keyboard))
+    warm_for(context, keyboard)
 
 
 def _short_label(session, opd_id: int) -> str:  # type: ignore[no-untyped-def]
@@ -190,6 +192,7 @@ async def pick_button(update: Update, context: MonevContext) -> None:
         return
     text, keyboard = first_page(context, result[0])
     await query.edit_message_text(text, reply_markup=markup(keyboard))
+    warm_for(context, keyboard)
 
 
 async def page_button(update: Update, context: MonevContext) -> None:
