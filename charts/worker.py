@@ -26,6 +26,19 @@ def _read_exact(stream: BinaryIO, n: int) -> bytes | None:
     return data
 
 
+def _first_draw() -> None:
+    """Draw one small chart before saying ready: the first drawing loads the fonts and
+    builds matplotlib's text caches (a few hundred ms), which a worker started ahead of
+    need (``RenderPool.warm``) should not leave to the person's first chart."""
+    from charts import render
+
+    meta = render.ChartMeta("Siap", "")
+    try:
+        render.serapan_per_bidang([render.Bar("Bidang", 50.0)], 60.0, meta)
+    except Exception:  # only a warm-up: a real chart reports its own error
+        return
+
+
 def serve() -> None:
     # Ctrl+C in a terminal reaches the whole process group; the bot decides when this worker
     # ends (by closing its stdin), so the worker neither dies mid-chart nor prints a trace.
@@ -35,8 +48,9 @@ def serve() -> None:
     from charts.answers import draw
     from charts.spec import NoData
 
+    _first_draw()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    stdout.write(HEADER.pack(0))  # ready: matplotlib is loaded
+    stdout.write(HEADER.pack(0))  # ready: matplotlib is loaded, its fonts found
     stdout.flush()
     while True:
         head = _read_exact(stdin, HEADER.size)
