@@ -84,6 +84,13 @@ async def test_an_office_button_of_the_pemantau_is_refused_to_an_office(
     assert "tidak berlaku" in await bot.press(PEMANTAU, "kq:x:serapan")
 
 
+async def test_pemantau_office_commands_say_what_to_do_instead(kab: tuple[Bot, int]) -> None:
+    bot, _ = kab
+    out = await bot.say(PEMANTAU, "/verifikasi")
+    assert "memantau semua OPD" in out and "berapa OPD yang belum lapor" in out
+    assert "/bantuan" in out
+
+
 async def test_kabupaten_early_warning(kab: tuple[Bot, int]) -> None:
     bot, _ = kab
     out = await bot.say(PEMANTAU, "OPD mana yang berisiko tidak terserap tw3 2022")
@@ -149,6 +156,11 @@ async def test_second_office_sees_its_own_examples(pair: tuple[Bot, Office, Offi
     assert not any(e in unknown for e in DEMO_EXAMPLES)
     help_ = await bot.say(kepala, "/bantuan")
     assert not any(e in help_ for e in DEMO_EXAMPLES)
+    # a photo outside /lapor: the example is the office's own too
+    from bot.offline.updates import make_photo_update
+
+    await bot.app.process_update(make_photo_update(bot.app.bot, b.photo, user_id=kepala))
+    assert not any(e in (bot.api.last(kepala).text or "") for e in DEMO_EXAMPLES)
     # an example shown is one the bot answers for this office
     example = next(line[2:] for line in start.splitlines() if line.startswith("• serapan"))
     assert "belum memahami" not in await bot.say(kepala, example)

@@ -80,7 +80,17 @@ async def _not_evidence(update: Update, context: MonevContext) -> None:
     if context.actor is None or not context.actor.active:
         await update.effective_message.reply_text(texts.NOT_REGISTERED)
         return
-    await update.effective_message.reply_text(texts.NON_TEXT.format(example=texts.EXAMPLES[0]))
+    await update.effective_message.reply_text(
+        texts.NON_TEXT.format(example=await _example(context))
+    )
+
+
+async def _example(context: MonevContext) -> str:
+    """A question of the sender's own office and role (``texts.examples_for``)."""
+    from bot.handlers.kabupaten import asker, examples
+
+    shown = await context.read(examples, asker(context))
+    return escape(shown[1] if len(shown) > 1 else shown[0])
 
 
 async def on_file(update: Update, context: MonevContext) -> None:
@@ -96,7 +106,7 @@ async def on_file(update: Update, context: MonevContext) -> None:
     group = message.media_group_id or ""
     where = await context.read(bukti.target, user_id=actor.user_id, media_group_id=group)
     if isinstance(where, bukti.NoDraft):
-        await message.reply_text(texts.BUKTI_NO_DRAFT.format(example=texts.EXAMPLES[0]))
+        await message.reply_text(texts.BUKTI_NO_DRAFT.format(example=await _example(context)))
         return
     if message.photo:
         p = message.photo[-1]
@@ -146,7 +156,7 @@ async def on_file(update: Update, context: MonevContext) -> None:
             bukti.hold, user_id=actor.user_id, draft_id=where.draft_id, meta=meta
         )
         if isinstance(held, bukti.NoDraft):
-            await message.reply_text(texts.BUKTI_NO_DRAFT.format(example=texts.EXAMPLES[0]))
+            await message.reply_text(texts.BUKTI_NO_DRAFT.format(example=await _example(context)))
             return
         reply = views.picker(held.picker)
         text = (texts.BUKTI_HELD_FULL if held.full else "") + reply.text
@@ -167,7 +177,7 @@ async def on_file(update: Update, context: MonevContext) -> None:
         media_group_id=group,
     )
     if isinstance(result, bukti.NoDraft):
-        await message.reply_text(texts.BUKTI_NO_DRAFT.format(example=texts.EXAMPLES[0]))
+        await message.reply_text(texts.BUKTI_NO_DRAFT.format(example=await _example(context)))
         return
     if isinstance(result, bukti.Full):
         await message.reply_text(

@@ -547,9 +547,12 @@ BUKTI_ZIP_TOO_BIG = (
 # --- several offices (kabupaten) ---------------------------------------------------------------
 
 KAB_NO_OFFICE = (
-    "Akun Anda tidak terikat pada satu perangkat daerah, jadi perintah ini tidak tahu OPD "
-    "mana yang dimaksud. Tanyakan dengan menyebut OPD-nya, misalnya "
-    "<code>serapan diskoperindag tw3</code>, atau minta rekap: <code>/laporan rekap</code>."
+    "Perintah ini dijalankan di dalam satu perangkat daerah (mengisi dan memverifikasi "
+    "laporan dilakukan oleh orang OPD itu sendiri), sedangkan akun Anda memantau semua OPD. "
+    "Yang bisa Anda lakukan: tanyakan data satu OPD dengan menyebut OPD-nya, misalnya "
+    "<code>serapan diskoperindag tw3</code>; lihat <code>berapa OPD yang belum lapor</code> "
+    "atau <code>OPD mana yang berisiko tidak terserap</code>; minta rekap "
+    "<code>/laporan rekap</code>. Semua contoh: /bantuan."
 )
 REG_ASK_OPD = "Dari perangkat daerah (OPD) mana Anda? Pilih salah satu:"
 REG_ASK_OPD_TYPE = (
