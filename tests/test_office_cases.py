@@ -106,7 +106,9 @@ async def test_case2_each_office_its_own_group_digest_and_notices(
         assert "Peringatan dini" in ga and "Peringatan dini" in gb
         assert "Diskoperindag" in ga and "Dinkes" not in ga
         assert "Dinkes" in gb and "Diskoperindag" not in gb
-        assert not [c for c in bot.api.sent(GK) if "Peringatan dini" in (c.text or "")]
+        # the kabupaten's group: the kabupaten's own weekly digest (every office), no office's
+        gk = [c.text or "" for c in bot.api.sent(GK) if "Peringatan dini" in (c.text or "")]
+        assert len(gk) == 1 and "Peringatan dini mingguan kabupaten" in gk[0]
 
         # deadline notices (TW IV 2022: H = 10 January 2023) to each office's group
         for day in (10, 11):

@@ -13,7 +13,6 @@ from bot.views.answers import Reply, short
 from storage.domain.kabupaten_questions import KabKind, KabQuestion
 from storage.domain.numbers import (
     format_percent,
-    format_rupiah,
     format_rupiah_short,
     ratio_percent,
 )
@@ -39,12 +38,21 @@ def _line(i: int | None, f: OfficeFigure) -> str:
     elif f.serapan is None:
         figure = "belum lengkap" if f.reported else "belum lapor"
     else:
+        # rounded: the exact figures are in the recap file (/laporan rekap)
         figure = (
             f"<b>{format_percent(f.serapan)}</b> "
-            f"({format_rupiah(f.realisasi)} / {format_rupiah(f.pagu)})"
+            f"({format_rupiah_short(f.realisasi)} / {format_rupiah_short(f.pagu)})"
         )
     num = f"{i}. " if i is not None else "• "
     return f"{num}{name}{mark}: {figure}"
+
+
+def _with_note(text: str, unapproved: bool) -> Reply:
+    """The reply, closed (on every page of it) by the note explaining the * marks."""
+    if not unapproved:
+        return Reply(text)
+    foot = "\n\n" + NOTE_UNAPPROVED
+    return Reply(text + foot, foot=foot)
 
 
 def _fit(lines: list[str], tail: list[str]) -> str:
@@ -108,12 +116,10 @@ def kabupaten_reply(q: KabQuestion, tahun: int, tw: int, figures: list[OfficeFig
             "",
             f"<b>Total {len(complete)} OPD berangka lengkap:</b> "
             f"{format_percent(ratio_percent(real, pagu))} "
-            f"({format_rupiah(real)} / {format_rupiah(pagu)})",
+            f"({format_rupiah_short(real)} / {format_rupiah_short(pagu)})",
         ]
-    if any_unapproved:
-        tail += ["", NOTE_UNAPPROVED]
     tail += ["", hint]
-    return Reply(_fit(lines, tail))
+    return _with_note(_fit(lines, tail), any_unapproved)
 
 
 RISK_HEAD = (
@@ -155,10 +161,9 @@ def kabupaten_risk_reply(tahun: int, tw: int, risks: list[OfficeRisk]) -> Reply:
     tail: list[str] = []
     if len(risks) > RANK_SHOWN:
         tail.append(f"… {len(risks) - RANK_SHOWN} OPD lainnya tidak ditampilkan.")
-    if any(r.unverified for r in risks):
-        tail += ["", NOTE_UNAPPROVED]
+    unapproved = any(r.unverified for r in risks)
     example = next((r.office for r in risks if r.berisiko), risks[0].office if risks else None)
     if example is not None:
         name = (example.singkatan or example.nama).lower()
         tail += ["", RISK_HINT.format(office=escape(name))]
-    return Reply(_fit(lines, tail))
+    return _with_note(_fit(lines, tail), unapproved)
