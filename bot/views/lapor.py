@@ -69,6 +69,12 @@ def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
             if s.prev_anggaran is not None or s.prev_fisik is not None
             else "TW lalu: belum ada angka"
         )
+        if s.prev_anggaran is None and s.above is not None:
+            # Last quarter was reported higher up: the drop check compares with that figure.
+            prev += (
+                f" untuk sub kegiatan ini; {s.above.level} "
+                f"{escape(short(s.above.nama, 60))}: realisasi {format_rupiah(s.above.prev)}"
+            )
         lines += [prev, ""]
         kb: Keyboard = []
         if kind == "anggaran":
@@ -192,6 +198,12 @@ def review_text(rv: Review, *, for_verifier: bool = False) -> str:
     lines = []
     if not for_verifier:
         lines += [_head(plan, "— periksa sebelum mengirim"), ""]
+    elif rv.changes is not None:
+        lines += [f"<b>Perubahan dari versi {rv.changes.version}:</b>"]
+        lines += [f"• {escape(c, quote=False)}" for c in rv.changes.lines] or [
+            "Tidak ada angka atau catatan yang berubah."
+        ]
+        lines.append("")
     lines.append("<b>Realisasi per sub kegiatan</b>")
     for i, s in enumerate(plan.subs, 1):
         it = items.get(str(s.node_id), {})
@@ -202,7 +214,8 @@ def review_text(rv: Review, *, for_verifier: bool = False) -> str:
         )
         fis = format_percent(it.get("fisik")) if it.get("fisik") is not None else "-"
         n_bukti = f"; bukti {rv.bukti[s.node_id]}" if rv.bukti.get(s.node_id) else ""
-        lines.append(f"{i}. {escape(short(s.nama, 60))}: {ang}; fisik {fis}{n_bukti}")
+        ket = f"; keterangan: <i>{escape(short(it['ket'], 100))}</i>" if it.get("ket") else ""
+        lines.append(f"{i}. {escape(short(s.nama, 60))}: {ang}; fisik {fis}{n_bukti}{ket}")
     lines += ["", "<b>Serapan yang dihasilkan</b>"]
     for nama, f in rv.programs:
         val = format_percent(f.serapan) if f.complete else "belum lengkap"

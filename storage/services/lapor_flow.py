@@ -303,7 +303,13 @@ def slot_for(plan: DraftPlan, data: dict, kind: str, i: int) -> _Slot:
         s = plan.subs[i]
         item = data.setdefault("items", {}).setdefault(str(s.node_id), {})
         if kind == "anggaran":
-            return _Slot(item, kind, s.prev_anggaran, partial(check_anggaran, s))
+            check = partial(
+                check_anggaran,
+                s,
+                items=data["items"],
+                where=(plan.triwulan, plan.bidang.nama),
+            )
+            return _Slot(item, kind, s.prev_anggaran, check)
         if kind == "fisik":
             return _Slot(item, kind, s.prev_fisik, partial(check_fisik, prev=s.prev_fisik))
         return _Slot(item, kind, None, clean_text, skippable=True)

@@ -9,6 +9,7 @@ changed since the draft began, and puts the bidang's quarter up for verification
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -63,6 +64,7 @@ from storage.domain.text import clean_line, has_hidden, strip_control
 from storage.services.queries import (
     Figure,
     NodeRow,
+    YearData,
     bidang_sasaran_ids,
     cached,
     rollup,
@@ -135,6 +137,19 @@ class OutdatedDraft(SubmissionError):
 # --- the plan a draft walks through -----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class AboveFigure:
+    """Last quarter's figure of the nearest level above a sub kegiatan that has none of its
+    own (the quarter was reported at kegiatan or program level): what a drop is checked
+    against once every sub kegiatan under that level has a figure."""
+
+    level: str  # "kegiatan", "program"
+    nama: str
+    prev: int
+    subs: tuple[int, ...]  # node ids of the plan's sub kegiatan under that level
+    whole_bidang: bool  # those are all the bidang's sub kegiatan: its total is the bidang's
+
+
 @dataclass
 class SubItem:
     node_id: int
@@ -146,6 +161,7 @@ class SubItem:
     prev_anggaran: int | None
     prev_fisik: float | None
     current_version: int  # 0 when there is no figure yet
+    above: AboveFigure | None = None
 
 
 @dataclass
@@ -194,10 +210,27 @@ def _prev_narasi(session: Session, sasaran_id: int, tw: int) -> dict[str, str]:
     if not rows:
         return {f: "" for f in NARASI_FIELDS}
     latest = rows[0].triwulan
-    same = [r for r in rows if r.triwulan == latest]
-    return {
-        f: " ".join(getattr(r, f) for r in same if getattr(r, f)).strip() for f in NARASI_FIELDS
-    }
+    return join_narasi([r for r in rows if r.triwulan == latest])
+
+
+def join_notes(texts: Iterable[str]) -> str:
+    """The notes of several rows of one quarter as one text, each distinct note once.
+
+    A report repeats a sasaran's notes on every program row it covers (merged cells read
+    once per row): joining them as they are doubled the text the operator was offered."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for t in texts:
+        t = " ".join((t or "").split())
+        if t and t.casefold() not in seen:
+            seen.add(t.casefold())
+            out.append(t)
+    return " ".join(out)
+
+
+def join_narasi(rows: Sequence[Narasi]) -> dict[str, str]:
+    """Aksi, hambatan and tindak lanjut of one quarter's rows, each distinct note once."""
+    return {f: join_notes(getattr(r, f) for r in rows) for f in NARASI_FIELDS}
 
 
 def _indicator_value(
@@ -251,6 +284,7 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
                 current_version=cur.version if cur else 0,
             )
         )
+    _above_figures(data, subs, tw)
     sasaran = sorted((data.sasaran[s] for s in sids), key=lambda s: s.nomor)
     own_report: dict[int, int] = {
         q: rid  # type: ignore[misc]
@@ -285,6 +319,69 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
             SasaranItem(row_id(s), s.nomor, s.teks, _prev_narasi(session, row_id(s), tw))
         )
     return DraftPlan(bidang, tahun, tw, subs, inds, sas_items)
+
+
+def _above_figures(data: YearData, subs: list[SubItem], tw: int) -> None:
+    """For each sub kegiatan without last quarter's figure: the nearest level above it that
+    has one (``SubItem.above``)."""
+    if tw <= 1:
+        return
+    leaves = {s.node_id for s in subs}
+    under: dict[int, list[int]] = {}  # ancestor -> plan sub kegiatan under it
+    chains: dict[int, list[NodeRow]] = {}
+    for s in subs:
+        chain: list[NodeRow] = []
+        n = data.nodes.get(s.node_id)
+        n = data.nodes.get(n.parent_id) if n is not None and n.parent_id else None
+        while n is not None:
+            chain.append(n)
+            under.setdefault(n.id, []).append(s.node_id)
+            n = data.nodes.get(n.parent_id) if n.parent_id else None
+        chains[s.node_id] = chain
+    for s in subs:
+        if s.prev_anggaran is not None:
+            continue
+        for n in chains[s.node_id]:
+            prev = data.real.get((n.id, tw - 1))
+            if prev is None or prev.anggaran is None:
+                continue
+            group = tuple(x for x in under[n.id] if x in leaves)
+            s.above = AboveFigure(
+                level=str(n.level).replace("_", " "),
+                nama=n.nama,
+                prev=prev.anggaran,
+                subs=group,
+                whole_bidang=set(group) == leaves,
+            )
+            break
+
+
+def above_total(item: SubItem, items: dict, value: int | None = None) -> int | None:
+    """The total of ``item.above``'s level with ``value`` for this sub kegiatan (default:
+    the draft's), or None while a sub kegiatan under it has no figure yet."""
+    if item.above is None:
+        return None
+    total = 0
+    for nid in item.above.subs:
+        v = value if nid == item.node_id and value is not None else None
+        if v is None:
+            v = items.get(str(nid), {}).get("anggaran")
+        if v is None:
+            return None
+        total += v
+    return total
+
+
+def above_drop(item: SubItem, total: int, tw: int, bidang: str) -> str:
+    """The sentence saying a level's total falls below last quarter's, naming where that
+    figure was reported."""
+    a = item.above
+    assert a is not None
+    where = f"total bidang {bidang}" if a.whole_bidang else f"total {a.level} '{a.nama}'"
+    return (
+        f"Dengan angka ini {where} turun dari {format_rupiah(a.prev)} (TW {roman(tw - 1)}, "
+        f"dilaporkan di tingkat {a.level}) menjadi {format_rupiah(total)}."
+    )
 
 
 # --- periods --------------------------------------------------------------------------------------
@@ -400,6 +497,10 @@ def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draf
                 turun.append(s.node_id)
             if s.prev_fisik is not None and cur.fisik is not None and cur.fisik < s.prev_fisik:
                 turun.append(f"fisik:{s.node_id}")
+    for s in plan.subs:
+        total = above_total(s, items) if s.prev_anggaran is None and s.above else None
+        if s.above is not None and total is not None and total < s.above.prev:
+            turun.append(s.node_id)
     p = pelaporan(session, user.bidang_id, tahun, tw)
     submitted = p is not None and p.source == Source.ENTRY and p.status != StatusLaporan.DRAFT
     ind_vals: dict[str, float] = {}
@@ -432,10 +533,7 @@ def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draf
                 .order_by(Narasi.urutan)  # type: ignore[arg-type]
             ).all()
             if rows:
-                narasi[str(sas.sasaran_id)] = {
-                    f: " ".join(getattr(r, f) for r in rows if getattr(r, f)).strip()
-                    for f in NARASI_FIELDS
-                }
+                narasi[str(sas.sasaran_id)] = join_narasi(rows)
     data = {"items": items, "ind": ind_vals, "narasi": narasi, "turun": turun}
     if submitted:
         data["returned"] = True
@@ -486,7 +584,13 @@ class Check:
     cleaned: bool = False  # control characters were removed from the typed text
 
 
-def check_anggaran(item: SubItem, text: str) -> Check:
+def check_anggaran(
+    item: SubItem, text: str, items: dict | None = None, where: tuple[int, str] | None = None
+) -> Check:
+    """A cumulative rupiah figure up to the pagu. Lower than last quarter's asks first; so
+    does a sub kegiatan without one of its own whose figure (with the other sub kegiatan
+    under the same level, ``items``) makes that level's total fall below the figure it was
+    reported with last quarter (``where``: the quarter and the bidang, for the wording)."""
     try:
         value = parse_rupiah(text)
     except ParseError as exc:
@@ -507,6 +611,16 @@ def check_anggaran(item: SubItem, text: str) -> Check:
                 "Tetap pakai angka ini? (akan dicatat sebagai temuan)"
             ),
         )
+    if item.prev_anggaran is None and items is not None and where is not None:
+        total = above_total(item, items, value)
+        if total is not None and item.above is not None and total < item.above.prev:
+            return Check(
+                value=value,
+                confirm=(
+                    f"{above_drop(item, total, *where)} Angka kumulatif biasanya tidak turun. "
+                    "Tetap pakai angka ini? (akan dicatat sebagai temuan)"
+                ),
+            )
     return Check(value=value)
 
 
@@ -584,6 +698,10 @@ def drop_notes(plan: DraftPlan, data: dict) -> list[str]:
                 f"'{s.nama}': realisasi kumulatif turun dari "
                 f"{format_rupiah(s.prev_anggaran)} menjadi {format_rupiah(it['anggaran'])}."
             )
+        elif anggaran is not None and s.prev_anggaran is None and s.above is not None:
+            total = above_total(s, items)
+            if total is not None and total < s.above.prev:
+                notes.append(above_drop(s, total, plan.triwulan, plan.bidang.nama))
     return notes
 
 
@@ -600,6 +718,19 @@ class Review:
     missing: list[str] = field(default_factory=list)
     bukti: dict[int, int] = field(default_factory=dict)  # evidence items per sub kegiatan
     tanpa_bukti: list[str] = field(default_factory=list)  # realisasi rose, no evidence
+    # What changed since the quarter's previous submission (None: there is none to compare).
+    changes: Changes | None = None
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Figures and notes of a submission that differ from the quarter's previous one."""
+
+    version: int  # the version compared with
+    lines: list[str]
+
+
+MAX_CHANGE_LINES = 15
 
 
 def review(session: Session, draft: Draft) -> Review:
@@ -640,7 +771,76 @@ def review(session: Session, draft: Draft) -> Review:
         and a > (s.prev_anggaran or 0)
         and not bukti.get(s.node_id)
     ]
-    return Review(plan, data, programs, fig, notes, missing, bukti, tanpa)
+    changes = changes_since(session, draft, plan, data)
+    return Review(plan, data, programs, fig, notes, missing, bukti, tanpa, changes)
+
+
+def _short(text: str, n: int = 80) -> str:
+    t = " ".join((text or "").split())
+    return t if len(t) <= n else t[: n - 1].rstrip() + "…"
+
+
+def changes_since(session: Session, draft: Draft, plan: DraftPlan, data: dict) -> Changes | None:
+    """How ``draft`` differs from the quarter's submission before it: every figure, fisik,
+    keterangan, indicator and note that is not the same (at most ``MAX_CHANGE_LINES`` lines,
+    then how many more)."""
+    if not draft.based_on:
+        return None
+    before = session.exec(
+        select(Draft)
+        .where(
+            Draft.bidang_id == draft.bidang_id,
+            Draft.tahun == draft.tahun,
+            Draft.triwulan == draft.triwulan,
+            Draft.status == DraftStatus.DIKIRIM,
+            col(Draft.id) < (draft.id or 0),
+        )
+        .order_by(col(Draft.id).desc())
+    ).first()
+    if before is None:
+        return None
+    old = load(before)
+    lines: list[str] = []
+    new_items, old_items = data.get("items", {}), old.get("items", {})
+    for s in plan.subs:
+        a, b = old_items.get(str(s.node_id), {}), new_items.get(str(s.node_id), {})
+        parts = []
+        if a.get("anggaran") != b.get("anggaran"):
+            parts.append(
+                f"realisasi {format_rupiah(a.get('anggaran'))} → {format_rupiah(b.get('anggaran'))}"
+            )
+        if a.get("fisik") != b.get("fisik"):
+            parts.append(
+                f"fisik {format_percent(a.get('fisik'))} → {format_percent(b.get('fisik'))}"
+            )
+        if (a.get("ket") or "") != (b.get("ket") or ""):
+            parts.append(
+                f'keterangan "{_short(a.get("ket") or "-", 60)}" → '
+                f'"{_short(b.get("ket") or "-", 60)}"'
+            )
+        if parts:
+            lines.append(f"{_short(s.nama, 60)}: " + "; ".join(parts))
+    for ind in plan.indikator:
+        a_r = old.get("ind", {}).get(str(ind.indikator_id))
+        b_r = data.get("ind", {}).get(str(ind.indikator_id))
+        if a_r != b_r:
+            lines.append(
+                f"Indikator sasaran {ind.sasaran_nomor} ({_short(ind.nama, 50)}): "
+                f"{format_percent(a_r)} → {format_percent(b_r)}"
+            )
+    for sas in plan.sasaran:
+        a_n = old.get("narasi", {}).get(str(sas.sasaran_id), {})
+        b_n = data.get("narasi", {}).get(str(sas.sasaran_id), {})
+        for f in NARASI_FIELDS:
+            if (a_n.get(f) or "") != (b_n.get(f) or ""):
+                lines.append(
+                    f"{NARASI_LABEL[f].capitalize()} sasaran {sas.nomor}: "
+                    f'"{_short(a_n.get(f) or "-")}" → "{_short(b_n.get(f) or "-")}"'
+                )
+    if len(lines) > MAX_CHANGE_LINES:
+        more = len(lines) - (MAX_CHANGE_LINES - 1)
+        lines = [*lines[: MAX_CHANGE_LINES - 1], f"… dan {more} perubahan lain."]
+    return Changes(draft.based_on, lines)
 
 
 # --- submit, verify, reopen ------------------------------------------------------------------

@@ -149,6 +149,7 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
                             row_no=real.row_no,
                         )
 
+    _rolled_up_drops(data, tahun, add)
     _capaian_findings(session, data, reports, tahun, add)
     session.flush()
     if found:
@@ -165,6 +166,32 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
             .order_by(col(Finding.triwulan), col(Finding.row_no), col(Finding.id))
         ).all()
     )
+
+
+def _rolled_up_drops(data: YearData, tahun: int, add) -> None:  # type: ignore[no-untyped-def]
+    """A quarter reported at kegiatan or program level, the next one entered per sub
+    kegiatan: the level's figure is then the sum of its rincian, and a sum below what the
+    level reported before is a drop like any other."""
+    for node in data.nodes.values():
+        for tw in range(2, 5):
+            prev = data.real.get((node.id, tw - 1))
+            if prev is None or prev.anggaran is None or (node.id, tw) in data.real:
+                continue
+            kids = data.children(node.id, tw)
+            # Only the level the figure was reported at (its rincian had none of their own).
+            if not kids or any((k.id, tw - 1) in data.real for k in data.children(node.id, tw - 1)):
+                continue
+            fig = data.node_figure(node.id, tw)
+            if fig.complete and fig.realisasi is not None and fig.realisasi < prev.anggaran:
+                add(
+                    FindingKind.CUMULATIVE_DOWN,
+                    tw,
+                    f"isian TW {roman(tw)} {tahun}, {node.level.replace('_', ' ')} "
+                    f"'{node.nama}': jumlah rinciannya {format_rupiah(fig.realisasi)}, turun dari "
+                    f"{format_rupiah(prev.anggaran)} yang dilaporkan untuknya pada TW "
+                    f"{roman(tw - 1)}; angka kumulatif tidak boleh turun.",
+                    node_id=node.id,
+                )
 
 
 def _capaian_findings(session, data: YearData, reports, tahun, add) -> None:  # type: ignore[no-untyped-def]
