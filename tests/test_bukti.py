@@ -7,7 +7,9 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import AsyncIterator
+from datetime import UTC
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -117,7 +119,11 @@ async def _to_review(bot: Bot, user: int) -> str:
         if "📨 Kirim" in [label for label, _ in shown]:
             return bot.api.last(user).text or ""
         quick = next(
-            (d for label, d in shown if label.startswith(("Sama dengan", "Tetap", "Lewati"))),
+            (
+                d
+                for label, d in shown
+                if label.startswith(("Sama dengan", "Tetap", "Lewati", "Ya, benar"))
+            ),
             None,
         )
         if quick is None:
@@ -190,6 +196,16 @@ async def test_must_show_three_photos_restart_verifier_sees_them_and_export(
         index = load_workbook(io.BytesIO(z.read("indeks-bukti.xlsx"))).active
         rows = list(index.iter_rows(min_row=2, values_only=True))
         assert len(rows) == 3
+        # Times as the office reads them: WIB, said so in the header.
+        header = [c.value for c in index[1]]
+        assert "Waktu kirim (WIB)" in header and not any("UTC" in str(h) for h in header)
+        with read_scope(seeded) as s:
+            sent = {b.uploaded_at for b in s.exec(select(Bukti)).all()}
+        wib = {
+            (t.replace(tzinfo=t.tzinfo or UTC)).astimezone(ZoneInfo("Asia/Jakarta")) for t in sent
+        }
+        column = header.index("Waktu kirim (WIB)")
+        assert {r[column] for r in rows} <= {f"{t:%Y-%m-%d %H:%M}" for t in wib}
         assert any("Los pasar" in str(r) for r in rows)
         linked = [c.hyperlink.target for c in index["C"][1:] if c.hyperlink is not None]
         assert sorted(linked) == sorted(photos)

@@ -100,7 +100,7 @@ def test_export_writes_the_xlsx(workdir: Path, capsys: pytest.CaptureFixture[str
     values = [c.value for row in ws.iter_rows() for c in row]
     assert 3_064_862_971 in values and 4_737_119_557 in values
     assert main(["export", "--tahun", "2022", "--tw", "3", "--format", "csv", "-o", "x.csv"]) == 0
-    assert (workdir / "x.csv").read_text(encoding="utf-8").startswith("tahun,triwulan")
+    assert (workdir / "x.csv").read_text(encoding="utf-8-sig").startswith("Tahun;Triwulan")
     assert main(["export", "--tahun", "2030", "--tw", "1"]) == 1
     assert "2030" in capsys.readouterr().err
 

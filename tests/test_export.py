@@ -3,9 +3,9 @@ the XLSX back with the importer to the same figures."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,7 @@ from storage.files.export import (
 )
 from storage.files.importer import import_file
 from storage.services.queries import YearData, capaian_kinerja, get_opd, narasi, summary
+from tests.csv_id import number, read_rows
 from tests.xlsx_golden import GOLDEN, UNVERIFIED, describe, differences
 
 OPD = "DINAS KOPERASI, USAHA KECIL MENENGAH, PERINDUSTRIAN DAN PERDAGANGAN KABUPATEN SOLOK"
@@ -163,36 +164,48 @@ def test_signature_block(seeded_ro: Engine, tmp_path: Path) -> None:
 
 
 def test_csv(seeded_ro: Engine) -> None:
+    """Read back as an Indonesian-locale spreadsheet reads it: ";" between fields, decimal
+    comma, headers in words, UTF-8 with a byte order mark."""
     with read_scope(seeded_ro) as s:
         table = build_report(s, 1, 2022, 3)
         name, content = export_bytes(s, 1, 2022, 3, fmt="csv")
     assert name == "laporan-kinerja-2022-tw3.csv"
-    text = content.decode("utf-8")
-    assert text.splitlines()[0] == ",".join(CSV_COLUMNS)
-    rows = list(csv.DictReader(io.StringIO(text)))
+    assert content.decode("utf-8-sig").splitlines()[0] == ";".join(CSV_COLUMNS)
+    rows = read_rows(content)
     assert len(rows) == len(list(table.node_rows())) == 62
-    sek = next(r for r in rows if r["nama"] == SEKRETARIAT)
+    sek = next(r for r in rows if r["Program/Kegiatan/Sub Kegiatan"] == SEKRETARIAT)
     assert sek == {
-        "tahun": "2022",
-        "triwulan": "3",
-        "sasaran": "1",
-        "level": "program",
-        "nama": SEKRETARIAT,
-        "indikator": sek["indikator"],
-        "target": "100%",
-        "pagu": "4737119557",
-        "realisasi_anggaran": "3064862971",
-        "realisasi_fisik": "64.7",
-        "serapan": "64.7",
-        "ket": "",
-        "status_verifikasi": "",  # imported: final
+        "Tahun": "2022",
+        "Triwulan": "3",
+        "Sasaran": "1",
+        "Tingkat": "Program",
+        "Program/Kegiatan/Sub Kegiatan": SEKRETARIAT,
+        "Indikator": sek["Indikator"],
+        "Target": "100%",
+        "Pagu (Rp)": "4737119557",
+        "Realisasi Anggaran (Rp)": "3064862971",
+        "Realisasi Fisik (%)": "64,7",
+        "Serapan (%)": "64,7",
+        "Keterangan": "",
+        "Status Verifikasi": "final",  # imported
     }
-    keu = next(r for r in rows if r["nama"] == "Kegiatan Administrasi Keuangan Perangkat Daerah")
-    assert keu["level"] == "kegiatan" and keu["realisasi_anggaran"] == keu["serapan"] == ""
+    assert number(sek["Pagu (Rp)"]) == 4737119557
+    assert number(sek["Realisasi Fisik (%)"]) == Decimal("64.7")
+    # Every number cell reads as a number there (no '.' the locale takes for thousands).
+    for r in rows:
+        for col in ("Pagu (Rp)", "Realisasi Anggaran (Rp)", "Realisasi Fisik (%)", "Serapan (%)"):
+            number(r[col])
+    keu = next(
+        r
+        for r in rows
+        if r["Program/Kegiatan/Sub Kegiatan"] == "Kegiatan Administrasi Keuangan Perangkat Daerah"
+    )
+    assert keu["Tingkat"] == "Kegiatan"
+    assert keu["Realisasi Anggaran (Rp)"] == keu["Serapan (%)"] == ""
     # The same rows go to a text buffer.
     buf = io.StringIO()
     write_csv(table, buf)
-    assert buf.getvalue() == text
+    assert buf.getvalue() == content.decode("utf-8")
 
 
 def _node_figures(engine: Engine, tw: int) -> dict[tuple[str, str], list[tuple]]:

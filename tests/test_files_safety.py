@@ -3,7 +3,6 @@ characters, whatever is stored."""
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import random
@@ -31,6 +30,7 @@ from storage.files.export import export_bytes
 from storage.files.importer import ImportRefused, import_file
 from storage.files.report_parser import MAX_FILE_BYTES, MAX_LINES, BadFileError, read_lines
 from storage.services.queries import YearData, summary
+from tests.csv_id import read_rows
 from tests.test_importer import _reopen_all, _snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,15 +71,15 @@ def test_csv_fields_starting_like_formulas_are_neutralised(seeded: Engine) -> No
     _store_hostile_text(seeded)
     with read_scope(seeded) as s:
         _, data = export_bytes(s, 1, 2022, 3, fmt="csv")
-    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
-    kets = {r["ket"] for r in rows}
+    rows = read_rows(data)
+    kets = {r["Keterangan"] for r in rows}
     assert "'" + HYPERLINK in kets and "'+1+1" in kets and "'@SUM(A1:A9)" in kets
     assert "'-2+3" in kets
     for r in rows:
         for value in r.values():
             assert not value.startswith(("=", "+", "@", "\t", "\r")), value
     # Amounts are still plain integers.
-    assert all(r["pagu"] == "" or r["pagu"].isdigit() for r in rows)
+    assert all(r["Pagu (Rp)"] == "" or r["Pagu (Rp)"].isdigit() for r in rows)
 
 
 # --- bounded reading ----------------------------------------------------------------------

@@ -263,7 +263,8 @@ def test_template_of_an_empty_office_has_examples_and_help(engine: Engine, tmp_p
     with db.read_scope(engine) as s:
         write_template(s, path, opd_id=opd_id, tahun=2025)
     wb = load_workbook(path)
-    assert wb.sheetnames == ["Rencana", "Petunjuk"]  # no plan yet: no spending-plan sheet
+    # No plan yet: the spending-plan sheet says when it fills.
+    assert wb.sheetnames == ["Rencana", "Petunjuk", "Rencana Penarikan"]
     ws = wb["Rencana"]
     assert ws["A2"].value == "LAPORAN KINERJA TRIWULAN I TAHUN 2025"
     header = " ".join(str(c.value) for c in ws[4] if c.value)

@@ -25,6 +25,7 @@ from storage.data.models import (
 )
 from storage.services.users import set_user
 from tests.bot_harness import KEPALA, Bot
+from tests.csv_id import read_rows
 from tests.test_lapor import (
     OP1,
     OP2,
@@ -358,8 +359,6 @@ async def test_case4_console_submits_and_approves_with_peran(seeded: Engine) -> 
 
 
 async def test_case5_export_marks_unapproved_and_can_leave_them_out(bot: Bot) -> None:
-    import csv
-    import io
 
     from storage.files.export import build_report, export_bytes
     from storage.services.users import find_bidang
@@ -372,9 +371,11 @@ async def test_case5_export_marks_unapproved_and_can_leave_them_out(bot: Bot) ->
         table = build_report(s, opd_id, 2022, 4)
         assert table.unverified == ["Koperasi (menunggu verifikasi)"]
         _, data = export_bytes(s, opd_id, 2022, 4, fmt="csv")
-        rows = list(csv.DictReader(io.StringIO(data.decode())))
-        waiting = [r for r in rows if r["status_verifikasi"] == "menunggu verifikasi"]
-        assert waiting and "21000000" in {r["realisasi_anggaran"] for r in waiting}
+        rows = read_rows(data)
+        waiting = [
+            r for r in rows if r["Status Verifikasi"] == "belum disetujui (menunggu verifikasi)"
+        ]
+        assert waiting and "21000000" in {r["Realisasi Anggaran (Rp)"] for r in waiting}
         _, data = export_bytes(s, opd_id, 2022, 4, fmt="csv", approved_only=True)
-        rows = list(csv.DictReader(io.StringIO(data.decode())))
-        assert "21000000" not in {r["realisasi_anggaran"] for r in rows}
+        rows = read_rows(data)
+        assert "21000000" not in {r["Realisasi Anggaran (Rp)"] for r in rows}

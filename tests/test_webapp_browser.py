@@ -7,8 +7,6 @@ quarter. Skips (saying why) only when Chromium, ChromeDriver or Selenium is not 
 from __future__ import annotations
 
 import asyncio
-import csv
-import io
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from storage.services.submission import DraftPlan, draft_plan
 from tests import browser
 from tests.bot_harness import KEPALA, Bot
 from tests.conftest import PG_URL, Templates, clone_database
+from tests.csv_id import number, read_rows
 from tests.webapp_harness import OPERATOR_SEK, webapp_bot
 
 T = TypeVar("T")
@@ -119,7 +118,7 @@ def _export_rows(engine: Engine, folder: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DATABASE_URL", url)
     out = folder / "tw4.csv"
     assert main(["export", "--tahun", "2022", "--tw", "4", "--format", "csv", "-o", str(out)]) == 0
-    return list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    return read_rows(out.read_bytes())
 
 
 def _fill_and_send(driver: Any, url: str, quarter: Quarter) -> browser.Fingers:
@@ -167,16 +166,16 @@ async def test_operator_fills_sekretariat_and_the_kepala_approves_in_the_chat(
     assert "disetujui" in (bot.api.sent(OPERATOR_SEK)[-1].text or "")
     # The official file holds exactly what was typed.
     rows = {
-        r["nama"]: r
+        r["Program/Kegiatan/Sub Kegiatan"]: r
         for r in await _in_thread(_export_rows, bot.engine, tmp_path, monkeypatch)
-        if r["level"] == "sub_kegiatan" and r["sasaran"] == "1"
+        if r["Tingkat"] == "Sub Kegiatan" and r["Sasaran"] == "1"
     }
     assert len(rows) == 18
     for s in quarter.plan.subs:
         row = rows[s.nama]
-        assert int(row["realisasi_anggaran"]) == quarter.anggaran[s.node_id], s.nama
-        assert float(row["realisasi_fisik"]) == quarter.fisik[s.node_id], s.nama
-        assert row["status_verifikasi"] == ""  # approved: not marked
+        assert int(row["Realisasi Anggaran (Rp)"]) == quarter.anggaran[s.node_id], s.nama
+        assert float(number(row["Realisasi Fisik (%)"]) or 0) == quarter.fisik[s.node_id], s.nama
+        assert row["Status Verifikasi"] == "final"  # approved: not marked
     # The same quarter through the chat, in a database of its own, counted the same way.
     (tmp_path / "chat").mkdir()
     other, schema = clone_database(backend, tmp_path / "chat", templates, seeded=True)

@@ -104,7 +104,7 @@ def _signer(engine: Engine, args: argparse.Namespace) -> int:
 
 def export_rekap(engine: Engine, args: argparse.Namespace) -> int:
     """``monev export --rekap``: one row per office, ranked by serapan."""
-    from storage.files.export_rekap import rekap_bytes
+    from storage.files.export_rekap import rekap_bytes, signer_hint
     from storage.services.cache import FigureCache
     from storage.services.kabupaten import OfficeError, kabupaten_period
 
@@ -113,6 +113,7 @@ def export_rekap(engine: Engine, args: argparse.Namespace) -> int:
         with cache.read(engine) as s:
             tahun, tw = kabupaten_period(s, args.tahun, args.tw)
             name, data = rekap_bytes(s, tahun, tw, fmt=args.format)
+            hint = signer_hint(s)
     except (ValueError, OfficeError) as exc:
         print(str(exc), file=sys.stderr)
         return 1
@@ -122,6 +123,8 @@ def export_rekap(engine: Engine, args: argparse.Namespace) -> int:
     print(
         f"Rekap kabupaten TW {tw} {tahun} ditulis ke {out} ({len(data):,} bita).".replace(",", ".")
     )
+    if hint:
+        print(hint)
     return 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from telegram import Update
 from telegram.constants import ChatAction
 
@@ -90,19 +92,21 @@ async def laporan(update: Update, context: MonevContext) -> None:
     await message.reply_document(
         data,
         filename=name,
-        caption=texts.LAPORAN_CAPTION.format(tw=roman(tw), tahun=tahun, fmt=fmt.upper()),
+        caption=(texts.LAPORAN_CAPTION_CSV if fmt == "csv" else texts.LAPORAN_CAPTION).format(
+            tw=roman(tw), tahun=tahun, n=tw
+        ),
     )
 
 
 def _rekap(session, asker: Asker, tw: int | None, tahun: int | None, fmt: str):  # type: ignore[no-untyped-def]
     """The recap file, or the reason there is none (``ValueError``/``PermissionError``)."""
-    from storage.files.export_rekap import rekap_bytes  # openpyxl loads on first export
+    from storage.files.export_rekap import rekap_bytes, signer_hint  # openpyxl on first use
 
     if len(office_names(session)) > 1 and not is_kabupaten(asker.role, asker.status):
         raise PermissionError
     tahun, tw = kabupaten_period(session, tahun, tw)
     name, data = rekap_bytes(session, tahun, tw, fmt=fmt)
-    return name, data, tahun, tw
+    return name, data, tahun, tw, signer_hint(session)
 
 
 async def laporan_rekap(update: Update, context: MonevContext, args: list[str]) -> None:
@@ -116,7 +120,7 @@ async def laporan_rekap(update: Update, context: MonevContext, args: list[str]) 
         return
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     try:
-        name, data, tahun, tw = await context.read(_rekap, asker(context), *parsed, fmt)
+        name, data, tahun, tw, hint = await context.read(_rekap, asker(context), *parsed, fmt)
     except PermissionError:
         await message.reply_text(texts.KAB_ONLY)
         return
@@ -128,3 +132,5 @@ async def laporan_rekap(update: Update, context: MonevContext, args: list[str]) 
         filename=name,
         caption=texts.REKAP_CAPTION.format(tw=roman(tw), tahun=tahun, fmt=fmt.upper()),
     )
+    if hint:
+        await message.reply_text(escape(hint))

@@ -431,7 +431,13 @@ LAPORAN_USAGE = (
     "atau <code>/laporan tw3 2022 csv</code> untuk angka mentah."
 )
 LAPORAN_CAPTION = (
-    "Laporan Kinerja Triwulan TW {tw} {tahun} ({fmt}), siap cetak di kertas F4/A4 mendatar."
+    "Laporan Kinerja Triwulan TW {tw} {tahun} (XLSX), siap cetak di kertas F4/A4 mendatar. "
+    "Baris yang angkanya belum disetujui diberi warna dan ditandai di kolom KET."
+)
+LAPORAN_CAPTION_CSV = (
+    "Angka Laporan Kinerja Triwulan TW {tw} {tahun} (CSV) untuk diolah di spreadsheet: "
+    "kolom dipisah titik koma, desimal dengan koma. Untuk dicetak, minta berkas XLSX: "
+    "/laporan {n} {tahun}."
 )
 
 # --- charts -----------------------------------------------------------------------------------

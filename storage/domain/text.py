@@ -61,3 +61,15 @@ def csv_cell(value: object) -> object:
     if value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+# The KET an exported report gives a line whose figures are not approved yet; the importer
+# takes it off again (it is the export's mark, not the office's note).
+PENDING_KET = "BELUM DISETUJUI ({status})"
+PENDING_KET_RE = re.compile(r"^BELUM DISETUJUI \((?:menunggu verifikasi|dikembalikan)\)(?:; )?")
+
+
+def pending_ket(status: str, ket: str) -> str:
+    """The KET of a line whose figures are not approved: the mark, then the line's own KET."""
+    mark = PENDING_KET.format(status=status)
+    return f"{mark}; {ket}" if ket else mark

@@ -17,7 +17,7 @@ import csv
 import io
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any, NamedTuple
 
@@ -40,11 +40,12 @@ from storage.domain.numbers import (
     LOCALE,
     capaian_percent,
     capaian_plausible,
+    format_decimal,
     ratio_percent,
 )
 from storage.domain.periods import day_after_quarter, roman
 from storage.domain.reported import quarter_value
-from storage.domain.text import csv_cell, strip_control
+from storage.domain.text import csv_cell, pending_ket, strip_control
 from storage.files.bulk import collector_paused
 from storage.files.export_plan import add_plan_sheet
 from storage.services.early_warning import PlanTable, plan_table
@@ -144,6 +145,12 @@ class ReportTable:
     def rows(self) -> Iterator[TableRow]:
         for block in self.sasaran:
             yield from block.rows
+
+    def rows_with_status(self) -> Iterator[tuple[str, TableRow]]:
+        """Every line with its block's verification status ("": approved or imported)."""
+        for block in self.sasaran:
+            for row in block.rows:
+                yield block.status, row
 
     def node_rows(self) -> Iterator[tuple[int, NodeRow]]:
         """(sasaran nomor, node) for every node line, in table order."""
@@ -458,6 +465,9 @@ _FONT_SIZE = 9
 _LINE_HEIGHT = 12.0  # points per wrapped line at 9 pt
 _HEADER_FILL = "#D9D9D9"
 _WARN_FILL = "#F8CBAD"
+# Figures of a bidang whose submission is not approved yet: columns 16-22 of its lines are
+# filled and its KET says so, so the mark survives a printout in black and white too.
+_PENDING_FILL = "#FFF2CC"
 IMPLAUSIBLE_NOTE = (
     f"Capaian di atas {CAPAIAN_PLAUSIBLE_MAX:.0f}%: target tampaknya keliru, mohon diperiksa."
 )
@@ -556,24 +566,35 @@ class _Formats:
 
     def __init__(self, wb: Workbook) -> None:
         self.wb = wb
-        self.data: dict[tuple[int, bool, int | None, bool], Format] = {}
-        self.rows: dict[tuple[bool, int | None, bool], list[Format]] = {}
+        self.data: dict[tuple[int, bool, int | None, bool, bool], Format] = {}
+        self.rows: dict[tuple[bool, int | None, bool, bool], list[Format]] = {}
 
     def add(self, **properties: object) -> Format:
         return self.wb.add_format(properties)
 
-    def row(self, node_bold: bool, indent: int | None, warn: bool) -> list[Format]:
-        """The formats of a whole data line, column 1 first (a report has only a few kinds)."""
-        key = (node_bold, indent, warn)
+    def row(
+        self, node_bold: bool, indent: int | None, warn: bool, pending: bool = False
+    ) -> list[Format]:
+        """The formats of a whole data line, column 1 first (a report has only a few kinds);
+        ``pending``: the line's figures (columns 16-22) are not approved yet."""
+        key = (node_bold, indent, warn, pending)
         found = self.rows.get(key)
         if found is None:
             found = self.rows[key] = [
-                self.cell(column, node_bold and column >= 16, indent, warn and column == 12)
+                self.cell(
+                    column,
+                    node_bold and column >= 16,
+                    indent,
+                    warn and column == 12,
+                    pending and column >= 16,
+                )
                 for column in range(1, NCOLS + 1)
             ]
         return found
 
-    def cell(self, column: int, is_bold: bool, indent: int | None, warn: bool) -> Format:
+    def cell(
+        self, column: int, is_bold: bool, indent: int | None, warn: bool, pending: bool = False
+    ) -> Format:
         """The format of a data cell in ``column`` (``indent``: the line's node level)."""
         if column == 1:
             kind = 1  # the sasaran number
@@ -585,7 +606,7 @@ class _Formats:
             kind = 16  # the node's name, indented by level
         else:
             kind = 0  # wrapped text
-        key = (kind, is_bold, indent if kind == 16 else None, warn)
+        key = (kind, is_bold, indent if kind == 16 else None, warn, pending)
         found = self.data.get(key)
         if found is None:
             props: dict[str, object] = {
@@ -606,6 +627,8 @@ class _Formats:
                     props["indent"] = indent
             if warn:
                 props.update(pattern=1, bg_color=_WARN_FILL)
+            elif pending:
+                props.update(pattern=1, bg_color=_PENDING_FILL)
             found = self.data[key] = self.add(**props)
         return found
 
@@ -660,14 +683,17 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
 
     write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
     r = FIRST_DATA_ROW - 1
-    for row in table.rows():
+    for status, row in table.rows_with_status():
         values = _table_values(row)
         node = row.node
         node_bold = node is not None and node.level in (Level.PROGRAM, Level.KEGIATAN)
         indent = _INDENT[node.level] if node is not None else None
         warn = row.indicator is not None and not capaian_plausible(row.indicator.capaian)
+        pending = bool(status) and node is not None
+        if pending:
+            values[22] = pending_ket(status, str(values.get(22) or ""))
         lines = 1
-        for column, cell_format in enumerate(fmt.row(node_bold, indent, warn), start=1):
+        for column, cell_format in enumerate(fmt.row(node_bold, indent, warn, pending), start=1):
             value = values.get(column)
             if value is None:
                 write_blank(r, column - 1, None, cell_format)
@@ -727,52 +753,75 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
 
 # --- CSV -------------------------------------------------------------------------------------
 
+# Read by people in a spreadsheet set to Indonesian: fields separated by ";" (a "," is the
+# decimal mark there), decimals with a comma, headers in words, and a UTF-8 byte order mark
+# so that names with accents open as they are written.
+CSV_DELIMITER = ";"
 CSV_COLUMNS = [
-    "tahun",
-    "triwulan",
-    "sasaran",
-    "level",
-    "nama",
-    "indikator",
-    "target",
-    "pagu",
-    "realisasi_anggaran",
-    "realisasi_fisik",
-    "serapan",
-    "ket",
-    "status_verifikasi",
+    "Tahun",
+    "Triwulan",
+    "Sasaran",
+    "Tingkat",
+    "Program/Kegiatan/Sub Kegiatan",
+    "Indikator",
+    "Target",
+    "Pagu (Rp)",
+    "Realisasi Anggaran (Rp)",
+    "Realisasi Fisik (%)",
+    "Serapan (%)",
+    "Keterangan",
+    "Status Verifikasi",
 ]
+CSV_LEVEL = {
+    Level.PROGRAM: "Program",
+    Level.KEGIATAN: "Kegiatan",
+    Level.SUB_KEGIATAN: "Sub Kegiatan",
+}
+CSV_FINAL = "final"  # approved, or imported from the office's own report
 
 
-def _raw(value: object) -> object:
-    return "" if value is None else csv_cell(value)
+def csv_number(value: float | int | None) -> str:
+    """A number as an Indonesian-locale spreadsheet reads it: no grouping, decimal comma
+    (an integer stays whole: 4737119557; 64.7 -> 64,7); empty for no figure."""
+    if value is None:
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return format_decimal(round(value, 4), format="0.####")
+
+
+def csv_text(rows: Iterable[Iterable[object]]) -> str:
+    """The CSV document of ``rows`` (headers first), byte order mark included."""
+    text = io.StringIO(newline="")
+    w = csv.writer(text, delimiter=CSV_DELIMITER, lineterminator="\r\n")
+    w.writerows(rows)
+    return "\ufeff" + text.getvalue()
 
 
 def write_csv(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[Any]) -> None:
-    """One line per node with raw figures: rupiah as integers, percents as percent points."""
-    text = io.StringIO(newline="")
-    w = csv.writer(text, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+    """One line per node with its figures: rupiah whole, percents in percent points."""
     status = {block.nomor: block.status for block in table.sasaran}
+    rows: list[list[object]] = [list(CSV_COLUMNS)]
     for nomor, n in table.node_rows():
-        w.writerow(
+        waiting = status.get(nomor, "")
+        rows.append(
             [
                 table.tahun,
                 table.triwulan,
                 nomor,
-                str(n.level),
+                CSV_LEVEL.get(n.level, str(n.level)),
                 csv_cell(n.nama),
                 csv_cell(n.indikator),
                 csv_cell(n.target),
-                _raw(n.pagu),
-                _raw(n.realisasi),
-                _raw(n.fisik),
-                _raw(n.serapan),
+                csv_number(n.pagu),
+                csv_number(n.realisasi),
+                csv_number(n.fisik),
+                csv_number(n.serapan),
                 csv_cell(n.ket),
-                status.get(nomor, ""),  # empty: approved or imported
+                f"belum disetujui ({waiting})" if waiting else CSV_FINAL,
             ]
         )
-    content = text.getvalue()
+    content = csv_text(rows)
     if isinstance(path_or_buffer, str | os.PathLike):
         with open(path_or_buffer, "w", encoding="utf-8", newline="") as f:
             f.write(content)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +35,17 @@ HEADERS = (
     "Ukuran (bita)",
     "Catatan",
     "Dikirim oleh",
-    "Waktu kirim (UTC)",
+    "Waktu kirim (WIB)",
     "Waktu EXIF",
     "GPS",
     "SHA-256",
     "Status laporan",
 )
+
+
+def _wib(at: datetime) -> datetime:
+    """A stored time (UTC; naive ones are UTC too) as the office reads it."""
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(bukti_store.WIB)
 
 
 def _folder_name(text: str, limit: int = 60) -> str:
@@ -109,7 +115,7 @@ def export_zip(
                 it.size,
                 it.caption,
                 it.oleh,
-                it.at.strftime("%Y-%m-%d %H:%M"),
+                _wib(it.at).strftime("%Y-%m-%d %H:%M"),
                 it.exif_time,
                 gps,
                 it.sha256,

@@ -10,7 +10,6 @@ follows the office report (place and month, position, name, NIP); the signer is 
 
 from __future__ import annotations
 
-import csv
 import io
 from dataclasses import dataclass
 from typing import Any
@@ -21,13 +20,35 @@ from storage.data.models import Setting
 from storage.domain.numbers import ratio_percent
 from storage.domain.periods import roman
 from storage.domain.text import csv_cell, strip_control
-from storage.files.export import format_nip, signing_month
+from storage.files.export import csv_number, csv_text, format_nip, signing_month
 from storage.services.kabupaten import OfficeFigure, kabupaten_figures, ranked
 
 HEADERS = ["No", "Perangkat Daerah", "Pagu (Rp)", "Realisasi (Rp)", "Serapan", "Fisik", "Status"]
 UNAPPROVED_MARK = "*"
 UNAPPROVED_NOTE = "* Sebagian angka perangkat daerah ini belum disetujui verifikator/kepala."
+CSV_HEADERS = [
+    "No",
+    "Perangkat Daerah",
+    "Pagu (Rp)",
+    "Realisasi (Rp)",
+    "Serapan (%)",
+    "Fisik (%)",
+    "Status",
+    "Belum disetujui",
+]
 SIGNER_KEYS = ("rekap_tempat", "rekap_jabatan", "rekap_nama", "rekap_nip")
+SIGNER_HINT = (
+    "Blok tanda tangan rekap masih kosong: penanda tangannya belum diatur. Admin "
+    'mengaturnya sekali dengan: monev opd ttd --jabatan "KEPALA BAPPEDA," --nama "NAMA '
+    'LENGKAP" --nip NIP --tempat TEMPAT'
+)
+
+
+def signer_hint(session: Session) -> str:
+    """How to fill the recap's signature block while nobody is set to sign it ("" once a
+    name is set)."""
+    row = session.get(Setting, "rekap_nama")
+    return "" if row is not None and row.value.strip() else SIGNER_HINT
 
 
 def office_status(f: OfficeFigure) -> str:
@@ -193,25 +214,23 @@ def write_rekap_xlsx(table: RekapTable, buffer: io.BytesIO) -> None:
 
 
 def write_rekap_csv(table: RekapTable, buffer: io.StringIO) -> None:
-    """The recap as raw CSV (numbers unformatted; text never a formula)."""
-    w = csv.writer(buffer)
-    w.writerow([*HEADERS, "Belum disetujui"])
+    """The recap as CSV an Indonesian-locale spreadsheet opens as it is (";" between fields,
+    decimal comma, byte order mark; text never a formula)."""
+    rows: list[list[object]] = [list(CSV_HEADERS)]
     for row in table.rows:
-        w.writerow(
+        rows.append(
             [
-                csv_cell(v)
-                for v in (
-                    row.rank if row.rank is not None else "",
-                    row.nama,
-                    row.pagu if row.pagu is not None else "",
-                    row.realisasi if row.realisasi is not None else "",
-                    f"{row.serapan:.2f}" if row.serapan is not None else "",
-                    f"{row.fisik:.2f}" if row.fisik is not None else "",
-                    row.status,
-                    "ya" if row.unapproved else "",
-                )
+                row.rank if row.rank is not None else "",
+                csv_cell(row.nama),
+                csv_number(row.pagu),
+                csv_number(row.realisasi),
+                csv_number(row.serapan),
+                csv_number(row.fisik),
+                csv_cell(row.status),
+                "ya" if row.unapproved else "",
             ]
         )
+    buffer.write(csv_text(rows))
 
 
 def rekap_filename(tahun: int, tw: int, fmt: str) -> str:
@@ -224,7 +243,7 @@ def rekap_bytes(session: Session, tahun: int, tw: int, *, fmt: str = "xlsx") -> 
     if fmt == "csv":
         text = io.StringIO()
         write_rekap_csv(table, text)
-        return rekap_filename(tahun, tw, fmt), text.getvalue().encode("utf-8-sig")
+        return rekap_filename(tahun, tw, fmt), text.getvalue().encode("utf-8")
     buf = io.BytesIO()
     write_rekap_xlsx(table, buf)
     return rekap_filename(tahun, tw, "xlsx"), buf.getvalue()

@@ -93,6 +93,16 @@ def add_rencana_sheet(session: Session, wb: Any, *, opd_id: int, tahun: int) -> 
             "Jangan mengubah kolom ID. Setelah diisi: monev rencana impor NAMA-BERKAS."
         ),
     ).alignment = Alignment(wrap_text=True, vertical="top")
+    nodes = _walk(data)
+    if not nodes:
+        ws.cell(row=2, column=1).value = (
+            f"Belum ada program dan sub kegiatan tahun {tahun} untuk kantor ini, jadi lembar ini "
+            "belum berbaris. Isi dulu lembar pertama (Rencana) lalu impor: monev import "
+            "NAMA-BERKAS. Sesudah itu buat templat lagi (monev template): lembar ini berisi "
+            "satu baris per sub kegiatan untuk diisi rencana penarikan TW I–IV, lalu monev "
+            "rencana impor NAMA-BERKAS. Sebelum diisi, peringatan dini memakai pola nasional "
+            "15/40/60/90% dari pagu."
+        )
     ws.merge_cells("A2:H2")
     ws.row_dimensions[2].height = 60
     grey = PatternFill("solid", fgColor="D9D9D9")
@@ -103,7 +113,7 @@ def add_rencana_sheet(session: Session, wb: Any, *, opd_id: int, tahun: int) -> 
     for col, width in zip("ABCDEFGH", (8, 14, 70, 18, 18, 18, 18, 18), strict=True):
         ws.column_dimensions[col].width = width
     r = FIRST_ROW
-    for node, depth in _walk(data):
+    for node, depth in nodes:
         plan, leaf = _plan_at(data, node.id)
         ws.cell(row=r, column=1, value=node.id)
         ws.cell(row=r, column=2, value=_LEVEL.get(str(node.level), str(node.level)))

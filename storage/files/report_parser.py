@@ -17,7 +17,7 @@ from pathlib import Path
 from storage.data.models import Level
 from storage.domain.numbers import ParseError, looks_like_rupiah, parse_percent, parse_rupiah
 from storage.domain.periods import QUARTER_NUMBER_PATTERN, parse_quarter
-from storage.domain.text import strip_control
+from storage.domain.text import PENDING_KET_RE, strip_control
 from storage.files.workbook import (
     MAX_FILE_BYTES,
     BadFileError,
@@ -489,6 +489,8 @@ class _ReportBuilder:
         pagu = _money_or_none(row.cell(m), problems, where) if m is not None else None
         realisasi_raw = _clean(row.cell(m + 1)) if m is not None else ""
         ket = _clean(row.cell(m + 2)) if m is not None else ""
+        # The mark an export puts on figures not approved yet is not part of the KET.
+        ket = PENDING_KET_RE.sub("", ket)
         if re.fullmatch(r"(?i)rp\.?", realisasi_raw) and ket in {"-", ""}:
             # "Rp -" (nothing spent) split over two cells by the export.
             realisasi_raw, ket = "Rp -", ""

@@ -17,7 +17,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from storage.data.audit import record
 from storage.data.models import (
@@ -312,9 +312,14 @@ def current_year() -> int:
 
 
 def template_year(session: Session, opd_id: int) -> int:
-    """The year a template is written for by default: the latest with a plan, else this year."""
+    """The year a template is written for by default: the office's latest with a plan; for a
+    new office, the latest year another office of the deployment reports on (a kabupaten
+    brings its offices in for the same year); else this year."""
     years = years_with_data(session, opd_id)
-    return years[-1] if years else current_year()
+    if years:
+        return years[-1]
+    latest = session.exec(select(func.max(Node.tahun))).one()
+    return int(latest) if latest else current_year()
 
 
 def with_prefix(level: Level, nama: str) -> str:
@@ -651,8 +656,9 @@ def write_template(
         c.alignment = xl.Alignment(wrap_text=True, vertical="top")
         if i == 1 or line == "PERHATIAN":
             c.font = xl.Font(bold=True, size=12 if i == 1 else 11)
-    if not examples:  # the office's spending plan per sub kegiatan (early warning)
-        add_rencana_sheet(session, wb, opd_id=opd.id, tahun=tahun)
+    # The office's spending plan per sub kegiatan (early warning); an office without a plan
+    # gets the sheet too, saying when it fills (its rows need the plan's ids).
+    add_rencana_sheet(session, wb, opd_id=opd.id, tahun=tahun)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
