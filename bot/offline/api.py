@@ -31,6 +31,8 @@ from urllib.parse import unquote, urlsplit
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
+from bot.offline.entities import parse_html
+
 __all__ = [
     "BOT_ID",
     "BOT_USERNAME",
@@ -637,6 +639,7 @@ class OfflineBotAPI(BaseRequest):
         _check_length(call, "text", MAX_TEXT, "message is too long")
         message = self._new_message(call, text=str(text))
         self._copy_entities(message, call.params, "entities")
+        _as_telegram(message, call.params, "text", "entities")
         return message
 
     def _m_sendPhoto(self, call: Call) -> JSONDict:
@@ -704,6 +707,7 @@ class OfflineBotAPI(BaseRequest):
         if caption is not None:
             message["caption"] = str(caption)
             self._copy_entities(message, call.params, "caption_entities")
+            _as_telegram(message, call.params, "caption", "caption_entities")
 
     def _m_editMessageText(self, call: Call) -> JSONDict | bool:
         message = self._edit_target(call)
@@ -713,6 +717,7 @@ class OfflineBotAPI(BaseRequest):
         message["text"] = str(call.params.get("text", ""))
         message.pop("entities", None)
         self._copy_entities(message, call.params, "entities")
+        _as_telegram(message, call.params, "text", "entities")
         return self._store_edit(message, call)
 
     def _m_editMessageCaption(self, call: Call) -> JSONDict | bool:
@@ -725,6 +730,7 @@ class OfflineBotAPI(BaseRequest):
         else:
             message["caption"] = str(call.params["caption"])
             self._copy_entities(message, call.params, "caption_entities")
+            _as_telegram(message, call.params, "caption", "caption_entities")
         return self._store_edit(message, call)
 
     def _m_editMessageReplyMarkup(self, call: Call) -> JSONDict | bool:
@@ -828,6 +834,16 @@ def _resolve(fut: asyncio.Future[None]) -> None:
 # test that sends a message check the limit.
 MAX_TEXT, MAX_CAPTION = 4096, 1024
 MAX_ALBUM = 10  # items in one sendMediaGroup
+
+
+def _as_telegram(message: JSONDict, params: Mapping[str, Any], key: str, entities: str) -> None:
+    """Store an HTML-formatted text as Telegram returns it: the visible text and entities."""
+    if str(params.get("parse_mode", "")).upper() != "HTML" or key not in message:
+        return
+    visible, found = parse_html(str(message[key]))
+    message[key] = visible
+    if found:
+        message[entities] = found
 
 
 def _check_length(call: Call, key: str, limit: int, error: str) -> None:
