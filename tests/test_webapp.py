@@ -552,7 +552,7 @@ def test_the_console_prints_a_local_url_a_browser_can_open(tmp_path: Path) -> No
     from urllib.parse import unquote, urlsplit
 
     from bot.app import OFFLINE_TOKEN
-    from bot.console import CONSOLE_USER_ID
+    from bot.console import console_user_id
     from bot.webapp.auth import validate
     from tests.test_console import _console
 
@@ -562,7 +562,7 @@ def test_the_console_prints_a_local_url_a_browser_can_open(tmp_path: Path) -> No
         line.split(": ", 1)[1] for line in proc.stdout.splitlines() if line.startswith("Mini App")
     ]
     assert len(urls) == 2  # at start, and again as the other person
-    for url, user in zip(urls, (CONSOLE_USER_ID, None), strict=True):
+    for url, user in zip(urls, (console_user_id("operator"), None), strict=True):
         parts = urlsplit(url)
         assert parts.scheme == "http" and parts.hostname == "127.0.0.1"
         assert parts.path == "/webapp/"

@@ -188,7 +188,14 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
     from storage.domain.policy import KABUPATEN_ROLES
     from storage.services.office import SetupError
-    from storage.services.users import UserError, find_bidang, list_users, remove_user, set_user
+    from storage.services.users import (
+        UserError,
+        bidang_choices,
+        find_bidang,
+        list_users,
+        remove_user,
+        set_user,
+    )
 
     engine = common.engine(settings)
     db.upgrade(engine)
@@ -209,7 +216,10 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                     if args.bidang:
                         b = find_bidang(s, text=args.bidang, opd_id=opd_id)
                         if b is None:
-                            raise UserError(f"Bidang '{args.bidang}' tidak dikenal.")
+                            raise UserError(
+                                f"Bidang '{args.bidang}' tidak dikenal. Bidang yang ada (kode "
+                                f"atau nama): {bidang_choices(s, opd_id)}."
+                            )
                         bidang_id = b.id
                 u = set_user(
                     s,

@@ -50,7 +50,29 @@ def find_bidang(session: Session, *, text: str, opd_id: int) -> Bidang | None:
         names = [b.kode, b.nama, *b.alias_list()]
         if key in {normalise_name(n) for n in names}:
             return b
-    return None
+    # A word of the name ("pencegahan" for "Pencegahan dan Kesiapsiagaan"): only when it
+    # names one bidang, never a guess between two.
+    words = key.split()
+    if not words:
+        return None
+    found = [
+        b
+        for b in rows
+        if all(
+            any(w.startswith(k) for w in normalise_name(n).split())
+            for k in words
+            for n in [" ".join([b.kode, b.nama, *b.alias_list()])]
+        )
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def bidang_choices(session: Session, opd_id: int) -> str:
+    """The bidang of an office as a person may name them: "kode (Nama)", in order."""
+    rows = session.exec(
+        select(Bidang).where(Bidang.opd_id == opd_id).order_by(col(Bidang.id))
+    ).all()
+    return ", ".join(f"{b.kode} ({b.nama})" for b in rows) or "belum ada bidang"
 
 
 def _audit(
