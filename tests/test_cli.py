@@ -132,3 +132,81 @@ def test_run_fails_fast_on_bad_configuration(tmp_path: Path, env: dict, message:
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr and "monev check" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# --- issue 27: summary layout and empty years, Indonesian help and errors ----------------------
+
+
+def test_summary_aligns_long_names_and_refuses_an_empty_year(
+    workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import common
+    from bot.settings import Settings
+    from storage.data import db
+    from storage.data.models import Bidang
+
+    assert main(["summary", "--tahun", "2022", "--tw", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "-belum lengkap" not in out and "  belum lengkap" in out
+    long_name = "Pencegahan dan Kesiapsiagaan Bencana serta Penanggulangan Kebakaran Daerah"
+    eng = common.engine(Settings())
+    with db.session_scope(eng) as s:
+        b = s.get(Bidang, 2)
+        assert b is not None
+        b.nama = long_name
+        s.add(b)
+    eng.dispose()
+    assert main(["summary", "--tahun", "2022", "--tw", "3"]) == 0
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.strip()]
+    table = lines[lines.index(next(x for x in lines if x.startswith("Bidang"))) :]
+    figures = [x for x in table if x.rstrip().endswith("%")]
+    # Every line with figures ends at the same column; the long name wraps above its figures.
+    assert len({len(x.rstrip()) for x in figures}) == 1, figures
+    assert max(len(x) for x in table) <= 100
+    assert any(x.startswith("Pencegahan dan") for x in table)
+    assert "Rp 144.901.250" in next(x for x in table if "Daerah" in x)
+    # A year without data: said so, with the years there are, and a non-zero exit.
+    assert main(["summary", "--tahun", "2019", "--tw", "3"]) == 1
+    captured = capsys.readouterr()
+    assert "Belum ada data tahun 2019" in captured.err and "2022" in captured.err
+    assert "Pagu" not in captured.out
+
+
+def test_every_option_has_indonesian_help_and_errors_are_indonesian(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import argparse
+
+    from bot.cli.main import build_parser
+
+    missing: list[str] = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction) and not action.help:
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "monev")
+    assert missing == []
+    for argv, words in [
+        (["summary", "--tw", "7"], "pilihan 7 tidak ada; pilih salah satu: 1, 2, 3, 4"),
+        (["summary", "--tahun", "dua"], "'dua' bukan bilangan bulat"),
+        (["export", "--bogus"], "argumen tidak dikenal: --bogus"),
+        ([], "argumen berikut wajib diisi"),
+        (["tahun-baru", "--dari", "2022"], "argumen berikut wajib diisi: --ke"),
+    ]:
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert words in err and "kesalahan:" in err and "pemakaian:" in err, err
+        for english in ("error:", "usage:", "invalid", "required", "unrecognized"):
+            assert english not in err, err
+    with pytest.raises(SystemExit):
+        main(["export", "--help"])
+    shown = capsys.readouterr().out
+    assert "tampilkan bantuan ini" in shown and "pilihan:" in shown and "--tahun" in shown
+    assert "show this help" not in shown

@@ -131,7 +131,11 @@ def export_rekap(engine: Engine, args: argparse.Namespace) -> int:
 def add_kabupaten_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Register ``opd`` on the ``monev`` sub-command parser."""
     o = sub.add_parser("opd", help="daftar perangkat daerah; ubah singkatan dan aliasnya")
-    o.add_argument("action", choices=["list", "set", "ttd"])
+    o.add_argument(
+        "action",
+        choices=["list", "set", "ttd"],
+        help="list: daftar OPD; set: singkatan dan alias; ttd: penanda tangan rekap kabupaten",
+    )
     o.add_argument("--opd", help="perangkat daerah yang diubah (set)")
     o.add_argument("--singkatan", help="singkatan baru, mis. Dinkes")
     o.add_argument("--alias", help='ejaan lain, dipisah koma, mis. "dinas kesehatan, diskes"')

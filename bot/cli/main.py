@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from bot.cli import common
+from bot.cli.argparse_id import IndonesianParser, indonesian
 from bot.settings import Settings
 from storage.data import db
 from storage.data.models import Role, row_id
@@ -87,34 +88,62 @@ def _period(
         return period.tahun, period.triwulan
 
 
+SUMMARY_NAME_MAX = 40  # a longer bidang name wraps onto lines of its own in the first column
+
+
 def cmd_summary(args: argparse.Namespace, settings: Settings) -> int:
+    import textwrap
+
     from storage.domain.numbers import format_percent, format_rupiah
     from storage.domain.periods import roman
-    from storage.services.queries import summary
+    from storage.services.queries import summary, years_with_data
 
     engine = prepare_database(settings)
     opd_id = common.opd_id_of(engine, args.opd)
     cache = FigureCache()  # one per command: the command owns its engine
     tahun, tw = _period(cache, engine, opd_id, args.tahun, args.tw)
     with cache.read(engine) as s:
-        sm = summary(s, opd_id, tahun, tw)
-    print(f"{sm.opd.nama}")
+        years = years_with_data(s, opd_id)
+        sm = summary(s, opd_id, tahun, tw) if tahun in years else None
+        nama_opd = common.resolve_opd(s, str(opd_id)).nama
+    if sm is None:
+        have = f" Data yang tersedia: tahun {', '.join(map(str, years))}." if years else ""
+        print(f"Belum ada data tahun {tahun} untuk {nama_opd}.{have}", file=sys.stderr)
+        return 1
+    rows = [(r.nama, r.figure) for r in sm.rows] + [("Total dinas", sm.total)]
+    cells = [
+        (
+            nama,
+            format_rupiah(f.pagu),
+            format_rupiah(f.realisasi) if f.complete else "-",
+            format_percent(f.serapan) if f.complete else "belum lengkap",
+        )
+        for nama, f in rows
+    ]
+    w_name = min(max(len("Bidang"), *(len(c[0]) for c in cells)), SUMMARY_NAME_MAX)
+    w_pagu = max(len("Pagu"), *(len(c[1]) for c in cells))
+    w_real = max(len("Realisasi"), *(len(c[2]) for c in cells))
+    w_ser = max(len("Serapan"), *(len(c[3]) for c in cells))
+
+    def line(nama: str, pagu: str, real: str, serapan: str) -> str:
+        return f"{nama:<{w_name}}  {pagu:>{w_pagu}}  {real:>{w_real}}  {serapan:>{w_ser}}"
+
+    print(nama_opd)
     print(
         f"Serapan anggaran TW {roman(tw)} {tahun} "
         f"(target nasional {format_percent(sm.benchmark, 0)})"
     )
-    header = f"{'Bidang':<16}{'Pagu':>22}{'Realisasi':>22}{'Serapan':>10}"
+    header = line("Bidang", "Pagu", "Realisasi", "Serapan")
     print(header)
     print("-" * len(header))
-    for r in [*sm.rows, None]:
-        if r is None:
+    for i, (nama, pagu, real, serapan) in enumerate(cells):
+        if i == len(cells) - 1:
             print("-" * len(header))
-            nama, f = "Total dinas", sm.total
-        else:
-            nama, f = r.nama, r.figure
-        serapan = format_percent(f.serapan) if f.complete else "belum lengkap"
-        real = format_rupiah(f.realisasi) if f.complete else "-"
-        print(f"{nama:<16}{format_rupiah(f.pagu):>22}{real:>22}{serapan:>10}")
+        # A long name: its first lines alone, the figures on the line of its last part.
+        *head, last = textwrap.wrap(nama, w_name) or [""]
+        for part in head:
+            print(part)
+        print(line(last, pagu, real, serapan))
     return 0
 
 
@@ -308,23 +337,33 @@ def cmd_console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 OPD_HELP = "singkatan, nama atau id perangkat daerah (wajib bila lebih dari satu)"
+TAHUN_HELP = "tahun laporan, mis. 2022 (bawaan: tahun data terakhir)"
+TW_HELP = "triwulan 1-4 (bawaan: triwulan terakhir yang sudah lewat)"
+BIDANG_HELP = "kode atau nama bidang, mis. koperasi"
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="monev", description="monev-bot: laporan kinerja triwulan")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = IndonesianParser(prog="monev", description="monev-bot: laporan kinerja triwulan")
+    sub = p.add_subparsers(dest="command", required=True, title="perintah", metavar="PERINTAH")
 
     d = sub.add_parser("db", help="migrasi basis data")
-    d.add_argument("action", choices=["upgrade", "current", "downgrade", "check"])
-    d.add_argument("revision", nargs="?", default="-1")
+    d.add_argument(
+        "action",
+        choices=["upgrade", "current", "downgrade", "check"],
+        help="upgrade: ke revisi terbaru; current: revisi sekarang; downgrade: mundur; "
+        "check: model dan migrasi sama",
+    )
+    d.add_argument(
+        "revision", nargs="?", default="-1", help="revisi tujuan downgrade (bawaan: satu mundur)"
+    )
     d.set_defaults(func=cmd_db)
 
     i = sub.add_parser(
         "import",
         help="impor laporan: 22 kolom, atau bentuk lain (kinerja bulanan, LKj, ekspor Kode)",
     )
-    i.add_argument("file")
-    i.add_argument("--tahun", type=int)
+    i.add_argument("file", help="berkas laporan: XLSX, teks bertab, atau teks salinan PDF")
+    i.add_argument("--tahun", type=int, help=TAHUN_HELP)
     i.add_argument("--opd", help="perangkat daerah tujuan (bawaan: yang disebut laporan)")
     i.add_argument(
         "--coba", action="store_true", help="tampilkan perubahan per bidang tanpa menyimpan"
@@ -347,26 +386,31 @@ def build_parser() -> argparse.ArgumentParser:
     i.set_defaults(func=cmd_import)
 
     s = sub.add_parser("summary", help="ringkasan serapan per bidang")
-    s.add_argument("--tahun", type=int)
-    s.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
+    s.add_argument("--tahun", type=int, help=TAHUN_HELP)
+    s.add_argument("--tw", type=int, choices=[1, 2, 3, 4], help=TW_HELP)
     s.add_argument(
         "--opd", help="singkatan, nama atau id perangkat daerah (wajib bila lebih dari satu)"
     )
     s.set_defaults(func=cmd_summary)
 
     f = sub.add_parser("findings", help="temuan validasi")
-    f.add_argument("--tahun", type=int)
-    f.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
+    f.add_argument("--tahun", type=int, help=TAHUN_HELP)
+    f.add_argument("--tw", type=int, choices=[1, 2, 3, 4], help="hanya temuan triwulan ini (1-4)")
     f.add_argument(
         "--opd", help="singkatan, nama atau id perangkat daerah (wajib bila lebih dari satu)"
     )
     f.set_defaults(func=cmd_findings)
 
     e = sub.add_parser("export", help="tulis Laporan Kinerja Triwulan (XLSX 22 kolom atau CSV)")
-    e.add_argument("--tahun", type=int)
-    e.add_argument("--tw", type=int, choices=[1, 2, 3, 4])
-    e.add_argument("-o", "--output")
-    e.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+    e.add_argument("--tahun", type=int, help=TAHUN_HELP)
+    e.add_argument("--tw", type=int, choices=[1, 2, 3, 4], help=TW_HELP)
+    e.add_argument("-o", "--output", help="nama berkas yang ditulis (bawaan: nama baku laporan)")
+    e.add_argument(
+        "--format",
+        choices=["xlsx", "csv"],
+        default="xlsx",
+        help="xlsx: siap cetak (bawaan); csv: angka untuk spreadsheet berbahasa Indonesia",
+    )
     e.add_argument(
         "--hanya-disetujui",
         action="store_true",
@@ -388,14 +432,24 @@ def build_parser() -> argparse.ArgumentParser:
     e.set_defaults(func=cmd_export)
 
     u = sub.add_parser("user", help="kelola pengguna")
-    u.add_argument("action", choices=["add", "list", "remove"])
-    u.add_argument("--telegram-id", type=int)
-    u.add_argument("--role", "--peran", dest="role", choices=[r.value for r in Role])
-    u.add_argument("--bidang")
+    u.add_argument(
+        "action",
+        choices=["add", "list", "remove"],
+        help="add: daftarkan atau ubah; list: daftar pengguna; remove: cabut akses",
+    )
+    u.add_argument("--telegram-id", type=int, help="id Telegram orangnya (angka)")
+    u.add_argument(
+        "--role",
+        "--peran",
+        dest="role",
+        choices=[r.value for r in Role],
+        help="peran pengguna",
+    )
+    u.add_argument("--bidang", help=BIDANG_HELP + " (wajib untuk operator)")
     u.add_argument(
         "--opd", help="singkatan, nama atau id perangkat daerah (wajib bila lebih dari satu)"
     )
-    u.add_argument("--nama")
+    u.add_argument("--nama", help="nama orangnya, seperti ditampilkan bot")
     u.set_defaults(func=cmd_user)
 
     r = sub.add_parser("run", help="jalankan bot (long polling)")
@@ -414,8 +468,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_ops_commands(sub)
 
     c = sub.add_parser("console", help="coba bot di terminal tanpa Telegram")
-    c.add_argument("--role", choices=[r.value for r in Role], default="kepala")
-    c.add_argument("--bidang")
+    c.add_argument(
+        "--role",
+        choices=[r.value for r in Role],
+        default="kepala",
+        help="peran yang dimainkan konsol (bawaan: kepala); tiap peran orang tersendiri",
+    )
+    c.add_argument("--bidang", help=BIDANG_HELP + " (untuk operator)")
     c.add_argument("--opd", help=OPD_HELP)
     c.set_defaults(func=cmd_console)
     return p
@@ -442,13 +501,14 @@ def _quiet_closed_stdout() -> None:
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "user":
-        if args.action in {"add", "remove"} and args.telegram_id is None:
-            parser.error("--telegram-id wajib diisi")
-        if args.action == "add" and args.role is None:
-            parser.error("--role wajib diisi (admin, kepala, verifikator, operator)")
+    with indonesian():
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command == "user":
+            if args.action in {"add", "remove"} and args.telegram_id is None:
+                parser.error("--telegram-id wajib diisi")
+            if args.action == "add" and args.role is None:
+                parser.error("--role wajib diisi (admin, kepala, verifikator, operator)")
     settings = Settings()
     try:
         return args.func(args, settings)

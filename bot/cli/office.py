@@ -273,7 +273,11 @@ def add_setup_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
         "template", help="tulis templat XLSX rencana (pagu, dan realisasi bila ada) untuk diisi"
     )
     t.add_argument("-o", "--output", help="nama berkas (bawaan: rencana-TAHUN.xlsx)")
-    t.add_argument("--tahun", type=int)
+    t.add_argument(
+        "--tahun",
+        type=int,
+        help="tahun templat (bawaan: tahun data terakhir kantor itu, atau kabupaten)",
+    )
     t.add_argument("--opd", help="id atau nama perangkat daerah (bila lebih dari satu)")
     t.add_argument(
         "--tw",
@@ -285,8 +289,8 @@ def add_setup_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
     t.set_defaults(func=cmd_template)
 
     n = sub.add_parser("tahun-baru", help="salin struktur dan pagu ke tahun baru, tanpa realisasi")
-    n.add_argument("--dari", type=int, required=True)
-    n.add_argument("--ke", type=int, required=True)
+    n.add_argument("--dari", type=int, required=True, help="tahun asal, mis. 2022")
+    n.add_argument("--ke", type=int, required=True, help="tahun baru, mis. 2023")
     n.add_argument("--opd", help="id atau nama perangkat daerah (bila lebih dari satu)")
     n.set_defaults(func=cmd_tahun_baru)
 
