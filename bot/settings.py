@@ -3,7 +3,7 @@ docs/domain.md."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -13,6 +13,12 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 WIB = ZoneInfo("Asia/Jakarta")
+
+
+def wib(at: datetime) -> datetime:
+    """A stored time as the office reads it. The database keeps UTC, and a SQLite column
+    gives it back without a zone: such a time is UTC, never the server's local time."""
+    return (at if at.tzinfo is not None else at.replace(tzinfo=UTC)).astimezone(WIB)
 
 
 class Settings(BaseSettings):

@@ -144,3 +144,22 @@ def test_cli_rekap_signer_hint_and_template_of_a_new_office(
     assert main(["template", "--opd", "diskoperindag", "-o", "demo.xlsx"]) == 0
     ws = load_workbook(workdir / "demo.xlsx")["Rencana Penarikan"]
     assert ws.max_row > 50
+
+
+def test_stored_times_read_as_wib_whatever_the_server_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+    from datetime import UTC, datetime
+
+    from bot.settings import wib
+
+    monkeypatch.setenv("TZ", "America/New_York")  # a server clock set to another zone
+    time.tzset()
+    try:
+        naive = datetime(2022, 12, 31, 20, 30)  # as SQLite gives a stored UTC time back
+        assert wib(naive).strftime("%Y-%m-%d %H:%M") == "2023-01-01 03:30"
+        assert wib(naive.replace(tzinfo=UTC)) == wib(naive)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.cli import common
-from bot.settings import WIB, Settings
+from bot.settings import WIB, Settings, wib
 from storage.data import db
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
 from storage.domain.periods import roman
@@ -103,7 +103,7 @@ def cmd_jadwal(args: argparse.Namespace, settings: Settings) -> int:
         if w.kabupaten:
             note = "batas akhir kabupaten"
         if w.custom:
-            when = format_waktu(w.updated_at.astimezone(WIB)) if w.updated_at else ""
+            when = format_waktu(wib(w.updated_at)) if w.updated_at else ""
             note = f"diubah oleh {w.updated_by or '-'} {when}".rstrip()
         print(
             f"{'TW ' + w.label.split()[1]:<10}{format_tanggal(w.buka):<20}"

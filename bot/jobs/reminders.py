@@ -42,7 +42,7 @@ from telegram.ext import (
 
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.jobs.early_warning import with_digest
-from bot.settings import WIB
+from bot.settings import WIB, wib
 from bot.views import texts
 from bot.views.reminders import (
     kabupaten_outlook_text,
@@ -501,7 +501,7 @@ def _jadwal_view(windows: list[Window], tahun_label: str) -> tuple[str, InlineKe
     lines = [TEXTS["jadwal_head"].format(tahun=tahun_label), ""]
     for w in windows:
         asal = (
-            TEXTS["jadwal_custom"].format(waktu=format_waktu(w.updated_at.astimezone(WIB)))
+            TEXTS["jadwal_custom"].format(waktu=format_waktu(wib(w.updated_at)))
             if w.custom and w.updated_at
             else TEXTS["jadwal_default"]
         )

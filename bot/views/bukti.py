@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.settings import WIB
+from bot.settings import wib
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
 from bot.views.lapor import cb
@@ -45,7 +45,7 @@ def attached(a: Attached) -> str:
 def meta(it: Item) -> str:
     """Who sent a file, when, and what the camera said (plain text)."""
     parts = [f"{_kind(it.mime)}, {_size(it.size)}", f"dikirim {it.oleh}"]
-    parts.append(format_waktu(it.at.astimezone(WIB)))
+    parts.append(format_waktu(wib(it.at)))
     if it.exif_time:
         parts.append(f"diambil {it.exif_time[:16].replace(':', '-', 2)}")
     if it.gps is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from bot.settings import WIB
+from bot.settings import wib
 from bot.views import plan_step as plan_views
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
@@ -314,7 +314,7 @@ def resume_offer(o: Resume) -> Reply:
             bidang=escape(o.bidang),
             done=o.done,
             total=o.total,
-            when=format_waktu(o.updated_at.astimezone(WIB)),
+            when=format_waktu(wib(o.updated_at)),
         ),
         [
             [
@@ -493,7 +493,7 @@ def retired_text(original: str, note: str) -> str:
 def overtook(r: Overtook) -> Reply:
     """Another submission came after the draft began: discard the draft or send it over."""
     o = r.overtaken
-    when = format_waktu(o.at.astimezone(WIB)) if o.at is not None else "-"
+    when = format_waktu(wib(o.at)) if o.at is not None else "-"
     rows = "\n".join(
         f"• {escape(c.nama)}: sekarang {format_rupiah(c.theirs)}, draf Anda {format_rupiah(c.mine)}"
         for c in o.figures
