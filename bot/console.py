@@ -10,10 +10,8 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
-import html
 import mimetypes
 import os
-import re
 import shlex
 import signal
 import sys
@@ -28,6 +26,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, post_init
 from bot.offline.api import Call, OfflineBotAPI
+from bot.offline.entities import parse_html
 from bot.offline.updates import (
     make_callback_update,
     make_document_update,
@@ -72,8 +71,8 @@ def console_user_id(role: str, office: int = 0) -> int:
 
 
 def html_to_text(text: str) -> str:
-    text = re.sub(r"</?(b|i|u|s|code|pre|a)[^>]*>", "", text)
-    return html.unescape(text)
+    """What a person sees of an HTML-formatted message: every tag off, entities read."""
+    return parse_html(text)[0]
 
 
 class ConsoleSession:
