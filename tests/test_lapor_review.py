@@ -154,3 +154,50 @@ async def test_second_version_card_says_what_changed(bot: Bot) -> None:
     queue = [c.text or "" for c in bot.api.sent(VERIF)[-3:]]
     assert any("Perubahan dari versi 1:" in t for t in queue)
     assert all(len(t) <= 4096 for t in queue)
+
+
+async def test_drop_of_a_level_is_asked_whichever_sub_kegiatan_completes_it(bot: Bot) -> None:
+    """Sekretariat's 'Kegiatan Perencanaan' reported TW III as a whole (Rp 66.950.400) and
+    per sub kegiatan for three of its four: the one new this quarter comes last, yet the
+    level is checked once all four have a figure."""
+    from storage.services.users import find_bidang as find
+
+    with session_scope(bot.engine) as s:
+        sek = find(s, text="sekretariat", opd_id=1)
+        assert sek is not None
+        set_user(s, telegram_id=9422, role=Role.OPERATOR, bidang_id=sek.id, nama="Sek", actor="t")
+    await _start_tw4(bot, 9422)
+    # The first three keep last quarter's figures of their own; no question yet.
+    for _ in range(3):
+        await bot.press(9422, _button(bot, 9422, "Sama dengan TW lalu"))
+        await bot.press(9422, _button(bot, 9422, "Sama dengan TW lalu"))
+        await bot.press(9422, _button(bot, 9422, "Lewati"))
+    prompt = bot.api.last(9422).text or ""
+    assert "belum ada angka untuk sub kegiatan ini; kegiatan" in prompt
+    assert "Rp 66.950.400" in prompt
+    out = await bot.say(9422, "1 jt")  # 5.527.500 + 21.176.800 + 23.500.800 + 1.000.000
+    assert "total kegiatan 'Kegiatan Perencanaan" in out and "Rp 51.205.100" in out, out
+    assert "turun dari Rp 66.950.400" in out
+
+
+def test_a_sub_kegiatan_with_its_own_figure_can_complete_the_level(seeded: Engine) -> None:
+    from storage.services.submission import check_anggaran, draft_plan
+
+    with read_scope(seeded) as s:
+        sek = find_bidang(s, text="sekretariat", opd_id=1)
+        assert sek is not None and sek.id is not None
+        plan = draft_plan(s, sek.id, 2022, 4)
+    first, new = plan.subs[0], plan.subs[3]
+    assert first.prev_anggaran == 5_527_500 and new.prev_anggaran is None
+    assert first.above is not None and first.above == new.above
+    items = {str(x.node_id): {"anggaran": x.prev_anggaran} for x in plan.subs[1:3]}
+    items[str(new.node_id)] = {"anggaran": 1_000_000}
+    # Above its own last figure, but the kegiatan's total still falls: asked.
+    chk = check_anggaran(first, "6 jt", items, (4, "Sekretariat"))
+    assert chk.value == 6_000_000 and "turun dari Rp 66.950.400" in chk.confirm
+    assert "menjadi Rp 51.677.600" in chk.confirm
+    # Enough to keep the kegiatan's total: no question.
+    assert not check_anggaran(first, "25 jt", items, (4, "Sekretariat")).confirm
+    # While a sub kegiatan under it is still empty, nothing is asked of the level.
+    del items[str(new.node_id)]
+    assert not check_anggaran(first, "6 jt", items, (4, "Sekretariat")).confirm

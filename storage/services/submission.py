@@ -346,13 +346,18 @@ def _above_figures(data: YearData, subs: list[SubItem], tw: int) -> None:
             if prev is None or prev.anggaran is None:
                 continue
             group = tuple(x for x in under[n.id] if x in leaves)
-            s.above = AboveFigure(
+            above = AboveFigure(
                 level=str(n.level).replace("_", " "),
                 nama=n.nama,
                 prev=prev.anggaran,
                 subs=group,
                 whole_bidang=set(group) == leaves,
             )
+            # Every sub kegiatan of the group carries it: whichever is typed last (one with
+            # a figure of its own too) completes the level's total and is asked.
+            for member in subs:
+                if member.node_id in group and member.above is None:
+                    member.above = above
             break
 
 
@@ -498,8 +503,9 @@ def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draf
             if s.prev_fisik is not None and cur.fisik is not None and cur.fisik < s.prev_fisik:
                 turun.append(f"fisik:{s.node_id}")
     for s in plan.subs:
-        total = above_total(s, items) if s.prev_anggaran is None and s.above else None
-        if s.above is not None and total is not None and total < s.above.prev:
+        total = above_total(s, items) if s.above else None
+        dropped = s.above is not None and total is not None and total < s.above.prev
+        if dropped and s.node_id not in turun:
             turun.append(s.node_id)
     p = pelaporan(session, user.bidang_id, tahun, tw)
     submitted = p is not None and p.source == Source.ENTRY and p.status != StatusLaporan.DRAFT
@@ -611,7 +617,7 @@ def check_anggaran(
                 "Tetap pakai angka ini? (akan dicatat sebagai temuan)"
             ),
         )
-    if item.prev_anggaran is None and items is not None and where is not None:
+    if items is not None and where is not None:
         total = above_total(item, items, value)
         if total is not None and item.above is not None and total < item.above.prev:
             return Check(
@@ -698,10 +704,12 @@ def drop_notes(plan: DraftPlan, data: dict) -> list[str]:
                 f"'{s.nama}': realisasi kumulatif turun dari "
                 f"{format_rupiah(s.prev_anggaran)} menjadi {format_rupiah(it['anggaran'])}."
             )
-        elif anggaran is not None and s.prev_anggaran is None and s.above is not None:
+        elif anggaran is not None and s.above is not None:
             total = above_total(s, items)
             if total is not None and total < s.above.prev:
-                notes.append(above_drop(s, total, plan.triwulan, plan.bidang.nama))
+                note = above_drop(s, total, plan.triwulan, plan.bidang.nama)
+                if note not in notes:
+                    notes.append(note)
     return notes
 
 
