@@ -289,7 +289,7 @@ def _prepare_user(
                 # several offices: the console user's office is named with --opd
                 opd_id = row_id(resolve_office(session, opd))
             if bidang:
-                b = find_bidang(session, text=bidang, opd_id=opd_id or 0)
+                b = find_bidang(session, text=bidang, opd_id=opd_id or 0, partial=True)
                 if b is None:
                     return (
                         f"Bidang '{bidang}' tidak dikenal. Bidang yang ada (kode atau nama): "
@@ -333,6 +333,11 @@ class LineReader:
     def __init__(self, loop: asyncio.AbstractEventLoop, fd: int | None = None) -> None:
         self.loop = loop
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        if fd is None and sys.stdin is None:  # started without any standard input
+            self.fd = -1
+            self._watching = False
+            self.queue.put_nowait(None)
+            return
         self.fd = sys.stdin.fileno() if fd is None else fd
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._pending = ""

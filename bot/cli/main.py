@@ -243,7 +243,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                     # when the database serves several (common.resolve_opd says which).
                     opd_id = row_id(common.resolve_opd(s, args.opd))
                     if args.bidang:
-                        b = find_bidang(s, text=args.bidang, opd_id=opd_id)
+                        b = find_bidang(s, text=args.bidang, opd_id=opd_id, partial=True)
                         if b is None:
                             raise UserError(
                                 f"Bidang '{args.bidang}' tidak dikenal. Bidang yang ada (kode "

@@ -39,8 +39,11 @@ def active_user(session: Session, *, telegram_id: int) -> AppUser | None:
     return user if user is not None and user.status == UserStatus.ACTIVE and user.role else None
 
 
-def find_bidang(session: Session, *, text: str, opd_id: int) -> Bidang | None:
-    """A bidang of the office ``opd_id`` by id, code, name or alias."""
+def find_bidang(
+    session: Session, *, text: str, opd_id: int, partial: bool = False
+) -> Bidang | None:
+    """A bidang of the office ``opd_id`` by id, code, name or alias; ``partial``: also by the
+    start of words of its name ("pencegahan"), when that names one bidang only."""
     rows = session.exec(select(Bidang).where(Bidang.opd_id == opd_id)).all()
     t = text.strip()
     if t.isdecimal():
@@ -53,7 +56,7 @@ def find_bidang(session: Session, *, text: str, opd_id: int) -> Bidang | None:
     # A word of the name ("pencegahan" for "Pencegahan dan Kesiapsiagaan"): only when it
     # names one bidang, never a guess between two.
     words = key.split()
-    if not words:
+    if not partial or not words:
         return None
     found = [
         b
