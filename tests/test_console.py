@@ -231,7 +231,19 @@ async def test_numbered_buttons_stay_after_text_without_buttons(seeded: Engine) 
         await app.shutdown()
 
 
-async def test_two_files_in_the_same_second_both_stay(seeded: Engine, tmp_path: Path) -> None:
+async def test_two_files_in_the_same_second_both_stay(
+    seeded: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import datetime
+
+    import bot.console
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def,override]
+            return datetime(2026, 12, 6, 9, 34, 51, tzinfo=tz)
+
+    monkeypatch.setattr(bot.console, "datetime", Frozen)  # both files in one second
     app, con, out = await _session(seeded, "kepala")
     con.out_dir = tmp_path / "out"
     try:
@@ -240,6 +252,7 @@ async def test_two_files_in_the_same_second_both_stay(seeded: Engine, tmp_path: 
         saved = [line.split(": ", 1)[1].rstrip("]") for line in out if "[berkas disimpan:" in line]
         assert len(saved) == 2 and len(set(saved)) == 2, saved
         assert all(Path(p).exists() for p in saved)
+        assert all("20261206-093451" in p for p in saved)  # named by the time in WIB
     finally:
         await app.stop()
         await app.shutdown()
