@@ -62,6 +62,16 @@ async def test_unapproved_rows_are_marked_in_their_cells(bot: Bot, tmp_path: Pat
     assert not any("BELUM DISETUJUI" in k for _, k, _ in plain)
     # The header says it too.
     assert "Belum disetujui: Koperasi" in (ws.oddHeader.center.text or "")
+    # So does the plan sheet: Koperasi's lines filled, the others not.
+    plan = load_workbook(io.BytesIO(content))["Rencana dan Deviasi"]
+    fills = {
+        (row[0].value, row[2].fill.fgColor.rgb)
+        for row in plan.iter_rows(min_row=6)
+        if row[0].value and row[2].value
+    }
+    assert ("Koperasi", "FFFFF2CC") in fills
+    assert all(f == "FFFFF2CC" for b, f in fills if b == "Koperasi")
+    assert all(f != "FFFFF2CC" for b, f in fills if b != "Koperasi")
     # Read back, the mark is not taken for the office's own KET.
     path = tmp_path / "tw4.xlsx"
     path.write_bytes(content)

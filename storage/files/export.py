@@ -136,6 +136,7 @@ class ReportTable:
     sasaran: list[SasaranBlock]
     signature: Signature
     unverified: list[str] = field(default_factory=list)  # "Koperasi (menunggu verifikasi)"
+    pending: dict[str, str] = field(default_factory=dict)  # bidang name -> status
     plan: PlanTable | None = None  # the second sheet, "Rencana dan Deviasi" (export_plan.py)
 
     @property
@@ -244,6 +245,7 @@ def build_report(
             {f"{b.nama} ({pending[b.id]})" for b in list_bidang(session, opd_id) if b.id in pending}
         ),
         plan=plan_table(session, data, tw),
+        pending={b.nama: pending[b.id] for b in list_bidang(session, opd_id) if b.id in pending},
     )
 
 
@@ -747,7 +749,7 @@ def write_xlsx(table: ReportTable, path_or_buffer: str | os.PathLike[str] | IO[b
     note = "Belum disetujui: " + "; ".join(table.unverified) if table.unverified else ""
     ws.set_header(header_text(note) if note else "", {"margin": 0.2})
     ws.set_zoom(90)
-    add_plan_sheet(wb, table.plan, table.unverified)
+    add_plan_sheet(wb, table.plan, table.unverified, table.pending)
     wb.close()
 
 

@@ -42,8 +42,17 @@ _WIDTHS = (16, 12, 60, 18, 22, 18, 18, 18, 12, 12, 18, 18, 18)
 _PIXELS_PER_CHAR = 7  # XlsxWriter's metric: the stored widths are exactly the ones above
 
 
-def add_plan_sheet(wb: Workbook, plan: PlanTable | None, unverified: list[str]) -> None:
-    """Add the sheet to the report workbook (nothing when the report carries no plan)."""
+PENDING_FILL = "#FFF2CC"  # as the report sheet marks figures not approved yet
+
+
+def add_plan_sheet(
+    wb: Workbook,
+    plan: PlanTable | None,
+    unverified: list[str],
+    pending: dict[str, str] | None = None,
+) -> None:
+    """Add the sheet to the report workbook (nothing when the report carries no plan);
+    ``pending``: bidang whose figures are not approved yet, their lines filled."""
     if plan is None:
         return
     ws = wb.add_worksheet(SHEET)
@@ -82,11 +91,13 @@ def add_plan_sheet(wb: Workbook, plan: PlanTable | None, unverified: list[str]) 
         ws.set_column_pixels(c, c, width * _PIXELS_PER_CHAR)
     formats = _Formats(wb)
     r = header + 1
+    pending = pending or {}
     for line in plan.rows:
         e = line.row
         top = line.depth == 0  # the office's own line: bold across
-        plain = bold if top else None
-        name = formats.name(max(line.depth - 1, 0), top)
+        waiting = (e.nama if e.kind == "bidang" else e.bidang) in pending
+        plain = formats.pending(top) if waiting else (bold if top else None)
+        name = formats.name(max(line.depth - 1, 0), top, waiting)
         cells: list[str | int | float | None] = [
             e.bidang if e.kind not in ("bidang", "opd") else e.nama,
             _LEVEL.get(e.kind, e.kind),
@@ -106,9 +117,9 @@ def add_plan_sheet(wb: Workbook, plan: PlanTable | None, unverified: list[str]) 
             if isinstance(value, str):
                 text(r, c, value, name if c == 2 else plain)
             elif value is not None:
-                ws.write_number(r, c, value, formats.number(c == 8, top))
-            elif top:
-                ws.write_blank(r, c, None, bold)
+                ws.write_number(r, c, value, formats.number(c == 8, top, waiting))
+            elif top or waiting:
+                ws.write_blank(r, c, None, plain)
         r += 1
     ws.freeze_panes(header + 1, 3)
     # The margins this sheet always had (openpyxl's defaults; XlsxWriter's are a little
@@ -123,21 +134,32 @@ class _Formats:
 
     def __init__(self, wb: Workbook) -> None:
         self.wb = wb
-        self.names: dict[tuple[int, bool], Format] = {}
-        self.numbers: dict[tuple[bool, bool], Format] = {}
+        self.names: dict[tuple[int, bool, bool], Format] = {}
+        self.numbers: dict[tuple[bool, bool, bool], Format] = {}
+        self.plain: dict[bool, Format] = {}
 
-    def name(self, indent: int, bold: bool) -> Format:
-        key = (indent, bold)
+    @staticmethod
+    def _fill(props: dict[str, object], waiting: bool) -> dict[str, object]:
+        return {**props, "pattern": 1, "bg_color": PENDING_FILL} if waiting else props
+
+    def name(self, indent: int, bold: bool, waiting: bool = False) -> Format:
+        key = (indent, bold, waiting)
         if key not in self.names:
             self.names[key] = self.wb.add_format(
-                {"indent": indent, "text_wrap": True, "bold": bold}
+                self._fill({"indent": indent, "text_wrap": True, "bold": bold}, waiting)
             )
         return self.names[key]
 
-    def number(self, points: bool, bold: bool) -> Format:
-        key = (points, bold)
+    def number(self, points: bool, bold: bool, waiting: bool = False) -> Format:
+        key = (points, bold, waiting)
         if key not in self.numbers:
             self.numbers[key] = self.wb.add_format(
-                {"num_format": "0.00" if points else "#,##0", "bold": bold}
+                self._fill({"num_format": "0.00" if points else "#,##0", "bold": bold}, waiting)
             )
         return self.numbers[key]
+
+    def pending(self, bold: bool) -> Format:
+        """A text cell of a line whose figures are not approved yet."""
+        if bold not in self.plain:
+            self.plain[bold] = self.wb.add_format(self._fill({"bold": bold}, True))
+        return self.plain[bold]
