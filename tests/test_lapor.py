@@ -173,6 +173,25 @@ async def test_refusals_say_what_to_type(bot: Bot) -> None:
     assert "bukan persentase" in await bot.say(OP1, "sembilan puluh")
 
 
+async def test_money_as_offices_write_it_and_an_ambiguous_amount_asked_back(bot: Bot) -> None:
+    await _start_tw4(bot)
+    out = await bot.say(OP1, "21.000,5")
+    assert "meragukan" in out and "Rp 21.000 atau Rp 21.000.500" in out
+    assert "persen" not in out  # still on the amount: nothing was taken
+    assert "realisasi fisik" in (await bot.say(OP1, "Rp. 21.000.000,00")).lower()
+    await bot.say(OP1, "93")
+    await bot.press(OP1, _button(bot, OP1, "Lewati"))
+    assert "realisasi fisik" in (await bot.say(OP1, "Rp 120.000.000,-")).lower()
+    await bot.say(OP1, "80,5")
+    await bot.press(OP1, _button(bot, OP1, "Lewati"))
+    assert "realisasi fisik" in (await bot.say(OP1, "23 juta rupiah")).lower()
+    await bot.say(OP1, "95")
+    await bot.press(OP1, _button(bot, OP1, "Lewati"))
+    review = await _finish_narrative(bot)
+    review = bot.api.last(OP1).text or review
+    assert "Rp 21.000.000" in review and "Rp 120.000.000" in review and "Rp 23.000.000" in review
+
+
 async def test_batal_keeps_the_draft_and_lapor_offers_to_continue(bot: Bot) -> None:
     await _start_tw4(bot)
     await bot.say(OP1, "21.000.000")

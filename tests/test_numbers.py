@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from storage.domain.numbers import (
+    AmbiguousRupiah,
     ParseError,
     format_percent,
     format_rupiah,
@@ -43,6 +44,23 @@ from storage.domain.numbers import (
         ("<b>3,865,895,101.00</b>", 3_865_895_101),
         ("  Rp 636.000 ", 636_000),
         ("IDR 1.000", 1_000),
+        # How offices write money (issue 24): a closing dash, cents of zero, the currency
+        # said after the amount, glued units, a decimal comma before a unit.
+        ("Rp 24.000.000,-", 24_000_000),
+        ("Rp. 24.000.000,-", 24_000_000),
+        ("24.000.000,-", 24_000_000),
+        ("Rp. 5.000.000.-", 5_000_000),
+        ("Rp 24.000.000,=", 24_000_000),
+        ("Rp. 24.000.000,00", 24_000_000),
+        ("24 juta rupiah", 24_000_000),
+        ("24 jt rupiah", 24_000_000),
+        ("24.000.000 rupiah", 24_000_000),
+        ("24jt", 24_000_000),
+        ("rp 24jt", 24_000_000),
+        ("2,4 M", 2_400_000_000),
+        ("2,4M", 2_400_000_000),
+        ("24 juta 500 ribu", 24_500_000),
+        ("1 M 250 jt", 1_250_000_000),
     ],
 )
 def test_parse_rupiah_accepts_every_shape(text: str, expected: int) -> None:
@@ -58,6 +76,30 @@ def test_parse_rupiah_refuses_with_indonesian_message(text: str) -> None:
     msg = str(err.value)
     assert msg and not msg.startswith("invalid")
     assert any(w in msg for w in ("Contoh", "Tulis", "Gunakan", "Periksa", "negatif", "bulat"))
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("24.000,5", ("Rp 24.000 ", "Rp 24.000.500")),
+        ("Rp 1.234,56", ("Rp 1.234 ", "Rp 1.234.560")),
+        ("1,5", ("1,5 jt", "Rp 1.500.000")),
+    ],
+)
+def test_an_ambiguous_amount_is_asked_back_with_both_readings(
+    text: str, options: tuple[str, str]
+) -> None:
+    with pytest.raises(AmbiguousRupiah) as err:
+        parse_rupiah(text)
+    msg = str(err.value)
+    assert "meragukan" in msg and "Maksud Anda" in msg and msg.rstrip().endswith(".")
+    assert all(o in msg for o in options), msg
+
+
+@pytest.mark.parametrize("text", ["5 jt 10 jt", "24 jt abc", "500 ribu 2 jt", "24 juta 3 kg"])
+def test_units_out_of_order_are_not_added_up(text: str) -> None:
+    with pytest.raises(ParseError):
+        parse_rupiah(text)
 
 
 @pytest.mark.parametrize(

@@ -175,6 +175,12 @@ async def test_the_form_checks_as_the_chat_does_and_asks_before_a_drop(
     assert "bukan jumlah rupiah" in checked["galat"]
     _, checked = await sek.post("lapor/periksa", {"isian": key, "teks": "6,5 jt"})
     assert checked["nilai"] == "Rp 6.500.000" and not checked["galat"]
+    for typed, shown in [("Rp 6.000.000,-", "Rp 6.000.000"), ("Rp. 6.100.000,00", "Rp 6.100.000"),
+                         ("6 juta rupiah", "Rp 6.000.000"), ("6jt", "Rp 6.000.000")]:  # fmt: skip
+        _, checked = await sek.post("lapor/periksa", {"isian": key, "teks": typed})
+        assert checked["nilai"] == shown and not checked["galat"], typed
+    _, checked = await sek.post("lapor/periksa", {"isian": key, "teks": "6.000,5"})
+    assert "meragukan" in checked["galat"] and "Rp 6.000.500" in checked["galat"]
     _, checked = await sek.post("lapor/periksa", {"isian": key, "teks": "9 jt"})
     assert "melebihi pagu" in checked["galat"]
     rev = form["revisi"]

@@ -1,12 +1,13 @@
 """Indonesian money, percent and date formats, in and out.
 
 Input arrives in every shape people type (``1.234.567``, ``1,234,567.00``,
-``Rp. 228.520.610``, ``1,5 jt``, ``2 M``, ``Rp -``); output is always the office's
-format (``Rp 1.234.567``, ``40,92%``, ``27 November 2026``) through babel.
+``Rp. 228.520.610``, ``Rp 24.000.000,-``, ``1,5 jt``, ``24 juta rupiah``, ``2 M``, ``Rp -``);
+output is always the office's format (``Rp 1.234.567``, ``40,92%``, ``27 November 2026``) through babel.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -21,6 +22,10 @@ LOCALE = "id_ID"
 
 class ParseError(ValueError):
     """Input that is not a number of the expected kind; ``str()`` is an Indonesian message."""
+
+
+class AmbiguousRupiah(ParseError):
+    """An amount that reads two ways (``24.000,5``, ``1,5``): asked back, never guessed."""
 
 
 _UNITS: dict[str, int] = {
@@ -40,6 +45,12 @@ _ZERO_WORDS = {"", "-", "–", "—", "nihil", "nol", "kosong"}
 _MONEY_RE = re.compile(
     r"^(?P<sign>-)?\s*(?P<num>\d[\d.,\s]*)\s*(?P<unit>[a-z]+)?\.?$",
 )
+# "24 juta 500 ribu": amounts in words of falling units, added up.
+_CHUNK_RE = re.compile(r"(\d[\d.,]*)\s*([a-z]+)\s*")
+# How offices close an amount: "Rp 24.000.000,-", "Rp. 5.000.000.-", "24.000.000,=";
+# and the currency said after it: "24 juta rupiah".
+_DASH_END = re.compile(r"(?<=\d)\s*[.,]?\s*[-=–—]+\s*\.?$")
+_CURRENCY_END = re.compile(r"\s*\b(rupiah|rp|idr)\.?$")
 _MAX_RUPIAH = 10**15  # no regional budget line comes near a thousand trillion
 
 
@@ -75,10 +86,14 @@ def parse_rupiah(text: str) -> int:
     raw = (text or "").strip().lower()
     raw = re.sub(r"</?b>", "", raw)
     raw = re.sub(r"^(idr|rp)\.?\s*", "", raw).strip()
+    raw = _CURRENCY_END.sub("", raw).strip()
+    raw = _DASH_END.sub("", raw).strip()
     raw = raw.rstrip(",").strip()
     if raw in _ZERO_WORDS:
         return 0
     m = _MONEY_RE.match(raw)
+    if not m and (chunks := _chunks(raw)) is not None:
+        return _checked(sum(parse_rupiah(f"{num} {unit}") for num, unit in chunks))
     if not m:
         raise ParseError(
             f"'{text.strip()[:40]}' bukan jumlah rupiah. Contoh yang benar: 1.234.567, "
@@ -99,13 +114,51 @@ def parse_rupiah(text: str) -> int:
     if unit:
         value *= _UNITS[unit]
     if value != value.to_integral_value():
+        if unit is None:
+            raise _ambiguous(text.strip()[:40], m.group("num").strip(), value)
         raise ParseError("Rupiah harus bilangan bulat (tanpa sen). Contoh: 1.234.567.")
-    result = int(value)
     if m.group("sign"):
         raise ParseError("Realisasi tidak boleh negatif.")
+    return _checked(int(value))
+
+
+def _checked(result: int) -> int:
     if result >= _MAX_RUPIAH:
         raise ParseError("Jumlah terlalu besar. Periksa kembali angka yang diketik.")
     return result
+
+
+def _chunks(raw: str) -> list[tuple[str, str]] | None:
+    """``24 juta 500 ribu`` as [("24", "juta"), ("500", "ribu")]: known units, each smaller
+    than the one before; None for anything else."""
+    chunks = [(m.group(1), m.group(2)) for m in _CHUNK_RE.finditer(raw)]
+    if len(chunks) < 2 or _CHUNK_RE.sub("", raw):
+        return None
+    units = [_UNITS.get(u, 0) for _, u in chunks]
+    if 0 in units or any(a <= b for a, b in itertools.pairwise(units)):
+        return None
+    return chunks
+
+
+def _ambiguous(text: str, num: str, value: Decimal) -> AmbiguousRupiah:
+    """Ask back: a fraction of a rupiah is almost always a mistyped separator or a lost unit."""
+    whole = int(value)
+    sep = "," if "," in num else "."
+    head, _, tail = num.rpartition(sep)
+    if whole == 0 or (len(tail) <= 2 and head.count(".") + head.count(",") == 0):
+        # "1,5": a unit left out ("1,5 jt"), or a decimal nobody uses for rupiah.
+        full = format_rupiah(int(value * 1_000_000))
+        return AmbiguousRupiah(
+            f"'{text}' meragukan: rupiah tidak memakai angka desimal. Maksud Anda {num} jt "
+            f"({full})? Tulis dengan satuannya (misalnya {num} jt) atau angka penuh "
+            f"(misalnya {full.removeprefix('Rp ')})."
+        )
+    padded = int(head.replace(".", "").replace(",", "") + tail.ljust(3, "0"))
+    return AmbiguousRupiah(
+        f"'{text}' meragukan: rupiah tidak bersen, jadi '{sep}{tail}' bisa salah ketik. "
+        f"Maksud Anda {format_rupiah(whole)} atau {format_rupiah(padded)}? "
+        f"Tulis ulang angka penuhnya tanpa sen, misalnya {format_rupiah(padded)[3:]}."
+    )
 
 
 def parse_percent(text: str) -> float:
