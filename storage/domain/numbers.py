@@ -2,7 +2,8 @@
 
 Input arrives in every shape people type (``1.234.567``, ``1,234,567.00``,
 ``Rp. 228.520.610``, ``Rp 24.000.000,-``, ``1,5 jt``, ``24 juta rupiah``, ``2 M``, ``Rp -``);
-output is always the office's format (``Rp 1.234.567``, ``40,92%``, ``27 November 2026``) through babel.
+output is always the office's format (``Rp 1.234.567``, ``40,92%``, ``27 November 2026``)
+through babel.
 """
 
 from __future__ import annotations
