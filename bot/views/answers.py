@@ -11,6 +11,7 @@ from html import escape
 
 from bot.views import texts
 from bot.views.early_warning import render_early_warning
+from bot.views.process import render_process
 from storage.domain.numbers import (
     CAPAIAN_PLAUSIBLE_MAX,
     capaian_plausible,
@@ -157,6 +158,11 @@ def render(answer: Answer, examples: list[str] | None = None) -> Reply:
     if kind == Kind.UNKNOWN:
         shown = examples if examples is not None else texts.EXAMPLES
         return Reply(texts.UNKNOWN_QUESTION.format(examples=texts.example_list(list(shown), 5)))
+    if kind in (Kind.NOT_FOUND, Kind.OTHER_OFFICE):
+        return _not_found(answer)
+    if kind == Kind.PROCESS:
+        assert answer.process is not None
+        return Reply(render_process(answer.process))
     if kind == Kind.CLARIFY:
         p = answer.parsed
         understood = []
@@ -215,6 +221,44 @@ def render(answer: Answer, examples: list[str] | None = None) -> Reply:
         _latest_button(answer),
         note,
     )
+
+
+def _choices(answer: Answer) -> Keyboard:
+    """One button per candidate scope, asking the same question about it."""
+    p = answer.parsed
+    metric = p.metric.value if p and p.metric else Metric.SERAPAN.value
+    tw, tahun = (str(p.triwulan or 0), str(p.tahun or 0)) if p else ("0", "0")
+    return [
+        [
+            (
+                f"{LEVEL_LABEL.get(c.kind, '')}: {short(c.name, 48)}",
+                ":".join(["ask", c.kind, str(c.id), metric, tw, tahun]),
+            )
+        ]
+        for c in answer.candidates[:5]
+    ]
+
+
+def _not_found(answer: Answer) -> Reply:
+    """A scope that is not this office's: named back, with the nearest real ones."""
+    name, office = escape(short(answer.missing, 60)), escape(answer.office_name)
+    if answer.kind == Kind.OTHER_OFFICE:
+        text = texts.OTHER_OFFICE_SCOPE.format(
+            name=name, other=escape(answer.office_name), office="perangkat daerah Anda"
+        )
+        return Reply(text)
+    level = texts.NOT_FOUND_LEVEL.get(answer.missing_kind, "")
+    if level:
+        text = texts.NOT_FOUND.format(level=f"{level} ", name=name, office=office)
+    else:
+        text = texts.NOT_FOUND_ANY.format(name=name, office=office)
+    if answer.candidates:
+        text += " " + texts.NOT_FOUND_CHOOSE
+    elif answer.missing_kind == "opd":
+        text += "\n" + texts.NOT_FOUND_OFFICE.format(
+            office=office, example=escape(texts.EXAMPLES[0])
+        )
+    return Reply(text, _choices(answer))
 
 
 def _unverified(a: Answer, q: Query) -> str:

@@ -300,6 +300,26 @@ UNKNOWN_QUESTION = (
     "menyalin), atau ketik /bantuan:\n{examples}"
 )
 CLARIFY = "Yang Anda maksud yang mana? Pilih salah satu:"
+# A scope that does not exist is named back, never answered for the whole office.
+NOT_FOUND_LEVEL = {
+    "bidang": "Bidang",
+    "program": "Program",
+    "kegiatan": "Kegiatan",
+    "sub_kegiatan": "Sub kegiatan",
+    "opd": "OPD",
+    "": "",
+}
+NOT_FOUND = "{level}“{name}” tidak ada di {office}; tidak ada angka yang ditampilkan."
+NOT_FOUND_ANY = (
+    "“{name}” bukan nama bidang, program atau kegiatan di {office}; tidak ada angka yang "
+    "ditampilkan."
+)
+NOT_FOUND_CHOOSE = "Maksud Anda:"
+NOT_FOUND_OFFICE = "Bot ini menjawab tentang {office}. Tanyakan misalnya: <code>{example}</code>"
+OTHER_OFFICE_SCOPE = (
+    "“{name}” adalah bagian dari {other}, bukan {office}. Data perangkat daerah lain tidak "
+    "dapat Anda lihat; tidak ada angka yang ditampilkan."
+)
 COURTESY = "Sama-sama, Bapak/Ibu. Silakan bertanya kapan saja, misalnya: <code>{example}</code>"
 GREETING = "Halo, Bapak/Ibu. Silakan bertanya, misalnya: <code>{example}</code>"
 ACKNOWLEDGED = "Baik, Bapak/Ibu. Bila ada yang ingin ditanyakan, misalnya: <code>{example}</code>"

@@ -63,6 +63,14 @@ class Metric(StrEnum):
 Compare = Literal["periods", "scopes", "fisik_keuangan"]
 
 
+class Process(StrEnum):
+    """Questions about the reporting process rather than its figures."""
+
+    BATAS = "batas"  # "kapan batas akhir tw4", "berapa hari lagi"
+    DIKEMBALIKAN = "dikembalikan"  # "laporan apa yang dikembalikan"
+    VERIFIKASI = "verifikasi"  # "siapa yang memverifikasi laporan koperasi tw3"
+
+
 @dataclass(frozen=True)
 class ParsedQuestion:
     text: str  # the input, whitespace-normalised, truncated to MAX_TEXT chars
@@ -86,6 +94,12 @@ class ParsedQuestion:
     courtesy: bool = False  # only a greeting or thanks
     unanswerable: tuple[str, ...] = ()  # parts of the question that cannot be answered
     level: ScopeKind | None = None  # "kegiatan apa …": the level of the rows asked for
+    # Words that name a scope which is not in the catalogue ("bidang pertanian"): answered
+    # by naming them back, never by widening to the office.
+    unknown_scope: str = ""
+    unknown_kind: ScopeKind | Literal[""] = ""  # the level word said before them, if any
+    stray: tuple[str, ...] = ()  # words understood as nothing at all
+    process: Process | None = None  # a question about the reporting process, not a figure
 
 
 def _words(text: str) -> frozenset[str]:
@@ -96,7 +110,7 @@ _S, _F, _C, _H = Metric.SERAPAN, Metric.FISIK, Metric.CAPAIAN, Metric.HAMBATAN
 # metric -> (strong words, weak words). Strong words name the metric outright; weak ones
 # decide only when nothing stronger is present, so "realisasi fisik" is FISIK.
 _METRIC_WORDS: dict[Metric, tuple[str, str]] = {
-    _S: ("serapan penyerapan terserap diserap menyerap keuangan belanja",
+    _S: ("serapan penyerapan terserap diserap menyerap keuangan belanja srpn srapan serap",
          "realisasi anggaran pagu dana uang"),
     _F: ("fisik", "progres progress kemajuan"),
     _C: ("capaian pencapaian indikator", "kinerja tercapai"),
@@ -127,7 +141,8 @@ _TARGET = _words("target jadwal")
 # Early warning: "berisiko tidak terserap", "peringatan dini", "proyeksi akhir tahun",
 # "tertinggal dari rencana" (a deviation word next to the office's plan).
 _PERINGATAN = _words(
-    "berisiko risiko resiko beresiko peringatan proyeksi prakiraan prediksi perkiraan ramalan"
+    "berisiko risiko resiko beresiko peringatan proyeksi prakiraan prediksi perkiraan ramalan "
+    "dini warning"
 )
 _RENCANA = _words("rencana rencananya penarikan")
 _TARGET_CONTEXT = _words(
@@ -196,6 +211,31 @@ _KEYWORDS = (
     | _words("nasional memenuhi penuhi terpenuhi") | _PERINGATAN | _RENCANA
 )  # fmt: skip
 _FUZZY_KEYWORDS = sorted(w for w in _KEYWORDS if len(w) >= 5)
+# A level word right before a name: "bidang pertanian", "program ketahanan pangan".
+_SCOPE_LEAD: dict[str, ScopeKind] = {
+    **dict.fromkeys(_words("bidang bid bagian seksi divisi"), "bidang"),
+    **_KIND,
+    **dict.fromkeys(_words("dinas opd kantor skpd badan"), "opd"),
+}
+# Chat words that carry no scope and no figure: never reported as not understood.
+_CHAT = _words(
+    "harus perlu wajib mesti hari cek coba kira segera kondisi keadaan gambaran mohonkan bantu "
+    "tolong kalau kalo jika bila begini gini terus seperti sekali banget dulu lagi saja gitu "
+    "gimana kayak kaya ok oke "
+    "bisakah tampilkan berikan beri kirimi laporkan sebutkan jelaskan lihatkan kasi minta pls "
+    "please"
+)
+# Early warning in people's words: "apa saja yang harus dipercepat", "kalau begini terus …
+# akhir tahun terserap berapa" (a projection), "paling tertinggal dari rencananya".
+_SPEED_UP = _words("dipercepat percepat percepatan digenjot dikejar kejar genjot")
+_IF_SO = _words("begini gini terus kalau kalo jika bila tren")
+_DEADLINE = _words("batas tenggat deadline tempo")
+_WHEN = _words("kapan tanggal tgl")
+_RETURNED = _words("dikembalikan kembalikan dikembalikannya ditolak dikembalikn")
+_VERIFIED = _words(
+    "memverifikasi verifikasi diverifikasi menyetujui disetujui setujui approve approved "
+    "verifikator memeriksa diperiksa"
+)
 _SUFFIXES = ("nya", "kah", "lah", "pun")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _DIGIT_EDGE = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
@@ -577,6 +617,44 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
             content[w] = content.get(w, False) or exact
     opd_hit = opd_hit or any(w in idx.opd_words for w in content)
     scope, candidates = idx.resolve(content, secondary, kind, opd_hit)
+    raw = set(tokens)
+    process = _process(tokens, raw, has)
+    unknown = [
+        not used[i]
+        and len(tokens[i]) >= 3
+        and tokens[i].isalpha()
+        and ws[i] not in idx.known
+        and tokens[i] not in _CHAT | _SPEED_UP | _IF_SO | _DEADLINE | _WHEN | _RETURNED
+        and tokens[i] not in _VERIFIED | _COURTESY | _POLITE | _PERMIT
+        for i in range(n)
+    ]
+    unknown_scope, unknown_kind = "", ""
+
+    def other_office(i: int) -> bool:
+        # "dinas kesehatan": a name that is not this office's, even if a node shares it.
+        w = ws[i]
+        return (
+            not used[i]
+            and w in idx.vocab
+            and w not in idx.generic
+            and w not in _KEYWORDS
+            and w not in _FILLER
+        )
+
+    for i in range(n - 1):
+        lead = _SCOPE_LEAD.get(ws[i])
+        if lead is None or used[i]:
+            continue
+        office = lead == "opd"
+        if not (unknown[i + 1] or (office and other_office(i + 1))):
+            continue
+        j = i + 1
+        while j < n and (unknown[j] or (office and other_office(j))):
+            unknown[j], j = False, j + 1
+        unknown_scope = " ".join(tokens[i + 1 : j])
+        unknown_kind = "sub_kegiatan" if lead == "kegiatan" and i and ws[i - 1] == "sub" else lead
+        break
+    stray = tuple(tokens[i] for i in range(n) if unknown[i])
     quoted = [e for q in _QUOTED.findall(clean) for e in idx.quoted(q)]
     if quoted:
         # A name in quotes is taken as written: it beats any reading of single words.
@@ -604,6 +682,8 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
     elif joined and _F in mentioned and _S in mentioned and not has & _TARGET:
         compare = "fisik_keuangan"
     early = bool(has & _PERINGATAN) or bool(has & _RENCANA and (deviasi or rank or order))
+    early = early or bool(raw & _SPEED_UP)
+    early = early or ("akhir tahun" in said.words and bool(raw & _IF_SO))
     metric: Metric | None
     if status:
         metric = Metric.STATUS
@@ -657,7 +737,23 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
         courtesy=courtesy,
         unanswerable=tuple(said.unanswerable),
         level=kind if metric == Metric.PERINGATAN else None,
+        unknown_scope=unknown_scope
+        or (" ".join(stray) if stray and metric and scope is None and not opd_hit else ""),
+        unknown_kind=unknown_kind,  # type: ignore[arg-type]
+        stray=stray,
+        process=process,
     )
+
+
+def _process(tokens: list[str], raw: set[str], has: set[str]) -> Process | None:
+    """A question about deadlines, returned reports or who verified what."""
+    if raw & _DEADLINE or (raw & _WHEN and has & _LAPOR) or {"hari", "lagi"} <= raw:
+        return Process.BATAS
+    if raw & _RETURNED:
+        return Process.DIKEMBALIKAN
+    if raw & _VERIFIED and raw & _words("siapa oleh"):
+        return Process.VERIFIKASI
+    return None
 
 
 # --- evidence requests (issue 16): "bukti pembangunan pasar tw3", "foto kegiatan koperasi tw2"

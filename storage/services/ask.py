@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from rapidfuzz import fuzz, process
+from rapidfuzz.utils import default_process
 from sqlmodel import Session, select
 
-from storage.data.models import Level, Node
+from storage.data.models import Bidang, Level, Node
 from storage.domain.periods import latest_ended_quarter, roman
 from storage.domain.question_parser import (
     Catalog,
@@ -25,6 +27,7 @@ from storage.domain.question_parser import (
 )
 from storage.files.importer import normalise_name
 from storage.services.early_warning import EarlyWarning, early_warning
+from storage.services.process_questions import ProcessInfo, process_answer
 from storage.services.queries import (
     CapaianRow,
     Figure,
@@ -64,6 +67,9 @@ class Kind(StrEnum):
     COMPARE = "compare"  # two figures side by side
     COURTESY = "courtesy"  # a greeting or thanks
     PERINGATAN = "peringatan"  # early warning: what is at risk of not being absorbed
+    NOT_FOUND = "not_found"  # a scope named that does not exist: named back, no figure
+    OTHER_OFFICE = "other_office"  # a scope of another office: said so, no figure
+    PROCESS = "process"  # deadlines, returned reports, who verified what
 
 
 @dataclass
@@ -124,6 +130,11 @@ class Answer:
     latest: tuple[int, int] | None = None  # (tahun, tw) with data, offered when asked had none
     early: EarlyWarning | None = None  # Kind.PERINGATAN
     opd_id: int = 0  # the office answered about (buttons carry it: a pemantau has no office)
+    missing: str = ""  # NOT_FOUND / OTHER_OFFICE: the words as typed
+    missing_kind: str = ""  # their level word ("bidang", "program", "opd"), "" when none
+    office_name: str = ""  # the office asked (NOT_FOUND), or the other office (OTHER_OFFICE)
+    examples: list[str] = field(default_factory=list)  # UNKNOWN: questions this office can ask
+    process: ProcessInfo | None = None  # Kind.PROCESS
 
 
 def cached_catalog(session: Session, opd_id: int) -> Catalog:
@@ -197,13 +208,31 @@ def _answer(
     years = list(catalog.years)
     if parsed.courtesy:
         return Answer(Kind.COURTESY, parsed=parsed, years=years)
-    if parsed.is_garbage or (
-        parsed.metric is None
-        and parsed.scope is None
-        and not parsed.scope_candidates
-        and not parsed.compare
+    if parsed.unknown_scope:
+        return _not_found(session, opd_id, parsed, catalog)
+    if parsed.process is not None and not (parsed.scope is None and parsed.scope_candidates):
+        info = process_answer(session, opd_id, parsed, years=years, today=today or date.today())
+        return Answer(Kind.PROCESS, parsed=parsed, years=years, process=info)
+    if (
+        parsed.is_garbage
+        or (
+            parsed.metric is None
+            and parsed.scope is None
+            and not parsed.scope_candidates
+            and not parsed.compare
+        )
+        # No figure asked and words that name nothing: not a monev question ("tolong
+        # kirimkan undangan rapat besok"), whatever node shares one of its words.
+        or (
+            parsed.metric is None
+            and parsed.stray
+            and not parsed.compare
+            and (parsed.scope is None or parsed.scope.kind not in ("opd", "bidang"))
+        )
     ):
-        return Answer(Kind.UNKNOWN, parsed=parsed, years=years)
+        return Answer(
+            Kind.UNKNOWN, parsed=parsed, years=years, examples=examples(session, opd_id, catalog)
+        )
     if parsed.scope is None and parsed.scope_candidates:
         return Answer(
             Kind.CLARIFY, parsed=parsed, candidates=list(parsed.scope_candidates), years=years
@@ -243,10 +272,82 @@ def _answer(
         period_words=period_words,
     )
     a.notes[:0] = list(parsed.unanswerable)
+    if parsed.stray:
+        a.notes.append(
+            "Kata yang tidak saya kenali dan tidak dipakai: "
+            + ", ".join(f"“{w}”" for w in parsed.stray[:5])
+            + "."
+        )
     if parsed.unanswerable and parsed.triwulan is None and a.query is not None:
         a.query.period_words = ""  # the words named no quarter; don't claim they did
         a.notes.append(f"Yang ditampilkan: {_period_label(a.query)}, data terakhir yang ada.")
     return a
+
+
+def examples(session: Session, opd_id: int, catalog: Catalog) -> list[str]:
+    """Questions this office can ask, with its own bidang and latest quarter."""
+    bidang = [e for e in catalog.entries if e.kind == "bidang"]
+    first = bidang[1].name if len(bidang) > 1 else bidang[0].name if bidang else "dinas"
+    second = bidang[-1].name if bidang else "dinas"
+    tw = latest_quarter(session, opd_id, catalog.years[-1]) if catalog.years else 1
+    return [
+        f"serapan {first.lower()} tw{tw}",
+        f"bidang mana serapannya paling rendah tw{tw}",
+        f"program apa saja di {second.lower()}",
+        "apa saja yang harus dipercepat",
+        f"kapan batas akhir tw{tw % 4 + 1}",
+    ]
+
+
+def _nearest(phrase: str, entries: list[ScopeEntry], limit: int = 4) -> list[ScopeEntry]:
+    """The real scopes most like what was typed, best first (never empty when any exist)."""
+    if not entries:
+        return []
+    choices = {i: " ".join([e.name, *e.aliases]) for i, e in enumerate(entries)}
+    best = process.extract(
+        phrase, choices, scorer=fuzz.WRatio, processor=default_process, limit=limit
+    )
+    return [entries[i] for _, _, i in best]
+
+
+def _not_found(session: Session, opd_id: int, parsed: ParsedQuestion, catalog: Catalog) -> Answer:
+    """A bidang, program, kegiatan or office that is not this office's: named back with the
+    nearest real ones; never answered for the whole office instead."""
+    phrase, kind = parsed.unknown_scope, parsed.unknown_kind
+    opd = get_opd(session, opd_id)
+    own = (opd.singkatan or opd.nama) if opd else ""
+    a = Answer(
+        Kind.NOT_FOUND,
+        parsed=parsed,
+        years=list(catalog.years),
+        missing=phrase,
+        missing_kind=kind,
+        office_name=own,
+    )
+    if kind in ("bidang", "", "opd"):
+        other = _other_office_bidang(session, opd_id, phrase)
+        if other is not None:
+            a.kind, a.office_name = Kind.OTHER_OFFICE, other
+            return a
+    if kind == "opd":
+        return a  # no office of that name to offer: the asker's own is the one they can ask
+    levels = {"bidang": ("bidang",), "": ("bidang", "program")}.get(kind, (kind,))
+    a.candidates = _nearest(phrase, [e for e in catalog.entries if e.kind in levels])
+    return a
+
+
+def _other_office_bidang(session: Session, opd_id: int, phrase: str) -> str | None:
+    """The other office whose bidang (or the office itself) is named exactly so."""
+    from storage.domain.offices import find_in_text, normalise
+    from storage.services.kabupaten import office_names
+
+    key = normalise(phrase)
+    offices = office_names(session)
+    for b in session.exec(select(Bidang).where(Bidang.opd_id != opd_id)).all():
+        if key in {normalise(n) for n in (b.kode, b.nama, *b.alias_list()) if n}:
+            return next((o.label for o in offices if o.id == b.opd_id), "")
+    mention = find_in_text([o for o in offices if o.id != opd_id], f"dinas {phrase}")
+    return mention.office.label if mention is not None else None
 
 
 def _period_label(q: Query) -> str:
