@@ -311,7 +311,7 @@ NOT_FOUND_LEVEL = {
 }
 NOT_FOUND = "{level}“{name}” tidak ada di {office}; tidak ada angka yang ditampilkan."
 NOT_FOUND_ANY = (
-    "“{name}” bukan nama bidang, program atau kegiatan di {office}; tidak ada angka yang "
+    "Maaf, “{name}” bukan nama bidang, program atau kegiatan di {office}; tidak ada angka yang "
     "ditampilkan."
 )
 NOT_FOUND_CHOOSE = "Maksud Anda:"
@@ -555,8 +555,8 @@ BUKTI_NOT_APPROVED = "\n<i>(laporan belum disetujui)</i>"
 BUKTI_NONE = "Belum ada bukti dukung untuk <b>{title}</b>{period}."
 BUKTI_USAGE = (
     "Cara pakai: <code>/bukti nama sub kegiatan [tw] [tahun]</code>, misalnya "
-    "<code>/bukti pembangunan pasar tw3 2022</code>. Bisa juga bertanya: "
-    "<i>bukti pembangunan pasar tw3</i>."
+    "<code>/bukti sarana distribusi perdagangan tw3 2022</code>. Bisa juga bertanya: "
+    "<i>bukti sarana distribusi perdagangan tw3</i>."
 )
 BUKTI_UNKNOWN = "Sub kegiatan '{q}' tidak dikenal. " + BUKTI_USAGE
 BUKTI_SEE = "Lihat bukti"  # a plain label: the count is in the summary above it

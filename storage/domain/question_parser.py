@@ -630,8 +630,9 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
     ]
     unknown_scope, unknown_kind = "", ""
 
-    def other_office(i: int) -> bool:
-        # "dinas kesehatan": a name that is not this office's, even if a node shares it.
+    def name_word(i: int) -> bool:
+        # A word of a name that is not this office's or one of its bidang: "dinas
+        # kesehatan", "program ketahanan pangan" (even if a node shares "pangan").
         w = ws[i]
         return (
             not used[i]
@@ -641,16 +642,28 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
             and w not in _FILLER
         )
 
+    def guessed(i: int) -> bool:
+        # Spelled like no word of the catalogue: a guess that is not a bidang's or the
+        # office's word does not make "bid perikanan" a bidang.
+        return not canon[i][1] and ws[i] not in idx.generic and name_word(i)
+
     for i in range(n - 1):
         lead = _SCOPE_LEAD.get(ws[i])
         if lead is None or used[i]:
             continue
         office = lead == "opd"
-        if not (unknown[i + 1] or (office and other_office(i + 1))):
-            continue
+        # A bidang's name is one of its aliases, spelled as such: a guess towards a node's
+        # word does not make one. Programs and kegiatan are found by their words, guessed
+        # or not; only a word that is nobody's makes their name unknown.
+        miss = (lambda k: unknown[k] or guessed(k)) if lead == "bidang" else unknown.__getitem__
         j = i + 1
-        while j < n and (unknown[j] or (office and other_office(j))):
-            unknown[j], j = False, j + 1
+        while j < n and (unknown[j] or guessed(j) or name_word(j)):
+            j += 1
+        run = range(i + 1, j)
+        if not any(miss(k) for k in run) and not (office and j > i + 1):
+            continue
+        for k in run:
+            unknown[k] = False
         unknown_scope = " ".join(tokens[i + 1 : j])
         unknown_kind = "sub_kegiatan" if lead == "kegiatan" and i and ws[i - 1] == "sub" else lead
         break
@@ -738,11 +751,20 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
         unanswerable=tuple(said.unanswerable),
         level=kind if metric == Metric.PERINGATAN else None,
         unknown_scope=unknown_scope
-        or (" ".join(stray) if stray and metric and scope is None and not opd_hit else ""),
+        or (" ".join(stray) if stray and metric and _open_scope(scope, opd_hit) else ""),
         unknown_kind=unknown_kind,  # type: ignore[arg-type]
         stray=stray,
         process=process,
     )
+
+
+def _open_scope(scope: ScopeEntry | None, opd_hit: bool) -> bool:
+    """Whether words left over may be the name the question meant: none was found (the
+    office would be a widening), or a node was found through some words only (a nearby
+    node is not the one named)."""
+    if scope is None:
+        return not opd_hit
+    return scope.kind not in ("opd", "bidang")
 
 
 def _process(tokens: list[str], raw: set[str], has: set[str]) -> Process | None:

@@ -325,26 +325,31 @@ def _not_found(session: Session, opd_id: int, parsed: ParsedQuestion, catalog: C
         office_name=own,
     )
     if kind in ("bidang", "", "opd"):
-        other = _other_office_bidang(session, opd_id, phrase)
+        other = _other_office_bidang(session, opd_id, phrase, parsed.text)
         if other is not None:
             a.kind, a.office_name = Kind.OTHER_OFFICE, other
             return a
     if kind == "opd":
         return a  # no office of that name to offer: the asker's own is the one they can ask
     levels = {"bidang": ("bidang",), "": ("bidang", "program")}.get(kind, (kind,))
-    a.candidates = _nearest(phrase, [e for e in catalog.entries if e.kind in levels])
+    nearest = _nearest(phrase, [e for e in catalog.entries if e.kind in levels])
+    # A node found through the other words of the question is offered first, as a question.
+    found = [parsed.scope] if parsed.scope is not None and kind == "" else []
+    a.candidates = [*found, *(e for e in nearest if e not in found)][:4]
     return a
 
 
-def _other_office_bidang(session: Session, opd_id: int, phrase: str) -> str | None:
-    """The other office whose bidang (or the office itself) is named exactly so."""
+def _other_office_bidang(session: Session, opd_id: int, phrase: str, text: str) -> str | None:
+    """The other office whose bidang (or the office itself) the question names: the
+    unknown words are its name, or its whole name is in the question."""
     from storage.domain.offices import find_in_text, normalise
     from storage.services.kabupaten import office_names
 
-    key = normalise(phrase)
+    key, said = normalise(phrase), f" {normalise(text)} "
     offices = office_names(session)
     for b in session.exec(select(Bidang).where(Bidang.opd_id != opd_id)).all():
-        if key in {normalise(n) for n in (b.kode, b.nama, *b.alias_list()) if n}:
+        names = {normalise(n) for n in (b.kode, b.nama, *b.alias_list()) if n}
+        if key in names or any(len(n) >= 6 and f" {n} " in said for n in names):
             return next((o.label for o in offices if o.id == b.opd_id), "")
     mention = find_in_text([o for o in offices if o.id != opd_id], f"dinas {phrase}")
     return mention.office.label if mention is not None else None

@@ -8,7 +8,7 @@ One matching order for every place that looks a node up by what someone typed (t
    case or punctuation);
 3. names that begin with the text, else names that contain it;
 4. names whose rapidfuzz ``partial_ratio`` with the text is at least ``FUZZY_MIN``, best
-   first (typos: "Koodinasi", "PROGAM").
+   first (typos: "Koodinasi", "PROGAM"), and that hold every word typed, spelled alike.
 
 The first stage that finds anything decides; ``NodeMatch`` says whether the result is
 unique, ambiguous or empty. The question parser scores names inside free-text questions
@@ -79,6 +79,13 @@ def find_node(session: Session, *, opd_id: int, text: str, tahun: int | None = N
         found = [n for n, name in names if matches(name)]  # type: ignore[operator]
         if found:
             return NodeMatch(how, found)
-    scored = [(fuzz.partial_ratio(key, name), n) for n, name in names]
+    # Every word typed must be in the name, misspelled at most: "pembangunan pasar" is not
+    # "Pembangunan Sarana dan Prasarana Industri" because one word of it ("pembangunan") is.
+    words = [w for w in key.split() if len(w) >= 3]
+    scored = [
+        (fuzz.partial_ratio(key, name), n)
+        for n, name in names
+        if all(any(fuzz.ratio(w, x) >= FUZZY_MIN for x in name.split()) for w in words)
+    ]
     fuzzy = [n for score, n in sorted(scored, key=lambda x: -x[0]) if score >= FUZZY_MIN]
     return NodeMatch("fuzzy", fuzzy) if fuzzy else NodeMatch("none")

@@ -1,0 +1,142 @@
+"""Issue 24 through the real Application: never the answer to a nearby question (unknown
+scopes named back, non-monev sentences not matched to a sub kegiatan, another office's bidang
+refused), and questions about the process (deadlines, returned reports, who decided)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from storage.data.db import session_scope
+from storage.data.models import Bidang, Pelaporan, StatusLaporan
+from bot.console import open_offline
+from bot.settings import Settings
+from tests.bot_harness import ADMIN, KEPALA, Bot, add_users
+from tests.office_pair import second_office
+
+
+def _no_figure(out: str) -> None:
+    assert "Rp" not in out and "%" not in out, out
+
+
+@pytest.mark.parametrize(
+    ("text", "level", "name", "nearest"),
+    [
+        ("serapan bidang pertanian tw2", "Bidang", "pertanian", "Bidang: "),
+        ("berapa serapan bid perikanan triwulan 3", "Bidang", "perikanan", "Bidang: "),
+        ("serapan program ketahanan pangan tw2", "Program", "ketahanan pangan", "Program: "),
+        ("fisik kegiatan vaksinasi tw1", "Kegiatan", "vaksinasi", "Kegiatan: "),
+        ("serapan pertanian tw2", "", "pertanian", "Bidang: "),
+    ],
+)
+async def test_an_unknown_scope_is_named_back_never_widened(
+    shared_bot: Bot, text: str, level: str, name: str, nearest: str
+) -> None:
+    out = await shared_bot.say(KEPALA, text)
+    _no_figure(out)
+    assert "Seluruh dinas" not in out
+    head = f"{level} “{name}” tidak ada di Diskoperindag" if level else f"Maaf, “{name}” bukan"
+    assert head in out and "Maksud Anda" in out, out
+    labels = [label for label, _ in shared_bot.buttons(KEPALA)]
+    assert labels and all(label.startswith(nearest) for label in labels), labels
+
+
+async def test_a_nearest_bidang_button_answers_that_bidang_for_the_period_asked(
+    shared_bot: Bot,
+) -> None:
+    await shared_bot.say(KEPALA, "serapan bidang pertanian tw2")
+    label, data = shared_bot.buttons(KEPALA)[0]
+    bidang = label.removeprefix("Bidang: ")
+    out = await shared_bot.press(KEPALA, data)
+    assert f"Bidang {bidang} · TW II 2022" in out and "Seluruh dinas" not in out
+
+
+async def test_an_unknown_office_gets_no_figure(shared_bot: Bot) -> None:
+    out = await shared_bot.say(KEPALA, "serapan dinas kesehatan tw2")
+    _no_figure(out)
+    assert "OPD “kesehatan” tidak ada di Diskoperindag" in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tolong kirimkan undangan rapat besok",
+        "undangan rapat koordinasi jam berapa",
+        "besok ada rapat di aula",
+        "tolong fotokopi dokumen pengadaan",
+    ],
+)
+async def test_a_sentence_with_no_monev_intent_gets_belum_memahami(
+    shared_bot: Bot, text: str
+) -> None:
+    out = await shared_bot.say(KEPALA, text)
+    _no_figure(out)
+    assert "belum memahami" in out and "Sub kegiatan" not in out and "Sub Kegiatan" not in out
+    # Examples fitted to the office: its own bidang and quarter, not a generic list.
+    assert "serapan koperasi tw3" in out and "apa saja yang harus dipercepat" in out
+
+
+async def test_bukti_needs_every_word_of_the_name(shared_bot: Bot) -> None:
+    out = await shared_bot.say(KEPALA, "/bukti pembangunan pasar tw3")
+    assert "tidak dikenal" in out and "Industri" not in out and "Prasarana" not in out
+    out = await shared_bot.say(KEPALA, "/bukti sarana distribusi perdagangan tw3")
+    assert "SARANA DISTRIBUSI PERDAGANGAN" in out
+
+
+async def test_another_offices_bidang_from_a_member_is_refused_without_figures(
+    seeded: Engine, tmp_path: Path
+) -> None:
+    add_users(seeded)  # before the second office: the demo's people are the demo office's
+    second_office(seeded, tmp_path)
+    settings = Settings(MONEV_ADMIN_IDS=str(ADMIN), DATABASE_URL="", TELEGRAM_BOT_TOKEN="")
+    app, api = await open_offline(settings, seeded)
+    bot = Bot(app, api, seeded)
+    try:
+        for text in ("serapan bidang kesmas tw2", "serapan kesehatan masyarakat zirkon tw3"):
+            out = await bot.say(KEPALA, text)
+            _no_figure(out)
+            assert "Dinas Kesehatan (Dinkes)" in out and "tidak dapat Anda lihat" in out, out
+            assert "Seluruh dinas" not in out and "Zirkon kegiatan" not in out
+    finally:
+        await app.stop()
+        await app.shutdown()
+
+
+# --- process questions ------------------------------------------------------------------------
+
+
+async def test_deadline_questions_answer_the_deadline_not_a_sub_kegiatan(
+    shared_bot: Bot,
+) -> None:
+    out = await shared_bot.say(KEPALA, "kapan batas akhir laporan tw3 2022")
+    assert "Batas akhir pelaporan TW III 2022" in out and "10 Oktober 2022" in out
+    assert "Laporan Keuangan" not in out and "Sub kegiatan" not in out
+    assert "Semua bidang sudah mengirim laporan TW III 2022" in out
+    out = await shared_bot.say(KEPALA, "kapan batas akhir laporan tw4")
+    assert "Batas akhir pelaporan TW IV" in out and "Laporan Keuangan" not in out
+    assert "hari lagi" in out or "sudah lewat" in out or "hari ini" in out
+    out = await shared_bot.say(KEPALA, "berapa hari lagi batas lapor")
+    assert "Batas akhir pelaporan" in out
+
+
+async def test_returned_reports_and_who_decided(bot: Bot) -> None:
+    with session_scope(bot.engine) as s:
+        kop = s.exec(select(Bidang).where(Bidang.nama == "Koperasi")).one()
+        p = s.exec(
+            select(Pelaporan).where(Pelaporan.bidang_id == kop.id, Pelaporan.triwulan == 3)
+        ).one()
+        p.status = StatusLaporan.DIKEMBALIKAN
+        p.alasan = "bukti kwitansi belum lengkap"
+        p.decided_at = datetime(2022, 10, 12, 3, tzinfo=UTC)
+        s.add(p)
+    out = await bot.say(KEPALA, "laporan apa yang dikembalikan")
+    assert "Koperasi TW III 2022" in out and "bukti kwitansi belum lengkap" in out
+    _no_figure(out)
+    out = await bot.say(KEPALA, "laporan perdagangan yang dikembalikan")
+    assert "Tidak ada laporan yang sedang dikembalikan" in out
+    out = await bot.say(KEPALA, "siapa yang menyetujui laporan perdagangan tw3")
+    assert "Perdagangan TW III 2022: ✅ disetujui" in out and "impor berkas" in out
