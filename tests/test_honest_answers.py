@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from storage.data.db import session_scope
-from storage.data.models import Bidang, Pelaporan, StatusLaporan
 from bot.console import open_offline
 from bot.settings import Settings
+from storage.data.db import session_scope
+from storage.data.models import Bidang, Pelaporan, StatusLaporan
 from tests.bot_harness import ADMIN, KEPALA, Bot, add_users
 from tests.office_pair import second_office
 

@@ -133,9 +133,7 @@ def process_answer(
             tw=p.triwulan,
             status=StatusLaporan.DIKEMBALIKAN,
         )
-        return ProcessInfo(
-            p.process, rows=rows, tahun=p.tahun, triwulan=p.triwulan, bidang=bidang
-        )
+        return ProcessInfo(p.process, rows=rows, tahun=p.tahun, triwulan=p.triwulan, bidang=bidang)
     # VERIFIKASI: the reports of the quarter asked (default: the latest with any report).
     tahun, tw = p.tahun, p.triwulan
     if tw is None or tahun is None:
