@@ -10,11 +10,12 @@ from telegram.constants import ChatAction
 from bot.context import MonevContext
 from bot.handlers.kabupaten import Asker, asker
 from bot.views import texts
+from bot.views.files import laporan_caption
 from storage.domain.offices import match_office
 from storage.domain.periods import parse_quarter, roman
 from storage.domain.policy import Denied, is_kabupaten
 from storage.services.kabupaten import kabupaten_period, office_names
-from storage.services.queries import NoData, resolve_period
+from storage.services.queries import NoData, report_period, resolve_period
 
 
 def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
@@ -36,8 +37,9 @@ def _export(session, opd_id: int, tw: int | None, tahun: int | None, fmt: str): 
         raise ValueError("Belum ada data.") from None
     from storage.files.export import export_bytes  # openpyxl (and numpy) load on first export
 
-    name, data = export_bytes(session, opd_id, period.tahun, period.triwulan, fmt=fmt)
-    return name, data, period.tahun, period.triwulan
+    report = report_period(session, opd_id, period)
+    name, data = export_bytes(session, opd_id, period.tahun, report.progress.triwulan, fmt=fmt)
+    return name, data, report
 
 
 def _named_office(session, text: str) -> int | None:  # type: ignore[no-untyped-def]
@@ -85,17 +87,11 @@ async def laporan(update: Update, context: MonevContext) -> None:
         return
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     try:
-        name, data, tahun, tw = await context.read(_export, office or context.opd_id, *parsed, fmt)
+        name, data, report = await context.read(_export, office or context.opd_id, *parsed, fmt)
     except ValueError as exc:
         await message.reply_text(f"{exc}\n\n{texts.LAPORAN_USAGE}")
         return
-    await message.reply_document(
-        data,
-        filename=name,
-        caption=(texts.LAPORAN_CAPTION_CSV if fmt == "csv" else texts.LAPORAN_CAPTION).format(
-            tw=roman(tw), tahun=tahun, n=tw
-        ),
-    )
+    await message.reply_document(data, filename=name, caption=laporan_caption(report, fmt))
 
 
 def _rekap(session, asker: Asker, tw: int | None, tahun: int | None, fmt: str):  # type: ignore[no-untyped-def]

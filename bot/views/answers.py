@@ -216,11 +216,53 @@ def render(answer: Answer, examples: list[str] | None = None) -> Reply:
         Kind.PERINGATAN: _peringatan,
     }[kind](answer, q)
     note = _unverified(answer, q)
+    body = _with_progress(_with_notes(body, answer), answer)
     return Reply(
-        _fit(_with_notes(body, answer), MAX_MESSAGE - len(note)) + note,
-        _latest_button(answer),
+        _fit(body, MAX_MESSAGE - len(note)) + note,
+        _latest_button(answer) + _coming_button(answer),
         note,
     )
+
+
+def _with_progress(body: str, answer: Answer) -> str:
+    """A quarter in progress, said right under the first line: who of a partly reported
+    quarter is counted, and the quarter coming in after the complete one answered."""
+    lines = []
+    p = answer.progress
+    if p is not None and p.reported and answer.kind != Kind.STATUS:
+        lines.append(
+            texts.PARTIAL_QUARTER.format(
+                period=f"TW {roman(p.triwulan)} {p.tahun}",
+                n=len(p.reported),
+                total=p.total,
+                reported=escape(", ".join(p.reported)),
+                missing=escape(", ".join(p.missing)),
+            )
+        )
+    c = answer.coming
+    if c is not None:
+        lines.append(
+            texts.COMING_QUARTER.format(
+                tw=roman(c.triwulan),
+                n=len(c.reported),
+                total=c.total,
+                reported=escape(", ".join(c.reported)),
+            )
+        )
+    if not lines:
+        return body
+    head, _, rest = body.partition("\n")
+    return "\n".join([head, *lines]) + "\n" + rest
+
+
+def _coming_button(answer: Answer) -> Keyboard:
+    """'Lihat TW IV 2022': the same question for the quarter coming in."""
+    c, q = answer.coming, answer.query
+    if c is None or q is None:
+        return []
+    label = texts.LATEST_BUTTON.format(period=f"TW {roman(c.triwulan)} {c.tahun}")
+    data = f"ask:{q.scope_kind}:{q.scope_id}:{q.metric.value}:{c.triwulan}:{c.tahun}"
+    return [[(label, data)]]
 
 
 def _choices(answer: Answer) -> Keyboard:
@@ -350,6 +392,12 @@ def _scope(a: Answer, q: Query) -> str:
             f"{mark} target nasional {format_percent(res.benchmark, 0)} "
             f"({sign}{format_percent(abs(dev)).rstrip('%')} poin{gap})"
         )
+    elif a.progress is not None and not a.progress.reported:
+        # Nobody of the scope has reported: not "incomplete", simply not reported yet.
+        lines.append(f"Pagu: {format_rupiah(f.pagu)}")
+        lines.append(
+            texts.NOT_REPORTED.format(period=period(q), names=escape(", ".join(a.progress.missing)))
+        )
     else:
         lines.append(f"Pagu: {format_rupiah(f.pagu)}")
         lines.append(f"Realisasi anggaran: <b>belum lengkap</b> — {_missing(f, q)}.")
@@ -391,6 +439,11 @@ def _scope(a: Answer, q: Query) -> str:
                     and q.scope_kind == "opd"
                     else ""
                 )
+                if a.progress is not None and (
+                    not a.progress.reported or it.nama in a.progress.missing
+                ):
+                    lines.append(f"• {escape(short(it.nama))}: {texts.NOT_REPORTED_ROW}")
+                    continue
                 lines.append(f"• {escape(short(it.nama))}: {_figure_line(fig)}{flag}")
     return "\n".join(lines)
 

@@ -324,6 +324,14 @@ COURTESY = "Sama-sama, Bapak/Ibu. Silakan bertanya kapan saja, misalnya: <code>{
 GREETING = "Halo, Bapak/Ibu. Silakan bertanya, misalnya: <code>{example}</code>"
 ACKNOWLEDGED = "Baik, Bapak/Ibu. Bila ada yang ingin ditanyakan, misalnya: <code>{example}</code>"
 LATEST_BUTTON = "Lihat {period}"
+# A quarter in progress (issue 24).
+PARTIAL_QUARTER = (
+    "⏳ {period} baru {n} dari {total} bidang yang lapor ({reported}); jumlah di bawah hanya "
+    "atas bidang yang sudah lapor. Belum lapor: {missing}."
+)
+COMING_QUARTER = "⏳ TW {tw}: {n} dari {total} bidang sudah lapor — {reported}"
+NOT_REPORTED = "Realisasi anggaran: <b>belum ada laporan</b> {period} ({names} belum lapor)."
+NOT_REPORTED_ROW = "belum lapor"
 TOO_LONG = "Pertanyaan terlalu panjang. Tulis singkat saja, misalnya: <i>{example}</i>"
 
 # --- /lapor -----------------------------------------------------------------------------------
@@ -458,6 +466,18 @@ LAPORAN_CAPTION_CSV = (
     "Angka Laporan Kinerja Triwulan TW {tw} {tahun} (CSV) untuk diolah di spreadsheet: "
     "kolom dipisah titik koma, desimal dengan koma. Untuk dicetak, minta berkas XLSX: "
     "/laporan {n} {tahun}."
+)
+LAPORAN_FILE = "Laporan Kinerja Triwulan TW {tw} {tahun} ({fmt})"
+LAPORAN_NOT_APPROVED = (
+    ": semua bidang sudah lapor, tetapi belum semua laporan disetujui — belum untuk dicetak. "
+    "Baris yang angkanya belum disetujui diberi warna dan ditandai di kolom KET."
+)
+LAPORAN_PARTIAL_NOTE = (
+    "BELUM LENGKAP — baru {n} dari {total} bidang yang lapor; belum lapor: {missing}."
+)
+LAPORAN_PARTIAL = ": " + LAPORAN_PARTIAL_NOTE + " Belum untuk dicetak."
+LAPORAN_COMING = (
+    "TW {tw} {tahun} sedang masuk ({n} dari {total} bidang sudah lapor): /laporan {tw_num} {tahun}."
 )
 
 # --- charts -----------------------------------------------------------------------------------

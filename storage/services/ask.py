@@ -35,15 +35,19 @@ from storage.services.queries import (
     NarasiRow,
     NoData,
     NodeRow,
+    Progress,
     ScopeResult,
     StatusRow,
+    bidang_of_node,
     bidang_sasaran_ids,
     cached,
     capaian_kinerja,
     get_opd,
+    latest_complete_quarter,
     latest_quarter,
     list_bidang,
     narasi,
+    progress,
     ranking,
     reporting_status,
     resolve_period,
@@ -135,6 +139,11 @@ class Answer:
     office_name: str = ""  # the office asked (NOT_FOUND), or the other office (OTHER_OFFICE)
     examples: list[str] = field(default_factory=list)  # UNKNOWN: questions this office can ask
     process: ProcessInfo | None = None  # Kind.PROCESS
+    # A quarter in progress: the answered quarter when not every bidang of the scope has
+    # reported it (totals are over the reported ones), and the quarter coming in after the
+    # complete one a question without a period is answered for.
+    progress: Progress | None = None
+    coming: Progress | None = None
 
 
 def cached_catalog(session: Session, opd_id: int) -> Catalog:
@@ -506,6 +515,19 @@ def run_query(
         scope_kind, scope_id = "opd", opd_id
         opd = get_opd(session, opd_id)
         scope_name = opd.nama if opd else ""
+    # A quarter in progress: without a period, the latest quarter every bidang of the scope
+    # has reported; the one coming in is named apart (with a button to see it).
+    owner = bidang_id
+    if node_id is not None:
+        owner = bidang_of_node(year_data(session, opd_id, tahun), node_id)
+    coming: Progress | None = None
+    if tw_defaulted and metric not in (Metric.STATUS,):
+        done = latest_complete_quarter(session, opd_id, tahun, bidang_id=owner)
+        if done is not None and done < tw:
+            now = progress(session, opd_id, tahun, tw, bidang_id=owner)
+            coming = now if now.reported else None
+            tw = done
+    prog = progress(session, opd_id, tahun, tw, bidang_id=owner)
     q = Query(
         metric=metric,
         scope_kind=scope_kind,
@@ -521,7 +543,10 @@ def run_query(
         trend=trend,
         period_words=period_words,
     )
-    a = Answer(Kind.SCOPE, query=q, parsed=parsed, years=years)
+    a = Answer(Kind.SCOPE, query=q, parsed=parsed, years=years, coming=coming)
+    if not prog.complete:
+        a.progress = prog
+    only = prog.reported_ids if a.progress is not None and prog.reported else None
     figures = metric not in (Metric.STATUS, Metric.HAMBATAN, Metric.DAFTAR, Metric.CAPAIAN)
     if (
         figures
@@ -582,7 +607,15 @@ def run_query(
         a.kind = Kind.DAFTAR
         a.daftar = _daftar(session, opd_id, tahun, tw, bidang_id=bidang_id, node_id=node_id)
     else:
-        a.scope = scope_result(session, opd_id, tahun, tw, bidang_id=bidang_id, node_id=node_id)
+        a.scope = scope_result(
+            session,
+            opd_id,
+            tahun,
+            tw,
+            bidang_id=bidang_id,
+            node_id=node_id,
+            only_bidang=only if bidang_id is None and node_id is None else None,
+        )
     if a.kind in (
         Kind.SCOPE, Kind.RANKING, Kind.CAPAIAN, Kind.HAMBATAN, Kind.DAFTAR, Kind.PERINGATAN
     ):  # fmt: skip

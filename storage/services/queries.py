@@ -511,8 +511,11 @@ def scope_result(
     bidang_id: int | None = None,
     node_id: int | None = None,
     data: YearData | None = None,
+    only_bidang: frozenset[int] | None = None,
 ) -> ScopeResult:
-    """Serapan and fisik of the office, a bidang or a node, with the level below it."""
+    """Serapan and fisik of the office, a bidang or a node, with the level below it.
+    ``only_bidang``: the office's total over these bidang only (a quarter not every bidang
+    has reported yet); the breakdown still lists every bidang."""
     opd = get_opd(session, opd_id)
     assert opd is not None
     data = data or year_data(session, opd_id, tahun)
@@ -544,6 +547,9 @@ def scope_result(
             # Programs of no bidang (a new office's first import): their own row, so the
             # bidang rows always add up to the office total.
             breakdown.append(Item(NO_BIDANG_KIND, 0, NO_BIDANG, data.scope_figure(loose, tw)))
+        if only_bidang is not None:
+            part = rollup(it.figure for it in breakdown if it.id in only_bidang)
+            item = Item("opd", opd_id, opd.nama, part)
     return ScopeResult(opd, tahun, tw, item, breakdown, bench)
 
 
@@ -756,3 +762,100 @@ def summary(session: Session, opd_id: int, tahun: int, tw: int) -> Summary:
     res = scope_result(session, opd_id, tahun, tw)
     rows = [SummaryRow(it.nama, it.figure) for it in res.breakdown]
     return Summary(res.opd, tahun, tw, rows, res.item.figure, res.benchmark)
+
+
+# --- a quarter in progress ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Which bidang of a scope have reported a quarter (issue 24: a quarter comes in over
+    weeks; an answer must not read a partly reported quarter as the office's figure)."""
+
+    tahun: int
+    triwulan: int
+    reported: tuple[str, ...]  # bidang names, in the office's order
+    missing: tuple[str, ...]  # bidang of the scope that have not reported
+    reported_ids: frozenset[int] = frozenset()
+    approved: bool = False  # every bidang of the scope reported and was approved
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    @property
+    def total(self) -> int:
+        return len(self.reported) + len(self.missing)
+
+
+def bidang_of_node(data: YearData, node_id: int) -> int | None:
+    node = data.nodes.get(node_id)
+    sasaran = data.sasaran.get(node.sasaran_id) if node is not None else None
+    return sasaran.bidang_id if sasaran is not None else None
+
+
+def progress(
+    session: Session, opd_id: int, tahun: int, tw: int, *, bidang_id: int | None = None
+) -> Progress:
+    """Who of the scope (the office's bidang with programs in the plan at ``tw``, or one
+    bidang) has reported ``tw``: a report sent or approved, or, for figures that came
+    without a report (an import), a complete figure of the bidang."""
+    data = year_data(session, opd_id, tahun)
+    status = {r.bidang.id: r.status for r in reporting_status(session, opd_id, tahun, tw)}
+    reported: list[Bidang] = []
+    missing: list[Bidang] = []
+    approved = True
+    for b in list_bidang(session, opd_id):
+        if bidang_id is not None and b.id != bidang_id:
+            continue
+        sids = bidang_sasaran_ids(data, b.id)  # type: ignore[arg-type]
+        if bidang_id is None and not data.programs(tw, sids):
+            continue  # nothing planned for it this quarter: not awaited
+        st = status.get(b.id)
+        if st in (StatusLaporan.DIAJUKAN, StatusLaporan.DISETUJUI):
+            ok = True
+        elif st is None:
+            fig = data.scope_figure(sids, tw)
+            ok = fig.complete and tw in data.quarters_with_data()
+        else:
+            ok = False  # a draft or a returned report is not a report yet
+        (reported if ok else missing).append(b)
+        approved = approved and ok and st in (StatusLaporan.DISETUJUI, None)
+    return Progress(
+        tahun,
+        tw,
+        tuple(b.nama for b in reported),
+        tuple(b.nama for b in missing),
+        frozenset(b.id for b in reported if b.id is not None),
+        approved and not missing,
+    )
+
+
+def latest_complete_quarter(
+    session: Session, opd_id: int, tahun: int, *, bidang_id: int | None = None
+) -> int | None:
+    """The latest quarter of ``tahun`` every bidang of the scope has reported."""
+    for tw in range(latest_quarter(session, opd_id, tahun), 0, -1):
+        if progress(session, opd_id, tahun, tw, bidang_id=bidang_id).complete:
+            return tw
+    return None
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """The quarter a report file is made for, and how far it has come in."""
+
+    progress: Progress  # of the quarter made (complete and approved: ready to print)
+    coming: Progress | None = None  # a later quarter partly reported (no period asked)
+
+
+def report_period(session: Session, opd_id: int, period: Period) -> ReportPeriod:
+    """Without a quarter asked, the latest complete one (the one coming in named apart)."""
+    tahun, tw = period.tahun, period.triwulan
+    coming = None
+    if period.triwulan_defaulted and period.has_data:
+        done = latest_complete_quarter(session, opd_id, tahun)
+        if done is not None and done < tw:
+            now = progress(session, opd_id, tahun, tw)
+            coming, tw = (now if now.reported else None), done
+    return ReportPeriod(progress(session, opd_id, tahun, tw), coming)

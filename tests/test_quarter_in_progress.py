@@ -1,0 +1,123 @@
+"""Issue 24, a quarter in progress, through the real Application: Koperasi sends TW IV 2022
+through /lapor and the kepala approves it; the other four bidang have not reported. Answers
+without a period stay on TW III (complete) and say TW IV is coming in; TW IV asked
+explicitly shows what exists, names who has not reported and labels its totals; the early
+warning and the weekly digest keep every program at its latest reported quarter; /laporan
+without a period is TW III. Figures are computed here from the imported data."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from storage.data.db import read_scope
+from storage.domain.numbers import format_percent, format_rupiah, ratio_percent
+from storage.services.queries import bidang_sasaran_ids, list_bidang, year_data
+from tests.bot_harness import KEPALA, Bot
+from tests.test_lapor import OP1, _close, _open, _submit_all, _users
+
+KOP_TW4_TOTAL = 21_000_000 + 120_000_000 + 23_000_000  # tests/test_lapor.py KOP_TW4
+
+
+@pytest.fixture
+async def tw4(seeded: Engine) -> AsyncIterator[Bot]:
+    """The demo data after Koperasi's TW IV 2022 was sent and approved by the kepala."""
+    _users(seeded)
+    bot = await _open(seeded)
+    try:
+        await _submit_all(bot, OP1)
+        request = [c for c in bot.api.sent(KEPALA) if "Laporan masuk" in (c.text or "")][-1]
+        ok = next(d for row in bot.api.buttons(request) for _, d in row if d.startswith("vf:ok"))
+        assert "disetujui" in await bot.press(KEPALA, ok)
+        yield bot
+    finally:
+        await _close(bot)
+
+
+def _bidang_figures(engine: Engine, tw: int) -> dict[str, tuple[int, int | None]]:
+    """(pagu, realisasi) of each bidang at ``tw``, summed from the sub kegiatan up."""
+    out: dict[str, tuple[int, int | None]] = {}
+    with read_scope(engine) as s:
+        data = year_data(s, 1, 2022)
+        for b in list_bidang(s, 1):
+            assert b.id is not None
+            leaves = data.sub_kegiatan(tw, bidang_sasaran_ids(data, b.id))
+            pagu = sum((data.plan(n.id, tw).pagu or 0) for n in leaves)  # type: ignore[union-attr]
+            reals = [data.real.get((n.id, tw)) for n in leaves]
+            real = (
+                None
+                if any(r is None or r.anggaran is None for r in reals)
+                else sum(r.anggaran for r in reals)  # type: ignore[union-attr,misc]
+            )
+            out[b.nama] = (pagu, real)
+    return out
+
+
+async def test_without_a_period_the_complete_quarter_and_a_line_for_the_one_coming_in(
+    tw4: Bot,
+) -> None:
+    figs = _bidang_figures(tw4.engine, 3)
+    pagu = sum(p for p, _ in figs.values())
+    real = sum(r or 0 for _, r in figs.values())
+    out = await tw4.say(KEPALA, "serapan anggaran")
+    assert "Seluruh dinas · TW III 2022" in out, out
+    assert f"Serapan: {format_percent(ratio_percent(real, pagu))}" in out
+    assert "TW IV: 1 dari 5 bidang sudah lapor — Koperasi" in out
+    assert "belum lengkap" not in out
+    labels = dict(tw4.buttons(KEPALA))
+    assert "Lihat TW IV 2022" in labels
+    seen = await tw4.press(KEPALA, labels["Lihat TW IV 2022"])
+    assert "TW IV 2022" in seen and "baru 1 dari 5 bidang yang lapor (Koperasi)" in seen
+    # A bidang that has reported TW IV is answered for TW IV; one that has not, for TW III.
+    kop = await tw4.say(KEPALA, "serapan koperasi")
+    assert "Bidang Koperasi · TW IV 2022" in kop and format_rupiah(KOP_TW4_TOTAL) in kop
+    dag = await tw4.say(KEPALA, "serapan perdagangan")
+    assert "Bidang Perdagangan · TW III 2022" in dag and "belum lengkap" not in dag
+
+
+async def test_the_partial_quarter_asked_shows_what_exists_and_who_is_missing(tw4: Bot) -> None:
+    figs = _bidang_figures(tw4.engine, 4)
+    kop_pagu, kop_real = figs["Koperasi"]
+    assert kop_real == KOP_TW4_TOTAL
+    out = await tw4.say(KEPALA, "serapan anggaran tw4")
+    assert "Seluruh dinas · TW IV 2022" in out
+    assert "baru 1 dari 5 bidang yang lapor (Koperasi)" in out
+    assert "Belum lapor: Sekretariat, UMKM, Perdagangan, Perindustrian" in out
+    # The total is Koperasi's alone, labelled as such; the others are "belum lapor".
+    assert f"Realisasi anggaran: {format_rupiah(kop_real)} dari pagu {format_rupiah(kop_pagu)}"
+    assert "• Perdagangan: belum lapor" in out and "belum ada angka untuk" not in out
+    # A bidang nobody reported for: "belum ada laporan", not "belum lengkap".
+    dag = await tw4.say(KEPALA, "serapan perdagangan tw4")
+    assert "belum ada laporan" in dag and "belum lengkap" not in dag
+    # The ranking ranks the reported and lists the rest.
+    rank = await tw4.say(KEPALA, "bidang mana serapannya paling rendah tw4")
+    assert "1. Koperasi" in rank and "Belum lapor" in rank and "Perdagangan" in rank
+
+
+async def test_the_ranking_without_a_period_ranks_every_bidang_of_the_complete_quarter(
+    tw4: Bot,
+) -> None:
+    figs = _bidang_figures(tw4.engine, 3)
+    order = sorted(figs, key=lambda b: ratio_percent(figs[b][1], figs[b][0]) or 0)
+    out = await tw4.say(KEPALA, "bidang mana serapannya paling rendah?")
+    assert "TW III 2022" in out and "TW IV: 1 dari 5 bidang sudah lapor" in out
+    for i, name in enumerate(order, 1):
+        assert f"{i}. {name}:" in out, out
+    assert f"Terendah: {order[0]}." in out
+
+
+async def test_the_early_warning_keeps_every_program_at_its_latest_quarter(tw4: Bot) -> None:
+    out = await tw4.say(KEPALA, "program mana yang berisiko tidak terserap")
+    # Perdagangan's distribution programme (reported up to TW III) is still listed first.
+    assert "PROGAM PENINGKATAN SARANA DISTRIBUSI PERDAGANGAN" in out, out
+    assert "berisiko Rp 1.363.286.715" in out
+    assert "Koperasi: angka TW IV" in out or "TW IV untuk Koperasi" in out
+
+
+async def test_laporan_without_a_period_is_the_complete_quarter(tw4: Bot) -> None:
+    out = await tw4.say(KEPALA, "/laporan")
+    assert "TW III 2022" in out, out
+    out4 = await tw4.say(KEPALA, "/laporan 4")
+    assert "siap cetak" not in out4.lower() or "belum" in out4.lower()
