@@ -205,7 +205,9 @@ async def test_operator_may_read_other_bidang(shared_bot: Bot) -> None:
 @pytest.mark.asyncio(loop_scope="module")
 async def test_quarter_without_data_is_incomplete_not_zero(shared_bot: Bot) -> None:
     out = await shared_bot.say(KEPALA, "serapan koperasi tw4")
-    assert "TW IV 2022" in out and "belum lengkap" in out and "Rp 193.690.000" in out
+    # Nobody reported TW IV: "belum ada laporan", never "belum lengkap" (partial) nor 0.
+    assert "TW IV 2022" in out and "belum ada laporan" in out and "Rp 193.690.000" in out
+    assert "belum lengkap" not in out
     assert "0,00%" not in out
     st = await shared_bot.say(KEPALA, "siapa yang belum lapor tw4")
     assert "Belum melapor" in st and "Koperasi" in st

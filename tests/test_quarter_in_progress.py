@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.engine import Engine
 
-from storage.data.db import read_scope
 from storage.domain.numbers import format_percent, format_rupiah, ratio_percent
-from storage.services.queries import bidang_sasaran_ids, list_bidang, year_data
 from tests.bot_harness import KEPALA, Bot
+from tests.monev_key import Key
 from tests.test_lapor import OP1, _close, _open, _submit_all, _users
 
 KOP_TW4_TOTAL = 21_000_000 + 120_000_000 + 23_000_000  # tests/test_lapor.py KOP_TW4
@@ -37,22 +36,9 @@ async def tw4(seeded: Engine) -> AsyncIterator[Bot]:
 
 
 def _bidang_figures(engine: Engine, tw: int) -> dict[str, tuple[int, int | None]]:
-    """(pagu, realisasi) of each bidang at ``tw``, summed from the sub kegiatan up."""
-    out: dict[str, tuple[int, int | None]] = {}
-    with read_scope(engine) as s:
-        data = year_data(s, 1, 2022)
-        for b in list_bidang(s, 1):
-            assert b.id is not None
-            leaves = data.sub_kegiatan(tw, bidang_sasaran_ids(data, b.id))
-            pagu = sum((data.plan(n.id, tw).pagu or 0) for n in leaves)  # type: ignore[union-attr]
-            reals = [data.real.get((n.id, tw)) for n in leaves]
-            real = (
-                None
-                if any(r is None or r.anggaran is None for r in reals)
-                else sum(r.anggaran for r in reals)  # type: ignore[union-attr,misc]
-            )
-            out[b.nama] = (pagu, real)
-    return out
+    """(pagu, realisasi) of each bidang at ``tw``, from the independent key."""
+    key = Key(engine)
+    return {b: (key.scope(tw, b).pagu, key.scope(tw, b).realisasi) for b in key.bidang}
 
 
 async def test_without_a_period_the_complete_quarter_and_a_line_for_the_one_coming_in(
@@ -86,7 +72,9 @@ async def test_the_partial_quarter_asked_shows_what_exists_and_who_is_missing(tw
     assert "baru 1 dari 5 bidang yang lapor (Koperasi)" in out
     assert "Belum lapor: Sekretariat, UMKM, Perdagangan, Perindustrian" in out
     # The total is Koperasi's alone, labelled as such; the others are "belum lapor".
-    assert f"Realisasi anggaran: {format_rupiah(kop_real)} dari pagu {format_rupiah(kop_pagu)}"
+    assert (
+        f"Realisasi anggaran: {format_rupiah(kop_real)} dari pagu {format_rupiah(kop_pagu)}" in out
+    )
     assert "• Perdagangan: belum lapor" in out and "belum ada angka untuk" not in out
     # A bidang nobody reported for: "belum ada laporan", not "belum lengkap".
     dag = await tw4.say(KEPALA, "serapan perdagangan tw4")
@@ -113,11 +101,41 @@ async def test_the_early_warning_keeps_every_program_at_its_latest_quarter(tw4: 
     # Perdagangan's distribution programme (reported up to TW III) is still listed first.
     assert "PROGAM PENINGKATAN SARANA DISTRIBUSI PERDAGANGAN" in out, out
     assert "berisiko Rp 1.363.286.715" in out
-    assert "Koperasi: angka TW IV" in out or "TW IV untuk Koperasi" in out
+    assert "Angka terakhir tiap program: TW IV untuk Koperasi; TW III untuk yang lain" in out
 
 
 async def test_laporan_without_a_period_is_the_complete_quarter(tw4: Bot) -> None:
-    out = await tw4.say(KEPALA, "/laporan")
-    assert "TW III 2022" in out, out
-    out4 = await tw4.say(KEPALA, "/laporan 4")
-    assert "siap cetak" not in out4.lower() or "belum" in out4.lower()
+    await tw4.say(KEPALA, "/laporan")
+    doc = tw4.api.calls_of("sendDocument")[-1]
+    caption = str(doc.params.get("caption", ""))
+    assert "TW III 2022" in caption and "siap cetak" in caption, caption
+    assert "TW IV 2022 sedang masuk (1 dari 5 bidang sudah lapor): /laporan 4 2022" in caption
+    await tw4.say(KEPALA, "/laporan 4 2022")
+    caption = str(tw4.api.calls_of("sendDocument")[-1].params.get("caption", ""))
+    assert "TW IV 2022" in caption and "BELUM LENGKAP" in caption and "siap cetak" not in caption
+    assert "belum lapor: Sekretariat, UMKM, Perdagangan, Perindustrian" in caption
+
+
+async def test_the_weekly_digest_keeps_every_program_at_its_latest_quarter(tw4: Bot) -> None:
+    from telegram.ext import CallbackContext
+
+    from bot.jobs.early_warning import send_digest
+    from tests.test_reminders import KEPALA as KEPALA_R
+    from tests.test_reminders import Clock, _add_people, close, open_bot, wib
+
+    _add_people(tw4.engine)
+    clock = Clock(wib(2023, 1, 2, 9, 0))  # a Monday, the default weekday
+    b = await open_bot(tw4.engine, clock)
+    try:
+        await send_digest(CallbackContext(b.app))
+        digest = next(
+            c.text or ""
+            for c in b.api.sent(KEPALA_R)
+            if "Peringatan dini mingguan" in (c.text or "")
+        )
+    finally:
+        await close(b)
+    assert "TW III 2022" in digest
+    assert "Angka terakhir tiap program: TW IV untuk Koperasi; TW III untuk yang lain" in digest
+    assert "PROGAM PENINGKATAN SARANA DISTRIBUSI PERDAGANGAN" in digest
+    assert "berisiko <b>Rp 1.363.286.715</b>" in digest or "Rp 1.363.286.715" in digest

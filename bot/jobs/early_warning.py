@@ -44,6 +44,7 @@ from storage.services.early_warning import (
     digest_weekday,
     early_warning,
     kabupaten_digest_recipients,
+    latest_early_warning,
     set_digest_muted,
 )
 from storage.services.kabupaten import OfficeError, kabupaten_period, kabupaten_risk, office_names
@@ -156,10 +157,11 @@ def _office_digest(
         period = resolve_period(s, opd_id=opd_id)
     except NoYearData:
         return None
-    ew = early_warning(s, opd_id, period.tahun, period.triwulan)
+    # A quarter in progress never hides a program: each at its latest reported quarter.
+    ew = latest_early_warning(s, opd_id, period.tahun)
     try:
         chart: ChartPlan | None = plan_chart(
-            s, opd_id, ChartRequest(ChartKind.RENCANA, period.tahun, period.triwulan)
+            s, opd_id, ChartRequest(ChartKind.RENCANA, ew.tahun, ew.triwulan)
         )
     except NoData:
         chart = None

@@ -392,15 +392,14 @@ def _scope(a: Answer, q: Query) -> str:
             f"{mark} target nasional {format_percent(res.benchmark, 0)} "
             f"({sign}{format_percent(abs(dev)).rstrip('%')} poin{gap})"
         )
-    elif a.progress is not None and not a.progress.reported:
-        # Nobody of the scope has reported: not "incomplete", simply not reported yet.
-        lines.append(f"Pagu: {format_rupiah(f.pagu)}")
-        lines.append(
-            texts.NOT_REPORTED.format(period=period(q), names=escape(", ".join(a.progress.missing)))
-        )
     else:
         lines.append(f"Pagu: {format_rupiah(f.pagu)}")
-        lines.append(f"Realisasi anggaran: <b>belum lengkap</b> — {_missing(f, q)}.")
+        if a.progress is not None and not a.progress.reported:
+            # Nobody of the scope has reported: not "incomplete", simply not reported yet.
+            names = escape(", ".join(a.progress.missing))
+            lines.append(texts.NOT_REPORTED.format(period=period(q), names=names))
+        else:
+            lines.append(f"Realisasi anggaran: <b>belum lengkap</b> — {_missing(f, q)}.")
         if q.metric in (Metric.SISA, Metric.DEVIASI):
             what = "Sisa anggaran" if q.metric == Metric.SISA else "Selisih dari target"
             lines.append(f"{what} belum bisa dihitung sampai realisasinya lengkap.")

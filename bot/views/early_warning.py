@@ -72,8 +72,12 @@ TEXTS = {
     "incomplete": "Belum lengkap angkanya (tidak diproyeksikan): {names}.",
     "method": (
         "<i>Cara proyeksi: sisa rencana sampai TW IV dikalikan realisasi ÷ rencana sejauh ini, "
-        "ditambah realisasi, paling banyak sebesar pagu. Berisiko = rencana TW IV − proyeksi.</i>"
+        "ditambah realisasi, paling banyak sebesar pagu; proyeksi bidang dan dinas = jumlah "
+        "proyeksi programnya. Berisiko = rencana TW IV − proyeksi.</i>"
     ),
+    "mixed": "⏳ Angka terakhir tiap program: {parts}.",
+    "mixed_part": "TW {tw} untuk {names}",
+    "mixed_rest": "TW {tw} untuk yang lain",
     "unverified": "⏳ <i>Angka bidang {names} belum disetujui; dapat berubah.</i>",
     "digest_head": "<b>Peringatan dini mingguan</b> · {scope} · {period}",
     "digest_foot": (
@@ -290,6 +294,7 @@ def render_early_warning(ew: EarlyWarning, head: str) -> str:
     return "\n".join(
         [
             head,
+            *mixed_line(ew),
             *summary_lines(ew),
             "",
             *risk_lines(ew),
@@ -306,7 +311,15 @@ def digest_text(ew: EarlyWarning) -> str:
     """The weekly digest to the kepala (and the office group)."""
     head = TEXTS["digest_head"].format(scope=scope_title(ew), period=period(ew))
     body = "\n".join(
-        [head, *summary_lines(ew), source_line(ew), "", *risk_lines(ew), TEXTS["legend"]]
+        [
+            head,
+            *mixed_line(ew),
+            *summary_lines(ew),
+            source_line(ew),
+            "",
+            *risk_lines(ew),
+            TEXTS["legend"],
+        ]
     )
     if ew.unverified:
         body += "\n" + TEXTS["unverified"].format(names=escape(", ".join(ew.unverified)))
@@ -320,3 +333,20 @@ def pengingat_line(*, muted: bool, weekday: int, at: str) -> str:
     if muted:
         return TEXTS["pengingat_off"]
     return TEXTS["pengingat_on"].format(hari=WEEKDAYS[weekday].capitalize(), jam=at)
+
+
+def mixed_line(ew: EarlyWarning) -> list[str]:
+    """A quarter in progress: which bidang's programs stand at a later quarter."""
+    later: dict[int, list[str]] = {}
+    for r in ew.rows + ew.incomplete:
+        if r.tw != ew.triwulan and r.bidang not in later.setdefault(r.tw, []):
+            later[r.tw].append(r.bidang)
+    if not any(later.values()):
+        return []
+    parts = [
+        TEXTS["mixed_part"].format(tw=roman(q), names=escape(", ".join(names)))
+        for q, names in sorted(later.items(), reverse=True)
+        if names
+    ]
+    parts.append(TEXTS["mixed_rest"].format(tw=roman(ew.triwulan)))
+    return [TEXTS["mixed"].format(parts="; ".join(parts))]

@@ -521,6 +521,7 @@ def run_query(
     if node_id is not None:
         owner = bidang_of_node(year_data(session, opd_id, tahun), node_id)
     coming: Progress | None = None
+    latest_tw = tw
     if tw_defaulted and metric not in (Metric.STATUS,):
         done = latest_complete_quarter(session, opd_id, tahun, bidang_id=owner)
         if done is not None and done < tw:
@@ -602,6 +603,8 @@ def run_query(
             bidang_id=bidang_id,
             node_id=node_id,
             level=parsed.level if parsed else None,
+            # No period asked: each program at its latest reported quarter.
+            upto=latest_tw if tw_defaulted else None,
         )
     elif metric == Metric.DAFTAR:
         a.kind = Kind.DAFTAR

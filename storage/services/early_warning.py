@@ -302,11 +302,14 @@ class EwRow:
     menyimpang: bool
     proyeksi: Projection | None
     berisiko: int | None  # rupiah of the year's plan the projection leaves unabsorbed
-    tw: int
+    tw: int  # the quarter its figure is of (a program's latest reported one, see upto)
+    # A bidang or the office whose programs stand at different quarters: the sum of their
+    # plans at their own quarters (None: the path at ``tw``).
+    rencana_now: int | None = None
 
     @property
     def rencana(self) -> int:
-        return self.path[self.tw - 1]
+        return self.path[self.tw - 1] if self.rencana_now is None else self.rencana_now
 
     @property
     def rencana_akhir(self) -> int:
@@ -369,35 +372,43 @@ def _measure(
     tw: int,
     tol: float,
     proyeksi: Projection | None = None,
+    planned: int | None = None,
 ) -> EwRow:
     if realisasi is None:
         return EwRow(kind, ident, nama, bidang, pagu, path, source, None, None, False, None,
-                     None, tw)  # fmt: skip
-    dev = deviation(realisasi, path[tw - 1], pagu)
+                     None, tw, planned)  # fmt: skip
+    dev = deviation(realisasi, path[tw - 1] if planned is None else planned, pagu)
     proj = proyeksi or project(path, realisasi, pagu, at=tw)
     return EwRow(kind, ident, nama, bidang, pagu, path, source, realisasi, dev, dev.beyond(tol),
-                 proj, at_risk(path, proj), tw)  # fmt: skip
+                 proj, at_risk(path, proj), tw, planned)  # fmt: skip
 
 
 def _scope_total(
     kind: str, ident: int, nama: str, parts: list[EwRow], tw: int, tol: float
 ) -> EwRow:
-    """A bidang or the office: sums of its programs (projection: the sum of theirs)."""
+    """A bidang or the office: sums of its programs. The projection is the sum of the
+    programs' projections, each capped at its own pagu (README *Aturan angka*: one rule for
+    every answer, chart, digest and file), never the formula applied to the total. Programs
+    may stand at different quarters (each at its latest reported one): the plan compared
+    is the sum of their plans at their own quarters."""
     pagu = sum(p.pagu or 0 for p in parts)
     path = add_paths([p.path for p in parts]) if parts else (0, 0, 0, 0)
     source = combine_sources([p.source for p in parts])
+    mixed = len({p.tw for p in parts}) > 1
+    planned_now = sum(p.rencana for p in parts) if parts else 0
     if not parts or any(p.realisasi is None for p in parts):
-        return _measure(kind, ident, nama, "", pagu, path, source, None, tw, tol)
+        return _measure(kind, ident, nama, "", pagu, path, source, None, tw, tol,
+                        planned=planned_now if mixed else None)  # fmt: skip
     realisasi = sum(p.realisasi or 0 for p in parts)
     projs = [p.proyeksi for p in parts if p.proyeksi is not None]
-    planned_now = path[tw - 1]
     proj = Projection(
         amount=sum(p.amount for p in projs),
         ratio=realisasi / planned_now if planned_now else 1.0,
         remaining_plan=max(path[3] - planned_now, 0),
         capped=any(p.capped for p in projs),
     )
-    return _measure(kind, ident, nama, "", pagu, path, source, realisasi, tw, tol, proj)
+    return _measure(kind, ident, nama, "", pagu, path, source, realisasi, tw, tol, proj,
+                    planned_now if mixed else None)  # fmt: skip
 
 
 def _nodes_at(data: YearData, roots: list[NodeRow], level: str, tw: int) -> list[NodeRow]:
@@ -426,14 +437,30 @@ def early_warning(
     node_id: int | None = None,
     level: str | None = None,
     tol: float | None = None,
+    upto: int | None = None,
 ) -> EarlyWarning:
     """Plan, realisation, deviation and projection of the office, a bidang or a node at
-    ``tw``, with its programs (or the ``level`` asked for) ranked by rupiah at risk."""
+    ``tw``, with its programs (or the ``level`` asked for) ranked by rupiah at risk.
+
+    ``upto``: a quarter in progress. Each node stands at its latest quarter up to ``upto``
+    with a complete figure (else at ``tw``), so a program whose bidang has not reported
+    the newest quarter is still measured, at the quarter it last reported."""
     opd = get_opd(session, opd_id)
     assert opd is not None
     data = year_data(session, opd_id, tahun)
     bench = benchmarks(session)
-    paths = PlanPaths(data, rencana_rows(session, opd_id, tahun), bench, tw)
+    plans = rencana_rows(session, opd_id, tahun)
+    paths = PlanPaths(data, plans, bench, tw)
+    paths_at: dict[int, PlanPaths] = {tw: paths}
+
+    def at(node_id: int) -> PlanPaths:
+        if upto is None or upto <= tw:
+            return paths
+        q = next((q for q in range(upto, tw, -1) if data.node_figure(node_id, q).complete), tw)
+        if q not in paths_at:
+            paths_at[q] = PlanPaths(data, plans, bench, q)
+        return paths_at[q]
+
     tol = tolerance(session) if tol is None else tol
     bidang = list_bidang(session, opd_id)
     owner = {
@@ -447,7 +474,7 @@ def early_warning(
     }
 
     def row(n: NodeRow) -> EwRow:
-        return _row(data, paths, n, owner.get(n.sasaran_id, ""), tol)
+        return _row(data, at(n.id), n, owner.get(n.sasaran_id, ""), tol)
 
     if node_id is not None:
         node = data.nodes[node_id]
@@ -473,6 +500,8 @@ def early_warning(
     complete = [r for r in listed if r.realisasi is not None]
     complete.sort(key=lambda r: (-(r.berisiko or 0), r.deviasi.rupiah if r.deviasi else 0))
     pending = unverified(session, opd_id, tahun, tw, bidang_id=bidang_id)
+    for q in sorted(paths_at)[1:]:
+        pending += unverified(session, opd_id, tahun, q, bidang_id=bidang_id)
     return EarlyWarning(
         opd_nama=opd.nama,
         tahun=tahun,
@@ -490,6 +519,25 @@ def early_warning(
             f"{'menunggu verifikasi' if r.status == 'diajukan' else 'dikembalikan'})"
             for r in pending
         ],
+    )
+
+
+def latest_early_warning(
+    session: Session, opd_id: int, tahun: int | None = None, **kw: object
+) -> EarlyWarning:
+    """The early warning without a period asked (questions, the weekly digest): at the
+    latest quarter every bidang reported, each program at its latest reported quarter."""
+    from storage.services.queries import latest_complete_quarter, resolve_period
+
+    period = resolve_period(session, opd_id=opd_id, tahun=tahun)
+    done = latest_complete_quarter(session, opd_id, period.tahun) or period.triwulan
+    return early_warning(
+        session,
+        opd_id,
+        period.tahun,
+        min(done, period.triwulan),
+        upto=period.triwulan,
+        **kw,  # type: ignore[arg-type]
     )
 
 
