@@ -266,6 +266,9 @@ def request_for(answer: Answer) -> ChartRequest | None:
     if q.trend and q.scope_kind in ("opd", "bidang"):
         return ChartRequest(ChartKind.TREN, q.tahun, q.triwulan, bidang_id)
     if answer.kind == Kind.RANKING:
+        # The chart is of bidang by serapan; a ranking of programs or by sisa has none.
+        if answer.rank_level != "bidang" or answer.rank_by not in ("serapan",):
+            return None
         return ChartRequest(ChartKind.BIDANG, q.tahun, q.triwulan)
     if answer.kind == Kind.STATUS:
         return ChartRequest(ChartKind.STATUS, q.tahun, q.triwulan)

@@ -524,39 +524,74 @@ def _compare(a: Answer, q: Query) -> str:
     return "\n".join(lines)
 
 
+_RANK_WHAT = {
+    "serapan": "serapan anggaran",
+    "fisik": "realisasi fisik",
+    "deviasi": "deviasi dari rencana",
+    "sisa": "sisa anggaran",
+}
+_RANK_LEVEL = {"sub_kegiatan": "sub kegiatan"}
+
+
+def _rank_value(by: str, v: float | None) -> str:
+    if by == "sisa":
+        return format_rupiah(None if v is None else int(v))
+    if by == "deviasi":
+        return _points(v or 0.0)
+    return format_percent(v)
+
+
 def _ranking(a: Answer, q: Query) -> str:
-    by_fisik = q.ranking_metric == Metric.FISIK
-    what = "realisasi fisik" if by_fisik else "serapan anggaran"
+    level = _RANK_LEVEL.get(a.rank_level, a.rank_level)
+    what = _RANK_WHAT.get(a.rank_by, "serapan anggaran")
     order = "terendah ke tertinggi" if q.order == "asc" else "tertinggi ke terendah"
+    shown = len(a.ranked)
+    if shown < a.rank_total:
+        end = "terendah" if q.order == "asc" else "tertinggi"
+        order = f"{shown} {end} dari {a.rank_total} {level}; {order}"
     lines = [
-        f"<b>Peringkat bidang menurut {what}</b> · Seluruh dinas · {_understood(q)}",
-        f"<i>{order}; hanya bidang yang datanya lengkap</i>",
+        f"<b>Peringkat {level} menurut {what}</b> · {_scope_title(q)} · {_understood(q)}",
+        f"<i>{order}; hanya {level} yang datanya lengkap</i>",
         "",
     ]
-    for i, it in enumerate(a.ranking, 1):
-        v = it.figure.fisik if by_fisik else it.figure.serapan
-        lines.append(f"{i}. {escape(it.nama)}: <b>{format_percent(v)}</b>")
-    if a.incomplete:
-        names = ", ".join(escape(it.nama) for it in a.incomplete)
-        lines += [""] * bool(a.ranking) + [f"Belum lengkap (tidak diperingkat): {names}."]
+    with_bidang = a.rank_level != "bidang" and q.scope_kind == "opd"
+    for i, r in enumerate(a.ranked, 1):
+        owner = f" ({escape(r.bidang)})" if with_bidang and r.bidang else ""
+        name = escape(r.nama if a.rank_level == "bidang" else short(r.nama, 60))
+        lines.append(f"{i}. {name}{owner}: <b>{_rank_value(a.rank_by, r.value)}</b>")
+    missing = set(a.progress.missing) if a.progress is not None else set()
+    late = [r for r in a.unranked if (r.nama if a.rank_level == "bidang" else r.bidang) in missing]
+    rest = [r for r in a.unranked if r not in late]
+    if late:
+        names = ", ".join(escape(short(r.nama, 50)) for r in late[:8])
+        more = f" dan {len(late) - 8} lainnya" if len(late) > 8 else ""
+        lines += [""] * bool(a.ranked) + [f"Belum lapor (tidak diperingkat): {names}{more}."]
+    if rest:
+        names = ", ".join(escape(short(r.nama, 50)) for r in rest[:8])
+        more = f" dan {len(rest) - 8} lainnya" if len(rest) > 8 else ""
+        lines += [""] * bool(a.ranked and not late) + [
+            f"Belum lengkap (tidak diperingkat): {names}{more}."
+        ]
     lines.append("")
-    if len(a.ranking) >= 2:
-        top, bottom = (a.ranking[-1], a.ranking[0]) if q.order == "asc" else (
-            a.ranking[0], a.ranking[-1])  # fmt: skip
+    if len(a.ranked) >= 2:
+        top, bottom = (a.ranked[-1], a.ranked[0]) if q.order == "asc" else (
+            a.ranked[0], a.ranked[-1])  # fmt: skip
         if q.order == "asc":
-            lines.append(f"Terendah: <b>{escape(bottom.nama)}</b>.")
+            lines.append(f"Terendah: <b>{escape(short(bottom.nama))}</b>.")
         elif q.order == "desc":
-            lines.append(f"Tertinggi: <b>{escape(top.nama)}</b>.")
+            lines.append(f"Tertinggi: <b>{escape(short(top.nama))}</b>.")
         else:
             lines.append(
-                f"Tertinggi: <b>{escape(top.nama)}</b>; terendah: <b>{escape(bottom.nama)}</b>."
+                f"Tertinggi: <b>{escape(short(top.nama))}</b>; "
+                f"terendah: <b>{escape(short(bottom.nama))}</b>."
             )
-    elif len(a.ranking) == 1:
+    elif len(a.ranked) == 1 and a.rank_total == 1:
         lines.append(
-            f"Baru {escape(a.ranking[0].nama)} yang datanya lengkap; peringkat belum bisa dibuat."
+            f"Baru {escape(short(a.ranked[0].nama))} yang datanya lengkap; peringkat belum bisa "
+            "dibuat."
         )
-    else:
-        lines.append(f"Belum ada bidang yang datanya lengkap untuk {period(q)}.")
+    elif not a.ranked:
+        lines.append(f"Belum ada {level} yang datanya lengkap untuk {period(q)}.")
     return "\n".join(lines)
 
 

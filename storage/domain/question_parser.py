@@ -100,6 +100,7 @@ class ParsedQuestion:
     unknown_kind: ScopeKind | Literal[""] = ""  # the level word said before them, if any
     stray: tuple[str, ...] = ()  # words understood as nothing at all
     process: Process | None = None  # a question about the reporting process, not a figure
+    limit: int | None = None  # "5 sub kegiatan …", "top 3": how many rows a ranking shows
 
 
 def _words(text: str) -> frozenset[str]:
@@ -694,12 +695,22 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
         compare = "periods"
     elif joined and _F in mentioned and _S in mentioned and not has & _TARGET:
         compare = "fisik_keuangan"
-    early = bool(has & _PERINGATAN) or bool(has & _RENCANA and (deviasi or rank or order))
-    early = early or bool(raw & _SPEED_UP)
-    early = early or ("akhir tahun" in said.words and bool(raw & _IF_SO))
+    warn = bool(has & _PERINGATAN) or bool(raw & _SPEED_UP)
+    warn = warn or ("akhir tahun" in said.words and bool(raw & _IF_SO))
+    early = warn or bool(has & _RENCANA and (deviasi or rank or order))
+    # "paling tertinggal", "sisa anggaran terbesar": a ranking by deviation or by sisa.
+    ranked = rank or order is not None or bool(has & _INTENSIFIER)
+    rank_by: Metric | None = None
+    if not status and not warn and compare is None and ranked and base != _H:
+        if deviasi:
+            rank_by, order = Metric.DEVIASI, order or "asc"
+        elif sisa:
+            rank_by, order = Metric.SISA, order or "desc"
     metric: Metric | None
     if status:
         metric = Metric.STATUS
+    elif rank_by is not None:
+        metric = Metric.RANKING
     elif early and compare is None:
         metric = Metric.PERINGATAN
     elif compare:
@@ -731,7 +742,7 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
     return ParsedQuestion(
         text=clean,
         metric=metric,
-        ranking_metric=base if base in _RANKABLE else _S,
+        ranking_metric=rank_by or (base if base in _RANKABLE else _S),
         order=order,
         scope=scope,
         scope_candidates=() if compare == "scopes" else candidates,
@@ -749,13 +760,25 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
         compare_scopes=candidates[:2] if compare == "scopes" else (),
         courtesy=courtesy,
         unanswerable=tuple(said.unanswerable),
-        level=kind if metric == Metric.PERINGATAN else None,
+        level=kind if metric in (Metric.PERINGATAN, Metric.RANKING) else None,
+        limit=_limit(tokens, ws, used) if metric == Metric.RANKING else None,
         unknown_scope=unknown_scope
         or (" ".join(stray) if stray and metric and _open_scope(scope, opd_hit) else ""),
         unknown_kind=unknown_kind,  # type: ignore[arg-type]
         stray=stray,
         process=process,
     )
+
+
+def _limit(tokens: list[str], ws: list[str], used: list[bool]) -> int | None:
+    """N of "5 sub kegiatan dengan realisasi terendah", "top 3 program", "3 bidang"."""
+    for i, t in enumerate(tokens):
+        if used[i] or not t.isdecimal() or not 1 <= int(t) <= 50:
+            continue
+        nxt = ws[i + 1] if i + 1 < len(ws) else ""
+        if nxt in _KIND or nxt in ("sub", "bidang") or (i and ws[i - 1] in ("top", "teratas")):
+            return int(t)
+    return None
 
 
 def _open_scope(scope: ScopeEntry | None, opd_hit: bool) -> bool:

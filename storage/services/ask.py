@@ -48,7 +48,6 @@ from storage.services.queries import (
     list_bidang,
     narasi,
     progress,
-    ranking,
     reporting_status,
     resolve_period,
     scope_result,
@@ -56,6 +55,7 @@ from storage.services.queries import (
     year_data,
     years_with_data,
 )
+from storage.services.ranking import By, RankRow, level_below, rank
 
 
 class Kind(StrEnum):
@@ -144,6 +144,13 @@ class Answer:
     # complete one a question without a period is answered for.
     progress: Progress | None = None
     coming: Progress | None = None
+    # Kind.RANKING at any level: the rows ranked (best or worst first, as asked), the rows
+    # with no figure (listed apart), the level, what they are ranked by, how many there were.
+    ranked: list[RankRow] = field(default_factory=list)
+    unranked: list[RankRow] = field(default_factory=list)
+    rank_level: str = "bidang"
+    rank_by: str = "serapan"
+    rank_total: int = 0
 
 
 def cached_catalog(session: Session, opd_id: int) -> Catalog:
@@ -291,6 +298,14 @@ def _answer(
         a.query.period_words = ""  # the words named no quarter; don't claim they did
         a.notes.append(f"Yang ditampilkan: {_period_label(a.query)}, data terakhir yang ada.")
     return a
+
+
+_RANK_BY: dict[Metric, By] = {
+    Metric.FISIK: "fisik",
+    Metric.DEVIASI: "deviasi",
+    Metric.SISA: "sisa",
+    Metric.SERAPAN: "serapan",
+}
 
 
 def examples(session: Session, opd_id: int, catalog: Catalog) -> list[str]:
@@ -564,15 +579,22 @@ def run_query(
         a.notes.append(note + ".")
     if metric == Metric.RANKING:
         a.kind = Kind.RANKING
-        by = "fisik" if ranking_metric == Metric.FISIK else "serapan"
-        ranked = ranking(session, opd_id, tahun, tw, by=by)
-        # Only scopes with complete figures are ranked; the others are named apart.
-        a.ranking = [
-            i for i in ranked if (i.figure.fisik if by == "fisik" else i.figure.serapan) is not None
-        ]
-        a.incomplete = [i for i in ranked if i not in a.ranking]
+        by: By = _RANK_BY.get(ranking_metric, "serapan")
+        level = parsed.level if parsed and parsed.level else level_below(scope_kind)
+        if level == "bidang" and scope_kind not in ("opd", "bidang"):
+            level = level_below(scope_kind)
+        rows = rank(
+            session, opd_id, tahun, tw, level=level, by=by, bidang_id=bidang_id, node_id=node_id
+        )
+        # Only rows with a figure are ranked; the others are named apart.
+        a.ranked = [r for r in rows if r.value is not None]
+        a.unranked = [r for r in rows if r.value is None]
         if order == "asc":
-            a.ranking.reverse()
+            a.ranked.reverse()
+        a.rank_level, a.rank_by = level, by
+        a.rank_total = len(a.ranked)
+        if parsed and parsed.limit:
+            a.ranked = a.ranked[: parsed.limit]
     elif metric == Metric.STATUS:
         a.kind = Kind.STATUS
         a.status = reporting_status(session, opd_id, tahun, tw)
