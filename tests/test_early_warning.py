@@ -207,7 +207,12 @@ async def test_questions_of_the_issue_are_understood(bot: Bot) -> None:
     text = await bot.say_all(KEPALA, "proyeksi serapan akhir tahun koperasi")
     assert "Peringatan dini · Bidang Koperasi · TW III 2022" in text
     assert "Proyeksi akhir tahun: Rp 193.690.000 dari pagu Rp 193.690.000" in text
+    # "Furthest behind its plan" is a ranking by deviation from the plan (issue 24), the
+    # kegiatan most behind first; "berisiko" ranks by rupiah at risk.
     text = await bot.say(KEPALA, "kegiatan apa yang paling tertinggal dari rencana tw3")
+    assert "Peringkat kegiatan menurut deviasi dari rencana" in text and "TW III 2022" in text
+    assert "1. Kegiatan Pembangunan dan Pengelolaan Sarana Distribusi Perd" in text
+    text = await bot.say(KEPALA, "kegiatan apa yang berisiko tidak terserap tw3")
     assert "Kegiatan berisiko tidak terserap" in text and "TW III 2022" in text
     text = await bot.say(KEPALA, "peringatan dini")
     assert "Peringatan dini · Seluruh dinas" in text

@@ -769,7 +769,8 @@ def test_random_questions_keep_invariants() -> None:
         assert p.tahun is None or 2000 <= p.tahun <= 2099
         assert not (p.scope and p.scope_candidates)
         assert len(p.scope_candidates) <= 5
-        assert p.ranking_metric in (M.SERAPAN, M.FISIK, M.CAPAIAN)
+        # What a ranking ranks by: also deviation from plan and sisa anggaran (issue 24).
+        assert p.ranking_metric in (M.SERAPAN, M.FISIK, M.CAPAIAN, M.DEVIASI, M.SISA)
         assert p.is_garbage == (
             p.metric is None and p.scope is None and not p.scope_candidates
             and p.triwulan is None and p.tahun is None and not p.chart and not p.trend

@@ -699,7 +699,7 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
     warn = warn or ("akhir tahun" in said.words and bool(raw & _IF_SO))
     early = warn or bool(has & _RENCANA and (deviasi or rank or order))
     # "paling tertinggal", "sisa anggaran terbesar": a ranking by deviation or by sisa.
-    ranked = rank or order is not None or bool(has & _INTENSIFIER)
+    ranked = bool(has & _RANK) or order is not None or bool(has & _INTENSIFIER)
     rank_by: Metric | None = None
     if not status and not warn and compare is None and ranked and base != _H:
         if deviasi:
