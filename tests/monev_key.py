@@ -106,17 +106,14 @@ class Key:
         kids = self.children(node_id, tw)
         own = self.real.get((node_id, tw))
         pagu = self.pagu(node_id, tw)
-        if own is not None and own[0] is not None:
-            return Fig(pagu or 0, own[0])
-        if not kids:
-            return Fig(pagu or 0, None)
         parts = [self.node(k, tw) for k in kids]
-        real = (
-            None
-            if any(p.realisasi is None for p in parts)
-            else sum(p.realisasi or 0 for p in parts)
-        )
-        return Fig(pagu if pagu is not None else sum(p.pagu for p in parts), real)
+        if own is not None and own[0] is not None:
+            fisik = own[1] if own[1] is not None or not kids else _weighted(parts)
+            return Fig(pagu or 0, own[0], fisik)
+        if not kids:
+            return Fig(pagu or 0, None, own[1] if own else None)
+        total = pagu if pagu is not None else sum(p.pagu for p in parts)
+        return Fig(total, _sum([p.realisasi for p in parts]), _weighted(parts))
 
     def programs(self, tw: int, bidang: str | None = None) -> list[int]:
         bid = self.bidang[bidang] if bidang else None
@@ -124,12 +121,22 @@ class Key:
 
     def scope(self, tw: int, bidang: str | None = None) -> Fig:
         parts = [self.node(p, tw) for p in self.programs(tw, bidang)]
-        real = (
-            None
-            if any(p.realisasi is None for p in parts)
-            else sum(p.realisasi or 0 for p in parts)
-        )
-        return Fig(sum(p.pagu for p in parts), real)
+        return Fig(sum(p.pagu for p in parts), _sum([p.realisasi for p in parts]), _weighted(parts))
+
+    def projection(self, tw: int, bidang: str | None = None) -> int:
+        """Year-end projection of the office or a bidang, without an office plan: each
+        program on the national path 15/40/60/90% of its pagu, realisasi + the plan still
+        ahead × realisasi ÷ plan so far, within the pagu; the scope's is the programs' sum."""
+        total = 0
+        for p in self.programs(tw, bidang):
+            f = self.node(p, tw)
+            assert f.realisasi is not None
+            path = [round(f.pagu * share / 100) for share in (15, 40, 60, 90)]
+            now = path[tw - 1]
+            ratio = f.realisasi / now if now else 1.0
+            amount = f.realisasi + round(max(path[3] - now, 0) * ratio)
+            total += max(min(amount, f.pagu), f.realisasi)
+        return total
 
     def named(self, name: str) -> int:
         """The node whose name starts with ``name`` (case-insensitive), exactly one."""
@@ -156,3 +163,11 @@ class Key:
 def _sum(values: object) -> int | None:
     vals = list(values)  # type: ignore[call-overload]
     return None if any(v is None for v in vals) else sum(vals)
+
+
+def _weighted(parts: list[Fig]) -> float | None:
+    """Realisasi fisik of a roll-up: the parts' fisik weighted by pagu, two decimals."""
+    weight = sum(p.pagu for p in parts)
+    if not parts or any(p.fisik is None for p in parts) or not weight:
+        return None
+    return round(sum((p.fisik or 0) * p.pagu for p in parts) / weight, 2)

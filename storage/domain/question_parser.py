@@ -568,7 +568,7 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
         if idx.opd_lead and (ws[i], ws[i + 1]) == idx.opd_lead:
             # "Dinas Koperasi ..." is how people name the whole office.
             j = i
-            while j < n and (ws[j] in idx.opd_name or ws[j] in _FILLER):
+            while j < n and (ws[j] in idx.opd_name or ws[j] in _FILLER or ws[j] in idx.generic):
                 used[j], j = True, j + 1
             opd_hit = True
         elif ws[i] in _ALL and ws[i + 1] == "bidang":
@@ -673,6 +673,8 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
     if quoted:
         # A name in quotes is taken as written: it beats any reading of single words.
         scope, candidates = (quoted[0], ()) if len(quoted) == 1 else (None, tuple(quoted[:5]))
+    if strong == _C and mentioned & {_S}:
+        strong = _S  # "capaian serapan": how far the absorption has come, not an indicator
     base = strong or weak
     status = bool(has & _LAPOR and has & _STATUS_MARK) or ("status" in has and base is None)
     deviasi = bool(has & _DEVIASI) or bool(has & _TARGET and has & _TARGET_CONTEXT)

@@ -164,8 +164,14 @@ def build_catalog(session: Session, opd_id: int, tahun: int | None = None) -> Ca
     assert opd is not None
     years = years_with_data(session, opd_id)
     tahun = tahun or (years[-1] if years else None)
+    own = (opd.singkatan or "", *opd.alias_list())
     entries: list[ScopeEntry] = [
-        ScopeEntry("opd", opd_id, opd.nama, ("dinas", "total", "kantor", "opd", "keseluruhan"))
+        ScopeEntry(
+            "opd",
+            opd_id,
+            opd.nama,
+            ("dinas", "total", "kantor", "opd", "keseluruhan", *(a for a in own if a)),
+        )
     ]
     bidang = list_bidang(session, opd_id)
     entries += [ScopeEntry("bidang", b.id, b.nama, tuple(b.alias_list()), b.id) for b in bidang]  # type: ignore[arg-type]
@@ -243,7 +249,13 @@ def _answer(
             parsed.metric is None
             and parsed.stray
             and not parsed.compare
-            and (parsed.scope is None or parsed.scope.kind not in ("opd", "bidang"))
+            and (
+                parsed.scope is None
+                or parsed.scope.kind not in ("opd", "bidang")
+                # "printer di ruang sekretariat rusak": a bidang's name among words that
+                # name nothing, with no period either, is not a question about it.
+                or not (parsed.quarters or parsed.years or parsed.period_words)
+            )
         )
     ):
         return Answer(
