@@ -16,6 +16,7 @@ from bot.settings import Settings
 from storage.data.db import session_scope
 from storage.data.models import Bidang, Pelaporan, StatusLaporan
 from tests.bot_harness import ADMIN, KEPALA, Bot, add_users
+from tests.monev_key import Key, id_percent, id_rupiah
 from tests.office_pair import second_office
 
 
@@ -140,3 +141,57 @@ async def test_returned_reports_and_who_decided(bot: Bot) -> None:
     assert "Tidak ada laporan yang sedang dikembalikan" in out
     out = await bot.say(KEPALA, "siapa yang menyetujui laporan perdagangan tw3")
     assert "Perdagangan TW III 2022: ✅ disetujui" in out and "impor berkas" in out
+
+
+async def test_a_program_absent_from_the_quarters_plan_says_where_it_is(
+    shared_bot: Bot,
+) -> None:
+    out = await shared_bot.say(KEPALA, "serapan program pengembangan umkm tw3")
+    assert "tidak ada dalam rencana TW III 2022; ada dalam rencana TW I 2022" in out
+    assert "belum lengkap" not in out
+    labels = dict(shared_bot.buttons(KEPALA))
+    seen = await shared_bot.press(KEPALA, labels["Lihat TW I 2022"])
+    assert "PROGRAM PENGEMBANGAN UMKM · TW I 2022" in seen and "Serapan:" in seen
+
+
+# --- rankings at every level and early warning in people's words --------------------------------
+
+
+async def test_rankings_below_bidang_with_n_and_scope(shared_bot: Bot) -> None:
+    key = Key(shared_bot.engine)
+    subs = sorted(
+        ((n, f.serapan) for n, f in key.level("sub_kegiatan", 2) if f.serapan is not None),
+        key=lambda r: r[1] or 0,
+    )
+    out = await shared_bot.say(KEPALA, "5 sub kegiatan dengan realisasi terendah tw2")
+    assert "Peringkat sub kegiatan menurut serapan anggaran · Seluruh dinas · TW II 2022" in out
+    assert f"5 terendah dari {len(subs)} sub kegiatan" in out and "6. " not in out
+    lines = {ln.split(". ", 1)[0]: ln for ln in out.splitlines() if ln[:1].isdigit()}
+    for i, (name, v) in enumerate(subs[:5], 1):
+        # Ties (two at 0,00%) may come in either order: the value at each place, the names.
+        assert lines[str(i)].endswith(f": {id_percent(v)}"), lines
+        assert name[:40] in out
+    progs = sorted(
+        ((n, f.serapan) for n, f in key.level("program", 3, "UMKM")), key=lambda r: -(r[1] or 0)
+    )
+    out = await shared_bot.say(KEPALA, "program dengan serapan tertinggi di UMKM tw3")
+    assert "Peringkat program menurut serapan anggaran · Bidang UMKM · TW III 2022" in out
+    assert f"1. {progs[0][0][:40]}" in out and id_percent(progs[0][1]) in out
+    sisa = sorted(((n, f.sisa) for n, f in key.level("program", 3)), key=lambda r: -(r[1] or 0))
+    out = await shared_bot.say(KEPALA, "program dengan sisa anggaran terbesar tw3")
+    assert "menurut sisa anggaran" in out
+    assert f"1. {sisa[0][0][:40]}" in out and id_rupiah(sisa[0][1] or 0) in out
+
+
+async def test_early_warning_in_peoples_words(shared_bot: Bot) -> None:
+    key = Key(shared_bot.engine)
+    out = await shared_bot.say(KEPALA, "apa saja yang harus dipercepat")
+    assert out.startswith("Peringatan dini · Seluruh dinas · TW III 2022")
+    proj = key.projection(3)
+    assert f"Proyeksi akhir tahun: {id_rupiah(proj)}" in out and "(67,56%)" in out
+    out = await shared_bot.say(KEPALA, "kalau begini terus koperasi akhir tahun terserap berapa")
+    assert out.startswith("Peringatan dini · Bidang Koperasi · TW III 2022")
+    assert f"Proyeksi akhir tahun: {id_rupiah(key.projection(3, 'Koperasi'))}" in out
+    out = await shared_bot.say(KEPALA, "kegiatan yang paling tertinggal dari rencananya tw2")
+    assert "Peringkat kegiatan menurut deviasi dari rencana · Seluruh dinas · TW II 2022" in out
+    assert "1. Kegiatan Pembangunan dan Pengelolaan Sarana Distribusi" in out

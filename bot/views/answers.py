@@ -394,7 +394,9 @@ def _scope(a: Answer, q: Query) -> str:
         )
     else:
         lines.append(f"Pagu: {format_rupiah(f.pagu)}")
-        if a.progress is not None and not a.progress.reported:
+        if f.pagu is None:
+            lines.append(f"Realisasi anggaran: <b>tidak ada dalam rencana</b> {period(q)}.")
+        elif a.progress is not None and not a.progress.reported:
             # Nobody of the scope has reported: not "incomplete", simply not reported yet.
             names = escape(", ".join(a.progress.missing))
             lines.append(texts.NOT_REPORTED.format(period=period(q), names=names))

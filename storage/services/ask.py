@@ -572,6 +572,19 @@ def run_query(
         period_words=period_words,
     )
     a = Answer(Kind.SCOPE, query=q, parsed=parsed, years=years, coming=coming)
+    if node_id is not None:
+        data = year_data(session, opd_id, tahun)
+        if not data.in_plan(node_id, tw):
+            # Out of this quarter's plan: say in which quarters it is, with a button.
+            planned = [x for x in range(1, 5) if data.in_plan(node_id, x)]
+            if planned:
+                shown = [x for x in planned if x <= latest_quarter(session, opd_id, tahun)]
+                a.latest = (tahun, (shown or planned)[-1])
+                where = ", ".join(f"TW {roman(x)}" for x in planned)
+                a.notes.append(
+                    f"{scope_name} tidak ada dalam rencana TW {roman(tw)} {tahun}; "
+                    f"ada dalam rencana {where} {tahun} (ketuk tombol di bawah)."
+                )
     if not prog.complete:
         a.progress = prog
     only = prog.reported_ids if a.progress is not None and prog.reported else None
