@@ -139,3 +139,17 @@ async def test_the_weekly_digest_keeps_every_program_at_its_latest_quarter(tw4: 
     assert "Angka terakhir tiap program: TW IV untuk Koperasi; TW III untuk yang lain" in digest
     assert "PROGAM PENINGKATAN SARANA DISTRIBUSI PERDAGANGAN" in digest
     assert "berisiko <b>Rp 1.363.286.715</b>" in digest or "Rp 1.363.286.715" in digest
+
+
+async def test_comparisons_default_to_the_complete_quarter_and_status_to_the_newest(
+    tw4: Bot,
+) -> None:
+    figs = _bidang_figures(tw4.engine, 3)
+    out = await tw4.say(KEPALA, "koperasi vs umkm")
+    assert "Bidang Koperasi dan UMKM · TW III 2022" in out, out
+    for b in ("Koperasi", "UMKM"):
+        pagu, real = figs[b]
+        assert format_percent(ratio_percent(real, pagu)) in out
+    # Who has not reported is a question about the quarter coming in.
+    out = await tw4.say(KEPALA, "siapa yang belum lapor")
+    assert "TW IV 2022" in out and "Perdagangan" in out

@@ -8,7 +8,7 @@ only; the bot and the console format it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
@@ -412,6 +412,11 @@ def _compare(
         period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=triwulan)
     except NoData:
         return Answer(Kind.NODATA, parsed=parsed, message="Belum ada data sama sekali.")
+    if period.triwulan_defaulted and period.has_data:
+        # No quarter named: the latest one every bidang reported, as every other answer.
+        done = latest_complete_quarter(session, opd_id, period.tahun)
+        if done is not None and done < period.triwulan:
+            period = replace(period, triwulan=done)
     years = list(period.years)
     scope = parsed.scope
     kind = parsed.compare or ""
