@@ -169,6 +169,16 @@ def unknown_or_offered(name: str) -> Check:
     return check
 
 
+def hambatan(bidang: str, tw: int) -> Check:
+    def check(k: Key, out: str) -> None:
+        first = out.splitlines()[0]
+        assert first.startswith("Hambatan dan tindak lanjut"), out
+        assert head(f"Bidang {bidang}", tw) in first and "Hambatan:" in out
+        _no_figure(out)
+
+    return check
+
+
 def not_understood(k: Key, out: str) -> None:
     _no_figure(out)
     assert "belum memahami" in out, out
@@ -332,6 +342,9 @@ def _cases() -> list[Case]:
             Case(f"deadline lapor triwulan {tw} {year} kapan", "kepala", deadline(tw, year, day))
         )
         c.append(Case(f"tenggat tw {ROMAN[tw]} {year}", "bappeda", deadline(tw, year, day)))
+    for b in ("UMKM", "Perdagangan", "Koperasi"):
+        c.append(Case(f"kenapa serapan {b.lower()} rendah tw3", "kepala", hambatan(b, 3)))
+        c.append(Case(f"apa kendala {b.lower()} triwulan 3", "bappeda", hambatan(b, 3)))
     for q in (1, 2, 3):
         c.append(Case(f"siapa yang belum lapor tw{q}", "kepala", status(q)))
         c.append(Case(f"status pelaporan triwulan {q}", "bappeda", status(q)))

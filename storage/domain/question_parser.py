@@ -224,8 +224,10 @@ _CHAT = _words(
     "tolong kalau kalo jika bila begini gini terus seperti sekali banget dulu lagi saja gitu "
     "gimana kayak kaya ok oke "
     "bisakah tampilkan berikan beri kirimi laporkan sebutkan jelaskan lihatkan kasi minta pls "
-    "please"
+    "please tsb dll dsb krn karna sy sya kmi bgmn bgaimana gmana knp"
 )
+# "kenapa serapan umkm rendah": the reasons reported (hambatan), not the figure again.
+_WHY = _words("kenapa mengapa knp penyebab sebab penyebabnya sebabnya")
 # Early warning in people's words: "apa saja yang harus dipercepat", "kalau begini terus …
 # akhir tahun terserap berapa" (a projection), "paling tertinggal dari rencananya".
 _SPEED_UP = _words("dipercepat percepat percepatan digenjot dikejar kejar genjot")
@@ -626,7 +628,7 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
         and tokens[i].isalpha()
         and ws[i] not in idx.known
         and tokens[i] not in _CHAT | _SPEED_UP | _IF_SO | _DEADLINE | _WHEN | _RETURNED
-        and tokens[i] not in _VERIFIED | _COURTESY | _POLITE | _PERMIT
+        and tokens[i] not in _VERIFIED | _COURTESY | _POLITE | _PERMIT | _WHY
         for i in range(n)
     ]
     unknown_scope, unknown_kind = "", ""
@@ -675,6 +677,8 @@ def parse_question(text: str, catalog: Catalog) -> ParsedQuestion:
         scope, candidates = (quoted[0], ()) if len(quoted) == 1 else (None, tuple(quoted[:5]))
     if strong == _C and mentioned & {_S}:
         strong = _S  # "capaian serapan": how far the absorption has come, not an indicator
+    if raw & _WHY:
+        strong = _H
     base = strong or weak
     status = bool(has & _LAPOR and has & _STATUS_MARK) or ("status" in has and base is None)
     deviasi = bool(has & _DEVIASI) or bool(has & _TARGET and has & _TARGET_CONTEXT)

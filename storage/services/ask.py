@@ -31,7 +31,6 @@ from storage.services.process_questions import ProcessInfo, process_answer
 from storage.services.queries import (
     CapaianRow,
     Figure,
-    Item,
     NarasiRow,
     NoData,
     NodeRow,
@@ -117,7 +116,6 @@ class Answer:
     kind: Kind
     query: Query | None = None
     scope: ScopeResult | None = None
-    ranking: list[Item] = field(default_factory=list)
     status: list[StatusRow] = field(default_factory=list)
     unverified: list[StatusRow] = field(default_factory=list)  # figures not approved yet
     capaian: list[CapaianRow] = field(default_factory=list)
@@ -127,7 +125,6 @@ class Answer:
     parsed: ParsedQuestion | None = None
     years: list[int] = field(default_factory=list)
     message: str = ""
-    incomplete: list[Item] = field(default_factory=list)  # ranking: scopes left unranked
     compare: list[CompareSide] = field(default_factory=list)
     compare_kind: str = ""  # "periods", "scopes", "fisik_keuangan"
     notes: list[str] = field(default_factory=list)  # what could not be answered, and why
