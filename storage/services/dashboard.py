@@ -65,9 +65,10 @@ def office_dashboard(
     q = serapan.query
     if serapan.kind is Kind.NODATA or q is None:
         return OfficeDashboard(opd_id, serapan, None, [], [], None, [])
+    # No quarter asked: the same complete quarter, each program at its latest reported one.
     early = run_query(
         session, opd_id, metric=Metric.PERINGATAN, scope_kind="opd", scope_id=opd_id,
-        tahun=q.tahun, triwulan=q.triwulan,
+        tahun=q.tahun, triwulan=q.triwulan if tw is not None else None,
     )  # fmt: skip
     status = reporting_status(session, opd_id, q.tahun, q.triwulan)
     now = propose_period(session, opd_id, today)
