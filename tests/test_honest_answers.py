@@ -77,8 +77,8 @@ async def test_a_sentence_with_no_monev_intent_gets_belum_memahami(
     out = await shared_bot.say(KEPALA, text)
     _no_figure(out)
     assert "belum memahami" in out and "Sub kegiatan" not in out and "Sub Kegiatan" not in out
-    # Examples fitted to the office: its own bidang and quarter, not a generic list.
-    assert "serapan koperasi tw3" in out and "apa saja yang harus dipercepat" in out
+    # Examples fitted to the asker (texts.examples_for): the office's own questions.
+    assert "serapan anggaran Q2" in out and "bidang mana serapannya paling rendah?" in out
 
 
 async def test_bukti_needs_every_word_of_the_name(shared_bot: Bot) -> None:

@@ -42,7 +42,6 @@ from storage.services.early_warning import (
     digest_recipients,
     digest_sent_to,
     digest_weekday,
-    early_warning,
     kabupaten_digest_recipients,
     latest_early_warning,
     set_digest_muted,

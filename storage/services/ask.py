@@ -134,7 +134,6 @@ class Answer:
     missing: str = ""  # NOT_FOUND / OTHER_OFFICE: the words as typed
     missing_kind: str = ""  # their level word ("bidang", "program", "opd"), "" when none
     office_name: str = ""  # the office asked (NOT_FOUND), or the other office (OTHER_OFFICE)
-    examples: list[str] = field(default_factory=list)  # UNKNOWN: questions this office can ask
     process: ProcessInfo | None = None  # Kind.PROCESS
     # A quarter in progress: the answered quarter when not every bidang of the scope has
     # reported it (totals are over the reported ones), and the quarter coming in after the
@@ -255,9 +254,7 @@ def _answer(
             )
         )
     ):
-        return Answer(
-            Kind.UNKNOWN, parsed=parsed, years=years, examples=examples(session, opd_id, catalog)
-        )
+        return Answer(Kind.UNKNOWN, parsed=parsed, years=years)
     if parsed.scope is None and parsed.scope_candidates:
         return Answer(
             Kind.CLARIFY, parsed=parsed, candidates=list(parsed.scope_candidates), years=years
@@ -315,21 +312,6 @@ _RANK_BY: dict[Metric, By] = {
     Metric.SISA: "sisa",
     Metric.SERAPAN: "serapan",
 }
-
-
-def examples(session: Session, opd_id: int, catalog: Catalog) -> list[str]:
-    """Questions this office can ask, with its own bidang and latest quarter."""
-    bidang = [e for e in catalog.entries if e.kind == "bidang"]
-    first = bidang[1].name if len(bidang) > 1 else bidang[0].name if bidang else "dinas"
-    second = bidang[-1].name if bidang else "dinas"
-    tw = latest_quarter(session, opd_id, catalog.years[-1]) if catalog.years else 1
-    return [
-        f"serapan {first.lower()} tw{tw}",
-        f"bidang mana serapannya paling rendah tw{tw}",
-        f"program apa saja di {second.lower()}",
-        "apa saja yang harus dipercepat",
-        f"kapan batas akhir tw{tw % 4 + 1}",
-    ]
 
 
 def _nearest(phrase: str, entries: list[ScopeEntry], limit: int = 4) -> list[ScopeEntry]:
