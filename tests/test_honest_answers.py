@@ -16,7 +16,7 @@ from bot.settings import Settings
 from storage.data.db import session_scope
 from storage.data.models import Bidang, Pelaporan, StatusLaporan
 from tests.bot_harness import ADMIN, KEPALA, Bot, add_users
-from tests.monev_key import Key, id_percent, id_rupiah
+from tests.monev_key import Key, id_percent, id_rupiah, percent
 from tests.office_pair import second_office
 
 
@@ -188,10 +188,11 @@ async def test_early_warning_in_peoples_words(shared_bot: Bot) -> None:
     out = await shared_bot.say(KEPALA, "apa saja yang harus dipercepat")
     assert out.startswith("Peringatan dini · Seluruh dinas · TW III 2022")
     proj = key.projection(3)
-    assert f"Proyeksi akhir tahun: {id_rupiah(proj)}" in out and "(67,56%)" in out
+    assert f"Rp {str(round(proj / 1e9, 2)).replace('.', ',')} M (67,56% dari pagu" in out
     out = await shared_bot.say(KEPALA, "kalau begini terus koperasi akhir tahun terserap berapa")
     assert out.startswith("Peringatan dini · Bidang Koperasi · TW III 2022")
-    assert f"Proyeksi akhir tahun: {id_rupiah(key.projection(3, 'Koperasi'))}" in out
+    kop = key.scope(3, "Koperasi")
+    assert f"({id_percent(percent(key.projection(3, 'Koperasi'), kop.pagu))} dari pagu" in out
     out = await shared_bot.say(KEPALA, "kegiatan yang paling tertinggal dari rencananya tw2")
     assert "Peringkat kegiatan menurut deviasi dari rencana · Seluruh dinas · TW II 2022" in out
     assert "1. Kegiatan Pembangunan dan Pengelolaan Sarana Distribusi" in out

@@ -98,6 +98,11 @@ async def test_the_ranking_without_a_period_ranks_every_bidang_of_the_complete_q
 
 async def test_the_early_warning_keeps_every_program_at_its_latest_quarter(tw4: Bot) -> None:
     out = await tw4.say(KEPALA, "program mana yang berisiko tidak terserap")
+    for _ in range(5):  # every page (Selengkapnya)
+        more = [d for label, d in tw4.buttons(KEPALA) if label.startswith("Selengkapnya")]
+        if not more:
+            break
+        out += "\n" + await tw4.press(KEPALA, more[0])
     # Perdagangan's distribution programme (reported up to TW III) is still listed first.
     assert "PROGAM PENINGKATAN SARANA DISTRIBUSI PERDAGANGAN" in out, out
     assert "berisiko Rp 1.363.286.715" in out
@@ -138,7 +143,7 @@ async def test_the_weekly_digest_keeps_every_program_at_its_latest_quarter(tw4: 
     assert "TW III 2022" in digest
     assert "Angka terakhir tiap program: TW IV untuk Koperasi; TW III untuk yang lain" in digest
     assert "PROGAM PENINGKATAN SARANA DISTRIBUSI PERDAGANGAN" in digest
-    assert "berisiko <b>Rp 1.363.286.715</b>" in digest or "Rp 1.363.286.715" in digest
+    assert "Rp 1,36 M" in digest  # Perdagangan's programme at risk, at TW III
 
 
 async def test_comparisons_default_to_the_complete_quarter_and_status_to_the_newest(
