@@ -24,6 +24,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.cluster import SharedRateLimiter, attach, bot_id
+from bot.cluster import get as cluster_of
 from bot.concurrency import PerUserUpdateProcessor
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.handlers import (
@@ -46,7 +48,7 @@ from bot.ratelimit import RetryingRateLimiter
 from bot.settings import WIB, Settings
 from bot.views import texts
 from charts.pool import RenderPool
-from storage.data.db import session_scope
+from storage.data.db import is_sqlite, session_scope
 from storage.data.models import Bidang, Role, UserStatus
 from storage.services.cache import FigureCache
 from storage.services.office import NoOffice, SeveralOffices, the_only_office
@@ -175,7 +177,10 @@ async def post_init(app: Application) -> None:
     schedule_jobs(app)
     schedule_housekeeping(app)
     schedule_digest(app)
-    if app.bot_data.get("serving"):
+    group = cluster_of(app)
+    if group is not None:
+        await group.start()  # its sweep handles what earlier processes left in the inbox
+    elif app.bot_data.get("serving"):
         await replay(app)
 
 
@@ -203,6 +208,9 @@ async def _webapp(app: Application) -> None:
 
 async def post_shutdown(app: Application) -> None:
     """Lifecycle: stop the Mini App's server and the chart process, release connections."""
+    group = cluster_of(app)
+    if group is not None:
+        await group.stop()
     web = app.bot_data.pop("webapp_server", None)
     if web is not None:
         await web.stop()
@@ -222,8 +230,10 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
     rate_limiter: bool = True,
     inbox: bool = False,
+    cluster: bool = False,
 ) -> Application:
-    """The bot, ready to run (polling, webhook, console or tests)."""
+    """The bot, ready to run (polling, webhook, console or tests). ``cluster``: one of
+    several processes on one PostgreSQL (bot.cluster)."""
     defaults = Defaults(
         parse_mode=ParseMode.HTML,
         tzinfo=WIB,
@@ -241,7 +251,12 @@ def build_application(
         .concurrent_updates(PerUserUpdateProcessor())
         .application_class(MonevApplication)
     )
-    if rate_limiter:
+    if cluster:
+        # One budget for every process of the bot, kept in PostgreSQL.
+        builder = builder.rate_limiter(
+            SharedRateLimiter(engine, bot_id(settings.telegram_bot_token), max_retries=3)
+        )
+    elif rate_limiter:
         builder = builder.rate_limiter(RetryingRateLimiter(max_retries=3))
     if request is not None:
         builder = builder.request(request)
@@ -263,12 +278,23 @@ def build_application(
     app.bot_data["engine"] = engine
     # The figure cache lives as long as the engine it caches; read sessions carry it.
     app.bot_data[FIGURE_CACHE] = FigureCache()
+    if cluster:
+        attach(app, engine, settings.telegram_bot_token)
     register_handlers(app)
     return app
 
 
 def run_polling(settings: Settings, engine: Engine) -> None:
-    """``monev run``: long polling until interrupted (logging is set up by the caller)."""
+    """``monev run``: long polling until interrupted (logging is set up by the caller).
+    On PostgreSQL, one of several processes: it polls while it holds the poller lock and
+    stands by otherwise (bot.cluster)."""
+    if not is_sqlite(engine):
+        from bot.cluster import serve_polling
+
+        app = build_application(settings, engine, inbox=True, cluster=True)
+        app.bot_data["serving"] = True
+        asyncio.run(serve_polling(app))
+        return
     app = build_application(settings, engine, inbox=True)
     app.bot_data["serving"] = True
     app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)

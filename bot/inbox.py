@@ -35,6 +35,8 @@ from storage.services import inbox
 
 log = logging.getLogger(__name__)
 
+CLUSTER = "cluster"  # bot_data key of bot.cluster's Cluster (the same string; no import cycle)
+
 # bot_data key: updates that came through the inbox and are not yet done, id -> raw update
 # (kept so that the "done" mark can write an update whose receipt is not written yet).
 TRACKED = "inbox_tracked"
@@ -147,7 +149,13 @@ class InboxRequest(BaseRequest):
         if polling and code == 200:
             assert self.app is not None
             result = json.loads(body).get("result") or []
-            if result:
+            cluster = self.app.bot_data.get(CLUSTER)
+            if result and cluster is not None:
+                # Several processes: the batch goes to the inbox now, and is handled from
+                # there by whichever process holds each sender's lock (bot.cluster).
+                updates = [Update.de_json(p, self.app.bot) for p in result]
+                await cluster.receive(result, updates)
+            elif result:
                 track(self.app, result)
                 self._unconfirmed.extend(result)
         return code, body
@@ -207,6 +215,8 @@ class MonevApplication(Application):  # type: ignore[type-arg]
 
     async def process_update(self, update: object) -> None:
         uid = update.update_id if isinstance(update, Update) else None
+        if uid is not None and CLUSTER in self.bot_data:
+            return  # in the inbox already; handled from there in order (bot.cluster)
         tracked = _tracked(self)
         if uid is not None and uid in _done_ids(self):  # replayed and sent again, or resent
             tracked.pop(uid, None)
@@ -214,15 +224,29 @@ class MonevApplication(Application):  # type: ignore[type-arg]
         if uid is None or uid not in tracked:
             await super().process_update(update)
             return
-        await super().process_update(update)
-        already: set[int] = self.bot_data.setdefault(MARKED, set())
-        if uid in already:  # marked with its effect, in the handler's own transaction
-            already.discard(uid)
-        else:
-            engine, bot = self.bot_data["engine"], bot_key(self)
-            await asyncio.to_thread(_done, engine, bot, uid, tracked.get(uid))
-        _remember_done(self, [uid])
-        tracked.pop(uid, None)
+        await self._handle_tracked(update, uid)
+
+    async def handle_inbox_update(self, update: Update, payload: dict[str, Any]) -> None:
+        """Handle an update read from the inbox (bot.cluster) and mark it done."""
+        _tracked(self)[update.update_id] = payload
+        await self._handle_tracked(update, update.update_id)
+
+    async def mark_inbox_done(self, uid: int, payload: dict[str, Any]) -> None:
+        await asyncio.to_thread(_done, self.bot_data["engine"], bot_key(self), uid, payload)
+
+    async def _handle_tracked(self, update: object, uid: int) -> None:
+        tracked = _tracked(self)
+        try:
+            await super().process_update(update)
+            already: set[int] = self.bot_data.setdefault(MARKED, set())
+            if uid in already:  # marked with its effect, in the handler's own transaction
+                already.discard(uid)
+            else:
+                engine, bot = self.bot_data["engine"], bot_key(self)
+                await asyncio.to_thread(_done, engine, bot, uid, tracked.get(uid))
+            _remember_done(self, [uid])
+        finally:
+            tracked.pop(uid, None)
 
 
 def _done(engine: Engine, bot: int, uid: int, payload: dict[str, Any] | None) -> None:

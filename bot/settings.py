@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     reminder_time: time = Field(default=time(8, 0), alias="MONEV_REMINDER_TIME")
     # Handled updates are kept this many days in the update inbox, then pruned.
     inbox_keep_days: float = Field(default=7, ge=0, alias="MONEV_INBOX_KEEP_DAYS")
+    # Seconds between runs of the reminder and digest jobs; with several processes, also how
+    # soon a round cut short by a process that died is resumed by another.
+    job_interval_seconds: float = Field(default=60.0, ge=1, alias="MONEV_JOB_INTERVAL_SECONDS")
     # The chart process starts on the first chart and stops after this many seconds without
     # one (0: never stops), so an idle bot does not hold matplotlib in memory.
     chart_idle_seconds: float = Field(default=600.0, ge=0, alias="MONEV_CHART_IDLE_SECONDS")

@@ -39,8 +39,9 @@ from starlette.routing import Route
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
-from bot.inbox import record
+from bot.inbox import CLUSTER, record
 from bot.settings import Settings
+from storage.data.db import is_sqlite
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,11 @@ def create_webhook_app(
             # What PTB's own webhook server does, for arbitrary callback data.
             application.bot.insert_callback_data(update)
         # Written down before Telegram is answered: handled even if the process dies now.
+        cluster = application.bot_data.get(CLUSTER)
+        if cluster is not None:
+            # Several processes: handled from the inbox by whichever holds the sender's lock.
+            await cluster.receive([data], [update])
+            return Response(status_code=HTTPStatus.OK)
         if not await record(application, [data]):
             return Response(status_code=HTTPStatus.OK)  # handled before: once is enough
         await application.update_queue.put(update)
@@ -250,7 +256,7 @@ async def run_webhook(
         raise ValueError("WEBHOOK_URL belum diisi.")
     secret = webhook_secret(settings.telegram_bot_token, ws.webhook_secret)
 
-    application = build_application(settings, engine)
+    application = build_application(settings, engine, cluster=not is_sqlite(engine))
     application.bot_data["serving"] = True
     web = create_webhook_app(application, secret=secret, engine=engine, path=ws.path)
     if settings.webapp_url:

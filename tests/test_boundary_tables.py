@@ -19,6 +19,7 @@ NOT_OFFICE_DATA: dict[str, str] = {
     "user_pref": "one person's own preferences, keyed by their Telegram id",
     "chat_state": "one person's own conversation state, keyed by their Telegram id",
     "update_inbox": "the transport's record of Telegram updates",
+    "send_budget": "the bot's outgoing message budget shared by its processes",
     "reg_message": "the admin messages of a registration request, read by the request's id",
 }
 

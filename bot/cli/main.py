@@ -293,6 +293,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.app import run_polling
     from bot.cli.ops import maybe_run_webhook
+    from bot.cluster import sqlite_run_lock
     from bot.health import check_token
     from bot.logging_setup import setup_logging_from_env
     from storage.ops.health import check_data_dir, check_database_url
@@ -309,6 +310,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print("Perbaiki konfigurasi (.env), lalu periksa dengan: monev check", file=sys.stderr)
         return EXIT_USAGE
     setup_logging_from_env()
+    # SQLite serves one process: a second `monev run` on the same file stops here, before it
+    # touches the database (PostgreSQL takes several, see bot/cluster.py).
+    running = sqlite_run_lock(url) if url is not None else None
     engine = prepare_database(settings)
     try:
         if maybe_run_webhook(settings, engine):
@@ -326,6 +330,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        if running is not None:
+            running.close()
     return 0
 
 

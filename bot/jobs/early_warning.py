@@ -23,6 +23,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext, CallbackQueryHandler
 
+from bot.cluster import run_alone
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.settings import WIB
 from bot.views import texts
@@ -192,7 +193,9 @@ async def send_digest(context: CallbackContext) -> None:
     lock: asyncio.Lock = data.setdefault(_LOCK, asyncio.Lock())
     if lock.locked():
         return
-    async with lock:
+    async with lock, run_alone(context.application, "peringatan-dini") as mine:
+        if not mine:
+            return  # another process sends this round
         now = _now(data)
         try:
             digests = await asyncio.to_thread(
@@ -276,9 +279,10 @@ def schedule_digest(app: Application) -> None:
     jq = app.job_queue
     if jq is None or jq.get_jobs_by_name(JOB_NAME):
         return
+    settings = app.bot_data.get("settings")
     jq.run_repeating(
         send_digest,
-        interval=60,
+        interval=float(getattr(settings, "job_interval_seconds", 60.0)),
         first=5,
         name=JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from telegram.ext import Application, ContextTypes
 
+from bot.cluster import run_alone
 from bot.settings import Settings
 from storage.data.db import session_scope
 from storage.services import inbox
@@ -26,7 +27,10 @@ def _prune(app: Application) -> int:
 
 async def prune_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Delete handled updates older than MONEV_INBOX_KEEP_DAYS from the update inbox."""
-    removed = await asyncio.to_thread(_prune, context.application)
+    async with run_alone(context.application, "bersihkan-inbox") as mine:
+        if not mine:
+            return  # another process prunes now
+        removed = await asyncio.to_thread(_prune, context.application)
     if removed:
         log.info("update inbox: %d handled updates pruned", removed)
 

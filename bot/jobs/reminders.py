@@ -40,6 +40,7 @@ from telegram.ext import (
     TypeHandler,
 )
 
+from bot.cluster import run_alone
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.jobs.early_warning import with_digest
 from bot.settings import WIB, wib
@@ -348,6 +349,12 @@ async def deliver(
     return report
 
 
+def job_interval(app: Application) -> float:
+    """Seconds between runs of the minute jobs (MONEV_JOB_INTERVAL_SECONDS, default 60)."""
+    settings = app.bot_data.get("settings")
+    return float(getattr(settings, "job_interval_seconds", 60.0))
+
+
 def _now(bot_data: dict) -> datetime:
     clock: Callable[[], datetime] = bot_data.get(CLOCK, lambda: datetime.now(WIB))
     return clock()
@@ -398,7 +405,9 @@ async def send_due(context: CallbackContext) -> None:
     lock: asyncio.Lock = data.setdefault(_LOCK, asyncio.Lock())
     if lock.locked():
         return  # the previous run is still sending; the database would skip its claims anyway
-    async with lock:
+    async with lock, run_alone(context.application, "pengingat") as mine:
+        if not mine:
+            return  # another process is sending this round; the next run resumes it if it dies
         now = _now(data)
         try:
             reminders, blocked = await asyncio.to_thread(
@@ -452,7 +461,7 @@ def schedule_jobs(app: Application) -> None:
         return
     jq.run_repeating(
         send_due,
-        interval=60,
+        interval=job_interval(app),
         first=0,
         name=JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},

@@ -495,7 +495,10 @@ class UpdateInbox(SQLModel, table=True):
     an update id seen twice is handled once."""
 
     __tablename__ = "update_inbox"
-    __table_args__ = (Index("ix_update_inbox_status", "bot_id", "status"),)
+    __table_args__ = (
+        Index("ix_update_inbox_status", "bot_id", "status"),
+        Index("ix_update_inbox_order", "bot_id", "status", "order_key", "update_id"),
+    )
 
     # Telegram numbers updates per bot: a new token (a test bot replaced by the production
     # one, a token revoked after a leak) starts again from small ids, which must never be
@@ -506,6 +509,22 @@ class UpdateInbox(SQLModel, table=True):
     status: InboxStatus = Field(default=InboxStatus.BARU, sa_type=String(16))
     received_at: datetime = Field(default_factory=utcnow)
     done_at: datetime | None = None
+    # Whose updates must be handled in order, one at a time (the sender, else the chat): with
+    # several processes, the one holding this key's lock handles them (bot.cluster).
+    order_key: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
+
+
+class SendBudget(SQLModel, table=True):
+    """The outgoing message budget shared by every process of a bot (bot.cluster): one row
+    per limit (the bot's ~30 messages/s, each group's 20/min) holding the earliest time the
+    next message may go (a GCRA's theoretical arrival time)."""
+
+    __tablename__ = "send_budget"
+
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    tat: datetime = Field(default_factory=utcnow)
 
 
 def row_id(row: Any) -> int:

@@ -27,8 +27,15 @@ _KNOWN = select(UpdateInbox.update_id, UpdateInbox.status).where(
 _INSERT = insert(UpdateInbox)
 
 
-def receive(session: Session, *, bot: int, updates: list[tuple[int, str]]) -> list[int]:
-    """Write the updates not seen before; returns the ids still to handle (new or pending)."""
+def receive(
+    session: Session,
+    *,
+    bot: int,
+    updates: list[tuple[int, str]],
+    keys: dict[int, int] | None = None,
+) -> list[int]:
+    """Write the updates not seen before; returns the ids still to handle (new or pending).
+    ``keys``: each update's order key (whose updates are handled in order), when known."""
     if not updates:
         return []
     conn = session.connection()
@@ -36,10 +43,44 @@ def receive(session: Session, *, bot: int, updates: list[tuple[int, str]]) -> li
     known = dict(conn.execute(_KNOWN, {"bot": bot, "ids": ids}).all())
     fresh = {u: payload for u, payload in updates if u not in known}
     if fresh:
+        keys = keys or {}
         conn.execute(
-            _INSERT, [{"bot_id": bot, "update_id": u, "payload": p} for u, p in fresh.items()]
+            _INSERT,
+            [
+                {"bot_id": bot, "update_id": u, "payload": p, "order_key": keys.get(u, 0)}
+                for u, p in fresh.items()
+            ],
         )
     return [u for u in ids if known.get(u) != InboxStatus.SELESAI]
+
+
+# Built once: with several processes these run for every update and every sweep.
+_PENDING_OF = (
+    select(UpdateInbox.update_id, UpdateInbox.payload)
+    .where(
+        UpdateInbox.bot_id == bindparam("bot"),
+        UpdateInbox.status == InboxStatus.BARU,
+        UpdateInbox.order_key == bindparam("key"),
+    )
+    .order_by(col(UpdateInbox.update_id))
+    .limit(bindparam("limit"))
+)
+_PENDING_KEYS = (
+    select(UpdateInbox.order_key)
+    .where(UpdateInbox.bot_id == bindparam("bot"), UpdateInbox.status == InboxStatus.BARU)
+    .distinct()
+)
+
+
+def pending_of(conn: Connection, *, bot: int, key: int, limit: int = 50) -> list[tuple[int, str]]:
+    """This bot's oldest updates of ``key`` received and not yet handled, in order."""
+    params = {"bot": bot, "key": key, "limit": limit}
+    return [(r[0], r[1]) for r in conn.execute(_PENDING_OF, params).all()]
+
+
+def pending_keys(conn: Connection, *, bot: int) -> list[int]:
+    """Every order key with an update of this bot received and not yet handled."""
+    return [r[0] for r in conn.execute(_PENDING_KEYS, {"bot": bot}).all()]
 
 
 def _upsert_done(dialect: str) -> Any:

@@ -1,0 +1,395 @@
+"""Several processes of one bot on one PostgreSQL, none of them a single point of loss.
+
+With ``DATABASE_URL`` on PostgreSQL, ``monev run`` may be started more than once (behind a
+reverse proxy in webhook mode, or as standbys in polling mode). What the processes share is
+PostgreSQL alone (:mod:`storage.data.coordination`):
+
+- **Updates.** Every update is written to the inbox, with its *order key* (the sender, else the
+  chat), before Telegram is answered or confirmed. Whichever process receives it, the process
+  that takes the key's advisory lock handles that key's waiting updates oldest first, one at a
+  time, and each is marked done (with its effect, for a typed answer) before the next. So a
+  typed "33 jt" and the next "40" are never applied to each other's steps, whichever process
+  each reached. A process that dies mid-update loses its connection and with it the lock;
+  every process sweeps the inbox each second for keys with waiting updates, so another one
+  takes the update up within about a second (the lease is the dead process's connection).
+- **Polling.** One process holds the poller lock and polls; the others wait for it and one
+  takes over within :data:`STANDBY_RETRY_S` when the poller dies. Fetched updates are in the
+  inbox before the next getUpdates confirms them, so a handover loses none.
+- **Jobs.** Each run of a job (reminders, the digest, inbox cleanup) takes the job's lock;
+  a process that cannot skips that run. A run cut short by a dying process is resumed by the
+  next run elsewhere; every reminder is claimed in ``sent_reminder`` before it is sent.
+- **Budget.** Every message reserves a slot of the bot's budget (and of its group's) in
+  ``send_budget``, so all processes together keep to Telegram's limits.
+
+SQLite stays single-process: :func:`single_sqlite_process` refuses a second ``monev run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy.engine import Engine
+from telegram import Update
+from telegram.ext import Application, ExtBot
+
+from bot.ratelimit import RetryingRateLimiter
+from storage.data.coordination import LockLost, Locks, take_slot
+from storage.data.db import read_scope, session_scope, statement_scope
+from storage.services import inbox
+
+log = logging.getLogger(__name__)
+
+CLUSTER = "cluster"  # bot_data key: this process's Cluster (PostgreSQL deployments only)
+
+SWEEP_S = 1.0  # how often a process looks for updates nobody is handling
+STANDBY_RETRY_S = 1.0  # how often a standby asks for the poller lock
+HANDLE_CONCURRENCY = 64  # updates of different senders handled at once, per process
+BATCH = 50  # waiting updates of one key read at a time
+
+# Telegram's limits: ~30 messages/s per bot, 20/min per group. Kept just under, with no burst:
+# Telegram (and the offline fake) count a sliding window.
+BOT_INTERVAL = timedelta(seconds=1 / 28)
+GROUP_INTERVAL = timedelta(seconds=60 / 20)
+
+
+def order_key(update: Update) -> int:
+    """Whose updates are handled in order: the sender's, else the chat's (as in-process,
+    bot.concurrency.PerUserUpdateProcessor)."""
+    if update.effective_user is not None:
+        return update.effective_user.id
+    if update.effective_chat is not None:
+        return update.effective_chat.id
+    return 0
+
+
+def bot_id(token: str) -> str:
+    """The bot's id (the token's part before ':'), never the secret part."""
+    return token.split(":", 1)[0] or "bot"
+
+
+def _receive(
+    engine: Engine, bot: int, rows: list[tuple[int, str]], keys: dict[int, int]
+) -> list[int]:
+    from bot.inbox import _inbox_writes
+
+    with _inbox_writes, session_scope(engine) as s:
+        return inbox.receive(s, bot=bot, updates=rows, keys=keys)
+
+
+def _pending_of(engine: Engine, bot: int, key: int) -> list[tuple[int, str]]:
+    with read_scope(engine) as s:
+        return inbox.pending_of(s.connection(), bot=bot, key=key, limit=BATCH)
+
+
+def _pending_keys(engine: Engine, bot: int) -> list[int]:
+    with read_scope(engine) as s:
+        return inbox.pending_keys(s.connection(), bot=bot)
+
+
+def _adopt(engine: Engine, bot: int) -> None:
+    with session_scope(engine) as s:
+        if inbox.adopt(s, bot=bot):
+            log.info("inbox: rows from before the inbox knew its bot now belong to bot %d", bot)
+
+
+class Cluster:
+    """This process's part in a deployment of several (see the module docstring)."""
+
+    def __init__(self, app: Application, engine: Engine, bot: str) -> None:  # type: ignore[type-arg]
+        self.app = app
+        self.engine = engine
+        self.bot = bot
+        self.key = int(bot) if bot.isdigit() else inbox.LEGACY_BOT  # the inbox's bot_id
+        self.locks = Locks(engine)
+        self._draining: set[int] = set()
+        self._again: set[int] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._held: set[str] = set()  # job locks held by this process (locks are re-entrant)
+        self._sweeper: asyncio.Task[None] | None = None
+        self._sem = asyncio.Semaphore(HANDLE_CONCURRENCY)
+        self.handled = 0
+
+    def name(self, what: str) -> str:
+        return f"{self.bot}:{what}"
+
+    # --- updates ---------------------------------------------------------------------------
+
+    async def receive(self, payloads: list[dict[str, Any]], updates: list[Update]) -> list[int]:
+        """Write updates to the inbox with their order keys (those not there yet), then have
+        their keys handled; returns the ids not done before."""
+        rows = [(u.update_id, json.dumps(p)) for p, u in zip(payloads, updates, strict=True)]
+        keys = {u.update_id: order_key(u) for u in updates}
+        todo = await asyncio.to_thread(_receive, self.engine, self.key, rows, keys)
+        for uid in todo:
+            self.kick(keys[uid])
+        return todo
+
+    def kick(self, key: int) -> None:
+        """Have ``key``'s waiting updates handled, here if this process gets its lock."""
+        if key in self._draining:
+            self._again.add(key)  # the running drain looks once more before it lets go
+            return
+        self._draining.add(key)
+        task = asyncio.create_task(self._drain(key))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _drain(self, key: int) -> None:
+        lock = self.name(f"urutan:{key}")
+        try:
+            while True:
+                self._again.discard(key)
+                if not await asyncio.to_thread(self.locks.try_lock, lock):
+                    return  # another process handles this key, and looks again before letting go
+                try:
+                    await self._handle_waiting(key)
+                finally:
+                    await asyncio.to_thread(self.locks.unlock, lock)
+                # An update written while the lock was held whose writer could not take the lock
+                # is visible now: the writer committed it before it tried.
+                if key not in self._again and not await asyncio.to_thread(
+                    _pending_of, self.engine, self.key, key
+                ):
+                    return
+        except LockLost:
+            _lock_lost()
+        except Exception:
+            # The updates stay in the inbox; the next sweep (here or elsewhere) tries again.
+            log.exception("handling the waiting updates of one sender failed")
+        finally:
+            self._draining.discard(key)
+
+    async def _handle_waiting(self, key: int) -> None:
+        from bot.inbox import MonevApplication
+
+        app = self.app
+        assert isinstance(app, MonevApplication)
+        seen: set[int] = set()
+        while True:
+            rows = await asyncio.to_thread(_pending_of, self.engine, self.key, key)
+            rows = [r for r in rows if r[0] not in seen]
+            if not rows:
+                return  # (an update whose done mark failed is left to the next sweep)
+            for uid, payload in rows:
+                seen.add(uid)
+                data = json.loads(payload)
+                try:
+                    update = Update.de_json(data, app.bot)
+                except Exception as exc:  # stored by an older version, or not an update
+                    log.error("inbox: update %s cannot be read (%s)", uid, type(exc).__name__)
+                    await app.mark_inbox_done(uid, data)
+                    continue
+                if isinstance(app.bot, ExtBot):
+                    app.bot.insert_callback_data(update)
+                async with self._sem:
+                    await app.handle_inbox_update(update, data)
+                self.handled += 1
+
+    async def _sweep(self) -> None:
+        while True:
+            try:
+                for key in await asyncio.to_thread(_pending_keys, self.engine, self.key):
+                    self.kick(key)
+            except Exception as exc:
+                log.warning("inbox sweep failed (%s); trying again", type(exc).__name__)
+            await asyncio.sleep(SWEEP_S)
+
+    async def start(self) -> None:
+        if self._sweeper is None:
+            await asyncio.to_thread(_adopt, self.engine, self.key)
+            self._sweeper = asyncio.create_task(self._sweep())
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop sweeping, let running updates finish (briefly), and let every lock go."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            await asyncio.gather(self._sweeper, return_exceptions=True)
+            self._sweeper = None
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=grace)
+        await asyncio.to_thread(self.locks.close)
+
+    # --- one process at a time ------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def alone(self, what: str) -> AsyncIterator[bool]:
+        """Hold ``what``'s lock for the block if no process holds it; yields whether held."""
+        lock = self.name(what)
+        got = lock not in self._held and await asyncio.to_thread(self.locks.try_lock, lock)
+        if got:
+            self._held.add(lock)
+        try:
+            yield got
+        finally:
+            if got:
+                self._held.discard(lock)
+                with contextlib.suppress(LockLost):
+                    await asyncio.to_thread(self.locks.unlock, lock)
+
+
+def _lock_lost() -> None:
+    """The lock connection broke: this process no longer knows what it holds. It stops (the
+    supervisor starts it again); whatever it was handling is still in the inbox."""
+    log.critical(
+        "koneksi kunci PostgreSQL terputus; proses ini berhenti agar proses lain mengambil alih"
+    )
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def get(app: Application) -> Cluster | None:  # type: ignore[type-arg]
+    return app.bot_data.get(CLUSTER)  # type: ignore[no-any-return]
+
+
+@contextlib.asynccontextmanager
+async def run_alone(app: Application, what: str) -> AsyncIterator[bool]:  # type: ignore[type-arg]
+    """For a job: whether this process runs it now (always, without a cluster)."""
+    cluster = get(app)
+    if cluster is None:
+        yield True
+        return
+    try:
+        async with cluster.alone(f"tugas:{what}") as mine:
+            yield mine
+    except LockLost:
+        _lock_lost()
+        raise
+
+
+def attach(app: Application, engine: Engine, token: str) -> Cluster:  # type: ignore[type-arg]
+    cluster = Cluster(app, engine, bot_id(token))
+    app.bot_data[CLUSTER] = cluster
+    return cluster
+
+
+# --- the shared outgoing budget ---------------------------------------------------------------
+
+
+def _take(engine: Engine, names: list[tuple[str, timedelta]]) -> float:
+    with statement_scope(engine) as conn:
+        return max(take_slot(conn, name=n, interval=i) for n, i in names)
+
+
+class SharedRateLimiter(RetryingRateLimiter):
+    """PTB's rate limiter and retries, plus a budget every process of the bot shares: a
+    message to a chat first reserves a slot of the bot's ~28/s and, for a group, of that
+    group's 20/min, in PostgreSQL; then waits for it."""
+
+    def __init__(self, engine: Engine, bot: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.engine = engine
+        self.bot = bot
+
+    async def _run_request(  # type: ignore[no-untyped-def, override]
+        self, chat, group, allow_paid_broadcast, callback, args, kwargs
+    ):
+        if chat:
+            names = [(f"{self.bot}:kirim", BOT_INTERVAL)]
+            if group is not False:
+                names.append((f"{self.bot}:grup:{group}", GROUP_INTERVAL))
+            wait = await asyncio.to_thread(_take, self.engine, names)
+            if wait > 0:
+                await asyncio.sleep(wait)
+        return await super()._run_request(
+            chat=chat,
+            group=group,
+            allow_paid_broadcast=allow_paid_broadcast,
+            callback=callback,
+            args=args,
+            kwargs=kwargs,
+        )
+
+
+# --- SQLite: one process ----------------------------------------------------------------------
+
+SQLITE_BUSY = (
+    "Bot lain sudah berjalan dengan basis data SQLite ini ({path}). SQLite hanya untuk satu "
+    "proses: hentikan proses itu dulu, atau pakai PostgreSQL (DATABASE_URL) untuk menjalankan "
+    "beberapa proses sekaligus."
+)
+
+
+def sqlite_run_lock(url: Any) -> IO[bytes] | None:
+    """For ``monev run``: on SQLite, :func:`single_sqlite_process` for its file; else None."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return None
+    return single_sqlite_process(Path(parsed.database).resolve())
+
+
+def single_sqlite_process(db_path: Path) -> IO[bytes]:
+    """Hold a lock beside the SQLite file for as long as the process runs; raise
+    :class:`SystemExit` with an Indonesian message when another process holds it. The
+    operating system releases it when the process ends, however it ends."""
+    import fcntl
+
+    lock_path = db_path.with_name(db_path.name + ".run.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(lock_path, "ab")  # noqa: SIM115 - held open for the life of the process
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise SystemExit(SQLITE_BUSY.format(path=db_path)) from None
+    return handle
+
+
+# --- polling with standbys --------------------------------------------------------------------
+
+
+async def serve_polling(app: Application) -> None:  # type: ignore[type-arg]
+    """``monev run`` in polling mode on PostgreSQL: handle updates from the inbox always, poll
+    while holding the poller lock, and stand by for it otherwise; until SIGINT/SIGTERM."""
+    from bot.app import post_init, post_shutdown
+
+    cluster = get(app)
+    assert cluster is not None and app.updater is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    await app.initialize()
+    try:
+        await post_init(app)
+        await app.start()
+        try:
+            waiting_logged = False
+            while not stop.is_set():
+                try:
+                    got = await asyncio.to_thread(cluster.locks.try_lock, cluster.name("poller"))
+                except LockLost:
+                    _lock_lost()
+                    break
+                if got:
+                    log.info("polling: proses ini yang mengambil update dari Telegram")
+                    await app.updater.start_polling(
+                        allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
+                    )
+                    break
+                if not waiting_logged:
+                    log.info("polling: proses lain sedang mengambil update; proses ini siaga")
+                    waiting_logged = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), STANDBY_RETRY_S)
+            await stop.wait()
+        finally:
+            if app.updater.running:
+                await app.updater.stop()
+            if app.running:
+                await app.stop()
+    finally:
+        await app.shutdown()
+        await post_shutdown(app)
