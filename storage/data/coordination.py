@@ -70,10 +70,9 @@ class Locks:
     def close(self) -> None:
         with self._mutex:
             if self._conn is not None:
-                try:
-                    self._conn.close()  # the server releases every lock of the session
-                except Exception:
-                    pass
+                # The server releases every lock of the session; a broken one has none left.
+                with contextlib.suppress(Exception):
+                    self._conn.close()
                 self._conn = None
 
 
