@@ -369,3 +369,32 @@ def test_setup_logging_one_line_per_event_to_a_rotating_file(
 def test_unknown_log_level_is_refused(restore_logging: Any) -> None:
     with pytest.raises(ValueError, match="Tingkat log"):
         setup_logging("BANYAK")
+
+
+# --- several processes (docker-compose.cluster.yml) ---------------------------------------
+
+
+def test_cluster_compose_scales_the_bot_behind_a_proxy() -> None:
+    c = yaml.safe_load((DEPLOY / "docker-compose.cluster.yml").read_text(encoding="utf-8"))
+    services = c["services"]
+    assert set(services) == {"db", "migrate", "bot", "proxy"}
+    bot = services["bot"]
+    assert bot["command"] == ["monev", "run"]
+    assert bot["deploy"]["replicas"] == 2
+    assert "ports" not in bot  # only the proxy reaches the processes
+    assert "@db:5432/" in bot["environment"]["DATABASE_URL"]  # PostgreSQL: several processes
+    assert bot["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    proxy = services["proxy"]
+    assert str(proxy["image"]).startswith("nginx")
+    assert proxy["ports"] == ["127.0.0.1:8443:8443"]
+    [conf] = [v for v in proxy["volumes"] if "nginx-cluster.conf" in v]
+    assert (DEPLOY / conf.split(":")[0].removeprefix("./")).exists()
+
+
+def test_cluster_proxy_spreads_updates_and_retries_another_process() -> None:
+    text = (DEPLOY / "nginx-cluster.conf").read_text(encoding="utf-8")
+    assert "resolver 127.0.0.11" in text  # re-resolves `bot` to every process
+    assert re.search(r"proxy_pass \$bot;", text)
+    # an update refused by a process that is down goes to another (safe: the inbox dedups)
+    assert re.search(r"proxy_next_upstream [^;]*error[^;]*non_idempotent", text)
+    assert "X-Telegram-Bot-Api-Secret-Token" in text
