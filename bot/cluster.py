@@ -37,12 +37,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
 from bot.ratelimit import RetryingRateLimiter
-from storage.data.coordination import LockLost, Locks, take_slot
+from storage.data.coordination import LockLost, Locks, take_slot, try_lock, unlock
 from storage.data.db import read_scope, session_scope, statement_scope
 from storage.services import inbox
 
@@ -83,11 +83,6 @@ def _receive(
 
     with _inbox_writes, session_scope(engine) as s:
         return inbox.receive(s, bot=bot, updates=rows, keys=keys)
-
-
-def _pending_of(engine: Engine, bot: int, key: int) -> list[tuple[int, str]]:
-    with read_scope(engine) as s:
-        return inbox.pending_of(s.connection(), bot=bot, key=key, limit=BATCH)
 
 
 def _pending_keys(engine: Engine, bot: int) -> list[int]:
@@ -145,54 +140,70 @@ class Cluster:
 
     async def _drain(self, key: int) -> None:
         lock = self.name(f"urutan:{key}")
+        bot, seen = self.key, set[int]()
+
+        def claim(conn: Connection) -> list[tuple[int, str]] | None:
+            # The lock and what it guards in one trip: None when another process holds it
+            # (that one looks again before letting go).
+            if not try_lock(conn, lock):
+                return None
+            return inbox.pending_of(conn, bot=bot, key=key, limit=BATCH)
+
+        def next_or_release(conn: Connection) -> tuple[bool, list[tuple[int, str]]]:
+            rows = [r for r in inbox.pending_of(conn, bot=bot, key=key, limit=BATCH)]
+            rows = [r for r in rows if r[0] not in seen]  # one whose mark failed: next sweep
+            if rows:
+                return True, rows
+            unlock(conn, lock)
+            # An update written while the lock was held whose writer could not take it is
+            # visible now: the writer committed it before it tried.
+            return False, inbox.pending_of(conn, bot=bot, key=key, limit=1)
+
+        held = False
         try:
             while True:
                 self._again.discard(key)
-                if not await asyncio.to_thread(self.locks.try_lock, lock):
-                    return  # another process handles this key, and looks again before letting go
-                try:
-                    await self._handle_waiting(key)
-                finally:
-                    await asyncio.to_thread(self.locks.unlock, lock)
-                # An update written while the lock was held whose writer could not take the lock
-                # is visible now: the writer committed it before it tried.
-                if key not in self._again and not await asyncio.to_thread(
-                    _pending_of, self.engine, self.key, key
-                ):
+                rows = await asyncio.to_thread(self.locks.run, claim)
+                if rows is None:
+                    return
+                held = True
+                while held:
+                    await self._handle(rows, seen)
+                    held, rows = await asyncio.to_thread(self.locks.run, next_or_release)
+                if not [r for r in rows if r[0] not in seen] and key not in self._again:
                     return
         except LockLost:
             _lock_lost()
         except Exception:
             # The updates stay in the inbox; the next sweep (here or elsewhere) tries again.
             log.exception("handling the waiting updates of one sender failed")
+            if held:
+                with contextlib.suppress(LockLost):
+                    await asyncio.to_thread(self.locks.unlock, lock)
         finally:
             self._draining.discard(key)
 
-    async def _handle_waiting(self, key: int) -> None:
+    async def _handle(self, rows: list[tuple[int, str]], seen: set[int]) -> None:
         from bot.inbox import MonevApplication
 
         app = self.app
         assert isinstance(app, MonevApplication)
-        seen: set[int] = set()
-        while True:
-            rows = await asyncio.to_thread(_pending_of, self.engine, self.key, key)
-            rows = [r for r in rows if r[0] not in seen]
-            if not rows:
-                return  # (an update whose done mark failed is left to the next sweep)
-            for uid, payload in rows:
-                seen.add(uid)
-                data = json.loads(payload)
-                try:
-                    update = Update.de_json(data, app.bot)
-                except Exception as exc:  # stored by an older version, or not an update
-                    log.error("inbox: update %s cannot be read (%s)", uid, type(exc).__name__)
-                    await app.mark_inbox_done(uid, data)
-                    continue
-                if isinstance(app.bot, ExtBot):
-                    app.bot.insert_callback_data(update)
-                async with self._sem:
-                    await app.handle_inbox_update(update, data)
-                self.handled += 1
+        for uid, payload in rows:
+            if uid in seen:
+                continue
+            seen.add(uid)
+            data = json.loads(payload)
+            try:
+                update = Update.de_json(data, app.bot)
+            except Exception as exc:  # stored by an older version, or not an update
+                log.error("inbox: update %s cannot be read (%s)", uid, type(exc).__name__)
+                await app.mark_inbox_done(uid, data)
+                continue
+            if isinstance(app.bot, ExtBot):
+                app.bot.insert_callback_data(update)
+            async with self._sem:
+                await app.handle_inbox_update(update, data)
+            self.handled += 1
 
     async def _sweep(self) -> None:
         while True:

@@ -12,16 +12,29 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from datetime import timedelta
+from typing import TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 _KEY = "hashtextextended(current_schema() || '/' || :name, 0)"
 _TRY = text(f"SELECT pg_try_advisory_lock({_KEY})")
 _UNLOCK = text(f"SELECT pg_advisory_unlock({_KEY})")
+
+
+def try_lock(conn: Connection, name: str) -> bool:
+    """On ``conn`` (a :class:`Locks` connection): take ``name`` if no process holds it."""
+    return bool(conn.execute(_TRY, {"name": name}).scalar())
+
+
+def unlock(conn: Connection, name: str) -> None:
+    conn.execute(_UNLOCK, {"name": name})
 
 
 class LockLost(RuntimeError):
@@ -49,10 +62,12 @@ class Locks:
             self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         return self._conn
 
-    def _run(self, stmt: object, name: str) -> bool:
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """``work`` on the lock connection, alone: a few statements around a lock (take it and
+        read what it guards) in one trip to a worker thread instead of one trip each."""
         with self._mutex:
             try:
-                return bool(self._connection().execute(stmt, {"name": name}).scalar())  # type: ignore[call-overload]
+                return work(self._connection())
             except LockLost:
                 raise
             except Exception as exc:
@@ -62,10 +77,10 @@ class Locks:
 
     def try_lock(self, name: str) -> bool:
         """Take ``name`` if no process holds it; True when this process holds it now."""
-        return self._run(_TRY, name)
+        return self.run(lambda conn: try_lock(conn, name))
 
     def unlock(self, name: str) -> None:
-        self._run(_UNLOCK, name)
+        self.run(lambda conn: unlock(conn, name))
 
     def close(self) -> None:
         with self._mutex:
