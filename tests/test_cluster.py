@@ -7,6 +7,7 @@ refused. (PostgreSQL cases skip with the reason when TEST_DATABASE_URL is not se
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import socket
@@ -29,6 +30,7 @@ from bot.console import html_to_text
 from bot.offline.http import FakeBotAPI
 from bot.offline.updates import callback_query_dict, message_dict
 from bot.settings import WIB, Settings
+from storage.data.coordination import take_slot
 from storage.data.db import make_engine, read_scope, session_scope
 from storage.data.models import (
     AuditLog,
@@ -475,6 +477,14 @@ async def test_poller_killed_and_replaced_by_the_standby(workdir: Path, fake: Fa
         engine.dispose()
 
 
+def _healthy(proc: Process) -> bool:
+    assert proc.alive(), proc.stderr()
+    try:
+        return httpx.get(f"http://127.0.0.1:{proc.port}/healthz", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 def _polled(fake: FakeBotAPI) -> int:
     return sum(1 for c in fake.api.calls if c.method == "getUpdates")
 
@@ -487,7 +497,7 @@ def _commands(fake: FakeBotAPI) -> int:
 async def test_reminder_round_killed_halfway_is_resumed_by_the_other_once(
     workdir: Path, fake: FakeBotAPI
 ) -> None:
-    recipients = 120
+    recipients = 400  # ~15 s at the budget's 28/s
     engine = _setup(operators=recipients)
     with session_scope(engine) as s:
         # TW IV 2022 closes in a week: every operator of a bidang without it gets H-7 now
@@ -518,10 +528,15 @@ async def test_reminder_round_killed_halfway_is_resumed_by_the_other_once(
         await _until(lambda: not procs[0].alive() or len(reminders()) >= 5)
         assert procs[0].alive(), procs[0].stderr()
         procs.append(Process(workdir, fake, _free_port(), **env))
-        await _until(lambda: len(reminders()) >= recipients // 2)
+        # meanwhile people ask the second process: its answers and the first one's reminders
+        # share one budget, so together they never meet a 429
+        two = Two(fake, engine, procs[1:])
+        await _until(lambda: _healthy(procs[1]))
+        asked = [await two.text(u, QUESTIONS[0]) for u in ASKERS]
+        await _until(lambda: len(reminders()) >= recipients // 3)
         procs[0].kill()
         assert len(reminders()) < recipients - 8  # killed in the middle of the round
-        await _until(lambda: len({r.chat_id for r in reminders()}) >= recipients - 8, 120)
+        await _until(lambda: len({r.chat_id for r in reminders()}) >= recipients - 8, 180)
         await asyncio.sleep(3)  # a further run of the job finds nothing left to send
         per_chat = Counter(r.chat_id for r in reminders())
         assert max(per_chat.values()) == 1  # never twice
@@ -533,7 +548,14 @@ async def test_reminder_round_killed_halfway_is_resumed_by_the_other_once(
         # and stays 'mengirim' for an admin to see; at most the sends it had in flight
         assert all(r.status == "mengirim" for r in rows if r.chat_id in unsent)
         assert len(unsent) <= 8
+        await two.handled(asked)
+        for u in ASKERS:
+            # one answer each; the weekly digest (its job also ran, in one process) at most once
+            said = _answers(fake, u)
+            digests = [a for a in said if "Peringatan dini" in a]
+            assert len(said) - len(digests) == 1 and len(digests) <= 1, said
         assert fake.rate_limited == 0
+        await two.client.aclose()
     finally:
         for p in procs:
             p.stop()
@@ -575,3 +597,24 @@ async def test_second_monev_run_on_one_sqlite_file_is_refused(
         finally:
             first.send_signal(signal.SIGTERM)
             first.wait(timeout=30)
+
+
+@PG
+def test_budget_slots_of_two_connections_never_come_closer_than_the_interval(
+    engine: Engine,
+) -> None:
+    """The shared budget as two processes use it: each reservation gets its own slot, one
+    interval after the previous one, whichever connection asked."""
+    interval = timedelta(seconds=1 / 28)
+    slots: list[datetime] = []
+    read = text("SELECT tat FROM send_budget WHERE name = 'uji:kirim'")
+    with engine.connect() as a, engine.connect() as b:
+        for conn in (a, b) * 28:
+            wait = take_slot(conn, name="uji:kirim", interval=interval)
+            assert wait <= 56 * interval.total_seconds()
+            slots.append(conn.execute(read).scalar_one() - interval)  # this message's slot
+            conn.commit()
+    gaps = [later - earlier for earlier, later in itertools.pairwise(slots)]
+    assert min(gaps) >= interval * 0.999, min(gaps)
+    # 56 messages take two seconds whoever sends them: Telegram's ~30/s is kept
+    assert slots[-1] - slots[0] >= 55 * interval * 0.999
