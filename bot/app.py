@@ -293,7 +293,7 @@ def run_polling(settings: Settings, engine: Engine) -> None:
 
         app = build_application(settings, engine, inbox=True, cluster=True)
         app.bot_data["serving"] = True
-        asyncio.run(serve_polling(app))
+        asyncio.run(serve_polling(app, post_init, post_shutdown))
         return
     app = build_application(settings, engine, inbox=True)
     app.bot_data["serving"] = True

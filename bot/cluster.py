@@ -32,7 +32,7 @@ import json
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -360,11 +360,15 @@ def single_sqlite_process(db_path: Path) -> IO[bytes]:
 # --- polling with standbys --------------------------------------------------------------------
 
 
-async def serve_polling(app: Application) -> None:  # type: ignore[type-arg]
+async def serve_polling(
+    app: Application,  # type: ignore[type-arg]
+    post_init: Callable[[Application], Awaitable[None]],  # type: ignore[type-arg]
+    post_shutdown: Callable[[Application], Awaitable[None]],  # type: ignore[type-arg]
+) -> None:
     """``monev run`` in polling mode on PostgreSQL: handle updates from the inbox always, poll
-    while holding the poller lock, and stand by for it otherwise; until SIGINT/SIGTERM."""
-    from bot.app import post_init, post_shutdown
-
+    while holding the poller lock, and stand by for it otherwise; until SIGINT/SIGTERM. The
+    lifecycle hooks come from the composition root (bot.app), driven by hand as in webhook
+    mode."""
     cluster = get(app)
     assert cluster is not None and app.updater is not None
     stop = asyncio.Event()

@@ -467,10 +467,11 @@ async def test_poller_killed_and_replaced_by_the_standby(workdir: Path, fake: Fa
             await fake.wait_reply(uid, timeout=60)
         took = asyncio.get_running_loop().time() - killed_at
         assert took < 10, f"the standby took {took:.1f}s to answer"
-        for u in ASKERS[:5]:
-            assert len(_answers(fake, u)) == 2
-        for u in ASKERS[5:]:
-            assert len(_answers(fake, u)) == 1
+        for u in ASKERS:
+            # each question answered once (the weekly digest, sent to every kepala by one of
+            # the processes, is not an answer)
+            said = [a for a in _answers(fake, u) if "Peringatan dini" not in a]
+            assert len(said) == (2 if u in ASKERS[:5] else 1), said
     finally:
         second.stop()
         first.stop()
