@@ -101,7 +101,7 @@ class Fingers:
     def wait_text(self, css: str, words: str, timeout: float = 45) -> str:
         """The text of ``css`` once it holds ``words``. The bound is generous because CI
         shares two cores with Chromium; on a timeout the error says what was shown instead."""
-        from selenium.common.exceptions import TimeoutException
+        from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.ui import WebDriverWait
 
@@ -113,7 +113,12 @@ class Fingers:
             return text if words in text else False
 
         try:
-            return str(WebDriverWait(self.driver, timeout).until(has))
+            # A page that sends itself elsewhere (the menu button's index) replaces the
+            # element between finding it and reading it: that is "not yet", not a failure.
+            wait = WebDriverWait(
+                self.driver, timeout, ignored_exceptions=(StaleElementReferenceException,)
+            )
+            return str(wait.until(has))
         except TimeoutException as exc:
             raise AssertionError(
                 f"{words!r} not shown in {css!r} within {timeout} s; shown: {seen[0]!r}"
