@@ -20,6 +20,7 @@ NOT_OFFICE_DATA: dict[str, str] = {
     "chat_state": "one person's own conversation state, keyed by their Telegram id",
     "update_inbox": "the transport's record of Telegram updates",
     "send_budget": "the bot's outgoing message budget shared by its processes",
+    "answer_pages": "one person's own answer pages, read only by their owner (kept_page)",
     "reg_message": "the admin messages of a registration request, read by the request's id",
 }
 

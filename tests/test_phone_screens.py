@@ -156,3 +156,41 @@ def test_pages_lose_nothing_and_keep_the_foot() -> None:
 )
 def test_rupiah_rounded(value: int | None, shown: str) -> None:
     assert format_rupiah_short(value) == shown
+
+
+async def test_page_buttons_work_after_a_restart_and_in_another_process(bot: Bot) -> None:
+    """The pages are kept in the database: a second Application on the same database (a
+    restart, or the other process of a cluster taking the press) shows the same page."""
+    from bot.console import open_offline
+
+    first = await bot.say(KEPALA, EARLY)
+    data = _more(bot, KEPALA)
+    assert data is not None
+    settings = bot.app.bot_data["settings"]
+    other, api = await open_offline(settings, bot.engine)
+    try:
+        again = Bot(other, api, bot.engine)
+        second = await again.press(KEPALA, data)
+        assert "Ketik ulang" not in second and second.strip() != first.strip()
+        assert second == await bot.press(KEPALA, data)  # the same page in either process
+        assert "pengguna lain" in await again.press(OPERATOR_KOP, data)
+    finally:
+        await other.stop()
+        await other.shutdown()
+
+
+async def test_old_answer_pages_are_pruned(bot: Bot) -> None:
+    from datetime import timedelta
+
+    from storage.data.db import session_scope
+    from storage.data.models import utcnow
+    from storage.services import answer_pages
+
+    await bot.say(KEPALA, EARLY)
+    data = _more(bot, KEPALA)
+    assert data is not None
+    with session_scope(bot.engine) as s:
+        assert answer_pages.prune(s, now=utcnow() + timedelta(days=29)) == 0
+    with session_scope(bot.engine) as s:
+        assert answer_pages.prune(s, now=utcnow() + timedelta(days=31)) == 1
+    assert "Ketik ulang pertanyaannya" in await bot.press(KEPALA, data)

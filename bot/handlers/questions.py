@@ -104,7 +104,7 @@ async def question(update: Update, context: MonevContext) -> None:
                 _answer, asker(context), message.text[: MAX_TEXT * 2]
             )
         if not (wants_chart and chart is not None):
-            text, keyboard = first_page(context, reply)
+            text, keyboard = await first_page(context, reply)
             await message.reply_text(text, reply_markup=markup(keyboard))
             warm_for(context, keyboard)
             return
@@ -157,7 +157,7 @@ async def ask_button(update: Update, context: MonevContext) -> None:
         # Somebody reading another office (a pemantau): say which one, as the question did.
         label = await context.read(_short_label, office)
         reply.text = named(label, reply.text)
-    text, keyboard = first_page(context, reply)
+    text, keyboard = await first_page(context, reply)
     await query.edit_message_text(text, reply_markup=markup(keyboard))
     warm_for(context, keyboard)
 
@@ -190,7 +190,7 @@ async def pick_button(update: Update, context: MonevContext) -> None:
     if result is None:
         await query.edit_message_text(texts.KAB_PICK_GONE)
         return
-    text, keyboard = first_page(context, result[0])
+    text, keyboard = await first_page(context, result[0])
     await query.edit_message_text(text, reply_markup=markup(keyboard))
     warm_for(context, keyboard)
 
@@ -203,7 +203,7 @@ async def page_button(update: Update, context: MonevContext) -> None:
         await query.answer()
         await query.edit_message_text(texts.NOT_REGISTERED)
         return
-    got = kept_page(context, query.data)
+    got = await kept_page(context, query.data)
     if isinstance(got, str):
         await query.answer(got, show_alert=True)
         return

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from bot.context import MonevContext
 from bot.views import pages as page_views
 from bot.views.answers import Keyboard, Reply
+from storage.services import answer_pages
+from storage.services.answer_pages import Paged
 
 
 @contextmanager
@@ -65,19 +65,7 @@ def webapp_row(context: MonevContext, label: str, page: str) -> Keyboard:
 
 # --- one phone screen per answer: the pages of a long answer, kept for its "Selengkapnya" ------
 
-PAGES = "answer_pages"  # bot_data: token -> Paged, oldest first
-PAGES_KEPT = 2000  # answers whose later pages are kept (a few MB at most)
 PAGE_PREFIX = "pg:"
-
-
-@dataclass(frozen=True)
-class Paged:
-    """A long answer's pages as they were computed for one person: the buttons show exactly
-    these (never a recomputation that might differ from the first page they saw)."""
-
-    owner: int  # telegram id of the person it was answered for
-    pages: tuple[str, ...]
-    keyboard: Keyboard  # the answer's own buttons (chart, latest period), on every page
 
 
 def page_keyboard(token: str, i: int, paged: Paged) -> Keyboard:
@@ -90,29 +78,27 @@ def page_keyboard(token: str, i: int, paged: Paged) -> Keyboard:
     return ([nav] if nav else []) + paged.keyboard
 
 
-def first_page(context: MonevContext, reply: Reply) -> tuple[str, Keyboard]:
-    """The first screen of ``reply`` and its buttons; the later pages are kept for the
-    person's "Selengkapnya" (edit in place)."""
+async def first_page(context: MonevContext, reply: Reply) -> tuple[str, Keyboard]:
+    """The first screen of ``reply`` and its buttons; the later pages are kept (in the
+    database: any process may take the press) for the person's "Selengkapnya"."""
     body = reply.text[: len(reply.text) - len(reply.foot)] if reply.foot else reply.text
     pages = page_views.paginate(body, reply.foot)
     if len(pages) == 1 or context.actor is None:
         return pages[0], reply.keyboard
-    token = secrets.token_urlsafe(6)
+    token = secrets.token_urlsafe(9)  # 12 characters: unguessable, and short in callback data
     paged = Paged(context.actor.telegram_id, tuple(pages), reply.keyboard)
-    store: OrderedDict[str, Paged] = context.bot_data.setdefault(PAGES, OrderedDict())
-    store[token] = paged
-    while len(store) > PAGES_KEPT:
-        store.popitem(last=False)
+    await context.write(answer_pages.keep, token=token, paged=paged)
     return pages[0], page_keyboard(token, 0, paged)
 
 
-def kept_page(context: MonevContext, data: str) -> tuple[str, Keyboard] | str:
+async def kept_page(context: MonevContext, data: str) -> tuple[str, Keyboard] | str:
     """The page a "Selengkapnya"/"Sebelumnya" button names, with its buttons; or why not
-    (plain text): gone (an old answer, a restart), another person's, or malformed."""
+    (plain text): gone (an answer older than the kept days), another person's, or malformed."""
     token, _, index = data.removeprefix(PAGE_PREFIX).partition(":")
-    store: OrderedDict[str, Paged] = context.bot_data.get(PAGES, OrderedDict())
-    paged = store.get(token)
-    if paged is None or not index.isdecimal():
+    if not index.isdecimal() or not 0 < len(token) <= 16:
+        return page_views.GONE
+    paged = await context.read(answer_pages.find, token=token)
+    if paged is None:
         return page_views.GONE
     if context.actor is None or paged.owner != context.actor.telegram_id:
         return page_views.NOT_YOURS

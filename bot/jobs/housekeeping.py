@@ -1,4 +1,5 @@
-"""Housekeeping in the JobQueue: handled updates leave the update inbox after N days."""
+"""Housekeeping in the JobQueue: handled updates leave the update inbox after N days, and
+the pages of long answers after 30."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from telegram.ext import Application, ContextTypes
 from bot.cluster import run_alone
 from bot.settings import Settings
 from storage.data.db import session_scope
-from storage.services import inbox
+from storage.services import answer_pages, inbox
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,9 @@ PRUNE_EVERY = timedelta(hours=6)
 def _prune(app: Application) -> int:
     settings: Settings = app.bot_data["settings"]
     with session_scope(app.bot_data["engine"]) as s:
-        return inbox.prune(s, older_than=timedelta(days=settings.inbox_keep_days))
+        removed = inbox.prune(s, older_than=timedelta(days=settings.inbox_keep_days))
+        answer_pages.prune(s)
+        return removed
 
 
 async def prune_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -19,7 +19,7 @@ MORE = "Selengkapnya ({n}/{total}) ›"
 BACK = "‹ Sebelumnya"
 CONTINUED = " · <i>lanjutan</i>"
 GONE = (
-    "Lanjutan jawaban ini sudah tidak tersimpan (jawaban lama, atau bot baru dimulai ulang). "
+    "Lanjutan jawaban ini sudah tidak tersimpan (jawaban lebih dari 30 hari lalu). "
     "Ketik ulang pertanyaannya."
 )
 NOT_YOURS = "Tombol ini milik jawaban untuk pengguna lain."

@@ -527,6 +527,20 @@ class SendBudget(SQLModel, table=True):
     tat: datetime = Field(default_factory=utcnow)
 
 
+class AnswerPages(SQLModel, table=True):
+    """The pages of one long answer as the person who asked saw its first page: its
+    "Selengkapnya" buttons show exactly these, in whichever process takes the press, and
+    still after a restart. Only the asker may turn them (``owner``)."""
+
+    __tablename__ = "answer_pages"
+    __table_args__ = (Index("ix_answer_pages_created", "created_at"),)
+
+    token: str = Field(sa_column=Column(String(16), primary_key=True))
+    owner: int = Field(sa_column=Column(BigInteger, nullable=False))
+    pages: str = Field(sa_column=Column(Text, nullable=False))  # JSON: pages and buttons
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 def row_id(row: Any) -> int:
     """The primary key of a stored row (SQLModel types ``id`` as optional until a flush)."""
     ident = row.id
