@@ -43,7 +43,9 @@ async def test_unapproved_rows_are_marked_in_their_cells(bot: Bot, tmp_path: Pat
     await _submit_all(bot)  # Koperasi's TW IV, waiting for verification
     await bot.say(KEPALA, "/laporan 4 2022")
     name, content, caption = _document(bot, KEPALA)
-    assert name.endswith(".xlsx") and "siap cetak" in caption and "KET" in caption
+    # Only Koperasi has reported TW IV: not for printing, and the marks are explained.
+    assert name.endswith(".xlsx") and "Belum untuk dicetak" in caption
+    assert "ditandai di kolom KET" in caption
     ws = load_workbook(io.BytesIO(content)).active
     assert ws is not None
     marked, plain = [], []

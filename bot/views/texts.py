@@ -458,9 +458,10 @@ LAPORAN_USAGE = (
     "Cara pakai: <code>/laporan</code> (triwulan terakhir), <code>/laporan 3 2022</code>, "
     "atau <code>/laporan tw3 2022 csv</code> untuk angka mentah."
 )
+LAPORAN_MARKED = "Baris yang angkanya belum disetujui diberi warna dan ditandai di kolom KET."
 LAPORAN_CAPTION = (
     "Laporan Kinerja Triwulan TW {tw} {tahun} (XLSX), siap cetak di kertas F4/A4 mendatar. "
-    "Baris yang angkanya belum disetujui diberi warna dan ditandai di kolom KET."
+    + LAPORAN_MARKED
 )
 LAPORAN_CAPTION_CSV = (
     "Angka Laporan Kinerja Triwulan TW {tw} {tahun} (CSV) untuk diolah di spreadsheet: "
@@ -470,12 +471,12 @@ LAPORAN_CAPTION_CSV = (
 LAPORAN_FILE = "Laporan Kinerja Triwulan TW {tw} {tahun} ({fmt})"
 LAPORAN_NOT_APPROVED = (
     ": semua bidang sudah lapor, tetapi belum semua laporan disetujui — belum untuk dicetak. "
-    "Baris yang angkanya belum disetujui diberi warna dan ditandai di kolom KET."
+    + LAPORAN_MARKED
 )
 LAPORAN_PARTIAL_NOTE = (
     "BELUM LENGKAP — baru {n} dari {total} bidang yang lapor; belum lapor: {missing}."
 )
-LAPORAN_PARTIAL = ": " + LAPORAN_PARTIAL_NOTE + " Belum untuk dicetak."
+LAPORAN_PARTIAL = ": " + LAPORAN_PARTIAL_NOTE + " Belum untuk dicetak. " + LAPORAN_MARKED
 LAPORAN_COMING = (
     "TW {tw} {tahun} sedang masuk ({n} dari {total} bidang sudah lapor): /laporan {tw_num} {tahun}."
 )
