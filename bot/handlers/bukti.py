@@ -357,6 +357,8 @@ async def _show(
     if isinstance(shown, bukti.Refused):
         if shown.denied is not None:
             text = texts.BUKTI_FORBIDDEN
+        elif shown.choices:
+            text = texts.node_choices("/bukti", shown.unknown[:100], list(shown.choices))
         elif shown.unknown:
             text = texts.BUKTI_UNKNOWN.format(q=escape(shown.unknown[:100]))
         elif shown.stale:

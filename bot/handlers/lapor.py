@@ -801,9 +801,12 @@ def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
     user = _user(session, telegram_id)
     if user is None:
         return texts.NOT_REGISTERED
-    node = find_node(session, opd_id=opd_id, text=q).best
-    if node is None:
+    match = find_node(session, opd_id=opd_id, text=q)
+    if match.best is None:
         return texts.RIWAYAT_NONE.format(q=escape(q))
+    node = match.sure
+    if node is None:
+        return texts.node_choices("/riwayat", q, [n.nama for n in match.nodes])
     bidang_id = bidang_of(session, node.id)  # type: ignore[arg-type]
     denied = may_see_history(
         role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=bidang_id

@@ -450,6 +450,21 @@ RIWAYAT_FORBIDDEN = (
 RIWAYAT_USAGE = (
     "Cara pakai: <code>/riwayat nama sub kegiatan</code>, misalnya <code>/riwayat gaji</code>."
 )
+NODE_CHOICES_SHOWN = 6
+
+
+def node_choices(command: str, q: str, names: list[str]) -> str:
+    """Words that fit several program/kegiatan/sub kegiatan: name them, answer none."""
+    shown = "\n".join(f"• {escape(n)}" for n in names[:NODE_CHOICES_SHOWN])
+    more = len(names) - NODE_CHOICES_SHOWN
+    if more > 0:
+        shown += f"\n… dan {more} lainnya"
+    return (
+        f"“{escape(q)}” cocok dengan {len(names)} rincian. Maksud Anda:\n{shown}\n"
+        f"Ketik lagi dengan nama lengkapnya, misalnya <code>{command} {escape(names[0])}</code>."
+    )
+
+
 RIWAYAT_NONE = "Tidak ditemukan program, kegiatan atau sub kegiatan yang cocok dengan '{q}'."
 RIWAYAT_EMPTY = "Belum ada perubahan tercatat untuk {nama}."
 

@@ -540,6 +540,7 @@ class Refused:
     denied: Denied | None = None
     unknown: str = ""
     stale: bool = False
+    choices: tuple[str, ...] = ()  # ``unknown`` fits these several: which one is meant
 
 
 def for_pelaporan(session: Session, *, telegram_id: int, pelaporan_id: int) -> Shown | Refused:
@@ -588,7 +589,10 @@ def find(
     user = _user(session, telegram_id)
     if user is None:
         return Refused()
-    node = find_node(session, opd_id=opd_id, text=text, tahun=tahun).best
+    match = find_node(session, opd_id=opd_id, text=text, tahun=tahun)
+    node = match.sure
+    if match.best is not None and node is None:
+        return Refused(unknown=text, choices=tuple(n.nama for n in match.nodes))
     if node is None or node.id is None:
         return Refused(unknown=text)
     bidang_id = bidang_of(session, node.id)

@@ -49,6 +49,14 @@ class NodeMatch:
     def best(self) -> Node | None:
         return self.nodes[0] if self.nodes else None
 
+    @property
+    def sure(self) -> Node | None:
+        """The node meant, when the words name one only (or one by its whole name); None
+        when they fit several, which the asker must choose between (never a nearby one)."""
+        if self.unique or (self.how in ("exact", "id") and self.nodes):
+            return self.nodes[0]
+        return None
+
 
 def find_node(session: Session, *, opd_id: int, text: str, tahun: int | None = None) -> NodeMatch:
     """The nodes of the office's year ``tahun`` (default: the latest with a plan) that
