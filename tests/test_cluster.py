@@ -466,7 +466,9 @@ async def test_poller_killed_and_replaced_by_the_standby(workdir: Path, fake: Fa
         for uid in ids:
             await fake.wait_reply(uid, timeout=60)
         took = asyncio.get_running_loop().time() - killed_at
-        assert took < 10, f"the standby took {took:.1f}s to answer"
+        # A liveness bound, generous for a busy CI machine (the standby retries the poller
+        # lock every second; the takeover time itself is measured by bench_province).
+        assert took < 30, f"the standby took {took:.1f}s to answer"
         for u in ASKERS:
             # each question answered once (the weekly digest, sent to every kepala by one of
             # the processes, is not an answer)
