@@ -105,7 +105,7 @@ class Cluster:
         self.app = app
         self.engine = engine
         self.bot = bot
-        self.key = int(bot) if bot.isdigit() else inbox.LEGACY_BOT  # the inbox's bot_id
+        self.key = inbox.bot_of(bot)  # the inbox's bot_id (``bot`` is the token's head)
         self.locks = Locks(engine)
         self._draining: set[int] = set()
         self._again: set[int] = set()

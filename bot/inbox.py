@@ -56,10 +56,8 @@ _inbox_writes = threading.Lock()
 
 
 def bot_key(app: Application) -> int:
-    """The bot the inbox's rows belong to: the number before ':' in its token, which
-    Telegram keeps for a bot across token changes of that bot and gives a new bot anew."""
-    head = app.bot.token.partition(":")[0]
-    return int(head) if head.isdigit() else inbox.LEGACY_BOT
+    """The bot the inbox's rows belong to (``inbox.bot_of`` its token)."""
+    return inbox.bot_of(app.bot.token)
 
 
 def _tracked(app: Application) -> dict[int, dict[str, Any]]:

@@ -128,6 +128,13 @@ def mark_done(conn: Connection, *, bot: int, update_id: int, payload: str) -> No
 LEGACY_BOT = 0  # rows written before the inbox knew its bot (migration 0014)
 
 
+def bot_of(token: str) -> int:
+    """The bot a token belongs to, as the inbox keys it: the number before ':', which
+    Telegram keeps for a bot across its token changes and gives a new bot anew."""
+    head = token.partition(":")[0]
+    return int(head) if head.isdigit() else LEGACY_BOT
+
+
 def adopt(session: Session, *, bot: int) -> int:
     """Make the rows written before the inbox was keyed by bot this bot's own; returns how
     many. They were written by the bot that ran last, which is almost always this one; were
