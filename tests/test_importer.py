@@ -31,7 +31,7 @@ from storage.data.models import (
 from storage.files.demo import SEED_FILE
 from storage.files.importer import import_file
 from storage.files.report_parser import BadFileError, parse_lines, read_lines
-from storage.services.submission import reopen
+from storage.services.verification import reopen
 from storage.services.users import set_user
 
 # SHA-256 of the office's own export (seeds/laporan-kinerja-2022-tw1-tw3.txt of the design

@@ -22,7 +22,6 @@ from storage.data.models import (
     Node,
     Pelaporan,
     StatusLaporan,
-    UserStatus,
 )
 from storage.domain.periods import roman
 from storage.domain.policy import Denied, may_see_history
@@ -37,6 +36,7 @@ from storage.services.submission import (
     save,
     sent_draft,
 )
+from storage.services.users import active_user
 
 MAX_PER_SUB = 30  # bounded: more is never needed to show a sub kegiatan's work
 MAX_CAPTION = 500
@@ -64,8 +64,7 @@ class Item:
 
 
 def _user(session: Session, telegram_id: int) -> AppUser | None:
-    u = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
-    return u if u is not None and u.status == UserStatus.ACTIVE else None
+    return active_user(session, telegram_id=telegram_id)
 
 
 def _aware(at: datetime) -> datetime:

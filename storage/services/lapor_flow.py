@@ -17,17 +17,16 @@ from functools import partial
 
 from sqlmodel import Session, select
 
+from storage.data.buttons import SentButtons
 from storage.data.models import (
     AppUser,
     Draft,
     DraftStatus,
     Pelaporan,
     StatusLaporan,
-    UserStatus,
-    VerifMessage,
 )
 from storage.domain.policy import Denied, may_submit
-from storage.services import bukti, conversation, plan_step
+from storage.services import bukti, conversation, plan_step, verification
 from storage.services.conversation import Flow
 from storage.services.queries import list_bidang
 from storage.services.submission import (
@@ -48,13 +47,13 @@ from storage.services.submission import (
     load,
     next_step,
     propose_period,
-    retire_messages,
     save,
     start_draft,
     submit,
     verifiers,
 )
 from storage.services.submission import review as build_review
+from storage.services.users import active_user, person_name
 
 # --- results ---------------------------------------------------------------------------------
 
@@ -218,7 +217,7 @@ class Sent:
     oleh: str
     review: Review
     verifiers: list[int]
-    retired: list[VerifMessage]  # earlier approve/return messages whose buttons go
+    retired: list[SentButtons]  # earlier approve/return messages whose buttons go
     rencana: plan_step.Saved | None = None  # the plan given in the draft, written now
 
 
@@ -250,8 +249,7 @@ class Progress:
 
 
 def _user(session: Session, telegram_id: int) -> AppUser | None:
-    u = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
-    return u if u is not None and u.status == UserStatus.ACTIVE else None
+    return active_user(session, telegram_id=telegram_id)
 
 
 def _plan(session: Session, draft: Draft) -> DraftPlan:
@@ -624,11 +622,11 @@ def _send(
     return Sent(
         pelaporan_id=p.id,
         version=p.version,
-        retired=retire_messages(session, p.id),
+        retired=verification.retire(session, pelaporan_id=p.id),
         tahun=draft.tahun,
         triwulan=draft.triwulan,
         bidang=rv.plan.bidang.nama,
-        oleh=user.nama or str(user.telegram_id),
+        oleh=person_name(user),
         review=rv,
         verifiers=[
             v.telegram_id

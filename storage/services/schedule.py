@@ -68,6 +68,7 @@ from storage.services.queries import (
     reporting_status,
     years_with_data,
 )
+from storage.services.verification import waiting_for
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -1129,11 +1130,13 @@ def describe_reminders(
     if person.role == Role.ADMIN:
         return replace(base, group_registered=group_chat_id(session, opd_id=opd_id) is not None)
     if person.role == Role.VERIFIKATOR:
-        waiting = session.exec(
-            select(Pelaporan.id)
-            .join(Bidang, Bidang.id == Pelaporan.bidang_id)  # type: ignore[arg-type]
-            .where(Bidang.opd_id == opd_id, Pelaporan.status == StatusLaporan.DIAJUKAN)
-        ).all()
+        waiting = waiting_for(
+            session,
+            role=person.role,
+            status=UserStatus.ACTIVE,  # _people holds active users only
+            user_id=person.user_id,
+            opd_id=opd_id,
+        )
         return replace(base, waiting=len(waiting))
     planned = set(years_with_data(session, opd_id))
     shown = [

@@ -34,9 +34,22 @@ def get_user(session: Session, *, telegram_id: int) -> AppUser | None:
 
 
 def active_user(session: Session, *, telegram_id: int) -> AppUser | None:
-    """The user if registered and approved; everyone else is a stranger."""
+    """The user if registered and approved; everyone else is a stranger. The one lookup of
+    "who is this, may they act" by Telegram id (every service asks this one)."""
     user = get_user(session, telegram_id=telegram_id)
     return user if user is not None and user.status == UserStatus.ACTIVE and user.role else None
+
+
+def person_name(user: AppUser) -> str:
+    """How a person is named to others: their name, else their Telegram id."""
+    return user.nama or str(user.telegram_id)
+
+
+def sender_office(*, opd_id: int | None, only_office: int | None) -> int | None:
+    """The office a person acts in: their own; for someone without one (the kabupaten roles,
+    people registered before offices), the only office of a one-office deployment
+    (``only_office``; None when the deployment serves several)."""
+    return opd_id if opd_id is not None else only_office
 
 
 def find_bidang(
