@@ -17,8 +17,7 @@ from bot.handlers.shared import markup, webapp_row
 from bot.views import texts
 from bot.views import webapp as webapp_views
 from storage.data.boundary import OutOfScope
-from storage.data.models import Role, UserStatus
-from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES, Denied
+from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES, Denied, Role, UserStatus
 from storage.services import verification
 from storage.services.conversation import StaleState
 from storage.services.kabupaten import office_names

@@ -35,6 +35,7 @@ from storage.services.kabupaten import (
     office_names,
 )
 from storage.services.queries import list_bidang
+from storage.services.users import sender_office
 
 if TYPE_CHECKING:
     from charts.answers import ChartRequest
@@ -54,7 +55,7 @@ def asker(context: MonevContext) -> Asker:
     """The sender as the office check needs them (their office, else the only office)."""
     actor = context.actor
     assert actor is not None
-    own = actor.opd_id if actor.opd_id is not None else context.bot_data.get("opd_id")
+    own = sender_office(opd_id=actor.opd_id, only_office=context.bot_data.get("opd_id"))
     return Asker(actor.role, actor.status, own, actor.bidang_id)
 
 

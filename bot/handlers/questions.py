@@ -28,6 +28,7 @@ from storage.domain.question_parser import MAX_TEXT, Metric
 from storage.services.ask import answer, run_query
 from storage.services.conversation import State
 from storage.services.kabupaten import office_label, office_names, scope_office
+from storage.services.users import sender_office
 
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
 
@@ -79,7 +80,7 @@ def load_for_text(
     actor, state = load_actor_and_state(session, telegram_id, opd_id)
     if state is not None or not actor.active or len(text) > MAX_QUESTION:
         return actor, state, None
-    own = actor.opd_id if actor.opd_id is not None else opd_id
+    own = sender_office(opd_id=actor.opd_id, only_office=opd_id)
     who = Asker(actor.role, actor.status, own, actor.bidang_id)
     return actor, state, (text, _answer(session, who, text[: MAX_TEXT * 2]))
 

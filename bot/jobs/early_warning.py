@@ -32,8 +32,9 @@ from charts.answers import ChartKind, ChartPlan, ChartRequest, plan_chart
 from charts.pool import RenderPool
 from charts.spec import NoData
 from storage.data.db import read_scope, session_scope
-from storage.data.models import ReminderStatus, Role
+from storage.domain.enums import ReminderStatus
 from storage.domain.numbers import format_waktu
+from storage.domain.policy import Role
 from storage.services.cache import FigureCache
 from storage.services.early_warning import (
     DigestRecipient,

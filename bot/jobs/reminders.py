@@ -52,9 +52,9 @@ from bot.views.reminders import (
     reminder_text,
 )
 from storage.data.db import read_scope, session_scope
-from storage.data.models import ReminderStatus, Role
+from storage.domain.enums import ReminderStatus
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
-from storage.domain.policy import KABUPATEN_ROLES
+from storage.domain.policy import KABUPATEN_ROLES, Role
 from storage.services import conversation
 from storage.services.cache import FigureCache
 from storage.services.conversation import Flow, State

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from storage.data.models import Role
-from storage.domain.policy import Denied
+from storage.domain.policy import Denied, Role
 from storage.services.submission import NotPermitted, SubmissionError
 
 ROLE_NAMES: dict[str, str] = {

@@ -59,6 +59,7 @@ from storage.services.queries import (
     unverified,
     year_data,
 )
+from storage.services.users import get_user
 
 TOLERANCE_SETTING = "peringatan_toleransi"  # percentage points, e.g. "5"
 WEEKDAY_SETTING = "peringatan_hari"  # 0 = Senin … 6 = Minggu
@@ -677,7 +678,7 @@ def claim_digest(session: Session, *, kind: str, year: int, to: DigestRecipient)
 
 def set_digest_muted(session: Session, *, telegram_id: int, muted: bool) -> bool:
     """Switch one person's weekly digest off (or on again); returns the new state."""
-    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         raise EarlyWarningError("Anda belum terdaftar.")
     pref = session.exec(select(UserPref).where(UserPref.app_user_id == user.id)).first()

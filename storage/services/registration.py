@@ -23,10 +23,10 @@ from storage.domain.text import clean_line
 from storage.services import conversation
 from storage.services.conversation import Flow
 from storage.services.kabupaten import office_names
-from storage.services.queries import list_bidang
 from storage.services.users import (
     admins,
     audit_change,
+    bidang_names,
     block_user,
     get_user,
     office_of,
@@ -226,7 +226,7 @@ def remember_reg_message(
 
 def bidang_rows(session: Session, *, opd_id: int) -> list[tuple[int, str]]:
     """The bidang a person of office ``opd_id`` may ask to operate: (id, name), in order."""
-    return [(row_id(b), b.nama) for b in list_bidang(session, opd_id)]
+    return bidang_names(session, opd_id=opd_id)
 
 
 def offices(session: Session) -> list[OfficeName]:

@@ -68,6 +68,7 @@ from storage.services.queries import (
     reporting_status,
     years_with_data,
 )
+from storage.services.users import get_user
 from storage.services.verification import waiting_for
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -622,7 +623,7 @@ def _pref(session: Session, user_id: int) -> UserPref:
 
 def set_muted(session: Session, *, telegram_id: int, muted: bool) -> bool:
     """Mute or unmute one person's reminders; returns the new state."""
-    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         raise ScheduleError("Anda belum terdaftar.")
     pref = _pref(session, user.id)  # type: ignore[arg-type]
@@ -633,7 +634,7 @@ def set_muted(session: Session, *, telegram_id: int, muted: bool) -> bool:
 
 
 def is_muted(session: Session, *, telegram_id: int) -> bool:
-    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         return False
     return _pref(session, user.id).muted  # type: ignore[arg-type]
@@ -641,7 +642,7 @@ def is_muted(session: Session, *, telegram_id: int) -> bool:
 
 def mark_blocked(session: Session, *, telegram_id: int, at: datetime | None = None) -> None:
     """Telegram said 403: stop sending to this person until they write to the bot again."""
-    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         return
     pref = _pref(session, user.id)  # type: ignore[arg-type]
@@ -653,7 +654,7 @@ def mark_blocked(session: Session, *, telegram_id: int, at: datetime | None = No
 
 def clear_blocked(session: Session, *, telegram_id: int) -> bool:
     """The person wrote to the bot, so they no longer block it; returns whether it changed."""
-    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         return False
     pref = session.exec(select(UserPref).where(UserPref.app_user_id == user.id)).first()

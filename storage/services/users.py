@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from storage.data.audit import record
@@ -13,10 +16,12 @@ from storage.data.models import (
     PerangkatDaerah,
     Role,
     UserStatus,
+    row_id,
     utcnow,
 )
 from storage.domain.policy import KABUPATEN_ROLES
 from storage.files.importer import normalise_name
+from storage.services.queries import list_bidang
 
 
 class UserError(ValueError):
@@ -32,6 +37,35 @@ def active_user(session: Session, *, telegram_id: int) -> AppUser | None:
     "who is this, may they act" by Telegram id (every service asks this one)."""
     user = get_user(session, telegram_id=telegram_id)
     return user if user is not None and user.status == UserStatus.ACTIVE and user.role else None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A known person as every update needs them (plain values of their row)."""
+
+    user_id: int
+    nama: str
+    role: Role | None
+    bidang_id: int | None
+    status: str
+    opd_id: int | None
+
+
+_users = AppUser.__table__  # type: ignore[attr-defined]
+# Built once: it runs for every update, and building it costs about what running it does.
+_IDENTITY = sa_select(
+    _users.c.id, _users.c.nama, _users.c.role, _users.c.bidang_id, _users.c.status, _users.c.opd_id
+).where(_users.c.telegram_id == bindparam("telegram_id"))
+
+
+def identity(session: Session, *, telegram_id: int) -> Identity | None:
+    """Who this Telegram id is, whatever their status (None: a stranger); runs for every
+    update, so a plain row query, not ORM objects."""
+    row = session.connection().execute(_IDENTITY, {"telegram_id": telegram_id}).first()
+    if row is None:
+        return None
+    role = Role(row.role) if row.role else None
+    return Identity(row.id, row.nama, role, row.bidang_id, str(row.status), row.opd_id)
 
 
 def person_name(user: AppUser) -> str:
@@ -83,6 +117,13 @@ def bidang_choices(session: Session, opd_id: int) -> str:
         select(Bidang).where(Bidang.opd_id == opd_id).order_by(col(Bidang.id))
     ).all()
     return ", ".join(f"{b.kode} ({b.nama})" for b in rows) or "belum ada bidang"
+
+
+def bidang_names(session: Session, *, opd_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the bidang of office ``opd_id`` in their order; None: of every office."""
+    if opd_id is not None:
+        return [(row_id(b), b.nama) for b in list_bidang(session, opd_id)]
+    return [(row_id(b), b.nama) for b in session.exec(select(Bidang).order_by(col(Bidang.id)))]
 
 
 def audit_change(
