@@ -305,7 +305,7 @@ def _prepare_user(
                 opd_id=opd_id,
             )
         except (UserError, SetupError) as exc:
-            return str(exc)
+            return exc.user_message
     return None
 
 

@@ -14,6 +14,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.data import boundary
 from storage.data.db import read_scope, session_scope
+from storage.domain.errors import MonevError
 from storage.domain.policy import NO_OFFICE, Role, Scope, UserStatus, scope_of
 from storage.services import conversation
 from storage.services.cache import FigureCache
@@ -45,7 +46,7 @@ class Actor:
         return self.active and self.role in roles
 
 
-class NoOfficeChosen(Exception):
+class NoOfficeChosen(MonevError):
     """A command about "the" office from someone who belongs to no office, in a deployment
     serving several: the kabupaten roles name an office (or ask a kabupaten question)."""
 

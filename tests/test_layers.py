@@ -152,8 +152,9 @@ def test_handlers_read_only_through_the_scoped_context(module: str) -> None:
 def _table_classes() -> dict[int, str]:
     """Every SQLModel table class of the schema (``table=True``: mapped to a table of
     ``SQLModel.metadata``), by identity: the list follows the schema, nobody keeps it."""
-    import storage.data.models  # noqa: F401  (registers the tables)
     from sqlmodel import SQLModel
+
+    import storage.data.models  # noqa: F401  (registers the tables)
 
     tables = set(SQLModel.metadata.tables.values())
     found: dict[int, str] = {}

@@ -12,12 +12,13 @@ from sqlmodel import Session
 
 from bot.settings import Settings
 from storage.data import db
+from storage.domain.errors import MonevError
 from storage.domain.offices import OfficeName
 
 NO_OFFICE = "Basis data belum berisi perangkat daerah. Impor laporan dulu: monev import FILE"
 
 
-class OfficeUnknown(Exception):
+class OfficeUnknown(MonevError):
     """The command cannot tell which office it is about; the message says why, in Indonesian."""
 
 

@@ -78,12 +78,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 def _period(
     cache: FigureCache, engine: Engine, opd_id: int, tahun: int | None, tw: int | None
 ) -> tuple[int, int]:
-    from storage.services.queries import NoData, resolve_period
+    from storage.services.queries import NoYearData, resolve_period
 
     with cache.read(engine) as s:
         try:
             period = resolve_period(s, opd_id=opd_id, tahun=tahun, tw=tw)
-        except NoData:
+        except NoYearData:
             raise SystemExit("Belum ada data.") from None
         return period.tahun, period.triwulan
 

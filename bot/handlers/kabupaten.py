@@ -103,7 +103,7 @@ def kabupaten_answer(session: Session, q: KabQuestion) -> Reply:
     try:
         tahun, tw = kabupaten_period(session, q.tahun, q.tw)
     except OfficeError as exc:
-        return Reply(escape(str(exc)))
+        return Reply(escape(exc.user_message))
     if q.kind is KabKind.RISK:
         return views.kabupaten_risk_reply(tahun, tw, kabupaten_risk(session, tahun, tw))
     reply = views.kabupaten_reply(q, tahun, tw, kabupaten_figures(session, tahun, tw))
@@ -114,7 +114,8 @@ def kabupaten_answer(session: Session, q: KabQuestion) -> Reply:
     return reply
 
 
-Answered = tuple[Reply, "ChartRequest | None", bool]  # as questions.answer_text gives it
+# A text answered: the reply, the chart it offers, and whether it was a question at all.
+Answered = tuple[Reply, "ChartRequest | None", bool]
 
 
 def office_reply(
@@ -240,7 +241,7 @@ def _chart(session: Session, asker: Asker, tahun: int, tw: int) -> ChartPlan | s
     try:
         return plan_kabupaten_chart(session, tahun, tw)
     except NoData as exc:
-        return escape(str(exc))
+        return escape(exc.user_message)
 
 
 async def chart_button(update: Update, context: MonevContext) -> None:

@@ -126,7 +126,7 @@ async def lapor(update: Update, context: MonevContext) -> None:
         opd_id=context.opd_id,
         today=datetime.now(WIB).date(),
     )
-    if isinstance(info, flow.Refuse):
+    if isinstance(info, flow.NotOperator):
         await message.reply_text(texts.LAPOR_ONLY_OPERATOR)
     elif isinstance(info, flow.NoPlan):
         await message.reply_text(texts.LAPOR_NO_PLAN)
@@ -143,7 +143,7 @@ async def lapor(update: Update, context: MonevContext) -> None:
 async def _started(
     update: Update,
     context: MonevContext,
-    result: flow.Started | flow.Refuse | flow.NotYours,
+    result: flow.Started | flow.NotOperator | flow.NotYours,
     *,
     prefix: str = "",
 ) -> None:
@@ -152,7 +152,7 @@ async def _started(
     if isinstance(result, flow.NotYours):
         await _say(update, context, texts.LAPOR_NOT_YOURS)
         return
-    if isinstance(result, flow.Refuse):
+    if isinstance(result, flow.NotOperator):
         await query.edit_message_text(texts.LAPOR_ONLY_OPERATOR)
         return
     await query.edit_message_text(prefix + views.started_intro(result))

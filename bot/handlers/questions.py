@@ -10,6 +10,7 @@ from telegram import Update
 from bot.context import Actor, MonevContext, load_actor_and_state
 from bot.handlers.charts import send_chart, warm_for
 from bot.handlers.kabupaten import (
+    Answered,
     Asker,
     asker,
     examples,
@@ -22,7 +23,7 @@ from bot.handlers.kabupaten import (
 from bot.handlers.shared import first_page, kept_page, markup, quick_work
 from bot.views import texts
 from bot.views.answers import Reply, render
-from charts.answers import ChartRequest, encode, request_for
+from charts.answers import encode, request_for
 from storage.domain.policy import Denied
 from storage.domain.question_parser import MAX_TEXT, Metric
 from storage.services.ask import answer, run_query
@@ -31,9 +32,6 @@ from storage.services.kabupaten import office_label, office_names, scope_office
 from storage.services.users import sender_office
 
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
-
-
-Answered = tuple[Reply, ChartRequest | None, bool]
 
 
 def answer_text(  # type: ignore[no-untyped-def]

@@ -352,7 +352,7 @@ async def confirm(update: Update, context: MonevContext) -> None:
         bidang_id=reg.get("bidang_id"),
         opd_id=reg.get("opd_id"),
     )
-    if isinstance(result, service.Refused):
+    if isinstance(result, service.GateClosed):
         await query.edit_message_text(_gate_text(result.gate))
         return
     if isinstance(result, service.OtherOffice):

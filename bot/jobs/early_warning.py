@@ -49,8 +49,7 @@ from storage.services.early_warning import (
     set_digest_muted,
 )
 from storage.services.kabupaten import OfficeError, kabupaten_period, kabupaten_risk, office_names
-from storage.services.queries import NoData as NoYearData
-from storage.services.queries import resolve_period
+from storage.services.queries import NoYearData, resolve_period
 from storage.services.schedule import finish_sent, group_chat_id, mark_blocked
 
 log = logging.getLogger(__name__)

@@ -534,7 +534,7 @@ def submission_error(exc: SubmissionError) -> str:
     """What to tell the person about a refused /lapor step (plain text, not yet escaped)."""
     if isinstance(exc, NotPermitted):
         return denied(exc.reason, status=exc.status)
-    return str(exc)
+    return exc.user_message
 
 
 # --- evidence (bukti dukung), issue 16 ---------------------------------------------------------

@@ -47,6 +47,7 @@ from storage.domain.early_warning import (
     national_path,
     project,
 )
+from storage.domain.errors import MonevError
 from storage.domain.periods import roman
 from storage.services.queries import (
     NodeRow,
@@ -69,7 +70,7 @@ _WEEKDAY_ALIASES = {"jum'at": 4, "ahad": 6}
 MAX_TOLERANCE_PP = 50.0
 
 
-class EarlyWarningError(ValueError):
+class EarlyWarningError(MonevError, ValueError):
     """A request that cannot be carried out; ``str()`` is an Indonesian message."""
 
 

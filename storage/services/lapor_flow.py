@@ -80,7 +80,7 @@ Screen = Question | ReviewScreen
 
 
 @dataclass(frozen=True)
-class Refuse:
+class NotOperator:
     """The sender is not an active operator of a bidang of this office."""
 
 
@@ -119,7 +119,7 @@ class AllDone:
     bidang: str
 
 
-Opening = Refuse | NoPlan | Resume | Propose | AllDone
+Opening = NotOperator | NoPlan | Resume | Propose | AllDone
 
 
 @dataclass(frozen=True)
@@ -356,10 +356,10 @@ def opening(session: Session, *, telegram_id: int, opd_id: int, today: date) -> 
     if user is None or may_submit(
         role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=None
     ):
-        return Refuse()
+        return NotOperator()
     bidang = next((b for b in list_bidang(session, opd_id) if b.id == user.bidang_id), None)
     if bidang is None:
-        return Refuse()
+        return NotOperator()
     assert user.id is not None
     draft = active_draft(session, user.id)
     if draft is not None:
@@ -397,14 +397,14 @@ def begin(
     triwulan: int,
     fresh: bool = False,
     attach: bool = True,
-) -> Started | Refuse:
+) -> Started | NotOperator:
     """Start the quarter's draft (``fresh``: throwing the active one away) and attach typing
     to it (not for the Mini App form: ``attach`` False); a draft of the same quarter is
     continued instead. Raises :class:`SubmissionError` when the quarter cannot be reported
     (locked, no plan)."""
     user = _user(session, telegram_id)
     if user is None:
-        return Refuse()
+        return NotOperator()
     assert user.id is not None
     current = active_draft(session, user.id, lock=True)
     if not fresh and current is not None and (current.tahun, current.triwulan) == (tahun, triwulan):
@@ -429,7 +429,9 @@ def begin(
     )
 
 
-def restart(session: Session, *, telegram_id: int, draft_id: int) -> Started | NotYours | Refuse:
+def restart(
+    session: Session, *, telegram_id: int, draft_id: int
+) -> Started | NotYours | NotOperator:
     """'Mulai ulang': throw the draft away and begin its quarter again."""
     draft = _owned(session, telegram_id, draft_id)
     if draft is None:
@@ -680,6 +682,7 @@ __all__ = [
     "Conflicts",
     "Discarded",
     "NoPlan",
+    "NotOperator",
     "NotYours",
     "OldStep",
     "Opening",
@@ -687,7 +690,6 @@ __all__ = [
     "Progress",
     "Propose",
     "Question",
-    "Refuse",
     "Refused",
     "Resume",
     "ReviewScreen",

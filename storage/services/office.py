@@ -33,6 +33,7 @@ from storage.data.models import (
     UserStatus,
     row_id,
 )
+from storage.domain.errors import MonevError
 from storage.domain.numbers import format_rupiah
 from storage.domain.offices import OfficeName
 from storage.domain.periods import roman
@@ -67,7 +68,7 @@ DEFAULT_BIDANG: BidangSpec = (
 CellValue = str | int | float | None  # what the template writes into a cell
 
 
-class SetupError(ValueError):
+class SetupError(MonevError, ValueError):
     """A setup request that cannot be carried out; ``str()`` is an Indonesian message."""
 
 

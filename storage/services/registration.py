@@ -243,7 +243,7 @@ def office_label(session: Session, *, opd_id: int | None) -> str:
 
 
 @dataclass(frozen=True)
-class Refused:
+class GateClosed:
     """Not sent now: blocked, cooling down after a rejection, or changed too recently."""
 
     gate: GateResult
@@ -279,7 +279,7 @@ class Requested:
     live: list[SentButtons]  # a changed request: the admins' messages to edit in place
 
 
-Sending = Refused | OtherOffice | AlreadyActive | SamePending | Requested
+Sending = GateClosed | OtherOffice | AlreadyActive | SamePending | Requested
 
 
 def send_request(
@@ -299,7 +299,7 @@ def send_request(
     )
     gate = result.gate.gate
     if gate in (Gate.BLOCKED, Gate.COOLING, Gate.TOO_SOON):
-        return Refused(result.gate)
+        return GateClosed(result.gate)
     if gate == Gate.OTHER_OFFICE:
         return OtherOffice(office_label(session, opd_id=result.opd_id))
     if gate == Gate.ACTIVE:

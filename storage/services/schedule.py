@@ -58,6 +58,7 @@ from storage.data.models import (
     UserStatus,
     utcnow,
 )
+from storage.domain.errors import MonevError
 from storage.domain.numbers import ParseError, format_tanggal
 from storage.domain.periods import day_after_quarter, roman
 from storage.domain.policy import KABUPATEN_ROLES, is_asked_to_verify
@@ -85,7 +86,7 @@ GROUP_H, GROUP_H1 = "grup-H", "grup-H+1"
 VERIFY_PREFIX = "verifikasi:"
 
 
-class ScheduleError(ValueError):
+class ScheduleError(MonevError, ValueError):
     """A deadline that cannot be set; ``str()`` is Indonesian."""
 
 

@@ -40,6 +40,7 @@ from storage.data.models import (
     row_id,
     utcnow,
 )
+from storage.domain.errors import MonevError
 from storage.domain.numbers import (
     ParseError,
     format_percent,
@@ -81,7 +82,7 @@ class Conflict:
     mine: int | None
 
 
-class SubmissionError(ValueError):
+class SubmissionError(MonevError, ValueError):
     """Something the operator must be told; ``str()`` is Indonesian."""
 
 
@@ -89,7 +90,7 @@ class NotPermitted(SubmissionError):
     """A permission rule (``storage.domain.policy``) refused; the caller words ``reason``."""
 
     def __init__(self, reason: Denied, *, status: str = "") -> None:
-        super().__init__(reason.value)
+        super().__init__(detail=reason.value)
         self.reason = reason
         self.status = status  # the report's status, for NOT_SUBMITTED
 

@@ -19,12 +19,13 @@ from storage.data.models import (
     row_id,
     utcnow,
 )
+from storage.domain.errors import MonevError
 from storage.domain.policy import KABUPATEN_ROLES
 from storage.files.importer import normalise_name
 from storage.services.queries import list_bidang
 
 
-class UserError(ValueError):
+class UserError(MonevError, ValueError):
     """A request about a user that cannot be carried out; ``str()`` is Indonesian."""
 
 
