@@ -63,10 +63,6 @@ class Item:
     gps: tuple[float, float] | None
 
 
-def _user(session: Session, telegram_id: int) -> AppUser | None:
-    return active_user(session, telegram_id=telegram_id)
-
-
 def _aware(at: datetime) -> datetime:
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
@@ -382,7 +378,7 @@ class NotHere:
 
 
 def _draft(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if user is None or user.id is None:
         return None
     draft = active_draft(session, user.id, lock=True)
@@ -544,7 +540,7 @@ class Refused:
 
 def for_pelaporan(session: Session, *, telegram_id: int, pelaporan_id: int) -> Shown | Refused:
     """'Lihat bukti' on a verification message: the evidence of the current submission."""
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     p = session.get(Pelaporan, pelaporan_id)
     if user is None or p is None:
         return Refused(stale=user is not None)
@@ -585,7 +581,7 @@ def find(
     /riwayat."""
     from storage.services.nodes import find_node
 
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if user is None:
         return Refused()
     match = find_node(session, opd_id=opd_id, text=text, tahun=tahun)

@@ -19,7 +19,6 @@ from sqlmodel import Session, select
 
 from storage.data.buttons import SentButtons
 from storage.data.models import (
-    AppUser,
     Draft,
     DraftStatus,
     Pelaporan,
@@ -248,10 +247,6 @@ class Progress:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _user(session: Session, telegram_id: int) -> AppUser | None:
-    return active_user(session, telegram_id=telegram_id)
-
-
 def _plan(session: Session, draft: Draft) -> DraftPlan:
     return draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
 
@@ -268,7 +263,7 @@ def _screen(session: Session, draft: Draft, plan: DraftPlan | None = None) -> Sc
 
 
 def _owned(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if user is None:
         return None
     draft = session.get(Draft, draft_id, with_for_update=True)
@@ -352,7 +347,7 @@ def keep_answer(
 
 def opening(session: Session, *, telegram_id: int, opd_id: int, today: date) -> Opening:
     """What /lapor shows first."""
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if user is None or may_submit(
         role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=None
     ):
@@ -402,7 +397,7 @@ def begin(
     to it (not for the Mini App form: ``attach`` False); a draft of the same quarter is
     continued instead. Raises :class:`SubmissionError` when the quarter cannot be reported
     (locked, no plan)."""
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if user is None:
         return NotOperator()
     assert user.id is not None
@@ -443,7 +438,7 @@ def restart(
 
 def resume(session: Session, *, telegram_id: int, draft_id: int) -> Shown | NotYours:
     """'Lanjutkan': the current screen of the person's draft ``draft_id``, typing attached."""
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     draft = active_draft(session, user.id) if user is not None and user.id is not None else None
     if draft is None or draft.id != draft_id:
         return NotYours()
@@ -586,7 +581,7 @@ def _send(
     bukti_wajib: bool = False,
 ) -> Step:
     draft = _owned(session, telegram_id, draft_id)
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if draft is None or user is None:
         return NotYours()
     if draft.step != "review":
@@ -669,7 +664,7 @@ def press(
 
 def progress(session: Session, *, telegram_id: int) -> Progress | None:
     """How far the person's active draft is; None without one."""
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     draft = active_draft(session, user.id) if user is not None and user.id is not None else None
     if draft is None:
         return None
