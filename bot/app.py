@@ -46,6 +46,7 @@ from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
 from bot.ratelimit import RetryingRateLimiter
 from bot.settings import WIB, Settings
 from bot.views import texts
+from bot.views import verification as verification_views
 from charts.pool import RenderPool
 from storage.data.db import is_sqlite, session_scope
 from storage.services.cache import FigureCache
@@ -96,7 +97,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(questions.pick_button, pattern=r"^kq:"))
     app.add_handler(CallbackQueryHandler(questions.page_button, pattern=r"^pg:"))
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
-    app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
+    app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=verification_views.PATTERN))
     app.add_handler(CallbackQueryHandler(bukti.lihat, pattern=r"^bk:"))
     app.add_handler(CallbackQueryHandler(imports.on_button, pattern=r"^imp:"))
     app.add_handler(CallbackQueryHandler(kabupaten.chart_button, pattern=r"^gr:kab:"))
