@@ -4,7 +4,10 @@ The conversation's state lives in the database, not in memory: every answer is s
 draft as it is given, and whether typed text answers the draft (or gives a reason for
 returning a report) is the person's ``chat_state`` row, written in the same transaction. So a
 restart of the bot, a dropped connection or days of silence lose nothing. Who may do what is
-checked here, on every update, whatever the buttons say.
+checked on every update, whatever the buttons say, by the services these handlers call
+(``storage/services/lapor_flow.py``, ``storage/services/verification.py``): a handler parses
+the update, calls one service function through ``context.read``/``write`` and shows the
+typed result.
 """
 
 from __future__ import annotations
