@@ -39,6 +39,7 @@ from bot.handlers import (
     questions,
     registration,
     routing,
+    shared,
 )
 from bot.inbox import InboxRequest, MonevApplication, replay
 from bot.jobs.early_warning import register_early_warning_handlers, schedule_digest
@@ -62,7 +63,7 @@ OFFLINE_TOKEN = "123456:OFFLINE-monev-bot-console-token"
 
 def register_handlers(app: Application) -> None:
     """Every handler of the bot, in the order they are tried."""
-    # -1: who is this? Every later handler relies on context.actor.
+    # -1: who is this? Every later handler relies on context.actor (typed text: its turn).
     app.add_handler(TypeHandler(Update, common.identify), group=-1)
 
     # Deadlines and reminders: /jadwal (with its typed date), /pengingat, /grupkantor.
@@ -107,7 +108,8 @@ def register_handlers(app: Application) -> None:
 
     # Typed text: the answer to the step of the flow the sender is in (registration, /lapor,
     # a reason for returning a report, /jadwal's date), otherwise a question in plain Indonesian.
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, routing.on_text))
+    # One turn each (storage/services/text_turn.py), which also identifies the sender.
+    app.add_handler(MessageHandler(shared.TEXT, routing.on_text))
 
     # XLSX, TSV and text documents from an admin: the office's own file, previewed and
     # imported on a button; from anyone else they go on to evidence as below.
