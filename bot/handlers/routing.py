@@ -16,11 +16,11 @@ from sqlalchemy.exc import OperationalError
 from telegram import Update
 
 from bot.context import MonevContext
-from bot.handlers import bukti, common, lapor, questions, registration
+from bot.handlers import bukti, common, lapor, questions, registration, reminders
 from bot.handlers.questions import Answered
 from bot.inbox import mark_within, marked
-from bot.jobs import reminders
 from bot.views import imports as import_views
+from bot.views import reminders as reminder_views
 from bot.views import texts
 from storage.services import conversation, text_turn
 from storage.services.conversation import Flow, StaleState, State
@@ -128,4 +128,4 @@ async def batal(update: Update, context: MonevContext) -> None:
     elif ended.flow == Flow.IMPORT:
         await message.reply_text(import_views.IMPORT_CANCELLED.format(name="berkas"))
     else:
-        await message.reply_text(reminders.TEXTS["jadwal_cancel"])
+        await message.reply_text(reminder_views.TEXTS["jadwal_cancel"])
