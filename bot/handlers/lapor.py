@@ -274,8 +274,7 @@ async def _after(
     if isinstance(result, flow.OldStep):
         await _show(update, context, views.screen(result.screen), note=texts.LAPOR_OLD_STEP)
     elif isinstance(result, flow.Refused):
-        error = texts.denied(result.denied, status=result.status) if result.denied else result.error
-        await _say(update, context, "❗ " + escape(error))
+        await _say(update, context, "❗ " + escape(views.refusal(result)))
     elif isinstance(result, flow.UseButtons):
         assert update.effective_message is not None
         await update.effective_message.reply_text(texts.LAPOR_USE_BUTTONS)

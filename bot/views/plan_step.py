@@ -13,6 +13,11 @@ from storage.domain.plan_input import EXAMPLE
 from storage.services import plan_step
 from storage.services.submission import DraftPlan
 
+# Text typed while the plan step waits for its two buttons (``plan_step.Answered.buttons_first``).
+BUTTONS_FIRST = (
+    "Pilih dulu tombol Isi rencana atau Lewati pada pertanyaan rencana penarikan di atas."
+)
+
 Button = Callable[[str, str], str]  # (step, action) -> callback data of the draft
 
 

@@ -343,8 +343,7 @@ def sent_json(result: flow.Step | Incomplete, *, chat_link: str) -> dict:
             "versi": result.overtaken.version,
         }
     if isinstance(result, flow.Refused):
-        error = texts.denied(result.denied, status=result.status) if result.denied else result.error
-        return {"status": "ditolak", "pesan": plain(error)}
+        return {"status": "ditolak", "pesan": plain(lapor_views.refusal(result))}
     return {"status": "ditolak", "pesan": NO_DRAFT}
 
 

@@ -142,11 +142,13 @@ class Echo:
 @dataclass(frozen=True)
 class Answered:
     """``next``: the step to go to (None: the action does not belong to this step);
-    ``error``: refused, the draft keeps everything it had."""
+    ``error``: refused, the draft keeps everything it had; ``buttons_first``: refused too,
+    text typed where the step waits for Isi rencana or Lewati (the view words it)."""
 
     next: str | None = None
     error: str = ""
     echo: Echo | None = None
+    buttons_first: bool = False
 
 
 def _after(plan: DraftPlan, data: dict) -> str:
@@ -172,10 +174,7 @@ def answer(plan: DraftPlan, data: dict, step: str, action: str, text: str = "") 
             b["pilih"] = "lewati"
             return Answered(_after(plan, data), echo=Echo("lewati"))
         if action == "text":
-            return Answered(
-                error="Pilih dulu tombol Isi rencana atau Lewati pada pertanyaan rencana "
-                "penarikan di atas."
-            )
+            return Answered(buttons_first=True)
         return Answered()
     if not idx.isdecimal() or int(idx) >= len(plan.subs):
         return Answered()
