@@ -66,18 +66,21 @@ async def _show(update: Update, context: MonevContext, turn: text_turn.Turn[Answ
     elif isinstance(turn, text_turn.Detached):
         await questions.question(update, context)
     elif isinstance(turn, text_turn.Asked):
-        if lapor.asks_for_queue(update, context):
-            await lapor.verifikasi(update, context)
-        elif update.effective_message and bukti.asks_for_evidence(
-            update.effective_message.text or ""
-        ):
-            await bukti.question(update, context)
-        else:
-            await questions.question(update, context, turn.answer)
+        await _asked(update, context, turn.answer)
     elif isinstance(turn, text_turn.ToDraft):
         raise AssertionError("a write turn applies the answer")  # pragma: no cover
     else:
         await _in_flow(update, context, turn.state)
+
+
+async def _asked(update: Update, context: MonevContext, answered: Answered | None) -> None:
+    """Text from somebody in no flow: the queue, evidence, or a question about the figures."""
+    if lapor.asks_for_queue(update, context):
+        await lapor.verifikasi(update, context)
+    elif update.effective_message and bukti.asks_for_evidence(update.effective_message.text or ""):
+        await bukti.question(update, context)
+    else:
+        await questions.question(update, context, answered)
 
 
 async def _in_flow(update: Update, context: MonevContext, state: State) -> None:
@@ -98,7 +101,7 @@ async def on_text(update: Update, context: MonevContext) -> None:
     message = update.effective_message
     assert message is not None and message.text is not None
     if update.effective_user is None:
-        await questions.question(update, context)  # nobody to identify (a channel post)
+        await _asked(update, context, None)  # nobody to identify (a channel post)
         return
     try:
         try:
