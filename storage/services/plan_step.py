@@ -219,7 +219,9 @@ class Saved:
     tahun: int
     saved: list[str] = field(default_factory=list)  # sub kegiatan with a new plan row
     kept: int = 0  # given, but equal to the plan already in force
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (sub kegiatan, why)
+    # (sub kegiatan, why): why is the rule's message, or None when someone changed the plan
+    # after the step was answered (the view words that)
+    skipped: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 def store(session: Session, draft: Draft, *, actor: str) -> Saved | None:
@@ -239,7 +241,7 @@ def store(session: Session, draft: Draft, *, actor: str) -> Saved | None:
         now = _in_force_now(session, s.node_id, draft.triwulan)
         if now != b.get("lama", {}).get(key):
             # Compare-and-set: someone (an import) changed it after the step was answered.
-            out.skipped.append((s.nama, "sudah diubah orang lain sejak Anda mengisinya"))
+            out.skipped.append((s.nama, None))
             continue
         if values == now:
             out.kept += 1
