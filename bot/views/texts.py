@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from html import escape
 
 from storage.domain.policy import Denied, Role
-from storage.services.submission import NotPermitted, SubmissionError
 
 ROLE_NAMES: dict[str, str] = {
     Role.ADMIN: "admin",
@@ -528,13 +527,6 @@ NOT_IN_SCOPE = (
     "perangkat daerah lain, atau sudah tidak ada. Anda hanya dapat melihat data perangkat "
     "daerah Anda sendiri."
 )
-
-
-def submission_error(exc: SubmissionError) -> str:
-    """What to tell the person about a refused /lapor step (plain text, not yet escaped)."""
-    if isinstance(exc, NotPermitted):
-        return denied(exc.reason, status=exc.status)
-    return exc.user_message
 
 
 # --- evidence (bukti dukung), issue 16 ---------------------------------------------------------
