@@ -520,6 +520,13 @@ def denied(reason: Denied, *, status: str = "") -> str:
     return DENIED[reason].format(status=status)
 
 
+def unknown_bidang(text: str, codes: list[tuple[str, str]]) -> str:
+    """A bidang named on the command line or the console that the office does not have, and
+    the ones it has ((kode, nama), ``users.bidang_codes``); plain text."""
+    choices = ", ".join(f"{kode} ({nama})" for kode, nama in codes) or "belum ada bidang"
+    return f"Bidang '{text}' tidak dikenal. Bidang yang ada (kode atau nama): {choices}."
+
+
 # A button naming a report, draft or file outside the sender's office reads as one naming
 # nothing: the bot cannot tell (and does not say) which of the two it was.
 NOT_IN_SCOPE = (
