@@ -30,6 +30,7 @@ from bot.views import lapor as views
 from bot.views import texts
 from bot.views import webapp as webapp_views
 from bot.views.answers import Reply
+from bot.views.budget import fit, fits, split_html
 from storage.data.models import (
     AppUser,
     Pelaporan,
@@ -90,7 +91,7 @@ async def _show(update: Update, context: MonevContext, reply: Reply, *, note: st
     chat = update.effective_chat
     assert chat is not None
     text = f"{note}\n\n{reply.text}" if note else reply.text
-    parts = views.split_html(text)
+    parts = split_html(text)
     for part in parts[:-1]:
         await context.bot.send_message(chat.id, part)
     await context.bot.send_message(chat.id, parts[-1], reply_markup=markup(reply.keyboard))
@@ -661,9 +662,8 @@ async def on_verify(update: Update, context: MonevContext) -> None:
     original = (
         query.message.text_html if query.message and getattr(query.message, "text", None) else ""
     )
-    await query.edit_message_text(
-        texts.VERIF_DONE.format(original=original, outcome="✅ disetujui", oleh=escape(res.by))
-    )
+    done = texts.VERIF_DONE.format(original="", outcome="✅ disetujui", oleh=escape(res.by))
+    await query.edit_message_text(fit(original, tail=done))
     await _decided(update, context, res)
 
 
@@ -836,13 +836,14 @@ def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
         )
     # A bounded fit, never a cut: the oldest changes give way whole (a slice could end
     # inside a word or an HTML entity), and the reader is told how many are left out.
-    shown = len(rows)
-    while lines and len("\n".join(head + lines)) > views.PART_LIMIT:
-        lines.pop(0)
-        shown -= 1
-    if shown < len(rows):
-        head.append(texts.RIWAYAT_OLDER.format(n=len(rows) - shown))
-    return "\n".join(head + lines)
+    def text(dropped: int) -> str:
+        older = [texts.RIWAYAT_OLDER.format(n=dropped)] if dropped else []
+        return "\n".join([*head, *older, *lines[dropped:]])
+
+    dropped = 0
+    while dropped < len(lines) and not fits(text(dropped)):
+        dropped += 1
+    return text(dropped)
 
 
 def _fmt_value(field: str, value: str | None) -> str:

@@ -24,7 +24,7 @@ from bot.views import texts
 from bot.views.answers import Reply, render
 from charts.answers import ChartRequest, encode, request_for
 from storage.domain.policy import Denied
-from storage.domain.question_parser import MAX_TEXT, Metric
+from storage.domain.question_parser import MAX_PARSED, Metric
 from storage.services.ask import answer, run_query
 from storage.services.conversation import State
 from storage.services.kabupaten import office_label, office_names, scope_office
@@ -81,7 +81,7 @@ def load_for_text(
         return actor, state, None
     own = actor.opd_id if actor.opd_id is not None else opd_id
     who = Asker(actor.role, actor.status, own, actor.bidang_id)
-    return actor, state, (text, _answer(session, who, text[: MAX_TEXT * 2]))
+    return actor, state, (text, _answer(session, who, text[: MAX_PARSED * 2]))
 
 
 async def question(update: Update, context: MonevContext) -> None:
@@ -101,7 +101,7 @@ async def question(update: Update, context: MonevContext) -> None:
             reply, chart, wants_chart = prepared[1]
         else:
             reply, chart, wants_chart = await context.read(
-                _answer, asker(context), message.text[: MAX_TEXT * 2]
+                _answer, asker(context), message.text[: MAX_PARSED * 2]
             )
         if not (wants_chart and chart is not None):
             text, keyboard = await first_page(context, reply)
@@ -186,7 +186,7 @@ async def pick_button(update: Update, context: MonevContext) -> None:
         return
     who = asker(context)
     with quick_work(context):
-        result = await context.read(_picked, who, opd_id, question[:MAX_TEXT])
+        result = await context.read(_picked, who, opd_id, question[:MAX_PARSED])
     if result is None:
         await query.edit_message_text(texts.KAB_PICK_GONE)
         return

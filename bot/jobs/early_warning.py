@@ -27,6 +27,7 @@ from bot.cluster import run_alone
 from bot.context import FIGURE_CACHE, MonevContext
 from bot.settings import WIB
 from bot.views import texts
+from bot.views.answers import chart_caption
 from bot.views.early_warning import TEXTS, digest_text, pengingat_line
 from charts.answers import ChartKind, ChartPlan, ChartRequest, plan_chart
 from charts.pool import RenderPool
@@ -260,7 +261,7 @@ async def _send(
             await context.bot.send_photo(
                 to.chat_id,
                 png,
-                caption=escape(digest.chart.caption),
+                caption=chart_caption(digest.chart),
                 filename=digest.chart.filename,
             )
         return ReminderStatus.TERKIRIM

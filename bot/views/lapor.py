@@ -8,6 +8,7 @@ from bot.settings import wib
 from bot.views import plan_step as plan_views
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
+from bot.views.budget import fit, split_html
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
 from storage.domain.periods import roman
 from storage.services import plan_step
@@ -448,46 +449,9 @@ def verification_card(
     return [Reply(t, []) for t in parts[:-1]] + [Reply(parts[-1], kb)]
 
 
-# Telegram refuses messages over 4096 UTF-16 units of visible text. HTML tags only add to
-# the raw length, so a raw length under this limit is always safe; the margin leaves room
-# for the line a retired verification message gets appended.
-PART_LIMIT = 3600
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_html(text: str, limit: int = PART_LIMIT) -> list[str]:
-    """``text`` in parts of at most ``limit`` UTF-16 units, cut between lines (a line
-    longer than that between words), never inside a word or a tag of one line."""
-    parts: list[str] = []
-    cur: list[str] = []
-    size = 0
-    lines: list[str] = []
-    for line in text.split("\n"):
-        while _units(line) > limit:
-            cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > 0 else limit
-            lines.append(line[:cut])
-            line = line[cut:].lstrip()
-        lines.append(line)
-    for line in lines:
-        add = _units(line) + (1 if cur else 0)
-        if cur and size + add > limit:
-            parts.append("\n".join(cur).strip("\n"))
-            cur, size = [], 0
-            add = _units(line)
-        cur.append(line)
-        size += add
-    if cur or not parts:
-        parts.append("\n".join(cur).strip("\n"))
-    return [p for p in parts if p] or [""]
-
-
 def retired_text(original: str, note: str) -> str:
     """An earlier verification message once the report moved on: what happened, by whom."""
-    return f"{original}\n\n{note}"
+    return fit(original, tail=f"\n\n{note}")
 
 
 def overtook(r: Overtook) -> Reply:

@@ -37,7 +37,7 @@ from storage.services.submission import review as build_review
 from storage.services.users import get_user
 
 # Bounds of one save: more answers than any plan has, or longer text than a field keeps
-# (``submission.MAX_TEXT``) many times over, is not a form the page sent.
+# (``submission.MAX_TYPED``) many times over, is not a form the page sent.
 MAX_ANSWERS = 2000
 MAX_ANSWER_TEXT = 2000
 

@@ -72,7 +72,7 @@ from storage.services.queries import (
     years_with_data,
 )
 
-MAX_TEXT = 500
+MAX_TYPED = 500  # characters kept of a typed note (keterangan, narasi, alasan): an input bound
 NARASI_FIELDS = ("aksi", "hambatan", "tindak_lanjut")
 NARASI_LABEL = {"aksi": "aksi", "hambatan": "hambatan", "tindak_lanjut": "tindak lanjut"}
 
@@ -668,7 +668,7 @@ def clean_text(text: str) -> Check:
                 "dengan huruf biasa, atau pilih tombol yang tersedia."
             )
         return Check(error="Teks kosong. Ketik isinya, atau pilih tombol yang tersedia.")
-    return Check(value=t[:MAX_TEXT], cleaned=has_hidden(text or ""))
+    return Check(value=t[:MAX_TYPED], cleaned=has_hidden(text or ""))
 
 
 def drop_notes(plan: DraftPlan, data: dict) -> list[str]:
@@ -1259,7 +1259,7 @@ def decide(
         raise SubmissionError("Alasan pengembalian wajib diisi.")
     old = p.status
     p.status = StatusLaporan.DISETUJUI if approve else StatusLaporan.DIKEMBALIKAN
-    p.decided_by, p.decided_at, p.alasan = user.id, utcnow(), alasan.strip()[:MAX_TEXT]
+    p.decided_by, p.decided_at, p.alasan = user.id, utcnow(), alasan.strip()[:MAX_TYPED]
     session.add(p)
     record(
         session,
