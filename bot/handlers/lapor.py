@@ -834,6 +834,7 @@ def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
         lines.append(
             f"• {format_waktu(at.astimezone(WIB))} — {escape(who)}: {escape(a.field)} {old} → {new}"
         )
+
     # A bounded fit, never a cut: the oldest changes give way whole (a slice could end
     # inside a word or an HTML entity), and the reader is told how many are left out.
     def text(dropped: int) -> str:
