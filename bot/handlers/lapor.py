@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from html import escape
 
 from sqlmodel import Session, select
@@ -40,7 +40,7 @@ from storage.data.models import (
     VerifMessage,
 )
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
-from storage.domain.periods import parse_quarter, roman
+from storage.domain.periods import default_year, parse_quarter, roman, today_wib
 from storage.domain.policy import (
     Denied,
     may_decide,
@@ -151,7 +151,7 @@ async def lapor(update: Update, context: MonevContext) -> None:
         flow.opening,
         telegram_id=actor.telegram_id,
         opd_id=context.opd_id,
-        today=datetime.now(WIB).date(),
+        today=today_wib(),
     )
     if isinstance(info, flow.Refuse):
         await message.reply_text(texts.LAPOR_ONLY_OPERATOR)
@@ -771,8 +771,10 @@ def _reopen(session: Session, telegram_id: int, opd_id: int, args: list[str]) ->
     b = find_bidang(session, text=args[0], opd_id=opd_id)
     if b is None:
         return f"Bidang '{escape(args[0])}' tidak dikenal. " + texts.REOPEN_USAGE
-    years = years_with_data(session, opd_id)
-    tahun = int(args[2]) if len(args) > 2 and args[2].isdecimal() else (years[-1] if years else 0)
+    asked = int(args[2]) if len(args) > 2 and args[2].isdecimal() else None
+    tahun = default_year(asked, years_with_data(session, opd_id))
+    if tahun is None:  # no plan at all: nothing approved to reopen
+        return escape(texts.denied(Denied.NOT_APPROVED))
     try:
         reopen(session, bidang_id=b.id, tahun=tahun, tw=tw, user=user)  # type: ignore[arg-type]
     except SubmissionError as exc:

@@ -24,6 +24,7 @@ from rapidfuzz import fuzz
 from sqlmodel import Session, select
 
 from storage.data.models import Node
+from storage.domain.periods import default_year
 from storage.files.importer import normalise_name
 from storage.services.queries import years_with_data
 
@@ -69,11 +70,9 @@ def find_node(session: Session, *, opd_id: int, text: str, tahun: int | None = N
     key = normalise_name(text)
     if not key:
         return NodeMatch("none")
+    tahun = default_year(tahun, years_with_data(session, opd_id)) if tahun is None else tahun
     if tahun is None:
-        years = years_with_data(session, opd_id)
-        if not years:
-            return NodeMatch("none")
-        tahun = years[-1]
+        return NodeMatch("none")
     nodes = session.exec(
         select(Node).where(Node.opd_id == opd_id, Node.tahun == tahun).order_by(Node.id)  # type: ignore[arg-type]
     ).all()

@@ -10,12 +10,10 @@ Errors are ``SetupError`` whose ``str()`` is an Indonesian message for the user.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
@@ -31,7 +29,7 @@ from storage.data.models import (
     Source,
 )
 from storage.domain.numbers import format_rupiah
-from storage.domain.periods import roman
+from storage.domain.periods import default_year, roman, today_wib
 from storage.files.importer import normalise_name
 from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
 from storage.services.nodes import find_node
@@ -48,7 +46,6 @@ if TYPE_CHECKING:
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.worksheet import Worksheet
 
-WIB = ZoneInfo("Asia/Jakarta")
 
 BidangSpec = tuple[str, str, list[str], list[int]]  # kode, nama, aliases, sasaran numbers
 
@@ -307,19 +304,15 @@ class _SasaranRow:
     example: bool = False
 
 
-def current_year() -> int:
-    return datetime.now(WIB).year
-
-
 def template_year(session: Session, opd_id: int) -> int:
     """The year a template is written for by default: the office's latest with a plan; for a
     new office, the latest year another office of the deployment reports on (a kabupaten
     brings its offices in for the same year); else this year."""
-    years = years_with_data(session, opd_id)
-    if years:
-        return years[-1]
+    year = default_year(None, years_with_data(session, opd_id))
+    if year is not None:
+        return year
     latest = session.exec(select(func.max(Node.tahun))).one()
-    return int(latest) if latest else current_year()
+    return int(latest) if latest else today_wib().year
 
 
 def with_prefix(level: Level, nama: str) -> str:

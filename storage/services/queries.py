@@ -34,6 +34,7 @@ from storage.data.models import (
     StatusLaporan,
 )
 from storage.domain.numbers import capaian_percent, ratio_percent
+from storage.domain.periods import default_year
 from storage.domain.reported import quarter_value
 from storage.services.cache import figure_cache
 
@@ -469,9 +470,9 @@ def resolve_period(
     even without data (``Period.has_data`` tells), so each caller words that case.
     """
     years = tuple(years_with_data(session, opd_id))
-    if not years:
+    year = default_year(tahun, years)
+    if year is None:
         raise NoData(opd_id)
-    year = tahun or years[-1]
     quarter = tw or latest_quarter(session, opd_id, year)
     return Period(year, quarter, years, tahun is None, tw is None)
 

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import partial
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
@@ -59,7 +58,7 @@ from storage.data.models import (
     utcnow,
 )
 from storage.domain.numbers import ParseError, format_tanggal
-from storage.domain.periods import day_after_quarter, roman
+from storage.domain.periods import WIB, day_after_quarter, roman
 from storage.domain.policy import KABUPATEN_ROLES, is_asked_to_verify
 from storage.services.queries import (
     StatusRow,
@@ -68,8 +67,6 @@ from storage.services.queries import (
     reporting_status,
     years_with_data,
 )
-
-WIB = ZoneInfo("Asia/Jakarta")
 
 DEADLINE_DAY = 10  # the 10th of the month after the quarter
 HOLIDAY_SETTING = "hari_libur"  # "2026-12-25, 2026-12-26": days that are not working days
