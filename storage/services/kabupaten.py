@@ -161,7 +161,7 @@ def kabupaten_period(session: Session, tahun: int | None, tw: int | None) -> tup
     offices = office_names(session)
     years = sorted({y for o in offices for y in years_with_data(session, o.id)})
     year = default_year(tahun, years)
-    if year is None:
+    if year is None or not years:  # no office has a plan, whichever year was named
         raise OfficeError("Belum ada perangkat daerah yang berisi data.")
     if tw is not None:
         return year, tw

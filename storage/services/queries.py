@@ -471,7 +471,7 @@ def resolve_period(
     """
     years = tuple(years_with_data(session, opd_id))
     year = default_year(tahun, years)
-    if year is None:
+    if year is None or not years:  # no plan at all, whichever year was named
         raise NoData(opd_id)
     quarter = tw or latest_quarter(session, opd_id, year)
     return Period(year, quarter, years, tahun is None, tw is None)
