@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from storage.domain.numbers import capaian_percent, format_percent, ratio_percent
+from storage.domain.early_warning import deviation
+from storage.domain.numbers import format_percent, ratio_percent
 from storage.domain.policy import (
     Denied,
     Role,
@@ -21,26 +22,39 @@ from storage.domain.policy import (
     scope_of,
 )
 from storage.domain.reported import quarter_value
+from storage.services.early_warning import BacktestRow
 
 
 def test_capaian_rounds_half_up_like_serapan() -> None:
-    assert capaian_percent(1, 8) == 12.5
-    assert format_percent(capaian_percent(1, 8)) == "12,50%"
+    assert ratio_percent(1, 8) == 12.5
+    assert format_percent(ratio_percent(1, 8)) == "12,50%"
     # binary floats would round 2.675 down to 2.67
     assert round(2.675 / 100 * 100, 2) == 2.67
-    assert capaian_percent(2.675, 100) == 2.68
-    assert capaian_percent(1, 3) == 33.33
-    assert capaian_percent(2, 3) == 66.67
-    assert capaian_percent(13.49, 20) == 67.45
-    assert capaian_percent(150, 100) == 150.0
-    assert capaian_percent(1, 8) == ratio_percent(1, 8)
+    assert ratio_percent(2.675, 100) == 2.68
+    assert ratio_percent(1, 3) == 33.33
+    assert ratio_percent(2, 3) == 66.67
+    assert ratio_percent(13.49, 20) == 67.45
+    assert ratio_percent(150, 100) == 150.0
+
+
+def test_one_half_up_percentage_on_an_exact_half() -> None:
+    # Rp 2.250.000 of Rp 200.000.000 is 1,125 %: half-up 1,13, Python's half-even round 1,12
+    assert round(2_250_000 * 100 / 200_000_000, 2) == 1.12
+    assert ratio_percent(2_250_000, 200_000_000) == 1.13
+    assert format_percent(ratio_percent(2_250_000, 200_000_000)) == "1,13%"
+    assert ratio_percent(-2_250_000, 200_000_000) == -1.13  # a half away from zero
+    assert ratio_percent(2_250_000, 20_000_000, 1) == 11.3  # 11,25 to one decimal
+    # the early warning's deviation in points of pagu, and its backtest error, the same way
+    assert deviation(102_250_000, 100_000_000, 200_000_000).points == 1.13
+    assert deviation(97_750_000, 100_000_000, 200_000_000).points == -1.13
+    assert BacktestRow("b", 200_000_000, 52_250_000, 50_000_000).error_points == 1.13
 
 
 def test_capaian_needs_a_target_and_a_realisation() -> None:
-    assert capaian_percent(None, 100) is None
-    assert capaian_percent(50, None) is None
-    assert capaian_percent(50, 0) is None
-    assert capaian_percent(0, 100) == 0.0
+    assert ratio_percent(None, 100) is None
+    assert ratio_percent(50, None) is None
+    assert ratio_percent(50, 0) is None
+    assert ratio_percent(0, 100) == 0.0
 
 
 def test_the_quarters_own_report_wins() -> None:

@@ -20,6 +20,7 @@ from storage.domain.numbers import (
     format_number,
     format_percent,
     format_rupiah,
+    ratio_percent,
 )
 from storage.domain.periods import roman
 from storage.domain.question_parser import Metric, normalise
@@ -348,7 +349,7 @@ def _scope(a: Answer, q: Query) -> str:
         assert f.realisasi is not None
         if q.metric == Metric.SISA and f.pagu:
             sisa = f.pagu - f.realisasi
-            share = format_percent(100 * sisa / f.pagu)
+            share = format_percent(ratio_percent(sisa, f.pagu))
             lines.append(f"Sisa anggaran (belum terserap): <b>{format_rupiah(sisa)}</b>")
             lines.append(f"= {share} dari pagu {format_rupiah(f.pagu)}")
             lines.append(

@@ -8,7 +8,12 @@ from html import escape
 
 from bot.views.budget import fit
 from storage.domain.early_warning import Deviation, PlanSource
-from storage.domain.numbers import format_percent, format_rupiah, format_rupiah_short
+from storage.domain.numbers import (
+    format_percent,
+    format_rupiah,
+    format_rupiah_short,
+    ratio_percent,
+)
 from storage.domain.periods import roman
 from storage.services.early_warning import WEEKDAYS, EarlyWarning, EwRow
 
@@ -185,7 +190,7 @@ def summary_lines(ew: EarlyWarning) -> list[str]:
         ),
         TEXTS["summary_projection"].format(
             proyeksi=format_rupiah_short(t.proyeksi.amount),
-            persen=format_percent(t.proyeksi.amount * 100 / t.pagu) if t.pagu else "-",
+            persen=format_percent(ratio_percent(t.proyeksi.amount, t.pagu)),
             pagu=format_rupiah_short(t.pagu),
         ),
     ]
@@ -213,7 +218,7 @@ def total_lines(ew: EarlyWarning) -> list[str]:
         TEXTS["projection"].format(
             proyeksi=format_rupiah(t.proyeksi.amount),
             pagu=format_rupiah(t.pagu),
-            persen=format_percent(t.proyeksi.amount * 100 / t.pagu) if t.pagu else "-",
+            persen=format_percent(ratio_percent(t.proyeksi.amount, t.pagu)),
         ),
     ]
 

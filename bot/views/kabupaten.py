@@ -136,7 +136,7 @@ def _risk_line(i: int | None, r: OfficeRisk) -> str:
         return f"{num}{name}: belum ada rencana"
     if r.berisiko is None or r.proyeksi is None:
         return f"{num}{name}{mark}: realisasi belum lengkap (tidak diproyeksikan)"
-    share = format_percent(100 * r.proyeksi / r.pagu, 1) if r.pagu else "-"
+    share = format_percent(ratio_percent(r.proyeksi, r.pagu, 1), 1)
     if r.berisiko == 0:
         return f"{num}{name}{mark}: ✅ tidak ada yang berisiko · proyeksi {share} dari pagu"
     return (

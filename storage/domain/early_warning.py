@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 
+from storage.domain.numbers import ratio_percent
+
 DEFAULT_TOLERANCE_PP = 5.0
 QUARTERS = (1, 2, 3, 4)
 
@@ -114,8 +116,7 @@ class Deviation:
 
 def deviation(realisasi: int, rencana: int, pagu: int | None) -> Deviation:
     diff = realisasi - rencana
-    points = round(diff * 100 / pagu, 2) if pagu else None
-    return Deviation(diff, points)
+    return Deviation(diff, ratio_percent(diff, pagu))
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,13 @@ class Projection:
 
     @property
     def ratio_percent(self) -> float:
-        return round(self.ratio * 100, 1)
+        return ratio_percent(self.ratio, 1, 1) or 0.0
+
+
+def projection_ratio(realisasi: int, rencana: int) -> float:
+    """How far a node (or a sum of them) kept to its plan so far: realisasi ÷ rencana; 1.0
+    when nothing was planned yet (it is assumed to keep to its plan)."""
+    return realisasi / rencana if rencana > 0 else 1.0
 
 
 def project(path: Path, realisasi: int, pagu: int | None, *, at: int, to: int = 4) -> Projection:
@@ -142,7 +149,7 @@ def project(path: Path, realisasi: int, pagu: int | None, *, at: int, to: int = 
     if not (1 <= at <= to <= 4):
         raise ValueError(f"quarters out of order: {at} -> {to}")
     planned_now = path[at - 1]
-    ratio = realisasi / planned_now if planned_now > 0 else 1.0
+    ratio = projection_ratio(realisasi, planned_now)
     remaining = max(path[to - 1] - planned_now, 0)
     amount = realisasi + round(remaining * ratio)
     capped = False

@@ -38,7 +38,6 @@ from storage.data.models import (
 from storage.domain.numbers import (
     CAPAIAN_PLAUSIBLE_MAX,
     LOCALE,
-    capaian_percent,
     capaian_plausible,
     format_decimal,
     ratio_percent,
@@ -319,7 +318,7 @@ def _indicators(
         if ind.program_id is None and not values:
             continue
         t, r = values.get(tw, (None, None))
-        capaian = capaian_percent(r, t)
+        capaian = ratio_percent(r, t)
         out.setdefault(ind.sasaran_id, []).append(
             IndicatorCells(ind.nama, ind.program_id, values, capaian)
         )

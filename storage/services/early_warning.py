@@ -46,7 +46,9 @@ from storage.domain.early_warning import (
     fill_path,
     national_path,
     project,
+    projection_ratio,
 )
+from storage.domain.numbers import ratio_percent
 from storage.domain.periods import roman
 from storage.services.queries import (
     NodeRow,
@@ -403,7 +405,7 @@ def _scope_total(
     projs = [p.proyeksi for p in parts if p.proyeksi is not None]
     proj = Projection(
         amount=sum(p.amount for p in projs),
-        ratio=realisasi / planned_now if planned_now else 1.0,
+        ratio=projection_ratio(realisasi, planned_now),
         remaining_plan=max(path[3] - planned_now, 0),
         capped=any(p.capped for p in projs),
     )
@@ -558,7 +560,7 @@ class BacktestRow:
     @property
     def error_points(self) -> float | None:
         e = self.error
-        return None if e is None or not self.pagu else round(e * 100 / self.pagu, 2)
+        return None if e is None else ratio_percent(e, self.pagu)
 
 
 def backtest(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from typing import TypeVar
 
@@ -33,7 +34,7 @@ from storage.data.models import (
     Setting,
     StatusLaporan,
 )
-from storage.domain.numbers import capaian_percent, ratio_percent
+from storage.domain.numbers import half_up, ratio_percent
 from storage.domain.periods import default_year
 from storage.domain.reported import quarter_value
 from storage.services.cache import figure_cache
@@ -407,7 +408,8 @@ def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
     weights = [(f.fisik, f.pagu or 0) for f in figs]
     total_w = sum(w for _, w in weights)
     if figs and all(v is not None for v, _ in weights) and total_w:
-        fisik = round(sum(v * w for v, w in weights) / total_w, 2)
+        # weighted on the decimals as written, rounded like every percentage
+        fisik = float(half_up(sum(Decimal(str(v)) * w for v, w in weights) / total_w))
     return Figure(pagu, realisasi, fisik, missing=missing)
 
 
@@ -660,7 +662,7 @@ class CapaianRow:
     @property
     def capaian(self) -> float | None:
         """Capaian = realisasi ÷ target of the same period."""
-        return capaian_percent(self.realisasi, self.target)
+        return ratio_percent(self.realisasi, self.target)
 
 
 def capaian_kinerja(
