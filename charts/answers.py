@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from charts import spec
+from storage.domain.early_warning import national_label
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
 from storage.services.queries import (
@@ -160,7 +161,7 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
             f"Tren serapan anggaran · {scope}", f"{tahun} · {_short_opd(opd.nama)}"
         )
         call = ("tren_serapan", (points, bench, meta))
-        lines.append(f"Serapan kumulatif {scope.lower()} {tahun} (target 15/40/60/90%):")
+        lines.append(f"Serapan kumulatif {scope.lower()} {tahun} (target {national_label(bench)}):")
         waiting = {
             q: {
                 r.bidang.nama

@@ -43,3 +43,16 @@ def test_a_small_bidang_shows_every_program(seeded: Engine) -> None:
         full = scope_result(s, 1, 2022, 3, bidang_id=bidang.id)
         assert len(plan.args[0]) == len(full.breakdown)  # type: ignore[arg-type]
         assert "Lainnya" not in plan.caption
+
+
+def test_the_trend_caption_names_the_configured_national_path(seeded: Engine) -> None:
+    # Issue 26: the trend chart's caption said "target 15/40/60/90%" whatever was configured.
+    from storage.data.db import session_scope
+    from storage.data.models import Setting
+    from storage.services.queries import BENCHMARK_SETTING
+
+    with session_scope(seeded) as s:
+        s.add(Setting(key=BENCHMARK_SETTING, value="10,35,65,95"))
+    with read_scope(seeded) as s:
+        plan = plan_chart(s, 1, ChartRequest(ChartKind.TREN, 2022, 3, None))
+    assert "(target 10/35/65/95%)" in plan.caption and "15/40/60/90" not in plan.caption

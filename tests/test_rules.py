@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from storage.domain.early_warning import deviation
+from storage.domain.early_warning import PlanSource, deviation, national_label
 from storage.domain.numbers import format_percent, ratio_percent
 from storage.domain.policy import (
     Denied,
@@ -227,3 +227,12 @@ def test_who_may_see_an_office(status, role, own) -> None:  # type: ignore[no-un
     # a person of an office whose office is unknown sees none, whatever their status
     if not kabupaten:
         assert may_see_office(role=role, status=status, user_opd_id=None, opd_id=1) is not None
+
+
+def test_one_national_path_label_from_the_configured_benchmarks() -> None:
+    configured = {1: 10.0, 2: 35.0, 3: 65.0, 4: 95.0}
+    assert national_label(configured) == "10/35/65/95%"
+    assert national_label([10, 35, 65, 95]) == "10/35/65/95%"  # as a /lapor step offered it
+    assert national_label() == national_label({}) == "15/40/60/90%"  # nothing configured
+    assert PlanSource.NASIONAL.label(configured) == "pola nasional 10/35/65/95%"
+    assert PlanSource.CAMPURAN.label(configured).endswith("sisanya pola nasional 10/35/65/95%")

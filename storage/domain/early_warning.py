@@ -24,6 +24,9 @@ from storage.domain.numbers import ratio_percent
 
 DEFAULT_TOLERANCE_PP = 5.0
 QUARTERS = (1, 2, 3, 4)
+# The national path (cumulative percent of pagu by the end of TW I..IV) unless the deployment
+# configures its own (``queries.benchmarks``, setting "benchmark_serapan").
+DEFAULT_BENCHMARKS: Mapping[int, float] = {1: 15.0, 2: 40.0, 3: 60.0, 4: 90.0}
 
 Path = tuple[int, int, int, int]  # cumulative rupiah at the end of TW I..IV
 
@@ -32,23 +35,27 @@ class PlanSource(StrEnum):
     """Where a node's plan path comes from."""
 
     KANTOR = "rencana kantor"
-    NASIONAL = "pola nasional 15/40/60/90%"
+    NASIONAL = "pola nasional"  # named with its path by label()
     CAMPURAN = "campuran"  # some parts with the office's plan, the rest on the national path
 
     def label(self, benchmarks: Mapping[int, float] | None = None) -> str:
         """How an answer names the source ("pola nasional 15/40/60/90%")."""
         if self is PlanSource.CAMPURAN:
-            return f"rencana kantor sebagian, sisanya {_national_label(benchmarks)}"
+            return f"rencana kantor sebagian, sisanya pola nasional {national_label(benchmarks)}"
         if self is PlanSource.NASIONAL:
-            return _national_label(benchmarks)
+            return f"pola nasional {national_label(benchmarks)}"
         return self.value
 
 
-def _national_label(benchmarks: Mapping[int, float] | None) -> str:
-    if not benchmarks:
-        return PlanSource.NASIONAL.value
-    parts = "/".join(f"{benchmarks.get(q, 0):g}" for q in QUARTERS)
-    return f"pola nasional {parts}%"
+def national_label(benchmarks: Mapping[int, float] | Sequence[float] | None = None) -> str:
+    """The national path as people read it, "15/40/60/90%": from the configured benchmarks
+    (``queries.benchmarks``, or the four percentages a /lapor step was offered with); the
+    default path only when none are given."""
+    if isinstance(benchmarks, Mapping):
+        values = [benchmarks.get(q, 0) for q in QUARTERS] if benchmarks else []
+    else:
+        values = list(benchmarks or [])
+    return "/".join(f"{v:g}" for v in values or DEFAULT_BENCHMARKS.values()) + "%"
 
 
 def combine_sources(sources: Sequence[PlanSource]) -> PlanSource:

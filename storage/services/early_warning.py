@@ -717,6 +717,7 @@ class PlanTable:
     tolerance: float
     source_label: str
     rows: list[PlanTableRow]
+    benchmarks: dict[int, float]  # the configured national path, for each row's source
 
 
 def _walk_rows(
@@ -756,4 +757,4 @@ def plan_table(session: Session, data: YearData, tw: int) -> PlanTable:
         rows.extend(nodes)
     office = _scope_total("opd", data.opd_id, opd.nama if opd else "", totals, tw, tol)
     rows.append(PlanTableRow(0, office))
-    return PlanTable(data.tahun, tw, tol, office.source.label(bench), rows)
+    return PlanTable(data.tahun, tw, tol, office.source.label(bench), rows, bench)

@@ -34,6 +34,7 @@ from storage.data.models import (
     Setting,
     StatusLaporan,
 )
+from storage.domain.early_warning import DEFAULT_BENCHMARKS
 from storage.domain.numbers import half_up, ratio_percent
 from storage.domain.periods import default_year
 from storage.domain.reported import quarter_value
@@ -41,7 +42,6 @@ from storage.services.cache import figure_cache
 
 T = TypeVar("T")
 
-DEFAULT_BENCHMARKS: dict[int, float] = {1: 15.0, 2: 40.0, 3: 60.0, 4: 90.0}
 BENCHMARK_SETTING = "benchmark_serapan"  # value "15,40,60,90"
 
 
