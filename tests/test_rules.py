@@ -236,3 +236,15 @@ def test_one_national_path_label_from_the_configured_benchmarks() -> None:
     assert national_label() == national_label({}) == "15/40/60/90%"  # nothing configured
     assert PlanSource.NASIONAL.label(configured) == "pola nasional 10/35/65/95%"
     assert PlanSource.CAMPURAN.label(configured).endswith("sisanya pola nasional 10/35/65/95%")
+
+
+def test_one_lapor_step_id() -> None:
+    from storage.domain.lapor_steps import REVIEW, StepId, step_id
+
+    assert step_id("anggaran", 0) == "anggaran:0" and step_id("rencana", "tawar") == "rencana:tawar"
+    assert StepId.parse("hambatan:12") == StepId("hambatan", "12")
+    assert StepId.parse("hambatan:12").index == 12
+    assert StepId.parse("rencana:tawar").index is None
+    assert StepId.parse(REVIEW) == StepId("review") and StepId.parse(REVIEW).index is None
+    for step in ("ind:3", "rencana:tawar", "review", "tindak_lanjut:0"):
+        assert str(StepId.parse(step)) == step

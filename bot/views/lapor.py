@@ -9,6 +9,7 @@ from bot.views import plan_step as plan_views
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
 from bot.views.budget import fit, split_html
+from storage.domain.lapor_steps import StepId
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
 from storage.domain.periods import roman
 from storage.services import plan_step
@@ -42,7 +43,8 @@ def _head(plan: DraftPlan, counter: str) -> str:
 
 def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
     """The question for ``step``, with its quick-answer buttons."""
-    kind, _, idx = step.partition(":")
+    parsed = StepId.parse(step)
+    kind, idx = parsed.kind, parsed.arg
     items = data.get("items", {})
     if kind == plan_step.KIND:
         return plan_views.prompt(

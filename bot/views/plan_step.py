@@ -8,6 +8,7 @@ from html import escape
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
 from storage.domain.early_warning import national_label
+from storage.domain.lapor_steps import StepId
 from storage.domain.numbers import format_rupiah
 from storage.domain.periods import roman
 from storage.domain.plan_input import EXAMPLE
@@ -46,7 +47,8 @@ def prompt(
             f"{head('— rencana penarikan')}\n\n{text}",
             [[("Isi rencana", button(step, "isi")), ("Lewati", button(step, "lewati"))]],
         )
-    i = int(step.partition(":")[2])
+    i = StepId.parse(step).index
+    assert i is not None  # a plan step other than the offer names its sub kegiatan
     s = plan.subs[i]
     lines = [
         head(f"— rencana {i + 1}/{len(plan.subs)}"),

@@ -24,6 +24,7 @@ from storage.data.models import (
     StatusLaporan,
     UserStatus,
 )
+from storage.domain.lapor_steps import StepId
 from storage.domain.periods import roman
 from storage.domain.policy import Denied, may_see_history
 from storage.domain.text import clean_line
@@ -154,9 +155,9 @@ class PickSub:
 
 
 def _sub_index(draft: Draft, data: dict) -> int | None:
-    kind, _, idx = draft.step.partition(":")
-    if kind in ("anggaran", "fisik", "ket") and idx.isdecimal():
-        return int(idx)
+    step = StepId.parse(draft.step)
+    if step.kind in ("anggaran", "fisik", "ket") and step.index is not None:
+        return step.index
     chosen = data.get("bukti_for")
     return chosen if isinstance(chosen, int) else None
 

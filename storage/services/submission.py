@@ -42,6 +42,7 @@ from storage.data.models import (
     row_id,
     utcnow,
 )
+from storage.domain.lapor_steps import REVIEW, step_id
 from storage.domain.numbers import (
     ParseError,
     format_percent,
@@ -194,11 +195,11 @@ class DraftPlan:
         """The questions in order: figures per sub kegiatan, indicators, then narrative."""
         out = []
         for i in range(len(self.subs)):
-            out += [f"anggaran:{i}", f"fisik:{i}", f"ket:{i}"]
-        out += [f"ind:{j}" for j in range(len(self.indikator))]
+            out += [step_id("anggaran", i), step_id("fisik", i), step_id("ket", i)]
+        out += [step_id("ind", j) for j in range(len(self.indikator))]
         for k in range(len(self.sasaran)):
-            out += [f"{f}:{k}" for f in NARASI_FIELDS]
-        return [*out, "review"]
+            out += [step_id(f, k) for f in NARASI_FIELDS]
+        return [*out, REVIEW]
 
 
 def _prev_narasi(session: Session, sasaran_id: int, tw: int) -> dict[str, str]:
