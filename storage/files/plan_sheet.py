@@ -20,8 +20,7 @@ from sqlmodel import Session
 from storage.data.models import Source
 from storage.domain.early_warning import QUARTERS, national_label
 from storage.domain.numbers import ParseError, parse_rupiah
-from storage.domain.text import strip_control
-from storage.files.importer import normalise_name
+from storage.domain.text import normalise_name, strip_control
 from storage.files.workbook import BadFileError, Sheet, open_workbook, read_file_bytes
 from storage.services.early_warning import EarlyWarningError, in_force, rencana_rows, set_rencana
 from storage.services.queries import YearData, benchmarks

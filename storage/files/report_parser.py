@@ -17,6 +17,7 @@ from pathlib import Path
 from storage.data.models import Level
 from storage.domain.numbers import ParseError, looks_like_rupiah, parse_percent, parse_rupiah
 from storage.domain.periods import QUARTER_NUMBER_PATTERN, parse_quarter
+from storage.domain.report_format import KEGIATAN_RE, PROGRAM_RE, SUB_RE
 from storage.domain.text import PENDING_KET_RE, strip_control
 from storage.files.workbook import (
     MAX_FILE_BYTES,
@@ -33,16 +34,12 @@ MAX_COLUMNS = 60
 MAX_LINE_CHARS = 20_000
 # Sheets monev writes beside a report or plan (early warning): never part of a report.
 OWN_SHEETS = frozenset({"Rencana Penarikan", "Rencana dan Deviasi"})
-NCOLS = 22
 
 _TITLE_RE = re.compile(
     rf"LAPORAN\s+KINERJA\s+TRIWULAN\s+(?P<tw>{QUARTER_NUMBER_PATTERN})\b"
     r"(?:\s+TAHUN\s+(?P<tahun>\d{4}))?",
     re.IGNORECASE,
 )
-_PROGRAM_RE = re.compile(r"^PRO[A-Z]{1,4}M\b", re.IGNORECASE)
-_SUB_RE = re.compile(r"^SUB\s*KEGIATAN\b", re.IGNORECASE)
-_KEGIATAN_RE = re.compile(r"^KEGIATAN\b", re.IGNORECASE)
 _NIP_RE = re.compile(r"^NIP\.?\s*(?P<nip>[\d\s]+)$", re.IGNORECASE)
 _MONTHS = "januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|november|desember"
 _PLACE_DATE_RE = re.compile(
@@ -310,7 +307,7 @@ def _find_money_anchor(cells: list[str]) -> int | None:
 def _find_name_anchor(cells: list[str]) -> int | None:
     for i in range(13, min(len(cells), 20)):
         t = _clean(cells[i])
-        if _PROGRAM_RE.match(t) or _SUB_RE.match(t) or _KEGIATAN_RE.match(t):
+        if PROGRAM_RE.match(t) or SUB_RE.match(t) or KEGIATAN_RE.match(t):
             return i
     return None
 
@@ -508,10 +505,10 @@ class _ReportBuilder:
             line_no=row.line.no,
             bold=_is_bold(raw_name),
         )
-        if _PROGRAM_RE.match(nama):
+        if PROGRAM_RE.match(nama):
             self.sasaran.programs.append(node)
             return node
-        if self.program is None and _KEGIATAN_RE.match(nama):
+        if self.program is None and KEGIATAN_RE.match(nama):
             # A plan without programs (an office whose own reports have none, as monev exports
             # it): the kegiatan stands at the top of its sasaran.
             node.level = Level.KEGIATAN
@@ -522,16 +519,16 @@ class _ReportBuilder:
             node.level = Level.SUB_KEGIATAN
             self.kegiatan.children.append(node)
             return node
-        if self.program is None and _SUB_RE.match(nama):
+        if self.program is None and SUB_RE.match(nama):
             node.level = Level.SUB_KEGIATAN  # a plan of sub kegiatan alone
             self.sasaran.programs.append(node)
             return node
         if self.program is None:
             problems.append(f"{where}: '{nama[:60]}' muncul sebelum program mana pun; dilewati")
             return None
-        if _SUB_RE.match(nama):
+        if SUB_RE.match(nama):
             node.level = Level.SUB_KEGIATAN
-        elif _KEGIATAN_RE.match(nama):
+        elif KEGIATAN_RE.match(nama):
             node.level = Level.KEGIATAN
         else:
             node.level = self._infer_level(node)

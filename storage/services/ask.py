@@ -25,7 +25,7 @@ from storage.domain.question_parser import (
     ScopeEntry,
     parse_question,
 )
-from storage.files.importer import normalise_name
+from storage.domain.text import normalise_name
 from storage.services.early_warning import EarlyWarning, early_warning
 from storage.services.process_questions import ProcessInfo, process_answer
 from storage.services.queries import (

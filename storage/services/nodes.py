@@ -4,7 +4,7 @@ One matching order for every place that looks a node up by what someone typed (t
 ``--node``, ``/riwayat``):
 
 1. an id (digits only);
-2. the exact name, compared normalised (``importer.normalise_name``: no level prefix,
+2. the exact name, compared normalised (``domain.text.normalise_name``: no level prefix,
    case or punctuation);
 3. names that begin with the text, else names that contain it;
 4. names whose rapidfuzz ``partial_ratio`` with the text is at least ``FUZZY_MIN``, best
@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from storage.data.models import Node
 from storage.domain.periods import default_year
-from storage.files.importer import normalise_name
+from storage.domain.text import normalise_name
 from storage.services.queries import years_with_data
 
 FUZZY_MIN = 80

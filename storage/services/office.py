@@ -30,8 +30,8 @@ from storage.data.models import (
 )
 from storage.domain.numbers import format_rupiah
 from storage.domain.periods import default_year, roman, today_wib
-from storage.files.importer import normalise_name
-from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
+from storage.domain.report_format import HEADERS, KEGIATAN_RE, NCOLS, PROGRAM_RE, SUB_RE
+from storage.domain.text import normalise_name
 from storage.services.nodes import find_node
 from storage.services.queries import (
     NodeRow,
@@ -237,7 +237,6 @@ def check_office_names(
 
 SHEET_PLAN = "Rencana"
 SHEET_HELP = "Petunjuk"
-NCOLS = 22
 MONEY_FORMAT = "#,##0"
 EXAMPLE_MARK = "CONTOH"
 
@@ -323,11 +322,11 @@ def with_prefix(level: Level, nama: str) -> str:
     """
     nama = " ".join(nama.split())
     if level is Level.SUB_KEGIATAN:
-        ok = bool(_SUB_RE.match(nama))
+        ok = bool(SUB_RE.match(nama))
     elif level is Level.KEGIATAN:
-        ok = bool(_KEGIATAN_RE.match(nama))
+        ok = bool(KEGIATAN_RE.match(nama))
     else:
-        ok = bool(_PROGRAM_RE.match(nama))
+        ok = bool(PROGRAM_RE.match(nama))
     return nama if ok else f"{_PREFIX[level]} {nama}"
 
 
@@ -521,8 +520,6 @@ def _write_plan_sheet(
                 c.font = bold
                 c.fill = xl.HEADER_FILL
         ws.cell(row=numbers, column=column, value=column)
-    from storage.files.export import HEADERS  # the report's own headings (openpyxl: lazy)
-
     for column, text in HEADERS:
         ws.cell(row=top, column=column, value=text)
         if 4 <= column <= 11:

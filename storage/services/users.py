@@ -21,8 +21,7 @@ from storage.data.models import (
     utcnow,
 )
 from storage.domain.policy import KABUPATEN_ROLES
-from storage.domain.text import clean_line
-from storage.files.importer import normalise_name
+from storage.domain.text import clean_line, normalise_name
 
 
 class UserError(ValueError):
