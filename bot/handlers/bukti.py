@@ -30,10 +30,10 @@ from bot.views import lapor as lapor_views
 from bot.views import texts
 from bot.views.answers import Keyboard
 from bot.views.budget import split_html
+from storage.data import bukti_store
 from storage.domain.periods import parse_quarter, roman
 from storage.domain.policy import Role, may_see_history
 from storage.domain.question_parser import evidence_request
-from storage.files import bukti_store
 from storage.services import bukti
 from storage.services import lapor_flow as flow
 from storage.services.bukti import Item

@@ -1,9 +1,10 @@
 """Setting up a real office: the office and its bidang, the year's plan, a new year, pagu revisions.
 
 No Telegram here. The demo profile is one office's structure; every other office starts
-empty with ``init_office``, describes its plan in the XLSX template of ``write_template``
-(read back by ``storage.files.importer``), carries its structure into the next year with
-``copy_year`` and records budget shifts (pergeseran, APBD Perubahan) with ``revise_pagu``.
+empty with ``init_office``, describes its plan in the XLSX template (its rows and words here,
+written by ``storage.files.template``, read back by ``storage.files.importer``), carries its
+structure into the next year with ``copy_year`` and records budget shifts (pergeseran, APBD
+Perubahan) with ``revise_pagu``.
 Errors are ``SetupError`` whose ``str()`` is an Indonesian message for the user.
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -603,56 +603,6 @@ def _write_row(
             c.font = xl.Font(bold=True)
         if example:
             c.fill = xl.EXAMPLE_FILL
-
-
-def write_template(
-    session: Session, path: Path, *, opd_id: int, tahun: int | None = None, tw: int = 1
-) -> Path:
-    """Write the XLSX plan template of an office's year to ``path`` and return the path.
-
-    Sheet "Rencana" is the office's 22-column report for TW ``tw`` (I unless asked) with the
-    plan in force then in ``tahun`` (the latest year with a plan, else this year), or example
-    rows when that year has no plan; ``monev import`` reads it back as the plan, and as the
-    quarter's realisation where an office that has its figures fills columns 19 and 21.
-    Sheet "Petunjuk" explains how to fill it.
-    """
-    from storage.files.plan_sheet import add_rencana_sheet
-
-    xl = _xl()
-    opd = _require_opd(session, opd_id)
-    assert opd.id is not None
-    if tahun is None:
-        tahun = template_year(session, opd.id)
-    if not 2000 <= tahun <= 2100:
-        raise SetupError(f"Tahun {tahun} tidak masuk akal; tulis tahun empat angka, misalnya 2025.")
-    bidang = list_bidang(session, opd.id)
-    data = YearData(session, opd.id, tahun)
-    if tw not in (1, 2, 3, 4):
-        raise SetupError(f"Triwulan {tw} tidak ada; tulis 1 sampai 4.")
-    rows = _plan_rows(data, tw)
-    examples = not any(s.nodes for s in rows)
-    if examples:
-        rows = _example_rows(bidang, rows)
-
-    wb = xl.Workbook()
-    ws = wb.active
-    assert ws is not None
-    _write_plan_sheet(ws, opd, tahun, rows, tw)
-
-    help_ws = wb.create_sheet(SHEET_HELP)
-    help_ws.column_dimensions["A"].width = 120
-    for i, line in enumerate(_help_lines(opd, tahun, bidang, examples, tw), start=1):
-        c = _text_as_text(help_ws.cell(row=i, column=1, value=line or None))
-        c.alignment = xl.Alignment(wrap_text=True, vertical="top")
-        if i == 1 or line == "PERHATIAN":
-            c.font = xl.Font(bold=True, size=12 if i == 1 else 11)
-    # The office's spending plan per sub kegiatan (early warning); an office without a plan
-    # gets the sheet too, saying when it fills (its rows need the plan's ids).
-    add_rencana_sheet(session, wb, opd_id=opd.id, tahun=tahun)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
 
 
 # --- a new year ------------------------------------------------------------------------------
