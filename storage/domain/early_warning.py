@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 
-from storage.domain.numbers import ratio_percent
+from storage.domain.numbers import format_number, ratio_percent
 
 DEFAULT_TOLERANCE_PP = 5.0
 QUARTERS = (1, 2, 3, 4)
@@ -103,12 +103,14 @@ def check_plan(values: Sequence[int | None], pagu: int | None) -> None:
     for (q1, v1), (q2, v2) in pairwise(given):
         if v2 < v1:
             raise PlanError(
-                f"Rencana bersifat kumulatif: TW {q2} ({v2:,}) tidak boleh lebih kecil dari "
-                f"TW {q1} ({v1:,}).".replace(",", ".")
+                f"Rencana bersifat kumulatif: TW {q2} ({format_number(v2)}) tidak boleh lebih "
+                f"kecil dari TW {q1} ({format_number(v1)})."
             )
     if pagu is not None and given[-1][1] > pagu:
         q, v = given[-1]
-        raise PlanError(f"Rencana TW {q} ({v:,}) melebihi pagu ({pagu:,}).".replace(",", "."))
+        raise PlanError(
+            f"Rencana TW {q} ({format_number(v)}) melebihi pagu ({format_number(pagu)})."
+        )
 
 
 @dataclass(frozen=True)

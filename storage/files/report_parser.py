@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storage.data.models import Level
-from storage.domain.numbers import ParseError, looks_like_rupiah, parse_percent, parse_rupiah
+from storage.domain.numbers import (
+    ParseError,
+    format_number,
+    looks_like_rupiah,
+    parse_percent,
+    parse_rupiah,
+)
 from storage.domain.periods import QUARTER_NUMBER_PATTERN, parse_quarter
 from storage.domain.report_format import KEGIATAN_RE, PROGRAM_RE, SUB_RE
 from storage.domain.text import PENDING_KET_RE, strip_control
@@ -153,8 +159,8 @@ def read_bytes(data: bytes, *, name: str = "berkas") -> list[Line]:
     # building millions of strings first.
     if data.count(b"\n") >= MAX_LINES:
         raise BadFileError(
-            f"{name} berisi lebih dari {MAX_LINES:,} baris; laporan triwulan biasanya di bawah "
-            "2.000 baris. Periksa apakah berkasnya benar.".replace(",", ".")
+            f"{name} berisi lebih dari {format_number(MAX_LINES)} baris; laporan triwulan "
+            "biasanya di bawah 2.000 baris. Periksa apakah berkasnya benar."
         )
     try:
         text = data.decode("utf-8-sig")
@@ -164,8 +170,9 @@ def read_bytes(data: bytes, *, name: str = "berkas") -> list[Line]:
     for i, line in enumerate(text.splitlines(), 1):
         if len(line) > MAX_LINE_CHARS:
             raise BadFileError(
-                f"{name} baris {i} terlalu panjang ({len(line):,} karakter; batasnya "
-                f"{MAX_LINE_CHARS:,}). Berkas ini tampaknya bukan laporan bertab.".replace(",", ".")
+                f"{name} baris {i} terlalu panjang ({format_number(len(line))} karakter; "
+                f"batasnya {format_number(MAX_LINE_CHARS)}). Berkas ini tampaknya bukan laporan "
+                "bertab."
             )
         cells = line.split("\t")
         if len(cells) > MAX_COLUMNS:
@@ -215,8 +222,9 @@ def _read_xlsx(data: bytes, name: str) -> list[Line]:
                     continue  # empty rows separate nothing the parser needs; not kept
                 if len(lines) >= MAX_LINES:
                     raise BadFileError(
-                        f"{name} (lembar {sheet.title}) berisi lebih dari {MAX_LINES:,} baris "
-                        "terisi; laporan triwulan biasanya di bawah 2.000 baris.".replace(",", ".")
+                        f"{name} (lembar {sheet.title}) berisi lebih dari "
+                        f"{format_number(MAX_LINES)} baris terisi; laporan triwulan biasanya di "
+                        "bawah 2.000 baris."
                     )
                 lines.append(Line(no, [_xlsx_cell_text(c) for c in row]))
             no += 1
