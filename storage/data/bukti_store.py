@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from storage.domain.errors import MonevError
 from storage.domain.periods import WIB
 
 # What the bot accepts, recognised by the first bytes (a renamed .exe is none of these).
@@ -39,7 +40,7 @@ MAX_PDF_PAGES = 2000
 PDF_TAIL = 1024  # a PDF ends with "%%EOF" (and at most whitespace) within its last KB
 
 
-class RefusedFile(ValueError):
+class RefusedFile(MonevError, ValueError):
     """The file is not kept; ``str()`` says why, in Indonesian."""
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 
+from storage.domain.errors import MonevError
 from storage.domain.numbers import format_number, ratio_percent
 
 DEFAULT_TOLERANCE_PP = 5.0
@@ -88,7 +89,7 @@ def add_paths(paths: Sequence[Path]) -> Path:
     return tuple(sum(p[i] for p in paths) for i in range(4))  # type: ignore[return-value]
 
 
-class PlanError(ValueError):
+class PlanError(MonevError, ValueError):
     """A plan that cannot be right; ``str()`` is an Indonesian message."""
 
 
