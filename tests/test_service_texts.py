@@ -64,13 +64,6 @@ ALLOWED = (
         "number): file content, like the instructions",
     ),
     Allowed(
-        "storage/services/schedule.py",
-        "<module>",
-        "_EXAMPLES, the date examples every ParseError of parse_tanggal ends with: part of "
-        "exception messages, kept in one constant (the rules-once branch moves parse_tanggal "
-        "to storage/domain/calendar; this entry then goes)",
-    ),
-    Allowed(
         "storage/services/validator.py",
         "*",
         "findings of an imported report, stored as Finding rows: the official report and "
