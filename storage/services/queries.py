@@ -179,6 +179,18 @@ _PLANS_OF = (
     .order_by(col(NodePlan.triwulan), col(NodePlan.id))
 )
 _REAL_OF = select(*_columns(Realisasi, RealRow)).where(col(Realisasi.node_id).in_(_NODE_IDS))
+_QUARTERS = (1, 2, 3, 4)
+
+V = TypeVar("V")
+
+
+def _without(memo: dict[tuple[int, int], V], nodes: set[int]) -> dict[tuple[int, int], V]:
+    """A copy of a memo keyed by (node id, quarter) without the entries of ``nodes``."""
+    out = dict(memo)  # a C-level copy, then the few changed keys out: no walk over the year
+    for n in nodes:
+        for tw in _QUARTERS:
+            out.pop((n, tw), None)
+    return out
 
 
 class YearData:
@@ -230,28 +242,89 @@ class YearData:
             self.kids.setdefault(n.parent_id, []).append(n)
         self._memo: dict[tuple[int, int], Figure] = {}
         self._plan_memo: dict[tuple[int, int], PlanRow | None] = {}
+        # the top of the plan per (quarter, sasaran), and its total: every answer about the
+        # office or a bidang asks them, and at 100x the demo office they cost more than the
+        # rest of the answer (a walk over every program)
+        self._programs_memo: dict[tuple[int, frozenset[int] | None], list[NodeRow]] = {}
+        self._scope_memo: dict[tuple[int, frozenset[int] | None], Figure] = {}
         self._quarters: list[int] | None = None
+        # quarter -> how many realisasi rows carry an anggaran (None: not counted yet)
+        self._quarter_rows: dict[int, int] | None = None
 
     def refreshed(self, session: Session, node_ids: frozenset[int]) -> YearData:
         """A copy with the plan and realisasi rows of ``node_ids`` read again (two selects):
         what a figure write or a pagu revision changed. Leaves this one, and any reader of
-        it, untouched; the nodes and sasaran (the structure) are shared."""
+        it, untouched; the nodes and sasaran (the structure) are shared.
+
+        What was computed from rows that did not change is kept (issue 29: the first answer
+        after a write must not cost the size of the office-year): a node's plan depends on
+        its own rows and its ancestors' plans, its figure on its own rows and its children's
+        figures, so only the changed nodes, their descendants and their ancestors are
+        computed again; the top of the plan only when a changed node is at the top."""
         ids = [i for i in node_ids if i in self.nodes]
         view = copy.copy(self)
-        view._memo, view._plan_memo, view._quarters = {}, {}, None
         if not ids:
-            return view
+            return view  # nothing of this year changed: the computed figures all hold
         conn = session.connection()
         view.plans = dict(self.plans)
         for i in ids:
             view.plans.pop(i, None)
         for r in conn.execute(_PLANS_OF, {"ids": ids}).all():
             view.plans.setdefault(r[1], []).append(PlanRow(*r))
-        wanted = set(ids)
-        view.real = {k: v for k, v in self.real.items() if k[0] not in wanted}
-        for r in conn.execute(_REAL_OF, {"ids": ids}).all():
-            view.real[(r[1], r[2])] = RealRow(*r)
+        # realisasi rows are keyed (node, quarter I-IV): the changed nodes' keys are found
+        # without a walk over every row of the year
+        old = {k: self.real[k] for i in ids for tw in _QUARTERS if (k := (i, tw)) in self.real}
+        view.real = dict(self.real)
+        for k in old:
+            del view.real[k]
+        new = [RealRow(*r) for r in conn.execute(_REAL_OF, {"ids": ids}).all()]
+        for row in new:
+            view.real[(row.node_id, row.triwulan)] = row
+        view._forget_computed(ids, old=list(old.values()), new=new, base=self)
         return view
+
+    def _forget_computed(
+        self,
+        ids: list[int],
+        *,
+        old: Sequence[RealRow | Realisasi],
+        new: Sequence[RealRow | Realisasi],
+        base: YearData,
+    ) -> None:
+        """This copy of ``base`` had the rows of ``ids`` replaced (``old`` realisasi rows
+        out, ``new`` in): its own memo dicts, holding what the change leaves valid."""
+        below: set[int] = set()
+        todo = list(ids)
+        while todo:  # the changed nodes and their descendants: plans and figures
+            n = todo.pop()
+            if n not in below:
+                below.add(n)
+                todo.extend(k.id for k in self.kids.get(n, []))
+        figures = set(below)
+        for n in ids:  # and their ancestors: figures (a roll-up of the changed ones)
+            parent = self.nodes[n].parent_id
+            while parent is not None and parent not in figures:
+                figures.add(parent)
+                parent = self.nodes[parent].parent_id
+        self._plan_memo = _without(base._plan_memo, below)
+        self._memo = _without(base._memo, figures)
+        roots = {n for n in figures if self.nodes[n].parent_id is None}
+        top_changed = any(self.nodes[n].parent_id is None for n in ids)
+        self._programs_memo = {} if top_changed else dict(base._programs_memo)
+        touched = {self.nodes[n].sasaran_id for n in roots}
+        self._scope_memo = {
+            k: v
+            for k, v in base._scope_memo.items()
+            if k[1] is not None and not (k[1] & touched) and not top_changed
+        }
+        counts = base._quarter_rows
+        if counts is not None:
+            counts = dict(counts)
+            for row, step in [*((r, -1) for r in old), *((r, 1) for r in new)]:
+                if row.anggaran is not None:
+                    counts[row.triwulan] = counts.get(row.triwulan, 0) + step
+        self._quarter_rows = counts
+        self._quarters = None
 
     def with_realisasi(self, overrides: Mapping[tuple[int, int], Realisasi | None]) -> YearData:
         """A view of the same year with some figures replaced (None: removed), e.g. to preview
@@ -263,7 +336,7 @@ class YearData:
                 view.real.pop(key, None)
             else:
                 view.real[key] = row
-        view._memo, view._quarters = {}, None
+        view._memo, view._scope_memo, view._quarters, view._quarter_rows = {}, {}, None, None
         return view
 
     # --- plan -------------------------------------------------------------------------------
@@ -284,7 +357,8 @@ class YearData:
             and self.plan(node.parent_id, tw) is None
         ):
             found = None
-        self._plan_memo[key] = found
+        if tw in _QUARTERS:  # a refresh forgets a node's entries quarter by quarter
+            self._plan_memo[key] = found
         return found
 
     def in_plan(self, node_id: int, tw: int) -> bool:
@@ -296,10 +370,15 @@ class YearData:
     def programs(self, tw: int, sasaran_ids: set[int] | None = None) -> list[NodeRow]:
         """The top of the plan at ``tw``: programs, or kegiatan where an office's own
         reports have no program level."""
-        out = [n for n in self.kids.get(None, []) if self.in_plan(n.id, tw)]
-        if sasaran_ids is not None:
-            out = [n for n in out if n.sasaran_id in sasaran_ids]
-        return sorted(out, key=lambda n: (self.sasaran[n.sasaran_id].nomor, n.urutan, n.id))
+        key = (tw, None if sasaran_ids is None else frozenset(sasaran_ids))
+        found = self._programs_memo.get(key)
+        if found is None:
+            out = [n for n in self.kids.get(None, []) if self.in_plan(n.id, tw)]
+            if sasaran_ids is not None:
+                out = [n for n in out if n.sasaran_id in sasaran_ids]
+            found = sorted(out, key=lambda n: (self.sasaran[n.sasaran_id].nomor, n.urutan, n.id))
+            self._programs_memo[key] = found
+        return list(found)  # the caller's own list: the memo stays as it was
 
     def sub_kegiatan(self, tw: int, sasaran_ids: set[int] | None = None) -> list[NodeRow]:
         """Leaves of the plan at ``tw``: the level data entry happens at."""
@@ -320,9 +399,12 @@ class YearData:
 
     def node_figure(self, node_id: int, tw: int) -> Figure:
         key = (node_id, tw)
-        if key not in self._memo:
-            self._memo[key] = self._compute(node_id, tw)
-        return self._memo[key]
+        found = self._memo.get(key)
+        if found is None:
+            found = self._compute(node_id, tw)
+            if tw in _QUARTERS:  # a refresh forgets a node's entries quarter by quarter
+                self._memo[key] = found
+        return found
 
     def _compute(self, node_id: int, tw: int) -> Figure:
         node = self.nodes[node_id]
@@ -343,13 +425,22 @@ class YearData:
         return Figure(pagu, fig.realisasi, fig.fisik, missing=fig.missing)
 
     def scope_figure(self, sasaran_ids: set[int] | None, tw: int) -> Figure:
-        return rollup(self.node_figure(p.id, tw) for p in self.programs(tw, sasaran_ids))
+        key = (tw, None if sasaran_ids is None else frozenset(sasaran_ids))
+        found = self._scope_memo.get(key)
+        if found is None:
+            found = rollup(self.node_figure(p.id, tw) for p in self.programs(tw, sasaran_ids))
+            self._scope_memo[key] = found
+        return copy.copy(found)  # a Figure is mutable (its list of missing parts is not)
 
     def quarters_with_data(self) -> list[int]:
         if self._quarters is None:  # asked by every answer with an explicit quarter
-            self._quarters = sorted(
-                {tw for (_, tw), r in self.real.items() if r.anggaran is not None}
-            )
+            if self._quarter_rows is None:
+                counts: dict[int, int] = {}
+                for (_, tw), r in self.real.items():
+                    if r.anggaran is not None:
+                        counts[tw] = counts.get(tw, 0) + 1
+                self._quarter_rows = counts
+            self._quarters = sorted(tw for tw, n in self._quarter_rows.items() if n > 0)
         return list(self._quarters)
 
 
