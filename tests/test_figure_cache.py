@@ -22,6 +22,7 @@ from storage.services.queries import (
     Figure,
     YearData,
     bidang_sasaran_ids,
+    latest_quarter,
     list_bidang,
     scope_result,
     year_data,
@@ -362,6 +363,7 @@ def _everything(year: YearData, bidang: list[int]) -> tuple[object, ...]:
         [[p.id for p in year.programs(tw, sids)] for sids in scopes for tw in TWS],
         [year.scope_figure(sids, tw) for sids in scopes for tw in TWS],
         year.quarters_with_data(),
+        year.latest_quarter(),
     )
 
 
@@ -423,6 +425,8 @@ def test_a_refreshed_year_equals_a_full_reload_after_each_kind_of_row_write(
         with db.read_scope(seeded) as s:
             full = YearData(s, OPD_ID, 2022)
         assert _everything(fresh, bidang) == _everything(full, bidang)
+        with db.read_scope(seeded) as s:  # the statement a session without the cache runs
+            assert fresh.latest_quarter() == latest_quarter(s, OPD_ID, 2022)
         quarters.append(fresh.quarters_with_data())
     assert quarters[:3] == [[1, 2, 3], [1, 2, 3, 4], [1, 2, 3]]
 

@@ -248,8 +248,9 @@ class YearData:
         self._programs_memo: dict[tuple[int, frozenset[int] | None], list[NodeRow]] = {}
         self._scope_memo: dict[tuple[int, frozenset[int] | None], Figure] = {}
         self._quarters: list[int] | None = None
-        # quarter -> how many realisasi rows carry an anggaran (None: not counted yet)
-        self._quarter_rows: dict[int, int] | None = None
+        # quarter -> (realisasi rows carrying an anggaran, all its realisasi rows); None: not
+        # counted yet. Kept by a refresh: a write does not walk every row of the year.
+        self._quarter_rows: dict[int, tuple[int, int]] | None = None
 
     def refreshed(self, session: Session, node_ids: frozenset[int]) -> YearData:
         """A copy with the plan and realisasi rows of ``node_ids`` read again (two selects):
@@ -308,21 +309,31 @@ class YearData:
                 parent = self.nodes[parent].parent_id
         self._plan_memo = _without(base._plan_memo, below)
         self._memo = _without(base._memo, figures)
+        # The top of the plan changes only when a changed program enters or leaves the plan
+        # (a pagu revision of a program leaves it where it was).
+        tops = [n for n in ids if self.nodes[n].parent_id is None]
+        moved = any(
+            base.in_plan(n, tw) != self.in_plan(n, tw)
+            for n in tops
+            for tw in {tw for tw, _ in base._programs_memo}
+        )
+        self._programs_memo = {} if moved else dict(base._programs_memo)
         roots = {n for n in figures if self.nodes[n].parent_id is None}
-        top_changed = any(self.nodes[n].parent_id is None for n in ids)
-        self._programs_memo = {} if top_changed else dict(base._programs_memo)
         touched = {self.nodes[n].sasaran_id for n in roots}
         self._scope_memo = {
             k: v
             for k, v in base._scope_memo.items()
-            if k[1] is not None and not (k[1] & touched) and not top_changed
+            if not moved and k[1] is not None and not (k[1] & touched)
         }
         counts = base._quarter_rows
         if counts is not None:
             counts = dict(counts)
             for row, step in [*((r, -1) for r in old), *((r, 1) for r in new)]:
-                if row.anggaran is not None:
-                    counts[row.triwulan] = counts.get(row.triwulan, 0) + step
+                with_figure, rows = counts.get(row.triwulan, (0, 0))
+                counts[row.triwulan] = (
+                    with_figure + step * (row.anggaran is not None),
+                    rows + step,
+                )
         self._quarter_rows = counts
         self._quarters = None
 
@@ -432,16 +443,24 @@ class YearData:
             self._scope_memo[key] = found
         return copy.copy(found)  # a Figure is mutable (its list of missing parts is not)
 
+    def _counts(self) -> dict[int, tuple[int, int]]:
+        if self._quarter_rows is None:
+            counts: dict[int, tuple[int, int]] = {}
+            for (_, tw), r in self.real.items():
+                with_figure, rows = counts.get(tw, (0, 0))
+                counts[tw] = (with_figure + (r.anggaran is not None), rows + 1)
+            self._quarter_rows = counts
+        return self._quarter_rows
+
     def quarters_with_data(self) -> list[int]:
+        """Quarters with a realisasi figure (an anggaran) of some node."""
         if self._quarters is None:  # asked by every answer with an explicit quarter
-            if self._quarter_rows is None:
-                counts: dict[int, int] = {}
-                for (_, tw), r in self.real.items():
-                    if r.anggaran is not None:
-                        counts[tw] = counts.get(tw, 0) + 1
-                self._quarter_rows = counts
-            self._quarters = sorted(tw for tw, n in self._quarter_rows.items() if n > 0)
+            self._quarters = sorted(tw for tw, (n, _) in self._counts().items() if n > 0)
         return list(self._quarters)
+
+    def latest_quarter(self) -> int:
+        """The latest quarter with any realisasi row (a figure or fisik only); TW I if none."""
+        return max((tw for tw, (_, n) in self._counts().items() if n > 0), default=1)
 
 
 # Lookups of the directory (offices and their bidang, which anyone registering is shown), or
@@ -568,9 +587,13 @@ def resolve_period(
 
 
 def latest_quarter(session: Session, opd_id: int, tahun: int) -> int:
-    return cached(
-        session, "latest_tw", (opd_id, tahun), lambda: _latest_quarter(session, opd_id, tahun)
-    )
+    """The latest quarter of the office-year with realisasi rows, TW I when none."""
+    if figure_cache(session) is not None:
+        # from the cached office-year: every answer asks, and after a write the statement
+        # below costs the office-year's size (it reads every realisasi row of the year)
+        return year_data(session, opd_id, tahun).latest_quarter()
+    require(session, opd_id)
+    return _latest_quarter(session, opd_id, tahun)
 
 
 _LATEST_TW = (
