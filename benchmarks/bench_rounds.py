@@ -11,6 +11,11 @@ round's echo median, and its difference in milliseconds; the table shows the med
 verdict. Every kind has its own warm-up in every round. Size must not show (issue 29): at 100×
 the first answer after a write stays within 3× the echo bot and within +50 ms of it.
 
+On PostgreSQL ``monev run`` is one process of a possible cluster (bot.cluster): every update
+goes to the inbox and is handled from there under its sender's advisory lock, and every
+message reserves a slot of the shared budget. "As shipped" is that path; the same process
+without it (the path before issue 29) is measured beside it at 1×, to show what it costs.
+
 Run: .venv/bin/python -m benchmarks.bench_rounds [--pg URL] [--rounds 5] [-n 20] [--sizes 1,100]
 """
 
@@ -39,6 +44,7 @@ from benchmarks.latency import (
     spread,
 )
 from bot.app import build_application, prepare
+from bot.cluster import get as cluster_of
 from bot.offline.http import FakeBotAPI
 from bot.settings import Settings
 from storage.data import db
@@ -47,11 +53,14 @@ from storage.data.models import AppUser, Role, UserStatus
 KINDS = ("cached", "rate_limited", "after_write")
 SIZES = (1, 100)
 BIG_KINDS = ("rate_limited", "after_write")  # at a larger size: the bot as it ships
+PG_ONLY = "single"  # PostgreSQL: one process without the cluster path, beside "as shipped"
 MAX_RATIO, MAX_EXTRA_MS = 3.0, 50.0
 
 
-def kinds_at(k: int) -> tuple[str, ...]:
-    return KINDS if k == 1 else BIG_KINDS
+def kinds_at(k: int, pg: bool = False) -> tuple[str, ...]:
+    if k != 1:
+        return BIG_KINDS
+    return (*KINDS, PG_ONLY) if pg else KINDS
 
 
 @dataclass
@@ -67,7 +76,9 @@ class Rounds:
         return [b - e for b, e in zip(self.bot[(k, kind)], self.echo, strict=True)]
 
 
-def _factory(engine: Engine, rate_limiter: bool, inbox: bool = False):  # type: ignore[no-untyped-def]
+def _factory(  # type: ignore[no-untyped-def]
+    engine: Engine, rate_limiter: bool, inbox: bool = False, cluster: bool = False
+):
     def factory(base_url: str):  # type: ignore[no-untyped-def]
         settings = Settings(
             TELEGRAM_BOT_TOKEN="123456:TEST",
@@ -75,16 +86,30 @@ def _factory(engine: Engine, rate_limiter: bool, inbox: bool = False):  # type: 
             TELEGRAM_API_BASE_URL=base_url,
             TELEGRAM_API_BASE_FILE_URL=file_url_for(base_url),
         )
-        app = build_application(settings, engine, rate_limiter=rate_limiter, inbox=inbox)
+        app = build_application(
+            settings, engine, rate_limiter=rate_limiter, inbox=inbox, cluster=cluster
+        )
         prepare(app)
         return app
 
     return factory
 
 
+def _shipped(engine: Engine):  # type: ignore[no-untyped-def]
+    """``monev run`` as shipped: rate limiter and inbox on; on PostgreSQL the cluster path."""
+    return _factory(engine, True, True, cluster=engine.dialect.name == "postgresql")
+
+
+async def _release(app) -> None:  # type: ignore[no-untyped-def]
+    """What post_shutdown does for a cluster process: its lock connection goes."""
+    cluster = cluster_of(app)
+    if cluster is not None:
+        await cluster.stop()
+
+
 async def _after_write(engine: Engine, fake: FakeBotAPI, n: int) -> float:
     """Median latency of questions each asked right after a committed pagu revision."""
-    app = _factory(engine, rate_limiter=True, inbox=True)(fake.base_url)
+    app = _shipped(engine)(fake.base_url)
     node = _program(engine, DEMO_YEAR)
     await app.initialize()
     assert app.updater is not None
@@ -104,14 +129,30 @@ async def _after_write(engine: Engine, fake: FakeBotAPI, n: int) -> float:
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
+        await _release(app)
     return statistics.median(lat)
 
 
 async def _one(engine: Engine, kind: str, fake: FakeBotAPI, n: int) -> float:
     if kind == "after_write":
         return await _after_write(engine, fake, n)
-    shipped = kind == "rate_limited"  # rate limiter and inbox on, as `monev run` has them
-    return (await measure(_factory(engine, shipped, shipped), QUESTIONS, n=n, fake=fake)).median
+    if kind == "cached":
+        factory = _factory(engine, False)
+    elif kind == PG_ONLY:
+        factory = _factory(engine, True, True)  # rate limiter and inbox, one process
+    else:
+        factory = _shipped(engine)
+    apps = []
+
+    def build(base_url: str):  # type: ignore[no-untyped-def]
+        apps.append(factory(base_url))
+        return apps[-1]
+
+    try:
+        return (await measure(build, QUESTIONS, n=n, fake=fake)).median
+    finally:
+        for app in apps:
+            await _release(app)
 
 
 async def run_rounds(engines: dict[int, Engine], rounds: int, n: int) -> Rounds:
@@ -120,7 +161,7 @@ async def run_rounds(engines: dict[int, Engine], rounds: int, n: int) -> Rounds:
         for _ in range(rounds):
             out.echo.append((await measure(echo_app_factory, QUESTIONS, n=n, fake=fake)).median)
             for k, engine in engines.items():
-                for kind in kinds_at(k):
+                for kind in kinds_at(k, engine.dialect.name == "postgresql"):
                     out.bot.setdefault((k, kind), []).append(await _one(engine, kind, fake, n))
     return out
 
@@ -151,7 +192,7 @@ def run(
         if backend == "PostgreSQL" and not pg:
             continue
         first = next(_user_ids) + 1
-        kinds = 1 + sum(len(kinds_at(k)) for k in sizes)  # the echo bot too
+        kinds = 1 + sum(len(kinds_at(k, url is not None)) for k in sizes)  # the echo bot too
         count = rounds * kinds * (n + 4)
         with contextlib.ExitStack() as stack:
             engines = {}
@@ -169,6 +210,7 @@ LABELS = {
     "cached": "Pertanyaan (cache hangat, pembatas laju mati)",
     "rate_limited": "Pertanyaan, `monev run` apa adanya (pembatas laju dan kotak masuk hidup)",
     "after_write": "Pertanyaan pertama setelah tulis (pembatas laju dan kotak masuk hidup)",
+    PG_ONLY: "Pertanyaan, satu proses tanpa jalur klaster (pembatas laju dan kotak masuk hidup)",
 }
 
 
