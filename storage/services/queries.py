@@ -508,15 +508,27 @@ def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
 
 def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
     """Sum of parts; incomplete when any part is. Fisik is weighted by pagu."""
+    # One pass (an office total at 100x the demo office rolls up a thousand programs after
+    # every write); every sum is taken over the parts in their order, as before.
     figs = list(figures)
-    pagu = sum(f.pagu or 0 for f in figs) if figs else None
-    missing = [m for f in figs for m in f.missing]
-    realisasi = None if missing or not figs else sum(f.realisasi for f in figs)
-    fisik = None
-    weights = [(f.fisik, f.pagu or 0) for f in figs]
-    total_w = sum(w for _, w in weights)
-    if figs and all(v is not None for v, _ in weights) and total_w:
-        fisik = round(sum(v * w for v, w in weights) / total_w, 2)
+    if not figs:
+        return Figure(None, None, None, missing=[])
+    pagu = 0
+    missing: list[str] = []
+    spent: list[int | None] = []
+    weighted: list[float] | None = []  # fisik × pagu per part; None once a part has no fisik
+    for f in figs:
+        part = f.pagu or 0
+        pagu += part
+        missing += f.missing
+        spent.append(f.realisasi)
+        if weighted is not None:
+            if f.fisik is None:
+                weighted = None
+            else:
+                weighted.append(f.fisik * part)
+    realisasi = None if missing else sum(spent)  # type: ignore[arg-type]
+    fisik = round(sum(weighted) / pagu, 2) if weighted is not None and pagu else None
     return Figure(pagu, realisasi, fisik, missing=missing)
 
 
