@@ -67,8 +67,8 @@ TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef012345"
 SECRET = "rahasia-tolok-ukur"
 FIRST_USER = 2_000_000
 WARM_S = 8.0
-# The reminder round is given up when nothing new arrives for this long: the process taking
-# over first works out what is due in every office of the province before it sends.
+# The reminder round is given up when nothing new arrives for this long (a bound on a hang:
+# the process taking over sends the round's planned rest within seconds).
 STALL_S = 240.0
 QUESTIONS = [
     "serapan anggaran Q2 koperasi",
