@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -291,6 +292,13 @@ def _take(engine: Engine, names: list[tuple[str, timedelta]]) -> float:
         return max(take_slot(conn, name=n, interval=i) for n, i in names)
 
 
+# A slot reserved ahead by :meth:`SharedRateLimiter.reserve`, for the next request of the task
+# that reserved it (a one-item list: spent by that request, not by a retry after a 429).
+_RESERVED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "budget_reserved", default=None
+)
+
+
 class SharedRateLimiter(RetryingRateLimiter):
     """PTB's rate limiter and retries, plus a budget every process of the bot shares: a
     message to a chat first reserves a slot of the bot's 25/s and, for a group, of that
@@ -301,14 +309,35 @@ class SharedRateLimiter(RetryingRateLimiter):
         self.engine = engine
         self.bot = bot
 
+    def _names(self, group: int | str | bool) -> list[tuple[str, timedelta]]:
+        names = [(f"{self.bot}:kirim", BOT_INTERVAL)]
+        if group is not False:
+            names.append((f"{self.bot}:grup:{group}", GROUP_INTERVAL))
+        return names
+
+    async def reserve(self, chat_id: int) -> None:
+        """Take and wait for the slot of the next message this task sends to ``chat_id``,
+        before sending it: a broadcast claims each message only once its slot has come, so a
+        process dying mid-round leaves in doubt only the messages really in flight."""
+        group: int | bool = chat_id if chat_id < 0 else False  # as AIORateLimiter tells groups
+        wait = await asyncio.to_thread(_take, self.engine, self._names(group))
+        if wait > 0:
+            await asyncio.sleep(wait)
+        _RESERVED.set([True])
+
+    @staticmethod
+    def unreserve() -> None:
+        """The reserved slot goes unused (the message was not to be sent after all)."""
+        _RESERVED.set(None)
+
     async def _run_request(  # type: ignore[no-untyped-def, override]
         self, chat, group, allow_paid_broadcast, callback, args, kwargs
     ):
-        if chat:
-            names = [(f"{self.bot}:kirim", BOT_INTERVAL)]
-            if group is not False:
-                names.append((f"{self.bot}:grup:{group}", GROUP_INTERVAL))
-            wait = await asyncio.to_thread(_take, self.engine, names)
+        reserved = _RESERVED.get()
+        if reserved and reserved[0]:
+            reserved[0] = False  # this request's slot was taken and waited for (reserve)
+        elif chat:
+            wait = await asyncio.to_thread(_take, self.engine, self._names(group))
             if wait > 0:
                 await asyncio.sleep(wait)
         return await super()._run_request(

@@ -101,8 +101,8 @@ async def question(update: Update, context: MonevContext, answered: Answered | N
                 _answer, asker(context), message.text[: MAX_PARSED * 2]
             )
         if not (wants_chart and chart is not None):
-            text, keyboard = await first_page(context, reply)
-            await message.reply_text(text, reply_markup=markup(keyboard))
+            async with first_page(context, reply) as (text, keyboard):
+                await message.reply_text(text, reply_markup=markup(keyboard))
             warm_for(context, keyboard)
             return
     await send_chart(update, context, chart)
@@ -154,8 +154,8 @@ async def ask_button(update: Update, context: MonevContext) -> None:
         # Somebody reading another office (a pemantau): say which one, as the question did.
         label = await context.read(_short_label, office)
         reply.text = named(label, reply.text)
-    text, keyboard = await first_page(context, reply)
-    await query.edit_message_text(text, reply_markup=markup(keyboard))
+    async with first_page(context, reply) as (text, keyboard):
+        await query.edit_message_text(text, reply_markup=markup(keyboard))
     warm_for(context, keyboard)
 
 
@@ -187,8 +187,8 @@ async def pick_button(update: Update, context: MonevContext) -> None:
     if result is None:
         await query.edit_message_text(texts.KAB_PICK_GONE)
         return
-    text, keyboard = await first_page(context, result[0])
-    await query.edit_message_text(text, reply_markup=markup(keyboard))
+    async with first_page(context, result[0]) as (text, keyboard):
+        await query.edit_message_text(text, reply_markup=markup(keyboard))
     warm_for(context, keyboard)
 
 

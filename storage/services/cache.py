@@ -398,8 +398,6 @@ def _small_touched(key: tuple[str, tuple], value: object, touched: _Touched) -> 
         return True  # across offices (a kabupaten's figures): any change may matter
     if name in _STRUCTURAL:
         return touched.structure(args[0])
-    if name == "latest_tw":  # (office, year): the latest quarter with realisasi
-        return touched.structure(*args) or args in touched.rows
     if name == "draft_plan":  # keyed by bidang: its office is on the plan it holds
         opd_id = getattr(getattr(value, "bidang", None), "opd_id", None)
         return opd_id is None or touched.any_in(opd_id, args[1])

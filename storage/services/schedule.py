@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import partial
+from typing import Protocol
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
@@ -938,10 +939,25 @@ class _Notices:
 # --- recording what was sent ------------------------------------------------------------------
 
 
+class Claimable(Protocol):
+    """What a claim records: a reminder, or a row of a round's plan."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def tahun(self) -> int: ...
+    @property
+    def triwulan(self) -> int: ...
+    @property
+    def chat_id(self) -> int: ...
+    @property
+    def telegram_id(self) -> int | None: ...
+
+
 def record_sent(
     session: Session,
     *,
-    reminder: Reminder,
+    reminder: Claimable,
     at: datetime | None = None,
     status: ReminderStatus = ReminderStatus.MENGIRIM,
 ) -> int | None:
