@@ -6,7 +6,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
@@ -22,6 +22,7 @@ from storage.services.cache import FigureCache
 from storage.services.conversation import State
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 FIGURE_CACHE = "figure_cache"  # bot_data key: the FigureCache of bot_data["engine"]
 
@@ -102,18 +103,24 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
     def figure_cache(self) -> FigureCache | None:
         return self.bot_data.get(FIGURE_CACHE)
 
-    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def read(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run ``fn(session, ...)`` in a worker thread on a read-only session that carries
         the figure cache and the sender's scope."""
         scoped = _within(self.scope, fn)
         return await asyncio.to_thread(_read, self.engine, self.figure_cache, scoped, args, kwargs)
 
-    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def write(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run ``fn(session, ...)`` in a worker thread in one write transaction (no cache:
         a write session reads what it writes), within the sender's scope."""
         return await asyncio.to_thread(_write, self.engine, _within(self.scope, fn), args, kwargs)
 
-    async def write_cached(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def write_cached(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """``write``, reading through the figure cache until the transaction's first write
         (``FigureCache.write``): for a step that reads a plan, then saves."""
         cache = self.figure_cache
@@ -132,11 +139,13 @@ def actor_scope(actor: Actor | None, only_office: int | None) -> Scope:
     return scope_of(role=actor.role, status=actor.status, user_opd_id=own)
 
 
-def _within(scope: Scope, fn: Callable[..., T]) -> Callable[..., T]:
+def _within(
+    scope: Scope, fn: Callable[Concatenate[Session, P], T]
+) -> Callable[Concatenate[Session, P], T]:
     """``fn(session, …)`` on a session that first enters ``scope`` (storage/data/boundary.py)."""
 
     @functools.wraps(fn)
-    def scoped(session: Session, *args: Any, **kwargs: Any) -> T:
+    def scoped(session: Session, *args: P.args, **kwargs: P.kwargs) -> T:
         boundary.enter(session, scope)
         return fn(session, *args, **kwargs)
 
