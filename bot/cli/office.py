@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.cli import common
 from bot.settings import Settings
@@ -110,7 +110,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     bidang = [parse_bidang(b) for b in args.bidang] if args.bidang else None
     engine = common.migrated_engine(settings)
     with db.session_scope(engine) as s:
-        others = [o.nama for o in s.exec(select(PerangkatDaerah).order_by(PerangkatDaerah.id))]
+        others = [o.nama for o in s.exec(select(PerangkatDaerah).order_by(col(PerangkatDaerah.id)))]
         opd = init_office(
             s,
             nama=args.opd,
@@ -251,7 +251,7 @@ def cmd_pagu(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def add_setup_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_setup_commands(sub: argparse._SubParsersAction) -> None:
     """Register init, template, tahun-baru and pagu on the ``monev`` sub-command parser."""
     i = sub.add_parser("init", help="buat perangkat daerah baru (kosong) dengan bidangnya")
     i.add_argument("--opd", required=True, help="nama perangkat daerah")
