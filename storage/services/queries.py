@@ -9,13 +9,13 @@ pagu-weighted mean of its children's fisik.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import BindParameter, Row, Select, bindparam, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.data.boundary import require, require_every_office
 from storage.data.models import (
@@ -32,10 +32,15 @@ from storage.data.models import (
     Sasaran,
     Setting,
     StatusLaporan,
+    row_id,
+    table_of,
 )
 from storage.domain.numbers import capaian_percent, ratio_percent
 from storage.domain.reported import quarter_value
 from storage.services.cache import figure_cache
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 T = TypeVar("T")
 
@@ -165,10 +170,10 @@ class SasaranRow:
     indikator: str
 
 
-def _columns(model: type, row: type) -> list:
+def _columns(model: type[SQLModel], row: type[DataclassInstance]) -> list:
     # The model's columns in the order of the row's fields, so a result row unpacks into it.
-    table = model.__table__  # type: ignore[attr-defined]
-    return [table.c[name] for name in row.__slots__]  # type: ignore[attr-defined]
+    table = table_of(model)
+    return [table.c[f.name] for f in fields(row)]
 
 
 # Built once (a figure write refreshes a few nodes' rows with these at the next question).
@@ -396,17 +401,21 @@ def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
     )
 
 
-def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
+def rollup(figures: Iterable[Figure]) -> Figure:
     """Sum of parts; incomplete when any part is. Fisik is weighted by pagu."""
     figs = list(figures)
     pagu = sum(f.pagu or 0 for f in figs) if figs else None
     missing = [m for f in figs for m in f.missing]
-    realisasi = None if missing or not figs else sum(f.realisasi for f in figs)
+    # A part without a realisation names what it misses, except an empty roll-up (nothing
+    # planned), which adds nothing.
+    reals = [f.realisasi for f in figs if f.realisasi is not None]
+    realisasi = None if missing or not figs else sum(reals)
     fisik = None
     weights = [(f.fisik, f.pagu or 0) for f in figs]
+    known = [(v, w) for v, w in weights if v is not None]
     total_w = sum(w for _, w in weights)
-    if figs and all(v is not None for v, _ in weights) and total_w:
-        fisik = round(sum(v * w for v, w in weights) / total_w, 2)
+    if figs and len(known) == len(weights) and total_w:
+        fisik = round(sum(v * w for v, w in known) / total_w, 2)
     return Figure(pagu, realisasi, fisik, missing=missing)
 
 
@@ -539,7 +548,12 @@ def scope_result(
     else:
         item = Item("opd", opd_id, opd.nama, data.scope_figure(None, tw))
         breakdown = [
-            Item("bidang", b.id, b.nama, data.scope_figure(bidang_sasaran_ids(data, b.id), tw))  # type: ignore[arg-type]
+            Item(
+                "bidang",
+                row_id(b),
+                b.nama,
+                data.scope_figure(bidang_sasaran_ids(data, row_id(b)), tw),
+            )
             for b in list_bidang(session, opd_id)
         ]
         loose = unassigned_sasaran_ids(data, tw)
@@ -718,7 +732,7 @@ def narasi(
     """Aksi, hambatan and tindak lanjut reported for TW ``tw``."""
     q = (
         select(Narasi, Sasaran)
-        .join(Sasaran, Sasaran.id == Narasi.sasaran_id)  # type: ignore[arg-type]
+        .join(Sasaran, col(Sasaran.id) == Narasi.sasaran_id)
         .where(Sasaran.opd_id == opd_id, Sasaran.tahun == tahun, Narasi.triwulan == tw)
         .order_by(col(Sasaran.nomor), col(Narasi.urutan))
     )
@@ -808,7 +822,7 @@ def progress(
     for b in list_bidang(session, opd_id):
         if bidang_id is not None and b.id != bidang_id:
             continue
-        sids = bidang_sasaran_ids(data, b.id)  # type: ignore[arg-type]
+        sids = bidang_sasaran_ids(data, row_id(b))
         if bidang_id is None and not data.programs(tw, sids):
             continue  # nothing planned for it this quarter: not awaited
         st = status.get(b.id)
