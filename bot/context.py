@@ -15,7 +15,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.data import boundary
 from storage.data.db import read_scope, session_scope
-from storage.data.models import AppUser, Role, UserStatus
+from storage.data.models import AppUser, Role, UserStatus, table_of
 from storage.domain.policy import NO_OFFICE, Scope, scope_of
 from storage.services import conversation
 from storage.services.cache import FigureCache
@@ -182,7 +182,7 @@ def load_actor_and_state(
     return actor, conversation.get(session, telegram_id=telegram_id)
 
 
-_users = AppUser.__table__  # type: ignore[attr-defined]
+_users = table_of(AppUser)
 # Built once: it runs for every update, and building it costs about what running it does.
 _ACTOR = select(
     _users.c.id, _users.c.nama, _users.c.role, _users.c.bidang_id, _users.c.status, _users.c.opd_id

@@ -123,8 +123,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
             aliases=[a for a in (args.alias or "").split(",") if a.strip()],
         )
         listed = ", ".join(
-            f"{b.nama} (sasaran {b.sasaran or '-'})"
-            for b in list_bidang(s, opd.id)  # type: ignore[arg-type]
+            f"{b.nama} (sasaran {b.sasaran or '-'})" for b in list_bidang(s, row_id(opd))
         )
         opd_id = opd.id
     print(f"Perangkat daerah '{opd.nama}' dibuat (id {opd_id}) dengan bidang: {listed}.")

@@ -807,13 +807,15 @@ def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
     node = match.sure
     if node is None:
         return texts.node_choices("/riwayat", q, [n.nama for n in match.nodes])
-    bidang_id = bidang_of(session, node.id)  # type: ignore[arg-type]
+    node_id = node.id
+    assert node_id is not None  # a stored node
+    bidang_id = bidang_of(session, node_id)
     denied = may_see_history(
         role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=bidang_id
     )
     if denied is not None:
         return texts.denied(denied)
-    rows = history(session, node.id)  # type: ignore[arg-type]
+    rows = history(session, node_id)
     if not rows:
         return texts.RIWAYAT_EMPTY.format(nama=escape(node.nama))
     names: dict[str, str] = {}
