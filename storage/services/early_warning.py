@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -521,7 +522,7 @@ def early_warning(
 
 
 def latest_early_warning(
-    session: Session, opd_id: int, tahun: int | None = None, **kw: object
+    session: Session, opd_id: int, tahun: int | None = None, **kw: Any
 ) -> EarlyWarning:
     """The early warning without a period asked (questions, the weekly digest): at the
     latest quarter every bidang reported, each program at its latest reported quarter."""
@@ -535,7 +536,7 @@ def latest_early_warning(
         period.tahun,
         min(done, period.triwulan),
         upto=period.triwulan,
-        **kw,  # type: ignore[arg-type]
+        **kw,  # forwarded as given: early_warning names them
     )
 
 
