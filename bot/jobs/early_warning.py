@@ -16,9 +16,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, time
 from html import escape
-from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext, CallbackQueryHandler
@@ -124,7 +124,7 @@ def prepare_digest(
         return digests + ([kab] if kab is not None else [])
 
 
-def _kabupaten_digest(s: Any, kind: str, year: int) -> Digest | None:
+def _kabupaten_digest(s: Session, kind: str, year: int) -> Digest | None:
     """The kabupaten's weekly digest: every office by rupiah at risk, to the pemantau and
     admin kabupaten (and the kabupaten group), claimed per chat like an office's."""
     from bot.views.kabupaten import kabupaten_risk_reply
@@ -144,7 +144,7 @@ def _kabupaten_digest(s: Any, kind: str, year: int) -> Digest | None:
 
 
 def _office_digest(
-    s: Any, opd_id: int, kind: str, year: int, label: str | None, *, several: bool
+    s: Session, opd_id: int, kind: str, year: int, label: str | None, *, several: bool
 ) -> Digest | None:
     done = digest_sent_to(s, kind, year)
     # The office's own group (its /grupkantor), never another office's.
@@ -292,7 +292,7 @@ def schedule_digest(app: Application) -> None:
 # --- /pengingat: the kepala's switch ----------------------------------------------------------
 
 
-def _digest_state(session: Any, telegram_id: int) -> tuple[bool, int]:
+def _digest_state(session: Session, telegram_id: int) -> tuple[bool, int]:
     return digest_muted(session, telegram_id=telegram_id), digest_weekday(session)
 
 
