@@ -408,14 +408,18 @@ def rollup(figures: Iterable[Figure]) -> Figure:
     missing = [m for f in figs for m in f.missing]
     # A part without a realisation names what it misses, except an empty roll-up (nothing
     # planned), which adds nothing.
-    reals = [f.realisasi for f in figs if f.realisasi is not None]
-    realisasi = None if missing or not figs else sum(reals)
+    realisasi = None if missing or not figs else sum(f.realisasi or 0 for f in figs)
     fisik = None
-    weights = [(f.fisik, f.pagu or 0) for f in figs]
-    known = [(v, w) for v, w in weights if v is not None]
-    total_w = sum(w for _, w in weights)
-    if figs and len(known) == len(weights) and total_w:
-        fisik = round(sum(v * w for v, w in known) / total_w, 2)
+    weighted, total_w, every_fisik = 0.0, 0, True
+    for f in figs:
+        w = f.pagu or 0
+        total_w += w
+        if f.fisik is None:
+            every_fisik = False
+        else:
+            weighted += f.fisik * w
+    if figs and every_fisik and total_w:
+        fisik = round(weighted / total_w, 2)
     return Figure(pagu, realisasi, fisik, missing=missing)
 
 
