@@ -7,7 +7,6 @@ import logging
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 from telegram import BotCommand, LinkPreviewOptions, MenuButtonWebApp, Update, WebAppInfo
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -48,12 +47,11 @@ from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
 from bot.ratelimit import RetryingRateLimiter
 from bot.settings import WIB, Settings
 from bot.views import texts
+from bot.views import verification as verification_views
 from charts.pool import RenderPool
 from storage.data.db import is_sqlite, session_scope
-from storage.data.models import Bidang, Role, UserStatus
 from storage.services.cache import FigureCache
-from storage.services.office import NoOffice, SeveralOffices, the_only_office
-from storage.services.users import bind_to_office, get_user, set_user
+from storage.services.office import NoOffice, prepare_deployment
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +98,7 @@ def register_handlers(app: Application) -> None:
     app.add_handler(CallbackQueryHandler(questions.pick_button, pattern=r"^kq:"))
     app.add_handler(CallbackQueryHandler(questions.page_button, pattern=r"^pg:"))
     app.add_handler(CallbackQueryHandler(lapor.on_button, pattern=r"^lp:"))
-    app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=r"^vf:"))
+    app.add_handler(CallbackQueryHandler(lapor.on_verify, pattern=verification_views.PATTERN))
     app.add_handler(CallbackQueryHandler(bukti.lihat, pattern=r"^bk:"))
     app.add_handler(CallbackQueryHandler(imports.on_button, pattern=r"^imp:"))
     app.add_handler(CallbackQueryHandler(kabupaten.chart_button, pattern=r"^gr:kab:"))
@@ -130,30 +128,13 @@ def _startup_sync(engine: Engine, admin_ids: list[int]) -> dict[str, Any]:
         # Each person's office comes from their row (context.opd_id); a one-office
         # deployment also keeps its office here for people without one (a kabupaten role).
         try:
-            opd_id: int | None = the_only_office(session).id
+            deployment = prepare_deployment(session, admin_ids=admin_ids)
         except NoOffice:
             raise RuntimeError(
                 "Basis data belum berisi perangkat daerah. Impor laporan (monev import FILE) "
                 "atau aktifkan data contoh (MONEV_DEMO_DATA=true)."
             ) from None
-        except SeveralOffices:
-            opd_id = None
-        if opd_id is not None:
-            bind_to_office(session, opd_id=opd_id)
-        # The server's own admins: of the office, or of the kabupaten when it serves several.
-        admin_role = Role.ADMIN if opd_id is not None else Role.ADMIN_KABUPATEN
-        for tgid in admin_ids:
-            user = get_user(session, telegram_id=tgid)
-            if (
-                user is None
-                or user.role not in (Role.ADMIN, Role.ADMIN_KABUPATEN)
-                or user.status != UserStatus.ACTIVE
-            ):
-                set_user(session, telegram_id=tgid, role=admin_role, actor="MONEV_ADMIN_IDS")
-        return {
-            "opd_id": opd_id,
-            "bidang_names": {b.id: b.nama for b in session.exec(select(Bidang)).all()},
-        }
+        return {"opd_id": deployment.opd_id, "bidang_names": deployment.bidang_names}
 
 
 def prepare(app: Application) -> None:

@@ -35,8 +35,7 @@ from bot.offline.updates import (
 )
 from bot.settings import WIB, Settings
 from storage.data.db import session_scope
-from storage.data.models import Role, row_id
-from storage.domain.policy import KABUPATEN_ROLES
+from storage.domain.policy import KABUPATEN_ROLES, Role
 from storage.services.kabupaten import resolve_office
 from storage.services.office import SetupError
 from storage.services.users import UserError, bidang_choices, find_bidang, set_user
@@ -268,7 +267,7 @@ def _office_id(engine: Engine, opd: str) -> int:
     """The id of the office named, or 0 (``_prepare_user`` then says what is wrong)."""
     with session_scope(engine) as session:
         try:
-            return row_id(resolve_office(session, opd))
+            return resolve_office(session, opd).id
         except SetupError:
             return 0
 
@@ -287,7 +286,7 @@ def _prepare_user(
         try:
             if Role(role) not in KABUPATEN_ROLES:
                 # several offices: the console user's office is named with --opd
-                opd_id = row_id(resolve_office(session, opd))
+                opd_id = resolve_office(session, opd).id
             if bidang:
                 b = find_bidang(session, text=bidang, opd_id=opd_id or 0, partial=True)
                 if b is None:
@@ -306,7 +305,7 @@ def _prepare_user(
                 opd_id=opd_id,
             )
         except (UserError, SetupError) as exc:
-            return str(exc)
+            return exc.user_message
     return None
 
 

@@ -8,18 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from storage.data import boundary
 from storage.data.db import read_scope, session_scope
-from storage.data.models import AppUser, Role, UserStatus, table_of
-from storage.domain.policy import NO_OFFICE, Scope, scope_of
+from storage.domain.errors import MonevError
+from storage.domain.policy import NO_OFFICE, Role, Scope, UserStatus, scope_of
 from storage.services import conversation
 from storage.services.cache import FigureCache
 from storage.services.conversation import State
+from storage.services.users import identity, sender_office
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -47,7 +47,7 @@ class Actor:
         return self.active and self.role in roles
 
 
-class NoOfficeChosen(Exception):
+class NoOfficeChosen(MonevError):
     """A command about "the" office from someone who belongs to no office, in a deployment
     serving several: the kabupaten roles name an office (or ask a kabupaten question)."""
 
@@ -80,13 +80,13 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
         """The office this update is about: the sender's own (the one place every handler
         gets it from, so nobody reads another office by default); for someone without an
         office, the only office of a one-office deployment."""
-        actor = self.actor
-        if actor is not None and actor.opd_id is not None:
-            return actor.opd_id
-        default: int | None = self.bot_data.get("opd_id")
-        if default is None:
+        own = sender_office(
+            opd_id=self.actor.opd_id if self.actor is not None else None,
+            only_office=self.bot_data.get("opd_id"),
+        )
+        if own is None:
             raise NoOfficeChosen
-        return default
+        return own
 
     @property
     def scope(self) -> Scope:
@@ -135,7 +135,7 @@ def actor_scope(actor: Actor | None, only_office: int | None) -> Scope:
     (``only_office``), a person without an office belongs to that one."""
     if actor is None:
         return NO_OFFICE
-    own = actor.opd_id if actor.opd_id is not None else only_office
+    own = sender_office(opd_id=actor.opd_id, only_office=only_office)
     return scope_of(role=actor.role, status=actor.status, user_opd_id=own)
 
 
@@ -182,17 +182,11 @@ def load_actor_and_state(
     return actor, conversation.get(session, telegram_id=telegram_id)
 
 
-_users = table_of(AppUser)
-# Built once: it runs for every update, and building it costs about what running it does.
-_ACTOR = select(
-    _users.c.id, _users.c.nama, _users.c.role, _users.c.bidang_id, _users.c.status, _users.c.opd_id
-).where(_users.c.telegram_id == bindparam("telegram_id"))
-
-
 def load_actor(session: Session, telegram_id: int) -> Actor:
-    """Who this is; runs for every update, so a plain row query, not ORM objects."""
-    row = session.connection().execute(_ACTOR, {"telegram_id": telegram_id}).first()
-    if row is None:
+    """Who this is (runs for every update: ``users.identity``, a plain row query)."""
+    who = identity(session, telegram_id=telegram_id)
+    if who is None:
         return Actor(telegram_id, None, "", None, None, None)
-    role = Role(row.role) if row.role else None
-    return Actor(telegram_id, row.id, row.nama, role, row.bidang_id, str(row.status), row.opd_id)
+    return Actor(
+        telegram_id, who.user_id, who.nama, who.role, who.bidang_id, who.status, who.opd_id
+    )

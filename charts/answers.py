@@ -18,6 +18,7 @@ from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
 from storage.services.queries import (
     Item,
+    NoYearData,
     benchmarks,
     get_opd,
     list_bidang,
@@ -28,7 +29,6 @@ from storage.services.queries import (
     trend,
     unverified,
 )
-from storage.services.queries import NoData as NoYearData
 
 if TYPE_CHECKING:
     from storage.services.ask import Answer

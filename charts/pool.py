@@ -22,6 +22,7 @@ from pathlib import Path
 from charts.answers import ChartPlan
 from charts.spec import NoData
 from charts.worker import HEADER
+from storage.domain.errors import MonevError
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +30,7 @@ START_TIMEOUT = 60.0
 DRAW_TIMEOUT = 60.0
 
 
-class ChartWorkerError(RuntimeError):
+class ChartWorkerError(MonevError, RuntimeError):
     """The worker failed to draw (other than 'no data'); the bot answers with its error text."""
 
 
@@ -150,7 +151,7 @@ class RenderPool:
                     self._discard()
                     if attempt == 2:
                         raise ChartWorkerError(
-                            f"proses grafik berhenti ({type(exc).__name__})"
+                            detail=f"proses grafik berhenti ({type(exc).__name__})"
                         ) from exc
                     log.warning("chart worker lost (%s); starting a new one", type(exc).__name__)
         ok, value = pickle.loads(reply)
@@ -159,7 +160,7 @@ class RenderPool:
         kind, message = value
         if kind == "NoData":
             raise NoData(message)
-        raise ChartWorkerError(f"{kind}: {message}")
+        raise ChartWorkerError(detail=f"{kind}: {message}")
 
     async def _exchange(self, body: bytes) -> bytes:
         proc = await self._worker()

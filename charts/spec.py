@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.domain.errors import MonevError
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -51,7 +53,7 @@ class ChartMeta:
     source: str = "Sumber: monev-bot, Laporan Kinerja Triwulan"
 
 
-class NoData(ValueError):
+class NoData(MonevError, ValueError):
     """Nothing to draw. ``str()`` is an Indonesian sentence for the user."""
 
 

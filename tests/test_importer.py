@@ -31,8 +31,8 @@ from storage.data.models import (
 from storage.files.demo import SEED_FILE
 from storage.files.importer import import_file
 from storage.files.report_parser import BadFileError, parse_lines, read_lines
-from storage.services.submission import reopen
 from storage.services.users import set_user
+from storage.services.verification import reopen
 
 # SHA-256 of the office's own export (seeds/laporan-kinerja-2022-tw1-tw3.txt of the design
 # notes). Pinned here so the check needs nothing outside the checkout: every expected figure

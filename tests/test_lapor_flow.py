@@ -25,7 +25,7 @@ def test_begin_answer_and_detach(seeded: Engine) -> None:
     uid = _user_id(seeded, OPERATOR_KOP)
     with session_scope(seeded) as s:
         assert isinstance(
-            flow.begin(s, telegram_id=KEPALA + 999, tahun=2022, triwulan=4), flow.Refuse
+            flow.begin(s, telegram_id=KEPALA + 999, tahun=2022, triwulan=4), flow.NotOperator
         )
         started = flow.begin(s, telegram_id=OPERATOR_KOP, tahun=2022, triwulan=4)
         assert isinstance(started, flow.Started) and not started.continued
@@ -79,7 +79,7 @@ def test_opening_offers_to_resume(seeded: Engine) -> None:
         first = flow.opening(s, telegram_id=OPERATOR_KOP, opd_id=1, today=date(2023, 1, 3))
         assert isinstance(first, flow.Propose) and (first.tahun, first.triwulan) == (2022, 4)
         assert isinstance(
-            flow.opening(s, telegram_id=KEPALA, opd_id=1, today=date(2023, 1, 3)), flow.Refuse
+            flow.opening(s, telegram_id=KEPALA, opd_id=1, today=date(2023, 1, 3)), flow.NotOperator
         )
         started = flow.begin(s, telegram_id=OPERATOR_KOP, tahun=2022, triwulan=4)
         assert isinstance(started, flow.Started)

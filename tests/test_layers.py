@@ -149,6 +149,64 @@ def test_handlers_read_only_through_the_scoped_context(module: str) -> None:
     assert not wrong, f"{module} opens sessions of its own: {wrong}"
 
 
+def _table_classes() -> dict[int, str]:
+    """Every SQLModel table class of the schema (``table=True``: mapped to a table of
+    ``SQLModel.metadata``), by identity: the list follows the schema, nobody keeps it."""
+    from sqlmodel import SQLModel
+
+    import storage.data.models  # noqa: F401  (registers the tables)
+
+    tables = set(SQLModel.metadata.tables.values())
+    found: dict[int, str] = {}
+    todo = list(SQLModel.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if getattr(cls, "__table__", None) in tables:
+            found[id(cls)] = cls.__name__
+    return found
+
+
+TABLES = _table_classes()
+
+
+def _imported_tables(names: set[str]) -> list[str]:
+    """The imported names that are table classes, wherever they were imported from (a
+    re-export counts), and the table module itself."""
+    import importlib
+
+    wrong = []
+    for name in sorted(names):
+        if name == "storage.data.models":
+            wrong.append(name)
+            continue
+        base, _, attr = name.rpartition(".")
+        if not base or not _starts(base, *PACKAGES):
+            continue
+        try:
+            value = getattr(importlib.import_module(base), attr, None)
+        except ImportError:
+            continue  # "from a import b" naming a module: not a class
+        if id(value) in TABLES:
+            wrong.append(name)
+    return wrong
+
+
+def test_the_table_list_follows_the_schema() -> None:
+    # Guards the check below against passing because no table was found.
+    assert {"AppUser", "Pelaporan", "Bidang", "RegMessage", "Setting"} <= set(TABLES.values())
+    assert _imported_tables({"storage.services.users.AppUser", "storage.data.models.Bidang"})
+    assert not _imported_tables({"storage.domain.policy.Role", "storage.services.users.get_user"})
+
+
+@pytest.mark.parametrize("module", sorted(m for m in NAMES if _starts(m, "bot")))
+def test_the_transport_imports_no_table(module: str) -> None:
+    """``bot/`` gets plain values and dataclasses from services, never a table class (nor
+    the table module): what a row holds and how it is queried stays in ``storage``."""
+    wrong = _imported_tables(NAMES[module])
+    assert not wrong, f"{module} imports tables: {wrong}"
+
+
 def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components with more than one module (Tarjan)."""
     index: dict[str, int] = {}

@@ -11,7 +11,7 @@ from storage.data.db import read_scope, session_scope
 from storage.data.models import Bidang, Node, Realisasi, StatusLaporan
 from storage.services.queries import (
     Figure,
-    NoData,
+    NoYearData,
     YearData,
     capaian_kinerja,
     narasi,
@@ -235,7 +235,7 @@ def test_resolve_period_fills_in_only_what_was_not_said(seeded_ro: Engine) -> No
         # a year without a plan is kept, and says so; its quarter defaults to TW I
         p = resolve_period(s, opd_id=1, tahun=2030)
         assert (p.tahun, p.triwulan, p.has_data, p.years) == (2030, 1, False, (2022,))
-        with pytest.raises(NoData):
+        with pytest.raises(NoYearData):
             resolve_period(s, opd_id=999)
 
 

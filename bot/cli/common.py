@@ -12,12 +12,13 @@ from sqlmodel import Session
 
 from bot.settings import Settings
 from storage.data import db
-from storage.data.models import PerangkatDaerah, row_id
+from storage.domain.errors import MonevError
+from storage.domain.offices import OfficeName
 
 NO_OFFICE = "Basis data belum berisi perangkat daerah. Impor laporan dulu: monev import FILE"
 
 
-class OfficeUnknown(Exception):
+class OfficeUnknown(MonevError):
     """The command cannot tell which office it is about; the message says why, in Indonesian."""
 
 
@@ -33,13 +34,13 @@ def migrated_engine(settings: Settings) -> Engine:
     return eng
 
 
-def only_office(eng: Engine) -> PerangkatDaerah:
+def only_office(eng: Engine) -> OfficeName:
     """The office of a command without ``--opd``: the only one in the database."""
-    from storage.services.office import NoOffice, SeveralOffices, the_only_office
+    from storage.services.office import NoOffice, SeveralOffices, the_only_office_name
 
     with db.read_scope(eng) as s:
         try:
-            return the_only_office(s)
+            return the_only_office_name(s)
         except NoOffice:
             raise OfficeUnknown(NO_OFFICE) from None
         except SeveralOffices as exc:
@@ -49,14 +50,12 @@ def only_office(eng: Engine) -> PerangkatDaerah:
 def only_office_id(eng: Engine) -> int:
     """``only_office(eng).id``; ends the command with the reason when there is no single office."""
     try:
-        opd_id = only_office(eng).id
+        return only_office(eng).id
     except OfficeUnknown as exc:
         raise SystemExit(str(exc)) from None
-    assert opd_id is not None
-    return opd_id
 
 
-def resolve_opd(session: Session, text: str | None) -> PerangkatDaerah:
+def resolve_opd(session: Session, text: str | None) -> OfficeName:
     """The office named by ``--opd`` (id, short name, alias or name, typos forgiven);
     without it, the only office there is (``kabupaten.resolve_office``)."""
     from storage.services.kabupaten import resolve_office
@@ -71,6 +70,6 @@ def opd_id_of(eng: Engine, text: str | None) -> int:
 
     with db.read_scope(eng) as s:
         try:
-            return row_id(resolve_opd(s, text))
+            return resolve_opd(s, text).id
         except SetupError as exc:
             raise SystemExit(str(exc)) from None

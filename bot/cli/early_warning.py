@@ -10,7 +10,6 @@ from pathlib import Path
 from bot.cli import common
 from bot.settings import Settings
 from storage.data import db
-from storage.data.models import row_id
 from storage.domain.numbers import ParseError, format_percent, parse_percent
 from storage.domain.periods import roman
 
@@ -35,9 +34,7 @@ def cmd_rencana_impor(args: argparse.Namespace, settings: Settings) -> int:
     try:
         with db.session_scope(engine) as s:
             opd = common.resolve_opd(s, args.opd)
-            result = import_rencana(
-                s, path, opd_id=row_id(opd), dari_tw=tw, actor=f"import:{path.name}"
-            )
+            result = import_rencana(s, path, opd_id=opd.id, dari_tw=tw, actor=f"import:{path.name}")
             if result.errors:
                 s.rollback()  # all or nothing: nothing of a sheet with a mistake is kept
     except SetupError as exc:

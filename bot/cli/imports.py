@@ -13,15 +13,14 @@ import sys
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
 
 from bot.cli import common
 from bot.settings import Settings
 from bot.views.imports import import_text
 from storage.data import db
-from storage.data.models import Bidang
 from storage.files.layout_import import Group, Request, import_any
 from storage.files.workbook import BadFileError
+from storage.services.users import bidang_names
 
 
 def add_import_options(i: argparse.ArgumentParser) -> None:
@@ -51,13 +50,13 @@ def add_import_options(i: argparse.ArgumentParser) -> None:
     )
 
 
-def _ask(groups: list[Group], bidang: list[Bidang]) -> list[str]:
+def _ask(groups: list[Group], bidang: list[tuple[int, str]]) -> list[str]:
     """Ask on the terminal which bidang each group of programs belongs to."""
     print(
         "Program berikut belum punya bidang. Ketik nomor bidangnya (Enter: biarkan tanpa bidang):"
     )
-    for k, b in enumerate(bidang, 1):
-        print(f"  {k}. {b.nama}")
+    for k, (_, nama) in enumerate(bidang, 1):
+        print(f"  {k}. {nama}")
     out: list[str] = []
     for g in groups:
         names = "; ".join(g.names)[:100]
@@ -69,7 +68,7 @@ def _ask(groups: list[Group], bidang: list[Bidang]) -> list[str]:
             if not answer:
                 break
             if answer.isdecimal() and 1 <= int(answer) <= len(bidang):
-                out.append(f"{g.nomor}={bidang[int(answer) - 1].id}")
+                out.append(f"{g.nomor}={bidang[int(answer) - 1][0]}")
                 break
             print(f"  Ketik 1 sampai {len(bidang)}, atau Enter.")
     return out
@@ -102,7 +101,9 @@ def run_import(args: argparse.Namespace, settings: Settings) -> int:
             trial = import_any(engine, path, Request(**{**vars(request), "dry_run": True}))
             if trial.groups and not trial.refused:
                 with db.read_scope(engine) as s:
-                    bidang = list(s.exec(select(Bidang).where(Bidang.opd_id == trial.opd_id)).all())
+                    bidang = (
+                        bidang_names(s, opd_id=trial.opd_id) if trial.opd_id is not None else []
+                    )
                 if bidang:
                     request.bidang = _ask(trial.groups, bidang)
         result = import_any(engine, path, request)

@@ -21,9 +21,7 @@ from storage.data import db
 @_guarded
 def cmd_opd(args: argparse.Namespace, settings: Settings) -> int:
     """List the offices, or set the short name and aliases of one."""
-    from storage.data.audit import record
-    from storage.services.kabupaten import office_names
-    from storage.services.office import check_office_names
+    from storage.services.kabupaten import office_names, set_office_names
     from storage.services.users import list_users
 
     engine = common.migrated_engine(settings)
@@ -32,27 +30,15 @@ def cmd_opd(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "set":
         with db.session_scope(engine) as s:
             opd = common.resolve_opd(s, args.opd)
-            aliases = opd.alias_list() if args.alias is None else args.alias.split(",")
-            short, alias_text = check_office_names(
+            named = set_office_names(
                 s,
-                opd.nama,
-                args.singkatan if args.singkatan is not None else opd.singkatan,
-                aliases,
                 opd_id=opd.id,
-            )
-            old = f"{opd.singkatan or '-'} / {opd.aliases or '-'}"
-            opd.singkatan, opd.aliases = short, alias_text
-            s.add(opd)
-            record(
-                s,
+                singkatan=args.singkatan,
+                aliases=None if args.alias is None else args.alias.split(","),
                 actor="cli",
-                entity="perangkat_daerah",
-                entity_id=opd.id,
-                field="singkatan/alias",
-                old=old,
-                new=f"{short or '-'} / {alias_text or '-'}",
             )
-            print(f"{opd.nama}: singkatan {short or '-'}, alias {alias_text or '-'}.")
+        alias_text = ",".join(named.aliases)
+        print(f"{named.nama}: singkatan {named.singkatan or '-'}, alias {alias_text or '-'}.")
         return 0
     with db.read_scope(engine) as s:
         offices = office_names(s)
@@ -76,24 +62,22 @@ def cmd_opd(args: argparse.Namespace, settings: Settings) -> int:
 
 def _signer(engine: Engine, args: argparse.Namespace) -> int:
     """``monev opd ttd``: who signs the kabupaten recap (position, name, NIP, place)."""
-    from storage.data.audit import record
-    from storage.data.models import Setting
     from storage.files.export_rekap import SIGNER_KEYS
+    from storage.services.kabupaten import set_settings, settings_values
 
     given = dict(zip(SIGNER_KEYS, (args.tempat, args.jabatan, args.nama, args.nip), strict=True))
+    values: dict[str, str] = {}
+    for key, value in given.items():
+        if value is None:
+            continue
+        value = " ".join(value.split())[:120]
+        if key == "rekap_nip" and value and not value.replace(" ", "").isdecimal():
+            print(f"NIP '{value}' tidak sah: NIP hanya berisi angka.", file=sys.stderr)
+            return 1
+        values[key] = value
     with db.session_scope(engine) as s:
-        for key, value in given.items():
-            if value is None:
-                continue
-            value = " ".join(value.split())[:120]
-            if key == "rekap_nip" and value and not value.replace(" ", "").isdecimal():
-                print(f"NIP '{value}' tidak sah: NIP hanya berisi angka.", file=sys.stderr)
-                return 1
-            row = s.get(Setting, key) or Setting(key=key)
-            old, row.value = row.value, value
-            s.add(row)
-            record(s, actor="cli", entity="setting", entity_id=None, field=key, old=old, new=value)
-        shown = {k: (r.value if (r := s.get(Setting, k)) else "") for k in SIGNER_KEYS}
+        set_settings(s, values=values, actor="cli")
+        shown = settings_values(s, SIGNER_KEYS)
     print(
         "Penanda tangan rekap kabupaten: "
         f"{shown['rekap_jabatan'] or 'KEPALA BAPPEDA,'} {shown['rekap_nama'] or '-'}, "

@@ -16,7 +16,7 @@ from bot.cli import common
 from bot.cli.argparse_id import IndonesianParser, indonesian
 from bot.settings import Settings
 from storage.data import db
-from storage.data.models import Role, row_id
+from storage.domain.policy import Role
 from storage.services.cache import FigureCache
 
 EXIT_USAGE = 2
@@ -78,12 +78,12 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 def _period(
     cache: FigureCache, engine: Engine, opd_id: int, tahun: int | None, tw: int | None
 ) -> tuple[int, int]:
-    from storage.services.queries import NoData, resolve_period
+    from storage.services.queries import NoYearData, resolve_period
 
     with cache.read(engine) as s:
         try:
             period = resolve_period(s, opd_id=opd_id, tahun=tahun, tw=tw)
-        except NoData:
+        except NoYearData:
             raise SystemExit("Belum ada data.") from None
         return period.tahun, period.triwulan
 
@@ -241,7 +241,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                 if role not in KABUPATEN_ROLES:
                     # The bidang and the office of a person of an office: never a guess
                     # when the database serves several (common.resolve_opd says which).
-                    opd_id = row_id(common.resolve_opd(s, args.opd))
+                    opd_id = common.resolve_opd(s, args.opd).id
                     if args.bidang:
                         b = find_bidang(s, text=args.bidang, opd_id=opd_id, partial=True)
                         if b is None:

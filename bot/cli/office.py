@@ -14,12 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 
 from bot.cli import common
 from bot.settings import Settings
 from storage.data import db
-from storage.data.models import PerangkatDaerah, row_id
 from storage.domain.numbers import ParseError, format_rupiah, parse_rupiah
 from storage.domain.periods import parse_quarter, roman
 
@@ -104,13 +102,14 @@ def parse_pagu(text: str) -> int:
 @_guarded
 def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
     """Create an empty office with its bidang."""
+    from storage.services.kabupaten import office_names
     from storage.services.office import init_office
     from storage.services.queries import list_bidang
 
     bidang = [parse_bidang(b) for b in args.bidang] if args.bidang else None
     engine = common.migrated_engine(settings)
     with db.session_scope(engine) as s:
-        others = [o.nama for o in s.exec(select(PerangkatDaerah).order_by(col(PerangkatDaerah.id)))]
+        others = [o.nama for o in office_names(s)]
         opd = init_office(
             s,
             nama=args.opd,
@@ -122,10 +121,9 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
             singkatan=args.singkatan,
             aliases=[a for a in (args.alias or "").split(",") if a.strip()],
         )
-        listed = ", ".join(
-            f"{b.nama} (sasaran {b.sasaran or '-'})" for b in list_bidang(s, row_id(opd))
-        )
         opd_id = opd.id
+        assert opd_id is not None  # init_office flushed it
+        listed = ", ".join(f"{b.nama} (sasaran {b.sasaran or '-'})" for b in list_bidang(s, opd_id))
     print(f"Perangkat daerah '{opd.nama}' dibuat (id {opd_id}) dengan bidang: {listed}.")
     pick = opd.singkatan or opd_id
     print(
@@ -200,7 +198,7 @@ def cmd_pagu(args: argparse.Namespace, settings: Settings) -> int:
     engine = common.migrated_engine(settings)
     with db.session_scope(engine) as s:
         opd = common.resolve_opd(s, args.opd)
-        nodes = find_nodes(s, text=args.node, opd_id=row_id(opd), tahun=args.tahun)
+        nodes = find_nodes(s, text=args.node, opd_id=opd.id, tahun=args.tahun)
         if not nodes:
             raise SetupError(
                 f"Program/kegiatan/sub kegiatan '{args.node}' tidak ditemukan. "

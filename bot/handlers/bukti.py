@@ -30,6 +30,7 @@ from bot.views import bukti as views
 from bot.views import lapor as lapor_views
 from bot.views import texts
 from bot.views.answers import Keyboard
+from storage.domain.errors import ExportError, MonevError
 from storage.domain.periods import parse_quarter, roman
 from storage.domain.policy import Role, may_see_history
 from storage.domain.question_parser import evidence_request
@@ -138,7 +139,7 @@ async def on_file(update: Update, context: MonevContext) -> None:
             bukti_store.store, _data_dir(context), content, max_bytes=limit
         )
     except bukti_store.RefusedFile as exc:
-        await message.reply_text(texts.BUKTI_REFUSED.format(reason=escape(str(exc))))
+        await message.reply_text(texts.BUKTI_REFUSED.format(reason=escape(exc.user_message)))
         return
     if isinstance(where, bukti.PickSub):
         # No sub kegiatan is being asked: kept on the draft until the operator names one.
@@ -460,12 +461,12 @@ def _zip(
     session: Session, opd_id: int, tw: int | None, tahun: int | None, data_dir: Path
 ) -> tuple[str, bytes, int, int, int]:
     from storage.files.export_bukti import export_zip
-    from storage.services.queries import NoData, resolve_period
+    from storage.services.queries import NoYearData, resolve_period
 
     try:
         period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=tw)
-    except NoData:
-        raise ValueError("Belum ada data.") from None
+    except NoYearData:
+        raise ExportError("Belum ada data.") from None
     name, data, n = export_zip(session, opd_id, period.tahun, period.triwulan, data_dir)
     return name, data, n, period.tahun, period.triwulan
 
@@ -494,8 +495,8 @@ async def send_zip(
         name, data, n, tahun_, tw_ = await context.read(
             _zip, opd_id or context.opd_id, tw, tahun, _data_dir(context)
         )
-    except ValueError as exc:
-        await message.reply_text(f"{escape(str(exc))}\n\n{texts.LAPORAN_USAGE}")
+    except MonevError as exc:  # no data for the period, an unknown office, …
+        await message.reply_text(f"{escape(exc.user_message)}\n\n{texts.LAPORAN_USAGE}")
         return
     if len(data) > ZIP_LIMIT:
         mb = f"{len(data) / (1024 * 1024):.0f}"

@@ -28,7 +28,7 @@ def _plan(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan | str:
     try:
         return plan_chart(session, opd_id, req)
     except NoData as exc:
-        return str(exc)
+        return exc.user_message
 
 
 def render_pool(context: MonevContext) -> RenderPool:
@@ -62,7 +62,7 @@ async def draw_and_send(
     try:
         png = await render_pool(context).draw(plan)
     except NoData as exc:
-        await context.bot.send_message(chat_id, escape(str(exc)) + hint)
+        await context.bot.send_message(chat_id, escape(exc.user_message) + hint)
         return
     await context.bot.send_photo(chat_id, png, caption=escape(plan.caption), filename=plan.filename)
 

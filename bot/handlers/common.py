@@ -18,8 +18,8 @@ from bot.handlers.shared import markup, webapp_row
 from bot.views import texts
 from bot.views import webapp as webapp_views
 from storage.data.boundary import OutOfScope
-from storage.data.models import Role, UserStatus
-from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES, Denied
+from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES, Denied, Role, UserStatus
+from storage.services import verification
 from storage.services.conversation import StaleState
 from storage.services.kabupaten import office_names
 
@@ -140,9 +140,9 @@ async def start(update: Update, context: MonevContext) -> None:
         bidang = _bidang_name(context, actor.bidang_id)
         text = await context.read(_greeting, asker(context), nama, bidang)
         if actor.role in DECIDING_ROLES:
-            from bot.handlers.lapor import waiting_count
-
-            n = await context.read(waiting_count, actor.telegram_id, context.opd_id)
+            n = await context.read(
+                verification.waiting_count, telegram_id=actor.telegram_id, opd_id=context.opd_id
+            )
             if n:
                 text += texts.VERIF_WAITING_START.format(n=n)
         if actor.role in DECIDING_ROLES | KABUPATEN_ROLES:

@@ -12,11 +12,12 @@ from bot.context import MonevContext
 from bot.handlers.kabupaten import Asker, asker
 from bot.views import texts
 from bot.views.files import laporan_caption
+from storage.domain.errors import ExportError, MonevError
 from storage.domain.offices import match_office
 from storage.domain.periods import parse_quarter, roman
 from storage.domain.policy import Denied, is_kabupaten
 from storage.services.kabupaten import kabupaten_period, office_names
-from storage.services.queries import NoData, ReportPeriod, report_period, resolve_period
+from storage.services.queries import NoYearData, ReportPeriod, report_period, resolve_period
 
 
 def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
@@ -36,8 +37,8 @@ def _export(
 ) -> tuple[str, bytes, ReportPeriod]:
     try:
         period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=tw)
-    except NoData:
-        raise ValueError("Belum ada data.") from None
+    except NoYearData:
+        raise ExportError("Belum ada data.") from None
     from storage.files.export import export_bytes  # openpyxl (and numpy) load on first export
 
     report = report_period(session, opd_id, period)
@@ -91,8 +92,8 @@ async def laporan(update: Update, context: MonevContext) -> None:
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.UPLOAD_DOCUMENT)
     try:
         name, data, report = await context.read(_export, office or context.opd_id, *parsed, fmt)
-    except ValueError as exc:
-        await message.reply_text(f"{exc}\n\n{texts.LAPORAN_USAGE}")
+    except MonevError as exc:  # no data for the period, an unknown office, …
+        await message.reply_text(f"{exc.user_message}\n\n{texts.LAPORAN_USAGE}")
         return
     await message.reply_document(data, filename=name, caption=laporan_caption(report, fmt))
 
@@ -125,8 +126,8 @@ async def laporan_rekap(update: Update, context: MonevContext, args: list[str]) 
     except PermissionError:
         await message.reply_text(texts.KAB_ONLY)
         return
-    except ValueError as exc:
-        await message.reply_text(f"{exc}\n\n{texts.REKAP_USAGE}")
+    except MonevError as exc:  # no data for the period, an unknown office, …
+        await message.reply_text(f"{exc.user_message}\n\n{texts.REKAP_USAGE}")
         return
     await message.reply_document(
         data,

@@ -111,7 +111,7 @@ async def on_document(update: Update, context: MonevContext) -> None:
     try:
         result = await asyncio.to_thread(import_bytes, context.engine, data, name, request)
     except BadFileError as exc:
-        reason = escape(str(exc))
+        reason = escape(exc.user_message)
         await message.reply_text(views.IMPORT_REFUSED.format(name=escape(name), reason=reason))
         return
     sha = hashlib.sha256(data).hexdigest()
@@ -192,7 +192,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
         result = await asyncio.to_thread(import_bytes, context.engine, data, name, request)
     except BadFileError as exc:
         await query.edit_message_text(
-            views.IMPORT_REFUSED.format(name=escape(name), reason=escape(str(exc)))
+            views.IMPORT_REFUSED.format(name=escape(name), reason=escape(exc.user_message))
         )
         return
     finally:

@@ -35,6 +35,7 @@ from storage.services.kabupaten import (
     office_names,
 )
 from storage.services.queries import list_bidang
+from storage.services.users import sender_office
 
 if TYPE_CHECKING:
     from charts.answers import ChartRequest
@@ -54,7 +55,7 @@ def asker(context: MonevContext) -> Asker:
     """The sender as the office check needs them (their office, else the only office)."""
     actor = context.actor
     assert actor is not None
-    own = actor.opd_id if actor.opd_id is not None else context.bot_data.get("opd_id")
+    own = sender_office(opd_id=actor.opd_id, only_office=context.bot_data.get("opd_id"))
     return Asker(actor.role, actor.status, own, actor.bidang_id)
 
 
@@ -102,7 +103,7 @@ def kabupaten_answer(session: Session, q: KabQuestion) -> Reply:
     try:
         tahun, tw = kabupaten_period(session, q.tahun, q.tw)
     except OfficeError as exc:
-        return Reply(escape(str(exc)))
+        return Reply(escape(exc.user_message))
     if q.kind is KabKind.RISK:
         return views.kabupaten_risk_reply(tahun, tw, kabupaten_risk(session, tahun, tw))
     reply = views.kabupaten_reply(q, tahun, tw, kabupaten_figures(session, tahun, tw))
@@ -113,7 +114,8 @@ def kabupaten_answer(session: Session, q: KabQuestion) -> Reply:
     return reply
 
 
-Answered = tuple[Reply, "ChartRequest | None", bool]  # as questions.answer_text gives it
+# A text answered: the reply, the chart it offers, and whether it was a question at all.
+Answered = tuple[Reply, "ChartRequest | None", bool]
 
 
 def office_reply(
@@ -239,7 +241,7 @@ def _chart(session: Session, asker: Asker, tahun: int, tw: int) -> ChartPlan | s
     try:
         return plan_kabupaten_chart(session, tahun, tw)
     except NoData as exc:
-        return escape(str(exc))
+        return escape(exc.user_message)
 
 
 async def chart_button(update: Update, context: MonevContext) -> None:

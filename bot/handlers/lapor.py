@@ -4,7 +4,10 @@ The conversation's state lives in the database, not in memory: every answer is s
 draft as it is given, and whether typed text answers the draft (or gives a reason for
 returning a report) is the person's ``chat_state`` row, written in the same transaction. So a
 restart of the bot, a dropped connection or days of silence lose nothing. Who may do what is
-checked here, on every update, whatever the buttons say.
+checked on every update, whatever the buttons say, by the services these handlers call
+(``storage/services/lapor_flow.py``, ``storage/services/verification.py``): a handler parses
+the update, calls one service function through ``context.read``/``write`` and shows the
+typed result.
 """
 
 from __future__ import annotations
@@ -12,12 +15,11 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from html import escape
 
-from sqlmodel import Session, select
-from telegram import Update
+from sqlmodel import Session
+from telegram import Message, Update
 from telegram.error import TelegramError
 
 from bot.context import Actor, MonevContext, load_actor_and_state
@@ -28,52 +30,26 @@ from bot.inbox import mark_within, marked
 from bot.settings import WIB
 from bot.views import lapor as views
 from bot.views import texts
+from bot.views import verification as vf_views
 from bot.views import webapp as webapp_views
 from bot.views.answers import Reply
-from storage.data.models import (
-    AppUser,
-    Pelaporan,
-    Role,
-    StatusLaporan,
-    UserStatus,
-    VerifMessage,
-)
-from storage.domain.numbers import format_percent, format_rupiah, format_waktu
-from storage.domain.periods import parse_quarter, roman
-from storage.domain.policy import (
-    Denied,
-    may_decide,
-    may_decide_as,
-    may_see_history,
-    may_see_office,
-)
+from storage.data.buttons import SentButtons
+from storage.domain.periods import parse_quarter
+from storage.domain.policy import Role, may_decide_as
 from storage.services import conversation
 from storage.services import lapor_flow as flow
+from storage.services import verification as service
 from storage.services.conversation import Flow, State
-from storage.services.queries import list_bidang, years_with_data
+from storage.services.queries import years_with_data
 from storage.services.submission import (
+    NodeChoices,
+    NodeHistory,
+    NoNode,
     SubmissionError,
-    Superseded,
-    bidang_of,
-    decide,
-    history,
-    remember_message,
-    reopen,
-    retire_messages,
-    sent_draft,
-    waiting_for,
+    node_history,
 )
-from storage.services.submission import review as build_review
 
 log = logging.getLogger(__name__)
-
-# --- database steps (run in worker threads) -----------------------------------------------------
-
-
-def _user(session: Session, telegram_id: int) -> AppUser | None:
-    u = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
-    return u if u is not None and u.status == UserStatus.ACTIVE else None
-
 
 # --- handlers ------------------------------------------------------------------------------------
 
@@ -96,29 +72,30 @@ async def _show(update: Update, context: MonevContext, reply: Reply, *, note: st
     await context.bot.send_message(chat.id, parts[-1], reply_markup=markup(reply.keyboard))
 
 
-async def _send_card(context: MonevContext, chat_id: int, card: list[Reply]) -> None:
-    """A verification card (summary parts, buttons on the last); remembered so that its
-    buttons can be taken away when the report moves on."""
+async def _send_card(
+    context: MonevContext, chat_id: int, card: service.Card, head: str = texts.VERIF_REQUEST
+) -> None:
+    """A verification card (summary parts, buttons on the last) under ``head``; remembered
+    so that its buttons can be taken away when the report moves on."""
+    parts = vf_views.card(card, head)
     last = None
-    for part in card:
+    for part in parts:
         last = await context.bot.send_message(
             chat_id, part.text, reply_markup=markup(part.keyboard) if part.keyboard else None
         )
-    data = card[-1].keyboard[0][0][1] if card and card[-1].keyboard else ""
-    m = re.fullmatch(r"vf:ok:(\d+):(\d+)", data)
-    if last is not None and m:
+    if last is not None:
         await context.write(
-            remember_message,
-            pelaporan_id=int(m.group(1)),
-            version=int(m.group(2)),
+            service.remember_card,
+            pelaporan_id=card.pelaporan_id,
+            version=card.version,
             chat_id=chat_id,
             message_id=last.message_id,
-            text=card[-1].text,
+            text=parts[-1].text,
         )
 
 
 async def _retire(
-    context: MonevContext, rows: list[VerifMessage], note: str, *, skip: tuple[int, int] | None
+    context: MonevContext, rows: list[SentButtons], note: str, *, skip: tuple[int, int] | None
 ) -> None:
     """Take the buttons off earlier verification messages and say what happened."""
     for r in rows:
@@ -126,7 +103,7 @@ async def _retire(
             continue
         try:
             await context.bot.edit_message_text(
-                views.retired_text(r.text, note),
+                vf_views.retired_text(r.text, note),
                 chat_id=r.chat_id,
                 message_id=r.message_id,
                 reply_markup=None,
@@ -152,7 +129,7 @@ async def lapor(update: Update, context: MonevContext) -> None:
         opd_id=context.opd_id,
         today=datetime.now(WIB).date(),
     )
-    if isinstance(info, flow.Refuse):
+    if isinstance(info, flow.NotOperator):
         await message.reply_text(texts.LAPOR_ONLY_OPERATOR)
     elif isinstance(info, flow.NoPlan):
         await message.reply_text(texts.LAPOR_NO_PLAN)
@@ -166,14 +143,10 @@ async def lapor(update: Update, context: MonevContext) -> None:
         await message.reply_text(reply.text, reply_markup=markup(keyboard))
 
 
-def _years(session: Session, opd_id: int) -> list[int]:
-    return years_with_data(session, opd_id)
-
-
 async def _started(
     update: Update,
     context: MonevContext,
-    result: flow.Started | flow.Refuse | flow.NotYours,
+    result: flow.Started | flow.NotOperator | flow.NotYours,
     *,
     prefix: str = "",
 ) -> None:
@@ -182,7 +155,7 @@ async def _started(
     if isinstance(result, flow.NotYours):
         await _say(update, context, texts.LAPOR_NOT_YOURS)
         return
-    if isinstance(result, flow.Refuse):
+    if isinstance(result, flow.NotOperator):
         await query.edit_message_text(texts.LAPOR_ONLY_OPERATOR)
         return
     await query.edit_message_text(prefix + views.started_intro(result))
@@ -211,7 +184,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
     note_typing(context, tgid, True)  # their next text most likely answers the draft
     if draft_token == "new":
         if step_token == "pick":
-            picker = views.period_picker(await context.read(_years, context.opd_id))
+            picker = views.period_picker(await context.read(years_with_data, context.opd_id))
             await query.edit_message_text(picker.text, reply_markup=markup(picker.keyboard))
             return
         m = re.fullmatch(r"(\d{4})\.([1-4])", step_token)
@@ -307,18 +280,12 @@ async def announce_sent(context: MonevContext, chat_id: int, result: flow.Sent) 
     ``chat_id``, the earlier verification messages retired, and every verifier's card."""
     await context.bot.send_message(chat_id, views.sent_text(result))
     await _retire(
-        context,
-        result.retired,
-        texts.VERIF_RETIRED.format(
-            what=texts.VERIF_RETIRED_RESUBMITTED.format(versi=result.version),
-            oleh=escape(result.oleh),
-        ),
-        skip=None,
+        context, result.retired, vf_views.resubmitted_note(result.version, result.oleh), skip=None
     )
-    request = views.verifier_request(result)
+    card = vf_views.sent_card(result)
     for verifier in result.verifiers:
         try:
-            await _send_card(context, verifier, request)
+            await _send_card(context, verifier, card)
         except TelegramError as exc:
             log.warning("could not reach a verifier: %s", type(exc).__name__)
 
@@ -419,209 +386,35 @@ async def stop_drafting(update: Update, context: MonevContext) -> None:
 async def stop_reason(update: Update, context: MonevContext) -> None:
     """/batal while a reason for returning a report was awaited (the flow is already ended)."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        "Pengembalian laporan dibatalkan; laporan tetap menunggu keputusan."
-    )
+    await update.effective_message.reply_text(vf_views.REASON_CANCELLED)
 
 
-# --- verification ---------------------------------------------------------------------------------
+# --- verification -----------------------------------------------------------------------------
 
 
-def _pelaporan_info(session: Session, pid: int) -> tuple[Pelaporan, str, int | None] | None:
-    p = session.get(Pelaporan, pid)
-    if p is None:
-        return None
-    bidang = next(
-        (b.nama for b in list_bidang(session, _opd_of(session, p)) if b.id == p.bidang_id), ""
-    )
-    op = session.get(AppUser, p.submitted_by) if p.submitted_by else None
-    return p, bidang, op.telegram_id if op else None
-
-
-def _opd_of(session: Session, p: Pelaporan) -> int:
-    from storage.data.models import Bidang
-
-    b = session.get(Bidang, p.bidang_id)
-    return b.opd_id if b else 0
-
-
-def _card(session: Session, p: Pelaporan, head: str) -> list[Reply]:
-    """The current version of a waiting report, as its approvers are shown it."""
-    info = _pelaporan_info(session, p.id)  # type: ignore[arg-type]
-    draft = sent_draft(session, p)
-    assert info is not None
-    _, bidang, _ = info
-    op = session.get(AppUser, p.submitted_by) if p.submitted_by else None
-    oleh = (op.nama or str(op.telegram_id)) if op else "-"
-    if draft is None:
-        # Submitted before drafts were kept (or imported): the figures are in the answers.
-        return [
-            Reply(
-                head.format(
-                    bidang=escape(bidang),
-                    tw=roman(p.triwulan),
-                    tahun=p.tahun,
-                    oleh=escape(oleh),
-                    versi=p.version,
-                    summary=texts.VERIF_NO_SUMMARY,
-                ),
-                [
-                    [
-                        ("✅ Setujui", f"vf:ok:{p.id}:{p.version}"),
-                        ("↩️ Kembalikan", f"vf:back:{p.id}:{p.version}"),
-                    ]
-                ],
-            )
-        ]
-    return views.verification_card(
-        bidang=bidang,
-        tahun=p.tahun,
-        triwulan=p.triwulan,
-        oleh=oleh,
-        review=build_review(session, draft),
-        pelaporan_id=p.id,  # type: ignore[arg-type]
-        version=p.version,
-        head=head,
-    )
-
-
-@dataclass(frozen=True)
-class _Refused:
-    """Nothing was decided; ``text`` says why (plain text)."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class _Current:
-    """The button showed an older version: the current one is shown instead."""
-
-    card: list[Reply]
-
-
-@dataclass(frozen=True)
-class _AskReason:
-    """'Kembalikan' pressed: the reason is asked for next."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class _Decided:
-    """Approved or returned; what the messages around it need."""
-
-    p: Pelaporan
-    bidang: str
-    operator: int | None
-    by: str
-    retired: list[VerifMessage]
-
-
-def _decide(
-    session: Session, telegram_id: int, pid: int, approve: bool, alasan: str, version: int | None
-) -> _Refused | _Current | _Decided:
-    user = _user(session, telegram_id)
-    if user is None:
-        return _Refused(texts.NOT_ALLOWED)
-    try:
-        p = decide(
-            session, pelaporan_id=pid, user=user, approve=approve, alasan=alasan, version=version
-        )
-    except Superseded as exc:
-        conversation.clear(session, telegram_id=telegram_id, flow=Flow.REASON)
-        return _Current(_card(session, exc.pelaporan, texts.VERIF_CURRENT))
-    except SubmissionError as exc:
-        return _Refused(texts.submission_error(exc))
-    info = _pelaporan_info(session, pid)
-    assert info is not None
-    _, bidang, op = info
-    # The decision, the end of a pending reason and the retired buttons commit together.
-    conversation.clear(session, telegram_id=telegram_id, flow=Flow.REASON)
-    return _Decided(
-        p, bidang, op, user.nama or str(user.telegram_id), retire_messages(session, pid)
-    )
-
-
-def _ask_reason(
-    session: Session, telegram_id: int, pid: int, version: int | None
-) -> _Refused | _Current | _AskReason:
-    user = _user(session, telegram_id)
-    info = _pelaporan_info(session, pid)
-    if user is None:
-        return _Refused(texts.STALE_BUTTON)
-    if info is None:
-        return _Refused(texts.NOT_IN_SCOPE)
-    p, bidang, _ = info
-    denied = may_see_office(
-        role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=_opd_of(session, p)
-    ) or may_decide(
-        role=user.role,
-        status=user.status,
-        user_id=user.id,
-        submitted_by=p.submitted_by,
-        report_status=p.status,
-    )
-    if denied is not None:
-        return _Refused(texts.denied(denied, status=p.status))
-    if version != p.version:
-        return _Current(_card(session, p, texts.VERIF_CURRENT))
-    conversation.start(
-        session,
-        telegram_id=telegram_id,
-        flow=Flow.REASON,
-        payload={"pelaporan_id": pid, "version": version},
-    )
-    return _AskReason(
-        texts.VERIF_ASK_REASON.format(bidang=escape(bidang), tw=roman(p.triwulan), tahun=p.tahun)
-    )
-
-
-async def _tell_operator(context: MonevContext, result: _Decided) -> None:
-    p = result.p
-    if result.operator is None:
-        return
-    if p.status == StatusLaporan.DISETUJUI:
-        text = texts.VERIF_APPROVED_OP.format(
-            tw=roman(p.triwulan), tahun=p.tahun, bidang=escape(result.bidang)
-        )
-    else:
-        text = texts.VERIF_RETURNED_OP.format(
-            tw=roman(p.triwulan),
-            tahun=p.tahun,
-            bidang=escape(result.bidang),
-            alasan=escape(p.alasan),
-        )
-    try:
-        await context.bot.send_message(result.operator, text)
-    except TelegramError as exc:
-        log.warning("could not tell the operator: %s", type(exc).__name__)
-
-
-async def _decided(update: Update, context: MonevContext, result: _Decided) -> None:
+async def _decided(update: Update, context: MonevContext, result: service.Decided) -> None:
     """After a decision: every earlier approve/return message loses its buttons and says
     who decided what; the operator is told."""
-    p = result.p
-    what = (
-        texts.VERIF_RETIRED_APPROVED
-        if p.status == StatusLaporan.DISETUJUI
-        else texts.VERIF_RETIRED_RETURNED
-    )
     query = update.callback_query
     pressed = None
     if query is not None and query.message is not None:
         pressed = (query.message.chat.id, query.message.message_id)
-    await _retire(
-        context,
-        result.retired,
-        texts.VERIF_RETIRED.format(what=what, oleh=escape(result.by)),
-        skip=pressed,
-    )
-    await _tell_operator(context, result)
+    await _retire(context, result.retired, vf_views.decided_note(result), skip=pressed)
+    if result.operator is None:
+        return
+    try:
+        await context.bot.send_message(result.operator, vf_views.to_operator(result))
+    except TelegramError as exc:
+        log.warning("could not tell the operator: %s", type(exc).__name__)
 
 
-async def _show_card(update: Update, context: MonevContext, card: list[Reply]) -> None:
+async def _show_card(
+    update: Update, context: MonevContext, card: service.Card, head: str = texts.VERIF_CURRENT
+) -> None:
+    """A card in the chat of the update: by default the current version of a report whose
+    older version a button showed."""
     assert update.effective_chat is not None
-    await _send_card(context, update.effective_chat.id, card)
+    await _send_card(context, update.effective_chat.id, card, head)
 
 
 async def on_verify(update: Update, context: MonevContext) -> None:
@@ -635,36 +428,43 @@ async def on_verify(update: Update, context: MonevContext) -> None:
             update, context, texts.NOT_ALLOWED if actor and actor.active else texts.NOT_REGISTERED
         )
         return
-    m = re.fullmatch(r"vf:(ok|back):(\d+)(?::(\d+))?", query.data)
-    if not m:
+    button = vf_views.VfButton.decode(query.data)
+    if button is None:
         await _say(update, context, texts.STALE_BUTTON)
         return
-    pid = int(m.group(2))
-    # A button without a version (sent before versions existed) approves nothing unseen.
-    version = int(m.group(3)) if m.group(3) else None
-    res: _Refused | _Current | _AskReason | _Decided
-    if m.group(1) == "back":
-        res = await context.write(_ask_reason, actor.telegram_id, pid, version)
-    else:
-        res = await context.write(_decide, actor.telegram_id, pid, True, "", version)
-    if isinstance(res, _Refused):
-        await _say(update, context, escape(res.text))
+    if button.action == vf_views.VfAction.RETURN:
+        asked = await context.write(
+            service.ask_reason,
+            telegram_id=actor.telegram_id,
+            pelaporan_id=button.submission_id,
+            version=button.version,
+        )
+        if isinstance(asked, service.AskReason):
+            assert update.effective_chat is not None
+            await context.bot.send_message(update.effective_chat.id, vf_views.ask_reason(asked))
+        elif isinstance(asked, service.Current):
+            await query.edit_message_reply_markup(None)
+            await _show_card(update, context, asked.card)
+        else:
+            await _say(update, context, vf_views.refusal(asked, inactive=texts.STALE_BUTTON))
         return
-    if isinstance(res, _Current):
+    res = await context.write(
+        service.decide,
+        telegram_id=actor.telegram_id,
+        pelaporan_id=button.submission_id,
+        version=button.version,
+        approve=True,
+    )
+    if isinstance(res, service.Current):
         await query.edit_message_reply_markup(None)
         await _show_card(update, context, res.card)
-        return
-    if isinstance(res, _AskReason):
-        assert update.effective_chat is not None
-        await context.bot.send_message(update.effective_chat.id, res.text)
-        return
-    original = (
-        query.message.text_html if query.message and getattr(query.message, "text", None) else ""
-    )
-    await query.edit_message_text(
-        texts.VERIF_DONE.format(original=original, outcome="✅ disetujui", oleh=escape(res.by))
-    )
-    await _decided(update, context, res)
+    elif isinstance(res, service.Decided):
+        shown = query.message
+        original = shown.text_html if isinstance(shown, Message) and shown.text else ""
+        await query.edit_message_text(vf_views.approved_here(original, res))
+        await _decided(update, context, res)
+    else:
+        await _say(update, context, vf_views.refusal(res))
 
 
 async def on_reason(update: Update, context: MonevContext, state: State) -> None:
@@ -680,43 +480,25 @@ async def on_reason(update: Update, context: MonevContext, state: State) -> None
         return
     alasan = " ".join(message.text.split())
     if len(alasan) < 5:
-        await message.reply_text(
-            "Alasan terlalu singkat. Tulis apa yang perlu diperbaiki, minimal 5 huruf, atau /batal."
-        )
+        await message.reply_text(vf_views.REASON_TOO_SHORT)
         return
     result = await context.write(
-        _decide, tgid, pid, False, alasan, version if isinstance(version, int) else None
+        service.decide,
+        telegram_id=tgid,
+        pelaporan_id=pid,
+        version=version if isinstance(version, int) else None,
+        approve=False,
+        alasan=alasan,
     )
-    if isinstance(result, _Current):
+    if isinstance(result, service.Current):
         await _show_card(update, context, result.card)
-        return
-    if isinstance(result, _Refused):
+    elif isinstance(result, service.Decided):
+        await message.reply_text(vf_views.returned_here(alasan))
+        await _decided(update, context, result)
+    else:
         # Decided meanwhile, or no longer allowed: the reason has nothing left to return.
         await context.write(conversation.clear, telegram_id=tgid, flow=Flow.REASON)
-        await message.reply_text(escape(result.text))
-        return
-    await message.reply_text(
-        f"↩️ Laporan dikembalikan ke operator dengan alasan: <i>{escape(alasan[:500])}</i>"
-    )
-    await _decided(update, context, result)
-
-
-def _queue(session: Session, telegram_id: int, opd_id: int) -> list[list[Reply]] | None:
-    user = _user(session, telegram_id)
-    if user is None or may_decide_as(role=user.role, status=user.status) is not None:
-        return None
-    return [
-        _card(session, p, texts.VERIF_QUEUE_ITEM)
-        for p in waiting_for(session, user=user, opd_id=opd_id)
-    ]
-
-
-def waiting_count(session: Session, telegram_id: int, opd_id: int) -> int:
-    """How many reports wait for this person's decision (0 for everyone else)."""
-    user = _user(session, telegram_id)
-    if user is None or may_decide_as(role=user.role, status=user.status) is not None:
-        return 0
-    return len(waiting_for(session, user=user, opd_id=opd_id))
+        await message.reply_text(vf_views.refusal(result))
 
 
 # "laporan mana yang perlu saya setujui", "ada yang menunggu verifikasi?": the queue.
@@ -746,38 +528,19 @@ async def verifikasi(update: Update, context: MonevContext) -> None:
     if actor is None or not actor.active:
         await message.reply_text(texts.NOT_REGISTERED)
         return
-    cards = await context.read(_queue, actor.telegram_id, context.opd_id)
-    if cards is None:
-        await message.reply_text(texts.denied(Denied.NOT_VERIFIER))
+    cards = await context.read(service.queue, telegram_id=actor.telegram_id, opd_id=context.opd_id)
+    if isinstance(cards, service.Forbidden):
+        await message.reply_text(texts.denied(cards.denied))
         return
     if not cards:
         await message.reply_text(texts.VERIF_QUEUE_EMPTY)
         return
     await message.reply_text(texts.VERIF_QUEUE_HEAD.format(n=len(cards)))
     for card in cards:
-        await _show_card(update, context, card)
+        await _show_card(update, context, card, texts.VERIF_QUEUE_ITEM)
 
 
 # --- admin and history ---------------------------------------------------------------------
-
-
-def _reopen(session: Session, telegram_id: int, opd_id: int, args: list[str]) -> str:
-    from storage.services.users import find_bidang
-
-    user = _user(session, telegram_id)
-    tw = parse_quarter(args[1]) if len(args) >= 2 else None
-    if user is None or tw is None:
-        return texts.REOPEN_USAGE
-    b = find_bidang(session, text=args[0], opd_id=opd_id)
-    if b is None:
-        return f"Bidang '{escape(args[0])}' tidak dikenal. " + texts.REOPEN_USAGE
-    years = years_with_data(session, opd_id)
-    tahun = int(args[2]) if len(args) > 2 and args[2].isdecimal() else (years[-1] if years else 0)
-    try:
-        reopen(session, bidang_id=b.id, tahun=tahun, tw=tw, user=user)  # type: ignore[arg-type]
-    except SubmissionError as exc:
-        return escape(texts.submission_error(exc))
-    return texts.REOPEN_DONE.format(tw=roman(tw), tahun=tahun, bidang=escape(b.nama))
 
 
 async def bukakembali(update: Update, context: MonevContext) -> None:
@@ -790,74 +553,20 @@ async def bukakembali(update: Update, context: MonevContext) -> None:
             texts.NOT_ALLOWED if actor and actor.active else texts.NOT_REGISTERED
         )
         return
-    await message.reply_text(
-        await context.write(_reopen, actor.telegram_id, context.opd_id, list(context.args or []))
+    args = list(context.args or [])
+    tw = parse_quarter(args[1]) if len(args) >= 2 else None
+    if tw is None:
+        await message.reply_text(texts.REOPEN_USAGE)
+        return
+    done = await context.write(
+        service.reopen_quarter,
+        telegram_id=actor.telegram_id,
+        opd_id=context.opd_id,
+        bidang=args[0],
+        tw=tw,
+        tahun=int(args[2]) if len(args) > 2 and args[2].isdecimal() else None,
     )
-
-
-def _history(session: Session, telegram_id: int, opd_id: int, q: str) -> str:
-    from storage.services.nodes import find_node
-
-    user = _user(session, telegram_id)
-    if user is None:
-        return texts.NOT_REGISTERED
-    match = find_node(session, opd_id=opd_id, text=q)
-    if match.best is None:
-        return texts.RIWAYAT_NONE.format(q=escape(q))
-    node = match.sure
-    if node is None:
-        return texts.node_choices("/riwayat", q, [n.nama for n in match.nodes])
-    node_id = node.id
-    assert node_id is not None  # a stored node
-    bidang_id = bidang_of(session, node_id)
-    denied = may_see_history(
-        role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=bidang_id
-    )
-    if denied is not None:
-        return texts.denied(denied)
-    rows = history(session, node_id)
-    if not rows:
-        return texts.RIWAYAT_EMPTY.format(nama=escape(node.nama))
-    names: dict[str, str] = {}
-    for a in rows:
-        if a.actor.startswith("user:") and a.actor not in names:
-            u = session.exec(select(AppUser).where(AppUser.telegram_id == int(a.actor[5:]))).first()
-            names[a.actor] = u.nama if u and u.nama else a.actor
-    head = [f"<b>Riwayat: {escape(node.nama)}</b>", ""]
-    lines: list[str] = []
-    for a in rows[-25:]:
-        at = a.at if a.at.tzinfo else a.at.replace(tzinfo=UTC)
-        who = names.get(
-            a.actor,
-            "impor laporan" if a.actor.startswith("import") or a.actor == "demo" else a.actor,
-        )
-        old = _fmt_value(a.field, a.old)
-        new = _fmt_value(a.field, a.new)
-        lines.append(
-            f"• {format_waktu(at.astimezone(WIB))} — {escape(who)}: {escape(a.field)} {old} → {new}"
-        )
-    # A bounded fit, never a cut: the oldest changes give way whole (a slice could end
-    # inside a word or an HTML entity), and the reader is told how many are left out.
-    shown = len(rows)
-    while lines and len("\n".join(head + lines)) > views.PART_LIMIT:
-        lines.pop(0)
-        shown -= 1
-    if shown < len(rows):
-        head.append(texts.RIWAYAT_OLDER.format(n=len(rows) - shown))
-    return "\n".join(head + lines)
-
-
-def _fmt_value(field: str, value: str | None) -> str:
-    if value is None:
-        return "-"
-    try:
-        if field.startswith(("anggaran", "pagu")):
-            return format_rupiah(int(value))
-        if field.startswith("fisik"):
-            return format_percent(float(value))
-    except ValueError:
-        pass
-    return escape(value)
+    await message.reply_text(vf_views.reopened(done))
 
 
 async def riwayat(update: Update, context: MonevContext) -> None:
@@ -872,6 +581,20 @@ async def riwayat(update: Update, context: MonevContext) -> None:
     if len(q) < 3:
         await message.reply_text(texts.RIWAYAT_USAGE)
         return
-    await message.reply_text(
-        await context.read(_history, actor.telegram_id, context.opd_id, q[:200])
+    q = q[:200]
+    found = await context.read(
+        node_history,
+        user_role=actor.role,
+        user_status=actor.status,
+        user_bidang_id=actor.bidang_id,
+        opd_id=context.opd_id,
+        text=q,
     )
+    if isinstance(found, NoNode):
+        await message.reply_text(texts.RIWAYAT_NONE.format(q=escape(q)))
+    elif isinstance(found, NodeChoices):
+        await message.reply_text(texts.node_choices("/riwayat", q, found.names))
+    elif isinstance(found, NodeHistory):
+        await message.reply_text(views.history_text(found))
+    else:
+        await message.reply_text(texts.denied(found.denied))

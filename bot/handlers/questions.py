@@ -11,6 +11,7 @@ from telegram import Update
 from bot.context import Actor, MonevContext, load_actor_and_state
 from bot.handlers.charts import send_chart, warm_for
 from bot.handlers.kabupaten import (
+    Answered,
     Asker,
     asker,
     examples,
@@ -23,17 +24,15 @@ from bot.handlers.kabupaten import (
 from bot.handlers.shared import first_page, kept_page, markup, quick_work
 from bot.views import texts
 from bot.views.answers import Reply, render
-from charts.answers import ChartRequest, encode, request_for
+from charts.answers import encode, request_for
 from storage.domain.policy import Denied
 from storage.domain.question_parser import MAX_TEXT, Metric
 from storage.services.ask import answer, run_query
 from storage.services.conversation import State
 from storage.services.kabupaten import office_label, office_names, scope_office
+from storage.services.users import sender_office
 
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
-
-
-Answered = tuple[Reply, ChartRequest | None, bool]
 
 
 def answer_text(
@@ -80,7 +79,7 @@ def load_for_text(
     actor, state = load_actor_and_state(session, telegram_id, opd_id)
     if state is not None or not actor.active or len(text) > MAX_QUESTION:
         return actor, state, None
-    own = actor.opd_id if actor.opd_id is not None else opd_id
+    own = sender_office(opd_id=actor.opd_id, only_office=opd_id)
     who = Asker(actor.role, actor.status, own, actor.bidang_id)
     return actor, state, (text, _answer(session, who, text[: MAX_TEXT * 2]))
 

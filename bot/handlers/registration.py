@@ -4,41 +4,25 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
-from dataclasses import field as dc_field
 from html import escape
 
-from sqlmodel import Session, select
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import Forbidden, TelegramError
 
 from bot.context import MonevContext
 from bot.settings import WIB
 from bot.views import texts
 from bot.views.answers import short
-from storage.data.models import AppUser, Bidang, RegMessage, Role, UserStatus
+from storage.data.buttons import SentButtons
 from storage.domain.numbers import format_waktu
 from storage.domain.offices import OfficeName, match_office
-from storage.domain.policy import Denied, may_see_office
+from storage.domain.policy import Denied, Role
 from storage.domain.text import clean_line
 from storage.services import conversation
+from storage.services import registration as service
 from storage.services.conversation import Flow, State
-from storage.services.kabupaten import office_names
-from storage.services.queries import list_bidang
-from storage.services.users import (
-    AccessRequest,
-    Gate,
-    GateResult,
-    block_user,
-    get_user,
-    refresh_reg_messages,
-    reject_user,
-    remember_reg_message,
-    request_access,
-    request_gate,
-    retire_reg_messages,
-    set_user,
-)
+from storage.services.registration import Gate, GateResult, request_gate
+from storage.services.users import sender_office
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +34,10 @@ OPD = "opd"  # only when the deployment serves several offices
 OFFICE_BUTTONS_MAX = 8  # more offices than this: the office is typed and matched
 
 
-def _bidang_rows(session, opd_id: int) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
-    return [(b.id, b.nama) for b in list_bidang(session, opd_id)]  # type: ignore[misc]
-
-
-def _advance(session: Session, state: State, step: str, payload: dict) -> State:
-    return conversation.advance(
-        session,
+async def _advance(context: MonevContext, state: State, step: str, payload: dict) -> State:
+    """The registration moves to ``step`` (compare-and-set on the state the update saw)."""
+    return await context.write(
+        conversation.advance,
         telegram_id=state.telegram_id,
         expected_version=state.version,
         step=step,
@@ -98,7 +79,7 @@ async def daftar(update: Update, context: MonevContext) -> None:
     ask = texts.REG_ASK_NAME
     if gate.pending:
         # One request at a time: what is sent now changes the waiting one, same office.
-        label = await context.read(_office_label, gate.pending_opd)
+        label = await context.read(service.office_label, opd_id=gate.pending_opd)
         ask = texts.REG_PENDING_CHANGE.format(office=f" ({escape(label)})" if label else "") + ask
     await update.effective_message.reply_text(ask)
 
@@ -135,15 +116,11 @@ async def got_name(update: Update, context: MonevContext, state: State) -> None:
     if not 3 <= len(nama) <= 80 or not re.search(r"[A-Za-z]", nama):
         await message.reply_text(texts.REG_BAD_NAME)
         return
-    await context.write(_advance, state, NIP, {**state.payload, "nama": nama})
+    await _advance(context, state, NIP, {**state.payload, "nama": nama})
     await message.reply_text(
         texts.REG_ASK_NIP,
         reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("Lewati", callback_data=SKIP)]]),
     )
-
-
-def _offices(session: Session) -> list[OfficeName]:
-    return office_names(session)
 
 
 async def _ask_office_or_bidang(
@@ -151,15 +128,15 @@ async def _ask_office_or_bidang(
 ) -> None:
     """After the NIP: the office first when there are several (not for a waiting request,
     which keeps its office), else straight to the bidang."""
-    offices = await context.read(_offices)
+    offices = await context.read(service.offices)
     gate = await context.read(request_gate, telegram_id=state.telegram_id)
     fixed = gate.pending_opd if gate.pending else None
     if len(offices) == 1 or fixed is not None:
         office = fixed if fixed is not None else offices[0].id
-        await context.write(_advance, state, BIDANG, {**payload, "opd_id": office})
+        await _advance(context, state, BIDANG, {**payload, "opd_id": office})
         await _ask_bidang(update, context, office)
         return
-    await context.write(_advance, state, OPD, payload)
+    await _advance(context, state, OPD, payload)
     assert update.effective_chat is not None
     if len(offices) > OFFICE_BUTTONS_MAX:
         await context.bot.send_message(update.effective_chat.id, texts.REG_ASK_OPD_TYPE)
@@ -181,11 +158,11 @@ async def got_office_text(update: Update, context: MonevContext, state: State) -
     """The office typed (many offices): matched like bidang names, typos forgiven."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    offices = await context.read(_offices)
+    offices = await context.read(service.offices)
     found = match_office(offices, message.text[:120])
     if len(found) == 1:
         office = found[0]
-        await context.write(_advance, state, BIDANG, {**state.payload, "opd_id": office.id})
+        await _advance(context, state, BIDANG, {**state.payload, "opd_id": office.id})
         await message.reply_text(texts.REG_OPD_CHOSEN.format(nama=escape(office.label)))
         await _ask_bidang(update, context, office.id)
     elif 1 < len(found) <= OFFICE_BUTTONS_MAX:
@@ -206,11 +183,11 @@ async def got_office(update: Update, context: MonevContext) -> None:
     assert query is not None and query.data is not None
     await query.answer()
     oid = int(query.data.rsplit(":", 1)[1])
-    office = next((o for o in await context.read(_offices) if o.id == oid), None)
+    office = next((o for o in await context.read(service.offices) if o.id == oid), None)
     if office is None:
         await query.edit_message_text(texts.STALE_BUTTON)
         return
-    await context.write(_advance, state, BIDANG, {**state.payload, "opd_id": office.id})
+    await _advance(context, state, BIDANG, {**state.payload, "opd_id": office.id})
     await query.edit_message_text(texts.REG_OPD_CHOSEN.format(nama=escape(office.label)))
     await _ask_bidang(update, context, office.id)
 
@@ -222,7 +199,7 @@ def _payload_office(context: MonevContext, payload: dict) -> int:
 
 
 async def _ask_bidang(update: Update, context: MonevContext, opd_id: int) -> None:
-    rows = await context.read(_bidang_rows, opd_id)
+    rows = await context.read(service.bidang_rows, opd_id=opd_id)
     kb = [[InlineKeyboardButton(nama, callback_data=f"reg:bidang:{bid}")] for bid, nama in rows]
     kb.append([InlineKeyboardButton(texts.REG_NO_BIDANG, callback_data="reg:bidang:0")])
     assert update.effective_chat is not None
@@ -263,12 +240,14 @@ async def got_bidang(update: Update, context: MonevContext) -> None:
     assert query is not None and query.data is not None
     await query.answer()
     bid = int(query.data.rsplit(":", 1)[1]) if query.data.rsplit(":", 1)[1].isdecimal() else 0
-    rows = dict(await context.read(_bidang_rows, _payload_office(context, state.payload)))
+    rows = dict(
+        await context.read(service.bidang_rows, opd_id=_payload_office(context, state.payload))
+    )
     if bid and bid not in rows:
         await query.edit_message_text(texts.STALE_BUTTON)
         return
     reg = {**state.payload, "bidang_id": bid or None, "bidang": rows.get(bid, "-")}
-    await context.write(_advance, state, KONFIRMASI, reg)
+    await _advance(context, state, KONFIRMASI, reg)
     await query.edit_message_text(
         _with_office(
             texts.REG_CONFIRM.format(
@@ -276,7 +255,7 @@ async def got_bidang(update: Update, context: MonevContext) -> None:
                 nip=reg.get("nip") or "-",
                 bidang=escape(reg["bidang"]),
             ),
-            await context.read(_office_label, reg.get("opd_id")),
+            await context.read(service.office_label, opd_id=reg.get("opd_id")),
         ),
         reply_markup=InlineKeyboardMarkup(
             [
@@ -289,32 +268,11 @@ async def got_bidang(update: Update, context: MonevContext) -> None:
     )
 
 
-def _office_label(session: Session, opd_id: int | None) -> str:
-    """The office's name for a registration message when there are several, else ""."""
-    offices = office_names(session)
-    if len(offices) < 2:
-        return ""
-    return next((o.label for o in offices if o.id == opd_id), "")
-
-
 def _with_office(text: str, label: str) -> str:
     """A registration message with its office line (only when there are several)."""
     if not label:
         return text
     return text.replace("\nBidang:", f"\nOPD: {escape(label)}\nBidang:", 1)
-
-
-def _save_request(session, telegram_id: int, reg: dict) -> AccessRequest:  # type: ignore[no-untyped-def]
-    # The request and the end of the flow commit together: a crash cannot send it twice.
-    conversation.clear(session, telegram_id=telegram_id, flow=Flow.REGISTRATION)
-    return request_access(
-        session,
-        telegram_id=telegram_id,
-        nama=reg["nama"],
-        nip=reg.get("nip", ""),
-        bidang_id=reg.get("bidang_id"),
-        opd_id=reg.get("opd_id"),
-    )
 
 
 def _approval_keyboard(
@@ -353,7 +311,7 @@ def _approval_keyboard(
 
 
 async def _retire(
-    context: MonevContext, rows: list[RegMessage], note: str, *, skip: tuple[int, int] | None
+    context: MonevContext, rows: list[SentButtons], note: str, *, skip: tuple[int, int] | None
 ) -> None:
     """Take the buttons off earlier admin messages of a request and say what happened."""
     for r in rows:
@@ -386,32 +344,39 @@ async def confirm(update: Update, context: MonevContext) -> None:
         await query.edit_message_text(texts.REG_CANCELLED)
         return
     tgid = update.effective_user.id
-    result = await context.write(_save_request, tgid, reg)
-    if result.gate.gate in (Gate.BLOCKED, Gate.COOLING, Gate.TOO_SOON):
+    result = await context.write(
+        service.send_request,
+        telegram_id=tgid,
+        nama=reg["nama"],
+        nip=reg.get("nip", ""),
+        bidang_id=reg.get("bidang_id"),
+        opd_id=reg.get("opd_id"),
+    )
+    if isinstance(result, service.GateClosed):
         await query.edit_message_text(_gate_text(result.gate))
         return
-    if result.gate.gate == Gate.OTHER_OFFICE:
-        label = await context.read(_office_label, result.opd_id)
+    if isinstance(result, service.OtherOffice):
         await query.edit_message_text(
-            texts.REG_OTHER_OFFICE.format(office=f" ({escape(label)})" if label else "")
+            texts.REG_OTHER_OFFICE.format(
+                office=f" ({escape(result.label)})" if result.label else ""
+            )
         )
         return
-    if result.gate.gate == Gate.ACTIVE:
+    if isinstance(result, service.AlreadyActive):
         await query.edit_message_text(texts.REG_CANCELLED)
         return
-    if not result.new:
+    if isinstance(result, service.SamePending):
         await query.edit_message_text(texts.REG_SAME_PENDING)
         return
-    office = _payload_office(context, reg) if reg.get("opd_id") else result.opd_id
-    bidang = await context.read(_bidang_rows, office) if office else []
+    bidang = result.bidang
     text = _with_office(
         texts.REG_ADMIN_REQUEST.format(
-            nama=escape(result.user.nama if result.user else reg["nama"]),
+            nama=escape(result.nama),
             nip=reg.get("nip") or "-",
             bidang=escape(reg.get("bidang", "-")),
             tgid=tgid,
         ),
-        await context.read(_office_label, office),
+        result.office_label,
     )
     keyboard = _approval_keyboard(tgid, bidang, reg.get("bidang_id"), result.version)
     if result.live:
@@ -429,9 +394,9 @@ async def confirm(update: Update, context: MonevContext) -> None:
                 continue
             edited.append(r.id)
         await context.write(
-            refresh_reg_messages,
+            service.refresh_reg_messages,
             telegram_id=tgid,
-            ids=[i for i in edited if i is not None],
+            ids=edited,
             version=result.version,
             text=text,
         )
@@ -446,7 +411,7 @@ async def confirm(update: Update, context: MonevContext) -> None:
             continue
         sent += 1
         await context.write(
-            remember_reg_message,
+            service.remember_reg_message,
             telegram_id=tgid,
             version=result.version,
             chat_id=admin_id,
@@ -465,91 +430,18 @@ async def use_buttons(update: Update, context: MonevContext) -> None:
 # --- the admin's decision ------------------------------------------------------------------------
 
 
-@dataclass
-class _Decision:
-    kind: str  # "done", "already" (decided before), "stale" (a newer request version)
-    outcome: str
-    user: AppUser
-    bidang_name: str = ""
-    retired: list[RegMessage] = dc_field(default_factory=list)
-    current: str = ""  # stale: the request as it stands now (HTML)
-
-
-def _current_request(session, user: AppUser) -> str:  # type: ignore[no-untyped-def]
-    bidang = dict(_bidang_rows_all(session)).get(user.bidang_id or 0, "-")
-    return texts.REG_CURRENT.format(
-        nama=escape(user.nama), nip=user.nip or "-", bidang=escape(bidang)
-    )
-
-
-def _bidang_rows_all(session) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
-    return [(b.id, b.nama) for b in session.exec(select(Bidang)).all()]
-
-
-def _decide(session, admin_tg: int, data: str, admin_opd: int | None) -> _Decision:  # type: ignore[no-untyped-def]
-    """Apply an approval button to the request version it showed, or raise ValueError
-    (``PermissionError``: the request is for an office the admin does not manage)."""
-    parts = data.split(":")
-    tgid = int(parts[2])
-    version = int(parts[-1])
-    user = get_user(session, telegram_id=tgid)
-    if user is None:
-        raise ValueError("unknown")
-    admin = get_user(session, telegram_id=admin_tg)
-    if admin is None or (
-        user.opd_id is not None
-        and may_see_office(
-            role=admin.role, status=admin.status, user_opd_id=admin_opd, opd_id=user.opd_id
-        )
-        is not None
-    ):
-        raise PermissionError("office")
-    opd_id = user.opd_id or admin_opd or 0
-    if user.status != UserStatus.PENDING:
-        if user.status == UserStatus.ACTIVE:
-            outcome = f"disetujui sebagai {texts.ROLE_NAMES.get(str(user.role), user.role)}"
-        elif user.status == UserStatus.BLOCKED:
-            outcome = texts.REG_BLOCKED_DONE
-        else:
-            outcome = "ditolak"
-        return _Decision("already", outcome, user)
-    if version != user.request_version:
-        return _Decision("stale", "", user, current=_current_request(session, user))
-    actor = f"user:{admin_tg}"
-    if parts[1] == "no":
-        reject_user(session, telegram_id=tgid, actor=actor)
-        return _Decision(
-            "done", "ditolak", user, retired=retire_reg_messages(session, user_id=user.id)
-        )
-    if parts[1] == "blk":
-        block_user(session, telegram_id=tgid, actor=actor)
-        return _Decision(
-            "done",
-            texts.REG_BLOCKED_DONE,
-            user,
-            retired=retire_reg_messages(session, user_id=user.id),
-        )
-    role = Role(parts[3])
-    bid = int(parts[4]) or None
-    bidang_name = ""
-    if role == Role.OPERATOR:
-        match = [nama for b, nama in _bidang_rows(session, opd_id) if b == bid]
-        if not match:
-            raise ValueError("bidang")
-        bidang_name = match[0]
-    set_user(session, telegram_id=tgid, role=role, bidang_id=bid, actor=actor)
-    role_text = texts.ROLE_NAMES[role] + (f" bidang {bidang_name}" if bidang_name else "")
-    return _Decision(
-        "done",
-        f"disetujui sebagai {role_text}",
-        user,
-        bidang_name,
-        retired=retire_reg_messages(session, user_id=user.id),
-    )
+def _outcome(o: service.Outcome, *, with_bidang: bool = True) -> str:
+    """How a decision on a request is named to admins."""
+    if isinstance(o, service.Rejected):
+        return "ditolak"
+    if isinstance(o, service.Blocked):
+        return texts.REG_BLOCKED_DONE
+    bidang = f" bidang {o.bidang}" if with_bidang and o.bidang else ""
+    return f"disetujui sebagai {texts.ROLE_NAMES[o.role]}{bidang}"
 
 
 _DECISION = re.compile(
-    r"reg:(ok:\d+:(admin|kepala|verifikator|operator):\d+:\d+|no:\d+:\d+|blk:\d+:\d+)"
+    r"reg:(?:(ok):(\d+):(admin|kepala|verifikator|operator):(\d+):(\d+)|(no|blk):(\d+):(\d+))"
 )
 
 
@@ -561,55 +453,73 @@ async def decide(update: Update, context: MonevContext) -> None:
     if actor is None or not actor.has(Role.ADMIN, Role.ADMIN_KABUPATEN):
         await query.answer(texts.NOT_ALLOWED, show_alert=True)
         return
-    if not _DECISION.fullmatch(query.data):
+    m = _DECISION.fullmatch(query.data)
+    if m is None:
         # Also a button from before requests had versions: nothing is decided unseen.
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    own = actor.opd_id if actor.opd_id is not None else context.bot_data.get("opd_id")
-    try:
-        d = await context.write(_decide, actor.telegram_id, query.data, own)
-    except PermissionError:
+    if m.group(1):
+        verdict, tgid, version = service.Verdict.APPROVE, int(m.group(2)), int(m.group(5))
+        role: Role | None = Role(m.group(3))
+        bidang_id = int(m.group(4)) or None
+    else:
+        verdict, tgid, version = service.Verdict(m.group(6)), int(m.group(7)), int(m.group(8))
+        role, bidang_id = None, None
+    d = await context.write(
+        service.decide,
+        admin_telegram_id=actor.telegram_id,
+        admin_opd_id=sender_office(opd_id=actor.opd_id, only_office=context.bot_data.get("opd_id")),
+        telegram_id=tgid,
+        verdict=verdict,
+        version=version,
+        role=role,
+        bidang_id=bidang_id,
+    )
+    if isinstance(d, service.NotTheirOffice):
         await query.answer(texts.denied(Denied.NOT_THEIR_OFFICE), show_alert=True)
         return
-    except ValueError:
+    if isinstance(d, service.UnknownRequest):
         await query.answer(texts.STALE_BUTTON, show_alert=True)
         return
-    original = query.message.text_html if query.message and query.message.text else ""
-    if d.kind == "already":
-        await query.answer(texts.REG_ALREADY_DECIDED.format(outcome=d.outcome), show_alert=True)
+    shown = query.message
+    original = shown.text_html if isinstance(shown, Message) and shown.text else ""
+    if isinstance(d, service.AlreadyDecided):
+        await query.answer(
+            texts.REG_ALREADY_DECIDED.format(outcome=_outcome(d.outcome, with_bidang=False)),
+            show_alert=True,
+        )
         await query.edit_message_reply_markup(None)
         return
-    if d.kind == "stale":
+    if isinstance(d, service.Replaced):
+        current = texts.REG_CURRENT.format(nama=escape(d.nama), nip=d.nip, bidang=escape(d.bidang))
         await query.answer(texts.REG_STALE_TAP, show_alert=True)
         await query.edit_message_text(
-            f"{original.split(chr(10) + chr(10))[0]}\n\n{texts.REG_REPLACED_NOTE}\n\n{d.current}"
+            f"{original.split(chr(10) + chr(10))[0]}\n\n{texts.REG_REPLACED_NOTE}\n\n{current}"
         )
         return
     await query.answer()
     admin = escape(actor.nama or str(actor.telegram_id))
+    outcome = _outcome(d.outcome)
     await query.edit_message_text(
-        texts.REG_ADMIN_DONE.format(
-            request=original.split("\n\n")[0], outcome=d.outcome, admin=admin
-        )
+        texts.REG_ADMIN_DONE.format(request=original.split("\n\n")[0], outcome=outcome, admin=admin)
     )
-    here = (query.message.chat.id, query.message.message_id) if query.message else None
+    here = (shown.chat.id, shown.message_id) if shown is not None else None
     await _retire(
         context,
         d.retired,
-        texts.REG_RETIRED_DECIDED.format(outcome=d.outcome, admin=admin),
+        texts.REG_RETIRED_DECIDED.format(outcome=outcome, admin=admin),
         skip=here,
     )
-    if d.outcome == texts.REG_BLOCKED_DONE:
+    if isinstance(d.outcome, service.Blocked):
         return  # a blocked person is not messaged again
-    if d.outcome == "ditolak":
+    if isinstance(d.outcome, service.Rejected):
         text = texts.REG_REJECTED_USER
     else:
-        role = Role(query.data.split(":")[3])
         text = texts.REG_APPROVED_USER.format(
-            role=texts.ROLE_NAMES[role],
-            bidang=f" bidang {escape(d.bidang_name)}" if d.bidang_name else "",
+            role=texts.ROLE_NAMES[d.outcome.role],
+            bidang=f" bidang {escape(d.outcome.bidang)}" if d.outcome.bidang else "",
         )
     try:
-        await context.bot.send_message(d.user.telegram_id, text)
+        await context.bot.send_message(d.telegram_id, text)
     except TelegramError as exc:
         log.warning("could not tell the user the outcome: %s", type(exc).__name__)

@@ -32,8 +32,9 @@ from charts.answers import ChartKind, ChartPlan, ChartRequest, plan_chart
 from charts.pool import RenderPool
 from charts.spec import NoData
 from storage.data.db import read_scope, session_scope
-from storage.data.models import ReminderStatus, Role
+from storage.domain.enums import ReminderStatus
 from storage.domain.numbers import format_waktu
+from storage.domain.policy import Role
 from storage.services.cache import FigureCache
 from storage.services.early_warning import (
     DigestRecipient,
@@ -48,8 +49,7 @@ from storage.services.early_warning import (
     set_digest_muted,
 )
 from storage.services.kabupaten import OfficeError, kabupaten_period, kabupaten_risk, office_names
-from storage.services.queries import NoData as NoYearData
-from storage.services.queries import resolve_period
+from storage.services.queries import NoYearData, resolve_period
 from storage.services.schedule import finish_sent, group_chat_id, mark_blocked
 
 log = logging.getLogger(__name__)

@@ -52,9 +52,9 @@ from bot.views.reminders import (
     reminder_text,
 )
 from storage.data.db import read_scope, session_scope
-from storage.data.models import ReminderStatus, Role
+from storage.domain.enums import ReminderStatus
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
-from storage.domain.policy import KABUPATEN_ROLES
+from storage.domain.policy import KABUPATEN_ROLES, Role
 from storage.services import conversation
 from storage.services.cache import FigureCache
 from storage.services.conversation import Flow, State
@@ -616,7 +616,7 @@ async def jadwal_date(update: Update, context: MonevContext, state: State) -> No
     try:
         tenggat = parse_tanggal(message.text)
     except ParseError as exc:
-        await message.reply_text(TEXTS["jadwal_bad"].format(error=escape(str(exc))))
+        await message.reply_text(TEXTS["jadwal_bad"].format(error=escape(exc.user_message)))
         return
     actor = f"user:{context.actor.telegram_id}"  # type: ignore[union-attr]
 
@@ -632,7 +632,7 @@ async def jadwal_date(update: Update, context: MonevContext, state: State) -> No
     try:
         old, new = await context.write(change)
     except ScheduleError as exc:
-        await message.reply_text(TEXTS["jadwal_bad"].format(error=escape(str(exc))))
+        await message.reply_text(TEXTS["jadwal_bad"].format(error=escape(exc.user_message)))
         return
     key = "jadwal_same" if old.tenggat == new.tenggat else "jadwal_done"
     text = TEXTS[key].format(

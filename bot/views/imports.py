@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from html import escape
 
-from storage.data.models import Level
+from storage.domain.enums import Level
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
 from storage.files.layout_import import Group, Understood

@@ -26,7 +26,13 @@ from storage.services.lapor_flow import (
     Shown,
     Started,
 )
-from storage.services.submission import NARASI_FIELDS, NARASI_LABEL, DraftPlan, Review
+from storage.services.submission import (
+    NARASI_FIELDS,
+    NARASI_LABEL,
+    DraftPlan,
+    NodeHistory,
+    Review,
+)
 
 
 def cb(draft_id: int, step: str, action: str) -> str:
@@ -404,52 +410,6 @@ def plan_note(r: Shown) -> str:
     return plan_views.echo(r.plan_echo, (plan_step.block(data) or {}).get("pola", []))
 
 
-def verifier_request(r: Sent) -> list[Reply]:
-    """What every verifier receives: the summary (in parts when long), the decision buttons
-    on the last part. The buttons name the version shown, so they act on nothing else."""
-    return verification_card(
-        bidang=r.bidang,
-        tahun=r.tahun,
-        triwulan=r.triwulan,
-        oleh=r.oleh,
-        review=r.review,
-        pelaporan_id=r.pelaporan_id,
-        version=r.version,
-    )
-
-
-def verification_card(
-    *,
-    bidang: str,
-    tahun: int,
-    triwulan: int,
-    oleh: str,
-    review: Review,
-    pelaporan_id: int,
-    version: int,
-    head: str = texts.VERIF_REQUEST,
-) -> list[Reply]:
-    """A submission waiting for a decision, with Setujui/Kembalikan for exactly ``version``."""
-    text = head.format(
-        bidang=escape(bidang),
-        tw=roman(triwulan),
-        tahun=tahun,
-        oleh=escape(oleh),
-        versi=version,
-        summary=review_text(review, for_verifier=True),
-    )
-    parts = split_html(text)
-    kb: Keyboard = [
-        [
-            ("✅ Setujui", f"vf:ok:{pelaporan_id}:{version}"),
-            ("↩️ Kembalikan", f"vf:back:{pelaporan_id}:{version}"),
-        ]
-    ]
-    if review.bukti:
-        kb.append([(texts.BUKTI_SEE, f"bk:{pelaporan_id}:{version}")])
-    return [Reply(t, []) for t in parts[:-1]] + [Reply(parts[-1], kb)]
-
-
 # Telegram refuses messages over 4096 UTF-16 units of visible text. HTML tags only add to
 # the raw length, so a raw length under this limit is always safe; the margin leaves room
 # for the line a retired verification message gets appended.
@@ -485,11 +445,6 @@ def split_html(text: str, limit: int = PART_LIMIT) -> list[str]:
     if cur or not parts:
         parts.append("\n".join(cur).strip("\n"))
     return [p for p in parts if p] or [""]
-
-
-def retired_text(original: str, note: str) -> str:
-    """An earlier verification message once the report moved on: what happened, by whom."""
-    return f"{original}\n\n{note}"
 
 
 def overtook(r: Overtook) -> Reply:
@@ -537,3 +492,42 @@ _FIELD_LABEL = {
 def control_removed(kind: str) -> str:
     """The note after typed text lost its control characters (the rest was kept)."""
     return texts.CONTROL_REMOVED.format(field=_FIELD_LABEL.get(kind, kind))
+
+
+def history_text(h: NodeHistory) -> str:
+    """/riwayat: the latest changes of a node's figures that fit one message."""
+    if not h.changes:
+        return texts.RIWAYAT_EMPTY.format(nama=escape(h.nama))
+    head = [f"<b>Riwayat: {escape(h.nama)}</b>", ""]
+    lines: list[str] = []
+    for c in h.changes[-25:]:
+        who = c.who or (
+            "impor laporan" if c.actor.startswith("import") or c.actor == "demo" else c.actor
+        )
+        old = _history_value(c.field, c.old)
+        new = _history_value(c.field, c.new)
+        lines.append(
+            f"• {format_waktu(wib(c.at))} — {escape(who)}: {escape(c.field)} {old} → {new}"
+        )
+    # A bounded fit, never a cut: the oldest changes give way whole (a slice could end
+    # inside a word or an HTML entity), and the reader is told how many are left out.
+    shown = len(h.changes)
+    while lines and len("\n".join(head + lines)) > PART_LIMIT:
+        lines.pop(0)
+        shown -= 1
+    if shown < len(h.changes):
+        head.append(texts.RIWAYAT_OLDER.format(n=len(h.changes) - shown))
+    return "\n".join(head + lines)
+
+
+def _history_value(field: str, value: str | None) -> str:
+    if value is None:
+        return "-"
+    try:
+        if field.startswith(("anggaran", "pagu")):
+            return format_rupiah(int(value))
+        if field.startswith("fisik"):
+            return format_percent(float(value))
+    except ValueError:
+        pass
+    return escape(value)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from html import escape
 
-from storage.data.models import StatusLaporan
 from storage.domain.numbers import format_tanggal
 from storage.domain.periods import roman
+from storage.domain.policy import StatusLaporan
 from storage.domain.question_parser import Process
 from storage.services.process_questions import ProcessInfo, ReportRow
 

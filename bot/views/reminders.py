@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from storage.data.models import Role, StatusLaporan
 from storage.domain.numbers import format_tanggal, format_waktu
+from storage.domain.policy import Role, StatusLaporan
 from storage.services.schedule import (
     DigestNotice,
     GroupNotice,

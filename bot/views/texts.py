@@ -5,9 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from storage.data.models import Role
-from storage.domain.policy import Denied
-from storage.services.submission import NotPermitted, SubmissionError, UnknownReport
+from storage.domain.policy import Denied, Role
+from storage.services.submission import NotPermitted, SubmissionError
 
 ROLE_NAMES: dict[str, str] = {
     Role.ADMIN: "admin",
@@ -535,9 +534,7 @@ def submission_error(exc: SubmissionError) -> str:
     """What to tell the person about a refused /lapor step (plain text, not yet escaped)."""
     if isinstance(exc, NotPermitted):
         return denied(exc.reason, status=exc.status)
-    if isinstance(exc, UnknownReport):
-        return NOT_IN_SCOPE
-    return str(exc)
+    return exc.user_message
 
 
 # --- evidence (bukti dukung), issue 16 ---------------------------------------------------------

@@ -348,7 +348,7 @@ def sent_json(result: flow.Step | Incomplete, *, chat_link: str) -> dict:
     return {"status": "ditolak", "pesan": NO_DRAFT}
 
 
-def opened_message(result: flow.Refuse | flow.NoPlan | flow.AllDone) -> str:
+def opened_message(result: flow.NotOperator | flow.NoPlan | flow.AllDone) -> str:
     if isinstance(result, flow.NoPlan):
         return plain(texts.LAPOR_NO_PLAN)
     if isinstance(result, flow.AllDone):

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode
 
+from storage.domain.errors import MonevError
+
 # Telegram's initData is a few hundred bytes; anything far longer is not from Telegram.
 MAX_INIT_DATA = 4096
 # A clock a little ahead of Telegram's must not refuse a fresh one.
@@ -33,9 +35,9 @@ class Refusal(StrEnum):
     STALE = "stale"  # auth_date too old (or in the future)
 
 
-class InitDataError(ValueError):
+class InitDataError(MonevError, ValueError):
     def __init__(self, reason: Refusal) -> None:
-        super().__init__(reason.value)
+        super().__init__(detail=reason.value)
         self.reason = reason
 
 

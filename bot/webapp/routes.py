@@ -35,6 +35,7 @@ from bot.settings import WIB, Settings
 from bot.views import webapp as views
 from bot.webapp.auth import InitDataError, validate
 from storage.data.boundary import OutOfScope
+from storage.domain.errors import MonevError
 from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES, Denied, Role
 from storage.services import dashboard, lapor_form
 from storage.services import lapor_flow as flow
@@ -53,13 +54,12 @@ SECURITY_HEADERS = {
 }
 
 
-class Refused(Exception):
-    """The request is answered with ``status`` and ``message`` and nothing is done."""
+class HttpRefused(MonevError):
+    """The request is answered with ``status`` and ``user_message`` and nothing is done."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
-        self.message = message
 
 
 def _static() -> dict[str, bytes]:
@@ -81,18 +81,18 @@ async def _body(request: Request) -> dict:
     """The request's JSON object, refused beyond ``MAX_BODY`` whatever Content-Length says."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdecimal() or int(declared) > MAX_BODY):
-        raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, views.TOO_LARGE)
+        raise HttpRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, views.TOO_LARGE)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_BODY:
-            raise Refused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, views.TOO_LARGE)
+            raise HttpRefused(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, views.TOO_LARGE)
     try:
         data = json.loads(body or b"{}")
     except (ValueError, RecursionError):
-        raise Refused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST) from None
+        raise HttpRefused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST) from None
     if not isinstance(data, dict):
-        raise Refused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
+        raise HttpRefused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
     return data
 
 
@@ -100,7 +100,7 @@ def _int(data: dict, key: str, *, default: int | None = None) -> int | None:
     value = data.get(key, default)
     if value is None or (isinstance(value, int) and not isinstance(value, bool)):
         return value
-    raise Refused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
+    raise HttpRefused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
 
 
 def create_webapp(application: Application) -> Starlette:
@@ -129,18 +129,18 @@ def create_webapp(application: Application) -> Starlette:
             )
         except InitDataError as exc:
             log.info("webapp: initData refused (%s)", exc.reason.value)
-            raise Refused(HTTPStatus.UNAUTHORIZED, views.REFUSED[exc.reason]) from None
+            raise HttpRefused(HTTPStatus.UNAUTHORIZED, views.REFUSED[exc.reason]) from None
         context = MonevContext(application)
         context.actor = await context.read(load_actor, user.id)
         if not context.actor.active:
-            raise Refused(HTTPStatus.FORBIDDEN, views.plain(views.texts.NOT_REGISTERED))
+            raise HttpRefused(HTTPStatus.FORBIDDEN, views.plain(views.texts.NOT_REGISTERED))
         return context
 
     def operator(context: MonevContext) -> Actor:
         actor = context.actor
         assert actor is not None
         if not actor.has(Role.OPERATOR):
-            raise Refused(HTTPStatus.FORBIDDEN, views.ONLY_OPERATOR)
+            raise HttpRefused(HTTPStatus.FORBIDDEN, views.ONLY_OPERATOR)
         return actor
 
     def api(
@@ -151,8 +151,8 @@ def create_webapp(application: Application) -> Starlette:
                 data = await _body(request)
                 context = await who(request)
                 return await handler(request, context, data)
-            except Refused as exc:
-                return _json({"status": "ditolak", "pesan": exc.message}, exc.status)
+            except HttpRefused as exc:
+                return _json({"status": "ditolak", "pesan": exc.user_message}, exc.status)
             except NoOfficeChosen:
                 return _json(
                     {"status": "ditolak", "pesan": views.plain(views.texts.KAB_NO_OFFICE)},
@@ -212,7 +212,7 @@ def create_webapp(application: Application) -> Starlette:
         actor = operator(context)
         key, text = data.get("isian"), data.get("teks")
         if not isinstance(key, str) or not isinstance(text, str) or len(key) > 64:
-            raise Refused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
+            raise HttpRefused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
         checked = await context.read(
             lapor_form.check_field, telegram_id=actor.telegram_id, key=key, text=text
         )
@@ -225,11 +225,11 @@ def create_webapp(application: Application) -> Starlette:
         revision = _int(data, "revisi")
         raw = data.get("isian")
         if revision is None or not isinstance(raw, dict) or len(raw) > lapor_form.MAX_ANSWERS:
-            raise Refused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
+            raise HttpRefused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
         answers: dict[str, lapor_form.Answer] = {}
         for key, value in raw.items():
             if not isinstance(value, dict) or not isinstance(value.get("teks"), str):
-                raise Refused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
+                raise HttpRefused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
             answers[key[:64]] = lapor_form.Answer(value["teks"], value.get("ya") is True)
         result = await context.write_cached(
             lapor_form.save_form,
@@ -250,7 +250,7 @@ def create_webapp(application: Application) -> Starlette:
         over = _int(data, "menimpa")
         discard = data.get("buang") is True
         if revision is None:
-            raise Refused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
+            raise HttpRefused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
         result = await context.write_cached(
             lapor_form.send_form,
             telegram_id=actor.telegram_id,
@@ -276,17 +276,17 @@ def create_webapp(application: Application) -> Starlette:
         actor = context.actor
         assert actor is not None
         if actor.role not in DECIDING_ROLES | KABUPATEN_ROLES:
-            raise Refused(HTTPStatus.FORBIDDEN, views.DASHBOARD_ONLY)
+            raise HttpRefused(HTTPStatus.FORBIDDEN, views.DASHBOARD_ONLY)
         tahun, tw, opd = _int(data, "tahun"), _int(data, "tw"), _int(data, "opd")
         if tw is not None and not 1 <= tw <= 4:
-            raise Refused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
+            raise HttpRefused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
         kabupaten = actor.role in KABUPATEN_ROLES and await context.read(dashboard.several_offices)
         if kabupaten and not opd:
             board = await context.read(dashboard.kabupaten_dashboard, tahun=tahun, tw=tw)
             return _json({"status": "ok", "html": views.kabupaten_html(board)})
         office = opd or context.opd_id
         if not context.may_see(office):
-            raise Refused(HTTPStatus.FORBIDDEN, views.denied_message(Denied.NOT_THEIR_OFFICE))
+            raise HttpRefused(HTTPStatus.FORBIDDEN, views.denied_message(Denied.NOT_THEIR_OFFICE))
         d = await context.read(
             dashboard.office_dashboard,
             office,

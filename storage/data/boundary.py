@@ -66,16 +66,22 @@ from storage.data.models import (
     VerifMessage,
     table_of,
 )
+from storage.domain.errors import MonevError
 from storage.domain.policy import Scope
 
 SCOPE_KEY = "office_scope"  # session.info: the Scope of the person the session works for
 
 
-class OutOfScope(PermissionError):
+class OutOfScope(MonevError, PermissionError):
     """A read of an office outside the session's scope was refused before any row was read."""
 
+    default_message = (
+        "Data itu milik perangkat daerah lain; Anda hanya dapat melihat data perangkat "
+        "daerah Anda sendiri."
+    )
+
     def __init__(self, opd_id: int | None) -> None:
-        super().__init__(f"office {opd_id} is outside this session's scope")
+        super().__init__(detail=f"office {opd_id} is outside this session's scope")
         self.opd_id = opd_id
 
 

@@ -19,6 +19,8 @@ from typing import TypeVar
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
+from storage.domain.errors import MonevError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -37,7 +39,7 @@ def unlock(conn: Connection, name: str) -> None:
     conn.execute(_UNLOCK, {"name": name})
 
 
-class LockLost(RuntimeError):
+class LockLost(MonevError, RuntimeError):
     """The connection holding this process's locks broke: none of them is held any more."""
 
 
@@ -55,7 +57,7 @@ class Locks:
 
     def _connection(self) -> Connection:
         if self.lost:
-            raise LockLost("advisory lock connection lost")
+            raise LockLost(detail="advisory lock connection lost")
         if self._conn is None:
             # AUTOCOMMIT: the locks are the session's, not a transaction's, and no transaction
             # is left open on this connection between calls.
@@ -73,7 +75,7 @@ class Locks:
             except Exception as exc:
                 self.lost = True
                 log.error("advisory locks: connection lost (%s)", type(exc).__name__)
-                raise LockLost("advisory lock connection lost") from exc
+                raise LockLost(detail="advisory lock connection lost") from exc
 
     def try_lock(self, name: str) -> bool:
         """Take ``name`` if no process holds it; True when this process holds it now."""

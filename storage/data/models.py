@@ -8,7 +8,6 @@ for storage). Money is whole rupiah (``int``); percentages are ``float`` percent
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any, ClassVar
 
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
@@ -17,6 +16,14 @@ from sqlalchemy import inspect as sa_inspect
 # isort: split
 from sqlalchemy import Boolean, false  # user_pref.digest_muted (early warning)
 from sqlmodel import Field, SQLModel
+
+# Kinds and statuses the rows store: pure values, importable without the tables.
+from storage.domain.enums import DraftStatus as DraftStatus
+from storage.domain.enums import FindingKind as FindingKind
+from storage.domain.enums import InboxStatus as InboxStatus
+from storage.domain.enums import Level as Level
+from storage.domain.enums import ReminderStatus as ReminderStatus
+from storage.domain.enums import Source as Source
 
 # The permission rules own these enums; the tables store their values.
 from storage.domain.policy import Role as Role
@@ -27,22 +34,6 @@ from storage.domain.policy import UserStatus as UserStatus
 def utcnow() -> datetime:
     """Timezone-aware 'now'; stored as UTC and shown in WIB."""
     return datetime.now(UTC)
-
-
-class Level(StrEnum):
-    """Level of a node in the budget hierarchy."""
-
-    PROGRAM = "program"
-    KEGIATAN = "kegiatan"
-    SUB_KEGIATAN = "sub_kegiatan"
-
-
-class Source(StrEnum):
-    """Where a figure came from."""
-
-    IMPORT = "import"
-    ENTRY = "entry"
-    ADMIN = "admin"
 
 
 # --- organisation --------------------------------------------------------------------------
@@ -272,19 +263,6 @@ class AuditLog(SQLModel, table=True):
     new: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
-class FindingKind(StrEnum):
-    CAPAIAN_SUM = "capaian_dijumlah"
-    CAPAIAN_RANGE = "persen_di_luar_rentang"
-    CUMULATIVE_DOWN = "kumulatif_turun"
-    PARENT_MISMATCH = "induk_tidak_sama_anak"
-    ABOVE_PAGU = "realisasi_melebihi_pagu"
-    REPORTS_DIFFER = "laporan_berbeda"
-    FUTURE_QUARTER = "nilai_triwulan_mendatang"
-    FUZZY_MATCH = "nama_berbeda"
-    INDICATOR_DOWN = "indikator_turun"  # confirmed by the operator when submitting
-    STATED = "angka_tertulis"  # a percentage or total a file states that its amounts contradict
-
-
 class Finding(SQLModel, table=True):
     """A mistake found in the figures; reported, never repaired silently."""
 
@@ -333,12 +311,6 @@ class Pelaporan(SQLModel, table=True):
     # Bumped by every submission: a decision names the version its approver was shown, and
     # a submission names the version its draft began from (compare-and-set, no lost update).
     version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
-
-
-class DraftStatus(StrEnum):
-    AKTIF = "aktif"
-    DIKIRIM = "dikirim"
-    DIBATALKAN = "dibatalkan"
 
 
 _DRAFT_REVISION = Column("revision", Integer, nullable=False, server_default="0")
@@ -401,13 +373,6 @@ class Jadwal(SQLModel, table=True):
     tenggat: date
     updated_by: str = ""  # "user:<telegram id>", "cli"
     updated_at: datetime = Field(default_factory=utcnow)
-
-
-class ReminderStatus(StrEnum):
-    MENGIRIM = "mengirim"  # claimed, being sent; stays so if the process died mid-send
-    TERKIRIM = "terkirim"
-    GAGAL = "gagal"
-    DIBLOKIR = "diblokir"
 
 
 class SentReminder(SQLModel, table=True):
@@ -483,11 +448,6 @@ class VerifMessage(SQLModel, table=True):
     text: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))  # as sent
     retired: bool = False
     created_at: datetime = Field(default_factory=utcnow)
-
-
-class InboxStatus(StrEnum):
-    BARU = "baru"  # received, not yet handled (handled again after a restart)
-    SELESAI = "selesai"
 
 
 class UpdateInbox(SQLModel, table=True):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 
+from storage.domain.errors import MonevError
+
 DEFAULT_TOLERANCE_PP = 5.0
 QUARTERS = (1, 2, 3, 4)
 
@@ -79,7 +81,7 @@ def add_paths(paths: Sequence[Path]) -> Path:
     return tuple(sum(p[i] for p in paths) for i in range(4))  # type: ignore[return-value]
 
 
-class PlanError(ValueError):
+class PlanError(MonevError, ValueError):
     """A plan that cannot be right; ``str()`` is an Indonesian message."""
 
 

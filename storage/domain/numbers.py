@@ -18,10 +18,12 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.numbers import NumberPattern, parse_pattern
 
+from storage.domain.errors import MonevError
+
 LOCALE = "id_ID"
 
 
-class ParseError(ValueError):
+class ParseError(MonevError, ValueError):
     """Input that is not a number of the expected kind; ``str()`` is an Indonesian message."""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from storage.domain.errors import MonevError
 from storage.domain.numbers import ParseError, format_rupiah, parse_rupiah
 from storage.domain.periods import roman
 
@@ -20,7 +21,7 @@ EXAMPLE = "50 jt; 200 jt; 400 jt; 600 jt"
 PlanValues = tuple[int, int, int, int]
 
 
-class PlanInputError(ValueError):
+class PlanInputError(MonevError, ValueError):
     """Typed text that is not an acceptable plan; ``str()`` is an Indonesian message."""
 
 

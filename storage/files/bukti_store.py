@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from storage.domain.errors import MonevError
+
 # What the bot accepts, recognised by the first bytes (a renamed .exe is none of these).
 MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # Telegram's own limit for bots downloading a file
@@ -38,7 +40,7 @@ MAX_PDF_PAGES = 2000
 PDF_TAIL = 1024  # a PDF ends with "%%EOF" (and at most whitespace) within its last KB
 
 
-class RefusedFile(ValueError):
+class RefusedFile(MonevError, ValueError):
     """The file is not kept; ``str()`` says why, in Indonesian."""
 
 

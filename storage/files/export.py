@@ -35,6 +35,7 @@ from storage.data.models import (
     Narasi,
     PerangkatDaerah,
 )
+from storage.domain.errors import ExportError
 from storage.domain.numbers import (
     CAPAIAN_PLAUSIBLE_MAX,
     LOCALE,
@@ -191,10 +192,10 @@ def build_report(
     year's data does not exist.
     """
     if tw not in (1, 2, 3, 4):
-        raise ValueError(f"Triwulan harus 1 sampai 4 (TW I–IV), bukan {tw}.")
+        raise ExportError(f"Triwulan harus 1 sampai 4 (TW I–IV), bukan {tw}.")
     opd = session.get(PerangkatDaerah, opd_id)
     if opd is None:
-        raise ValueError(f"Perangkat daerah dengan id {opd_id} tidak ditemukan.")
+        raise ExportError(f"Perangkat daerah dengan id {opd_id} tidak ditemukan.")
     # From the figure cache when the session carries one (the bot's): a question asked before
     # has loaded the office-year already.
     data = year_data(session, opd_id, tahun)
@@ -205,7 +206,7 @@ def build_report(
             if years
             else " Belum ada laporan yang diimpor."
         )
-        raise ValueError(
+        raise ExportError(
             f"Tidak ada data Laporan Kinerja tahun {tahun} untuk {opd.nama}, "
             f"sehingga laporan TW {roman(tw)} {tahun} tidak dapat dibuat.{hint}"
         )
@@ -852,7 +853,7 @@ def export_bytes(
     """(file name, content) of one quarter's report, ready to send as a document."""
     fmt = fmt.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise ValueError(f"Format '{fmt}' tidak tersedia. Pilih xlsx atau csv.")
+        raise ExportError(f"Format '{fmt}' tidak tersedia. Pilih xlsx atau csv.")
     buf = io.BytesIO()
     with collector_paused():  # hundreds of thousands of live objects at a large office's size
         table = build_report(session, opd_id, tahun, tw, approved_only=approved_only)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from storage.data.models import Setting
+from storage.domain.errors import ExportError
 from storage.domain.numbers import ratio_percent
 from storage.domain.periods import roman
 from storage.domain.text import csv_cell, strip_control
@@ -114,10 +115,10 @@ def _signer(session: Session, tahun: int, tw: int) -> list[str]:
 def build_rekap(session: Session, tahun: int, tw: int) -> RekapTable:
     """Every office at TW ``tw`` of ``tahun``, ranked by serapan (highest first)."""
     if tw not in (1, 2, 3, 4):
-        raise ValueError(f"Triwulan harus 1 sampai 4 (TW I–IV), bukan {tw}.")
+        raise ExportError(f"Triwulan harus 1 sampai 4 (TW I–IV), bukan {tw}.")
     figures = kabupaten_figures(session, tahun, tw)
     if not any(f.has_plan for f in figures):
-        raise ValueError(f"Belum ada perangkat daerah yang berisi rencana tahun {tahun}.")
+        raise ExportError(f"Belum ada perangkat daerah yang berisi rencana tahun {tahun}.")
     rows: list[RekapRow] = []
     rank = 0
     for f in ranked(figures):

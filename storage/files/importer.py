@@ -370,7 +370,7 @@ class _BidangState:
 def _quarter_state(session: Session, opd_id: int, tahun: int, tw: int) -> dict[str, _BidangState]:
     """Per bidang (by name): every node's figure of the quarter, the bidang's realisation as
     the summary shows it, and whether the quarter is approved."""
-    from storage.services.queries import NoData, summary
+    from storage.services.queries import NoYearData, summary
 
     bidang = {b.id: b.nama for b in session.exec(select(Bidang).where(Bidang.opd_id == opd_id))}
     rows = session.exec(
@@ -387,7 +387,7 @@ def _quarter_state(session: Session, opd_id: int, tahun: int, tw: int) -> dict[s
             state.figures[node_id] = (anggaran, fisik)
     try:
         figures = {r.nama: r.figure.realisasi for r in summary(session, opd_id, tahun, tw).rows}
-    except NoData:
+    except NoYearData:
         figures = {}
     approved = set(
         session.exec(

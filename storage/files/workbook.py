@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
+from storage.domain.errors import MonevError
+
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
 
-class BadFileError(ValueError):
+class BadFileError(MonevError, ValueError):
     """The file is not one we can read; ``str()`` is an Indonesian message."""
 
 
@@ -119,7 +121,7 @@ def _check_parts(zf: zipfile.ZipFile, name: str, limits: Limits) -> list[zipfile
 # --- streaming count of every XML part --------------------------------------------------------
 
 
-class _Refused(Exception):
+class _ScanStopped(MonevError):
     """Raised inside an expat handler to stop the scan; carries the Indonesian message."""
 
 
@@ -156,14 +158,14 @@ class _PartScan:
             self.in_cell = 0
             self.budget[0] -= 1
             if self.in_row > self.limits.cells_per_row:
-                raise _Refused(
+                raise _ScanStopped(
                     f"{self.name} ditolak: baris {self.row_no} lembar {self._label()} "
                     f"berisi lebih dari {_id(self.limits.cells_per_row)} sel. Laporan memakai "
                     "puluhan kolom; simpan ulang lembarnya saja (hapus kolom kosong di kanan) "
                     "lalu impor lagi."
                 )
             if self.budget[0] < 0:
-                raise _Refused(
+                raise _ScanStopped(
                     f"{self.name} ditolak: lebih dari {_id(self.limits.cells)} sel. Laporan "
                     "satu tahun jauh lebih kecil; pisahkan berkasnya atau simpan ulang lembar "
                     "yang perlu saja."
@@ -174,7 +176,7 @@ class _PartScan:
             number = attrs.get("r", "")
             self.row_no = number if number.isdecimal() else str(self.rows)
             if self.rows > self.limits.rows:
-                raise _Refused(
+                raise _ScanStopped(
                     f"{self.name} ditolak: lembar {self._label()} berisi lebih dari "
                     f"{_id(self.limits.rows)} baris. Laporan satu tahun jauh lebih kecil."
                 )
@@ -182,7 +184,7 @@ class _PartScan:
             self.in_cell = 0
             self.other += 1
             if self.other > self.limits.shared_strings:
-                raise _Refused(
+                raise _ScanStopped(
                     f"{self.name} ditolak: lebih dari {_id(self.limits.shared_strings)} teks "
                     "berbeda. Laporan satu tahun jauh lebih kecil."
                 )
@@ -190,7 +192,7 @@ class _PartScan:
             self.in_cell += 1
             if self.in_cell > _PER_CELL:
                 where = f"lembar {self._label()}" if self.sheet else self.part
-                raise _Refused(
+                raise _ScanStopped(
                     f"{self.name} ditolak: satu sel di {where} terdiri dari lebih dari "
                     f"{_id(_PER_CELL)} bagian teks. Simpan ulang berkasnya di Excel lalu "
                     "impor lagi."
@@ -200,7 +202,7 @@ class _PartScan:
             if self.other > self.limits.other_elements + (
                 self.limits.shared_strings if self.strings else 0
             ):
-                raise _Refused(
+                raise _ScanStopped(
                     f"{self.name} ditolak: bagian {self.part} berisi lebih dari "
                     f"{_id(self.limits.other_elements)} unsur XML. Simpan ulang berkasnya di "
                     "Excel lalu impor lagi."
@@ -214,7 +216,7 @@ class _PartScan:
 
 
 def _doctype(*_args: Any) -> None:
-    raise _Refused("")  # the message is written by the caller, which knows the part
+    raise _ScanStopped("")  # the message is written by the caller, which knows the part
 
 
 def _scan_part(
@@ -243,7 +245,7 @@ def _scan_part(
             while chunk := fh.read(_CHUNK):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
-    except _Refused as exc:
+    except _ScanStopped as exc:
         raise BadFileError(
             str(exc)
             or f"{name} ditolak: {scan.where()} memuat deklarasi DOCTYPE (yang tidak pernah ada "

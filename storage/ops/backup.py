@@ -32,6 +32,7 @@ from sqlalchemy.exc import DatabaseError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from storage.data import db
+from storage.domain.errors import MonevError
 
 WIB = ZoneInfo("Asia/Jakarta")
 SQLITE_SUFFIX = ".sqlite"
@@ -44,7 +45,12 @@ PG_NAME_MAX = 63
 PG_INSUFFICIENT_PRIVILEGE = "42501"
 
 
-class BackupError(RuntimeError):
+class RestoreRefused(MonevError, ValueError):
+    """A backup that is not restored (missing, unreadable, not a monev backup, of a newer
+    schema): the database is left as it was; ``user_message`` says why."""
+
+
+class BackupError(MonevError, RuntimeError):
     """A backup or restore that could not be done; the message is for the operator."""
 
 
@@ -242,7 +248,7 @@ def restore(
     """
     src = Path(src)
     if not src.is_file():
-        raise ValueError(f"Berkas cadangan {src} tidak ditemukan.")
+        raise RestoreRefused(f"Berkas cadangan {src} tidak ditemukan.")
     sqlite = db.is_sqlite(engine)
     _check_kind(src, sqlite)
     dumped_schema = None
@@ -252,7 +258,7 @@ def restore(
         dumped_schema = _check_pg_destination(engine, src)
     empty = is_empty(engine)
     if not force and not empty:
-        raise ValueError(
+        raise RestoreRefused(
             "Basis data tujuan sudah berisi data. Pemulihan akan menimpa seluruh isinya; "
             "bila memang itu maksudnya, ulangi dengan --force (hentikan bot lebih dulu)."
         )
@@ -281,11 +287,11 @@ def verify_sqlite_backup(src: Path, engine: Engine) -> dict[str, int]:
     try:
         conn = sqlite3.connect(f"file:{src}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise ValueError(f"{src} tidak bisa dibuka ({exc}).") from exc
+        raise RestoreRefused(f"{src} tidak bisa dibuka ({exc}).") from exc
     try:
         problems = _integrity_problems(conn)
         if problems:
-            raise ValueError(
+            raise RestoreRefused(
                 f"{src} rusak (PRAGMA integrity_check: {'; '.join(problems[:3])}). "
                 "Basis data tidak diubah; pilih cadangan lain."
             )
@@ -305,7 +311,9 @@ def verify_sqlite_backup(src: Path, engine: Engine) -> dict[str, int]:
             # Counting reads every page of every table: the last proof the file is whole.
             counts = {n: conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0] for n in names}
         except sqlite3.DatabaseError as exc:
-            raise ValueError(f"{src} tidak terbaca utuh ({exc}); basis data tidak diubah.") from exc
+            raise RestoreRefused(
+                f"{src} tidak terbaca utuh ({exc}); basis data tidak diubah."
+            ) from exc
     finally:
         conn.close()
     _check_revision(src, revision[0] if revision else None, engine)
@@ -315,13 +323,15 @@ def verify_sqlite_backup(src: Path, engine: Engine) -> dict[str, int]:
 def _check_revision(src: Path, revision: str | None, engine: Engine) -> None:
     """ValueError unless ``revision`` is one of this version's migrations."""
     if revision is None:
-        raise ValueError(f"{src} bukan cadangan monev (tidak ada revisi skema alembic_version).")
+        raise RestoreRefused(
+            f"{src} bukan cadangan monev (tidak ada revisi skema alembic_version)."
+        )
     from alembic.script import ScriptDirectory
 
     scripts = ScriptDirectory.from_config(db.alembic_config(engine))
     known = {rev.revision for rev in scripts.walk_revisions()}
     if revision not in known:
-        raise ValueError(
+        raise RestoreRefused(
             f"{src} memakai revisi skema {revision} yang tidak dikenal versi monev ini "
             "(cadangan dari versi yang lebih baru?). Basis data tidak diubah."
         )
@@ -333,11 +343,11 @@ def _check_kind(src: Path, sqlite: bool) -> None:
     is_sqlite_file = magic.startswith(b"SQLite format 3")
     is_pg_dump = magic.startswith(b"PGDMP")
     if sqlite and not is_sqlite_file:
-        raise ValueError(
+        raise RestoreRefused(
             f"{src} bukan cadangan SQLite; basis data tujuan (DATABASE_URL) adalah SQLite."
         )
     if not sqlite and not is_pg_dump:
-        raise ValueError(
+        raise RestoreRefused(
             f"{src} bukan cadangan pg_dump (format custom); basis data tujuan adalah PostgreSQL."
         )
 
@@ -368,7 +378,7 @@ def _check_pg_destination(engine: Engine, src: Path) -> str | None:
     dumped = _dump_schemas(src, _conninfo(engine)[1])
     if dumped != ({schema} if schema else set()):
         inside = f"skema {', '.join(sorted(dumped))}" if dumped else "seluruh basis data"
-        raise ValueError(
+        raise RestoreRefused(
             f"Cadangan {src} berisi {inside}, sedangkan basis data tujuan memakai skema "
             f"{schema or 'public'}. Pulihkan ke tempat yang sejenis dengan asal cadangan."
         )
@@ -433,7 +443,7 @@ def verify_pg_backup(engine: Engine, src: Path, *, schema: str | None) -> dict[s
         )
         if proc.returncode != 0:
             detail = " ".join((proc.stderr or proc.stdout).split())[:400]
-            raise ValueError(
+            raise RestoreRefused(
                 f"Cadangan {src} rusak atau tidak lengkap: gagal dipulihkan ke basis data uji "
                 f"({detail}). Basis data {database} tidak diubah; pilih cadangan lain."
             )
@@ -474,12 +484,12 @@ def _verify_scratch(engine: Engine, url: URL, src: Path, schema: str) -> dict[st
         if revision == db.head_revision(engine):
             diff = db.schema_diff(scratch)
             if diff:
-                raise ValueError(
+                raise RestoreRefused(
                     f"Skema dalam cadangan {src} tidak cocok dengan versi monev ini "
                     f"({'; '.join(diff[:3])}). Basis data tidak diubah; pilih cadangan lain."
                 )
     except SQLAlchemyError as exc:
-        raise ValueError(
+        raise RestoreRefused(
             f"Cadangan {src} tidak terbaca utuh di basis data uji ({exc.__class__.__name__}: "
             f"{getattr(exc, 'orig', exc)}). Basis data tidak diubah."
         ) from exc
@@ -538,7 +548,7 @@ def _dump_schemas(src: Path, env: dict[str, str]) -> set[str]:
     if proc.returncode != 0:
         # A badly damaged archive can crash pg_restore itself (a signal, nothing on stderr).
         detail = proc.stderr.strip() or f"pg_restore berhenti dengan kode {proc.returncode}"
-        raise ValueError(
+        raise RestoreRefused(
             f"{src} tidak bisa dibaca pg_restore ({detail}); cadangan rusak atau bukan "
             "buatan pg_dump. Basis data tidak diubah; pilih cadangan lain."
         )

@@ -32,8 +32,8 @@ from storage.services.queries import (
     CapaianRow,
     Figure,
     NarasiRow,
-    NoData,
     NodeRow,
+    NoYearData,
     Progress,
     ScopeResult,
     StatusRow,
@@ -391,7 +391,7 @@ def _compare(
     """Two figures side by side: two quarters or years, two bidang, or fisik vs keuangan."""
     try:
         period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=triwulan)
-    except NoData:
+    except NoYearData:
         return Answer(Kind.NODATA, parsed=parsed, message="Belum ada data sama sekali.")
     if period.triwulan_defaulted and period.has_data:
         # No quarter named: the latest one every bidang reported, as every other answer.
@@ -488,7 +488,7 @@ def run_query(
     """Run an understood query (from text, or from a button that carries one)."""
     try:
         period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=triwulan)
-    except NoData:
+    except NoYearData:
         return Answer(Kind.NODATA, parsed=parsed, message="Belum ada data sama sekali.")
     years = list(period.years)
     if not period.has_data:

@@ -22,7 +22,6 @@ from storage.data.models import (
     Node,
     Pelaporan,
     StatusLaporan,
-    UserStatus,
 )
 from storage.domain.periods import roman
 from storage.domain.policy import Denied, may_see_history
@@ -37,6 +36,7 @@ from storage.services.submission import (
     save,
     sent_draft,
 )
+from storage.services.users import active_user
 
 MAX_PER_SUB = 30  # bounded: more is never needed to show a sub kegiatan's work
 MAX_CAPTION = 500
@@ -61,11 +61,6 @@ class Item:
     at: datetime
     exif_time: str
     gps: tuple[float, float] | None
-
-
-def _user(session: Session, telegram_id: int) -> AppUser | None:
-    u = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
-    return u if u is not None and u.status == UserStatus.ACTIVE else None
 
 
 def _aware(at: datetime) -> datetime:
@@ -383,7 +378,7 @@ class NotHere:
 
 
 def _draft(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if user is None or user.id is None:
         return None
     draft = active_draft(session, user.id, lock=True)
@@ -545,7 +540,7 @@ class Refused:
 
 def for_pelaporan(session: Session, *, telegram_id: int, pelaporan_id: int) -> Shown | Refused:
     """'Lihat bukti' on a verification message: the evidence of the current submission."""
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     p = session.get(Pelaporan, pelaporan_id)
     if user is None or p is None:
         return Refused(stale=user is not None)
@@ -586,7 +581,7 @@ def find(
     /riwayat."""
     from storage.services.nodes import find_node
 
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if user is None:
         return Refused()
     match = find_node(session, opd_id=opd_id, text=text, tahun=tahun)

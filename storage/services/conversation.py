@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from storage.data.models import ChatState, table_of
+from storage.domain.errors import MonevError
 
 
 class Flow(StrEnum):
@@ -40,7 +41,7 @@ TIMEOUTS: dict[Flow, timedelta] = {
 }
 
 
-class StaleState(Exception):
+class StaleState(MonevError):
     """The state changed since it was read (another update applied a step first)."""
 
 
@@ -170,7 +171,7 @@ def advance(
         .values(**values)
     )
     if result.rowcount != 1:
-        raise StaleState(telegram_id)
+        raise StaleState(detail=str(telegram_id))
     # The ORM may hold the row from an earlier get(); make it read the new values.
     row = session.get(ChatState, telegram_id, populate_existing=True)
     assert row is not None

@@ -49,6 +49,7 @@ from storage.domain.early_warning import (
     national_path,
     project,
 )
+from storage.domain.errors import MonevError
 from storage.domain.periods import roman
 from storage.services.queries import (
     NodeRow,
@@ -61,6 +62,7 @@ from storage.services.queries import (
     unverified,
     year_data,
 )
+from storage.services.users import get_user
 
 TOLERANCE_SETTING = "peringatan_toleransi"  # percentage points, e.g. "5"
 WEEKDAY_SETTING = "peringatan_hari"  # 0 = Senin … 6 = Minggu
@@ -70,7 +72,7 @@ _WEEKDAY_ALIASES = {"jum'at": 4, "ahad": 6}
 MAX_TOLERANCE_PP = 50.0
 
 
-class EarlyWarningError(ValueError):
+class EarlyWarningError(MonevError, ValueError):
     """A request that cannot be carried out; ``str()`` is an Indonesian message."""
 
 
@@ -676,7 +678,7 @@ def claim_digest(session: Session, *, kind: str, year: int, to: DigestRecipient)
 
 def set_digest_muted(session: Session, *, telegram_id: int, muted: bool) -> bool:
     """Switch one person's weekly digest off (or on again); returns the new state."""
-    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         raise EarlyWarningError("Anda belum terdaftar.")
     pref = session.exec(select(UserPref).where(UserPref.app_user_id == user.id)).first()

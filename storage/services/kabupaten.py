@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from storage.data.models import Bidang, Node, PerangkatDaerah, StatusLaporan
+from storage.data.audit import record
+from storage.data.models import Bidang, Node, PerangkatDaerah, Setting, StatusLaporan
 from storage.domain.offices import OfficeName, match_office
 from storage.services.office import SetupError
 from storage.services.queries import (
@@ -47,7 +48,7 @@ def office_list_text(offices: list[OfficeName]) -> str:
     return "; ".join(f"{o.id}: {o.label}" for o in offices)
 
 
-def resolve_office(session: Session, text: str | None) -> PerangkatDaerah:
+def resolve_office(session: Session, text: str | None) -> OfficeName:
     """The office named by ``text`` (id, short name, alias, abbreviation or name); without
     ``text`` the only office there is. Raises ``OfficeError`` listing the offices."""
     offices = office_names(session)
@@ -58,9 +59,7 @@ def resolve_office(session: Session, text: str | None) -> PerangkatDaerah:
         )
     if text is None or not text.strip():
         if len(offices) == 1:
-            opd = session.get(PerangkatDaerah, offices[0].id)
-            assert opd is not None
-            return opd
+            return offices[0]
         raise OfficeError(
             f"Ada {len(offices)} perangkat daerah ({office_list_text(offices)}). "
             "Pilih dengan --opd SINGKATAN atau --opd ID."
@@ -71,9 +70,57 @@ def resolve_office(session: Session, text: str | None) -> PerangkatDaerah:
         raise OfficeError(
             f"Perangkat daerah '{text.strip()}' {what}. Yang ada: {office_list_text(offices)}."
         )
-    opd = session.get(PerangkatDaerah, found[0].id)
-    assert opd is not None
-    return opd
+    return found[0]
+
+
+def set_office_names(
+    session: Session, *, opd_id: int, singkatan: str | None, aliases: list[str] | None, actor: str
+) -> OfficeName:
+    """Give office ``opd_id`` a short name and other spellings (``None``: kept as they are),
+    checked against every other office's names (``office.check_office_names``)."""
+    from storage.services.office import check_office_names
+
+    opd = session.get(PerangkatDaerah, opd_id)
+    if opd is None:
+        raise OfficeError(f"Perangkat daerah {opd_id} tidak ditemukan.")
+    short, alias_text = check_office_names(
+        session,
+        opd.nama,
+        singkatan if singkatan is not None else opd.singkatan,
+        opd.alias_list() if aliases is None else aliases,
+        opd_id=opd_id,
+    )
+    old = f"{opd.singkatan or '-'} / {opd.aliases or '-'}"
+    opd.singkatan, opd.aliases = short, alias_text
+    session.add(opd)
+    record(
+        session,
+        actor=actor,
+        entity="perangkat_daerah",
+        entity_id=opd_id,
+        field="singkatan/alias",
+        old=old,
+        new=f"{short or '-'} / {alias_text or '-'}",
+    )
+    session.flush()
+    return OfficeName(opd_id, opd.nama, opd.singkatan, tuple(opd.alias_list()))
+
+
+def set_settings(session: Session, *, values: dict[str, str], actor: str) -> None:
+    """Store named settings (the kabupaten recap's signer, …), each change in the audit log."""
+    for key, value in values.items():
+        row = session.get(Setting, key) or Setting(key=key)
+        old, row.value = row.value, value
+        session.add(row)
+        record(
+            session, actor=actor, entity="setting", entity_id=None, field=key, old=old, new=value
+        )
+    session.flush()
+
+
+def settings_values(session: Session, keys: tuple[str, ...]) -> dict[str, str]:
+    """The stored value of each setting of ``keys`` ("" when not set)."""
+    return {k: (r.value if (r := session.get(Setting, k)) else "") for k in keys}
 
 
 # --- figures of every office ---------------------------------------------------------------

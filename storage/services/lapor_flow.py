@@ -17,17 +17,15 @@ from functools import partial
 
 from sqlmodel import Session, col, select
 
+from storage.data.buttons import SentButtons
 from storage.data.models import (
-    AppUser,
     Draft,
     DraftStatus,
     Pelaporan,
     StatusLaporan,
-    UserStatus,
-    VerifMessage,
 )
 from storage.domain.policy import Denied, may_submit
-from storage.services import bukti, conversation, plan_step
+from storage.services import bukti, conversation, plan_step, verification
 from storage.services.conversation import Flow
 from storage.services.queries import list_bidang
 from storage.services.submission import (
@@ -48,13 +46,13 @@ from storage.services.submission import (
     load,
     next_step,
     propose_period,
-    retire_messages,
     save,
     start_draft,
     submit,
     verifiers,
 )
 from storage.services.submission import review as build_review
+from storage.services.users import active_user, person_name
 
 # --- results ---------------------------------------------------------------------------------
 
@@ -81,7 +79,7 @@ Screen = Question | ReviewScreen
 
 
 @dataclass(frozen=True)
-class Refuse:
+class NotOperator:
     """The sender is not an active operator of a bidang of this office."""
 
 
@@ -120,7 +118,7 @@ class AllDone:
     bidang: str
 
 
-Opening = Refuse | NoPlan | Resume | Propose | AllDone
+Opening = NotOperator | NoPlan | Resume | Propose | AllDone
 
 
 @dataclass(frozen=True)
@@ -218,7 +216,7 @@ class Sent:
     oleh: str
     review: Review
     verifiers: list[int]
-    retired: list[VerifMessage]  # earlier approve/return messages whose buttons go
+    retired: list[SentButtons]  # earlier approve/return messages whose buttons go
     rencana: plan_step.Saved | None = None  # the plan given in the draft, written now
 
 
@@ -249,11 +247,6 @@ class Progress:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _user(session: Session, telegram_id: int) -> AppUser | None:
-    u = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
-    return u if u is not None and u.status == UserStatus.ACTIVE else None
-
-
 def _plan(session: Session, draft: Draft) -> DraftPlan:
     return draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
 
@@ -270,7 +263,7 @@ def _screen(session: Session, draft: Draft, plan: DraftPlan | None = None) -> Sc
 
 
 def _owned(session: Session, telegram_id: int, draft_id: int) -> Draft | None:
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if user is None:
         return None
     draft = session.get(Draft, draft_id, with_for_update=True)
@@ -354,14 +347,14 @@ def keep_answer(
 
 def opening(session: Session, *, telegram_id: int, opd_id: int, today: date) -> Opening:
     """What /lapor shows first."""
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if user is None or may_submit(
         role=user.role, status=user.status, user_bidang_id=user.bidang_id, bidang_id=None
     ):
-        return Refuse()
+        return NotOperator()
     bidang = next((b for b in list_bidang(session, opd_id) if b.id == user.bidang_id), None)
     if bidang is None:
-        return Refuse()
+        return NotOperator()
     assert user.id is not None
     draft = active_draft(session, user.id)
     if draft is not None:
@@ -399,14 +392,14 @@ def begin(
     triwulan: int,
     fresh: bool = False,
     attach: bool = True,
-) -> Started | Refuse:
+) -> Started | NotOperator:
     """Start the quarter's draft (``fresh``: throwing the active one away) and attach typing
     to it (not for the Mini App form: ``attach`` False); a draft of the same quarter is
     continued instead. Raises :class:`SubmissionError` when the quarter cannot be reported
     (locked, no plan)."""
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if user is None:
-        return Refuse()
+        return NotOperator()
     assert user.id is not None
     current = active_draft(session, user.id, lock=True)
     if not fresh and current is not None and (current.tahun, current.triwulan) == (tahun, triwulan):
@@ -431,7 +424,9 @@ def begin(
     )
 
 
-def restart(session: Session, *, telegram_id: int, draft_id: int) -> Started | NotYours | Refuse:
+def restart(
+    session: Session, *, telegram_id: int, draft_id: int
+) -> Started | NotYours | NotOperator:
     """'Mulai ulang': throw the draft away and begin its quarter again."""
     draft = _owned(session, telegram_id, draft_id)
     if draft is None:
@@ -443,7 +438,7 @@ def restart(session: Session, *, telegram_id: int, draft_id: int) -> Started | N
 
 def resume(session: Session, *, telegram_id: int, draft_id: int) -> Shown | NotYours:
     """'Lanjutkan': the current screen of the person's draft ``draft_id``, typing attached."""
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     draft = active_draft(session, user.id) if user is not None and user.id is not None else None
     if draft is None or draft.id != draft_id:
         return NotYours()
@@ -586,7 +581,7 @@ def _send(
     bukti_wajib: bool = False,
 ) -> Step:
     draft = _owned(session, telegram_id, draft_id)
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     if draft is None or user is None:
         return NotYours()
     if draft.step != "review":
@@ -624,11 +619,11 @@ def _send(
     return Sent(
         pelaporan_id=p.id,
         version=p.version,
-        retired=retire_messages(session, p.id),
+        retired=verification.retire(session, pelaporan_id=p.id),
         tahun=draft.tahun,
         triwulan=draft.triwulan,
         bidang=rv.plan.bidang.nama,
-        oleh=user.nama or str(user.telegram_id),
+        oleh=person_name(user),
         review=rv,
         verifiers=[
             v.telegram_id
@@ -669,7 +664,7 @@ def press(
 
 def progress(session: Session, *, telegram_id: int) -> Progress | None:
     """How far the person's active draft is; None without one."""
-    user = _user(session, telegram_id)
+    user = active_user(session, telegram_id=telegram_id)
     draft = active_draft(session, user.id) if user is not None and user.id is not None else None
     if draft is None:
         return None
@@ -682,6 +677,7 @@ __all__ = [
     "Conflicts",
     "Discarded",
     "NoPlan",
+    "NotOperator",
     "NotYours",
     "OldStep",
     "Opening",
@@ -689,7 +685,6 @@ __all__ = [
     "Progress",
     "Propose",
     "Question",
-    "Refuse",
     "Refused",
     "Resume",
     "ReviewScreen",

@@ -109,7 +109,7 @@ class NoDraft:
     """The operator has no active draft (sent, cancelled, or never begun)."""
 
 
-Opened = Form | flow.Refuse | flow.NoPlan | flow.AllDone
+Opened = Form | flow.NotOperator | flow.NoPlan | flow.AllDone
 
 
 def _form(session: Session, draft: Draft, returned: str = "") -> Form:
@@ -147,7 +147,7 @@ def open_form(session: Session, *, telegram_id: int, opd_id: int, today: date) -
     if draft is not None:
         return _form(session, draft)
     opening = flow.opening(session, telegram_id=telegram_id, opd_id=opd_id, today=today)
-    if isinstance(opening, flow.Refuse | flow.NoPlan | flow.AllDone):
+    if isinstance(opening, flow.NotOperator | flow.NoPlan | flow.AllDone):
         return opening
     assert isinstance(opening, flow.Propose)  # no active draft, so not a Resume
     started = flow.begin(
@@ -157,7 +157,7 @@ def open_form(session: Session, *, telegram_id: int, opd_id: int, today: date) -
         triwulan=opening.triwulan,
         attach=False,
     )
-    if isinstance(started, flow.Refuse):
+    if isinstance(started, flow.NotOperator):
         return started
     draft = session.get(Draft, started.draft_id)
     assert draft is not None

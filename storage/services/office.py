@@ -27,11 +27,15 @@ from storage.data.models import (
     Node,
     NodePlan,
     PerangkatDaerah,
+    Role,
     Sasaran,
     Source,
+    UserStatus,
     row_id,
 )
+from storage.domain.errors import MonevError
 from storage.domain.numbers import format_rupiah
+from storage.domain.offices import OfficeName
 from storage.domain.periods import roman
 from storage.files.importer import normalise_name
 from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
@@ -44,6 +48,7 @@ from storage.services.queries import (
     list_bidang,
     years_with_data,
 )
+from storage.services.users import bidang_names, bind_to_office, get_user, set_user
 
 if TYPE_CHECKING:
     from openpyxl.styles import Alignment
@@ -63,7 +68,7 @@ DEFAULT_BIDANG: BidangSpec = (
 CellValue = str | int | float | None  # what the template writes into a cell
 
 
-class SetupError(ValueError):
+class SetupError(MonevError, ValueError):
     """A setup request that cannot be carried out; ``str()`` is an Indonesian message."""
 
 
@@ -103,6 +108,12 @@ def the_only_office(session: Session) -> PerangkatDaerah:
     if len(offices) > 1:
         raise SeveralOffices(offices)
     return offices[0]
+
+
+def the_only_office_name(session: Session) -> OfficeName:
+    """``the_only_office`` as plain values (for the transport, which knows no tables)."""
+    o = the_only_office(session)
+    return OfficeName(row_id(o), o.nama, o.singkatan, tuple(o.alias_list()))
 
 
 # --- the office ------------------------------------------------------------------------------
@@ -913,3 +924,34 @@ def find_nodes(session: Session, *, text: str, opd_id: int, tahun: int | None = 
     """
     _require_opd(session, opd_id)
     return find_node(session, opd_id=opd_id, text=text, tahun=tahun).nodes
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What the bot keeps from start-up: the office it serves (None: several), and every
+    bidang's name by id."""
+
+    opd_id: int | None
+    bidang_names: dict[int, str]
+
+
+def prepare_deployment(session: Session, *, admin_ids: list[int]) -> Deployment:
+    """Start-up: the office served (raises ``office.NoOffice`` when there is none), the
+    people of a one-office deployment bound to it, and the server's own admins
+    (``MONEV_ADMIN_IDS``: of the office, or of the kabupaten when it serves several)."""
+    try:
+        opd_id: int | None = row_id(the_only_office(session))
+    except SeveralOffices:
+        opd_id = None
+    if opd_id is not None:
+        bind_to_office(session, opd_id=opd_id)
+    admin_role = Role.ADMIN if opd_id is not None else Role.ADMIN_KABUPATEN
+    for tgid in admin_ids:
+        user = get_user(session, telegram_id=tgid)
+        if (
+            user is None
+            or user.role not in (Role.ADMIN, Role.ADMIN_KABUPATEN)
+            or user.status != UserStatus.ACTIVE
+        ):
+            set_user(session, telegram_id=tgid, role=admin_role, actor="MONEV_ADMIN_IDS")
+    return Deployment(opd_id, dict(bidang_names(session)))

@@ -140,7 +140,7 @@ class Echo:
 
 
 @dataclass(frozen=True)
-class Answered:
+class StepAnswer:
     """``next``: the step to go to (None: the action does not belong to this step);
     ``error``: refused, the draft keeps everything it had."""
 
@@ -156,29 +156,29 @@ def _after(plan: DraftPlan, data: dict) -> str:
     return plan.steps()[0]
 
 
-def answer(plan: DraftPlan, data: dict, step: str, action: str, text: str = "") -> Answered:
+def answer(plan: DraftPlan, data: dict, step: str, action: str, text: str = "") -> StepAnswer:
     """Apply a button (``action``) or typed text (action "text") to the plan step ``step``;
     ``data`` (the draft's) is changed in place and saved by the caller."""
     b = block(data)
     if b is None:
-        return Answered()
+        return StepAnswer()
     _, _, idx = step.partition(":")
     if step == ASK:
         if action == "isi":
             b["pilih"] = "isi"
-            return Answered(sub_step(0), echo=Echo("isi"))
+            return StepAnswer(sub_step(0), echo=Echo("isi"))
         if action == "lewati":
             # The values given earlier stay in the draft (Isi rencana brings them back).
             b["pilih"] = "lewati"
-            return Answered(_after(plan, data), echo=Echo("lewati"))
+            return StepAnswer(_after(plan, data), echo=Echo("lewati"))
         if action == "text":
-            return Answered(
+            return StepAnswer(
                 error="Pilih dulu tombol Isi rencana atau Lewati pada pertanyaan rencana "
                 "penarikan di atas."
             )
-        return Answered()
+        return StepAnswer()
     if not idx.isdecimal() or int(idx) >= len(plan.subs):
-        return Answered()
+        return StepAnswer()
     i = int(idx)
     s = plan.subs[i]
     key = str(s.node_id)
@@ -187,18 +187,18 @@ def answer(plan: DraftPlan, data: dict, step: str, action: str, text: str = "") 
         try:
             values = list(parse_plan(text, s.pagu))
         except PlanInputError as exc:
-            return Answered(error=str(exc))
+            return StepAnswer(error=str(exc))
         how = "ketik"
     elif action == "nasional" and s.pagu is not None:
         values, how = national(s.pagu, b.get("pola", [])), "nasional"
     elif action == "tetap" and current(b, s.node_id) is not None:
         values, how = current(b, s.node_id), "tetap"
     else:
-        return Answered()
+        return StepAnswer()
     b.setdefault("isi", {})[key] = values
     b.setdefault("cara", {})[key] = how
     following = sub_step(i + 1) if i + 1 < len(plan.subs) else _after(plan, data)
-    return Answered(following, echo=Echo(how, s.nama, tuple(values or ())))
+    return StepAnswer(following, echo=Echo(how, s.nama, tuple(values or ())))
 
 
 def edit(data: dict) -> bool:

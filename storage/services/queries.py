@@ -35,6 +35,7 @@ from storage.data.models import (
     row_id,
     table_of,
 )
+from storage.domain.errors import MonevError
 from storage.domain.numbers import capaian_percent, ratio_percent
 from storage.domain.reported import quarter_value
 from storage.services.cache import figure_cache
@@ -452,8 +453,10 @@ def years_with_data(session: Session, opd_id: int) -> list[int]:
     return list(cached(session, "years", (opd_id,), build))
 
 
-class NoData(LookupError):
+class NoYearData(MonevError, LookupError):
     """The office has no plan in any year yet."""
+
+    default_message = "Belum ada rencana (program dan pagu) perangkat daerah ini di tahun mana pun."
 
 
 @dataclass(frozen=True)
@@ -478,12 +481,12 @@ def resolve_period(
     """Fill in what was not said (docs/domain.md): no year -> the latest year with a plan; no
     quarter -> the latest quarter of that year with realisation, else TW I.
 
-    Raises ``NoData`` when the office has no plan at all; a year given explicitly is kept
+    Raises ``NoYearData`` when the office has no plan at all; a year given explicitly is kept
     even without data (``Period.has_data`` tells), so each caller words that case.
     """
     years = tuple(years_with_data(session, opd_id))
     if not years:
-        raise NoData(opd_id)
+        raise NoYearData()
     year = tahun or years[-1]
     quarter = tw or latest_quarter(session, opd_id, year)
     return Period(year, quarter, years, tahun is None, tw is None)

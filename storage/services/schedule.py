@@ -59,6 +59,7 @@ from storage.data.models import (
     row_id,
     utcnow,
 )
+from storage.domain.errors import MonevError
 from storage.domain.numbers import ParseError, format_tanggal
 from storage.domain.periods import day_after_quarter, roman
 from storage.domain.policy import KABUPATEN_ROLES, is_asked_to_verify
@@ -69,6 +70,8 @@ from storage.services.queries import (
     reporting_status,
     years_with_data,
 )
+from storage.services.users import get_user
+from storage.services.verification import waiting_for
 
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -84,7 +87,7 @@ GROUP_H, GROUP_H1 = "grup-H", "grup-H+1"
 VERIFY_PREFIX = "verifikasi:"
 
 
-class ScheduleError(ValueError):
+class ScheduleError(MonevError, ValueError):
     """A deadline that cannot be set; ``str()`` is Indonesian."""
 
 
@@ -622,7 +625,7 @@ def _pref(session: Session, user_id: int) -> UserPref:
 
 def set_muted(session: Session, *, telegram_id: int, muted: bool) -> bool:
     """Mute or unmute one person's reminders; returns the new state."""
-    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         raise ScheduleError("Anda belum terdaftar.")
     pref = _pref(session, row_id(user))
@@ -633,7 +636,7 @@ def set_muted(session: Session, *, telegram_id: int, muted: bool) -> bool:
 
 
 def is_muted(session: Session, *, telegram_id: int) -> bool:
-    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         return False
     return _pref(session, row_id(user)).muted
@@ -641,7 +644,7 @@ def is_muted(session: Session, *, telegram_id: int) -> bool:
 
 def mark_blocked(session: Session, *, telegram_id: int, at: datetime | None = None) -> None:
     """Telegram said 403: stop sending to this person until they write to the bot again."""
-    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         return
     pref = _pref(session, row_id(user))
@@ -653,7 +656,7 @@ def mark_blocked(session: Session, *, telegram_id: int, at: datetime | None = No
 
 def clear_blocked(session: Session, *, telegram_id: int) -> bool:
     """The person wrote to the bot, so they no longer block it; returns whether it changed."""
-    user = session.exec(select(AppUser).where(AppUser.telegram_id == telegram_id)).first()
+    user = get_user(session, telegram_id=telegram_id)
     if user is None:
         return False
     pref = session.exec(select(UserPref).where(UserPref.app_user_id == user.id)).first()
@@ -1131,11 +1134,13 @@ def describe_reminders(
     if person.role == Role.ADMIN:
         return replace(base, group_registered=group_chat_id(session, opd_id=opd_id) is not None)
     if person.role == Role.VERIFIKATOR:
-        waiting = session.exec(
-            select(Pelaporan.id)
-            .join(Bidang, col(Bidang.id) == Pelaporan.bidang_id)
-            .where(Bidang.opd_id == opd_id, Pelaporan.status == StatusLaporan.DIAJUKAN)
-        ).all()
+        waiting = waiting_for(
+            session,
+            role=person.role,
+            status=UserStatus.ACTIVE,  # _people holds active users only
+            user_id=person.user_id,
+            opd_id=opd_id,
+        )
         return replace(base, waiting=len(waiting))
     planned = set(years_with_data(session, opd_id))
     shown = [

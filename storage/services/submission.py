@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from storage.data import buttons
 from storage.data.audit import record
 from storage.data.models import (
     AppUser,
@@ -38,10 +37,10 @@ from storage.data.models import (
     Sasaran,
     Source,
     StatusLaporan,
-    VerifMessage,
     row_id,
     utcnow,
 )
+from storage.domain.errors import MonevError
 from storage.domain.numbers import (
     ParseError,
     format_percent,
@@ -54,8 +53,7 @@ from storage.domain.policy import (
     VERIFYING_ROLES,
     Denied,
     is_asked_to_verify,
-    may_decide,
-    may_reopen,
+    may_see_history,
     may_see_office,
     may_submit,
 )
@@ -84,7 +82,7 @@ class Conflict:
     mine: int | None
 
 
-class SubmissionError(ValueError):
+class SubmissionError(MonevError, ValueError):
     """Something the operator must be told; ``str()`` is Indonesian."""
 
 
@@ -92,27 +90,9 @@ class NotPermitted(SubmissionError):
     """A permission rule (``storage.domain.policy``) refused; the caller words ``reason``."""
 
     def __init__(self, reason: Denied, *, status: str = "") -> None:
-        super().__init__(reason.value)
+        super().__init__(detail=reason.value)
         self.reason = reason
         self.status = status  # the report's status, for NOT_SUBMITTED
-
-
-class UnknownReport(SubmissionError):
-    """The report a button names is not there: it is another office's (the session's scope
-    leaves it out, ``storage/data/boundary.py``) or never existed; both read the same."""
-
-    def __init__(self) -> None:
-        super().__init__("Laporan tidak ditemukan.")
-
-
-class Superseded(SubmissionError):
-    """A decision on a version of a submission the approver was shown that is no longer the
-    current one (returned, resubmitted, decided meanwhile): nothing is decided."""
-
-    def __init__(self, pelaporan: Pelaporan, shown: int | None) -> None:
-        super().__init__("Versi laporan yang Anda lihat sudah tidak berlaku.")
-        self.pelaporan = pelaporan
-        self.shown = shown
 
 
 @dataclass(frozen=True)
@@ -1154,50 +1134,6 @@ def sent_draft(session: Session, p: Pelaporan) -> Draft | None:
     ).first()
 
 
-def retire_messages(session: Session, pelaporan_id: int) -> list[VerifMessage]:
-    """Take the buttons off every earlier approve/return message of the report: the rows
-    are marked here, and the caller edits the messages."""
-    return buttons.retire(session, VerifMessage, col(VerifMessage.pelaporan_id) == pelaporan_id)
-
-
-def remember_message(
-    session: Session, *, pelaporan_id: int, version: int, chat_id: int, message_id: int, text: str
-) -> None:
-    """A message with approve/return buttons was sent for ``version`` of the report."""
-    session.add(
-        VerifMessage(
-            pelaporan_id=pelaporan_id,
-            version=version,
-            chat_id=chat_id,
-            message_id=message_id,
-            text=text,
-        )
-    )
-    session.flush()
-
-
-def waiting_for(session: Session, *, user: AppUser, opd_id: int) -> list[Pelaporan]:
-    """Every report of the office waiting for this person's decision (oldest first)."""
-    rows = session.exec(
-        select(Pelaporan)
-        .join(Bidang, Bidang.id == Pelaporan.bidang_id)  # type: ignore[arg-type]
-        .where(Bidang.opd_id == opd_id, Pelaporan.status == StatusLaporan.DIAJUKAN)
-        .order_by(Pelaporan.submitted_at, Pelaporan.id)  # type: ignore[arg-type]
-    ).all()
-    return [
-        p
-        for p in rows
-        if may_decide(
-            role=user.role,
-            status=user.status,
-            user_id=user.id,
-            submitted_by=p.submitted_by,
-            report_status=p.status,
-        )
-        is None
-    ]
-
-
 def verifiers(
     session: Session, *, submitted_by: int | None = None, opd_id: int | None = None
 ) -> list[AppUser]:
@@ -1222,86 +1158,6 @@ def verifiers(
     ]
 
 
-def decide(
-    session: Session,
-    *,
-    pelaporan_id: int,
-    user: AppUser,
-    approve: bool,
-    version: int | None,
-    alasan: str = "",
-) -> Pelaporan:
-    """Approve (locks the quarter) or return with a reason the ``version`` the approver was
-    shown; any other version (or none known) raises :class:`Superseded`."""
-    p = session.get(Pelaporan, pelaporan_id, with_for_update=True)
-    if p is None:
-        raise UnknownReport
-    # Another office's report: refused before anything of it (even its newer version) shows.
-    bidang = session.get(Bidang, p.bidang_id)
-    if bidang is not None and (
-        other := may_see_office(
-            role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=bidang.opd_id
-        )
-    ):
-        raise NotPermitted(other, status=p.status)
-    if (version is None or version != p.version) and p.status == StatusLaporan.DIAJUKAN:
-        raise Superseded(p, version)
-    denied = may_decide(
-        role=user.role,
-        status=user.status,
-        user_id=user.id,
-        submitted_by=p.submitted_by,
-        report_status=p.status,
-    )
-    if denied is not None:
-        raise NotPermitted(denied, status=p.status)
-    if not approve and not alasan.strip():
-        raise SubmissionError("Alasan pengembalian wajib diisi.")
-    old = p.status
-    p.status = StatusLaporan.DISETUJUI if approve else StatusLaporan.DIKEMBALIKAN
-    p.decided_by, p.decided_at, p.alasan = user.id, utcnow(), alasan.strip()[:MAX_TEXT]
-    session.add(p)
-    record(
-        session,
-        actor=f"user:{user.telegram_id}",
-        entity="pelaporan",
-        entity_id=p.id,
-        field="status",
-        old=old,
-        new=p.status,
-    )
-    session.flush()
-    return p
-
-
-def reopen(session: Session, *, bidang_id: int, tahun: int, tw: int, user: AppUser) -> Pelaporan:
-    """Admin: unlock an approved quarter so its bidang can change it ("buka kembali")."""
-    p = pelaporan(session, bidang_id, tahun, tw)
-    denied = may_reopen(role=user.role, status=user.status, report_status=p.status if p else None)
-    bidang = session.get(Bidang, bidang_id)
-    if denied is None and bidang is not None:
-        denied = may_see_office(
-            role=user.role, status=user.status, user_opd_id=user.opd_id, opd_id=bidang.opd_id
-        )
-    if denied is not None or p is None:
-        raise NotPermitted(denied or Denied.NOT_APPROVED)
-    old = p.status
-    p.status, p.decided_by, p.decided_at = StatusLaporan.DIKEMBALIKAN, user.id, utcnow()
-    p.alasan = "Dibuka kembali oleh admin"
-    session.add(p)
-    record(
-        session,
-        actor=f"user:{user.telegram_id}",
-        entity="pelaporan",
-        entity_id=p.id,
-        field="buka kembali",
-        old=old,
-        new=p.status,
-    )
-    session.flush()
-    return p
-
-
 def history(session: Session, node_id: int) -> list[AuditLog]:
     """Every recorded change of a node's figures, oldest first.
 
@@ -1318,6 +1174,102 @@ def history(session: Session, node_id: int) -> list[AuditLog]:
             .order_by(col(AuditLog.at), col(AuditLog.id))
         ).all()
     )
+
+
+@dataclass(frozen=True)
+class Change:
+    """One recorded change of a node's figure; ``who``: the person's name when a person
+    made it (None: an import, the demo, the CLI: ``actor`` says which)."""
+
+    at: datetime
+    actor: str
+    who: str | None
+    field: str
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class NoNode:
+    """Nothing of the office is named so."""
+
+
+@dataclass(frozen=True)
+class NodeChoices:
+    """Several sub kegiatan fit the words: their names, never a guess among them."""
+
+    names: list[str]
+
+
+@dataclass(frozen=True)
+class HistoryDenied:
+    denied: Denied
+
+
+@dataclass(frozen=True)
+class NodeHistory:
+    """Who changed the node's figures, oldest first (empty: nobody since the import)."""
+
+    nama: str
+    changes: list[Change]
+
+
+HistoryOutcome = NoNode | NodeChoices | HistoryDenied | NodeHistory
+
+
+def node_history(
+    session: Session,
+    *,
+    user_role: str | None,
+    user_status: str | None,
+    user_bidang_id: int | None,
+    opd_id: int,
+    text: str,
+) -> HistoryOutcome:
+    """/riwayat: the change history of the sub kegiatan ``text`` names in office ``opd_id``,
+    when the person may see it (``policy.may_see_history``)."""
+    from storage.services.nodes import find_node
+
+    match = find_node(session, opd_id=opd_id, text=text)
+    if match.best is None:
+        return NoNode()
+    node = match.sure
+    if node is None:
+        return NodeChoices([n.nama for n in match.nodes])
+    denied = may_see_history(
+        role=user_role,
+        status=user_status,
+        user_bidang_id=user_bidang_id,
+        bidang_id=bidang_of(session, row_id(node)),
+    )
+    if denied is not None:
+        return HistoryDenied(denied)
+    rows = history(session, row_id(node))
+    ids = {
+        int(a.actor[5:]) for a in rows if a.actor.startswith("user:") and a.actor[5:].isdecimal()
+    }
+    names = (
+        {
+            u.telegram_id: u.nama
+            for u in session.exec(select(AppUser).where(col(AppUser.telegram_id).in_(ids))).all()
+        }
+        if ids
+        else {}
+    )
+    changes = [
+        Change(
+            at=a.at if a.at.tzinfo else a.at.replace(tzinfo=UTC),
+            actor=a.actor,
+            who=(names.get(int(a.actor[5:])) or None)
+            if a.actor.startswith("user:") and a.actor[5:].isdecimal()
+            else None,
+            field=a.field,
+            old=a.old,
+            new=a.new,
+        )
+        for a in rows
+    ]
+    return NodeHistory(node.nama, changes)
 
 
 def bidang_of(session: Session, node_id: int) -> int | None:

@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from storage.data import buttons
 from storage.data.audit import record
 from storage.data.models import (
     AppUser,
     Bidang,
     PerangkatDaerah,
-    RegMessage,
     Role,
-    Setting,
     UserStatus,
+    row_id,
     utcnow,
 )
+from storage.domain.errors import MonevError
 from storage.domain.policy import KABUPATEN_ROLES
-from storage.domain.text import clean_line
 from storage.files.importer import normalise_name
+from storage.services.queries import list_bidang
 
 
-class UserError(ValueError):
+class UserError(MonevError, ValueError):
     """A request about a user that cannot be carried out; ``str()`` is Indonesian."""
 
 
@@ -34,9 +34,51 @@ def get_user(session: Session, *, telegram_id: int) -> AppUser | None:
 
 
 def active_user(session: Session, *, telegram_id: int) -> AppUser | None:
-    """The user if registered and approved; everyone else is a stranger."""
+    """The user if registered and approved; everyone else is a stranger. The one lookup of
+    "who is this, may they act" by Telegram id (every service asks this one)."""
     user = get_user(session, telegram_id=telegram_id)
     return user if user is not None and user.status == UserStatus.ACTIVE and user.role else None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """A known person as every update needs them (plain values of their row)."""
+
+    user_id: int
+    nama: str
+    role: Role | None
+    bidang_id: int | None
+    status: str
+    opd_id: int | None
+
+
+_users = AppUser.__table__  # type: ignore[attr-defined]
+# Built once: it runs for every update, and building it costs about what running it does.
+_IDENTITY = sa_select(
+    _users.c.id, _users.c.nama, _users.c.role, _users.c.bidang_id, _users.c.status, _users.c.opd_id
+).where(_users.c.telegram_id == bindparam("telegram_id"))
+
+
+def identity(session: Session, *, telegram_id: int) -> Identity | None:
+    """Who this Telegram id is, whatever their status (None: a stranger); runs for every
+    update, so a plain row query, not ORM objects."""
+    row = session.connection().execute(_IDENTITY, {"telegram_id": telegram_id}).first()
+    if row is None:
+        return None
+    role = Role(row.role) if row.role else None
+    return Identity(row.id, row.nama, role, row.bidang_id, str(row.status), row.opd_id)
+
+
+def person_name(user: AppUser) -> str:
+    """How a person is named to others: their name, else their Telegram id."""
+    return user.nama or str(user.telegram_id)
+
+
+def sender_office(*, opd_id: int | None, only_office: int | None) -> int | None:
+    """The office a person acts in: their own; for someone without one (the kabupaten roles,
+    people registered before offices), the only office of a one-office deployment
+    (``only_office``; None when the deployment serves several)."""
+    return opd_id if opd_id is not None else only_office
 
 
 def find_bidang(
@@ -78,7 +120,14 @@ def bidang_choices(session: Session, opd_id: int) -> str:
     return ", ".join(f"{b.kode} ({b.nama})" for b in rows) or "belum ada bidang"
 
 
-def _audit(
+def bidang_names(session: Session, *, opd_id: int | None = None) -> list[tuple[int, str]]:
+    """(id, name) of the bidang of office ``opd_id`` in their order; None: of every office."""
+    if opd_id is not None:
+        return [(row_id(b), b.nama) for b in list_bidang(session, opd_id)]
+    return [(row_id(b), b.nama) for b in session.exec(select(Bidang).order_by(col(Bidang.id)))]
+
+
+def audit_change(
     session: Session, actor: str, user: AppUser, field: str, old: object, new: object
 ) -> None:
     record(
@@ -165,194 +214,8 @@ def set_user(
         user.nama = nama
     session.add(user)
     session.flush()
-    _audit(session, actor, user, "peran", old, f"{user.role}/{user.status}/{user.bidang_id}")
+    audit_change(session, actor, user, "peran", old, f"{user.role}/{user.status}/{user.bidang_id}")
     return user
-
-
-# Hours a rejected person waits before asking again (docs/domain.md: registration).
-COOLDOWN_SETTING = "daftar_jeda_jam"
-DEFAULT_COOLDOWN_HOURS = 24
-# A waiting request is changed at most this often: each change edits the admins' messages.
-RESEND_AFTER = timedelta(minutes=1)
-
-
-def cooldown(session: Session) -> timedelta:
-    """How long a rejected person waits before a new request (the ``Setting``, else 24 h)."""
-    row = session.get(Setting, COOLDOWN_SETTING)
-    try:
-        hours = float(row.value) if row is not None else DEFAULT_COOLDOWN_HOURS
-    except ValueError:
-        hours = DEFAULT_COOLDOWN_HOURS
-    return timedelta(hours=max(hours, 0))
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-class Gate(StrEnum):
-    """Whether a person may send a /daftar request now."""
-
-    OPEN = "open"
-    ACTIVE = "active"  # already registered
-    BLOCKED = "blocked"
-    COOLING = "cooling"  # rejected less than the cool-down ago
-    TOO_SOON = "too_soon"  # the waiting request changed less than RESEND_AFTER ago
-    OTHER_OFFICE = "other_office"  # the waiting request is for another office
-
-
-@dataclass(frozen=True)
-class GateResult:
-    gate: Gate
-    until: datetime | None = None  # COOLING, TOO_SOON: when a request is accepted (UTC)
-    # A request of this person is waiting (one at a time): a new one changes it, for the
-    # same office (``pending_opd``).
-    pending: bool = False
-    pending_opd: int | None = None
-
-
-def request_gate(session: Session, *, telegram_id: int, now: datetime | None = None) -> GateResult:
-    """May this person ask for access now? Blocked never; rejected only after the cool-down."""
-    user = get_user(session, telegram_id=telegram_id)
-    if user is None:
-        return GateResult(Gate.OPEN)
-    if user.status == UserStatus.ACTIVE and user.role:
-        return GateResult(Gate.ACTIVE)
-    if user.status == UserStatus.BLOCKED:
-        return GateResult(Gate.BLOCKED)
-    if user.status == UserStatus.REJECTED and user.status_at is not None:
-        until = _aware(user.status_at) + cooldown(session)
-        if (now or utcnow()) < until:
-            return GateResult(Gate.COOLING, until)
-    if user.status == UserStatus.PENDING and user.request_version > 0:
-        return GateResult(Gate.OPEN, pending=True, pending_opd=user.opd_id)
-    return GateResult(Gate.OPEN)
-
-
-@dataclass(frozen=True)
-class AccessRequest:
-    """The outcome of a /daftar request."""
-
-    gate: GateResult
-    user: AppUser | None = None
-    version: int = 0
-    new: bool = False  # False: the same request already waits (nothing new to send)
-    admin_ids: list[int] = field(default_factory=list)  # to notify (a first request)
-    # A changed waiting request: the admins' messages showing it, to be edited in place to
-    # the new version (their old buttons go with the edit); no new message is sent.
-    live: list[RegMessage] = field(default_factory=list)
-    opd_id: int | None = None  # the office the request is for
-
-
-def request_access(
-    session: Session,
-    *,
-    telegram_id: int,
-    nama: str,
-    nip: str,
-    bidang_id: int | None,
-    now: datetime | None = None,
-    opd_id: int | None = None,
-) -> AccessRequest:
-    """Record a /daftar request. One request per person at a time: while one waits, a
-    different one replaces it as a new version (at most once per ``RESEND_AFTER``, for the
-    same office), and the admins' messages of it are edited rather than sent again."""
-    gate = request_gate(session, telegram_id=telegram_id, now=now)
-    if gate.gate in (Gate.ACTIVE, Gate.BLOCKED, Gate.COOLING):
-        return AccessRequest(gate)
-    now = now or utcnow()
-    nama = clean_line(nama)  # as /lapor's fields: NFC, no bidi or zero-width characters
-    user = get_user(session, telegram_id=telegram_id)
-    if user is None:
-        user = AppUser(telegram_id=telegram_id)
-    if gate.pending:
-        if opd_id is not None and user.opd_id is not None and opd_id != user.opd_id:
-            return AccessRequest(replace(gate, gate=Gate.OTHER_OFFICE), opd_id=user.opd_id)
-        if (user.nama, user.nip, user.bidang_id) == (nama, nip, bidang_id):
-            return AccessRequest(gate, user=user, version=user.request_version)
-        if user.status_at is not None and now < _aware(user.status_at) + RESEND_AFTER:
-            until = _aware(user.status_at) + RESEND_AFTER
-            return AccessRequest(replace(gate, gate=Gate.TOO_SOON, until=until))
-    old = f"{user.nama}/{user.nip}/{user.bidang_id}" if user.request_version else None
-    user.nama, user.nip, user.bidang_id = nama, nip, bidang_id
-    user.opd_id = office_of(session, role=None, bidang_id=bidang_id, opd_id=opd_id or user.opd_id)
-    user.status, user.role = UserStatus.PENDING, None
-    user.request_version += 1
-    user.status_at = now
-    session.add(user)
-    session.flush()
-    _audit(
-        session,
-        f"user:{telegram_id}",
-        user,
-        f"permintaan akses v{user.request_version}",
-        old,
-        f"{nama}/{nip}/{bidang_id}",
-    )
-    live = (
-        list(
-            session.exec(
-                select(RegMessage)
-                .where(RegMessage.user_id == user.id, col(RegMessage.retired).is_(False))
-                .order_by(col(RegMessage.id))
-            ).all()
-        )
-        if gate.pending
-        else []
-    )
-    return AccessRequest(
-        gate,
-        user=user,
-        version=user.request_version,
-        new=True,
-        admin_ids=[] if live else [a.telegram_id for a in admins(session, opd_id=user.opd_id)],
-        live=live,
-        opd_id=user.opd_id,
-    )
-
-
-def refresh_reg_messages(
-    session: Session, *, telegram_id: int, ids: list[int], version: int, text: str
-) -> None:
-    """The admins' messages ``ids`` were edited to show ``version`` of the request."""
-    user = get_user(session, telegram_id=telegram_id)
-    if user is None:
-        return
-    for row in session.exec(
-        select(RegMessage).where(col(RegMessage.id).in_(ids), RegMessage.user_id == user.id)
-    ).all():
-        row.version, row.text = version, text
-        # Replaced again (or decided) while it was being edited: its buttons are stale.
-        row.retired = user.request_version != version or user.status != UserStatus.PENDING
-        session.add(row)
-    session.flush()
-
-
-def retire_reg_messages(session: Session, *, user_id: int) -> list[RegMessage]:
-    """Take the buttons off every admin message of this person's requests: the rows are
-    marked here, and the caller edits the messages."""
-    return buttons.retire(session, RegMessage, col(RegMessage.user_id) == user_id)
-
-
-def remember_reg_message(
-    session: Session, *, telegram_id: int, version: int, chat_id: int, message_id: int, text: str
-) -> None:
-    """An admin was sent the buttons for ``version`` of this person's request."""
-    user = get_user(session, telegram_id=telegram_id)
-    if user is None or user.id is None:
-        return
-    session.add(
-        RegMessage(
-            user_id=user.id,
-            version=version,
-            chat_id=chat_id,
-            message_id=message_id,
-            text=text,
-            # Already replaced while it was being sent: retire it at once.
-            retired=user.request_version != version or user.status != UserStatus.PENDING,
-        )
-    )
-    session.flush()
 
 
 def reject_user(
@@ -365,7 +228,7 @@ def reject_user(
     user.status, user.role = UserStatus.REJECTED, None
     user.status_at = now or utcnow()
     session.add(user)
-    _audit(session, actor, user, "status", old, user.status)
+    audit_change(session, actor, user, "status", old, user.status)
     return user
 
 
@@ -378,7 +241,7 @@ def block_user(session: Session, *, telegram_id: int, actor: str) -> AppUser:
     user.status, user.role = UserStatus.BLOCKED, None
     user.status_at = utcnow()
     session.add(user)
-    _audit(session, actor, user, "status", old, user.status)
+    audit_change(session, actor, user, "status", old, user.status)
     return user
 
 
@@ -391,7 +254,7 @@ def remove_user(session: Session, *, telegram_id: int, actor: str) -> AppUser:
     user.status, user.role = UserStatus.REJECTED, None
     user.status_at = utcnow()
     session.add(user)
-    _audit(session, actor, user, "akses dicabut", old, None)
+    audit_change(session, actor, user, "akses dicabut", old, None)
     return user
 
 
