@@ -1141,7 +1141,7 @@ def verifiers(
     the people of that office only (``policy.may_see_office``)."""
     candidates = session.exec(
         select(AppUser)
-        .where(AppUser.role.in_([r.value for r in VERIFYING_ROLES]))  # type: ignore[union-attr]
+        .where(col(AppUser.role).in_([r.value for r in VERIFYING_ROLES]))
         .order_by(col(AppUser.id))
     ).all()
     if opd_id is not None:
