@@ -38,12 +38,14 @@ from bot.handlers import (
     lapor,
     questions,
     registration,
+    reminders,
     routing,
+    shared,
 )
 from bot.inbox import InboxRequest, MonevApplication, replay
-from bot.jobs.early_warning import register_early_warning_handlers, schedule_digest
+from bot.jobs.early_warning import schedule_digest
 from bot.jobs.housekeeping import schedule_housekeeping
-from bot.jobs.reminders import register_reminder_handlers, schedule_jobs
+from bot.jobs.reminders import schedule_jobs
 from bot.ratelimit import RetryingRateLimiter
 from bot.settings import WIB, Settings
 from bot.views import texts
@@ -61,13 +63,33 @@ OFFLINE_TOKEN = "123456:OFFLINE-monev-bot-console-token"
 
 def register_handlers(app: Application) -> None:
     """Every handler of the bot, in the order they are tried."""
-    # -1: who is this? Every later handler relies on context.actor.
+    # -1: who is this? Every later handler relies on context.actor (typed text: its turn).
     app.add_handler(TypeHandler(Update, common.identify), group=-1)
 
-    # Deadlines and reminders: /jadwal (with its typed date), /pengingat, /grupkantor.
-    register_reminder_handlers(app)
+    # -20, before identify and alone in its group: a person who had blocked the bot writes
+    # to it again, so they can be reminded again.
+    app.add_handler(
+        TypeHandler(Update, reminders.unblock_on_contact), group=reminders.UNBLOCK_GROUP
+    )
+
+    # Deadlines and reminders: /jadwal (its typed date comes as text, below), /pengingat,
+    # /grupkantor. The buttons work whether or not the flow is still open (an older /jadwal).
+    app.add_handler(CommandHandler("jadwal", reminders.jadwal))
+    app.add_handler(
+        CallbackQueryHandler(reminders.jadwal_pick, pattern=r"^jadwal:ubah:\d{4}:[1-4]$")
+    )
+    app.add_handler(
+        CallbackQueryHandler(reminders.jadwal_close, pattern=r"^jadwal:(selesai|batal)$")
+    )
+    app.add_handler(CommandHandler("pengingat", reminders.pengingat))
+    app.add_handler(CommandHandler("grupkantor", reminders.grupkantor))
+    app.add_handler(
+        CallbackQueryHandler(reminders.pengingat_toggle, pattern=r"^pengingat:(mati|nyala)$")
+    )
     # The weekly early-warning digest's on/off button of /pengingat.
-    register_early_warning_handlers(app)
+    app.add_handler(
+        CallbackQueryHandler(reminders.digest_toggle, pattern=r"^peringatan:(mati|nyala)$")
+    )
 
     # Commands.
     app.add_handler(CommandHandler("start", common.start))
@@ -106,7 +128,8 @@ def register_handlers(app: Application) -> None:
 
     # Typed text: the answer to the step of the flow the sender is in (registration, /lapor,
     # a reason for returning a report, /jadwal's date), otherwise a question in plain Indonesian.
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, routing.on_text))
+    # One turn each (storage/services/text_turn.py), which also identifies the sender.
+    app.add_handler(MessageHandler(shared.TEXT, routing.on_text))
 
     # XLSX, TSV and text documents from an admin: the office's own file, previewed and
     # imported on a button; from anyone else they go on to evidence as below.

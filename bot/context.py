@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -15,36 +14,17 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from storage.data import boundary
 from storage.data.db import read_scope, session_scope
 from storage.domain.errors import MonevError
-from storage.domain.policy import NO_OFFICE, Role, Scope, UserStatus, scope_of
-from storage.services import conversation
+from storage.domain.policy import Scope
+from storage.services.actor import Actor, actor_scope, load_actor
 from storage.services.cache import FigureCache
-from storage.services.conversation import State
-from storage.services.users import identity, sender_office
+from storage.services.users import sender_office
 
 T = TypeVar("T")
 P = ParamSpec("P")
 
+__all__ = ["FIGURE_CACHE", "Actor", "MonevContext", "NoOfficeChosen", "actor_scope", "load_actor"]
+
 FIGURE_CACHE = "figure_cache"  # bot_data key: the FigureCache of bot_data["engine"]
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who sent the update, as far as the database knows (None fields for a stranger)."""
-
-    telegram_id: int
-    user_id: int | None
-    nama: str
-    role: Role | None
-    bidang_id: int | None
-    status: str | None
-    opd_id: int | None = None  # the person's office; None for the kabupaten roles
-
-    @property
-    def active(self) -> bool:
-        return self.role is not None and self.status == UserStatus.ACTIVE
-
-    def has(self, *roles: Role) -> bool:
-        return self.active and self.role in roles
 
 
 class NoOfficeChosen(MonevError):
@@ -54,22 +34,14 @@ class NoOfficeChosen(MonevError):
 
 class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
     """PTB creates one context per update and reuses it across handler groups, so the actor
-    loaded in group -1 is seen by every handler of that update."""
+    loaded in group -1 (for a typed text: by its turn, ``bot.handlers.routing.on_text``) is
+    seen by every handler of that update."""
 
     def __init__(
         self, application: Application, chat_id: int | None = None, user_id: int | None = None
     ):
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
         self.actor: Actor | None = None
-        # The sender's conversation state, read with the actor for a text message (one
-        # database round trip per update instead of two); routing consumes it once.
-        self.preloaded_state: tuple[State | None] | None = None
-        # For a text from somebody in no flow, its answer, computed in that same read
-        # (``bot.handlers.questions.load_for_text``): (text, answer) for the question handler.
-        self.prepared_answer: tuple[str, Any] | None = None
-        # For a text from somebody typing into their /lapor draft, the step already applied
-        # in that same transaction (``bot.handlers.lapor.load_and_type``): (text, step).
-        self.prepared_step: tuple[str, Any] | None = None
 
     @property
     def engine(self) -> Engine:
@@ -130,15 +102,6 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
         return await asyncio.to_thread(_write_cached, self.engine, cache, scoped, args, kwargs)
 
 
-def actor_scope(actor: Actor | None, only_office: int | None) -> Scope:
-    """The offices ``actor`` may read (``policy.scope_of``); in a deployment serving one office
-    (``only_office``), a person without an office belongs to that one."""
-    if actor is None:
-        return NO_OFFICE
-    own = sender_office(opd_id=actor.opd_id, only_office=only_office)
-    return scope_of(role=actor.role, status=actor.status, user_opd_id=own)
-
-
 def _within(
     scope: Scope, fn: Callable[Concatenate[Session, P], T]
 ) -> Callable[Concatenate[Session, P], T]:
@@ -169,24 +132,3 @@ def _write_cached(
 ) -> T:
     with cache.write(engine) as session:
         return fn(session, *args, **kwargs)
-
-
-def load_actor_and_state(
-    session: Session, telegram_id: int, only_office: int | None
-) -> tuple[Actor, State | None]:
-    """The actor and the flow they are in, in one session (both run for every text); the
-    session reads within the actor's scope from then on (it was opened before the actor was
-    known)."""
-    actor = load_actor(session, telegram_id)
-    boundary.enter(session, actor_scope(actor, only_office))
-    return actor, conversation.get(session, telegram_id=telegram_id)
-
-
-def load_actor(session: Session, telegram_id: int) -> Actor:
-    """Who this is (runs for every update: ``users.identity``, a plain row query)."""
-    who = identity(session, telegram_id=telegram_id)
-    if who is None:
-        return Actor(telegram_id, None, "", None, None, None)
-    return Actor(
-        telegram_id, who.user_id, who.nama, who.role, who.bidang_id, who.status, who.opd_id
-    )

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from bot.views import plan_step as plan_views
 from storage.data.db import read_scope, session_scope
 from storage.data.models import AuditLog, Draft, DraftStatus, RencanaPenarikan, Source
 from storage.domain.plan_input import PlanInputError, parse_plan
@@ -318,9 +319,11 @@ def test_partial_plan_offers_tetap_and_kirim_never_overwrites_a_newer_plan(
         assert sent.rencana is not None
         assert sent.rencana.saved == [draft_plan(s, d.bidang_id, 2023, 1).subs[2].nama]
         assert sent.rencana.kept == 1
-        assert [why for _, why in sent.rencana.skipped] == [
-            "sudah diubah orang lain sejak Anda mengisinya"
-        ]
+        # Changed meanwhile (no rule's message): the view words it.
+        assert [why for _, why in sent.rencana.skipped] == [None]
+        assert "sudah diubah orang lain sejak Anda mengisinya" in "\n".join(
+            plan_views.saved_lines(sent.rencana)
+        )
     rows = _rows(seeded, leaves)
     assert rows[leaves[0]].cumulative() == office_plan  # kept, not rewritten
     assert rows[leaves[1]].cumulative() == (1, 2, 3, 4)  # the newer import stays

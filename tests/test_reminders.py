@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 from telegram import Chat
 from telegram.error import TimedOut
-from telegram.ext import Application, CallbackContext, CommandHandler
+from telegram.ext import Application, CallbackContext
 
 from bot.app import build_application, post_init
 from bot.cli.schedule import add_schedule_commands
@@ -30,7 +30,6 @@ from bot.jobs.reminders import (
     JOB_NAME,
     LAST_REPORT,
     RATE,
-    register_reminder_handlers,
     schedule_jobs,
     send_due,
 )
@@ -155,20 +154,6 @@ def _is_reminder(call: Call) -> bool:
     )
 
 
-def _with_reminder_handlers(app: Application) -> None:
-    """Until bot/app.py registers them itself: put them before the catch-alls of group 0."""
-    if any(
-        isinstance(h, CommandHandler) and "pengingat" in h.commands
-        for handlers in app.handlers.values()
-        for h in handlers
-    ):
-        return
-    before = list(app.handlers.get(0, []))
-    register_reminder_handlers(app)
-    mine = app.handlers[0][len(before) :]
-    app.handlers[0][:] = mine + before
-
-
 async def open_bot(
     engine: Engine,
     clock: Clock,
@@ -188,7 +173,6 @@ async def open_bot(
     app = build_application(
         settings, engine, request=api, get_updates_request=api, rate_limiter=rate_limiter
     )
-    _with_reminder_handlers(app)
     app.bot_data[CLOCK] = clock
     app.bot_data[RATE] = None  # no pacing in tests (the benchmark measures it)
     app.bot_data[DELAYS] = (0.01, 0.02, 0.04)

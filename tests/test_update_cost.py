@@ -45,7 +45,7 @@ async def test_a_question_is_one_read_session_besides_the_inbox(
     try:
         await _send(app, KEPALA_LAPOR, "serapan anggaran tw 3 2022 koperasi")
         await _send(app, KEPALA_LAPOR, "serapan anggaran tw 3 2022 koperasi")
-        assert reads == ["load_for_text", "load_for_text"]
+        assert reads == ["take_turn", "take_turn"]
         shown = api.sent(KEPALA_LAPOR)[-1].text or ""
         assert "Koperasi" in shown and "TW III 2022" in shown
     finally:
@@ -107,15 +107,16 @@ async def test_a_typed_lapor_answer_is_one_write_transaction_and_no_read(
         await _send(app, OP1, "22 jt")
         trips.clear()
         await _send(app, OP1, "95")
-        assert trips == ["write:load_and_type"]
+        assert trips == ["write:take_turn"]
         assert "keterangan" in (api.last(OP1).text or "").lower()
         await _send(app, OP1, "/batal")
         trips.clear()
         await _send(app, OP1, "serapan anggaran tw 3 2022 koperasi")
         assert "Koperasi" in (api.last(OP1).text or "")  # answered as a question
-        assert trips[0] == "write:load_and_type"  # the hint is still set, once …
+        # The hint is still set, once: the turn is a write, and answers the question in it …
+        assert trips == ["write:take_turn"]
         trips.clear()
         await _send(app, OP1, "serapan anggaran tw 3 2022 koperasi")
-        assert trips == ["read:load_for_text"]  # … then forgotten
+        assert trips == ["read:take_turn"]  # … then forgotten
     finally:
         await app.shutdown()

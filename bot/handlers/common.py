@@ -13,6 +13,7 @@ from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import MonevContext, NoOfficeChosen, load_actor
+from bot.handlers import shared
 from bot.handlers.kabupaten import Asker, asker, example_source, examples, short_name
 from bot.handlers.shared import markup, webapp_row
 from bot.views import texts
@@ -20,7 +21,6 @@ from bot.views import webapp as webapp_views
 from storage.data.boundary import OutOfScope
 from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES, Denied, Role, UserStatus
 from storage.services import verification
-from storage.services.conversation import StaleState
 from storage.services.kabupaten import office_names
 
 log = logging.getLogger(__name__)
@@ -41,45 +41,23 @@ async def identify(update: Update, context: MonevContext) -> None:
     user = update.effective_user
     if user is None:
         return
+    if shared.TEXT.check_update(update):
+        return  # its turn identifies the sender (routing.on_text), in the same trip as the rest
     try:
-        message = update.message
-        if message is not None and message.text and not message.text.startswith("/"):
-            from bot.handlers.lapor import TYPING, load_and_type, note_typing
-            from bot.handlers.questions import load_for_text
-            from bot.inbox import mark_within
-
-            text = message.text
-            if user.id in context.bot_data.get(TYPING, ()):
-                try:
-                    context.actor, state, step = await context.write_cached(
-                        load_and_type,
-                        user.id,
-                        text,
-                        mark_within(context.application, update),
-                        context.bot_data.get("opd_id"),
-                    )
-                except StaleState:
-                    step = None  # another update moved the flow on: the usual way below
-                else:
-                    if step is not None:
-                        context.preloaded_state = (state,)
-                        context.prepared_step = (text, step)
-                        return
-                    note_typing(context, user.id, False)  # no longer in a draft
-            context.actor, state, context.prepared_answer = await context.read(
-                load_for_text, user.id, context.bot_data.get("opd_id"), text
-            )
-            context.preloaded_state = (state,)
-        else:
-            context.actor = await context.read(load_actor, user.id)
+        context.actor = await context.read(load_actor, user.id)
     except OperationalError:
-        # Without knowing who this is, no later handler may run: say so, and stop here.
-        log.warning("database unreachable while identifying a user")
-        if update.callback_query is not None:
-            await update.callback_query.answer(texts.DB_DOWN, show_alert=True)
-        elif update.effective_message is not None:
-            await update.effective_message.reply_text(texts.DB_DOWN)
-        raise ApplicationHandlerStop from None
+        await unreachable(update)
+
+
+async def unreachable(update: Update) -> None:
+    """The database failed while identifying the sender: without knowing who this is, no
+    later handler may run; say so, and stop here."""
+    log.warning("database unreachable while identifying a user")
+    if update.callback_query is not None:
+        await update.callback_query.answer(texts.DB_DOWN, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(texts.DB_DOWN)
+    raise ApplicationHandlerStop from None
 
 
 def _bidang_name(context: MonevContext, bidang_id: int | None) -> str:

@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from datetime import datetime
 from html import escape
 
-from sqlmodel import Session
 from telegram import Message, Update
 from telegram.error import TelegramError
 
-from bot.context import Actor, MonevContext, load_actor_and_state
+from bot.context import MonevContext
 from bot.handlers import bukti
 from bot.handlers.questions import question
 from bot.handlers.shared import markup, webapp_row
-from bot.inbox import mark_within, marked
 from bot.settings import WIB
 from bot.views import lapor as views
 from bot.views import texts
@@ -249,8 +246,7 @@ async def _after(
     if isinstance(result, flow.OldStep):
         await _show(update, context, views.screen(result.screen), note=texts.LAPOR_OLD_STEP)
     elif isinstance(result, flow.Refused):
-        error = texts.denied(result.denied, status=result.status) if result.denied else result.error
-        await _say(update, context, "❗ " + escape(error))
+        await _say(update, context, "❗ " + escape(views.refusal(result)))
     elif isinstance(result, flow.UseButtons):
         assert update.effective_message is not None
         await update.effective_message.reply_text(texts.LAPOR_USE_BUTTONS)
@@ -290,51 +286,14 @@ async def announce_sent(context: MonevContext, chat_id: int, result: flow.Sent) 
             log.warning("could not reach a verifier: %s", type(exc).__name__)
 
 
-TYPING = "typing_lapor"  # bot_data key: ids last seen typing into a /lapor draft
-
-
-def type_answer(
-    session: Session,
-    *,
-    telegram_id: int,
-    user_id: int | None,
-    text: str,
-    mark: Callable[[Session], None] | None = None,
-) -> tuple[flow.Step, bool]:
-    """The typed answer applied to the draft, and the update marked done in the same
-    transaction (``bot.inbox.mark_within``) when it was applied: a text carries no version,
-    so only that keeps an update Telegram sends again after a crash from landing in the next
-    question. Returns the step and whether it was marked."""
-    step = flow.type_text(session, telegram_id=telegram_id, user_id=user_id, text=text)
-    if mark is None or isinstance(step, flow.NotYours):
-        return step, False  # not applied: the text is then a question, marked after its answer
-    mark(session)
-    return step, True
-
-
-def load_and_type(
-    session: Session,
-    telegram_id: int,
-    text: str,
-    mark: Callable[[Session], None] | None,
-    only_office: int | None = None,
-) -> tuple[Actor, State | None, tuple[flow.Step, bool] | None]:
-    """Who sent a text, their flow, and, when they are an active user in /lapor, the typed
-    answer already applied to their draft (``type_answer``): one write transaction (one
-    worker-thread trip) for a step, instead of a read and then a write. ``None`` step: not
-    typing into a draft after all (the text then goes the usual way). ``only_office``: the
-    only office of a one-office deployment (None when there are several)."""
-    actor, state = load_actor_and_state(session, telegram_id, only_office)
-    if state is None or state.flow != Flow.LAPOR or not actor.active:
-        return actor, state, None
-    typed = type_answer(
-        session, telegram_id=telegram_id, user_id=actor.user_id, text=text, mark=mark
-    )
-    return actor, state, typed
+# bot_data key: ids last seen typing into a /lapor draft. Only a guess of which session a
+# text's turn opens first (a write transaction for them, a read for everyone else): a wrong
+# guess costs a worker-thread trip, never a wrong effect (storage/services/text_turn.py).
+TYPING = "typing_lapor"
 
 
 def note_typing(context: MonevContext, telegram_id: int, typing: bool) -> None:
-    """Remember who is typing into a draft, so their next text takes ``load_and_type``."""
+    """Remember who is typing into a draft, so their next text's turn is a write."""
     ids: set[int] = context.bot_data.setdefault(TYPING, set())
     if typing:
         ids.add(telegram_id)
@@ -342,30 +301,8 @@ def note_typing(context: MonevContext, telegram_id: int, typing: bool) -> None:
         ids.discard(telegram_id)
 
 
-async def on_text(update: Update, context: MonevContext, state: State) -> None:
-    """A typed answer to the draft's current question (the sender is in the /lapor flow)."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    actor = context.actor
-    prepared, context.prepared_step = context.prepared_step, None
-    if prepared is not None and prepared[0] == message.text:
-        result, done = prepared[1]
-    else:
-        # The draft's plan comes from the figure cache (the step reads it before saving).
-        result, done = await context.write_cached(
-            type_answer,
-            telegram_id=state.telegram_id,
-            user_id=actor.user_id if actor is not None and actor.active else None,
-            text=message.text,
-            mark=mark_within(context.application, update),
-        )
-    if done:
-        marked(context.application, update)
-    note_typing(context, state.telegram_id, not isinstance(result, flow.NotYours))
-    if isinstance(result, flow.NotYours):
-        # No active draft any more (sent or cancelled elsewhere): it is a question after all.
-        await question(update, context)
-        return
+async def typed(update: Update, context: MonevContext, result: flow.Step) -> None:
+    """What follows a typed answer applied to the draft (``text_turn.Stepped``)."""
     await _after(update, context, result)
 
 

@@ -8,7 +8,7 @@ from html import escape
 from sqlmodel import Session
 from telegram import Update
 
-from bot.context import Actor, MonevContext, load_actor_and_state
+from bot.context import Actor, MonevContext
 from bot.handlers.charts import send_chart, warm_for
 from bot.handlers.kabupaten import (
     Answered,
@@ -28,7 +28,6 @@ from charts.answers import encode, request_for
 from storage.domain.policy import Denied
 from storage.domain.question_parser import MAX_TEXT, Metric
 from storage.services.ask import answer, run_query
-from storage.services.conversation import State
 from storage.services.kabupaten import office_label, office_names, scope_office
 from storage.services.users import sender_office
 
@@ -69,26 +68,25 @@ def _answer(session: Session, who: Asker, text: str) -> Answered:
     return one(session, who.opd_id, text)
 
 
-def load_for_text(
-    session: Session, telegram_id: int, opd_id: int | None, text: str
-) -> tuple[Actor, State | None, tuple[str, Answered] | None]:
-    """Who sent a text, the flow they are in, and, when they are in none and may ask, the
-    answer to it as a question: one read session (one worker-thread trip) for the common
-    case. ``opd_id``: the only office (None when there are several). A decider's words
-    asking for the queue are answered too and then not used."""
-    actor, state = load_actor_and_state(session, telegram_id, opd_id)
-    if state is not None or not actor.active or len(text) > MAX_QUESTION:
-        return actor, state, None
-    own = sender_office(opd_id=actor.opd_id, only_office=opd_id)
+def prepared(
+    session: Session, actor: Actor, text: str, *, only_office: int | None
+) -> Answered | None:
+    """The answer to an active sender's text as a question, made in the session of its turn
+    (``storage.services.text_turn``: one worker-thread trip for the common case); None for a
+    text too long to be one. ``only_office``: the only office (None when there are several).
+    A decider's words asking for the queue are answered too and then not used."""
+    if len(text) > MAX_QUESTION:
+        return None
+    own = sender_office(opd_id=actor.opd_id, only_office=only_office)
     who = Asker(actor.role, actor.status, own, actor.bidang_id)
-    return actor, state, (text, _answer(session, who, text[: MAX_TEXT * 2]))
+    return _answer(session, who, text[: MAX_TEXT * 2])
 
 
-async def question(update: Update, context: MonevContext) -> None:
-    """Answer a free-text question about the figures."""
+async def question(update: Update, context: MonevContext, answered: Answered | None = None) -> None:
+    """Answer a free-text question about the figures (``answered``: already answered in the
+    text's turn)."""
     message = update.effective_message
     assert message is not None and message.text is not None
-    prepared, context.prepared_answer = context.prepared_answer, None
     if context.actor is None or not context.actor.active:
         await message.reply_text(texts.NOT_REGISTERED)
         return
@@ -97,8 +95,8 @@ async def question(update: Update, context: MonevContext) -> None:
         await message.reply_text(texts.TOO_LONG.format(example=escape(shown[1])))
         return
     with quick_work(context):
-        if prepared is not None and prepared[0] == message.text:
-            reply, chart, wants_chart = prepared[1]
+        if answered is not None:
+            reply, chart, wants_chart = answered
         else:
             reply, chart, wants_chart = await context.read(
                 _answer, asker(context), message.text[: MAX_TEXT * 2]

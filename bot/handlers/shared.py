@@ -12,12 +12,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+from telegram.ext import filters
 
 from bot.context import MonevContext
 from bot.views import pages as page_views
 from bot.views.answers import Keyboard, Reply
 from storage.services import answer_pages
 from storage.services.answer_pages import Paged
+
+# Typed text that is not a command: each is one turn (``bot.handlers.routing.on_text``), which
+# identifies its sender itself, so ``common.identify`` leaves exactly these updates alone.
+TEXT = filters.TEXT & ~filters.COMMAND
 
 
 @contextmanager

@@ -19,15 +19,14 @@ from html import escape
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import Application, CallbackContext, CallbackQueryHandler
+from telegram.ext import Application, CallbackContext
 
 from bot.cluster import run_alone
-from bot.context import FIGURE_CACHE, MonevContext
+from bot.context import FIGURE_CACHE
 from bot.settings import WIB
 from bot.views import texts
-from bot.views.early_warning import TEXTS, digest_text, pengingat_line
+from bot.views.early_warning import TEXTS, digest_text
 from charts.answers import ChartKind, ChartPlan, ChartRequest, plan_chart
 from charts.pool import RenderPool
 from charts.spec import NoData
@@ -40,13 +39,11 @@ from storage.services.early_warning import (
     DigestRecipient,
     claim_digest,
     digest_kind,
-    digest_muted,
     digest_recipients,
     digest_sent_to,
     digest_weekday,
     kabupaten_digest_recipients,
     latest_early_warning,
-    set_digest_muted,
 )
 from storage.services.kabupaten import OfficeError, kabupaten_period, kabupaten_risk, office_names
 from storage.services.queries import NoYearData, resolve_period
@@ -287,62 +284,3 @@ def schedule_digest(app: Application) -> None:
         name=JOB_NAME,
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
     )
-
-
-# --- /pengingat: the kepala's switch ----------------------------------------------------------
-
-
-def _digest_state(session: Session, telegram_id: int) -> tuple[bool, int]:
-    return digest_muted(session, telegram_id=telegram_id), digest_weekday(session)
-
-
-async def with_digest(
-    context: MonevContext, text: str, markup: InlineKeyboardMarkup | None
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    """/pengingat for a kepala: the digest's line and its on/off button added."""
-    actor = context.actor
-    if actor is None or actor.role not in DIGEST_ROLES:
-        return text, markup
-    muted, weekday = await context.read(_digest_state, actor.telegram_id)
-    at = _reminder_time(context.bot_data).strftime("%H.%M")
-    text += "\n\n" + pengingat_line(muted=muted, weekday=weekday, at=at)
-    button = (
-        InlineKeyboardButton(TEXTS["btn_on"], callback_data="peringatan:nyala")
-        if muted
-        else InlineKeyboardButton(TEXTS["btn_off"], callback_data="peringatan:mati")
-    )
-    rows = list(markup.inline_keyboard) if markup is not None else []
-    return text, InlineKeyboardMarkup([*rows, [button]])
-
-
-def _switch_view(muted: bool, weekday: int, at: str) -> tuple[str, InlineKeyboardMarkup]:
-    button = (
-        InlineKeyboardButton(TEXTS["btn_on"], callback_data="peringatan:nyala")
-        if muted
-        else InlineKeyboardButton(TEXTS["btn_off"], callback_data="peringatan:mati")
-    )
-    text = pengingat_line(muted=muted, weekday=weekday, at=at) + "\n\n" + TEXTS["see_pengingat"]
-    return text, InlineKeyboardMarkup([[button]])
-
-
-async def digest_toggle(update: Update, context: MonevContext) -> None:
-    """Switch my weekly digest off or on (kepala only)."""
-    query = update.callback_query
-    assert query is not None
-    actor = context.actor
-    if actor is None or not actor.active or actor.role not in DIGEST_ROLES:
-        await query.answer()
-        await query.edit_message_text(TEXTS["only_kepala"])
-        return
-    mute = query.data == "peringatan:mati"
-    await context.write(lambda s: set_digest_muted(s, telegram_id=actor.telegram_id, muted=mute))
-    await query.answer(TEXTS["turned_off" if mute else "turned_on"])
-    muted, weekday = await context.read(_digest_state, actor.telegram_id)
-    at = _reminder_time(context.bot_data).strftime("%H.%M")
-    text, markup = _switch_view(muted, weekday, at)
-    await query.edit_message_text(text, reply_markup=markup)
-
-
-def register_early_warning_handlers(app: Application) -> None:
-    """The digest's on/off button of /pengingat."""
-    app.add_handler(CallbackQueryHandler(digest_toggle, pattern=r"^peringatan:(mati|nyala)$"))

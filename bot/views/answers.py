@@ -21,7 +21,19 @@ from storage.domain.numbers import (
 )
 from storage.domain.periods import roman
 from storage.domain.question_parser import Metric, normalise
-from storage.services.ask import Answer, CompareSide, Kind, Query
+from storage.services.ask import (
+    Answer,
+    CompareSide,
+    Kind,
+    LatestShown,
+    Note,
+    OutOfPlan,
+    ParserNote,
+    Query,
+    StrayWords,
+    Why,
+    YearWithoutData,
+)
 from storage.services.queries import Figure
 
 MAX_MESSAGE = 4000  # Telegram allows 4096; keep a margin for entities
@@ -128,8 +140,59 @@ _GREETING = frozenset(
 )
 
 
+_EMPTY = {
+    Why.NOTHING: "Belum ada data sama sekali.",
+    Why.NO_BIDANG: "Bidang tidak ditemukan.",
+    Why.NO_CAPAIAN: "Belum ada capaian indikator untuk triwulan ini.",
+    Why.NO_HAMBATAN: "Tidak ada hambatan yang dilaporkan untuk triwulan ini.",
+}
+
+
+def empty_text(answer: Answer) -> str:
+    """Why an answer has no figures (plain text)."""
+    e = answer.empty
+    if e is None:
+        return "Belum ada data."
+    if e.why == Why.NO_YEAR:
+        said = f" ({e.words})" if e.words else ""
+        return (
+            f"Belum ada data tahun {e.tahun}{said}. Data tersedia: "
+            f"{', '.join(map(str, answer.years))}."
+        )
+    if e.why == Why.NOT_PLANNED:
+        return f"Tidak ada dalam rencana tahun {e.tahun}."
+    return _EMPTY[e.why]
+
+
+def note_text(note: Note) -> str:
+    """What an answer could not give, and why (plain text)."""
+    if isinstance(note, ParserNote):
+        return note.text
+    if isinstance(note, StrayWords):
+        listed = ", ".join(f"“{w}”" for w in note.words)
+        return f"Kata yang tidak saya kenali dan tidak dipakai: {listed}."
+    if isinstance(note, LatestShown):
+        return f"Yang ditampilkan: TW {roman(note.triwulan)} {note.tahun}, data terakhir yang ada."
+    if isinstance(note, YearWithoutData):
+        if not note.years:
+            return f"Belum ada data tahun {note.tahun}."
+        listed = ", ".join(map(str, note.years))
+        return f"Belum ada data tahun {note.tahun}; tahun yang ada datanya: {listed}."
+    if isinstance(note, OutOfPlan):
+        where = ", ".join(f"TW {roman(x)}" for x in note.planned)
+        return (
+            f"{note.name} tidak ada dalam rencana TW {roman(note.triwulan)} {note.tahun}; "
+            f"ada dalam rencana {where} {note.tahun} (ketuk tombol di bawah)."
+        )
+    text = f"Belum ada data realisasi untuk TW {roman(note.triwulan)} {note.tahun}"
+    if note.latest is not None:
+        tahun, tw = note.latest
+        text += f"; data terakhir: TW {roman(tw)} {tahun} (ketuk tombol di bawah)"
+    return text + "."
+
+
 def _notes(answer: Answer) -> str:
-    return "".join(f"\n⚠️ {escape(n)}" for n in answer.notes)
+    return "".join(f"\n⚠️ {escape(note_text(n))}" for n in answer.notes)
 
 
 def _with_notes(body: str, answer: Answer) -> str:
@@ -200,7 +263,7 @@ def render(answer: Answer, examples: list[str] | None = None) -> Reply:
             metric = p.metric or Metric.SERAPAN
             head = f"<b>{_TITLE.get(metric, 'Serapan anggaran')}</b> · {scope}\n"
         return Reply(
-            head + escape(answer.message or "Belum ada data.") + _notes(answer),
+            head + escape(empty_text(answer)) + _notes(answer),
             _latest_button(answer),
         )
     q = answer.query

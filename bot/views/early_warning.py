@@ -350,3 +350,15 @@ def mixed_line(ew: EarlyWarning) -> list[str]:
     ]
     parts.append(TEXTS["mixed_rest"].format(tw=roman(ew.triwulan)))
     return [TEXTS["mixed"].format(parts="; ".join(parts))]
+
+
+def digest_button(muted: bool) -> tuple[str, str]:
+    """The digest's on/off button under /pengingat (label, callback data)."""
+    if muted:
+        return TEXTS["btn_on"], "peringatan:nyala"
+    return TEXTS["btn_off"], "peringatan:mati"
+
+
+def switch_text(muted: bool, weekday: int, at: str) -> str:
+    """The digest's line after its switch was pressed."""
+    return pengingat_line(muted=muted, weekday=weekday, at=at) + "\n\n" + TEXTS["see_pengingat"]

@@ -20,6 +20,7 @@ from storage.services.lapor_flow import (
     Progress,
     Propose,
     Question,
+    Refused,
     Resume,
     Screen,
     Sent,
@@ -468,6 +469,21 @@ def overtook(r: Overtook) -> Reply:
             [("Kirim punya saya menggantikannya", cb(r.draft_id, "review", f"over-{o.version}"))],
         ],
     )
+
+
+def refusal(r: Refused) -> str:
+    """Why an answer or Kirim was not accepted, and what to do (plain text)."""
+    if r.denied is not None:
+        return texts.denied(r.denied, status=r.status)
+    if r.tanpa_bukti:
+        return (
+            "Bukti dukung wajib untuk sub kegiatan yang realisasinya naik: "
+            + "; ".join(r.tanpa_bukti)
+            + ". Tekan Tambah bukti, pilih sub kegiatannya, lalu kirim foto atau berkasnya."
+        )
+    if r.plan_buttons_first:
+        return plan_views.BUTTONS_FIRST
+    return r.error
 
 
 def discarded(r: Discarded) -> str:

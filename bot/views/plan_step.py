@@ -13,6 +13,13 @@ from storage.domain.plan_input import EXAMPLE
 from storage.services import plan_step
 from storage.services.submission import DraftPlan
 
+# A plan not written on Kirim because someone (an import) changed it after the step was answered.
+CHANGED = "sudah diubah orang lain sejak Anda mengisinya"
+# Text typed while the plan step waits for its two buttons (``plan_step.StepAnswer.buttons_first``).
+BUTTONS_FIRST = (
+    "Pilih dulu tombol Isi rencana atau Lewati pada pertanyaan rencana penarikan di atas."
+)
+
 Button = Callable[[str, str], str]  # (step, action) -> callback data of the draft
 
 
@@ -112,7 +119,7 @@ def saved_lines(saved: plan_step.Saved | None) -> list[str]:
             )
         )
     lines += [
-        texts.RENCANA_NOT_SAVED.format(nama=escape(short(nama, 80)), why=escape(why))
+        texts.RENCANA_NOT_SAVED.format(nama=escape(short(nama, 80)), why=escape(why or CHANGED))
         for nama, why in saved.skipped[:10]
     ]
     return lines

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from bot.settings import wib
+from bot.views.answers import Keyboard
 from storage.domain.numbers import format_tanggal, format_waktu
 from storage.domain.policy import Role, StatusLaporan
 from storage.services.schedule import (
@@ -21,6 +23,7 @@ from storage.services.schedule import (
     Reminder,
     ReminderOutlook,
     VerifyNotice,
+    Window,
     WindowOutlook,
     label,
 )
@@ -328,3 +331,115 @@ def kabupaten_outlook_text(o: KabupatenOutlook, *, role: str, jam: str) -> str:
         else "• Grup kabupaten belum terdaftar (admin kabupaten: /grupkantor di grup itu)."
     )
     return "\n".join(lines)
+
+
+# --- /jadwal, /pengingat, /grupkantor --------------------------------------------------------
+
+TEXTS: dict[str, str] = {
+    "not_admin_jadwal": (
+        "Maaf, pengaturan jadwal pelaporan hanya dapat dilakukan oleh admin. Untuk melihat "
+        "kapan Anda akan diingatkan, ketik /pengingat."
+    ),
+    "not_registered": (
+        "Maaf, Anda belum terdaftar sehingga belum menerima pengingat. Ketik /daftar untuk "
+        "meminta akses."
+    ),
+    "jadwal_head": "<b>Jadwal pelaporan {tahun}</b>",
+    "jadwal_row": "• <b>{label}</b>: dibuka {buka}, batas akhir <b>{tenggat}</b> ({asal})",
+    "jadwal_default": "bawaan",
+    "jadwal_custom": "diubah {waktu}",
+    "jadwal_pick": "Pilih triwulan yang batas akhirnya ingin diubah.",
+    "jadwal_ask": (
+        "Ketik batas akhir baru untuk <b>{label}</b> (saat ini {tenggat}), misalnya "
+        "<i>{contoh}</i>, <i>{contoh_angka}</i> atau <i>{contoh_iso}</i>.\n\n"
+        "Ketik /batal untuk membatalkan."
+    ),
+    "jadwal_bad": "{error}\n\nSilakan ketik lagi, atau /batal untuk membatalkan.",
+    "jadwal_done": (
+        "Batas akhir <b>{label}</b> diubah dari {lama} menjadi <b>{baru}</b>. Pengingat "
+        "mengikuti batas akhir yang baru."
+    ),
+    "jadwal_same": "Batas akhir <b>{label}</b> tetap {baru}; tidak ada yang berubah.",
+    "jadwal_past": (
+        "\n\nCatatan: tanggal itu sudah lewat, sehingga bidang yang belum melapor langsung "
+        "dianggap terlambat."
+    ),
+    "jadwal_closed": "Pengaturan jadwal ditutup.",
+    "jadwal_cancel": "Perubahan jadwal dibatalkan; batas akhir tidak berubah.",
+    "mute_on": "Matikan pengingat",
+    "mute_off": "Nyalakan pengingat",
+    "muted": "Pengingat dimatikan.",
+    "unmuted": "Pengingat dinyalakan kembali.",
+    "grup_private": (
+        "Perintah ini dipakai di grup kantor: tambahkan bot ke grup tersebut, lalu admin "
+        "mengirim /grupkantor di grup itu. Grup akan menerima pengumuman pada hari batas "
+        "akhir pelaporan (H) dan pada hari kerja sesudahnya (H+1).\n\n{status}"
+    ),
+    "grup_status_set": "Saat ini sudah ada grup kantor yang terdaftar untuk kantor Anda.",
+    "grup_status_none": "Saat ini belum ada grup kantor yang terdaftar untuk kantor Anda.",
+    "grup_not_admin": "Maaf, hanya admin monev-bot yang dapat mendaftarkan grup kantor.",
+    "grup_done": (
+        "Grup ini terdaftar sebagai grup kantor perangkat daerah Anda. Pengumuman batas akhir "
+        "pelaporan (hari H dan H+1) dan peringatan dini mingguan kantor ini akan dikirim ke "
+        "sini. Untuk berhenti, admin dapat mengirim /grupkantor hapus."
+    ),
+    "grup_done_kab": (
+        "Grup ini terdaftar sebagai grup kabupaten: rekap OPD yang belum lapor (untuk "
+        "pemantau) akan dikirim ke sini. Untuk berhenti, kirim /grupkantor hapus."
+    ),
+    "grup_same": "Grup ini sudah terdaftar sebagai grup kantor Anda; tidak ada yang diubah.",
+    "grup_taken": (
+        "Grup ini sudah terdaftar sebagai grup kantor perangkat daerah lain (satu grup hanya "
+        "untuk satu kantor); tidak ada yang diubah. Daftarkan grup lain untuk kantor Anda."
+    ),
+    "grup_removed": "Grup ini tidak lagi menerima pengumuman pelaporan.",
+    "grup_not_this": "Grup ini bukan grup kantor Anda yang terdaftar; tidak ada yang diubah.",
+    "btn_done": "Selesai",
+    "btn_cancel": "Batal",
+}
+
+
+def jadwal_view(windows: list[Window], tahun_label: str) -> tuple[str, Keyboard]:
+    """The deadlines of a year, a button per quarter to change it, and "Selesai"."""
+    lines = [TEXTS["jadwal_head"].format(tahun=tahun_label), ""]
+    for w in windows:
+        asal = (
+            TEXTS["jadwal_custom"].format(waktu=format_waktu(wib(w.updated_at)))
+            if w.custom and w.updated_at
+            else TEXTS["jadwal_default"]
+        )
+        lines.append(
+            TEXTS["jadwal_row"].format(
+                label=w.label,
+                buka=format_tanggal(w.buka),
+                tenggat=format_tanggal(w.tenggat),
+                asal=asal,
+            )
+        )
+    lines += ["", TEXTS["jadwal_pick"]]
+    buttons = [(w.label, f"jadwal:ubah:{w.tahun}:{w.triwulan}") for w in windows]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([(TEXTS["btn_done"], "jadwal:selesai")])
+    return "\n".join(lines), rows
+
+
+def jadwal_ask(w: Window) -> tuple[str, Keyboard]:
+    """Ask for the new deadline of the quarter picked, with a "Batal" button."""
+    contoh = w.tenggat
+    text = TEXTS["jadwal_ask"].format(
+        label=w.label,
+        tenggat=format_tanggal(w.tenggat),
+        contoh=format_tanggal(contoh),
+        contoh_angka=f"{contoh.day}/{contoh.month}/{contoh.year}",
+        contoh_iso=contoh.isoformat(),
+    )
+    return text, [[(TEXTS["btn_cancel"], "jadwal:batal")]]
+
+
+def pengingat_view(muted: bool, role: Role | None) -> Keyboard:
+    """/pengingat's mute/unmute button (none for admins)."""
+    if role == Role.ADMIN:
+        return []  # admins receive no personal reminders: nothing to mute
+    if muted:
+        return [[(TEXTS["mute_off"], "pengingat:nyala")]]
+    return [[(TEXTS["mute_on"], "pengingat:mati")]]

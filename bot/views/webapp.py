@@ -14,7 +14,7 @@ from html import escape, unescape
 
 from bot.views import lapor as lapor_views
 from bot.views import texts
-from bot.views.answers import short
+from bot.views.answers import empty_text, note_text, short
 from bot.views.early_warning import signed_points
 from bot.webapp.auth import Refusal
 from storage.domain.numbers import format_number, format_percent, format_rupiah
@@ -343,8 +343,7 @@ def sent_json(result: flow.Step | Incomplete, *, chat_link: str) -> dict:
             "versi": result.overtaken.version,
         }
     if isinstance(result, flow.Refused):
-        error = texts.denied(result.denied, status=result.status) if result.denied else result.error
-        return {"status": "ditolak", "pesan": plain(error)}
+        return {"status": "ditolak", "pesan": plain(lapor_views.refusal(result))}
     return {"status": "ditolak", "pesan": NO_DRAFT}
 
 
@@ -450,7 +449,7 @@ def office_html(d: OfficeDashboard, *, office: str, back: bool) -> str:
     """One office: serapan and fisik per bidang, trend, early warning, who has reported."""
     a = d.serapan
     if d.period is None or a.scope is None or a.query is None:
-        return f'<p class="note">{escape(a.message or "Belum ada data.")}</p>'
+        return f'<p class="note">{escape(empty_text(a))}</p>'
     tahun, tw = d.period
     res = a.scope
     total = res.item.figure
@@ -467,7 +466,7 @@ def office_html(d: OfficeDashboard, *, office: str, back: bool) -> str:
         f"{format_percent(res.benchmark)}</p>"
     )
     for n in a.notes:
-        parts.append(f'<p class="note">{escape(n)}</p>')
+        parts.append(f'<p class="note">{escape(note_text(n))}</p>')
     pending = {r.bidang.id for r in a.unverified}
     rows = []
     for it in res.breakdown:

@@ -75,6 +75,84 @@ class Kind(StrEnum):
     PROCESS = "process"  # deadlines, returned reports, who verified what
 
 
+# --- what an answer could not give, and why: typed here, worded in bot/views/answers.py -----
+
+
+class Why(StrEnum):
+    """Why an answer shows no figures (``Kind.NODATA``)."""
+
+    NOTHING = "nothing"  # no data at all
+    NO_YEAR = "no_year"  # none for the year asked (``Empty.tahun``, ``Answer.years`` has some)
+    NO_BIDANG = "no_bidang"  # the bidang of a button is gone
+    NOT_PLANNED = "not_planned"  # the program/kegiatan/sub kegiatan is not in that year's plan
+    NO_CAPAIAN = "no_capaian"  # no indicator achievement reported for the quarter
+    NO_HAMBATAN = "no_hambatan"  # no obstacle reported for the quarter
+
+
+@dataclass(frozen=True)
+class Empty:
+    """No figures: why, for which year, and the period as typed (``Why.NO_YEAR``)."""
+
+    why: Why
+    tahun: int = 0
+    words: str = ""
+
+
+@dataclass(frozen=True)
+class ParserNote:
+    """A part of the question the parser could not answer, in the parser's words."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class StrayWords:
+    """Words neither recognised nor used (at most five)."""
+
+    words: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LatestShown:
+    """The words named no quarter: the latest one with data is shown."""
+
+    tahun: int
+    triwulan: int
+
+
+@dataclass(frozen=True)
+class YearWithoutData:
+    """No data for ``tahun`` (one side of a comparison); ``years``: those that have some,
+    named when given."""
+
+    tahun: int
+    years: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutOfPlan:
+    """``name`` is not in the plan of the quarter asked; it is in the ``planned`` quarters
+    (a button offers the latest of them)."""
+
+    name: str
+    tahun: int
+    triwulan: int
+    planned: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class NoRealisasi:
+    """Nobody has reported the quarter asked; ``latest``: the latest (tahun, tw) with data
+    when that is another one (a button offers it)."""
+
+    tahun: int
+    triwulan: int
+    latest: tuple[int, int] | None = None
+
+
+Note = ParserNote | StrayWords | LatestShown | YearWithoutData | OutOfPlan | NoRealisasi
+
+
 @dataclass
 class Query:
     """What was understood, with defaults filled in."""
@@ -124,10 +202,10 @@ class Answer:
     candidates: list[ScopeEntry] = field(default_factory=list)
     parsed: ParsedQuestion | None = None
     years: list[int] = field(default_factory=list)
-    message: str = ""
+    empty: Empty | None = None  # Kind.NODATA: why there are no figures
     compare: list[CompareSide] = field(default_factory=list)
     compare_kind: str = ""  # "periods", "scopes", "fisik_keuangan"
-    notes: list[str] = field(default_factory=list)  # what could not be answered, and why
+    notes: list[Note] = field(default_factory=list)  # what could not be answered, and why
     latest: tuple[int, int] | None = None  # (tahun, tw) with data, offered when asked had none
     early: EarlyWarning | None = None  # Kind.PERINGATAN
     opd_id: int = 0  # the office answered about (buttons carry it: a pemantau has no office)
@@ -295,16 +373,12 @@ def _answer(
         parsed=parsed,
         period_words=period_words,
     )
-    a.notes[:0] = list(parsed.unanswerable)
+    a.notes[:0] = [ParserNote(n) for n in parsed.unanswerable]
     if parsed.stray:
-        a.notes.append(
-            "Kata yang tidak saya kenali dan tidak dipakai: "
-            + ", ".join(f"“{w}”" for w in parsed.stray[:5])
-            + "."
-        )
+        a.notes.append(StrayWords(tuple(parsed.stray[:5])))
     if parsed.unanswerable and parsed.triwulan is None and a.query is not None:
         a.query.period_words = ""  # the words named no quarter; don't claim they did
-        a.notes.append(f"Yang ditampilkan: {_period_label(a.query)}, data terakhir yang ada.")
+        a.notes.append(LatestShown(a.query.tahun, a.query.triwulan))
     return a
 
 
@@ -372,10 +446,6 @@ def _other_office_bidang(session: Session, opd_id: int, phrase: str, text: str) 
     return mention.office.label if mention is not None else None
 
 
-def _period_label(q: Query) -> str:
-    return f"TW {roman(q.triwulan)} {q.tahun}"
-
-
 def _side_value(fig: Figure, metric: Metric) -> float | None:
     return fig.fisik if metric == Metric.FISIK else fig.serapan
 
@@ -392,7 +462,7 @@ def _compare(
     try:
         period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=triwulan)
     except NoYearData:
-        return Answer(Kind.NODATA, parsed=parsed, message="Belum ada data sama sekali.")
+        return Answer(Kind.NODATA, parsed=parsed, empty=Empty(Why.NOTHING))
     if period.triwulan_defaulted and period.has_data:
         # No quarter named: the latest one every bidang reported, as every other answer.
         done = latest_complete_quarter(session, opd_id, period.tahun)
@@ -437,7 +507,7 @@ def _compare(
         q.scope_kind, q.scope_name = "bidang", " dan ".join(e.name for e in parsed.compare_scopes)
     elif kind == "fisik_keuangan":
         if not period.has_data:
-            a.notes.append(f"Belum ada data tahun {period.tahun}.")
+            a.notes.append(YearWithoutData(period.tahun))
         fig = figure(period.tahun, period.triwulan, b=bidang_id, nd=node_id)
         a.compare = [
             CompareSide("Realisasi fisik", fig, fig.fisik if fig else None),
@@ -459,10 +529,7 @@ def _compare(
         for y, tw in sides:
             fig = figure(y, tw, b=bidang_id, nd=node_id)
             if fig is None:
-                a.notes.append(
-                    f"Belum ada data tahun {y}; tahun yang ada datanya: "
-                    f"{', '.join(map(str, years))}."
-                )
+                a.notes.append(YearWithoutData(y, tuple(years)))
             a.compare.append(
                 CompareSide(f"TW {roman(tw)} {y}", fig, _side_value(fig, metric) if fig else None)
             )
@@ -489,16 +556,14 @@ def run_query(
     try:
         period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=triwulan)
     except NoYearData:
-        return Answer(Kind.NODATA, parsed=parsed, message="Belum ada data sama sekali.")
+        return Answer(Kind.NODATA, parsed=parsed, empty=Empty(Why.NOTHING))
     years = list(period.years)
     if not period.has_data:
-        said = f" ({period_words})" if period_words else ""
         return Answer(
             Kind.NODATA,
             parsed=parsed,
             years=years,
-            message=f"Belum ada data tahun {period.tahun}{said}. Data tersedia: "
-            f"{', '.join(map(str, years))}.",
+            empty=Empty(Why.NO_YEAR, period.tahun, period_words),
             latest=(years[-1], latest_quarter(session, opd_id, years[-1])),
         )
     tahun, tw = period.tahun, period.triwulan
@@ -511,9 +576,7 @@ def run_query(
         bidang_id = scope_id
         scope_name = next((b.nama for b in list_bidang(session, opd_id) if b.id == scope_id), "")
         if not scope_name:
-            return Answer(
-                Kind.NODATA, parsed=parsed, years=years, message="Bidang tidak ditemukan."
-            )
+            return Answer(Kind.NODATA, parsed=parsed, years=years, empty=Empty(Why.NO_BIDANG))
     elif scope_kind in {k.value for k in Level}:
         node = _node_in_year(session, scope_id, tahun)
         if node is None or node.opd_id != opd_id:
@@ -521,7 +584,7 @@ def run_query(
                 Kind.NODATA,
                 parsed=parsed,
                 years=years,
-                message=f"Tidak ada dalam rencana tahun {tahun}.",
+                empty=Empty(Why.NOT_PLANNED, tahun),
             )
         node_id, scope_kind, scope_name = node.id, str(node.level), node.nama
     else:
@@ -566,11 +629,7 @@ def run_query(
             if planned:
                 shown = [x for x in planned if x <= latest_quarter(session, opd_id, tahun)]
                 a.latest = (tahun, (shown or planned)[-1])
-                where = ", ".join(f"TW {roman(x)}" for x in planned)
-                a.notes.append(
-                    f"{scope_name} tidak ada dalam rencana TW {roman(tw)} {tahun}; "
-                    f"ada dalam rencana {where} {tahun} (ketuk tombol di bawah)."
-                )
+                a.notes.append(OutOfPlan(scope_name, tahun, tw, tuple(planned)))
     if not prog.complete:
         a.progress = prog
     only = prog.reported_ids if a.progress is not None and prog.reported else None
@@ -583,11 +642,11 @@ def run_query(
         # An explicit quarter nobody has reported yet: say so and offer the latest one,
         # rather than silently answering another quarter.
         latest = latest_quarter(session, opd_id, years[-1])
-        note = f"Belum ada data realisasi untuk TW {roman(tw)} {tahun}"
         if (years[-1], latest) != (tahun, tw):
             a.latest = (years[-1], latest)
-            note += f"; data terakhir: TW {roman(latest)} {years[-1]} (ketuk tombol di bawah)"
-        a.notes.append(note + ".")
+            a.notes.append(NoRealisasi(tahun, tw, a.latest))
+        else:
+            a.notes.append(NoRealisasi(tahun, tw))
     if metric == Metric.RANKING:
         a.kind = Kind.RANKING
         by: By = _RANK_BY.get(ranking_metric, "serapan")
@@ -613,7 +672,7 @@ def run_query(
         a.kind = Kind.CAPAIAN
         a.capaian = capaian_kinerja(session, opd_id, tahun, tw, bidang_id=bidang_id)
         if not a.capaian:
-            a.kind, a.message = Kind.NODATA, "Belum ada capaian indikator untuk triwulan ini."
+            a.kind, a.empty = Kind.NODATA, Empty(Why.NO_CAPAIAN)
     elif metric == Metric.HAMBATAN:
         a.kind = Kind.HAMBATAN
         a.narasi = [
@@ -622,10 +681,7 @@ def run_query(
             if r.hambatan or r.tindak_lanjut
         ]
         if not a.narasi:
-            a.kind, a.message = (
-                Kind.NODATA,
-                "Tidak ada hambatan yang dilaporkan untuk triwulan ini.",
-            )
+            a.kind, a.empty = Kind.NODATA, Empty(Why.NO_HAMBATAN)
     elif metric == Metric.PERINGATAN:
         a.kind = Kind.PERINGATAN
         a.early = early_warning(

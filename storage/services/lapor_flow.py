@@ -163,11 +163,14 @@ class UseButtons:
 
 @dataclass(frozen=True)
 class Refused:
-    """The answer is not accepted; ``error`` says what to type (from the submission rules)."""
+    """The answer is not accepted; ``error`` says what to type (from the submission rules),
+    else one of the reasons below says why (the view words it)."""
 
-    error: str
+    error: str = ""
     denied: Denied | None = None  # a permission rule refused: the view words the reason
     status: str = ""  # the report's status, for Denied.NOT_SUBMITTED
+    tanpa_bukti: tuple[str, ...] = ()  # MONEV_BUKTI_WAJIB: sub kegiatan still without evidence
+    plan_buttons_first: bool = False  # text typed where the plan step waits for its buttons
 
 
 @dataclass(frozen=True)
@@ -519,8 +522,9 @@ def _plan_answer(
 ) -> Step:
     """An answer to the optional spending-plan step (``storage.services.plan_step``)."""
     out = plan_step.answer(plan, data, draft.step, action, text)
-    if out.error:
-        return Refused(out.error)  # nothing changed: the draft keeps every earlier answer
+    if out.error or out.buttons_first:
+        # Nothing changed: the draft keeps every earlier answer.
+        return Refused(out.error, plan_buttons_first=out.buttons_first)
     if out.next is None:
         return OldStep(_screen(session, draft, plan))
     save(session, draft, data, out.next)
@@ -589,11 +593,7 @@ def _send(
     rv = build_review(session, draft)
     if bukti_wajib and rv.tanpa_bukti:
         # MONEV_BUKTI_WAJIB: money spent this quarter needs something to look at.
-        return Refused(
-            "Bukti dukung wajib untuk sub kegiatan yang realisasinya naik: "
-            + "; ".join(rv.tanpa_bukti[:5])
-            + ". Tekan Tambah bukti, pilih sub kegiatannya, lalu kirim foto atau berkasnya."
-        )
+        return Refused(tanpa_bukti=tuple(rv.tanpa_bukti[:5]))
     try:
         conflicts = submit(session, draft, user=user, over=over)
     except OutdatedDraft as exc:

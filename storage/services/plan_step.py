@@ -142,11 +142,13 @@ class Echo:
 @dataclass(frozen=True)
 class StepAnswer:
     """``next``: the step to go to (None: the action does not belong to this step);
-    ``error``: refused, the draft keeps everything it had."""
+    ``error``: refused, the draft keeps everything it had; ``buttons_first``: refused too,
+    text typed where the step waits for Isi rencana or Lewati (the view words it)."""
 
     next: str | None = None
     error: str = ""
     echo: Echo | None = None
+    buttons_first: bool = False
 
 
 def _after(plan: DraftPlan, data: dict) -> str:
@@ -172,10 +174,7 @@ def answer(plan: DraftPlan, data: dict, step: str, action: str, text: str = "") 
             b["pilih"] = "lewati"
             return StepAnswer(_after(plan, data), echo=Echo("lewati"))
         if action == "text":
-            return StepAnswer(
-                error="Pilih dulu tombol Isi rencana atau Lewati pada pertanyaan rencana "
-                "penarikan di atas."
-            )
+            return StepAnswer(buttons_first=True)
         return StepAnswer()
     if not idx.isdecimal() or int(idx) >= len(plan.subs):
         return StepAnswer()
@@ -220,7 +219,9 @@ class Saved:
     tahun: int
     saved: list[str] = field(default_factory=list)  # sub kegiatan with a new plan row
     kept: int = 0  # given, but equal to the plan already in force
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (sub kegiatan, why)
+    # (sub kegiatan, why): why is the rule's message, or None when someone changed the plan
+    # after the step was answered (the view words that)
+    skipped: list[tuple[str, str | None]] = field(default_factory=list)
 
 
 def store(session: Session, draft: Draft, *, actor: str) -> Saved | None:
@@ -240,7 +241,7 @@ def store(session: Session, draft: Draft, *, actor: str) -> Saved | None:
         now = _in_force_now(session, s.node_id, draft.triwulan)
         if now != b.get("lama", {}).get(key):
             # Compare-and-set: someone (an import) changed it after the step was answered.
-            out.skipped.append((s.nama, "sudah diubah orang lain sejak Anda mengisinya"))
+            out.skipped.append((s.nama, None))
             continue
         if values == now:
             out.kept += 1

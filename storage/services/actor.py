@@ -1,0 +1,49 @@
+"""Who sent an update, as far as the database knows, and the offices that person may read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from storage.domain.policy import NO_OFFICE, Role, Scope, UserStatus, scope_of
+from storage.services.users import identity, sender_office
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who sent the update, as far as the database knows (None fields for a stranger)."""
+
+    telegram_id: int
+    user_id: int | None
+    nama: str
+    role: Role | None
+    bidang_id: int | None
+    status: str | None
+    opd_id: int | None = None  # the person's office; None for the kabupaten roles
+
+    @property
+    def active(self) -> bool:
+        return self.role is not None and self.status == UserStatus.ACTIVE
+
+    def has(self, *roles: Role) -> bool:
+        return self.active and self.role in roles
+
+
+def actor_scope(actor: Actor | None, only_office: int | None) -> Scope:
+    """The offices ``actor`` may read (``policy.scope_of``); in a deployment serving one office
+    (``only_office``), a person without an office belongs to that one."""
+    if actor is None:
+        return NO_OFFICE
+    own = sender_office(opd_id=actor.opd_id, only_office=only_office)
+    return scope_of(role=actor.role, status=actor.status, user_opd_id=own)
+
+
+def load_actor(session: Session, telegram_id: int) -> Actor:
+    """Who this is (runs for every update: ``users.identity``, a plain row query)."""
+    who = identity(session, telegram_id=telegram_id)
+    if who is None:
+        return Actor(telegram_id, None, "", None, None, None)
+    return Actor(
+        telegram_id, who.user_id, who.nama, who.role, who.bidang_id, who.status, who.opd_id
+    )
