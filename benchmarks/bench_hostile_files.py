@@ -200,7 +200,7 @@ def plan_template() -> bytes:
     from storage.data import db
     from storage.files.demo import SEED_FILE
     from storage.files.importer import import_file
-    from storage.services.office import write_template
+    from storage.files.template import write_template
 
     with tempfile.TemporaryDirectory() as d:
         engine = db.make_engine(f"sqlite:///{Path(d) / 'm.db'}")

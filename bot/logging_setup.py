@@ -18,10 +18,11 @@ import sys
 from datetime import datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.domain.periods import WIB
 
 TOKEN_PATTERN = re.compile(r"\d{6,}:[A-Za-z0-9_-]{30,}")
 REDACTED = "<TOKEN-DISEMBUNYIKAN>"
@@ -29,7 +30,6 @@ REDACTED = "<TOKEN-DISEMBUNYIKAN>"
 MAX_BYTES = 5 * 1024 * 1024
 BACKUP_COUNT = 5
 
-WIB = ZoneInfo("Asia/Jakarta")
 
 # Loggers that put a request URL (and with it the token) into their INFO lines, or that
 # chatter at INFO about every scheduled job.

@@ -7,12 +7,11 @@ from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-WIB = ZoneInfo("Asia/Jakarta")
+from storage.domain.periods import WIB
 
 
 def wib(at: datetime) -> datetime:

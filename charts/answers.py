@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from charts import spec
+from storage.domain.early_warning import national_label
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
 from storage.services.queries import (
@@ -33,7 +34,6 @@ from storage.services.queries import (
 if TYPE_CHECKING:
     from storage.services.ask import Answer
 
-CAPTION_MAX = 1000  # Telegram allows 1024 characters in a photo caption
 UNAPPROVED = "belum disetujui"  # the mark on figures of a submission not yet approved
 
 
@@ -73,8 +73,10 @@ class ChartPlan:
 
     function: str  # a drawing function of charts.render
     args: tuple[object, ...]
-    caption: str
+    caption: str  # plain text, whole: the sender fits it to Telegram's caption limit
     filename: str
+    keep_last: int = 0  # closing lines of the caption kept when it is cut
+    more: str = "…"  # the line that says the caption was cut
 
 
 def draw(plan: ChartPlan) -> bytes:
@@ -159,7 +161,7 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
             f"Tren serapan anggaran · {scope}", f"{tahun} · {_short_opd(opd.nama)}"
         )
         call = ("tren_serapan", (points, bench, meta))
-        lines.append(f"Serapan kumulatif {scope.lower()} {tahun} (target 15/40/60/90%):")
+        lines.append(f"Serapan kumulatif {scope.lower()} {tahun} (target {national_label(bench)}):")
         waiting = {
             q: {
                 r.bidang.nama
@@ -220,13 +222,10 @@ def plan_chart(session: Session, opd_id: int, req: ChartRequest) -> ChartPlan:
             f"⏳ Angka bidang {', '.join(sorted(pending))} {UNAPPROVED} (menunggu verifikasi); "
             "dapat berubah.",
         )
-    caption = "\n".join(lines)
-    if len(caption) > CAPTION_MAX:
-        # keep the closing line (what was folded, where the full figures are)
-        tail = "\n…\n" + lines[-1] if lines[-1].endswith("/laporan.") else "\n…"
-        caption = caption[: CAPTION_MAX - len(tail)].rsplit("\n", 1)[0] + tail
     name = f"grafik-{req.kind}-{tahun}-tw{tw}.png"
-    return ChartPlan(call[0], call[1], caption, name)
+    # a cut keeps the closing line (what was folded, where the full figures are)
+    keep = 1 if lines[-1].endswith("/laporan.") else 0
+    return ChartPlan(call[0], call[1], "\n".join(lines), name, keep_last=keep)
 
 
 def _mark(on: bool) -> str:

@@ -1,13 +1,14 @@
 """The kabupaten chart: serapan per office (OPD) of one quarter, ranked, with the national
-target line; every figure drawn is in the caption too (shortened names, at most
-``CAPTION_MAX`` characters), offices whose figures are not all approved marked."""
+target line; every figure drawn is in the caption too (shortened names; the sender cuts a
+long list to Telegram's caption limit, pointing to the recap), offices whose figures are not
+all approved marked."""
 
 from __future__ import annotations
 
 from sqlmodel import Session
 
 from charts import spec
-from charts.answers import CAPTION_MAX, UNAPPROVED, ChartPlan
+from charts.answers import UNAPPROVED, ChartPlan
 from storage.domain.numbers import format_percent
 from storage.domain.periods import roman
 from storage.services.kabupaten import kabupaten_figures, ranked
@@ -51,14 +52,11 @@ def plan_kabupaten_chart(session: Session, tahun: int, tw: int) -> ChartPlan:
         mark = f" ({UNAPPROVED})" if f.unapproved else ""
         value = format_percent(f.serapan) if f.serapan is not None else "belum lengkap"
         lines.append(f"{i}. {f.office.singkatan or f.office.nama[:40]}: {value}{mark}")
-    caption = "\n".join(lines)
-    if len(caption) > CAPTION_MAX:
-        tail = f"\n… lengkapnya: /laporan rekap {tw} {tahun}"
-        caption = caption[: CAPTION_MAX - len(tail)].rsplit("\n", 1)[0] + tail
     bench = benchmarks(session).get(tw, 0.0)
     return ChartPlan(
         "serapan_per_opd",
         (bars, bench, meta),
-        caption,
+        "\n".join(lines),
         f"serapan-per-opd-{tahun}-tw{tw}.png",
+        more=f"… lengkapnya: /laporan rekap {tw} {tahun}",
     )

@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from storage.data import bukti_store
 from storage.data.db import read_scope, session_scope
 from storage.data.models import (
     AppUser,
@@ -43,7 +44,6 @@ from storage.data.models import (
     VerifMessage,
 )
 from storage.domain.numbers import format_rupiah
-from storage.files import bukti_store
 from storage.files.export import export_bytes
 from storage.files.importer import import_file
 from storage.services.office import init_office

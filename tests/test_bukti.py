@@ -19,9 +19,9 @@ from sqlmodel import select
 from bot.console import html_to_text, open_offline
 from bot.offline.updates import make_document_update, make_photo_update
 from bot.settings import Settings
+from storage.data import bukti_store
 from storage.data.db import read_scope
 from storage.data.models import Bukti, Draft, DraftStatus
-from storage.files import bukti_store
 from tests.bot_harness import ADMIN, KEPALA, Bot
 from tests.test_lapor import OP1, OP_DAG, VERIF, _button, _close, _fill_figures, _users
 

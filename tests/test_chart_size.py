@@ -6,6 +6,8 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from benchmarks.generate import scale_year
+from bot.views.answers import chart_caption
+from bot.views.budget import CAPTION, length
 from charts.answers import MAX_BARS, ChartKind, ChartRequest, plan_chart
 from storage.data.db import read_scope
 from storage.services.queries import scope_result
@@ -29,7 +31,8 @@ def test_a_large_bidang_gets_top_programs_and_lainnya(seeded: Engine) -> None:
             if kind == ChartKind.PROGRAM:
                 assert sum(b.pagu for b in bars) == full.item.figure.pagu
             assert f"{len(full.breakdown)} program; {folded} program" in plan.caption
-            assert plan.caption.rstrip().endswith("/laporan.") and len(plan.caption) <= 1000
+            sent = chart_caption(plan)  # as sent: within Telegram's caption limit
+            assert sent.endswith("/laporan.") and length(sent) <= CAPTION
 
 
 def test_a_small_bidang_shows_every_program(seeded: Engine) -> None:
@@ -40,3 +43,16 @@ def test_a_small_bidang_shows_every_program(seeded: Engine) -> None:
         full = scope_result(s, 1, 2022, 3, bidang_id=bidang.id)
         assert len(plan.args[0]) == len(full.breakdown)  # type: ignore[arg-type]
         assert "Lainnya" not in plan.caption
+
+
+def test_the_trend_caption_names_the_configured_national_path(seeded: Engine) -> None:
+    # Issue 26: the trend chart's caption said "target 15/40/60/90%" whatever was configured.
+    from storage.data.db import session_scope
+    from storage.data.models import Setting
+    from storage.services.queries import BENCHMARK_SETTING
+
+    with session_scope(seeded) as s:
+        s.add(Setting(key=BENCHMARK_SETTING, value="10,35,65,95"))
+    with read_scope(seeded) as s:
+        plan = plan_chart(s, 1, ChartRequest(ChartKind.TREN, 2022, 3, None))
+    assert "(target 10/35/65/95%)" in plan.caption and "15/40/60/90" not in plan.caption

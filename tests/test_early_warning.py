@@ -28,13 +28,13 @@ from storage.domain.early_warning import (
     project,
 )
 from storage.files.plan_sheet import SHEET, import_rencana
+from storage.files.template import write_template
 from storage.services.early_warning import (
     EarlyWarningError,
     backtest,
     early_warning,
     set_rencana,
 )
-from storage.services.office import write_template
 from tests.bot_harness import KEPALA, Bot
 
 # The plan fixture: cumulative rupiah TW I..IV of the Koperasi leaves.

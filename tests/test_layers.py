@@ -251,6 +251,48 @@ def test_no_import_circles() -> None:
     assert _cycles(EDGES) == []
 
 
+def _reachable(edges: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        for w in edges.get(stack.pop(), ()):
+            if w not in seen:
+                seen.add(w)
+                stack.append(w)
+    return seen
+
+
+def _files_services_circles(edges: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(service, file module) imports that close a circle between the two packages: the
+    service is reached from a ``storage.files`` module and itself imports one."""
+    reached = {
+        s
+        for f in edges
+        if _starts(f, "storage.files")
+        for s in _reachable(edges, f)
+        if _starts(s, "storage.services")
+    }
+    return sorted((s, t) for s in reached for t in edges.get(s, ()) if _starts(t, "storage.files"))
+
+
+def test_files_services_circle_finder() -> None:
+    files_first = {
+        "storage.files.x": {"storage.services.a"},
+        "storage.services.a": {"storage.files.y"},
+    }
+    assert _files_services_circles(files_first) == [("storage.services.a", "storage.files.y")]
+    one_way = {"storage.files.x": {"storage.services.a"}, "storage.services.b": {"storage.files.y"}}
+    assert _files_services_circles(one_way) == []
+
+
+def test_no_circle_between_services_and_files() -> None:
+    # Issue 26: a file format may use the services (an export reads figures through them),
+    # and a service may use a file module no file module reaches; never both on one path.
+    # Text rules both need (normalise_name, the report's regexes and headings, the calendar)
+    # are in storage/domain.
+    assert _files_services_circles(EDGES) == []
+
+
 # The report parser reads "<b>" marks in the offices' exported reports: input, not output.
 _READS_MARKUP = {"storage.files.report_parser"}
 

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from storage.data.db import read_scope
 from storage.data.models import Node
-from storage.files.importer import normalise_name
+from storage.domain.text import normalise_name
 from tests.bot_harness import KEPALA, Bot
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from storage.domain.numbers import capaian_percent, format_percent, ratio_percent
+from storage.domain.early_warning import PlanSource, deviation, national_label
+from storage.domain.numbers import format_percent, ratio_percent
 from storage.domain.policy import (
     Denied,
     Role,
@@ -21,26 +22,39 @@ from storage.domain.policy import (
     scope_of,
 )
 from storage.domain.reported import quarter_value
+from storage.services.early_warning import BacktestRow
 
 
 def test_capaian_rounds_half_up_like_serapan() -> None:
-    assert capaian_percent(1, 8) == 12.5
-    assert format_percent(capaian_percent(1, 8)) == "12,50%"
+    assert ratio_percent(1, 8) == 12.5
+    assert format_percent(ratio_percent(1, 8)) == "12,50%"
     # binary floats would round 2.675 down to 2.67
     assert round(2.675 / 100 * 100, 2) == 2.67
-    assert capaian_percent(2.675, 100) == 2.68
-    assert capaian_percent(1, 3) == 33.33
-    assert capaian_percent(2, 3) == 66.67
-    assert capaian_percent(13.49, 20) == 67.45
-    assert capaian_percent(150, 100) == 150.0
-    assert capaian_percent(1, 8) == ratio_percent(1, 8)
+    assert ratio_percent(2.675, 100) == 2.68
+    assert ratio_percent(1, 3) == 33.33
+    assert ratio_percent(2, 3) == 66.67
+    assert ratio_percent(13.49, 20) == 67.45
+    assert ratio_percent(150, 100) == 150.0
+
+
+def test_one_half_up_percentage_on_an_exact_half() -> None:
+    # Rp 2.250.000 of Rp 200.000.000 is 1,125 %: half-up 1,13, Python's half-even round 1,12
+    assert round(2_250_000 * 100 / 200_000_000, 2) == 1.12
+    assert ratio_percent(2_250_000, 200_000_000) == 1.13
+    assert format_percent(ratio_percent(2_250_000, 200_000_000)) == "1,13%"
+    assert ratio_percent(-2_250_000, 200_000_000) == -1.13  # a half away from zero
+    assert ratio_percent(2_250_000, 20_000_000, 1) == 11.3  # 11,25 to one decimal
+    # the early warning's deviation in points of pagu, and its backtest error, the same way
+    assert deviation(102_250_000, 100_000_000, 200_000_000).points == 1.13
+    assert deviation(97_750_000, 100_000_000, 200_000_000).points == -1.13
+    assert BacktestRow("b", 200_000_000, 52_250_000, 50_000_000).error_points == 1.13
 
 
 def test_capaian_needs_a_target_and_a_realisation() -> None:
-    assert capaian_percent(None, 100) is None
-    assert capaian_percent(50, None) is None
-    assert capaian_percent(50, 0) is None
-    assert capaian_percent(0, 100) == 0.0
+    assert ratio_percent(None, 100) is None
+    assert ratio_percent(50, None) is None
+    assert ratio_percent(50, 0) is None
+    assert ratio_percent(0, 100) == 0.0
 
 
 def test_the_quarters_own_report_wins() -> None:
@@ -213,3 +227,24 @@ def test_who_may_see_an_office(status, role, own) -> None:  # type: ignore[no-un
     # a person of an office whose office is unknown sees none, whatever their status
     if not kabupaten:
         assert may_see_office(role=role, status=status, user_opd_id=None, opd_id=1) is not None
+
+
+def test_one_national_path_label_from_the_configured_benchmarks() -> None:
+    configured = {1: 10.0, 2: 35.0, 3: 65.0, 4: 95.0}
+    assert national_label(configured) == "10/35/65/95%"
+    assert national_label([10, 35, 65, 95]) == "10/35/65/95%"  # as a /lapor step offered it
+    assert national_label() == national_label({}) == "15/40/60/90%"  # nothing configured
+    assert PlanSource.NASIONAL.label(configured) == "pola nasional 10/35/65/95%"
+    assert PlanSource.CAMPURAN.label(configured).endswith("sisanya pola nasional 10/35/65/95%")
+
+
+def test_one_lapor_step_id() -> None:
+    from storage.domain.lapor_steps import REVIEW, StepId, step_id
+
+    assert step_id("anggaran", 0) == "anggaran:0" and step_id("rencana", "tawar") == "rencana:tawar"
+    assert StepId.parse("hambatan:12") == StepId("hambatan", "12")
+    assert StepId.parse("hambatan:12").index == 12
+    assert StepId.parse("rencana:tawar").index is None
+    assert StepId.parse(REVIEW) == StepId("review") and StepId.parse(REVIEW).index is None
+    for step in ("ind:3", "rencana:tawar", "review", "tindak_lanjut:0"):
+        assert str(StepId.parse(step)) == step

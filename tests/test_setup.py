@@ -27,8 +27,10 @@ from storage.data.models import (
     Sasaran,
     Source,
 )
-from storage.files.importer import import_file, normalise_name
+from storage.domain.text import normalise_name
+from storage.files.importer import import_file
 from storage.files.report_parser import BadFileError, parse_lines, read_lines
+from storage.files.template import write_template
 from storage.services.office import (
     EXAMPLE_MARK,
     SetupError,
@@ -36,7 +38,6 @@ from storage.services.office import (
     init_office,
     revise_pagu,
     the_only_office,
-    write_template,
 )
 from storage.services.queries import YearData, reporting_status, scope_result, summary
 from tests.conftest import _drop_pg_schema, make_backend_engine

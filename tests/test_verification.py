@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.offline.entities import parse_html
 from bot.offline.updates import make_callback_update
-from bot.views.lapor import split_html
+from bot.views.budget import split_html
 from storage.data.db import read_scope, session_scope
 from storage.data.models import (
     AuditLog,
@@ -312,7 +313,8 @@ def test_case10_split_never_cuts_and_stays_under_telegram_limit() -> None:
     text = "\n".join(lines)
     parts = split_html(text)
     assert len(parts) > 1
-    assert all(len(p.encode("utf-16-le")) // 2 <= 4096 for p in parts)
+    # Telegram counts the visible text (tags left out), in UTF-16 units
+    assert all(len(parse_html(p)[0].encode("utf-16-le")) // 2 <= 4096 for p in parts)
     assert "\n".join(parts) == text  # cut between lines only: nothing lost, no word split
     long_line = "kata " * 2000
     parts = split_html(long_line.strip())

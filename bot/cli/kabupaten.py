@@ -16,6 +16,7 @@ from bot.cli import common
 from bot.cli.office import _guarded
 from bot.settings import Settings
 from storage.data import db
+from storage.domain.numbers import format_number
 
 
 @_guarded
@@ -104,9 +105,7 @@ def export_rekap(engine: Engine, args: argparse.Namespace) -> int:
     out = Path(args.output or name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
-    print(
-        f"Rekap kabupaten TW {tw} {tahun} ditulis ke {out} ({len(data):,} bita).".replace(",", ".")
-    )
+    print(f"Rekap kabupaten TW {tw} {tahun} ditulis ke {out} ({format_number(len(data))} bita).")
     if hint:
         print(hint)
     return 0

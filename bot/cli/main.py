@@ -16,6 +16,7 @@ from bot.cli import common
 from bot.cli.argparse_id import IndonesianParser, indonesian
 from bot.settings import Settings
 from storage.data import db
+from storage.domain.numbers import format_number
 from storage.domain.policy import Role
 from storage.services.cache import FigureCache
 
@@ -205,7 +206,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     out = Path(args.output or name)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
-    print(f"Laporan TW {tw} {tahun} ditulis ke {out} ({len(data):,} bita).".replace(",", "."))
+    print(f"Laporan TW {tw} {tahun} ditulis ke {out} ({format_number(len(data))} bita).")
     if n_bukti is not None:
         print(f"Bukti dukung dalam ZIP: {n_bukti} berkas.")
     if waiting:

@@ -142,7 +142,8 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 @_guarded
 def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
     """Write the XLSX plan template."""
-    from storage.services.office import template_year, write_template
+    from storage.files.template import write_template
+    from storage.services.office import template_year
     from storage.services.queries import years_with_data
 
     engine = common.migrated_engine(settings)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
 from bot.cli import common
-from bot.settings import WIB, Settings, wib
+from bot.settings import Settings, wib
 from storage.data import db
 from storage.domain.numbers import ParseError, format_tanggal, format_waktu
-from storage.domain.periods import roman
+from storage.domain.periods import roman, today_wib
 from storage.services.office import SetupError
 from storage.services.schedule import (
     ScheduleError,
@@ -59,7 +58,7 @@ def _fail(message: str) -> int:
 def cmd_jadwal(args: argparse.Namespace, settings: Settings) -> int:
     if args.tenggat is not None and args.tw is None:
         return _fail("--tw wajib diisi bersama --tenggat, misalnya --tw 3.")
-    tahun = args.tahun or datetime.now(WIB).year
+    tahun = args.tahun or today_wib().year  # a schedule is for a calendar year
     if not 2000 <= tahun <= 2100:
         return _fail(f"Tahun {tahun} di luar rentang yang wajar.")
     engine = common.migrated_engine(settings)

@@ -30,11 +30,12 @@ from bot.views import bukti as views
 from bot.views import lapor as lapor_views
 from bot.views import texts
 from bot.views.answers import Keyboard
+from bot.views.budget import split_html
+from storage.data import bukti_store
 from storage.domain.errors import ExportError, MonevError
 from storage.domain.periods import parse_quarter, roman
 from storage.domain.policy import Role, may_see_history
 from storage.domain.question_parser import evidence_request
-from storage.files import bukti_store
 from storage.services import bukti
 from storage.services import lapor_flow as flow
 from storage.services.bukti import Item
@@ -242,7 +243,7 @@ async def on_review_button(
         await query.edit_message_reply_markup(None)
         assert update.effective_chat is not None
         reply = lapor_views.screen(resumed.screen)
-        parts = lapor_views.split_html(reply.text)
+        parts = split_html(reply.text)
         for part in parts[:-1]:
             await context.bot.send_message(update.effective_chat.id, part)
         await context.bot.send_message(
@@ -378,7 +379,7 @@ async def _show(
     head = views.shown_head(shown)
     if shown_version is not None and shown_version != shown.version:
         head = texts.BUKTI_CHANGED.format(versi=shown.version) + "\n\n" + head
-    for part in lapor_views.split_html(head):
+    for part in split_html(head):
         await context.bot.send_message(chat_id, part)
     await send_items(context, chat_id, shown.items)
 

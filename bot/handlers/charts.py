@@ -13,6 +13,7 @@ from telegram.constants import ChatAction
 from bot.context import MonevContext
 from bot.handlers.shared import after_quick_work, markup
 from bot.views import texts
+from bot.views.answers import chart_caption
 from charts.answers import ChartKind, ChartPlan, ChartRequest, decode, encode, plan_chart
 from charts.kabupaten import encode_kabupaten
 from charts.pool import RenderPool
@@ -64,7 +65,7 @@ async def draw_and_send(
     except NoData as exc:
         await context.bot.send_message(chat_id, escape(exc.user_message) + hint)
         return
-    await context.bot.send_photo(chat_id, png, caption=escape(plan.caption), filename=plan.filename)
+    await context.bot.send_photo(chat_id, png, caption=chart_caption(plan), filename=plan.filename)
 
 
 def _menu(session: Session, opd_id: int) -> list[list[tuple[str, str]]]:

@@ -22,6 +22,7 @@ from bot.context import MonevContext
 from bot.views import kabupaten as views
 from bot.views import texts
 from bot.views.answers import Reply
+from bot.views.budget import fits
 from charts.answers import ChartPlan
 from charts.spec import NoData
 from storage.domain.kabupaten_questions import KabKind, KabQuestion, parse_kabupaten
@@ -178,7 +179,7 @@ def for_office(
 def named(office: str, text: str) -> str:
     """``text`` with the office's short name at the start of its first line, once."""
     full = texts.KAB_OFFICE_HEAD.format(office=escape(office)) + text
-    return full if len(full) <= views.MAX_TEXT else text
+    return full if fits(full) else text
 
 
 PICK_PREFIX = "kq:"  # kq:<office id>:<the question as typed>

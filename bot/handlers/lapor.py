@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
 from html import escape
 
 from telegram import Message, Update
@@ -24,14 +23,14 @@ from bot.context import MonevContext
 from bot.handlers import bukti
 from bot.handlers.questions import question
 from bot.handlers.shared import markup, webapp_row
-from bot.settings import WIB
 from bot.views import lapor as views
 from bot.views import texts
 from bot.views import verification as vf_views
 from bot.views import webapp as webapp_views
 from bot.views.answers import Reply
+from bot.views.budget import split_html
 from storage.data.buttons import SentButtons
-from storage.domain.periods import parse_quarter
+from storage.domain.periods import parse_quarter, today_wib
 from storage.domain.policy import Role, may_decide_as
 from storage.services import conversation
 from storage.services import lapor_flow as flow
@@ -63,7 +62,7 @@ async def _show(update: Update, context: MonevContext, reply: Reply, *, note: st
     chat = update.effective_chat
     assert chat is not None
     text = f"{note}\n\n{reply.text}" if note else reply.text
-    parts = views.split_html(text)
+    parts = split_html(text)
     for part in parts[:-1]:
         await context.bot.send_message(chat.id, part)
     await context.bot.send_message(chat.id, parts[-1], reply_markup=markup(reply.keyboard))
@@ -124,7 +123,7 @@ async def lapor(update: Update, context: MonevContext) -> None:
         flow.opening,
         telegram_id=actor.telegram_id,
         opd_id=context.opd_id,
-        today=datetime.now(WIB).date(),
+        today=today_wib(),
     )
     if isinstance(info, flow.NotOperator):
         await message.reply_text(texts.LAPOR_ONLY_OPERATOR)

@@ -26,7 +26,7 @@ from bot.views import texts
 from bot.views.answers import Reply, render
 from charts.answers import encode, request_for
 from storage.domain.policy import Denied
-from storage.domain.question_parser import MAX_TEXT, Metric
+from storage.domain.question_parser import MAX_PARSED, Metric
 from storage.services.ask import answer, run_query
 from storage.services.kabupaten import office_label, office_names, scope_office
 from storage.services.users import sender_office
@@ -79,7 +79,7 @@ def prepared(
         return None
     own = sender_office(opd_id=actor.opd_id, only_office=only_office)
     who = Asker(actor.role, actor.status, own, actor.bidang_id)
-    return _answer(session, who, text[: MAX_TEXT * 2])
+    return _answer(session, who, text[: MAX_PARSED * 2])
 
 
 async def question(update: Update, context: MonevContext, answered: Answered | None = None) -> None:
@@ -99,7 +99,7 @@ async def question(update: Update, context: MonevContext, answered: Answered | N
             reply, chart, wants_chart = answered
         else:
             reply, chart, wants_chart = await context.read(
-                _answer, asker(context), message.text[: MAX_TEXT * 2]
+                _answer, asker(context), message.text[: MAX_PARSED * 2]
             )
         if not (wants_chart and chart is not None):
             text, keyboard = await first_page(context, reply)
@@ -184,7 +184,7 @@ async def pick_button(update: Update, context: MonevContext) -> None:
         return
     who = asker(context)
     with quick_work(context):
-        result = await context.read(_picked, who, opd_id, question[:MAX_TEXT])
+        result = await context.read(_picked, who, opd_id, question[:MAX_PARSED])
     if result is None:
         await query.edit_message_text(texts.KAB_PICK_GONE)
         return

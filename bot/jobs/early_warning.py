@@ -26,6 +26,7 @@ from bot.cluster import run_alone
 from bot.context import FIGURE_CACHE
 from bot.settings import WIB
 from bot.views import texts
+from bot.views.answers import chart_caption
 from bot.views.early_warning import TEXTS, digest_text
 from charts.answers import ChartKind, ChartPlan, ChartRequest, plan_chart
 from charts.pool import RenderPool
@@ -257,7 +258,7 @@ async def _send(
             await context.bot.send_photo(
                 to.chat_id,
                 png,
-                caption=escape(digest.chart.caption),
+                caption=chart_caption(digest.chart),
                 filename=digest.chart.filename,
             )
         return ReminderStatus.TERKIRIM

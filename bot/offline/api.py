@@ -29,6 +29,7 @@ from typing import IO, Any
 from urllib.parse import unquote, urlsplit
 
 from telegram import Update
+from telegram.constants import MessageLimit
 from telegram.request import BaseRequest, RequestData
 
 from bot.offline.entities import parse_html
@@ -636,7 +637,7 @@ class OfflineBotAPI(BaseRequest):
         text = call.params.get("text")
         if text is None or str(text) == "":
             raise _ApiError(400, "Bad Request: message text is empty")
-        _check_length(call, "text", MAX_TEXT, "message is too long")
+        _check_length(call, "text", TEXT_LIMIT, "message is too long")
         message = self._new_message(call, text=str(text))
         self._copy_entities(message, call.params, "entities")
         _as_telegram(message, call.params, "text", "entities")
@@ -683,7 +684,7 @@ class OfflineBotAPI(BaseRequest):
                 visible = str(caption)
                 if str(m.get("parse_mode", "")).upper() == "HTML":
                     visible = html.unescape(re.sub(r"<[^>]*>", "", visible))
-                if len(visible.encode("utf-16-le")) // 2 > MAX_CAPTION:
+                if len(visible.encode("utf-16-le")) // 2 > CAPTION_LIMIT:
                     raise _ApiError(400, "Bad Request: message caption is too long")
             kind = str(m.get("type"))
             item = Call(call.method, {**call.params, kind: m.get("media")}, call.files, call.at)
@@ -702,7 +703,7 @@ class OfflineBotAPI(BaseRequest):
         return message
 
     def _add_caption(self, message: JSONDict, call: Call) -> None:
-        _check_length(call, "caption", MAX_CAPTION, "message caption is too long")
+        _check_length(call, "caption", CAPTION_LIMIT, "message caption is too long")
         caption = call.params.get("caption")
         if caption is not None:
             message["caption"] = str(caption)
@@ -713,7 +714,7 @@ class OfflineBotAPI(BaseRequest):
         message = self._edit_target(call)
         if message is None:
             return True
-        _check_length(call, "text", MAX_TEXT, "message is too long")
+        _check_length(call, "text", TEXT_LIMIT, "message is too long")
         message["text"] = str(call.params.get("text", ""))
         message.pop("entities", None)
         self._copy_entities(message, call.params, "entities")
@@ -829,10 +830,10 @@ def _resolve(fut: asyncio.Future[None]) -> None:
         fut.set_result(None)
 
 
-# Telegram's limits on what a person sees: 4096 characters of text, 1024 of caption, counted in
+# Telegram's limits on what a person sees (4096 characters of text, 1024 of caption), counted in
 # UTF-16 units after the HTML is parsed. Refusing longer ones here, as Telegram does, makes every
 # test that sends a message check the limit.
-MAX_TEXT, MAX_CAPTION = 4096, 1024
+TEXT_LIMIT, CAPTION_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH), int(MessageLimit.CAPTION_LENGTH)
 MAX_ALBUM = 10  # items in one sendMediaGroup
 
 

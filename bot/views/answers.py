@@ -10,14 +10,17 @@ from dataclasses import dataclass, field
 from html import escape
 
 from bot.views import texts
+from bot.views.budget import CAPTION, fit
 from bot.views.early_warning import render_early_warning
 from bot.views.process import render_process
+from charts.answers import ChartPlan
 from storage.domain.numbers import (
     CAPAIAN_PLAUSIBLE_MAX,
     capaian_plausible,
     format_number,
     format_percent,
     format_rupiah,
+    ratio_percent,
 )
 from storage.domain.periods import roman
 from storage.domain.question_parser import Metric, normalise
@@ -36,8 +39,8 @@ from storage.services.ask import (
 )
 from storage.services.queries import Figure
 
-MAX_MESSAGE = 4000  # Telegram allows 4096; keep a margin for entities
 MAX_NAME = 70
+SHORTENED = "… <i>(dipersingkat; tanyakan lebih rinci per bidang atau program)</i>"
 
 Keyboard = list[list[tuple[str, str]]]  # rows of (label, callback_data)
 
@@ -281,7 +284,7 @@ def render(answer: Answer, examples: list[str] | None = None) -> Reply:
     note = _unverified(answer, q)
     body = _with_progress(_with_notes(body, answer), answer)
     return Reply(
-        _fit(body, MAX_MESSAGE - len(note)) + note,
+        fit(body, tail=note, more=SHORTENED),
         _latest_button(answer) + _coming_button(answer),
         note,
     )
@@ -377,13 +380,6 @@ def _unverified(a: Answer, q: Query) -> str:
     return "\n\n" + texts.UNVERIFIED_NOTE.format(names=names, period=period(q))
 
 
-def _fit(text: str, limit: int = MAX_MESSAGE) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 60].rsplit("\n", 1)[0]
-    return cut + "\n… <i>(dipersingkat; tanyakan lebih rinci per bidang atau program)</i>"
-
-
 _TITLE = {
     Metric.FISIK: "Realisasi fisik",
     Metric.DEVIASI: "Deviasi serapan dari target",
@@ -416,7 +412,7 @@ def _scope(a: Answer, q: Query) -> str:
         assert f.realisasi is not None
         if q.metric == Metric.SISA and f.pagu:
             sisa = f.pagu - f.realisasi
-            share = format_percent(100 * sisa / f.pagu)
+            share = format_percent(ratio_percent(sisa, f.pagu))
             lines.append(f"Sisa anggaran (belum terserap): <b>{format_rupiah(sisa)}</b>")
             lines.append(f"= {share} dari pagu {format_rupiah(f.pagu)}")
             lines.append(
@@ -757,3 +753,14 @@ def _peringatan(a: Answer, q: Query) -> str:
     """Early warning: plan, deviation and projection, items at risk first."""
     assert a.early is not None
     return render_early_warning(a.early, _head("Peringatan dini", q))
+
+
+def chart_caption(plan: ChartPlan) -> str:
+    """A chart's caption as sent: escaped, and cut to Telegram's caption limit keeping the
+    plan's closing lines."""
+    lines = escape(plan.caption).split("\n")
+    keep = min(plan.keep_last, len(lines) - 1)
+    body, closing = lines[: len(lines) - keep], lines[len(lines) - keep :]
+    return fit(
+        "\n".join(body), CAPTION, tail="".join(f"\n{x}" for x in closing), more=escape(plan.more)
+    )

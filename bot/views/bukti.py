@@ -7,14 +7,13 @@ from html import escape
 from bot.settings import wib
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
+from bot.views.budget import CAPTION, fit, fits
 from bot.views.lapor import cb
 from storage.domain.numbers import format_waktu
 from storage.domain.periods import roman
 from storage.services.bukti import Attached, Item, Picker, Shown
 
-CAPTION_LIMIT = 1000  # Telegram allows 1024 characters; the margin covers HTML entities
 MAX_SUBS = 60  # sub kegiatan listed (with a button each) on the evidence screen
-TEXT_LIMIT = 3800  # under Telegram's 4096, with room for the HTML of the names
 
 
 def _kind(mime: str) -> str:
@@ -59,8 +58,7 @@ def caption(it: Item, n: int, total: int) -> str:
     if it.caption:
         lines.append(f"Catatan: {escape(short(it.caption, 500))}")
     lines.append(escape(meta(it)))
-    text = "\n".join(lines)
-    return text if len(text) <= CAPTION_LIMIT else escape(short(it.sub, 150))
+    return fit("\n".join(lines), CAPTION)
 
 
 def picker(p: Picker) -> Reply:
@@ -106,12 +104,12 @@ def picker(p: Picker) -> Reply:
             kb.append([(f"Hapus bukti {k}", cb(p.draft_id, "review", f"hapusb:{it.id}"))])
     else:
         tail += ["", texts.BUKTI_PICK]
-    if len("\n".join(lines + subs + tail)) > TEXT_LIMIT:
+    if not fits("\n".join(lines + subs + tail)):
         subs = [texts.BUKTI_MANY_SUBS.format(n=len(plan.subs))]
     lines += ["", *subs, *tail]
     back = "Ke ringkasan" if p.at_review else "Lanjutkan mengisi"
     kb.append([(back, cb(p.draft_id, "review", "ringkas"))])
-    return Reply("\n".join(lines), kb)
+    return Reply(fit("\n".join(lines)), kb)
 
 
 def shown_head(s: Shown) -> str:

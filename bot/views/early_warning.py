@@ -6,14 +6,19 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.views.budget import fit
 from storage.domain.early_warning import Deviation, PlanSource
-from storage.domain.numbers import format_percent, format_rupiah, format_rupiah_short
+from storage.domain.numbers import (
+    format_percent,
+    format_rupiah,
+    format_rupiah_short,
+    ratio_percent,
+)
 from storage.domain.periods import roman
 from storage.services.early_warning import WEEKDAYS, EarlyWarning, EwRow
 
 MAX_ROWS = 4  # the short list of the first screen
 MAX_EXACT = 15  # items with every figure, on the pages after it
-MAX_MESSAGE = 4000  # Telegram allows 4096
 NAME_MAX = 90
 
 LEVEL_PLURAL = {
@@ -185,7 +190,7 @@ def summary_lines(ew: EarlyWarning) -> list[str]:
         ),
         TEXTS["summary_projection"].format(
             proyeksi=format_rupiah_short(t.proyeksi.amount),
-            persen=format_percent(t.proyeksi.amount * 100 / t.pagu) if t.pagu else "-",
+            persen=format_percent(ratio_percent(t.proyeksi.amount, t.pagu)),
             pagu=format_rupiah_short(t.pagu),
         ),
     ]
@@ -213,7 +218,7 @@ def total_lines(ew: EarlyWarning) -> list[str]:
         TEXTS["projection"].format(
             proyeksi=format_rupiah(t.proyeksi.amount),
             pagu=format_rupiah(t.pagu),
-            persen=format_percent(t.proyeksi.amount * 100 / t.pagu) if t.pagu else "-",
+            persen=format_percent(ratio_percent(t.proyeksi.amount, t.pagu)),
         ),
     ]
 
@@ -323,10 +328,8 @@ def digest_text(ew: EarlyWarning) -> str:
     )
     if ew.unverified:
         body += "\n" + TEXTS["unverified"].format(names=escape(", ".join(ew.unverified)))
-    foot = "\n\n" + TEXTS["digest_foot"]
-    if len(body) + len(foot) > MAX_MESSAGE:  # long names: cut whole lines, keep the footer
-        body = body[: MAX_MESSAGE - len(foot) - 2].rsplit("\n", 1)[0] + "\n…"
-    return body + foot
+    # long names: whole lines cut, the footer kept
+    return fit(body, tail="\n\n" + TEXTS["digest_foot"])
 
 
 def pengingat_line(*, muted: bool, weekday: int, at: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.views import texts
+from bot.views.budget import CAPTION, fit
 from storage.domain.periods import roman
 from storage.services.queries import ReportPeriod
 
@@ -40,7 +41,7 @@ def laporan_caption(report: ReportPeriod, fmt: str) -> str:
             total=c.total,
             tw_num=c.triwulan,
         )
-    return text
+    return fit(text, CAPTION)
 
 
 def _names(names: tuple[str, ...], limit: int = 8) -> str:

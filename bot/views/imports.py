@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.views.budget import fit
 from storage.domain.enums import Level
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
 from storage.files.layout_import import Group, Understood
 from storage.files.layouts import Column, Layout, Meaning
 
-MAX_MESSAGE = 4000  # Telegram allows 4096
 MAX_FINDINGS = 12
 _LEVEL_WORDS = (
     (Level.PROGRAM, "program"),
@@ -160,16 +160,11 @@ def done_html(u: Understood, *, file_name: str) -> str:
 
 def _fit(head: str, body: list[str], foot: str) -> str:
     """Head, as many body lines as fit, then the foot: never over Telegram's limit."""
-    room = MAX_MESSAGE - len(head) - len(foot) - 40
-    kept: list[str] = []
-    used = 0
-    for line in body:
-        if used + len(line) + 1 > room:
-            kept.append(f"… ({len(body) - len(kept)} baris lagi; lengkapnya: monev import --coba)")
-            break
-        kept.append(line)
-        used += len(line) + 1
-    return "\n".join([head, *kept]) + foot
+    return fit("\n".join([head, *body]), tail=foot, more=_more_lines)
+
+
+def _more_lines(n: int) -> str:
+    return f"… ({n} baris lagi; lengkapnya: monev import --coba)"
 
 
 IMPORT_REFUSED = "Berkas {name} tidak diimpor: {reason}\nTidak ada yang berubah."

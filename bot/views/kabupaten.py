@@ -10,6 +10,7 @@ from __future__ import annotations
 from html import escape
 
 from bot.views.answers import Reply, short
+from bot.views.budget import fit
 from storage.domain.kabupaten_questions import KabKind, KabQuestion
 from storage.domain.numbers import (
     format_percent,
@@ -19,7 +20,6 @@ from storage.domain.numbers import (
 from storage.domain.periods import roman
 from storage.services.kabupaten import OfficeFigure, OfficeRisk, ranked
 
-MAX_TEXT = 4096
 RANK_SHOWN = 10  # a ranking question shows the first ten; the recap shows all
 UNAPPROVED = " *"
 NOTE_UNAPPROVED = "<i>* sebagian angka OPD ini belum disetujui verifikator/kepala.</i>"
@@ -57,13 +57,11 @@ def _with_note(text: str, unapproved: bool) -> Reply:
 
 def _fit(lines: list[str], tail: list[str]) -> str:
     """Lines joined, cut (with a count of what was cut) to stay under the limit."""
-    text = "\n".join([*lines, *tail])
-    cut = 0
-    while len(text) > MAX_TEXT and len(lines) > 2:
-        lines = lines[:-1]
-        cut += 1
-        text = "\n".join([*lines, f"… dan {cut} OPD lainnya.", *tail])
-    return text
+    return fit("\n".join(lines), tail="".join(f"\n{t}" for t in tail), more=_more_offices)
+
+
+def _more_offices(n: int) -> str:
+    return f"… dan {n} OPD lainnya."
 
 
 def kabupaten_reply(q: KabQuestion, tahun: int, tw: int, figures: list[OfficeFigure]) -> Reply:
@@ -138,7 +136,7 @@ def _risk_line(i: int | None, r: OfficeRisk) -> str:
         return f"{num}{name}: belum ada rencana"
     if r.berisiko is None or r.proyeksi is None:
         return f"{num}{name}{mark}: realisasi belum lengkap (tidak diproyeksikan)"
-    share = format_percent(100 * r.proyeksi / r.pagu, 1) if r.pagu else "-"
+    share = format_percent(ratio_percent(r.proyeksi, r.pagu, 1), 1)
     if r.berisiko == 0:
         return f"{num}{name}{mark}: ✅ tidak ada yang berisiko · proyeksi {share} dari pagu"
     return (

@@ -8,6 +8,8 @@ from bot.settings import wib
 from bot.views import plan_step as plan_views
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
+from bot.views.budget import fits
+from storage.domain.lapor_steps import StepId
 from storage.domain.numbers import format_percent, format_rupiah, format_waktu
 from storage.domain.periods import roman
 from storage.services import plan_step
@@ -48,7 +50,8 @@ def _head(plan: DraftPlan, counter: str) -> str:
 
 def prompt(plan: DraftPlan, data: dict, step: str, draft_id: int) -> Reply:
     """The question for ``step``, with its quick-answer buttons."""
-    kind, _, idx = step.partition(":")
+    parsed = StepId.parse(step)
+    kind, idx = parsed.kind, parsed.arg
     items = data.get("items", {})
     if kind == plan_step.KIND:
         return plan_views.prompt(
@@ -411,43 +414,6 @@ def plan_note(r: Shown) -> str:
     return plan_views.echo(r.plan_echo, (plan_step.block(data) or {}).get("pola", []))
 
 
-# Telegram refuses messages over 4096 UTF-16 units of visible text. HTML tags only add to
-# the raw length, so a raw length under this limit is always safe; the margin leaves room
-# for the line a retired verification message gets appended.
-PART_LIMIT = 3600
-
-
-def _units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def split_html(text: str, limit: int = PART_LIMIT) -> list[str]:
-    """``text`` in parts of at most ``limit`` UTF-16 units, cut between lines (a line
-    longer than that between words), never inside a word or a tag of one line."""
-    parts: list[str] = []
-    cur: list[str] = []
-    size = 0
-    lines: list[str] = []
-    for line in text.split("\n"):
-        while _units(line) > limit:
-            cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > 0 else limit
-            lines.append(line[:cut])
-            line = line[cut:].lstrip()
-        lines.append(line)
-    for line in lines:
-        add = _units(line) + (1 if cur else 0)
-        if cur and size + add > limit:
-            parts.append("\n".join(cur).strip("\n"))
-            cur, size = [], 0
-            add = _units(line)
-        cur.append(line)
-        size += add
-    if cur or not parts:
-        parts.append("\n".join(cur).strip("\n"))
-    return [p for p in parts if p] or [""]
-
-
 def overtook(r: Overtook) -> Reply:
     """Another submission came after the draft began: discard the draft or send it over."""
     o = r.overtaken
@@ -525,15 +491,17 @@ def history_text(h: NodeHistory) -> str:
         lines.append(
             f"• {format_waktu(wib(c.at))} — {escape(who)}: {escape(c.field)} {old} → {new}"
         )
+
     # A bounded fit, never a cut: the oldest changes give way whole (a slice could end
     # inside a word or an HTML entity), and the reader is told how many are left out.
-    shown = len(h.changes)
-    while lines and len("\n".join(head + lines)) > PART_LIMIT:
-        lines.pop(0)
-        shown -= 1
-    if shown < len(h.changes):
-        head.append(texts.RIWAYAT_OLDER.format(n=len(h.changes) - shown))
-    return "\n".join(head + lines)
+    def text(dropped: int) -> str:
+        older = [texts.RIWAYAT_OLDER.format(n=dropped)] if dropped else []
+        return "\n".join([*head, *older, *lines[dropped:]])
+
+    dropped = 0
+    while dropped < len(lines) and not fits(text(dropped)):
+        dropped += 1
+    return text(dropped)
 
 
 def _history_value(field: str, value: str | None) -> str:

@@ -10,8 +10,7 @@ Pure: the handlers keep the pages and send them.
 
 from __future__ import annotations
 
-import html
-import re
+from bot.views.budget import visible
 
 MAX_LINES = 15
 MAX_CHARS = 1000
@@ -23,13 +22,6 @@ GONE = (
     "Ketik ulang pertanyaannya."
 )
 NOT_YOURS = "Tombol ini milik jawaban untuk pengguna lain."
-
-_TAG = re.compile(r"</?(b|i|u|s|code|pre|a)[^>]*>")
-
-
-def visible(text: str) -> str:
-    """What the person reads: the HTML without tags, entities decoded."""
-    return html.unescape(_TAG.sub("", text))
 
 
 def measure(text: str) -> tuple[int, int]:

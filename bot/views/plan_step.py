@@ -7,6 +7,8 @@ from html import escape
 
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply, short
+from storage.domain.early_warning import national_label
+from storage.domain.lapor_steps import StepId
 from storage.domain.numbers import format_rupiah
 from storage.domain.periods import roman
 from storage.domain.plan_input import EXAMPLE
@@ -25,7 +27,7 @@ Button = Callable[[str, str], str]  # (step, action) -> callback data of the dra
 
 def pola_label(pola: Sequence[float]) -> str:
     """The national path the step was offered with, e.g. "15/40/60/90%"."""
-    return "/".join(f"{p:g}" for p in pola) + "%" if pola else "15/40/60/90%"
+    return national_label(pola)
 
 
 def amounts(values: Sequence[int | None]) -> str:
@@ -52,7 +54,8 @@ def prompt(
             f"{head('— rencana penarikan')}\n\n{text}",
             [[("Isi rencana", button(step, "isi")), ("Lewati", button(step, "lewati"))]],
         )
-    i = int(step.partition(":")[2])
+    i = StepId.parse(step).index
+    assert i is not None  # a plan step other than the offer names its sub kegiatan
     s = plan.subs[i]
     lines = [
         head(f"— rencana {i + 1}/{len(plan.subs)}"),

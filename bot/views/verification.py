@@ -11,7 +11,8 @@ from html import escape
 
 from bot.views import texts
 from bot.views.answers import Keyboard, Reply
-from bot.views.lapor import review_text, split_html
+from bot.views.budget import fit, split_html
+from bot.views.lapor import review_text
 from storage.domain.periods import roman
 from storage.services import verification as service
 from storage.services.lapor_flow import Sent
@@ -95,7 +96,7 @@ def sent_card(r: Sent) -> service.Card:
 
 def retired_text(original: str, note: str) -> str:
     """An earlier verification message once the report moved on: what happened, by whom."""
-    return f"{original}\n\n{note}"
+    return fit(original, tail=f"\n\n{note}")
 
 
 def resubmitted_note(version: int, oleh: str) -> str:
@@ -112,7 +113,8 @@ def decided_note(d: service.Decided) -> str:
 
 def approved_here(original: str, d: service.Decided) -> str:
     """The message whose Setujui was pressed, with the decision under it."""
-    return texts.VERIF_DONE.format(original=original, outcome="✅ disetujui", oleh=escape(d.by))
+    done = texts.VERIF_DONE.format(original="", outcome="✅ disetujui", oleh=escape(d.by))
+    return fit(original, tail=done)
 
 
 def returned_here(alasan: str) -> str:

@@ -17,6 +17,7 @@ from bot.views import texts
 from bot.views.answers import empty_text, note_text, short
 from bot.views.early_warning import signed_points
 from bot.webapp.auth import Refusal
+from storage.domain.early_warning import national_label
 from storage.domain.numbers import format_number, format_percent, format_rupiah
 from storage.domain.periods import roman
 from storage.domain.policy import Denied
@@ -87,7 +88,7 @@ SAVED = "Tersimpan di draf ({n} isian)."
 NOTHING_NEW = "Tidak ada isian baru; draf tidak berubah."
 PLAN_IN_CHAT = (
     "Rencana penarikan TW I–IV ditanyakan di chat (/lapor, Lanjutkan). Bila tidak diisi, "
-    "pola nasional 15/40/60/90% yang dipakai."
+    "pola nasional {pola} yang dipakai."
 )
 
 # What the page's script says by itself (it reads them from the page, never from code).
@@ -249,7 +250,7 @@ def form_json(form: Form, *, chat_link: str) -> dict:
     notes = [f"⚠️ {n}" for n in rv.notes]
     plan_block = plan_step.block(data)
     if plan_block is not None and not plan_block.get("pilih"):
-        notes.append(PLAN_IN_CHAT)
+        notes.append(PLAN_IN_CHAT.format(pola=national_label(plan_block.get("pola"))))
     if rv.missing:
         notes.append(f"Belum diisi: {len(rv.missing)} sub kegiatan.")
     bukti = plain("\n".join(lapor_views.bukti_lines(rv)))

@@ -17,7 +17,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from http import HTTPStatus
 from importlib import resources
 from typing import Any
@@ -31,11 +30,12 @@ from telegram.ext import Application
 
 from bot.context import Actor, MonevContext, NoOfficeChosen, load_actor
 from bot.handlers.lapor import announce_sent
-from bot.settings import WIB, Settings
+from bot.settings import Settings
 from bot.views import webapp as views
 from bot.webapp.auth import InitDataError, validate
 from storage.data.boundary import OutOfScope
 from storage.domain.errors import MonevError
+from storage.domain.periods import today_wib
 from storage.domain.policy import DECIDING_ROLES, KABUPATEN_ROLES, Denied, Role
 from storage.services import dashboard, lapor_form
 from storage.services import lapor_flow as flow
@@ -202,7 +202,7 @@ def create_webapp(application: Application) -> Starlette:
             lapor_form.open_form,
             telegram_id=actor.telegram_id,
             opd_id=context.opd_id,
-            today=datetime.now(WIB).date(),
+            today=today_wib(),
         )
         if not isinstance(opened, lapor_form.Form):
             return _json({"status": "pesan", "pesan": views.opened_message(opened)})
@@ -292,7 +292,7 @@ def create_webapp(application: Application) -> Starlette:
             office,
             tahun=tahun,
             tw=tw,
-            today=datetime.now(WIB).date(),
+            today=today_wib(),
         )
         label = await context.read(office_label, office)
         return _json({"status": "ok", "html": views.office_html(d, office=label, back=kabupaten)})

@@ -21,9 +21,13 @@ from enum import StrEnum
 from itertools import pairwise
 
 from storage.domain.errors import MonevError
+from storage.domain.numbers import format_number, ratio_percent
 
 DEFAULT_TOLERANCE_PP = 5.0
 QUARTERS = (1, 2, 3, 4)
+# The national path (cumulative percent of pagu by the end of TW I..IV) unless the deployment
+# configures its own (``queries.benchmarks``, setting "benchmark_serapan").
+DEFAULT_BENCHMARKS: Mapping[int, float] = {1: 15.0, 2: 40.0, 3: 60.0, 4: 90.0}
 
 Path = tuple[int, int, int, int]  # cumulative rupiah at the end of TW I..IV
 
@@ -32,23 +36,27 @@ class PlanSource(StrEnum):
     """Where a node's plan path comes from."""
 
     KANTOR = "rencana kantor"
-    NASIONAL = "pola nasional 15/40/60/90%"
+    NASIONAL = "pola nasional"  # named with its path by label()
     CAMPURAN = "campuran"  # some parts with the office's plan, the rest on the national path
 
     def label(self, benchmarks: Mapping[int, float] | None = None) -> str:
         """How an answer names the source ("pola nasional 15/40/60/90%")."""
         if self is PlanSource.CAMPURAN:
-            return f"rencana kantor sebagian, sisanya {_national_label(benchmarks)}"
+            return f"rencana kantor sebagian, sisanya pola nasional {national_label(benchmarks)}"
         if self is PlanSource.NASIONAL:
-            return _national_label(benchmarks)
+            return f"pola nasional {national_label(benchmarks)}"
         return self.value
 
 
-def _national_label(benchmarks: Mapping[int, float] | None) -> str:
-    if not benchmarks:
-        return PlanSource.NASIONAL.value
-    parts = "/".join(f"{benchmarks.get(q, 0):g}" for q in QUARTERS)
-    return f"pola nasional {parts}%"
+def national_label(benchmarks: Mapping[int, float] | Sequence[float] | None = None) -> str:
+    """The national path as people read it, "15/40/60/90%": from the configured benchmarks
+    (``queries.benchmarks``, or the four percentages a /lapor step was offered with); the
+    default path only when none are given."""
+    if isinstance(benchmarks, Mapping):
+        values = [benchmarks.get(q, 0) for q in QUARTERS] if benchmarks else []
+    else:
+        values = list(benchmarks or [])
+    return "/".join(f"{v:g}" for v in values or DEFAULT_BENCHMARKS.values()) + "%"
 
 
 def combine_sources(sources: Sequence[PlanSource]) -> PlanSource:
@@ -96,12 +104,14 @@ def check_plan(values: Sequence[int | None], pagu: int | None) -> None:
     for (q1, v1), (q2, v2) in pairwise(given):
         if v2 < v1:
             raise PlanError(
-                f"Rencana bersifat kumulatif: TW {q2} ({v2:,}) tidak boleh lebih kecil dari "
-                f"TW {q1} ({v1:,}).".replace(",", ".")
+                f"Rencana bersifat kumulatif: TW {q2} ({format_number(v2)}) tidak boleh lebih "
+                f"kecil dari TW {q1} ({format_number(v1)})."
             )
     if pagu is not None and given[-1][1] > pagu:
         q, v = given[-1]
-        raise PlanError(f"Rencana TW {q} ({v:,}) melebihi pagu ({pagu:,}).".replace(",", "."))
+        raise PlanError(
+            f"Rencana TW {q} ({format_number(v)}) melebihi pagu ({format_number(pagu)})."
+        )
 
 
 @dataclass(frozen=True)
@@ -116,8 +126,7 @@ class Deviation:
 
 def deviation(realisasi: int, rencana: int, pagu: int | None) -> Deviation:
     diff = realisasi - rencana
-    points = round(diff * 100 / pagu, 2) if pagu else None
-    return Deviation(diff, points)
+    return Deviation(diff, ratio_percent(diff, pagu))
 
 
 @dataclass(frozen=True)
@@ -131,7 +140,13 @@ class Projection:
 
     @property
     def ratio_percent(self) -> float:
-        return round(self.ratio * 100, 1)
+        return ratio_percent(self.ratio, 1, 1) or 0.0
+
+
+def projection_ratio(realisasi: int, rencana: int) -> float:
+    """How far a node (or a sum of them) kept to its plan so far: realisasi ÷ rencana; 1.0
+    when nothing was planned yet (it is assumed to keep to its plan)."""
+    return realisasi / rencana if rencana > 0 else 1.0
 
 
 def project(path: Path, realisasi: int, pagu: int | None, *, at: int, to: int = 4) -> Projection:
@@ -144,7 +159,7 @@ def project(path: Path, realisasi: int, pagu: int | None, *, at: int, to: int = 
     if not (1 <= at <= to <= 4):
         raise ValueError(f"quarters out of order: {at} -> {to}")
     planned_now = path[at - 1]
-    ratio = realisasi / planned_now if planned_now > 0 else 1.0
+    ratio = projection_ratio(realisasi, planned_now)
     remaining = max(path[to - 1] - planned_now, 0)
     amount = realisasi + round(remaining * ratio)
     capped = False

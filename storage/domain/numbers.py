@@ -249,8 +249,7 @@ def format_percent(value: float | None, digits: int = 2) -> str:
     """``40,92%``; ``-`` when unknown."""
     if value is None:
         return "-"
-    q = Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-    return format_decimal(q, format="#,##0." + "0" * digits) + "%"
+    return format_decimal(half_up(value, digits), format="#,##0." + "0" * digits) + "%"
 
 
 def format_tanggal(value: date | datetime) -> str:
@@ -263,25 +262,23 @@ def format_waktu(value: datetime) -> str:
     return format_datetime(value, format="d MMMM y HH.mm", locale=LOCALE) + " WIB"
 
 
-def ratio_percent(numerator: int | None, denominator: int | None) -> float | None:
-    """numerator / denominator in percent points, rounded to 2 decimals the office's way."""
+def half_up(value: Decimal | float | int, digits: int = 2) -> Decimal:
+    """The one rounding of a percentage, the offices' way (a calculator's, a spreadsheet's):
+    a half goes away from zero, on the decimal number as written, never on a binary float's
+    approximation of it (1,125 is 1,13; Python's ``round`` gives 1,12)."""
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    return d.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+
+
+def ratio_percent(
+    numerator: float | None, denominator: float | None, digits: int = 2
+) -> float | None:
+    """numerator ÷ denominator in percent points, rounded ``half_up``: serapan (realisasi ÷
+    pagu), capaian (realisasi ÷ target: 1 of 8 is 12,50), a deviation or a projection in
+    points of pagu. Rp 2.250.000 of Rp 200.000.000 is 1,13. None without a denominator."""
     if numerator is None or not denominator:
         return None
-    q = (Decimal(numerator) * 100 / Decimal(denominator)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
-    return float(q)
-
-
-def capaian_percent(realisasi: float | None, target: float | None) -> float | None:
-    """Capaian = realisasi ÷ target of the same period, in percent points, 2 decimals
-    rounded half-up like serapan (1 of 8 is 12,50, never a binary-float 12,49)."""
-    if realisasi is None or not target:
-        return None
-    q = (Decimal(str(realisasi)) * 100 / Decimal(str(target))).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
-    return float(q)
+    return float(half_up(Decimal(str(numerator)) * 100 / Decimal(str(denominator)), digits))
 
 
 # Beyond this a capaian is more likely a mistyped target (88 in a 0.00% cell) than a real

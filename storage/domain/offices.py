@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from storage.domain.text import normalise as normalise
+
 # Words every office name carries; they say nothing about which office is meant.
 GENERIC = frozenset(
     {
@@ -102,11 +104,6 @@ class OfficeName:
         tail = f" ({self.singkatan})" if self.singkatan else ""
         room = max(limit - len(tail) - 1, 8)
         return f"{self.nama[:room].rstrip()}…{tail}"
-
-
-def normalise(text: str) -> str:
-    """Lower case, letters and digits only, single spaces ("Dinas PU & PR" -> "dinas pu pr")."""
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
 
 
 def _content(name: str) -> list[str]:

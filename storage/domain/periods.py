@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 QUARTERS: tuple[int, ...] = (1, 2, 3, 4)
 
@@ -104,6 +106,26 @@ def quarter_end(tahun: int, tw: int) -> date:
 def day_after_quarter(tahun: int, tw: int) -> date:
     """First day of the month after the quarter: reports are signed and due in that month."""
     return quarter_end(tahun, tw) + timedelta(days=1)
+
+
+# The offices keep Western Indonesian Time: a day, a quarter, a deadline is a day in Jakarta.
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+def today_wib() -> date:
+    """Today in WIB: the one "today" of every rule (a server in UTC is still on yesterday
+    until 07.00 WIB)."""
+    return datetime.now(WIB).date()
+
+
+def default_year(tahun: int | None, years: Iterable[int]) -> int | None:
+    """The year a request means: the one it names, else the latest year the office has a
+    plan for (``years``: ``queries.years_with_data``). None when it names none and there is
+    no plan at all: each caller says that in its own words; no other fallback (not this
+    year, not 0)."""
+    if tahun:
+        return tahun
+    return max(years, default=None)
 
 
 def latest_ended_quarter(today: date) -> tuple[int, int]:

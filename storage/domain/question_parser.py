@@ -27,7 +27,7 @@ from storage.domain.periods import (
 )
 
 ScopeKind = Literal["opd", "bidang", "program", "kegiatan", "sub_kegiatan"]
-MAX_TEXT = 500
+MAX_PARSED = 500  # characters of a question the parser reads: an input bound
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Process(StrEnum):
 
 @dataclass(frozen=True)
 class ParsedQuestion:
-    text: str  # the input, whitespace-normalised, truncated to MAX_TEXT chars
+    text: str  # the input, whitespace-normalised, truncated to MAX_PARSED chars
     metric: Metric | None  # None when no metric word was found
     ranking_metric: Metric = Metric.SERAPAN  # what RANKING/DEVIASI rank by
     order: Literal["asc", "desc"] | None = None  # "terendah" -> asc, "tertinggi" -> desc
@@ -433,7 +433,7 @@ def _index(catalog: Catalog) -> _Index:
 def _clean(text: object) -> str:
     if not isinstance(text, str):
         return ""
-    return " ".join(text[: MAX_TEXT * 8].split())[:MAX_TEXT]
+    return " ".join(text[: MAX_PARSED * 8].split())[:MAX_PARSED]
 
 
 def _quarters(ws: list[str], used: list[bool]) -> tuple[list[int], bool]:

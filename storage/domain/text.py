@@ -73,3 +73,18 @@ def pending_ket(status: str, ket: str) -> str:
     """The KET of a line whose figures are not approved: the mark, then the line's own KET."""
     mark = PENDING_KET.format(status=status)
     return f"{mark}; {ket}" if ket else mark
+
+
+_LEVEL_PREFIX = re.compile(r"^(sub\s*kegiatan|kegiatan|pro[a-z]{1,4}m)\s+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, letters and digits only, single spaces ("Dinas PU & PR" -> "dinas pu pr"):
+    the key two spellings of one name are compared by."""
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+
+
+def normalise_name(name: str) -> str:
+    """A program's, kegiatan's or sub kegiatan's name as a key: ``normalise`` without the
+    level prefix ("Sub Kegiatan Penyediaan Gaji" -> "penyediaan gaji")."""
+    return normalise(_LEVEL_PREFIX.sub("", name.lower()))

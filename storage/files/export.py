@@ -39,12 +39,12 @@ from storage.domain.errors import ExportError
 from storage.domain.numbers import (
     CAPAIAN_PLAUSIBLE_MAX,
     LOCALE,
-    capaian_percent,
     capaian_plausible,
     format_decimal,
     ratio_percent,
 )
 from storage.domain.periods import day_after_quarter, roman
+from storage.domain.report_format import HEADERS, NCOLS
 from storage.domain.reported import quarter_value
 from storage.domain.text import csv_cell, pending_ket, strip_control
 from storage.files.bulk import collector_paused
@@ -60,7 +60,6 @@ from storage.services.queries import (
     years_with_data,
 )
 
-NCOLS = 22
 FORMATS = ("xlsx", "csv")
 MONEY_FORMAT = "#,##0"
 PERCENT_FORMAT = "0.00%"
@@ -320,7 +319,7 @@ def _indicators(
         if ind.program_id is None and not values:
             continue
         t, r = values.get(tw, (None, None))
-        capaian = capaian_percent(r, t)
+        capaian = ratio_percent(r, t)
         out.setdefault(ind.sasaran_id, []).append(
             IndicatorCells(ind.nama, ind.program_id, values, capaian)
         )
@@ -427,26 +426,6 @@ HEADER_TOP = 4  # rows 1-2 title, 3 blank, 4-5 header, 6 column numbers
 FIRST_DATA_ROW = HEADER_TOP + 3
 
 # (first column, header text); each TRIWULAN header spans its T and R columns.
-HEADERS: list[tuple[int, str]] = [
-    (1, "NO"),
-    (2, "SASARAN STRATEGI"),
-    (3, "INDIKATOR KINERJA"),
-    (4, "TRIWULAN I"),
-    (6, "TRIWULAN II"),
-    (8, "TRIWULAN III"),
-    (10, "TRIWULAN IV"),
-    (12, "% CAPAIAN"),
-    (13, "AKSI YANG TELAH DILAKUKAN UNTUK MENCAPAI TARGET KINERJA"),
-    (14, "HAMBATAN/ PERMASALAHAN DALAM PENCAPAIAN TARGET KINERJA"),
-    (15, "TINDAK LANJUT YANG TELAH/ HARUS DILAKUKAN"),
-    (16, "PROGRAM/ KEGIATAN/ SUB KEGIATAN"),
-    (17, "INDIKATOR PROGRAM/ KEGIATAN/ SUB KEGIATAN"),
-    (18, "TARGET"),
-    (19, "REALISASI"),
-    (20, "ANGGARAN (Rp)"),
-    (21, "REALISASI ANGGARAN (Rp)"),
-    (22, "KET"),
-]
 _WIDTHS: dict[int, float] = {
     1: 5,
     2: 18,

@@ -20,8 +20,8 @@ from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 from sqlmodel import Session
 
+from storage.data import bukti_store
 from storage.domain.text import strip_control
-from storage.files import bukti_store
 from storage.files.export import export_bytes
 from storage.services import bukti
 

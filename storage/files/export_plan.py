@@ -103,7 +103,7 @@ def add_plan_sheet(
             _LEVEL.get(e.kind, e.kind),
             e.nama,
             e.pagu,
-            e.source.label(),
+            e.source.label(plan.benchmarks),
             e.rencana,
             e.realisasi,
             e.deviasi.rupiah if e.deviasi else None,

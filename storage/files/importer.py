@@ -8,7 +8,6 @@ reports by name within their parent, tolerating the typos real reports carry.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +43,7 @@ from storage.data.models import (
 )
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
+from storage.domain.text import normalise_name
 from storage.files.report_parser import (
     BadFileError,
     ParsedNode,
@@ -156,14 +156,6 @@ class ImportRefused(BadFileError):
     def __init__(self, summary: ImportSummary) -> None:
         self.summary = summary
         super().__init__("\n".join([*summary.refusals, *summary.diff_lines()]))
-
-
-def normalise_name(name: str) -> str:
-    """Name without level prefix, case, punctuation or extra spaces: the key for matching."""
-    s = name.lower()
-    s = re.sub(r"^(sub\s*kegiatan|kegiatan|pro[a-z]{1,4}m)\s+", "", s)
-    s = re.sub(r"[^a-z0-9]+", " ", s)
-    return s.strip()
 
 
 def load_profiles() -> list[dict]:

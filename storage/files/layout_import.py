@@ -41,12 +41,12 @@ from storage.data.models import (
     table_of,
 )
 from storage.domain.number_style import Style
+from storage.domain.text import normalise_name
 from storage.files.importer import (
     ImportSummary,
     _office_mismatch,
     ensure_opd,
     import_reports,
-    normalise_name,
     set_years,
 )
 from storage.files.layouts import (

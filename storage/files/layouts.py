@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from storage.data.models import Level
 from storage.domain.number_style import Number, Style, StyleVote, is_dash, number_of
-from storage.domain.numbers import format_percent, format_rupiah
+from storage.domain.numbers import format_number, format_percent, format_rupiah
 from storage.domain.periods import MONTHS, QUARTER_NUMBERS, roman, semester_quarter
 from storage.domain.text import strip_control
 from storage.files.report_parser import _BOLD_TAG_RE, Line, _is_bold, read_bytes
@@ -341,8 +341,8 @@ def _read_workbook(data: bytes, name: str) -> list[Sheet]:
                 total += 1
                 if total > MAX_ROWS:
                     raise BadFileError(
-                        f"{name} berisi lebih dari {MAX_ROWS:,} baris terisi; laporan satu tahun "
-                        "sebuah perangkat daerah jauh lebih kecil.".replace(",", ".")
+                        f"{name} berisi lebih dari {format_number(MAX_ROWS)} baris terisi; "
+                        "laporan satu tahun sebuah perangkat daerah jauh lebih kecil."
                     )
                 rows.append(Row(idx, cells))
             sheets.append(Sheet(ws.title, rows, ws.merged or []))

@@ -18,13 +18,12 @@ from typing import Any
 from sqlmodel import Session
 
 from storage.data.models import Source
-from storage.domain.early_warning import QUARTERS
+from storage.domain.early_warning import QUARTERS, national_label
 from storage.domain.numbers import ParseError, parse_rupiah
-from storage.domain.text import strip_control
-from storage.files.importer import normalise_name
+from storage.domain.text import normalise_name, strip_control
 from storage.files.workbook import BadFileError, Sheet, open_workbook, read_file_bytes
 from storage.services.early_warning import EarlyWarningError, in_force, rencana_rows, set_rencana
-from storage.services.queries import YearData
+from storage.services.queries import YearData, benchmarks
 
 SHEET = "Rencana Penarikan"
 TITLE = "RENCANA PENARIKAN ANGGARAN (KUMULATIF) TAHUN {tahun}"
@@ -80,6 +79,7 @@ def add_rencana_sheet(session: Session, wb: Any, *, opd_id: int, tahun: int) -> 
     data = YearData(session, opd_id, tahun)
     rencana = rencana_rows(session, opd_id, tahun)
     ws = wb.create_sheet(SHEET)
+    pola = national_label(benchmarks(session))
     ws.cell(row=1, column=1, value=TITLE.format(tahun=tahun)).font = Font(bold=True, size=12)
     ws.cell(
         row=2,
@@ -89,7 +89,7 @@ def add_rencana_sheet(session: Session, wb: Any, *, opd_id: int, tahun: int) -> 
             "kegiatan): jumlah rupiah yang direncanakan terserap SAMPAI AKHIR triwulan itu "
             "(kumulatif, tanpa Rp dan tanpa sen). Baris "
             "program dan kegiatan tidak perlu diisi: rencananya dijumlah dari sub kegiatan. "
-            "Sub kegiatan yang dikosongkan mengikuti pola nasional 15/40/60/90% dari pagunya. "
+            f"Sub kegiatan yang dikosongkan mengikuti pola nasional {pola} dari pagunya. "
             "Jangan mengubah kolom ID. Setelah diisi: monev rencana impor NAMA-BERKAS."
         ),
     ).alignment = Alignment(wrap_text=True, vertical="top")
@@ -101,7 +101,7 @@ def add_rencana_sheet(session: Session, wb: Any, *, opd_id: int, tahun: int) -> 
             "NAMA-BERKAS. Sesudah itu buat templat lagi (monev template): lembar ini berisi "
             "satu baris per sub kegiatan untuk diisi rencana penarikan TW I–IV, lalu monev "
             "rencana impor NAMA-BERKAS. Sebelum diisi, peringatan dini memakai pola nasional "
-            "15/40/60/90% dari pagu."
+            f"{pola} dari pagu."
         )
     ws.merge_cells("A2:H2")
     ws.row_dimensions[2].height = 60

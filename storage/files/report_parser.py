@@ -15,8 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from storage.data.models import Level
-from storage.domain.numbers import ParseError, looks_like_rupiah, parse_percent, parse_rupiah
+from storage.domain.numbers import (
+    ParseError,
+    format_number,
+    looks_like_rupiah,
+    parse_percent,
+    parse_rupiah,
+)
 from storage.domain.periods import QUARTER_NUMBER_PATTERN, parse_quarter
+from storage.domain.report_format import KEGIATAN_RE, PROGRAM_RE, SUB_RE
 from storage.domain.text import PENDING_KET_RE, strip_control
 from storage.files.workbook import (
     MAX_FILE_BYTES,
@@ -33,16 +40,12 @@ MAX_COLUMNS = 60
 MAX_LINE_CHARS = 20_000
 # Sheets monev writes beside a report or plan (early warning): never part of a report.
 OWN_SHEETS = frozenset({"Rencana Penarikan", "Rencana dan Deviasi"})
-NCOLS = 22
 
 _TITLE_RE = re.compile(
     rf"LAPORAN\s+KINERJA\s+TRIWULAN\s+(?P<tw>{QUARTER_NUMBER_PATTERN})\b"
     r"(?:\s+TAHUN\s+(?P<tahun>\d{4}))?",
     re.IGNORECASE,
 )
-_PROGRAM_RE = re.compile(r"^PRO[A-Z]{1,4}M\b", re.IGNORECASE)
-_SUB_RE = re.compile(r"^SUB\s*KEGIATAN\b", re.IGNORECASE)
-_KEGIATAN_RE = re.compile(r"^KEGIATAN\b", re.IGNORECASE)
 _NIP_RE = re.compile(r"^NIP\.?\s*(?P<nip>[\d\s]+)$", re.IGNORECASE)
 _MONTHS = "januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|november|desember"
 _PLACE_DATE_RE = re.compile(
@@ -156,8 +159,8 @@ def read_bytes(data: bytes, *, name: str = "berkas") -> list[Line]:
     # building millions of strings first.
     if data.count(b"\n") >= MAX_LINES:
         raise BadFileError(
-            f"{name} berisi lebih dari {MAX_LINES:,} baris; laporan triwulan biasanya di bawah "
-            "2.000 baris. Periksa apakah berkasnya benar.".replace(",", ".")
+            f"{name} berisi lebih dari {format_number(MAX_LINES)} baris; laporan triwulan "
+            "biasanya di bawah 2.000 baris. Periksa apakah berkasnya benar."
         )
     try:
         text = data.decode("utf-8-sig")
@@ -167,8 +170,9 @@ def read_bytes(data: bytes, *, name: str = "berkas") -> list[Line]:
     for i, line in enumerate(text.splitlines(), 1):
         if len(line) > MAX_LINE_CHARS:
             raise BadFileError(
-                f"{name} baris {i} terlalu panjang ({len(line):,} karakter; batasnya "
-                f"{MAX_LINE_CHARS:,}). Berkas ini tampaknya bukan laporan bertab.".replace(",", ".")
+                f"{name} baris {i} terlalu panjang ({format_number(len(line))} karakter; "
+                f"batasnya {format_number(MAX_LINE_CHARS)}). Berkas ini tampaknya bukan laporan "
+                "bertab."
             )
         cells = line.split("\t")
         if len(cells) > MAX_COLUMNS:
@@ -218,8 +222,9 @@ def _read_xlsx(data: bytes, name: str) -> list[Line]:
                     continue  # empty rows separate nothing the parser needs; not kept
                 if len(lines) >= MAX_LINES:
                     raise BadFileError(
-                        f"{name} (lembar {sheet.title}) berisi lebih dari {MAX_LINES:,} baris "
-                        "terisi; laporan triwulan biasanya di bawah 2.000 baris.".replace(",", ".")
+                        f"{name} (lembar {sheet.title}) berisi lebih dari "
+                        f"{format_number(MAX_LINES)} baris terisi; laporan triwulan biasanya di "
+                        "bawah 2.000 baris."
                     )
                 lines.append(Line(no, [_xlsx_cell_text(c) for c in row]))
             no += 1
@@ -310,7 +315,7 @@ def _find_money_anchor(cells: list[str]) -> int | None:
 def _find_name_anchor(cells: list[str]) -> int | None:
     for i in range(13, min(len(cells), 20)):
         t = _clean(cells[i])
-        if _PROGRAM_RE.match(t) or _SUB_RE.match(t) or _KEGIATAN_RE.match(t):
+        if PROGRAM_RE.match(t) or SUB_RE.match(t) or KEGIATAN_RE.match(t):
             return i
     return None
 
@@ -508,10 +513,10 @@ class _ReportBuilder:
             line_no=row.line.no,
             bold=_is_bold(raw_name),
         )
-        if _PROGRAM_RE.match(nama):
+        if PROGRAM_RE.match(nama):
             self.sasaran.programs.append(node)
             return node
-        if self.program is None and _KEGIATAN_RE.match(nama):
+        if self.program is None and KEGIATAN_RE.match(nama):
             # A plan without programs (an office whose own reports have none, as monev exports
             # it): the kegiatan stands at the top of its sasaran.
             node.level = Level.KEGIATAN
@@ -522,16 +527,16 @@ class _ReportBuilder:
             node.level = Level.SUB_KEGIATAN
             self.kegiatan.children.append(node)
             return node
-        if self.program is None and _SUB_RE.match(nama):
+        if self.program is None and SUB_RE.match(nama):
             node.level = Level.SUB_KEGIATAN  # a plan of sub kegiatan alone
             self.sasaran.programs.append(node)
             return node
         if self.program is None:
             problems.append(f"{where}: '{nama[:60]}' muncul sebelum program mana pun; dilewati")
             return None
-        if _SUB_RE.match(nama):
+        if SUB_RE.match(nama):
             node.level = Level.SUB_KEGIATAN
-        elif _KEGIATAN_RE.match(nama):
+        elif KEGIATAN_RE.match(nama):
             node.level = Level.KEGIATAN
         else:
             node.level = self._infer_level(node)

@@ -29,6 +29,7 @@ from typing import Any
 from xml.parsers import expat
 
 from storage.domain.errors import MonevError
+from storage.domain.numbers import format_number
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 
@@ -70,7 +71,7 @@ _READ_ERRORS = (
 
 
 def _id(n: int) -> str:
-    return f"{n:,}".replace(",", ".")
+    return format_number(n)
 
 
 def read_file_bytes(path: Path, *, limit: int = MAX_FILE_BYTES) -> bytes:

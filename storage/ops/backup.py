@@ -24,7 +24,6 @@ import sqlite3
 import subprocess
 from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import create_engine, inspect, select, table, text
 from sqlalchemy.engine import URL, Engine
@@ -33,8 +32,8 @@ from sqlalchemy.pool import NullPool
 
 from storage.data import db
 from storage.domain.errors import MonevError
+from storage.domain.periods import WIB
 
-WIB = ZoneInfo("Asia/Jakarta")
 SQLITE_SUFFIX = ".sqlite"
 PG_SUFFIX = ".dump"
 # Tables that exist in a freshly migrated, still empty database.

@@ -15,7 +15,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from storage.files import bukti_store
+from storage.data import bukti_store
 
 
 def companion(backup_file: Path) -> Path:

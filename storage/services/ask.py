@@ -17,7 +17,7 @@ from rapidfuzz.utils import default_process
 from sqlmodel import Session, select
 
 from storage.data.models import Bidang, Level, Node, row_id
-from storage.domain.periods import latest_ended_quarter, roman
+from storage.domain.periods import default_year, latest_ended_quarter, roman, today_wib
 from storage.domain.question_parser import (
     Catalog,
     Metric,
@@ -25,7 +25,7 @@ from storage.domain.question_parser import (
     ScopeEntry,
     parse_question,
 )
-from storage.files.importer import normalise_name
+from storage.domain.text import normalise_name
 from storage.services.early_warning import EarlyWarning, early_warning
 from storage.services.process_questions import ProcessInfo, process_answer
 from storage.services.queries import (
@@ -237,7 +237,7 @@ def build_catalog(session: Session, opd_id: int, tahun: int | None = None) -> Ca
     opd = get_opd(session, opd_id)
     assert opd is not None
     years = years_with_data(session, opd_id)
-    tahun = tahun or (years[-1] if years else None)
+    tahun = default_year(tahun, years)
     own = (opd.singkatan or "", *opd.alias_list())
     entries: list[ScopeEntry] = [
         ScopeEntry(
@@ -309,7 +309,7 @@ def _answer(
     if parsed.unknown_scope:
         return _not_found(session, opd_id, parsed, catalog)
     if parsed.process is not None and not (parsed.scope is None and parsed.scope_candidates):
-        info = process_answer(session, opd_id, parsed, years=years, today=today or date.today())
+        info = process_answer(session, opd_id, parsed, years=years, today=today or today_wib())
         return Answer(Kind.PROCESS, parsed=parsed, years=years, process=info)
     if (
         parsed.is_garbage
@@ -339,7 +339,7 @@ def _answer(
         return Answer(
             Kind.CLARIFY, parsed=parsed, candidates=list(parsed.scope_candidates), years=years
         )
-    today = today or date.today()
+    today = today or today_wib()
     tahun, triwulan = parsed.tahun, parsed.triwulan
     period_words = parsed.period_words
     if parsed.previous_quarter and triwulan is None:
@@ -520,7 +520,8 @@ def _compare(
         else:
             ys = list(dict.fromkeys(parsed.years))
             if len(ys) < 2:
-                base = parsed.years[0] if parsed.years else years[-1]
+                base = default_year(parsed.years[0] if parsed.years else None, years)
+                assert base is not None  # an office without a plan was answered above
                 ys = [base - 1, base]
             with_data = [y for y in ys if y in years]
             tw = triwulan or (latest_quarter(session, opd_id, max(with_data)) if with_data else 4)

@@ -1,7 +1,7 @@
 """Evidence (bukti dukung) of a draft's sub kegiatan: attach, list, remove, carry over, find.
 
 No Telegram here: the transport downloads the bytes and stores them with
-:mod:`storage.files.bukti_store`, then records them with :func:`attach` in the caller's
+:mod:`storage.data.bukti_store`, then records them with :func:`attach` in the caller's
 write transaction. Every step re-checks that the draft is still the sender's active draft,
 so a file arriving after Kirim or /lapor "Mulai ulang" changes nothing it should not.
 """
@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
+from storage.data import bukti_store
 from storage.data.models import (
     AppUser,
     Bidang,
@@ -23,10 +24,10 @@ from storage.data.models import (
     Pelaporan,
     StatusLaporan,
 )
+from storage.domain.lapor_steps import StepId
 from storage.domain.periods import roman
 from storage.domain.policy import Denied, may_see_history
 from storage.domain.text import clean_line
-from storage.files import bukti_store
 from storage.services.submission import (
     DraftPlan,
     active_draft,
@@ -149,9 +150,9 @@ class PickSub:
 
 
 def _sub_index(draft: Draft, data: dict) -> int | None:
-    kind, _, idx = draft.step.partition(":")
-    if kind in ("anggaran", "fisik", "ket") and idx.isdecimal():
-        return int(idx)
+    step = StepId.parse(draft.step)
+    if step.kind in ("anggaran", "fisik", "ket") and step.index is not None:
+        return step.index
     chosen = data.get("bukti_for")
     return chosen if isinstance(chosen, int) else None
 

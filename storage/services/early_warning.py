@@ -48,8 +48,10 @@ from storage.domain.early_warning import (
     fill_path,
     national_path,
     project,
+    projection_ratio,
 )
 from storage.domain.errors import MonevError
+from storage.domain.numbers import ratio_percent
 from storage.domain.periods import roman
 from storage.services.queries import (
     NodeRow,
@@ -407,7 +409,7 @@ def _scope_total(
     projs = [p.proyeksi for p in parts if p.proyeksi is not None]
     proj = Projection(
         amount=sum(p.amount for p in projs),
-        ratio=realisasi / planned_now if planned_now else 1.0,
+        ratio=projection_ratio(realisasi, planned_now),
         remaining_plan=max(path[3] - planned_now, 0),
         capped=any(p.capped for p in projs),
     )
@@ -559,7 +561,7 @@ class BacktestRow:
     @property
     def error_points(self) -> float | None:
         e = self.error
-        return None if e is None or not self.pagu else round(e * 100 / self.pagu, 2)
+        return None if e is None else ratio_percent(e, self.pagu)
 
 
 def backtest(
@@ -716,6 +718,7 @@ class PlanTable:
     tolerance: float
     source_label: str
     rows: list[PlanTableRow]
+    benchmarks: dict[int, float]  # the configured national path, for each row's source
 
 
 def _walk_rows(
@@ -755,4 +758,4 @@ def plan_table(session: Session, data: YearData, tw: int) -> PlanTable:
         rows.extend(nodes)
     office = _scope_total("opd", data.opd_id, opd.nama if opd else "", totals, tw, tol)
     rows.append(PlanTableRow(0, office))
-    return PlanTable(data.tahun, tw, tol, office.source.label(bench), rows)
+    return PlanTable(data.tahun, tw, tol, office.source.label(bench), rows, bench)

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from storage.data.audit import record
 from storage.data.models import Bidang, Node, PerangkatDaerah, Setting, StatusLaporan
 from storage.domain.offices import OfficeName, match_office
+from storage.domain.periods import default_year
 from storage.services.office import SetupError
 from storage.services.queries import (
     cached,
@@ -206,9 +207,9 @@ def kabupaten_period(session: Session, tahun: int | None, tw: int | None) -> tup
     any office has a plan for, and the latest quarter with realisation in that year."""
     offices = office_names(session)
     years = sorted({y for o in offices for y in years_with_data(session, o.id)})
-    if not years:
+    year = default_year(tahun, years)
+    if year is None or not years:  # no office has a plan, whichever year was named
         raise OfficeError("Belum ada perangkat daerah yang berisi data.")
-    year = tahun or years[-1]
     if tw is not None:
         return year, tw
     quarters = [

@@ -24,6 +24,7 @@ from storage.data.models import (
     Pelaporan,
     StatusLaporan,
 )
+from storage.domain.lapor_steps import REVIEW, StepId, step_id
 from storage.domain.policy import Denied, may_submit
 from storage.services import bukti, conversation, plan_step, verification
 from storage.services.conversation import Flow
@@ -465,8 +466,9 @@ def _answer(
         return OldStep(_screen(session, draft))
     plan = _plan(session, draft)
     data = load(draft)
-    kind, _, idx = draft.step.partition(":")
-    if kind == "review":
+    parsed = StepId.parse(draft.step)
+    kind, idx = parsed.kind, parsed.arg
+    if kind == REVIEW:
         return UseButtons()
     if kind == plan_step.KIND:
         return _plan_answer(session, draft, plan, data, action, text)
@@ -550,7 +552,8 @@ def _edit(session: Session, telegram_id: int, draft_id: int, target: str) -> Ste
     if draft.step != "review":
         return OldStep(_screen(session, draft))
     plan = _plan(session, draft)
-    kind, _, idx = target.partition(":")
+    parsed = StepId.parse(target)
+    kind, idx = parsed.kind, parsed.arg
     data = load(draft)
     if kind == "anggaran" and idx.isdecimal() and int(idx) < len(plan.subs):
         data["editing"] = f"ket:{idx}"
@@ -562,7 +565,7 @@ def _edit(session: Session, telegram_id: int, draft_id: int, target: str) -> Ste
         pass  # back to "Isi rencana penarikan?"; the step's last answer returns to the review
     else:
         return OldStep(_screen(session, draft))
-    save(session, draft, data, f"{kind}:{idx}")
+    save(session, draft, data, step_id(kind, idx))
     return Shown(_screen(session, draft))
 
 

@@ -19,6 +19,7 @@ from datetime import date
 from sqlmodel import Session
 
 from storage.data.models import AppUser, Draft
+from storage.domain.lapor_steps import StepId
 from storage.domain.policy import may_submit
 from storage.services import lapor_flow as flow
 from storage.services import plan_step
@@ -37,7 +38,7 @@ from storage.services.submission import review as build_review
 from storage.services.users import get_user
 
 # Bounds of one save: more answers than any plan has, or longer text than a field keeps
-# (``submission.MAX_TEXT``) many times over, is not a form the page sent.
+# (``submission.MAX_TYPED``) many times over, is not a form the page sent.
 MAX_ANSWERS = 2000
 MAX_ANSWER_TEXT = 2000
 
@@ -202,10 +203,10 @@ def _first_open_step(plan: DraftPlan, data: dict) -> str:
     """Where the chat carries on after a save: the first question it asks without a skip
     that has no answer yet, else the review."""
     for step in plan.steps():
-        kind, _, idx = step.partition(":")
-        if kind not in REQUIRED:
+        parsed = StepId.parse(step)
+        if parsed.kind not in REQUIRED or parsed.index is None:
             continue
-        slot = flow.slot_for(plan, data, kind, int(idx))
+        slot = flow.slot_for(plan, data, parsed.kind, parsed.index)
         if slot.store.get(slot.key) is None:
             return step
     return "review"
@@ -264,7 +265,7 @@ def save_form(
         # earlier question then shows the current one instead of acting.
         data.pop("pending", None)
         data.pop("editing", None)
-        kind = draft.step.partition(":")[0]
+        kind = StepId.parse(draft.step).kind
         step = draft.step if kind == plan_step.KIND else _first_open_step(plan, data)
         save(session, draft, data, step)
     return Saved(_form(session, draft), stored, errors, confirms, unknown)

@@ -4,7 +4,7 @@ One matching order for every place that looks a node up by what someone typed (t
 ``--node``, ``/riwayat``):
 
 1. an id (digits only);
-2. the exact name, compared normalised (``importer.normalise_name``: no level prefix,
+2. the exact name, compared normalised (``domain.text.normalise_name``: no level prefix,
    case or punctuation);
 3. names that begin with the text, else names that contain it;
 4. names whose rapidfuzz ``partial_ratio`` with the text is at least ``FUZZY_MIN``, best
@@ -25,7 +25,8 @@ from rapidfuzz import fuzz
 from sqlmodel import Session, col, select
 
 from storage.data.models import Node
-from storage.files.importer import normalise_name
+from storage.domain.periods import default_year
+from storage.domain.text import normalise_name
 from storage.services.queries import years_with_data
 
 FUZZY_MIN = 80
@@ -71,11 +72,9 @@ def find_node(session: Session, *, opd_id: int, text: str, tahun: int | None = N
     key = normalise_name(text)
     if not key:
         return NodeMatch("none")
+    tahun = default_year(tahun, years_with_data(session, opd_id)) if tahun is None else tahun
     if tahun is None:
-        years = years_with_data(session, opd_id)
-        if not years:
-            return NodeMatch("none")
-        tahun = years[-1]
+        return NodeMatch("none")
     nodes = session.exec(
         select(Node).where(Node.opd_id == opd_id, Node.tahun == tahun).order_by(col(Node.id))
     ).all()

@@ -1,21 +1,19 @@
 """Setting up a real office: the office and its bidang, the year's plan, a new year, pagu revisions.
 
 No Telegram here. The demo profile is one office's structure; every other office starts
-empty with ``init_office``, describes its plan in the XLSX template of ``write_template``
-(read back by ``storage.files.importer``), carries its structure into the next year with
-``copy_year`` and records budget shifts (pergeseran, APBD Perubahan) with ``revise_pagu``.
+empty with ``init_office``, describes its plan in the XLSX template (its rows and words here,
+written by ``storage.files.template``, read back by ``storage.files.importer``), carries its
+structure into the next year with ``copy_year`` and records budget shifts (pergeseran, APBD
+Perubahan) with ``revise_pagu``.
 Errors are ``SetupError`` whose ``str()`` is an Indonesian message for the user.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
-from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
@@ -36,9 +34,9 @@ from storage.data.models import (
 from storage.domain.errors import MonevError
 from storage.domain.numbers import format_rupiah
 from storage.domain.offices import OfficeName
-from storage.domain.periods import roman
-from storage.files.importer import normalise_name
-from storage.files.report_parser import _KEGIATAN_RE, _PROGRAM_RE, _SUB_RE  # the parser's own
+from storage.domain.periods import default_year, roman, today_wib
+from storage.domain.report_format import HEADERS, KEGIATAN_RE, NCOLS, PROGRAM_RE, SUB_RE
+from storage.domain.text import normalise_name
 from storage.services.nodes import find_node
 from storage.services.queries import (
     NodeRow,
@@ -54,7 +52,6 @@ if TYPE_CHECKING:
     from openpyxl.styles import Alignment
     from openpyxl.worksheet.worksheet import Worksheet
 
-WIB = ZoneInfo("Asia/Jakarta")
 
 BidangSpec = tuple[str, str, list[str], list[int]]  # kode, nama, aliases, sasaran numbers
 
@@ -252,7 +249,6 @@ def check_office_names(
 
 SHEET_PLAN = "Rencana"
 SHEET_HELP = "Petunjuk"
-NCOLS = 22
 MONEY_FORMAT = "#,##0"
 EXAMPLE_MARK = "CONTOH"
 
@@ -319,19 +315,15 @@ class _SasaranRow:
     example: bool = False
 
 
-def current_year() -> int:
-    return datetime.now(WIB).year
-
-
 def template_year(session: Session, opd_id: int) -> int:
     """The year a template is written for by default: the office's latest with a plan; for a
     new office, the latest year another office of the deployment reports on (a kabupaten
     brings its offices in for the same year); else this year."""
-    years = years_with_data(session, opd_id)
-    if years:
-        return years[-1]
+    year = default_year(None, years_with_data(session, opd_id))
+    if year is not None:
+        return year
     latest = session.exec(select(func.max(Node.tahun))).one()
-    return int(latest) if latest else current_year()
+    return int(latest) if latest else today_wib().year
 
 
 def with_prefix(level: Level, nama: str) -> str:
@@ -342,11 +334,11 @@ def with_prefix(level: Level, nama: str) -> str:
     """
     nama = " ".join(nama.split())
     if level is Level.SUB_KEGIATAN:
-        ok = bool(_SUB_RE.match(nama))
+        ok = bool(SUB_RE.match(nama))
     elif level is Level.KEGIATAN:
-        ok = bool(_KEGIATAN_RE.match(nama))
+        ok = bool(KEGIATAN_RE.match(nama))
     else:
-        ok = bool(_PROGRAM_RE.match(nama))
+        ok = bool(PROGRAM_RE.match(nama))
     return nama if ok else f"{_PREFIX[level]} {nama}"
 
 
@@ -540,8 +532,6 @@ def _write_plan_sheet(
                 c.font = bold
                 c.fill = xl.HEADER_FILL
         ws.cell(row=numbers, column=column, value=column)
-    from storage.files.export import HEADERS  # the report's own headings (openpyxl: lazy)
-
     for column, text in HEADERS:
         ws.cell(row=top, column=column, value=text)
         if 4 <= column <= 11:
@@ -625,56 +615,6 @@ def _write_row(
             c.font = xl.Font(bold=True)
         if example:
             c.fill = xl.EXAMPLE_FILL
-
-
-def write_template(
-    session: Session, path: Path, *, opd_id: int, tahun: int | None = None, tw: int = 1
-) -> Path:
-    """Write the XLSX plan template of an office's year to ``path`` and return the path.
-
-    Sheet "Rencana" is the office's 22-column report for TW ``tw`` (I unless asked) with the
-    plan in force then in ``tahun`` (the latest year with a plan, else this year), or example
-    rows when that year has no plan; ``monev import`` reads it back as the plan, and as the
-    quarter's realisation where an office that has its figures fills columns 19 and 21.
-    Sheet "Petunjuk" explains how to fill it.
-    """
-    from storage.files.plan_sheet import add_rencana_sheet
-
-    xl = _xl()
-    opd = _require_opd(session, opd_id)
-    assert opd.id is not None
-    if tahun is None:
-        tahun = template_year(session, opd.id)
-    if not 2000 <= tahun <= 2100:
-        raise SetupError(f"Tahun {tahun} tidak masuk akal; tulis tahun empat angka, misalnya 2025.")
-    bidang = list_bidang(session, opd.id)
-    data = YearData(session, opd.id, tahun)
-    if tw not in (1, 2, 3, 4):
-        raise SetupError(f"Triwulan {tw} tidak ada; tulis 1 sampai 4.")
-    rows = _plan_rows(data, tw)
-    examples = not any(s.nodes for s in rows)
-    if examples:
-        rows = _example_rows(bidang, rows)
-
-    wb = xl.Workbook()
-    ws = wb.active
-    assert ws is not None
-    _write_plan_sheet(ws, opd, tahun, rows, tw)
-
-    help_ws = wb.create_sheet(SHEET_HELP)
-    help_ws.column_dimensions["A"].width = 120
-    for i, line in enumerate(_help_lines(opd, tahun, bidang, examples, tw), start=1):
-        c = _text_as_text(help_ws.cell(row=i, column=1, value=line or None))
-        c.alignment = xl.Alignment(wrap_text=True, vertical="top")
-        if i == 1 or line == "PERHATIAN":
-            c.font = xl.Font(bold=True, size=12 if i == 1 else 11)
-    # The office's spending plan per sub kegiatan (early warning); an office without a plan
-    # gets the sheet too, saying when it fills (its rows need the plan's ids).
-    add_rencana_sheet(session, wb, opd_id=opd.id, tahun=tahun)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
 
 
 # --- a new year ------------------------------------------------------------------------------

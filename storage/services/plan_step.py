@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 
 from storage.data.models import Draft, RencanaPenarikan, Source, row_id
 from storage.domain.early_warning import national_path
+from storage.domain.lapor_steps import StepId, step_id
 from storage.domain.periods import roman
 from storage.domain.plan_input import PlanInputError, parse_plan
 from storage.services.early_warning import EarlyWarningError, in_force, rencana_rows, set_rencana
@@ -37,13 +38,13 @@ from storage.services.queries import benchmarks, bidang_sasaran_ids, year_data
 from storage.services.submission import DraftPlan, draft_plan, load, save
 
 KIND = "rencana"
-ASK = f"{KIND}:tawar"  # "Isi rencana penarikan TW I–IV?" (Isi rencana / Lewati)
+ASK = step_id(KIND, "tawar")  # "Isi rencana penarikan TW I–IV?" (Isi rencana / Lewati)
 
 Amounts = list[int | None]
 
 
 def sub_step(i: int) -> str:
-    return f"{KIND}:{i}"
+    return step_id(KIND, i)
 
 
 def block(data: dict) -> dict | None:
@@ -164,7 +165,7 @@ def answer(plan: DraftPlan, data: dict, step: str, action: str, text: str = "") 
     b = block(data)
     if b is None:
         return StepAnswer()
-    _, _, idx = step.partition(":")
+    idx = StepId.parse(step).arg
     if step == ASK:
         if action == "isi":
             b["pilih"] = "isi"

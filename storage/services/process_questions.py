@@ -13,6 +13,7 @@ from datetime import date, datetime
 from sqlmodel import Session, col, select
 
 from storage.data.models import AppUser, Bidang, Pelaporan, StatusLaporan
+from storage.domain.periods import default_year
 from storage.domain.question_parser import ParsedQuestion, Process
 from storage.services.queries import list_bidang, reporting_status
 from storage.services.schedule import Window, get_jadwal, windows_around
@@ -140,8 +141,8 @@ def process_answer(
         latest = _reports(session, opd_id, bidang_id=bidang_id, tahun=tahun, tw=tw)
         if latest:
             tahun, tw = tahun or latest[0].tahun, tw or latest[0].triwulan
-        elif years:
-            tahun = tahun or years[-1]
+        else:
+            tahun = default_year(tahun, years)
     rows = _reports(session, opd_id, bidang_id=bidang_id, tahun=tahun, tw=tw) if tw else []
     if tw is not None and tahun is not None:
         done = {r.bidang for r in rows}

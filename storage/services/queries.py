@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
@@ -35,8 +36,10 @@ from storage.data.models import (
     row_id,
     table_of,
 )
+from storage.domain.early_warning import DEFAULT_BENCHMARKS
 from storage.domain.errors import MonevError
-from storage.domain.numbers import capaian_percent, ratio_percent
+from storage.domain.numbers import half_up, ratio_percent
+from storage.domain.periods import default_year
 from storage.domain.reported import quarter_value
 from storage.services.cache import figure_cache
 
@@ -45,7 +48,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-DEFAULT_BENCHMARKS: dict[int, float] = {1: 15.0, 2: 40.0, 3: 60.0, 4: 90.0}
 BENCHMARK_SETTING = "benchmark_serapan"  # value "15,40,60,90"
 
 
@@ -411,16 +413,12 @@ def rollup(figures: Iterable[Figure]) -> Figure:
     # planned), which adds nothing.
     realisasi = None if missing or not figs else sum(f.realisasi or 0 for f in figs)
     fisik = None
-    weighted, total_w, every_fisik = 0.0, 0, True
-    for f in figs:
-        w = f.pagu or 0
-        total_w += w
-        if f.fisik is None:
-            every_fisik = False
-        else:
-            weighted += f.fisik * w
-    if figs and every_fisik and total_w:
-        fisik = round(weighted / total_w, 2)
+    weights = [(f.fisik, f.pagu or 0) for f in figs]
+    known = [(v, w) for v, w in weights if v is not None]
+    total_w = sum(w for _, w in weights)
+    if figs and len(known) == len(weights) and total_w:
+        # weighted on the decimals as written, rounded like every percentage
+        fisik = float(half_up(sum(Decimal(str(v)) * w for v, w in known) / total_w))
     return Figure(pagu, realisasi, fisik, missing=missing)
 
 
@@ -485,9 +483,9 @@ def resolve_period(
     even without data (``Period.has_data`` tells), so each caller words that case.
     """
     years = tuple(years_with_data(session, opd_id))
-    if not years:
+    year = default_year(tahun, years)
+    if year is None or not years:  # no plan at all, whichever year was named
         raise NoYearData()
-    year = tahun or years[-1]
     quarter = tw or latest_quarter(session, opd_id, year)
     return Period(year, quarter, years, tahun is None, tw is None)
 
@@ -680,7 +678,7 @@ class CapaianRow:
     @property
     def capaian(self) -> float | None:
         """Capaian = realisasi ÷ target of the same period."""
-        return capaian_percent(self.realisasi, self.target)
+        return ratio_percent(self.realisasi, self.target)
 
 
 def capaian_kinerja(

@@ -41,6 +41,7 @@ from storage.data.models import (
     utcnow,
 )
 from storage.domain.errors import MonevError
+from storage.domain.lapor_steps import REVIEW, step_id
 from storage.domain.numbers import (
     ParseError,
     format_percent,
@@ -70,7 +71,7 @@ from storage.services.queries import (
     years_with_data,
 )
 
-MAX_TEXT = 500
+MAX_TYPED = 500  # characters kept of a typed note (keterangan, narasi, alasan): an input bound
 NARASI_FIELDS = ("aksi", "hambatan", "tindak_lanjut")
 NARASI_LABEL = {"aksi": "aksi", "hambatan": "hambatan", "tindak_lanjut": "tindak lanjut"}
 
@@ -174,11 +175,11 @@ class DraftPlan:
         """The questions in order: figures per sub kegiatan, indicators, then narrative."""
         out = []
         for i in range(len(self.subs)):
-            out += [f"anggaran:{i}", f"fisik:{i}", f"ket:{i}"]
-        out += [f"ind:{j}" for j in range(len(self.indikator))]
+            out += [step_id("anggaran", i), step_id("fisik", i), step_id("ket", i)]
+        out += [step_id("ind", j) for j in range(len(self.indikator))]
         for k in range(len(self.sasaran)):
-            out += [f"{f}:{k}" for f in NARASI_FIELDS]
-        return [*out, "review"]
+            out += [step_id(f, k) for f in NARASI_FIELDS]
+        return [*out, REVIEW]
 
 
 def _prev_narasi(session: Session, sasaran_id: int, tw: int) -> dict[str, str]:
@@ -650,7 +651,7 @@ def clean_text(text: str) -> Check:
                 "dengan huruf biasa, atau pilih tombol yang tersedia."
             )
         return Check(error="Teks kosong. Ketik isinya, atau pilih tombol yang tersedia.")
-    return Check(value=t[:MAX_TEXT], cleaned=has_hidden(text or ""))
+    return Check(value=t[:MAX_TYPED], cleaned=has_hidden(text or ""))
 
 
 def drop_notes(plan: DraftPlan, data: dict) -> list[str]:

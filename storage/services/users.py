@@ -22,7 +22,7 @@ from storage.data.models import (
 )
 from storage.domain.errors import MonevError
 from storage.domain.policy import KABUPATEN_ROLES
-from storage.files.importer import normalise_name
+from storage.domain.text import normalise_name
 from storage.services.queries import list_bidang
 
 

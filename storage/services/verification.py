@@ -19,6 +19,7 @@ from storage.data import buttons
 from storage.data.audit import record
 from storage.data.buttons import SentButtons
 from storage.data.models import AppUser, Bidang, Pelaporan, VerifMessage, row_id, utcnow
+from storage.domain.periods import default_year
 from storage.domain.policy import (
     Denied,
     StatusLaporan,
@@ -30,7 +31,7 @@ from storage.domain.policy import (
 from storage.services import conversation
 from storage.services.conversation import Flow
 from storage.services.queries import years_with_data
-from storage.services.submission import MAX_TEXT, Review, pelaporan, sent_draft
+from storage.services.submission import MAX_TYPED, Review, pelaporan, sent_draft
 from storage.services.submission import review as build_review
 from storage.services.users import active_user, find_bidang, person_name
 
@@ -254,7 +255,7 @@ def decide(
         return NoReason()
     old = p.status
     p.status = StatusLaporan.DISETUJUI if approve else StatusLaporan.DIKEMBALIKAN
-    p.decided_by, p.decided_at, p.alasan = user.id, utcnow(), alasan.strip()[:MAX_TEXT]
+    p.decided_by, p.decided_at, p.alasan = user.id, utcnow(), alasan.strip()[:MAX_TYPED]
     session.add(p)
     record(
         session,
@@ -343,9 +344,9 @@ def reopen_quarter(
     b = find_bidang(session, text=bidang, opd_id=opd_id)
     if b is None:
         return UnknownBidang(bidang)
-    if tahun is None:
-        years = years_with_data(session, opd_id)
-        tahun = years[-1] if years else 0
+    tahun = default_year(tahun, years_with_data(session, opd_id))
+    if tahun is None:  # no plan at all: nothing approved to reopen
+        return Forbidden(Denied.NOT_APPROVED)
     done = reopen(session, bidang_id=row_id(b), tahun=tahun, tw=tw, user=user)
     if isinstance(done, Forbidden):
         return done

@@ -24,9 +24,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from storage.domain.errors import MonevError
+from storage.domain.periods import WIB
 
 # What the bot accepts, recognised by the first bytes (a renamed .exe is none of these).
 MIME_EXT = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
@@ -191,7 +191,6 @@ def _read_pdf(content: bytes) -> None:
         )
 
 
-WIB = ZoneInfo("Asia/Jakarta")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
