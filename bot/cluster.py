@@ -42,7 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
-from bot.ratelimit import RetryingRateLimiter
+from bot.ratelimit import Request, Result, RetryingRateLimiter
 from storage.data.coordination import LockLost, Locks, take_slot, try_lock, unlock
 from storage.data.db import read_scope, session_scope, statement_scope
 from storage.services import inbox
@@ -102,7 +102,7 @@ def _adopt(engine: Engine, bot: int) -> None:
 class Cluster:
     """This process's part in a deployment of several (see the module docstring)."""
 
-    def __init__(self, app: Application, engine: Engine, bot: str) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: Application, engine: Engine, bot: str) -> None:
         self.app = app
         self.engine = engine
         self.bot = bot
@@ -166,10 +166,10 @@ class Cluster:
         try:
             while True:
                 self._again.discard(key)
-                rows = await asyncio.to_thread(self.locks.run, claim)
-                if rows is None:
+                claimed = await asyncio.to_thread(self.locks.run, claim)
+                if claimed is None:
                     return
-                held = True
+                rows, held = claimed, True
                 while held:
                     await self._handle(rows, seen)
                     held, rows = await asyncio.to_thread(self.locks.run, next_or_release)
@@ -259,12 +259,12 @@ def _lock_lost() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def get(app: Application) -> Cluster | None:  # type: ignore[type-arg]
-    return app.bot_data.get(CLUSTER)  # type: ignore[no-any-return]
+def get(app: Application) -> Cluster | None:
+    return app.bot_data.get(CLUSTER)
 
 
 @contextlib.asynccontextmanager
-async def run_alone(app: Application, what: str) -> AsyncIterator[bool]:  # type: ignore[type-arg]
+async def run_alone(app: Application, what: str) -> AsyncIterator[bool]:
     """For a job: whether this process runs it now (always, without a cluster)."""
     cluster = get(app)
     if cluster is None:
@@ -278,7 +278,7 @@ async def run_alone(app: Application, what: str) -> AsyncIterator[bool]:  # type
         raise
 
 
-def attach(app: Application, engine: Engine, token: str) -> Cluster:  # type: ignore[type-arg]
+def attach(app: Application, engine: Engine, token: str) -> Cluster:
     cluster = Cluster(app, engine, bot_id(token))
     app.bot_data[CLUSTER] = cluster
     return cluster
@@ -330,9 +330,15 @@ class SharedRateLimiter(RetryingRateLimiter):
         """The reserved slot goes unused (the message was not to be sent after all)."""
         _RESERVED.set(None)
 
-    async def _run_request(  # type: ignore[no-untyped-def, override]
-        self, chat, group, allow_paid_broadcast, callback, args, kwargs
-    ):
+    async def _run_request(
+        self,
+        chat: bool,
+        group: str | int | bool,
+        allow_paid_broadcast: bool,
+        callback: Request,
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> Result:
         reserved = _RESERVED.get()
         if reserved and reserved[0]:
             reserved[0] = False  # this request's slot was taken and waited for (reserve)
@@ -392,9 +398,9 @@ def single_sqlite_process(db_path: Path) -> IO[bytes]:
 
 
 async def serve_polling(
-    app: Application,  # type: ignore[type-arg]
-    post_init: Callable[[Application], Awaitable[None]],  # type: ignore[type-arg]
-    post_shutdown: Callable[[Application], Awaitable[None]],  # type: ignore[type-arg]
+    app: Application,
+    post_init: Callable[[Application], Awaitable[None]],
+    post_shutdown: Callable[[Application], Awaitable[None]],
 ) -> None:
     """``monev run`` in polling mode on PostgreSQL: handle updates from the inbox always, poll
     while holding the poller lock, and stand by for it otherwise; until SIGINT/SIGTERM. The

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from sqlmodel import Session
@@ -33,8 +34,8 @@ from storage.services.users import sender_office
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
 
 
-def answer_text(  # type: ignore[no-untyped-def]
-    session, opd_id: int, text: str, examples: list[str] | None = None
+def answer_text(
+    session: Session, opd_id: int, text: str, examples: list[str] | None = None
 ) -> Answered:
     """The reply, the chart that goes with it, and whether the question asked for the chart.
     ``examples``: the asker's own (``texts.examples_for``) where an answer shows some."""
@@ -46,18 +47,18 @@ def answer_text(  # type: ignore[no-untyped-def]
     return reply, chart, bool(a.parsed and a.parsed.chart)
 
 
-def _answer_text_for(session, who: Asker):  # type: ignore[no-untyped-def]
+def _answer_text_for(session: Session, who: Asker) -> Callable[[Session, int, str], Answered]:
     """``answer_text`` showing the asker's own examples (their office's bidang, their role;
     read through the figure cache, so making them costs next to nothing)."""
     shown = examples(session, who)
 
-    def answer_one(s, opd_id: int, text: str) -> Answered:  # type: ignore[no-untyped-def]
+    def answer_one(s: Session, opd_id: int, text: str) -> Answered:
         return answer_text(s, opd_id, text, shown)
 
     return answer_one
 
 
-def _answer(session, who: Asker, text: str) -> Answered:  # type: ignore[no-untyped-def]
+def _answer(session: Session, who: Asker, text: str) -> Answered:
     """Several offices: which one, and may the sender see it; one office: as always."""
     one = _answer_text_for(session, who)
     several = office_reply(session, who, text, one)
@@ -108,7 +109,7 @@ async def question(update: Update, context: MonevContext, answered: Answered | N
     await send_chart(update, context, chart)
 
 
-def _run_button(session, opd_id: int, parts: list[str]) -> Reply:  # type: ignore[no-untyped-def]
+def _run_button(session: Session, opd_id: int, parts: list[str]) -> Reply:
     _, kind, scope_id, metric, tw, tahun = parts
     a = run_query(
         session,
@@ -159,7 +160,7 @@ async def ask_button(update: Update, context: MonevContext) -> None:
     warm_for(context, keyboard)
 
 
-def _short_label(session, opd_id: int) -> str:  # type: ignore[no-untyped-def]
+def _short_label(session: Session, opd_id: int) -> str:
     found = [o for o in office_names(session) if o.id == opd_id]
     return short_name(found[0]) if found else office_label(session, opd_id)
 
@@ -209,5 +210,5 @@ async def page_button(update: Update, context: MonevContext) -> None:
     await query.edit_message_text(text, reply_markup=markup(keyboard))
 
 
-def _picked(session, who: Asker, opd_id: int, question: str) -> Answered | None:  # type: ignore[no-untyped-def]
+def _picked(session: Session, who: Asker, opd_id: int, question: str) -> Answered | None:
     return picked(session, who, opd_id, question, _answer_text_for(session, who))

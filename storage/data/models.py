@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import inspect as sa_inspect
 
 # isort: split
 from sqlalchemy import Boolean, false  # user_pref.digest_muted (early warning)
@@ -531,6 +532,14 @@ def row_id(row: Any) -> int:
     ident = row.id
     assert isinstance(ident, int), f"{type(row).__name__} has no id yet: flush it first"
     return ident
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for statements without ORM objects (SQLModel sets
+    ``__table__`` at run time only, so type checkers do not see it)."""
+    table = sa_inspect(model).local_table
+    assert isinstance(table, Table), f"{model.__name__} is not a table model"
+    return table
 
 
 class RegMessage(SQLModel, table=True):

@@ -97,7 +97,7 @@ def _forget_cache_on_write_statement(state: ORMExecuteState) -> None:
 def _pool(session: Session) -> object:
     # The database behind a session: its connection pool (shared by an engine and its
     # option-engines; the URL alone can't tell two PostgreSQL schemas apart).
-    return session.get_bind().pool  # type: ignore[union-attr]
+    return session.get_bind().engine.pool  # an Engine's .engine is itself
 
 
 def _detach(session: Session, value: object) -> None:

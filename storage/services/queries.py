@@ -9,14 +9,14 @@ pagu-weighted mean of its children's fisik.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import BindParameter, Row, Select, bindparam, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.data.boundary import require, require_every_office
 from storage.data.models import (
@@ -33,6 +33,8 @@ from storage.data.models import (
     Sasaran,
     Setting,
     StatusLaporan,
+    row_id,
+    table_of,
 )
 from storage.domain.early_warning import DEFAULT_BENCHMARKS
 from storage.domain.errors import MonevError
@@ -40,6 +42,9 @@ from storage.domain.numbers import half_up, ratio_percent
 from storage.domain.periods import default_year
 from storage.domain.reported import quarter_value
 from storage.services.cache import figure_cache
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 T = TypeVar("T")
 
@@ -168,10 +173,10 @@ class SasaranRow:
     indikator: str
 
 
-def _columns(model: type, row: type) -> list:
+def _columns(model: type[SQLModel], row: type[DataclassInstance]) -> list:
     # The model's columns in the order of the row's fields, so a result row unpacks into it.
-    table = model.__table__  # type: ignore[attr-defined]
-    return [table.c[name] for name in row.__slots__]  # type: ignore[attr-defined]
+    table = table_of(model)
+    return [table.c[f.name] for f in fields(row)]
 
 
 # Built once (a figure write refreshes a few nodes' rows with these at the next question).
@@ -509,7 +514,7 @@ def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
     )
 
 
-def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
+def rollup(figures: Iterable[Figure]) -> Figure:
     """Sum of parts; incomplete when any part is. Fisik is weighted by pagu."""
     # One pass (an office total at 100x the demo office rolls up a thousand programs after
     # every write); every sum is taken over the parts in their order, as before.
@@ -672,7 +677,12 @@ def scope_result(
     else:
         item = Item("opd", opd_id, opd.nama, data.scope_figure(None, tw))
         breakdown = [
-            Item("bidang", b.id, b.nama, data.scope_figure(bidang_sasaran_ids(data, b.id), tw))  # type: ignore[arg-type]
+            Item(
+                "bidang",
+                row_id(b),
+                b.nama,
+                data.scope_figure(bidang_sasaran_ids(data, row_id(b)), tw),
+            )
             for b in list_bidang(session, opd_id)
         ]
         loose = unassigned_sasaran_ids(data, tw)
@@ -851,7 +861,7 @@ def narasi(
     """Aksi, hambatan and tindak lanjut reported for TW ``tw``."""
     q = (
         select(Narasi, Sasaran)
-        .join(Sasaran, Sasaran.id == Narasi.sasaran_id)  # type: ignore[arg-type]
+        .join(Sasaran, col(Sasaran.id) == Narasi.sasaran_id)
         .where(Sasaran.opd_id == opd_id, Sasaran.tahun == tahun, Narasi.triwulan == tw)
         .order_by(col(Sasaran.nomor), col(Narasi.urutan))
     )
@@ -941,7 +951,7 @@ def progress(
     for b in list_bidang(session, opd_id):
         if bidang_id is not None and b.id != bidang_id:
             continue
-        sids = bidang_sasaran_ids(data, b.id)  # type: ignore[arg-type]
+        sids = bidang_sasaran_ids(data, row_id(b))
         if bidang_id is None and not data.programs(tw, sids):
             continue  # nothing planned for it this quarter: not awaited
         st = status.get(b.id)

@@ -17,6 +17,7 @@ from storage.data.models import (
     Role,
     UserStatus,
     row_id,
+    table_of,
     utcnow,
 )
 from storage.domain.errors import MonevError
@@ -52,7 +53,7 @@ class Identity:
     opd_id: int | None
 
 
-_users = AppUser.__table__  # type: ignore[attr-defined]
+_users = table_of(AppUser)
 # Built once: it runs for every update, and building it costs about what running it does.
 _IDENTITY = sa_select(
     _users.c.id, _users.c.nama, _users.c.role, _users.c.bidang_id, _users.c.status, _users.c.opd_id
