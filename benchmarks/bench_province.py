@@ -20,12 +20,18 @@ Bot API over HTTP, with ``monev run`` as shipped:
 
 Run: .venv/bin/python -m benchmarks.bench_province --pg postgresql://postgres@127.0.0.1:5432/test
      [--offices 800] [--years 3] [--users-per-office 20] [--burst 200] [--rate 20] [--rounds 3]
+     [--only-round] [--keep-db NAME]
+
+Building the province takes minutes: ``--keep-db NAME`` builds it once in the database NAME
+(beside ``--pg``'s), keeps it, and reuses it on the next run with the same sizes (the reminder
+round's rows of an earlier run are removed first). Drop it with ``DROP DATABASE NAME``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -35,14 +41,15 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import insert, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import Engine, make_url
 
 from benchmarks.bench_startup import rss_mib
 from benchmarks.generate import empty_database, many_offices
@@ -50,6 +57,7 @@ from benchmarks.latency import spread
 from bot.offline.http import FakeBotAPI
 from bot.offline.updates import message_dict
 from bot.settings import WIB
+from storage.data import db
 from storage.data.models import AppUser, Jadwal, Role, UserStatus
 from storage.files.demo import SEED_FILE
 from storage.files.importer import import_file
@@ -59,8 +67,8 @@ TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef012345"
 SECRET = "rahasia-tolok-ukur"
 FIRST_USER = 2_000_000
 WARM_S = 8.0
-# The reminder round is given up when nothing new arrives for this long: the process taking
-# over first works out what is due in every office of the province before it sends.
+# The reminder round is given up when nothing new arrives for this long (a bound on a hang:
+# the process taking over sends the round's planned rest within seconds).
 STALL_S = 240.0
 QUESTIONS = [
     "serapan anggaran Q2 koperasi",
@@ -123,6 +131,60 @@ class Province:
     kepala: list[int] = field(default_factory=list)  # one per office, in office order
     operators: dict[int, list[int]] = field(default_factory=dict)  # office -> telegram ids
     build_s: float = 0.0
+
+
+def reuse(engine: Engine, offices: int, years: int, per_office: int) -> Province | None:
+    """The province an earlier run built in this database (``--keep-db``), if it has these
+    sizes; its reminder round's rows are removed, so the round starts again from nobody."""
+    with engine.begin() as c:
+        if not c.execute(text("SELECT to_regclass('app_user')")).scalar():
+            return None
+        n_offices = c.execute(text("SELECT count(*) FROM perangkat_daerah")).scalar()
+        n_years = c.execute(text("SELECT count(DISTINCT tahun) FROM node")).scalar()
+        users = c.execute(
+            text(
+                "SELECT telegram_id, role, opd_id FROM app_user WHERE telegram_id >= :lo "
+                "ORDER BY telegram_id"
+            ),
+            {"lo": FIRST_USER},
+        ).all()
+        if not n_offices:
+            return None
+        if (n_offices, n_years, len(users)) != (offices, years, offices * per_office):
+            raise SystemExit(
+                f"the kept database holds {n_offices} offices × {n_years} years and "
+                f"{len(users)} people, not these sizes: drop it or name another (--keep-db)"
+            )
+        c.execute(text("DELETE FROM sent_reminder"))
+        c.execute(text("DELETE FROM reminder_plan"))
+        c.execute(text("DELETE FROM jadwal WHERE updated_by = 'bench'"))
+    p = Province(offices, years, users=len(users))
+    for tg, role, opd in users:
+        if role == Role.KEPALA.value:
+            p.kepala.append(tg)
+        else:
+            p.operators.setdefault(opd, []).append(tg)
+    return p
+
+
+@contextlib.contextmanager
+def kept_database(pg_url: str, name: str) -> Iterator[Engine]:
+    """The database ``name`` beside ``pg_url``'s, made (and migrated) if missing, never
+    dropped."""
+    url = make_url(db.normalise_url(pg_url))
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    engine = db.make_engine(url.set(database=name).render_as_string(hide_password=False))
+    try:
+        db.upgrade(engine)
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def build(engine: Engine, offices: int, years: int, per_office: int) -> Province:
@@ -510,21 +572,35 @@ def report(
 
 
 async def _main(args: Any) -> None:
-    with tempfile.TemporaryDirectory() as d, empty_database(Path(d), args.pg) as engine:
-        url = engine.url.render_as_string(hide_password=False)
+    with contextlib.ExitStack() as stack:
+        if args.keep_db:
+            engine = stack.enter_context(kept_database(args.pg, args.keep_db))
+        else:
+            d = stack.enter_context(tempfile.TemporaryDirectory())
+            engine = stack.enter_context(empty_database(Path(d), args.pg))
+        await _run(engine, args)
+
+
+async def _run(engine: Engine, args: Any) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    kept = reuse(engine, args.offices, args.years, args.users_per_office)
+    if kept is not None:
+        p = kept
+        print(f"# reused: {p.offices} offices, {p.users} users", flush=True)
+    else:
         p = build(engine, args.offices, args.years, args.users_per_office)
         print(f"# built in {p.build_s:.0f}s: {p.offices} offices, {p.users} users", flush=True)
-        if args.only_round:
-            rr = await reminder_round(engine, url, p, args.round_offices)
-            print(rr)
-            return
-        lat = await latency(url, p, args.burst, args.rate, args.rounds)
-        print("# latency done", flush=True)
-        st = await startup(url, p, args.rounds)
-        print("# startup done", flush=True)
+    if args.only_round:
         rr = await reminder_round(engine, url, p, args.round_offices)
-        for row in report(p, lat, rr, st, args):
-            print(" | ".join(row))
+        print(rr)
+        return
+    lat = await latency(url, p, args.burst, args.rate, args.rounds)
+    print("# latency done", flush=True)
+    st = await startup(url, p, args.rounds)
+    print("# startup done", flush=True)
+    rr = await reminder_round(engine, url, p, args.round_offices)
+    for row in report(p, lat, rr, st, args):
+        print(" | ".join(row))
 
 
 def main() -> None:
@@ -538,6 +614,11 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--round-offices", type=int, default=60, help="offices in the reminder round")
     ap.add_argument("--only-round", action="store_true", help="the reminder round alone")
+    ap.add_argument(
+        "--keep-db",
+        metavar="NAME",
+        help="build the province once in database NAME beside --pg's and reuse it later",
+    )
     asyncio.run(_main(ap.parse_args()))
 
 

@@ -1,21 +1,29 @@
 """The bot against a plain PTB echo bot, interleaved round by round (ABAB…), over the local
-fake HTTP Bot API.
+fake HTTP Bot API, at the demo office's size (1×) and at 100× that office-year.
 
-Every round measures, one after the other: the echo bot, the bot with a warm cache (rate
-limiter and update inbox off, as the old harness did), the bot as ``monev run`` ships it
-(rate limiter on, every update written to the inbox before it is handled and marked done
-after), and the same answering the first question after a write (a pagu revision committed
-just before each question). Each round gives its own ratio to that round's echo median; the table
-shows the median ratio and its [min-max] over rounds, so a load change during the run shows
-as spread instead of flipping a verdict. Every kind has its own warm-up in every round.
+Every round measures, one after the other: the echo bot, then for each size the bot with a
+warm cache (rate limiter and update inbox off, as the old harness did; 1× only), the bot as
+``monev run`` ships it (rate limiter on, every update written to the inbox before it is
+handled and marked done after), and the same answering the first question after a write (a
+pagu revision committed just before each question). Each round gives its own ratio to that
+round's echo median, and its difference in milliseconds; the table shows the median and its
+[min-max] over rounds, so a load change during the run shows as spread instead of flipping a
+verdict. Every kind has its own warm-up in every round. Size must not show (issue 29): at 100×
+the first answer after a write stays within 3× the echo bot and within +50 ms of it.
 
-Run: .venv/bin/python -m benchmarks.bench_rounds [--pg URL] [--rounds 5] [-n 20]
+On PostgreSQL ``monev run`` is one process of a possible cluster (bot.cluster): every update
+goes to the inbox and is handled from there under its sender's advisory lock, and every
+message reserves a slot of the shared budget. "As shipped" is that path; the same process
+without it (the path before issue 29) is measured beside it at 1×, to show what it costs.
+
+Run: .venv/bin/python -m benchmarks.bench_rounds [--pg URL] [--rounds 5] [-n 20] [--sizes 1,100]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import tempfile
 from dataclasses import dataclass, field
@@ -26,7 +34,7 @@ from sqlalchemy.engine import Engine
 
 from benchmarks.bench_questions import QUESTIONS
 from benchmarks.bench_sizes import _program, _revise
-from benchmarks.generate import DEMO_YEAR, demo_database
+from benchmarks.generate import DEMO_YEAR, demo_database, scale_year
 from benchmarks.latency import (
     _user_ids,
     echo_app_factory,
@@ -36,24 +44,41 @@ from benchmarks.latency import (
     spread,
 )
 from bot.app import build_application, prepare
+from bot.cluster import get as cluster_of
 from bot.offline.http import FakeBotAPI
 from bot.settings import Settings
 from storage.data import db
 from storage.data.models import AppUser, Role, UserStatus
 
 KINDS = ("cached", "rate_limited", "after_write")
+SIZES = (1, 100)
+BIG_KINDS = ("rate_limited", "after_write")  # at a larger size: the bot as it ships
+PG_ONLY = "single"  # PostgreSQL: one process without the cluster path, beside "as shipped"
+MAX_RATIO, MAX_EXTRA_MS = 3.0, 50.0
+
+
+def kinds_at(k: int, pg: bool = False) -> tuple[str, ...]:
+    if k != 1:
+        return BIG_KINDS
+    return (*KINDS, PG_ONLY) if pg else KINDS
 
 
 @dataclass
 class Rounds:
     echo: list[float] = field(default_factory=list)
-    bot: dict[str, list[float]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    # (size, kind) -> that round's median in milliseconds
+    bot: dict[tuple[int, str], list[float]] = field(default_factory=dict)
 
-    def ratios(self, kind: str) -> list[float]:
-        return [b / e for b, e in zip(self.bot[kind], self.echo, strict=True)]
+    def ratios(self, k: int, kind: str) -> list[float]:
+        return [b / e for b, e in zip(self.bot[(k, kind)], self.echo, strict=True)]
+
+    def extra_ms(self, k: int, kind: str) -> list[float]:
+        return [b - e for b, e in zip(self.bot[(k, kind)], self.echo, strict=True)]
 
 
-def _factory(engine: Engine, rate_limiter: bool, inbox: bool = False):  # type: ignore[no-untyped-def]
+def _factory(  # type: ignore[no-untyped-def]
+    engine: Engine, rate_limiter: bool, inbox: bool = False, cluster: bool = False
+):
     def factory(base_url: str):  # type: ignore[no-untyped-def]
         settings = Settings(
             TELEGRAM_BOT_TOKEN="123456:TEST",
@@ -61,16 +86,30 @@ def _factory(engine: Engine, rate_limiter: bool, inbox: bool = False):  # type: 
             TELEGRAM_API_BASE_URL=base_url,
             TELEGRAM_API_BASE_FILE_URL=file_url_for(base_url),
         )
-        app = build_application(settings, engine, rate_limiter=rate_limiter, inbox=inbox)
+        app = build_application(
+            settings, engine, rate_limiter=rate_limiter, inbox=inbox, cluster=cluster
+        )
         prepare(app)
         return app
 
     return factory
 
 
+def _shipped(engine: Engine):  # type: ignore[no-untyped-def]
+    """``monev run`` as shipped: rate limiter and inbox on; on PostgreSQL the cluster path."""
+    return _factory(engine, True, True, cluster=engine.dialect.name == "postgresql")
+
+
+async def _release(app) -> None:  # type: ignore[no-untyped-def]
+    """What post_shutdown does for a cluster process: its lock connection goes."""
+    cluster = cluster_of(app)
+    if cluster is not None:
+        await cluster.stop()
+
+
 async def _after_write(engine: Engine, fake: FakeBotAPI, n: int) -> float:
     """Median latency of questions each asked right after a committed pagu revision."""
-    app = _factory(engine, rate_limiter=True, inbox=True)(fake.base_url)
+    app = _shipped(engine)(fake.base_url)
     node = _program(engine, DEMO_YEAR)
     await app.initialize()
     assert app.updater is not None
@@ -90,48 +129,80 @@ async def _after_write(engine: Engine, fake: FakeBotAPI, n: int) -> float:
         await app.updater.stop()
         await app.stop()
         await app.shutdown()
+        await _release(app)
     return statistics.median(lat)
 
 
-async def run_rounds(engine: Engine, rounds: int, n: int) -> Rounds:
+async def _one(engine: Engine, kind: str, fake: FakeBotAPI, n: int) -> float:
+    if kind == "after_write":
+        return await _after_write(engine, fake, n)
+    if kind == "cached":
+        factory = _factory(engine, False)
+    elif kind == PG_ONLY:
+        factory = _factory(engine, True, True)  # rate limiter and inbox, one process
+    else:
+        factory = _shipped(engine)
+    apps = []
+
+    def build(base_url: str):  # type: ignore[no-untyped-def]
+        apps.append(factory(base_url))
+        return apps[-1]
+
+    try:
+        return (await measure(build, QUESTIONS, n=n, fake=fake)).median
+    finally:
+        for app in apps:
+            await _release(app)
+
+
+async def run_rounds(engines: dict[int, Engine], rounds: int, n: int) -> Rounds:
     out = Rounds()
     async with FakeBotAPI() as fake:
         for _ in range(rounds):
             out.echo.append((await measure(echo_app_factory, QUESTIONS, n=n, fake=fake)).median)
-            out.bot["cached"].append(
-                (await measure(_factory(engine, False), QUESTIONS, n=n, fake=fake)).median
-            )
-            out.bot["rate_limited"].append(
-                (await measure(_factory(engine, True, True), QUESTIONS, n=n, fake=fake)).median
-            )
-            out.bot["after_write"].append(await _after_write(engine, fake, n))
+            for k, engine in engines.items():
+                for kind in kinds_at(k, engine.dialect.name == "postgresql"):
+                    out.bot.setdefault((k, kind), []).append(await _one(engine, kind, fake, n))
     return out
 
 
-def run(pg: str | None, rounds: int = 5, n: int = 20) -> dict[str, Rounds]:
+def _kepala(engine: Engine, first: int, count: int) -> None:
+    """Kepala accounts for every user id the rounds will use."""
+    with db.session_scope(engine) as s:
+        s.exec(  # type: ignore[call-overload]
+            insert(AppUser),
+            params=[
+                {
+                    "telegram_id": first + i,
+                    "nama": f"Bench {i}",
+                    "nip": "",
+                    "role": Role.KEPALA.value,
+                    "status": UserStatus.ACTIVE.value,
+                }
+                for i in range(count)
+            ],
+        )
+
+
+def run(
+    pg: str | None, rounds: int = 5, n: int = 20, sizes: tuple[int, ...] = SIZES
+) -> dict[str, Rounds]:
     results = {}
     for backend, url in (("SQLite", None), ("PostgreSQL", pg)):
         if backend == "PostgreSQL" and not pg:
             continue
-        with tempfile.TemporaryDirectory() as d, demo_database(Path(d), url) as engine:
-            # kepala accounts for every user id the rounds will use
-            first = next(_user_ids) + 1
-            count = rounds * 4 * (n + 4)
-            with db.session_scope(engine) as s:
-                s.exec(  # type: ignore[call-overload]
-                    insert(AppUser),
-                    params=[
-                        {
-                            "telegram_id": first + i,
-                            "nama": f"Bench {i}",
-                            "nip": "",
-                            "role": Role.KEPALA.value,
-                            "status": UserStatus.ACTIVE.value,
-                        }
-                        for i in range(count)
-                    ],
-                )
-            results[backend] = asyncio.run(run_rounds(engine, rounds, n))
+        first = next(_user_ids) + 1
+        kinds = 1 + sum(len(kinds_at(k, url is not None)) for k in sizes)  # the echo bot too
+        count = rounds * kinds * (n + 4)
+        with contextlib.ExitStack() as stack:
+            engines = {}
+            for k in sizes:
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+                engines[k] = engine = stack.enter_context(demo_database(folder, url))
+                if k > 1:
+                    scale_year(engine, k)
+                _kepala(engine, first, count)
+            results[backend] = asyncio.run(run_rounds(engines, rounds, n))
     return results
 
 
@@ -139,6 +210,7 @@ LABELS = {
     "cached": "Pertanyaan (cache hangat, pembatas laju mati)",
     "rate_limited": "Pertanyaan, `monev run` apa adanya (pembatas laju dan kotak masuk hidup)",
     "after_write": "Pertanyaan pertama setelah tulis (pembatas laju dan kotak masuk hidup)",
+    PG_ONLY: "Pertanyaan, satu proses tanpa jalur klaster (pembatas laju dan kotak masuk hidup)",
 }
 
 
@@ -148,14 +220,26 @@ def rows(results: dict[str, Rounds]) -> list[tuple[str, str, str, str]]:
         out.append(
             (f"Bot gema (patokan), {backend}, {len(r.echo)} putaran", spread(r.echo, " ms"), "", "")
         )
-        for kind in KINDS:
-            out.append(
-                ratio_row(
-                    f"{LABELS[kind]} vs bot gema, 1×, {backend}",
-                    r.ratios(kind),
-                    f"median {spread(r.bot[kind], ' ms')}",
+        for k, kind in r.bot:
+            detail = f"median {spread(r.bot[(k, kind)], ' ms')}"
+            if k == 1:
+                out.append(
+                    ratio_row(
+                        f"{LABELS[kind]} vs bot gema, 1×, {backend}", r.ratios(k, kind), detail
+                    )
                 )
+                continue
+            extra = r.extra_ms(k, kind)
+            detail += f"; bot gema {spread(extra, ' ms', '+.1f')}"
+            label, figure, _, _ = ratio_row(
+                f"{LABELS[kind]} vs bot gema, {k}×, {backend}", r.ratios(k, kind), detail
             )
+            ok = (
+                statistics.median(r.ratios(k, kind)) <= MAX_RATIO
+                and statistics.median(extra) <= MAX_EXTRA_MS
+            )
+            target = f"≤ {MAX_RATIO:g}× dan ≤ +{MAX_EXTRA_MS:g} ms"
+            out.append((label, figure, target, "✅" if ok else "❌"))
     return out
 
 
@@ -164,8 +248,10 @@ def main() -> None:
     ap.add_argument("--pg")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("-n", type=int, default=20)
+    ap.add_argument("--sizes", default="1,100", help="office-year sizes, 1 first (default 1,100)")
     args = ap.parse_args()
-    for row in rows(run(args.pg, args.rounds, args.n)):
+    sizes = tuple(int(x) for x in args.sizes.split(","))
+    for row in rows(run(args.pg, args.rounds, args.n, sizes)):
         print(" | ".join(row))
 
 

@@ -17,6 +17,7 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     Defaults,
+    ExtBot,
     MessageHandler,
     TypeHandler,
     filters,
@@ -243,7 +244,8 @@ def build_application(
         tzinfo=WIB,
         link_preview_options=LinkPreviewOptions(is_disabled=True),
     )
-    builder = (
+    # ExtBot[Any]: the rate limiter below, when there is one, turns ExtBot[None] into ExtBot[int].
+    builder: ApplicationBuilder[ExtBot[Any], MonevContext, dict, dict, dict, Any] = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token or OFFLINE_TOKEN)
         .base_url(settings.telegram_api_base_url)

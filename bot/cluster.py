@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import json
 import logging
 import os
@@ -41,7 +42,7 @@ from sqlalchemy.engine import Connection, Engine
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
-from bot.ratelimit import RetryingRateLimiter
+from bot.ratelimit import Request, Result, RetryingRateLimiter
 from storage.data.coordination import LockLost, Locks, take_slot, try_lock, unlock
 from storage.data.db import read_scope, session_scope, statement_scope
 from storage.services import inbox
@@ -101,7 +102,7 @@ def _adopt(engine: Engine, bot: int) -> None:
 class Cluster:
     """This process's part in a deployment of several (see the module docstring)."""
 
-    def __init__(self, app: Application, engine: Engine, bot: str) -> None:  # type: ignore[type-arg]
+    def __init__(self, app: Application, engine: Engine, bot: str) -> None:
         self.app = app
         self.engine = engine
         self.bot = bot
@@ -165,10 +166,10 @@ class Cluster:
         try:
             while True:
                 self._again.discard(key)
-                rows = await asyncio.to_thread(self.locks.run, claim)
-                if rows is None:
+                claimed = await asyncio.to_thread(self.locks.run, claim)
+                if claimed is None:
                     return
-                held = True
+                rows, held = claimed, True
                 while held:
                     await self._handle(rows, seen)
                     held, rows = await asyncio.to_thread(self.locks.run, next_or_release)
@@ -258,12 +259,12 @@ def _lock_lost() -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def get(app: Application) -> Cluster | None:  # type: ignore[type-arg]
-    return app.bot_data.get(CLUSTER)  # type: ignore[no-any-return]
+def get(app: Application) -> Cluster | None:
+    return app.bot_data.get(CLUSTER)
 
 
 @contextlib.asynccontextmanager
-async def run_alone(app: Application, what: str) -> AsyncIterator[bool]:  # type: ignore[type-arg]
+async def run_alone(app: Application, what: str) -> AsyncIterator[bool]:
     """For a job: whether this process runs it now (always, without a cluster)."""
     cluster = get(app)
     if cluster is None:
@@ -277,7 +278,7 @@ async def run_alone(app: Application, what: str) -> AsyncIterator[bool]:  # type
         raise
 
 
-def attach(app: Application, engine: Engine, token: str) -> Cluster:  # type: ignore[type-arg]
+def attach(app: Application, engine: Engine, token: str) -> Cluster:
     cluster = Cluster(app, engine, bot_id(token))
     app.bot_data[CLUSTER] = cluster
     return cluster
@@ -291,6 +292,13 @@ def _take(engine: Engine, names: list[tuple[str, timedelta]]) -> float:
         return max(take_slot(conn, name=n, interval=i) for n, i in names)
 
 
+# A slot reserved ahead by :meth:`SharedRateLimiter.reserve`, for the next request of the task
+# that reserved it (a one-item list: spent by that request, not by a retry after a 429).
+_RESERVED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+    "budget_reserved", default=None
+)
+
+
 class SharedRateLimiter(RetryingRateLimiter):
     """PTB's rate limiter and retries, plus a budget every process of the bot shares: a
     message to a chat first reserves a slot of the bot's 25/s and, for a group, of that
@@ -301,14 +309,41 @@ class SharedRateLimiter(RetryingRateLimiter):
         self.engine = engine
         self.bot = bot
 
-    async def _run_request(  # type: ignore[no-untyped-def, override]
-        self, chat, group, allow_paid_broadcast, callback, args, kwargs
-    ):
-        if chat:
-            names = [(f"{self.bot}:kirim", BOT_INTERVAL)]
-            if group is not False:
-                names.append((f"{self.bot}:grup:{group}", GROUP_INTERVAL))
-            wait = await asyncio.to_thread(_take, self.engine, names)
+    def _names(self, group: int | str | bool) -> list[tuple[str, timedelta]]:
+        names = [(f"{self.bot}:kirim", BOT_INTERVAL)]
+        if group is not False:
+            names.append((f"{self.bot}:grup:{group}", GROUP_INTERVAL))
+        return names
+
+    async def reserve(self, chat_id: int) -> None:
+        """Take and wait for the slot of the next message this task sends to ``chat_id``,
+        before sending it: a broadcast claims each message only once its slot has come, so a
+        process dying mid-round leaves in doubt only the messages really in flight."""
+        group: int | bool = chat_id if chat_id < 0 else False  # as AIORateLimiter tells groups
+        wait = await asyncio.to_thread(_take, self.engine, self._names(group))
+        if wait > 0:
+            await asyncio.sleep(wait)
+        _RESERVED.set([True])
+
+    @staticmethod
+    def unreserve() -> None:
+        """The reserved slot goes unused (the message was not to be sent after all)."""
+        _RESERVED.set(None)
+
+    async def _run_request(
+        self,
+        chat: bool,
+        group: str | int | bool,
+        allow_paid_broadcast: bool,
+        callback: Request,
+        args: Any,
+        kwargs: dict[str, Any],
+    ) -> Result:
+        reserved = _RESERVED.get()
+        if reserved and reserved[0]:
+            reserved[0] = False  # this request's slot was taken and waited for (reserve)
+        elif chat:
+            wait = await asyncio.to_thread(_take, self.engine, self._names(group))
             if wait > 0:
                 await asyncio.sleep(wait)
         return await super()._run_request(
@@ -363,9 +398,9 @@ def single_sqlite_process(db_path: Path) -> IO[bytes]:
 
 
 async def serve_polling(
-    app: Application,  # type: ignore[type-arg]
-    post_init: Callable[[Application], Awaitable[None]],  # type: ignore[type-arg]
-    post_shutdown: Callable[[Application], Awaitable[None]],  # type: ignore[type-arg]
+    app: Application,
+    post_init: Callable[[Application], Awaitable[None]],
+    post_shutdown: Callable[[Application], Awaitable[None]],
 ) -> None:
     """``monev run`` in polling mode on PostgreSQL: handle updates from the inbox always, poll
     while holding the poller lock, and stand by for it otherwise; until SIGINT/SIGTERM. The

@@ -387,11 +387,11 @@ class ConsoleLoop:
         session: ConsoleSession,
         next_line: Callable[[], Any],
         *,
-        prompt: Callable[[], None] | None = None,
+        prompt: Callable[[], object] | None = None,
     ) -> None:
         self.session = session
         self.next_line = next_line
-        self.prompt = prompt or (lambda: None)
+        self.prompt: Callable[[], object] = prompt or (lambda: None)
         self.step: asyncio.Task[None] | None = None
         self.stop = asyncio.Event()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -20,6 +20,7 @@ from storage.services.cache import FigureCache
 from storage.services.users import sender_office
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 __all__ = ["FIGURE_CACHE", "Actor", "MonevContext", "NoOfficeChosen", "actor_scope", "load_actor"]
 
@@ -74,18 +75,24 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
     def figure_cache(self) -> FigureCache | None:
         return self.bot_data.get(FIGURE_CACHE)
 
-    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def read(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run ``fn(session, ...)`` in a worker thread on a read-only session that carries
         the figure cache and the sender's scope."""
         scoped = _within(self.scope, fn)
         return await asyncio.to_thread(_read, self.engine, self.figure_cache, scoped, args, kwargs)
 
-    async def write(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def write(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """Run ``fn(session, ...)`` in a worker thread in one write transaction (no cache:
         a write session reads what it writes), within the sender's scope."""
         return await asyncio.to_thread(_write, self.engine, _within(self.scope, fn), args, kwargs)
 
-    async def write_cached(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    async def write_cached(
+        self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
         """``write``, reading through the figure cache until the transaction's first write
         (``FigureCache.write``): for a step that reads a plan, then saves."""
         cache = self.figure_cache
@@ -95,11 +102,13 @@ class MonevContext(CallbackContext[ExtBot, dict, dict, dict]):
         return await asyncio.to_thread(_write_cached, self.engine, cache, scoped, args, kwargs)
 
 
-def _within(scope: Scope, fn: Callable[..., T]) -> Callable[..., T]:
+def _within(
+    scope: Scope, fn: Callable[Concatenate[Session, P], T]
+) -> Callable[Concatenate[Session, P], T]:
     """``fn(session, …)`` on a session that first enters ``scope`` (storage/data/boundary.py)."""
 
     @functools.wraps(fn)
-    def scoped(session: Session, *args: Any, **kwargs: Any) -> T:
+    def scoped(session: Session, *args: P.args, **kwargs: P.kwargs) -> T:
         boundary.enter(session, scope)
         return fn(session, *args, **kwargs)
 

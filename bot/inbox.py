@@ -61,15 +61,15 @@ def bot_key(app: Application) -> int:
 
 
 def _tracked(app: Application) -> dict[int, dict[str, Any]]:
-    return app.bot_data.setdefault(TRACKED, {})  # type: ignore[no-any-return]
+    return app.bot_data.setdefault(TRACKED, {})
 
 
 def _done_ids(app: Application) -> OrderedDict[int, None]:
-    return app.bot_data.setdefault(DONE, OrderedDict())  # type: ignore[no-any-return]
+    return app.bot_data.setdefault(DONE, OrderedDict())
 
 
 def _progress(app: Application) -> asyncio.Event:
-    return app.bot_data.setdefault(PROGRESS, asyncio.Event())  # type: ignore[no-any-return]
+    return app.bot_data.setdefault(PROGRESS, asyncio.Event())
 
 
 def _remember_done(app: Application, ids: list[int]) -> None:
@@ -203,7 +203,7 @@ def marked(app: Application, update: object) -> None:
         app.bot_data.setdefault(MARKED, set()).add(update.update_id)
 
 
-class MonevApplication(Application):  # type: ignore[type-arg]
+class MonevApplication(Application):
     """Handles an update of the inbox once, and marks it done after its handlers ran.
 
     One process (SQLite, or a single process): only it handles the inbox's updates, so

@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import AIORateLimiter
 
 log = logging.getLogger(__name__)
+
+# What PTB's rate limiters pass on and return (BaseRateLimiter.process_request).
+Result = bool | dict[str, Any] | list[dict[str, Any]]
+Request = Callable[..., Coroutine[Any, Any, Result]]
 
 
 class RetryingRateLimiter(AIORateLimiter):
@@ -24,7 +29,15 @@ class RetryingRateLimiter(AIORateLimiter):
         self.network_retries = network_retries
         self.backoff = backoff
 
-    async def process_request(self, callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[no-untyped-def, override]
+    async def process_request(
+        self,
+        callback: Request,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Result:
         attempt = 0
         while True:
             try:

@@ -105,7 +105,7 @@ def _select_one(engine: Engine) -> None:
 
 
 def create_webhook_app(
-    application: Application,  # type: ignore[type-arg]
+    application: Application,
     *,
     secret: str,
     engine: Engine,

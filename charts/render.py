@@ -30,7 +30,7 @@ import logging
 import math
 import threading
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
@@ -492,17 +492,13 @@ def _build_serapan(bars: list[Bar], benchmark: float, meta: ChartMeta) -> Figure
 
     ax.axvline(benchmark, color=BLACK, linestyle=(0, (5, 3)), linewidth=1.6, zorder=3)
     # Above the plot, so it can never sit on a value label inside it.
-    ax.annotate(
+    _label_above(
+        ax,
         _plain(f"Target nasional {percent_short(benchmark)}"),
         xy=(benchmark, 1.0),
         xycoords=("data", "axes fraction"),
-        xytext=(0, 5),
-        textcoords="offset points",
+        offset=(0, 5),
         ha="center",
-        va="bottom",
-        fontsize=FS,
-        fontweight="bold",
-        annotation_clip=False,
     )
     _fit_xmax(f.fig, ax, labels)
     return f.fig
@@ -847,17 +843,8 @@ def _build_fisik_keuangan(bars: list[PairBar], meta: ChartMeta) -> Figure:
             fontweight="bold" if dev is not None and abs(dev) >= 10 else "normal",
             annotation_clip=False,
         )
-    ax.annotate(
-        "Fisik − keuangan",
-        xy=(1.0, 1.0),
-        xycoords="axes fraction",
-        xytext=(14, 6),
-        textcoords="offset points",
-        ha="left",
-        va="bottom",
-        fontsize=FS,
-        fontweight="bold",
-        annotation_clip=False,
+    _label_above(
+        ax, "Fisik − keuangan", xy=(1.0, 1.0), xycoords="axes fraction", offset=(14, 6), ha="left"
     )
     _fit_xmax(f.fig, ax, labels)
     return f.fig
@@ -1012,3 +999,27 @@ def _check_layout(fig: Figure, *, draw: bool = True) -> list[str]:
             ):
                 problems.append(f"texts {a.get_text()[:30]!r} and {b.get_text()[:30]!r} overlap")
     return problems
+
+
+def _label_above(
+    ax: Axes,
+    text: str,
+    *,
+    xy: tuple[float, float],
+    xycoords: str | tuple[str, str],
+    offset: tuple[float, float],
+    ha: Literal["left", "center", "right"],
+) -> None:
+    """A bold label just above the plot area (outside it, so it is never clipped)."""
+    ax.annotate(
+        text,
+        xy=xy,
+        xycoords=xycoords,
+        xytext=offset,
+        textcoords="offset points",
+        ha=ha,
+        va="bottom",
+        fontsize=FS,
+        fontweight="bold",
+        annotation_clip=False,
+    )

@@ -16,6 +16,7 @@ NOT_OFFICE_DATA: dict[str, str] = {
     "audit_log": "read only through a node resolved inside the scope first (submission.history)",
     "setting": "deployment settings (benchmarks, tolerances, kabupaten deadlines)",
     "sent_reminder": "per-person bookkeeping of the jobs, which are system sessions",
+    "reminder_plan": "a reminder round's work list, read and claimed only by the job",
     "user_pref": "one person's own preferences, keyed by their Telegram id",
     "chat_state": "one person's own conversation state, keyed by their Telegram id",
     "update_inbox": "the transport's record of Telegram updates",

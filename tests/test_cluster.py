@@ -37,6 +37,7 @@ from storage.data.models import (
     Draft,
     DraftStatus,
     Jadwal,
+    ReminderPlan,
     Role,
     SentReminder,
     StatusLaporan,
@@ -51,6 +52,9 @@ OP1 = 4343
 ASKERS = list(range(7001, 7021))  # twenty kepala asking at once
 
 PG = pytest.mark.parametrize("backend", ["postgresql"])  # two processes need PostgreSQL
+# Reminder sends in flight when a sender is killed (claimed just before sending, once the
+# budget's slot has come: one slot per 40 ms, a claim and a send take a few ms)
+IN_FLIGHT = 3
 
 
 def _free_port() -> int:
@@ -539,18 +543,23 @@ async def test_reminder_round_killed_halfway_is_resumed_by_the_other_once(
         await _until(lambda: len(reminders()) >= recipients // 3)
         procs[0].kill()
         assert len(reminders()) < recipients - 8  # killed in the middle of the round
-        await _until(lambda: len({r.chat_id for r in reminders()}) >= recipients - 8, 180)
+        await _until(lambda: len({r.chat_id for r in reminders()}) >= recipients - IN_FLIGHT, 180)
         await asyncio.sleep(3)  # a further run of the job finds nothing left to send
         per_chat = Counter(r.chat_id for r in reminders())
         assert max(per_chat.values()) == 1  # never twice
         with read_scope(engine) as s:
             rows = s.exec(select(SentReminder).where(SentReminder.chat_id >= 800_000)).all()
+            left = s.exec(select(ReminderPlan)).all()
         assert len(rows) == recipients  # every recipient claimed exactly once
+        assert not left  # the round's plan is used up
         unsent = [r.chat_id for r in rows if r.chat_id not in per_chat]
         # a claim the killed process made and could not send is not sent again (at-most-once)
-        # and stays 'mengirim' for an admin to see; at most the sends it had in flight
+        # and stays 'mengirim' for an admin to see. A message is claimed only once its slot of
+        # the budget has come, so in doubt are only the sends really in flight at the kill
+        # (before, every worker held a claim while it waited for its slot: 6 of 1,140 people
+        # in the province round got nothing)
         assert all(r.status == "mengirim" for r in rows if r.chat_id in unsent)
-        assert len(unsent) <= 8
+        assert len(per_chat) >= recipients - IN_FLIGHT, unsent
         await two.handled(asked)
         for u in ASKERS:
             # one answer each; the weekly digest (its job also ran, in one process) at most once
@@ -563,6 +572,8 @@ async def test_reminder_round_killed_halfway_is_resumed_by_the_other_once(
         for p in procs:
             p.stop()
         engine.dispose()
+    # the survivor took over from the plan: it did not work out again what was due
+    assert "putaran yang terputus" in procs[1].stderr()
 
 
 async def test_second_monev_run_on_one_sqlite_file_is_refused(

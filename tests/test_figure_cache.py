@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from storage.data import db
 from storage.data.audit import record
-from storage.data.models import AuditLog, Bidang, Level, Node, Realisasi, row_id
+from storage.data.models import AuditLog, Bidang, Level, Node, NodePlan, Realisasi, row_id
 from storage.domain.question_parser import Catalog
 from storage.files.demo import SEED_FILE
 from storage.files.importer import import_file
 from storage.services.ask import cached_catalog
 from storage.services.cache import FigureCache, data_version, figure_cache
 from storage.services.office import copy_year, init_office, revise_pagu
-from storage.services.queries import Figure, YearData, list_bidang, scope_result, year_data
+from storage.services.queries import (
+    Figure,
+    YearData,
+    bidang_sasaran_ids,
+    latest_quarter,
+    list_bidang,
+    scope_result,
+    year_data,
+)
 from storage.services.schedule import set_group_chat
 from storage.services.submission import draft_plan
 
@@ -338,3 +347,113 @@ def test_an_audit_entry_committed_late_with_a_smaller_id_is_still_seen(seeded: E
         s.add(row)
         s.add(AuditLog(id=newest + 1, actor="test", entity="realisasi", entity_id=leaf, field="x"))
     assert _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi == old + 5
+
+
+# --- a refresh computes again only what the write changed (issue 29) ---------------------------
+
+TWS = (1, 2, 3, 4)
+
+
+def _everything(year: YearData, bidang: list[int]) -> tuple[object, ...]:
+    """Every plan row, figure, top of the plan and total a refresh may have to recompute."""
+    scopes: list[set[int] | None] = [None, *(bidang_sasaran_ids(year, b) for b in bidang)]
+    return (
+        {(n, tw): year.plan(n, tw) for n in year.nodes for tw in TWS},
+        {(n, tw): year.node_figure(n, tw) for n in year.nodes for tw in TWS},
+        [[p.id for p in year.programs(tw, sids)] for sids in scopes for tw in TWS],
+        [year.scope_figure(sids, tw) for sids in scopes for tw in TWS],
+        year.quarters_with_data(),
+        year.latest_quarter(),
+    )
+
+
+def _deactivate(engine: Engine, node_id: int, tw: int) -> None:
+    """A node leaves the plan from ``tw`` on (its plan row says aktif no), with its entry."""
+    with db.session_scope(engine) as s:
+        rows = s.exec(
+            select(NodePlan)
+            .where(NodePlan.node_id == node_id, NodePlan.triwulan <= tw)
+            .order_by(col(NodePlan.triwulan))
+        ).all()
+        row = rows[-1]
+        if row.triwulan != tw:
+            row = NodePlan(node_id=node_id, triwulan=tw, target=row.target, pagu=row.pagu)
+        row.aktif = False
+        s.add(row)
+        record(s, actor="test", entity="node_plan", entity_id=node_id, field="aktif")
+
+
+def _remove_realisasi(engine: Engine, node_id: int, tw: int) -> None:
+    with db.session_scope(engine) as s:
+        for row in s.exec(
+            select(Realisasi).where(Realisasi.node_id == node_id, Realisasi.triwulan == tw)
+        ).all():
+            s.delete(row)
+        record(s, actor="test", entity="realisasi", entity_id=node_id, field="anggaran")
+
+
+def test_a_refreshed_year_equals_a_full_reload_after_each_kind_of_row_write(
+    seeded: Engine,
+) -> None:
+    cache = FigureCache()
+    with db.read_scope(seeded) as s:
+        bidang = [row_id(b) for b in list_bidang(s, OPD_ID)]
+    leaf, program = _a_sub_kegiatan(seeded), _program_of(seeded, 2022)
+    year = _cached(cache, seeded, 2022)
+    kegiatan = next(k.id for k in year.kids[program])
+    old = year.node_figure(leaf, 3).realisasi
+    assert old is not None and 4 not in year.quarters_with_data()
+    pagu = year.node_figure(program, 2).pagu
+    assert pagu is not None
+
+    def revise(s: Session) -> None:  # a program's pagu, its ancestors' too
+        revise_pagu(s, node_id=program, dari_tw=2, pagu=pagu + 7, actor="test")
+
+    writes = [
+        lambda: _write_realisasi(seeded, leaf, 3, old + 123),  # a figure
+        lambda: _write_realisasi(seeded, leaf, 4, 1_000),  # a quarter gets its first figure
+        lambda: _remove_realisasi(seeded, leaf, 4),  # and loses it again
+        lambda: _with_session(seeded, revise),
+        lambda: _deactivate(seeded, kegiatan, 3),  # a kegiatan and its subtree leave the plan
+        lambda: _deactivate(seeded, program, 4),  # a program leaves the top of the plan
+    ]
+    quarters = []
+    for write in writes:
+        _everything(_cached(cache, seeded, 2022), bidang)  # all computed before the write
+        write()
+        fresh = _cached(cache, seeded, 2022)
+        with db.read_scope(seeded) as s:
+            full = YearData(s, OPD_ID, 2022)
+        assert _everything(fresh, bidang) == _everything(full, bidang)
+        with db.read_scope(seeded) as s:  # the statement a session without the cache runs
+            assert fresh.latest_quarter() == latest_quarter(s, OPD_ID, 2022)
+        quarters.append(fresh.quarters_with_data())
+    assert quarters[:3] == [[1, 2, 3], [1, 2, 3, 4], [1, 2, 3]]
+
+
+def test_a_figure_write_keeps_the_figures_it_did_not_change(seeded: Engine) -> None:
+    cache = FigureCache()
+    leaf = _a_sub_kegiatan(seeded)
+    year = _cached(cache, seeded, 2022)
+    parents = set()
+    node = year.nodes[leaf]
+    while node.parent_id is not None:
+        parents.add(node.parent_id)
+        node = year.nodes[node.parent_id]
+    others = [p.id for p in year.programs(3) if p.id not in parents]
+    assert others
+    kept = {p: year.node_figure(p, 3) for p in others}
+    changed = year.node_figure(node.id, 3)
+    old = year.node_figure(leaf, 3).realisasi
+    assert old is not None
+    _write_realisasi(seeded, leaf, 3, old + 1)
+    fresh = _cached(cache, seeded, 2022)
+    # the other programs' figures are the very ones computed before: not computed again
+    assert all(fresh.node_figure(p, 3) is kept[p] for p in others)
+    assert fresh.node_figure(node.id, 3) is not changed  # its own program: computed again
+    assert fresh.node_figure(leaf, 3).realisasi == old + 1
+
+
+def _with_session(engine: Engine, work: Callable[[Session], object]) -> None:
+    with db.session_scope(engine) as s:
+        work(s)

@@ -4,11 +4,16 @@ the verifier's summary come in parts, each within the limit, with the buttons on
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy.engine import Engine
 
 from bot.console import html_to_text
+from bot.views import answers, budget
 from storage.data.db import session_scope
-from storage.data.models import Role
+from storage.data.models import PerangkatDaerah, Role
+from storage.domain.question_parser import Metric
+from storage.services.ask import Answer, DaftarRow, Kind, Query
+from storage.services.queries import Figure, Item, ScopeResult
 from storage.services.users import find_bidang, set_user
 from tests.test_lapor import VERIF, _close, _open, _users
 
@@ -100,3 +105,43 @@ async def test_riwayat_with_long_changes_fits_without_cutting(seeded: Engine) ->
         assert out.rstrip().endswith("kata")  # ends at a word, not inside one
     finally:
         await _close(bot)
+
+
+# --- a long breakdown is cut before it is formatted (issue 29) --------------------------------
+
+
+def _long_answer(metric: Metric, kind: Kind) -> Answer:
+    """An answer listing 2,000 programs (a bidang of an office-year far larger than any real
+    one)."""
+    items = [
+        Item("program", i, f"PROGRAM UJI {i} " + "X" * (i % 40), Figure(10_000 + i, 5_000, 50.0))
+        for i in range(2_000)
+    ]
+    opd = PerangkatDaerah(id=1, nama="Dinas Uji")
+    q = Query(metric, "bidang", 2, "Koperasi", 2022, 3)
+    whole = Figure(sum(it.figure.pagu or 0 for it in items), 5_000 * len(items), 50.0)
+    a = Answer(kind, query=q, scope=ScopeResult(opd, 2022, 3, Item("bidang", 2, "K", whole),
+                                                 items, 60.0))  # fmt: skip
+    a.daftar = [DaftarRow("program", it.nama, it.figure.pagu, i % 2) for i, it in enumerate(items)]
+    return a
+
+
+@pytest.mark.parametrize(
+    ("metric", "kind"),
+    [
+        (Metric.SERAPAN, Kind.SCOPE),
+        (Metric.FISIK, Kind.SCOPE),
+        (Metric.SISA, Kind.SCOPE),
+        (Metric.SERAPAN, Kind.DAFTAR),
+    ],
+)
+def test_a_long_list_is_cut_where_it_was_when_every_row_was_formatted(
+    monkeypatch: pytest.MonkeyPatch, metric: Metric, kind: Kind
+) -> None:
+    a = _long_answer(metric, kind)
+    shown = answers.render(a)
+    # Telegram's limit, counted as Telegram counts (visible UTF-16 units after the HTML)
+    assert "dipersingkat" in shown.text and budget.length(shown.text) <= budget.TEXT
+    # every row formatted, as before: the same message, cut at the same row
+    monkeypatch.setattr(answers, "_until_full", lambda lines, rows: lines.extend(rows))
+    assert answers.render(a) == shown

@@ -194,3 +194,34 @@ async def test_old_answer_pages_are_pruned(bot: Bot) -> None:
     with session_scope(bot.engine) as s:
         assert answer_pages.prune(s, now=utcnow() + timedelta(days=31)) == 1
     assert "Ketik ulang pertanyaannya" in await bot.press(KEPALA, data)
+
+
+async def test_the_first_page_does_not_wait_for_the_later_pages_to_be_stored(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 29: storing the later pages is a commit (on PostgreSQL more than the whole
+    answer costs); the first page is sent meanwhile, and the pages are stored before the
+    person's next update is handled, so "Selengkapnya" finds them."""
+    import threading
+    import time
+
+    from storage.services import answer_pages
+
+    keep, seen = answer_pages.keep, threading.Event()
+    before = len(bot.api.sent(KEPALA))
+
+    def slow_keep(session, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        deadline = time.monotonic() + 5
+        while len(bot.api.sent(KEPALA)) == before and time.monotonic() < deadline:
+            time.sleep(0.005)  # the worker thread waits to see the first page sent
+        if len(bot.api.sent(KEPALA)) > before:
+            seen.set()
+        keep(session, **kwargs)
+
+    monkeypatch.setattr(answer_pages, "keep", slow_keep)
+    first = await bot.say(KEPALA, EARLY)
+    assert seen.is_set(), "the first page waited for the later pages to be stored"
+    data = _more(bot, KEPALA)
+    assert data is not None
+    second = await bot.press(KEPALA, data)
+    assert "Ketik ulang" not in second and second.strip() != first.strip()

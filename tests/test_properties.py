@@ -14,6 +14,7 @@ from storage.domain.question_parser import (
     parse_triwulan,
 )
 from storage.files.report_parser import BadFileError, Line, parse_lines, read_bytes
+from storage.services.queries import Figure, rollup
 
 CATALOG = Catalog(
     (
@@ -82,3 +83,36 @@ def test_reading_any_bytes_is_a_table_or_a_clear_error(data: bytes) -> None:
         parse_lines(lines)
     except BadFileError as exc:
         assert str(exc)
+
+
+# --- a roll-up is the sum of its parts (issue 29 made it one pass) ----------------------------
+
+
+def _rollup_by_definition(figs: list[Figure]) -> Figure:
+    """The roll-up as docs/domain.md defines it, written plainly."""
+    pagu = sum(f.pagu or 0 for f in figs) if figs else None
+    missing = [m for f in figs for m in f.missing]
+    realisasi = None if missing or not figs else sum(f.realisasi for f in figs)  # type: ignore[misc]
+    fisik = None
+    weights = [(f.fisik, f.pagu or 0) for f in figs]
+    total_w = sum(w for _, w in weights)
+    if figs and all(v is not None for v, _ in weights) and total_w:
+        fisik = round(sum(v * w for v, w in weights) / total_w, 2)  # type: ignore[operator]
+    return Figure(pagu, realisasi, fisik, missing=missing)
+
+
+_FIGURES = st.builds(
+    lambda pagu, real, fisik, name: Figure(
+        pagu, real if name is None else None, fisik, missing=[] if name is None else [name]
+    ),
+    st.one_of(st.none(), st.integers(0, 10**12)),
+    st.integers(0, 10**12),
+    st.one_of(st.none(), st.floats(0, 100, allow_nan=False)),
+    st.one_of(st.none(), st.sampled_from(["Program A", "Kegiatan B"])),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_FIGURES, max_size=40))
+def test_a_rollup_is_its_definition(figs: list[Figure]) -> None:
+    assert rollup(figs) == _rollup_by_definition(figs)

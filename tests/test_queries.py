@@ -10,6 +10,7 @@ from sqlmodel import select
 from storage.data.db import read_scope, session_scope
 from storage.data.models import Bidang, Node, Realisasi, StatusLaporan
 from storage.services.queries import (
+    Figure,
     NoYearData,
     YearData,
     capaian_kinerja,
@@ -17,6 +18,7 @@ from storage.services.queries import (
     ranking,
     reporting_status,
     resolve_period,
+    rollup,
     scope_result,
     summary,
     trend,
@@ -276,3 +278,14 @@ def test_capaian_takes_a_fixed_few_statements(seeded_ro: Engine) -> None:
     assert len(rows) > 10 and any(r.program for r in rows)
     # at most 4 per call however many sasaran and indicators (it was 32 per call)
     assert len([x for x in statements if x.lstrip().upper().startswith("SELECT")]) <= 3 * 4
+
+
+def test_rollup_of_an_empty_part_adds_nothing() -> None:
+    # An empty roll-up (a bidang with nothing planned at the quarter) has no realisation and
+    # misses nothing: summed with a complete part it adds nothing (it used to raise TypeError).
+    empty = rollup([])
+    assert (empty.realisasi, empty.missing) == (None, [])
+    total = rollup([empty, Figure(100, 50, 20.0)])
+    assert (total.pagu, total.realisasi, total.complete) == (100, 50, True)
+    # an incomplete part still makes the whole incomplete
+    assert rollup([empty, Figure(100, None, None, missing=["Sub A"])]).missing == ["Sub A"]

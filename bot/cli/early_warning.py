@@ -87,7 +87,7 @@ def cmd_peringatan(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def add_early_warning_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_early_warning_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``rencana impor`` and ``peringatan`` on the ``monev`` parser."""
     r = sub.add_parser("rencana", help="rencana penarikan anggaran per sub kegiatan")
     rsub = r.add_subparsers(dest="rencana_cmd", required=True)

@@ -111,7 +111,7 @@ def export_rekap(engine: Engine, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_kabupaten_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_kabupaten_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``opd`` on the ``monev`` sub-command parser."""
     o = sub.add_parser("opd", help="daftar perangkat daerah; ubah singkatan dan aliasnya")
     o.add_argument(

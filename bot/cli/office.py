@@ -121,11 +121,9 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
             singkatan=args.singkatan,
             aliases=[a for a in (args.alias or "").split(",") if a.strip()],
         )
-        listed = ", ".join(
-            f"{b.nama} (sasaran {b.sasaran or '-'})"
-            for b in list_bidang(s, opd.id)  # type: ignore[arg-type]
-        )
         opd_id = opd.id
+        assert opd_id is not None  # init_office flushed it
+        listed = ", ".join(f"{b.nama} (sasaran {b.sasaran or '-'})" for b in list_bidang(s, opd_id))
     print(f"Perangkat daerah '{opd.nama}' dibuat (id {opd_id}) dengan bidang: {listed}.")
     pick = opd.singkatan or opd_id
     print(
@@ -251,7 +249,7 @@ def cmd_pagu(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def add_setup_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_setup_commands(sub: argparse._SubParsersAction) -> None:
     """Register init, template, tahun-baru and pagu on the ``monev`` sub-command parser."""
     i = sub.add_parser("init", help="buat perangkat daerah baru (kosong) dengan bidangnya")
     i.add_argument("--opd", required=True, help="nama perangkat daerah")

@@ -143,7 +143,7 @@ def maybe_run_webhook(settings: Settings, engine: Engine) -> bool:
     return True
 
 
-def add_ops_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_ops_commands(sub: argparse._SubParsersAction) -> None:
     """Register backup, restore and check on ``monev``'s subparsers."""
     b = sub.add_parser("backup", help="cadangkan basis data ke sebuah berkas")
     b.add_argument(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+
+from sqlalchemy.engine import Engine
 
 from bot.cli import common
 from bot.settings import Settings, wib
@@ -23,7 +24,7 @@ from storage.services.schedule import (
 )
 
 
-def add_schedule_commands(sub: Any) -> None:
+def add_schedule_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``monev jadwal`` on the ``monev`` sub-command parser."""
     j = sub.add_parser(
         "jadwal",
@@ -111,7 +112,7 @@ def cmd_jadwal(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _kabupaten(engine: Any, args: argparse.Namespace, tahun: int) -> int:
+def _kabupaten(engine: Engine, args: argparse.Namespace, tahun: int) -> int:
     """``--kabupaten``: show or set the deadline every office without its own inherits."""
     if args.tenggat is not None:
         try:

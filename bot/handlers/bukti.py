@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
+from sqlmodel import Session
 from telegram import InputMediaDocument, InputMediaPhoto, Message, Update
 from telegram.constants import ChatAction, ChatType
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
@@ -457,7 +458,9 @@ async def question(update: Update, context: MonevContext) -> None:
 ZIP_LIMIT = 50 * 1024 * 1024  # what a bot may upload to Telegram
 
 
-def _zip(session, opd_id: int, tw: int | None, tahun: int | None, data_dir: Path):  # type: ignore[no-untyped-def]
+def _zip(
+    session: Session, opd_id: int, tw: int | None, tahun: int | None, data_dir: Path
+) -> tuple[str, bytes, int, int, int]:
     from storage.files.export_bukti import export_zip
     from storage.services.queries import NoYearData, resolve_period
 

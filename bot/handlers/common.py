@@ -7,6 +7,7 @@ from collections import OrderedDict
 from html import escape
 
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.ext import ApplicationHandlerStop
@@ -64,13 +65,14 @@ def _bidang_name(context: MonevContext, bidang_id: int | None) -> str:
     return names.get(bidang_id or -1, "")
 
 
-def _greeting(session, who: Asker, nama: str, bidang: str) -> str:  # type: ignore[no-untyped-def]
+def _greeting(session: Session, who: Asker, nama: str, bidang: str) -> str:
     """The greeting of an active person: their role, and examples of their office and role."""
     src = example_source(session, who)
     shown = texts.examples_for(src)
     offices = office_names(session)
     several = len(offices) > 1
-    role = texts.ROLE_NAMES[who.role]  # type: ignore[index]
+    assert who.role is not None  # greeted as an active person
+    role = texts.ROLE_NAMES[who.role]
     if who.role in KABUPATEN_ROLES:
         names = ", ".join(escape(short_name(o)) for o in offices[:8])
         more = f" dan {len(offices) - 8} lainnya" if len(offices) > 8 else ""
@@ -94,7 +96,7 @@ def _greeting(session, who: Asker, nama: str, bidang: str) -> str:  # type: igno
     )
 
 
-def _help(session, who: Asker, bidang: str) -> str:  # type: ignore[no-untyped-def]
+def _help(session: Session, who: Asker, bidang: str) -> str:
     offices = ", ".join(short_name(o) for o in office_names(session))
     return texts.help_for(example_source(session, who), bidang_name=bidang, offices=offices)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.constants import ChatAction
 
@@ -16,7 +17,7 @@ from storage.domain.offices import match_office
 from storage.domain.periods import parse_quarter, roman
 from storage.domain.policy import Denied, is_kabupaten
 from storage.services.kabupaten import kabupaten_period, office_names
-from storage.services.queries import NoYearData, report_period, resolve_period
+from storage.services.queries import NoYearData, ReportPeriod, report_period, resolve_period
 
 
 def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
@@ -31,7 +32,9 @@ def _parse_args(args: list[str]) -> tuple[int | None, int | None] | None:
     return tw, tahun
 
 
-def _export(session, opd_id: int, tw: int | None, tahun: int | None, fmt: str):  # type: ignore[no-untyped-def]
+def _export(
+    session: Session, opd_id: int, tw: int | None, tahun: int | None, fmt: str
+) -> tuple[str, bytes, ReportPeriod]:
     try:
         period = resolve_period(session, opd_id=opd_id, tahun=tahun, tw=tw)
     except NoYearData:
@@ -43,7 +46,7 @@ def _export(session, opd_id: int, tw: int | None, tahun: int | None, fmt: str): 
     return name, data, report
 
 
-def _named_office(session, text: str) -> int | None:  # type: ignore[no-untyped-def]
+def _named_office(session: Session, text: str) -> int | None:
     """The one office ``text`` names when the deployment serves several, else None."""
     offices = office_names(session)
     found = match_office(offices, text) if len(offices) > 1 else []
@@ -95,7 +98,9 @@ async def laporan(update: Update, context: MonevContext) -> None:
     await message.reply_document(data, filename=name, caption=laporan_caption(report, fmt))
 
 
-def _rekap(session, asker: Asker, tw: int | None, tahun: int | None, fmt: str):  # type: ignore[no-untyped-def]
+def _rekap(
+    session: Session, asker: Asker, tw: int | None, tahun: int | None, fmt: str
+) -> tuple[str, bytes, int, int, str]:
     """The recap file, or the reason there is none (``ValueError``/``PermissionError``)."""
     from storage.files.export_rekap import rekap_bytes, signer_hint  # openpyxl on first use
 

@@ -15,6 +15,7 @@ import logging
 from html import escape
 from pathlib import Path
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import NetworkError, TelegramError
@@ -72,7 +73,7 @@ async def _fetch(context: MonevContext, file_id: str) -> bytes | None:
     return None
 
 
-def _start(session, *, telegram_id: int, payload: dict) -> int:  # type: ignore[no-untyped-def]
+def _start(session: Session, *, telegram_id: int, payload: dict) -> int:
     return conversation.start(
         session, telegram_id=telegram_id, flow=Flow.IMPORT, step="pratinjau", payload=payload
     ).version
@@ -133,7 +134,7 @@ async def on_document(update: Update, context: MonevContext) -> None:
     )
 
 
-def _claim(session, *, telegram_id: int, version: int) -> dict | None:  # type: ignore[no-untyped-def]
+def _claim(session: Session, *, telegram_id: int, version: int) -> dict | None:
     """The pending import of this preview, taken (at most once), or None when the preview is
     not the admin's latest or was decided already."""
     state = conversation.get(session, telegram_id=telegram_id)

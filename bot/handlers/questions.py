@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from sqlmodel import Session
@@ -33,8 +34,8 @@ from storage.services.users import sender_office
 MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even parse
 
 
-def answer_text(  # type: ignore[no-untyped-def]
-    session, opd_id: int, text: str, examples: list[str] | None = None
+def answer_text(
+    session: Session, opd_id: int, text: str, examples: list[str] | None = None
 ) -> Answered:
     """The reply, the chart that goes with it, and whether the question asked for the chart.
     ``examples``: the asker's own (``texts.examples_for``) where an answer shows some."""
@@ -46,18 +47,18 @@ def answer_text(  # type: ignore[no-untyped-def]
     return reply, chart, bool(a.parsed and a.parsed.chart)
 
 
-def _answer_text_for(session, who: Asker):  # type: ignore[no-untyped-def]
+def _answer_text_for(session: Session, who: Asker) -> Callable[[Session, int, str], Answered]:
     """``answer_text`` showing the asker's own examples (their office's bidang, their role;
     read through the figure cache, so making them costs next to nothing)."""
     shown = examples(session, who)
 
-    def answer_one(s, opd_id: int, text: str) -> Answered:  # type: ignore[no-untyped-def]
+    def answer_one(s: Session, opd_id: int, text: str) -> Answered:
         return answer_text(s, opd_id, text, shown)
 
     return answer_one
 
 
-def _answer(session, who: Asker, text: str) -> Answered:  # type: ignore[no-untyped-def]
+def _answer(session: Session, who: Asker, text: str) -> Answered:
     """Several offices: which one, and may the sender see it; one office: as always."""
     one = _answer_text_for(session, who)
     several = office_reply(session, who, text, one)
@@ -101,14 +102,14 @@ async def question(update: Update, context: MonevContext, answered: Answered | N
                 _answer, asker(context), message.text[: MAX_PARSED * 2]
             )
         if not (wants_chart and chart is not None):
-            text, keyboard = await first_page(context, reply)
-            await message.reply_text(text, reply_markup=markup(keyboard))
+            async with first_page(context, reply) as (text, keyboard):
+                await message.reply_text(text, reply_markup=markup(keyboard))
             warm_for(context, keyboard)
             return
     await send_chart(update, context, chart)
 
 
-def _run_button(session, opd_id: int, parts: list[str]) -> Reply:  # type: ignore[no-untyped-def]
+def _run_button(session: Session, opd_id: int, parts: list[str]) -> Reply:
     _, kind, scope_id, metric, tw, tahun = parts
     a = run_query(
         session,
@@ -154,12 +155,12 @@ async def ask_button(update: Update, context: MonevContext) -> None:
         # Somebody reading another office (a pemantau): say which one, as the question did.
         label = await context.read(_short_label, office)
         reply.text = named(label, reply.text)
-    text, keyboard = await first_page(context, reply)
-    await query.edit_message_text(text, reply_markup=markup(keyboard))
+    async with first_page(context, reply) as (text, keyboard):
+        await query.edit_message_text(text, reply_markup=markup(keyboard))
     warm_for(context, keyboard)
 
 
-def _short_label(session, opd_id: int) -> str:  # type: ignore[no-untyped-def]
+def _short_label(session: Session, opd_id: int) -> str:
     found = [o for o in office_names(session) if o.id == opd_id]
     return short_name(found[0]) if found else office_label(session, opd_id)
 
@@ -187,8 +188,8 @@ async def pick_button(update: Update, context: MonevContext) -> None:
     if result is None:
         await query.edit_message_text(texts.KAB_PICK_GONE)
         return
-    text, keyboard = await first_page(context, result[0])
-    await query.edit_message_text(text, reply_markup=markup(keyboard))
+    async with first_page(context, result[0]) as (text, keyboard):
+        await query.edit_message_text(text, reply_markup=markup(keyboard))
     warm_for(context, keyboard)
 
 
@@ -209,5 +210,5 @@ async def page_button(update: Update, context: MonevContext) -> None:
     await query.edit_message_text(text, reply_markup=markup(keyboard))
 
 
-def _picked(session, who: Asker, opd_id: int, question: str) -> Answered | None:  # type: ignore[no-untyped-def]
+def _picked(session: Session, who: Asker, opd_id: int, question: str) -> Answered | None:
     return picked(session, who, opd_id, question, _answer_text_for(session, who))

@@ -7,14 +7,15 @@ The typed date of /jadwal reaches :func:`jadwal_date` through the text's turn
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from html import escape
 from typing import Any
 
+from sqlmodel import Session
 from telegram import Update
 from telegram.constants import ChatType
 
-from bot.context import MonevContext
+from bot.context import Actor, MonevContext
 from bot.handlers.shared import markup
 from bot.jobs.early_warning import DIGEST_ROLES
 from bot.jobs.reminders import BLOCKED, MAX_OVERDUE, clock_now, reminder_time
@@ -65,11 +66,13 @@ async def unblock_on_contact(update: Update, context: MonevContext) -> None:
         await context.write(lambda s: clear_blocked(s, telegram_id=user.id))
 
 
-def _is_admin(context: MonevContext) -> bool:
-    return context.actor is not None and context.actor.has(Role.ADMIN)
+def _admin(context: MonevContext) -> Actor | None:
+    """The sender when they are an active admin (typed, so nobody reaches into None)."""
+    actor = context.actor
+    return actor if actor is not None and actor.has(Role.ADMIN) else None
 
 
-def _jadwal_windows(session: Any, opd_id: int, today: Any, tahun: int | None) -> list[Window]:
+def _jadwal_windows(session: Session, opd_id: int, today: date, tahun: int | None) -> list[Window]:
     if tahun is not None:
         return list_jadwal(session, opd_id=opd_id, tahun=tahun)
     out = list_jadwal(session, opd_id=opd_id, tahun=today.year)
@@ -87,7 +90,8 @@ async def jadwal(update: Update, context: MonevContext) -> None:
     """/jadwal [tahun]: admins see the deadlines of a year and pick one to change."""
     message = update.effective_message
     assert message is not None
-    if not _is_admin(context):
+    admin = _admin(context)
+    if admin is None:
         await message.reply_text(views.TEXTS["not_admin_jadwal"])
         return
     today = clock_now(context.bot_data).astimezone(WIB).date()
@@ -99,7 +103,7 @@ async def jadwal(update: Update, context: MonevContext) -> None:
     # Showing the deadlines opens the flow, so that /batal answers for it.
     await context.write(
         conversation.start,
-        telegram_id=context.actor.telegram_id,  # type: ignore[union-attr]
+        telegram_id=admin.telegram_id,
         flow=Flow.JADWAL,
         step=JADWAL_PICK,
         payload={"chat_id": _jadwal_chat(update)},
@@ -113,7 +117,8 @@ async def jadwal_pick(update: Update, context: MonevContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     await query.answer()
-    if not _is_admin(context):
+    admin = _admin(context)
+    if admin is None:
         await query.edit_message_text(views.TEXTS["not_admin_jadwal"])
         return
     _, _, tahun_s, tw_s = query.data.split(":")
@@ -121,7 +126,7 @@ async def jadwal_pick(update: Update, context: MonevContext) -> None:
     w = await context.read(lambda s: get_jadwal(s, opd_id=context.opd_id, tahun=tahun, tw=tw))
     await context.write(
         conversation.start,
-        telegram_id=context.actor.telegram_id,  # type: ignore[union-attr]
+        telegram_id=admin.telegram_id,
         flow=Flow.JADWAL,
         step=JADWAL_DATE,
         payload={"tahun": tahun, "triwulan": tw, "chat_id": _jadwal_chat(update)},
@@ -145,7 +150,8 @@ async def jadwal_date(update: Update, context: MonevContext, state: State) -> No
     message = update.effective_message
     assert message is not None and message.text is not None
     tahun, tw = state.payload.get("tahun"), state.payload.get("triwulan")
-    if not _is_admin(context) or not isinstance(tahun, int) or not isinstance(tw, int):
+    admin = _admin(context)
+    if admin is None or not isinstance(tahun, int) or not isinstance(tw, int):
         await context.write(conversation.clear, telegram_id=state.telegram_id, flow=Flow.JADWAL)
         await message.reply_text(views.TEXTS["not_admin_jadwal"])
         return
@@ -154,9 +160,9 @@ async def jadwal_date(update: Update, context: MonevContext, state: State) -> No
     except ParseError as exc:
         await message.reply_text(views.TEXTS["jadwal_bad"].format(error=escape(exc.user_message)))
         return
-    actor = f"user:{context.actor.telegram_id}"  # type: ignore[union-attr]
+    actor = f"user:{admin.telegram_id}"
 
-    def change(session: Any) -> tuple[Window, Window]:
+    def change(session: Session) -> tuple[Window, Window]:
         old = get_jadwal(session, opd_id=context.opd_id, tahun=tahun, tw=tw)
         new = set_deadline(
             session, opd_id=context.opd_id, tahun=tahun, tw=tw, tenggat=tenggat, actor=actor

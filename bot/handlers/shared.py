@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from telegram.ext import filters
@@ -83,17 +83,29 @@ def page_keyboard(token: str, i: int, paged: Paged) -> Keyboard:
     return ([nav] if nav else []) + paged.keyboard
 
 
-async def first_page(context: MonevContext, reply: Reply) -> tuple[str, Keyboard]:
-    """The first screen of ``reply`` and its buttons; the later pages are kept (in the
-    database: any process may take the press) for the person's "Selengkapnya"."""
+@asynccontextmanager
+async def first_page(context: MonevContext, reply: Reply) -> AsyncIterator[tuple[str, Keyboard]]:
+    """The first screen of ``reply`` and its buttons, to send inside the block; the later
+    pages are kept (in the database: any process may take the press) for the person's
+    "Selengkapnya" meanwhile, and are stored when the block ends.
+
+    Stored while the first page is on its way, not before: on PostgreSQL that commit costs
+    more than the whole answer, and a long answer must not wait for it (issue 29). No press
+    can come before it: the owner's next update is handled after this one ends (one sender
+    at a time, ``bot/concurrency.py``; one sender's lock in a cluster), and only the owner's
+    press shows a page."""
     body = reply.text[: len(reply.text) - len(reply.foot)] if reply.foot else reply.text
     pages = page_views.paginate(body, reply.foot)
     if len(pages) == 1 or context.actor is None:
-        return pages[0], reply.keyboard
+        yield pages[0], reply.keyboard
+        return
     token = secrets.token_urlsafe(9)  # 12 characters: unguessable, and short in callback data
     paged = Paged(context.actor.telegram_id, tuple(pages), reply.keyboard)
-    await context.write(answer_pages.keep, token=token, paged=paged)
-    return pages[0], page_keyboard(token, 0, paged)
+    keeping = asyncio.ensure_future(context.write(answer_pages.keep, token=token, paged=paged))
+    try:
+        yield pages[0], page_keyboard(token, 0, paged)
+    finally:
+        await keeping
 
 
 async def kept_page(context: MonevContext, data: str) -> tuple[str, Keyboard] | str:

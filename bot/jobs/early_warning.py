@@ -16,9 +16,9 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, time
 from html import escape
-from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import Application, CallbackContext
 
@@ -122,7 +122,7 @@ def prepare_digest(
         return digests + ([kab] if kab is not None else [])
 
 
-def _kabupaten_digest(s: Any, kind: str, year: int) -> Digest | None:
+def _kabupaten_digest(s: Session, kind: str, year: int) -> Digest | None:
     """The kabupaten's weekly digest: every office by rupiah at risk, to the pemantau and
     admin kabupaten (and the kabupaten group), claimed per chat like an office's."""
     from bot.views.kabupaten import kabupaten_risk_reply
@@ -142,7 +142,7 @@ def _kabupaten_digest(s: Any, kind: str, year: int) -> Digest | None:
 
 
 def _office_digest(
-    s: Any, opd_id: int, kind: str, year: int, label: str | None, *, several: bool
+    s: Session, opd_id: int, kind: str, year: int, label: str | None, *, several: bool
 ) -> Digest | None:
     done = digest_sent_to(s, kind, year)
     # The office's own group (its /grupkantor), never another office's.

@@ -4,6 +4,12 @@ in ``bot.handlers.reminders``).
 What is due is decided by :func:`storage.services.schedule.due_reminders` from the
 database alone, so a restart, a second process or a clock jump never sends anything twice:
 every message is claimed in ``sent_reminder`` (unique per kind, quarter and chat) before it is sent.
+A round writes its plan first (:mod:`storage.services.reminder_plan`): a process taking over a
+round whose sender died sends the plan's unclaimed rest at once, without working out again
+what is due in every office; a process that finds the round taken looks again every
+:data:`TAKEOVER_S` seconds until it is over. Each message is claimed only once its slot of the
+sending budget has come, just before it is sent, so a sender dying leaves in doubt only what it
+really had in flight (claimed, maybe sent: never sent again).
 
 Sending is paced below Telegram's ~30 messages/s with no burst (the fake Bot API and Telegram
 both count a sliding second), network errors and 5xx are retried a bounded number of times,
@@ -36,7 +42,7 @@ from telegram.ext import (
     CallbackContext,
 )
 
-from bot.cluster import run_alone
+from bot.cluster import SharedRateLimiter, run_alone
 from bot.context import FIGURE_CACHE
 from bot.settings import WIB
 from bot.views.reminders import (
@@ -46,8 +52,10 @@ from bot.views.reminders import (
 from storage.data.db import read_scope, session_scope
 from storage.domain.enums import ReminderStatus
 from storage.domain.numbers import format_waktu
+from storage.services import reminder_plan
 from storage.services.cache import FigureCache
 from storage.services.kabupaten import office_names
+from storage.services.reminder_plan import Planned
 from storage.services.schedule import (
     DEFAULT_MAX_OVERDUE,
     Audience,
@@ -58,12 +66,13 @@ from storage.services.schedule import (
     kabupaten_digest,
     mark_blocked,
     move_group_chat,
-    record_sent,
 )
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "monev-pengingat"
+TAKEOVER_JOB = "monev-pengingat-ambil-alih"
+TAKEOVER_S = 2.0  # how often a process looks whether a round another one holds is over
 
 DEFAULT_RATE_PER_S = 28.0  # under Telegram's ~30/s overall, with room for replies to users
 DEFAULT_WORKERS = 8  # sends in flight; hides Telegram's round trip behind the pacing
@@ -122,11 +131,10 @@ class DeliveryReport:
     seconds: float = 0.0
 
 
-def _markup(r: Reminder) -> InlineKeyboardMarkup | None:
-    button = reminder_button(r)
-    if button is None:
+def _markup(r: Planned) -> InlineKeyboardMarkup | None:
+    if r.button is None:
         return None
-    text, data = button
+    text, data = r.button
     return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data)]])
 
 
@@ -139,12 +147,12 @@ def _retry_after_s(exc: RetryAfter) -> float:
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
-def _claim(engine: Engine, r: Reminder) -> int | None:
+def _claim(engine: Engine, r: Planned) -> int | None:
     with session_scope(engine) as s:
-        return record_sent(s, reminder=r)
+        return reminder_plan.claim(s, planned=r)
 
 
-def _finish(engine: Engine, sent_id: int, status: ReminderStatus, r: Reminder) -> None:
+def _finish(engine: Engine, sent_id: int, status: ReminderStatus, r: Planned) -> None:
     with session_scope(engine) as s:
         finish_sent(s, sent_id=sent_id, status=status)
         if status == ReminderStatus.DIBLOKIR and r.telegram_id is not None:
@@ -159,16 +167,18 @@ def _move_group(engine: Engine, old: int, new: int) -> None:
 async def _send_one(
     bot: Bot,
     engine: Engine,
-    r: Reminder,
+    r: Planned,
     pacer: Pacer,
     delays: Sequence[float],
     report: DeliveryReport,
 ) -> ReminderStatus:
-    """Send with bounded retries; returns the outcome (never raises)."""
+    """Send with bounded retries; returns the outcome (never raises). The first attempt's
+    slot was waited for before the claim (:func:`deliver`)."""
     chat_id, attempt = r.chat_id, 0
-    text, markup = reminder_text(r), _markup(r)
+    text, markup = r.text, _markup(r)
     while True:
-        await pacer.wait()
+        if attempt:
+            await pacer.wait()
         try:
             await bot.send_message(chat_id, text, reply_markup=markup)
             return ReminderStatus.TERKIRIM
@@ -205,17 +215,23 @@ async def _send_one(
 async def deliver(
     bot: Bot,
     engine: Engine,
-    reminders: Sequence[Reminder],
+    reminders: Sequence[Planned],
     *,
     pacer: Pacer | None = None,
     workers: int = DEFAULT_WORKERS,
     retry_delays: Sequence[float] = RETRY_DELAYS,
     on_blocked: Callable[[int], None] | None = None,
 ) -> DeliveryReport:
-    """Claim, send and record every reminder; one failure never stops the others."""
+    """Claim, send and record every planned reminder; one failure never stops the others.
+
+    Each one waits for its slot first (this process's pacing and, in a cluster, the budget
+    every process shares), then is claimed, then sent: at any moment only the messages whose
+    slot has come are claimed and not yet answered."""
     report = DeliveryReport(due=len(reminders))
     pacer = pacer or Pacer(DEFAULT_RATE_PER_S)
-    queue: asyncio.Queue[Reminder] = asyncio.Queue()
+    budget = getattr(bot, "rate_limiter", None)
+    shared = budget if isinstance(budget, SharedRateLimiter) else None
+    queue: asyncio.Queue[Planned] = asyncio.Queue()
     for r in reminders:
         queue.put_nowait(r)
     started = _time.perf_counter()
@@ -226,15 +242,20 @@ async def deliver(
                 r = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
+            await pacer.wait()
             try:
+                if shared is not None:
+                    await shared.reserve(r.chat_id)
                 sent_id = await asyncio.to_thread(_claim, engine, r)
             except Exception:
                 # No claim, no send: at-most-once holds even when the database is down.
                 log.exception("could not claim reminder %s for %s", r.kind, r.chat_id)
                 report.failed += 1
+                SharedRateLimiter.unreserve()
                 continue
             if sent_id is None:
                 report.skipped += 1
+                SharedRateLimiter.unreserve()
                 continue
             status = await _send_one(bot, engine, r, pacer, retry_delays, report)
             if status == ReminderStatus.TERKIRIM:
@@ -301,8 +322,58 @@ def _due(
         return due, blocked_telegram_ids(s)
 
 
+def _rest(engine: Engine, now: datetime) -> tuple[list[Planned], set[int]]:
+    """What an earlier round planned and nobody claimed (its sender died), and who blocked
+    the bot."""
+    with session_scope(engine) as s:
+        return reminder_plan.rest(s, now=now), blocked_telegram_ids(s)
+
+
+def _plan(engine: Engine, reminders: Sequence[Reminder], now: datetime) -> list[Planned]:
+    """Write the round's plan, every message rendered as it will be sent; good until the end
+    of the day (WIB), after which what is due is worked out afresh."""
+    day_end = datetime.combine(now.astimezone(WIB).date() + timedelta(days=1), time(0), WIB)
+    rendered = [(r, reminder_text(r), reminder_button(r)) for r in reminders]
+    with session_scope(engine) as s:
+        reminder_plan.plan(s, rendered=rendered, expires_at=day_end)
+        return reminder_plan.rest(s, now=now)
+
+
+async def _send(
+    context: CallbackContext, planned: list[Planned], blocked: set[int], now: datetime
+) -> DeliveryReport:
+    data = context.bot_data
+    data[BLOCKED] = blocked
+    rate = data.get(RATE, DEFAULT_RATE_PER_S)
+    pacer = data.get(_PACER)
+    if pacer is None or pacer.interval != (1.0 / rate if rate else 0.0):
+        pacer = data[_PACER] = Pacer(rate)
+    report = await deliver(
+        context.bot,
+        data["engine"],
+        planned,
+        pacer=pacer,
+        workers=int(data.get(WORKERS, DEFAULT_WORKERS)),
+        retry_delays=tuple(data.get(DELAYS, RETRY_DELAYS)),
+        on_blocked=blocked.add,
+    )
+    data[LAST_REPORT] = report
+    log.info(
+        "reminders at %s: %d due, %d sent, %d failed, %d blocked, %d skipped in %.1fs",
+        format_waktu(now.astimezone(WIB)),
+        report.due,
+        report.sent,
+        report.failed,
+        report.blocked,
+        report.skipped,
+        report.seconds,
+    )
+    return report
+
+
 async def send_due(context: CallbackContext) -> None:
-    """JobQueue callback (every minute): send whatever reminders are due now."""
+    """JobQueue callback (every minute): send whatever reminders are due now; first the rest
+    of a round whose sender died, if there is one."""
     data = context.bot_data
     engine: Engine | None = data.get("engine")
     if engine is None or "opd_id" not in data:
@@ -313,8 +384,20 @@ async def send_due(context: CallbackContext) -> None:
         return  # the previous run is still sending; the database would skip its claims anyway
     async with lock, run_alone(context.application, "pengingat") as mine:
         if not mine:
-            return  # another process is sending this round; the next run resumes it if it dies
+            # Another process is sending this round: look again shortly, to take over its
+            # rest within seconds if it dies (not at the next minute's run).
+            _watch_takeover(context.application)
+            return
         now = clock_now(data)
+        try:
+            rest, blocked = await asyncio.to_thread(_rest, engine, now)
+        except Exception:
+            log.exception("could not read the reminder round's plan")
+            return
+        if rest:
+            log.warning("pengingat: melanjutkan putaran yang terputus, %d pesan tersisa", len(rest))
+            await _send(context, rest, blocked, now)
+            return
         try:
             reminders, blocked = await asyncio.to_thread(
                 _due,
@@ -325,36 +408,47 @@ async def send_due(context: CallbackContext) -> None:
                 reminder_time(data),
                 int(data.get(MAX_OVERDUE, DEFAULT_MAX_OVERDUE)),
             )
+            if not reminders:
+                data[BLOCKED] = blocked
+                return
+            planned = await asyncio.to_thread(_plan, engine, reminders, now)
         except Exception:
             log.exception("could not compute due reminders")
             return
-        data[BLOCKED] = blocked
-        if not reminders:
+        await _send(context, planned, blocked, now)
+
+
+def _watch_takeover(app: Application) -> None:
+    jq = app.job_queue
+    if jq is not None and not jq.get_jobs_by_name(TAKEOVER_JOB):
+        jq.run_once(_takeover, when=TAKEOVER_S, name=TAKEOVER_JOB)
+
+
+async def _takeover(context: CallbackContext) -> None:
+    """While another process holds the round: once it is free, send what its plan still
+    holds (the sender died), or, if nothing, stop looking."""
+    data = context.bot_data
+    engine: Engine | None = data.get("engine")
+    lock: asyncio.Lock = data.setdefault(_LOCK, asyncio.Lock())
+    if engine is None or lock.locked():
+        return  # this process is sending a round itself
+    async with lock, run_alone(context.application, "pengingat") as mine:
+        if not mine:
+            jq = context.application.job_queue
+            if jq is not None:
+                jq.run_once(_takeover, when=TAKEOVER_S, name=TAKEOVER_JOB)
             return
-        rate = data.get(RATE, DEFAULT_RATE_PER_S)
-        pacer = data.get(_PACER)
-        if pacer is None or pacer.interval != (1.0 / rate if rate else 0.0):
-            pacer = data[_PACER] = Pacer(rate)
-        report = await deliver(
-            context.bot,
-            engine,
-            reminders,
-            pacer=pacer,
-            workers=int(data.get(WORKERS, DEFAULT_WORKERS)),
-            retry_delays=tuple(data.get(DELAYS, RETRY_DELAYS)),
-            on_blocked=blocked.add,
-        )
-        data[LAST_REPORT] = report
-        log.info(
-            "reminders at %s: %d due, %d sent, %d failed, %d blocked, %d skipped in %.1fs",
-            format_waktu(now.astimezone(WIB)),
-            report.due,
-            report.sent,
-            report.failed,
-            report.blocked,
-            report.skipped,
-            report.seconds,
-        )
+        now = clock_now(data)
+        try:
+            rest, blocked = await asyncio.to_thread(_rest, engine, now)
+        except Exception:
+            log.exception("could not read the reminder round's plan")
+            return
+        if rest:
+            log.warning(
+                "pengingat: mengambil alih putaran yang terputus, %d pesan tersisa", len(rest)
+            )
+            await _send(context, rest, blocked, now)
 
 
 def schedule_jobs(app: Application) -> None:

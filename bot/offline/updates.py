@@ -327,23 +327,23 @@ def make_document_update(
         }
         if mime_type:
             document["mime_type"] = mime_type
-    payload: JSONDict = {"document": document}
-    if media_group_id is not None:
-        payload["media_group_id"] = media_group_id
-    if caption is not None:
-        payload["caption"] = caption
-        if entities := _command_entities(caption):
-            payload["caption_entities"] = entities
-    data = _envelope(
+    if caption is not None and (entities := _command_entities(caption)):
+        extra: JSONDict = {"caption_entities": entities}
+    else:
+        extra = {}
+    return _media_update(
+        bot,
         api,
+        {"document": document, **extra},
+        caption=caption,
+        media_group_id=media_group_id,
         user_id=user_id,
         chat_id=chat_id,
         message_id=message_id,
+        update_id=update_id,
         chat_type=chat_type,
         first_name=first_name,
-        content=payload,
     )
-    return Update.de_json({"update_id": update_id or next_update_id(), "message": data}, bot)
 
 
 def make_photo_update(
@@ -365,7 +365,36 @@ def make_photo_update(
     api = _offline_api(bot)
     if api is None:
         raise ValueError("make_photo_update needs a bot whose request is an OfflineBotAPI")
-    payload: JSONDict = {"photo": api.add_photo(content, file_size=file_size)}
+    return _media_update(
+        bot,
+        api,
+        {"photo": api.add_photo(content, file_size=file_size)},
+        caption=caption,
+        media_group_id=media_group_id,
+        user_id=user_id,
+        chat_id=chat_id,
+        message_id=None,
+        update_id=update_id,
+        chat_type=chat_type,
+        first_name=first_name,
+    )
+
+
+def _media_update(
+    bot: Bot,
+    api: OfflineBotAPI | None,
+    payload: JSONDict,
+    *,
+    caption: str | None,
+    media_group_id: str | None,
+    user_id: int,
+    chat_id: int | None,
+    message_id: int | None,
+    update_id: int | None,
+    chat_type: str,
+    first_name: str | None,
+) -> Update:
+    """A message carrying ``payload`` (a document or a photo), as one update."""
     if media_group_id is not None:
         payload["media_group_id"] = media_group_id
     if caption is not None:
@@ -374,7 +403,7 @@ def make_photo_update(
         api,
         user_id=user_id,
         chat_id=chat_id,
-        message_id=None,
+        message_id=message_id,
         chat_type=chat_type,
         first_name=first_name,
         content=payload,

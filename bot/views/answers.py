@@ -6,11 +6,12 @@ handlers and the console both send what these functions return.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from html import escape
 
 from bot.views import texts
-from bot.views.budget import CAPTION, fit
+from bot.views.budget import CAPTION, TEXT, fit, length
 from bot.views.early_warning import render_early_warning
 from bot.views.process import render_process
 from charts.answers import ChartPlan
@@ -480,32 +481,50 @@ def _scope(a: Answer, q: Query) -> str:
             "kegiatan": "Per sub kegiatan",
         }.get(q.scope_kind, "Rincian")
         lines += ["", f"<b>{below}:</b>"]
-        for it in res.breakdown:
-            fig = it.figure
-            if q.metric == Metric.FISIK:
-                val = format_percent(fig.fisik) if fig.fisik is not None else "belum ada"
-                lines.append(f"• {escape(short(it.nama))}: {val}")
-            elif q.metric == Metric.SISA and fig.complete and fig.pagu:
-                assert fig.realisasi is not None
-                lines.append(
-                    f"• {escape(short(it.nama))}: sisa {format_rupiah(fig.pagu - fig.realisasi)}"
-                    f" dari {format_rupiah(fig.pagu)}"
-                )
-            else:
-                flag = (
-                    " ⚠️"
-                    if fig.serapan is not None
-                    and fig.serapan < res.benchmark
-                    and q.scope_kind == "opd"
-                    else ""
-                )
-                if a.progress is not None and (
-                    not a.progress.reported or it.nama in a.progress.missing
-                ):
-                    lines.append(f"• {escape(short(it.nama))}: {texts.NOT_REPORTED_ROW}")
-                    continue
-                lines.append(f"• {escape(short(it.nama))}: {_figure_line(fig)}{flag}")
+        _until_full(lines, _breakdown_rows(a, q))
     return "\n".join(lines)
+
+
+def _breakdown_rows(a: Answer, q: Query) -> Iterator[str]:
+    res = a.scope
+    assert res is not None
+    for it in res.breakdown:
+        fig = it.figure
+        if q.metric == Metric.FISIK:
+            val = format_percent(fig.fisik) if fig.fisik is not None else "belum ada"
+            yield f"• {escape(short(it.nama))}: {val}"
+        elif q.metric == Metric.SISA and fig.complete and fig.pagu:
+            assert fig.realisasi is not None
+            yield (
+                f"• {escape(short(it.nama))}: sisa {format_rupiah(fig.pagu - fig.realisasi)}"
+                f" dari {format_rupiah(fig.pagu)}"
+            )
+        else:
+            flag = (
+                " ⚠️"
+                if fig.serapan is not None and fig.serapan < res.benchmark and q.scope_kind == "opd"
+                else ""
+            )
+            if a.progress is not None and (
+                not a.progress.reported or it.nama in a.progress.missing
+            ):
+                yield f"• {escape(short(it.nama))}: {texts.NOT_REPORTED_ROW}"
+                continue
+            yield f"• {escape(short(it.nama))}: {_figure_line(fig)}{flag}"
+
+
+def _until_full(lines: list[str], rows: Iterable[str]) -> None:
+    """Append ``rows`` (the last part of an answer) to ``lines`` until the text is longer
+    than any message: ``_fit`` cuts it there, so the rows after it are never formatted (at
+    100x an office-year a bidang has a thousand programs, and formatting their figures
+    cost more than the rest of the answer). The text stays longer than the limit, so
+    ``_fit`` cuts at the same place and says so, as it did when every row was there."""
+    size = sum(length(line) + 1 for line in lines)  # measured as ``fit`` measures
+    for row in rows:
+        if size > TEXT + 1:
+            return
+        lines.append(row)
+        size += length(row) + 1
 
 
 def _points(v: float) -> str:
@@ -742,10 +761,12 @@ def _daftar(a: Answer, q: Query) -> str:
     lines = [_head("Daftar program", q), ""]
     if not a.daftar:
         lines.append("Tidak ada program dalam rencana triwulan ini.")
-    for r in a.daftar:
-        indent = "    " * r.depth
-        bullet = "•" if r.depth == 0 else "–"
-        lines.append(f"{indent}{bullet} {escape(short(r.nama, 90))} (pagu {format_rupiah(r.pagu)})")
+    rows = (
+        f"{'    ' * r.depth}{'•' if r.depth == 0 else '–'} {escape(short(r.nama, 90))} "
+        f"(pagu {format_rupiah(r.pagu)})"
+        for r in a.daftar
+    )
+    _until_full(lines, rows)
     return "\n".join(lines)
 
 

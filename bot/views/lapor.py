@@ -272,9 +272,11 @@ def review_text(rv: Review, *, for_verifier: bool = False) -> str:
         nar = data.get("narasi", {}).get(str(sas.sasaran_id), {})
         if any(nar.get(f) for f in NARASI_FIELDS):
             lines += ["", f"<b>Catatan sasaran {sas.nomor}</b>"]
-            for f in NARASI_FIELDS:
-                if nar.get(f):
-                    lines.append(f"{NARASI_LABEL[f].capitalize()}: {escape(short(nar[f], 150))}")
+            for field in NARASI_FIELDS:
+                if nar.get(field):
+                    lines.append(
+                        f"{NARASI_LABEL[field].capitalize()}: {escape(short(nar[field], 150))}"
+                    )
     plan_line = plan_views.review_line(plan, data, sent=for_verifier)
     if plan_line:
         lines += ["", plan_line]

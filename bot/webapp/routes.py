@@ -103,7 +103,7 @@ def _int(data: dict, key: str, *, default: int | None = None) -> int | None:
     raise HttpRefused(HTTPStatus.BAD_REQUEST, views.BAD_REQUEST)
 
 
-def create_webapp(application: Application) -> Starlette:  # type: ignore[type-arg]
+def create_webapp(application: Application) -> Starlette:
     """The Mini App of ``application`` (its settings, engine, bot token and handlers)."""
     settings: Settings = application.bot_data["settings"]
     base = settings.webapp_path

@@ -30,7 +30,7 @@ SERVER = "webapp_server"  # bot_data key: the running WebAppServer (bot.app stop
 MOUNTED = "webapp_mounted"  # bot_data key: the routes are served by the webhook's server
 
 
-def mount(application: Application) -> Mount:  # type: ignore[type-arg]
+def mount(application: Application) -> Mount:
     """The Mini App under its path, for a server that serves other routes too."""
     settings: Settings = application.bot_data["settings"]
     return Mount(settings.webapp_path, app=create_webapp(application))
@@ -69,7 +69,7 @@ class WebAppServer:
 
     def __init__(
         self,
-        application: Application,  # type: ignore[type-arg]
+        application: Application,
         host: str,
         port: int,
         *,
@@ -118,7 +118,7 @@ class WebAppServer:
         self.sock.close()
 
 
-async def start_for(application: Application) -> WebAppServer | None:  # type: ignore[type-arg]
+async def start_for(application: Application) -> WebAppServer | None:
     """Polling mode with MONEV_WEBAPP_URL: serve the Mini App on MONEV_WEBAPP_LISTEN:PORT
     (nothing when the setting is empty or the webhook's server serves it)."""
     settings: Settings = application.bot_data["settings"]

@@ -43,7 +43,7 @@ from sqlalchemy import event, exists, false, or_
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.util import find_tables
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from storage.data.models import (
     AppUser,
@@ -64,6 +64,7 @@ from storage.data.models import (
     RencanaPenarikan,
     Sasaran,
     VerifMessage,
+    table_of,
 )
 from storage.domain.errors import MonevError
 from storage.domain.policy import Scope
@@ -178,7 +179,7 @@ def _people(opd: int) -> Callable[[Any], Any]:
     return lambda cls: or_(cls.opd_id == opd, cls.opd_id.is_(None))
 
 
-OFFICE_OWNED: dict[type, _Criteria] = {
+OFFICE_OWNED: dict[type[SQLModel], _Criteria] = {
     Node: _direct,
     Sasaran: _direct,
     ImportedReport: _direct,
@@ -197,7 +198,7 @@ OFFICE_OWNED: dict[type, _Criteria] = {
     VerifMessage: _via_pelaporan,
     AppUser: _people,
 }
-_BY_TABLE: dict[str, type] = {e.__tablename__: e for e in OFFICE_OWNED}  # type: ignore[attr-defined]
+_BY_TABLE: dict[str, type] = {table_of(e).name: e for e in OFFICE_OWNED}
 
 # Built once per office and reused: building the options costs more than applying them.
 _options: dict[int | None, dict[type, Any]] = {}

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session, create_engine
 
@@ -113,7 +113,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "handle_error")
-    def _on_error(ctx) -> None:  # type: ignore[no-untyped-def]
+    def _on_error(ctx: ExceptionContext) -> None:
         # SQLite opens a file it may not write read-only and keeps it so for the life of the
         # connection: treating "readonly database" as a lost connection makes the pool open
         # fresh ones, so writes work again as soon as the file is writable, without a restart.

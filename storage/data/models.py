@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import inspect as sa_inspect
 
 # isort: split
 from sqlalchemy import Boolean, false  # user_pref.digest_muted (early warning)
@@ -394,6 +395,31 @@ class SentReminder(SQLModel, table=True):
     status: ReminderStatus = Field(default=ReminderStatus.MENGIRIM, sa_type=String(16))
 
 
+class ReminderPlan(SQLModel, table=True):
+    """A reminder round's work list, written once when the round starts: who is due, with the
+    message as it will be sent. A row leaves the plan in the transaction that claims it in
+    ``sent_reminder``, so what is left is exactly what nobody has claimed: a process taking
+    a round over (its sender died) sends that rest without working out again what is due in
+    every office. A row is good until ``expires_at`` (the end of the day it was planned)."""
+
+    __tablename__ = "reminder_plan"
+    __table_args__ = (
+        UniqueConstraint("kind", "tahun", "triwulan", "chat_id", name="uq_reminder_plan_once"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(80))
+    tahun: int
+    triwulan: int
+    telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    audience: str = Field(sa_type=String(16))
+    text: str = Field(sa_column=Column(Text, nullable=False))  # Telegram HTML, as sent
+    button_text: str | None = Field(default=None, sa_type=String(64))
+    button_data: str | None = Field(default=None, sa_type=String(64))
+    expires_at: datetime
+
+
 class UserPref(SQLModel, table=True):
     """Per-person reminder preferences, kept apart from AppUser."""
 
@@ -506,6 +532,14 @@ def row_id(row: Any) -> int:
     ident = row.id
     assert isinstance(ident, int), f"{type(row).__name__} has no id yet: flush it first"
     return ident
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model, for statements without ORM objects (SQLModel sets
+    ``__table__`` at run time only, so type checkers do not see it)."""
+    table = sa_inspect(model).local_table
+    assert isinstance(table, Table), f"{model.__name__} is not a table model"
+    return table
 
 
 class RegMessage(SQLModel, table=True):

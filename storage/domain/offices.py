@@ -7,6 +7,7 @@ Typing mistakes are forgiven through rapidfuzz, as for bidang names.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -106,20 +107,32 @@ class OfficeName:
         return f"{self.nama[:room].rstrip()}…{tail}"
 
 
-def _content(name: str) -> list[str]:
-    return [w for w in normalise(name).split() if w not in GENERIC]
+# Remembered per name: a question in a province is compared with the names of 800 offices,
+# and normalising each name again for every word of every question cost more than the
+# answer itself (issue 29).
+@functools.lru_cache(maxsize=8192)
+def _content(name: str) -> tuple[str, ...]:
+    return tuple(w for w in normalise(name).split() if w not in GENERIC)
 
 
+@functools.lru_cache(maxsize=8192)
 def _acronym(name: str) -> str:
     return "".join(w[0] for w in _content(name))
 
 
-def _spellings(o: OfficeName) -> list[str]:
+@functools.lru_cache(maxsize=8192)
+def _spellings(o: OfficeName) -> tuple[str, ...]:
     out = [normalise(o.nama)]
     if o.singkatan:
         out.append(normalise(o.singkatan))
     out.extend(normalise(a) for a in o.aliases)
-    return [s for s in out if s]
+    return tuple(s for s in out if s)
+
+
+@functools.lru_cache(maxsize=8192)
+def _fuzzy_spellings(o: OfficeName) -> tuple[str, ...]:
+    """Short names and aliases a word may misspell (one word, six letters or more)."""
+    return tuple(s for s in _spellings(o)[1:] if len(s) >= 6 and " " not in s)
 
 
 def match_office(offices: list[OfficeName], text: str) -> list[OfficeName]:
@@ -189,7 +202,7 @@ def find_in_text(offices: list[OfficeName], text: str) -> Mention | None:
             if w in _spellings(o)
             or (w in COMMON and all(x in _content(o.nama) for x in COMMON[w]))
             or (len(w) >= 4 and _acronym(o.nama) == w)
-            or any(len(s) >= 6 and " " not in s and _word_like(w, s) for s in _spellings(o)[1:])
+            or any(_word_like(w, s) for s in _fuzzy_spellings(o))
         ]
         if len(found) == 1:
             return Mention(found[0], " ".join(words[:i] + words[i + 1 :]), w)

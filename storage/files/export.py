@@ -334,7 +334,7 @@ def _narasi(session: Session, data: YearData, tw: int) -> dict[int, list[Narasi]
     out: dict[int, list[Narasi]] = {}
     for n in session.exec(
         select(Narasi)
-        .where(Narasi.sasaran_id.in_(list(data.sasaran)), Narasi.triwulan == tw)  # type: ignore[attr-defined]
+        .where(col(Narasi.sasaran_id).in_(list(data.sasaran)), Narasi.triwulan == tw)
         .order_by(col(Narasi.urutan), col(Narasi.id))
     ).all():
         out.setdefault(n.sasaran_id, []).append(n)

@@ -17,7 +17,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import Table, bindparam, delete, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Connection, Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.data.db import session_scope
 from storage.data.models import (
@@ -38,6 +38,7 @@ from storage.data.models import (
     Source,
     StatusLaporan,
     row_id,
+    table_of,
     utcnow,
 )
 from storage.domain.numbers import format_percent, format_rupiah
@@ -366,8 +367,8 @@ def _quarter_state(session: Session, opd_id: int, tahun: int, tw: int) -> dict[s
     bidang = {b.id: b.nama for b in session.exec(select(Bidang).where(Bidang.opd_id == opd_id))}
     rows = session.exec(
         select(Sasaran.bidang_id, Realisasi.node_id, Realisasi.anggaran, Realisasi.fisik)
-        .join(Node, Node.id == Realisasi.node_id)  # type: ignore[arg-type]
-        .join(Sasaran, Sasaran.id == Node.sasaran_id)  # type: ignore[arg-type]
+        .join(Node, col(Node.id) == Realisasi.node_id)
+        .join(Sasaran, col(Sasaran.id) == Node.sasaran_id)
         .where(Node.opd_id == opd_id, Node.tahun == tahun, Realisasi.triwulan == tw)
     ).all()
     out: dict[str, _BidangState] = {}
@@ -383,7 +384,7 @@ def _quarter_state(session: Session, opd_id: int, tahun: int, tw: int) -> dict[s
     approved = set(
         session.exec(
             select(Bidang.nama)
-            .join(Pelaporan, Pelaporan.bidang_id == Bidang.id)  # type: ignore[arg-type]
+            .join(Pelaporan, col(Pelaporan.bidang_id) == Bidang.id)
             .where(
                 Bidang.opd_id == opd_id,
                 Pelaporan.tahun == tahun,
@@ -465,10 +466,8 @@ class _Placed:
     id: int | None = None  # the node's id (a new node's once inserted)
 
 
-def _table(model: type) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
+def _table(model: type[SQLModel]) -> Table:
+    return table_of(model)
 
 
 def _rows_to_insert(
@@ -501,7 +500,8 @@ class _ReportWriter:
         self.s = session
         self.opd = opd
         self.p = parsed
-        self.tahun: int = parsed.tahun  # type: ignore[assignment]
+        assert parsed.tahun is not None, "set_years() first"
+        self.tahun: int = parsed.tahun
         self.tw = parsed.triwulan
         self.file_name = file_name
         self.actor = actor
@@ -551,7 +551,7 @@ class _ReportWriter:
 
         bidang = s.exec(select(Bidang).where(Bidang.opd_id == self.opd.id)).all()
         self.bidang_by_sasaran = {n: b.id for b in bidang for n in b.sasaran_numbers()}
-        self.is_latest = self.tw >= _latest_report_tw_of_year(s, self.opd.id, self.tahun)  # type: ignore[arg-type]
+        self.is_latest = self.tw >= _latest_report_tw_of_year(s, row_id(self.opd), self.tahun)
         self._load_year()
         self.claimed: set[int] = set()
 
@@ -573,7 +573,7 @@ class _ReportWriter:
         self._figures(placed)
         self._indicators_and_narasi(sasaran, node_ids, bidang)
         self._notes(node_ids)
-        mark_absent_programs(s, self.opd.id, self.tahun)  # type: ignore[arg-type]
+        mark_absent_programs(s, row_id(self.opd), self.tahun)
         if self.audit:
             s.connection().execute(insert(_table(AuditLog)), self.audit)
         return self.rs

@@ -38,6 +38,7 @@ from storage.data.models import (
     Sasaran,
     Setting,
     row_id,
+    table_of,
 )
 from storage.domain.number_style import Style
 from storage.domain.text import normalise_name
@@ -433,7 +434,7 @@ def assign_sasaran(
     by_bidang: dict[int, list[int]] = {}
     for nomor, b in assignments.items():
         by_bidang.setdefault(row_id(b), []).append(nomor)
-    table = Sasaran.__table__  # type: ignore[attr-defined]
+    table = table_of(Sasaran)
     conn = session.connection()
     for bidang_id, owned in by_bidang.items():
         conn.execute(

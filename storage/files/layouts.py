@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from storage.data.models import Level
 from storage.domain.number_style import Number, Style, StyleVote, is_dash, number_of
@@ -33,6 +34,9 @@ from storage.domain.periods import MONTHS, QUARTER_NUMBERS, roman, semester_quar
 from storage.domain.text import strip_control
 from storage.files.report_parser import _BOLD_TAG_RE, Line, _is_bold, read_bytes
 from storage.files.workbook import BadFileError, is_workbook, open_workbook
+
+if TYPE_CHECKING:
+    from openpyxl.cell.read_only import ReadOnlyCell
 
 MAX_COLUMNS = 60
 MAX_ROWS = 20_000  # filled rows of all sheets; a year of a 100x office is some 8,000
@@ -345,7 +349,7 @@ def _read_workbook(data: bytes, name: str) -> list[Sheet]:
     return sheets
 
 
-def _workbook_cell(c) -> Cell | None:  # type: ignore[no-untyped-def]
+def _workbook_cell(c: ReadOnlyCell | None) -> Cell | None:
     if c is None or c.value is None:
         return None
     v = c.value
@@ -1087,7 +1091,12 @@ class _Reader:
             out[col.index] = vals
         return out
 
-    def _kind(self, columns_of: list[list[Column]], month_sheets: dict[str, int], tables) -> str:  # type: ignore[no-untyped-def]
+    def _kind(
+        self,
+        columns_of: list[list[Column]],
+        month_sheets: dict[str, int],
+        tables: list[tuple[Sheet, list[Column], int, str]],
+    ) -> str:
         meanings = {c.meaning for cols in columns_of for c in cols}
         parts = []
         if Meaning.BULAN in meanings:

@@ -40,22 +40,23 @@ class CheckResult:
 def _in_thread(fn: Callable[[], T], timeout: float) -> T:
     """``fn()`` with a deadline. A daemon thread, because a hung connect must not keep the
     process alive after the check has given up on it."""
-    box: dict[str, object] = {}
+    value: list[T] = []
+    error: list[BaseException] = []
 
     def run() -> None:
         try:
-            box["value"] = fn()
+            value.append(fn())
         except BaseException as exc:
-            box["error"] = exc
+            error.append(exc)
 
     worker = threading.Thread(target=run, name="monev-check", daemon=True)
     worker.start()
     worker.join(timeout)
     if worker.is_alive():
         raise TimeoutError(f"tidak menjawab dalam {timeout:g} detik")
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+    if error:
+        raise error[0]
+    return value[0]
 
 
 def _reason(exc: BaseException) -> str:

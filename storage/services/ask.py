@@ -16,7 +16,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 from sqlmodel import Session, select
 
-from storage.data.models import Bidang, Level, Node
+from storage.data.models import Bidang, Level, Node, row_id
 from storage.domain.periods import default_year, latest_ended_quarter, roman, today_wib
 from storage.domain.question_parser import (
     Catalog,
@@ -248,7 +248,9 @@ def build_catalog(session: Session, opd_id: int, tahun: int | None = None) -> Ca
         )
     ]
     bidang = list_bidang(session, opd_id)
-    entries += [ScopeEntry("bidang", b.id, b.nama, tuple(b.alias_list()), b.id) for b in bidang]  # type: ignore[arg-type]
+    entries += [
+        ScopeEntry("bidang", row_id(b), b.nama, tuple(b.alias_list()), row_id(b)) for b in bidang
+    ]
     if tahun is not None:
         data = year_data(session, opd_id, tahun)
         owner = {sid: s.bidang_id for sid, s in data.sasaran.items()}

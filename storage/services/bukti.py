@@ -632,10 +632,12 @@ def for_export(
                 col(Pelaporan.status).in_([StatusLaporan.DIAJUKAN, StatusLaporan.DISETUJUI]),
             )
         ).first()
-        draft = sent_draft(session, p) if p is not None else None
+        if p is None:
+            continue
+        draft = sent_draft(session, p)
         if draft is None or draft.id is None:
             continue
-        out += [(b.nama, str(p.status), it) for it in items(session, draft.id)]  # type: ignore[union-attr]
+        out += [(b.nama, str(p.status), it) for it in items(session, draft.id)]
     return out
 
 

@@ -97,7 +97,7 @@ def _forget_cache_on_write_statement(state: ORMExecuteState) -> None:
 def _pool(session: Session) -> object:
     # The database behind a session: its connection pool (shared by an engine and its
     # option-engines; the URL alone can't tell two PostgreSQL schemas apart).
-    return session.get_bind().pool  # type: ignore[union-attr]
+    return session.get_bind().engine.pool  # an Engine's .engine is itself
 
 
 def _detach(session: Session, value: object) -> None:
@@ -398,8 +398,6 @@ def _small_touched(key: tuple[str, tuple], value: object, touched: _Touched) -> 
         return True  # across offices (a kabupaten's figures): any change may matter
     if name in _STRUCTURAL:
         return touched.structure(args[0])
-    if name == "latest_tw":  # (office, year): the latest quarter with realisasi
-        return touched.structure(*args) or args in touched.rows
     if name == "draft_plan":  # keyed by bidang: its office is on the plan it holds
         opd_id = getattr(getattr(value, "bidang", None), "opd_id", None)
         return opd_id is None or touched.any_in(opd_id, args[1])

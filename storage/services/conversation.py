@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
-from storage.data.models import ChatState
+from storage.data.models import ChatState, table_of
 from storage.domain.errors import MonevError
 
 
@@ -73,6 +73,7 @@ _GET = select(
     col(ChatState.version),
     col(ChatState.updated_at),
 ).where(col(ChatState.telegram_id) == bindparam("telegram_id"))
+_TABLE = table_of(ChatState)  # for the compare-and-set update, without ORM objects
 
 
 def _state(row: Any) -> State | None:
@@ -163,7 +164,7 @@ def advance(
     }
     if payload is not None:
         values["payload"] = json.dumps(payload, ensure_ascii=False)
-    t = ChatState.__table__  # type: ignore[attr-defined]
+    t = _TABLE
     result = session.connection().execute(
         update(t)
         .where(t.c.telegram_id == telegram_id, t.c.version == expected_version)

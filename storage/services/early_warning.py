@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -29,6 +30,7 @@ from storage.data.models import (
     Source,
     UserPref,
     UserStatus,
+    row_id,
     utcnow,
 )
 from storage.domain.early_warning import (
@@ -467,14 +469,9 @@ def early_warning(
 
     tol = tolerance(session) if tol is None else tol
     bidang = list_bidang(session, opd_id)
-    owner = {
-        sid: b.nama
-        for b in bidang
-        for sid in bidang_sasaran_ids(data, b.id)  # type: ignore[arg-type]
-    }
+    owner = {sid: b.nama for b in bidang for sid in bidang_sasaran_ids(data, row_id(b))}
     programs_of = {
-        b.id: data.programs(tw, bidang_sasaran_ids(data, b.id))  # type: ignore[arg-type]
-        for b in bidang
+        row_id(b): data.programs(tw, bidang_sasaran_ids(data, row_id(b))) for b in bidang
     }
 
     def row(n: NodeRow) -> EwRow:
@@ -494,7 +491,9 @@ def early_warning(
         scope_kind, scope_name, roots = "bidang", b.nama, programs
     else:
         per_bidang = [
-            _scope_total("bidang", b.id, b.nama, [row(p) for p in programs_of[b.id]], tw, tol)  # type: ignore[arg-type]
+            _scope_total(
+                "bidang", row_id(b), b.nama, [row(p) for p in programs_of[row_id(b)]], tw, tol
+            )
             for b in bidang
         ]
         total = _scope_total("opd", opd_id, opd.nama, per_bidang, tw, tol)
@@ -527,7 +526,7 @@ def early_warning(
 
 
 def latest_early_warning(
-    session: Session, opd_id: int, tahun: int | None = None, **kw: object
+    session: Session, opd_id: int, tahun: int | None = None, **kw: Any
 ) -> EarlyWarning:
     """The early warning without a period asked (questions, the weekly digest): at the
     latest quarter every bidang reported, each program at its latest reported quarter."""
@@ -541,7 +540,7 @@ def latest_early_warning(
         period.tahun,
         min(done, period.triwulan),
         upto=period.triwulan,
-        **kw,  # type: ignore[arg-type]
+        **kw,  # forwarded as given: early_warning names them
     )
 
 
@@ -574,7 +573,7 @@ def backtest(
     paths = PlanPaths(data, rencana_rows(session, opd_id, tahun), benchmarks(session), at)
     out: list[BacktestRow] = []
     for b in list_bidang(session, opd_id):
-        sids = bidang_sasaran_ids(data, b.id)  # type: ignore[arg-type]
+        sids = bidang_sasaran_ids(data, row_id(b))
         programs = data.programs(at, sids)
         if not programs:
             continue
@@ -685,7 +684,7 @@ def set_digest_muted(session: Session, *, telegram_id: int, muted: bool) -> bool
     if user is None:
         raise EarlyWarningError("Anda belum terdaftar.")
     pref = session.exec(select(UserPref).where(UserPref.app_user_id == user.id)).first()
-    pref = pref or UserPref(app_user_id=user.id)  # type: ignore[arg-type]
+    pref = pref or UserPref(app_user_id=row_id(user))
     pref.digest_muted = muted
     session.add(pref)
     session.flush()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import partial
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.data.buttons import SentButtons
 from storage.data.models import (
@@ -385,7 +385,7 @@ def opening(session: Session, *, telegram_id: int, opd_id: int, today: date) -> 
     returned = session.exec(
         select(Pelaporan)
         .where(Pelaporan.bidang_id == bidang.id, Pelaporan.status == StatusLaporan.DIKEMBALIKAN)
-        .order_by(Pelaporan.tahun.desc(), Pelaporan.triwulan.desc())  # type: ignore[attr-defined]
+        .order_by(col(Pelaporan.tahun).desc(), col(Pelaporan.triwulan).desc())
     ).first()
     if returned is not None:
         return Propose(bidang.nama, returned.tahun, returned.triwulan, returned.alasan)

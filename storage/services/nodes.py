@@ -17,11 +17,12 @@ its own way, but normalises with the same function.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
 from rapidfuzz import fuzz
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.data.models import Node
 from storage.domain.periods import default_year
@@ -65,8 +66,9 @@ def find_node(session: Session, *, opd_id: int, text: str, tahun: int | None = N
     text = text.strip()
     if text.isdecimal():
         node = session.get(Node, int(text))
-        ok = node is not None and node.opd_id == opd_id
-        return NodeMatch("id", [node]) if ok else NodeMatch("none")  # type: ignore[list-item]
+        if node is not None and node.opd_id == opd_id:
+            return NodeMatch("id", [node])
+        return NodeMatch("none")
     key = normalise_name(text)
     if not key:
         return NodeMatch("none")
@@ -74,16 +76,16 @@ def find_node(session: Session, *, opd_id: int, text: str, tahun: int | None = N
     if tahun is None:
         return NodeMatch("none")
     nodes = session.exec(
-        select(Node).where(Node.opd_id == opd_id, Node.tahun == tahun).order_by(Node.id)  # type: ignore[arg-type]
+        select(Node).where(Node.opd_id == opd_id, Node.tahun == tahun).order_by(col(Node.id))
     ).all()
     names = [(n, normalise_name(n.nama)) for n in nodes]
-    stages: tuple[tuple[How, object], ...] = (
+    stages: tuple[tuple[How, Callable[[str], bool]], ...] = (
         ("exact", lambda name: name == key),
         ("prefix", lambda name: name.startswith(key)),
         ("contains", lambda name: key in name),
     )
     for how, matches in stages:
-        found = [n for n, name in names if matches(name)]  # type: ignore[operator]
+        found = [n for n, name in names if matches(name)]
         if found:
             return NodeMatch(how, found)
     # Every word typed must be in the name, misspelled at most: "pembangunan pasar" is not

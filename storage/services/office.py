@@ -193,7 +193,7 @@ def init_office(
         alias_list = list(dict.fromkeys(a.strip().lower() for a in [kode, bnama, *aliases]))
         session.add(
             Bidang(
-                opd_id=opd.id,  # type: ignore[arg-type]
+                opd_id=row_id(opd),
                 kode=kode.strip().lower(),
                 nama=bnama.strip(),
                 aliases=",".join(a for a in alias_list if a),
@@ -712,7 +712,7 @@ def copy_year(session: Session, *, opd_id: int, dari: int, ke: int, actor: str) 
     if src.sasaran:
         for ind in session.exec(
             select(IndikatorSasaran)
-            .where(IndikatorSasaran.sasaran_id.in_(list(src.sasaran)))  # type: ignore[attr-defined]
+            .where(col(IndikatorSasaran.sasaran_id).in_(list(src.sasaran)))
             .order_by(col(IndikatorSasaran.id))
         ).all():
             session.add(

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from storage.data.models import Draft, RencanaPenarikan, Source
+from storage.data.models import Draft, RencanaPenarikan, Source, row_id
 from storage.domain.early_warning import national_path
 from storage.domain.lapor_steps import StepId, step_id
 from storage.domain.periods import roman
@@ -95,7 +95,7 @@ def should_offer(session: Session, plan: DraftPlan) -> bool:
     if all(in_force(rows.get(s.node_id, []), tw) is not None for s in plan.subs):
         return False
     data = year_data(session, opd_id, tahun)
-    sids = bidang_sasaran_ids(data, plan.bidang.id)  # type: ignore[arg-type]
+    sids = bidang_sasaran_ids(data, row_id(plan.bidang))
     # Any figure of another quarter (imported or sent) means the year is under way: the plan
     # then comes from the template (monev rencana impor), not from this step.
     return not any(

@@ -9,14 +9,14 @@ pagu-weighted mean of its children's fisik.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import BindParameter, Row, Select, bindparam, func
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.data.boundary import require, require_every_office
 from storage.data.models import (
@@ -33,6 +33,8 @@ from storage.data.models import (
     Sasaran,
     Setting,
     StatusLaporan,
+    row_id,
+    table_of,
 )
 from storage.domain.early_warning import DEFAULT_BENCHMARKS
 from storage.domain.errors import MonevError
@@ -40,6 +42,9 @@ from storage.domain.numbers import half_up, ratio_percent
 from storage.domain.periods import default_year
 from storage.domain.reported import quarter_value
 from storage.services.cache import figure_cache
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 T = TypeVar("T")
 
@@ -168,10 +173,10 @@ class SasaranRow:
     indikator: str
 
 
-def _columns(model: type, row: type) -> list:
+def _columns(model: type[SQLModel], row: type[DataclassInstance]) -> list:
     # The model's columns in the order of the row's fields, so a result row unpacks into it.
-    table = model.__table__  # type: ignore[attr-defined]
-    return [table.c[name] for name in row.__slots__]  # type: ignore[attr-defined]
+    table = table_of(model)
+    return [table.c[f.name] for f in fields(row)]
 
 
 # Built once (a figure write refreshes a few nodes' rows with these at the next question).
@@ -182,6 +187,18 @@ _PLANS_OF = (
     .order_by(col(NodePlan.triwulan), col(NodePlan.id))
 )
 _REAL_OF = select(*_columns(Realisasi, RealRow)).where(col(Realisasi.node_id).in_(_NODE_IDS))
+_QUARTERS = (1, 2, 3, 4)
+
+V = TypeVar("V")
+
+
+def _without(memo: dict[tuple[int, int], V], nodes: set[int]) -> dict[tuple[int, int], V]:
+    """A copy of a memo keyed by (node id, quarter) without the entries of ``nodes``."""
+    out = dict(memo)  # a C-level copy, then the few changed keys out: no walk over the year
+    for n in nodes:
+        for tw in _QUARTERS:
+            out.pop((n, tw), None)
+    return out
 
 
 class YearData:
@@ -233,28 +250,100 @@ class YearData:
             self.kids.setdefault(n.parent_id, []).append(n)
         self._memo: dict[tuple[int, int], Figure] = {}
         self._plan_memo: dict[tuple[int, int], PlanRow | None] = {}
+        # the top of the plan per (quarter, sasaran), and its total: every answer about the
+        # office or a bidang asks them, and at 100x the demo office they cost more than the
+        # rest of the answer (a walk over every program)
+        self._programs_memo: dict[tuple[int, frozenset[int] | None], list[NodeRow]] = {}
+        self._scope_memo: dict[tuple[int, frozenset[int] | None], Figure] = {}
         self._quarters: list[int] | None = None
+        # quarter -> (realisasi rows carrying an anggaran, all its realisasi rows); None: not
+        # counted yet. Kept by a refresh: a write does not walk every row of the year.
+        self._quarter_rows: dict[int, tuple[int, int]] | None = None
 
     def refreshed(self, session: Session, node_ids: frozenset[int]) -> YearData:
         """A copy with the plan and realisasi rows of ``node_ids`` read again (two selects):
         what a figure write or a pagu revision changed. Leaves this one, and any reader of
-        it, untouched; the nodes and sasaran (the structure) are shared."""
+        it, untouched; the nodes and sasaran (the structure) are shared.
+
+        What was computed from rows that did not change is kept (issue 29: the first answer
+        after a write must not cost the size of the office-year): a node's plan depends on
+        its own rows and its ancestors' plans, its figure on its own rows and its children's
+        figures, so only the changed nodes, their descendants and their ancestors are
+        computed again; the top of the plan only when a changed node is at the top."""
         ids = [i for i in node_ids if i in self.nodes]
         view = copy.copy(self)
-        view._memo, view._plan_memo, view._quarters = {}, {}, None
         if not ids:
-            return view
+            return view  # nothing of this year changed: the computed figures all hold
         conn = session.connection()
         view.plans = dict(self.plans)
         for i in ids:
             view.plans.pop(i, None)
         for r in conn.execute(_PLANS_OF, {"ids": ids}).all():
             view.plans.setdefault(r[1], []).append(PlanRow(*r))
-        wanted = set(ids)
-        view.real = {k: v for k, v in self.real.items() if k[0] not in wanted}
-        for r in conn.execute(_REAL_OF, {"ids": ids}).all():
-            view.real[(r[1], r[2])] = RealRow(*r)
+        # realisasi rows are keyed (node, quarter I-IV): the changed nodes' keys are found
+        # without a walk over every row of the year
+        old = {k: self.real[k] for i in ids for tw in _QUARTERS if (k := (i, tw)) in self.real}
+        view.real = dict(self.real)
+        for k in old:
+            del view.real[k]
+        new = [RealRow(*r) for r in conn.execute(_REAL_OF, {"ids": ids}).all()]
+        for row in new:
+            view.real[(row.node_id, row.triwulan)] = row
+        view._forget_computed(ids, old=list(old.values()), new=new, base=self)
         return view
+
+    def _forget_computed(
+        self,
+        ids: list[int],
+        *,
+        old: Sequence[RealRow | Realisasi],
+        new: Sequence[RealRow | Realisasi],
+        base: YearData,
+    ) -> None:
+        """This copy of ``base`` had the rows of ``ids`` replaced (``old`` realisasi rows
+        out, ``new`` in): its own memo dicts, holding what the change leaves valid."""
+        below: set[int] = set()
+        todo = list(ids)
+        while todo:  # the changed nodes and their descendants: plans and figures
+            n = todo.pop()
+            if n not in below:
+                below.add(n)
+                todo.extend(k.id for k in self.kids.get(n, []))
+        figures = set(below)
+        for n in ids:  # and their ancestors: figures (a roll-up of the changed ones)
+            parent = self.nodes[n].parent_id
+            while parent is not None and parent not in figures:
+                figures.add(parent)
+                parent = self.nodes[parent].parent_id
+        self._plan_memo = _without(base._plan_memo, below)
+        self._memo = _without(base._memo, figures)
+        # The top of the plan changes only when a changed program enters or leaves the plan
+        # (a pagu revision of a program leaves it where it was).
+        tops = [n for n in ids if self.nodes[n].parent_id is None]
+        moved = any(
+            base.in_plan(n, tw) != self.in_plan(n, tw)
+            for n in tops
+            for tw in {tw for tw, _ in base._programs_memo}
+        )
+        self._programs_memo = {} if moved else dict(base._programs_memo)
+        roots = {n for n in figures if self.nodes[n].parent_id is None}
+        touched = {self.nodes[n].sasaran_id for n in roots}
+        self._scope_memo = {
+            k: v
+            for k, v in base._scope_memo.items()
+            if not moved and k[1] is not None and not (k[1] & touched)
+        }
+        counts = base._quarter_rows
+        if counts is not None:
+            counts = dict(counts)
+            for row, step in [*((r, -1) for r in old), *((r, 1) for r in new)]:
+                with_figure, rows = counts.get(row.triwulan, (0, 0))
+                counts[row.triwulan] = (
+                    with_figure + step * (row.anggaran is not None),
+                    rows + step,
+                )
+        self._quarter_rows = counts
+        self._quarters = None
 
     def with_realisasi(self, overrides: Mapping[tuple[int, int], Realisasi | None]) -> YearData:
         """A view of the same year with some figures replaced (None: removed), e.g. to preview
@@ -266,7 +355,7 @@ class YearData:
                 view.real.pop(key, None)
             else:
                 view.real[key] = row
-        view._memo, view._quarters = {}, None
+        view._memo, view._scope_memo, view._quarters, view._quarter_rows = {}, {}, None, None
         return view
 
     # --- plan -------------------------------------------------------------------------------
@@ -287,7 +376,8 @@ class YearData:
             and self.plan(node.parent_id, tw) is None
         ):
             found = None
-        self._plan_memo[key] = found
+        if tw in _QUARTERS:  # a refresh forgets a node's entries quarter by quarter
+            self._plan_memo[key] = found
         return found
 
     def in_plan(self, node_id: int, tw: int) -> bool:
@@ -299,10 +389,15 @@ class YearData:
     def programs(self, tw: int, sasaran_ids: set[int] | None = None) -> list[NodeRow]:
         """The top of the plan at ``tw``: programs, or kegiatan where an office's own
         reports have no program level."""
-        out = [n for n in self.kids.get(None, []) if self.in_plan(n.id, tw)]
-        if sasaran_ids is not None:
-            out = [n for n in out if n.sasaran_id in sasaran_ids]
-        return sorted(out, key=lambda n: (self.sasaran[n.sasaran_id].nomor, n.urutan, n.id))
+        key = (tw, None if sasaran_ids is None else frozenset(sasaran_ids))
+        found = self._programs_memo.get(key)
+        if found is None:
+            out = [n for n in self.kids.get(None, []) if self.in_plan(n.id, tw)]
+            if sasaran_ids is not None:
+                out = [n for n in out if n.sasaran_id in sasaran_ids]
+            found = sorted(out, key=lambda n: (self.sasaran[n.sasaran_id].nomor, n.urutan, n.id))
+            self._programs_memo[key] = found
+        return list(found)  # the caller's own list: the memo stays as it was
 
     def sub_kegiatan(self, tw: int, sasaran_ids: set[int] | None = None) -> list[NodeRow]:
         """Leaves of the plan at ``tw``: the level data entry happens at."""
@@ -323,9 +418,12 @@ class YearData:
 
     def node_figure(self, node_id: int, tw: int) -> Figure:
         key = (node_id, tw)
-        if key not in self._memo:
-            self._memo[key] = self._compute(node_id, tw)
-        return self._memo[key]
+        found = self._memo.get(key)
+        if found is None:
+            found = self._compute(node_id, tw)
+            if tw in _QUARTERS:  # a refresh forgets a node's entries quarter by quarter
+                self._memo[key] = found
+        return found
 
     def _compute(self, node_id: int, tw: int) -> Figure:
         node = self.nodes[node_id]
@@ -346,14 +444,31 @@ class YearData:
         return Figure(pagu, fig.realisasi, fig.fisik, missing=fig.missing)
 
     def scope_figure(self, sasaran_ids: set[int] | None, tw: int) -> Figure:
-        return rollup(self.node_figure(p.id, tw) for p in self.programs(tw, sasaran_ids))
+        key = (tw, None if sasaran_ids is None else frozenset(sasaran_ids))
+        found = self._scope_memo.get(key)
+        if found is None:
+            found = rollup(self.node_figure(p.id, tw) for p in self.programs(tw, sasaran_ids))
+            self._scope_memo[key] = found
+        return copy.copy(found)  # a Figure is mutable (its list of missing parts is not)
+
+    def _counts(self) -> dict[int, tuple[int, int]]:
+        if self._quarter_rows is None:
+            counts: dict[int, tuple[int, int]] = {}
+            for (_, tw), r in self.real.items():
+                with_figure, rows = counts.get(tw, (0, 0))
+                counts[tw] = (with_figure + (r.anggaran is not None), rows + 1)
+            self._quarter_rows = counts
+        return self._quarter_rows
 
     def quarters_with_data(self) -> list[int]:
+        """Quarters with a realisasi figure (an anggaran) of some node."""
         if self._quarters is None:  # asked by every answer with an explicit quarter
-            self._quarters = sorted(
-                {tw for (_, tw), r in self.real.items() if r.anggaran is not None}
-            )
+            self._quarters = sorted(tw for tw, (n, _) in self._counts().items() if n > 0)
         return list(self._quarters)
+
+    def latest_quarter(self) -> int:
+        """The latest quarter with any realisasi row (a figure or fisik only); TW I if none."""
+        return max((tw for tw, (_, n) in self._counts().items() if n > 0), default=1)
 
 
 # Lookups of the directory (offices and their bidang, which anyone registering is shown), or
@@ -399,18 +514,31 @@ def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
     )
 
 
-def rollup(figures) -> Figure:  # type: ignore[no-untyped-def]
+def rollup(figures: Iterable[Figure]) -> Figure:
     """Sum of parts; incomplete when any part is. Fisik is weighted by pagu."""
+    # One pass (an office total at 100x the demo office rolls up a thousand programs after
+    # every write); every sum is taken over the parts in their order, as before.
     figs = list(figures)
-    pagu = sum(f.pagu or 0 for f in figs) if figs else None
-    missing = [m for f in figs for m in f.missing]
-    realisasi = None if missing or not figs else sum(f.realisasi for f in figs)
-    fisik = None
-    weights = [(f.fisik, f.pagu or 0) for f in figs]
-    total_w = sum(w for _, w in weights)
-    if figs and all(v is not None for v, _ in weights) and total_w:
-        # weighted on the decimals as written, rounded like every percentage
-        fisik = float(half_up(sum(Decimal(str(v)) * w for v, w in weights) / total_w))
+    if not figs:
+        return Figure(None, None, None, missing=[])
+    pagu = 0
+    missing: list[str] = []
+    spent: list[int] = []
+    weighted: list[Decimal] | None = []  # fisik × pagu per part; None once a part has no fisik
+    for f in figs:
+        part = f.pagu or 0
+        pagu += part
+        missing += f.missing
+        if f.realisasi is not None:
+            spent.append(f.realisasi)
+        if weighted is not None:
+            if f.fisik is None:
+                weighted = None
+            else:
+                # the decimals as written, so an exact half rounds up like every percentage
+                weighted.append(Decimal(str(f.fisik)) * part)
+    realisasi = None if missing else sum(spent)
+    fisik = float(half_up(sum(weighted) / pagu)) if weighted is not None and pagu else None
     return Figure(pagu, realisasi, fisik, missing=missing)
 
 
@@ -483,9 +611,13 @@ def resolve_period(
 
 
 def latest_quarter(session: Session, opd_id: int, tahun: int) -> int:
-    return cached(
-        session, "latest_tw", (opd_id, tahun), lambda: _latest_quarter(session, opd_id, tahun)
-    )
+    """The latest quarter of the office-year with realisasi rows, TW I when none."""
+    if figure_cache(session) is not None:
+        # from the cached office-year: every answer asks, and after a write the statement
+        # below costs the office-year's size (it reads every realisasi row of the year)
+        return year_data(session, opd_id, tahun).latest_quarter()
+    require(session, opd_id)
+    return _latest_quarter(session, opd_id, tahun)
 
 
 _LATEST_TW = (
@@ -545,7 +677,12 @@ def scope_result(
     else:
         item = Item("opd", opd_id, opd.nama, data.scope_figure(None, tw))
         breakdown = [
-            Item("bidang", b.id, b.nama, data.scope_figure(bidang_sasaran_ids(data, b.id), tw))  # type: ignore[arg-type]
+            Item(
+                "bidang",
+                row_id(b),
+                b.nama,
+                data.scope_figure(bidang_sasaran_ids(data, row_id(b)), tw),
+            )
             for b in list_bidang(session, opd_id)
         ]
         loose = unassigned_sasaran_ids(data, tw)
@@ -724,7 +861,7 @@ def narasi(
     """Aksi, hambatan and tindak lanjut reported for TW ``tw``."""
     q = (
         select(Narasi, Sasaran)
-        .join(Sasaran, Sasaran.id == Narasi.sasaran_id)  # type: ignore[arg-type]
+        .join(Sasaran, col(Sasaran.id) == Narasi.sasaran_id)
         .where(Sasaran.opd_id == opd_id, Sasaran.tahun == tahun, Narasi.triwulan == tw)
         .order_by(col(Sasaran.nomor), col(Narasi.urutan))
     )
@@ -814,7 +951,7 @@ def progress(
     for b in list_bidang(session, opd_id):
         if bidang_id is not None and b.id != bidang_id:
             continue
-        sids = bidang_sasaran_ids(data, b.id)  # type: ignore[arg-type]
+        sids = bidang_sasaran_ids(data, row_id(b))
         if bidang_id is None and not data.programs(tw, sids):
             continue  # nothing planned for it this quarter: not awaited
         st = status.get(b.id)

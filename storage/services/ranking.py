@@ -9,6 +9,7 @@ from typing import Literal
 
 from sqlmodel import Session
 
+from storage.data.models import row_id
 from storage.services.early_warning import early_warning
 from storage.services.queries import (
     Figure,
@@ -55,7 +56,7 @@ def rank(
     figure last (they are listed apart, never ranked as 0)."""
     data = year_data(session, opd_id, tahun)
     bidang = list_bidang(session, opd_id)
-    owner = {sid: b.nama for b in bidang for sid in bidang_sasaran_ids(data, b.id)}  # type: ignore[arg-type]
+    owner = {sid: b.nama for b in bidang for sid in bidang_sasaran_ids(data, row_id(b))}
     rows: list[RankRow] = []
     if level == "bidang":
         res = scope_result(session, opd_id, tahun, tw)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from functools import partial
+from typing import Protocol
 
 from sqlalchemy import or_
 from sqlalchemy.exc import IntegrityError
@@ -55,6 +56,7 @@ from storage.data.models import (
     StatusLaporan,
     UserPref,
     UserStatus,
+    row_id,
     utcnow,
 )
 from storage.domain.calendar import MAX_DATE_TEXT as MAX_DATE_TEXT
@@ -266,7 +268,7 @@ def windows_around(session: Session, *, opd_id: int, today: date) -> list[Window
         select(Jadwal).where(
             Jadwal.opd_id == opd_id,
             or_(
-                Jadwal.tahun.in_(years),  # type: ignore[attr-defined]
+                col(Jadwal.tahun).in_(years),
                 col(Jadwal.tenggat) >= today - timedelta(days=60),
             ),
         )
@@ -400,15 +402,15 @@ def _people(session: Session, opd_id: int) -> list[Person]:
     of_office = select(Bidang.id).where(Bidang.opd_id == opd_id)
     rows = session.exec(
         select(AppUser, UserPref)
-        .join(UserPref, UserPref.app_user_id == AppUser.id, isouter=True)  # type: ignore[arg-type]
+        .join(UserPref, col(UserPref.app_user_id) == AppUser.id, isouter=True)
         .where(
             AppUser.status == UserStatus.ACTIVE,
-            AppUser.role.in_([r.value for r in Role if r not in KABUPATEN_ROLES]),  # type: ignore[union-attr]
+            col(AppUser.role).in_([r.value for r in Role if r not in KABUPATEN_ROLES]),
             # Everyone else of this office only (the kabupaten roles get their own digest).
             or_(col(AppUser.role) != Role.OPERATOR, col(AppUser.bidang_id).in_(of_office)),
             or_(col(AppUser.opd_id) == opd_id, col(AppUser.opd_id).is_(None)),
         )
-        .order_by(AppUser.id)  # type: ignore[arg-type]
+        .order_by(col(AppUser.id))
     ).all()
     out = []
     for u, pref in rows:
@@ -417,7 +419,7 @@ def _people(session: Session, opd_id: int) -> list[Person]:
         role = Role(u.role)
         out.append(
             Person(
-                u.id,  # type: ignore[arg-type]
+                row_id(u),
                 u.telegram_id,
                 u.nama,
                 role,
@@ -530,7 +532,7 @@ def set_muted(session: Session, *, telegram_id: int, muted: bool) -> bool:
     user = get_user(session, telegram_id=telegram_id)
     if user is None:
         raise ScheduleError("Anda belum terdaftar.")
-    pref = _pref(session, user.id)  # type: ignore[arg-type]
+    pref = _pref(session, row_id(user))
     pref.muted = muted
     session.add(pref)
     session.flush()
@@ -541,7 +543,7 @@ def is_muted(session: Session, *, telegram_id: int) -> bool:
     user = get_user(session, telegram_id=telegram_id)
     if user is None:
         return False
-    return _pref(session, user.id).muted  # type: ignore[arg-type]
+    return _pref(session, row_id(user)).muted
 
 
 def mark_blocked(session: Session, *, telegram_id: int, at: datetime | None = None) -> None:
@@ -549,7 +551,7 @@ def mark_blocked(session: Session, *, telegram_id: int, at: datetime | None = No
     user = get_user(session, telegram_id=telegram_id)
     if user is None:
         return
-    pref = _pref(session, user.id)  # type: ignore[arg-type]
+    pref = _pref(session, row_id(user))
     if not pref.blocked:
         pref.blocked, pref.blocked_at = True, at or utcnow()
         session.add(pref)
@@ -573,7 +575,7 @@ def clear_blocked(session: Session, *, telegram_id: int) -> bool:
 def blocked_telegram_ids(session: Session) -> set[int]:
     rows = session.exec(
         select(AppUser.telegram_id)
-        .join(UserPref, UserPref.app_user_id == AppUser.id)  # type: ignore[arg-type]
+        .join(UserPref, col(UserPref.app_user_id) == AppUser.id)
         .where(UserPref.blocked == True)  # noqa: E712
     ).all()
     return set(rows)
@@ -822,17 +824,18 @@ def _verification_candidates(
         return []
     rows = session.exec(
         select(Pelaporan, Bidang)
-        .join(Bidang, Bidang.id == Pelaporan.bidang_id)  # type: ignore[arg-type]
+        .join(Bidang, col(Bidang.id) == Pelaporan.bidang_id)
         .where(
             Bidang.opd_id == opd_id,
             Pelaporan.status == StatusLaporan.DIAJUKAN,
             Pelaporan.submitted_at != None,  # noqa: E711
         )
-        .order_by(Pelaporan.submitted_at)  # type: ignore[arg-type]
+        .order_by(col(Pelaporan.submitted_at))
     ).all()
     out: list[_Candidate] = []
     for p, b in rows:
-        submitted = p.submitted_at.astimezone(WIB)  # type: ignore[union-attr]
+        assert p.submitted_at is not None  # the query asks for sent reports only
+        submitted = p.submitted_at.astimezone(WIB)
         # Due on the working day after two full working days without a decision.
         if today < add_working_days(submitted.date(), VERIFY_AFTER_WORKING_DAYS + 1, hol):
             continue
@@ -866,7 +869,7 @@ def _already_sent(session: Session, kinds: set[str]) -> set[tuple[str, int, int,
     rows = session.exec(
         select(
             SentReminder.kind, SentReminder.tahun, SentReminder.triwulan, SentReminder.chat_id
-        ).where(SentReminder.kind.in_(sorted(kinds)))  # type: ignore[attr-defined]
+        ).where(col(SentReminder.kind).in_(sorted(kinds)))
     ).all()
     return {(k, y, t, c) for k, y, t, c in rows}
 
@@ -898,7 +901,7 @@ class _Notices:
 
     def operator(self, p: Person, w: Window, s: StatusRow, hol: frozenset[date]) -> OperatorNotice:
         late = working_days_between(w.tenggat, self.today, hol) if self.today > w.tenggat else 0
-        missing, total = self.missing(s.bidang.id, w.tahun, w.triwulan)  # type: ignore[arg-type]
+        missing, total = self.missing(row_id(s.bidang), w.tahun, w.triwulan)
         return OperatorNotice(
             nama=p.nama,
             bidang=s.bidang.nama,
@@ -938,10 +941,25 @@ class _Notices:
 # --- recording what was sent ------------------------------------------------------------------
 
 
+class Claimable(Protocol):
+    """What a claim records: a reminder, or a row of a round's plan."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def tahun(self) -> int: ...
+    @property
+    def triwulan(self) -> int: ...
+    @property
+    def chat_id(self) -> int: ...
+    @property
+    def telegram_id(self) -> int | None: ...
+
+
 def record_sent(
     session: Session,
     *,
-    reminder: Reminder,
+    reminder: Claimable,
     at: datetime | None = None,
     status: ReminderStatus = ReminderStatus.MENGIRIM,
 ) -> int | None:
@@ -1097,12 +1115,12 @@ def _kabupaten_people(session: Session) -> list[tuple[AppUser, UserPref | None]]
     return list(
         session.exec(
             select(AppUser, UserPref)
-            .join(UserPref, UserPref.app_user_id == AppUser.id, isouter=True)  # type: ignore[arg-type]
+            .join(UserPref, col(UserPref.app_user_id) == AppUser.id, isouter=True)
             .where(
                 AppUser.status == UserStatus.ACTIVE,
-                AppUser.role.in_([r.value for r in KABUPATEN_ROLES]),  # type: ignore[union-attr]
+                col(AppUser.role).in_([r.value for r in KABUPATEN_ROLES]),
             )
-            .order_by(AppUser.id)  # type: ignore[arg-type]
+            .order_by(col(AppUser.id))
         ).all()
     )
 

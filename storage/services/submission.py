@@ -322,8 +322,8 @@ def _draft_plan(session: Session, bidang_id: int, tahun: int, tw: int) -> DraftP
         ).all():
             if ind.program_id is not None and not data.in_plan(ind.program_id, tw):
                 continue
-            cur_v = _indicator_value(session, ind.id, tw, own_report)  # type: ignore[arg-type]
-            prev_v = _indicator_value(session, ind.id, tw - 1, own_report) if tw > 1 else None  # type: ignore[arg-type]
+            cur_v = _indicator_value(session, row_id(ind), tw, own_report)
+            prev_v = _indicator_value(session, row_id(ind), tw - 1, own_report) if tw > 1 else None
             target = (
                 cur_v.target
                 if cur_v and cur_v.target is not None
@@ -434,7 +434,7 @@ def propose_period(
         for p in session.exec(
             select(Pelaporan).where(
                 Pelaporan.bidang_id == bidang_id,
-                Pelaporan.status.in_([StatusLaporan.DIAJUKAN, StatusLaporan.DISETUJUI]),  # type: ignore[attr-defined]
+                col(Pelaporan.status).in_([StatusLaporan.DIAJUKAN, StatusLaporan.DISETUJUI]),
             )
         ).all()
     }
@@ -456,7 +456,9 @@ def pelaporan(session: Session, bidang_id: int, tahun: int, tw: int) -> Pelapora
 
 def can_start(session: Session, bidang_id: int, tahun: int, tw: int) -> Closed | None:
     """Why a bidang's quarter cannot be filled in now (None: it can)."""
-    if tahun not in years_with_data(session, session.get(Bidang, bidang_id).opd_id):  # type: ignore[union-attr]
+    bidang = session.get(Bidang, bidang_id)
+    assert bidang is not None, bidang_id
+    if tahun not in years_with_data(session, bidang.opd_id):
         return NoPlanYear(tahun)
     p = pelaporan(session, bidang_id, tahun, tw)
     if p is not None and p.status == StatusLaporan.DISETUJUI:
@@ -491,7 +493,7 @@ def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draf
     reason = can_start(session, user.bidang_id, tahun, tw)
     if reason is not None:
         raise QuarterClosed(reason)
-    old = active_draft(session, user.id)  # type: ignore[arg-type]
+    old = active_draft(session, row_id(user))
     if old is not None:
         old.status = DraftStatus.DIBATALKAN
         session.add(old)
@@ -549,7 +551,7 @@ def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draf
             rows = session.exec(
                 select(Narasi)
                 .where(Narasi.sasaran_id == sas.sasaran_id, Narasi.triwulan == tw)
-                .order_by(Narasi.urutan)  # type: ignore[arg-type]
+                .order_by(col(Narasi.urutan))
             ).all()
             if rows:
                 narasi[str(sas.sasaran_id)] = join_narasi(rows)
@@ -560,7 +562,7 @@ def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draf
         bidang_id=user.bidang_id,
         tahun=tahun,
         triwulan=tw,
-        user_id=user.id,  # type: ignore[arg-type]
+        user_id=row_id(user),
         step=plan.steps()[0],
         data=json.dumps(data),
         base=json.dumps(base),
@@ -849,7 +851,7 @@ def review(session: Session, draft: Draft) -> Review:
             overrides[(s.node_id, tw)] = Realisasi(
                 node_id=s.node_id, triwulan=tw, anggaran=it["anggaran"], fisik=it.get("fisik")
             )
-    sids = bidang_sasaran_ids(stored, bidang.id)  # type: ignore[arg-type]
+    sids = bidang_sasaran_ids(stored, row_id(bidang))
     # Submitting leaves programs and kegiatan of the bidang without figures of their own
     # for the quarter, so that they roll up from what was entered; preview the same.
     leaf_ids = {s.node_id for s in plan.subs}
@@ -953,9 +955,9 @@ def _claim(session: Session, draft: Draft) -> Pelaporan | None:
     claimed = session.execute(
         update(Pelaporan)
         .where(
-            Pelaporan.id == p.id,  # type: ignore[arg-type]
-            Pelaporan.version == draft.based_on,  # type: ignore[arg-type]
-            Pelaporan.status != StatusLaporan.DISETUJUI,  # type: ignore[arg-type]
+            col(Pelaporan.id) == p.id,
+            col(Pelaporan.version) == draft.based_on,
+            col(Pelaporan.status) != StatusLaporan.DISETUJUI,
         )
         .values(version=Pelaporan.version + 1)
         .execution_options(synchronize_session=False)
@@ -1080,9 +1082,7 @@ def submit(
     upper = [
         n.id
         for n in session.exec(
-            select(Node).where(
-                Node.sasaran_id.in_([x.sasaran_id for x in rv.plan.sasaran])  # type: ignore[attr-defined]
-            )
+            select(Node).where(col(Node.sasaran_id).in_([x.sasaran_id for x in rv.plan.sasaran]))
         ).all()
         if n.id not in leaf_ids
     ]
@@ -1182,7 +1182,7 @@ def _indicator_drop_findings(session: Session, rv: Review, draft: Draft) -> None
             Finding.kind == FindingKind.INDICATOR_DOWN,
             Finding.tahun == draft.tahun,
             Finding.triwulan == draft.triwulan,
-            Finding.sasaran_id.in_(sasaran_ids),  # type: ignore[union-attr]
+            col(Finding.sasaran_id).in_(sasaran_ids),
         )
     ).all():
         session.delete(old)
@@ -1234,7 +1234,7 @@ def sent_draft(session: Session, p: Pelaporan) -> Draft | None:
             Draft.triwulan == p.triwulan,
             Draft.status == DraftStatus.DIKIRIM,
         )
-        .order_by(Draft.updated_at.desc(), Draft.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(Draft.updated_at).desc(), col(Draft.id).desc())
     ).first()
 
 
@@ -1245,7 +1245,7 @@ def verifiers(
     the people of that office only (``policy.may_see_office``)."""
     candidates = session.exec(
         select(AppUser)
-        .where(AppUser.role.in_([r.value for r in VERIFYING_ROLES]))  # type: ignore[union-attr]
+        .where(col(AppUser.role).in_([r.value for r in VERIFYING_ROLES]))
         .order_by(col(AppUser.id))
     ).all()
     if opd_id is not None:
@@ -1272,7 +1272,9 @@ def history(session: Session, node_id: int) -> list[AuditLog]:
     return list(
         session.exec(
             select(AuditLog)
-            .where(AuditLog.entity.in_(["realisasi", "node_plan"]), AuditLog.entity_id == node_id)  # type: ignore[attr-defined]
+            .where(
+                col(AuditLog.entity).in_(["realisasi", "node_plan"]), AuditLog.entity_id == node_id
+            )
             .order_by(col(AuditLog.at), col(AuditLog.id))
         ).all()
     )

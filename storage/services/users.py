@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from storage.data.models import (
     Role,
     UserStatus,
     row_id,
+    table_of,
     utcnow,
 )
 from storage.domain.errors import MonevError
@@ -52,7 +54,7 @@ class Identity:
     opd_id: int | None
 
 
-_users = AppUser.__table__  # type: ignore[attr-defined]
+_users = table_of(AppUser)
 # Built once: it runs for every update, and building it costs about what running it does.
 _IDENTITY = sa_select(
     _users.c.id, _users.c.nama, _users.c.role, _users.c.bidang_id, _users.c.status, _users.c.opd_id
@@ -218,44 +220,73 @@ def set_user(
     return user
 
 
-def reject_user(
-    session: Session, *, telegram_id: int, actor: str, now: datetime | None = None
+def _without_access(
+    session: Session,
+    *,
+    telegram_id: int,
+    actor: str,
+    status: UserStatus,
+    field: str,
+    old: Callable[[AppUser], object],
+    new: Callable[[AppUser], object],
+    now: datetime | None = None,
 ) -> AppUser:
+    """The one way a person loses access: no role, ``status``, and the change in the audit
+    trail as ``field`` (``old``/``new`` say how the trail words it)."""
     user = get_user(session, telegram_id=telegram_id)
     if user is None:
         raise UserError(f"Pengguna {telegram_id} tidak dikenal.")
-    old = user.status
-    user.status, user.role = UserStatus.REJECTED, None
+    before = old(user)
+    user.status, user.role = status, None
     user.status_at = now or utcnow()
     session.add(user)
-    audit_change(session, actor, user, "status", old, user.status)
+    audit_change(session, actor, user, field, before, new(user))
     return user
+
+
+def _role_status(user: AppUser) -> str:
+    return f"{user.role}/{user.status}"
+
+
+def reject_user(
+    session: Session, *, telegram_id: int, actor: str, now: datetime | None = None
+) -> AppUser:
+    return _without_access(
+        session,
+        telegram_id=telegram_id,
+        actor=actor,
+        status=UserStatus.REJECTED,
+        field="status",
+        old=lambda u: u.status,
+        new=lambda u: u.status,
+        now=now,
+    )
 
 
 def block_user(session: Session, *, telegram_id: int, actor: str) -> AppUser:
     """No access and no further requests (an admin lifts it by giving a role)."""
-    user = get_user(session, telegram_id=telegram_id)
-    if user is None:
-        raise UserError(f"Pengguna {telegram_id} tidak dikenal.")
-    old = f"{user.role}/{user.status}"
-    user.status, user.role = UserStatus.BLOCKED, None
-    user.status_at = utcnow()
-    session.add(user)
-    audit_change(session, actor, user, "status", old, user.status)
-    return user
+    return _without_access(
+        session,
+        telegram_id=telegram_id,
+        actor=actor,
+        status=UserStatus.BLOCKED,
+        field="status",
+        old=_role_status,
+        new=lambda u: u.status,
+    )
 
 
 def remove_user(session: Session, *, telegram_id: int, actor: str) -> AppUser:
     """Revoke access: the user becomes a stranger again (kept for the audit trail)."""
-    user = get_user(session, telegram_id=telegram_id)
-    if user is None:
-        raise UserError(f"Pengguna {telegram_id} tidak dikenal.")
-    old = f"{user.role}/{user.status}"
-    user.status, user.role = UserStatus.REJECTED, None
-    user.status_at = utcnow()
-    session.add(user)
-    audit_change(session, actor, user, "akses dicabut", old, None)
-    return user
+    return _without_access(
+        session,
+        telegram_id=telegram_id,
+        actor=actor,
+        status=UserStatus.REJECTED,
+        field="akses dicabut",
+        old=_role_status,
+        new=lambda u: None,
+    )
 
 
 def list_users(session: Session) -> list[AppUser]:

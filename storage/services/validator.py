@@ -7,6 +7,9 @@ can see (values for quarters that had not ended) stay with their report.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
@@ -16,6 +19,8 @@ from storage.data.models import (
     FindingKind,
     ImportedReport,
     IndikatorSasaran,
+    row_id,
+    table_of,
 )
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
@@ -30,6 +35,9 @@ DERIVED = (
     FindingKind.REPORTS_DIFFER,
 )
 CAPAIAN_MAX = 1000.0  # above this a capaian is not an achievement but a typing slip
+
+# validate_year's ``add(kind, tw, message, **fields of the Finding)``.
+AddFinding = Callable[..., None]
 
 
 def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
@@ -52,9 +60,9 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
     }
     found: list[Finding] = []
 
-    def add(kind: FindingKind, tw: int | None, message: str, **kw: object) -> None:
+    def add(kind: FindingKind, tw: int | None, message: str, **kw: Any) -> None:
         found.append(
-            Finding(opd_id=opd_id, tahun=tahun, triwulan=tw, kind=kind, message=message, **kw)  # type: ignore[arg-type]
+            Finding(opd_id=opd_id, tahun=tahun, triwulan=tw, kind=kind, message=message, **kw)
         )
 
     def where(node: NodeRow, tw: int) -> str:
@@ -131,7 +139,7 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
             if real.anggaran is not None and kids:
                 figs = [data.node_figure(k.id, tw) for k in kids]
                 if all(f.complete for f in figs):
-                    total = sum(f.realisasi for f in figs)  # type: ignore[misc]
+                    total = sum(f.realisasi or 0 for f in figs)  # all complete: none is None
                     if total != real.anggaran:
                         names = "; ".join(
                             f"'{k.nama}' {format_rupiah(f.realisasi)}"
@@ -154,7 +162,7 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
     session.flush()
     if found:
         # One executemany: the ORM would insert the findings one statement each on SQLite.
-        table = Finding.__table__  # type: ignore[attr-defined]
+        table = table_of(Finding)
         columns = [c.name for c in table.columns if c.name != "id"]
         session.connection().execute(
             insert(table), [{n: getattr(f, n) for n in columns} for f in found]
@@ -168,7 +176,7 @@ def validate_year(session: Session, opd_id: int, tahun: int) -> list[Finding]:
     )
 
 
-def _rolled_up_drops(data: YearData, tahun: int, add) -> None:  # type: ignore[no-untyped-def]
+def _rolled_up_drops(data: YearData, tahun: int, add: AddFinding) -> None:
     """A quarter reported at kegiatan or program level, the next one entered per sub
     kegiatan: the level's figure is then the sum of its rincian, and a sum below what the
     level reported before is a drop like any other."""
@@ -194,7 +202,13 @@ def _rolled_up_drops(data: YearData, tahun: int, add) -> None:  # type: ignore[n
                 )
 
 
-def _capaian_findings(session, data: YearData, reports, tahun, add) -> None:  # type: ignore[no-untyped-def]
+def _capaian_findings(
+    session: Session,
+    data: YearData,
+    reports: dict[int | None, ImportedReport],
+    tahun: int,
+    add: AddFinding,
+) -> None:
     sasaran = {s.id: s for s in data.sasaran.values()}
     inds = session.exec(
         select(IndikatorSasaran).where(col(IndikatorSasaran.sasaran_id).in_(list(sasaran)))
@@ -213,7 +227,7 @@ def _capaian_findings(session, data: YearData, reports, tahun, add) -> None:  # 
         s: SasaranRow = sasaran[ind.sasaran_id]
         prog = data.nodes.get(ind.program_id) if ind.program_id else None
         label = f"sasaran {s.nomor}" + (f" ({prog.nama})" if prog else "")
-        vals = values_of.get(ind.id, [])
+        vals = values_of.get(row_id(ind), [])
         by_report: dict[int | None, dict[int, CapaianSasaran]] = {}
         for v in vals:
             by_report.setdefault(v.report_id, {})[v.triwulan] = v

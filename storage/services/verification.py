@@ -253,20 +253,14 @@ def decide(
         return Current(card(session, p))
     if not approve and not alasan.strip():
         return NoReason()
-    old = p.status
-    p.status = StatusLaporan.DISETUJUI if approve else StatusLaporan.DIKEMBALIKAN
-    p.decided_by, p.decided_at, p.alasan = user.id, utcnow(), alasan.strip()[:MAX_TYPED]
-    session.add(p)
-    record(
+    _decided(
         session,
-        actor=f"user:{telegram_id}",
-        entity="pelaporan",
-        entity_id=p.id,
+        p,
+        StatusLaporan.DISETUJUI if approve else StatusLaporan.DIKEMBALIKAN,
+        by=user,
+        alasan=alasan.strip()[:MAX_TYPED],
         field="status",
-        old=old,
-        new=p.status,
     )
-    session.flush()
     conversation.clear(session, telegram_id=telegram_id, flow=Flow.REASON)
     shown = card(session, p)
     op = session.get(AppUser, p.submitted_by) if p.submitted_by else None
@@ -316,21 +310,41 @@ def reopen(
         )
     if denied is not None or p is None:
         return Forbidden(denied or Denied.NOT_APPROVED)
+    _decided(
+        session,
+        p,
+        StatusLaporan.DIKEMBALIKAN,
+        by=user,
+        alasan="Dibuka kembali oleh admin",
+        field="buka kembali",
+    )
+    return p
+
+
+def _decided(
+    session: Session,
+    p: Pelaporan,
+    status: StatusLaporan,
+    *,
+    by: AppUser,
+    alasan: str,
+    field: str,
+) -> None:
+    """A decision on a report (approve, return, reopen), recorded in the audit trail as
+    ``field``: the one place a report's status is decided."""
     old = p.status
-    p.status, p.decided_by, p.decided_at = StatusLaporan.DIKEMBALIKAN, user.id, utcnow()
-    p.alasan = "Dibuka kembali oleh admin"
+    p.status, p.decided_by, p.decided_at, p.alasan = status, by.id, utcnow(), alasan
     session.add(p)
     record(
         session,
-        actor=f"user:{user.telegram_id}",
+        actor=f"user:{by.telegram_id}",
         entity="pelaporan",
         entity_id=p.id,
-        field="buka kembali",
+        field=field,
         old=old,
         new=p.status,
     )
     session.flush()
-    return p
 
 
 def reopen_quarter(
