@@ -34,11 +34,12 @@ from bot.offline.updates import (
     make_photo_update,
 )
 from bot.settings import WIB, Settings
+from bot.views import texts
 from storage.data.db import session_scope
 from storage.domain.policy import KABUPATEN_ROLES, Role
 from storage.services.kabupaten import resolve_office
 from storage.services.office import SetupError
-from storage.services.users import UserError, bidang_choices, find_bidang, set_user
+from storage.services.users import UserError, bidang_codes, find_bidang, set_user
 
 if TYPE_CHECKING:
     from bot.webapp.server import WebAppServer
@@ -290,10 +291,7 @@ def _prepare_user(
             if bidang:
                 b = find_bidang(session, text=bidang, opd_id=opd_id or 0, partial=True)
                 if b is None:
-                    return (
-                        f"Bidang '{bidang}' tidak dikenal. Bidang yang ada (kode atau nama): "
-                        f"{bidang_choices(session, opd_id or 0)}."
-                    )
+                    return texts.unknown_bidang(bidang, bidang_codes(session, opd_id or 0))
                 bidang_id = b.id
             set_user(
                 session,

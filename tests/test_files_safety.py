@@ -542,9 +542,12 @@ async def test_control_characters_typed_in_lapor_never_block_the_report(seeded: 
 
 
 def test_typed_text_that_is_only_control_characters_is_refused() -> None:
-    from storage.services.submission import clean_text
+    from bot.views.lapor import invalid
+    from storage.services.submission import Blank, clean_text
 
-    assert clean_text("\x00\x01\x1b").error.startswith("Teks itu hanya berisi karakter kendali")
+    refused = clean_text("\x00\x01\x1b").error
+    assert refused == Blank(hidden=True)
+    assert invalid(refused).startswith("Teks itu hanya berisi karakter kendali")
     assert clean_text("a\x00b \x1b c").value == "ab c"
 
 

@@ -181,7 +181,8 @@ async def test_drop_of_a_level_is_asked_whichever_sub_kegiatan_completes_it(bot:
 
 
 def test_a_sub_kegiatan_with_its_own_figure_can_complete_the_level(seeded: Engine) -> None:
-    from storage.services.submission import check_anggaran, draft_plan
+    from bot.views.lapor import drop_question
+    from storage.services.submission import LevelDrop, check_anggaran, draft_plan
 
     with read_scope(seeded) as s:
         sek = find_bidang(s, text="sekretariat", opd_id=1)
@@ -194,8 +195,11 @@ def test_a_sub_kegiatan_with_its_own_figure_can_complete_the_level(seeded: Engin
     items[str(new.node_id)] = {"anggaran": 1_000_000}
     # Above its own last figure, but the kegiatan's total still falls: asked.
     chk = check_anggaran(first, "6 jt", items, (4, "Sekretariat"))
-    assert chk.value == 6_000_000 and "turun dari Rp 66.950.400" in chk.confirm
-    assert "menjadi Rp 51.677.600" in chk.confirm
+    # The service gives the reason with its figures; the view words it.
+    assert isinstance(chk.confirm, LevelDrop) and chk.confirm.total == 51_677_600
+    question = drop_question(chk.confirm)
+    assert chk.value == 6_000_000 and "turun dari Rp 66.950.400" in question
+    assert "menjadi Rp 51.677.600" in question
     # Enough to keep the kegiatan's total: no question.
     assert not check_anggaran(first, "25 jt", items, (4, "Sekretariat")).confirm
     # While a sub kegiatan under it is still empty, nothing is asked of the level.

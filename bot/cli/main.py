@@ -216,11 +216,12 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.views import texts
     from storage.domain.policy import KABUPATEN_ROLES
     from storage.services.office import SetupError
     from storage.services.users import (
         UserError,
-        bidang_choices,
+        bidang_codes,
         find_bidang,
         list_users,
         remove_user,
@@ -247,8 +248,7 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
                         b = find_bidang(s, text=args.bidang, opd_id=opd_id, partial=True)
                         if b is None:
                             raise UserError(
-                                f"Bidang '{args.bidang}' tidak dikenal. Bidang yang ada (kode "
-                                f"atau nama): {bidang_choices(s, opd_id)}."
+                                texts.unknown_bidang(args.bidang, bidang_codes(s, opd_id))
                             )
                         bidang_id = b.id
                 u = set_user(

@@ -192,7 +192,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
                 flow.begin, telegram_id=tgid, tahun=int(m.group(1)), triwulan=int(m.group(2))
             )
         except SubmissionError as exc:
-            await query.edit_message_text(escape(texts.submission_error(exc)))
+            await query.edit_message_text(escape(views.submission_error(exc)))
             return
         await _started(update, context, started)
         return
@@ -205,7 +205,7 @@ async def on_button(update: Update, context: MonevContext) -> None:
             try:
                 restarted = await context.write(flow.restart, telegram_id=tgid, draft_id=draft_id)
             except SubmissionError as exc:
-                await query.edit_message_text(escape(texts.submission_error(exc)))
+                await query.edit_message_text(escape(views.submission_error(exc)))
                 return
             await _started(update, context, restarted, prefix=f"{texts.LAPOR_CANCELLED_DRAFT}\n\n")
             return

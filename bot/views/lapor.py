@@ -32,9 +32,30 @@ from storage.services.lapor_flow import (
 from storage.services.submission import (
     NARASI_FIELDS,
     NARASI_LABEL,
+    Blank,
+    Changes,
+    Closed,
+    DraftChange,
     DraftPlan,
+    Drop,
+    IndicatorChange,
+    Invalid,
+    LevelDrop,
+    Measure,
+    NarasiChange,
     NodeHistory,
+    NoPlanYear,
+    NotPermitted,
+    OutOfRange,
+    OverPagu,
+    PercentDrop,
+    QuarterApproved,
+    QuarterClosed,
     Review,
+    RupiahDrop,
+    SubChange,
+    SubmissionError,
+    Unparsed,
 )
 
 
@@ -210,7 +231,7 @@ def review_text(rv: Review, *, for_verifier: bool = False) -> str:
         lines += [_head(plan, "— periksa sebelum mengirim"), ""]
     elif rv.changes is not None:
         lines += [f"<b>Perubahan dari versi {rv.changes.version}:</b>"]
-        lines += [f"• {escape(c, quote=False)}" for c in rv.changes.lines] or [
+        lines += [f"• {escape(c, quote=False)}" for c in change_lines(rv.changes)] or [
             "Tidak ada angka atau catatan yang berubah."
         ]
         lines.append("")
@@ -261,7 +282,7 @@ def review_text(rv: Review, *, for_verifier: bool = False) -> str:
         lines += ["", plan_line]
     lines += ["", *bukti_lines(rv)]
     if rv.notes:
-        lines += ["", "<b>Temuan</b>"] + [f"⚠️ {escape(n)}" for n in rv.notes]
+        lines += ["", "<b>Temuan</b>"] + [f"⚠️ {escape(drop_note(n))}" for n in rv.notes]
     if rv.missing and not for_verifier:
         lines += ["", f"Belum diisi: {len(rv.missing)} sub kegiatan. Lengkapi lewat tombol Ubah."]
     return "\n".join(lines)
@@ -380,7 +401,7 @@ def started_intro(st: Started) -> str:
 def confirm_drop(r: ConfirmDrop) -> Reply:
     """A cumulative figure went down: keep it or type again."""
     return Reply(
-        r.question,
+        escape(drop_question(r.drop), quote=False),
         [
             [
                 ("Ya, benar", cb(r.draft_id, r.step, "yes")),
@@ -449,7 +470,148 @@ def refusal(r: Refused) -> str:
         )
     if r.plan_buttons_first:
         return plan_views.BUTTONS_FIRST
+    if r.invalid is not None:
+        return invalid(r.invalid)
+    if r.closed is not None:
+        return closed(r.closed)
     return r.error
+
+
+def submission_error(exc: SubmissionError) -> str:
+    """What to tell the person about a refused /lapor step (plain text, not yet escaped)."""
+    if isinstance(exc, NotPermitted):
+        return texts.denied(exc.reason, status=exc.status)
+    if isinstance(exc, QuarterClosed):
+        return closed(exc.reason)
+    return exc.user_message
+
+
+# --- the submission rules' reasons (storage.services.submission), for the chat and the Mini App
+
+
+_MEASURE = {Measure.FISIK: "Realisasi fisik", Measure.INDIKATOR: "Realisasi indikator"}
+_DROP_ASK = (
+    " Angka kumulatif biasanya tidak turun. Tetap pakai angka ini? (akan dicatat sebagai temuan)"
+)
+
+
+def closed(r: Closed) -> str:
+    """Why the quarter cannot be filled in now (plain text)."""
+    if isinstance(r, NoPlanYear):
+        return (
+            f"Tahun {r.tahun} belum memiliki rencana (program dan pagu). Minta admin menyiapkannya."
+        )
+    if isinstance(r, QuarterApproved):
+        return (
+            f"Laporan TW {roman(r.triwulan)} {r.tahun} bidang ini sudah disetujui dan dikunci. "
+            "Bila perlu diubah, minta admin membukanya kembali."
+        )
+    return (
+        f"Laporan TW {roman(r.triwulan)} {r.tahun} sudah diajukan dan sedang menunggu "
+        "verifikasi. Tunggu hasilnya; bila dikembalikan, Anda dapat mengubahnya."
+    )
+
+
+def invalid(r: Invalid) -> str:
+    """Why a typed answer was refused and what to type instead (plain text)."""
+    if isinstance(r, Unparsed):
+        return r.message
+    if isinstance(r, OverPagu):
+        return (
+            f"Realisasi {format_rupiah(r.value)} melebihi pagu {format_rupiah(r.pagu)}. "
+            "Ketik realisasi kumulatif sampai akhir triwulan, paling banyak sebesar pagu."
+        )
+    if isinstance(r, OutOfRange):
+        return (
+            f"{_MEASURE[r.measure]} {format_percent(r.value)} di luar 0–100%. Ketik angka 0 "
+            "sampai 100, misalnya 45 atau 45,5."
+        )
+    assert isinstance(r, Blank)
+    if r.hidden:
+        return (
+            "Teks itu hanya berisi karakter kendali yang tidak terlihat. Ketik isinya "
+            "dengan huruf biasa, atau pilih tombol yang tersedia."
+        )
+    return "Teks kosong. Ketik isinya, atau pilih tombol yang tersedia."
+
+
+def _level_drop(d: LevelDrop) -> str:
+    where = f"total bidang {d.bidang}" if d.whole_bidang else f"total {d.level} '{d.nama}'"
+    return (
+        f"Dengan angka ini {where} turun dari {format_rupiah(d.prev)} "
+        f"(TW {roman(d.triwulan - 1)}, dilaporkan di tingkat {d.level}) menjadi "
+        f"{format_rupiah(d.total)}."
+    )
+
+
+def drop_question(d: Drop) -> str:
+    """A cumulative figure went down: the question before it is kept (plain text)."""
+    if isinstance(d, RupiahDrop):
+        return (
+            f"Realisasi kumulatif {format_rupiah(d.value)} lebih kecil daripada triwulan lalu "
+            f"({format_rupiah(d.prev)})." + _DROP_ASK
+        )
+    if isinstance(d, PercentDrop):
+        return (
+            f"{_MEASURE[d.measure]} kumulatif {format_percent(d.value)} lebih kecil daripada "
+            f"triwulan lalu ({format_percent(d.prev)})." + _DROP_ASK
+        )
+    return _level_drop(d) + _DROP_ASK
+
+
+def drop_note(d: Drop) -> str:
+    """A confirmed drop as the review's finding (plain text)."""
+    if isinstance(d, RupiahDrop):
+        return (
+            f"'{d.nama}': realisasi kumulatif turun dari {format_rupiah(d.prev)} menjadi "
+            f"{format_rupiah(d.value)}."
+        )
+    if isinstance(d, PercentDrop) and d.measure == Measure.INDIKATOR:
+        return (
+            f"Indikator sasaran {d.sasaran} '{d.nama}': realisasi turun dari "
+            f"{format_percent(d.prev)} menjadi {format_percent(d.value)}."
+        )
+    if isinstance(d, PercentDrop):
+        return (
+            f"'{d.nama}': realisasi fisik kumulatif turun dari {format_percent(d.prev)} "
+            f"menjadi {format_percent(d.value)}."
+        )
+    return _level_drop(d)
+
+
+def change_line(c: DraftChange) -> str:
+    """One difference from the quarter's previous submission (plain text)."""
+    if isinstance(c, SubChange):
+        parts = []
+        if c.anggaran is not None:
+            parts.append(
+                f"realisasi {format_rupiah(c.anggaran[0])} → {format_rupiah(c.anggaran[1])}"
+            )
+        if c.fisik is not None:
+            parts.append(f"fisik {format_percent(c.fisik[0])} → {format_percent(c.fisik[1])}")
+        if c.ket is not None:
+            parts.append(
+                f'keterangan "{short(c.ket[0] or "-", 60)}" → "{short(c.ket[1] or "-", 60)}"'
+            )
+        return f"{short(c.nama, 60)}: " + "; ".join(parts)
+    if isinstance(c, IndicatorChange):
+        return (
+            f"Indikator sasaran {c.sasaran} ({short(c.nama, 50)}): "
+            f"{format_percent(c.before)} → {format_percent(c.now)}"
+        )
+    assert isinstance(c, NarasiChange)
+    return (
+        f"{NARASI_LABEL[c.field].capitalize()} sasaran {c.sasaran}: "
+        f'"{short(c.before or "-", 80)}" → "{short(c.now or "-", 80)}"'
+    )
+
+
+def change_lines(changes: Changes) -> list[str]:
+    """The differences, and how many more were left out."""
+    lines = [change_line(c) for c in changes.lines]
+    if changes.more:
+        lines.append(f"… dan {changes.more} perubahan lain.")
+    return lines
 
 
 def discarded(r: Discarded) -> str:

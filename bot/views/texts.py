@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from html import escape
 
 from storage.domain.policy import Denied, Role
-from storage.services.submission import NotPermitted, SubmissionError
 
 ROLE_NAMES: dict[str, str] = {
     Role.ADMIN: "admin",
@@ -521,6 +520,13 @@ def denied(reason: Denied, *, status: str = "") -> str:
     return DENIED[reason].format(status=status)
 
 
+def unknown_bidang(text: str, codes: list[tuple[str, str]]) -> str:
+    """A bidang named on the command line or the console that the office does not have, and
+    the ones it has ((kode, nama), ``users.bidang_codes``); plain text."""
+    choices = ", ".join(f"{kode} ({nama})" for kode, nama in codes) or "belum ada bidang"
+    return f"Bidang '{text}' tidak dikenal. Bidang yang ada (kode atau nama): {choices}."
+
+
 # A button naming a report, draft or file outside the sender's office reads as one naming
 # nothing: the bot cannot tell (and does not say) which of the two it was.
 NOT_IN_SCOPE = (
@@ -528,13 +534,6 @@ NOT_IN_SCOPE = (
     "perangkat daerah lain, atau sudah tidak ada. Anda hanya dapat melihat data perangkat "
     "daerah Anda sendiri."
 )
-
-
-def submission_error(exc: SubmissionError) -> str:
-    """What to tell the person about a refused /lapor step (plain text, not yet escaped)."""
-    if isinstance(exc, NotPermitted):
-        return denied(exc.reason, status=exc.status)
-    return exc.user_message
 
 
 # --- evidence (bukti dukung), issue 16 ---------------------------------------------------------

@@ -247,7 +247,7 @@ def form_json(form: Form, *, chat_link: str) -> dict:
         f"• {short(nama, 60)}: {format_percent(f.serapan) if f.complete else 'belum lengkap'}"
         for nama, f in rv.programs
     ]
-    notes = [f"⚠️ {n}" for n in rv.notes]
+    notes = [f"⚠️ {lapor_views.drop_note(n)}" for n in rv.notes]
     plan_block = plan_step.block(data)
     if plan_block is not None and not plan_block.get("pilih"):
         notes.append(PLAN_IN_CHAT.format(pola=national_label(plan_block.get("pola"))))
@@ -283,7 +283,7 @@ def checked_json(key: str, checked: Checked) -> dict:
     kind = key.partition(":")[0]
     value = checked.value
     shown = ""
-    if not checked.error and value is not None and value != "":
+    if checked.error is None and value is not None and value != "":
         if kind == "anggaran" and isinstance(value, int):
             shown = format_rupiah(value)
         elif kind in ("fisik", "ind") and isinstance(value, float | int):
@@ -291,21 +291,26 @@ def checked_json(key: str, checked: Checked) -> dict:
     return {
         "status": "ok",
         "isian": key,
-        "galat": checked.error,
-        "konfirmasi": checked.confirm,
+        "galat": lapor_views.invalid(checked.error) if checked.error is not None else "",
+        "konfirmasi": (
+            lapor_views.drop_question(checked.confirm) if checked.confirm is not None else ""
+        ),
         "nilai": shown,
     }
 
 
 def saved_json(result: Saved, *, chat_link: str) -> dict:
-    errors = {k: (v or EMPTY_FIGURE) for k, v in result.errors.items()}
+    errors = {
+        k: (lapor_views.invalid(v) if v is not None else EMPTY_FIGURE)
+        for k, v in result.errors.items()
+    }
     errors.update({k: UNKNOWN_FIELD for k in result.unknown})
     return {
         "status": "tersimpan",
         "pesan": SAVED.format(n=len(result.stored)) if result.stored else NOTHING_NEW,
         "disimpan": result.stored,
         "galat": errors,
-        "konfirmasi": result.confirms,
+        "konfirmasi": {k: lapor_views.drop_question(d) for k, d in result.confirms.items()},
         "form": form_json(result.form, chat_link=chat_link),
     }
 

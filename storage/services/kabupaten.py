@@ -66,10 +66,15 @@ def resolve_office(session: Session, text: str | None) -> OfficeName:
             "Pilih dengan --opd SINGKATAN atau --opd ID."
         )
     found = match_office(offices, text)
-    if len(found) != 1:
-        what = "tidak ditemukan" if not found else "cocok dengan lebih dari satu"
+    if not found:
         raise OfficeError(
-            f"Perangkat daerah '{text.strip()}' {what}. Yang ada: {office_list_text(offices)}."
+            f"Perangkat daerah '{text.strip()}' tidak ditemukan. "
+            f"Yang ada: {office_list_text(offices)}."
+        )
+    if len(found) > 1:
+        raise OfficeError(
+            f"Perangkat daerah '{text.strip()}' cocok dengan lebih dari satu. "
+            f"Yang ada: {office_list_text(offices)}."
         )
     return found[0]
 

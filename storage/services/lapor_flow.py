@@ -32,13 +32,19 @@ from storage.services.queries import list_bidang
 from storage.services.submission import (
     NARASI_FIELDS,
     Check,
+    Closed,
     Conflict,
     DraftPlan,
+    Drop,
+    Invalid,
+    Measure,
     NotPermitted,
     OutdatedDraft,
     Overtaken,
+    QuarterClosed,
     Review,
     SubmissionError,
+    Unparsed,
     active_draft,
     check_anggaran,
     check_fisik,
@@ -164,10 +170,13 @@ class UseButtons:
 
 @dataclass(frozen=True)
 class Refused:
-    """The answer is not accepted; ``error`` says what to type (from the submission rules),
-    else one of the reasons below says why (the view words it)."""
+    """The answer is not accepted: one of the reasons below says why (the view words it),
+    or ``error``, an exception's user message (a figure the parser could not read, a
+    submission the rules refused)."""
 
     error: str = ""
+    invalid: Invalid | None = None  # the typed answer broke a rule of its step
+    closed: Closed | None = None  # the quarter cannot be reported now (approved, waiting)
     denied: Denied | None = None  # a permission rule refused: the view words the reason
     status: str = ""  # the report's status, for Denied.NOT_SUBMITTED
     tanpa_bukti: tuple[str, ...] = ()  # MONEV_BUKTI_WAJIB: sub kegiatan still without evidence
@@ -180,7 +189,7 @@ class ConfirmDrop:
 
     draft_id: int
     step: str
-    question: str
+    drop: Drop
 
 
 @dataclass(frozen=True)
@@ -312,7 +321,7 @@ def slot_for(plan: DraftPlan, data: dict, kind: str, i: int) -> _Slot:
         return _Slot(item, kind, None, clean_text, skippable=True)
     if kind == "ind":
         ind = plan.indikator[i]
-        check = partial(check_fisik, prev=ind.prev_r, what="Realisasi indikator")
+        check = partial(check_fisik, prev=ind.prev_r, measure=Measure.INDIKATOR)
         return _Slot(data.setdefault("ind", {}), str(ind.indikator_id), ind.prev_r, check)
     sas = plan.sasaran[i]
     nar = data.setdefault("narasi", {}).setdefault(str(sas.sasaran_id), {})
@@ -473,7 +482,9 @@ def _answer(
     if kind == plan_step.KIND:
         return _plan_answer(session, draft, plan, data, action, text)
     i = int(idx)
-    error = confirm = cleaned = ""
+    error: Invalid | None = None
+    confirm: Drop | None = None
+    cleaned = ""
     if action == "review" and data.get("returned"):
         # 'Ke ringkasan' on a returned report: the rest keeps the operator's own values.
         data.pop("editing", None)
@@ -500,19 +511,21 @@ def _answer(
         elif action == "text":
             chk = slot.check(text)
             error, confirm = chk.error, chk.confirm
-            cleaned = kind if chk.cleaned and not error else ""
-            if confirm:
+            cleaned = kind if chk.cleaned and error is None else ""
+            if confirm is not None:
                 data["pending"] = chk.value
-            elif not error:
+            elif error is None:
                 keep_answer(data, slot, down, chk.value, drop=False)
         else:
             return OldStep(_screen(session, draft, plan))
         if action == "same" and down is not None and down in data.get("turun", []):
             data["turun"].remove(down)
-    if error:
+    if error is not None:
         save(session, draft, data)
-        return Refused(error)
-    if confirm:
+        if isinstance(error, Unparsed):
+            return Refused(error.message)
+        return Refused(invalid=error)
+    if confirm is not None:
         save(session, draft, data)
         return ConfirmDrop(draft.id, draft.step, confirm)
     save(session, draft, data, next_step(plan, draft.step, data))
@@ -603,6 +616,8 @@ def _send(
         return Overtook(draft_id, exc.overtaken)
     except NotPermitted as exc:
         return Refused(str(exc), denied=exc.reason, status=exc.status)
+    except QuarterClosed as exc:
+        return Refused(closed=exc.reason)
     except SubmissionError as exc:
         return Refused(str(exc))
     if conflicts:

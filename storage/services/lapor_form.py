@@ -26,6 +26,9 @@ from storage.services import plan_step
 from storage.services.submission import (
     NARASI_FIELDS,
     DraftPlan,
+    Drop,
+    Invalid,
+    QuarterClosed,
     Review,
     SubmissionError,
     active_draft,
@@ -75,8 +78,8 @@ class Saved:
 
     form: Form
     stored: list[str]
-    errors: dict[str, str] = field(default_factory=dict)
-    confirms: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, Invalid | None] = field(default_factory=dict)  # None: an empty figure
+    confirms: dict[str, Drop] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)  # fields this draft does not have
 
 
@@ -100,8 +103,8 @@ class Checked:
     """One field checked as typed, nothing written (``value``: the figure understood)."""
 
     value: object = None
-    error: str = ""
-    confirm: str = ""
+    error: Invalid | None = None
+    confirm: Drop | None = None
     unknown: bool = False
 
 
@@ -227,8 +230,8 @@ def save_form(
     plan = draft_plan(session, draft.bidang_id, draft.tahun, draft.triwulan)
     data = load(draft)
     stored: list[str] = []
-    errors: dict[str, str] = {}
-    confirms: dict[str, str] = {}
+    errors: dict[str, Invalid | None] = {}
+    confirms: dict[str, Drop] = {}
     unknown: list[str] = []
     for key, ans in list(answers.items())[:MAX_ANSWERS]:
         at = _locate(plan, key)
@@ -240,19 +243,19 @@ def save_form(
         text = ans.text[:MAX_ANSWER_TEXT]
         if not text.strip():
             if not slot.skippable:
-                errors[key] = ""  # the view says what to type
+                errors[key] = None  # the view says what to type
                 continue
             value: object = ""
             drop = False
         else:
             chk = slot.check(text)
-            if chk.error:
+            if chk.error is not None:
                 errors[key] = chk.error
                 continue
-            if chk.confirm and not ans.confirmed:
+            if chk.confirm is not None and not ans.confirmed:
                 confirms[key] = chk.confirm
                 continue
-            value, drop = chk.value, bool(chk.confirm)
+            value, drop = chk.value, chk.confirm is not None
         if slot.store.get(slot.key) == value and (
             down is None or drop == (down in data.get("turun", []))
         ):
@@ -309,6 +312,8 @@ def send_form(
             action=action,
             bukti_wajib=bukti_wajib,
         )
+    except QuarterClosed as exc:
+        return flow.Refused(closed=exc.reason)
     except SubmissionError as exc:
         return flow.Refused(str(exc))
 

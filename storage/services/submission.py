@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -45,7 +46,6 @@ from storage.domain.lapor_steps import REVIEW, step_id
 from storage.domain.numbers import (
     ParseError,
     format_percent,
-    format_rupiah,
     parse_percent,
     parse_rupiah,
 )
@@ -105,6 +105,43 @@ class Overtaken:
     status: str
     version: int  # the version the operator is shown; submitting over it names it
     figures: list[Conflict]
+
+
+# --- why a quarter cannot be filled in (worded by bot/views/lapor.closed) -------------------
+
+
+@dataclass(frozen=True)
+class NoPlanYear:
+    """The office has no plan (programs and pagu) for the year."""
+
+    tahun: int
+
+
+@dataclass(frozen=True)
+class QuarterApproved:
+    """The bidang's report of the quarter is approved, hence locked."""
+
+    tahun: int
+    triwulan: int
+
+
+@dataclass(frozen=True)
+class QuarterWaiting:
+    """The bidang's report of the quarter waits for verification."""
+
+    tahun: int
+    triwulan: int
+
+
+Closed = NoPlanYear | QuarterApproved | QuarterWaiting
+
+
+class QuarterClosed(SubmissionError):
+    """The quarter cannot be filled in now; the caller words ``reason``."""
+
+    def __init__(self, reason: Closed) -> None:
+        super().__init__(detail=type(reason).__name__)
+        self.reason = reason
 
 
 class OutdatedDraft(SubmissionError):
@@ -358,15 +395,18 @@ def above_total(item: SubItem, items: dict, value: int | None = None) -> int | N
     return total
 
 
-def above_drop(item: SubItem, total: int, tw: int, bidang: str) -> str:
-    """The sentence saying a level's total falls below last quarter's, naming where that
-    figure was reported."""
+def above_drop(item: SubItem, total: int, tw: int, bidang: str) -> LevelDrop:
+    """A level's total falling below last quarter's, with where that figure was reported."""
     a = item.above
     assert a is not None
-    where = f"total bidang {bidang}" if a.whole_bidang else f"total {a.level} '{a.nama}'"
-    return (
-        f"Dengan angka ini {where} turun dari {format_rupiah(a.prev)} (TW {roman(tw - 1)}, "
-        f"dilaporkan di tingkat {a.level}) menjadi {format_rupiah(total)}."
+    return LevelDrop(
+        level=a.level,
+        nama=a.nama,
+        whole_bidang=a.whole_bidang,
+        bidang=bidang,
+        prev=a.prev,
+        total=total,
+        triwulan=tw,
     )
 
 
@@ -414,25 +454,17 @@ def pelaporan(session: Session, bidang_id: int, tahun: int, tw: int) -> Pelapora
     ).first()
 
 
-def can_start(session: Session, bidang_id: int, tahun: int, tw: int) -> str | None:
+def can_start(session: Session, bidang_id: int, tahun: int, tw: int) -> Closed | None:
     """Why a bidang's quarter cannot be filled in now (None: it can)."""
     bidang = session.get(Bidang, bidang_id)
     assert bidang is not None, bidang_id
     if tahun not in years_with_data(session, bidang.opd_id):
-        return (
-            f"Tahun {tahun} belum memiliki rencana (program dan pagu). Minta admin menyiapkannya."
-        )
+        return NoPlanYear(tahun)
     p = pelaporan(session, bidang_id, tahun, tw)
     if p is not None and p.status == StatusLaporan.DISETUJUI:
-        return (
-            f"Laporan TW {roman(tw)} {tahun} bidang ini sudah disetujui dan dikunci. "
-            "Bila perlu diubah, minta admin membukanya kembali."
-        )
+        return QuarterApproved(tahun, tw)
     if p is not None and p.status == StatusLaporan.DIAJUKAN:
-        return (
-            f"Laporan TW {roman(tw)} {tahun} sudah diajukan dan sedang menunggu verifikasi. "
-            "Tunggu hasilnya; bila dikembalikan, Anda dapat mengubahnya."
-        )
+        return QuarterWaiting(tahun, tw)
     return None
 
 
@@ -459,8 +491,8 @@ def start_draft(session: Session, *, user: AppUser, tahun: int, tw: int) -> Draf
     if denied is not None or user.bidang_id is None:
         raise NotPermitted(denied or Denied.NOT_OPERATOR)
     reason = can_start(session, user.bidang_id, tahun, tw)
-    if reason:
-        raise SubmissionError(reason)
+    if reason is not None:
+        raise QuarterClosed(reason)
     old = active_draft(session, row_id(user))
     if old is not None:
         old.status = DraftStatus.DIBATALKAN
@@ -565,11 +597,97 @@ def next_step(plan: DraftPlan, step: str, data: dict) -> str:
 # --- checks while typing ----------------------------------------------------------------------
 
 
+class Measure(StrEnum):
+    """What a percentage answer measures (the view names it)."""
+
+    FISIK = "fisik"  # realisasi fisik of a sub kegiatan
+    INDIKATOR = "ind"  # realisasi (R) of a sasaran's indicator
+
+
+# Why a typed answer is refused (worded by bot/views/lapor.invalid).
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """The text is not a figure; ``message`` is the parser's (``ParseError.user_message``)."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class OverPagu:
+    """A cumulative realisasi above the sub kegiatan's pagu."""
+
+    value: int
+    pagu: int
+
+
+@dataclass(frozen=True)
+class OutOfRange:
+    """A percentage outside 0–100."""
+
+    measure: Measure
+    value: float
+
+
+@dataclass(frozen=True)
+class Blank:
+    """Nothing left of the typed text (``hidden``: it held only invisible control
+    characters)."""
+
+    hidden: bool
+
+
+Invalid = Unparsed | OverPagu | OutOfRange | Blank
+
+
+# A cumulative figure below last quarter's: asked before it is kept, then a note of the
+# review (worded by bot/views/lapor.drop_question and drop_note).
+
+
+@dataclass(frozen=True)
+class RupiahDrop:
+    """Realisasi anggaran of sub kegiatan ``nama`` (empty while it is asked) went down."""
+
+    value: int
+    prev: int
+    nama: str = ""
+
+
+@dataclass(frozen=True)
+class PercentDrop:
+    """Realisasi fisik of a sub kegiatan, or an indicator's R (of sasaran ``sasaran``),
+    went down; ``nama`` is empty while it is asked."""
+
+    measure: Measure
+    value: float
+    prev: float
+    nama: str = ""
+    sasaran: int | None = None
+
+
+@dataclass(frozen=True)
+class LevelDrop:
+    """With this figure, the total of ``level`` ``nama`` (of the whole bidang when
+    ``whole_bidang``) falls below the figure it was reported with last quarter."""
+
+    level: str  # "kegiatan", "program"
+    nama: str
+    whole_bidang: bool
+    bidang: str
+    prev: int
+    total: int
+    triwulan: int  # the quarter being reported
+
+
+Drop = RupiahDrop | PercentDrop | LevelDrop
+
+
 @dataclass
 class Check:
     value: object = None
-    error: str = ""  # refused: say what to type instead
-    confirm: str = ""  # accepted only after the operator confirms
+    error: Invalid | None = None  # refused: the view says what to type instead
+    confirm: Drop | None = None  # accepted only after the operator confirms
     cleaned: bool = False  # control characters were removed from the typed text
 
 
@@ -579,63 +697,33 @@ def check_anggaran(
     """A cumulative rupiah figure up to the pagu. Lower than last quarter's asks first; so
     does a sub kegiatan without one of its own whose figure (with the other sub kegiatan
     under the same level, ``items``) makes that level's total fall below the figure it was
-    reported with last quarter (``where``: the quarter and the bidang, for the wording)."""
+    reported with last quarter (``where``: the quarter and the bidang)."""
     try:
         value = parse_rupiah(text)
     except ParseError as exc:
-        return Check(error=str(exc))
+        return Check(error=Unparsed(exc.user_message))
     if item.pagu is not None and value > item.pagu:
-        return Check(
-            error=(
-                f"Realisasi {format_rupiah(value)} melebihi pagu {format_rupiah(item.pagu)}. "
-                "Ketik realisasi kumulatif sampai akhir triwulan, paling banyak sebesar pagu."
-            )
-        )
+        return Check(error=OverPagu(value, item.pagu))
     if item.prev_anggaran is not None and value < item.prev_anggaran:
-        return Check(
-            value=value,
-            confirm=(
-                f"Realisasi kumulatif {format_rupiah(value)} lebih kecil daripada triwulan lalu "
-                f"({format_rupiah(item.prev_anggaran)}). Angka kumulatif biasanya tidak turun. "
-                "Tetap pakai angka ini? (akan dicatat sebagai temuan)"
-            ),
-        )
+        return Check(value=value, confirm=RupiahDrop(value, item.prev_anggaran))
     if items is not None and where is not None:
         total = above_total(item, items, value)
         if total is not None and item.above is not None and total < item.above.prev:
-            return Check(
-                value=value,
-                confirm=(
-                    f"{above_drop(item, total, *where)} Angka kumulatif biasanya tidak turun. "
-                    "Tetap pakai angka ini? (akan dicatat sebagai temuan)"
-                ),
-            )
+            return Check(value=value, confirm=above_drop(item, total, *where))
     return Check(value=value)
 
 
-def check_fisik(text: str, prev: float | None = None, what: str = "Realisasi fisik") -> Check:
+def check_fisik(text: str, prev: float | None = None, measure: Measure = Measure.FISIK) -> Check:
     """A percentage 0–100; lower than last quarter's cumulative ``prev`` asks first."""
     try:
         value = parse_percent(text)
     except ParseError as exc:
-        return Check(error=str(exc))
+        return Check(error=Unparsed(exc.user_message))
     if not 0 <= value <= 100:
-        return Check(
-            error=(
-                f"{what} {format_percent(value)} di luar 0–100%. Ketik angka 0 sampai "
-                "100, misalnya 45 atau 45,5."
-            )
-        )
+        return Check(error=OutOfRange(measure, value))
     value = round(value, 2)
     if prev is not None and value < prev:
-        return Check(
-            value=value,
-            confirm=(
-                f"{what} kumulatif {format_percent(value)} lebih kecil daripada triwulan lalu "
-                f"({format_percent(prev)}). Angka kumulatif biasanya tidak turun. "
-                "Tetap pakai angka ini? (akan dicatat sebagai temuan)"
-            ),
-        )
+        return Check(value=value, confirm=PercentDrop(measure, value, prev))
     return Check(value=value)
 
 
@@ -645,19 +733,14 @@ def clean_text(text: str) -> Check:
     # sees: all are dropped here (``clean_line``), before the draft stores anything.
     t = clean_line(text)
     if not t:
-        if has_hidden(text or ""):
-            return Check(
-                error="Teks itu hanya berisi karakter kendali yang tidak terlihat. Ketik isinya "
-                "dengan huruf biasa, atau pilih tombol yang tersedia."
-            )
-        return Check(error="Teks kosong. Ketik isinya, atau pilih tombol yang tersedia.")
+        return Check(error=Blank(hidden=has_hidden(text or "")))
     return Check(value=t[:MAX_TYPED], cleaned=has_hidden(text or ""))
 
 
-def drop_notes(plan: DraftPlan, data: dict) -> list[str]:
-    """Every confirmed drop below last quarter's cumulative figure, worded as a finding."""
+def drop_notes(plan: DraftPlan, data: dict) -> list[Drop]:
+    """Every confirmed drop below last quarter's cumulative figure (the review's findings)."""
     items = data.get("items", {})
-    notes = []
+    notes: list[Drop] = []
     for key in data.get("turun", []):
         kind, _, ident = str(key).rpartition(":")
         if not ident.isdecimal():
@@ -667,8 +750,9 @@ def drop_notes(plan: DraftPlan, data: dict) -> list[str]:
             v = data.get("ind", {}).get(ident)
             if ind is not None and v is not None and ind.prev_r is not None and v < ind.prev_r:
                 notes.append(
-                    f"Indikator sasaran {ind.sasaran_nomor} '{ind.nama}': realisasi turun dari "
-                    f"{format_percent(ind.prev_r)} menjadi {format_percent(v)}."
+                    PercentDrop(
+                        Measure.INDIKATOR, v, ind.prev_r, nama=ind.nama, sasaran=ind.sasaran_nomor
+                    )
                 )
             continue
         s = next((x for x in plan.subs if x.node_id == int(ident)), None)
@@ -678,15 +762,9 @@ def drop_notes(plan: DraftPlan, data: dict) -> list[str]:
         fisik, anggaran = it.get("fisik"), it.get("anggaran")
         if kind == "fisik":
             if s.prev_fisik is not None and fisik is not None and fisik < s.prev_fisik:
-                notes.append(
-                    f"'{s.nama}': realisasi fisik kumulatif turun dari "
-                    f"{format_percent(s.prev_fisik)} menjadi {format_percent(fisik)}."
-                )
+                notes.append(PercentDrop(Measure.FISIK, fisik, s.prev_fisik, nama=s.nama))
         elif anggaran is not None and s.prev_anggaran is not None and anggaran < s.prev_anggaran:
-            notes.append(
-                f"'{s.nama}': realisasi kumulatif turun dari "
-                f"{format_rupiah(s.prev_anggaran)} menjadi {format_rupiah(it['anggaran'])}."
-            )
+            notes.append(RupiahDrop(it["anggaran"], s.prev_anggaran, nama=s.nama))
         elif anggaran is not None and s.above is not None:
             total = above_total(s, items)
             if total is not None and total < s.above.prev:
@@ -705,7 +783,7 @@ class Review:
     data: dict
     programs: list[tuple[str, Figure]]
     bidang: Figure
-    notes: list[str] = field(default_factory=list)
+    notes: list[Drop] = field(default_factory=list)  # confirmed drops: the review's findings
     missing: list[str] = field(default_factory=list)
     bukti: dict[int, int] = field(default_factory=dict)  # evidence items per sub kegiatan
     tanpa_bukti: list[str] = field(default_factory=list)  # realisasi rose, no evidence
@@ -714,11 +792,45 @@ class Review:
 
 
 @dataclass(frozen=True)
+class SubChange:
+    """A sub kegiatan's figures or keterangan changed: (before, now) of what differs."""
+
+    nama: str
+    anggaran: tuple[int | None, int | None] | None = None
+    fisik: tuple[float | None, float | None] | None = None
+    ket: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class IndicatorChange:
+    """An indicator's R changed."""
+
+    sasaran: int
+    nama: str
+    before: float | None
+    now: float | None
+
+
+@dataclass(frozen=True)
+class NarasiChange:
+    """A sasaran's note (``field``: one of ``NARASI_FIELDS``) changed."""
+
+    field: str
+    sasaran: int
+    before: str
+    now: str
+
+
+DraftChange = SubChange | IndicatorChange | NarasiChange
+
+
+@dataclass(frozen=True)
 class Changes:
     """Figures and notes of a submission that differ from the quarter's previous one."""
 
     version: int  # the version compared with
-    lines: list[str]
+    lines: list[DraftChange]
+    more: int = 0  # further changes left out (``MAX_CHANGE_LINES`` in all, with that line)
 
 
 MAX_CHANGE_LINES = 15
@@ -766,11 +878,6 @@ def review(session: Session, draft: Draft) -> Review:
     return Review(plan, data, programs, fig, notes, missing, bukti, tanpa, changes)
 
 
-def _short(text: str, n: int = 80) -> str:
-    t = " ".join((text or "").split())
-    return t if len(t) <= n else t[: n - 1].rstrip() + "…"
-
-
 def changes_since(session: Session, draft: Draft, plan: DraftPlan, data: dict) -> Changes | None:
     """How ``draft`` differs from the quarter's submission before it: every figure, fisik,
     keterangan, indicator and note that is not the same (at most ``MAX_CHANGE_LINES`` lines,
@@ -791,46 +898,40 @@ def changes_since(session: Session, draft: Draft, plan: DraftPlan, data: dict) -
     if before is None:
         return None
     old = load(before)
-    lines: list[str] = []
+    lines: list[DraftChange] = []
     new_items, old_items = data.get("items", {}), old.get("items", {})
     for s in plan.subs:
         a, b = old_items.get(str(s.node_id), {}), new_items.get(str(s.node_id), {})
-        parts = []
-        if a.get("anggaran") != b.get("anggaran"):
-            parts.append(
-                f"realisasi {format_rupiah(a.get('anggaran'))} → {format_rupiah(b.get('anggaran'))}"
-            )
-        if a.get("fisik") != b.get("fisik"):
-            parts.append(
-                f"fisik {format_percent(a.get('fisik'))} → {format_percent(b.get('fisik'))}"
-            )
-        if (a.get("ket") or "") != (b.get("ket") or ""):
-            parts.append(
-                f'keterangan "{_short(a.get("ket") or "-", 60)}" → '
-                f'"{_short(b.get("ket") or "-", 60)}"'
-            )
-        if parts:
-            lines.append(f"{_short(s.nama, 60)}: " + "; ".join(parts))
+        change = SubChange(
+            s.nama,
+            anggaran=(
+                (a.get("anggaran"), b.get("anggaran"))
+                if a.get("anggaran") != b.get("anggaran")
+                else None
+            ),
+            fisik=(a.get("fisik"), b.get("fisik")) if a.get("fisik") != b.get("fisik") else None,
+            ket=(
+                (a.get("ket") or "", b.get("ket") or "")
+                if (a.get("ket") or "") != (b.get("ket") or "")
+                else None
+            ),
+        )
+        if change.anggaran or change.fisik or change.ket:
+            lines.append(change)
     for ind in plan.indikator:
         a_r = old.get("ind", {}).get(str(ind.indikator_id))
         b_r = data.get("ind", {}).get(str(ind.indikator_id))
         if a_r != b_r:
-            lines.append(
-                f"Indikator sasaran {ind.sasaran_nomor} ({_short(ind.nama, 50)}): "
-                f"{format_percent(a_r)} → {format_percent(b_r)}"
-            )
+            lines.append(IndicatorChange(ind.sasaran_nomor, ind.nama, a_r, b_r))
     for sas in plan.sasaran:
         a_n = old.get("narasi", {}).get(str(sas.sasaran_id), {})
         b_n = data.get("narasi", {}).get(str(sas.sasaran_id), {})
         for f in NARASI_FIELDS:
             if (a_n.get(f) or "") != (b_n.get(f) or ""):
-                lines.append(
-                    f"{NARASI_LABEL[f].capitalize()} sasaran {sas.nomor}: "
-                    f'"{_short(a_n.get(f) or "-")}" → "{_short(b_n.get(f) or "-")}"'
-                )
+                lines.append(NarasiChange(f, sas.nomor, a_n.get(f) or "", b_n.get(f) or ""))
     if len(lines) > MAX_CHANGE_LINES:
         more = len(lines) - (MAX_CHANGE_LINES - 1)
-        lines = [*lines[: MAX_CHANGE_LINES - 1], f"… dan {more} perubahan lain."]
+        return Changes(draft.based_on, lines[: MAX_CHANGE_LINES - 1], more)
     return Changes(draft.based_on, lines)
 
 
@@ -906,8 +1007,10 @@ def submit(
         draft.based_on = over
     reason = can_start(session, draft.bidang_id, draft.tahun, draft.triwulan)
     current_p = pelaporan(session, draft.bidang_id, draft.tahun, draft.triwulan)
-    if reason and not (current_p is not None and current_p.status == StatusLaporan.DIAJUKAN):
-        raise SubmissionError(reason)
+    if reason is not None and not (
+        current_p is not None and current_p.status == StatusLaporan.DIAJUKAN
+    ):
+        raise QuarterClosed(reason)
     # A waiting report: replaced only by an operator who was shown it (``over``); the
     # version check below refuses everyone else and says who sent what.
     rv = review(session, draft)

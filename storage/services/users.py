@@ -114,12 +114,12 @@ def find_bidang(
     return found[0] if len(found) == 1 else None
 
 
-def bidang_choices(session: Session, opd_id: int) -> str:
-    """The bidang of an office as a person may name them: "kode (Nama)", in order."""
+def bidang_codes(session: Session, opd_id: int) -> list[tuple[str, str]]:
+    """(kode, nama) of the bidang of an office, in order: how a person may name them."""
     rows = session.exec(
         select(Bidang).where(Bidang.opd_id == opd_id).order_by(col(Bidang.id))
     ).all()
-    return ", ".join(f"{b.kode} ({b.nama})" for b in rows) or "belum ada bidang"
+    return [(b.kode, b.nama) for b in rows]
 
 
 def bidang_names(session: Session, *, opd_id: int | None = None) -> list[tuple[int, str]]:
