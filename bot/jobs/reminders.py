@@ -389,15 +389,8 @@ async def send_due(context: CallbackContext) -> None:
             _watch_takeover(context.application)
             return
         now = clock_now(data)
-        try:
-            rest, blocked = await asyncio.to_thread(_rest, engine, now)
-        except Exception:
-            log.exception("could not read the reminder round's plan")
-            return
-        if rest:
-            log.warning("pengingat: melanjutkan putaran yang terputus, %d pesan tersisa", len(rest))
-            await _send(context, rest, blocked, now)
-            return
+        if await _send_rest(context, engine, now, "melanjutkan") is not False:
+            return  # the interrupted round's rest was sent, or its plan could not be read
         try:
             reminders, blocked = await asyncio.to_thread(
                 _due,
@@ -438,17 +431,25 @@ async def _takeover(context: CallbackContext) -> None:
             if jq is not None:
                 jq.run_once(_takeover, when=TAKEOVER_S, name=TAKEOVER_JOB)
             return
-        now = clock_now(data)
-        try:
-            rest, blocked = await asyncio.to_thread(_rest, engine, now)
-        except Exception:
-            log.exception("could not read the reminder round's plan")
-            return
-        if rest:
-            log.warning(
-                "pengingat: mengambil alih putaran yang terputus, %d pesan tersisa", len(rest)
-            )
-            await _send(context, rest, blocked, now)
+        await _send_rest(context, engine, clock_now(data), "mengambil alih")
+
+
+async def _send_rest(
+    context: CallbackContext, engine: Engine, now: datetime, verb: str
+) -> bool | None:
+    """Send what the round's plan still holds (an interrupted round, here or in a dead
+    process); True when there was some, False when none, None when the plan could not be
+    read (logged; the next run tries again)."""
+    try:
+        rest, blocked = await asyncio.to_thread(_rest, engine, now)
+    except Exception:
+        log.exception("could not read the reminder round's plan")
+        return None
+    if not rest:
+        return False
+    log.warning("pengingat: %s putaran yang terputus, %d pesan tersisa", verb, len(rest))
+    await _send(context, rest, blocked, now)
+    return True
 
 
 def schedule_jobs(app: Application) -> None:
