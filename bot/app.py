@@ -285,7 +285,8 @@ def build_application(
     # The figure cache lives as long as the engine it caches; read sessions carry it.
     app.bot_data[FIGURE_CACHE] = FigureCache()
     if cluster:
-        attach(app, engine, settings.telegram_bot_token)
+        # The inbox's getUpdates connection means polling: only the poller gets updates.
+        attach(app, engine, settings.telegram_bot_token, polling=inbox)
     register_handlers(app)
     return app
 

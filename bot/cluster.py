@@ -4,17 +4,22 @@ With ``DATABASE_URL`` on PostgreSQL, ``monev run`` may be started more than once
 reverse proxy in webhook mode, or as standbys in polling mode). What the processes share is
 PostgreSQL alone (:mod:`storage.data.coordination`):
 
-- **Updates.** Every update is written to the inbox, with its *order key* (the sender, else the
-  chat), before Telegram is answered or confirmed. Whichever process receives it, the process
+- **Updates (webhook).** Every update is written to the inbox, with its *order key* (the
+  sender, else the chat), before Telegram is answered. Whichever process receives it, the process
   that takes the key's advisory lock handles that key's waiting updates oldest first, one at a
   time, and each is marked done (with its effect, for a typed answer) before the next. So a
   typed "33 jt" and the next "40" are never applied to each other's steps, whichever process
   each reached. A process that dies mid-update loses its connection and with it the lock;
-  every process sweeps the inbox each second for keys with waiting updates, so another one
+  every webhook process sweeps the inbox each second for keys with waiting updates, so another one
   takes the update up within about a second (the lease is the dead process's connection).
 - **Polling.** One process holds the poller lock and polls; the others wait for it and one
-  takes over within :data:`STANDBY_RETRY_S` when the poller dies. Fetched updates are in the
-  inbox before the next getUpdates confirms them, so a handover loses none.
+  takes over within :data:`STANDBY_RETRY_S` when the poller dies. Only the poller receives
+  updates, so it handles them as a single process does (:mod:`bot.inbox`: in memory, in
+  order per sender, no lock or inbox read per update), and the standbys leave the inbox
+  alone. Fetched updates are in the inbox before the next getUpdates confirms them, so a
+  handover loses none: the new poller first handles what the old one received and did not
+  finish (:func:`bot.inbox.replay`), then polls. The poller's lease is its lock connection,
+  checked every :data:`STANDBY_RETRY_S`: a poller that lost it stops at once.
 - **Jobs.** Each run of a job (reminders, the digest, inbox cleanup) takes the job's lock;
   a process that cannot skips that run. A run cut short by a dying process is resumed by the
   next run elsewhere; every reminder is claimed in ``sent_reminder`` before it is sent.
@@ -102,8 +107,12 @@ def _adopt(engine: Engine, bot: int) -> None:
 class Cluster:
     """This process's part in a deployment of several (see the module docstring)."""
 
-    def __init__(self, app: Application, engine: Engine, bot: str) -> None:
+    def __init__(self, app: Application, engine: Engine, bot: str, *, polling: bool) -> None:
         self.app = app
+        # Webhook: any process may receive any update, so updates are handled from the shared
+        # inbox under their sender's lock. Polling: only the poller receives them (see the
+        # module docstring), and it handles them in-process.
+        self.shares_updates = not polling
         self.engine = engine
         self.bot = bot
         self.key = inbox.bot_of(bot)  # the inbox's bot_id (``bot`` is the token's head)
@@ -113,6 +122,7 @@ class Cluster:
         self._tasks: set[asyncio.Task[None]] = set()
         self._held: set[str] = set()  # job locks held by this process (locks are re-entrant)
         self._sweeper: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
         self._sem = asyncio.Semaphore(HANDLE_CONCURRENCY)
         self.handled = 0
 
@@ -218,16 +228,39 @@ class Cluster:
             await asyncio.sleep(SWEEP_S)
 
     async def start(self) -> None:
-        if self._sweeper is None:
+        """Webhook: sweep the inbox for updates nobody is handling. Polling: nothing (the
+        process that becomes the poller replays the inbox, :meth:`lead`)."""
+        if self.shares_updates and self._sweeper is None:
             await asyncio.to_thread(_adopt, self.engine, self.key)
             self._sweeper = asyncio.create_task(self._sweep())
 
+    async def lead(self) -> int:
+        """This process took the poller lock: handle what earlier pollers received and did
+        not finish, and watch the lease; returns how many updates were replayed."""
+        from bot.inbox import replay
+
+        if self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch())
+        return await replay(self.app)
+
+    async def _watch(self) -> None:
+        # The poller lock lives as long as its connection. If that broke, a standby may be
+        # polling already: stop before handling anything more (_lock_lost).
+        while True:
+            await asyncio.sleep(STANDBY_RETRY_S)
+            try:
+                await asyncio.to_thread(self.locks.ping)
+            except LockLost:
+                _lock_lost()
+                return
+
     async def stop(self, grace: float = 10.0) -> None:
         """Stop sweeping, let running updates finish (briefly), and let every lock go."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            await asyncio.gather(self._sweeper, return_exceptions=True)
-            self._sweeper = None
+        for task in (self._sweeper, self._watchdog):
+            if task is not None:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
+        self._sweeper = self._watchdog = None
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=grace)
         await asyncio.to_thread(self.locks.close)
@@ -278,8 +311,8 @@ async def run_alone(app: Application, what: str) -> AsyncIterator[bool]:
         raise
 
 
-def attach(app: Application, engine: Engine, token: str) -> Cluster:
-    cluster = Cluster(app, engine, bot_id(token))
+def attach(app: Application, engine: Engine, token: str, *, polling: bool) -> Cluster:
+    cluster = Cluster(app, engine, bot_id(token), polling=polling)
     app.bot_data[CLUSTER] = cluster
     return cluster
 
@@ -427,6 +460,7 @@ async def serve_polling(
                     break
                 if got:
                     log.info("polling: proses ini yang mengambil update dari Telegram")
+                    await cluster.lead()
                     await app.updater.start_polling(
                         allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
                     )

@@ -146,14 +146,10 @@ class InboxRequest(BaseRequest):
         )
         if polling and code == 200:
             assert self.app is not None
+            # Only the poller gets updates, even beside standbys (bot.cluster): it handles
+            # them as the one process that receives them.
             result = json.loads(body).get("result") or []
-            cluster = self.app.bot_data.get(CLUSTER)
-            if result and cluster is not None:
-                # Several processes: the batch goes to the inbox now, and is handled from
-                # there by whichever process holds each sender's lock (bot.cluster).
-                updates = [Update.de_json(p, self.app.bot) for p in result]
-                await cluster.receive(result, updates)
-            elif result:
+            if result:
                 track(self.app, result)
                 self._unconfirmed.extend(result)
         return code, body
@@ -206,17 +202,19 @@ def marked(app: Application, update: object) -> None:
 class MonevApplication(Application):
     """Handles an update of the inbox once, and marks it done after its handlers ran.
 
-    One process (SQLite, or a single process): only it handles the inbox's updates, so
+    One process (SQLite, a single process, or the poller beside standbys on PostgreSQL):
+    only it handles the inbox's updates, so
     whether one is done is known in memory: from its own marks, and from the marks of earlier
     processes read at start by :func:`replay`. A replayed update that Telegram also sends
-    again is therefore handled once, without a read per update. Several processes on
-    PostgreSQL (bot.cluster): every update goes to the inbox first and is handled from there
+    again is therefore handled once, without a read per update. Several webhook processes
+    on PostgreSQL (bot.cluster): every update goes to the inbox first and is handled from there
     by the process holding its sender's lock (:meth:`handle_inbox_update`), which reads what
     is still to do under that lock."""
 
     async def process_update(self, update: object) -> None:
         uid = update.update_id if isinstance(update, Update) else None
-        if uid is not None and CLUSTER in self.bot_data:
+        cluster = self.bot_data.get(CLUSTER)
+        if uid is not None and cluster is not None and cluster.shares_updates:
             return  # in the inbox already; handled from there in order (bot.cluster)
         tracked = _tracked(self)
         if uid is not None and uid in _done_ids(self):  # replayed and sent again, or resent

@@ -484,6 +484,56 @@ async def test_poller_killed_and_replaced_by_the_standby(workdir: Path, fake: Fa
         engine.dispose()
 
 
+CHART = "grafik serapan tw3 2022"
+
+
+def _inbox_counts(engine: Engine) -> Counter[str]:
+    with engine.connect() as c:
+        return Counter(
+            dict(c.execute(text("SELECT status, count(*) FROM update_inbox GROUP BY status")).all())
+        )
+
+
+@PG
+async def test_poller_killed_mid_update_the_new_poller_handles_what_it_had_received(
+    workdir: Path, fake: FakeBotAPI
+) -> None:
+    """Only the poller handles updates (standbys leave the inbox alone): what it received and
+    did not finish is handled by the process that takes over, before it polls."""
+    engine = _setup()
+    first = Process(workdir, fake, None)
+    await _until(lambda: not first.alive() or (fake.api.pending_updates == 0 and _polled(fake) > 0))
+    assert first.alive(), first.stderr()
+    second = Process(workdir, fake, None)
+    await _until(lambda: not second.alive() or _commands(fake) >= 2)
+    assert second.alive(), second.stderr()
+    try:
+        # A chart outlasts the confirming getUpdates' grace: it is written to the inbox as
+        # received (and Telegram forgets it) while the poller still draws it.
+        charts = [fake.push_text(u, CHART) for u in ASKERS[:3]]
+        await _until(lambda: _inbox_counts(engine)["baru"] >= 1 or not first.alive())
+        first.kill()
+        waiting = _inbox_counts(engine)["baru"]
+        assert waiting >= 1
+        for uid in charts:
+            await fake.wait_reply(uid, timeout=60)
+        asked = [fake.push_text(u, QUESTIONS[1]) for u in ASKERS[3:8]]
+        for uid in asked:
+            await fake.wait_reply(uid, timeout=60)
+        await _until(lambda: _inbox_counts(engine)["baru"] == 0)
+        for u in ASKERS[:3]:  # each chart question answered (the one in flight perhaps twice)
+            assert any(r.chat_id == u and r.method == "sendPhoto" for r in fake.replies), _answers(
+                fake, u
+            )
+        for u in ASKERS[3:8]:
+            said = [a for a in _answers(fake, u) if "Peringatan dini" not in a]
+            assert len(said) == 1, said
+    finally:
+        second.stop()
+        first.stop()
+        engine.dispose()
+
+
 def _healthy(proc: Process) -> bool:
     assert proc.alive(), proc.stderr()
     try:

@@ -84,6 +84,10 @@ class Locks:
     def unlock(self, name: str) -> None:
         self.run(lambda conn: unlock(conn, name))
 
+    def ping(self) -> None:
+        """Raise :class:`LockLost` if the connection (and with it every lock) is gone."""
+        self.run(lambda conn: conn.execute(_PING))
+
     def close(self) -> None:
         with self._mutex:
             if self._conn is not None:
@@ -91,6 +95,9 @@ class Locks:
                 with contextlib.suppress(Exception):
                     self._conn.close()
                 self._conn = None
+
+
+_PING = text("SELECT 1")
 
 
 # --- the outgoing budget (GCRA) -------------------------------------------------------------
