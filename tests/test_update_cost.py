@@ -120,3 +120,36 @@ async def test_a_typed_lapor_answer_is_one_write_transaction_and_no_read(
         assert trips == ["read:take_turn"]  # … then forgotten
     finally:
         await app.shutdown()
+
+
+async def test_a_first_typed_answer_after_a_restart_reads_the_sender_once(seeded: Engine) -> None:
+    """A process that never saw the operator typing (a restart, another process) reads
+    their turn first and finds a draft; the write that applies the answer takes the sender
+    and their flow from that read instead of selecting them again."""
+    _users(seeded)
+    api = OfflineBotAPI()
+    app = await _app(seeded, api)
+    try:
+        await _send(app, OP1, "/lapor")
+        isi = next(d for row in api.buttons(api.last(OP1)) for label, d in row if "Isi TW" in label)
+        await app.process_update(make_callback_update(app.bot, isi, user_id=OP1))
+        await _send(app, OP1, "22 jt")
+    finally:
+        await app.shutdown()
+    api2 = OfflineBotAPI()
+    fresh = await _app(seeded, api2)  # knows nothing of who was typing
+    statements: list[str] = []
+
+    def count(_c, _cur, statement, *_a):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(seeded, "before_cursor_execute", count)
+    try:
+        await _send(fresh, OP1, "95")
+        assert "keterangan" in (api2.last(OP1).text or "").lower()  # applied to the draft
+        people = [s for s in statements if s.startswith("SELECT") and "FROM app_user" in s]
+        flows = [s for s in statements if s.startswith("SELECT") and "FROM chat_state" in s]
+        assert len(people) == 1 and len(flows) == 1, (people, flows)
+    finally:
+        event.remove(seeded, "before_cursor_execute", count)
+        await fresh.shutdown()

@@ -35,12 +35,14 @@ async def _take_turn(update: Update, context: MonevContext, text: str) -> text_t
     only_office = context.bot_data.get("opd_id")
     ask = partial(questions.prepared, only_office=only_office)
     turn: text_turn.Turn[Answered]
+    drafting: text_turn.ToDraft | None = None
     if user.id not in context.bot_data.get(lapor.TYPING, ()):
         turn = await context.read(
             text_turn.take_turn, telegram_id=user.id, text=text, only_office=only_office, ask=ask
         )
         if not isinstance(turn, text_turn.ToDraft):
             return turn
+        drafting = turn
     # The draft's plan comes from the figure cache (the step reads it before saving).
     return await context.write_cached(
         text_turn.take_turn,
@@ -50,6 +52,7 @@ async def _take_turn(update: Update, context: MonevContext, text: str) -> text_t
         ask=ask,
         write=True,
         mark=mark_within(context.application, update),
+        drafting=drafting,
     )
 
 

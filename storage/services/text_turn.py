@@ -8,9 +8,10 @@ a typed outcome that the transport renders (``bot.handlers.routing.on_text``); n
 parked anywhere for a later handler to pick up.
 
 A read-only session cannot apply a /lapor answer: it says so (:class:`ToDraft`) and the
-transport takes the turn again in a write transaction. Which session to open first is the
-transport's guess (who was last seen typing into a draft); a wrong guess costs a trip, never
-a wrong effect.
+transport takes the turn again in a write transaction, handing it what the read found (the
+sender, in a draft) so that the write does not read them again. Which session to open first
+is the transport's guess (who was last seen typing into a draft); a wrong guess costs a trip,
+never a wrong effect.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def take_turn(
     ask: Callable[[Session, Actor, str], A | None],
     write: bool = False,
     mark: Callable[[Session], None] | None = None,
+    drafting: ToDraft | None = None,
 ) -> Turn[A]:
     """The turn of the text ``text`` from ``telegram_id``.
 
@@ -95,15 +97,19 @@ def take_turn(
     an active sender in no flow). ``write``: the session is a write transaction, so a /lapor
     answer is applied here. ``mark``: marks the update done inside that transaction, called
     when the answer was applied — a text carries no version, so only that keeps an update
-    Telegram sends again after a crash from landing in the next question."""
-    actor = load_actor(session, telegram_id)
+    Telegram sends again after a crash from landing in the next question. ``drafting``: what
+    a read turn of this same text found (a write turn only): the sender, typing into a draft.
+    Nothing of theirs ran in between (one sender's updates are handled one at a time), and
+    the draft itself is read and saved under its version here."""
+    actor = load_actor(session, telegram_id) if drafting is None else drafting.actor
     # The session was opened before the sender was known: from here on it reads as them.
     boundary.enter(session, actor_scope(actor, only_office))
-    state = conversation.get(session, telegram_id=telegram_id)
-    if state is None:
-        return Asked(actor, ask(session, actor, text) if actor.active else None)
-    if state.flow != Flow.LAPOR:
-        return InFlow(actor, state)
+    if drafting is None:
+        state = conversation.get(session, telegram_id=telegram_id)
+        if state is None:
+            return Asked(actor, ask(session, actor, text) if actor.active else None)
+        if state.flow != Flow.LAPOR:
+            return InFlow(actor, state)
     if not write:
         return ToDraft(actor)
     step = flow.type_text(
