@@ -35,10 +35,11 @@ MAX_QUESTION = 1000  # longer than any real question; beyond this we don't even 
 
 
 def answer_text(
-    session: Session, opd_id: int, text: str, examples: list[str] | None = None
+    session: Session, opd_id: int, text: str, examples: Callable[[], list[str]] | None = None
 ) -> Answered:
     """The reply, the chart that goes with it, and whether the question asked for the chart.
-    ``examples``: the asker's own (``texts.examples_for``) where an answer shows some."""
+    ``examples``: makes the asker's own (``texts.examples_for``), for an answer that shows
+    some."""
     a = answer(session, opd_id, text)
     reply = render(a, examples)
     chart = request_for(a)
@@ -48,9 +49,12 @@ def answer_text(
 
 
 def _answer_text_for(session: Session, who: Asker) -> Callable[[Session, int, str], Answered]:
-    """``answer_text`` showing the asker's own examples (their office's bidang, their role;
-    read through the figure cache, so making them costs next to nothing)."""
-    shown = examples(session, who)
+    """``answer_text`` showing the asker's own examples (their office's bidang, their role),
+    made only for an answer that shows them: most answers don't, and making them costs
+    more than a cached answer."""
+
+    def shown() -> list[str]:
+        return examples(session, who)
 
     def answer_one(s: Session, opd_id: int, text: str) -> Answered:
         return answer_text(s, opd_id, text, shown)

@@ -6,7 +6,7 @@ handlers and the console both send what these functions return.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from html import escape
 
@@ -207,9 +207,9 @@ def _with_notes(body: str, answer: Answer) -> str:
     return f"{head}{_notes(answer)}\n{rest}"
 
 
-def render(answer: Answer, examples: list[str] | None = None) -> Reply:
-    """One screen for an answer; never empty. ``examples``: the asker's own (their office's
-    bidang and their role, ``texts.examples_for``); the demo office's without one."""
+def render(answer: Answer, examples: Callable[[], list[str]] | None = None) -> Reply:
+    """One screen for an answer; never empty. ``examples``: makes the asker's own (their
+    office's bidang and their role, ``texts.examples_for``); the demo office's without one."""
     kind = answer.kind
     if kind == Kind.COURTESY:
         words = set(normalise(answer.parsed.text).split()) if answer.parsed else set()
@@ -220,10 +220,10 @@ def render(answer: Answer, examples: list[str] | None = None) -> Reply:
             if words & _GREETING
             else texts.ACKNOWLEDGED
         )
-        shown = examples if examples is not None else texts.EXAMPLES
+        shown = examples() if examples is not None else texts.EXAMPLES
         return Reply(template.format(example=escape(shown[0])))
     if kind == Kind.UNKNOWN:
-        shown = examples if examples is not None else texts.EXAMPLES
+        shown = examples() if examples is not None else texts.EXAMPLES
         return Reply(texts.UNKNOWN_QUESTION.format(examples=texts.example_list(list(shown), 5)))
     if kind in (Kind.NOT_FOUND, Kind.OTHER_OFFICE):
         return _not_found(answer)
