@@ -27,6 +27,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageH
 
 from bot.offline.api import TEST_TOKEN
 from bot.offline.http import FakeBotAPI
+from charts.pool import RenderPool
 
 __all__ = [
     "AppFactory",
@@ -133,6 +134,15 @@ def echo_app_factory(base_url: str) -> Application:
         .build()
     )
     app.add_handler(MessageHandler(filters.TEXT, _echo))
+    return app
+
+
+def steady(app: Application) -> Application:
+    """The bot as it answers once running: its chart worker is not warmed up on the first
+    chart button. A process does that once (``bench_chart_warmup`` measures it); the harness
+    builds an Application per measurement, and a worker importing matplotlib in the middle
+    of each one, on two cores, is noise in every latency row that only offers a chart."""
+    app.bot_data["render_pool"] = RenderPool(warm_up=False)
     return app
 
 
