@@ -451,15 +451,21 @@ def fake_last_text(two: Two, user: int) -> str:
     return two.api.last(user).text or ""
 
 
-@PG
-async def test_poller_killed_and_replaced_by_the_standby(workdir: Path, fake: FakeBotAPI) -> None:
-    engine = _setup()
+async def _poller_and_standby(workdir: Path, fake: FakeBotAPI) -> tuple[Process, Process]:
+    """Two polling processes: the first polls, the second is up and standing by."""
     first = Process(workdir, fake, None)
     await _until(lambda: not first.alive() or (fake.api.pending_updates == 0 and _polled(fake) > 0))
     assert first.alive(), first.stderr()
     second = Process(workdir, fake, None)
     await _until(lambda: not second.alive() or _commands(fake) >= 2)
     assert second.alive(), second.stderr()
+    return first, second
+
+
+@PG
+async def test_poller_killed_and_replaced_by_the_standby(workdir: Path, fake: FakeBotAPI) -> None:
+    engine = _setup()
+    first, second = await _poller_and_standby(workdir, fake)
     try:
         ids = [fake.push_text(u, QUESTIONS[0]) for u in ASKERS[:5]]
         for uid in ids:
@@ -501,12 +507,7 @@ async def test_poller_killed_mid_update_the_new_poller_handles_what_it_had_recei
     """Only the poller handles updates (standbys leave the inbox alone): what it received and
     did not finish is handled by the process that takes over, before it polls."""
     engine = _setup()
-    first = Process(workdir, fake, None)
-    await _until(lambda: not first.alive() or (fake.api.pending_updates == 0 and _polled(fake) > 0))
-    assert first.alive(), first.stderr()
-    second = Process(workdir, fake, None)
-    await _until(lambda: not second.alive() or _commands(fake) >= 2)
-    assert second.alive(), second.stderr()
+    first, second = await _poller_and_standby(workdir, fake)
     try:
         # A chart outlasts the confirming getUpdates' grace: it is written to the inbox as
         # received (and Telegram forgets it) while the poller still draws it.

@@ -28,6 +28,14 @@ async def _send(app: Application, user_id: int, text: str) -> None:
     await app.process_update(update)
 
 
+async def _first_answer(app: Application, api: OfflineBotAPI) -> None:
+    """The Koperasi operator starts TW III and types the first sub kegiatan's anggaran."""
+    await _send(app, OP1, "/lapor")
+    isi = next(d for row in api.buttons(api.last(OP1)) for label, d in row if "Isi TW" in label)
+    await app.process_update(make_callback_update(app.bot, isi, user_id=OP1))
+    await _send(app, OP1, "22 jt")
+
+
 async def test_a_question_is_one_read_session_besides_the_inbox(
     seeded: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -101,10 +109,7 @@ async def test_a_typed_lapor_answer_is_one_write_transaction_and_no_read(
     monkeypatch.setattr(bot.context, "_read", counting_read)
     monkeypatch.setattr(bot.context, "_write_cached", counting_write)
     try:
-        await _send(app, OP1, "/lapor")
-        isi = next(d for row in api.buttons(api.last(OP1)) for label, d in row if "Isi TW" in label)
-        await app.process_update(make_callback_update(app.bot, isi, user_id=OP1))
-        await _send(app, OP1, "22 jt")
+        await _first_answer(app, api)
         trips.clear()
         await _send(app, OP1, "95")
         assert trips == ["write:take_turn"]
@@ -130,10 +135,7 @@ async def test_a_first_typed_answer_after_a_restart_reads_the_sender_once(seeded
     api = OfflineBotAPI()
     app = await _app(seeded, api)
     try:
-        await _send(app, OP1, "/lapor")
-        isi = next(d for row in api.buttons(api.last(OP1)) for label, d in row if "Isi TW" in label)
-        await app.process_update(make_callback_update(app.bot, isi, user_id=OP1))
-        await _send(app, OP1, "22 jt")
+        await _first_answer(app, api)
     finally:
         await app.shutdown()
     api2 = OfflineBotAPI()
