@@ -5,7 +5,8 @@ Every round measures, one after the other: the echo bot, then for each size the 
 warm cache (rate limiter and update inbox off, as the old harness did; 1× only), the bot as
 ``monev run`` ships it (rate limiter on, every update written to the inbox before it is
 handled and marked done after), and the same answering the first question after a write (a
-pagu revision committed just before each question). Each round gives its own ratio to that
+pagu revision committed just before each question; a write and its question at most every
+40 ms). Each round gives its own ratio to that
 round's echo median, and its difference in milliseconds; the table shows the median and its
 [min-max] over rounds, so a load change during the run shows as spread instead of flipping a
 verdict. Every kind has its own warm-up in every round. Size must not show (issue 29): at 100×
@@ -15,6 +16,10 @@ On PostgreSQL ``monev run`` is one process of a possible cluster (bot.cluster): 
 the poller handles its updates in-process (as one process does), and every message reserves a
 slot of the budget the processes share. "As shipped" is that path; the same process without a
 cluster at all (in-process rate limiter) is measured beside it at 1×, to show what it costs.
+That budget gives each message its own slot, 40 ms after the one before (25 a second, no
+burst: Telegram counts a sliding second), so questions sent back to back, faster than 25 a
+second, each wait for their slot there, while the in-process limiter lets a burst of 30 go;
+the "one per 40 ms" row asks no faster than the budget and shows the answer's own cost.
 
 Run: .venv/bin/python -m benchmarks.bench_rounds [--pg URL] [--rounds 5] [-n 20] [--sizes 1,100]
 """
@@ -45,6 +50,7 @@ from benchmarks.latency import (
     steady,
 )
 from bot.app import build_application, prepare
+from bot.cluster import BOT_INTERVAL
 from bot.cluster import get as cluster_of
 from bot.offline.http import FakeBotAPI
 from bot.settings import Settings
@@ -55,13 +61,18 @@ KINDS = ("cached", "rate_limited", "after_write")
 SIZES = (1, 100)
 BIG_KINDS = ("rate_limited", "after_write")  # at a larger size: the bot as it ships
 PG_ONLY = "single"  # PostgreSQL: one process without the cluster path, beside "as shipped"
+PACED = "paced"  # PostgreSQL: as shipped, one question per slot of the shared budget
 MAX_RATIO, MAX_EXTRA_MS = 3.0, 50.0
+# Questions that follow each other by less than the shared budget's slot (25 messages a second
+# for every process of the bot) wait for it: a row paced at the slot shows the answer's own
+# cost, the unpaced one what waiting for the budget adds when questions come faster.
+PACE_S = BOT_INTERVAL.total_seconds()
 
 
 def kinds_at(k: int, pg: bool = False) -> tuple[str, ...]:
     if k != 1:
-        return BIG_KINDS
-    return (*KINDS, PG_ONLY) if pg else KINDS
+        return (*BIG_KINDS, PACED) if pg else BIG_KINDS
+    return (*KINDS, PG_ONLY, PACED) if pg else KINDS
 
 
 @dataclass
@@ -117,8 +128,10 @@ async def _after_write(engine: Engine, fake: FakeBotAPI, n: int) -> float:
     await app.updater.start_polling(poll_interval=0, timeout=10)
     await app.start()
     lat = []
+    loop = asyncio.get_running_loop()
     try:
         for i in range(n + 2):  # two warm-ups
+            started = loop.time()
             await asyncio.to_thread(_revise, engine, node, DEMO_YEAR, 1 if i % 2 == 0 else -1)
             uid = next(_user_ids)
             t = await fake.wait_reply(
@@ -126,6 +139,8 @@ async def _after_write(engine: Engine, fake: FakeBotAPI, n: int) -> float:
             )
             if i >= 2:
                 lat.append(t * 1000)
+            # a write and its question no more often than the budget's slot (PACE_S)
+            await asyncio.sleep(max(0.0, started + PACE_S - loop.time()))
     finally:
         await app.updater.stop()
         await app.stop()
@@ -143,6 +158,7 @@ async def _one(engine: Engine, kind: str, fake: FakeBotAPI, n: int) -> float:
         factory = _factory(engine, True, True)  # rate limiter and inbox, one process
     else:
         factory = _shipped(engine)
+    pace = PACE_S if kind == PACED else 0.0
     apps = []
 
     def build(base_url: str):  # type: ignore[no-untyped-def]
@@ -150,7 +166,7 @@ async def _one(engine: Engine, kind: str, fake: FakeBotAPI, n: int) -> float:
         return apps[-1]
 
     try:
-        return (await measure(build, QUESTIONS, n=n, fake=fake)).median
+        return (await measure(build, QUESTIONS, n=n, fake=fake, pace=pace)).median
     finally:
         for app in apps:
             await _release(app)
@@ -210,8 +226,11 @@ def run(
 LABELS = {
     "cached": "Pertanyaan (cache hangat, pembatas laju mati)",
     "rate_limited": "Pertanyaan, `monev run` apa adanya (pembatas laju dan kotak masuk hidup)",
-    "after_write": "Pertanyaan pertama setelah tulis (pembatas laju dan kotak masuk hidup)",
+    "after_write": (
+        "Pertanyaan pertama setelah tulis (pembatas laju dan kotak masuk hidup; satu per ≥ 40 ms)"
+    ),
     PG_ONLY: "Pertanyaan, satu proses tanpa jalur klaster (pembatas laju dan kotak masuk hidup)",
+    PACED: "Pertanyaan, `monev run` apa adanya, satu per 40 ms (giliran anggaran kirim bersama)",
 }
 
 

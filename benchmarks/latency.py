@@ -175,6 +175,7 @@ async def measure(
     reply_timeout: float = 10.0,
     deadline: float = 300.0,
     fake: FakeBotAPI | None = None,
+    pace: float = 0.0,
 ) -> Stats:
     """Send ``n`` messages (cycling through ``questions``) to the app built by
     ``app_factory(base_url)`` and collect push-to-reply latencies.
@@ -183,6 +184,7 @@ async def measure(
     message comes from a new user id (so attribution of replies is exact); otherwise all come
     from one user. ``warmup`` messages are sent first, one at a time, and not counted. Pass
     ``fake`` to share a running server between measurements; otherwise one is started.
+    ``pace``: each worker's next message no sooner than this many seconds after its last.
     """
     if not questions:
         raise ValueError("questions must not be empty")
@@ -199,7 +201,7 @@ async def measure(
         await app.start()
         async with asyncio.timeout(deadline):
             stats = await _drive(
-                fake, questions, n, concurrency, distinct_users, warmup, reply_timeout
+                fake, questions, n, concurrency, distinct_users, warmup, reply_timeout, pace
             )
     return stats
 
@@ -212,6 +214,7 @@ async def _drive(
     distinct_users: bool,
     warmup: int,
     reply_timeout: float,
+    pace: float = 0.0,
 ) -> Stats:
     same_user = next(_user_ids)
     latencies: list[float] = []
@@ -220,6 +223,7 @@ async def _drive(
     async def one(i: int, counted: bool) -> None:
         nonlocal timeouts
         uid = next(_user_ids) if distinct_users else same_user
+        started = time.perf_counter()
         update_id = fake.push_text(uid, questions[i % len(questions)])
         try:
             latency = await fake.wait_reply(update_id, timeout=reply_timeout)
@@ -228,6 +232,8 @@ async def _drive(
             return
         if counted:
             latencies.append(latency * 1000)
+        if pace:  # the next question no sooner than ``pace`` after this one
+            await asyncio.sleep(max(0.0, started + pace - time.perf_counter()))
 
     for i in range(warmup):
         await one(i, counted=False)

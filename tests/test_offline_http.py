@@ -4,6 +4,7 @@ socket."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import httpx
 
@@ -25,6 +26,18 @@ async def test_echo_bot_answers_through_the_fake_server() -> None:
     assert 0 < stats.median <= stats.p95 <= stats.max
     # Warm-up plus five messages, echoed in order; the form-encoded "123" stayed a string.
     assert echoed == ["halo", "/start", "123", "halo", "/start", "123"]
+
+
+async def test_a_paced_measurement_sends_no_sooner_than_its_pace() -> None:
+    """``pace``: the next message no sooner than that after the last (a lower bound, which a
+    busy machine only lengthens)."""
+    async with FakeBotAPI() as fake:
+        await asyncio.wait_for(
+            measure(echo_app_factory, ["halo"], n=4, warmup=1, fake=fake, pace=0.05), timeout=20
+        )
+        pushed = sorted(fake._pushed_at.values())
+    assert len(pushed) == 5
+    assert all(b - a >= 0.049 for a, b in itertools.pairwise(pushed)), pushed
 
 
 async def test_rate_limit_answers_429_when_flooded() -> None:
