@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -428,6 +428,28 @@ def test_pagu_revision_from_tw3_leaves_earlier_quarters_alone(seeded: Engine) ->
         "250000000",
         True,
     )
+
+
+def test_pagu_revision_reads_the_node_and_its_ancestors_not_the_office_year(
+    seeded: Engine,
+) -> None:
+    """A revision holds the write lock while it reads: it reads the node's chain only, so at
+    a province's size it does not hold the lock for the time the office-year takes to load."""
+    statements: list[str] = []
+
+    def count(_c, _cur, statement, *_a):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    with db.session_scope(seeded) as s:
+        node = s.exec(select(Node).where(Node.nama == MISI_DAGANG)).one()
+        assert node.id is not None
+        event.listen(seeded, "before_cursor_execute", count)
+        try:
+            revise_pagu(s, node_id=node.id, dari_tw=3, pagu=250_000_000, actor="t")
+        finally:
+            event.remove(seeded, "before_cursor_execute", count)
+    reads = [x for x in statements if x.startswith("SELECT") and "FROM node" in x]
+    assert reads and all("node.id IN" in x for x in reads if "node.tahun =" in x), reads
 
 
 def test_pagu_revision_upserts_and_can_skip_ancestors(seeded: Engine) -> None:

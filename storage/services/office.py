@@ -777,7 +777,14 @@ def revise_pagu(
     node = session.get(Node, node_id)
     if node is None:
         raise SetupError(f"Program/kegiatan/sub kegiatan dengan id {node_id} tidak ada.")
-    data = YearData(session, node.opd_id, node.tahun)
+    # The node and its ancestors are all the revision reads: not the whole office-year, which
+    # at a province's size would hold the write lock for the time it takes to load.
+    chain, up = [node_id], node.parent_id
+    while up is not None:
+        chain.append(up)
+        above = session.get(Node, up)
+        up = above.parent_id if above is not None else None
+    data = YearData(session, node.opd_id, node.tahun, only=chain)
     in_force = data.plan(node_id, dari_tw)
     if in_force is None:
         raise SetupError(

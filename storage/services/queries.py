@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
-from sqlalchemy import BindParameter, Row, Select, bindparam, func
+from sqlalchemy import BindParameter, ColumnElement, Row, Select, bindparam, func
 from sqlmodel import Session, SQLModel, col, select
 
 from storage.data.boundary import require, require_every_office
@@ -205,11 +205,20 @@ class YearData:
     """One office-year loaded once (four plain selects, no ORM objects); every figure is then
     computed in memory. The rows are copies: writing goes through the ORM elsewhere."""
 
-    def __init__(self, session: Session, opd_id: int, tahun: int) -> None:
+    def __init__(
+        self, session: Session, opd_id: int, tahun: int, *, only: Sequence[int] | None = None
+    ) -> None:
+        """``only``: just these nodes (with every ancestor among them), e.g. for a write that
+        needs one node's plan in force: its cost is not the office-year's size."""
         # Plain rows bypass the ORM's office criteria: the office is checked here instead.
         require(session, opd_id)
         self.opd_id, self.tahun = opd_id, tahun
-        in_year = (col(Node.opd_id) == opd_id, col(Node.tahun) == tahun)
+        in_year: tuple[ColumnElement[bool], ...] = (
+            col(Node.opd_id) == opd_id,
+            col(Node.tahun) == tahun,
+        )
+        if only is not None:
+            in_year = (*in_year, col(Node.id).in_(list(only)))
         # Core on the session's connection: rows come back as tuples, no ORM loading step
         # (a flush first, so a write session sees its own pending changes, as a query would).
         session.flush()
