@@ -41,7 +41,7 @@ from storage.files.report_parser import parse_lines, read_lines
 from storage.services.ask import answer
 from storage.services.cache import FigureCache
 from storage.services.office import copy_year, revise_pagu
-from storage.services.queries import capaian_kinerja, year_data
+from storage.services.queries import YearData, capaian_kinerja
 
 QUESTION = "serapan anggaran tw 3 2022 koperasi"
 SIZES = (1, 10, 100)
@@ -81,10 +81,11 @@ def _program(engine: Engine, tahun: int, opd_id: int = DEMO_OPD) -> int:
 
 
 def _revise(engine: Engine, node_id: int, tahun: int, step: int) -> None:
+    """A pagu revision of a program: its pagu in TW I, ``step`` rupiah up or down."""
     with db.session_scope(engine) as s:
         node = s.get(Node, node_id)
-        assert node is not None
-        plan = year_data(s, node.opd_id, tahun).plan(node_id, 1)
+        assert node is not None and node.parent_id is None  # a program: its chain is itself
+        plan = YearData(s, node.opd_id, tahun, only=[node_id]).plan(node_id, 1)
         assert plan is not None and plan.pagu is not None
         revise_pagu(s, node_id=node_id, dari_tw=1, pagu=plan.pagu + step, actor="bench")
 
