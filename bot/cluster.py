@@ -5,13 +5,14 @@ reverse proxy in webhook mode, or as standbys in polling mode). What the process
 PostgreSQL alone (:mod:`storage.data.coordination`):
 
 - **Updates (webhook).** Every update is written to the inbox, with its *order key* (the
-  sender, else the chat), before Telegram is answered. Whichever process receives it, the process
-  that takes the key's advisory lock handles that key's waiting updates oldest first, one at a
-  time, and each is marked done (with its effect, for a typed answer) before the next. So a
-  typed "33 jt" and the next "40" are never applied to each other's steps, whichever process
-  each reached. A process that dies mid-update loses its connection and with it the lock;
-  every webhook process sweeps the inbox each second for keys with waiting updates, so another one
-  takes the update up within about a second (the lease is the dead process's connection).
+  sender, else the chat), before Telegram is answered. Whichever process receives it, the
+  process that takes the key's advisory lock handles that key's waiting updates oldest first,
+  one at a time, and each is marked done (with its effect, for a typed answer) before the
+  next. So a typed "33 jt" and the next "40" are never applied to each other's steps,
+  whichever process each reached. A process that dies mid-update loses its connection and
+  with it the lock; every webhook process sweeps the inbox each second for keys with waiting
+  updates, so another one takes the update up within about a second (the lease is the dead
+  process's connection).
 - **Polling.** One process holds the poller lock and polls; the others wait for it and one
   takes over within :data:`STANDBY_RETRY_S` when the poller dies. Only the poller receives
   updates, so it handles them as a single process does (:mod:`bot.inbox`: in memory, in

@@ -203,13 +203,13 @@ class MonevApplication(Application):
     """Handles an update of the inbox once, and marks it done after its handlers ran.
 
     One process (SQLite, a single process, or the poller beside standbys on PostgreSQL):
-    only it handles the inbox's updates, so
-    whether one is done is known in memory: from its own marks, and from the marks of earlier
-    processes read at start by :func:`replay`. A replayed update that Telegram also sends
-    again is therefore handled once, without a read per update. Several webhook processes
-    on PostgreSQL (bot.cluster): every update goes to the inbox first and is handled from there
-    by the process holding its sender's lock (:meth:`handle_inbox_update`), which reads what
-    is still to do under that lock."""
+    only it handles the inbox's updates, so whether one is done is known in memory: from its
+    own marks, and from the marks of earlier processes read at start (or at a takeover) by
+    :func:`replay`. A replayed update that Telegram also sends again is therefore handled
+    once, without a read per update. Several webhook processes on PostgreSQL (bot.cluster):
+    every update goes to the inbox first and is handled from there by the process holding its
+    sender's lock (:meth:`handle_inbox_update`), which reads what is still to do under that
+    lock."""
 
     async def process_update(self, update: object) -> None:
         uid = update.update_id if isinstance(update, Update) else None
