@@ -13,6 +13,7 @@ import re
 
 import pytest
 
+from bot.views import pages as page_views
 from bot.views.pages import MAX_CHARS, MAX_LINES, measure, paginate, visible
 from storage.domain.numbers import format_rupiah_short
 from tests.bot_harness import KEPALA, OPERATOR_KOP, Bot
@@ -139,6 +140,42 @@ def test_pages_lose_nothing_and_keep_the_foot() -> None:
         assert not p.removesuffix(foot).splitlines()[-1].startswith("0. Program")
         assert not p.splitlines()[1].startswith("   ")
     assert paginate("pendek", foot) == ["pendek" + foot]
+
+
+def _long_texts() -> list[str]:
+    head = "<b>Serapan</b> · Bidang Koperasi · TW II 2022"
+    rows = [
+        f"{i}. <b>Program {i}</b> &amp; lainnya\n   rencana Rp {i}.000.000 · realisasi <i>{i}%</i>"
+        for i in range(60)
+    ]
+    return [
+        "\n".join([head, "", "<b>Daftar:</b>", *rows, "", "<i>Catatan akhir.</i>"]),
+        "\n".join([head, *(f"baris {i} 😀 &lt;kurang&gt;" for i in range(50))]),
+        "\n".join([head, "", "x" * 1500, "", *rows[:10]]),
+        # a tag across a line break, a bare "<": each page is measured whole, as before
+        "\n".join([head, "<a href='x\ny'>tautan</a>", *rows]),
+        "\n".join([head, "nilai <b>x</b> < 5", *rows]),
+        "\n".join([head, "nilai < 5 <b>x</b>", *rows]),  # its tags close on the line
+        "\n".join([head, "", "<b>Judul:</b>", "", "<b>Judul lain:</b>", *rows[:30]]),
+    ]
+
+
+@pytest.mark.parametrize("text", _long_texts())
+def test_pages_measured_line_by_line_are_the_pages_measured_whole(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pagination measures each line once (a long answer at 100x the demo office, issue 29):
+    the very pages measuring each candidate page whole gives."""
+    foot = "\n\n⏳ <i>Angka belum disetujui.</i>"
+    assert page_views._Lines(text).exact == ("\n<a href" not in text and "/b> < 5" not in text)
+    fast = [paginate(text, foot), paginate(text)]
+    monkeypatch.setattr(page_views._Lines, "__init__", _measured_whole)
+    assert fast == [paginate(text, foot), paginate(text)]
+    assert len(fast[0]) > 1
+
+
+def _measured_whole(self: page_views._Lines, text: str) -> None:
+    self._seen, self.exact = {}, False
 
 
 @pytest.mark.parametrize(

@@ -87,13 +87,13 @@ def page_keyboard(token: str, i: int, paged: Paged) -> Keyboard:
 async def first_page(context: MonevContext, reply: Reply) -> AsyncIterator[tuple[str, Keyboard]]:
     """The first screen of ``reply`` and its buttons, to send inside the block; the later
     pages are kept (in the database: any process may take the press) for the person's
-    "Selengkapnya" meanwhile, and are stored when the block ends.
+    "Selengkapnya", stored when the block ends.
 
-    Stored while the first page is on its way, not before: on PostgreSQL that commit costs
-    more than the whole answer, and a long answer must not wait for it (issue 29). No press
-    can come before it: the owner's next update is handled after this one ends (one sender
-    at a time, ``bot/concurrency.py``; one sender's lock in a cluster), and only the owner's
-    press shows a page."""
+    Stored after the first page is sent, not before: on PostgreSQL that commit costs more
+    than the whole answer, and a long answer must not wait for it, nor share the processor
+    with it while being sent (issue 29). No press can come before it: the owner's next
+    update is handled after this one ends (one sender at a time, ``bot/concurrency.py``;
+    one sender's lock in a cluster), and only the owner's press shows a page."""
     body = reply.text[: len(reply.text) - len(reply.foot)] if reply.foot else reply.text
     pages = page_views.paginate(body, reply.foot)
     if len(pages) == 1 or context.actor is None:
@@ -101,11 +101,10 @@ async def first_page(context: MonevContext, reply: Reply) -> AsyncIterator[tuple
         return
     token = secrets.token_urlsafe(9)  # 12 characters: unguessable, and short in callback data
     paged = Paged(context.actor.telegram_id, tuple(pages), reply.keyboard)
-    keeping = asyncio.ensure_future(context.write(answer_pages.keep, token=token, paged=paged))
     try:
         yield pages[0], page_keyboard(token, 0, paged)
     finally:
-        await keeping
+        await context.write(answer_pages.keep, token=token, paged=paged)
 
 
 async def kept_page(context: MonevContext, data: str) -> tuple[str, Keyboard] | str:

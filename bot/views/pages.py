@@ -52,6 +52,32 @@ def _fits(lines: list[str], max_lines: int, max_chars: int) -> bool:
     return n <= max_lines and chars <= max_chars
 
 
+class _Lines:
+    """Each line's visible text, made once: pagination measures every candidate page, and a
+    long answer (every program of a bidang at 100x the demo office) has a few dozen of them.
+    Exact when no tag can span a line break: every "<" of a line has a ">" after it on that
+    line (a tag ends at its first ">"; an entity has no line break). Else each page is
+    measured whole, as ``measure`` does."""
+
+    def __init__(self, text: str) -> None:
+        self._seen: dict[str, str] = {}
+        self.exact = all(
+            "<" not in line or line.rfind("<") < line.rfind(">") for line in text.split("\n")
+        )
+
+    def _visible(self, line: str) -> str:
+        shown = self._seen.get(line)
+        if shown is None:
+            shown = self._seen[line] = visible(line)
+        return shown
+
+    def fit(self, lines: list[str], max_lines: int, max_chars: int) -> bool:
+        if not self.exact:
+            return _fits(lines, max_lines, max_chars)
+        shown = "\n".join(self._visible(line) for line in lines)
+        return len(shown) <= max_chars and len(shown.splitlines()) <= max_lines
+
+
 def _blocks(lines: list[str]) -> list[list[str]]:
     """Paragraphs: runs of lines between blank lines."""
     blocks: list[list[str]] = [[]]
@@ -70,16 +96,17 @@ def paginate(
     A text that fits is one page, unchanged. Paragraphs stay whole when they fit a page;
     a longer one is cut between rows, never after its heading."""
     whole = text + foot
-    if _fits(whole.split("\n"), max_lines, max_chars):
-        return [whole]
     lines = text.split("\n")
     head, body = lines[0], lines[1:]
+    measured = _Lines(whole + "\n" + head + CONTINUED)
+    if measured.fit(whole.split("\n"), max_lines, max_chars):
+        return [whole]
     foot_lines = foot.split("\n") if foot else []
     pages: list[list[str]] = []
     current: list[str] = [head]
 
     def fits(candidate: list[str]) -> bool:
-        return _fits(candidate + foot_lines, max_lines, max_chars)
+        return measured.fit(candidate + foot_lines, max_lines, max_chars)
 
     def turn(carry: list[str]) -> list[str]:
         pages.append(current)

@@ -30,6 +30,7 @@ Invalidation rules, all checked by tests:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,6 +59,7 @@ T = TypeVar("T")
 _SESSION_KEY = "figure_cache"
 _VERSION_KEY = "data_version"
 _SYNCED_KEY = "figure_cache_synced"
+_HELD_KEY = "figure_cache_held"  # (office, year) -> the office-year this session was given
 
 
 _NEWEST = select(func.max(AuditLog.id))  # built once: asked by every cached read
@@ -111,6 +113,7 @@ def _detach(session: Session, value: object) -> None:
 
 # More new audit entries than this at once (a bulk import) are not worth placing one by one.
 _MAX_PLACED = 2_000
+_MISSING = object()
 _ALL = None  # "every office-year": what _touched answers when it cannot place an entry
 # How long an audit id missing below the newest one is waited for (its transaction may still
 # commit); longer than any write transaction of the bot or the CLI.
@@ -262,13 +265,24 @@ class FigureCache:
         self._pool: object = None
         self._seen = 0  # the newest audit id the entries were checked against
         self._gaps: dict[int, float] = {}  # audit ids below it not seen yet -> since when
+        # Sessions of several worker threads share the cache: its bookkeeping under one lock,
+        # and an office-year built or refreshed by one thread at a time (another asking for
+        # it waits for the new one rather than being given the stale one, or building it too).
+        self._lock = threading.RLock()
+        self._year_locks: dict[tuple[int, int], threading.Lock] = {}
+        # How many open sessions were given the office-year now cached under a key: a refresh
+        # changes it in place only when none is, else it makes a copy (YearData.refreshed).
+        self._holders: dict[tuple[int, int], int] = {}
 
     @contextmanager
     def read(self, engine: Engine) -> Iterator[Session]:
         """A read-only session (``db.read_scope``) whose queries use this cache."""
         with read_scope(engine) as session:
             session.info[_SESSION_KEY] = self
-            yield session
+            try:
+                yield session
+            finally:
+                self._release(session)
 
     @contextmanager
     def write(self, engine: Engine) -> Iterator[Session]:
@@ -277,17 +291,34 @@ class FigureCache:
         flushed yet (``figure_cache``). For a step that reads a plan, then saves."""
         with session_scope(engine) as session:
             session.info[_SESSION_KEY] = self
-            yield session
+            try:
+                yield session
+            finally:
+                self._release(session)
+
+    def _release(self, session: Session) -> None:
+        """The session is over: the office-years it was given are no longer in use by it."""
+        held: dict[tuple[int, int], Any] = session.info.pop(_HELD_KEY, {})
+        with self._lock:
+            for key, data in held.items():
+                if self._years.get(key) is data and self._holders.get(key, 0) > 0:
+                    self._holders[key] -= 1
 
     def clear(self) -> None:
-        self._years.clear()
-        self._stale.clear()
-        self._small.clear()
+        with self._lock:
+            self._years.clear()
+            self._stale.clear()
+            self._small.clear()
+            self._holders.clear()
 
     def _sync(self, session: Session) -> None:
         """Drop (or mark for refresh) what changed since the last look; once per session."""
         if session.info.get(_SYNCED_KEY) is self:
             return
+        with self._lock:
+            self._sync_locked(session)
+
+    def _sync_locked(self, session: Session) -> None:
         pool, version = _pool(session), data_version(session)
         now = time.monotonic()
         if pool is not self._pool or version < self._seen:
@@ -327,17 +358,20 @@ class FigureCache:
     def _forget(self, touched: _Touched) -> None:
         for key in list(self._years):
             if touched.structure(*key):
-                del self._years[key]
-                self._stale.pop(key, None)
+                self._drop(key)
             elif key in touched.rows:
                 stale = self._stale.get(key, frozenset()) | touched.rows[key]
                 if len(stale) > _MAX_REFRESHED:
-                    del self._years[key]
-                    self._stale.pop(key, None)
+                    self._drop(key)
                 else:
                     self._stale[key] = stale
         for small in [k for k, v in self._small.items() if _small_touched(k, v, touched)]:
             del self._small[small]
+
+    def _drop(self, key: tuple[int, int]) -> None:
+        del self._years[key]
+        self._stale.pop(key, None)
+        self._holders.pop(key, None)
 
     def year(
         self,
@@ -345,39 +379,81 @@ class FigureCache:
         opd_id: int,
         tahun: int,
         build: Callable[[], T],
-        refresh: Callable[[T, frozenset[int]], T] | None = None,
+        refresh: Callable[[T, frozenset[int], bool], T] | None = None,
     ) -> T:
         """The office-year built by ``build()``, reused until a write touches it; when a write
-        changed only some nodes' rows, ``refresh(data, node_ids)`` makes the new one."""
+        changed only some nodes' rows, ``refresh(data, node_ids, in_place)`` makes the new
+        one: in place when no other open session was given it (issue 29: no copy of the
+        office-year on the first answer after a write), else as a copy.
+
+        A session is given one office-year for its whole life (what it computes from it
+        stays consistent), and a session whose snapshot is older than what the cache has
+        seen gets its own, never stored (it would put old rows under a newer version)."""
         self._sync(session)
         key = (opd_id, tahun)
-        if key in self._years:
-            stale = self._stale.pop(key, None)
-            if stale is None:
-                return self._years[key]
-            if refresh is not None:
-                data = self._years[key] = refresh(self._years[key], stale)
-                return data
-            del self._years[key]
-        data = build()  # plain rows (YearData): nothing to detach
+        held: dict[tuple[int, int], Any] = session.info.setdefault(_HELD_KEY, {})
+        if key in held:
+            return held[key]
+        version = data_version(session)
+        with self._lock:
+            lock = self._year_locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                base = self._years.get(key)
+                older = version < self._seen
+                stale = self._stale.get(key)
+                if base is not None and stale is None:
+                    return self._hold(session, key, base)
+                if not older:
+                    self._stale.pop(key, None)  # this session reads them: at or after the write
+                alone = not older and self._holders.get(key, 0) == 0
+            if base is None or refresh is None or stale is None:
+                data = build()  # plain rows (YearData): nothing to detach
+            else:
+                data = refresh(base, stale, alone)
+            with self._lock:
+                # Stored unless the office-year was dropped meanwhile (a plan change), or a
+                # write was seen meanwhile that a year built from this session's snapshot may
+                # predate (a refresh keeps that write's marks; a new year has none).
+                if (
+                    older
+                    or self._years.get(key) is not base
+                    or (base is None and version < self._seen)
+                ):
+                    held[key] = data  # this session's own: never released into the cache
+                    return data
+                if data is not base:
+                    self._store(key, data)
+                return self._hold(session, key, data)
+
+    def _hold(self, session: Session, key: tuple[int, int], data: T) -> T:
+        session.info[_HELD_KEY][key] = data
+        self._holders[key] = self._holders.get(key, 0) + 1
+        return data
+
+    def _store(self, key: tuple[int, int], data: object) -> None:
+        self._years.pop(key, None)
+        self._holders.pop(key, None)  # the ones given the object it replaces keep theirs
         if len(self._years) >= self.max_years:
             oldest = next(iter(self._years))
-            del self._years[oldest]
-            self._stale.pop(oldest, None)
+            self._drop(oldest)
         self._years[key] = data
-        return data
 
     def small(self, session: Session, name: str, args: tuple, build: Callable[[], T]) -> T:
         """``build()`` once, until a write touches what it depends on (``_small_touched``)."""
         self._sync(session)
         key = (name, args)
-        if key in self._small:
-            return self._small[key]
+        found = self._small.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
         value = build()
         _detach(session, value)
-        if len(self._small) >= self.max_small:
-            self._small.clear()
-        self._small[key] = value
+        with self._lock:
+            if data_version(session) < self._seen:
+                return value  # built from a snapshot older than the cache: not kept
+            if len(self._small) >= self.max_small:
+                self._small.clear()
+            self._small[key] = value
         return value
 
 

@@ -12,7 +12,7 @@ import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import BindParameter, ColumnElement, Row, Select, bindparam, func
@@ -192,9 +192,12 @@ _QUARTERS = (1, 2, 3, 4)
 V = TypeVar("V")
 
 
-def _without(memo: dict[tuple[int, int], V], nodes: set[int]) -> dict[tuple[int, int], V]:
-    """A copy of a memo keyed by (node id, quarter) without the entries of ``nodes``."""
-    out = dict(memo)  # a C-level copy, then the few changed keys out: no walk over the year
+def _without(
+    memo: dict[tuple[int, int], V], nodes: set[int], in_place: bool
+) -> dict[tuple[int, int], V]:
+    """A memo keyed by (node id, quarter) without the entries of ``nodes``: the memo itself
+    (``in_place``) or a copy."""
+    out = memo if in_place else dict(memo)  # a C-level copy; then no walk over the year
     for n in nodes:
         for tw in _QUARTERS:
             out.pop((n, tw), None)
@@ -269,10 +272,14 @@ class YearData:
         # counted yet. Kept by a refresh: a write does not walk every row of the year.
         self._quarter_rows: dict[int, tuple[int, int]] | None = None
 
-    def refreshed(self, session: Session, node_ids: frozenset[int]) -> YearData:
-        """A copy with the plan and realisasi rows of ``node_ids`` read again (two selects):
-        what a figure write or a pagu revision changed. Leaves this one, and any reader of
-        it, untouched; the nodes and sasaran (the structure) are shared.
+    def refreshed(
+        self, session: Session, node_ids: frozenset[int], in_place: bool = False
+    ) -> YearData:
+        """This office-year with the plan and realisasi rows of ``node_ids`` read again (two
+        selects): what a figure write or a pagu revision changed. As a copy that leaves this
+        one, and any reader of it, untouched (the nodes and sasaran, the structure, are
+        shared); or ``in_place``, when no one else is reading it (the figure cache knows):
+        then nothing the size of the office-year is copied.
 
         What was computed from rows that did not change is kept (issue 29: the first answer
         after a write must not cost the size of the office-year): a node's plan depends on
@@ -280,25 +287,32 @@ class YearData:
         figures, so only the changed nodes, their descendants and their ancestors are
         computed again; the top of the plan only when a changed node is at the top."""
         ids = [i for i in node_ids if i in self.nodes]
-        view = copy.copy(self)
+        view = self if in_place else copy.copy(self)
         if not ids:
             return view  # nothing of this year changed: the computed figures all hold
+        # whether each changed program was in the plan, at each quarter the top of the plan
+        # was asked for, read before the rows change
+        was = {
+            (n, tw): self.in_plan(n, tw)
+            for n in ids
+            if self.nodes[n].parent_id is None
+            for tw in {tw for tw, _ in self._programs_memo}
+        }
         conn = session.connection()
-        view.plans = dict(self.plans)
+        if not in_place:
+            view.plans = dict(self.plans)
+            view.real = dict(self.real)
         for i in ids:
             view.plans.pop(i, None)
         for r in conn.execute(_PLANS_OF, {"ids": ids}).all():
             view.plans.setdefault(r[1], []).append(PlanRow(*r))
         # realisasi rows are keyed (node, quarter I-IV): the changed nodes' keys are found
         # without a walk over every row of the year
-        old = {k: self.real[k] for i in ids for tw in _QUARTERS if (k := (i, tw)) in self.real}
-        view.real = dict(self.real)
-        for k in old:
-            del view.real[k]
+        old = [row for i in ids for tw in _QUARTERS if (row := view.real.pop((i, tw), None))]
         new = [RealRow(*r) for r in conn.execute(_REAL_OF, {"ids": ids}).all()]
         for row in new:
             view.real[(row.node_id, row.triwulan)] = row
-        view._forget_computed(ids, old=list(old.values()), new=new, base=self)
+        view._forget_computed(ids, old=old, new=new, was=was, base=self)
         return view
 
     def _forget_computed(
@@ -307,10 +321,12 @@ class YearData:
         *,
         old: Sequence[RealRow | Realisasi],
         new: Sequence[RealRow | Realisasi],
+        was: Mapping[tuple[int, int], bool],
         base: YearData,
     ) -> None:
-        """This copy of ``base`` had the rows of ``ids`` replaced (``old`` realisasi rows
-        out, ``new`` in): its own memo dicts, holding what the change leaves valid."""
+        """This copy of ``base``, or ``base`` itself, had the rows of ``ids`` replaced
+        (``old`` realisasi rows out, ``new`` in; ``was``: whether each changed program was in
+        the plan at each quarter before): its memos keep what the change leaves valid."""
         below: set[int] = set()
         todo = list(ids)
         while todo:  # the changed nodes and their descendants: plans and figures
@@ -324,17 +340,16 @@ class YearData:
             while parent is not None and parent not in figures:
                 figures.add(parent)
                 parent = self.nodes[parent].parent_id
-        self._plan_memo = _without(base._plan_memo, below)
-        self._memo = _without(base._memo, figures)
+        in_place = self is base
+        self._plan_memo = _without(base._plan_memo, below, in_place)
+        self._memo = _without(base._memo, figures, in_place)
         # The top of the plan changes only when a changed program enters or leaves the plan
         # (a pagu revision of a program leaves it where it was).
-        tops = [n for n in ids if self.nodes[n].parent_id is None]
-        moved = any(
-            base.in_plan(n, tw) != self.in_plan(n, tw)
-            for n in tops
-            for tw in {tw for tw, _ in base._programs_memo}
-        )
-        self._programs_memo = {} if moved else dict(base._programs_memo)
+        moved = any(in_plan != self.in_plan(n, tw) for (n, tw), in_plan in was.items())
+        if moved:
+            self._programs_memo = {}
+        elif not in_place:
+            self._programs_memo = dict(base._programs_memo)
         roots = {n for n in figures if self.nodes[n].parent_id is None}
         touched = {self.nodes[n].sasaran_id for n in roots}
         self._scope_memo = {
@@ -519,8 +534,16 @@ def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
         opd_id,
         tahun,
         lambda: YearData(session, opd_id, tahun),
-        lambda data, node_ids: data.refreshed(session, node_ids),
+        lambda data, node_ids, in_place: data.refreshed(session, node_ids, in_place),
     )
+
+
+@lru_cache(maxsize=1 << 16)
+def _weighted(fisik: float, pagu: int) -> Decimal:
+    """A part's fisik × pagu: the decimals as written, so an exact half rounds up like every
+    percentage. Remembered: an office total after a write rolls up every program again, and
+    most of their figures did not change (at 100x the demo office this was most of it)."""
+    return Decimal(str(fisik)) * pagu
 
 
 def rollup(figures: Iterable[Figure]) -> Figure:
@@ -544,8 +567,7 @@ def rollup(figures: Iterable[Figure]) -> Figure:
             if f.fisik is None:
                 weighted = None
             else:
-                # the decimals as written, so an exact half rounds up like every percentage
-                weighted.append(Decimal(str(f.fisik)) * part)
+                weighted.append(_weighted(f.fisik, part))
     realisasi = None if missing else sum(spent)
     fisik = float(half_up(sum(weighted) / pagu)) if weighted is not None and pagu else None
     return Figure(pagu, realisasi, fisik, missing=missing)
