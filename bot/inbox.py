@@ -220,6 +220,7 @@ class MonevApplication(Application):
         if uid is not None and uid in _done_ids(self):  # replayed and sent again, or resent
             tracked.pop(uid, None)
             return
+        self._reply_slot_ahead(update)
         if uid is None or uid not in tracked:
             await super().process_update(update)
             return
@@ -228,7 +229,15 @@ class MonevApplication(Application):
     async def handle_inbox_update(self, update: Update, payload: dict[str, Any]) -> None:
         """Handle an update read from the inbox (bot.cluster) and mark it done."""
         _tracked(self)[update.update_id] = payload
+        self._reply_slot_ahead(update)
         await self._handle_tracked(update, update.update_id)
+
+    def _reply_slot_ahead(self, update: object) -> None:
+        # In a cluster, the reply's slot of the shared budget is taken while the update is
+        # handled (bot.cluster.SharedRateLimiter.ahead); no other limiter has one.
+        ahead = getattr(self.bot.rate_limiter, "ahead", None)
+        if ahead is not None:
+            ahead(update)
 
     async def mark_inbox_done(self, uid: int, payload: dict[str, Any]) -> None:
         await asyncio.to_thread(_done, self.bot_data["engine"], bot_key(self), uid, payload)

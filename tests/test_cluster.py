@@ -683,3 +683,93 @@ def test_budget_slots_of_two_connections_never_come_closer_than_the_interval(
     assert min(gaps) >= interval * 0.999, min(gaps)
     # 56 messages take two seconds whoever sends them: Telegram's ~30/s is kept
     assert slots[-1] - slots[0] >= 55 * interval * 0.999
+
+
+async def _ask_through_a_cluster_process(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch, *, answer_delay: float = 0.0
+) -> tuple[list[tuple[float, float]], list[float], str]:
+    """One question to a ``monev run`` process of a cluster (in this process, polling a local
+    fake Bot API): the slot takes of the shared budget (start, end), when the question's
+    read turns ended, and the reply."""
+    import time
+
+    import bot.cluster as cluster_module
+    import bot.context as context_module
+    from bot.app import build_application, prepare
+    from bot.cluster import get as cluster_of
+    from tests.bot_harness import KEPALA, add_users
+
+    add_users(seeded)
+    takes: list[tuple[float, float]] = []
+    reads: list[float] = []
+    take, read = cluster_module._take, context_module._read
+
+    def recorded_take(*args: Any) -> float:
+        started = time.perf_counter()
+        try:
+            return take(*args)
+        finally:
+            takes.append((started, time.perf_counter()))
+
+    def recorded_read(*args: Any) -> Any:
+        try:
+            return read(*args)
+        finally:
+            time.sleep(answer_delay)
+            reads.append(time.perf_counter())
+
+    monkeypatch.setattr(cluster_module, "_take", recorded_take)
+    monkeypatch.setattr(context_module, "_read", recorded_read)
+    async with FakeBotAPI() as fake:
+        settings = Settings(  # type: ignore[call-arg]
+            TELEGRAM_BOT_TOKEN="123456:TEST",
+            DATABASE_URL="",
+            TELEGRAM_API_BASE_URL=fake.base_url,
+            TELEGRAM_API_BASE_FILE_URL=fake.base_url.replace("/bot", "/file/bot"),
+        )
+        app = build_application(settings, seeded, rate_limiter=True, inbox=True, cluster=True)
+        prepare(app)
+        await app.initialize()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=10)
+        await app.start()
+        try:
+            await fake.wait_reply(fake.push_text(KEPALA, "serapan dinas tw1 2022"), timeout=30)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+            await app.shutdown()
+            cluster = cluster_of(app)
+            if cluster is not None:
+                await cluster.stop()
+        return takes, reads, _answers(fake, KEPALA)[-1]
+
+
+@PG
+async def test_a_reply_takes_its_budget_slot_while_the_question_is_answered(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 29: in a cluster every message reserves a slot of the shared budget in
+    PostgreSQL; for the reply to a person's question that round trip starts when the
+    question arrives and overlaps the answer's work, instead of following it. One slot per
+    message still: the reply takes no other."""
+    takes, reads, reply = await _ask_through_a_cluster_process(seeded, monkeypatch)
+    assert "Seluruh dinas" in reply or "dinas" in reply.lower()
+    assert len(takes) == 1, takes
+    assert takes[0][0] < reads[0], "the slot was taken only after the answer was made"
+
+
+@PG
+async def test_a_slot_taken_ahead_is_not_used_long_after_its_time(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reply ready more than AHEAD_USE_WITHIN after the slot taken ahead takes a fresh one:
+    sent that late on an old slot, messages of several processes could crowd a second
+    beyond Telegram's limit."""
+    from bot.cluster import AHEAD_USE_WITHIN
+
+    takes, reads, _ = await _ask_through_a_cluster_process(
+        seeded, monkeypatch, answer_delay=AHEAD_USE_WITHIN + 0.2
+    )
+    assert len(takes) == 2, takes
+    assert takes[0][0] < reads[0] < takes[1][0]
