@@ -24,6 +24,7 @@ from storage.services.queries import (
     bidang_sasaran_ids,
     latest_quarter,
     list_bidang,
+    reporting_status,
     scope_result,
     year_data,
 )
@@ -515,3 +516,46 @@ def test_a_session_older_than_the_cache_does_not_store_its_rows(seeded: Engine) 
         # SQLite reads its snapshot; PostgreSQL's read sessions see each commit (autocommit)
         assert mine == (old if seeded.dialect.name == "sqlite" else old + 5)
     assert _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi == old + 5
+
+
+def test_report_statuses_are_cached_until_a_report_changes_status(seeded: Engine) -> None:
+    """Every answer marks figures not approved yet, so every answer reads the statuses of
+    its quarter: kept in the cache across a figure write (issue 29: one round trip less for
+    the first answer after it), read again once a report's status changes."""
+    from sqlalchemy import event
+
+    from storage.data.models import Pelaporan, StatusLaporan
+
+    cache = FigureCache()
+    reads: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("SELECT pelaporan.bidang_id, pelaporan.status"):
+            reads.append(statement)
+
+    def statuses() -> dict[str, str | None]:
+        with cache.read(seeded) as s:
+            return {r.bidang.nama: r.status for r in reporting_status(s, OPD_ID, 2022, 3)}
+
+    before = statuses()
+    assert set(before.values()) == {StatusLaporan.DISETUJUI}
+    event.listen(seeded, "before_cursor_execute", seen)
+    try:
+        leaf = _a_sub_kegiatan(seeded)
+        old = _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi
+        assert old is not None
+        _write_realisasi(seeded, leaf, 3, old + 1)
+        assert statuses() == before and not reads  # a figure write: no status changed
+        with db.session_scope(seeded) as s:
+            p = s.exec(select(Pelaporan).where(Pelaporan.tahun == 2022, Pelaporan.triwulan == 3))
+            report = p.first()
+            assert report is not None
+            report.status = StatusLaporan.DIKEMBALIKAN
+            record(s, actor="test", entity="pelaporan", entity_id=report.id, field="status")
+        after = statuses()
+        assert len(reads) == 1
+        assert sorted(after.values()) == sorted(
+            [StatusLaporan.DIKEMBALIKAN] + [StatusLaporan.DISETUJUI] * (len(before) - 1)
+        )
+    finally:
+        event.remove(seeded, "before_cursor_execute", seen)

@@ -474,6 +474,9 @@ def _small_touched(key: tuple[str, tuple], value: object, touched: _Touched) -> 
         return True  # across offices (a kabupaten's figures): any change may matter
     if name in _STRUCTURAL:
         return touched.structure(args[0])
+    if name == "statuses":  # (office, year, quarter): reports change status with an audit
+        # entry of their own ("pelaporan", placed as another change) or by an import
+        return touched.structure(args[0], args[1]) or (args[0], args[1]) in touched.other
     if name == "draft_plan":  # keyed by bidang: its office is on the plan it holds
         opd_id = getattr(getattr(value, "bidang", None), "opd_id", None)
         return opd_id is None or touched.any_in(opd_id, args[1])

@@ -798,15 +798,20 @@ _STATUSES = (
 
 def reporting_status(session: Session, opd_id: int, tahun: int, tw: int) -> list[StatusRow]:
     """For each bidang: has it reported TW ``tw``, and where does its report stand."""
-    # Plain rows, not ORM objects: every answer asks (its figures may not be approved yet),
-    # and statuses are never cached.
-    require(session, opd_id)  # plain rows: the office's criteria do not reach them
+    # Plain rows, not ORM objects: every answer asks (its figures may not be approved yet).
+    # Kept in the figure cache until a report of the office-year changes status (every change
+    # leaves a "pelaporan" audit entry, an import a "report" one: cache._small_touched). The
+    # office is checked by ``cached`` (plain rows: the office's criteria do not reach them).
     params = {"opd_id": opd_id, "tahun": tahun, "tw": tw}
-    rows = dict(session.connection().execute(_STATUSES, params).all())
+    rows = cached(session, "statuses", (opd_id, tahun, tw), lambda: _statuses(session, params))
     return [
         StatusRow(b, StatusLaporan(rows[b.id]) if b.id in rows else None)
         for b in list_bidang(session, opd_id)
     ]
+
+
+def _statuses(session: Session, params: dict[str, int]) -> dict[int, str]:
+    return dict(session.connection().execute(_STATUSES, params).all())
 
 
 def unverified(
