@@ -559,3 +559,35 @@ def test_report_statuses_are_cached_until_a_report_changes_status(seeded: Engine
         )
     finally:
         event.remove(seeded, "before_cursor_execute", seen)
+
+
+def test_a_write_to_a_cached_office_year_is_placed_without_a_statement(seeded: Engine) -> None:
+    """A node never moves to another office or year: a figure write to a node of a cached
+    office-year is placed from the cache (one statement less for the first answer after a
+    write, issue 29); a node of an office-year not cached is still looked up."""
+    from sqlalchemy import event
+
+    cache = FigureCache()
+    placed: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("SELECT node.id, node.opd_id, node.tahun \n"):
+            placed.append(statement)
+
+    leaf = _a_sub_kegiatan(seeded)
+    old = _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi
+    assert old is not None
+    event.listen(seeded, "before_cursor_execute", seen)
+    try:
+        _write_realisasi(seeded, leaf, 3, old + 7)
+        assert _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi == old + 7
+        assert placed == []
+        cache.clear()  # nothing cached: the write's office-year is looked up
+        with cache.read(seeded) as s:
+            list_bidang(s, OPD_ID)
+        _write_realisasi(seeded, leaf, 3, old + 8)
+        with cache.read(seeded) as s:
+            list_bidang(s, OPD_ID)
+        assert len(placed) == 1
+    finally:
+        event.remove(seeded, "before_cursor_execute", seen)

@@ -194,8 +194,14 @@ def _entries(
     return None, set(conn.execute(_IDS_GAPS if gaps else _IDS_PLAIN, params).scalars())
 
 
-def _touched(session: Session, rows: list[tuple[str, int | None]]) -> _Touched | None:
-    """What these audit entries (entity, entity_id) changed; ``None``: unknown."""
+def _touched(
+    session: Session,
+    rows: list[tuple[str, int | None]],
+    known: Callable[[int], tuple[int, int] | None] = lambda _node: None,
+) -> _Touched | None:
+    """What these audit entries (entity, entity_id) changed; ``None``: unknown. ``known``:
+    the office-year of a node already loaded (a node never moves to another office or year),
+    so a write to nodes of a cached office-year is placed without a statement."""
     ids: dict[str, set[int]] = {}
     for entity, entity_id in rows:
         if entity == "app_user":
@@ -207,9 +213,17 @@ def _touched(session: Session, rows: list[tuple[str, int | None]]) -> _Touched |
     by_kind: dict[str, set[tuple[int, int]]] = {_STRUCTURE: set(), _ROWS: set(), _OTHER: set()}
     nodes: dict[tuple[int, int], set[int]] = {}
     for entity, wanted in ids.items():
-        found = session.connection().execute(_PLACE[entity], {"ids": sorted(wanted)}).all()
-        if len(found) < len(wanted):
-            return _ALL  # a row deleted since: its office-year is unknown
+        found: list[tuple[int, int, int]] = []
+        if _PLACE[entity] is _BY_NODE:
+            for node in list(wanted):
+                if (place := known(node)) is not None:
+                    found.append((node, *place))
+                    wanted.discard(node)
+        if wanted:
+            more = session.connection().execute(_PLACE[entity], {"ids": sorted(wanted)}).all()
+            if len(more) < len(wanted):
+                return _ALL  # a row deleted since: its office-year is unknown
+            found += [tuple(r) for r in more]
         kind = _KIND[entity]
         for row_id, opd, tahun in found:
             key = (int(opd), int(tahun))
@@ -338,7 +352,7 @@ class FigureCache:
                 del self._gaps[gap]  # a rolled-back transaction's id: it never comes
             rows, found = _entries(session, self._seen, version, set(self._gaps))
             self._note_gaps(self._seen, version, found, now)
-            touched = None if rows is None else _touched(session, rows)
+            touched = None if rows is None else _touched(session, rows, self._place_node)
             if touched is None:
                 self.clear()
             else:
@@ -367,6 +381,13 @@ class FigureCache:
                     self._stale[key] = stale
         for small in [k for k, v in self._small.items() if _small_touched(k, v, touched)]:
             del self._small[small]
+
+    def _place_node(self, node_id: int) -> tuple[int, int] | None:
+        """The (office, year) of a node of a cached office-year; None when none holds it."""
+        for key, data in self._years.items():
+            if node_id in getattr(data, "nodes", ()):
+                return key
+        return None
 
     def _drop(self, key: tuple[int, int]) -> None:
         del self._years[key]
