@@ -36,6 +36,8 @@ def units(text: str) -> int:
 
 def visible(html_text: str) -> str:
     """What a person reads of an HTML message: tags left out, entities decoded."""
+    if "<" not in html_text and "&" not in html_text:
+        return html_text  # plain text: what the tokens below would give back (most rows)
     out: list[str] = []
     for m in _TOKEN.finditer(html_text):
         token = m.group(0)

@@ -260,6 +260,7 @@ def format_number(value: float | int | Decimal, digits: int = 0) -> str:
     return format_decimal(value, format=pattern)
 
 
+@lru_cache(maxsize=1 << 15)  # by value: an answer after a write shows the percentages again
 def format_percent(value: float | None, digits: int = 2) -> str:
     """``40,92%``; ``-`` when unknown."""
     if value is None:
