@@ -149,9 +149,10 @@ async def test_a_first_typed_answer_after_a_restart_reads_the_sender_once(seeded
     try:
         await _send(fresh, OP1, "95")
         assert "keterangan" in (api2.last(OP1).text or "").lower()  # applied to the draft
-        people = [s for s in statements if s.startswith("SELECT") and "FROM app_user" in s]
-        flows = [s for s in statements if s.startswith("SELECT") and "FROM chat_state" in s]
-        assert len(people) == 1 and len(flows) == 1, (people, flows)
+        # the sender and their flow: one statement reads both (actor.load_actor_and_flow)
+        people = [s for s in statements if s.startswith("SELECT") and " app_user" in s]
+        flows = [s for s in statements if s.startswith("SELECT") and " chat_state" in s]
+        assert len(people) == 1 and len(flows) == 1 and people == flows, (people, flows)
     finally:
         event.remove(seeded, "before_cursor_execute", count)
         await fresh.shutdown()

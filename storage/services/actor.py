@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import BigInteger, bindparam, cast
+from sqlalchemy import select as sa_select
 from sqlmodel import Session
 
 from storage.domain.policy import NO_OFFICE, Role, Scope, UserStatus, scope_of
-from storage.services.users import identity, sender_office
+from storage.services import conversation
+from storage.services.users import IDENTITY_COLUMNS, identity, identity_of, sender_office
 
 
 @dataclass(frozen=True)
@@ -47,3 +50,31 @@ def load_actor(session: Session, telegram_id: int) -> Actor:
     return Actor(
         telegram_id, who.user_id, who.nama, who.role, who.bidang_id, who.status, who.opd_id
     )
+
+
+# Who sent a text and the flow they are in, in one statement: every text asks both (two
+# round trips on PostgreSQL otherwise, issue 29). The sender's id is the left side, so a
+# stranger, or someone in no flow, still gets a row.
+_KEY = sa_select(cast(bindparam("telegram_id"), BigInteger).label("tid")).subquery("k")
+_USERS, _CHATS = IDENTITY_COLUMNS[0].table, conversation.STATE_COLUMNS[0].table
+_SENDER = sa_select(*IDENTITY_COLUMNS, *conversation.STATE_COLUMNS).select_from(
+    _KEY.outerjoin(_USERS, _USERS.c.telegram_id == _KEY.c.tid).outerjoin(
+        _CHATS, _CHATS.c.telegram_id == _KEY.c.tid
+    )
+)
+
+
+def load_actor_and_flow(
+    session: Session, telegram_id: int
+) -> tuple[Actor, conversation.State | None]:
+    """``load_actor`` and ``conversation.get`` in one statement."""
+    row = session.execute(_SENDER, {"telegram_id": telegram_id}).one()
+    who = identity_of(row)
+    actor = (
+        Actor(telegram_id, None, "", None, None, None)
+        if who is None
+        else Actor(
+            telegram_id, who.user_id, who.nama, who.role, who.bidang_id, who.status, who.opd_id
+        )
+    )
+    return actor, conversation.state_of(row)

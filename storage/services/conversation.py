@@ -107,7 +107,16 @@ def get(session: Session, *, telegram_id: int, now: datetime | None = None) -> S
     # Plain columns, not an ORM object: every text anyone sends asks this. Through the
     # session, so a change of this session not flushed yet is seen (autoflush).
     row = session.execute(_GET, {"telegram_id": telegram_id}).first()
-    if row is None:
+    return None if row is None else state_of(row, now=now)
+
+
+STATE_COLUMNS = tuple(_GET.selected_columns)  # a row of these is what ``state_of`` reads
+
+
+def state_of(row: Any, *, now: datetime | None = None) -> State | None:
+    """The flow in a row of ``STATE_COLUMNS`` (None: no row, the columns are empty, or its
+    flow ended or timed out)."""
+    if row.telegram_id is None:
         return None
     state = _state(row)
     if state is None or _expired(state, _now(now)):

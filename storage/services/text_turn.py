@@ -23,9 +23,8 @@ from typing import Generic, TypeVar
 from sqlmodel import Session
 
 from storage.data import boundary
-from storage.services import conversation
 from storage.services import lapor_flow as flow
-from storage.services.actor import Actor, actor_scope, load_actor
+from storage.services.actor import Actor, actor_scope, load_actor_and_flow
 from storage.services.conversation import Flow, State
 
 A = TypeVar("A")
@@ -101,11 +100,13 @@ def take_turn(
     a read turn of this same text found (a write turn only): the sender, typing into a draft.
     Nothing of theirs ran in between (one sender's updates are handled one at a time), and
     the draft itself is read and saved under its version here."""
-    actor = load_actor(session, telegram_id) if drafting is None else drafting.actor
+    if drafting is None:
+        actor, state = load_actor_and_flow(session, telegram_id)
+    else:
+        actor, state = drafting.actor, None
     # The session was opened before the sender was known: from here on it reads as them.
     boundary.enter(session, actor_scope(actor, only_office))
     if drafting is None:
-        state = conversation.get(session, telegram_id=telegram_id)
         if state is None:
             return Asked(actor, ask(session, actor, text) if actor.active else None)
         if state.flow != Flow.LAPOR:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
@@ -56,16 +57,22 @@ class Identity:
 
 _users = table_of(AppUser)
 # Built once: it runs for every update, and building it costs about what running it does.
-_IDENTITY = sa_select(
+IDENTITY_COLUMNS = (
     _users.c.id, _users.c.nama, _users.c.role, _users.c.bidang_id, _users.c.status, _users.c.opd_id
-).where(_users.c.telegram_id == bindparam("telegram_id"))
+)  # fmt: skip
+_IDENTITY = sa_select(*IDENTITY_COLUMNS).where(_users.c.telegram_id == bindparam("telegram_id"))
 
 
 def identity(session: Session, *, telegram_id: int) -> Identity | None:
     """Who this Telegram id is, whatever their status (None: a stranger); runs for every
     update, so a plain row query, not ORM objects."""
     row = session.connection().execute(_IDENTITY, {"telegram_id": telegram_id}).first()
-    if row is None:
+    return None if row is None else identity_of(row)
+
+
+def identity_of(row: Any) -> Identity | None:
+    """The identity in a row of ``IDENTITY_COLUMNS`` (None: no user, the columns are empty)."""
+    if row.id is None:
         return None
     role = Role(row.role) if row.role else None
     return Identity(row.id, row.nama, role, row.bidang_id, str(row.status), row.opd_id)
