@@ -591,3 +591,30 @@ def test_a_write_to_a_cached_office_year_is_placed_without_a_statement(seeded: E
         assert len(placed) == 1
     finally:
         event.remove(seeded, "before_cursor_execute", seen)
+
+
+def test_the_first_look_after_a_write_reads_the_audit_trail_once(seeded: Engine) -> None:
+    """The newest audit id and the entries since the last look come in one statement (two
+    round trips on PostgreSQL before, on the first answer after every write, issue 29)."""
+    from sqlalchemy import event
+
+    cache = FigureCache()
+    looks: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "audit_log" in statement and statement.lstrip().startswith("SELECT"):
+            looks.append(statement)
+
+    leaf = _a_sub_kegiatan(seeded)
+    old = _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi
+    assert old is not None
+    _write_realisasi(seeded, leaf, 3, old + 3)
+    event.listen(seeded, "before_cursor_execute", seen)
+    try:
+        assert _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi == old + 3
+        assert len(looks) == 1, looks
+        looks.clear()
+        assert _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi == old + 3
+        assert len(looks) == 1  # nothing new: still one look
+    finally:
+        event.remove(seeded, "before_cursor_execute", seen)

@@ -52,6 +52,7 @@ from storage.data.models import (
     Node,
     Pelaporan,
     Sasaran,
+    table_of,
 )
 
 T = TypeVar("T")
@@ -178,6 +179,39 @@ _ENTRIES_PLAIN = _ENTRIES.where(_IN_RANGE).limit(_MAX_PLACED + 1)
 _ENTRIES_GAPS = _ENTRIES.where(or_(_IN_RANGE, _IN_GAPS)).limit(_MAX_PLACED + 1)
 _IDS_PLAIN = select(AuditLog.id).where(_IN_RANGE)
 _IDS_GAPS = select(AuditLog.id).where(or_(_IN_RANGE, _IN_GAPS))
+
+
+# The newest id and the entries after the last look, in one statement: the first look of
+# every session after a write asks both (two round trips on PostgreSQL otherwise, issue 29).
+# The newest id is the left side: a row even when nothing is new.
+_NEWEST_ROW = select(func.max(AuditLog.id).label("newest")).subquery("n")
+_LATER = table_of(AuditLog).alias("a")
+_AFTER_SEEN = (_LATER.c.id > bindparam("after")) & (_LATER.c.id <= _NEWEST_ROW.c.newest)
+_LOOK = select(_NEWEST_ROW.c.newest, _LATER.c.id, _LATER.c.entity, _LATER.c.entity_id)
+_LOOK_PLAIN = _LOOK.select_from(_NEWEST_ROW.outerjoin(_LATER, _AFTER_SEEN)).limit(_MAX_PLACED + 1)
+_LOOK_GAPS = _LOOK.select_from(
+    _NEWEST_ROW.outerjoin(
+        _LATER, or_(_AFTER_SEEN, _LATER.c.id.in_(bindparam("gaps", expanding=True)))
+    )
+).limit(_MAX_PLACED + 1)
+
+
+def _look(
+    session: Session, after: int, gaps: set[int]
+) -> tuple[int, list[tuple[str, int | None]] | None, set[int]]:
+    """The newest audit id, and what ``_entries`` gives for ``after`` up to it."""
+    params: dict[str, object] = {"after": after, "gaps": sorted(gaps)}
+    rows = session.connection().execute(_LOOK_GAPS if gaps else _LOOK_PLAIN, params).all()
+    newest = int(rows[0][0] or 0)
+    found = [r for r in rows if r[1] is not None]
+    if len(found) <= _MAX_PLACED:
+        return (
+            newest,
+            [(entity, entity_id) for _, _, entity, entity_id in found],
+            {r[1] for r in found},
+        )
+    entries, ids = _entries(session, after, newest, gaps)
+    return newest, entries, ids
 
 
 def _entries(
@@ -333,8 +367,16 @@ class FigureCache:
             self._sync_locked(session)
 
     def _sync_locked(self, session: Session) -> None:
-        pool, version = _pool(session), data_version(session)
-        now = time.monotonic()
+        pool, now = _pool(session), time.monotonic()
+        for gap in [g for g, since in self._gaps.items() if now - since > _GAP_SECONDS]:
+            del self._gaps[gap]  # a rolled-back transaction's id: it never comes
+        looked: tuple[list[tuple[str, int | None]] | None, set[int]] | None = None
+        if pool is self._pool and _VERSION_KEY not in session.info:
+            version, rows, found = _look(session, self._seen, set(self._gaps))
+            session.info[_VERSION_KEY] = version
+            looked = rows, found
+        else:
+            version = data_version(session)
         if pool is not self._pool or version < self._seen:
             # Another database, or this one restored from a backup: start afresh, and only
             # note which recent ids are still missing.
@@ -348,9 +390,9 @@ class FigureCache:
             )
             self._note_gaps(after, version, found, now)
         elif version > self._seen or self._gaps:
-            for gap in [g for g, since in self._gaps.items() if now - since > _GAP_SECONDS]:
-                del self._gaps[gap]  # a rolled-back transaction's id: it never comes
-            rows, found = _entries(session, self._seen, version, set(self._gaps))
+            if looked is None:
+                looked = _entries(session, self._seen, version, set(self._gaps))
+            rows, found = looked
             self._note_gaps(self._seen, version, found, now)
             touched = None if rows is None else _touched(session, rows, self._place_node)
             if touched is None:
