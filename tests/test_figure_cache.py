@@ -618,3 +618,36 @@ def test_the_first_look_after_a_write_reads_the_audit_trail_once(seeded: Engine)
         assert len(looks) == 1  # nothing new: still one look
     finally:
         event.remove(seeded, "before_cursor_execute", seen)
+
+
+def test_a_refresh_reads_only_the_table_a_write_changed(seeded: Engine) -> None:
+    """A pagu revision changes plan rows only and a figure write realisasi rows only (each
+    audit entry names its table): the refresh reads that table alone (issue 29)."""
+    from sqlalchemy import event
+
+    cache = FigureCache()
+    reads: list[str] = []
+
+    def seen(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("SELECT node_plan.id") or statement.startswith(
+            "SELECT realisasi.id"
+        ):
+            reads.append(statement.split(".", 1)[0].removeprefix("SELECT "))
+
+    leaf, program = _a_sub_kegiatan(seeded), _program_of(seeded, 2022)
+    year = _cached(cache, seeded, 2022)
+    old, pagu = year.node_figure(leaf, 3).realisasi, year.node_figure(program, 2).pagu
+    assert old is not None and pagu is not None
+    event.listen(seeded, "before_cursor_execute", seen)
+    try:
+        with db.session_scope(seeded) as s:
+            revise_pagu(s, node_id=program, dari_tw=2, pagu=pagu + 11, actor="test")
+        reads.clear()
+        assert _cached(cache, seeded, 2022).node_figure(program, 2).pagu == pagu + 11
+        assert reads == ["node_plan"]
+        _write_realisasi(seeded, leaf, 3, old + 11)
+        reads.clear()
+        assert _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi == old + 11
+        assert reads == ["realisasi"]
+    finally:
+        event.remove(seeded, "before_cursor_execute", seen)

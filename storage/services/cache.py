@@ -131,15 +131,16 @@ class _Touched:
     - ``offices``: an office-wide change (its bidang, a copied plan year): everything of it;
     - ``plans``: office-years whose plan structure may have changed (nodes, sasaran; an import
       writes those): the office-year is reloaded and the office's catalogue rebuilt;
-    - ``rows``: node ids per office-year whose pagu or realisasi rows changed (/lapor, a pagu
-      revision): only those rows are reloaded; the catalogue (names) stays;
+    - ``rows``: per office-year, the (table, node id) of the pagu (``node_plan``) or realisasi
+      rows that changed (/lapor, a pagu revision): only those rows are reloaded, from that
+      table only; the catalogue (names) stays;
     - ``other``: office-years with another change (status, indicators, schedule), which no
       office-year data depends on, but a bidang's draft plan does.
     """
 
     offices: frozenset[int]
     plans: frozenset[tuple[int, int]]
-    rows: dict[tuple[int, int], frozenset[int]]
+    rows: dict[tuple[int, int], frozenset[tuple[str, int]]]
     other: frozenset[tuple[int, int]]
 
     def structure(self, opd_id: int, tahun: int | None = None) -> bool:
@@ -245,7 +246,7 @@ def _touched(
         ids.setdefault(entity, set()).add(entity_id)
     offices: set[int] = set(ids.pop(_OFFICE, set()))  # entries carry the office id
     by_kind: dict[str, set[tuple[int, int]]] = {_STRUCTURE: set(), _ROWS: set(), _OTHER: set()}
-    nodes: dict[tuple[int, int], set[int]] = {}
+    nodes: dict[tuple[int, int], set[tuple[str, int]]] = {}
     for entity, wanted in ids.items():
         found: list[tuple[int, int, int]] = []
         if _PLACE[entity] is _BY_NODE:
@@ -263,7 +264,7 @@ def _touched(
             key = (int(opd), int(tahun))
             by_kind[kind].add(key)
             if kind == _ROWS:  # these entities carry the node id
-                nodes.setdefault(key, set()).add(int(row_id))
+                nodes.setdefault(key, set()).add((entity, int(row_id)))
     return _Touched(
         frozenset(offices),
         frozenset(by_kind[_STRUCTURE]),
@@ -308,7 +309,7 @@ class FigureCache:
         self.max_years, self.max_small = max_years, max_small
         self._years: dict[tuple[int, int], Any] = {}
         # node ids whose rows changed since the office-year was loaded: refreshed on next use
-        self._stale: dict[tuple[int, int], frozenset[int]] = {}
+        self._stale: dict[tuple[int, int], frozenset[tuple[str, int]]] = {}
         self._small: dict[tuple[str, tuple], Any] = {}
         self._pool: object = None
         self._seen = 0  # the newest audit id the entries were checked against
@@ -442,10 +443,10 @@ class FigureCache:
         opd_id: int,
         tahun: int,
         build: Callable[[], T],
-        refresh: Callable[[T, frozenset[int], bool], T] | None = None,
+        refresh: Callable[[T, frozenset[tuple[str, int]], bool], T] | None = None,
     ) -> T:
         """The office-year built by ``build()``, reused until a write touches it; when a write
-        changed only some nodes' rows, ``refresh(data, node_ids, in_place)`` makes the new
+        changed only some nodes' rows, ``refresh(data, changed, in_place)`` makes the new
         one: in place when no other open session was given it (issue 29: no copy of the
         office-year on the first answer after a write), else as a copy.
 

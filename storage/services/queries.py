@@ -273,11 +273,15 @@ class YearData:
         self._quarter_rows: dict[int, tuple[int, int]] | None = None
 
     def refreshed(
-        self, session: Session, node_ids: frozenset[int], in_place: bool = False
+        self,
+        session: Session,
+        changed: Iterable[tuple[str, int]],
+        in_place: bool = False,
     ) -> YearData:
-        """This office-year with the plan and realisasi rows of ``node_ids`` read again (two
-        selects): what a figure write or a pagu revision changed. As a copy that leaves this
-        one, and any reader of it, untouched (the nodes and sasaran, the structure, are
+        """This office-year with the rows that ``changed`` names read again: (``"node_plan"``,
+        node id) its plan rows, (``"realisasi"``, node id) its realisasi rows (a select per
+        table named): what a figure write or a pagu revision changed. As a copy that leaves
+        this one, and any reader of it, untouched (the nodes and sasaran, the structure, are
         shared); or ``in_place``, when no one else is reading it (the figure cache knows):
         then nothing the size of the office-year is copied.
 
@@ -286,7 +290,9 @@ class YearData:
         its own rows and its ancestors' plans, its figure on its own rows and its children's
         figures, so only the changed nodes, their descendants and their ancestors are
         computed again; the top of the plan only when a changed node is at the top."""
-        ids = [i for i in node_ids if i in self.nodes]
+        plan_ids = sorted({i for table, i in changed if table == "node_plan" and i in self.nodes})
+        real_ids = sorted({i for table, i in changed if table != "node_plan" and i in self.nodes})
+        ids = sorted({*plan_ids, *real_ids})
         view = self if in_place else copy.copy(self)
         if not ids:
             return view  # nothing of this year changed: the computed figures all hold
@@ -299,19 +305,26 @@ class YearData:
             for tw in {tw for tw, _ in self._programs_memo}
         }
         conn = session.connection()
-        if not in_place:
-            view.plans = dict(self.plans)
-            view.real = dict(self.real)
-        for i in ids:
-            view.plans.pop(i, None)
-        for r in conn.execute(_PLANS_OF, {"ids": ids}).all():
-            view.plans.setdefault(r[1], []).append(PlanRow(*r))
-        # realisasi rows are keyed (node, quarter I-IV): the changed nodes' keys are found
-        # without a walk over every row of the year
-        old = [row for i in ids for tw in _QUARTERS if (row := view.real.pop((i, tw), None))]
-        new = [RealRow(*r) for r in conn.execute(_REAL_OF, {"ids": ids}).all()]
-        for row in new:
-            view.real[(row.node_id, row.triwulan)] = row
+        if plan_ids:
+            if not in_place:
+                view.plans = dict(self.plans)
+            for i in plan_ids:
+                view.plans.pop(i, None)
+            for r in conn.execute(_PLANS_OF, {"ids": plan_ids}).all():
+                view.plans.setdefault(r[1], []).append(PlanRow(*r))
+        old: list[RealRow | Realisasi] = []
+        new: list[RealRow | Realisasi] = []
+        if real_ids:
+            if not in_place:
+                view.real = dict(self.real)
+            # realisasi rows are keyed (node, quarter I-IV): the changed nodes' keys are found
+            # without a walk over every row of the year
+            old = [
+                row for i in real_ids for tw in _QUARTERS if (row := view.real.pop((i, tw), None))
+            ]
+            new = [RealRow(*r) for r in conn.execute(_REAL_OF, {"ids": real_ids}).all()]
+            for row in new:
+                view.real[(row.node_id, row.triwulan)] = row
         view._forget_computed(ids, old=old, new=new, was=was, base=self)
         return view
 
@@ -534,7 +547,7 @@ def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
         opd_id,
         tahun,
         lambda: YearData(session, opd_id, tahun),
-        lambda data, node_ids, in_place: data.refreshed(session, node_ids, in_place),
+        lambda data, changed, in_place: data.refreshed(session, changed, in_place),
     )
 
 
