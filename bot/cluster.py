@@ -335,10 +335,11 @@ _RESERVED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
 
 # The chat a request goes to, for _run_request (PTB passes it only whether it is a group).
 _CHAT: contextvars.ContextVar[int | None] = contextvars.ContextVar("budget_chat", default=None)
-# A slot taken ahead is used only this soon after its time. Taken ahead, a slot may be used a
-# little after its time: Telegram's ~30/s is 25/s plus a fifth, so a send up to 0.2 s after
-# its slot keeps every sliding second within it.
-AHEAD_USE_WITHIN = 0.2
+# A slot taken ahead is used only this soon after its time: a send up to 0.05 s after its
+# slot puts at most 25 × 1.05 + 1 ≈ 27 sends in any sliding second, inside Telegram's ~30
+# with room for the lateness every send has (the request itself). A reply made later takes
+# a fresh slot.
+AHEAD_USE_WITHIN = 0.05
 
 
 class SharedRateLimiter(RetryingRateLimiter):
@@ -385,7 +386,8 @@ class SharedRateLimiter(RetryingRateLimiter):
         self._ahead[chat_id] = asyncio.ensure_future(take())
 
     async def _slot_ahead(self, chat_id: int | None) -> bool:
-        """Wait for the slot taken ahead for ``chat_id``, if there is one still to be used."""
+        """Wait for the slot taken ahead for ``chat_id``, if there is one still to be used
+        (within ``AHEAD_USE_WITHIN`` of its time)."""
         taken = self._ahead.pop(chat_id, None) if chat_id is not None else None
         if taken is None:
             return False

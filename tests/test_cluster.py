@@ -702,6 +702,7 @@ async def _ask_through_a_cluster_process(
     add_users(seeded)
     takes: list[tuple[float, float]] = []
     reads: list[float] = []
+    measuring: list[bool] = []
     take, read = cluster_module._take, context_module._read
 
     def recorded_take(*args: Any) -> float:
@@ -715,7 +716,8 @@ async def _ask_through_a_cluster_process(
         try:
             return read(*args)
         finally:
-            time.sleep(answer_delay)
+            if measuring:  # the measured question's turn (not the warm-up's)
+                time.sleep(answer_delay)
             reads.append(time.perf_counter())
 
     monkeypatch.setattr(cluster_module, "_take", recorded_take)
@@ -734,6 +736,11 @@ async def _ask_through_a_cluster_process(
         await app.updater.start_polling(poll_interval=0, timeout=10)
         await app.start()
         try:
+            # the first answer loads the office-year: measured is the next one
+            await fake.wait_reply(fake.push_text(KEPALA, "serapan dinas tw2 2022"), timeout=30)
+            takes.clear()
+            reads.clear()
+            measuring.append(True)
             await fake.wait_reply(fake.push_text(KEPALA, "serapan dinas tw1 2022"), timeout=30)
         finally:
             await app.updater.stop()
