@@ -383,7 +383,9 @@ class SharedRateLimiter(RetryingRateLimiter):
             wait = await asyncio.to_thread(_take, self.engine, self._names(False))
             return wait, loop.time()
 
-        self._ahead[chat_id] = asyncio.ensure_future(take())
+        taken = self._ahead[chat_id] = asyncio.ensure_future(take())
+        # a take that fails and is never used (no reply sent) is not logged as never retrieved
+        taken.add_done_callback(lambda t: t.cancelled() or t.exception())
 
     async def _slot_ahead(self, chat_id: int | None) -> bool:
         """Wait for the slot taken ahead for ``chat_id``, if there is one still to be used

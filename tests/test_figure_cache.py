@@ -501,8 +501,9 @@ def test_with_no_session_reading_it_a_write_refreshes_the_office_year_in_place(
 
 
 def test_a_session_older_than_the_cache_does_not_store_its_rows(seeded: Engine) -> None:
-    """A session whose snapshot predates a write the cache has seen reads the office-year as
-    of its snapshot and leaves the cache's alone: the next session gets the written figure."""
+    """A session whose snapshot predates a write the cache has seen reads the changed rows as
+    of its snapshot, into an office-year of its own, and leaves the cache's alone: the next
+    session gets the written figure."""
     cache = FigureCache()
     leaf = _a_sub_kegiatan(seeded)
     old = _cached(cache, seeded, 2022).node_figure(leaf, 3).realisasi
