@@ -695,6 +695,7 @@ async def _ask_through_a_cluster_process(
 
     import bot.cluster as cluster_module
     import bot.context as context_module
+    from benchmarks.latency import file_url_for
     from bot.app import build_application, prepare
     from bot.cluster import get as cluster_of
     from tests.bot_harness import KEPALA, add_users
@@ -727,7 +728,7 @@ async def _ask_through_a_cluster_process(
             TELEGRAM_BOT_TOKEN="123456:TEST",
             DATABASE_URL="",
             TELEGRAM_API_BASE_URL=fake.base_url,
-            TELEGRAM_API_BASE_FILE_URL=fake.base_url.replace("/bot", "/file/bot"),
+            TELEGRAM_API_BASE_FILE_URL=file_url_for(fake.base_url),
         )
         app = build_application(settings, seeded, rate_limiter=True, inbox=True, cluster=True)
         prepare(app)
