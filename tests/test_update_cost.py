@@ -156,3 +156,43 @@ async def test_a_first_typed_answer_after_a_restart_reads_the_sender_once(seeded
     finally:
         event.remove(seeded, "before_cursor_execute", count)
         await fresh.shutdown()
+
+
+async def test_a_cached_question_is_one_statement_and_a_write_is_seen_in_it(
+    seeded: Engine,
+) -> None:
+    """Who asked, the flow they are in and the figure cache's look at the audit trail come in
+    one statement (``FigureCache.one_along``): a question whose figures are cached costs one
+    round trip besides the inbox (two on PostgreSQL before, issue 29), and the first question
+    after a write finds the write in that same statement."""
+    from benchmarks.bench_sizes import _program, _revise
+
+    _users(seeded)
+    api = OfflineBotAPI()
+    app = await _app(seeded, api)
+    question = "serapan anggaran tw 1 2022"
+    statements: list[str] = []
+
+    def count(_c, _cur, statement, *_a):  # type: ignore[no-untyped-def]
+        if statement.lstrip().startswith("SELECT") and "update_inbox" not in statement:
+            statements.append(" ".join(statement.split()))
+
+    try:
+        await _send(app, KEPALA_LAPOR, question)
+        before = api.sent(KEPALA_LAPOR)[-1].text or ""
+        event.listen(seeded, "before_cursor_execute", count)
+        await _send(app, KEPALA_LAPOR, question)
+        assert (api.sent(KEPALA_LAPOR)[-1].text or "") == before
+        assert len(statements) == 1, statements
+        assert " app_user" in statements[0] and " audit_log" in statements[0]
+
+        _revise(seeded, _program(seeded, 2022), 2022, 1_000_000)  # a pagu revision from TW I
+        statements.clear()
+        await _send(app, KEPALA_LAPOR, question)
+        after = api.sent(KEPALA_LAPOR)[-1].text or ""
+        assert after != before and "TW I 2022" in after
+        looks = [s for s in statements if " audit_log" in s]
+        assert len(looks) == 1 and " app_user" in looks[0], statements
+    finally:
+        event.remove(seeded, "before_cursor_execute", count)
+        await app.shutdown()

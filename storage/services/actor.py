@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from storage.domain.policy import NO_OFFICE, Role, Scope, UserStatus, scope_of
 from storage.services import conversation
+from storage.services.cache import figure_cache
 from storage.services.users import IDENTITY_COLUMNS, identity, identity_of, sender_office
 
 
@@ -67,8 +68,15 @@ _SENDER = sa_select(*IDENTITY_COLUMNS, *conversation.STATE_COLUMNS).select_from(
 def load_actor_and_flow(
     session: Session, telegram_id: int
 ) -> tuple[Actor, conversation.State | None]:
-    """``load_actor`` and ``conversation.get`` in one statement."""
-    row = session.execute(_SENDER, {"telegram_id": telegram_id}).one()
+    """``load_actor`` and ``conversation.get`` in one statement (with the figure cache's look
+    at the audit trail when the session carries the cache: the answer's next statement)."""
+    params = {"telegram_id": telegram_id}
+    cache = figure_cache(session)
+    row = (
+        session.execute(_SENDER, params).one()
+        if cache is None
+        else cache.one_along(session, _SENDER, params)
+    )
     who = identity_of(row)
     actor = (
         Actor(telegram_id, None, "", None, None, None)
