@@ -73,7 +73,7 @@ def load_actor_and_flow(
     params = {"telegram_id": telegram_id}
     cache = figure_cache(session)
     row = (
-        session.execute(_SENDER, params).one()
+        session.connection().execute(_SENDER, params).one()
         if cache is None
         else cache.one_along(session, _SENDER, params)
     )

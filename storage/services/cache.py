@@ -379,14 +379,17 @@ class FigureCache:
         answer then looks (one round trip fewer on PostgreSQL for every answer, issue 29).
         ``stmt`` must give exactly one row; the look is kept for the session's first sync,
         which takes it when the cache has not moved since (else it looks again)."""
+        # Core on the session's connection: a plain row, none of the ORM's steps (the first
+        # statement of a session: there is nothing of it to flush).
+        conn = session.connection()
         if session.info.get(_SYNCED_KEY) is self or _VERSION_KEY in session.info:
-            return session.execute(stmt, params).one()
+            return conn.execute(stmt, params).one()
         with self._lock:
             if _pool(session) is not self._pool:
-                return session.execute(stmt, params).one()  # a first look clears everything
+                return conn.execute(stmt, params).one()  # a first look clears everything
             after, gaps = self._seen, frozenset(self._gaps)
         plain, with_gaps = _along(stmt)
-        rows = session.execute(
+        rows = conn.execute(
             with_gaps if gaps else plain, {**params, "after": after, "gaps": sorted(gaps)}
         ).all()
         looks = [row[-len(_ALONG_NAMES) :] for row in rows]
