@@ -30,16 +30,20 @@ Invalidation rules, all checked by tests:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import BindParameter, Select, bindparam, event, func, or_, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, SQLModel, col, select
 
 from storage.data.db import read_scope, session_scope
@@ -57,11 +61,14 @@ from storage.data.models import (
 
 T = TypeVar("T")
 
+log = logging.getLogger(__name__)
+
 _SESSION_KEY = "figure_cache"
 _VERSION_KEY = "data_version"
 _SYNCED_KEY = "figure_cache_synced"
 _HELD_KEY = "figure_cache_held"  # (office, year) -> the office-year this session was given
 _LOOKED_KEY = "figure_cache_looked"  # a look that came along with another statement (one_along)
+_WROTE_KEY = "figure_cache_wrote"  # the session's transaction added an audit entry
 
 
 _NEWEST = select(func.max(AuditLog.id))  # built once: asked by every cached read
@@ -84,7 +91,13 @@ def figure_cache(session: Session) -> FigureCache | None:
 
 
 @event.listens_for(Session, "after_flush")
-def _forget_cache(session: Session, _flush_context: object) -> None:
+def _flushed(session: Session, _flush_context: object) -> None:
+    if any(isinstance(obj, AuditLog) for obj in session.new):
+        session.info[_WROTE_KEY] = True  # figures may have changed: warm after the commit
+    _forget_cache(session, _flush_context)
+
+
+def _forget_cache(session: OrmSession, _flush_context: object) -> None:
     # Once a session has written, cached rows and its memoised version may be stale for it.
     session.info.pop(_SESSION_KEY, None)
     session.info.pop(_VERSION_KEY, None)
@@ -97,6 +110,25 @@ def _forget_cache_on_write_statement(state: ORMExecuteState) -> None:
     # An UPDATE/DELETE/INSERT statement through the session writes without a flush.
     if not state.is_select:
         _forget_cache(state.session, None)
+
+
+# Caches that warm what a write in this process changed (FigureCache(warm=...)).
+_WARMING: weakref.WeakSet[FigureCache] = weakref.WeakSet()
+
+
+@event.listens_for(Session, "after_commit")
+def _warm_after_commit(session: Session) -> None:
+    if not session.info.pop(_WROTE_KEY, False) or not _WARMING:
+        return
+    engine = session.get_bind().engine
+    for cache in list(_WARMING):
+        if cache._pool is engine.pool:
+            cache._warm_soon(engine)
+
+
+@event.listens_for(Session, "after_rollback")
+def _not_written(session: Session) -> None:
+    session.info.pop(_WROTE_KEY, None)
 
 
 def _pool(session: Session) -> object:
@@ -225,6 +257,30 @@ def _looked(rows: Sequence[Sequence[Any]]) -> _Looked | None:
     return int(rows[0][0] or 0), [(r[2], r[3]) for r in found], {r[1] for r in found}
 
 
+@dataclass(frozen=True)
+class _Along:
+    """A look taken with a session's first statement (``FigureCache.one_along``): the ids
+    after ``after`` up to ``newest``, and those of ``gaps``, as (id, entity, entity_id)."""
+
+    after: int
+    gaps: frozenset[int]
+    newest: int
+    entries: tuple[tuple[int, str, int | None], ...]
+
+    def since(self, seen: int, gaps: Iterable[int]) -> _Looked | None:
+        """What a look after ``seen`` with ``gaps`` would have found at this look's moment;
+        None when this look did not cover that: it began after ``seen``, missed a gap, or
+        stopped before ``seen`` (another session looked later than it; looking again
+        gives this session a version at or after the cache's)."""
+        if self.after > seen or self.newest < seen:
+            return None
+        wanted = set(gaps)
+        if any(g <= self.after and g not in self.gaps for g in wanted):
+            return None
+        found = [e for e in self.entries if e[0] > seen or e[0] in wanted]
+        return self.newest, [(entity, i) for _, entity, i in found], {e[0] for e in found}
+
+
 # A one-row statement with the look joined on (FigureCache.one_along), built once per
 # statement: (plain, with gaps). The look's columns get names no table column has.
 _ALONG: dict[int, tuple[Select, Select[Any], Select[Any]]] = {}
@@ -333,7 +389,17 @@ class FigureCache:
     """Office-years keyed by (office, year) and small lookups keyed by (name, args), valid for
     the database (connection pool) and audit id they were last checked against."""
 
-    def __init__(self, *, max_years: int = 16, max_small: int = 256) -> None:
+    def __init__(
+        self,
+        *,
+        max_years: int = 16,
+        max_small: int = 256,
+        warm: Callable[[Session, int, int], None] | None = None,
+    ) -> None:
+        """``warm(session, office, year)``: what to compute again, in a thread of the
+        cache's own, for each cached office-year that a write committed in this process
+        changed (the bot's: ``queries.warm_year``), so that the first answer after the write
+        does not (issue 29); None (a CLI command's cache): nothing is warmed."""
         self.max_years, self.max_small = max_years, max_small
         self._years: dict[tuple[int, int], Any] = {}
         # node ids whose rows changed since the office-year was loaded: refreshed on next use
@@ -350,6 +416,58 @@ class FigureCache:
         # How many open sessions were given the office-year now cached under a key: a refresh
         # changes it in place only when none is, else it makes a copy (YearData.refreshed).
         self._holders: dict[tuple[int, int], int] = {}
+        self._warm = warm
+        self._warm_pending = False
+        self._warmer: ThreadPoolExecutor | None = None
+        if warm is not None:
+            _WARMING.add(self)
+
+    def _warm_soon(self, engine: Engine) -> None:
+        """A write in this process was committed: warm what it changed, once, in the
+        background (writes while a warm waits to start are all taken by that one)."""
+        with self._lock:
+            if self._warm is None or self._warm_pending:
+                return
+            if self._warmer is None:
+                self._warmer = ThreadPoolExecutor(1, thread_name_prefix="figure-cache-warm")
+            self._warm_pending = True
+            warmer = self._warmer
+        try:
+            warmer.submit(self._warm_now, engine)
+        except RuntimeError:  # closed meanwhile
+            self._warm_pending = False
+
+    def _warm_now(self, engine: Engine) -> None:
+        with self._lock:
+            self._warm_pending = False  # a write committed from here on asks for another
+            warm = self._warm
+        if warm is None:
+            return
+        try:
+            with self.read(engine) as session:
+                self._sync(session)
+                with self._lock:
+                    stale = [key for key in self._stale if key in self._years]
+                for opd_id, tahun in stale:
+                    warm(session, opd_id, tahun)
+        except Exception:
+            # Only time is lost: the next reader refreshes the office-year as it always did.
+            log.warning("figure cache: warming after a write failed", exc_info=True)
+
+    def settle(self) -> None:
+        """Wait until a warm asked for so far has run (tests, and ``close``)."""
+        warmer = self._warmer
+        if warmer is not None:
+            with suppress(RuntimeError):
+                warmer.submit(lambda: None).result()
+
+    def close(self) -> None:
+        """No more warming (the bot is shutting down): waits for a warm under way."""
+        _WARMING.discard(self)
+        with self._lock:
+            self._warm, warmer, self._warmer = None, self._warmer, None
+        if warmer is not None:
+            warmer.shutdown(wait=True, cancel_futures=True)
 
     @contextmanager
     def read(self, engine: Engine) -> Iterator[Session]:
@@ -392,8 +510,10 @@ class FigureCache:
         rows = conn.execute(
             with_gaps if gaps else plain, {**params, "after": after, "gaps": sorted(gaps)}
         ).all()
-        looks = [row[-len(_ALONG_NAMES) :] for row in rows]
-        session.info[_LOOKED_KEY] = (after, gaps, _looked(looks))
+        newest = int(rows[0][-4] or 0)  # the look's columns come last (_ALONG_NAMES)
+        entries = tuple((r[-3], r[-2], r[-1]) for r in rows if r[-3] is not None)
+        if len(entries) <= _MAX_PLACED:  # else the sync looks on its own (_entries)
+            session.info[_LOOKED_KEY] = _Along(after, gaps, newest, entries)
         return rows[0]
 
     def _release(self, session: Session) -> None:
@@ -424,21 +544,14 @@ class FigureCache:
             del self._gaps[gap]  # a rolled-back transaction's id: it never comes
         looked: tuple[list[tuple[str, int | None]] | None, set[int]] | None = None
         if pool is self._pool and _VERSION_KEY not in session.info:
-            along = session.info.pop(_LOOKED_KEY, None)
-            if (
-                along is not None
-                and along[2] is not None
-                and along[0] == self._seen
-                and self._gaps.keys() <= along[1]
-            ):
-                # Taken along with the session's first statement, and still what this look
-                # would ask: since then, gaps may only have been filled or expired (a gap
-                # entry seen twice is placed twice: the same marks again).
-                version, rows, found = along[2]
-            else:
-                version, rows, found = _look(session, self._seen, set(self._gaps))
+            along: _Along | None = session.info.pop(_LOOKED_KEY, None)
+            # Taken with the session's first statement: usable when it covers what a look
+            # now would ask, also after another session (the warm after a write) looked
+            # since, which is the common case right after a write.
+            taken = None if along is None else along.since(self._seen, self._gaps)
+            version, entries, ids = taken or _look(session, self._seen, set(self._gaps))
             session.info[_VERSION_KEY] = version
-            looked = rows, found
+            looked = entries, ids
         else:
             version = data_version(session)
         if pool is not self._pool or version < self._seen:
