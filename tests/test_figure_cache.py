@@ -763,3 +763,36 @@ def test_a_closed_cache_warms_nothing_and_a_failed_warm_loses_only_time(
     _write_realisasi(seeded, leaf, 3, old + 2)
     assert not [t for t in threading.enumerate() if t.name.startswith("figure-cache-warm")]
     assert _cached(failing, seeded, 2022).node_figure(leaf, 3).realisasi == old + 2
+
+
+def test_the_rows_a_write_changed_come_with_the_look_and_refresh_as_a_reload(
+    seeded: Engine,
+) -> None:
+    """The look in a session's first statement also reads the plan and realisasi rows of
+    the nodes its new entries name (``rows_along``): the first answer after a pagu revision
+    and a figure write refreshes from them, without a statement of its own, and the
+    office-year equals a full reload (issue 29)."""
+    from storage.services.actor import load_actor_and_flow
+
+    cache = FigureCache()
+    program, leaf = _program_of(seeded, 2022), _a_sub_kegiatan(seeded)
+    year = _cached(cache, seeded, 2022)
+    pagu, old = year.node_figure(program, 1).pagu, year.node_figure(leaf, 3).realisasi
+    assert pagu is not None and old is not None
+    with db.session_scope(seeded) as s:
+        revise_pagu(s, node_id=program, dari_tw=1, pagu=pagu + 13, actor="test")
+    _write_realisasi(seeded, leaf, 3, old + 3)
+    reads, stop = _audit_reads(seeded)
+    try:
+        with cache.read(seeded) as s:
+            load_actor_and_flow(s, 424_242)  # the first statement: who, with the look
+            data = year_data(s, OPD_ID, 2022)
+            assert data.node_figure(program, 1).pagu == pagu + 13
+            assert data.node_figure(leaf, 3).realisasi == old + 3
+        assert len(reads) == 1 and "app_user" in reads[0], reads
+    finally:
+        stop()
+    with db.read_scope(seeded) as s:
+        full = YearData(s, OPD_ID, 2022)
+    assert data.real == full.real and data.plans == full.plans
+    assert data.scope_figure(None, 1) == full.scope_figure(None, 1)

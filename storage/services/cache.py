@@ -19,6 +19,17 @@ and leaves the office's names (bidang, years, the question catalogue) cached; a 
 lookups. An entry it cannot place (a setting, an entity of a kind it does not know, a row gone
 since) empties the whole cache: unsure means stale.
 
+The look comes with a session's first statement (``FigureCache.one_along``: who sent the
+update, their flow, the newest audit id and the entries since the last look), and reads the
+plan and realisasi rows of the nodes those entries name (``rows_along``): the first answer
+after a pagu revision or a figure write refreshes from them, so a cached answer is one
+statement and the first after such a write one too. Those rows, of whatever office, only
+ever refresh an office-year the session was allowed to read (``queries.year_data`` checks
+the office first); they are dropped with the session. The bot's cache also warms what a write
+committed in its own process changed (``FigureCache(warm=...)``): its thread refreshes the
+office-year and computes again the totals the refresh dropped, so a reader who comes later
+finds them ready.
+
 Invalidation rules, all checked by tests:
 - read sessions carry a cache, and write sessions opened by :meth:`FigureCache.write` until
   they write; a session that flushes (writes) loses its cache at once (the ``after_flush``
@@ -34,13 +45,13 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import BindParameter, Select, bindparam, event, func, or_, true
+from sqlalchemy import BindParameter, Column, Select, bindparam, event, func, or_, true
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState
 from sqlalchemy.orm import Session as OrmSession
@@ -69,6 +80,7 @@ _SYNCED_KEY = "figure_cache_synced"
 _HELD_KEY = "figure_cache_held"  # (office, year) -> the office-year this session was given
 _LOOKED_KEY = "figure_cache_looked"  # a look that came along with another statement (one_along)
 _WROTE_KEY = "figure_cache_wrote"  # the session's transaction added an audit entry
+_ROWS_KEY = "figure_cache_rows"  # rows read with the look the session's sync took (taken_rows)
 
 
 _NEWEST = select(func.max(AuditLog.id))  # built once: asked by every cached read
@@ -103,6 +115,7 @@ def _forget_cache(session: OrmSession, _flush_context: object) -> None:
     session.info.pop(_VERSION_KEY, None)
     session.info.pop(_SYNCED_KEY, None)
     session.info.pop(_LOOKED_KEY, None)
+    session.info.pop(_ROWS_KEY, None)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -260,12 +273,15 @@ def _looked(rows: Sequence[Sequence[Any]]) -> _Looked | None:
 @dataclass(frozen=True)
 class _Along:
     """A look taken with a session's first statement (``FigureCache.one_along``): the ids
-    after ``after`` up to ``newest``, and those of ``gaps``, as (id, entity, entity_id)."""
+    after ``after`` up to ``newest``, and those of ``gaps``, as (id, entity, entity_id);
+    and for the entities a refresh reads rows of (``rows_along``), the rows of each node an
+    entry names, as of the same moment: entity -> node id -> rows."""
 
     after: int
     gaps: frozenset[int]
     newest: int
     entries: tuple[tuple[int, str, int | None], ...]
+    rows: Mapping[str, Mapping[int, tuple[tuple[Any, ...], ...]]] = field(default_factory=dict)
 
     def since(self, seen: int, gaps: Iterable[int]) -> _Looked | None:
         """What a look after ``seen`` with ``gaps`` would have found at this look's moment;
@@ -281,22 +297,65 @@ class _Along:
         return self.newest, [(entity, i) for _, entity, i in found], {e[0] for e in found}
 
 
+# Rows a refresh after a write reads (queries registers them, ``rows_along``): entity of the
+# audit entry -> the columns of its rows, the row id first and the node id second.
+_ROWS_ALONG: dict[str, list[Column[Any]]] = {}
+
+
+def rows_along(entity: str, columns: Sequence[Column[Any]]) -> None:
+    """Have the look taken with a session's first statement also read the rows of
+    ``entity`` (a table keyed by node) of every node its new entries name: the first answer
+    after a write then refreshes from them without a statement of its own (issue 29)."""
+    _ROWS_ALONG[entity] = list(columns)
+    _ALONG.clear()
+
+
+def taken_rows(session: Session, entity: str, node_ids: Iterable[int]) -> list[Any] | None:
+    """The rows of ``node_ids`` that the session's look along read (``rows_along``), as of
+    its moment; None unless that look was the one the session's cache took and it named
+    each of these nodes (then read them: they may have changed since)."""
+    rows: Mapping[str, Mapping[int, tuple[tuple[Any, ...], ...]]] | None = session.info.get(
+        _ROWS_KEY
+    )
+    of = None if rows is None else rows.get(entity)
+    if of is None:
+        return None
+    out: list[Any] = []
+    for node in node_ids:
+        found = of.get(node)
+        if found is None:
+            return None
+        out.extend(found)
+    return out
+
+
 # A one-row statement with the look joined on (FigureCache.one_along), built once per
-# statement: (plain, with gaps). The look's columns get names no table column has.
-_ALONG: dict[int, tuple[Select, Select[Any], Select[Any]]] = {}
+# statement: (statement, plain, with gaps, where each entity's rows start in a row). The
+# look's columns, and the rows', get names no table column has.
+_ALONG: dict[int, tuple[Select, Select[Any], Select[Any], dict[str, int]]] = {}
 _ALONG_NAMES = ("look_newest", "look_id", "look_entity", "look_entity_id")
 
 
-def _along(stmt: Select[Any]) -> tuple[Select[Any], Select[Any]]:
+def _along(stmt: Select[Any]) -> tuple[Select[Any], Select[Any], dict[str, int]]:
     built = _ALONG.get(id(stmt))
     if built is None or built[0] is not stmt:
-        pair = []
+        pair, starts = [], {}
         for look in (_LOOK_PLAIN, _LOOK_GAPS):
             sub = look.subquery("look")
             labelled = [c.label(name) for c, name in zip(sub.c, _ALONG_NAMES, strict=True)]
-            pair.append(stmt.add_columns(*labelled).join(sub, true()))
-        built = _ALONG[id(stmt)] = (stmt, pair[0], pair[1])
-    return built[1], built[2]
+            q = stmt.add_columns(*labelled).join(sub, true())
+            at = len(q.selected_columns)
+            for entity, columns in _ROWS_ALONG.items():
+                rows = columns[0].table.alias(f"along_{entity}")
+                node = rows.c[columns[1].name]
+                starts[entity] = at
+                at += len(columns)
+                q = q.add_columns(
+                    *(rows.c[c.name].label(f"along_{entity}_{c.name}") for c in columns)
+                ).outerjoin(rows, (sub.c.entity == entity) & (node == sub.c.entity_id))
+            pair.append(q)
+        built = _ALONG[id(stmt)] = (stmt, pair[0], pair[1], starts)
+    return built[1], built[2], built[3]
 
 
 def _entries(
@@ -506,14 +565,28 @@ class FigureCache:
             if _pool(session) is not self._pool:
                 return conn.execute(stmt, params).one()  # a first look clears everything
             after, gaps = self._seen, frozenset(self._gaps)
-        plain, with_gaps = _along(stmt)
+        plain, with_gaps, starts = _along(stmt)
         rows = conn.execute(
             with_gaps if gaps else plain, {**params, "after": after, "gaps": sorted(gaps)}
         ).all()
-        newest = int(rows[0][-4] or 0)  # the look's columns come last (_ALONG_NAMES)
-        entries = tuple((r[-3], r[-2], r[-1]) for r in rows if r[-3] is not None)
+        at = len(stmt.selected_columns)  # the look's columns follow the statement's
+        newest = int(rows[0][at] or 0)
+        # one row per entry, or per row of the node it names (its rows read along)
+        entries = tuple(dict.fromkeys(tuple(r[at + 1 : at + 4]) for r in rows if r[at + 1]))
         if len(entries) <= _MAX_PLACED:  # else the sync looks on its own (_entries)
-            session.info[_LOOKED_KEY] = _Along(after, gaps, newest, entries)
+            read: dict[str, dict[int, dict[Any, tuple[Any, ...]]]] = {}
+            for entity, start in starts.items():
+                of = read[entity] = {}
+                width = len(_ROWS_ALONG[entity])
+                for r in rows:
+                    if r[at + 2] == entity and r[at + 3] is not None:
+                        found = of.setdefault(r[at + 3], {})
+                        if r[start] is not None:  # the row id: a row of that node
+                            found[r[start]] = tuple(r[start : start + width])
+            taken = {
+                e: {n: tuple(by_id.values()) for n, by_id in of.items()} for e, of in read.items()
+            }
+            session.info[_LOOKED_KEY] = _Along(after, gaps, newest, entries, taken)
         return rows[0]
 
     def _release(self, session: Session) -> None:
@@ -549,6 +622,10 @@ class FigureCache:
             # now would ask, also after another session (the warm after a write) looked
             # since, which is the common case right after a write.
             taken = None if along is None else along.since(self._seen, self._gaps)
+            if taken is not None and along is not None:
+                # Its rows are as new as the entries it placed: a refresh of this session
+                # may use them (taken_rows); any entry placed later marks its nodes again.
+                session.info[_ROWS_KEY] = along.rows
             version, entries, ids = taken or _look(session, self._seen, set(self._gaps))
             session.info[_VERSION_KEY] = version
             looked = entries, ids

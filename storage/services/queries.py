@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from functools import cached_property, lru_cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import BindParameter, ColumnElement, Row, Select, bindparam, func
 from sqlmodel import Session, SQLModel, col, select
@@ -41,7 +41,7 @@ from storage.domain.errors import MonevError
 from storage.domain.numbers import half_up, ratio_percent
 from storage.domain.periods import default_year
 from storage.domain.reported import quarter_value
-from storage.services.cache import figure_cache
+from storage.services.cache import figure_cache, rows_along, taken_rows
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -187,6 +187,10 @@ _PLANS_OF = (
     .order_by(col(NodePlan.triwulan), col(NodePlan.id))
 )
 _REAL_OF = select(*_columns(Realisasi, RealRow)).where(col(Realisasi.node_id).in_(_NODE_IDS))
+# The first answer after a write reads the changed nodes' rows with its look at the audit
+# trail, in its first statement (the audit entries of both carry the node id).
+rows_along("node_plan", _columns(NodePlan, PlanRow))
+rows_along("realisasi", _columns(Realisasi, RealRow))
 _QUARTERS = (1, 2, 3, 4)
 
 V = TypeVar("V")
@@ -312,7 +316,13 @@ class YearData:
                 view.plans = dict(self.plans)
             for i in plan_ids:
                 view.plans.pop(i, None)
-            for r in conn.execute(_PLANS_OF, {"ids": plan_ids}).all():
+            taken = taken_rows(session, "node_plan", plan_ids)
+            plan_rows: Sequence[Sequence[Any]] = (
+                conn.execute(_PLANS_OF, {"ids": plan_ids}).all()
+                if taken is None
+                else sorted(taken, key=lambda r: (r[2], r[0]))  # as _PLANS_OF orders them
+            )
+            for r in plan_rows:
                 view.plans.setdefault(r[1], []).append(PlanRow(*r))
         old: list[RealRow | Realisasi] = []
         new: list[RealRow | Realisasi] = []
@@ -324,7 +334,10 @@ class YearData:
             old = [
                 row for i in real_ids for tw in _QUARTERS if (row := view.real.pop((i, tw), None))
             ]
-            new = [RealRow(*r) for r in conn.execute(_REAL_OF, {"ids": real_ids}).all()]
+            real_rows = taken_rows(session, "realisasi", real_ids)
+            if real_rows is None:
+                real_rows = list(conn.execute(_REAL_OF, {"ids": real_ids}).all())
+            new = [RealRow(*r) for r in real_rows]
             for row in new:
                 view.real[(row.node_id, row.triwulan)] = row
         view._forget_computed(ids, old=old, new=new, was=was, base=self)
