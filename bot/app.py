@@ -54,7 +54,6 @@ from charts.pool import RenderPool
 from storage.data.db import is_sqlite, session_scope
 from storage.services.cache import FigureCache
 from storage.services.office import NoOffice, prepare_deployment
-from storage.services.queries import warm_year
 
 log = logging.getLogger(__name__)
 
@@ -283,9 +282,8 @@ def build_application(
         fetcher.app = app
     app.bot_data["settings"] = settings
     app.bot_data["engine"] = engine
-    # The figure cache lives as long as the engine it caches; read sessions carry it. After
-    # a write committed here, it refreshes what the write changed in the background.
-    app.bot_data[FIGURE_CACHE] = FigureCache(warm=warm_year)
+    # The figure cache lives as long as the engine it caches; read sessions carry it.
+    app.bot_data[FIGURE_CACHE] = FigureCache()
     if cluster:
         # The inbox's getUpdates connection means polling: only the poller gets updates.
         attach(app, engine, settings.telegram_bot_token, polling=inbox)

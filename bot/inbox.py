@@ -30,7 +30,6 @@ from telegram import Update
 from telegram.ext import Application
 from telegram.request import BaseRequest, RequestData
 
-from bot.context import FIGURE_CACHE
 from storage.data.db import session_scope, statement_scope
 from storage.services import inbox
 
@@ -226,14 +225,6 @@ class MonevApplication(Application):
             await super().process_update(update)
             return
         await self._handle_tracked(update, uid)
-
-    async def shutdown(self) -> None:
-        """As PTB's, and the figure cache stops warming (a warm under way ends first: its
-        connection must not outlive the engine, nor the tests' schemas)."""
-        await super().shutdown()
-        cache = self.bot_data.get(FIGURE_CACHE)
-        if cache is not None:
-            await asyncio.to_thread(cache.close)
 
     async def handle_inbox_update(self, update: Update, payload: dict[str, Any]) -> None:
         """Handle an update read from the inbox (bot.cluster) and mark it done."""

@@ -674,9 +674,8 @@ def _audit_reads(engine: Engine) -> tuple[list[str], Callable[[], None]]:
 
 def test_a_look_taken_along_is_used_after_another_session_looked(seeded: Engine) -> None:
     """A session's first statement carries its look (``one_along``); when another session
-    (the warm after a write) looks before this one uses it, it still covers what this one
-    needs: no second look, and the write is seen (issue 29: that race is the common case
-    right after a write)."""
+    (a second answer at the same moment) looks before this one uses it, it still covers
+    what this one needs: no second look, and the write is seen (issue 29)."""
     from storage.services.actor import load_actor_and_flow
 
     cache = FigureCache()
@@ -709,60 +708,6 @@ def test_a_look_taken_along_that_does_not_cover_the_cache_is_not_used() -> None:
     assert along.since(9, set()) is None  # began after what the cache has seen
     assert along.since(10, {3}) is None  # a gap it did not look for
     assert along.since(16, set()) is None  # older than the cache
-
-
-def test_the_bot_cache_warms_what_a_write_in_its_process_changed(seeded: Engine) -> None:
-    """``FigureCache(warm=warm_year)``: a committed write with an audit entry refreshes the
-    cached office-year it changed, and its dropped totals, in the cache's own thread; the
-    next reader finds them (issue 29: the first answer after a write does not pay for it)."""
-    from storage.services.queries import warm_year
-
-    cache = FigureCache(warm=warm_year)
-    try:
-        program = _program_of(seeded, 2022)
-        year = _cached(cache, seeded, 2022)
-        pagu, total = year.node_figure(program, 1).pagu, year.scope_figure(None, 1).pagu
-        assert pagu is not None and total is not None
-        with db.session_scope(seeded) as s:  # a pagu revision from TW I, as /pagu makes it
-            revise_pagu(s, node_id=program, dari_tw=1, pagu=pagu + 11, actor="test")
-        cache.settle()
-        reads, stop = _audit_reads(seeded)
-        try:
-            with cache.read(seeded) as s:
-                data = year_data(s, OPD_ID, 2022)
-                assert data._scope_memo.get((1, None)) is not None  # computed by the warm
-                assert data.node_figure(program, 1).pagu == pagu + 11
-                assert data.scope_figure(None, 1).pagu == total + 11
-            assert len(reads) == 1 and "audit_log" in reads[0], reads  # the look only
-        finally:
-            stop()
-    finally:
-        cache.close()
-
-
-def test_a_closed_cache_warms_nothing_and_a_failed_warm_loses_only_time(
-    seeded: Engine,
-) -> None:
-    """Closing stops the warming (the bot's shutdown, before its engine goes); a warm that
-    fails is logged and the next reader refreshes the office-year as before."""
-    import threading
-
-    def broken(_s: Session, _opd: int, _tahun: int) -> None:
-        raise RuntimeError("boom")
-
-    leaf = _a_sub_kegiatan(seeded)
-    failing = FigureCache(warm=broken)
-    try:
-        old = _cached(failing, seeded, 2022).node_figure(leaf, 3).realisasi
-        assert old is not None
-        _write_realisasi(seeded, leaf, 3, old + 1)
-        failing.settle()
-        assert _cached(failing, seeded, 2022).node_figure(leaf, 3).realisasi == old + 1
-    finally:
-        failing.close()
-    _write_realisasi(seeded, leaf, 3, old + 2)
-    assert not [t for t in threading.enumerate() if t.name.startswith("figure-cache-warm")]
-    assert _cached(failing, seeded, 2022).node_figure(leaf, 3).realisasi == old + 2
 
 
 def test_the_rows_a_write_changed_come_with_the_look_and_refresh_as_a_reload(

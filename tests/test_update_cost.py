@@ -10,7 +10,6 @@ from sqlalchemy.engine import Engine
 from telegram.ext import Application
 
 import bot.context
-from bot.context import FIGURE_CACHE
 from bot.inbox import record
 from bot.offline.api import OfflineBotAPI
 from bot.offline.updates import make_callback_update, make_message_update
@@ -159,21 +158,19 @@ async def test_a_first_typed_answer_after_a_restart_reads_the_sender_once(seeded
         await fresh.shutdown()
 
 
-async def test_a_cached_question_is_one_statement_and_after_a_write_still_one(
+async def test_a_cached_question_is_one_statement_and_the_first_after_a_write_too(
     seeded: Engine,
 ) -> None:
     """Who asked, the flow they are in and the figure cache's look at the audit trail come in
     one statement (``FigureCache.one_along``): a question whose figures are cached costs one
-    round trip besides the inbox (two on PostgreSQL before, issue 29). After a write
-    committed in the bot's process, the cache refreshes what it changed in the background
-    (``FigureCache(warm=queries.warm_year)``): the next question is one statement too, and
-    shows the new figure."""
+    round trip besides the inbox. The first question after a pagu revision finds it in that
+    look, which reads the plan rows of the node it changed too (``rows_along``): one
+    statement still (three before, issue 29)."""
     from benchmarks.bench_sizes import _program, _revise
 
     _users(seeded)
     api = OfflineBotAPI()
     app = await _app(seeded, api)
-    cache = app.bot_data[FIGURE_CACHE]
     question = "serapan anggaran tw 1 2022"
     statements: list[str] = []
 
@@ -191,41 +188,7 @@ async def test_a_cached_question_is_one_statement_and_after_a_write_still_one(
         assert " app_user" in statements[0] and " audit_log" in statements[0]
 
         _revise(seeded, _program(seeded, 2022), 2022, 1_000_000)  # a pagu revision from TW I
-        cache.settle()  # the warm after the write has run
         statements.clear()
-        await _send(app, KEPALA_LAPOR, question)
-        after = api.sent(KEPALA_LAPOR)[-1].text or ""
-        assert after != before and "TW I 2022" in after
-        assert len(statements) == 1 and " app_user" in statements[0], statements
-    finally:
-        event.remove(seeded, "before_cursor_execute", count)
-        await app.shutdown()
-
-
-async def test_without_the_warm_the_first_question_after_a_write_reads_the_write_along(
-    seeded: Engine,
-) -> None:
-    """A write the bot's process did not make (the CLI, another process) is not warmed: the
-    first question finds it in its one statement's look, which reads the rows of the nodes
-    it changed too (``rows_along``): one statement still (three before, issue 29)."""
-    from benchmarks.bench_sizes import _program, _revise
-
-    _users(seeded)
-    api = OfflineBotAPI()
-    app = await _app(seeded, api)
-    question = "serapan anggaran tw 1 2022"
-    statements: list[str] = []
-
-    def count(_c, _cur, statement, *_a):  # type: ignore[no-untyped-def]
-        if statement.lstrip().startswith("SELECT") and "update_inbox" not in statement:
-            statements.append(" ".join(statement.split()))
-
-    try:
-        await _send(app, KEPALA_LAPOR, question)
-        before = api.sent(KEPALA_LAPOR)[-1].text or ""
-        app.bot_data[FIGURE_CACHE].close()  # as if the write came from elsewhere
-        _revise(seeded, _program(seeded, 2022), 2022, 1_000_000)
-        event.listen(seeded, "before_cursor_execute", count)
         await _send(app, KEPALA_LAPOR, question)
         after = api.sent(KEPALA_LAPOR)[-1].text or ""
         assert after != before and "TW I 2022" in after

@@ -25,10 +25,7 @@ plan and realisasi rows of the nodes those entries name (``rows_along``): the fi
 after a pagu revision or a figure write refreshes from them, so a cached answer is one
 statement and the first after such a write one too. Those rows, of whatever office, only
 ever refresh an office-year the session was allowed to read (``queries.year_data`` checks
-the office first); they are dropped with the session. The bot's cache also warms what a write
-committed in its own process changed (``FigureCache(warm=...)``): its thread refreshes the
-office-year and computes again the totals the refresh dropped, so a reader who comes later
-finds them ready.
+the office first); they are dropped with the session.
 
 Invalidation rules, all checked by tests:
 - read sessions carry a cache, and write sessions opened by :meth:`FigureCache.write` until
@@ -41,13 +38,10 @@ Invalidation rules, all checked by tests:
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
-import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -72,14 +66,11 @@ from storage.data.models import (
 
 T = TypeVar("T")
 
-log = logging.getLogger(__name__)
-
 _SESSION_KEY = "figure_cache"
 _VERSION_KEY = "data_version"
 _SYNCED_KEY = "figure_cache_synced"
 _HELD_KEY = "figure_cache_held"  # (office, year) -> the office-year this session was given
 _LOOKED_KEY = "figure_cache_looked"  # a look that came along with another statement (one_along)
-_WROTE_KEY = "figure_cache_wrote"  # the session's transaction added an audit entry
 _ROWS_KEY = "figure_cache_rows"  # rows read with the look the session's sync took (taken_rows)
 
 
@@ -103,12 +94,6 @@ def figure_cache(session: Session) -> FigureCache | None:
 
 
 @event.listens_for(Session, "after_flush")
-def _flushed(session: Session, _flush_context: object) -> None:
-    if any(isinstance(obj, AuditLog) for obj in session.new):
-        session.info[_WROTE_KEY] = True  # figures may have changed: warm after the commit
-    _forget_cache(session, _flush_context)
-
-
 def _forget_cache(session: OrmSession, _flush_context: object) -> None:
     # Once a session has written, cached rows and its memoised version may be stale for it.
     session.info.pop(_SESSION_KEY, None)
@@ -123,25 +108,6 @@ def _forget_cache_on_write_statement(state: ORMExecuteState) -> None:
     # An UPDATE/DELETE/INSERT statement through the session writes without a flush.
     if not state.is_select:
         _forget_cache(state.session, None)
-
-
-# Caches that warm what a write in this process changed (FigureCache(warm=...)).
-_WARMING: weakref.WeakSet[FigureCache] = weakref.WeakSet()
-
-
-@event.listens_for(Session, "after_commit")
-def _warm_after_commit(session: Session) -> None:
-    if not session.info.pop(_WROTE_KEY, False) or not _WARMING:
-        return
-    engine = session.get_bind().engine
-    for cache in list(_WARMING):
-        if cache._pool is engine.pool:
-            cache._warm_soon(engine)
-
-
-@event.listens_for(Session, "after_rollback")
-def _not_written(session: Session) -> None:
-    session.info.pop(_WROTE_KEY, None)
 
 
 def _pool(session: Session) -> object:
@@ -448,17 +414,7 @@ class FigureCache:
     """Office-years keyed by (office, year) and small lookups keyed by (name, args), valid for
     the database (connection pool) and audit id they were last checked against."""
 
-    def __init__(
-        self,
-        *,
-        max_years: int = 16,
-        max_small: int = 256,
-        warm: Callable[[Session, int, int], None] | None = None,
-    ) -> None:
-        """``warm(session, office, year)``: what to compute again, in a thread of the
-        cache's own, for each cached office-year that a write committed in this process
-        changed (the bot's: ``queries.warm_year``), so that the first answer after the write
-        does not (issue 29); None (a CLI command's cache): nothing is warmed."""
+    def __init__(self, *, max_years: int = 16, max_small: int = 256) -> None:
         self.max_years, self.max_small = max_years, max_small
         self._years: dict[tuple[int, int], Any] = {}
         # node ids whose rows changed since the office-year was loaded: refreshed on next use
@@ -475,58 +431,6 @@ class FigureCache:
         # How many open sessions were given the office-year now cached under a key: a refresh
         # changes it in place only when none is, else it makes a copy (YearData.refreshed).
         self._holders: dict[tuple[int, int], int] = {}
-        self._warm = warm
-        self._warm_pending = False
-        self._warmer: ThreadPoolExecutor | None = None
-        if warm is not None:
-            _WARMING.add(self)
-
-    def _warm_soon(self, engine: Engine) -> None:
-        """A write in this process was committed: warm what it changed, once, in the
-        background (writes while a warm waits to start are all taken by that one)."""
-        with self._lock:
-            if self._warm is None or self._warm_pending:
-                return
-            if self._warmer is None:
-                self._warmer = ThreadPoolExecutor(1, thread_name_prefix="figure-cache-warm")
-            self._warm_pending = True
-            warmer = self._warmer
-        try:
-            warmer.submit(self._warm_now, engine)
-        except RuntimeError:  # closed meanwhile
-            self._warm_pending = False
-
-    def _warm_now(self, engine: Engine) -> None:
-        with self._lock:
-            self._warm_pending = False  # a write committed from here on asks for another
-            warm = self._warm
-        if warm is None:
-            return
-        try:
-            with self.read(engine) as session:
-                self._sync(session)
-                with self._lock:
-                    stale = [key for key in self._stale if key in self._years]
-                for opd_id, tahun in stale:
-                    warm(session, opd_id, tahun)
-        except Exception:
-            # Only time is lost: the next reader refreshes the office-year as it always did.
-            log.warning("figure cache: warming after a write failed", exc_info=True)
-
-    def settle(self) -> None:
-        """Wait until a warm asked for so far has run (tests, and ``close``)."""
-        warmer = self._warmer
-        if warmer is not None:
-            with suppress(RuntimeError):
-                warmer.submit(lambda: None).result()
-
-    def close(self) -> None:
-        """No more warming (the bot is shutting down): waits for a warm under way."""
-        _WARMING.discard(self)
-        with self._lock:
-            self._warm, warmer, self._warmer = None, self._warmer, None
-        if warmer is not None:
-            warmer.shutdown(wait=True, cancel_futures=True)
 
     @contextmanager
     def read(self, engine: Engine) -> Iterator[Session]:
@@ -619,8 +523,8 @@ class FigureCache:
         if pool is self._pool and _VERSION_KEY not in session.info:
             along: _Along | None = session.info.pop(_LOOKED_KEY, None)
             # Taken with the session's first statement: usable when it covers what a look
-            # now would ask, also after another session (the warm after a write) looked
-            # since, which is the common case right after a write.
+            # now would ask, also after another session looked since (two answers at once
+            # right after a write).
             taken = None if along is None else along.since(self._seen, self._gaps)
             if taken is not None and along is not None:
                 # Its rows are as new as the entries it placed: a refresh of this session

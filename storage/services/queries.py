@@ -271,8 +271,6 @@ class YearData:
         # rest of the answer (a walk over every program)
         self._programs_memo: dict[tuple[int, frozenset[int] | None], list[NodeRow]] = {}
         self._scope_memo: dict[tuple[int, frozenset[int] | None], Figure] = {}
-        # scope totals a refresh dropped: what ``warm`` computes again
-        self._dropped: list[tuple[int, frozenset[int] | None]] = []
         self._quarters: list[int] | None = None
         # quarter -> (realisasi rows carrying an anggaran, all its realisasi rows); None: not
         # counted yet. Kept by a refresh: a write does not walk every row of the year.
@@ -380,13 +378,11 @@ class YearData:
             self._programs_memo = dict(base._programs_memo)
         roots = {n for n in figures if self.nodes[n].parent_id is None}
         touched = {self.nodes[n].sasaran_id for n in roots}
-        kept = {
+        self._scope_memo = {
             k: v
             for k, v in base._scope_memo.items()
             if not moved and k[1] is not None and not (k[1] & touched)
         }
-        self._dropped = [k for k in base._scope_memo if k not in kept]  # before: base may be self
-        self._scope_memo = kept
         counts = base._quarter_rows
         if counts is not None:
             counts = dict(counts)
@@ -505,14 +501,6 @@ class YearData:
             self._scope_memo[key] = found
         return copy.copy(found)  # a Figure is mutable (its list of missing parts is not)
 
-    def warm(self) -> None:
-        """Compute again the scope totals the last refresh dropped (an office's and its
-        bidang's: at 100× the demo office a total rolls up a thousand programs), so that the
-        answer after a write finds them (``warm_year``)."""
-        dropped, self._dropped = self._dropped, []
-        for tw, sasaran_ids in dropped:
-            self.scope_figure(None if sasaran_ids is None else set(sasaran_ids), tw)
-
     def _counts(self) -> dict[int, tuple[int, int]]:
         if self._quarter_rows is None:
             counts: dict[int, tuple[int, int]] = {}
@@ -574,13 +562,6 @@ def year_data(session: Session, opd_id: int, tahun: int) -> YearData:
         lambda: YearData(session, opd_id, tahun),
         lambda data, changed, in_place: data.refreshed(session, changed, in_place),
     )
-
-
-def warm_year(session: Session, opd_id: int, tahun: int) -> None:
-    """The office-year refreshed after a write, and its scope totals computed again: what
-    the bot's figure cache does after each write committed in its process
-    (``FigureCache(warm=warm_year)``), so that the next answer finds them ready."""
-    year_data(session, opd_id, tahun).warm()
 
 
 @lru_cache(maxsize=1 << 16)
