@@ -480,12 +480,16 @@ class FigureCache:
         # Core on the session's connection: a plain row, none of the ORM's steps (the first
         # statement of a session: there is nothing of it to flush).
         conn = session.connection()
-        if session.info.get(_SYNCED_KEY) is self or _VERSION_KEY in session.info:
-            return conn.execute(stmt, params).one()
         with self._lock:
-            if _pool(session) is not self._pool:
-                return conn.execute(stmt, params).one()  # a first look clears everything
             after, gaps = self._seen, frozenset(self._gaps)
+            # synced already, or a first look at this database (it clears everything anyway)
+            plain_only = (
+                session.info.get(_SYNCED_KEY) is self
+                or _VERSION_KEY in session.info
+                or _pool(session) is not self._pool
+            )
+        if plain_only:
+            return conn.execute(stmt, params).one()
         plain, with_gaps, starts = _along(stmt, conn.dialect.name == "postgresql")
         rows = conn.execute(
             with_gaps if gaps else plain, {**params, "after": after, "gaps": sorted(gaps)}
