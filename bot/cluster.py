@@ -327,8 +327,9 @@ def _take(engine: Engine, names: list[tuple[str, timedelta]]) -> float:
 
 
 # A slot reserved ahead by :meth:`SharedRateLimiter.reserve`, for the next request of the task
-# that reserved it (a one-item list: spent by that request, not by a retry after a 429).
-_RESERVED: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar(
+# that reserved it: a one-item list holding the loop time the slot came (spent by that
+# request, not by a retry after a 429).
+_RESERVED: contextvars.ContextVar[list[float | None] | None] = contextvars.ContextVar(
     "budget_reserved", default=None
 )
 
@@ -436,7 +437,7 @@ class SharedRateLimiter(RetryingRateLimiter):
         wait = await asyncio.to_thread(_take, self.engine, self._names(group))
         if wait > 0:
             await asyncio.sleep(wait)
-        _RESERVED.set([True])
+        _RESERVED.set([asyncio.get_running_loop().time()])
 
     @staticmethod
     def unreserve() -> None:
@@ -452,9 +453,12 @@ class SharedRateLimiter(RetryingRateLimiter):
         args: Any,
         kwargs: dict[str, Any],
     ) -> Result:
-        reserved = _RESERVED.get()
-        if reserved and reserved[0]:
-            reserved[0] = False  # this request's slot was taken and waited for (reserve)
+        # After a 429 every request of this process waits (AIORateLimiter's retry_after).
+        # Waited for inside, after their slots were taken, they would all go out at once when
+        # it ends and meet the next 429: they wait first, then spend or take their slot.
+        await self._retry_after_event.wait()
+        if _spend_reserved():
+            pass  # this request's slot was taken and waited for (reserve)
         elif chat and group is False and await self._slot_ahead(_CHAT.get()):
             pass  # taken while the update was handled, and waited for
         elif chat:
@@ -469,6 +473,17 @@ class SharedRateLimiter(RetryingRateLimiter):
             args=args,
             kwargs=kwargs,
         )
+
+
+def _spend_reserved() -> bool:
+    """Whether this request spends the slot :meth:`SharedRateLimiter.reserve` waited for: only
+    within ``AHEAD_USE_WITHIN`` of its time. A claim that took longer (a busy database) would
+    otherwise send late, bunched with the sends of the slots after it; it takes a fresh slot."""
+    reserved = _RESERVED.get()
+    if not reserved or reserved[0] is None:
+        return False
+    came, reserved[0] = reserved[0], None
+    return asyncio.get_running_loop().time() - came <= AHEAD_USE_WITHIN
 
 
 def _slot_passed(taken: asyncio.Future[tuple[float, float]], now: float) -> bool:

@@ -135,7 +135,10 @@ class Two:
         self.engine = engine
         self.procs = procs
         self.turn = 0
-        self.client = httpx.AsyncClient(timeout=30)
+        # no TLS on loopback: verify=False spares loading the CA bundle, which on a busy
+        # machine held this loop, the fake Bot API's too, for 0.2 s: a process's sends
+        # queued meanwhile reached the fake in one burst and met its 429
+        self.client = httpx.AsyncClient(timeout=30, verify=False)
         self.taken: Counter[int] = Counter()  # which process answered 200, by port
 
     async def post(self, update: dict[str, Any], chat_id: int) -> int:
@@ -261,7 +264,7 @@ def _setup(operators: int = 0) -> Engine:
 
 async def _two_webhooks(workdir: Path, fake: FakeBotAPI, **env: str) -> list[Process]:
     procs = [Process(workdir, fake, _free_port(), **env) for _ in range(2)]
-    async with httpx.AsyncClient(timeout=2) as client:
+    async with httpx.AsyncClient(timeout=2, verify=False) as client:
 
         async def up(p: Process) -> bool:
             try:
@@ -535,12 +538,22 @@ async def test_poller_killed_mid_update_the_new_poller_handles_what_it_had_recei
         engine.dispose()
 
 
-def _healthy(proc: Process) -> bool:
-    assert proc.alive(), proc.stderr()
-    try:
-        return httpx.get(f"http://127.0.0.1:{proc.port}/healthz", timeout=2).status_code == 200
-    except httpx.TransportError:
-        return False
+async def _until_healthy(proc: Process, timeout: float = 60.0) -> None:
+    """Until ``proc`` answers its health check. Asked without blocking (and without TLS, as
+    :class:`Two`): the fake Bot API runs on this loop, and a blocking call here held the other
+    process's sends, which then reached the fake in one burst (and met its 429)."""
+    end = asyncio.get_running_loop().time() + timeout
+    async with httpx.AsyncClient(timeout=2, verify=False) as client:
+        while True:
+            assert proc.alive(), proc.stderr()
+            try:
+                r = await client.get(f"http://127.0.0.1:{proc.port}/healthz")
+                if r.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert asyncio.get_running_loop().time() < end, "timed out waiting"
+            await asyncio.sleep(0.02)
 
 
 def _polled(fake: FakeBotAPI) -> int:
@@ -589,7 +602,7 @@ async def test_reminder_round_killed_halfway_is_resumed_by_the_other_once(
         # meanwhile people ask the second process: its answers and the first one's reminders
         # share one budget, so together they never meet a 429
         two = Two(fake, engine, procs[1:])
-        await _until(lambda: _healthy(procs[1]))
+        await _until_healthy(procs[1])
         asked = [await two.text(u, QUESTIONS[0]) for u in ASKERS]
         await _until(lambda: len(reminders()) >= recipients // 3)
         procs[0].kill()
@@ -781,3 +794,84 @@ async def test_a_slot_taken_ahead_is_not_used_long_after_its_time(
     )
     assert len(takes) == 2, takes
     assert takes[0][0] < reads[0] < takes[1][0]
+
+
+@PG
+async def test_a_reminder_claimed_too_slowly_takes_a_fresh_slot(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broadcast claims each message once :meth:`reserve` has waited for its slot. A claim
+    slower than AHEAD_USE_WITHIN (a busy database) would send late on that slot, bunched with
+    the sends of the slots after it, and meet a 429: it takes a fresh slot. A
+    claim in time spends the reserved one, and a request after it (a retry) never does."""
+    from bot import cluster as cluster_module
+    from bot.cluster import AHEAD_USE_WITHIN, SharedRateLimiter
+
+    takes: list[object] = []
+    take = cluster_module._take
+
+    def counted(*args: Any) -> float:
+        takes.append(args)
+        return take(*args)
+
+    monkeypatch.setattr(cluster_module, "_take", counted)
+    limiter = SharedRateLimiter(seeded, "fresh-slot-test", max_retries=0)
+    sent: list[int] = []
+
+    async def send(chat_id: int) -> bool:
+        sent.append(chat_id)
+        return True
+
+    async def reminder(chat_id: int, claim_s: float, requests: int = 1) -> None:
+        await limiter.reserve(chat_id)
+        await asyncio.sleep(claim_s)  # the claim's statement
+        for _ in range(requests):
+            await limiter.process_request(
+                send, (), {"chat_id": chat_id}, "sendMessage", {"chat_id": chat_id}, None
+            )
+
+    await asyncio.create_task(reminder(1, 0.0, requests=2))  # own context, as a worker's
+    assert len(takes) == 2, "in time: the reserved slot, then a fresh one for the second send"
+    takes.clear()
+    await asyncio.create_task(reminder(2, AHEAD_USE_WITHIN + 0.15))
+    assert len(takes) == 2, "too late for the reserved slot: a fresh one"
+    assert sent == [1, 1, 2]
+
+
+@PG
+async def test_after_a_429_sends_take_their_slots_only_once_the_wait_is_over(
+    seeded: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a 429 every request of the process waits for its retry_after. A slot taken before
+    that wait would be stale after it, and every waiting send would go out at once, meet the
+    next 429 and wait again, round after round: the slots are taken after the wait."""
+    from bot import cluster as cluster_module
+    from bot.cluster import SharedRateLimiter
+
+    takes: list[object] = []
+    take = cluster_module._take
+
+    def counted(*args: Any) -> float:
+        takes.append(args)
+        return take(*args)
+
+    monkeypatch.setattr(cluster_module, "_take", counted)
+    limiter = SharedRateLimiter(seeded, "after-429-test", max_retries=0)
+    sent: list[int] = []
+
+    async def send(chat_id: int) -> bool:
+        sent.append(chat_id)
+        return True
+
+    limiter._retry_after_event.clear()  # as AIORateLimiter does on a 429
+    waiting = [
+        asyncio.create_task(
+            limiter.process_request(send, (), {"chat_id": c}, "sendMessage", {"chat_id": c}, None)
+        )
+        for c in (1, 2, 3)
+    ]
+    await asyncio.sleep(0.3)
+    assert not takes and not sent
+    limiter._retry_after_event.set()
+    await asyncio.gather(*waiting)
+    assert len(takes) == 3 and sorted(sent) == [1, 2, 3]
