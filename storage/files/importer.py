@@ -41,6 +41,7 @@ from storage.data.models import (
     table_of,
     utcnow,
 )
+from storage.data.statistics import analyze_imported
 from storage.domain.numbers import format_percent, format_rupiah
 from storage.domain.periods import roman
 from storage.domain.text import normalise_name
@@ -226,7 +227,9 @@ def import_file(
         )
         if dry_run:
             session.rollback()
-        return summary
+    if not dry_run:
+        analyze_imported(engine)
+    return summary
 
 
 def set_years(reports: list[ParsedReport], tahun: int | None) -> None:

@@ -40,6 +40,7 @@ from storage.data.models import (
     row_id,
     table_of,
 )
+from storage.data.statistics import analyze_imported
 from storage.domain.number_style import Style
 from storage.domain.text import normalise_name
 from storage.files.importer import (
@@ -190,7 +191,9 @@ def import_bytes(engine: Engine, data: bytes, name: str, request: Request) -> Un
             session.rollback()
         elif layout is not None and kolom and request.opd_id is not None:
             remember_mapping(session, row_id(opd), layout.signature, kolom)
-        return out
+    if not request.dry_run:
+        analyze_imported(engine)
+    return out
 
 
 def _kolom_text(request: Request) -> str:
