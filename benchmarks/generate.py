@@ -36,6 +36,7 @@ from storage.data.models import (
     Realisasi,
     Sasaran,
 )
+from storage.data.statistics import analyze_all
 from storage.files.demo import SEED_FILE
 from storage.files.importer import import_file
 
@@ -226,6 +227,13 @@ def _sync_sequences(conn: Connection) -> None:
         )
 
 
+def _analyze(engine: Engine) -> None:
+    """Planner statistics for what was just loaded, as after any bulk load (the bot's own
+    imports analyse what they wrote). Without them PostgreSQL guessed, and read an office-year
+    by scanning a province's tables (storage/data/statistics.py)."""
+    analyze_all(engine)
+
+
 def scale_year(engine: Engine, k: int) -> int:
     """Make the demo office-year ``k`` times as large; returns its sub kegiatan count."""
     with engine.begin() as conn:
@@ -240,6 +248,7 @@ def scale_year(engine: Engine, k: int) -> int:
                 conn, ids, src, opd_id=DEMO_OPD, tahun=DEMO_YEAR, suffix=f" #{i}", sasaran_map=None
             )
         _sync_sequences(conn)
+    _analyze(engine)
     return int(subs) * k
 
 
@@ -292,4 +301,5 @@ def many_offices(engine: Engine, offices: int = 40, years: int = 10) -> int:
                 )
                 _copy_year(conn, ids, src, opd_id=opd_id, tahun=tahun, suffix="", sasaran_map=smap)
         _sync_sequences(conn)
+    _analyze(engine)
     return offices * years
