@@ -796,46 +796,58 @@ async def test_a_slot_taken_ahead_is_not_used_long_after_its_time(
     assert takes[0][0] < reads[0] < takes[1][0]
 
 
+class _CountedBudget:
+    """A SharedRateLimiter whose slot takes are counted, and a send that only records."""
+
+    def __init__(self, seeded: Engine, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        from bot import cluster as cluster_module
+        from bot.cluster import SharedRateLimiter
+
+        self.takes: list[object] = []
+        self.sent: list[int] = []
+        take = cluster_module._take
+
+        def counted(*args: Any) -> float:
+            self.takes.append(args)
+            return take(*args)
+
+        monkeypatch.setattr(cluster_module, "_take", counted)
+        self.limiter = SharedRateLimiter(seeded, name, max_retries=0)
+
+    async def _send(self, chat_id: int) -> bool:
+        self.sent.append(chat_id)
+        return True
+
+    async def send(self, chat_id: int) -> None:
+        """A sendMessage to ``chat_id`` through the limiter."""
+        data = {"chat_id": chat_id}
+        await self.limiter.process_request(self._send, (), data, "sendMessage", data, None)
+
+
 @PG
 async def test_a_reminder_claimed_too_slowly_takes_a_fresh_slot(
     seeded: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A broadcast claims each message once :meth:`reserve` has waited for its slot. A claim
     slower than AHEAD_USE_WITHIN (a busy database) would send late on that slot, bunched with
-    the sends of the slots after it, and meet a 429: it takes a fresh slot. A
-    claim in time spends the reserved one, and a request after it (a retry) never does."""
-    from bot import cluster as cluster_module
-    from bot.cluster import AHEAD_USE_WITHIN, SharedRateLimiter
+    the sends of the slots after it, and meet a 429: it takes a fresh slot. A claim in time
+    spends the reserved one, and a request after it (a retry) never does."""
+    from bot.cluster import AHEAD_USE_WITHIN
 
-    takes: list[object] = []
-    take = cluster_module._take
-
-    def counted(*args: Any) -> float:
-        takes.append(args)
-        return take(*args)
-
-    monkeypatch.setattr(cluster_module, "_take", counted)
-    limiter = SharedRateLimiter(seeded, "fresh-slot-test", max_retries=0)
-    sent: list[int] = []
-
-    async def send(chat_id: int) -> bool:
-        sent.append(chat_id)
-        return True
+    budget = _CountedBudget(seeded, monkeypatch, "fresh-slot-test")
 
     async def reminder(chat_id: int, claim_s: float, requests: int = 1) -> None:
-        await limiter.reserve(chat_id)
+        await budget.limiter.reserve(chat_id)
         await asyncio.sleep(claim_s)  # the claim's statement
         for _ in range(requests):
-            await limiter.process_request(
-                send, (), {"chat_id": chat_id}, "sendMessage", {"chat_id": chat_id}, None
-            )
+            await budget.send(chat_id)
 
     await asyncio.create_task(reminder(1, 0.0, requests=2))  # own context, as a worker's
-    assert len(takes) == 2, "in time: the reserved slot, then a fresh one for the second send"
-    takes.clear()
+    assert len(budget.takes) == 2, "in time: the reserved slot, then a fresh one for the retry"
+    budget.takes.clear()
     await asyncio.create_task(reminder(2, AHEAD_USE_WITHIN + 0.15))
-    assert len(takes) == 2, "too late for the reserved slot: a fresh one"
-    assert sent == [1, 1, 2]
+    assert len(budget.takes) == 2, "too late for the reserved slot: a fresh one"
+    assert budget.sent == [1, 1, 2]
 
 
 @PG
@@ -845,33 +857,11 @@ async def test_after_a_429_sends_take_their_slots_only_once_the_wait_is_over(
     """After a 429 every request of the process waits for its retry_after. A slot taken before
     that wait would be stale after it, and every waiting send would go out at once, meet the
     next 429 and wait again, round after round: the slots are taken after the wait."""
-    from bot import cluster as cluster_module
-    from bot.cluster import SharedRateLimiter
-
-    takes: list[object] = []
-    take = cluster_module._take
-
-    def counted(*args: Any) -> float:
-        takes.append(args)
-        return take(*args)
-
-    monkeypatch.setattr(cluster_module, "_take", counted)
-    limiter = SharedRateLimiter(seeded, "after-429-test", max_retries=0)
-    sent: list[int] = []
-
-    async def send(chat_id: int) -> bool:
-        sent.append(chat_id)
-        return True
-
-    limiter._retry_after_event.clear()  # as AIORateLimiter does on a 429
-    waiting = [
-        asyncio.create_task(
-            limiter.process_request(send, (), {"chat_id": c}, "sendMessage", {"chat_id": c}, None)
-        )
-        for c in (1, 2, 3)
-    ]
+    budget = _CountedBudget(seeded, monkeypatch, "after-429-test")
+    budget.limiter._retry_after_event.clear()  # as AIORateLimiter does on a 429
+    waiting = [asyncio.create_task(budget.send(c)) for c in (1, 2, 3)]
     await asyncio.sleep(0.3)
-    assert not takes and not sent
-    limiter._retry_after_event.set()
+    assert not budget.takes and not budget.sent
+    budget.limiter._retry_after_event.set()
     await asyncio.gather(*waiting)
-    assert len(takes) == 3 and sorted(sent) == [1, 2, 3]
+    assert len(budget.takes) == 3 and sorted(budget.sent) == [1, 2, 3]
