@@ -234,9 +234,19 @@ def _analyze(engine: Engine) -> None:
     analyze_all(engine)
 
 
+def _bulk(conn: Connection) -> None:
+    """PostgreSQL, for this transaction: look rows up through the indexes. The demo import
+    before it analysed the tables while they were tiny, and the foreign-key checks, planned
+    once per transaction, then scanned ``node`` for every row it grew by: quadratic (60
+    offices took 2.9 s instead of 0.9 s; 800 offices × 3 years, tens of minutes)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL enable_seqscan = off"))
+
+
 def scale_year(engine: Engine, k: int) -> int:
     """Make the demo office-year ``k`` times as large; returns its sub kegiatan count."""
     with engine.begin() as conn:
+        _bulk(conn)
         ids, src = _Ids(conn), _Source.read(conn)
         subs = conn.execute(
             select(func.count())
@@ -256,6 +266,7 @@ def many_offices(engine: Engine, offices: int = 40, years: int = 10) -> int:
     """Offices 2…``offices`` beside the demo one, each with ``years`` demo-shaped years, and
     the demo office's earlier years too. Returns the number of office-years."""
     with engine.begin() as conn:
+        _bulk(conn)
         ids, src = _Ids(conn), _Source.read(conn)
         demo_bidang = _rows(conn, Bidang, Bidang.opd_id == DEMO_OPD)
         demo_sasaran = _rows(conn, Sasaran, Sasaran.opd_id == DEMO_OPD, Sasaran.tahun == DEMO_YEAR)
