@@ -46,14 +46,6 @@ def _stale(conn: Connection) -> list[str]:
 IMPORTED_TABLES = ("perangkat_daerah", "bidang", "sasaran", "node", "node_plan", "realisasi")
 
 
-def autovacuum_on(engine: Engine) -> bool | None:
-    """Whether the server analyses tables by itself; None for SQLite."""
-    if is_sqlite(engine):
-        return None
-    with engine.connect() as conn:
-        return bool(conn.execute(text("SHOW autovacuum")).scalar_one() == "on")
-
-
 def analyze_stale(engine: Engine) -> list[str]:
     """ANALYZE every table whose statistics are missing or stale; returns their names. (A
     write still in another connection's unflushed counts is seen at the next run.)"""
