@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import func, text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -154,3 +154,29 @@ async def test_answers_show_the_tanpa_bidang_row(distan: Bot) -> None:
     answer = await bot.say(9211, "serapan anggaran tw4 2023")
     assert "Per bidang:" in answer
     assert "• Tanpa bidang: 91,22% (Rp 833.923.000 / Rp 914.200.000)" in answer
+
+
+async def test_an_import_by_button_leaves_planner_statistics(distan: Bot) -> None:
+    """On PostgreSQL the tables an import wrote are analysed once it is confirmed (the
+    preview writes, and analyses, nothing): a new office's questions use the indexes at once,
+    whether or not the server's autovacuum runs. SQLite needs none, and gets none."""
+    from storage.data.db import is_sqlite
+    from storage.data.statistics import IMPORTED_TABLES
+    from tests.test_statistics import _analysed
+
+    bot = distan
+
+    def analysed() -> set[str]:
+        """The imported tables with planner statistics (SQLite: checked to have none)."""
+        if is_sqlite(bot.engine):
+            with bot.engine.connect() as c:
+                stat = text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")
+                assert c.execute(stat).first() is None
+            return set()
+        return set(IMPORTED_TABLES) & _analysed(bot.engine)
+
+    await _send(bot, ADMIN, "lkj-distan-2023.tsv")
+    assert analysed() == set()
+    done = await bot.press(ADMIN, _pressed(bot, "Impor"))
+    assert "selesai ke Dinas Pertanian Kabupaten Solok" in done
+    assert analysed() == (set() if is_sqlite(bot.engine) else set(IMPORTED_TABLES))
