@@ -399,7 +399,7 @@ class SharedRateLimiter(RetryingRateLimiter):
         except Exception:
             return False  # taken again the usual way (and failing there, raised there)
         now = asyncio.get_running_loop().time()
-        if now - (at + wait) > AHEAD_USE_WITHIN:
+        if _too_late(at + wait, now):
             return False
         if at + wait > now:
             await asyncio.sleep(at + wait - now)
@@ -483,7 +483,7 @@ def _spend_reserved() -> bool:
     if not reserved or reserved[0] is None:
         return False
     came, reserved[0] = reserved[0], None
-    return asyncio.get_running_loop().time() - came <= AHEAD_USE_WITHIN
+    return not _too_late(came, asyncio.get_running_loop().time())
 
 
 def _slot_passed(taken: asyncio.Future[tuple[float, float]], now: float) -> bool:
@@ -491,7 +491,13 @@ def _slot_passed(taken: asyncio.Future[tuple[float, float]], now: float) -> bool
     if taken.cancelled() or taken.exception() is not None:
         return True
     wait, at = taken.result()
-    return now - (at + wait) > AHEAD_USE_WITHIN
+    return _too_late(at + wait, now)
+
+
+def _too_late(slot: float, now: float) -> bool:
+    """Whether a send at loop time ``now`` is too late for the slot that came at ``slot``: one
+    rule for every slot taken before its request (see AHEAD_USE_WITHIN)."""
+    return now - slot > AHEAD_USE_WITHIN
 
 
 # --- SQLite: one process ----------------------------------------------------------------------
